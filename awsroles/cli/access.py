@@ -1,0 +1,52 @@
+"""``awsroles access``: who can assume what."""
+
+from __future__ import annotations
+
+import click
+
+from awsroles.access import access_list, matrix
+from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.errors import ExitCode, UsageError
+from awsroles.orgfile import did_you_mean
+from awsroles.render import Result, Table
+
+
+@cli.command()
+@common_options
+@click.option("--by", type=click.Choice(["user", "team"]), default="user", show_default=True,
+              help="One line per user or per team.")
+@click.option("--user", "-u", help="Only this user.")
+@click.option("--team", "-t", help="Only this team.")
+@click.option("--env", "-e", "environment", help="Only this environment.")
+@click.option("--role", "-r", help="Only this role.")
+@pass_app
+def access(app: App, by: str, user: str | None, team: str | None, environment: str | None,
+           role: str | None) -> int:
+    """Who can assume which role in which environment, from the org file.
+
+    The table is a matrix (users or teams by environment); JSON and CSV list one line per
+    user, environment, role and the team that grants it.
+
+    \b
+    Examples:
+      awsroles access                       the whole matrix, by user
+      awsroles access --env prod            who can touch prod?
+      awsroles access --by team -o csv > access.csv
+    """
+    org = app.load_org()
+    for value, choices, what in (
+        (user, [u.name for u in org.users], "user"),
+        (team, [t.name for t in org.teams], "team"),
+        (environment, list(org.environments), "environment"),
+        (role, [r.name for r in org.roles], "role"),
+    ):
+        if value is not None and value not in choices:
+            raise UsageError(f"unknown {what} '{value}'{did_you_mean(value, choices)}")
+    rows = access_list(org, user=user, team=team, environment=environment, role=role)
+    columns, grid = matrix(org, rows, by)
+    flat = Table(["user", "team", "environment", "role", "account_id", "role_arn"],
+                 [[a.user, a.team, a.environment, a.role, a.account_id, a.role_arn] for a in rows])
+    notes = [] if rows else ["nobody matches"]
+    app.render(Result(data=[a.as_dict() for a in rows], tables=[Table(columns, grid)] if rows else [],
+                      csv=flat, notes=notes))
+    return ExitCode.OK

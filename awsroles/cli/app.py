@@ -1,0 +1,94 @@
+"""The click group, the per-run context, and the options every command shares."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO, TypeVar
+
+import click
+
+from awsroles import __version__
+from awsroles.model import Org
+from awsroles.orgfile import load_org, resolve_path
+from awsroles.render import FORMATS, Result, render
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class App:
+    """Everything a command needs from the outside world; tests build their own."""
+
+    file: str | None = None
+    output: str = "table"
+    verbose: int = 0
+    stdout: TextIO = field(default_factory=lambda: sys.stdout)
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
+
+    @property
+    def org_path(self) -> Path:
+        return resolve_path(self.file)
+
+    def load_org(self) -> Org:
+        return load_org(self.org_path)
+
+    def render(self, result: Result) -> None:
+        render(result, self.output, self.stdout)
+
+    def say(self, message: str = "") -> None:
+        """A line for humans on stdout; silent when the output is JSON or CSV."""
+        if self.output == "table":
+            click.echo(message, file=self.stdout)
+
+    def warn(self, message: str) -> None:
+        click.echo(message, file=self.stderr)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None:
+            setattr(ctx.ensure_object(App), attribute, value)
+
+    return callback
+
+
+def common_options(command: F) -> F:
+    """``--file`` and ``--output`` work before or after the command name."""
+    command = click.option(
+        "--output", "-o", type=click.Choice(FORMATS), default=None, expose_value=False, is_eager=True,
+        callback=_set("output"), help="Output format (default: table).",
+    )(command)
+    return click.option(
+        "--file", "-f", "file", metavar="PATH", default=None, expose_value=False, is_eager=True,
+        callback=_set("file"), help="The org file (default: $AWSROLES_FILE, then ./awsroles.ini).",
+    )(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@common_options
+@click.option("-v", "--verbose", count=True, help="More detail on stderr; -vv for debug logging.")
+@click.version_option(__version__, "--version", prog_name="awsroles", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """awsroles: run AWS the multi-account way, with the whole org kept as code.
+
+    People log in once to the ops account and switch into roles in one AWS account per
+    environment. Teams, grants, roles and accounts live in one reviewable org file.
+
+    \b
+    Examples:
+      awsroles validate                      check ./awsroles.ini
+      awsroles -f examples/classic.ini access --env prod
+      awsroles export terraform build/terraform
+    """
+    app = ctx.ensure_object(App)
+    app.verbose = verbose
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=app.stderr)

@@ -1,0 +1,56 @@
+"""``awsroles validate``."""
+
+from __future__ import annotations
+
+import click
+
+from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.errors import ExitCode
+from awsroles.orgfile import check_org
+from awsroles.render import Result
+
+
+@cli.command()
+@common_options
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@pass_app
+def validate(app: App, strict: bool) -> int:
+    """Check the org file; report every problem as FILE:LINE: message.
+
+    Exits 0 when the file is valid, 2 when it has errors (or warnings, with --strict).
+
+    \b
+    Examples:
+      awsroles validate
+      awsroles -f examples/large.ini validate --strict
+      awsroles validate -o json | jq '.problems[]'
+    """
+    path = app.org_path
+    org, problems = check_org(path)
+    errors = [p for p in problems if p.is_error or strict]
+    valid = org is not None and not errors
+    summary = {}
+    if org is not None:
+        summary = {
+            "accounts": len(org.accounts),
+            "environments": len(org.environments),
+            "roles": len(org.roles),
+            "teams": len(org.teams),
+            "users": len(org.users),
+        }
+    if app.output == "table":
+        for problem in problems:
+            app.warn(str(problem))
+        if valid:
+            app.say(
+                f"{path}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
+                f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users"
+            )
+        else:
+            count = len([p for p in problems if p.is_error]) if not strict else len(problems)
+            noun = "problem" if count == 1 else "problems"
+            app.warn(f"{path}: {count} {noun}")
+    else:
+        data = {"file": str(path), "valid": valid, "summary": summary, "problems": [p.as_dict() for p in problems]}
+        app.render(Result(data=data))
+    return ExitCode.OK if valid else ExitCode.USAGE

@@ -1,0 +1,193 @@
+"""Pure: the org model -> exactly the IAM resources that ``apply`` creates, per account.
+
+This is the single statement of "what awsroles manages". The policy export, the Terraform
+export and the plan are all derived from it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from awsroles import policies
+from awsroles.model import (
+    EVERYONE_GROUP,
+    MANAGED_BY_TAG,
+    SELF_SERVICE_POLICY,
+    TEAM_POLICY_NAME,
+    Account,
+    Org,
+    team_group,
+)
+
+Tags = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class InlinePolicy:
+    name: str
+    document: str  # canonical JSON
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    name: str
+    path: str
+    trust_policy: str
+    max_session: int
+    description: str
+    managed: tuple[str, ...]
+    inline: tuple[InlinePolicy, ...]
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class ManagedPolicySpec:
+    name: str
+    path: str
+    description: str
+    document: str
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    name: str
+    path: str
+    inline: tuple[InlinePolicy, ...]
+    managed: tuple[str, ...]  # ARNs of managed policies attached to the group
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    name: str
+    path: str
+    groups: tuple[str, ...]
+    tags: Tags
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    """What awsroles manages in one account."""
+
+    account: Account
+    roles: tuple[RoleSpec, ...] = ()
+    policies: tuple[ManagedPolicySpec, ...] = ()
+    groups: tuple[GroupSpec, ...] = ()
+    users: tuple[UserSpec, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.roles or self.policies or self.groups or self.users)
+
+
+@dataclass(frozen=True, order=True)
+class Resource:
+    """One resource in a flat, comparable form: (account, type, name, document or value)."""
+
+    account: str
+    type: str
+    name: str
+    value: str
+
+
+def _managed_tags(*extra: tuple[str, str]) -> Tags:
+    return tuple(sorted((MANAGED_BY_TAG, *extra)))
+
+
+def self_service_policy_arn(org: Org) -> str:
+    return f"arn:{org.partition}:iam::{org.ops.id}:policy{org.path}{SELF_SERVICE_POLICY}"
+
+
+def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
+    if not account.environment:
+        return ()
+    trust = policies.canonical_json(policies.trust_policy(org))
+    specs = []
+    for name in org.grants_in(account.environment):
+        role = org.role(name)
+        specs.append(
+            RoleSpec(
+                name=role.name,
+                path=org.path,
+                trust_policy=trust,
+                max_session=role.max_session,
+                description=role.description,
+                managed=tuple(sorted(role.managed)),
+                inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in role.policies), key=lambda p: p.name)),
+                tags=_managed_tags(),
+            )
+        )
+    return tuple(specs)
+
+
+def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[GroupSpec, ...], tuple[UserSpec, ...]]:
+    self_service = ManagedPolicySpec(
+        name=SELF_SERVICE_POLICY,
+        path=org.path,
+        description="Lets each user manage their own password, MFA device and access keys",
+        document=policies.canonical_json(policies.self_service_policy(org)),
+        tags=_managed_tags(),
+    )
+    groups = [GroupSpec(EVERYONE_GROUP, org.path, (), (self_service_policy_arn(org),))]
+    for team in org.teams:
+        inline: tuple[InlinePolicy, ...] = ()
+        if team.grants:
+            inline = (InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(policies.team_policy(org, team))),)
+        groups.append(GroupSpec(team_group(team.name), org.path, inline, ()))
+    users = []
+    for user in org.users:
+        extra = list(user.tags)
+        if user.email:
+            extra.append(("email", user.email))
+        teams = sorted(team_group(t.name) for t in org.teams_of(user.name))
+        users.append(UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra)))
+    return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
+
+
+def desired_state(org: Org) -> tuple[AccountSpec, ...]:
+    """Every account awsroles manages something in, with what it manages there (file order)."""
+    specs = []
+    for account in org.accounts:
+        roles = tuple(sorted(_environment_roles(org, account), key=lambda r: r.name))
+        if account.name == org.ops_account:
+            managed, groups, users = _ops_resources(org)
+            specs.append(AccountSpec(account, roles, managed, groups, users))
+        elif roles:
+            specs.append(AccountSpec(account, roles))
+    return tuple(specs)
+
+
+def _tags_text(tags: Tags) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(tags))
+
+
+def flatten(specs: tuple[AccountSpec, ...]) -> set[Resource]:
+    """The flat set of resources, named after their Terraform types, for equivalence checks."""
+    out: set[Resource] = set()
+    for spec in specs:
+        a = spec.account.name
+        for role in spec.roles:
+            out.add(Resource(a, "aws_iam_role", role.name, role.trust_policy))
+            out.add(Resource(a, "aws_iam_role#max_session_duration", role.name, str(role.max_session)))
+            out.add(Resource(a, "aws_iam_role#path", role.name, role.path))
+            out.add(Resource(a, "aws_iam_role#description", role.name, role.description))
+            out.add(Resource(a, "aws_iam_role#tags", role.name, _tags_text(role.tags)))
+            for arn in role.managed:
+                out.add(Resource(a, "aws_iam_role_policy_attachment", role.name, arn))
+            for inline in role.inline:
+                out.add(Resource(a, "aws_iam_role_policy", f"{role.name}/{inline.name}", inline.document))
+        for policy in spec.policies:
+            out.add(Resource(a, "aws_iam_policy", policy.name, policy.document))
+            out.add(Resource(a, "aws_iam_policy#path", policy.name, policy.path))
+            out.add(Resource(a, "aws_iam_policy#tags", policy.name, _tags_text(policy.tags)))
+        for group in spec.groups:
+            out.add(Resource(a, "aws_iam_group", group.name, group.path))
+            for inline in group.inline:
+                out.add(Resource(a, "aws_iam_group_policy", f"{group.name}/{inline.name}", inline.document))
+            for arn in group.managed:
+                out.add(Resource(a, "aws_iam_group_policy_attachment", group.name, arn))
+        for user in spec.users:
+            out.add(Resource(a, "aws_iam_user", user.name, user.path))
+            out.add(Resource(a, "aws_iam_user#tags", user.name, _tags_text(user.tags)))
+            out.add(Resource(a, "aws_iam_user_group_membership", user.name, ",".join(sorted(user.groups))))
+    return out

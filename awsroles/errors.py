@@ -1,0 +1,64 @@
+"""Error types and the exit codes they map to: the one place that decides exit codes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Iterable
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes, documented in docs/exit-codes.md."""
+
+    OK = 0
+    FAILURE = 1  # something went wrong talking to AWS or the filesystem
+    USAGE = 2  # bad command line or bad org file
+    CHANGES_PENDING = 3  # `plan --detailed-exitcode`: the plan is not empty
+    INTERRUPTED = 130  # Ctrl-C
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding about an input file, reported as ``FILE:LINE: message``."""
+
+    file: str
+    line: int
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        where = f"{self.file}:{self.line}" if self.line > 0 else self.file
+        return f"{where}: {prefix}{self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "severity": self.severity, "message": self.message}
+
+
+class AwsrolesError(Exception):
+    """Base class: every error awsroles raises on purpose. Carries its exit code."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+
+class UsageError(AwsrolesError):
+    """The command line asks for something impossible (bad option, missing file...)."""
+
+    exit_code = ExitCode.USAGE
+
+
+class OrgFileError(AwsrolesError):
+    """The org file is not valid; ``problems`` holds every finding, errors and warnings."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(sorted(problems))
+        errors = [p for p in self.problems if p.is_error]
+        first = str(errors[0]) if errors else "invalid org file"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(first + more)

@@ -1,0 +1,224 @@
+"""Pure functions: the org model -> IAM policy documents, and their canonical JSON form.
+
+Every document is canonical and byte-stable: fixed key order, sorted statements and value lists,
+meaningful Sids, two-space indentation and a final newline, so a regenerated export diffs cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from awsroles.model import Org, Team
+
+VERSION = "2012-10-17"
+Document = dict[str, Any]
+
+_TOP_ORDER = ("Version", "Id", "Statement")
+_STATEMENT_ORDER = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition")
+_SET_VALUED = ("Action", "NotAction", "Resource", "NotResource")
+
+
+# -- canonical form -----------------------------------------------------------------------
+
+
+def _sort_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _ordered(mapping: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    first = [k for k in order if k in mapping]
+    rest = sorted(k for k in mapping if k not in order)
+    return {k: mapping[k] for k in first + rest}
+
+
+def _canonical_values(value: Any) -> Any:
+    """Sort and de-duplicate a list of values (IAM treats them as a set)."""
+    if isinstance(value, list):
+        unique = {_sort_key(v): v for v in value}
+        return [unique[k] for k in sorted(unique)]
+    return value
+
+
+def _canonical_mapping_of_sets(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return _canonical_values(value)
+    return {k: _canonical_mapping_of_sets(value[k]) for k in sorted(value)}
+
+
+def _canonical_statement(statement: Any) -> Any:
+    if not isinstance(statement, dict):
+        return statement
+    out = dict(statement)
+    for key in _SET_VALUED:
+        if key in out:
+            out[key] = _canonical_values(out[key])
+    for key in ("Principal", "NotPrincipal", "Condition"):
+        if key in out:
+            out[key] = _canonical_mapping_of_sets(out[key])
+    return _ordered(out, _STATEMENT_ORDER)
+
+
+def canonical(document: Document) -> Document:
+    """The canonical form of a policy document (a new dict; the input is not changed)."""
+    out = dict(document)
+    statements = out.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if isinstance(statements, list):
+        canon = [_canonical_statement(s) for s in statements]
+        out["Statement"] = sorted(canon, key=lambda s: (str(s.get("Sid", "")) if isinstance(s, dict) else "", _sort_key(s)))
+    return _ordered(out, _TOP_ORDER)
+
+
+def canonical_json(document: Document) -> str:
+    """Canonical, byte-stable JSON text of a policy document."""
+    return json.dumps(canonical(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def policy_size(document: Document | str) -> int:
+    """Characters IAM counts toward its size quotas (we count compact JSON, never less than IAM)."""
+    if isinstance(document, str):
+        document = json.loads(document)
+    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+
+
+def sid(*words: str) -> str:
+    """A Sid from words: ``sid("assume", "prod-eu", "roles")`` -> ``AssumeProdEuRoles``."""
+    parts = re.split(r"[^A-Za-z0-9]+", " ".join(words))
+    return "".join(p[:1].upper() + p[1:] for p in parts if p)
+
+
+# -- the documents awsroles generates -------------------------------------------------------
+
+
+def mfa_conditions(org: Org) -> dict[str, dict[str, str]]:
+    """Conditions every assume path carries when the org requires MFA."""
+    if not org.mfa_required:
+        return {}
+    return {
+        "Bool": {"aws:MultiFactorAuthPresent": "true"},
+        "NumericLessThan": {"aws:MultiFactorAuthAge": str(org.mfa_max_age)},
+    }
+
+
+def _assume_conditions(org: Org) -> dict[str, dict[str, str]]:
+    conditions = mfa_conditions(org)
+    conditions["StringEquals"] = {"sts:SourceIdentity": "${aws:username}"}
+    return conditions
+
+
+def trust_policy(org: Org) -> Document:
+    """Trust policy of every awsroles role: the ops account only, with MFA and SourceIdentity.
+
+    The ops account decides *who* (each team's policy names exactly its role ARNs); the role
+    trusts the ops account as a whole and insists that the session names the IAM user.
+    """
+    statement = {
+        "Sid": "AssumeFromOpsAccount",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{org.partition}:iam::{org.ops.id}:root"},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        "Condition": _assume_conditions(org),
+    }
+    return canonical({"Version": VERSION, "Statement": [statement]})
+
+
+def team_policy(org: Org, team: Team) -> Document:
+    """The ops-side policy of a team: assume exactly the granted role ARNs, one Sid per environment."""
+    by_env: dict[str, list[str]] = {}
+    for grant in team.grants:
+        by_env.setdefault(grant.environment, []).append(org.role_arn(grant.environment, grant.role))
+    statements = [
+        {
+            "Sid": sid("assume", env, "roles"),
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Resource": arns,
+            "Condition": _assume_conditions(org),
+        }
+        for env, arns in by_env.items()
+    ]
+    return canonical({"Version": VERSION, "Statement": statements})
+
+
+# What a user may do without MFA: enough to sign in, set up MFA, and get an MFA session.
+_WITHOUT_MFA = [
+    "iam:ChangePassword",
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetAccountPasswordPolicy",
+    "iam:GetMFADevice",
+    "iam:GetUser",
+    "iam:ListMFADevices",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+    "sts:GetSessionToken",
+]
+
+
+def self_service_policy(org: Org) -> Document:
+    """Every user's own-credentials policy: the standard AWS pattern, scoped to the ops account.
+
+    Users manage their own password, MFA device and access keys; when the org requires MFA,
+    everything else is denied until they sign in with MFA.
+    """
+    account = f"arn:{org.partition}:iam::{org.ops.id}"
+    me = f"{account}:user{org.path}${{aws:username}}"
+    my_mfa = f"{account}:mfa/${{aws:username}}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ViewAccountInfo",
+            "Effect": "Allow",
+            "Action": ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "ManageOwnPassword",
+            "Effect": "Allow",
+            "Action": ["iam:ChangePassword", "iam:GetLoginProfile", "iam:GetUser"],
+            "Resource": me,
+        },
+        {
+            "Sid": "ManageOwnAccessKeys",
+            "Effect": "Allow",
+            "Action": [
+                "iam:CreateAccessKey",
+                "iam:DeleteAccessKey",
+                "iam:GetAccessKeyLastUsed",
+                "iam:ListAccessKeys",
+                "iam:UpdateAccessKey",
+            ],
+            "Resource": me,
+        },
+        {
+            "Sid": "ManageOwnVirtualMFADevice",
+            "Effect": "Allow",
+            "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
+            "Resource": my_mfa,
+        },
+        {
+            "Sid": "ManageOwnUserMFA",
+            "Effect": "Allow",
+            "Action": [
+                "iam:DeactivateMFADevice",
+                "iam:EnableMFADevice",
+                "iam:GetMFADevice",
+                "iam:ListMFADevices",
+                "iam:ResyncMFADevice",
+            ],
+            "Resource": me,
+        },
+    ]
+    if org.mfa_required:
+        statements.append(
+            {
+                "Sid": "DenyAllExceptListedIfNoMFA",
+                "Effect": "Deny",
+                "NotAction": list(_WITHOUT_MFA),
+                "Resource": "*",
+                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
+            }
+        )
+    return canonical({"Version": VERSION, "Statement": statements})
