@@ -179,6 +179,7 @@ def flatten(specs: tuple[AccountSpec, ...]) -> set[Resource]:
         for policy in spec.policies:
             out.add(Resource(a, "aws_iam_policy", policy.name, policy.document))
             out.add(Resource(a, "aws_iam_policy#path", policy.name, policy.path))
+            out.add(Resource(a, "aws_iam_policy#description", policy.name, policy.description))
             out.add(Resource(a, "aws_iam_policy#tags", policy.name, _tags_text(policy.tags)))
         for group in spec.groups:
             out.add(Resource(a, "aws_iam_group", group.name, group.path))

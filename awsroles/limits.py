@@ -33,6 +33,8 @@ SESSION_TOKEN_MAX = 129600  # .. 36h
 IAM_NAME = re.compile(r"[\w+=,.@-]+", re.ASCII)
 IAM_PATH = re.compile(r"/(?:[\x21-\x7e]+/)?")
 ACCOUNT_ID = re.compile(r"\d{12}")
-MANAGED_POLICY_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::(?:aws|\d{12}):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]+", re.ASCII)
+MANAGED_POLICY_ARN = re.compile(
+    r"arn:aws(?:-cn|-us-gov)?:iam::(?:aws|\d{12}):policy/(?:[\w+=,.@-]+/)*[\w+=,.@-]+", re.ASCII
+)
 TAG_TEXT = re.compile(r"[\w\s.:/=+\-@]*")
 REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d")

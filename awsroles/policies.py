@@ -16,7 +16,9 @@ VERSION = "2012-10-17"
 Document = dict[str, Any]
 
 _TOP_ORDER = ("Version", "Id", "Statement")
-_STATEMENT_ORDER = ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition")
+_STATEMENT_ORDER = (
+    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
+)
 _SET_VALUED = ("Action", "NotAction", "Resource", "NotResource")
 
 
@@ -60,6 +62,10 @@ def _canonical_statement(statement: Any) -> Any:
     return _ordered(out, _STATEMENT_ORDER)
 
 
+def _statement_key(statement: Any) -> tuple[str, str]:
+    return (str(statement.get("Sid", "")) if isinstance(statement, dict) else "", _sort_key(statement))
+
+
 def canonical(document: Document) -> Document:
     """The canonical form of a policy document (a new dict; the input is not changed)."""
     out = dict(document)
@@ -68,7 +74,7 @@ def canonical(document: Document) -> Document:
         statements = [statements]
     if isinstance(statements, list):
         canon = [_canonical_statement(s) for s in statements]
-        out["Statement"] = sorted(canon, key=lambda s: (str(s.get("Sid", "")) if isinstance(s, dict) else "", _sort_key(s)))
+        out["Statement"] = sorted(canon, key=_statement_key)
     return _ordered(out, _TOP_ORDER)
 
 

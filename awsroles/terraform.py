@@ -1,0 +1,290 @@
+"""Pure: the org model -> a Terraform configuration that creates exactly what ``apply`` creates.
+
+Everything is derived from :func:`awsroles.desired.desired_state`, resource for resource, so the
+Terraform export, the policy export and the plan cannot disagree. Layout of the output
+directory (relative path -> text, see :func:`terraform_files`)::
+
+    versions.tf          required Terraform and AWS provider versions
+    providers.tf         one aliased ``aws`` provider per account that holds resources; the ops
+                         account uses the caller's credentials, every other account is reached
+                         through the org's bootstrap role
+    <account>.tf         that account's roles, policies, groups, users (``<account>-account.tf``
+                         for an account named ``versions`` or ``providers``)
+    policies/...         every policy document, laid out as :func:`awsroles.export.policy_files`
+                         lays it out, read with ``file()`` so IAM variables need no escaping
+
+Resource names are ``<account>_<name>`` made into identifiers; should two names become the same
+identifier, the one that sorts first keeps it and the others get ``_2``, ``_3``... The output is
+byte-stable: no timestamps, no absolute paths, a fixed order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from awsroles import hcl
+from awsroles.desired import AccountSpec, desired_state
+from awsroles.export import (
+    group_inline_path,
+    managed_policy_path,
+    policy_files,
+    role_inline_path,
+    role_trust_path,
+)
+from awsroles.model import Account, Org
+
+POLICY_DIR = "policies"
+VERSIONS_FILE = "versions.tf"
+PROVIDERS_FILE = "providers.tf"
+REQUIRED_TERRAFORM = ">= 1.3"
+AWS_PROVIDER_SOURCE = "hashicorp/aws"
+AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"
+SESSION_NAME = "awsroles-terraform"
+
+_RESERVED_FILES = frozenset({VERSIONS_FILE.removesuffix(".tf"), PROVIDERS_FILE.removesuffix(".tf")})
+
+Key = tuple[str, ...]
+
+
+def _unique(candidates: Mapping[Key, str], natural: Mapping[Key, str]) -> dict[Key, str]:
+    """Names made unique, deterministically.
+
+    Each distinct candidate goes to one of the keys proposing it: first to a key whose candidate
+    is its ``natural`` name unchanged, then to the key that sorts first. The other keys get
+    ``<candidate>_2``, ``_3``... skipping anything proposed or given already.
+    """
+    taken = set(candidates.values())
+    given: set[str] = set()
+    out: dict[Key, str] = {}
+    for key in sorted(candidates, key=lambda k: (candidates[k] != natural[k], k)):
+        name = candidates[key]
+        if name in given:
+            number = 2
+            while f"{name}_{number}" in taken:
+                number += 1
+            name = f"{name}_{number}"
+            taken.add(name)
+        given.add(name)
+        out[key] = name
+    return out
+
+
+@dataclass
+class _Names:
+    """Provider aliases, file names and resource local names for the whole configuration."""
+
+    aliases: dict[str, str]  # account name -> provider alias
+    files: dict[str, str]  # account name -> file name
+    local: dict[str, dict[Key, str]] = field(default_factory=dict)  # resource type -> key -> name
+
+    def __call__(self, resource_type: str, *key: str) -> str:
+        return self.local[resource_type][key]
+
+
+def _arn_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _names(specs: Iterable[AccountSpec]) -> _Names:
+    specs = tuple(specs)
+    accounts = [s.account.name for s in specs]
+    by_account: dict[Key, str] = {(a,): a for a in accounts}
+    aliases = _unique({(a,): hcl.identifier(a) for a in accounts}, by_account)
+    files = _unique({(a,): f"{a}-account" if a in _RESERVED_FILES else a for a in accounts}, by_account)
+    proposed: dict[str, dict[Key, str]] = {}
+    natural: dict[str, dict[Key, str]] = {}
+
+    def propose(resource_type: str, key: Key, *parts: str) -> None:
+        text = "_".join(parts)
+        natural.setdefault(resource_type, {})[key] = text
+        proposed.setdefault(resource_type, {})[key] = hcl.identifier(text)
+
+    for spec in specs:
+        a = spec.account.name
+        for role in spec.roles:
+            propose("aws_iam_role", (a, role.name), a, role.name)
+            for arn in role.managed:
+                propose("aws_iam_role_policy_attachment", (a, role.name, arn), a, role.name, _arn_name(arn))
+            for inline in role.inline:
+                propose("aws_iam_role_policy", (a, role.name, inline.name), a, role.name, inline.name)
+        for policy in spec.policies:
+            propose("aws_iam_policy", (a, policy.name), a, policy.name)
+        for group in spec.groups:
+            propose("aws_iam_group", (a, group.name), a, group.name)
+            for inline in group.inline:
+                propose("aws_iam_group_policy", (a, group.name, inline.name), a, group.name, inline.name)
+            for arn in group.managed:
+                propose("aws_iam_group_policy_attachment", (a, group.name, arn), a, group.name, _arn_name(arn))
+        for user in spec.users:
+            propose("aws_iam_user", (a, user.name), a, user.name)
+            propose("aws_iam_user_group_membership", (a, user.name), a, user.name)
+    names = _Names({k[0]: v for k, v in aliases.items()}, {k[0]: f"{v}.tf" for k, v in files.items()})
+    names.local = {t: _unique(p, natural[t]) for t, p in sorted(proposed.items())}
+    return names
+
+
+def _header(org: Org) -> tuple[str, ...]:
+    source = "".join(c if c.isprintable() else "?" for c in org.source.name)
+    return (
+        f"Generated by awsroles from the org file {source} (org {org.name}).",
+        "Do not edit by hand: change the org file and run `awsroles export terraform` again.",
+    )
+
+
+def _ref(resource_type: str, local_name: str, attribute: str) -> hcl.Expr:
+    return hcl.Expr(f"{resource_type}.{local_name}.{attribute}")
+
+
+def _document(path: str) -> hcl.Expr:
+    """``file("${path.module}/policies/<path>")``: ``path`` is a key of :func:`policy_files`."""
+    return hcl.Expr(f'file("${{path.module}}/{hcl.escape(f"{POLICY_DIR}/{path}")}")')
+
+
+def _tags(tags: tuple[tuple[str, str], ...]) -> dict[str, hcl.Value]:
+    return {key: value for key, value in sorted(tags)}
+
+
+def _resource(resource_type: str, local_name: str, alias: str, *attributes: hcl.Attribute | None) -> hcl.Block:
+    body: list[hcl.BodyItem] = [hcl.Attribute("provider", hcl.Expr(f"aws.{alias}")), hcl.Blank()]
+    body.extend(a for a in attributes if a is not None)
+    return hcl.Block("resource", (resource_type, local_name), tuple(body))
+
+
+def _policy_arn(org: Org, account: Account, path: str, name: str) -> str:
+    return f"arn:{org.partition}:iam::{account.id}:policy{path}{name}"
+
+
+def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Block]:
+    """Every resource of one account, in the order of the policy export: roles, policies, groups, users."""
+    a = spec.account.name
+    alias = names.aliases[a]
+    own_policies = {_policy_arn(org, spec.account, p.path, p.name): names("aws_iam_policy", a, p.name)
+                    for p in spec.policies}
+    own_groups = {g.name: names("aws_iam_group", a, g.name) for g in spec.groups}
+
+    def policy_arn(arn: str) -> hcl.Value:
+        return _ref("aws_iam_policy", own_policies[arn], "arn") if arn in own_policies else arn
+
+    blocks: list[hcl.Block] = []
+    for role in spec.roles:
+        role_name = names("aws_iam_role", a, role.name)
+        role_ref = _ref("aws_iam_role", role_name, "name")
+        blocks.append(_resource(
+            "aws_iam_role", role_name, alias,
+            hcl.Attribute("name", role.name),
+            hcl.Attribute("path", role.path),
+            hcl.Attribute("description", role.description) if role.description else None,
+            hcl.Attribute("max_session_duration", role.max_session),
+            hcl.Attribute("assume_role_policy", _document(role_trust_path(a, role.name))),
+            hcl.Attribute("tags", _tags(role.tags)),
+        ))
+        for arn in role.managed:
+            blocks.append(_resource(
+                "aws_iam_role_policy_attachment", names("aws_iam_role_policy_attachment", a, role.name, arn), alias,
+                hcl.Attribute("role", role_ref),
+                hcl.Attribute("policy_arn", policy_arn(arn)),
+            ))
+        for inline in role.inline:
+            blocks.append(_resource(
+                "aws_iam_role_policy", names("aws_iam_role_policy", a, role.name, inline.name), alias,
+                hcl.Attribute("name", inline.name),
+                hcl.Attribute("role", role_ref),
+                hcl.Attribute("policy", _document(role_inline_path(a, role.name, inline.name))),
+            ))
+    for policy in spec.policies:
+        blocks.append(_resource(
+            "aws_iam_policy", names("aws_iam_policy", a, policy.name), alias,
+            hcl.Attribute("name", policy.name),
+            hcl.Attribute("path", policy.path),
+            hcl.Attribute("description", policy.description) if policy.description else None,
+            hcl.Attribute("policy", _document(managed_policy_path(a, policy.name))),
+            hcl.Attribute("tags", _tags(policy.tags)),
+        ))
+    for group in spec.groups:
+        group_name = own_groups[group.name]
+        group_ref = _ref("aws_iam_group", group_name, "name")
+        blocks.append(_resource(
+            "aws_iam_group", group_name, alias,
+            hcl.Attribute("name", group.name),
+            hcl.Attribute("path", group.path),
+        ))
+        for inline in group.inline:
+            blocks.append(_resource(
+                "aws_iam_group_policy", names("aws_iam_group_policy", a, group.name, inline.name), alias,
+                hcl.Attribute("name", inline.name),
+                hcl.Attribute("group", group_ref),
+                hcl.Attribute("policy", _document(group_inline_path(a, group.name, inline.name))),
+            ))
+        for arn in group.managed:
+            blocks.append(_resource(
+                "aws_iam_group_policy_attachment", names("aws_iam_group_policy_attachment", a, group.name, arn), alias,
+                hcl.Attribute("group", group_ref),
+                hcl.Attribute("policy_arn", policy_arn(arn)),
+            ))
+    for user in spec.users:
+        user_name = names("aws_iam_user", a, user.name)
+        blocks.append(_resource(
+            "aws_iam_user", user_name, alias,
+            hcl.Attribute("name", user.name),
+            hcl.Attribute("path", user.path),
+            hcl.Attribute("tags", _tags(user.tags)),
+        ))
+        groups: list[hcl.Value] = [
+            _ref("aws_iam_group", own_groups[g], "name") if g in own_groups else g for g in user.groups
+        ]
+        blocks.append(_resource(
+            "aws_iam_user_group_membership", names("aws_iam_user_group_membership", a, user.name), alias,
+            hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
+            hcl.Attribute("groups", groups),
+        ))
+    return blocks
+
+
+def _versions(org: Org) -> str:
+    block = hcl.Block("terraform", body=(
+        hcl.Attribute("required_version", REQUIRED_TERRAFORM),
+        hcl.Block("required_providers", body=(
+            hcl.Attribute("aws", {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}),
+        )),
+    ))
+    return hcl.render([block], _header(org))
+
+
+def _providers(org: Org, specs: tuple[AccountSpec, ...], names: _Names) -> str:
+    blocks = []
+    for spec in specs:
+        account = spec.account
+        body: list[hcl.BodyItem] = [
+            hcl.Attribute("alias", names.aliases[account.name]),
+            hcl.Attribute("region", org.region),
+            # Refuse to run with credentials for (or a bootstrap role into) any other account.
+            hcl.Attribute("allowed_account_ids", [account.id]),
+        ]
+        if account.name == org.ops_account:
+            comment = f"{account.name} ({account.id}): the ops account, with the caller's own credentials"
+        else:
+            comment = f"{account.name} ({account.id}): through the bootstrap role {org.bootstrap_role}"
+            body.append(hcl.Block("assume_role", body=(
+                hcl.Attribute("role_arn", org.bootstrap_role_arn(account)),
+                hcl.Attribute("session_name", SESSION_NAME),
+            )))
+        blocks.append(hcl.Block("provider", ("aws",), tuple(body), (comment,)))
+    return hcl.render(blocks, _header(org))
+
+
+def terraform_files(org: Org) -> dict[str, str]:
+    """The Terraform configuration for ``org``: relative path -> file text, sorted by path.
+
+    It declares exactly the resources of :func:`awsroles.desired.desired_state` (see
+    :func:`awsroles.desired.flatten` for the equivalence), one ``<account>.tf`` per account that
+    holds any, plus ``versions.tf``, ``providers.tf`` and the policy documents under ``policies/``.
+    """
+    specs = tuple(s for s in desired_state(org) if not s.empty)
+    names = _names(specs)
+    files = {f"{POLICY_DIR}/{path}": text for path, text in policy_files(specs).items()}
+    files[VERSIONS_FILE] = _versions(org)
+    files[PROVIDERS_FILE] = _providers(org, specs, names)
+    for spec in specs:
+        files[names.files[spec.account.name]] = hcl.render(_account_blocks(org, spec, names), _header(org))
+    return dict(sorted(files.items()))

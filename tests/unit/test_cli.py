@@ -1,0 +1,214 @@
+"""The CLI layer, in-process: options, rendering, exit codes, error mapping."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from awsroles import __version__
+from awsroles.cli import run
+from awsroles.cli.app import App
+from awsroles.errors import ExitCode
+from tests.conftest import EXAMPLES, REPO
+
+CLASSIC = str(EXAMPLES / "classic.ini")
+
+
+def invoke(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    app = App(stdout=out, stderr=err)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # click's own --help/--version
+        code = run(list(argv), app)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_version() -> None:
+    code, out, _ = invoke("--version")
+    assert code == 0
+    assert out.strip() == f"awsroles {__version__}"
+
+
+def test_validate_ok_before_and_after_the_command_name() -> None:
+    for argv in (["--file", CLASSIC, "validate"], ["validate", "--file", CLASSIC], ["validate", "-f", CLASSIC]):
+        code, out, err = invoke(*argv)
+        assert code == ExitCode.OK, err
+        assert "valid: 4 accounts, 3 environments, 3 roles, 2 teams, 2 users" in out
+
+
+def test_validate_finds_the_file_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWSROLES_FILE", CLASSIC)
+    assert invoke("validate")[0] == ExitCode.OK
+
+
+def test_validate_default_file_is_awsroles_ini_in_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke("validate")
+    assert code == ExitCode.USAGE
+    assert err.splitlines()[0] == "awsroles.ini: no such file (use --file or $AWSROLES_FILE)"
+    text = (EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies"))
+    (tmp_path / "awsroles.ini").write_text(text)
+    assert invoke("validate")[0] == ExitCode.OK
+
+
+def test_validate_json(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[org]\nname = x\nops_account = ops\n[account ops]\nid = 12\n")
+    code, out, _ = invoke("-f", str(bad), "-o", "json", "validate")
+    assert code == ExitCode.USAGE
+    data = json.loads(out)
+    assert data["valid"] is False
+    assert data["problems"] == [
+        {"file": str(bad), "line": 5, "severity": "error", "message": "account id '12' is not 12 digits"},
+        {"file": str(bad), "line": 3, "severity": "error", "message": "ops_account: undefined account 'ops'"},
+    ] or {p["line"] for p in data["problems"]} >= {5}
+
+
+def test_validate_strict_fails_on_warnings(tmp_path: Path) -> None:
+    org = tmp_path / "org.ini"
+    org.write_text("[org]\nname = x\nops_account = ops\n[account ops]\nid = 111111111111\n[user alice]\n")
+    code, _, err = invoke("-f", str(org), "validate")
+    assert code == ExitCode.OK
+    assert f"{org}:6: warning: user 'alice' is in no team" in err
+    code, _, err = invoke("-f", str(org), "validate", "--strict")
+    assert code == ExitCode.USAGE
+
+
+def test_commands_that_need_the_org_report_its_errors_with_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[org]\nname = x\nops_account = ops\n[acount ops]\nid = 111111111111\n")
+    code, out, err = invoke("-f", str(bad), "access")
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert f"{bad}:4: unknown section [acount ops] (did you mean 'account ops'?)" in err
+    assert "Traceback" not in err
+
+
+def test_access_table_json_csv() -> None:
+    code, out, _ = invoke("-f", CLASSIC, "access")
+    assert code == 0
+    lines = out.splitlines()
+    assert "dev" in lines[0] and "stage" in lines[0] and "prod" in lines[0]
+    alice = next(line for line in lines if line.startswith("alice"))
+    bob = next(line for line in lines if line.startswith("bob"))
+    assert alice.count("admin") == 3
+    assert "developer, readonly" in bob and "admin" not in bob
+
+    code, out, _ = invoke("-f", CLASSIC, "access", "-o", "json", "--env", "prod")
+    assert json.loads(out) == [{
+        "user": "alice", "environment": "prod", "role": "admin", "team": "platform",
+        "account_id": "444444444444", "role_arn": "arn:aws:iam::444444444444:role/awsroles/admin",
+    }]
+
+    code, out, _ = invoke("-f", CLASSIC, "access", "-o", "csv", "--user", "bob")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["environment"], r["role"], r["team"]) for r in rows] == [
+        ("dev", "developer", "backend"), ("dev", "readonly", "backend"),
+    ]
+
+
+def test_access_by_team() -> None:
+    code, out, _ = invoke("-f", CLASSIC, "access", "--by", "team")
+    assert code == 0
+    assert any(line.startswith("platform") for line in out.splitlines())
+    assert not any(line.startswith("alice") for line in out.splitlines())
+
+
+def test_access_unknown_filter_is_a_usage_error() -> None:
+    code, _out, err = invoke("-f", CLASSIC, "access", "--env", "prd")
+    assert code == ExitCode.USAGE
+    assert err.strip() == "awsroles: error: unknown environment 'prd' (did you mean 'prod'?)"
+
+
+def test_bad_option_is_a_usage_error() -> None:
+    code, _, err = invoke("access", "--nope")
+    assert code == ExitCode.USAGE
+    assert "No such option" in err
+
+
+def test_export_policies_is_byte_stable_and_reports_changes(tmp_path: Path) -> None:
+    out_dir = tmp_path / "policies"
+    code, out, _ = invoke("-f", CLASSIC, "-o", "json", "export", "policies", str(out_dir))
+    assert code == 0
+    first = json.loads(out)
+    assert "dev/roles/admin.trust.json" in first["files"]
+    assert first["changed"] == first["files"]
+    snapshot = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    code, out, _ = invoke("-f", CLASSIC, "-o", "json", "export", "policies", str(out_dir))
+    assert json.loads(out)["changed"] == []
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == snapshot
+
+
+def test_export_removes_stale_files_and_keeps_foreign_ones(tmp_path: Path) -> None:
+    org = tmp_path / "org.ini"
+    text = (EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies"))
+    org.write_text(text)
+    out_dir = tmp_path / "out"
+    assert invoke("-f", str(org), "export", "policies", str(out_dir))[0] == 0
+    (out_dir / "NOTES.md").write_text("mine\n")
+    assert (out_dir / "prod/roles/admin.trust.json").is_file()
+    org.write_text(text.replace("prod = admin\n", ""))
+    assert invoke("-f", str(org), "export", "policies", str(out_dir))[0] == 0
+    assert not (out_dir / "prod").exists()
+    assert (out_dir / "NOTES.md").read_text() == "mine\n"
+
+
+def test_export_refuses_to_overwrite_files_it_did_not_write(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    (out_dir / "dev" / "roles").mkdir(parents=True)
+    mine = out_dir / "dev" / "roles" / "admin.trust.json"
+    mine.write_text("my own notes\n")
+    code, _, err = invoke("-f", CLASSIC, "export", "policies", str(out_dir))
+    assert code == ExitCode.USAGE
+    assert "were not written by awsroles; nothing was written (use --force to overwrite)" in err
+    assert mine.read_text() == "my own notes\n"
+    assert sorted(p.name for p in out_dir.rglob("*") if p.is_file()) == ["admin.trust.json"]
+    assert invoke("-f", CLASSIC, "export", "policies", str(out_dir), "--force")[0] == 0
+    assert json.loads(mine.read_text())["Statement"][0]["Sid"] == "AssumeFromOpsAccount"
+
+
+def test_csv_where_there_is_no_table_is_a_usage_error() -> None:
+    code, _, _err = invoke("-f", CLASSIC, "-o", "csv", "validate")
+    assert code == ExitCode.USAGE
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    import click
+
+    from awsroles.cli.app import cli
+
+    def walk(command: click.Command, path: list[str]):
+        yield path, command
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from walk(sub, [*path, name])
+
+    for path, command in walk(cli, []):
+        code, out, _ = invoke(*path, "--help")
+        assert code == 0, path
+        if not isinstance(command, click.Group) or not path:
+            assert "Example" in out, f"awsroles {' '.join(path)} --help has no example"
+
+
+def test_internal_errors_are_one_line_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    import awsroles.cli.access as access_module
+
+    def boom(*_a, **_k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(access_module, "access_list", boom)
+    code, _, err = invoke("-f", CLASSIC, "access")
+    assert code == ExitCode.FAILURE
+    assert err.strip() == "awsroles: internal error: RuntimeError: kaboom (run with -v for details)"
+
+
+def test_demo_runs_offline(tmp_path: Path) -> None:
+    code, out, err = invoke("demo", "--out", str(tmp_path / "demo"))
+    assert code == 0, err
+    assert "who can touch prod? alice" in out
+    assert (tmp_path / "demo" / "policies" / "prod" / "roles" / "admin.trust.json").is_file()
+    assert (tmp_path / "demo" / "terraform" / "providers.tf").is_file()

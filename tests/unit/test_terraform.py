@@ -1,0 +1,542 @@
+"""The Terraform export: byte-stable, parseable, equivalent on paper to desired_state, accepted by terraform.
+
+The equivalence check reads the generated HCL back with python-hcl2 and rebuilds the flat
+resource set the way :func:`awsroles.desired.flatten` builds it, resolving references and
+``file()`` documents by hand, without using anything from :mod:`awsroles.terraform`.
+
+Tests marked ``terraform`` run the real binary (fmt, init against a local provider mirror,
+validate, console) and skip only when terraform or the AWS provider plugin is missing.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+
+from awsroles import hcl
+from awsroles.desired import Resource, desired_state, flatten
+from awsroles.fsutil import write_tree
+from awsroles.model import Org
+from awsroles.orgfile import load_org, parse_org
+from awsroles.terraform import terraform_files
+from tests.conftest import EXAMPLES
+
+EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))
+
+# Read at import time: the autouse fixture in conftest clears AWSROLES_* and moves HOME for
+# each test, and the module-scoped fixtures below are set up before it runs anyway.
+_PLUGIN_DIR_ENV = os.environ.get("AWSROLES_TF_PLUGIN_DIR")
+_REAL_HOME = Path.home()
+
+
+# -- reading the HCL back --------------------------------------------------------------------
+
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_FILE_CALL = re.compile(r'\$\{file\("\$\{path\.module\}/((?:[^"\\]|\\.)*)"\)\}')
+_REFERENCE = re.compile(r"\$\{(aws_iam_[a-z_]+)\.([A-Za-z_][A-Za-z0-9_-]*)\.(name|arn)\}")
+_PROVIDER = re.compile(r"\$\{aws\.([A-Za-z_][A-Za-z0-9_-]*)\}")
+
+
+def hcl_string(source: str) -> str:
+    """The value of an HCL quoted string given in source form (python-hcl2 8 keeps the quotes).
+
+    Fails on an unescaped ``${`` or ``%{``: a template would not be the literal we meant.
+    """
+    assert len(source) >= 2 and source[0] == '"' and source[-1] == '"', f"not a quoted string: {source!r}"
+    body = source[1:-1]
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\":
+            marker = body[i + 1]
+            if marker in _SIMPLE_ESCAPES:
+                out.append(_SIMPLE_ESCAPES[marker])
+                i += 2
+            elif marker in "uU":
+                width = 4 if marker == "u" else 8
+                out.append(chr(int(body[i + 2 : i + 2 + width], 16)))
+                i += 2 + width
+            else:
+                raise AssertionError(f"unknown escape \\{marker} in {source!r}")
+        elif body.startswith(("$${", "%%{"), i):
+            out.append(char + "{")
+            i += 3
+        elif body.startswith(("${", "%{"), i):
+            raise AssertionError(f"unescaped template sequence in {source!r}")
+        else:
+            assert char != '"', f"unescaped quote in {source!r}"
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def label(source: str) -> str:
+    return hcl_string(source) if source.startswith('"') else source
+
+
+@dataclasses.dataclass
+class ParsedResource:
+    type: str
+    name: str
+    account: str
+    file: str
+    body: dict[str, Any]
+
+
+def parse_tf(files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    return {path: hcl2.loads(text) for path, text in sorted(files.items()) if path.endswith(".tf")}
+
+
+def provider_accounts(org: Org, parsed: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Provider alias -> account name, from the role each provider assumes (none: the ops account)."""
+    by_id = {a.id: a.name for a in org.accounts}
+    out: dict[str, str] = {}
+    for doc in parsed.values():
+        for entry in doc.get("provider", []):
+            for provider_label, body in entry.items():
+                assert label(provider_label) == "aws"
+                alias = hcl_string(body["alias"])
+                assert hcl_string(body["region"]) == org.region
+                assume = body.get("assume_role", [])
+                if assume:
+                    arn = hcl_string(assume[0]["role_arn"])
+                    account = by_id[arn.split(":")[4]]
+                    assert arn == org.bootstrap_role_arn(org.account(account))
+                    assert hcl_string(assume[0]["session_name"]) == "awsroles-terraform"
+                    assert account != org.ops_account, "the ops account must use the caller's credentials"
+                else:
+                    account = org.ops_account
+                assert alias not in out, f"provider alias {alias} declared twice"
+                assert account not in out.values(), f"two providers for account {account}"
+                out[alias] = account
+    return out
+
+
+def parsed_resources(org: Org, parsed: dict[str, dict[str, Any]]) -> dict[tuple[str, str], ParsedResource]:
+    aliases = provider_accounts(org, parsed)
+    out: dict[tuple[str, str], ParsedResource] = {}
+    for path, doc in parsed.items():
+        for entry in doc.get("resource", []):
+            for type_label, named in entry.items():
+                for name_label, body in named.items():
+                    rtype, name = label(type_label), label(name_label)
+                    assert (rtype, name) not in out, f"{rtype}.{name} declared twice"
+                    match = _PROVIDER.fullmatch(body["provider"])
+                    assert match, f"{rtype}.{name}: provider {body['provider']!r}"
+                    out[(rtype, name)] = ParsedResource(rtype, name, aliases[match.group(1)], path, body)
+    return out
+
+
+ATTRIBUTES = {
+    "aws_iam_role": ({"name", "path", "max_session_duration", "assume_role_policy", "tags"}, {"description"}),
+    "aws_iam_role_policy_attachment": ({"role", "policy_arn"}, set()),
+    "aws_iam_role_policy": ({"name", "role", "policy"}, set()),
+    "aws_iam_policy": ({"name", "path", "policy", "tags"}, {"description"}),
+    "aws_iam_group": ({"name", "path"}, set()),
+    "aws_iam_group_policy": ({"name", "group", "policy"}, set()),
+    "aws_iam_group_policy_attachment": ({"group", "policy_arn"}, set()),
+    "aws_iam_user": ({"name", "path", "tags"}, set()),
+    "aws_iam_user_group_membership": ({"user", "groups"}, set()),
+}
+
+
+def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
+    """The resources the Terraform files declare, in :func:`awsroles.desired.flatten` form."""
+    resources = parsed_resources(org, parse_tf(files))
+    accounts = {a.name: a for a in org.accounts}
+
+    def text(value: Any) -> str:
+        assert isinstance(value, str), value
+        return hcl_string(value)
+
+    def document(value: Any) -> str:
+        match = _FILE_CALL.fullmatch(value)
+        assert match, f"not a file() of a policy document: {value!r}"
+        path = hcl_string(f'"{match.group(1)}"')
+        assert path.startswith("policies/") and path in files, f"missing policy document {path}"
+        return files[path]
+
+    def resolve(value: Any, account: str, want_type: str) -> str:
+        """A literal, or a reference to a resource of the same account (name, or a policy's ARN)."""
+        assert isinstance(value, str), value
+        if value.startswith('"'):
+            return hcl_string(value)
+        match = _REFERENCE.fullmatch(value)
+        assert match, f"unexpected expression {value!r}"
+        rtype, name, attribute = match.groups()
+        assert rtype == want_type, f"{value} should refer to a {want_type}"
+        target = resources[(rtype, name)]
+        assert target.account == account, f"{value} refers to account {target.account}, not {account}"
+        if attribute == "name":
+            return text(target.body["name"])
+        assert rtype == "aws_iam_policy"
+        path, policy = text(target.body["path"]), text(target.body["name"])
+        return f"arn:{org.partition}:iam::{accounts[account].id}:policy{path}{policy}"
+
+    def tags(value: Any) -> str:
+        assert isinstance(value, dict), value
+        pairs = sorted((label(k), text(v)) for k, v in value.items())
+        return ",".join(f"{k}={v}" for k, v in pairs)
+
+    out: list[Resource] = []
+    files_of_account: dict[str, set[str]] = {}
+    for r in resources.values():
+        a, body = r.account, r.body
+        files_of_account.setdefault(a, set()).add(r.file)
+        assert r.type in ATTRIBUTES, f"unexpected resource type {r.type}"
+        required, optional = ATTRIBUTES[r.type]
+        present = {k for k in body if not k.startswith("__")} - {"provider"}
+        assert required <= present <= required | optional, f"{r.type}.{r.name}: attributes {sorted(present)}"
+        if r.type == "aws_iam_role":
+            name = text(body["name"])
+            out.append(Resource(a, r.type, name, document(body["assume_role_policy"])))
+            assert isinstance(body["max_session_duration"], int)
+            out.append(Resource(a, "aws_iam_role#max_session_duration", name, str(body["max_session_duration"])))
+            out.append(Resource(a, "aws_iam_role#path", name, text(body["path"])))
+            out.append(Resource(a, "aws_iam_role#description", name, text(body.get("description", '""'))))
+            out.append(Resource(a, "aws_iam_role#tags", name, tags(body["tags"])))
+        elif r.type == "aws_iam_role_policy_attachment":
+            role = resolve(body["role"], a, "aws_iam_role")
+            out.append(Resource(a, r.type, role, resolve(body["policy_arn"], a, "aws_iam_policy")))
+        elif r.type == "aws_iam_role_policy":
+            role = resolve(body["role"], a, "aws_iam_role")
+            out.append(Resource(a, r.type, f"{role}/{text(body['name'])}", document(body["policy"])))
+        elif r.type == "aws_iam_policy":
+            name = text(body["name"])
+            out.append(Resource(a, r.type, name, document(body["policy"])))
+            out.append(Resource(a, "aws_iam_policy#path", name, text(body["path"])))
+            out.append(Resource(a, "aws_iam_policy#description", name, text(body.get("description", '""'))))
+            out.append(Resource(a, "aws_iam_policy#tags", name, tags(body["tags"])))
+        elif r.type == "aws_iam_group":
+            out.append(Resource(a, r.type, text(body["name"]), text(body["path"])))
+        elif r.type == "aws_iam_group_policy":
+            group = resolve(body["group"], a, "aws_iam_group")
+            out.append(Resource(a, r.type, f"{group}/{text(body['name'])}", document(body["policy"])))
+        elif r.type == "aws_iam_group_policy_attachment":
+            group = resolve(body["group"], a, "aws_iam_group")
+            out.append(Resource(a, r.type, group, resolve(body["policy_arn"], a, "aws_iam_policy")))
+        elif r.type == "aws_iam_user":
+            name = text(body["name"])
+            out.append(Resource(a, r.type, name, text(body["path"])))
+            out.append(Resource(a, "aws_iam_user#tags", name, tags(body["tags"])))
+        else:
+            user = resolve(body["user"], a, "aws_iam_user")
+            groups = sorted(resolve(g, a, "aws_iam_group") for g in body["groups"])
+            out.append(Resource(a, r.type, user, ",".join(groups)))
+    for account, paths in files_of_account.items():
+        assert len(paths) == 1, f"resources of {account} are spread over {sorted(paths)}"
+    shared = [p for paths in files_of_account.values() for p in paths]
+    assert len(shared) == len(set(shared)), "two accounts share a file"
+    return out
+
+
+def assert_equivalent(org: Org, files: dict[str, str]) -> None:
+    rebuilt = rebuild(org, files)
+    assert len(rebuilt) == len(set(rebuilt)), "some resource is declared twice"
+    expected = flatten(desired_state(org))
+    missing, extra = sorted(expected - set(rebuilt)), sorted(set(rebuilt) - expected)
+    assert not missing and not extra, f"missing: {missing}\nextra: {extra}"
+
+
+# -- pure tests ------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=EXAMPLE_FILES, ids=lambda p: p.name)
+def example(request: pytest.FixtureRequest) -> Path:
+    path: Path = request.param
+    return path
+
+
+def test_examples_exist() -> None:
+    assert EXAMPLES / "classic.ini" in EXAMPLE_FILES
+
+
+def test_byte_stable(example: Path) -> None:
+    first = terraform_files(load_org(example))
+    second = terraform_files(load_org(example))
+    assert first == second
+    assert list(first) == sorted(first)
+    for path, content in first.items():
+        assert str(EXAMPLES) not in content and str(EXAMPLES.parent) not in content, f"{path} holds a local path"
+
+
+def test_layout(example: Path) -> None:
+    org = load_org(example)
+    files = terraform_files(org)
+    specs = desired_state(org)
+    assert {"versions.tf", "providers.tf", "policies/index.json"} <= set(files)
+    assert len([p for p in files if p.endswith(".tf")]) == 2 + len(specs)
+    for path, text in files.items():
+        assert "/" in path or path.endswith(".tf"), path
+        assert text.endswith("\n") and not text.endswith("\n\n"), path
+        if path.endswith(".tf"):
+            assert text.startswith("# Generated by awsroles"), path
+            assert "\t" not in text and not any(line != line.rstrip() for line in text.split("\n")), path
+    policy_docs = [p for p in files if p.startswith("policies/") and p != "policies/index.json"]
+    referenced = {m.group(1) for text in files.values() for m in re.finditer(r'path\.module\}/([^"]+)"', text)}
+    assert referenced == set(policy_docs)
+
+
+def test_every_tf_parses(example: Path) -> None:
+    for path, text in terraform_files(load_org(example)).items():
+        if path.endswith(".tf"):
+            assert isinstance(hcl2.loads(text), dict), path
+
+
+def test_equivalent_on_paper(example: Path) -> None:
+    org = load_org(example)
+    assert_equivalent(org, terraform_files(org))
+
+
+def test_equivalence_check_notices_a_missing_resource(classic_org_path: Path) -> None:
+    org = load_org(classic_org_path)
+    files = terraform_files(org)
+    files["dev.tf"] = re.sub(r'(?ms)^resource "aws_iam_role_policy" .*?^}\n', "", files["dev.tf"], count=1)
+    with pytest.raises(AssertionError, match="missing"):
+        assert_equivalent(org, files)
+
+
+# An org that stresses names and escaping: accounts called like the fixed files or starting with
+# a digit, IAM names that are not identifiers, two attachments whose names collide, and text full
+# of things HCL would otherwise read as templates.
+EDGE_DESCRIPTION = 'Use ${aws:username}, "quotes", %{ if x }, $${kept} and back\\slash, caf\u00e9'
+EDGE_ORG = f"""
+[org]
+name = edge
+region = eu-west-1
+ops_account = providers
+mfa = optional
+
+[account providers]
+id = 111111111111
+
+[account 9lives]
+id = 222222222222
+environment = dev
+
+[account versions]
+id = 333333333333
+environment = prod
+
+[role weird.name]
+managed = arn:aws:iam::aws:policy/ReadOnlyAccess
+description = {EDGE_DESCRIPTION}
+
+[role weird_name]
+managed = arn:aws:iam::aws:policy/ReadOnlyAccess, arn:aws:iam::222222222222:policy/sub/ReadOnlyAccess
+
+[team people]
+members = a.b@example.com
+dev = weird.name, weird_name
+prod = weird.name
+
+[user a.b@example.com]
+email = a.b@example.com
+tags = Cost Center=Research/Dev, K\u00fcche=Gr\u00fc\u00dfe
+"""
+
+
+@pytest.fixture
+def edge_org(tmp_path: Path) -> Org:
+    org, problems = parse_org(EDGE_ORG, str(tmp_path / "edge.ini"), tmp_path)
+    assert org is not None, [str(p) for p in problems]
+    return org
+
+
+def test_edge_names_and_escaping(edge_org: Org) -> None:
+    assert edge_org.role("weird.name").description == EDGE_DESCRIPTION
+    files = terraform_files(edge_org)
+    assert {"providers.tf", "versions.tf", "providers-account.tf", "versions-account.tf", "9lives.tf"} <= set(files)
+    assert files == terraform_files(edge_org)
+    assert_equivalent(edge_org, files)
+    dev = files["9lives.tf"]
+    assert '"aws_iam_role_policy_attachment" "_9lives_weird_name_ReadOnlyAccess"' in dev
+    assert '"aws_iam_role_policy_attachment" "_9lives_weird_name_ReadOnlyAccess_2"' in dev
+    assert "provider = aws._9lives" in dev
+    literal = '"Use $${aws:username}, \\"quotes\\", %%{ if x }, $$${kept} and back\\\\slash, café"'
+    assert f"description          = {literal}" in dev
+    users = files["providers-account.tf"]
+    assert '"K\\u00FCche"  = "Grüße"' in users
+
+
+def test_a_description_can_be_any_valid_iam_text(edge_org: Org) -> None:
+    """Newlines, tabs and every printable Latin-1 character come back unchanged."""
+    text = "line 1\nline 2\r\n\ttab " + "".join(chr(c) for c in range(0x20, 0x7F)) + "".join(
+        chr(c) for c in range(0xA1, 0x100)
+    )
+    role = dataclasses.replace(edge_org.role("weird.name"), description=text)
+    org = dataclasses.replace(edge_org, roles=(role, *edge_org.roles[1:]))
+    assert_equivalent(org, terraform_files(org))
+
+
+# -- terraform itself ------------------------------------------------------------------------
+
+
+def _has_aws_provider(directory: Path) -> bool:
+    return any(directory.glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*"))
+
+
+def find_plugin_dir() -> Path | None:
+    """``$AWSROLES_TF_PLUGIN_DIR``, else /opt/tf-plugins, else ~/.terraform.d/plugins: the first with hashicorp/aws."""
+    candidates = [Path(_PLUGIN_DIR_ENV)] if _PLUGIN_DIR_ENV else []
+    candidates += [Path("/opt/tf-plugins"), _REAL_HOME / ".terraform.d" / "plugins"]
+    return next((c for c in candidates if c.is_dir() and _has_aws_provider(c)), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Terraform:
+    """The terraform binary, run offline: no registry, no checkpoint, no user configuration."""
+
+    binary: str
+    plugin_dir: Path
+    scratch: Path
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_", "AWSROLES_"))}
+        cli_config = self.scratch / "empty.tfrc"
+        cli_config.touch()
+        env.update(
+            TF_IN_AUTOMATION="1",
+            CHECKPOINT_DISABLE="1",
+            TF_INPUT="0",
+            TF_CLI_CONFIG_FILE=str(cli_config),
+            HOME=str(self.scratch),
+        )
+        return env
+
+    def run(self, directory: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = self.env()
+        env["TF_DATA_DIR"] = str(directory / ".terraform-data")
+        return subprocess.run(
+            [self.binary, *args], cwd=directory, env=env, input=stdin, capture_output=True, text=True, timeout=300
+        )
+
+    def evaluate(self, directory: Path, expression: str) -> Any:
+        """The value of ``expression`` in the module in ``directory``, as terraform console computes it."""
+        # console prints strings in its own quoting; base64 of the JSON reads back unambiguously.
+        result = self.run(directory, "console", stdin=f"base64encode(jsonencode({expression}))\n")
+        assert result.returncode == 0, _report(result)
+        return json.loads(base64.b64decode(result.stdout.strip().strip('"')).decode("utf-8"))
+
+    def init_and_validate(self, directory: Path) -> tuple[subprocess.CompletedProcess[str], ...]:
+        init = self.run(directory, "init", "-backend=false", f"-plugin-dir={self.plugin_dir}", "-input=false",
+                        "-no-color")
+        if init.returncode != 0:
+            return (init,)
+        return init, self.run(directory, "validate", "-no-color")
+
+
+def _report(result: subprocess.CompletedProcess[str]) -> str:
+    return f"{' '.join(result.args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    binary = shutil.which("terraform")
+    if binary is None:
+        pytest.skip("terraform is not on PATH")
+    plugin_dir = find_plugin_dir()
+    if plugin_dir is None:
+        pytest.skip(
+            "no local AWS provider plugin directory: set AWSROLES_TF_PLUGIN_DIR, or put "
+            "registry.terraform.io/hashicorp/aws/<version>/<os_arch>/ under /opt/tf-plugins or ~/.terraform.d/plugins"
+        )
+    return Terraform(binary, plugin_dir, tmp_path_factory.mktemp("terraform"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Checked:
+    directory: Path
+    fmt: subprocess.CompletedProcess[str]
+    steps: tuple[subprocess.CompletedProcess[str], ...]
+
+
+@pytest.fixture(scope="module", params=EXAMPLE_FILES, ids=lambda p: p.name)
+def checked_example(
+    request: pytest.FixtureRequest, terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Checked]:
+    """The example's export written out, fmt-checked, initialised and validated once per module."""
+    example: Path = request.param
+    directory = tmp_path_factory.mktemp(f"tf-{example.stem}")
+    write_tree(directory, terraform_files(load_org(example)))
+    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    yield Checked(directory, fmt, terraform.init_and_validate(directory))
+
+
+@pytest.mark.terraform
+def test_terraform_fmt_is_clean(checked_example: Checked) -> None:
+    assert checked_example.fmt.returncode == 0, _report(checked_example.fmt)
+
+
+@pytest.mark.terraform
+def test_terraform_validate(checked_example: Checked) -> None:
+    for step in checked_example.steps:
+        assert step.returncode == 0, _report(step)
+    assert len(checked_example.steps) == 2
+    assert "Success! The configuration is valid." in checked_example.steps[-1].stdout
+
+
+@pytest.mark.terraform
+def test_terraform_accepts_the_edge_org(terraform: Terraform, edge_org: Org, tmp_path: Path) -> None:
+    directory = tmp_path / "tf"
+    files = terraform_files(edge_org)
+    write_tree(directory, files)
+    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert fmt.returncode == 0, _report(fmt)
+    for step in terraform.init_and_validate(directory):
+        assert step.returncode == 0, _report(step)
+
+    # Terraform's own reading of the generated literals: the description and the user's tags.
+    description = re.search(r"(?m)^  description += (\".*\")$", files["9lives.tf"])
+    tags = re.search(r'(?ms)^resource "aws_iam_user" .*?^  tags = (\{\n.*?\n  \})$', files["providers-account.tf"])
+    assert description and tags
+    console_dir = tmp_path / "console"
+    console_dir.mkdir()
+    (console_dir / "main.tf").write_text(f"locals {{\n  d = {description.group(1)}\n  t = {tags.group(1)}\n}}\n")
+    user_tags = {"Cost Center": "Research/Dev", "Küche": "Grüße", "email": "a.b@example.com", "managed-by": "awsroles"}
+    assert terraform.evaluate(console_dir, "[local.d, local.t]") == [EDGE_DESCRIPTION, user_tags]
+
+
+TRICKY = [
+    "",
+    "${aws:username}",
+    "%{ if true }x%{ endif }",
+    "$${already} %%{escaped} $$${three} $",
+    '"quoted" \\back\\ \\n literal',
+    "new\nline\r\ttab\x00nul\x1b\x7f\x85 \u2028 \ufeff",
+    "caf\u00e9 e\u0301 \u4e2d\u6587 \U0001f600",
+    "{ } [ ] = # // /* */ <<EOF",
+]
+
+
+@pytest.mark.terraform
+def test_terraform_reads_quoted_strings_back(terraform: Terraform, tmp_path: Path) -> None:
+    """hcl.quote, as a value and as an object key, read back by terraform itself; the layout passes fmt."""
+    keys = {f"k{i}-{text}": text for i, text in enumerate(TRICKY)}
+    text = hcl.render([hcl.Block("locals", body=(hcl.Attribute("values", TRICKY), hcl.Attribute("keyed", keys)))])
+    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
+    fmt = terraform.run(tmp_path, "fmt", "-check", "-diff", "-no-color")
+    assert fmt.returncode == 0, _report(fmt)
+    # Terraform (cty) keeps every string in Unicode NFC, so "e\u0301" comes back as "\u00e9".
+    nfc = [unicodedata.normalize("NFC", t) for t in TRICKY]
+    nfc_keys = {unicodedata.normalize("NFC", k): unicodedata.normalize("NFC", v) for k, v in keys.items()}
+    assert terraform.evaluate(tmp_path, "[local.values, local.keyed]") == [nfc, nfc_keys]
+
+
+def test_python_hcl2_reads_quoted_strings_back() -> None:
+    text = hcl.render([hcl.Block("locals", body=tuple(hcl.Attribute(f"v{i}", t) for i, t in enumerate(TRICKY)))])
+    body = hcl2.loads(text)["locals"][0]
+    assert [hcl_string(body[f"v{i}"]) for i in range(len(TRICKY))] == TRICKY
