@@ -62,9 +62,11 @@ def access_list(
     )
 
 
-def matrix(org: Org, rows: list[Access], by: str = "user") -> tuple[list[str], list[list[str]]]:
+def matrix(
+    org: Org, rows: list[Access], by: str = "user", environments: list[str] | None = None
+) -> tuple[list[str], list[list[str]]]:
     """A grid: one line per user (or team), one column per environment, cells list role names."""
-    environments = list(org.environments)
+    environments = list(org.environments) if environments is None else environments
     names = [u.name for u in org.users] if by == "user" else [t.name for t in org.teams]
     cells: dict[tuple[str, str], list[str]] = {}
     for a in rows:

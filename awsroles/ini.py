@@ -78,7 +78,7 @@ def _strip_comment(line: str) -> str:
     else:  # up to 3.12: the prefixes advance in step, and the first round with a hit wins
         positions = dict.fromkeys(COMMENT_PREFIXES, -1)
         while comment_start == sys.maxsize and positions:
-            advanced = {}
+            advanced: dict[str, int] = {}
             for prefix, start in positions.items():
                 index = line.find(prefix, start + 1)
                 if index == -1:

@@ -11,10 +11,11 @@ import difflib
 import json
 import os
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from awsroles import limits, policies
 from awsroles.durations import format_duration, parse_duration
@@ -49,7 +50,11 @@ ORG_KEYS = {
     "path": "IAM path of everything awsroles creates",
     "policy_dir": "folder of policy documents, relative to the org file",
 }
-ACCOUNT_KEYS = {"id": "12-digit account id", "environment": "environment held by the account", "description": "free text"}
+ACCOUNT_KEYS = {
+    "id": "12-digit account id",
+    "environment": "environment held by the account",
+    "description": "free text",
+}
 ROLE_KEYS = {
     "managed": "AWS or customer managed policy ARNs to attach",
     "policies": "policy documents (files in policy_dir) to put inline",
@@ -103,7 +108,7 @@ class _Builder:
 
     def items(self, key: IniKey, separators: str = r"[,\s]+") -> list[tuple[str, int]]:
         """A list value with the line of each item (continuation lines follow the key line)."""
-        out = []
+        out: list[tuple[str, int]] = []
         for offset, text in enumerate(key.value.split("\n")):
             out.extend((item, key.line + offset) for item in re.split(separators, text) if item.strip())
         return [(item.strip(), line) for item, line in out]
@@ -143,7 +148,9 @@ class _Builder:
             self.error(key.line, "description has characters IAM does not accept")
         return text
 
-    def name(self, section: IniSection, kind: str, name: str, pattern: re.Pattern[str], max_len: int, rule: str) -> bool:
+    def name(
+        self, section: IniSection, kind: str, name: str, pattern: re.Pattern[str], max_len: int, rule: str
+    ) -> bool:
         if not pattern.fullmatch(name):
             self.error(section.line, f"{kind} name '{name}' is not valid: {rule}")
             return False
@@ -182,7 +189,8 @@ def _split_sections(b: _Builder, sections: list[IniSection]) -> dict[str, list[t
             b.error(section.line, f"[{kind}] needs a name: [{kind} NAME]")
             continue
         if (kind, name) in seen:  # e.g. [role  admin] and [role admin]
-            b.error(section.line, f"duplicate section [{kind} {name}] (first at line {seen[kind, name]})")
+            shown = f"{kind} {name}".strip()
+            b.error(section.line, f"duplicate section [{shown}] (first at line {seen[kind, name]})")
             continue
         seen[kind, name] = section.line
         by_kind[kind].append((name, section))
@@ -233,7 +241,9 @@ def _org_settings(b: _Builder, found: list[tuple[str, IniSection]]) -> _OrgSetti
         if value not in ("required", "optional"):
             b.error(keys["mfa"].line, f"mfa: expected required or optional, got {keys['mfa'].value.strip()!r}")
         s.mfa_required = value != "optional"
-    s.mfa_max_age = b.duration(keys.get("mfa_max_age"), s.mfa_max_age, limits.SESSION_TOKEN_MIN, limits.SESSION_TOKEN_MAX)
+    s.mfa_max_age = b.duration(
+        keys.get("mfa_max_age"), s.mfa_max_age, limits.SESSION_TOKEN_MIN, limits.SESSION_TOKEN_MAX
+    )
     s.session_duration = b.duration(
         keys.get("session_duration"), s.session_duration, limits.ASSUME_ROLE_MIN, limits.ROLE_SESSION_MAX
     )
@@ -267,7 +277,6 @@ def _accounts(b: _Builder, found: list[tuple[str, IniSection]]) -> list[Account]
             account_id = keys["id"].value.strip()
             if not limits.ACCOUNT_ID.fullmatch(account_id):
                 b.error(keys["id"].line, f"account id '{account_id}' is not 12 digits")
-                ok = False
             elif account_id in ids:
                 other, line = ids[account_id]
                 b.error(keys["id"].line, f"duplicate account id {account_id} (also account '{other}' at line {line})")
@@ -296,11 +305,31 @@ def _accounts(b: _Builder, found: list[tuple[str, IniSection]]) -> list[Account]
     return accounts
 
 
+def _display_path(path: Path) -> str:
+    """Relative to the working directory when the file is under it, else as given; normalised."""
+    if path.is_absolute():
+        relative = os.path.relpath(path)
+        return relative if not relative.startswith("..") else os.path.normpath(path)
+    return os.path.normpath(path)
+
+
+class _ConstantInJson(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    raise _ConstantInJson(name)
+
+
 def _read_policy_file(b: _Builder, policy_dir: Path, ref: str, line: int) -> PolicyFile | None:
     path = policy_dir / ref
-    shown = os.path.relpath(path) if path.is_absolute() else str(path)
+    shown = _display_path(path)
     stem = Path(ref).name.removesuffix(".json")
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        found = False
+    if not found:
         b.error(line, f"policy file {shown} not found")
         return None
     try:
@@ -309,10 +338,19 @@ def _read_policy_file(b: _Builder, policy_dir: Path, ref: str, line: int) -> Pol
         b.error(line, f"policy file {shown} cannot be read: {exc}")
         return None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         b.problems.append(Problem(shown, exc.lineno, f"not valid JSON: {exc.msg} (column {exc.colno}); "
                                   f"referenced from {b.file}:{line}"))
+        return None
+    except _ConstantInJson as exc:
+        match = re.search(re.escape(str(exc)), text)
+        where = text[: match.start()].count("\n") + 1 if match else 1
+        b.problems.append(Problem(shown, where, f"not valid JSON: {exc} is not a JSON value; "
+                                  f"referenced from {b.file}:{line}"))
+        return None
+    except RecursionError:
+        b.problems.append(Problem(shown, 1, f"not valid JSON: nested too deeply; referenced from {b.file}:{line}"))
         return None
     statements = document.get("Statement") if isinstance(document, dict) else None
     if isinstance(statements, dict):
@@ -393,7 +431,8 @@ def _users(b: _Builder, found: list[tuple[str, IniSection]]) -> list[User]:
                 elif len(tag_key) > limits.TAG_KEY_MAX or len(value) > limits.TAG_VALUE_MAX:
                     b.error(line, f"tag '{tag_key}' is too long (keys {limits.TAG_KEY_MAX}, values "
                             f"{limits.TAG_VALUE_MAX} characters)")
-                elif not limits.TAG_TEXT.fullmatch(tag_key) or not limits.TAG_TEXT.fullmatch(value):
+                elif (not limits.TAG_TEXT.fullmatch(tag_key) or not limits.TAG_TEXT.fullmatch(value)
+                      or unicodedata.normalize("NFC", item) != item):
                     b.error(line, f"tag '{item}' has characters IAM does not accept in tags")
                 elif tag_key in tags:
                     b.error(line, f"duplicate tag '{tag_key}'")
@@ -411,12 +450,12 @@ def _users(b: _Builder, found: list[tuple[str, IniSection]]) -> list[User]:
 def _teams(
     b: _Builder,
     found: list[tuple[str, IniSection]],
-    users: list[User],
-    roles: list[Role],
+    user_names: list[str],
+    role_names: list[str],
     environments: list[str],
 ) -> list[Team]:
-    user_names = [u.name for u in users]
-    role_names = [r.name for r in roles]
+    """Teams; references are checked against every declared name (even one with an invalid name,
+    which is reported once, at its own section, instead of at every reference)."""
     teams: list[Team] = []
     for name, section in found:
         ok = b.name(section, "team", name, _NAME, limits.GROUP_NAME_MAX - len(team_group("")), _LOWER_NAME_RULE)
@@ -437,7 +476,10 @@ def _teams(
                 continue
             if key.name not in environments:
                 hint = did_you_mean(key.name, [*environments, *TEAM_KEYS])
-                b.error(key.line, f"undefined environment '{key.name}' in team '{name}'{hint}")
+                if hint and did_you_mean(key.name, TEAM_KEYS) == hint:  # e.g. 'member', 'Members'
+                    b.error(key.line, f"unknown key '{key.name}' in [{section.name}]{hint}")
+                else:
+                    b.error(key.line, f"undefined environment '{key.name}' in team '{name}'{hint}")
                 continue
             for role, line in b.items(key):
                 grant = Grant(key.name, role)
@@ -492,11 +534,24 @@ def _check_whole(b: _Builder, org: Org, lines: Callable[[str, str], int]) -> Non
                    "sessions will be shortened")
 
 
+def _one_line(problem: Problem) -> Problem:
+    """The problem with line breaks (from multi-line values, odd names) escaped: one problem, one line."""
+    def escape(text: str) -> str:
+        return "".join(repr(c)[1:-1] if c.splitlines() != [c] else c for c in text)
+
+    message, file = escape(problem.message), escape(problem.file)
+    if (message, file) == (problem.message, problem.file):
+        return problem
+    return Problem(file, problem.line, message, problem.severity)
+
+
 def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org | None, list[Problem]]:
     """Parse and validate org-file text. Returns the model (None if there are errors) and every problem."""
     b = _Builder(file, base_dir if base_dir is not None else Path(file).parent)
     document = read_ini(text, file)
     b.problems.extend(document.problems)
+    if document.problems and not document.sections:  # no [section] header: nothing else can be read
+        return None, sorted({_one_line(p) for p in b.problems}, key=lambda p: (p.line, p.message))
     by_kind = _split_sections(b, document.sections)
     for _, extra in by_kind["org"][1:]:
         b.error(extra.line, "duplicate section [org]")
@@ -511,7 +566,8 @@ def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org |
     roles = _roles(b, by_kind["role"], s)
     users = _users(b, by_kind["user"])
     environments = [a.environment for a in accounts if a.environment]
-    teams = _teams(b, by_kind["team"], users, roles, environments)
+    teams = _teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
+                   environments)
     if not any(p.is_error for p in b.problems):
         org = Org(
             name=s.name,
@@ -535,7 +591,7 @@ def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org |
             return section_lines.get((kind, name), 1)
 
         _check_whole(b, org, lines)
-    problems = sorted(set(b.problems), key=lambda p: (p.file != file, p.file, p.line, p.message))
+    problems = sorted({_one_line(p) for p in b.problems}, key=lambda p: (p.file != file, p.file, p.line, p.message))
     if any(p.is_error for p in problems):
         return None, problems
     return org, problems
@@ -557,6 +613,7 @@ def check_org(path: Path) -> tuple[Org | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return None, [Problem(shown, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x})")]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines, as open() reads text
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         return None, [Problem(shown, line, "contains a NUL byte: not a text file")]

@@ -35,7 +35,9 @@ class Result:
 
 
 def console_for(stream: TextIO) -> Console:
-    return Console(file=stream, highlight=False, soft_wrap=False)
+    """A terminal gets its own width; a pipe or file gets whole lines, never cut at 80 columns."""
+    isatty = getattr(stream, "isatty", lambda: False)()
+    return Console(file=stream, highlight=False, soft_wrap=False, width=None if isatty else 100_000)
 
 
 def to_json(data: Any) -> str:
@@ -53,7 +55,7 @@ def to_csv(table: Table) -> str:
 def rich_table(table: Table) -> RichTable:
     out = RichTable(title=table.title or None, title_justify="left", show_edge=False, pad_edge=False)
     for column in table.columns:
-        out.add_column(column)
+        out.add_column(column, overflow="fold")
     for row in table.rows:
         out.add_row(*row)
     return out

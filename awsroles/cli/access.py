@@ -43,7 +43,7 @@ def access(app: App, by: str, user: str | None, team: str | None, environment: s
         if value is not None and value not in choices:
             raise UsageError(f"unknown {what} '{value}'{did_you_mean(value, choices)}")
     rows = access_list(org, user=user, team=team, environment=environment, role=role)
-    columns, grid = matrix(org, rows, by)
+    columns, grid = matrix(org, rows, by, [environment] if environment else None)
     flat = Table(["user", "team", "environment", "role", "account_id", "role_arn"],
                  [[a.user, a.team, a.environment, a.role, a.account_id, a.role_arn] for a in rows])
     notes = [] if rows else ["nobody matches"]
