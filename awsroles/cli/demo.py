@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -39,6 +40,8 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     if org_file is None and app.file:
         org_file = Path(app.file)
     path = org_file or example("classic")
+    if path.is_absolute() and not os.path.relpath(path).startswith(".."):
+        path = Path(os.path.relpath(path))  # shorter to read, still copy-pasteable
     step = _Steps(app)
 
     step("Validate the org file", f"awsroles -f {path} validate")
