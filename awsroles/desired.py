@@ -6,7 +6,11 @@ export and the plan are all derived from it, so they cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from awsroles import policies
 from awsroles.model import (
@@ -20,6 +24,10 @@ from awsroles.model import (
 )
 
 Tags = tuple[tuple[str, str], ...]
+
+# A role's or user's settings as awsroles last wrote them, hashed. When the live resource no
+# longer hashes to its tag, someone changed it outside awsroles: the plan calls that drift.
+DIGEST_TAG = "awsroles-digest"
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,40 @@ class Resource:
     value: str
 
 
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def role_digest(path: str, trust: Mapping[str, Any] | str, max_session: int, description: str,
+                managed: tuple[str, ...], inline: Mapping[str, Mapping[str, Any] | str]) -> str:
+    """The digest of a role's settings, from the desired spec or from the live role alike."""
+    def doc(d: Mapping[str, Any] | str) -> Any:
+        return policies.normalized(json.loads(d) if isinstance(d, str) else dict(d))
+
+    return _digest({
+        "path": path, "trust": doc(trust), "max_session": max_session, "description": description,
+        "managed": sorted(managed), "inline": {k: doc(v) for k, v in inline.items()},
+    })
+
+
+def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> str:
+    """The digest of a user's settings (path, awsroles groups, tags other than the digest)."""
+    return _digest({"path": path, "groups": sorted(groups),
+                    "tags": {k: v for k, v in tags.items() if k != DIGEST_TAG}})
+
+
+def _with_role_digest(spec: RoleSpec) -> RoleSpec:
+    digest = role_digest(spec.path, spec.trust_policy, spec.max_session, spec.description, spec.managed,
+                         {p.name: p.document for p in spec.inline})
+    return replace(spec, tags=tuple(sorted((*spec.tags, (DIGEST_TAG, digest)))))
+
+
+def _with_user_digest(spec: UserSpec) -> UserSpec:
+    digest = user_digest(spec.path, spec.groups, dict(spec.tags))
+    return replace(spec, tags=tuple(sorted((*spec.tags, (DIGEST_TAG, digest)))))
+
+
 def _managed_tags(*extra: tuple[str, str]) -> Tags:
     return tuple(sorted((MANAGED_BY_TAG, *extra)))
 
@@ -117,7 +159,7 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 tags=_managed_tags(),
             )
         )
-    return tuple(specs)
+    return tuple(_with_role_digest(s) for s in specs)
 
 
 def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[GroupSpec, ...], tuple[UserSpec, ...]]:
@@ -140,7 +182,8 @@ def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[Group
         if user.email:
             extra.append(("email", user.email))
         teams = sorted(team_group(t.name) for t in org.teams_of(user.name))
-        users.append(UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra)))
+        users.append(_with_user_digest(
+            UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))))
     return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
 
 

@@ -228,3 +228,46 @@ def self_service_policy(org: Org) -> Document:
             }
         )
     return canonical({"Version": VERSION, "Statement": statements})
+
+
+def _as_set(value: Any) -> Any:
+    if isinstance(value, list):
+        return _canonical_values(value)
+    return [value]
+
+
+def normalized(document: Document) -> Document:
+    """A form for comparing documents: canonical, and a single value equals a one-element list.
+
+    IAM stores documents as written, so ``"Action": "s3:GetObject"`` and
+    ``"Action": ["s3:GetObject"]`` mean the same; a Statement object equals a list of one.
+    """
+    out = canonical(document)
+    statements = out.get("Statement")
+    if not isinstance(statements, list):
+        return out
+    fixed = []
+    for statement in statements:
+        if isinstance(statement, dict):
+            statement = dict(statement)
+            for key in _SET_VALUED:
+                if key in statement:
+                    statement[key] = _as_set(statement[key])
+            for key in ("Principal", "NotPrincipal"):
+                if isinstance(statement.get(key), dict):
+                    statement[key] = {k: _as_set(v) for k, v in statement[key].items()}
+            if isinstance(statement.get("Condition"), dict):
+                statement["Condition"] = {
+                    op: ({k: _as_set(v) for k, v in pairs.items()} if isinstance(pairs, dict) else pairs)
+                    for op, pairs in statement["Condition"].items()
+                }
+        fixed.append(statement)
+    out["Statement"] = sorted(fixed, key=_statement_key)
+    return out
+
+
+def same_document(a: Document | str, b: Document | str) -> bool:
+    """True when two policy documents mean the same to IAM (see :func:`normalized`)."""
+    first = json.loads(a) if isinstance(a, str) else a
+    second = json.loads(b) if isinstance(b, str) else b
+    return normalized(first) == normalized(second)

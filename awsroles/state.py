@@ -1,0 +1,192 @@
+"""Read the live IAM state of accounts, in a number of calls that does not grow with resources.
+
+Per account: one paginated ``GetAccountAuthorizationDetails`` (users, groups, roles and customer
+managed policies with every document and attachment) and one paginated ``ListRoles`` under the
+awsroles path (the only source of a role's MaxSessionDuration and Description). Accounts are read
+in parallel with a bounded pool.
+
+What awsroles manages is what sits at the org's IAM path (``/awsroles/`` by default); everything
+else is reported only by name, so the plan can refuse to collide with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from awsroles.model import Account
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LiveRole:
+    name: str
+    path: str
+    trust_policy: Document
+    max_session: int
+    description: str
+    managed: tuple[str, ...]
+    inline: Mapping[str, Document]
+    tags: Mapping[str, str]
+    instance_profiles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiveGroup:
+    name: str
+    path: str
+    managed: tuple[str, ...]
+    inline: Mapping[str, Document]
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiveUser:
+    name: str
+    path: str
+    groups: tuple[str, ...]
+    managed: tuple[str, ...]
+    inline: Mapping[str, Document]
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class LivePolicy:
+    name: str
+    path: str
+    arn: str
+    document: Document
+    description: str
+    default_version: str
+    versions: tuple[str, ...]  # non-default version ids, oldest first
+    attached_to: tuple[tuple[str, str], ...]  # (kind, name) of every user, group, role it is attached to
+
+
+@dataclass(frozen=True)
+class LiveAccount:
+    """What awsroles manages in one account, plus the names of everything else (to avoid collisions)."""
+
+    account: Account
+    roles: Mapping[str, LiveRole] = field(default_factory=dict)
+    groups: Mapping[str, LiveGroup] = field(default_factory=dict)
+    users: Mapping[str, LiveUser] = field(default_factory=dict)
+    policies: Mapping[str, LivePolicy] = field(default_factory=dict)
+    unmanaged: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind -> name -> path
+    api_calls: int = 0
+
+
+def _document(value: Any) -> Document:
+    """Policy documents arrive decoded by botocore; some endpoints send URL-encoded JSON strings."""
+    if isinstance(value, str):
+        import json
+
+        return dict(json.loads(unquote(value)))
+    return dict(value or {})
+
+
+def _tags(items: Any) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items or ()}
+
+
+def _inline(items: Any) -> dict[str, Document]:
+    return {p["PolicyName"]: _document(p["PolicyDocument"]) for p in items or ()}
+
+
+def _managed(items: Any) -> tuple[str, ...]:
+    return tuple(sorted(p["PolicyArn"] for p in items or ()))
+
+
+def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
+    """Read one account with ``iam`` (a botocore IAM client in that account)."""
+    calls = 0
+    details: dict[str, list[Any]] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
+    paginator = iam.get_paginator("get_account_authorization_details")
+    for page in paginator.paginate(Filter=["User", "Role", "Group", "LocalManagedPolicy"]):
+        calls += 1
+        for key in details:
+            details[key].extend(page.get(key, []))
+    role_settings: dict[str, tuple[int, str]] = {}
+    for page in iam.get_paginator("list_roles").paginate(PathPrefix=path):
+        calls += 1
+        for role in page.get("Roles", []):
+            role_settings[role["RoleName"]] = (int(role.get("MaxSessionDuration", 3600)), role.get("Description", ""))
+
+    unmanaged: dict[str, dict[str, str]] = {"role": {}, "group": {}, "user": {}, "policy": {}}
+    attachments: dict[str, list[tuple[str, str]]] = {}
+    members: dict[str, list[str]] = {}
+
+    users: dict[str, LiveUser] = {}
+    for u in details["UserDetailList"]:
+        for arn in _managed(u.get("AttachedManagedPolicies")):
+            attachments.setdefault(arn, []).append(("user", u["UserName"]))
+        for group in u.get("GroupList", []):
+            members.setdefault(group, []).append(u["UserName"])
+        if u["Path"] != path:
+            unmanaged["user"][u["UserName"]] = u["Path"]
+            continue
+        users[u["UserName"]] = LiveUser(
+            u["UserName"], u["Path"], tuple(sorted(u.get("GroupList", []))), _managed(u.get("AttachedManagedPolicies")),
+            _inline(u.get("UserPolicyList")), _tags(u.get("Tags")),
+        )
+    groups: dict[str, LiveGroup] = {}
+    for g in details["GroupDetailList"]:
+        for arn in _managed(g.get("AttachedManagedPolicies")):
+            attachments.setdefault(arn, []).append(("group", g["GroupName"]))
+        if g["Path"] != path:
+            unmanaged["group"][g["GroupName"]] = g["Path"]
+            continue
+        groups[g["GroupName"]] = LiveGroup(
+            g["GroupName"], g["Path"], _managed(g.get("AttachedManagedPolicies")), _inline(g.get("GroupPolicyList")),
+            tuple(sorted(members.get(g["GroupName"], []))),
+        )
+    roles: dict[str, LiveRole] = {}
+    for r in details["RoleDetailList"]:
+        for arn in _managed(r.get("AttachedManagedPolicies")):
+            attachments.setdefault(arn, []).append(("role", r["RoleName"]))
+        if r["Path"] != path:
+            unmanaged["role"][r["RoleName"]] = r["Path"]
+            continue
+        max_session, description = role_settings.get(r["RoleName"], (3600, ""))
+        roles[r["RoleName"]] = LiveRole(
+            r["RoleName"], r["Path"], _document(r.get("AssumeRolePolicyDocument")), max_session, description,
+            _managed(r.get("AttachedManagedPolicies")), _inline(r.get("RolePolicyList")), _tags(r.get("Tags")),
+            tuple(p["InstanceProfileName"] for p in r.get("InstanceProfileList", [])),
+        )
+    policies: dict[str, LivePolicy] = {}
+    for p in details["Policies"]:
+        if p["Path"] != path:
+            unmanaged["policy"][p["PolicyName"]] = p["Path"]
+            continue
+        versions = sorted(p.get("PolicyVersionList", []), key=lambda v: str(v.get("CreateDate", "")))
+        default = next((v for v in versions if v.get("IsDefaultVersion")), None)
+        policies[p["PolicyName"]] = LivePolicy(
+            p["PolicyName"], p["Path"], p["Arn"], _document(default["Document"]) if default else {},
+            p.get("Description", ""), p.get("DefaultVersionId", ""),
+            tuple(v["VersionId"] for v in versions if not v.get("IsDefaultVersion")),
+            tuple(sorted(set(attachments.get(p["Arn"], [])))),
+        )
+    log.debug("read %s (%s): %d calls", account.name, account.id, calls)
+    return LiveAccount(account, roles, groups, users, policies, unmanaged, calls)
+
+
+def read_accounts(
+    accounts: list[Account],
+    iam_for: Callable[[Account], Any],
+    path: str,
+    *,
+    max_workers: int = 8,
+) -> dict[str, LiveAccount]:
+    """Read ``accounts`` in parallel; ``iam_for(account)`` returns an IAM client in that account."""
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts) or 1))) as pool:
+        def read(account: Account) -> LiveAccount:
+            return read_account(iam_for(account), account, path)
+
+        futures = {a.name: pool.submit(read, a) for a in accounts}
+        return {name: future.result() for name, future in futures.items()}
