@@ -161,13 +161,14 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
         )
     policies: dict[str, LivePolicy] = {}
     for p in details["Policies"]:
+        name = p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]  # moto leaves PolicyName out
         if p["Path"] != path:
-            unmanaged["policy"][p["PolicyName"]] = p["Path"]
+            unmanaged["policy"][name] = p["Path"]
             continue
         versions = sorted(p.get("PolicyVersionList", []), key=lambda v: str(v.get("CreateDate", "")))
         default = next((v for v in versions if v.get("IsDefaultVersion")), None)
-        policies[p["PolicyName"]] = LivePolicy(
-            p["PolicyName"], p["Path"], p["Arn"], _document(default["Document"]) if default else {},
+        policies[name] = LivePolicy(
+            name, p["Path"], p["Arn"], _document(default["Document"]) if default else {},
             p.get("Description", ""), p.get("DefaultVersionId", ""),
             tuple(v["VersionId"] for v in versions if not v.get("IsDefaultVersion")),
             tuple(sorted(set(attachments.get(p["Arn"], [])))),

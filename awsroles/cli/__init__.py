@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from awsroles.cli import access, demo, export, validate  # noqa: F401  (register commands)
+from awsroles.cli import access, demo, export, plan, validate  # noqa: F401  (register commands)
 from awsroles.cli.app import App, cli
 from awsroles.errors import AwsrolesError, ExitCode, OrgFileError
 
@@ -46,12 +46,29 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
-    except Exception as exc:  # a bug: one line, and the traceback only when asked for
+    except Exception as exc:
+        if type(exc).__module__.startswith(("botocore", "boto3")):  # without importing boto3 on every run
+            click.echo(f"awsroles: error: {_aws_error(exc)}", file=app.stderr)
+            if app.verbose:
+                log.exception("AWS error")
+            return ExitCode.FAILURE  # a bug: one line, and the traceback only when asked for
         if app.verbose:
             log.exception("internal error")
         click.echo(f"awsroles: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=app.stderr)
         return ExitCode.FAILURE
     return int(result) if isinstance(result, int) else ExitCode.OK
+
+
+def _aws_error(exc: Exception) -> str:
+    """One line that keeps the AWS error code; hints for the usual first-run mistakes."""
+    from awsroles.apply import describe_error
+
+    name = type(exc).__name__
+    if name in ("NoCredentialsError", "PartialCredentialsError"):
+        return "no AWS credentials found (set AWS_PROFILE or use --profile, or run `awsroles sandbox start`)"
+    if name in ("EndpointConnectionError", "ConnectTimeoutError"):
+        return f"cannot reach AWS: {exc}"
+    return describe_error(exc)
 
 
 def main() -> None:

@@ -1,0 +1,173 @@
+"""Execute a plan: accounts in parallel, the changes of one account in order, idempotently.
+
+The plan holds every IAM operation; this module only runs them. Repeating an operation after an
+interrupted run is tolerated (creating what exists, deleting what is gone), so a re-run after a
+failure or a kill converges: it plans again from the live state and finishes the job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from awsroles.plan import REQUIRE_NO_CREDENTIALS, Change, Plan
+
+log = logging.getLogger(__name__)
+
+# Error codes that mean "already done" for an operation, so repeating it is harmless.
+_GONE = frozenset({"NoSuchEntity", "NoSuchEntityException"})
+BENIGN: dict[str, frozenset[str]] = {
+    "create_policy": frozenset({"EntityAlreadyExists"}),
+    "create_group": frozenset({"EntityAlreadyExists"}),
+    "create_role": frozenset({"EntityAlreadyExists"}),
+    "create_user": frozenset({"EntityAlreadyExists"}),
+}
+for _method in ("delete_policy", "delete_policy_version", "delete_group", "delete_role", "delete_user",
+                "delete_group_policy", "delete_role_policy", "delete_user_policy", "detach_group_policy",
+                "detach_role_policy", "detach_user_policy", "remove_user_from_group",
+                "remove_role_from_instance_profile"):
+    BENIGN[_method] = _GONE
+
+DONE, FAILED, SKIPPED, NOT_ATTEMPTED = "done", "failed", "skipped", "not attempted"
+
+
+class SkipChange(Exception):
+    """A guard decided this change must not run (e.g. a user to delete still has credentials)."""
+
+
+@dataclass
+class Step:
+    change: Change
+    status: str = NOT_ATTEMPTED
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"account": self.change.account, "action": self.change.action, "kind": self.change.kind,
+                "name": self.change.name, "status": self.status, "error": self.error}
+
+
+@dataclass
+class ApplyResult:
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(s.status in (DONE, SKIPPED) for s in self.steps)
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.steps if s.status == status)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "done": self.count(DONE), "failed": self.count(FAILED),
+                "skipped": self.count(SKIPPED), "not_attempted": self.count(NOT_ATTEMPTED),
+                "steps": [s.as_dict() for s in self.steps]}
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def describe_error(exc: Exception) -> str:
+    """One line, keeping the AWS error code: ``AccessDenied: User ... is not authorized ...``."""
+    code = _error_code(exc)
+    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")) if code else str(exc)
+    text = f"{code}: {message}" if code else f"{type(exc).__name__}: {message}"
+    return " ".join(text.split())
+
+
+def _require_no_credentials(iam: Any, user: str) -> None:
+    """Refuse to delete a user who can still sign in or holds credentials: that is offboarding."""
+    found = []
+    if iam.list_access_keys(UserName=user).get("AccessKeyMetadata"):
+        found.append("access keys")
+    try:
+        iam.get_login_profile(UserName=user)
+        found.append("a console password")
+    except Exception as exc:
+        if _error_code(exc) not in _GONE:
+            raise
+    if iam.list_mfa_devices(UserName=user).get("MFADevices"):
+        found.append("MFA devices")
+    if iam.list_signing_certificates(UserName=user).get("Certificates"):
+        found.append("signing certificates")
+    if iam.list_ssh_public_keys(UserName=user).get("SSHPublicKeys"):
+        found.append("SSH keys")
+    if iam.list_service_specific_credentials(UserName=user).get("ServiceSpecificCredentials"):
+        found.append("service credentials")
+    if found:
+        raise SkipChange(f"user {user} still has {', '.join(found)}; offboard them first")
+
+
+def run_change(iam: Any, change: Change) -> None:
+    """Run the operations of one change, tolerating repeats (see BENIGN)."""
+    for method, params in change.ops:
+        if method == REQUIRE_NO_CREDENTIALS:
+            _require_no_credentials(iam, params["UserName"])
+            continue
+        try:
+            getattr(iam, method)(**params)
+        except Exception as exc:
+            if _error_code(exc) in BENIGN.get(method, frozenset()):
+                log.debug("%s %s: already done (%s)", method, change.name, _error_code(exc))
+                continue
+            raise
+
+
+def apply_plan(
+    plan: Plan,
+    iam_for: Callable[[str], Any],
+    *,
+    max_workers: int = 8,
+    on_step: Callable[[Step], None] | None = None,
+) -> ApplyResult:
+    """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account.
+
+    Within an account, changes run in plan order and the first failure stops that account (the
+    rest are reported as not attempted); other accounts carry on. ``on_step`` is called from
+    worker threads after each change.
+    """
+    steps = [Step(change) for change in plan.changes]
+    by_account: dict[str, list[Step]] = {}
+    for step in steps:
+        by_account.setdefault(step.change.account, []).append(step)
+    lock = threading.Lock()
+
+    def report(step: Step) -> None:
+        if on_step is not None:
+            with lock:
+                on_step(step)
+
+    def run_account(account: str) -> None:
+        try:
+            iam = iam_for(account)
+        except Exception as exc:
+            for step in by_account[account]:
+                step.status, step.error = FAILED, f"cannot reach account: {describe_error(exc)}"
+                report(step)
+            return
+        for step in by_account[account]:
+            try:
+                run_change(iam, step.change)
+                step.status = DONE
+            except SkipChange as exc:
+                step.status, step.error = SKIPPED, str(exc)
+            except Exception as exc:
+                step.status, step.error = FAILED, describe_error(exc)
+                log.debug("failed: %s %s %s", step.change.action, step.change.kind, step.change.name, exc_info=True)
+                report(step)
+                return
+            report(step)
+
+    if by_account:
+        workers = max(1, min(max_workers, len(by_account)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for future in [pool.submit(run_account, account) for account in by_account]:
+                future.result()
+    return ApplyResult(steps)

@@ -1,0 +1,44 @@
+"""Plan and apply an org against AWS: the glue between the org, the AWS boundary and the planner."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from awsroles.apply import ApplyResult, Step, apply_plan
+from awsroles.aws import Aws
+from awsroles.desired import desired_state
+from awsroles.model import Account, Org
+from awsroles.plan import Plan, accounts_to_read, make_plan
+from awsroles.state import LiveAccount, read_accounts
+
+
+class Engine:
+    """One org, one set of credentials: read, plan, apply. Clients are built once per account."""
+
+    def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8):
+        self.org = org
+        self.aws = aws
+        self.max_workers = max_workers
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def iam(self, account: Account | str) -> Any:
+        account = self.org.account(account) if isinstance(account, str) else account
+        with self._lock:
+            if account.name not in self._clients:
+                user = self.aws.whoami().user_name or "awsroles"
+                session = self.aws.for_account(account.id, self.org.bootstrap_role, partition=self.org.partition,
+                                               session_name=f"awsroles-{user}"[:64])
+                self._clients[account.name] = self.aws.client("iam", session)
+            return self._clients[account.name]
+
+    def read(self) -> dict[str, LiveAccount]:
+        return read_accounts(accounts_to_read(self.org), self.iam, self.org.path, max_workers=self.max_workers)
+
+    def plan(self, *, prune: bool = False) -> Plan:
+        return make_plan(self.org, desired_state(self.org), self.read(), prune=prune)
+
+    def apply(self, plan: Plan, on_step: Callable[[Step], None] | None = None) -> ApplyResult:
+        return apply_plan(plan, self.iam, max_workers=self.max_workers, on_step=on_step)
