@@ -1,0 +1,139 @@
+"""apply under throttling, repeated operations, and partial failure (moto in-process)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+import botocore.retries.standard
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from awsroles.apply import apply_plan
+from awsroles.aws import Aws, AwsSettings
+from awsroles.engine import Engine
+from awsroles.model import Org
+
+THROTTLED = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+             b"<Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>")
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self.body
+
+
+class Throttler:
+    """A before-send hook: every ``every``-th IAM request is answered 400 Throttling (never sent)."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.counter = itertools.count(1)
+        self.lock = threading.Lock()
+        self.throttled = 0
+        self.sent = 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if "iam." not in request.url and "/iam" not in request.url:
+            return None
+        with self.lock:
+            n = next(self.counter)
+            if n % self.every:
+                self.sent += 1
+                return None
+            self.throttled += 1
+        return AWSResponse(request.url, 400, {}, _Raw(THROTTLED))
+
+    def install(self, session: Any) -> None:
+        session.get_component("event_emitter").register_first("before-send.iam", self, unique_id=f"throttle-{id(self)}")
+
+    def aws(self, org: Org, max_attempts: int) -> Aws:
+        """An admin in the ops account whose every session carries this hook."""
+        settings = AwsSettings(region="us-east-1", max_attempts=max_attempts)
+        base = Aws(settings, hooks=[self.install])
+        return Aws(settings, session=base.for_account(org.ops.id, "admin"), hooks=[self.install])
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep botocore's real retry handler, without its real sleeping time."""
+    monkeypatch.setattr(botocore.retries.standard.ExponentialBackoff, "delay_amount", lambda self, ctx: 0.001)
+
+
+def test_apply_converges_under_throttling_without_duplicates(ops_aws: Aws, classic: Org, fast_backoff: None) -> None:
+    throttler = Throttler(every=3)
+    engine = Engine(classic, throttler.aws(classic, max_attempts=5))
+    plan = engine.plan()
+    result = engine.apply(plan)
+    assert result.ok, result.as_dict()
+    assert throttler.throttled >= 10  # the retry handler really worked through throttling
+    clean = Engine(classic, ops_aws)
+    assert clean.plan().empty
+    dev_roles = [r["RoleName"] for r in clean.iam("dev").list_roles(PathPrefix="/awsroles/")["Roles"]]
+    assert sorted(dev_roles) == ["admin", "developer", "readonly"]
+    users = [u["UserName"] for u in clean.iam("ops").list_users(PathPrefix="/awsroles/")["Users"]]
+    assert sorted(users) == ["alice", "bob"]
+
+
+def test_throttling_beyond_the_retry_budget_fails_cleanly_and_a_rerun_converges(
+    ops_aws: Aws, classic: Org, fast_backoff: None
+) -> None:
+    throttler = Throttler(every=1)  # everything throttled: nothing can succeed
+    plan = Engine(classic, ops_aws).plan()
+    result = apply_plan(plan, Engine(classic, throttler.aws(classic, max_attempts=2)).iam)
+    assert not result.ok
+    assert result.count("failed") == 4  # the first change of each of the four accounts
+    assert all("Throttling" in s.error for s in result.steps if s.status == "failed")
+    assert result.count("not attempted") == len(plan.changes) - 4
+    engine = Engine(classic, ops_aws)
+    assert engine.apply(engine.plan()).ok
+    assert Engine(classic, ops_aws).plan().empty
+
+
+def test_a_stale_plan_applied_twice_is_harmless(ops_aws: Aws, classic: Org) -> None:
+    engine = Engine(classic, ops_aws)
+    plan = engine.plan()
+    assert engine.apply(plan).ok
+    again = engine.apply(plan)  # every create now meets an existing resource
+    assert again.ok, again.as_dict()
+    assert Engine(classic, ops_aws).plan().empty
+
+
+def test_apply_never_touches_unmanaged_resources_even_with_prune(ops_aws: Aws, classic: Org) -> None:
+    engine = Engine(classic, ops_aws)
+    dev, ops = engine.iam("dev"), engine.iam("ops")
+    trust = '{"Version":"2012-10-17","Statement":[]}'
+    dev.create_role(RoleName="legacy-admin", Path="/", AssumeRolePolicyDocument=trust)
+    dev.create_role(RoleName="ci", Path="/service/", AssumeRolePolicyDocument=trust)
+    ops.create_user(UserName="root-ish", Path="/")
+    ops.create_group(GroupName="auditors", Path="/")
+    ops.add_user_to_group(GroupName="auditors", UserName="root-ish")
+    ops.create_policy(PolicyName="mine", Path="/", PolicyDocument='{"Version": "2012-10-17", "Statement": '
+                      '[{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}')
+    assert engine.apply(engine.plan(prune=True)).ok
+    assert Engine(classic, ops_aws).plan(prune=True).empty
+    assert {r["RoleName"] for r in dev.list_roles()["Roles"]} >= {"legacy-admin", "ci"}
+    assert "root-ish" in {u["UserName"] for u in ops.list_users()["Users"]}
+    assert [u["UserName"] for u in ops.get_group(GroupName="auditors")["Users"]] == ["root-ish"]
+    assert "mine" in {p["PolicyName"] for p in ops.list_policies(Scope="Local")["Policies"]}
+
+
+def test_prune_refuses_to_delete_a_user_with_credentials(ops_aws: Aws, classic: Org) -> None:
+    engine = Engine(classic, ops_aws)
+    assert engine.apply(engine.plan()).ok
+    ops = engine.iam("ops")
+    ops.create_user(UserName="carol", Path="/awsroles/")
+    ops.create_access_key(UserName="carol")
+    ops.create_user(UserName="dave", Path="/awsroles/")
+    plan = engine.plan(prune=True)
+    result = engine.apply(plan)
+    assert result.ok  # skipping is not failing
+    status = {s.change.name: (s.status, s.error) for s in result.steps}
+    assert status["carol"] == ("skipped", "user carol still has access keys; offboard them first")
+    assert status["dave"] == ("done", "")
+    names = {u["UserName"] for u in ops.list_users(PathPrefix="/awsroles/")["Users"]}
+    assert "carol" in names and "dave" not in names
