@@ -2,7 +2,8 @@
 
 - Region: the caller's choice, else the org's default region.
 - Endpoints: botocore's own resolution (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``,
-  ``endpoint_url`` in ~/.aws/config), so a moto server or a VPC endpoint just works.
+  ``endpoint_url`` in ~/.aws/config), so a moto server or a VPC endpoint just works; or
+  ``AwsSettings.endpoint_url``, which every client this object builds uses (the sandbox).
 - Retries: botocore ``standard`` mode with an explicit ``total_max_attempts``, so throttling is
   retried with backoff by botocore's own handler.
 - Environment accounts are reached by assuming the org's bootstrap role, with credentials that
@@ -41,6 +42,7 @@ class AwsSettings:
     max_pool_connections: int = 32
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    endpoint_url: str | None = None  # every client goes here (e.g. the sandbox); None: botocore decides
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class Aws:
         self._base = session or self._new_session(profile_name=self.settings.profile)
         if session is not None:
             self._apply_hooks(session)
+        # One loader of service models for every session we build: parsing them again per account
+        # costs tens of milliseconds per client.
+        self._loader = self._base._session.get_component("data_loader")
         self._identity: Identity | None = None
         self._accounts: dict[tuple[str, str], boto3.Session] = {}
 
@@ -100,8 +105,9 @@ class Aws:
 
     def client(self, service: str, session: boto3.Session | None = None) -> Any:
         """A client for ``service`` in the base session, or in ``session`` (see :meth:`for_account`)."""
+        extra = {"endpoint_url": self.settings.endpoint_url} if self.settings.endpoint_url else {}
         with self._lock:
-            return (session or self._base).client(service, config=self.config)
+            return (session or self._base).client(service, config=self.config, **extra)
 
     @property
     def base_session(self) -> boto3.Session:
@@ -146,6 +152,7 @@ class Aws:
                 metadata=refresh(), refresh_using=refresh, method="assume-role"
             )
             botocore_session = botocore.session.Session()
+            botocore_session.register_component("data_loader", self._loader)
             botocore_session._credentials = credentials  # the documented way boto3 itself uses for refreshable creds
             session = boto3.Session(botocore_session=botocore_session,
                                     region_name=self._base.region_name or self.settings.region)

@@ -1,0 +1,165 @@
+"""``awsroles sandbox start|stop|env|status``: a local AWS to try awsroles on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.errors import ExitCode, UsageError
+from awsroles.render import Result
+
+ENV_FORMATS = ("sh", "fish", "powershell", "dotenv", "json")  # awsroles.sandbox.ENV_FORMATS, without importing boto3
+
+
+def _shown(path: str | Path) -> str:
+    """A path as short as it stays unambiguous: relative under the working directory."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else str(path)
+
+
+def _no_csv(app: App) -> None:
+    if app.output == "csv":  # checked before anything starts or stops
+        raise UsageError("this command has no CSV form; use --output table or json")
+
+
+@cli.group()
+def sandbox() -> None:
+    """A local AWS on 127.0.0.1 (a moto server), seeded from an org file.
+
+    The sandbox has the org's accounts (with the org file's ids), the bootstrap role in every
+    environment account and an admin user in the ops account. Its keys are fake, and work only
+    against the sandbox. See docs/sandbox.md.
+
+    \b
+    Example:
+      awsroles sandbox start && eval "$(awsroles sandbox env)"
+    """
+
+
+@sandbox.command()
+@common_options
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free port).")
+@click.option("--wait", "timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, metavar="SECONDS",
+              help="How long to wait for the server to answer.")
+@pass_app
+def start(app: App, port: int, timeout: float) -> int:
+    """Start the sandbox in the background and seed it from the org file.
+
+    The org file is --file if given, else examples/classic.ini. If a sandbox is already
+    running, says where and starts nothing. The server keeps running after this command
+    returns; its log and state are in $XDG_STATE_HOME/awsroles/sandbox.
+
+    \b
+    Examples:
+      awsroles sandbox start
+      awsroles -f examples/large.ini sandbox start --port 5000
+    """
+    from awsroles.examples import example
+    from awsroles.sandbox import start_detached
+
+    _no_csv(app)
+    org_path = Path(app.file) if app.file else example("classic")
+    state, started = start_detached(org_path, port=port, timeout=timeout)
+    if not started:
+        app.say(f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "
+                f"seeded from {_shown(state.org_file)}")
+        if Path(state.org_file) != org_path.resolve():
+            app.say(f"to use {_shown(org_path)} instead: awsroles sandbox stop, then start again")
+        if app.output == "json":
+            app.render(Result(data={"started": False, **state.public()}))
+        return ExitCode.OK
+    app.say(f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {_shown(state.org_file)}")
+    app.say(f"  admin: {state.credentials.user_arn}")
+    app.say(f"  keys:  fake moto keys for this sandbox only, kept in plaintext in {state.state_file}")
+    app.say(f"  log:   {state.log_file}")
+    app.say('use it:  eval "$(awsroles sandbox env)"')
+    app.say("stop it: awsroles sandbox stop")
+    if app.output == "json":
+        app.render(Result(data={"started": True, **state.public()}))
+    return ExitCode.OK
+
+
+@sandbox.command()
+@common_options
+@click.option("--wait", "timeout", type=click.FloatRange(min=0), default=10.0, show_default=True, metavar="SECONDS",
+              help="How long to wait after SIGTERM before SIGKILL.")
+@pass_app
+def stop(app: App, timeout: float) -> int:
+    """Stop the sandbox started by `awsroles sandbox start`; everything in it is gone.
+
+    \b
+    Example:
+      awsroles sandbox stop
+    """
+    from awsroles.sandbox import stop_detached
+
+    _no_csv(app)
+    state = stop_detached(timeout=timeout)
+    if state is None:
+        app.say("no sandbox is running")
+    else:
+        app.say(f"stopped the sandbox at {state.endpoint} (pid {state.pid})")
+    if app.output == "json":
+        app.render(Result(data={"stopped": state is not None, **(state.public() if state else {})}))
+    return ExitCode.OK
+
+
+@sandbox.command()
+@click.option("--format", "fmt", type=click.Choice(ENV_FORMATS), default="sh", show_default=True,
+              help="sh (bash, zsh), fish, powershell, dotenv or json.")
+@pass_app
+def env(app: App, fmt: str) -> int:
+    """Print the environment that points a shell at the sandbox, as its admin.
+
+    Sets AWS_ENDPOINT_URL, the admin's (fake) keys, the region and AWSROLES_FILE (the org
+    file the sandbox was seeded from); the shell formats also unset AWS_SESSION_TOKEN and
+    AWS_PROFILE, so nothing from a real AWS login mixes in.
+
+    \b
+    Examples:
+      eval "$(awsroles sandbox env)"
+      awsroles sandbox env --format fish | source
+      awsroles sandbox env --format powershell | Invoke-Expression
+      awsroles sandbox env --format dotenv > .env
+    """
+    from awsroles.sandbox import SandboxError, format_env, read_state
+
+    state = read_state()
+    if state is None:
+        raise SandboxError("no sandbox is running; start one with `awsroles sandbox start`")
+    click.echo(format_env(state.env(), fmt), file=app.stdout, nl=False)
+    return ExitCode.OK
+
+
+@sandbox.command()
+@common_options
+@pass_app
+def status(app: App) -> int:
+    """Whether the sandbox runs, where, and with which org file.
+
+    \b
+    Examples:
+      awsroles sandbox status
+      awsroles sandbox status -o json | jq -r .endpoint
+    """
+    from awsroles.sandbox import read_state
+
+    state = read_state()
+    data: dict[str, Any] = {"running": state is not None, **(state.public() if state else {})}
+    if app.output == "json":
+        app.render(Result(data=data))
+    elif state is None:
+        app.say("no sandbox is running (start one with `awsroles sandbox start`)")
+    else:
+        app.say(f"running at {state.endpoint} (pid {state.pid}) since {state.started_at}")
+        app.say(f"  org file: {_shown(state.org_file)}")
+        app.say(f"  region:   {state.region}")
+        app.say(f"  admin:    {state.credentials.user_arn} ({state.credentials.access_key_id})")
+        app.say(f"  state:    {state.state_file}")
+        app.say(f"  log:      {state.log_file}")
+    return ExitCode.OK
+

@@ -1,0 +1,380 @@
+"""The sandbox: `awsroles sandbox start|status|env|stop` as a user runs them, and what it seeds."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+import awsroles.sandbox as sandbox_module
+from awsroles.cli import run
+from awsroles.cli.app import App
+from awsroles.errors import ExitCode
+from awsroles.sandbox import (
+    ADMIN_PATH,
+    ADMIN_USER,
+    STATE_FILE,
+    SandboxCredentials,
+    SandboxError,
+    SandboxState,
+    format_env,
+    read_state,
+    sandbox_aws,
+    seed,
+    start_detached,
+    state_dir,
+    stop_detached,
+)
+from tests.conftest import EXAMPLES, REPO
+from tests.e2e.conftest import SandboxHandle
+
+pytestmark = pytest.mark.e2e
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+ENVIRONMENTS = {"222222222222": "dev", "333333333333": "stage", "444444444444": "prod"}
+
+
+def awsroles(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
+    command = [exe] if exe else [sys.executable, "-m", "awsroles"]
+    return subprocess.run([*command, *argv], cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.fixture
+def user_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A user's environment: own HOME and XDG_STATE_HOME, no AWS settings at all. Whatever a test
+    leaves running is stopped afterwards."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_", "XDG_"))}
+    env["HOME"] = str(tmp_path / "home")
+    env["XDG_STATE_HOME"] = str(tmp_path / "state")
+    yield env
+    with contextlib.suppress(SandboxError):
+        stop_detached(state_dir(env), timeout=2)
+
+
+# -- (a) the commands, as a user runs them --------------------------------------------------
+
+
+def test_start_status_env_stop(user_env: dict[str, str]) -> None:
+    directory = state_dir(user_env)
+    directory.mkdir(parents=True, mode=0o755)  # too open: start tightens it
+    directory.parent.chmod(0o755)
+
+    started = awsroles("sandbox", "start", env=user_env)
+    assert started.returncode == 0, started.stderr
+    assert "sandbox running at http://127.0.0.1:" in started.stdout
+    assert "plaintext" in started.stdout and "fake" in started.stdout
+
+    status = awsroles("sandbox", "status", "-o", "json", env=user_env)
+    assert status.returncode == 0, status.stderr
+    info = json.loads(status.stdout)
+    assert info["running"] is True
+    assert info["org_file"] == str(EXAMPLES / "classic.ini")
+    assert info["endpoint"] == f"http://127.0.0.1:{info['port']}"
+    assert "secret_access_key" not in status.stdout
+    assert port_open(info["port"])
+
+    # (d) private: the directory 0700 (and its parent), the state and log files 0600
+    for path, mode in ((directory.parent, 0o700), (directory, 0o700), (directory / STATE_FILE, 0o600),
+                       (directory / "server.log", 0o600)):
+        assert stat.S_IMODE(path.stat().st_mode) == mode, path
+    state = json.loads((directory / STATE_FILE).read_text())
+    assert state["pid"] == info["pid"] and state["port"] == info["port"] and state["region"] == "us-east-1"
+    assert state["credentials"]["secret_access_key"]
+    assert state["started_at"].endswith("+00:00")
+
+    again = awsroles("sandbox", "start", env=user_env)
+    assert again.returncode == 0, again.stderr
+    assert f"already running at {info['endpoint']} (pid {info['pid']})" in again.stdout
+    assert json.loads((directory / STATE_FILE).read_text())["pid"] == info["pid"]
+
+    variables = json.loads(awsroles("sandbox", "env", "--format", "json", env=user_env).stdout)
+    assert variables["AWS_ENDPOINT_URL"] == info["endpoint"]
+    assert variables["AWSROLES_FILE"] == str(EXAMPLES / "classic.ini")
+    who = subprocess.run(
+        [sys.executable, "-c", 'import boto3; print(boto3.client("sts").get_caller_identity()["Account"])'],
+        env={**user_env, **variables}, capture_output=True, text=True, timeout=60,
+    )
+    assert who.returncode == 0, who.stderr
+    assert who.stdout.strip() == "111111111111"
+
+    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable)) or "awsroles"
+    shell = subprocess.run(["bash", "-c", f'eval "$({exe} sandbox env)"; echo "$AWS_ENDPOINT_URL $AWSROLES_FILE"'],
+                           env={**user_env, "AWS_SESSION_TOKEN": "left-over", "AWS_PROFILE": "work"},
+                           capture_output=True, text=True, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    assert shell.stdout.strip() == f"{info['endpoint']} {EXAMPLES / 'classic.ini'}"
+
+    stopped = awsroles("sandbox", "stop", env=user_env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"stopped the sandbox at {info['endpoint']}" in stopped.stdout
+    assert not port_open(info["port"])
+    assert not (directory / STATE_FILE).exists()
+    assert not sandbox_module._alive(info["pid"])  # gone, or a zombie until init reaps it
+    after = awsroles("sandbox", "status", "-o", "json", env=user_env)
+    assert json.loads(after.stdout) == {"running": False}
+
+
+# -- (b) what is seeded --------------------------------------------------------------------
+
+
+def test_accounts_have_the_org_files_ids_and_environment_tags(sandbox: SandboxHandle) -> None:
+    orgs = sandbox.client("organizations")
+    assert orgs.describe_organization()["Organization"]["MasterAccountId"] == "111111111111"
+    accounts = {a["Id"]: a for a in orgs.list_accounts()["Accounts"]}
+    assert set(accounts) == {"111111111111", *ENVIRONMENTS}
+    for account_id, environment in ENVIRONMENTS.items():
+        tags = orgs.list_tags_for_resource(ResourceId=account_id)["Tags"]
+        assert tags == [{"Key": "Environment", "Value": environment}]
+        assert accounts[account_id]["Name"] == environment
+    assert orgs.list_tags_for_resource(ResourceId="111111111111")["Tags"] == []
+
+
+def test_every_environment_has_the_bootstrap_role_with_admin_rights_trusting_ops(sandbox: SandboxHandle) -> None:
+    for environment in ENVIRONMENTS.values():
+        iam = sandbox.client("iam", environment)
+        role = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]
+        trust = role["AssumeRolePolicyDocument"]["Statement"][0]
+        assert trust["Principal"] == {"AWS": ["arn:aws:iam::111111111111:root"]}
+        attached = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+        assert [p["PolicyArn"] for p in attached] == [ADMIN_ARN]
+        assert iam.list_users()["Users"] == []
+
+
+def test_the_admin_lives_in_ops_outside_the_managed_path(sandbox: SandboxHandle) -> None:
+    iam = sandbox.client("iam")
+    assert sandbox.aws().whoami().arn == f"arn:aws:iam::111111111111:user{ADMIN_PATH}{ADMIN_USER}"
+    users = iam.list_users()["Users"]
+    assert [(u["UserName"], u["Path"]) for u in users] == [(ADMIN_USER, ADMIN_PATH)]
+    assert iam.list_users(PathPrefix=sandbox.org.path)["Users"] == []
+    attached = iam.list_attached_user_policies(UserName=ADMIN_USER)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [ADMIN_ARN]
+    assert iam.list_roles()["Roles"] == []  # ops is no environment: no bootstrap role there
+
+
+def test_a_separate_billing_account_manages_the_organization(sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    large = sandbox_factory(EXAMPLES / "large.ini")
+    org = large.org
+    assert org.billing.id != org.ops.id
+    orgs = large.client("organizations", org.billing.id)
+    assert orgs.describe_organization()["Organization"]["MasterAccountId"] == org.billing.id
+    assert {a["Id"] for a in orgs.list_accounts()["Accounts"]} == {a.id for a in org.accounts}
+    assert large.aws().whoami().account == org.ops.id
+    ops_role = large.client("iam").get_role(RoleName=org.bootstrap_role)["Role"]  # as AWS makes it
+    assert ops_role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": [f"arn:aws:iam::{org.billing.id}:root"]}
+    for environment, account in org.environments.items():
+        iam = large.client("iam", environment)
+        trusted = iam.get_role(RoleName=org.bootstrap_role)["Role"]["AssumeRolePolicyDocument"]
+        assert sorted(trusted["Statement"][0]["Principal"]["AWS"]) == sorted(
+            {f"arn:aws:iam::{i}:root" for i in (org.billing.id, org.ops.id)}), account.name
+
+
+# -- (c) IAM authorization is really on ----------------------------------------------------
+
+
+def test_identity_policies_are_enforced(fresh_sandbox: SandboxHandle, sandbox: SandboxHandle) -> None:
+    iam = fresh_sandbox.client("iam")
+    iam.create_user(UserName="nobody")
+    key = iam.create_access_key(UserName="nobody")["AccessKey"]
+    nobody = sandbox_aws(fresh_sandbox.endpoint, (key["AccessKeyId"], key["SecretAccessKey"]), "us-east-1")
+    with pytest.raises(ClientError) as denied:
+        nobody.client("iam").list_users()
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as denied:
+        nobody.for_account("444444444444", "OrganizationAccountAccessRole")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError):  # keys moto never issued
+        sandbox_aws(fresh_sandbox.endpoint, ("AKIAIOSFODNN7EXAMPLE", "x"), "us-east-1").client("iam").list_users()
+
+    assert {u["UserName"] for u in iam.list_users()["Users"]} == {ADMIN_USER, "nobody"}
+    prod = fresh_sandbox.client("iam", "prod")
+    assert [r["RoleName"] for r in prod.list_roles()["Roles"]] == ["OrganizationAccountAccessRole"]
+    # moto does not implement ListServiceSpecificCredentials; apply needs it, the sandbox answers it
+    assert iam.list_service_specific_credentials(UserName="nobody")["ServiceSpecificCredentials"] == []
+
+    # the fresh sandbox is its own world
+    assert fresh_sandbox.endpoint != sandbox.endpoint
+    assert [u["UserName"] for u in sandbox.client("iam").list_users()["Users"]] == [ADMIN_USER]
+
+
+def test_env_for_subprocesses_reaches_the_sandbox(sandbox: SandboxHandle) -> None:
+    env = sandbox.env
+    assert env["AWS_ENDPOINT_URL"] == sandbox.endpoint and env["AWSROLES_FILE"] == str(sandbox.org_path)
+    assert env["HOME"] == os.environ["HOME"]  # the test's own temporary HOME
+    assert not {k for k in env if k.startswith("AWS_")} - set(sandbox.variables)
+    code = 'import boto3; print(boto3.client("iam").list_users()["Users"][0]["Arn"])'
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == sandbox.credentials.user_arn, result.stderr
+
+
+# -- (e) stale state, failures, stopping the stubborn ----------------------------------------
+
+
+def invoke(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(argv), App(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def write_state(directory: Path, pid: int, port: int = 9) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    state = SandboxState(pid, port, f"http://127.0.0.1:{port}", "us-east-1",
+                         SandboxCredentials("AKIA", "secret", "111111111111", "arn:aws:iam::111111111111:user/x"),
+                         str(EXAMPLES / "classic.ini"), "2026-01-01T00:00:00+00:00")
+    (directory / STATE_FILE).write_text(state.to_json())
+    return directory / STATE_FILE
+
+
+@pytest.mark.parametrize("whose", ["dead", "reused"])
+def test_a_state_file_whose_server_is_gone_means_not_running(
+        whose: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    pid = dead_pid() if whose == "dead" else os.getpid()  # "reused": alive, but not a sandbox server
+    path = write_state(state_dir(), pid)
+    assert invoke("sandbox", "status")[1] == "no sandbox is running (start one with `awsroles sandbox start`)\n"
+    assert not path.exists()
+    write_state(state_dir(), pid)
+    assert invoke("sandbox", "stop")[1] == "no sandbox is running\n"
+    write_state(state_dir(), pid)
+    code, _, err = invoke("sandbox", "env")
+    assert code == ExitCode.FAILURE and "no sandbox is running" in err
+    (state_dir() / STATE_FILE).write_text("{not json")
+    assert read_state() is None
+
+
+def test_a_server_that_dies_at_start_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox_module, "_server_command",
+                        lambda *a, **k: [sys.executable, "-c", "import sys; print('no moto here'); sys.exit(3)"])
+    with pytest.raises(SandboxError, match=r"exited with code 3 before it was ready(.|\n)*no moto here"):
+        start_detached(EXAMPLES / "classic.ini", directory=tmp_path / "sandbox")
+    assert not (tmp_path / "sandbox" / STATE_FILE).exists()
+
+
+def test_a_server_that_never_answers_is_killed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = "import time; time.sleep(60)"
+    monkeypatch.setattr(sandbox_module, "_server_command", lambda *a, **k: [sys.executable, "-c", script])
+    spawned: list[subprocess.Popen[bytes]] = []
+    real_spawn = sandbox_module._spawn
+    monkeypatch.setattr(sandbox_module, "_spawn", lambda *a, **k: spawned.append(real_spawn(*a, **k)) or spawned[-1])
+    with pytest.raises(SandboxError, match=r"did not answer within 0\.3s"):
+        start_detached(EXAMPLES / "classic.ini", directory=tmp_path / "sandbox", timeout=0.3)
+    assert spawned[0].poll() is not None
+
+
+def test_stop_kills_a_server_that_ignores_sigterm(tmp_path: Path) -> None:
+    script = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+              "print('up', flush=True); time.sleep(60)")
+    stubborn = subprocess.Popen([sys.executable, "-c", script, "awsroles.sandbox_server"], stdout=subprocess.PIPE)
+    try:
+        assert stubborn.stdout is not None and stubborn.stdout.readline() == b"up\n"
+        write_state(tmp_path, stubborn.pid)
+        began = time.monotonic()
+        stopped = stop_detached(tmp_path, timeout=0.2)
+        assert stopped is not None and stopped.pid == stubborn.pid
+        assert time.monotonic() - began >= 0.2  # SIGTERM was ignored for 0.2 s, then SIGKILL
+        assert not sandbox_module._alive(stubborn.pid)  # (stop reaped it: Popen cannot see how it ended)
+        assert not (tmp_path / STATE_FILE).exists()
+    finally:
+        stubborn.kill()
+        stubborn.wait()
+
+
+def test_in_process_sandbox_restores_moto(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moto.iam.models
+    import moto.organizations.utils
+    from moto import settings
+
+    make_id = moto.organizations.utils.make_random_account_id
+    auth_before = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    with sandbox_module.Sandbox(EXAMPLES / "classic.ini", in_process=True) as box:
+        assert box.pid == os.getpid()
+        assert box.aws().whoami().account == "111111111111"
+        assert settings.INITIAL_NO_AUTH_ACTION_COUNT == 0
+        port = box.port
+    auth_after = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    assert auth_after == auth_before
+    assert moto.organizations.utils.make_random_account_id is make_id
+    assert not port_open(port)
+
+
+def test_seed_refuses_a_server_without_the_account_id_workaround() -> None:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
+    server.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+        from awsroles.orgfile import load_org
+
+        with pytest.raises(SandboxError, match="instead of 222222222222: it is not an awsroles sandbox server"):
+            seed(endpoint, load_org(EXAMPLES / "classic.ini"))
+    finally:
+        server.stop()
+
+
+# -- (f) env formats -------------------------------------------------------------------------
+
+TRICKY = {"AWS_ENDPOINT_URL": "http://127.0.0.1:5000", "AWSROLES_FILE": "/tmp/it's a \"$HOME\" \\ `x`.ini",
+          "AWS_SECRET_ACCESS_KEY": "a/b+c=d"}
+
+
+def test_sh_output_evaluates_to_exactly_the_values() -> None:
+    show = 'printf "%s\\n" "$AWS_ENDPOINT_URL" "$AWSROLES_FILE" "$AWS_SECRET_ACCESS_KEY" "${AWS_PROFILE-unset}"'
+    script = format_env(TRICKY, "sh") + show
+    result = subprocess.run(["bash", "-c", script], env={"PATH": os.environ["PATH"], "AWS_PROFILE": "work"},
+                            capture_output=True, text=True)
+    assert result.stdout.splitlines() == [*TRICKY.values(), "unset"], result.stderr
+
+
+def test_dotenv_output_sources_in_bash(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(format_env(TRICKY, "dotenv"))
+    script = 'set -a; . ./.env; printf "%s\\n" "$AWS_ENDPOINT_URL" "$AWSROLES_FILE" "$AWS_SECRET_ACCESS_KEY"'
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert result.stdout.splitlines() == list(TRICKY.values()), result.stderr
+    assert "AWS_ENDPOINT_URL=http://127.0.0.1:5000\n" in format_env(TRICKY, "dotenv")
+
+
+def test_json_output_is_the_variables() -> None:
+    assert json.loads(format_env(TRICKY, "json")) == TRICKY
+
+
+def test_fish_output_evaluates_to_exactly_the_values() -> None:
+    script = format_env(TRICKY, "fish") + 'printf "%s\\n" $AWS_ENDPOINT_URL $AWSROLES_FILE $AWS_SECRET_ACCESS_KEY'
+    result = subprocess.run(["fish", "-c", script], capture_output=True, text=True)
+    assert result.stdout.splitlines() == list(TRICKY.values()), result.stderr
+
+
+def test_powershell_output_follows_single_quote_rules() -> None:
+    """PowerShell is not packaged for Debian, so read the output by its documented rule: in a
+    single-quoted string nothing is special except '' (one quote); no interpolation at all."""
+    values = {}
+    for line in format_env(TRICKY, "powershell").splitlines():
+        match = re.fullmatch(r"\$Env:(\w+) = '((?:[^']|'')*)'", line)
+        if match:
+            values[match.group(1)] = match.group(2).replace("''", "'")
+    assert {k: values[k] for k in TRICKY} == TRICKY

@@ -1,0 +1,55 @@
+"""Terraform equivalence, for real: `terraform apply` the export, then `awsroles plan` finds nothing to do."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from awsroles.fsutil import write_tree
+from awsroles.orgfile import load_org
+from awsroles.terraform import terraform_files
+from tests.conftest import EXAMPLES
+from tests.e2e.conftest import SandboxHandle
+from tests.e2e.test_plan_apply import awsroles
+from tests.unit.test_terraform import Terraform, _report, find_plugin_dir
+
+pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
+
+
+@pytest.fixture(scope="module")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    binary = shutil.which("terraform")
+    plugin_dir = find_plugin_dir()
+    if binary is None or plugin_dir is None:
+        pytest.skip("terraform or the local AWS provider plugin directory is missing (see README)")
+    return Terraform(binary, plugin_dir, tmp_path_factory.mktemp("terraform"))
+
+
+def terraform_run(tf: Terraform, box: SandboxHandle, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = tf.env()
+    env.update(box.variables)
+    env.update(TF_DATA_DIR=str(directory / ".terraform-data"), AWS_EC2_METADATA_DISABLED="true")
+    return subprocess.run([tf.binary, *args], cwd=directory, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("example", ["classic", "large"])
+def test_terraform_apply_then_awsroles_plan_is_empty(
+    example: str, terraform: Terraform, sandbox_factory, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    box: SandboxHandle = sandbox_factory(EXAMPLES / f"{example}.ini")
+    directory = tmp_path / "tf"
+    write_tree(directory, terraform_files(load_org(box.org_path)))
+    init = terraform_run(terraform, box, directory, "init", "-backend=false", f"-plugin-dir={terraform.plugin_dir}",
+                         "-input=false", "-no-color")
+    assert init.returncode == 0, _report(init)
+    applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
+                            "-parallelism=20")
+    assert applied.returncode == 0, _report(applied)
+    assert "Apply complete!" in applied.stdout
+
+    plan = awsroles(box, "plan", "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "No changes. AWS matches the org file." in plan.stdout
