@@ -120,18 +120,39 @@ def run_change(iam: Any, change: Change) -> None:
             raise
 
 
+_WAVES = {"create": ("policy", "group", "role", "user"), "update": ("policy", "group", "role", "user"),
+          "delete": ("user", "role", "group", "policy")}
+
+
+def _waves(steps: list[Step]) -> list[list[Step]]:
+    """Consecutive changes of one kind and one phase (creates and updates, then deletes) do not
+    depend on each other: each such run is a wave that may run concurrently."""
+    waves: list[list[Step]] = []
+    key: tuple[str, str] | None = None
+    for step in steps:
+        phase = "delete" if step.change.action == "delete" else "write"
+        if (phase, step.change.kind) != key:
+            waves.append([])
+            key = (phase, step.change.kind)
+        waves[-1].append(step)
+    return waves
+
+
 def apply_plan(
     plan: Plan,
     iam_for: Callable[[str], Any],
     *,
     max_workers: int = 8,
+    per_account: int = 4,
     on_step: Callable[[Step], None] | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account.
 
-    Within an account, changes run in plan order and the first failure stops that account (the
-    rest are reported as not attempted); other accounts carry on. ``on_step`` is called from
-    worker threads after each change.
+    Accounts run in parallel (``max_workers`` at a time). Within an account, changes run in plan
+    order, wave by wave (policies, groups, roles, users; deletes in reverse), up to
+    ``per_account`` changes of a wave at once. A failure stops that account after its wave (the
+    later waves are reported as not attempted); other accounts carry on. ``on_step`` is called
+    from worker threads after each change.
     """
     steps = [Step(change) for change in plan.changes]
     by_account: dict[str, list[Step]] = {}
@@ -144,6 +165,18 @@ def apply_plan(
             with lock:
                 on_step(step)
 
+    def run_step(iam: Any, step: Step) -> bool:
+        try:
+            run_change(iam, step.change)
+            step.status = DONE
+        except SkipChange as exc:
+            step.status, step.error = SKIPPED, str(exc)
+        except Exception as exc:
+            step.status, step.error = FAILED, describe_error(exc)
+            log.debug("failed: %s %s %s", step.change.action, step.change.kind, step.change.name, exc_info=True)
+        report(step)
+        return step.status != FAILED
+
     def run_account(account: str) -> None:
         try:
             iam = iam_for(account)
@@ -152,18 +185,18 @@ def apply_plan(
                 step.status, step.error = FAILED, f"cannot reach account: {describe_error(exc)}"
                 report(step)
             return
-        for step in by_account[account]:
-            try:
-                run_change(iam, step.change)
-                step.status = DONE
-            except SkipChange as exc:
-                step.status, step.error = SKIPPED, str(exc)
-            except Exception as exc:
-                step.status, step.error = FAILED, describe_error(exc)
-                log.debug("failed: %s %s %s", step.change.action, step.change.kind, step.change.name, exc_info=True)
-                report(step)
+        for wave in _waves(by_account[account]):
+            if per_account > 1 and len(wave) > 1:
+                with ThreadPoolExecutor(max_workers=min(per_account, len(wave))) as inner:
+                    ok = all(list(inner.map(lambda s: run_step(iam, s), wave)))
+            else:
+                ok = True
+                for step in wave:
+                    if not run_step(iam, step):
+                        ok = False
+                        break
+            if not ok:
                 return
-            report(step)
 
     if by_account:
         workers = max(1, min(max_workers, len(by_account)))

@@ -17,10 +17,11 @@ from awsroles.state import LiveAccount, read_accounts
 class Engine:
     """One org, one set of credentials: read, plan, apply. Clients are built once per account."""
 
-    def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8):
+    def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8, per_account: int = 4):
         self.org = org
         self.aws = aws
         self.max_workers = max_workers
+        self.per_account = per_account
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -41,4 +42,5 @@ class Engine:
         return make_plan(self.org, desired_state(self.org), self.read(), prune=prune)
 
     def apply(self, plan: Plan, on_step: Callable[[Step], None] | None = None) -> ApplyResult:
-        return apply_plan(plan, self.iam, max_workers=self.max_workers, on_step=on_step)
+        return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,
+                          on_step=on_step)

@@ -20,6 +20,7 @@ file in plaintext (0600 in a 0700 directory) on purpose. Nothing else in awsrole
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import logging
 import os
@@ -474,6 +475,8 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self.running:
             return self
+        if importlib.util.find_spec("moto") is None:
+            raise SandboxError("the sandbox runs on moto, which is not installed: pip install 'awsroles[sandbox]'")
         try:
             if self.in_process:
                 from awsroles.sandbox_server import MotoServer

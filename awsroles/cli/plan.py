@@ -25,13 +25,14 @@ def engine_for(app: App, profile: str | None, workers: int) -> Engine:
     from awsroles.engine import Engine
 
     org = app.load_org()
-    return Engine(org, Aws(AwsSettings(region=org.region, profile=profile)), max_workers=workers)
+    return Engine(org, Aws(AwsSettings(region=org.region, profile=profile)), max_workers=workers,
+                  per_account=1 if workers == 1 else 4)
 
 
 def aws_options(command: F) -> F:
     command = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")(command)
     command = click.option("--parallel", "workers", type=click.IntRange(1, 64), default=8, show_default=True,
-                           help="Accounts worked on at once.")(command)
+                           help="Accounts worked on at once (1: one change at a time, in order).")(command)
     return click.option("--prune", is_flag=True,
                         help="Also delete what awsroles manages but the org file no longer declares.")(command)
 
