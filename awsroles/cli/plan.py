@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
@@ -111,16 +111,39 @@ def plan(app: App, profile: str | None, workers: int, prune: bool, detailed_exit
 
 
 class _Progress:
+    """A progress bar on a terminal; one line per change otherwise (logs, CI, pipes)."""
+
     def __init__(self, app: App, total: int):
         self.app, self.total, self.n = app, total, 0
+        self.bar: Any = None
+        if getattr(app.stderr, "isatty", lambda: False)():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                                TextColumn("{task.description}"), console=console_for(app.stderr), transient=True)
+            self.task = self.bar.add_task("", total=total)
+
+    def __enter__(self) -> _Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
     def __call__(self, step: Step) -> None:
         self.n += 1
         change = step.change
         mark = {"done": "ok", "failed": "FAILED", "skipped": "skipped"}.get(step.status, step.status)
         error = f": {step.error}" if step.error else ""
-        click.echo(f"[{self.n}/{self.total}] {change.account}: {change.action} {change.kind} {change.name} "
-                   f"... {mark}{error}", file=self.app.stderr)
+        line = f"{change.account}: {change.action} {change.kind} {change.name} ... {mark}{error}"
+        if self.bar is None:
+            click.echo(f"[{self.n}/{self.total}] {line}", file=self.app.stderr)
+            return
+        self.bar.update(self.task, advance=1, description=escape(f"{change.account}: {change.kind} {change.name}"))
+        if step.status != "done":
+            self.bar.console.print(escape(line))
 
 
 def show_result(app: App, result: ApplyResult) -> None:
@@ -173,6 +196,7 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, yes: bool) -
         if not click.confirm("\nApply these changes?", default=False, err=True):
             app.warn("Nothing was changed.")
             return ExitCode.OK
-    result = engine.apply(plan_, on_step=_Progress(app, len(plan_.changes)))
+    with _Progress(app, len(plan_.changes)) as progress:
+        result = engine.apply(plan_, on_step=progress)
     show_result(app, result)
     return ExitCode.OK if result.ok else ExitCode.FAILURE
