@@ -192,8 +192,9 @@ class _AccountPlanner:
             return False
         self.conflicts.append(Conflict(
             self.account.name, self.account.id, kind, name,
-            f"exists at path {path}, which awsroles does not manage; rename or remove it (awsroles never "
-            f"touches it), or adopt it with `awsroles import`",
+            f"exists at path {path}, which awsroles does not manage and never touches: rename or remove it, "
+            f"or, for a user or group, move it under {self.org.path} (update-user/update-group --new-path) to "
+            "let awsroles adopt it (a role's path cannot change)",
         ))
         return True
 

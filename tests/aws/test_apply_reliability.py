@@ -87,7 +87,7 @@ def test_throttling_beyond_the_retry_budget_fails_cleanly_and_a_rerun_converges(
     result = apply_plan(plan, Engine(classic, throttler.aws(classic, max_attempts=2)).iam)
     assert not result.ok
     # In each account the first wave (changes of one kind) failed; later waves were not attempted.
-    first_waves = {account: [c for c in plan.changes if c.account == account][0].kind
+    first_waves = {account: next(c for c in plan.changes if c.account == account).kind
                    for account in {c.account for c in plan.changes}}
     expected_failed = {(c.account, c.kind, c.name) for c in plan.changes if c.kind == first_waves[c.account]}
     assert {(s.change.account, s.change.kind, s.change.name) for s in result.steps if s.status == "failed"} == (

@@ -168,3 +168,22 @@ def test_no_credentials_is_a_clear_error(fresh_sandbox: SandboxHandle, tmp_path:
                             text=True, timeout=60)
     assert result.returncode == 1
     assert result.stderr.startswith("awsroles: error: no AWS credentials found")
+
+
+def test_import_writes_an_org_file_that_validates_and_plans_empty(fresh_sandbox: SandboxHandle,
+                                                                 tmp_path: Path) -> None:
+    box = fresh_sandbox
+    assert awsroles(box, "apply", "--yes").returncode == 0
+    imported = tmp_path / "imported.ini"
+    accounts = [f"--account={a.name}={a.id}:{a.environment}" for a in box.org.accounts if a.environment]
+    result = subprocess.run([*command(), "import", "-O", str(imported), *accounts], env=box.env,
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    validate = subprocess.run([*command(), "-f", str(imported), "validate"], env=box.env, capture_output=True,
+                              text=True, timeout=60)
+    assert validate.returncode == 0, validate.stderr
+    assert awsroles(box, "plan", "--detailed-exitcode", org=imported).returncode == 0
+    text = imported.read_text()
+    for section in ("[role admin]", "[role developer]", "[team platform]", "[user alice]", "[user bob]"):
+        assert section in text
+    assert (tmp_path / "policies" / "deny-iam-writes.json").is_file()

@@ -1,0 +1,138 @@
+"""``awsroles import``: write an org file from the live IAM of the ops and environment accounts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.durations import format_duration
+from awsroles.errors import ExitCode, UsageError
+from awsroles.render import to_json
+
+if TYPE_CHECKING:
+    from awsroles.importer import Imported, ImportResult
+
+
+@cli.command("import")
+@common_options
+@click.option("--output-file", "-O", "output_file", metavar="PATH",
+              help="Where to write the org file; '-' prints it. Default: the org file (--file, "
+                   "$AWSROLES_FILE, ./awsroles.ini).")
+@click.option("--from", "from_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Take [org] and [account] sections from this org file; import only roles, teams and users.")
+@click.option("--account", "accounts", metavar="NAME=ID[:ENV]", multiple=True,
+              help="An environment account (repeatable; ENV defaults to NAME). Default: AWS Organizations.")
+@click.option("--environment-tag", metavar="KEY", default="Environment", show_default=True,
+              help="Organizations account tag that names an account's environment.")
+@click.option("--name", help="Org name (default: from --from, else the ops account alias, else 'imported').")
+@click.option("--path", "iam_path", metavar="PATH", help="IAM path to import (default: /awsroles/, or --from's).")
+@click.option("--bootstrap-role", metavar="ROLE",
+              help="Role to read environment accounts through (default: OrganizationAccountAccessRole).")
+@click.option("--policy-dir", metavar="DIR", help="Policy folder, relative to the org file (default: policies).")
+@click.option("--region", help="Org region (default: --from's, else your AWS configuration's).")
+@click.option("--profile", metavar="NAME", help="AWS profile with admin credentials in the ops account.")
+@click.option("--parallel", "workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Accounts read at once.")
+@click.option("--force", is_flag=True, help="Overwrite an existing org file and differing policy files.")
+@pass_app
+def import_(app: App, output_file: str | None, from_file: Path | None, accounts: tuple[str, ...],
+            environment_tag: str, name: str | None, iam_path: str | None, bootstrap_role: str | None,
+            policy_dir: str | None, region: str | None, profile: str | None, workers: int, force: bool) -> int:
+    """Write an org file from what exists in IAM: adopt an existing setup.
+
+    Your credentials' account is the ops account: its users and team-NAME groups at the IAM
+    path become [user] and [team] sections. Every environment account is read through the
+    bootstrap role; its roles at the path become [role] sections, their inline policies JSON
+    files in the policy folder. Accounts come from --account, else from AWS Organizations
+    (accounts tagged Environment=NAME), or from the [account] sections of --from FILE.
+
+    The file is validated after writing, and `awsroles plan` against it should report no
+    changes; import warns about anything the org file cannot express. Exits 2 when one role
+    name has different settings in different environments.
+
+    \b
+    Examples:
+      awsroles import --account dev=222222222222 --account prod=444444444444
+      awsroles import --from accounts.ini -O awsroles.ini --force
+      awsroles import -O - > imported.ini
+    """
+    from awsroles.aws import Aws, AwsSettings
+    from awsroles.importer import ImportOptions, collect, previous_policy_dir, write_import
+    from awsroles.orgfile import load_org
+
+    to_stdout = output_file == "-"
+    if to_stdout and app.output != "table":
+        raise UsageError("--output-file - prints the org file; it cannot be combined with --output json or csv")
+    if app.output == "csv":
+        raise UsageError("import has no CSV form; use --output table or json")
+    output = None if to_stdout else Path(output_file) if output_file else app.org_path
+    if output is not None and output.exists() and not force:  # before any AWS call
+        raise UsageError(f"{output} exists; nothing was written (use --force to overwrite it, or "
+                         "--output-file for another file)")
+    previous = load_org(from_file) if from_file is not None else None
+    options = ImportOptions(
+        name=name, region=region, path=iam_path, bootstrap_role=bootstrap_role, policy_dir=policy_dir,
+        environment_tag=environment_tag, accounts=accounts, max_workers=workers,
+    )
+    aws = Aws(AwsSettings(region=region or (previous.region if previous else None), profile=profile))
+    if aws.base_session.region_name is None:  # nothing configured: STS and Organizations still need one
+        aws = Aws(AwsSettings(region="us-east-1", profile=profile))
+    imported = collect(aws, options, previous=previous,
+                       previous_dir=previous_policy_dir(from_file) if from_file is not None else None)
+    result = write_import(imported, output, force=force)
+    if app.output == "json":
+        app.stdout.write(to_json(result.as_dict()))
+    else:
+        if to_stdout:
+            app.stdout.write(imported.text)
+        _report(app, result)
+    return ExitCode.OK
+
+
+def _report(app: App, result: ImportResult) -> None:
+    """Warnings, what the plan would still do, and a summary: on stderr when the file went to stdout."""
+    imported = result.imported
+    say = app.warn if result.output is None else app.say
+    for warning in imported.warnings:
+        app.warn(f"warning: {warning}")
+    for problem in result.problems:
+        app.warn(str(problem))
+    _pending(app, imported)
+    org = imported.org
+    where = "stdout" if result.output is None else str(result.output)
+    policies = f", {_n(len(imported.policy_files), 'policy file')} in {imported.policy_dir}" \
+        if imported.policy_files else ""
+    say(f"Imported {_n(len(org.accounts), 'account')} ({_n(len(org.environments), 'environment')}), "
+        f"{_n(len(org.roles), 'role')}, {_n(len(org.teams), 'team')} and {_n(len(org.users), 'user')} to "
+        f"{where}{policies}; "
+        f"mfa {'required, max age ' + format_duration(org.mfa_max_age) if org.mfa_required else 'optional'}.")
+    changed = [str(p) for p in result.written]
+    if changed:
+        say(f"Wrote {', '.join(changed)}.")
+    if result.output is not None:
+        check = "should report no changes" if imported.plan.empty else "shows the changes listed above"
+        say(f"Next: review it, then `awsroles -f {result.output} plan` ({check}).")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _pending(app: App, imported: Imported) -> None:
+    plan = imported.plan
+    if plan.changes:
+        app.warn(f"warning: the org file cannot express everything in IAM: `awsroles plan` will show "
+                 f"{len(plan.changes)} change(s):")
+        for change in plan.changes:
+            details = f": {', '.join(change.details)}" if change.details else ""
+            app.warn(f"  {change.account}: {change.action} {change.kind} {change.name}{details}")
+    if plan.kept:
+        app.warn("warning: managed by awsroles (at the path) but not in the org file: "
+                 "`awsroles plan --prune` would delete:")
+        for change in plan.kept:
+            app.warn(f"  {change.account}: {change.kind} {change.name}")
+    for conflict in plan.conflicts:
+        app.warn(f"warning: conflict: {conflict}")
