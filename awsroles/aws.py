@@ -80,6 +80,15 @@ class Aws:
         self._identity: Identity | None = None
         self._accounts: dict[tuple[str, str], boto3.Session] = {}
 
+    @classmethod
+    def with_keys(cls, settings: AwsSettings, access_key_id: str, secret_access_key: str,
+                  session_token: str | None = None, *, hooks: Sequence[Hook] = ()) -> Aws:
+        """An Aws with explicit credentials instead of botocore's chain (the sandbox's admin)."""
+        session = boto3.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+                                aws_session_token=session_token, region_name=settings.region,
+                                botocore_session=botocore.session.Session())
+        return cls(settings, session=session, hooks=hooks)
+
     # -- building ------------------------------------------------------------------------
 
     def _apply_hooks(self, session: boto3.Session) -> None:

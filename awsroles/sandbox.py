@@ -229,17 +229,12 @@ def _share_models(session: botocore.session.Session) -> None:
 def sandbox_aws(endpoint: str, credentials: SandboxCredentials | tuple[str, str], region: str,
                 *, hooks: Sequence[Hook] = ()) -> Aws:
     """An :class:`Aws` whose every client (also in other accounts) goes to ``endpoint``."""
-    import boto3
-    import botocore.session
-
     from awsroles.aws import Aws, AwsSettings
 
     key, secret = ((credentials.access_key_id, credentials.secret_access_key)
                    if isinstance(credentials, SandboxCredentials) else credentials)
-    session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=secret, region_name=region,
-                            botocore_session=botocore.session.Session())
-    return Aws(AwsSettings(region=region, endpoint_url=endpoint, max_attempts=3), session=session,
-               hooks=(_share_models, *hooks))
+    return Aws.with_keys(AwsSettings(region=region, endpoint_url=endpoint, max_attempts=3), key, secret,
+                         hooks=(_share_models, *hooks))
 
 
 # -- seeding -----------------------------------------------------------------------------
