@@ -1,6 +1,6 @@
 """Entry point for ``python -m awsroles``."""
 
-from awsroles.cli import main
+from awsroles.entry import main
 
 if __name__ == "__main__":
     main()

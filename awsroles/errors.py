@@ -14,6 +14,10 @@ class ExitCode(enum.IntEnum):
     FAILURE = 1  # something went wrong talking to AWS or the filesystem
     USAGE = 2  # bad command line or bad org file
     CHANGES_PENDING = 3  # `plan --detailed-exitcode`: the plan is not empty
+    MFA = 4  # no MFA code, or a wrong, reused or expired one
+    NOT_GRANTED = 5  # the person may not assume that role
+    STORE = 6  # the keyring or secret store is absent, locked or cannot be read
+    NETWORK = 7  # AWS cannot be reached
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -62,3 +66,21 @@ class OrgFileError(AwsrolesError):
         first = str(errors[0]) if errors else "invalid org file"
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         super().__init__(first + more)
+
+
+class MfaError(AwsrolesError):
+    """No MFA code could be had, or AWS refused the one given."""
+
+    exit_code = ExitCode.MFA
+
+
+class NotGrantedError(AwsrolesError):
+    """The person is not granted the role they asked for."""
+
+    exit_code = ExitCode.NOT_GRANTED
+
+
+class NetworkError(AwsrolesError):
+    """AWS cannot be reached."""
+
+    exit_code = ExitCode.NETWORK

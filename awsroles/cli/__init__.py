@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from awsroles.cli import access, demo, export, importer, plan, sandbox, validate  # noqa: F401  (register commands)
+from awsroles.cli import access, creds, demo, export, importer, plan, sandbox, validate  # noqa: F401  (register commands)
 from awsroles.cli.app import App, cli
 from awsroles.errors import AwsrolesError, ExitCode, OrgFileError
 
@@ -32,7 +32,7 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
         return exc.exit_code
     except AwsrolesError as exc:
         click.echo(f"awsroles: error: {exc}", file=app.stderr)
-        return exc.exit_code
+        return int(getattr(exc, "exit_code", ExitCode.FAILURE))
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.exceptions.Abort:

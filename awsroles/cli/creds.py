@@ -1,0 +1,548 @@
+"""Credential commands: setup, login, exec, env, credential-process, status, logout, whoami."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.errors import AwsrolesError, ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from awsroles.creds.store import SecretStore
+    from awsroles.creds.userconfig import UserConfig
+    from awsroles.creds.vend import RoleSession, Vendor
+
+SESSION_VARIABLE = "AWSROLES_SESSION"  # set inside `awsroles exec`: which session this shell has
+
+
+def _prompt(message: str) -> str:
+    return str(click.prompt(message, err=True, hide_input=False))
+
+
+def open_user_store(config_store: str) -> SecretStore:
+    from awsroles.creds.paths import data_dir
+    from awsroles.creds.store import open_store
+
+    store: SecretStore = open_store(config_store, directory=data_dir(),
+                                    prompter=lambda m: click.prompt(m, hide_input=True, err=True))
+    return store
+
+
+def make_vendor(mfa_code: str | None = None, config: UserConfig | None = None) -> Vendor:
+    from awsroles.creds import userconfig
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.mfa import MfaSource
+    from awsroles.creds.paths import cache_dir, runtime_dir
+    from awsroles.creds.store import KEYS
+    from awsroles.creds.vend import Vendor
+
+    config = config or userconfig.load()
+    store = open_user_store(config.store)
+    totp = (lambda: store.get(KEYS, f"totp/{config.key_name}")) if config.totp_in_store else None
+    mfa = MfaSource(code=mfa_code, command=config.mfa_command, totp_seed=totp, prompter=_prompt)
+    runtime = runtime_dir()
+    lock_dir = (runtime or cache_dir()) / "locks"
+    return Vendor(config, store, mfa=mfa, lock_dir=lock_dir, fast=FastCache(cache_dir() / "sessions", runtime))
+
+
+def _when(session: RoleSession) -> str:
+    expiry = session.credentials.expiration
+    return expiry.strftime("%Y-%m-%d %H:%M UTC") if expiry else "never"
+
+
+def role_options(command: Any) -> Any:
+    command = click.option("--mfa-code", metavar="CODE",
+                           help="A 6-digit MFA code (else: mfa_command, prompt).")(command)
+    command = click.option("--duration", metavar="SECONDS", type=click.IntRange(900, 43200),
+                           help="Role session length (default: the org's session_duration, at most the "
+                                "role's maximum).")(command)
+    command = click.option("--role", "-r", metavar="ROLE", help="The role (optional when you have one there).")(command)
+    return click.argument("environment")(command)
+
+
+def _session(environment: str, role: str | None, duration: int | None, mfa_code: str | None) -> RoleSession:
+    return make_vendor(mfa_code).role_session(environment, role, duration=duration)
+
+
+# -- setup ---------------------------------------------------------------------------------------
+
+
+@cli.command()
+@common_options
+@click.option("--access-key-id", metavar="ID", help="Your ops access key id (prompted when omitted).")
+@click.option("--secret-stdin", is_flag=True, help="Read the secret access key from standard input.")
+@click.option("--store", "store_kind", type=click.Choice(["keyring", "file", "plaintext"]), default="keyring",
+              show_default=True, help="Where the key and sessions live: the OS keyring, an encrypted file "
+                                      "(headless machines), or a plaintext file (only if you must).")
+@click.option("--mfa-command", metavar="CMD", default="", help="A command printing an MFA code, e.g. "
+              "'ykman oath accounts code -s aws'.")
+@click.option("--totp-seed-stdin", is_flag=True, help="Opt in: read your TOTP seed from standard input and keep "
+              "it in the store, so codes are generated for you (weakens MFA to one factor).")
+@click.option("--region", metavar="REGION", help="Your preferred region (default: the org's).")
+@pass_app
+def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: str, mfa_command: str,
+          totp_seed_stdin: bool, region: str | None) -> int:
+    """Store your ops access key in the keyring and record who you are and what you may assume.
+
+    Finds your IAM user and MFA device (GetCallerIdentity, ListMFADevices) and copies the
+    environments and roles you are granted from the org file into ~/.config/awsroles/config.ini.
+    The key never goes to ~/.aws/credentials.
+
+    \b
+    Examples:
+      awsroles setup
+      awsroles setup --store file --mfa-command 'ykman oath accounts code -s aws'
+      printf '%s' "$SECRET" | awsroles setup --access-key-id AKIA... --secret-stdin
+    """
+    from awsroles.access import access_list
+    from awsroles.aws import Aws, AwsSettings
+    from awsroles.creds import userconfig
+    from awsroles.creds.model import Credentials
+    from awsroles.creds.store import KEYS
+    from awsroles.creds.userconfig import RoleGrant, UserConfig
+    from awsroles.creds.vend import network_error
+
+    org = app.load_org()
+    if store_kind == "plaintext":
+        app.warn("warning: your key will be stored in a PLAINTEXT file; use the keyring or --store file if you can")
+    if access_key_id is None:
+        access_key_id = str(click.prompt("Access key id", err=True)).strip()
+    if secret_stdin:
+        secret = sys.stdin.readline().strip()
+    elif sys.stdin.isatty():
+        secret = str(click.prompt("Secret access key", hide_input=True, err=True)).strip()
+    else:
+        raise UsageError("no terminal to ask for the secret access key: pass --secret-stdin")
+    seed = ""
+    if totp_seed_stdin:
+        app.warn("warning: with the TOTP seed in your keyring, anyone with your unlocked session has both "
+                 "factors; prefer a hardware key and --mfa-command")
+        seed = (sys.stdin.readline() if secret_stdin or not sys.stdin.isatty() else
+                click.prompt("TOTP seed (base32)", hide_input=True, err=True)).strip().replace(" ", "")
+    key = Credentials(access_key_id, secret)
+    aws = Aws.with_keys(AwsSettings(region=region or org.region, max_attempts=3), key.access_key_id,
+                        key.secret_access_key)
+    try:
+        identity = aws.whoami()
+        user = identity.user_name
+        if user is None:
+            raise UsageError(f"that key belongs to {identity.arn}, not an IAM user: use your own user's key")
+        if identity.account != org.ops.id:
+            raise UsageError(f"that key is for account {identity.account}, not the ops account {org.ops.id} of "
+                             f"{org.name}")
+        devices = aws.client("iam").list_mfa_devices(UserName=user).get("MFADevices", [])
+    except AwsrolesError:
+        raise
+    except Exception as exc:
+        raise (network_error(exc) or AwsrolesError(f"cannot check that key: {_describe(exc)}")) from None
+    serial = devices[0]["SerialNumber"] if devices else ""
+    grants = tuple(RoleGrant(a.environment, a.role, a.account_id, a.role_arn, org.role(a.role).max_session)
+                   for a in access_list(org, user=user))
+    grants = tuple(dict.fromkeys(grants))
+    config = UserConfig(
+        user_name=user, user_arn=identity.arn, ops_account_id=identity.account, org_name=org.name,
+        region=region or org.region, partition=org.partition, mfa_serial=serial, mfa_required=org.mfa_required,
+        mfa_max_age=org.mfa_max_age, session_duration=org.session_duration, mfa_command=mfa_command,
+        store=store_kind, totp_in_store=bool(seed), org_file=str(app.org_path.resolve()), grants=grants,
+    )
+    store = open_user_store(store_kind)
+    store.set(KEYS, config.key_name, key.to_json())
+    if seed:
+        store.set(KEYS, f"totp/{config.key_name}", seed)
+    path = userconfig.save(config)
+    app.say(f"{user} ({identity.arn}) in {org.name}'s ops account {identity.account}")
+    app.say(f"  key stored in: {store.name}")
+    missing = " (your org requires one: enrol it first)" if org.mfa_required else ""
+    app.say(f"  MFA device:    {serial or 'none' + missing}")
+    envs: dict[str, list[str]] = {}
+    for g in grants:
+        envs.setdefault(g.environment, []).append(g.role)
+    mine = "; ".join(e + ": " + ", ".join(r) for e, r in envs.items()) or "nothing yet"
+    app.say(f"  you may assume: {mine}")
+    app.say(f"  settings:      {path}")
+    return ExitCode.OK
+
+
+def _describe(exc: Exception) -> str:
+    from awsroles.apply import describe_error
+
+    return describe_error(exc)
+
+
+# -- login, exec, env, credential-process ----------------------------------------------------------
+
+
+@cli.command()
+@common_options
+@role_options
+@pass_app
+def login(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None) -> int:
+    """Get (or reuse) a role session and show who you are, where, and until when.
+
+    One MFA code per work day: the MFA session is cached (up to the org's mfa_max_age) and
+    every granted role in every environment is assumed from it without a new code.
+
+    \b
+    Examples:
+      awsroles login prod --role admin
+      awsroles login dev                      (your only role in dev)
+    """
+    session = _session(environment, role, duration, mfa_code)
+    grant = session.grant
+    data = {"environment": grant.environment,
+            "role": grant.role, "account_id": grant.account_id, "role_arn": grant.role_arn,
+            "expiration": _when(session), "cached": session.cached}
+    if app.output == "json":
+        from awsroles.render import to_json
+
+        app.stdout.write(to_json(data))
+    else:
+        how = "reused the cached session" if session.cached else "new session"
+        app.say(f"{grant.role} in {grant.environment} ({grant.account_id}) until {_when(session)} ({how})")
+        app.say(f"  use it: awsroles exec {grant.environment} --role {grant.role} -- aws sts get-caller-identity")
+    return ExitCode.OK
+
+
+@cli.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@role_options
+@click.option("--nest", is_flag=True, help="Allow running inside another `awsroles exec`.")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@pass_app
+def exec_(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None, nest: bool,
+          command: tuple[str, ...]) -> int:
+    """Run a command with the role's credentials in its environment (a shell when no command).
+
+    The command's exit code is passed through. Inside, AWSROLES_SESSION names the session;
+    running exec inside exec is refused unless --nest.
+
+    \b
+    Examples:
+      awsroles exec prod --role admin -- aws s3 ls
+      awsroles exec dev                       (a subshell)
+    """
+    current = os.environ.get(SESSION_VARIABLE)
+    if current and not nest:
+        raise UsageError(f"already inside `awsroles exec` ({current}): exit that shell first, or pass --nest")
+    session = _session(environment, role, duration, mfa_code)
+    grant = session.grant
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")}
+    env.update(session.credentials.environment())
+    env[SESSION_VARIABLE] = f"{grant.environment}/{grant.role}"
+    config_region = make_vendor().config.region if "AWS_REGION" not in env else env["AWS_REGION"]
+    env.setdefault("AWS_REGION", config_region)
+    env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
+    argv = list(command) or [os.environ.get("SHELL", "/bin/sh")]
+    if argv and argv[0] == "--":
+        argv = argv[1:] or [os.environ.get("SHELL", "/bin/sh")]
+    try:
+        return subprocess.call(argv, env=env)
+    except FileNotFoundError:
+        raise UsageError(f"command not found: {argv[0]}") from None
+
+
+@cli.command("env")
+@common_options
+@role_options
+@click.option("--format", "fmt", type=click.Choice(["sh", "fish", "powershell", "dotenv", "json"]), default="sh",
+              show_default=True, help="How to print the variables.")
+@pass_app
+def env_(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None, fmt: str) -> int:
+    """Print the role's credentials as environment variables for a shell or a dotenv file.
+
+    \b
+    Examples:
+      eval "$(awsroles env prod --role admin)"
+      awsroles env dev --format fish | source
+      awsroles env dev --format dotenv > .env
+    """
+    from awsroles.sandbox import format_env
+
+    session = _session(environment, role, duration, mfa_code)
+    variables = session.credentials.environment()
+    variables[SESSION_VARIABLE] = f"{session.grant.environment}/{session.grant.role}"
+    app.stdout.write(format_env(variables, fmt))
+    return ExitCode.OK
+
+
+@cli.command("credential-process")
+@role_options
+@pass_app
+def credential_process(app: App, environment: str, role: str | None, duration: int | None,
+                       mfa_code: str | None) -> int:
+    """Print credentials in the AWS credential_process format (for ~/.aws/config profiles).
+
+    The cached path does not load boto3 and answers in a few milliseconds.
+
+    \b
+    Example (in ~/.aws/config; `awsroles profiles sync` writes these for you):
+      [profile acme-prod-admin]
+      credential_process = awsroles credential-process prod --role admin
+    """
+    session = _session(environment, role, duration, mfa_code)
+    app.stdout.write(session.credentials.credential_process() + "\n")
+    return ExitCode.OK
+
+
+# -- status, logout, whoami ------------------------------------------------------------------------
+
+
+@cli.command()
+@common_options
+@pass_app
+def status(app: App) -> int:
+    """Show your cached sessions and when they expire (never any secret).
+
+    \b
+    Example:
+      awsroles status
+    """
+    from awsroles.creds.model import iso, utcnow
+    from awsroles.creds.store import SESSIONS
+    from awsroles.render import Result, Table
+
+    vendor = make_vendor()
+    now = utcnow()
+    rows = []
+    seen = set()
+    entries = vendor.fast.entries() if vendor.fast is not None else []
+    for name, expiry in entries:
+        seen.add(name)
+        rows.append((name, expiry))
+    for name in vendor.store.keys(SESSIONS):
+        if name not in seen:
+            creds = vendor._stored(name)
+            rows.append((name, creds.expiration if creds else None))
+    table = []
+    data = []
+    for name, expiry in sorted(rows):
+        left = (expiry - now).total_seconds() if expiry else None
+        state = "expired" if left is not None and left <= 0 else f"{int(left // 60)} min left" if left else "-"
+        table.append([name, iso(expiry) if expiry else "-", state])
+        data.append({"session": name, "expiration": iso(expiry) if expiry else None,
+                     "seconds_left": int(left) if left is not None else None})
+    config = vendor.config
+    notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}"]
+    if not rows:
+        notes.append("no cached sessions")
+    app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "sessions": data},
+                      tables=[Table(["session", "expires", "state"], table)] if table else [], notes=notes))
+    return ExitCode.OK
+
+
+@cli.command()
+@common_options
+@click.option("--all", "everything", is_flag=True, help="Also delete your stored access key (asks first).")
+@click.option("--yes", "-y", is_flag=True, help="With --all: do not ask.")
+@pass_app
+def logout(app: App, everything: bool, yes: bool) -> int:
+    """Forget your cached sessions; with --all, also your stored access key.
+
+    \b
+    Examples:
+      awsroles logout
+      awsroles logout --all
+    """
+    from awsroles.creds.store import KEYS, SESSIONS
+
+    vendor = make_vendor()
+    count = vendor.fast.clear() if vendor.fast is not None else 0
+    names = vendor.store.keys(SESSIONS)
+    for name in names:
+        vendor.store.delete(SESSIONS, name)
+    app.say(f"forgot {max(count, len(names))} cached session(s)")
+    if everything:
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError("--all deletes your stored key: confirm in a terminal, or pass --yes")
+            if not click.confirm(f"Delete the access key of {vendor.config.user_name} from {vendor.store.name}?",
+                                 default=False, err=True):
+                app.warn("kept the key")
+                return ExitCode.OK
+        vendor.store.delete(KEYS, vendor.config.key_name)
+        vendor.store.delete(KEYS, f"totp/{vendor.config.key_name}")
+        app.say(f"deleted the stored access key of {vendor.config.user_name}")
+    return ExitCode.OK
+
+
+@cli.command()
+@common_options
+@pass_app
+def whoami(app: App) -> int:
+    """Who AWS thinks you are: inside `awsroles exec` the role session, else your own user.
+
+    \b
+    Example:
+      awsroles whoami
+    """
+    from awsroles.aws import Aws, AwsSettings
+    from awsroles.creds.vend import network_error
+
+    inside = os.environ.get(SESSION_VARIABLE)
+    try:
+        if inside and os.environ.get("AWS_ACCESS_KEY_ID"):
+            identity = Aws(AwsSettings(max_attempts=3)).whoami()
+        else:
+            vendor = make_vendor()
+            key = vendor.long_term()
+            identity = Aws.with_keys(AwsSettings(region=vendor.config.region, max_attempts=3), key.access_key_id,
+                                     key.secret_access_key).whoami()
+    except AwsrolesError:
+        raise
+    except Exception as exc:
+        raise (network_error(exc) or AwsrolesError(f"GetCallerIdentity: {_describe(exc)}")) from None
+    data = {"arn": identity.arn, "account": identity.account, "user_id": identity.user_id, "session": inside}
+    if app.output == "json":
+        from awsroles.render import to_json
+
+        app.stdout.write(to_json(data))
+    else:
+        app.say(identity.arn)
+        app.say(f"  account {identity.account}" + (f", inside `awsroles exec` ({inside})" if inside else ""))
+    return ExitCode.OK
+
+
+
+# -- profiles, console, serve ------------------------------------------------------------------------
+
+
+@cli.group()
+def profiles() -> None:
+    """AWS CLI and SDK profiles for the roles you may assume."""
+
+
+@profiles.command("sync")
+@common_options
+@click.option("--template", default="{org}-{environment}-{role}", show_default=True,
+              help="Profile names; {org}, {environment} and {role} are filled in.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@pass_app
+def profiles_sync(app: App, template: str, dry_run: bool) -> int:
+    """Write one [profile] per environment and role you may assume into ~/.aws/config.
+
+    Each profile runs `awsroles credential-process`, so the AWS CLI and every SDK work with
+    --profile. Comments and every other profile are kept; profiles for roles you lost are
+    removed. The file is changed atomically, under a lock.
+
+    \b
+    Examples:
+      awsroles profiles sync
+      aws sts get-caller-identity --profile acme-prod-admin
+    """
+    from awsroles.creds import userconfig
+    from awsroles.creds.profiles import sync_profiles
+    from awsroles.model import Grant
+
+    config = userconfig.load()
+    grants = [Grant(g.environment, g.role) for g in config.grants]
+    command = [sys.argv[0]] if os.path.isabs(sys.argv[0]) else [sys.executable, "-m", "awsroles"]
+    result = sync_profiles(grants, org=config.org_name or "awsroles", region=config.region, template=template,
+                           command=command, dry_run=dry_run)
+    if app.output == "json":
+        from awsroles.render import to_json
+
+        app.stdout.write(to_json(result.as_dict()))
+        return ExitCode.OK
+    verb = "would change" if dry_run else "changed" if result.changed else "unchanged"
+    app.say(f"{result.path}: {verb}")
+    for label, names in (("added", result.added), ("updated", result.updated), ("removed", result.removed)):
+        for name in names:
+            app.say(f"  {label}: {name}")
+    if result.unchanged:
+        app.say(f"  unchanged: {len(result.unchanged)} profile(s)")
+    return ExitCode.OK
+
+
+@cli.command()
+@common_options
+@role_options
+@click.option("--print", "print_only", is_flag=True, help="Print the URL instead of opening a browser.")
+@click.option("--switch-role", is_flag=True, help="The classic switch-role link instead (no credentials needed).")
+@pass_app
+def console(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
+            print_only: bool, switch_role: bool) -> int:
+    """Open the AWS console as the role (a federated sign-in URL), or print the URL.
+
+    The sign-in URL is a secret for about 15 minutes: --print writes it to stdout only.
+
+    \b
+    Examples:
+      awsroles console prod --role admin
+      awsroles console dev --print
+      awsroles console prod --role readonly --switch-role --print
+    """
+    from awsroles.creds import console as consolelib
+
+    vendor = make_vendor(mfa_code)
+    if switch_role:
+        grant = vendor.resolve(environment, role)
+        role_name = grant.role_arn.split(":role/", 1)[1]
+        url = consolelib.switch_role_url(grant.account_id, role_name, f"{grant.environment}/{grant.role}",
+                                         partition=vendor.config.partition)
+    else:
+        session = vendor.role_session(environment, role, duration=duration)
+        endpoint = os.environ.get("AWSROLES_FEDERATION_ENDPOINT") or None
+        url = consolelib.signin_url(session.credentials, endpoint=endpoint, partition=vendor.config.partition)
+    if print_only:
+        app.stdout.write(url + "\n")
+        return ExitCode.OK
+    import webbrowser
+
+    if not webbrowser.open(url):
+        raise UsageError("no browser could be opened here: use --print")
+    app.say(f"opened the console for {environment}" + (f" as {role}" if role else ""))
+    return ExitCode.OK
+
+
+@cli.command()
+@role_options
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free one).")
+@pass_app
+def serve(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
+          port: int) -> int:
+    """Serve the role's credentials to long-running programs, refreshed as they expire.
+
+    A local endpoint for the SDKs' container-credentials provider, on 127.0.0.1 only, that
+    refuses requests without its token. Prints the two variables programs need; runs until
+    interrupted.
+
+    \b
+    Example:
+      awsroles serve prod --role readonly
+      # in another shell, with the printed variables:
+      AWS_CONTAINER_CREDENTIALS_FULL_URI=... AWS_CONTAINER_AUTHORIZATION_TOKEN=... my-service
+    """
+    from awsroles.creds.server import CredentialServer
+    from awsroles.sandbox import format_env
+
+    vendor = make_vendor(mfa_code)
+    first = vendor.role_session(environment, role, duration=duration)  # ask for the MFA code now, not later
+    grant = first.grant
+
+    def provider() -> Any:
+        return vendor.role_session(grant.environment, grant.role, duration=duration).credentials
+
+    def on_error(exc: BaseException) -> None:
+        app.warn(f"awsroles serve: could not refresh {grant.environment}/{grant.role}: {exc}")
+
+    server = CredentialServer(provider, port=port, on_error=on_error)
+    server.start()
+    app.warn(f"serving {grant.role} in {grant.environment} at {server.url} (Ctrl-C to stop); set:")
+    app.stdout.write(format_env(server.environment(), "sh", unset=()))
+    app.stdout.flush()
+    try:
+        import signal
+
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return ExitCode.OK

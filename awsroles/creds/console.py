@@ -1,0 +1,254 @@
+"""AWS console URLs: federated sign-in from temporary credentials, and the classic switch-role link.
+
+Federated sign-in follows "Enable custom identity broker access to the AWS console" (IAM User
+Guide): ``GET {federation}?Action=getSigninToken&Session={"sessionId", "sessionKey",
+"sessionToken"}`` returns ``{"SigninToken": ...}``, and ``{federation}?Action=login&Issuer=...
+&Destination=...&SigninToken=...`` signs the browser in. The sign-in URL is valid for 15 minutes
+and is itself a credential: treat it like one.
+
+**SessionDuration.** The console session lasts as long as the credentials unless
+``SessionDuration`` (900 to 43,200 seconds) is sent. AWS documents it only for credentials from an
+``AssumeRole*`` call made with an IAM user's *long-term* keys; with ``GetFederationToken``
+credentials the request fails, and for roles assumed with temporary credentials (role chaining:
+awsroles' usual path, a role assumed from the MFA session) the federation call is documented to
+fail too. So :func:`signin_url` sends it only when asked (``duration``), checks the range, and
+otherwise leaves the console session to the credentials' own expiry, which always works.
+
+**Secrets.** The session JSON travels only in the one request to the federation endpoint, over
+HTTPS (plain HTTP is accepted for loopback test endpoints only). Errors name the HTTP status and
+the endpoint's host, never the request URL or the response body, and are raised outside the
+``except`` block so that no exception holding the URL is chained to them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from awsroles.creds.model import Credentials
+from awsroles.errors import AwsrolesError, UsageError
+
+MIN_SESSION_DURATION = 900
+MAX_SESSION_DURATION = 43200
+TIMEOUT = 15.0
+
+
+@dataclass(frozen=True)
+class PartitionEndpoints:
+    """Where a partition signs in and where its console lives."""
+
+    signin: str  # scheme and host, no trailing slash
+    console: str  # with a trailing slash
+
+    @property
+    def federation(self) -> str:
+        return f"{self.signin}/federation"
+
+    @property
+    def switch_role(self) -> str:
+        return f"{self.signin}/switchrole"
+
+
+PARTITIONS: dict[str, PartitionEndpoints] = {
+    "aws": PartitionEndpoints("https://signin.aws.amazon.com", "https://console.aws.amazon.com/"),
+    "aws-us-gov": PartitionEndpoints("https://signin.amazonaws-us-gov.com", "https://console.amazonaws-us-gov.com/"),
+    "aws-cn": PartitionEndpoints("https://signin.amazonaws.cn", "https://console.amazonaws.cn/"),
+}
+
+_ACCOUNT = re.compile(r"^(\d{12}|[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])?)$")  # an ID or an account alias
+_COLOR = re.compile(r"^#?([0-9A-Fa-f]{6})$")
+
+
+class ConsoleSigninError(AwsrolesError):
+    """The federation endpoint did not give a sign-in token. Never carries the session."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+def endpoints(partition: str) -> PartitionEndpoints:
+    try:
+        return PARTITIONS[partition]
+    except KeyError:
+        raise UsageError(f"unknown partition {partition!r} (known: {', '.join(PARTITIONS)})") from None
+
+
+def console_home(partition: str = "aws", region: str | None = None) -> str:
+    """The console's home page, optionally in ``region``."""
+    base = endpoints(partition).console
+    if region is None:
+        return base
+    return f"{base}console/home?{urllib.parse.urlencode({'region': region})}"
+
+
+def _check_endpoint(endpoint: str) -> str:
+    """HTTPS, or HTTP to a loopback address (a test double); returns the host for messages."""
+    parts = urllib.parse.urlsplit(endpoint)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return host
+    if parts.scheme == "http":
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return host
+        except ValueError:
+            pass
+    raise UsageError(f"the federation endpoint must be an https:// URL (got {parts.scheme}://{host})")
+
+
+def _default_opener() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener()
+
+
+def signin_token(
+    credentials: Credentials,
+    *,
+    duration: int | None = None,
+    endpoint: str | None = None,
+    partition: str = "aws",
+    opener: urllib.request.OpenerDirector | None = None,
+    timeout: float = TIMEOUT,
+) -> str:
+    """Exchange temporary credentials for a console sign-in token (``getSigninToken``)."""
+    if not credentials.session_token:
+        raise UsageError("console sign-in needs temporary credentials (a session token); long-term keys cannot sign in")
+    if duration is not None and not MIN_SESSION_DURATION <= duration <= MAX_SESSION_DURATION:
+        raise UsageError(
+            f"console session duration must be between {MIN_SESSION_DURATION} and {MAX_SESSION_DURATION} "
+            f"seconds (got {duration})"
+        )
+    federation = endpoint or endpoints(partition).federation
+    host = _check_endpoint(federation)
+    session = json.dumps({
+        "sessionId": credentials.access_key_id,
+        "sessionKey": credentials.secret_access_key,
+        "sessionToken": credentials.session_token,
+    })
+    query: dict[str, str] = {"Action": "getSigninToken"}
+    if duration is not None:
+        query["SessionDuration"] = str(duration)
+    query["Session"] = session
+    request = urllib.request.Request(
+        f"{federation}?{urllib.parse.urlencode(query)}", headers={"Accept": "application/json"}
+    )
+
+    # Every failure is turned into a message inside the except blocks and raised after them, so the
+    # urllib exception (which holds the URL, and with it the session) is not chained to ours.
+    failure: str | None = None
+    status: int | None = None
+    body = b""
+    try:
+        with (opener or _default_opener()).open(request, timeout=timeout) as response:
+            status = response.status
+            body = response.read(65536)
+    except urllib.error.HTTPError as e:
+        status = e.code
+        failure = f"getSigninToken at {host} failed: HTTP {e.code} {e.reason}"
+        e.close()
+    except urllib.error.URLError as e:
+        reason = e.reason.strerror if isinstance(e.reason, OSError) and e.reason.strerror else type(e.reason).__name__
+        failure = f"cannot reach {host} for console sign-in: {reason}"
+    except TimeoutError:
+        failure = f"{host} did not answer within {timeout:g}s"
+    except OSError as e:
+        failure = f"cannot reach {host} for console sign-in: {e.strerror or type(e).__name__}"
+    except http.client.HTTPException as e:
+        failure = f"getSigninToken at {host} failed: {type(e).__name__}"
+    del request, session
+    if failure is not None:
+        raise ConsoleSigninError(failure, status=status)
+    if status != 200:
+        raise ConsoleSigninError(f"getSigninToken at {host} failed: HTTP {status}", status=status)
+
+    token: object = None
+    try:
+        token = json.loads(body.decode("utf-8")).get("SigninToken")
+    except (ValueError, AttributeError):
+        token = None
+    if not isinstance(token, str) or not token:
+        raise ConsoleSigninError(f"getSigninToken at {host} answered without a SigninToken", status=status)
+    return token
+
+
+def login_url(
+    token: str,
+    *,
+    destination: str | None = None,
+    issuer: str | None = "awsroles",
+    endpoint: str | None = None,
+    partition: str = "aws",
+) -> str:
+    """The ``Action=login`` URL for a sign-in token (valid for 15 minutes)."""
+    federation = endpoint or endpoints(partition).federation
+    _check_endpoint(federation)
+    query: dict[str, str] = {"Action": "login"}
+    if issuer:
+        query["Issuer"] = issuer
+    query["Destination"] = destination or endpoints(partition).console
+    query["SigninToken"] = token
+    return f"{federation}?{urllib.parse.urlencode(query)}"
+
+
+def signin_url(
+    credentials: Credentials,
+    *,
+    destination: str | None = None,
+    issuer: str | None = "awsroles",
+    duration: int | None = None,
+    endpoint: str | None = None,
+    partition: str = "aws",
+    opener: urllib.request.OpenerDirector | None = None,
+    timeout: float = TIMEOUT,
+) -> str:
+    """A URL that signs a browser into the console with ``credentials`` (temporary ones).
+
+    ``destination`` defaults to the partition's console home, ``endpoint`` to the partition's
+    federation endpoint (``https://signin.aws.amazon.com/federation`` for ``aws``).
+    ``duration``: see the module docstring; None (the default) omits ``SessionDuration``.
+    ``opener`` is a :class:`urllib.request.OpenerDirector` (tests pass their own).
+    """
+    token = signin_token(
+        credentials, duration=duration, endpoint=endpoint, partition=partition, opener=opener, timeout=timeout
+    )
+    return login_url(token, destination=destination, issuer=issuer, endpoint=endpoint, partition=partition)
+
+
+def switch_role_url(
+    account_id: str,
+    role_name: str,
+    display_name: str | None = None,
+    color: str | None = None,
+    partition: str = "aws",
+    *,
+    path: str = "/",
+) -> str:
+    """The console's "Switch role" link, pre-filled.
+
+    ``roleName`` carries the role's path without the leading slash (``awsroles/admin`` for
+    ``arn:aws:iam::111111111111:role/awsroles/admin``): pass ``path="/awsroles/"`` or a
+    ``role_name`` that already includes it. ``color`` is six hex digits (``#`` optional); the
+    console offers f2b0a9 (red), fbc8aa (orange), efda95 (yellow), b7ca9d (green), 83d4e8 (blue)
+    and ignores values it does not know. The link carries no secret: the person signs in first.
+    """
+    if not _ACCOUNT.match(account_id) or (account_id.isdigit() and len(account_id) != 12):
+        raise UsageError(f"not an account ID or alias: {account_id!r}")
+    prefix = path.strip("/")
+    name = role_name.lstrip("/")
+    if not name:
+        raise UsageError("switch-role needs a role name")
+    query: dict[str, str] = {"roleName": f"{prefix}/{name}" if prefix else name, "account": account_id}
+    if display_name:
+        query["displayName"] = display_name
+    if color:
+        match = _COLOR.match(color)
+        if not match:
+            raise UsageError(f"switch-role colour must be six hex digits, like f2b0a9 (got {color!r})")
+        query["color"] = match.group(1).lower()
+    return f"{endpoints(partition).switch_role}?{urllib.parse.urlencode(query, safe='/')}"

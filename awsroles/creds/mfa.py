@@ -1,0 +1,62 @@
+"""Where an MFA code comes from, in order: --mfa-code, the mfa_command, a TOTP seed in the store
+(opt-in), a prompt on the terminal. Codes are never logged."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from awsroles.errors import MfaError
+
+_CODE = re.compile(r"\d{6}")
+Prompter = Callable[[str], str]
+
+
+def _valid(code: str, source: str) -> str:
+    code = code.strip()
+    if not _CODE.fullmatch(code):
+        raise MfaError(f"the MFA code from {source} is not 6 digits")
+    return code
+
+
+@dataclass
+class MfaSource:
+    """Produces one MFA code for ``serial``, from the first source that has one."""
+
+    code: str | None = None
+    command: str = ""
+    totp_seed: Callable[[], str | None] | None = None  # reads the seed from the store, only if opted in
+    prompter: Prompter | None = None
+    interactive: Callable[[], bool] = lambda: sys.stdin.isatty()
+    used: str = ""
+
+    def __call__(self, serial: str) -> str:
+        if self.code:
+            self.used = "--mfa-code"
+            code, self.code = self.code, None  # a code is good for one request only
+            return _valid(code, "--mfa-code")
+        if self.command:
+            self.used = "mfa_command"
+            try:
+                result = subprocess.run(shlex.split(self.command), capture_output=True, text=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                raise MfaError(f"mfa_command failed: {type(exc).__name__}") from None
+            if result.returncode != 0:
+                raise MfaError(f"mfa_command exited {result.returncode}")
+            return _valid(result.stdout, "mfa_command")
+        if self.totp_seed is not None:
+            seed = self.totp_seed()
+            if seed:
+                import pyotp
+
+                self.used = "the TOTP seed in your keyring"
+                return str(pyotp.TOTP(seed).now())
+        if self.prompter is not None and self.interactive():
+            self.used = "prompt"
+            return _valid(self.prompter(f"MFA code for {serial}"), "the prompt")
+        raise MfaError("an MFA code is needed: pass --mfa-code, set mfa_command with `awsroles setup`, "
+                       "or run in a terminal")

@@ -1,0 +1,127 @@
+"""The person's own, non-secret settings: who they are, their MFA device, and what they may assume.
+
+``~/.config/awsroles/config.ini`` (or ``$AWSROLES_CONFIG_DIR/config.ini``), written by
+``awsroles setup``. It keeps a copy of the environment/role map for this person, so the hot path
+(a cached ``credential-process``) and tab completion never parse the org file.
+"""
+
+from __future__ import annotations
+
+import configparser
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from awsroles.creds.paths import config_dir, private_dir
+from awsroles.errors import UsageError
+
+CONFIG_FILE = "config.ini"
+
+
+class NotSetUp(UsageError):
+    """No ``awsroles setup`` yet."""
+
+
+@dataclass(frozen=True)
+class RoleGrant:
+    environment: str
+    role: str
+    account_id: str
+    role_arn: str
+    max_session: int
+
+
+@dataclass(frozen=True)
+class UserConfig:
+    user_name: str
+    user_arn: str
+    ops_account_id: str
+    org_name: str = ""
+    region: str = "us-east-1"
+    partition: str = "aws"
+    mfa_serial: str = ""
+    mfa_required: bool = True
+    mfa_max_age: int = 43200
+    session_duration: int = 3600
+    mfa_command: str = ""
+    store: str = "keyring"
+    totp_in_store: bool = False
+    org_file: str = ""
+    grants: tuple[RoleGrant, ...] = field(default=())
+
+    @property
+    def key_name(self) -> str:
+        """The name of this person's long-term key in the store."""
+        return f"{self.ops_account_id}/{self.user_name}"
+
+    def roles_in(self, environment: str) -> list[str]:
+        return [g.role for g in self.grants if g.environment == environment]
+
+    @property
+    def environments(self) -> list[str]:
+        return list(dict.fromkeys(g.environment for g in self.grants))
+
+    def grant(self, environment: str, role: str) -> RoleGrant | None:
+        return next((g for g in self.grants if g.environment == environment and g.role == role), None)
+
+
+def config_path(environ: Mapping[str, str] | None = None) -> Path:
+    return config_dir(environ) / CONFIG_FILE
+
+
+def load(path: Path | None = None) -> UserConfig:
+    """Read the user config; :class:`NotSetUp` when there is none."""
+    path = path or config_path()
+    parser = configparser.RawConfigParser(interpolation=None)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            parser.read_file(handle)
+    except FileNotFoundError:
+        raise NotSetUp("awsroles is not set up for you yet: run `awsroles setup`") from None
+    except (OSError, configparser.Error) as exc:
+        raise UsageError(f"{path}: cannot read the awsroles user config: {exc}") from None
+    try:
+        user = parser["user"]
+        grants = tuple(
+            RoleGrant(section.split(" ", 1)[1].split("/", 1)[0], section.split("/", 1)[1],
+                      parser[section]["account_id"], parser[section]["role_arn"],
+                      int(parser[section].get("max_session", "3600")))
+            for section in parser.sections() if section.startswith("grant ")
+        )
+        return UserConfig(
+            user_name=user["name"], user_arn=user.get("arn", ""), ops_account_id=user["ops_account_id"],
+            org_name=user.get("org", ""), region=user.get("region", "us-east-1"),
+            partition=user.get("partition", "aws"), mfa_serial=user.get("mfa_serial", ""),
+            mfa_required=user.getboolean("mfa_required", True), mfa_max_age=int(user.get("mfa_max_age", "43200")),
+            session_duration=int(user.get("session_duration", "3600")), mfa_command=user.get("mfa_command", ""),
+            store=user.get("store", "keyring"), totp_in_store=user.getboolean("totp_in_store", False),
+            org_file=user.get("org_file", ""), grants=grants,
+        )
+    except (KeyError, ValueError, IndexError) as exc:
+        raise UsageError(f"{path}: the awsroles user config is damaged ({exc}); run `awsroles setup` again") from None
+
+
+def dumps(config: UserConfig) -> str:
+    lines = ["# awsroles user config: written by `awsroles setup`; no secrets in here.", "[user]"]
+    values = {
+        "name": config.user_name, "arn": config.user_arn, "ops_account_id": config.ops_account_id,
+        "org": config.org_name, "region": config.region, "partition": config.partition,
+        "mfa_serial": config.mfa_serial, "mfa_required": "yes" if config.mfa_required else "no",
+        "mfa_max_age": str(config.mfa_max_age), "session_duration": str(config.session_duration),
+        "mfa_command": config.mfa_command, "store": config.store,
+        "totp_in_store": "yes" if config.totp_in_store else "no", "org_file": config.org_file,
+    }
+    lines += [f"{k} = {v}" for k, v in values.items()]
+    for g in config.grants:
+        lines += ["", f"[grant {g.environment}/{g.role}]", f"account_id = {g.account_id}", f"role_arn = {g.role_arn}",
+                  f"max_session = {g.max_session}"]
+    return "\n".join(lines) + "\n"
+
+
+def save(config: UserConfig, path: Path | None = None) -> Path:
+    from awsroles.fsutil import atomic_write
+
+    path = path or config_path()
+    private_dir(path.parent)
+    atomic_write(path, dumps(config), mode=0o600)
+    return path

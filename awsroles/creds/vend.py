@@ -1,0 +1,261 @@
+"""Vending: one MFA session per work day, then any granted role from it without a new code.
+
+- The person's long-term key (ops account) lives in the secret store (``awsroles-keys``).
+- ``GetSessionToken`` with the MFA code gives the MFA session, cached in the store
+  (``awsroles-sessions``) for up to the org's ``mfa_max_age``.
+- ``AssumeRole`` from the MFA session gives a role session (RoleSessionName and SourceIdentity are
+  the IAM user name), cached in the store and in the fast cache, refreshed ahead of expiry:
+  advisory 15 minutes before (an old session is kept if the refresh fails), mandatory at 10.
+- A per-session file lock makes many processes at once cause one STS call and at most one prompt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from awsroles.creds.fastcache import FastCache
+from awsroles.creds.mfa import MfaSource
+from awsroles.creds.model import Credentials, utcnow
+from awsroles.creds.paths import private_dir
+from awsroles.creds.store import KEYS, SESSIONS, SecretStore
+from awsroles.creds.userconfig import NotSetUp, RoleGrant, UserConfig
+from awsroles.errors import AwsrolesError, MfaError, NetworkError, NotGrantedError, UsageError
+
+log = logging.getLogger(__name__)
+
+ADVISORY_REFRESH = 15 * 60
+MANDATORY_REFRESH = 10 * 60
+LOCK_TIMEOUT = 300.0
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _message(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""
+
+
+def network_error(exc: Exception) -> NetworkError | None:
+    if type(exc).__name__ in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
+                              "ReadTimeoutError"):
+        return NetworkError(f"cannot reach AWS: {type(exc).__name__}; check your network (nothing was cached)")
+    return None
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    grant: RoleGrant
+    credentials: Credentials
+    cached: bool
+
+
+class Vendor:
+    """Gets credentials for the person described by ``config``. Everything with a side effect is
+    passed in: the store, the MFA source, the AWS builder, the clock and the lock directory."""
+
+    def __init__(
+        self,
+        config: UserConfig,
+        store: SecretStore,
+        *,
+        mfa: MfaSource,
+        lock_dir: Path,
+        fast: FastCache | None = None,
+        aws_for: Callable[[Credentials], Any] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.config = config
+        self.store = store
+        self.mfa = mfa
+        self.lock_dir = lock_dir
+        self.fast = fast
+        self.clock = clock
+        self._aws_for = aws_for
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _sts(self, credentials: Credentials) -> Any:
+        if self._aws_for is not None:
+            return self._aws_for(credentials).client("sts")
+        from awsroles.aws import Aws, AwsSettings
+
+        aws = Aws.with_keys(AwsSettings(region=self.config.region, max_attempts=3), credentials.access_key_id,
+                            credentials.secret_access_key, credentials.session_token)
+        return aws.client("sts")
+
+    def _lock(self, name: str) -> Any:
+        from filelock import FileLock
+
+        private_dir(self.lock_dir)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:24]
+        return FileLock(str(self.lock_dir / f"{digest}.lock"), timeout=LOCK_TIMEOUT, mode=0o600)
+
+    def _stored(self, name: str) -> Credentials | None:
+        text = self.store.get(SESSIONS, name)
+        if not text:
+            return None
+        try:
+            return Credentials.from_json(text)
+        except (ValueError, KeyError):
+            return None
+
+    def _left(self, credentials: Credentials | None) -> float:
+        return credentials.remaining(self.clock()) if credentials is not None else 0.0
+
+    # -- names -----------------------------------------------------------------------------
+
+    @property
+    def mfa_session_name(self) -> str:
+        return f"mfa/{self.config.key_name}/{self.config.mfa_serial or '-'}"
+
+    def role_session_name(self, grant: RoleGrant) -> str:
+        return f"role/{grant.account_id}/{grant.role}/{self.config.user_name}"
+
+    # -- long-term key -------------------------------------------------------------------------
+
+    def long_term(self) -> Credentials:
+        text = self.store.get(KEYS, self.config.key_name)
+        if not text:
+            raise NotSetUp(f"no access key stored for {self.config.user_name} in {self.store.name}: "
+                           "run `awsroles setup`")
+        return Credentials.from_json(text)
+
+    # -- MFA session ---------------------------------------------------------------------------
+
+    def mfa_session(self) -> Credentials:
+        name = self.mfa_session_name
+        cached = self._stored(name)
+        if self._left(cached) > MANDATORY_REFRESH:
+            return cached  # type: ignore[return-value]
+        with self._lock(name):
+            cached = self._stored(name)  # another process may have done it while we waited
+            if self._left(cached) > MANDATORY_REFRESH:
+                return cached  # type: ignore[return-value]
+            credentials = self._get_session_token()
+            self.store.set(SESSIONS, name, credentials.to_json())
+            return credentials
+
+    def forget_mfa_session(self) -> None:
+        self.store.delete(SESSIONS, self.mfa_session_name)
+
+    def _get_session_token(self) -> Credentials:
+        long_term = self.long_term()
+        params: dict[str, Any] = {"DurationSeconds": max(900, min(self.config.mfa_max_age, 129600))}
+        if self.config.mfa_serial:
+            params["SerialNumber"] = self.config.mfa_serial
+            params["TokenCode"] = self.mfa(self.config.mfa_serial)
+        elif self.config.mfa_required:
+            raise MfaError("your org requires MFA but no MFA device is recorded for you: enrol one, then run "
+                           "`awsroles setup` again")
+        log.info("GetSessionToken for %s (%ss)", self.config.user_name, params["DurationSeconds"])
+        try:
+            reply = self._sts(long_term).get_session_token(**params)
+        except Exception as exc:
+            raise self._translate(exc, "GetSessionToken") from None
+        return Credentials.from_mapping(reply["Credentials"])
+
+    # -- role sessions -------------------------------------------------------------------------
+
+    def resolve(self, environment: str, role: str | None) -> RoleGrant:
+        environments = self.config.environments
+        if environment not in environments:
+            from awsroles.orgfile import did_you_mean
+
+            hint = did_you_mean(environment, environments)
+            mine = ", ".join(environments) or "none"
+            raise NotGrantedError(f"you have no role in '{environment}'{hint}; your environments: {mine}")
+        roles = self.config.roles_in(environment)
+        if role is None:
+            if len(roles) == 1:
+                role = roles[0]
+            else:
+                raise UsageError(f"you have several roles in {environment} ({', '.join(roles)}): choose with --role")
+        grant = self.config.grant(environment, role)
+        if grant is None:
+            raise NotGrantedError(f"you are not granted the role '{role}' in {environment}; "
+                                  f"your roles there: {', '.join(roles)}")
+        return grant
+
+    def cached_role_session(self, grant: RoleGrant) -> Credentials | None:
+        name = self.role_session_name(grant)
+        cached = self.fast.get(name) if self.fast is not None else None
+        return cached or self._stored(name)
+
+    def role_session(self, environment: str, role: str | None = None, *, duration: int | None = None,
+                     force: bool = False) -> RoleSession:
+        grant = self.resolve(environment, role)
+        name = self.role_session_name(grant)
+        cached = None if force else self.cached_role_session(grant)
+        if self._left(cached) > ADVISORY_REFRESH:
+            return RoleSession(grant, cached, True)  # type: ignore[arg-type]
+        with self._lock(name):
+            cached = None if force else self.cached_role_session(grant)
+            if self._left(cached) > ADVISORY_REFRESH:
+                return RoleSession(grant, cached, True)  # type: ignore[arg-type]
+            try:
+                credentials = self._assume(grant, duration)
+            except AwsrolesError:
+                if cached is not None and self._left(cached) > MANDATORY_REFRESH:
+                    log.warning("refreshing %s failed; using the cached session until its mandatory refresh", name)
+                    return RoleSession(grant, cached, True)
+                raise
+            self.store.set(SESSIONS, name, credentials.to_json())
+            if self.fast is not None:
+                self.fast.put(name, credentials)
+            return RoleSession(grant, credentials, False)
+
+    def _assume(self, grant: RoleGrant, duration: int | None) -> Credentials:
+        seconds = duration or min(self.config.session_duration, grant.max_session)
+        if not 900 <= seconds <= grant.max_session:
+            raise UsageError(f"a session of {seconds}s is outside 900..{grant.max_session} for "
+                             f"{grant.environment}/{grant.role}")
+        user = self.config.user_name
+        params = {"RoleArn": grant.role_arn, "RoleSessionName": user[:64], "SourceIdentity": user,
+                  "DurationSeconds": seconds}
+        for attempt in (1, 2):
+            session = self.mfa_session()
+            log.info("AssumeRole %s as %s (%ss)", grant.role_arn, user, seconds)
+            try:
+                reply = self._sts(session).assume_role(**params)
+                return Credentials.from_mapping(reply["Credentials"])
+            except Exception as exc:
+                if attempt == 1 and _code(exc) in ("ExpiredToken", "InvalidClientTokenId"):
+                    log.info("the MFA session is no longer valid; getting a new one")
+                    self.forget_mfa_session()
+                    continue
+                error = self._translate(exc, "AssumeRole")
+                if isinstance(error, NotGrantedError):
+                    raise NotGrantedError(f"AWS refused {user} the role {grant.role} in {grant.environment} "
+                                          f"({_code(exc)}); if it was granted just now, the admin must run "
+                                          "`awsroles apply`") from None
+                raise error from None
+        raise AssertionError("unreachable")
+
+    def _translate(self, exc: Exception, call: str) -> AwsrolesError:
+        network = network_error(exc)
+        if network is not None:
+            return network
+        code, message = _code(exc), _message(exc)
+        if "MultiFactorAuthentication" in message or code == "MultiFactorAuthentication":
+            return MfaError("AWS refused the MFA code: wrong, or already used (wait for the next one)")
+        if code in ("ExpiredToken", "ExpiredTokenException"):
+            return MfaError("the MFA session has expired: run the command again to enter a new code")
+        if code in ("AccessDenied", "AccessDeniedException") and call == "AssumeRole":
+            return NotGrantedError(message)
+        if code in ("InvalidClientTokenId", "SignatureDoesNotMatch"):
+            return AwsrolesError(f"{call}: your stored access key was refused ({code}); it may have been "
+                                 "rotated or deleted: run `awsroles setup` again")
+        if code:
+            return AwsrolesError(f"{call}: {code}: {message}")
+        if isinstance(exc, AwsrolesError):
+            return exc
+        return AwsrolesError(f"{call}: {type(exc).__name__}")

@@ -1,0 +1,156 @@
+"""The local pieces of credential vending: user config, fast cache, MFA sources, the hot path."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from awsroles.creds import hotpath, userconfig
+from awsroles.creds.fastcache import FastCache
+from awsroles.creds.mfa import MfaSource
+from awsroles.creds.model import Credentials
+from awsroles.creds.userconfig import NotSetUp, RoleGrant, UserConfig
+from awsroles.errors import MfaError
+
+SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
+CREDS = Credentials("ASIAEXAMPLE", "s3cr3t-value", "t0ken-value", SOON)
+CONFIG = UserConfig(
+    user_name="alice", user_arn="arn:aws:iam::111111111111:user/awsroles/alice", ops_account_id="111111111111",
+    org_name="acme", mfa_serial="arn:aws:iam::111111111111:mfa/alice", org_file="/x/awsroles.ini",
+    grants=(RoleGrant("prod", "admin", "444444444444", "arn:aws:iam::444444444444:role/awsroles/admin", 3600),
+            RoleGrant("dev", "admin", "222222222222", "arn:aws:iam::222222222222:role/awsroles/admin", 3600),
+            RoleGrant("dev", "readonly", "222222222222", "arn:aws:iam::222222222222:role/awsroles/readonly", 28800)),
+)
+
+
+def test_user_config_round_trip_and_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "cfg" / "config.ini"
+    userconfig.save(CONFIG, path)
+    assert userconfig.load(path) == CONFIG
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert CONFIG.roles_in("dev") == ["admin", "readonly"] and CONFIG.environments == ["prod", "dev"]
+
+
+def test_user_config_missing_or_damaged(tmp_path: Path) -> None:
+    with pytest.raises(NotSetUp, match="run `awsroles setup`"):
+        userconfig.load(tmp_path / "nope.ini")
+    bad = tmp_path / "bad.ini"
+    bad.write_text("[user]\nname = x\n")
+    with pytest.raises(Exception, match="damaged"):
+        userconfig.load(bad)
+
+
+def test_fast_cache_round_trip_encrypted_at_rest(tmp_path: Path) -> None:
+    cache = FastCache(tmp_path / "cache", tmp_path / "run")
+    cache.put("role/444444444444/admin/alice", CREDS)
+    assert cache.get("role/444444444444/admin/alice") == CREDS
+    (entry,) = list((tmp_path / "cache").iterdir())
+    raw = entry.read_bytes()
+    assert b"s3cr3t-value" not in raw and b"t0ken-value" not in raw
+    assert stat.S_IMODE(entry.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "run" / "cache.key").stat().st_mode) == 0o600
+    assert cache.entries() == [("role/444444444444/admin/alice", SOON)]
+    # A new key (a new login session) makes the old files unreadable: a miss, not an error.
+    (tmp_path / "run" / "cache.key").unlink()
+    assert cache.get("role/444444444444/admin/alice") is None
+    # Tampering is detected.
+    cache.put("x", CREDS)
+    target = next(p for p in (tmp_path / "cache").iterdir() if p != entry)
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 1
+    target.write_bytes(bytes(data))
+    assert cache.get("x") is None
+    assert cache.clear() == 2
+
+
+def test_fast_cache_is_off_without_a_runtime_dir(tmp_path: Path) -> None:
+    cache = FastCache(tmp_path / "cache", None)
+    cache.put("x", CREDS)
+    assert cache.get("x") is None and not (tmp_path / "cache").exists()
+
+
+def test_mfa_sources_in_order(tmp_path: Path) -> None:
+    assert MfaSource(code="123456")("serial") == "123456"
+    script = tmp_path / "code.sh"
+    script.write_text("#!/bin/sh\necho 654321\n")
+    script.chmod(0o700)
+    assert MfaSource(command=str(script))("serial") == "654321"
+    import pyotp
+
+    seed = pyotp.random_base32()
+    assert MfaSource(totp_seed=lambda: seed, interactive=lambda: False)("serial") == pyotp.TOTP(seed).now()
+    asked = []
+    source = MfaSource(prompter=lambda m: asked.append(m) or "111222", interactive=lambda: True)
+    assert source("arn:mfa") == "111222" and asked == ["MFA code for arn:mfa"]
+    with pytest.raises(MfaError, match="not 6 digits"):
+        MfaSource(code="12ab56")("serial")
+    with pytest.raises(MfaError, match="an MFA code is needed"):
+        MfaSource(prompter=lambda m: "1", interactive=lambda: False)("serial")
+    failing = tmp_path / "fail.sh"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o700)
+    with pytest.raises(MfaError, match="mfa_command exited 3"):
+        MfaSource(command=str(failing))("serial")
+
+
+def test_a_code_is_used_once() -> None:
+    source = MfaSource(code="123456", interactive=lambda: False)
+    assert source("s") == "123456"
+    with pytest.raises(MfaError):
+        source("s")
+
+
+def test_credentials_formats() -> None:
+    data = json.loads(CREDS.credential_process())
+    assert data == {"Version": 1, "AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": "s3cr3t-value",
+                    "SessionToken": "t0ken-value", "Expiration": SOON.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    env = CREDS.environment()
+    assert env["AWS_SESSION_TOKEN"] == env["AWS_SECURITY_TOKEN"] == "t0ken-value"
+    assert Credentials.from_json(CREDS.to_json()) == CREDS
+    assert "s3cr3t" not in repr(CREDS) and "t0ken" not in f"{CREDS}"
+
+
+@pytest.fixture
+def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    (tmp_path / "run").mkdir()
+    userconfig.save(CONFIG)
+    return tmp_path
+
+
+def test_hot_path_answers_from_the_fast_cache(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from awsroles.creds.paths import cache_dir, runtime_dir
+
+    assert hotpath.run(["credential-process", "prod"]) is None  # nothing cached: the full CLI takes over
+    FastCache(cache_dir() / "sessions", runtime_dir()).put("role/444444444444/admin/alice", CREDS)
+    assert hotpath.run(["credential-process", "prod"]) == 0
+    assert json.loads(capsys.readouterr().out)["AccessKeyId"] == "ASIAEXAMPLE"
+    assert hotpath.run(["credential-process", "prod", "--role", "admin"]) == 0
+    assert hotpath.run(["credential-process", "prod", "--role=admin"]) == 0
+    assert hotpath.run(["credential-process", "dev"]) is None  # two roles there: ask the full CLI
+    assert hotpath.run(["credential-process", "prod", "--duration", "900"]) is None  # unknown to the hot path
+    assert hotpath.run(["login", "prod"]) is None
+
+
+def test_hot_path_never_imports_boto3_or_click(configured: Path) -> None:
+    from awsroles.creds.paths import cache_dir, runtime_dir
+
+    FastCache(cache_dir() / "sessions", runtime_dir()).put("role/444444444444/admin/alice", CREDS)
+    code = ("import sys; sys.argv = ['awsroles', 'credential-process', 'prod']\n"
+            "from awsroles.entry import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+            "heavy = sorted(m for m in ('boto3', 'botocore', 'click', 'rich', 'keyring') if m in sys.modules)\n"
+            "sys.stderr.write(repr((code, heavy)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
+    assert result.stderr == "(0, [])", result.stderr
+    assert json.loads(result.stdout)["SessionToken"] == "t0ken-value"
+
