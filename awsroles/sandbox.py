@@ -11,7 +11,8 @@ Two ways to run one:
 :func:`seed` turns a fresh server into the org: the organization and its accounts with the org
 file's own ids, the bootstrap role in each environment account, and an admin IAM user in the
 ops account whose access key the sandbox hands out. Then it turns on moto's IAM authorization,
-so identity policies are enforced from then on.
+so identity policies are enforced from then on. :func:`enroll_person` then gives a user that
+``awsroles apply`` made an access key and a virtual MFA device, as a person would have.
 
 The admin's keys are fake moto keys, valid only against this server; they are kept in the state
 file in plaintext (0600 in a 0700 directory) on purpose. Nothing else in awsroles may do that.
@@ -346,6 +347,52 @@ def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequen
     except BotoCoreError as exc:
         raise SandboxError(f"seeding the sandbox at {endpoint} failed: {exc}") from exc
     return admin
+
+
+# -- people ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonCredentials:
+    """What a person gets in the sandbox: a long-term access key and a virtual MFA device.
+
+    Fake and in plaintext, like everything the sandbox hands out (see the module docstring).
+    """
+
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    mfa_serial: str
+    totp_seed: str = field(repr=False)  # base32, as an authenticator app stores it
+    user_arn: str
+
+    def mfa_code(self, at: float | None = None) -> str:
+        """The TOTP code the person's authenticator shows at ``at`` (default: now)."""
+        import pyotp
+
+        return pyotp.TOTP(self.totp_seed).at(time.time() if at is None else at)
+
+
+def enroll_person(aws_admin: Aws, org: Org, user: str) -> PersonCredentials:
+    """Give the IAM user ``user`` (made by ``awsroles apply``) an access key and a virtual MFA
+    device named after them, enabled with two consecutive codes from its seed, as a person
+    enrolling an authenticator app would. ``aws_admin`` acts as the sandbox admin."""
+    import pyotp
+
+    iam = aws_admin.client("iam", aws_admin.for_account(org.ops.id, org.bootstrap_role))
+    try:
+        arn = iam.get_user(UserName=user)["User"]["Arn"]
+    except iam.exceptions.NoSuchEntityException as exc:
+        raise SandboxError(f"no IAM user '{user}' in the ops account ({org.ops.id}): "
+                           "run `awsroles apply` first") from exc
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]
+    raw = device["Base32StringSeed"]
+    seed = raw.decode("ascii") if isinstance(raw, bytes) else str(raw)
+    totp = pyotp.TOTP(seed)
+    now = time.time()
+    iam.enable_mfa_device(UserName=user, SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1=totp.at(now - totp.interval), AuthenticationCode2=totp.at(now))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return PersonCredentials(key["AccessKeyId"], key["SecretAccessKey"], device["SerialNumber"], seed, arn)
 
 
 # -- server processes --------------------------------------------------------------------

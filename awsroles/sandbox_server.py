@@ -20,21 +20,52 @@ Workarounds, each undone by :meth:`MotoServer.stop`:
 - **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
   deletes a user. The sandbox answers it with an empty list: nobody can create such
   credentials there (``CreateServiceSpecificCredential`` is not implemented either).
+- **GetSessionToken.** moto hands every caller the same example credentials, which its own
+  IAM authorization then rejects. Here an IAM user's long-term key gets fresh credentials per
+  call (``ASIA...`` key id from moto's ``create_temp_access_key``, so moto's
+  ``get_account_id_from`` routes them to the user's account; random secret and token;
+  ``Expiration`` = now + DurationSeconds, 900..129600, default 43200). Requests signed with
+  them act as the user (``create_access_key`` in ``moto.iam.access_control``): the token must
+  match, an expired one is ``ExpiredToken``, the user's and groups' policies apply, and
+  ``GetCallerIdentity`` names the user. As on AWS they may call only ``AssumeRole`` and
+  ``GetCallerIdentity`` in STS, and IAM only when the session was made with an MFA code; no
+  policy is needed (or can deny) ``GetSessionToken``, which session credentials cannot call.
+  Any ``SerialNumber``/``TokenCode`` is accepted, as by moto.
+- **An IAM user's request context.** moto evaluates no condition but ``StringEquals`` (on
+  values it mostly lacks) and no policy variable, so a policy that needs MFA either always or
+  never applies. For IAM users' requests (long-term keys and sessions) the sandbox evaluates
+  the conditions on ``aws:MultiFactorAuthPresent``, ``aws:MultiFactorAuthAge``,
+  ``aws:username``, ``aws:userid``, ``aws:PrincipalArn``, ``aws:PrincipalAccount``,
+  ``aws:PrincipalType`` and ``sts:SourceIdentity`` itself (String*, Numeric*, Bool, Null,
+  ...IfExists), replaces ``${aws:username}``-style variables in ``Resource``, and leaves
+  everything else to moto (:func:`resolve_policy`). ``AssumeRole`` with a ``SourceIdentity``
+  also takes ``sts:SetSourceIdentity``.
+- **IAM resources.** moto checks IAM actions other than the role ones against ``"*"``; here
+  those on a user (and on a virtual MFA device) are checked against its ARN, and the self-service
+  ones without ``UserName`` (``GetUser``, ``ListMFADevices``, ``ListAccessKeys``...) act on
+  the caller, as on AWS.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
+import hmac
 import json
 import logging
 import os
 import re
+import secrets
 import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -141,9 +172,412 @@ def _patch_missing_iam_reads() -> Callable[[], None]:
     return lambda: delattr(IamResponse, "list_service_specific_credentials")
 
 
+# -- IAM users' sessions (GetSessionToken) as AWS makes them -------------------------------
+
+SESSION_SECONDS_MIN = 900  # GetSessionToken's DurationSeconds for an IAM user, as AWS bounds it
+SESSION_SECONDS_DEFAULT = 43200
+SESSION_SECONDS_MAX = 129600
+_SESSION = "awsroles_session"  # the attribute of a moto AccessKey that carries its UserSession
+_TOKEN_PREFIX = "IQoJb3JpZ2luX2VjE"  # what AWS session tokens start with; the rest is random
+# The condition keys the sandbox evaluates itself for an IAM user's requests (moto evaluates
+# only StringEquals, and knows no value for any of these); any other key is left to moto.
+_CONTEXT_KEYS = frozenset({
+    "aws:multifactorauthpresent", "aws:multifactorauthage", "aws:username", "aws:userid",
+    "aws:principalarn", "aws:principalaccount", "aws:principaltype", "sts:sourceidentity",
+})
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+@dataclass(frozen=True)
+class UserSession:
+    """Temporary credentials an IAM user got from ``GetSessionToken``."""
+
+    account_id: str
+    partition: str
+    user_name: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    issued: datetime  # naive UTC, as moto keeps times
+    expiration: datetime
+    mfa_serial: str | None  # the device given with a code; None: no MFA
+
+    @property
+    def mfa(self) -> bool:
+        return self.mfa_serial is not None
+
+
+def _param(data: Mapping[str, Any], name: str) -> str | None:
+    """A request parameter (moto keeps query parameters as lists)."""
+    value = data.get(name)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return value if isinstance(value, str) and value else None
+
+
+def _utcnow() -> datetime:
+    """Naive UTC, as moto keeps times (tests move this clock to expire sessions)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def find_session(account_id: str, partition: str, access_key_id: str) -> UserSession | None:
+    """The session ``access_key_id`` belongs to, or None (a long-term key, a role's, unknown)."""
+    from moto.iam.models import iam_backends
+
+    key = iam_backends[account_id][partition].access_keys.get(access_key_id)
+    session = getattr(key, _SESSION, None)
+    return session if isinstance(session, UserSession) else None
+
+
+def _new_session(backend: Any, user_name: str, duration: int, mfa_serial: str | None) -> UserSession:
+    # moto's own temporary key (ASIA...): kept in the account's IAM backend, which is where moto
+    # looks for the account of every request (moto.iam.models.get_account_id_from), so requests
+    # signed with it land in the user's account; moto's reset forgets it with the account.
+    key = backend.create_temp_access_key()
+    key.secret_access_key = secrets.token_urlsafe(30)[:40]
+    now = _utcnow()
+    session = UserSession(
+        account_id=backend.account_id, partition=backend.partition, user_name=user_name,
+        access_key_id=key.access_key_id, secret_access_key=key.secret_access_key,
+        session_token=_TOKEN_PREFIX + base64.b64encode(secrets.token_bytes(240)).decode(),
+        issued=now, expiration=now + timedelta(seconds=duration), mfa_serial=mfa_serial,
+    )
+    setattr(key, _SESSION, session)
+    return session
+
+
+def _context(session: UserSession | None, user: Any, action: str, data: Mapping[str, Any]) -> dict[str, str]:
+    """The request context AWS has for an IAM user's request (lower-case keys); a key that is
+    absent is absent here too (long-term keys: no MFA keys at all)."""
+    context = {
+        "aws:username": user.name, "aws:userid": user.id, "aws:principalarn": user.arn,
+        "aws:principalaccount": user.account_id, "aws:principaltype": "User",
+    }
+    if session is not None:
+        context["aws:multifactorauthpresent"] = "true" if session.mfa else "false"
+        if session.mfa:
+            context["aws:multifactorauthage"] = str(int((_utcnow() - session.issued).total_seconds()))
+    source_identity = _param(data, "SourceIdentity")
+    if action == "sts:AssumeRole" and source_identity:
+        context["sts:sourceidentity"] = source_identity
+    return context
+
+
+def _substitute(text: str, context: Mapping[str, str]) -> str:
+    """Policy variables: ``${aws:username}`` and the other keys the context has."""
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name in ("*", "?", "$"):
+            return name
+        return context.get(name.lower(), match.group(0))
+
+    return _VARIABLE.sub(value, text)
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _compare(operator: str, actual: str, expected: str) -> bool | None:
+    """One condition operator on one value (the Not... ones: whether it *matches*; the caller
+    negates); None for an operator the sandbox leaves to moto."""
+    if operator in ("StringEquals", "StringNotEquals"):
+        return actual == expected
+    if operator in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
+        return actual.lower() == expected.lower()
+    if operator in ("StringLike", "StringNotLike"):
+        pattern = re.escape(expected).replace(r"\*", ".*").replace(r"\?", ".")
+        return re.fullmatch(pattern, actual, re.DOTALL) is not None
+    if operator == "Bool":
+        return actual.lower() == expected.lower()
+    if operator.startswith("Numeric"):
+        a, e = _number(actual), _number(expected)
+        if a is None or e is None:
+            return False
+        return {"NumericEquals": a == e, "NumericNotEquals": a == e, "NumericLessThan": a < e,
+                "NumericLessThanEquals": a <= e, "NumericGreaterThan": a > e,
+                "NumericGreaterThanEquals": a >= e}.get(operator)
+    return None
+
+
+_NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike", "NumericNotEquals"})
+_OPERATORS = frozenset({
+    "StringEquals", "StringEqualsIgnoreCase", "StringLike", "Bool", "Null", "NumericEquals", "NumericLessThan",
+    "NumericLessThanEquals", "NumericGreaterThan", "NumericGreaterThanEquals", *_NEGATED,
+})
+
+
+def _conditions(conditions: Mapping[str, Any], context: Mapping[str, str]) -> tuple[bool, dict[str, Any]]:
+    """Evaluate what the sandbox knows: (does the statement apply, the conditions left for moto)."""
+    left: dict[str, Any] = {}
+    for operator, pairs in conditions.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator[: -len("IfExists")] if if_exists else operator
+        if not isinstance(pairs, dict) or base not in _OPERATORS:
+            left[operator] = pairs  # ForAnyValue:..., ArnLike, DateLessThan, IpAddress...: moto's business
+            continue
+        for key, expected in pairs.items():
+            if key.lower() not in _CONTEXT_KEYS:
+                left.setdefault(operator, {})[key] = expected
+                continue
+            actual = context.get(key.lower())
+            values = [_substitute(str(v), context) for v in (expected if isinstance(expected, list) else [expected])]
+            if base == "Null":
+                holds = any((v.lower() == "true") == (actual is None) for v in values)
+            elif actual is None:
+                holds = if_exists
+            elif base in _NEGATED:
+                holds = not any(_compare(base, actual, v) for v in values)
+            else:
+                holds = any(_compare(base, actual, v) for v in values)
+            if not holds:
+                return False, {}
+    return True, left
+
+
+def resolve_policy(document: Mapping[str, Any], context: Mapping[str, str]) -> dict[str, Any]:
+    """``document`` as it applies to one request: statements whose conditions on the context's
+    keys fail are gone, conditions that hold are gone, policy variables in ``Resource`` are
+    replaced; the rest (other keys, other operators) is left for moto."""
+    statements = document.get("Statement", [])
+    resolved = []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        statement = dict(statement)
+        if isinstance(statement.get("Condition"), dict):
+            applies, left = _conditions(statement["Condition"], context)
+            if not applies:
+                continue
+            statement.pop("Condition")
+            if left:
+                statement["Condition"] = left
+        for element in ("Resource", "NotResource"):
+            value = statement.get(element)
+            if isinstance(value, str):
+                statement[element] = _substitute(value, context)
+            elif isinstance(value, list):
+                statement[element] = [_substitute(str(v), context) for v in value]
+        resolved.append(statement)
+    return {**document, "Statement": resolved}
+
+
+def _user_keys() -> tuple[type[Any], type[Any]]:
+    """The access control's view of an IAM user's long-term key and of a session's key."""
+    from botocore.credentials import Credentials
+    from moto.iam.access_control import IAMPolicy, IAMUserAccessKey
+
+    class UserKey(IAMUserAccessKey):
+        """A long-term key: the user's policies as they apply to this request."""
+
+        context: Mapping[str, str] = MappingProxyType({})  # the request's, set by check_action_permitted
+
+        @property
+        def arn(self) -> str:  # moto leaves out the user's path
+            return str(self.backend.get_user(self._owner_user_name).arn)
+
+        def collect_policies(self) -> list[Any]:
+            return [json.dumps(resolve_policy(IAMPolicy(p)._policy_json, self.context))
+                    for p in super().collect_policies()]
+
+    class SessionKey(UserKey):
+        """Credentials from GetSessionToken: the user, with the session's MFA context."""
+
+        def __init__(self, session: UserSession) -> None:
+            self.account_id = session.account_id
+            self.partition = session.partition
+            self.session = session
+            self._owner_user_name = session.user_name
+            self._access_key_id = session.access_key_id
+            self._secret_access_key = session.secret_access_key
+
+        def create_credentials(self) -> Any:
+            return Credentials(self._access_key_id, self._secret_access_key, self.session.session_token)
+
+    return UserKey, SessionKey
+
+
+@functools.cache
+def _auth_error() -> type[Exception]:
+    """An error at authentication time (HTTP 403), formatted as moto formats its own there."""
+    from moto.core.exceptions import InvalidClientTokenIdError
+
+    class AuthError(InvalidClientTokenIdError):
+        def __init__(self, code: str, message: str) -> None:
+            super(InvalidClientTokenIdError, self).__init__(code, message)
+
+    return AuthError
+
+
+def _patch_sessions() -> Callable[[], None]:
+    """GetSessionToken mints per-call credentials that act as the IAM user (see the docstring)."""
+    from moto.iam import access_control
+    from moto.iam.models import iam_backends
+    from moto.sts import models as sts_models
+    from moto.sts import responses as sts_responses
+    from moto.sts.exceptions import STSValidationError
+
+    user_key, session_key = _user_keys()
+    original_create = access_control.create_access_key
+    original_check = access_control.IAMRequestBase.check_action_permitted
+    original_token = sts_responses.TokenResponse.get_session_token
+    original_identity = sts_models.STSBackend.get_caller_identity
+    failure = access_control.CreateAccessKeyFailure
+
+    def create_access_key(account_id: str, partition: str, access_key_id: str, headers: Any) -> Any:
+        session = find_session(account_id, partition, access_key_id)
+        if session is None:
+            key = original_create(account_id, partition, access_key_id, headers)
+            if type(key) is access_control.IAMUserAccessKey:
+                key.__class__ = user_key
+            return key
+        token = headers.get("X-Amz-Security-Token") or ""
+        if not hmac.compare_digest(token.encode(), session.session_token.encode()):
+            raise failure(reason="InvalidToken")
+        if session.user_name not in iam_backends[account_id][partition].users:
+            raise failure(reason="InvalidId")  # the user is gone: so are its sessions
+        if _utcnow() >= session.expiration:
+            raise _auth_error()("ExpiredToken", "The security token included in the request is expired")
+        return session_key(session)
+
+    def check_action_permitted(self: Any, resource: str) -> None:
+        key = self._access_key
+        session = getattr(key, "session", None) if isinstance(key, session_key) else None
+        if self._action == "sts:GetSessionToken":
+            if session is not None or isinstance(key, access_control.AssumedRoleAccessKey):
+                raise _auth_error()("AccessDenied", "Cannot call GetSessionToken with session credentials")
+            return  # AWS: getting a session needs no permission, and no policy can deny it
+        if session is not None:
+            if self._service == "sts" and self._action not in ("sts:AssumeRole", "sts:GetCallerIdentity"):
+                operation = self._action.split(":", 1)[1]
+                raise _auth_error()("AccessDenied", f"Cannot call {operation} with session credentials")
+            if self._service == "iam" and not session.mfa:
+                raise _auth_error()("AccessDenied", "Session credentials obtained without MFA cannot call IAM")
+        if isinstance(key, user_key):
+            user = self.backend.get_user(key._owner_user_name)
+            key.context = _context(session, user, self._action, self._data)
+        original_check(self, resource)
+        if self._action == "sts:AssumeRole" and _param(self._data, "SourceIdentity"):
+            self._action = "sts:SetSourceIdentity"  # AWS: setting one takes this permission too
+            try:
+                original_check(self, resource)
+            finally:
+                self._action = "sts:AssumeRole"
+
+    def get_session_token(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        backend = iam_backends[self.current_account][self.partition]
+        user = backend.get_user_from_access_key_id(self.get_access_key())
+        if user is None:  # not an IAM user's long-term key (only while authorization is off)
+            return original_token(self)
+        duration = self._get_int_param("DurationSeconds", SESSION_SECONDS_DEFAULT)
+        if not SESSION_SECONDS_MIN <= duration <= SESSION_SECONDS_MAX:
+            low = duration < SESSION_SECONDS_MIN
+            word, bound = ("greater", SESSION_SECONDS_MIN) if low else ("less", SESSION_SECONDS_MAX)
+            raise STSValidationError(f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed "
+                                     f"to satisfy constraint: Member must have value {word} than or equal to {bound}")
+        serial, code = self._get_param("SerialNumber"), self._get_param("TokenCode")
+        # Like moto, any code is accepted: awsroles' MFA code paths are tested on its side.
+        session = _new_session(backend, user.name, duration, serial if serial and code else None)
+        return ActionResult({"Credentials": {
+            "AccessKeyId": session.access_key_id, "SecretAccessKey": session.secret_access_key,
+            "SessionToken": session.session_token, "Expiration": session.expiration,
+        }})
+
+    def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
+        session = find_session(self.account_id, self.partition, access_key_id)
+        if session is None:
+            return original_identity(self, access_key_id, region)
+        user = iam_backends[session.account_id][session.partition].get_user(session.user_name)
+        return user.id, user.arn, session.account_id
+
+    setattr(access_control, "create_access_key", create_access_key)  # noqa: B010
+    setattr(access_control.IAMRequestBase, "check_action_permitted", check_action_permitted)  # noqa: B010
+    setattr(sts_responses.TokenResponse, "get_session_token", get_session_token)  # noqa: B010
+    setattr(sts_models.STSBackend, "get_caller_identity", get_caller_identity)  # noqa: B010
+
+    def undo() -> None:
+        setattr(access_control, "create_access_key", original_create)  # noqa: B010
+        setattr(access_control.IAMRequestBase, "check_action_permitted", original_check)  # noqa: B010
+        setattr(sts_responses.TokenResponse, "get_session_token", original_token)  # noqa: B010
+        setattr(sts_models.STSBackend, "get_caller_identity", original_identity)  # noqa: B010
+
+    return undo
+
+
+# IAM actions whose resource is an IAM user, and those that act on the caller when no UserName
+# is given (the Service Authorization Reference); moto checks every other IAM action but the
+# role ones against "*", so a policy scoped to the caller's own user never matched.
+_USER_ACTIONS = frozenset({
+    "AttachUserPolicy", "ChangePassword", "CreateAccessKey", "CreateLoginProfile", "CreateUser",
+    "DeactivateMFADevice", "DeleteAccessKey", "DeleteLoginProfile", "DeleteSSHPublicKey",
+    "DeleteServiceSpecificCredential", "DeleteSigningCertificate", "DeleteUser", "DeleteUserPermissionsBoundary",
+    "DeleteUserPolicy", "DetachUserPolicy", "EnableMFADevice", "GetAccessKeyLastUsed", "GetLoginProfile",
+    "GetMFADevice", "GetSSHPublicKey", "GetUser", "GetUserPolicy", "ListAccessKeys", "ListAttachedUserPolicies",
+    "ListGroupsForUser", "ListMFADevices", "ListSSHPublicKeys", "ListServiceSpecificCredentials",
+    "ListSigningCertificates", "ListUserPolicies", "ListUserTags", "PutUserPermissionsBoundary", "PutUserPolicy",
+    "ResetServiceSpecificCredential", "ResyncMFADevice", "TagUser", "UntagUser", "UpdateAccessKey",
+    "UpdateLoginProfile", "UpdateSSHPublicKey", "UpdateSigningCertificate", "UpdateUser",
+    "UploadSSHPublicKey", "UploadSigningCertificate",
+})
+_SELF_ACTIONS = frozenset({
+    "ChangePassword", "CreateAccessKey", "DeleteAccessKey", "DeleteSigningCertificate", "GetLoginProfile",
+    "GetUser", "ListAccessKeys", "ListMFADevices", "ListSSHPublicKeys", "ListServiceSpecificCredentials",
+    "ListSigningCertificates", "UpdateAccessKey", "UpdateSigningCertificate", "UploadSigningCertificate",
+})
+
+
+def _patch_iam_resources() -> Callable[[], None]:
+    """IAM requests on a user (or an MFA device) are checked against its ARN, as AWS does."""
+    from moto.iam.responses import IamResponse
+
+    original = IamResponse._determine_resource
+
+    def determine_resource(self: Any) -> str:
+        resource: str = original(self)
+        if resource != "*":
+            return resource
+        action, data, backend = self._get_action(), self.data, self.backend
+        prefix = f"arn:{self.partition}:iam::{self.current_account}"
+        if action == "CreateVirtualMFADevice" and _param(data, "VirtualMFADeviceName"):
+            return f"{prefix}:mfa{_param(data, 'Path') or '/'}{_param(data, 'VirtualMFADeviceName')}"
+        if action == "DeleteVirtualMFADevice":
+            return _param(data, "SerialNumber") or "*"
+        if action not in _USER_ACTIONS:
+            return "*"
+        name = _param(data, "UserName")
+        if name is not None:
+            user = backend.users.get(name)
+            return str(user.arn) if user is not None else f"{prefix}:user{_param(data, 'Path') or '/'}{name}"
+        if action == "GetAccessKeyLastUsed":
+            owner = backend.get_user_from_access_key_id(_param(data, "AccessKeyId") or "")
+            return str(owner.arn) if owner is not None else "*"
+        if action in _SELF_ACTIONS:  # no UserName: the caller's own user, as AWS has it
+            key = self.get_access_key()
+            session = find_session(self.current_account, self.partition, key)
+            caller = (backend.users.get(session.user_name) if session is not None
+                      else backend.get_user_from_access_key_id(key))
+            if caller is None:
+                return "*"
+            if isinstance(self.params, dict):  # and moto's handler acts on it too (not all of them look)
+                self.params["UserName"] = caller.name
+            return str(caller.arn)
+        return "*"
+
+    setattr(IamResponse, "_determine_resource", determine_resource)  # noqa: B010
+
+    def undo() -> None:
+        setattr(IamResponse, "_determine_resource", original)  # noqa: B010
+
+    return undo
+
+
 def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in the module docstring; returns a function that undoes it."""
-    undos = [_patch_account_ids(), _patch_managed_policies(partition), _patch_missing_iam_reads()]
+    undos = [_patch_account_ids(), _patch_managed_policies(partition), _patch_missing_iam_reads(),
+             _patch_sessions(), _patch_iam_resources()]
 
     def undo() -> None:
         for step in reversed(undos):

@@ -70,7 +70,7 @@ def test_plan_apply_reapply(fresh_sandbox: SandboxHandle) -> None:
     trust = roles["admin"]["AssumeRolePolicyDocument"]["Statement"][0]
     assert trust["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
     ops = box.client("iam")
-    assert [g["GroupName"] for g in ops.list_groups_for_user(UserName="bob")["Groups"]] == [
+    assert sorted(g["GroupName"] for g in ops.list_groups_for_user(UserName="bob")["Groups"]) == [
         "awsroles-users", "team-backend"]
 
 

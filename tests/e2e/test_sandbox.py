@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -27,9 +29,11 @@ from awsroles.sandbox import (
     ADMIN_PATH,
     ADMIN_USER,
     STATE_FILE,
+    PersonCredentials,
     SandboxCredentials,
     SandboxError,
     SandboxState,
+    enroll_person,
     format_env,
     read_state,
     sandbox_aws,
@@ -378,3 +382,182 @@ def test_powershell_output_follows_single_quote_rules() -> None:
         if match:
             values[match.group(1)] = match.group(2).replace("''", "'")
     assert {k: values[k] for k in TRICKY} == TRICKY
+
+
+# -- (g) people: long-term key -> MFA session (GetSessionToken) -> role -----------------------
+
+PROD_ADMIN = "arn:aws:iam::444444444444:role/awsroles/admin"
+DEV_DEVELOPER = "arn:aws:iam::222222222222:role/awsroles/developer"
+
+
+def apply_and_enroll(box: SandboxHandle | sandbox_module.Sandbox, *people: str) -> dict[str, PersonCredentials]:
+    """`awsroles apply` of the classic org (through the library), then each person enrolled."""
+    from awsroles.engine import Engine
+
+    Engine(box.org, box.aws()).apply(Engine(box.org, box.aws()).plan())
+    return {name: enroll_person(box.aws(), box.org, name) for name in people}
+
+
+def as_keys(endpoint: str, access_key_id: str, secret: str, token: str | None = None) -> Callable[[str], Any]:
+    """A boto3 client factory with explicit credentials, pointed at the sandbox."""
+    import boto3
+
+    session = boto3.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret,
+                            aws_session_token=token, region_name="us-east-1")
+    return lambda service: session.client(service, endpoint_url=endpoint)
+
+
+def as_person(endpoint: str, person: PersonCredentials) -> Callable[[str], Any]:
+    return as_keys(endpoint, person.access_key_id, person.secret_access_key)
+
+
+def with_credentials(endpoint: str, credentials: dict[str, Any]) -> Callable[[str], Any]:
+    return as_keys(endpoint, credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"])
+
+
+def mfa_session(endpoint: str, person: PersonCredentials, **kwargs: Any) -> dict[str, Any]:
+    sts = as_person(endpoint, person)("sts")
+    reply = sts.get_session_token(SerialNumber=person.mfa_serial, TokenCode=person.mfa_code(), **kwargs)
+    return dict(reply["Credentials"])
+
+
+def error_code(call: Callable[[], Any]) -> str:
+    with pytest.raises(ClientError) as failed:
+        call()
+    return str(failed.value.response["Error"]["Code"])
+
+
+def test_people_log_in_with_an_mfa_session_and_assume_only_granted_roles(fresh_sandbox: SandboxHandle) -> None:
+    endpoint = fresh_sandbox.endpoint
+    people = apply_and_enroll(fresh_sandbox, "alice", "bob")
+    alice, bob = people["alice"], people["bob"]
+    assert alice.user_arn == "arn:aws:iam::111111111111:user/awsroles/alice"
+    assert alice.mfa_serial == "arn:aws:iam::111111111111:mfa/alice"
+    assert alice.secret_access_key not in repr(alice) and alice.totp_seed not in repr(alice)
+    admin_iam = fresh_sandbox.client("iam")
+    assert [d["SerialNumber"] for d in admin_iam.list_mfa_devices(UserName="alice")["MFADevices"]] == [alice.mfa_serial]
+    with pytest.raises(SandboxError, match="no IAM user 'mallory' in the ops account"):
+        enroll_person(fresh_sandbox.aws(), fresh_sandbox.org, "mallory")
+
+    # alice: long-term key -> MFA session, which is alice in ops
+    began = datetime.now(timezone.utc)
+    session = mfa_session(endpoint, alice, DurationSeconds=3600)
+    assert session["AccessKeyId"].startswith("ASIA") and session["AccessKeyId"] != alice.access_key_id
+    assert timedelta(seconds=3590) < session["Expiration"] - began < timedelta(seconds=3610)
+    as_alice = with_credentials(endpoint, session)
+    identity = as_alice("sts").get_caller_identity()
+    user = admin_iam.get_user(UserName="alice")["User"]
+    assert (identity["Arn"], identity["Account"]) == (alice.user_arn, "111111111111")
+    assert identity["UserId"] == user["UserId"]
+
+    # ... -> prod admin, named after her; there she administers prod
+    role = as_alice("sts").assume_role(RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice",
+                                       DurationSeconds=3600)
+    as_prod_admin = with_credentials(endpoint, role["Credentials"])
+    assert as_prod_admin("sts").get_caller_identity()["Arn"] == "arn:aws:sts::444444444444:assumed-role/admin/alice"
+    assert as_prod_admin("sts").get_caller_identity()["Account"] == "444444444444"
+    prod_roles = {r["Arn"] for r in as_prod_admin("iam").list_roles()["Roles"]}
+    assert PROD_ADMIN in prod_roles and DEV_DEVELOPER not in prod_roles
+
+    # every GetSessionToken mints new credentials
+    again = mfa_session(endpoint, alice)
+    assert {again[k] != session[k] for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")} == {True}
+    assert again["Expiration"] - began > timedelta(hours=11.9)  # the default: 12 hours
+
+    # a forged token with a real session key id, or the key without its token, is refused
+    forged = {**session, "SessionToken": session["SessionToken"][:-8] + "AAAAAAAA"}
+    assert error_code(lambda: with_credentials(endpoint, forged)("sts").get_caller_identity()) == "InvalidClientTokenId"
+    assert error_code(lambda: as_keys(endpoint, session["AccessKeyId"], session["SecretAccessKey"])("sts")
+                      .get_caller_identity()) == "InvalidClientTokenId"
+    wrong_secret = {**session, "SecretAccessKey": again["SecretAccessKey"]}
+    assert error_code(lambda: with_credentials(endpoint, wrong_secret)("sts").get_caller_identity()) == \
+        "SignatureDoesNotMatch"
+
+    # bob: his team's policy names dev's developer role only
+    as_bob = with_credentials(endpoint, mfa_session(endpoint, bob))
+    with pytest.raises(ClientError) as denied:
+        as_bob("sts").assume_role(RoleArn=PROD_ADMIN, RoleSessionName="bob", SourceIdentity="bob")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert "arn:aws:iam::111111111111:user/awsroles/bob" in denied.value.response["Error"]["Message"]
+    dev = as_bob("sts").assume_role(RoleArn=DEV_DEVELOPER, RoleSessionName="bob", SourceIdentity="bob")
+    assert with_credentials(endpoint, dev["Credentials"])("sts").get_caller_identity()["Account"] == "222222222222"
+
+
+def test_what_the_sandbox_enforces_on_peoples_credentials(fresh_sandbox: SandboxHandle) -> None:
+    endpoint = fresh_sandbox.endpoint
+    alice = apply_and_enroll(fresh_sandbox, "alice")["alice"]
+    as_alice_key = as_person(endpoint, alice)
+
+    # the long-term key alone: the org requires MFA, so only self-service works
+    assert [d["SerialNumber"] for d in as_alice_key("iam").list_mfa_devices()["MFADevices"]] == [alice.mfa_serial]
+    assert as_alice_key("iam").get_user()["User"]["Arn"] == alice.user_arn
+    assert error_code(lambda: as_alice_key("iam").list_mfa_devices(UserName="bob")) == "AccessDenied"
+    assert error_code(lambda: as_alice_key("sts").assume_role(
+        RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")) == "AccessDenied"
+
+    # a session without MFA: no role, no IAM
+    plain = with_credentials(endpoint, as_alice_key("sts").get_session_token(DurationSeconds=900)["Credentials"])
+    assert plain("sts").get_caller_identity()["Arn"] == alice.user_arn
+    assert error_code(lambda: plain("sts").assume_role(
+        RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")) == "AccessDenied"
+    assert error_code(lambda: plain("iam").list_mfa_devices()) == "AccessDenied"
+
+    # an MFA session: the team policy's conditions hold only with SourceIdentity = the user name
+    as_alice = with_credentials(endpoint, mfa_session(endpoint, alice))
+    assert as_alice("iam").list_mfa_devices()["MFADevices"][0]["UserName"] == "alice"
+    for source_identity in ({}, {"SourceIdentity": "bob"}):
+        assert error_code(lambda extra=source_identity: as_alice("sts").assume_role(
+            RoleArn=PROD_ADMIN, RoleSessionName="alice", **extra)) == "AccessDenied"
+    assert error_code(lambda: as_alice("sts").get_session_token()) == "AccessDenied"  # not from a session
+    assert error_code(lambda: as_alice("iam").list_users()) == "AccessDenied"  # no grant for that
+
+    # AWS's bounds on the duration (botocore itself refuses less than 900 seconds)
+    assert error_code(lambda: as_alice_key("sts").get_session_token(DurationSeconds=129601)) == "ValidationError"
+    longest = as_alice_key("sts").get_session_token(DurationSeconds=129600)["Credentials"]
+    assert longest["Expiration"] - datetime.now(timezone.utc) > timedelta(hours=35.9)
+
+    # moto matches sts:AssumeRole's Resource; setting a SourceIdentity takes sts:SetSourceIdentity
+    admin_iam = fresh_sandbox.client("iam")
+    admin_iam.create_user(UserName="carol")  # outside the org: no self-service policy, no MFA rule
+    admin_iam.put_user_policy(UserName="carol", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": PROD_ADMIN}]}))
+    carol_key = admin_iam.create_access_key(UserName="carol")["AccessKey"]
+    as_carol = as_keys(endpoint, carol_key["AccessKeyId"], carol_key["SecretAccessKey"])
+    as_carol("sts").assume_role(RoleArn=PROD_ADMIN, RoleSessionName="carol")
+    assert error_code(lambda: as_carol("sts").assume_role(RoleArn=DEV_DEVELOPER, RoleSessionName="carol")) == \
+        "AccessDenied"
+    assert error_code(lambda: as_carol("sts").assume_role(
+        RoleArn=PROD_ADMIN, RoleSessionName="carol", SourceIdentity="carol")) == "AccessDenied"
+
+    # policies count when a session is used, not when it was made: out of the team, out of prod
+    session = with_credentials(endpoint, mfa_session(endpoint, alice))
+    session("sts").assume_role(RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")
+    admin_iam.remove_user_from_group(GroupName="team-platform", UserName="alice")
+    assert error_code(lambda: session("sts").assume_role(
+        RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")) == "AccessDenied"
+
+
+def test_sessions_expire_and_so_does_the_mfa_age_allowance(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.iam import access_control
+    from moto.sts.responses import TokenResponse
+
+    import awsroles.sandbox_server as server
+
+    moto_originals = (access_control.create_access_key, TokenResponse.get_session_token)
+    with sandbox_module.Sandbox(EXAMPLES / "classic.ini", in_process=True) as box:
+        alice = apply_and_enroll(box, "alice")["alice"]
+        short = mfa_session(box.endpoint, alice, DurationSeconds=900)
+        long = mfa_session(box.endpoint, alice, DurationSeconds=129600)
+        assume = {"RoleArn": PROD_ADMIN, "RoleSessionName": "alice", "SourceIdentity": "alice"}
+        real_now = server._utcnow
+
+        monkeypatch.setattr(server, "_utcnow", lambda: real_now() + timedelta(minutes=16))
+        assert error_code(lambda: with_credentials(box.endpoint, short)("sts").get_caller_identity()) == "ExpiredToken"
+        with_credentials(box.endpoint, long)("sts").assume_role(**assume)
+
+        # the org's mfa_max_age (12h): the session is still good, the MFA in it too old for a role
+        monkeypatch.setattr(server, "_utcnow", lambda: real_now() + timedelta(hours=13))
+        assert with_credentials(box.endpoint, long)("sts").get_caller_identity()["Arn"] == alice.user_arn
+        assert error_code(lambda: with_credentials(box.endpoint, long)("sts").assume_role(**assume)) == "AccessDenied"
+    assert (access_control.create_access_key, TokenResponse.get_session_token) == moto_originals  # undone
