@@ -208,7 +208,7 @@ def login(app: App, environment: str, role: str | None, duration: int | None, mf
     return ExitCode.OK
 
 
-@cli.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@cli.command("exec", context_settings={"ignore_unknown_options": True})
 @role_options
 @click.option("--nest", is_flag=True, help="Allow running inside another `awsroles exec`.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)

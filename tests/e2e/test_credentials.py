@@ -1,0 +1,312 @@
+"""Credentials end to end: the `awsroles` command against the sandbox, through botocore's chain.
+
+alice (platform: admin everywhere) and bob (backend: dev only) are created by `awsroles apply`,
+given an access key and a virtual MFA device (codes from pyotp), and use awsroles as people do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awsroles.engine import Engine
+from awsroles.sandbox import PersonCredentials, Sandbox, enroll_person
+from tests.conftest import EXAMPLES
+from tests.e2e.conftest import SandboxHandle, _isolated
+
+pytestmark = pytest.mark.e2e
+
+
+def command() -> list[str]:
+    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
+    return [exe] if exe else [sys.executable, "-m", "awsroles"]
+
+
+class Person:
+    def __init__(self, box: SandboxHandle, creds: PersonCredentials, home: Path):
+        self.box, self.creds, self.home = box, creds, home
+        (home / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in self.box.env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
+        env.update(HOME=str(self.home), AWSROLES_CONFIG_DIR=str(self.home / "cfg"),
+                   XDG_RUNTIME_DIR=str(self.home / "run"), AWS_CONFIG_FILE=str(self.home / "aws" / "config"),
+                   AWS_SHARED_CREDENTIALS_FILE=str(self.home / "aws" / "credentials"),
+                   AWSROLES_PASSPHRASE="correct horse battery staple", AWSROLES_FILE=str(self.box.org_path))
+        env.pop("AWSROLES_SESSION", None)
+        return env
+
+    def run(self, *argv: str, env: dict[str, str] | None = None, stdin: str | None = None,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*command(), *argv], env=env or self.env, input=stdin, capture_output=True,
+                              text=True, timeout=timeout)
+
+    def setup(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run("setup", "--access-key-id", self.creds.access_key_id, "--secret-stdin", "--store", "file",
+                        *extra, stdin=self.creds.secret_access_key + "\n")
+
+    def code(self) -> str:
+        return self.creds.mfa_code()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with _isolated(tmp_path_factory.mktemp("home")):
+        box = Sandbox(EXAMPLES / "classic.ini").start()
+    try:
+        handle = SandboxHandle(box)
+        admin = handle.aws()
+        engine = Engine(handle.org, admin)
+        assert engine.apply(engine.plan()).ok
+        people = {name: Person(handle, enroll_person(admin, handle.org, name), tmp_path_factory.mktemp(name))
+                  for name in ("alice", "bob")}
+        for person in people.values():
+            result = person.setup()
+            assert result.returncode == 0, result.stderr
+        yield {"box": handle, **people}
+    finally:
+        box.stop()
+
+
+def test_setup_records_who_you_are_and_what_you_may_assume(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    result = alice.setup()
+    assert result.returncode == 0, result.stderr
+    assert "alice (arn:aws:iam::111111111111:user/awsroles/alice)" in result.stdout
+    assert "MFA device:    arn:aws:iam::111111111111:mfa/alice" in result.stdout
+    assert "you may assume: dev: admin; stage: admin; prod: admin" in result.stdout
+    config = (alice.home / "cfg" / "config.ini").read_text()
+    assert alice.creds.secret_access_key not in config
+    secrets = alice.home / "cfg" / "data" / "secrets.bin"
+    assert secrets.is_file() and alice.creds.secret_access_key.encode() not in secrets.read_bytes()
+    assert oct(secrets.stat().st_mode & 0o777) == "0o600"
+    assert not (alice.home / "aws" / "credentials").exists()
+
+
+def test_one_mfa_code_then_every_role_without_one(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    assert alice.run("logout").returncode == 0
+    first = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    assert first.returncode == 0, first.stderr
+    assert "admin in prod (444444444444) until" in first.stdout and "(new session)" in first.stdout
+    # No code and no terminal: the cached MFA session is enough for another environment.
+    dev = alice.run("login", "dev")
+    assert dev.returncode == 0, dev.stderr
+    assert "admin in dev (222222222222)" in dev.stdout
+    again = alice.run("login", "prod", "--role", "admin")
+    assert "(reused the cached session)" in again.stdout
+
+
+def test_exec_runs_the_command_as_the_role_and_passes_its_exit_code(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    probe = ("import boto3, os; i = boto3.client('sts').get_caller_identity(); "
+             "print(i['Account'], i['Arn'], os.environ['AWSROLES_SESSION'])")
+    result = alice.run("exec", "prod", "--role", "admin", "--", sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr
+    account, arn, session = result.stdout.split()
+    assert account == "444444444444" and arn.endswith(":assumed-role/admin/alice") and session == "prod/admin"
+    assert alice.run("exec", "prod", "--role", "admin", "--", sys.executable, "-c",
+                     "import sys; sys.exit(7)").returncode == 7
+    nested = alice.run("exec", "dev", "--", "true", env={**alice.env, "AWSROLES_SESSION": "prod/admin"})
+    assert nested.returncode == 2 and "already inside `awsroles exec` (prod/admin)" in nested.stderr
+
+
+def test_env_formats(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    sh = alice.run("env", "prod", "--role", "admin")
+    assert sh.returncode == 0
+    evaluated = subprocess.run(["bash", "-c", sh.stdout + '\necho "$AWS_ACCESS_KEY_ID $AWSROLES_SESSION"'],
+                               capture_output=True, text=True)
+    key, session = evaluated.stdout.split()
+    assert key.startswith("ASIA") and session == "prod/admin"
+    data = json.loads(alice.run("env", "prod", "--role", "admin", "--format", "json").stdout)
+    assert data["AWS_ACCESS_KEY_ID"] == key and data["AWS_SESSION_TOKEN"]
+
+
+def test_profiles_sync_then_boto3_uses_credential_process(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    config = alice.home / "aws" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("# my own settings\n[profile personal]\nregion = eu-west-1\n")
+    synced = alice.run("profiles", "sync")
+    assert synced.returncode == 0, synced.stderr
+    text = config.read_text()
+    assert text.startswith("# my own settings\n[profile personal]\nregion = eu-west-1\n")
+    for name in ("acme-dev-admin", "acme-stage-admin", "acme-prod-admin"):
+        assert f"[profile {name}]" in text
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    probe = ("import boto3; session = boto3.Session(profile_name='acme-prod-admin'); "
+             "print(session.client('sts').get_caller_identity()['Arn'])")
+    env = {k: v for k, v in alice.env.items() if not k.startswith("AWS_ACCESS") and k != "AWS_SECRET_ACCESS_KEY"}
+    result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "arn:aws:sts::444444444444:assumed-role/admin/alice"
+    assert alice.run("profiles", "sync").stdout.strip().endswith("unchanged: 3 profile(s)")
+
+
+def test_credential_process_format_and_hot_path(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    result = alice.run("credential-process", "prod", "--role", "admin")
+    data = json.loads(result.stdout)
+    assert data["Version"] == 1 and data["AccessKeyId"].startswith("ASIA") and data["Expiration"].endswith("Z")
+
+
+class _Federation(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"SigninToken": "TOKEN123"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def test_console_urls(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Federation)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_port}/federation"
+        env = {**alice.env, "AWSROLES_FEDERATION_ENDPOINT": endpoint}
+        alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+        url = alice.run("console", "prod", "--role", "admin", "--print", env=env)
+        assert url.returncode == 0, url.stderr
+        assert url.stdout.startswith(endpoint + "?Action=login") and "SigninToken=TOKEN123" in url.stdout
+    finally:
+        server.shutdown()
+    switch = alice.run("console", "prod", "--role", "admin", "--switch-role", "--print")
+    assert switch.stdout.startswith("https://signin.aws.amazon.com/switchrole?")
+    assert "account=444444444444" in switch.stdout and "roleName=awsroles/admin" in switch.stdout
+
+
+def test_serve_feeds_boto3_through_the_container_provider(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin"], env=alice.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        variables = {}
+        while len(variables) < 2:
+            line = process.stdout.readline()
+            assert line, process.stderr.read() if process.stderr else ""
+            if line.startswith("export "):
+                name, _, value = line[len("export "):].strip().partition("=")
+                variables[name] = value.strip("'")
+        env = {k: v for k, v in alice.env.items() if not k.startswith(("AWS_ACCESS", "AWS_SECRET"))}
+        env.update(variables)
+        probe = "import boto3; print(boto3.client('sts').get_caller_identity()['Account'])"
+        result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+        assert result.stdout.strip() == "444444444444", result.stderr
+        wrong = {**env, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "not-the-token-0123456789"}
+        refused = subprocess.run([sys.executable, "-c", probe], env=wrong, capture_output=True, text=True, timeout=60)
+        assert refused.returncode != 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def test_bob_is_refused_prod(world: dict[str, Any]) -> None:
+    bob: Person = world["bob"]
+    result = bob.run("login", "prod", "--role", "admin", "--mfa-code", bob.code())
+    assert result.returncode == 5
+    assert result.stderr.strip() == "awsroles: error: you have no role in 'prod'; your environments: dev"
+    ok = bob.run("login", "dev", "--role", "developer", "--mfa-code", bob.code())
+    assert ok.returncode == 0, ok.stderr
+    # Even with a forged local grant, AWS itself refuses: the team policy names only dev roles.
+    config = bob.home / "cfg" / "config.ini"
+    original = config.read_text()
+    try:
+        config.write_text(original + "\n[grant prod/admin]\naccount_id = 444444444444\n"
+                          "role_arn = arn:aws:iam::444444444444:role/awsroles/admin\nmax_session = 3600\n")
+        forged = bob.run("login", "prod", "--role", "admin")
+        assert forged.returncode == 5
+        assert "AWS refused bob the role admin in prod (AccessDenied)" in forged.stderr
+    finally:
+        config.write_text(original)
+
+
+def test_errors_are_one_line_with_distinct_exit_codes(world: dict[str, Any], tmp_path: Path) -> None:
+    alice: Person = world["alice"]
+    assert alice.run("logout").returncode == 0
+    bad_code = alice.run("login", "prod", "--role", "admin", "--mfa-code", "12ab")
+    assert bad_code.returncode == 4 and bad_code.stderr.strip() == (
+        "awsroles: error: the MFA code from --mfa-code is not 6 digits")
+    no_code = alice.run("login", "prod", "--role", "admin")
+    assert no_code.returncode == 4 and "an MFA code is needed" in no_code.stderr
+    offline = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code(),
+                        env={**alice.env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert offline.returncode == 7 and "cannot reach AWS" in offline.stderr
+    not_granted = alice.run("login", "prod", "--role", "developer")
+    assert not_granted.returncode == 5 and "your roles there: admin" in not_granted.stderr
+    keyring_env = {k: v for k, v in alice.env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    keyring_env.update(DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent", AWSROLES_CONFIG_DIR=str(tmp_path))
+    no_keyring = alice.run("setup", "--access-key-id", alice.creds.access_key_id, "--secret-stdin",
+                           env=keyring_env, stdin=alice.creds.secret_access_key + "\n")
+    assert no_keyring.returncode == 6, no_keyring.stderr
+    assert "keyring" in no_keyring.stderr
+    for result in (bad_code, no_code, offline, not_granted, no_keyring):
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_and_logout_show_no_secrets(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    status = alice.run("status", "-o", "json")
+    data = json.loads(status.stdout)
+    names = [s["session"] for s in data["sessions"]]
+    assert "role/444444444444/admin/alice" in names and any(n.startswith("mfa/") for n in names)
+    secret = json.loads(alice.run("credential-process", "prod", "--role", "admin").stdout)["SecretAccessKey"]
+    assert secret not in status.stdout
+    assert alice.run("logout").returncode == 0
+    assert json.loads(alice.run("status", "-o", "json").stdout)["sessions"] == []
+
+
+def test_short_sessions_are_refreshed_ahead_of_expiry(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    first = alice.run("login", "dev", "--duration", "900")
+    assert "(new session)" in first.stdout
+    # 15 minutes is inside the advisory refresh window: the next request refreshes it.
+    second = alice.run("login", "dev", "--duration", "900")
+    assert "(new session)" in second.stdout
+
+
+def test_twenty_processes_at_once_make_one_sts_call_each_kind(world: dict[str, Any], tmp_path: Path) -> None:
+    alice: Person = world["alice"]
+    counter = tmp_path / "mfa-calls"
+    script = tmp_path / "mfa.py"
+    script.write_text(f"import pyotp, sys\nopen({str(counter)!r}, 'a').write('x')\n"
+                      f"print(pyotp.TOTP({alice.creds.totp_seed!r}).now())\n")
+    assert alice.setup("--mfa-command", f"{sys.executable} {script}").returncode == 0
+    assert alice.run("logout").returncode == 0
+    processes = [subprocess.Popen([*command(), "-v", "credential-process", "stage", "--role", "admin"],
+                                  env=alice.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(20)]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [e for _, e in outputs if e][:2]
+    keys = {json.loads(out)["AccessKeyId"] for out, _ in outputs}
+    assert len(keys) == 1
+    logs = "".join(err for _, err in outputs)
+    assert logs.count("GetSessionToken for alice") == 1
+    assert logs.count("AssumeRole arn:aws:iam::333333333333:role/awsroles/admin") == 1
+    assert counter.read_text() == "x"
+    assert alice.setup().returncode == 0  # back to no mfa_command for the other tests
