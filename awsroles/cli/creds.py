@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -440,7 +441,8 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
 
     config = userconfig.load()
     grants = [Grant(g.environment, g.role) for g in config.grants]
-    command = [sys.argv[0]] if os.path.isabs(sys.argv[0]) else [sys.executable, "-m", "awsroles"]
+    script = Path(sys.executable).parent / "awsroles"  # the console script of this installation
+    command = [str(script)] if script.is_file() and os.access(script, os.X_OK) else [sys.executable, "-m", "awsroles"]
     result = sync_profiles(grants, org=config.org_name or "awsroles", region=config.region, template=template,
                            command=command, dry_run=dry_run)
     if app.output == "json":

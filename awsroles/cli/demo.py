@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -54,7 +59,7 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     from awsroles.desired import desired_state
     from awsroles.engine import Engine
     from awsroles.export import policy_files
-    from awsroles.sandbox import Sandbox
+    from awsroles.sandbox import Sandbox, enroll_person
     from awsroles.terraform import terraform_files
 
     if org_file is None and app.file:
@@ -104,6 +109,14 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
             who = sorted({a.user for a in access_list(org, environment=prod[0])})
             story.say(f"who can touch {prod[0]}? {', '.join(who) or 'nobody'}")
 
+        story.step("alice and bob get an access key and an MFA device", "(the sandbox does it for the demo)")
+        people = {name: enroll_person(box.aws(), org, name) for name in ("alice", "bob")
+                  if any(u.name == name for u in org.users)}
+        for name, person in people.items():
+            story.say(f"{name}: access key {person.access_key_id}, MFA device {person.mfa_serial}")
+        if "alice" in people:
+            _people_story(app, story, box, org, people, scratch=Path(tempfile.mkdtemp(prefix="awsroles-demo-")))
+
         story.step("The same org as files to review", f"awsroles export policies|terraform {out}/...")
         specs = desired_state(org)
         write_tree(out / "policies", policy_files(specs))
@@ -119,3 +132,65 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     app.say("Next: copy examples/classic.ini to awsroles.ini, make it yours, `awsroles validate`, then "
             "`awsroles plan` with ops admin credentials.")
     return ExitCode.OK
+
+
+def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str, Any], scratch: Path) -> None:
+    """alice logs into prod and runs a command; bob is refused; every SDK gets profiles.
+
+    Each step runs the real `awsroles` command, with its settings, secrets (in a plaintext file:
+    sandbox keys only) and an AWS config file all in a scratch directory, never yours.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_"))}
+    env.update({k: v for k, v in box.env().items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
+    (scratch / "run").mkdir(mode=0o700)
+    base = [sys.executable, "-m", "awsroles"]
+    aws_cli = shutil.which("aws")
+
+    def run(person: str, *argv: str, stdin: str | None = None, show: bool = True) -> subprocess.CompletedProcess[str]:
+        home = scratch / person
+        person_env = {**env, "AWSROLES_CONFIG_DIR": str(home / "config"), "XDG_RUNTIME_DIR": str(scratch / "run"),
+                      "AWS_CONFIG_FILE": str(home / "aws-config"),
+                      "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials")}
+        result = subprocess.run(argv if argv[0] != "awsroles" else [*base, *argv[1:]], env=person_env,
+                                input=stdin, capture_output=True, text=True, timeout=120)
+        if show:
+            for line in (result.stdout + result.stderr).splitlines():
+                story.say(f"  {line}")
+        return result
+
+    try:
+        alice = people["alice"]
+        story.step("alice sets up her laptop", "awsroles setup")
+        run("alice", "awsroles", "setup", "--access-key-id", alice.access_key_id, "--secret-stdin",
+            "--store", "plaintext", stdin=alice.secret_access_key + "\n")
+        story.say("(plaintext only because these are sandbox keys: on a laptop the key goes to the OS keyring)")
+
+        code = alice.mfa_code()
+        story.step("alice logs into prod as admin: one MFA code for the whole day",
+                   f"awsroles login prod --role admin --mfa-code {code}")
+        run("alice", "awsroles", "login", "prod", "--role", "admin", "--mfa-code", code)
+        probe = ["aws", "sts", "get-caller-identity", "--output", "text"] if aws_cli else [
+            sys.executable, "-c", "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])"]
+        story.step("and runs a command there, no new code", f"awsroles exec prod --role admin -- {' '.join(probe[:3])}")
+        run("alice", "awsroles", "exec", "prod", "--role", "admin", "--", *probe)
+
+        if "bob" in people:
+            bob = people["bob"]
+            run("bob", "awsroles", "setup", "--access-key-id", bob.access_key_id, "--secret-stdin", "--store",
+                "plaintext", stdin=bob.secret_access_key + "\n", show=False)
+            story.step("bob is refused prod (he deleted a prod load balancer)", "awsroles login prod --role admin")
+            run("bob", "awsroles", "login", "prod", "--role", "admin", "--mfa-code", bob.mfa_code())
+
+        story.step("profiles for the AWS CLI and every SDK", "awsroles profiles sync")
+        run("alice", "awsroles", "profiles", "sync")
+        profile = f"{org.name}-prod-admin"
+        if aws_cli:
+            story.step("the real AWS CLI, through credential_process",
+                       f"aws sts get-caller-identity --profile {profile}")
+            run("alice", aws_cli, "sts", "get-caller-identity", "--profile", profile, "--output", "text")
+        else:
+            story.step("boto3, through credential_process", f"boto3.Session(profile_name='{profile}')")
+            run("alice", sys.executable, "-c", "import boto3; print(boto3.Session(profile_name="
+                f"'{profile}').client('sts').get_caller_identity()['Arn'])")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

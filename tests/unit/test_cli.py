@@ -206,9 +206,15 @@ def test_internal_errors_are_one_line_without_traceback(monkeypatch: pytest.Monk
     assert err.strip() == "awsroles: internal error: RuntimeError: kaboom (run with -v for details)"
 
 
-def test_demo_runs_offline(tmp_path: Path) -> None:
+def test_demo_tells_the_whole_story_on_the_sandbox(tmp_path: Path) -> None:
     code, out, err = invoke("demo", "--out", str(tmp_path / "demo"))
     assert code == 0, err
+    assert "Apply complete: 11 changes made." in out
+    assert "No changes. AWS matches the org file." in out
     assert "who can touch prod? alice" in out
+    assert "arn:aws:sts::444444444444:assumed-role/admin/alice" in out  # alice ran a command in prod
+    assert "you have no role in 'prod'; your environments: dev" in out  # bob was refused
+    assert "added: acme-prod-admin" in out
+    assert "stopped; nothing was left running." in out
     assert (tmp_path / "demo" / "policies" / "prod" / "roles" / "admin.trust.json").is_file()
     assert (tmp_path / "demo" / "terraform" / "providers.tf").is_file()
