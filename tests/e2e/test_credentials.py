@@ -310,3 +310,14 @@ def test_twenty_processes_at_once_make_one_sts_call_each_kind(world: dict[str, A
     assert logs.count("AssumeRole arn:aws:iam::333333333333:role/awsroles/admin") == 1
     assert counter.read_text() == "x"
     assert alice.setup().returncode == 0  # back to no mfa_command for the other tests
+
+
+def test_whoami_outside_and_inside_exec(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    outside = json.loads(alice.run("whoami", "-o", "json").stdout)
+    assert outside["arn"] == "arn:aws:iam::111111111111:user/awsroles/alice" and outside["session"] is None
+    alice.run("login", "dev", "--mfa-code", alice.code())
+    inside = alice.run("exec", "dev", "--", *command(), "whoami", "-o", "json")
+    assert inside.returncode == 0, inside.stderr
+    data = json.loads(inside.stdout)
+    assert data["arn"] == "arn:aws:sts::222222222222:assumed-role/admin/alice" and data["session"] == "dev/admin"
