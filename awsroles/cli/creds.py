@@ -156,6 +156,10 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     if seed:
         store.set(KEYS, f"totp/{config.key_name}", seed)
     path = userconfig.save(config)
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.paths import cache_dir, runtime_dir
+
+    FastCache(cache_dir() / "sessions", runtime_dir()).clear()  # grants may have changed
     app.say(f"{user} ({identity.arn}) in {org.name}'s ops account {identity.account}")
     app.say(f"  key stored in: {store.name}")
     missing = " (your org requires one: enrol it first)" if org.mfa_required else ""

@@ -1,28 +1,48 @@
 """The hot-path cache of role sessions: encrypted at rest, its key only in memory-backed storage.
 
 ``credential-process`` runs on every AWS CLI call. Reading the OS keyring costs ~80 ms (D-Bus and
-its imports), so role sessions are also kept here: one file per session under the cache dir,
-sealed with AES-GCM; the 256-bit key lives in ``$XDG_RUNTIME_DIR/awsroles/cache.key`` (tmpfs,
-0600, gone at logout or reboot). A stolen disk or backup holds only ciphertext. Where there is no
-runtime dir (macOS), this cache is off and sessions come from the secret store.
+its imports), so role sessions are also kept here: one file per environment and role under the
+cache dir, sealed with AES-256-GCM; the key lives in ``$XDG_RUNTIME_DIR/awsroles/cache.key``
+(tmpfs, 0600, gone at logout or reboot). A stolen disk or backup holds only ciphertext. Where
+there is no runtime dir (macOS), this cache is off and sessions come from the secret store.
 
-File names are a hash of the session's name; the file's first line is a small non-secret header
-(name and expiry) so ``status`` can list sessions without decrypting anything.
+File format, chosen so the hot path (:mod:`awsroles.creds.hotpath`) needs neither json nor
+dataclasses to answer: one header line ``awsroles-fast-1 EXPIRY NAME NONCE`` (expiry in epoch
+seconds, the session's name, the hex nonce; authenticated as associated data), then the sealed
+``credential_process`` JSON. ``status`` lists sessions from the headers alone.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
-from awsroles.creds.model import Credentials, iso, parse_time
+from awsroles.creds.model import Credentials
 from awsroles.creds.paths import private_dir
 
-_KEY_FILE = "cache.key"
-_SUFFIX = ".session"
+MAGIC = b"awsroles-fast-1"
+KEY_FILE = "cache.key"
+SUFFIX = ".session"
+
+
+def file_name(environment: str, role: str) -> str:
+    """``ENV.ROLE.session``: environment names have no dot, so the first dot separates them."""
+    return f"{environment}.{role}{SUFFIX}"
+
+
+def aesgcm(key: bytes) -> object:
+    """cryptography's AESGCM. The public module costs ~10 ms more to import than the class it
+    re-exports from the Rust bindings; the hot path takes the binding, with the public one as the
+    fallback if that private path ever moves (tests check both are the same class)."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+
+        return openssl.aead.AESGCM(key)
+    except (ImportError, AttributeError):  # pragma: no cover - depends on the cryptography release
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        return AESGCM(key)
 
 
 class FastCache:
@@ -34,13 +54,10 @@ class FastCache:
     def enabled(self) -> bool:
         return self.key_dir is not None
 
-    def _file(self, name: str) -> Path:
-        return self.cache_dir / (hashlib.sha256(name.encode()).hexdigest()[:32] + _SUFFIX)
-
     def _key(self, create: bool) -> bytes | None:
         if self.key_dir is None:
             return None
-        path = self.key_dir / _KEY_FILE
+        path = self.key_dir / KEY_FILE
         try:
             key = path.read_bytes()
             return key if len(key) == 32 else None
@@ -57,39 +74,35 @@ class FastCache:
             handle.write(key)
         return key
 
-    def get(self, name: str) -> Credentials | None:
+    def get(self, environment: str, role: str, name: str) -> Credentials | None:
+        """The cached session of ``name`` (its header must say so), or None."""
         key = self._key(create=False)
         if key is None:
             return None
         try:
-            data = self._file(name).read_bytes()
-        except OSError:
-            return None
-        try:
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+            data = (self.cache_dir / file_name(environment, role)).read_bytes()
             header, _, sealed = data.partition(b"\n")
-            meta = json.loads(header)
-            if meta.get("name") != name:
+            magic, _expiry, stored_name, nonce = header.split(b" ")
+            if magic != MAGIC or stored_name.decode() != name:
                 return None
-            plain = AESGCM(key).decrypt(sealed[:12], sealed[12:], header)
-            return Credentials.from_json(plain.decode())
-        except Exception:  # a damaged file or a key from an earlier login: a cache miss
+            plain = aesgcm(key).decrypt(bytes.fromhex(nonce.decode()), sealed, header)  # type: ignore[attr-defined]
+            import json
+
+            return Credentials.from_mapping(json.loads(plain))
+        except Exception:  # missing, damaged, or sealed with the key of an earlier login: a miss
             return None
 
-    def put(self, name: str, credentials: Credentials) -> None:
+    def put(self, environment: str, role: str, name: str, credentials: Credentials) -> None:
         key = self._key(create=True)
-        if key is None:
+        if key is None or credentials.expiration is None or " " in name:
             return
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-        header = json.dumps({"name": name, "expires": iso(credentials.expiration) if credentials.expiration else ""},
-                            separators=(",", ":")).encode()
         nonce = os.urandom(12)
-        sealed = nonce + AESGCM(key).encrypt(nonce, credentials.to_json().encode(), header)
+        header = b" ".join([MAGIC, str(int(credentials.expiration.timestamp())).encode(), name.encode(),
+                            nonce.hex().encode()])
+        sealed = aesgcm(key).encrypt(nonce, credentials.credential_process().encode(), header)  # type: ignore[attr-defined]
         private_dir(self.cache_dir)
-        target = self._file(name)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
+        target = self.cache_dir / file_name(environment, role)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(header + b"\n" + sealed)
@@ -97,27 +110,28 @@ class FastCache:
             os.fsync(handle.fileno())
         os.replace(tmp, target)
 
-    def delete(self, name: str) -> None:
-        self._file(name).unlink(missing_ok=True)
+    def delete(self, environment: str, role: str) -> None:
+        (self.cache_dir / file_name(environment, role)).unlink(missing_ok=True)
 
     def entries(self) -> list[tuple[str, datetime | None]]:
         """(name, expiry) of every cached session, read from the headers only."""
         out: list[tuple[str, datetime | None]] = []
         if not self.cache_dir.is_dir():
             return out
-        for path in sorted(self.cache_dir.glob(f"*{_SUFFIX}")):
+        for path in sorted(self.cache_dir.glob(f"*{SUFFIX}")):
             try:
                 with open(path, "rb") as handle:
-                    meta = json.loads(handle.readline())
-                out.append((str(meta["name"]), parse_time(meta["expires"]) if meta.get("expires") else None))
-            except (OSError, ValueError, KeyError):
+                    magic, expiry, name, _nonce = handle.readline().rstrip(b"\n").split(b" ")
+                if magic == MAGIC:
+                    out.append((name.decode(), datetime.fromtimestamp(int(expiry), timezone.utc)))
+            except (OSError, ValueError):
                 continue
         return out
 
     def clear(self) -> int:
         count = 0
         if self.cache_dir.is_dir():
-            for path in self.cache_dir.glob(f"*{_SUFFIX}"):
+            for path in self.cache_dir.glob(f"*{SUFFIX}"):
                 path.unlink(missing_ok=True)
                 count += 1
         return count

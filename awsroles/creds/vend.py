@@ -187,7 +187,7 @@ class Vendor:
 
     def cached_role_session(self, grant: RoleGrant) -> Credentials | None:
         name = self.role_session_name(grant)
-        cached = self.fast.get(name) if self.fast is not None else None
+        cached = self.fast.get(grant.environment, grant.role, name) if self.fast is not None else None
         return cached or self._stored(name)
 
     def role_session(self, environment: str, role: str | None = None, *, duration: int | None = None,
@@ -210,7 +210,7 @@ class Vendor:
                 raise
             self.store.set(SESSIONS, name, credentials.to_json())
             if self.fast is not None:
-                self.fast.put(name, credentials)
+                self.fast.put(grant.environment, grant.role, name, credentials)
             return RoleSession(grant, credentials, False)
 
     def _assume(self, grant: RoleGrant, duration: int | None) -> Credentials:

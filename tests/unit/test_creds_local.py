@@ -48,33 +48,38 @@ def test_user_config_missing_or_damaged(tmp_path: Path) -> None:
         userconfig.load(bad)
 
 
+NAME = "role/444444444444/admin/alice"
+
+
 def test_fast_cache_round_trip_encrypted_at_rest(tmp_path: Path) -> None:
     cache = FastCache(tmp_path / "cache", tmp_path / "run")
-    cache.put("role/444444444444/admin/alice", CREDS)
-    assert cache.get("role/444444444444/admin/alice") == CREDS
+    cache.put("prod", "admin", NAME, CREDS)
+    assert cache.get("prod", "admin", NAME) == CREDS
+    assert cache.get("prod", "admin", "role/999999999999/admin/alice") is None  # another account's session
     (entry,) = list((tmp_path / "cache").iterdir())
+    assert entry.name == "prod.admin.session"
     raw = entry.read_bytes()
     assert b"s3cr3t-value" not in raw and b"t0ken-value" not in raw
     assert stat.S_IMODE(entry.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "run" / "cache.key").stat().st_mode) == 0o600
-    assert cache.entries() == [("role/444444444444/admin/alice", SOON)]
+    assert cache.entries() == [(NAME, SOON)]
     # A new key (a new login session) makes the old files unreadable: a miss, not an error.
     (tmp_path / "run" / "cache.key").unlink()
-    assert cache.get("role/444444444444/admin/alice") is None
+    assert cache.get("prod", "admin", NAME) is None
     # Tampering is detected.
-    cache.put("x", CREDS)
+    cache.put("dev", "x", "x", CREDS)
     target = next(p for p in (tmp_path / "cache").iterdir() if p != entry)
     data = bytearray(target.read_bytes())
     data[-1] ^= 1
     target.write_bytes(bytes(data))
-    assert cache.get("x") is None
+    assert cache.get("dev", "x", "x") is None
     assert cache.clear() == 2
 
 
 def test_fast_cache_is_off_without_a_runtime_dir(tmp_path: Path) -> None:
     cache = FastCache(tmp_path / "cache", None)
-    cache.put("x", CREDS)
-    assert cache.get("x") is None and not (tmp_path / "cache").exists()
+    cache.put("dev", "x", "x", CREDS)
+    assert cache.get("dev", "x", "x") is None and not (tmp_path / "cache").exists()
 
 
 def test_mfa_sources_in_order(tmp_path: Path) -> None:
@@ -131,12 +136,18 @@ def test_hot_path_answers_from_the_fast_cache(configured: Path, capsys: pytest.C
     from awsroles.creds.paths import cache_dir, runtime_dir
 
     assert hotpath.run(["credential-process", "prod"]) is None  # nothing cached: the full CLI takes over
-    FastCache(cache_dir() / "sessions", runtime_dir()).put("role/444444444444/admin/alice", CREDS)
+    FastCache(cache_dir() / "sessions", runtime_dir()).put("prod", "admin", NAME, CREDS)
     assert hotpath.run(["credential-process", "prod"]) == 0
     assert json.loads(capsys.readouterr().out)["AccessKeyId"] == "ASIAEXAMPLE"
     assert hotpath.run(["credential-process", "prod", "--role", "admin"]) == 0
     assert hotpath.run(["credential-process", "prod", "--role=admin"]) == 0
+    cache = FastCache(cache_dir() / "sessions", runtime_dir())
+    cache.put("dev", "admin", "a", CREDS)
+    cache.put("dev", "readonly", "b", CREDS)
     assert hotpath.run(["credential-process", "dev"]) is None  # two roles there: ask the full CLI
+    soon = Credentials("ASIAX", "s", "t", datetime.now(timezone.utc) + timedelta(minutes=10))
+    cache.put("stage", "admin", "c", soon)
+    assert hotpath.run(["credential-process", "stage"]) is None  # inside the refresh window
     assert hotpath.run(["credential-process", "prod", "--duration", "900"]) is None  # unknown to the hot path
     assert hotpath.run(["login", "prod"]) is None
 
@@ -144,13 +155,36 @@ def test_hot_path_answers_from_the_fast_cache(configured: Path, capsys: pytest.C
 def test_hot_path_never_imports_boto3_or_click(configured: Path) -> None:
     from awsroles.creds.paths import cache_dir, runtime_dir
 
-    FastCache(cache_dir() / "sessions", runtime_dir()).put("role/444444444444/admin/alice", CREDS)
+    FastCache(cache_dir() / "sessions", runtime_dir()).put("prod", "admin", NAME, CREDS)
+    heavy = ("boto3", "botocore", "click", "rich", "keyring", "json", "dataclasses", "pathlib", "configparser",
+             "typing", "awsroles.errors")
+    probe = f"heavy = sorted(m for m in {heavy!r} if m in sys.modules)\n"
+    baseline = subprocess.run([sys.executable, "-c", "import sys\n" + probe + "print(heavy)"], capture_output=True,
+                              text=True, env=os.environ.copy()).stdout.strip()
     code = ("import sys; sys.argv = ['awsroles', 'credential-process', 'prod']\n"
             "from awsroles.entry import main\n"
-            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
-            "heavy = sorted(m for m in ('boto3', 'botocore', 'click', 'rich', 'keyring') if m in sys.modules)\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n" + probe +
             "sys.stderr.write(repr((code, heavy)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy())
-    assert result.stderr == "(0, [])", result.stderr
+    assert result.stderr == f"(0, {baseline})", result.stderr  # nothing beyond what the interpreter loads anyway
     assert json.loads(result.stdout)["SessionToken"] == "t0ken-value"
 
+
+
+def test_hot_path_directories_are_those_of_the_library(tmp_path: Path) -> None:
+    from awsroles.creds import paths
+
+    (tmp_path / "run").mkdir()
+    run = str(tmp_path / "run")
+    for environ in ({"HOME": str(tmp_path)}, {"HOME": "/h", "XDG_CACHE_HOME": "/c", "XDG_RUNTIME_DIR": run},
+                    {"HOME": "/h", "AWSROLES_CONFIG_DIR": "/cfg"}):
+        assert hotpath.cache_dir(environ) == str(paths.cache_dir(environ) / "sessions")
+        runtime = paths.runtime_dir(environ)
+        assert hotpath.key_dir(environ) == (str(runtime) if runtime else None)
+
+
+def test_the_fast_aesgcm_is_the_public_one() -> None:
+    from cryptography.hazmat.bindings._rust import openssl
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    assert openssl.aead.AESGCM is AESGCM
