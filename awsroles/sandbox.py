@@ -12,7 +12,8 @@ Two ways to run one:
 file's own ids, the bootstrap role in each environment account, and an admin IAM user in the
 ops account whose access key the sandbox hands out. Then it turns on moto's IAM authorization,
 so identity policies are enforced from then on. :func:`enroll_person` then gives a user that
-``awsroles apply`` made an access key and a virtual MFA device, as a person would have.
+``awsroles apply`` made an access key and a virtual MFA device, as a person would have, and
+:func:`advance_clock` moves a running server's clock forward so its sessions expire.
 
 The admin's keys are fake moto keys, valid only against this server; they are kept in the state
 file in plaintext (0600 in a 0700 directory) on purpose. Nothing else in awsroles may do that.
@@ -24,6 +25,7 @@ import contextlib
 import importlib.util
 import json
 import logging
+import math
 import os
 import shlex
 import shutil
@@ -46,7 +48,7 @@ from awsroles.errors import AwsrolesError
 from awsroles.fsutil import atomic_write
 from awsroles.model import Account, Org
 from awsroles.orgfile import load_org
-from awsroles.sandbox_server import HOST, account_email
+from awsroles.sandbox_server import HOST, ROUTES, TOTP_STEP, account_email
 
 if TYPE_CHECKING:  # boto3 is imported only where it is used: `sandbox env` and `status` start fast
     import botocore.session
@@ -199,6 +201,51 @@ def moto_api(endpoint: str, path: str, body: bytes | None = None, *, timeout: fl
     except (urllib.error.URLError, OSError) as exc:
         raise SandboxError(f"the sandbox at {endpoint} does not answer: {exc}") from exc
     return json.loads(text) if text else None
+
+
+def sandbox_route(endpoint: str, route: str, body: Mapping[str, Any] | None = None, *,
+                  timeout: float = 10.0) -> Any:
+    """GET (or, with ``body``, POST as JSON) one of the sandbox server's own routes
+    (``{endpoint}/awsroles-sandbox/{route}``, see :class:`awsroles.sandbox_server.SandboxRoutes`)."""
+    request = urllib.request.Request(f"{endpoint}{ROUTES}{route}",
+                                     data=None if body is None else json.dumps(dict(body)).encode(),
+                                     method="GET" if body is None else "POST",
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with _NO_PROXY.open(request, timeout=timeout) as reply:
+            return json.loads(reply.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            reason = json.loads(exc.read()).get("error", exc.reason)
+        except (ValueError, AttributeError, OSError):
+            reason = exc.reason
+        hint = " (is it an awsroles sandbox server on 127.0.0.1?)" if exc.code == 404 else ""
+        raise SandboxError(f"the sandbox at {endpoint} refused {route}: {reason}{hint}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise SandboxError(f"the sandbox at {endpoint} does not answer: {exc}") from exc
+
+
+def advance_clock(endpoint: str, seconds: float) -> float:
+    """Move the sandbox server's clock ``seconds`` forward (0 or more); returns how far ahead of
+    the wall clock it now runs, in seconds. Sessions from ``GetSessionToken`` expire by it
+    (``ExpiredToken``), their MFA ages by it (``aws:MultiFactorAuthAge``), and MFA codes follow it
+    (30 seconds on: the next code). moto never expires ``AssumeRole`` credentials: they do not."""
+    reply = sandbox_route(endpoint, "clock", {"advance": seconds})
+    return float(reply["offset"])
+
+
+def clock_offset(endpoint: str) -> float:
+    """How far ahead of the wall clock the sandbox server's clock runs, in seconds."""
+    return float(sandbox_route(endpoint, "clock")["offset"])
+
+
+def mfa_windows(endpoint: str, serial: str) -> tuple[float, set[int]]:
+    """The sandbox's Unix time (MFA codes follow its clock), and the TOTP windows
+    (``int(unix_time // 30)``) of ``serial``'s codes it accepted and would now refuse as reused."""
+    from urllib.parse import quote
+
+    reply = sandbox_route(endpoint, f"mfa?serial={quote(serial, safe='')}")
+    return float(reply["time"]), {int(w) for w in reply["used"]}
 
 
 def answers(endpoint: str, timeout: float = 2.0) -> bool:
@@ -364,12 +411,51 @@ class PersonCredentials:
     mfa_serial: str
     totp_seed: str = field(repr=False)  # base32, as an authenticator app stores it
     user_arn: str
+    endpoint: str = field(default="", compare=False)  # the sandbox that checks the codes
 
     def mfa_code(self, at: float | None = None) -> str:
-        """The TOTP code the person's authenticator shows at ``at`` (default: now)."""
+        """A code the sandbox accepts now, or the code the authenticator shows at Unix time ``at``.
+
+        The sandbox, like AWS, takes each code once and also accepts the previous and the next
+        30-second code. Without ``at``, this is one of those three that the sandbox has not
+        seen used, by the sandbox's clock (asked at :attr:`endpoint`): the current code, else the
+        next, else the previous one while it has a few seconds left. When all three are taken,
+        it moves the sandbox's clock on to the next 30 seconds, which is what waiting for a new
+        code would do to the sandbox, without the wait. So a test may log in several times a
+        minute. A code computed otherwise (``pyotp.TOTP(seed).now()``) may be one this handed
+        out and the sandbox took already. Without an endpoint: the current code by this
+        machine's clock."""
         import pyotp
 
-        return pyotp.TOTP(self.totp_seed).at(time.time() if at is None else at)
+        totp = pyotp.TOTP(self.totp_seed, interval=TOTP_STEP)
+        if at is not None:
+            return totp.at(at)
+        if not self.endpoint:
+            return totp.now()
+        return totp.at(fresh_mfa_window(self.endpoint, self.mfa_serial) * TOTP_STEP)
+
+
+PREVIOUS_CODE_MARGIN = 10.0  # seconds the previous code must still be valid for to be handed out
+
+
+def fresh_mfa_window(endpoint: str, serial: str) -> int:
+    """The TOTP window of a code for ``serial`` that the sandbox at ``endpoint`` accepts and has not
+    seen used, by its clock, which this moves on to the next window when the three it accepts
+    are all taken (see :meth:`PersonCredentials.mfa_code`); the current window by this machine's
+    clock when the sandbox does not answer."""
+    try:
+        now, used = mfa_windows(endpoint, serial)
+    except SandboxError:
+        return int(time.time() // TOTP_STEP)
+    for _ in range(3):
+        window, left = int(now // TOTP_STEP), TOTP_STEP - now % TOTP_STEP
+        candidates = [window, window + 1] + ([window - 1] if left > PREVIOUS_CODE_MARGIN else [])
+        for candidate in candidates:
+            if candidate not in used:
+                return candidate
+        advance_clock(endpoint, math.ceil(left * 1000) / 1000 + 0.001)  # the next window, at once
+        now, used = mfa_windows(endpoint, serial)
+    raise SandboxError(f"the sandbox at {endpoint} has no unused MFA code for {serial}")
 
 
 def enroll_person(aws_admin: Aws, org: Org, user: str) -> PersonCredentials:
@@ -392,7 +478,8 @@ def enroll_person(aws_admin: Aws, org: Org, user: str) -> PersonCredentials:
     iam.enable_mfa_device(UserName=user, SerialNumber=device["SerialNumber"],
                           AuthenticationCode1=totp.at(now - totp.interval), AuthenticationCode2=totp.at(now))
     key = iam.create_access_key(UserName=user)["AccessKey"]
-    return PersonCredentials(key["AccessKeyId"], key["SecretAccessKey"], device["SerialNumber"], seed, arn)
+    return PersonCredentials(key["AccessKeyId"], key["SecretAccessKey"], device["SerialNumber"], seed, arn,
+                             endpoint=aws_admin.settings.endpoint_url or "")
 
 
 # -- server processes --------------------------------------------------------------------
@@ -566,6 +653,10 @@ class Sandbox:
     def aws(self, *, hooks: Sequence[Hook] = ()) -> Aws:
         """An :class:`Aws` acting as the sandbox admin."""
         return sandbox_aws(self.endpoint, self.credentials, self.region, hooks=hooks)
+
+    def advance_clock(self, seconds: float) -> float:
+        """Move this sandbox's clock forward (see :func:`advance_clock`); the offset it now has."""
+        return advance_clock(self.endpoint, seconds)
 
     def state(self) -> SandboxState:
         return SandboxState(self.pid, self.port, self.endpoint, self.region, self.credentials,

@@ -30,7 +30,14 @@ Workarounds, each undone by :meth:`MotoServer.stop`:
   ``GetCallerIdentity`` names the user. As on AWS they may call only ``AssumeRole`` and
   ``GetCallerIdentity`` in STS, and IAM only when the session was made with an MFA code; no
   policy is needed (or can deny) ``GetSessionToken``, which session credentials cannot call.
-  Any ``SerialNumber``/``TokenCode`` is accepted, as by moto.
+- **MFA codes.** moto accepts any ``SerialNumber``/``TokenCode``. Here ``GetSessionToken`` and
+  ``AssumeRole`` check the code against the seed moto keeps for the caller's virtual MFA device
+  (the current 30-second code or the one before or after) and take each code once, answering
+  ``AccessDenied`` with AWS's own messages otherwise (:func:`check_mfa`).
+- **The clock.** Session expiry, MFA age and MFA codes follow the sandbox's clock
+  (:func:`_utcnow`, :func:`sandbox_time`), which runs ahead of the wall clock by what tests asked
+  for (``POST /awsroles-sandbox/clock``, :class:`SandboxRoutes`). moto itself never expires
+  ``AssumeRole`` credentials, so the clock does not touch those.
 - **An IAM user's request context.** moto evaluates no condition but ``StringEquals`` (on
   values it mostly lacks) and no policy variable, so a policy that needs MFA either always or
   never applies. For IAM users' requests (long-term keys and sessions) the sandbox evaluates
@@ -54,6 +61,7 @@ import functools
 import hmac
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -61,6 +69,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -215,9 +224,120 @@ def _param(data: Mapping[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+MAX_ADVANCE = 10 * 366 * 86400  # seconds; ten years at once is plenty
+
+
+class SandboxClock:
+    """How far the sandbox's time runs ahead of the wall clock: tests move it forward (``POST
+    /awsroles-sandbox/clock``) to expire sessions, age their MFA and bring new MFA codes."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    def advance(self, seconds: float) -> float:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
+                or not 0 <= seconds <= MAX_ADVANCE:
+            raise ValueError(f"advance must be a number of seconds from 0 to {MAX_ADVANCE}")
+        with self._lock:
+            self._offset += float(seconds)
+            return self._offset
+
+    def reset(self) -> None:
+        with self._lock:
+            self._offset = 0.0
+
+
+clock = SandboxClock()
+
+
 def _utcnow() -> datetime:
-    """Naive UTC, as moto keeps times (tests move this clock to expire sessions)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Naive UTC, as moto keeps times, plus the sandbox clock's offset: session expiry and MFA
+    age use it (in-process tests may also replace this function)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(seconds=clock.offset)
+
+
+def sandbox_time() -> float:
+    """The sandbox's Unix time (the wall clock plus the offset), which MFA codes are checked at:
+    moving the clock forward 30 seconds brings the next code, as waiting would."""
+    return time.time() + clock.offset
+
+
+# -- MFA codes, checked as AWS checks them ------------------------------------------------
+
+TOTP_STEP = 30  # seconds per code; AWS accepts the current code and the ones just before and after
+MFA_INVALID_CODE = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+MFA_UNKNOWN_DEVICE = ("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA "
+                      "serial number is valid and associated with this user.")  # AWS's words, two spaces too
+_TOKEN_CODE = re.compile(r"[0-9]{6}")
+
+
+class MfaCodes:
+    """The codes each MFA device has had accepted: AWS takes a code once, so a second request
+    with it (while it is still valid) fails like a wrong one. Kept per serial as TOTP windows
+    (``int(unix_time // 30)``), forgotten once they can no longer be valid."""
+
+    def __init__(self) -> None:
+        self._used: dict[str, set[int]] = {}
+        self._lock = threading.Lock()
+
+    def _forget_old(self, window: int) -> None:
+        for used in self._used.values():
+            used.difference_update({w for w in used if w < window - 1})
+
+    def used(self, serial: str, now: float) -> list[int]:
+        """The windows of ``serial``'s codes that were accepted and would still be valid."""
+        with self._lock:
+            self._forget_old(int(now // TOTP_STEP))
+            return sorted(self._used.get(serial, ()))
+
+    def accept(self, serial: str, seed: str, code: str, now: float) -> bool:
+        """True (and remembered) when ``code`` is ``seed``'s for the window of ``now`` or one
+        next to it, and was not accepted before."""
+        import pyotp
+
+        totp = pyotp.TOTP(seed, interval=TOTP_STEP)
+        window = int(now // TOTP_STEP)
+        with self._lock:
+            self._forget_old(window)
+            used = self._used.setdefault(serial, set())
+            for candidate in (window, window - 1, window + 1):
+                if candidate not in used and hmac.compare_digest(totp.at(candidate * TOTP_STEP), code):
+                    used.add(candidate)
+                    return True
+        return False
+
+    def reset(self) -> None:
+        with self._lock:
+            self._used.clear()
+
+
+mfa_codes = MfaCodes()
+
+
+def check_mfa(backend: Any, user: Any, serial: str | None, code: str | None) -> str | None:
+    """The MFA device a request authenticates with: ``serial``, once ``code`` is checked against
+    its seed; None when the request names neither. Raises what AWS answers otherwise."""
+    if not serial and not code:
+        return None
+    if code is not None and not _TOKEN_CODE.fullmatch(code):
+        from moto.sts.exceptions import STSValidationError
+
+        rule = ("must have length less than or equal to 6" if len(code) > 6 else
+                "must have length greater than or equal to 6" if len(code) < 6 else
+                "must satisfy regular expression pattern: [\\d]*")
+        raise STSValidationError(f"1 validation error detected: Value '{code}' at 'tokenCode' failed to satisfy "
+                                 f"constraint: Member {rule}")
+    device = backend.virtual_mfa_devices.get(serial) if serial else None
+    if user is None or device is None or serial not in user.mfa_devices:
+        raise _auth_error()("AccessDenied", MFA_UNKNOWN_DEVICE)  # not the caller's (virtual) device
+    if not code or not mfa_codes.accept(str(serial), device.base32_string_seed, code, sandbox_time()):
+        raise _auth_error()("AccessDenied", MFA_INVALID_CODE)
+    return str(serial)
 
 
 def find_session(account_id: str, partition: str, access_key_id: str) -> UserSession | None:
@@ -419,9 +539,12 @@ def _patch_sessions() -> Callable[[], None]:
     from moto.sts.exceptions import STSValidationError
 
     user_key, session_key = _user_keys()
+    mfa_codes.reset()  # a new server: no code used yet, and its clock is the wall clock
+    clock.reset()
     original_create = access_control.create_access_key
     original_check = access_control.IAMRequestBase.check_action_permitted
     original_token = sts_responses.TokenResponse.get_session_token
+    original_assume = sts_responses.TokenResponse.assume_role
     original_identity = sts_models.STSBackend.get_caller_identity
     failure = access_control.CreateAccessKeyFailure
 
@@ -478,13 +601,23 @@ def _patch_sessions() -> Callable[[], None]:
             word, bound = ("greater", SESSION_SECONDS_MIN) if low else ("less", SESSION_SECONDS_MAX)
             raise STSValidationError(f"1 validation error detected: Value '{duration}' at 'durationSeconds' failed "
                                      f"to satisfy constraint: Member must have value {word} than or equal to {bound}")
-        serial, code = self._get_param("SerialNumber"), self._get_param("TokenCode")
-        # Like moto, any code is accepted: awsroles' MFA code paths are tested on its side.
-        session = _new_session(backend, user.name, duration, serial if serial and code else None)
+        serial = check_mfa(backend, user, self._get_param("SerialNumber"), self._get_param("TokenCode"))
+        session = _new_session(backend, user.name, duration, serial)
         return ActionResult({"Credentials": {
             "AccessKeyId": session.access_key_id, "SecretAccessKey": session.secret_access_key,
             "SessionToken": session.session_token, "Expiration": session.expiration,
         }})
+
+    def assume_role(self: Any) -> Any:
+        serial, code = self._get_param("SerialNumber"), self._get_param("TokenCode")
+        if serial or code:  # AWS: the code must be that of the calling IAM user's device
+            backend = iam_backends[self.current_account][self.partition]
+            key = self.get_access_key()
+            session = find_session(self.current_account, self.partition, key)
+            user = (backend.users.get(session.user_name) if session is not None
+                    else backend.get_user_from_access_key_id(key))
+            check_mfa(backend, user, serial, code)
+        return original_assume(self)
 
     def get_caller_identity(self: Any, access_key_id: str, region: str) -> tuple[str, str, str]:
         session = find_session(self.account_id, self.partition, access_key_id)
@@ -496,12 +629,16 @@ def _patch_sessions() -> Callable[[], None]:
     setattr(access_control, "create_access_key", create_access_key)  # noqa: B010
     setattr(access_control.IAMRequestBase, "check_action_permitted", check_action_permitted)  # noqa: B010
     setattr(sts_responses.TokenResponse, "get_session_token", get_session_token)  # noqa: B010
+    setattr(sts_responses.TokenResponse, "assume_role", assume_role)  # noqa: B010
     setattr(sts_models.STSBackend, "get_caller_identity", get_caller_identity)  # noqa: B010
 
     def undo() -> None:
         setattr(access_control, "create_access_key", original_create)  # noqa: B010
         setattr(access_control.IAMRequestBase, "check_action_permitted", original_check)  # noqa: B010
         setattr(sts_responses.TokenResponse, "get_session_token", original_token)  # noqa: B010
+        setattr(sts_responses.TokenResponse, "assume_role", original_assume)  # noqa: B010
+        mfa_codes.reset()
+        clock.reset()
         setattr(sts_models.STSBackend, "get_caller_identity", original_identity)  # noqa: B010
 
     return undo
@@ -586,6 +723,84 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     return undo
 
 
+# -- the sandbox's own routes -------------------------------------------------------------
+
+ROUTES = "/awsroles-sandbox/"
+_MAX_BODY = 4096
+
+
+def _loopback(host: str) -> bool:
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+class SandboxRoutes:
+    """WSGI middleware in front of moto's app: requests under ``/awsroles-sandbox/`` are the
+    sandbox's, everything else goes to moto. Installed only on a loopback server.
+
+    - ``GET clock``: ``{"offset": seconds ahead of the wall clock, "now": the sandbox's UTC time}``
+    - ``POST clock`` with ``{"advance": seconds}`` (0 or more): moves the clock forward; the same
+      answer. Session credentials expire (``ExpiredToken``), MFA ages (``aws:MultiFactorAuthAge``)
+      and MFA codes change by it.
+    - ``GET mfa?serial=ARN``: ``{"serial", "time": the sandbox's Unix time, "step": 30, "used":
+      [windows]}``, the TOTP windows (``int(unix_time // 30)``) of the device's codes that were
+      accepted and are still valid, so a test can pick a code AWS would not refuse as reused
+      (:meth:`awsroles.sandbox.PersonCredentials.mfa_code`).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = str(environ.get("PATH_INFO") or "")
+        if not path.startswith(ROUTES):
+            return self.app(environ, start_response)
+        try:
+            status, body = self._route(str(environ.get("REQUEST_METHOD", "GET")), path[len(ROUTES):], environ)
+        except ValueError as exc:
+            status, body = "400 Bad Request", {"error": str(exc)}
+        data = (json.dumps(body) + "\n").encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _route(self, method: str, route: str, environ: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        if route == "clock":
+            if method == "POST":
+                request = _json_body(environ)
+                if set(request) != {"advance"}:
+                    raise ValueError('the body must be {"advance": seconds}')
+                clock.advance(request["advance"])
+                log.info("sandbox clock advanced by %ss: now %+gs from the wall clock", request["advance"],
+                         clock.offset)
+            elif method != "GET":
+                return "405 Method Not Allowed", {"error": "GET or POST"}
+            return "200 OK", {"offset": clock.offset, "now": _utcnow().replace(microsecond=0).isoformat() + "Z"}
+        if route == "mfa" and method == "GET":
+            from urllib.parse import parse_qs
+
+            serial = (parse_qs(str(environ.get("QUERY_STRING", ""))).get("serial") or [""])[0]
+            if not serial:
+                raise ValueError("mfa?serial=<the device's serial number> is needed")
+            at = sandbox_time()
+            return "200 OK", {"serial": serial, "time": at, "step": TOTP_STEP, "used": mfa_codes.used(serial, at)}
+        return "404 Not Found", {"error": f"no sandbox route {method} {ROUTES}{route}"}
+
+
+def _json_body(environ: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 < length <= _MAX_BODY:
+        raise ValueError(f"a JSON body of at most {_MAX_BODY} bytes is needed")
+    try:
+        body = json.loads(environ["wsgi.input"].read(length))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
+
 # -- the server --------------------------------------------------------------------------
 
 
@@ -630,6 +845,9 @@ class MotoServer:
             self._restore()
             raise
         self.port = int(self._server.get_host_and_port()[1])
+        inner = getattr(self._server, "_server", None)  # werkzeug's server: its app serves each request
+        if inner is not None and _loopback(self.host):
+            inner.app = SandboxRoutes(inner.app)
         return self.port
 
     def stop(self) -> None:

@@ -245,6 +245,9 @@ class Vendor:
         if network is not None:
             return network
         code, message = _code(exc), _message(exc)
+        if "MultiFactorAuthentication" in message and "serial number" in message:
+            return MfaError(f"AWS does not know your MFA device {self.config.mfa_serial or '(none)'}: it may have "
+                            "been replaced; run `awsroles setup` again")
         if "MultiFactorAuthentication" in message or code == "MultiFactorAuthentication":
             return MfaError("AWS refused the MFA code: wrong, or already used (wait for the next one)")
         if code in ("ExpiredToken", "ExpiredTokenException"):

@@ -206,3 +206,12 @@ def test_secrets_never_in_reprs(world: dict[str, Any]) -> None:
     text = repr(session) + str(session.credentials)
     assert session.credentials.secret_access_key not in text
     assert session.credentials.session_token is not None and session.credentials.session_token not in text
+
+
+def test_an_unknown_mfa_device_says_to_run_setup_again(world: dict[str, Any]) -> None:
+    vendor = world["make"]()
+    world["calls"].fail["GetSessionToken"] = (403, error(
+        "AccessDenied", "MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA "
+                        "serial number is valid and associated with this user."))
+    with pytest.raises(MfaError, match="does not know your MFA device arn:aws:iam::111111111111:mfa/alice"):
+        vendor.role_session("dev")
