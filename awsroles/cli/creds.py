@@ -266,7 +266,7 @@ def env_(app: App, environment: str, role: str | None, duration: int | None, mfa
       awsroles env dev --format fish | source
       awsroles env dev --format dotenv > .env
     """
-    from awsroles.sandbox import format_env
+    from awsroles.shellenv import format_env
 
     session = _session(environment, role, duration, mfa_code)
     variables = session.credentials.environment()
@@ -524,7 +524,7 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
       AWS_CONTAINER_CREDENTIALS_FULL_URI=... AWS_CONTAINER_AUTHORIZATION_TOKEN=... my-service
     """
     from awsroles.creds.server import CredentialServer
-    from awsroles.sandbox import format_env
+    from awsroles.shellenv import format_env
 
     vendor = make_vendor(mfa_code)
     first = vendor.role_session(environment, role, duration=duration)  # ask for the MFA code now, not later

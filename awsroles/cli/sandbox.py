@@ -11,8 +11,7 @@ import click
 from awsroles.cli.app import App, cli, common_options, pass_app
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import Result
-
-ENV_FORMATS = ("sh", "fish", "powershell", "dotenv", "json")  # awsroles.sandbox.ENV_FORMATS, without importing boto3
+from awsroles.shellenv import ENV_FORMATS
 
 
 def _shown(path: str | Path) -> str:
@@ -126,7 +125,8 @@ def env(app: App, fmt: str) -> int:
       awsroles sandbox env --format powershell | Invoke-Expression
       awsroles sandbox env --format dotenv > .env
     """
-    from awsroles.sandbox import SandboxError, format_env, read_state
+    from awsroles.sandbox import SandboxError, read_state
+    from awsroles.shellenv import format_env
 
     state = read_state()
     if state is None:

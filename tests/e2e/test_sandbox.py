@@ -34,7 +34,6 @@ from awsroles.sandbox import (
     SandboxError,
     SandboxState,
     enroll_person,
-    format_env,
     read_state,
     sandbox_aws,
     seed,
@@ -42,6 +41,7 @@ from awsroles.sandbox import (
     state_dir,
     stop_detached,
 )
+from awsroles.shellenv import format_env
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
 
