@@ -90,5 +90,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
     """
     app = ctx.ensure_object(App)
     app.verbose = verbose
-    level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=app.stderr)
+    # Only awsroles' own loggers get more verbose: botocore's debug output carries session tokens
+    # in request headers, and secrets never go to logs.
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=app.stderr)
+    logging.getLogger("awsroles").setLevel(logging.WARNING - 10 * min(verbose, 2))

@@ -321,3 +321,14 @@ def test_whoami_outside_and_inside_exec(world: dict[str, Any]) -> None:
     assert inside.returncode == 0, inside.stderr
     data = json.loads(inside.stdout)
     assert data["arn"] == "arn:aws:sts::222222222222:assumed-role/admin/alice" and data["session"] == "dev/admin"
+
+
+def test_very_verbose_output_carries_no_secret(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    assert alice.run("logout").returncode == 0
+    result = alice.run("-vv", "credential-process", "prod", "--role", "admin", "--mfa-code", alice.code())
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert "AssumeRole arn:aws:iam::444444444444:role/awsroles/admin" in result.stderr  # our own log is there
+    for secret in (data["SecretAccessKey"], data["SessionToken"], alice.creds.secret_access_key):
+        assert secret not in result.stderr
