@@ -233,14 +233,14 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
     current = os.environ.get(SESSION_VARIABLE)
     if current and not nest:
         raise UsageError(f"already inside `awsroles exec` ({current}): exit that shell first, or pass --nest")
-    session = _session(environment, role, duration, mfa_code)
+    vendor = make_vendor(mfa_code)
+    session = vendor.role_session(environment, role, duration=duration)
     grant = session.grant
     env = {k: v for k, v in os.environ.items()
            if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")}
     env.update(session.credentials.environment())
     env[SESSION_VARIABLE] = f"{grant.environment}/{grant.role}"
-    config_region = make_vendor().config.region if "AWS_REGION" not in env else env["AWS_REGION"]
-    env.setdefault("AWS_REGION", config_region)
+    env.setdefault("AWS_REGION", vendor.config.region)
     env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
     argv = list(command) or [os.environ.get("SHELL", "/bin/sh")]
     if argv and argv[0] == "--":
