@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from awsroles.cli import access, creds, demo, export, importer, plan, sandbox, validate  # noqa: F401  (register commands)
+from awsroles.cli import access, creds, demo, export, importer, plan, sandbox, users, validate  # noqa: F401  (register commands)
 from awsroles.cli.app import App, cli
 from awsroles.errors import AwsrolesError, ExitCode, OrgFileError
 
