@@ -12,7 +12,19 @@ from collections.abc import Sequence
 
 import click
 
-from awsroles.cli import access, creds, demo, export, importer, plan, sandbox, users, validate  # noqa: F401  (register commands)
+from awsroles.cli import (  # noqa: F401  (register commands)
+    access,
+    creds,
+    demo,
+    export,
+    grants,
+    importer,
+    plan,
+    sandbox,
+    users,
+    users_lifecycle,
+    validate,
+)
 from awsroles.cli.app import App, cli
 from awsroles.errors import AwsrolesError, ExitCode, OrgFileError
 

@@ -1,0 +1,237 @@
+"""``awsroles grant``, ``awsroles revoke`` and ``awsroles team add|remove``: edit the org file, then
+show (and with --apply, apply) the resulting plan. Every edit and every applied change is audited."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import click
+
+from awsroles import audit, orgedit
+from awsroles.cli.app import App, F, cli, common_options, pass_app
+from awsroles.cli.plan import _Progress, engine_for, show_plan
+from awsroles.durations import format_duration
+from awsroles.errors import AwsrolesError, ExitCode
+
+if TYPE_CHECKING:
+    from awsroles.engine import Engine
+    from awsroles.model import Org
+
+
+def _options(command: F) -> F:
+    command = click.option("--prune", is_flag=True,
+                           help="Also delete what awsroles manages but the org file no longer declares "
+                                "(e.g. a role no team is granted any more).")(command)
+    command = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")(command)
+    command = click.option("--no-plan", is_flag=True,
+                           help="Only edit the org file; do not contact AWS (run `awsroles plan` later).")(command)
+    return click.option("--apply", "apply_", is_flag=True,
+                        help="Apply the resulting plan (like `awsroles apply --yes`).")(command)
+
+
+class _Run:
+    """One edit command: the audit records it makes, printed as JSON lines with --output json."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.records: list[dict[str, object]] = []
+
+    def audit(self, action: str, *, actor: str, account: str | None = None, target: str = "",
+              details: Mapping[str, object] | None = None) -> None:
+        self.records.append(audit.record(action, actor=actor, account=account, target=target, details=details))
+
+    def flush(self) -> None:
+        if self.app.output == "json":
+            for entry in self.records:
+                self.app.stdout.write(json.dumps(entry) + "\n")
+
+
+def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, object],
+                    edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
+                    profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None) -> int:
+    path = app.org_path
+    details = {**details, "file": str(path)}
+    run = _Run(app)
+    org: Org | None = None
+    if already:
+        app.say(already_message)
+        edit()  # validates the file and the names; writes nothing
+        if no_plan:
+            return ExitCode.OK
+    else:
+        org = edit()
+    engine: Engine | None = None
+    actor = audit.local_actor()
+    aws_error: BaseException | None = None
+    if not no_plan:
+        try:
+            engine = engine_for(app, profile, 8)
+            actor = engine.aws.whoami().arn
+        except Exception as exc:
+            aws_error = exc
+    try:
+        if not already:
+            run.audit(action, actor=actor, target=target, details=details)
+            app.say(f"Changed {path}: {action} {target} " + " ".join(f"{k}={v}" for k, v in details.items()
+                                                                      if k != "file"))
+            if after_edit is not None and org is not None:
+                after_edit(org)
+        if no_plan:
+            app.say("AWS was not contacted: run `awsroles plan` to see, `awsroles apply` to make the change.")
+            return ExitCode.OK
+        if aws_error is not None or engine is None:
+            changed = "was not changed" if already else "was changed"
+            app.warn(f"The org file {path} {changed}, but AWS could not be reached: run `awsroles plan` "
+                     "and `awsroles apply` once it can be.")
+            raise aws_error or AwsrolesError("AWS could not be reached")
+        plan = engine.plan(prune=prune)
+        if app.output != "json":
+            app.say()
+            show_plan(app, engine, plan)
+        if not apply_:
+            if plan.changes:
+                app.say("\nRun `awsroles apply` (or this command with --apply) to make these changes.")
+            return ExitCode.OK
+        if plan.conflicts:
+            raise AwsrolesError(f"{len(plan.conflicts)} conflict(s) with resources awsroles does not manage; "
+                                "the org file was changed but nothing in AWS was")
+        if not plan.changes:
+            return ExitCode.OK
+        with _Progress(app, len(plan.changes)) as progress:
+            result = engine.apply(plan, on_step=progress)
+        accounts = {a.name: a.id for a in engine.org.accounts}
+        for step in result.steps:
+            if step.status == "done":
+                change = step.change
+                run.audit(f"apply.{change.action}", actor=actor, account=accounts.get(change.account),
+                          target=f"{change.kind} {change.name}",
+                          details={"account_name": change.account, "because": f"{action} {target}"})
+        if result.ok:
+            app.say(f"Apply complete: {result.count('done')} changes made.")
+            return ExitCode.OK
+        for step in result.steps:
+            if step.status in ("failed", "skipped"):
+                app.warn(f"  {step.change.account}: {step.change.action} {step.change.kind} {step.change.name}: "
+                         f"{step.status}: {step.error}")
+        app.warn("Apply incomplete: run `awsroles apply` again once the cause is fixed.")
+        return ExitCode.FAILURE
+    finally:
+        run.flush()
+
+
+@cli.command()
+@common_options
+@_options
+@click.argument("team")
+@click.argument("environment", metavar="ENV")
+@click.argument("role")
+@pass_app
+def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_plan: bool, profile: str | None,
+          prune: bool) -> int:
+    """Grant TEAM the role ROLE in environment ENV: edit the org file, then show the plan.
+
+    The org file keeps its comments and layout; the edit is validated before it is written.
+    With --apply the plan is applied. Each edit and each applied change goes to the audit log.
+
+    \b
+    Example:
+      awsroles grant backend stage readonly
+      awsroles grant backend stage readonly --apply
+      awsroles grant backend stage readonly --no-plan
+    """
+    current = app.load_org()
+    already = any(g.environment == environment and g.role == role
+                  for t in current.teams if t.name == team for g in t.grants)
+    return _edit_then_plan(
+        app, action="grant", target=f"team/{team}", details={"environment": environment, "role": role},
+        edit=lambda: orgedit.grant(app.org_path, team, environment, role), already=already,
+        already_message=f"Team '{team}' is already granted role '{role}' in {environment}: nothing to change.",
+        apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
+
+
+@cli.command()
+@common_options
+@_options
+@click.argument("team")
+@click.argument("environment", metavar="ENV")
+@click.argument("role")
+@pass_app
+def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_plan: bool, profile: str | None,
+           prune: bool) -> int:
+    """Revoke the role ROLE in environment ENV from TEAM: edit the org file, then show the plan.
+
+    The revocation takes effect in AWS on apply; sessions already issued for the role stay valid
+    until they expire (at most the role's max_session).
+
+    \b
+    Example:
+      awsroles revoke backend stage readonly
+      awsroles revoke backend stage readonly --apply
+    """
+
+    def sessions(org: Org) -> None:
+        max_session = next((r.max_session for r in org.roles if r.name == role), None)
+        longest = f"up to {format_duration(max_session)}, the role's max_session" if max_session else ""
+        message = (f"Note: sessions already issued for role '{role}' in {environment} stay valid until they "
+                   f"expire ({longest}); revoking does not end them.")
+        if app.output == "table":
+            app.say(message)
+        else:
+            app.warn(message)
+
+    return _edit_then_plan(
+        app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},
+        edit=lambda: orgedit.revoke(app.org_path, team, environment, role), already=False, already_message="",
+        apply_=apply_, no_plan=no_plan, profile=profile, prune=prune, after_edit=sessions)
+
+
+@cli.group()
+def team() -> None:
+    """Team membership: add people to teams and remove them (edits the org file)."""
+
+
+@team.command("add")
+@common_options
+@_options
+@click.argument("team_name", metavar="TEAM")
+@click.argument("user")
+@pass_app
+def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, profile: str | None,
+             prune: bool) -> int:
+    """Add USER to TEAM: edit the org file, then show the plan (a group membership in ops).
+
+    \b
+    Example:
+      awsroles team add backend alice --apply
+    """
+    current = app.load_org()
+    already = any(t.name == team_name and user in t.members for t in current.teams)
+    return _edit_then_plan(
+        app, action="team.add", target=f"team/{team_name}", details={"user": user},
+        edit=lambda: orgedit.add_member(app.org_path, team_name, user), already=already,
+        already_message=f"User '{user}' is already a member of team '{team_name}': nothing to change.",
+        apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
+
+
+@team.command("remove")
+@common_options
+@_options
+@click.argument("team_name", metavar="TEAM")
+@click.argument("user")
+@pass_app
+def team_remove(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, profile: str | None,
+                prune: bool) -> int:
+    """Remove USER from TEAM: edit the org file, then show the plan.
+
+    Sessions the user already has for the team's roles stay valid until they expire.
+
+    \b
+    Example:
+      awsroles team remove backend bob --apply
+    """
+    return _edit_then_plan(
+        app, action="team.remove", target=f"team/{team_name}", details={"user": user},
+        edit=lambda: orgedit.remove_member(app.org_path, team_name, user), already=False, already_message="",
+        apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)

@@ -1,0 +1,242 @@
+"""``awsroles users list|show|create|disable|offboard``: people's lifecycle in the ops account."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.plan import engine_for
+from awsroles.cli.users import users
+from awsroles.errors import ExitCode, UsageError
+from awsroles.render import Result, Table, to_json
+
+if TYPE_CHECKING:
+    from awsroles.engine import Engine
+    from awsroles.people import Step, UserRow
+
+_profile = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
+
+
+def _engine(app: App, profile: str | None) -> tuple[Engine, Any]:
+    engine = engine_for(app, profile, 8)
+    return engine, engine.iam(engine.org.ops)
+
+
+def _audit(engine: Engine, action: str, target: str, details: dict[str, object] | None = None) -> None:
+    from awsroles import audit
+
+    audit.record(action, actor=engine.aws.whoami().arn, account=engine.org.ops.id, target=target, details=details)
+
+
+def _confirm(yes: bool, what: str, question: str) -> bool:
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        raise UsageError(f"{what} needs confirmation: run it in a terminal, or pass --yes")
+    return click.confirm(question, default=False, err=True)
+
+
+def _yesno(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _keys_text(row: UserRow) -> str:
+    return ", ".join(f"{k.id} {k.status} {k.age_days}d" + (" OLD" if k.old else "") for k in row.keys) or "-"
+
+
+def _user_columns(row: UserRow) -> list[str]:
+    where = "both" if row.in_org and row.in_aws else "org file only" if row.in_org else (
+        "AWS only" if row.managed else "AWS (unmanaged)")
+    return [row.name, row.path, ",".join(row.teams) or "-", _yesno(row.console), _yesno(row.mfa), _keys_text(row),
+            where]
+
+
+_COLUMNS = ("user", "path", "teams", "console", "mfa", "keys", "where")
+
+
+@users.command("list")
+@common_options
+@_profile
+@pass_app
+def list_(app: App, profile: str | None) -> int:
+    """Every IAM user in the ops account: teams, console access, MFA, access keys.
+
+    Flags users in AWS (under the org's path) but missing from the org file and the reverse,
+    and access keys older than 90 days (warnings on stderr).
+
+    \b
+    Example:
+      awsroles users list
+      awsroles users list -o json | jq '.[] | select(.mfa == false) | .name'
+      awsroles users list -o csv > users.csv
+    """
+    from awsroles.people import list_users
+
+    engine, iam = _engine(app, profile)
+    rows = list_users(engine.org, iam)
+    csv_rows = [[r.name, r.path, " ".join(r.teams), _yesno(r.console), _yesno(r.mfa), str(len(r.keys)),
+                 str(max((k.age_days for k in r.keys), default="")), _yesno(r.in_org), _yesno(r.in_aws)]
+                for r in rows]
+    app.render(Result(
+        [r.as_dict() for r in rows],
+        tables=[Table(_COLUMNS, [_user_columns(r) for r in rows], title=f"Users in {engine.org.ops_account}")],
+        csv=Table(("user", "path", "teams", "console", "mfa", "keys", "oldest_key_days", "in_org", "in_aws"),
+                  csv_rows),
+    ))
+    for row in rows:
+        for warning in row.warnings:
+            app.warn(f"warning: {warning}")
+    return ExitCode.OK
+
+
+@users.command()
+@common_options
+@_profile
+@click.argument("name")
+@pass_app
+def show(app: App, profile: str | None, name: str) -> int:
+    """One user: teams, console access, MFA, access keys, and where they are known.
+
+    \b
+    Example:
+      awsroles users show alice
+      awsroles users show alice -o json
+    """
+    from awsroles.people import get_user_row
+
+    engine, iam = _engine(app, profile)
+    row = get_user_row(engine.org, iam, name)
+    keys = Table(("key", "status", "age (days)", "last used"),
+                 [[k.id, k.status, str(k.age_days), k.last_used or "never"] for k in row.keys], title="Access keys")
+    summary = Table(("field", "value"), [[c, v] for c, v in zip(_COLUMNS, _user_columns(row), strict=True)], title=name)
+    app.render(Result(row.as_dict(), tables=[summary, keys] if row.keys else [summary], csv=summary))
+    for warning in row.warnings:
+        app.warn(f"warning: {warning}")
+    return ExitCode.OK
+
+
+@users.command()
+@common_options
+@_profile
+@click.argument("name")
+@click.option("--team", "teams", multiple=True, required=True, metavar="TEAM", help="A team to join (repeatable).")
+@click.option("--console", is_flag=True, help="Also create a temporary console password (shown once).")
+@click.option("--email", metavar="EMAIL", help="The person's email, kept in the org file and as a tag.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def create(app: App, profile: str | None, name: str, teams: Sequence[str], console: bool, email: str | None,
+           yes: bool) -> int:
+    """Add a person: to the org file (comments kept), then as an IAM user in ops in their teams.
+
+    With --console, a strong temporary password is generated and shown once; it must be changed
+    at first sign-in and is never logged nor written anywhere. Without a terminal, --yes is required.
+
+    \b
+    Example:
+      awsroles users create carol --team backend --email carol@acme.example --yes
+      awsroles users create dave --team platform --team backend --console
+    """
+    from awsroles.people import create_user
+
+    engine, _iam = _engine(app, profile)
+    if not _confirm(yes, "users create", f"Create user {name} in teams {', '.join(teams)}?"):
+        app.warn("Nothing was changed.")
+        return ExitCode.OK
+    created = create_user(app.org_path, engine.org, engine.aws, name, teams=teams, email=email, console=console)
+    _audit(engine, "users.create", name, {"teams": list(created.teams), "groups": list(created.groups),
+                                          "console": created.console, "email": email or ""})
+    data: dict[str, object] = {"name": created.name, "arn": created.arn, "teams": list(created.teams),
+                               "groups": list(created.groups), "console": created.console}
+    if app.output == "json":
+        if created.password is not None:
+            data["password"] = created.password
+            data["password_reset_required"] = True
+        app.stdout.write(to_json(data))
+        return ExitCode.OK
+    app.say(f"Created user {created.name} ({created.arn}) in groups {', '.join(created.groups)}.")
+    if created.password is not None:
+        click.echo(f"Temporary console password (shown once, must be changed at first sign-in): {created.password}",
+                   file=app.stdout)
+    return ExitCode.OK
+
+
+@users.command()
+@common_options
+@_profile
+@click.argument("name")
+@pass_app
+def disable(app: App, profile: str | None, name: str) -> int:
+    """Reversibly cut a person off: deactivate their access keys, remove their console password.
+
+    MFA devices and team memberships stay; the org file is not changed. Re-enable by
+    activating a key (`aws iam update-access-key`) or creating a new console password.
+
+    \b
+    Example:
+      awsroles users disable bob
+    """
+    from awsroles.people import disable as disable_user
+
+    engine, iam = _engine(app, profile)
+    steps = disable_user(engine.org, iam, name)
+    _audit(engine, "users.disable", name, {"steps": [s.description for s in steps]})
+    _show_steps(app, name, steps, "Disabled")
+    return ExitCode.OK
+
+
+def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Sequence[str] = ()) -> None:
+    if app.output == "json":
+        app.stdout.write(to_json({"user": name, "steps": [s.as_dict() for s in steps], "org_file": list(extra)}))
+        return
+    app.say(f"{verb} {name}:" if steps or extra else f"{verb} {name}: nothing to do.")
+    for step in steps:
+        app.say(f"  - {step.description}")
+    for line in extra:
+        app.say(f"  - {line}")
+
+
+@users.command()
+@common_options
+@_profile
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="List the steps; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@pass_app
+def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool) -> int:
+    """Remove a person for good: credentials, MFA devices, memberships, policies, the IAM user,
+    and their entry in the org file.
+
+    Refuses to offboard yourself or the last member of a team granted an admin role (one with
+    AdministratorAccess). Without a terminal, --yes is required.
+
+    \b
+    Example:
+      awsroles users offboard bob --dry-run
+      awsroles users offboard bob --yes
+    """
+    from awsroles.people import check_offboard, offboard_steps
+    from awsroles.people import offboard as offboard_user
+
+    engine, iam = _engine(app, profile)
+    org = engine.org
+    check_offboard(org, engine.aws.whoami().user_name, name)
+    steps = offboard_steps(org, iam, name)
+    in_file = any(u.name == name for u in org.users)
+    extra = [f"remove {name} from the org file {app.org_path}"] if in_file else []
+    if dry_run:
+        _show_steps(app, name, steps, "Would offboard", extra)
+        return ExitCode.OK
+    if not yes:
+        _show_steps(app, name, steps, "Offboarding", extra)
+    if not _confirm(yes, "users offboard", f"Offboard {name}? This cannot be undone."):
+        app.warn("Nothing was changed.")
+        return ExitCode.OK
+    done = offboard_user(app.org_path, org, engine.aws, name)
+    _audit(engine, "users.offboard", name, {"steps": [s.description for s in done.steps],
+                                            "removed_from_file": done.removed_from_file})
+    _show_steps(app, name, done.steps, "Offboarded", extra)
+    return ExitCode.OK

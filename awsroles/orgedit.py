@@ -1,0 +1,325 @@
+"""Comment-preserving, validated, locked and atomic edits of the org file.
+
+Every edit runs under a lock file next to the org file, reads the current text with
+configupdater, changes only the lines it must, validates the result like ``awsroles validate``
+and only then replaces the file atomically (keeping its mode). An edit that would make the file
+invalid raises :class:`~awsroles.errors.OrgFileError` and writes nothing.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import filelock
+from configupdater import ConfigUpdater, Option, Section
+
+from awsroles.errors import OrgFileError, UsageError
+from awsroles.fsutil import atomic_write
+from awsroles.model import Org
+from awsroles.orgfile import TEAM_KEYS, did_you_mean, parse_org
+
+LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file
+
+_COMMENT = re.compile(r"\s[;#]")
+_SPLIT = re.compile(r"[,\s]+")
+
+
+class OrgFileLocked(UsageError):
+    """Another edit holds the org file's lock for too long."""
+
+
+def _updater(text: str) -> ConfigUpdater:
+    updater = ConfigUpdater(delimiters=("=",), comment_prefixes=("#", ";"), inline_comment_prefixes=None,
+                            strict=True, empty_lines_in_values=True)
+    updater.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    updater.read_string(text)
+    return updater
+
+
+def edit_org(path: Path, change: Callable[[ConfigUpdater], None]) -> Org:
+    """Apply ``change`` to the org file at ``path``, validate, write atomically; return the new org.
+
+    Raises OrgFileError (nothing written) if the result is not valid, UsageError if ``change`` does.
+    When the text does not change, the file is not rewritten.
+    """
+    path = Path(path)
+    real = Path(os.path.realpath(path))
+    lock = filelock.FileLock(f"{real}.lock", timeout=LOCK_TIMEOUT, mode=0o600)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise OrgFileLocked(f"{path} is being edited by someone else (lock {real}.lock held for more than "
+                            f"{LOCK_TIMEOUT:.0f}s); try again") from None
+    try:
+        try:
+            text = real.read_text(encoding="utf-8-sig")
+            mode = real.stat().st_mode & 0o7777
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such file (use --file or $AWSROLES_FILE)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"{path}: cannot read: {exc}") from None
+        if text and not text.endswith("\n"):
+            text += "\n"
+        try:
+            updater = _updater(text)
+        except configparser.Error as exc:
+            _org, problems = parse_org(text, str(path), path.parent)
+            if any(p.is_error for p in problems):
+                raise OrgFileError(problems) from None
+            raise UsageError(f"{path}: cannot be edited: {exc}") from None
+        change(updater)
+        new_text = str(updater)
+        org, problems = parse_org(new_text, str(path), path.parent)
+        if org is None:
+            raise OrgFileError(problems)
+        if new_text != text:
+            atomic_write(real, new_text, mode=mode)
+        return org
+    finally:
+        lock.release()
+
+
+# -- reading the updater ------------------------------------------------------------------------
+
+
+def _sections(updater: ConfigUpdater, kind: str) -> dict[str, Section]:
+    found: dict[str, Section] = {}
+    for section in updater.iter_sections():
+        k, _, name = section.name.strip().partition(" ")
+        if k == kind and name.strip():
+            found.setdefault(name.strip(), section)
+    return found
+
+
+def _environments(updater: ConfigUpdater) -> list[str]:
+    envs = []
+    for section in _sections(updater, "account").values():
+        if "environment" in section:
+            envs.append(_values(section["environment"])[0] if _values(section["environment"]) else "")
+    return [e for e in envs if e]
+
+
+def _pick(kind: str, name: str, known: Iterable[str]) -> None:
+    known = list(known)
+    if name not in known:
+        raise UsageError(f"unknown {kind} '{name}'{did_you_mean(name, known)}")
+
+
+def _team(updater: ConfigUpdater, team: str) -> Section:
+    teams = _sections(updater, "team")
+    _pick("team", team, teams)
+    return teams[team]
+
+
+# -- list values, edited line by line so their style survives --------------------------------------
+
+
+def _split_line(line: str, first: bool) -> tuple[str, str, str]:
+    """(prefix, content, tail): the key part (or indentation), the list items, the comment and newline."""
+    body = line[:-1] if line.endswith("\n") else line
+    newline = line[len(body):]
+    if first:
+        key, _, rest = body.partition("=")
+        prefix = key + "="
+        spaces = len(rest) - len(rest.lstrip())
+        prefix, rest = prefix + rest[:spaces], rest[spaces:]
+    else:
+        spaces = len(body) - len(body.lstrip())
+        prefix, rest = body[:spaces], body[spaces:]
+    match = _COMMENT.search(rest)
+    content, tail = (rest[: match.start()], rest[match.start():]) if match else (rest, "")
+    stripped = content.rstrip()
+    return prefix, stripped, content[len(stripped):] + tail + newline
+
+
+def _items(content: str) -> list[str]:
+    return [item for item in _SPLIT.split(content) if item]
+
+
+def _values(option: Option) -> list[str]:
+    return [item for i, line in enumerate(option.lines) for item in _items(_split_line(line, i == 0)[1])]
+
+
+def _join(items: Sequence[str], like: str) -> str:
+    separator = ", " if "," in like or len(_items(like)) < 2 else " "
+    return separator.join(items)
+
+
+def _add_item(option: Option, item: str) -> None:
+    lines = option.lines
+    if len(lines) > 1:  # one per line (or several lines): a new line, indented like the last one
+        last = lines[-1]
+        indent = last[: len(last) - len(last.lstrip())] or "    "
+        if not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+        lines.append(f"{indent}{item}\n")
+        return
+    prefix, content, tail = _split_line(lines[0], True)
+    if not content:
+        prefix = prefix.rstrip() + " "
+        tail = tail.lstrip(" \t") if tail.strip() else tail
+        if tail.strip():
+            tail = " " + tail
+    lines[0] = prefix + _join([*_items(content), item], content) + tail
+
+
+def _remove_item(option: Option, item: str) -> bool:
+    """Remove ``item``; True when the list is now empty."""
+    lines = option.lines
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        prefix, content, tail = _split_line(line, i == 0)
+        items = _items(content)
+        if item not in items:
+            kept.append(line)
+            continue
+        rest = [x for x in items if x != item]
+        if rest:
+            kept.append(prefix + _join(rest, content) + tail)
+        elif i == 0:
+            kept.append(prefix.rstrip() + tail)
+        # an emptied continuation line is dropped
+    lines[:] = kept
+    return not _values(option)
+
+
+def _insert_option(section: Section, key: str, value: str, after: Sequence[str]) -> None:
+    """A new ``key = value`` line after the last option whose key is in ``after``, else after the
+    last option, else at the top of the section."""
+    options = [b for b in section.iter_blocks() if isinstance(b, Option)]
+    anchors = [o for o in options if o.key in after] or options
+    if anchors:
+        anchors[-1].add_after.option(key, value)
+        return
+    blocks = list(section.iter_blocks())
+    if blocks:
+        blocks[0].add_before.option(key, value)
+    else:
+        section.set(key, value)
+
+
+# -- the edits ------------------------------------------------------------------------------------
+
+
+def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | None = None,
+             console: bool = False) -> Org:
+    """A new ``[user NAME]`` (after the last user, else at the end), added to each team's members."""
+
+    def change(updater: ConfigUpdater) -> None:
+        users = _sections(updater, "user")
+        if name in users:
+            raise UsageError(f"user '{name}' already exists in the org file")
+        team_sections = [_team(updater, t) for t in dict.fromkeys(teams)]
+        section = Section(f"user {name}")
+        everything = list(updater.iter_sections())
+        previous = list(users.values())[-1] if users else (everything[-1] if everything else None)
+        if previous is None:
+            updater.add_section(section)
+        else:
+            blocks = list(previous.iter_blocks())
+            previous.add_after.section(section)
+            if not blocks or type(blocks[-1]).__name__ != "Space":
+                previous.add_after.space()
+        if email is not None:
+            section.set("email", email)
+        if console:
+            section.set("console", "yes")
+        if updater.iter_sections() and list(updater.iter_sections())[-1] is not section:
+            options = list(section.iter_blocks())
+            (options[-1] if options else section).add_after.space()
+        for team in team_sections:
+            _add_member_to(team, name)
+
+    return edit_org(path, change)
+
+
+def remove_user(path: Path, name: str) -> Org:
+    """Drop ``[user NAME]`` and NAME from every team's members."""
+
+    def change(updater: ConfigUpdater) -> None:
+        users = _sections(updater, "user")
+        _pick("user", name, users)
+        section = users[name]
+        last = list(updater.iter_sections())[-1] is section
+        section.detach()
+        for team in _sections(updater, "team").values():
+            if "members" in team and name in _values(team["members"]) and _remove_item(team["members"], name):
+                team["members"].detach()
+        if last:  # no trailing blank line left behind at the end of the file
+            remaining = list(updater.iter_sections())
+            if remaining:
+                blocks = list(remaining[-1].iter_blocks())
+                while blocks and type(blocks[-1]).__name__ == "Space":
+                    blocks.pop().detach()
+
+    return edit_org(path, change)
+
+
+def grant(path: Path, team: str, environment: str, role: str) -> Org:
+    """Add ``role`` to the team's ``ENVIRONMENT =`` list; already granted: nothing changes."""
+
+    def change(updater: ConfigUpdater) -> None:
+        section = _team(updater, team)
+        _pick("environment", environment, _environments(updater))
+        _pick("role", role, _sections(updater, "role"))
+        if environment in section:
+            option = section[environment]
+            if role not in _values(option):
+                _add_item(option, role)
+        else:
+            grant_keys = [o.key for o in section.iter_blocks() if isinstance(o, Option) and o.key not in TEAM_KEYS]
+            _insert_option(section, environment, role, grant_keys or list(TEAM_KEYS))
+
+    return edit_org(path, change)
+
+
+def revoke(path: Path, team: str, environment: str, role: str) -> Org:
+    """Remove ``role`` from the team's grants in ``environment``; the key goes when it is empty."""
+
+    def change(updater: ConfigUpdater) -> None:
+        section = _team(updater, team)
+        _pick("environment", environment, _environments(updater))
+        _pick("role", role, _sections(updater, "role"))
+        if environment not in section or role not in _values(section[environment]):
+            raise UsageError(f"team '{team}' is not granted role '{role}' in {environment}")
+        if _remove_item(section[environment], role):
+            section[environment].detach()
+
+    return edit_org(path, change)
+
+
+def _add_member_to(section: Section, user: str) -> None:
+    if "members" in section:
+        if user not in _values(section["members"]):
+            _add_item(section["members"], user)
+    else:
+        _insert_option(section, "members", user, ["description"])
+
+
+def add_member(path: Path, team: str, user: str) -> Org:
+    """Add ``user`` to the team's members; already a member: nothing changes."""
+
+    def change(updater: ConfigUpdater) -> None:
+        section = _team(updater, team)
+        _pick("user", user, _sections(updater, "user"))
+        _add_member_to(section, user)
+
+    return edit_org(path, change)
+
+
+def remove_member(path: Path, team: str, user: str) -> Org:
+    """Remove ``user`` from the team's members."""
+
+    def change(updater: ConfigUpdater) -> None:
+        section = _team(updater, team)
+        _pick("user", user, _sections(updater, "user"))
+        if "members" not in section or user not in _values(section["members"]):
+            raise UsageError(f"user '{user}' is not a member of team '{team}'")
+        if _remove_item(section["members"], user):
+            section["members"].detach()
+
+    return edit_org(path, change)

@@ -1,0 +1,411 @@
+"""People: IAM users in the ops account. List, create, disable and offboard them.
+
+The org file is the single source of truth for who exists and which team they are in (edited
+through :mod:`awsroles.orgedit`); passwords, keys and MFA devices are managed live and never
+written to it. This module never prints and never logs a secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from awsroles.aws import Aws
+from awsroles.errors import AwsrolesError, UsageError
+from awsroles.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
+
+KEY_MAX_AGE_DAYS = 90
+ADMIN_POLICY_NAME = "AdministratorAccess"
+PASSWORD_LENGTH = 24
+# Symbols IAM accepts in passwords (the default policy's "non-alphanumeric" class).
+PASSWORD_SYMBOLS = "!@#$%^&*()_+-=[]{}|"
+_GONE = frozenset({"NoSuchEntity", "NoSuchEntityException"})
+
+
+def _code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def _is_gone(exc: Exception) -> bool:
+    return _code(exc) in _GONE
+
+
+# -- listing -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    id: str
+    status: str
+    age_days: int
+    last_used: str | None  # ISO 8601, or None when never used
+
+    @property
+    def old(self) -> bool:
+        return self.age_days > KEY_MAX_AGE_DAYS
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.id, "status": self.status, "age_days": self.age_days, "last_used": self.last_used,
+                "old": self.old}
+
+
+@dataclass(frozen=True)
+class UserRow:
+    name: str
+    path: str
+    teams: tuple[str, ...] = ()
+    console: bool = False
+    mfa: bool = False
+    keys: tuple[KeyRow, ...] = ()
+    in_org: bool = False
+    in_aws: bool = False
+    managed: bool = False  # at the org's IAM path
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if self.in_org and not self.in_aws:
+            out.append(f"user {self.name} is in the org file but not in AWS (run `awsroles apply`)")
+        if self.in_aws and self.managed and not self.in_org:
+            out.append(f"user {self.name} is in AWS under {self.path} but not in the org file")
+        out.extend(f"user {self.name}: access key {k.id} is {k.age_days} days old (over {KEY_MAX_AGE_DAYS})"
+                   for k in self.keys if k.old)
+        return tuple(out)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "path": self.path, "teams": list(self.teams), "console": self.console,
+                "mfa": self.mfa, "keys": [k.as_dict() for k in self.keys], "in_org": self.in_org,
+                "in_aws": self.in_aws, "managed": self.managed, "warnings": list(self.warnings)}
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    return str(value)
+
+
+def _age_days(created: Any, now: datetime) -> int:
+    if not isinstance(created, datetime):
+        return 0
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=timezone.utc)
+    return max(0, int((now - created).days))
+
+
+def _has_login_profile(iam: Any, name: str) -> bool:
+    try:
+        iam.get_login_profile(UserName=name)
+    except Exception as exc:
+        if _is_gone(exc):
+            return False
+        raise
+    return True
+
+
+def _keys(iam: Any, name: str, now: datetime) -> tuple[KeyRow, ...]:
+    rows = []
+    for key in iam.list_access_keys(UserName=name).get("AccessKeyMetadata", []):
+        used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
+        rows.append(KeyRow(key["AccessKeyId"], key["Status"], _age_days(key.get("CreateDate"), now),
+                           _iso(used.get("LastUsedDate"))))
+    return tuple(rows)
+
+
+def _row(iam: Any, org: Org, user: Mapping[str, Any], now: datetime) -> UserRow:
+    name = user["UserName"]
+    teams = tuple(sorted(g[len(TEAM_GROUP_PREFIX):] for g in user.get("GroupList", [])
+                         if g.startswith(TEAM_GROUP_PREFIX)))
+    return UserRow(
+        name, user["Path"], teams, _has_login_profile(iam, name),
+        bool(iam.list_mfa_devices(UserName=name).get("MFADevices")), _keys(iam, name, now),
+        in_org=any(u.name == name for u in org.users), in_aws=True, managed=user["Path"] == org.path,
+    )
+
+
+def list_users(org: Org, iam: Any, *, now: datetime | None = None) -> list[UserRow]:
+    """Every IAM user in ops (``iam``: a client there), plus org users missing from AWS.
+
+    One paginated GetAccountAuthorizationDetails, then per user ListAccessKeys, GetAccessKeyLastUsed
+    per key, ListMFADevices and GetLoginProfile.
+    """
+    now = now or datetime.now(timezone.utc)
+    live: list[Mapping[str, Any]] = []
+    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User"]):
+        live.extend(page.get("UserDetailList", []))
+    rows = {u["UserName"]: _row(iam, org, u, now) for u in live}
+    for user in org.users:
+        if user.name not in rows:
+            rows[user.name] = UserRow(user.name, org.path, tuple(t.name for t in org.teams_of(user.name)),
+                                      in_org=True, in_aws=False, managed=True)
+    return sorted(rows.values(), key=lambda r: r.name)
+
+
+def get_user_row(org: Org, iam: Any, name: str, *, now: datetime | None = None) -> UserRow:
+    """One user's row; UsageError when neither AWS nor the org file knows them."""
+    now = now or datetime.now(timezone.utc)
+    try:
+        user = iam.get_user(UserName=name)["User"]
+    except Exception as exc:
+        if not _is_gone(exc):
+            raise
+        if any(u.name == name for u in org.users):
+            return UserRow(name, org.path, tuple(t.name for t in org.teams_of(name)), in_org=True, in_aws=False,
+                           managed=True)
+        raise UsageError(f"unknown user '{name}': not in the org file nor in the ops account") from None
+    groups = [g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", [])]
+    return _row(iam, org, {**user, "GroupList": groups}, now)
+
+
+# -- creating ----------------------------------------------------------------------------
+
+
+def generate_password(length: int = PASSWORD_LENGTH) -> str:
+    """A random password with upper and lower case letters, digits and symbols (``secrets``)."""
+    if length < 20:
+        raise ValueError("passwords are at least 20 characters")
+    classes = (string.ascii_uppercase, string.ascii_lowercase, string.digits, PASSWORD_SYMBOLS)
+    alphabet = "".join(classes)
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if all(any(c in cls for c in password) for cls in classes):
+            return password
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    name: str
+    arn: str
+    teams: tuple[str, ...]
+    groups: tuple[str, ...]
+    console: bool
+    password: str | None = field(default=None, repr=False)  # shown once; never logged nor audited
+
+
+def _iam_user_exists(iam: Any, name: str) -> bool:
+    try:
+        iam.get_user(UserName=name)
+    except Exception as exc:
+        if _is_gone(exc):
+            return False
+        raise
+    return True
+
+
+def create_user(
+    org_path: Path,
+    org: Org,
+    aws: Aws,
+    name: str,
+    *,
+    teams: Sequence[str],
+    email: str | None = None,
+    console: bool = False,
+    password_factory: Callable[[], str] = generate_password,
+) -> CreatedUser:
+    """Add ``name`` to the org file, create exactly that IAM user (and memberships) in ops, and
+    with ``console`` a temporary password that must be changed at first sign-in.
+
+    Refuses (UsageError, nothing changed) an unknown team, a user already in the file or in AWS,
+    or groups not created yet in ops (run ``awsroles apply`` first).
+    """
+    from awsroles import orgedit
+    from awsroles.engine import Engine
+
+    if any(u.name == name for u in org.users):
+        raise UsageError(f"user '{name}' already exists in the org file; nothing changed")
+    for team in teams:
+        if team not in {t.name for t in org.teams}:
+            raise UsageError(f"unknown team '{team}'; nothing changed")
+    iam = Engine(org, aws).iam(org.ops)
+    if _iam_user_exists(iam, name):
+        raise UsageError(f"IAM user '{name}' already exists in the ops account ({org.ops.id}); nothing changed")
+    for group in (EVERYONE_GROUP, *(team_group(t) for t in teams)):
+        try:
+            iam.get_group(GroupName=group, MaxItems=1)
+        except Exception as exc:
+            if _is_gone(exc):
+                raise UsageError(f"group '{group}' does not exist in the ops account yet: run `awsroles apply` "
+                                 "first; nothing changed") from None
+            raise
+
+    new_org = orgedit.add_user(org_path, name, teams=teams, email=email, console=console)
+    engine = Engine(new_org, aws)
+    plan = engine.plan()
+    mine = tuple(c for c in plan.changes
+                 if c.kind == "user" and c.name == name and c.account == new_org.ops_account)
+    result = engine.apply(replace(plan, changes=mine, kept=(), conflicts=()))
+    if not result.ok:
+        failed = "; ".join(s.error for s in result.steps if s.error)
+        raise AwsrolesError(f"user '{name}' is in the org file but creating it in AWS failed: {failed} "
+                            "(run `awsroles apply` once the cause is fixed)")
+    password = None
+    if console:
+        password = password_factory()
+        iam.create_login_profile(UserName=name, Password=password, PasswordResetRequired=True)
+    arn = str(iam.get_user(UserName=name)["User"]["Arn"])
+    groups = tuple(sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", [])))
+    return CreatedUser(name, arn, tuple(teams), groups, console, password)
+
+
+# -- disabling and offboarding -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One IAM call of an offboarding or a disabling: ``call(**params)`` on the ops IAM client."""
+
+    description: str
+    call: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"step": self.description, "call": self.call, "params": dict(self.params)}
+
+
+def _require_in_aws(iam: Any, name: str) -> None:
+    if not _iam_user_exists(iam, name):
+        raise UsageError(f"unknown user '{name}': no such IAM user in the ops account")
+
+
+def disable_steps(iam: Any, name: str) -> list[Step]:
+    """Reversible: deactivate every active access key and remove the console password."""
+    _require_in_aws(iam, name)
+    steps = [Step(f"deactivate access key {k['AccessKeyId']}", "update_access_key",
+                  {"UserName": name, "AccessKeyId": k["AccessKeyId"], "Status": "Inactive"})
+             for k in iam.list_access_keys(UserName=name).get("AccessKeyMetadata", []) if k["Status"] == "Active"]
+    if _has_login_profile(iam, name):
+        steps.append(Step("delete console password", "delete_login_profile", {"UserName": name}))
+    return steps
+
+
+def disable(org: Org, iam: Any, name: str) -> list[Step]:
+    """Deactivate ``name``'s keys and remove their console access; MFA and memberships stay."""
+    del org  # the same shape as offboard; the org file is not changed
+    steps = disable_steps(iam, name)
+    _run(iam, steps)
+    return steps
+
+
+def _service_credentials(iam: Any, name: str) -> list[Mapping[str, Any]]:
+    """The one place that tolerates an IAM without service-specific credentials (moto: not
+    implemented): there, nobody can have any, so none is the right answer."""
+    try:
+        return list(iam.list_service_specific_credentials(UserName=name).get("ServiceSpecificCredentials", []))
+    except NotImplementedError:
+        return []
+    except Exception as exc:
+        if _code(exc) in ("InvalidAction", "NotImplemented", "UnknownOperationException", "NotImplementedError"):
+            return []
+        raise
+
+
+def _paginate(iam: Any, operation: str, key: str, **kwargs: Any) -> list[Any]:
+    return [item for page in iam.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
+
+
+def offboard_steps(org: Org, iam: Any, name: str) -> list[Step]:
+    """Every IAM call that removes ``name`` from ops, in an order IAM accepts; [] when the user
+    is only in the org file. UsageError for a user neither knows, or one awsroles does not manage."""
+    try:
+        user = iam.get_user(UserName=name)["User"]
+    except Exception as exc:
+        if not _is_gone(exc):
+            raise
+        if any(u.name == name for u in org.users):
+            return []
+        raise UsageError(f"unknown user '{name}': not in the org file nor in the ops account") from None
+    if user["Path"] != org.path and not any(u.name == name for u in org.users):
+        raise UsageError(f"user '{name}' ({user['Path']}) is not managed by awsroles; nothing changed")
+    u = {"UserName": name}
+    steps: list[Step] = []
+    if _has_login_profile(iam, name):
+        steps.append(Step("delete console password", "delete_login_profile", u))
+    for key in _paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
+        steps.append(Step(f"delete access key {key['AccessKeyId']}", "delete_access_key",
+                          {**u, "AccessKeyId": key["AccessKeyId"]}))
+    for device in _paginate(iam, "list_mfa_devices", "MFADevices", UserName=name):
+        serial = device["SerialNumber"]
+        steps.append(Step(f"deactivate MFA device {serial}", "deactivate_mfa_device", {**u, "SerialNumber": serial}))
+        if ":mfa/" in serial:  # virtual devices are IAM resources of their own; hardware ones are not
+            steps.append(Step(f"delete virtual MFA device {serial}", "delete_virtual_mfa_device",
+                              {"SerialNumber": serial}))
+    for cert in iam.list_signing_certificates(UserName=name).get("Certificates", []):
+        steps.append(Step(f"delete signing certificate {cert['CertificateId']}", "delete_signing_certificate",
+                          {**u, "CertificateId": cert["CertificateId"]}))
+    for ssh in iam.list_ssh_public_keys(UserName=name).get("SSHPublicKeys", []):
+        steps.append(Step(f"delete SSH key {ssh['SSHPublicKeyId']}", "delete_ssh_public_key",
+                          {**u, "SSHPublicKeyId": ssh["SSHPublicKeyId"]}))
+    for cred in _service_credentials(iam, name):
+        steps.append(Step(f"delete service credential {cred['ServiceSpecificCredentialId']}",
+                          "delete_service_specific_credential",
+                          {**u, "ServiceSpecificCredentialId": cred["ServiceSpecificCredentialId"]}))
+    for group in _paginate(iam, "list_groups_for_user", "Groups", UserName=name):
+        steps.append(Step(f"remove from group {group['GroupName']}", "remove_user_from_group",
+                          {**u, "GroupName": group["GroupName"]}))
+    for policy in _paginate(iam, "list_user_policies", "PolicyNames", UserName=name):
+        steps.append(Step(f"delete inline policy {policy}", "delete_user_policy", {**u, "PolicyName": policy}))
+    for policy in _paginate(iam, "list_attached_user_policies", "AttachedPolicies", UserName=name):
+        steps.append(Step(f"detach policy {policy['PolicyArn']}", "detach_user_policy",
+                          {**u, "PolicyArn": policy["PolicyArn"]}))
+    steps.append(Step(f"delete IAM user {name}", "delete_user", u))
+    return steps
+
+
+def admin_roles(org: Org) -> tuple[str, ...]:
+    """Roles that are "admin": one of their managed policies is AdministratorAccess."""
+    return tuple(r.name for r in org.roles
+                 if any(arn.rsplit("/", 1)[-1] == ADMIN_POLICY_NAME for arn in r.managed))
+
+
+def check_offboard(org: Org, caller_user: str | None, name: str) -> None:
+    """UsageError when offboarding ``name`` would lock the org out: the caller themselves, or the
+    last member of a team granted an admin role."""
+    if caller_user is not None and caller_user == name:
+        raise UsageError(f"refusing to offboard yourself ('{name}'); ask another admin; nothing changed")
+    admin = set(admin_roles(org))
+    for team in org.teams:
+        if name in team.members and set(team.members) == {name} and any(g.role in admin for g in team.grants):
+            raise UsageError(f"refusing to offboard '{name}': the last member of team '{team.name}', which is "
+                             "granted an admin role (add another member first); nothing changed")
+
+
+@dataclass(frozen=True)
+class Offboarded:
+    name: str
+    steps: tuple[Step, ...]
+    removed_from_file: bool
+
+
+def _run(iam: Any, steps: Sequence[Step]) -> None:
+    for step in steps:
+        try:
+            getattr(iam, step.call)(**step.params)
+        except Exception as exc:
+            if not _is_gone(exc):  # already done (a retried offboarding)
+                raise
+
+
+def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
+    """Remove ``name`` from ops (everything that keeps access or blocks deletion, then the user)
+    and from the org file. Refuses (UsageError, nothing changed) per :func:`check_offboard`."""
+    from awsroles import orgedit
+    from awsroles.engine import Engine
+
+    check_offboard(org, aws.whoami().user_name, name)
+    iam = Engine(org, aws).iam(org.ops)
+    steps = offboard_steps(org, iam, name)
+    _run(iam, steps)
+    in_file = any(u.name == name for u in org.users)
+    if in_file:
+        orgedit.remove_user(org_path, name)
+    return Offboarded(name, tuple(steps), in_file)
