@@ -22,6 +22,7 @@ from awsroles.cli import (  # noqa: F401  (register commands)
     plan,
     sandbox,
     users,
+    users_credentials,
     users_lifecycle,
     validate,
 )
