@@ -146,11 +146,15 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
     base = [sys.executable, "-m", "awsroles"]
     aws_cli = shutil.which("aws")
 
+    admin_env = {**env, **box.env(), "AWSROLES_AUDIT_LOG": str(scratch / "audit.jsonl")}
+
     def run(person: str, *argv: str, stdin: str | None = None, show: bool = True) -> subprocess.CompletedProcess[str]:
         home = scratch / person
         person_env = {**env, "AWSROLES_CONFIG_DIR": str(home / "config"), "XDG_RUNTIME_DIR": str(scratch / "run"),
                       "AWS_CONFIG_FILE": str(home / "aws-config"),
                       "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials")}
+        if person == "admin":
+            person_env = admin_env
         result = subprocess.run(argv if argv[0] != "awsroles" else [*base, *argv[1:]], env=person_env,
                                 input=stdin, capture_output=True, text=True, timeout=120)
         if show:
@@ -180,6 +184,7 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
                 "plaintext", stdin=bob.secret_access_key + "\n", show=False)
             story.step("bob is refused prod (he deleted a prod load balancer)", "awsroles login prod --role admin")
             run("bob", "awsroles", "login", "prod", "--role", "admin", "--mfa-code", bob.mfa_code())
+            _grant_story(story, run, org, scratch, bob)
 
         story.step("profiles for the AWS CLI and every SDK", "awsroles profiles sync")
         run("alice", "awsroles", "profiles", "sync")
@@ -194,3 +199,32 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
                 f"'{profile}').client('sts').get_caller_identity()['Arn'])")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _grant_story(story: _Story, run: Any, org: Any, scratch: Path, bob: Any) -> None:
+    """An admin grants bob stage, bob uses it, the admin revokes it and AWS refuses bob again."""
+    import re
+
+    org_copy = scratch / "awsroles.ini"
+    text = Path(org.source).read_text(encoding="utf-8")
+    match = re.search(r"(?m)^policy_dir\s*=\s*(.+?)\s*$", text)
+    policy_dir = (Path(org.source).parent / (match.group(1) if match else "policies")).resolve()
+    line = f"policy_dir = {policy_dir}"
+    text = re.sub(r"(?m)^policy_dir\s*=.*$", line, text) if match else text.replace("[org]\n", f"[org]\n{line}\n", 1)
+    org_copy.write_text(text, encoding="utf-8")
+    team = next((t.name for t in org.teams if "bob" in t.members), None)
+    if team is None or "stage" not in org.environments:
+        return
+    role = "readonly" if any(r.name == "readonly" for r in org.roles) else org.roles[0].name
+    story.step("an admin grants bob's team stage", f"awsroles grant {team} stage {role} --apply")
+    run("admin", "awsroles", "-f", str(org_copy), "grant", team, "stage", role, "--apply")
+    story.say("(the org file keeps its comments: only the team's `stage =` line was added)")
+    story.step("bob picks up his new grant and uses it", f"awsroles setup; awsroles login stage --role {role}")
+    run("bob", "awsroles", "-f", str(org_copy), "setup", "--access-key-id", bob.access_key_id, "--secret-stdin",
+        "--store", "plaintext", stdin=bob.secret_access_key + "\n", show=False)
+    run("bob", "awsroles", "login", "stage", "--role", role, "--mfa-code", bob.mfa_code())
+    story.step("and the admin takes it back", f"awsroles revoke {team} stage {role} --apply")
+    run("admin", "awsroles", "-f", str(org_copy), "revoke", team, "stage", role, "--apply")
+    story.step("a new session is refused by AWS itself", f"awsroles logout; awsroles login stage --role {role}")
+    run("bob", "awsroles", "logout", show=False)
+    run("bob", "awsroles", "login", "stage", "--role", role, "--mfa-code", bob.mfa_code())

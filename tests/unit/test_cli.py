@@ -215,6 +215,8 @@ def test_demo_tells_the_whole_story_on_the_sandbox(tmp_path: Path) -> None:
     assert "arn:aws:sts::444444444444:assumed-role/admin/alice" in out  # alice ran a command in prod
     assert "you have no role in 'prod'; your environments: dev" in out  # bob was refused
     assert "added: acme-prod-admin" in out
+    assert "readonly in stage (333333333333) until" in out  # granted, bob used it
+    assert "AWS refused bob the role readonly in stage (AccessDenied)" in out  # revoked: refused again
     assert "stopped; nothing was left running." in out
     assert (tmp_path / "demo" / "policies" / "prod" / "roles" / "admin.trust.json").is_file()
     assert (tmp_path / "demo" / "terraform" / "providers.tf").is_file()
