@@ -1,0 +1,1 @@
+"""Costs: per-environment monthly reports from consolidated billing, for finance."""
