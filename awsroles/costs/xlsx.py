@@ -78,7 +78,8 @@ def write_chart(report: Report, path: Path) -> Path:
     try:
         import matplotlib
     except ImportError:
-        raise UsageError("--chart draws with matplotlib, which is not installed: pip install 'awsroles[charts]'") from None
+        raise UsageError("--chart draws with matplotlib, which is not installed: "
+                         "pip install 'awsroles[charts]'") from None
 
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "awsroles"  # fixed element ids: the same report, the same bytes

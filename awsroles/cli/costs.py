@@ -1,0 +1,104 @@
+"""``awsroles costs``: the monthly bill per environment, for finance."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+
+from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.errors import ExitCode, UsageError
+from awsroles.render import console_for
+
+
+@cli.command()
+@common_options
+@click.option("--month", metavar="YYYY-MM", help="One month (default: the last complete month).")
+@click.option("--from", "from_", metavar="YYYY-MM", help="First month of a range (inclusive).")
+@click.option("--to", metavar="YYYY-MM", help="Last month of a range (inclusive; default: the last complete month).")
+@click.option("--metric", type=click.Choice(["unblended", "amortized"]), default="unblended", show_default=True,
+              help="unblended: the invoice view; amortized: the chargeback view (upfront fees spread).")
+@click.option("--net", is_flag=True, help="Net of discounts (NetUnblendedCost / NetAmortizedCost).")
+@click.option("--by", "by", type=click.Choice(["service"]), default=None,
+              help="Also break each environment down by service (one more paid request per query).")
+@click.option("--top", type=click.IntRange(1, 50), default=5, show_default=True,
+              help="With --by service: services shown per environment; the rest is 'other'.")
+@click.option("--environment-tag", metavar="KEY", default="Environment", show_default=True,
+              help="Organizations account tag that names the environment of accounts not in the org file.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default=None,
+              help="Output format (default: the global --output, i.e. table).")
+@click.option("--xlsx", "xlsx_file", metavar="FILE.xlsx", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report as a spreadsheet, with a chart.")
+@click.option("--chart", "chart_file", metavar="FILE.png|svg", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw stacked bars of cost per environment per month.")
+@click.option("--no-cache", is_flag=True, help="Ask Cost Explorer again even for cached closed months.")
+@click.option("--profile", metavar="NAME", help="AWS profile (the billing account, or one that can reach it).")
+@pass_app
+def costs(app: App, month: str | None, from_: str | None, to: str | None, metric: str, net: bool,
+          by: str | None, top: int, environment_tag: str, fmt: str | None, xlsx_file: Path | None,
+          chart_file: Path | None, no_cache: bool, profile: str | None) -> int:
+    """The monthly bill per environment, from Cost Explorer, in the payer account.
+
+    One row per month and environment, plus "(unmapped)" for accounts that map to no
+    environment (the management account, new or closed accounts), with their ids and names.
+    Columns: usage, credits, refunds, tax, support, fees, other, total, run rate (without
+    credits and refunds). Every month's rows add up to the month's total to the cent.
+
+    Each Cost Explorer request costs $0.01; their number is printed on stderr. Closed months
+    are cached locally, so running the same report again costs nothing.
+
+    \b
+    Examples:
+      awsroles costs                                 last month, invoice view
+      awsroles costs --month 2026-10 --format csv > 2026-10.csv
+      awsroles costs --from 2026-01 --to 2026-10 --metric amortized --net
+      awsroles costs --by service --top 3 --format md
+      awsroles costs --from 2025-11 --to 2026-10 --xlsx costs.xlsx --chart costs.png
+    """
+    from awsroles.aws import Aws, AwsSettings
+    from awsroles.costs import ce as ce_source
+    from awsroles.costs import formats, mapping
+    from awsroles.costs.months import resolve
+    from awsroles.costs.report import build_report, reconcile
+
+    output = fmt or app.output
+    months = resolve(month, from_, to, date.today())
+    if by is None and click.get_current_context().get_parameter_source("top") == ParameterSource.COMMANDLINE:
+        raise UsageError("--top needs --by service")
+    org = app.load_org()
+    metric_name = f"net-{metric}" if net else metric
+    aws = Aws(AwsSettings(region=org.region, profile=profile))
+    session = aws.for_account(org.billing.id, org.bootstrap_role, partition=org.partition)
+    accounts = mapping.account_map(org, aws.client("organizations", session), tag=environment_tag, warn=app.warn)
+    cache = None if no_cache else ce_source.CostCache.default(org.billing.id)
+    lines, requests = ce_source.fetch(aws.client("ce", session), months, metric_name,
+                                      by_service=by == "service", cache=cache)
+    accounts = mapping.complete(accounts, (line.account_id for line in lines))
+    report = build_report(lines, accounts, months, metric_name, top_services=top if by else 0, requests=requests)
+    reconcile(report)
+    if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"--chart: {chart_file.name}: use a .png or .svg file")
+    if xlsx_file is not None:
+        from awsroles.costs.xlsx import write_xlsx
+
+        app.warn(f"wrote {write_xlsx(report, xlsx_file)}")
+    if chart_file is not None:
+        from awsroles.costs.xlsx import write_chart
+
+        app.warn(f"wrote {write_chart(report, chart_file)}")
+    if output == "json":
+        app.stdout.write(formats.to_json(report))
+    elif output == "csv":
+        app.stdout.write(formats.to_csv(report))
+    elif output == "md":
+        app.stdout.write(formats.to_markdown(report))
+    else:
+        console = console_for(app.stdout)
+        console.print(formats.to_rich(report))
+        for note in formats.notes(report):
+            console.print(note, markup=False)
+    app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
+             + ("" if requests else ": everything came from the cache"))
+    return ExitCode.OK

@@ -1,0 +1,169 @@
+"""A cost report as a terminal table, CSV, JSON or Markdown. Every form reconciles.
+
+- CSV and JSON carry the amounts exactly as the source gave them (no rounding): summing the rows
+  gives the month total exactly; round in the spreadsheet.
+- The table and Markdown show two decimal places. Row totals are rounded with the largest-remainder
+  method, so the displayed rows add up to the displayed month total to the cent.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from rich.table import Table as RichTable
+
+from awsroles.costs.model import CATEGORIES, UNMAPPED, Report, ReportRow
+from awsroles.costs.report import CENT, ZERO, cents, deltas, estimated_months
+
+FORMATS = ("table", "csv", "json", "md")
+CSV_COLUMNS = ("month", "environment", "currency", *CATEGORIES, "total", "run_rate", "estimated", "accounts")
+
+
+def plain(value: Decimal) -> str:
+    """A plain number: no exponent, no thousands separator."""
+    return format(value.normalize() if value != 0 else ZERO, "f")
+
+
+def allocate(values: Sequence[Decimal], total: Decimal) -> list[Decimal]:
+    """Round ``values`` to cents so they add up to ``total`` rounded to cents (largest remainder)."""
+    floors = [v.quantize(CENT, rounding=ROUND_FLOOR) for v in values]
+    left = int((cents(total) - sum(floors, ZERO)) / CENT)
+    order = sorted(range(len(values)), key=lambda i: (-(values[i] - floors[i]), i))
+    out = list(floors)
+    for i in order[:max(0, left)] if order else []:
+        out[i] += CENT
+    return out
+
+
+def month_rows(report: Report, month: str) -> list[ReportRow]:
+    return [row for row in report.rows if row.month == month]
+
+
+def _money(value: Decimal) -> str:
+    return f"{cents(value):,.2f}"
+
+
+def _label(report: Report, month: str) -> str:
+    return f"{month} (estimated)" if month in estimated_months(report) else month
+
+
+def title(report: Report) -> str:
+    return f"Costs by environment, {report.view} view ({report.metric}), {report.currency}"
+
+
+def _display_rows(report: Report) -> list[tuple[str, list[str]]]:
+    """(month, cells) for the table and Markdown: each environment, then the month total."""
+    out: list[tuple[str, list[str]]] = []
+    for month in report.months:
+        rows = month_rows(report, month)
+        allocated = allocate([r.total for r in rows], report.totals.get(month, ZERO))
+        for row, total in zip(rows, allocated, strict=True):
+            out.append((month, [_label(report, month), row.environment,
+                                *(_money(row.amounts.get(c, ZERO)) for c in CATEGORIES),
+                                _money(total), _money(row.run_rate)]))
+        run_rate = sum((r.run_rate for r in rows), ZERO)
+        out.append((month, [_label(report, month), "total", *(
+            _money(sum((r.amounts.get(c, ZERO) for r in rows), ZERO)) for c in CATEGORIES),
+            _money(report.totals.get(month, ZERO)), _money(run_rate)]))
+    return out
+
+
+DISPLAY_COLUMNS = ("month", "environment", *CATEGORIES, "total", "run rate")
+
+
+def notes(report: Report) -> list[str]:
+    lines: list[str] = []
+    for month in report.months:
+        for row in month_rows(report, month):
+            if row.environment == UNMAPPED and row.accounts:
+                names = ", ".join(f"{n} ({i})" if n != i else i for i, n in zip(row.accounts, row.account_names,
+                                                                                  strict=True))
+                lines.append(f"{month} {UNMAPPED}: {names}")
+            if row.services:
+                parts = ", ".join(f"{s} {_money(a)}" for s, a in row.services)
+                lines.append(f"{month} {row.environment} by service: {parts}")
+    if estimated_months(report):
+        lines.append("(estimated): the month is still open; its numbers will change and it has no "
+                     "month-over-month change.")
+    for delta in deltas(report):
+        pct = f" ({delta.percent:+}%)" if delta.percent is not None else ""
+        lines.append(f"{delta.previous} -> {delta.month} {delta.environment}: {_money(delta.change)}{pct}")
+    return lines
+
+
+def to_rich(report: Report) -> RichTable:
+    table = RichTable(title=title(report), title_justify="left", show_edge=False, pad_edge=False)
+    for i, column in enumerate(DISPLAY_COLUMNS):
+        table.add_column(column, justify="left" if i < 2 else "right")
+    previous = None
+    for month, cells in _display_rows(report):
+        if previous is not None and month != previous:
+            table.add_section()
+        style = "bold" if cells[1] == "total" else None
+        table.add_row(*cells, style=style)
+        previous = month
+    return table
+
+
+def to_markdown(report: Report) -> str:
+    out = [f"## {title(report)}", "", "| " + " | ".join(DISPLAY_COLUMNS) + " |",
+           "|" + "|".join(["---", "---"] + ["---:"] * (len(DISPLAY_COLUMNS) - 2)) + "|"]
+    for _, cells in _display_rows(report):
+        if cells[1] == "total":
+            cells = [cells[0], "**total**", *(f"**{c}**" for c in cells[2:])]
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    extra = notes(report)
+    if extra:
+        out.append("")
+        out.extend(f"- {line}" for line in extra)
+    out.append("")
+    out.append(f"Paid Cost Explorer requests: {report.requests}")
+    return "\n".join(out) + "\n"
+
+
+def to_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        writer.writerow([row.month, row.environment, report.currency,
+                         *(plain(row.amounts.get(c, ZERO)) for c in CATEGORIES),
+                         plain(row.total), plain(row.run_rate), "yes" if row.estimated else "no",
+                         " ".join(row.accounts)])
+    return buffer.getvalue()
+
+
+def as_dict(report: Report) -> dict[str, Any]:
+    """JSON-ready: amounts as strings of exact decimals (JSON numbers would be floats)."""
+    months = []
+    for month in report.months:
+        months.append({
+            "month": month,
+            "estimated": month in estimated_months(report),
+            "total": plain(report.totals.get(month, ZERO)),
+            "rows": [{
+                "environment": row.environment,
+                "amounts": {c: plain(row.amounts.get(c, ZERO)) for c in CATEGORIES},
+                "total": plain(row.total),
+                "run_rate": plain(row.run_rate),
+                "accounts": [{"id": i, "name": n} for i, n in zip(row.accounts, row.account_names, strict=True)],
+                **({"services": [{"service": s, "amount": plain(a)} for s, a in row.services]}
+                   if row.services else {}),
+            } for row in month_rows(report, month)],
+        })
+    return {
+        "metric": report.metric, "view": report.view, "currency": report.currency, "source": report.source,
+        "requests": report.requests, "months": months,
+        "deltas": [{"month": d.month, "previous": d.previous, "environment": d.environment,
+                    "change": plain(d.change), "percent": None if d.percent is None else str(d.percent)}
+                   for d in deltas(report)],
+    }
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

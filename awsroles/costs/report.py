@@ -1,0 +1,157 @@
+"""Cost lines -> a report: one row per month and environment, plus the "(unmapped)" row.
+
+Pure: no AWS, no printing. Lines with a ``record_type`` feed the category columns and the
+month totals; lines with a ``service`` feed the ``--by service`` breakdown (see awsroles.costs.ce).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from awsroles.costs.model import CATEGORIES, METRICS, UNMAPPED, AccountInfo, CostLine, Report, ReportRow, category
+from awsroles.errors import AwsrolesError
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0")
+OTHER_SERVICES = "other"
+
+
+class ReconciliationError(AwsrolesError):
+    """The rows of a report do not add up to its totals: a bug, never shown to finance as numbers."""
+
+
+def view_of(metric: str) -> str:
+    return "chargeback" if "amortized" in metric else "invoice"
+
+
+def cents(value: Decimal) -> Decimal:
+    return value.quantize(CENT)
+
+
+def build_report(lines: Iterable[CostLine], accounts: Mapping[str, AccountInfo], months: Sequence[str],
+                 metric: str, *, top_services: int = 0, requests: int = 0, source: str = "ce") -> Report:
+    if metric not in METRICS:
+        raise AwsrolesError(f"unknown metric '{metric}'")
+    lines = [line for line in lines if line.month in months]
+    currencies = {line.currency for line in lines}
+    if len(currencies) > 1:
+        raise AwsrolesError(f"the bill mixes currencies ({', '.join(sorted(currencies))}); report one at a time")
+    currency = currencies.pop() if currencies else "USD"
+
+    def environment_of(account_id: str) -> str:
+        info = accounts.get(account_id)
+        return info.environment if info is not None and info.environment else UNMAPPED
+
+    def name_of(account_id: str) -> str:
+        info = accounts.get(account_id)
+        return info.name if info is not None and info.name else account_id
+
+    environments: list[str] = []
+    for info in accounts.values():
+        if info.environment and info.environment not in environments:
+            environments.append(info.environment)
+    members: dict[str, list[str]] = defaultdict(list)
+    for info in accounts.values():
+        if info.environment:
+            members[info.environment].append(info.id)
+
+    amounts: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(CATEGORIES, ZERO))
+    services: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    unmapped_ids: dict[str, list[str]] = defaultdict(list)
+    totals = {month: ZERO for month in months}
+    estimated = dict.fromkeys(months, False)
+    for line in lines:
+        environment = environment_of(line.account_id)
+        key = (line.month, environment)
+        if line.estimated:
+            estimated[line.month] = True
+        if environment == UNMAPPED and line.account_id not in unmapped_ids[line.month]:
+            unmapped_ids[line.month].append(line.account_id)
+        if line.record_type:
+            amounts[key][category(line.record_type)] += line.amount
+            totals[line.month] += line.amount
+        if line.service:
+            services[key][line.service] += line.amount
+
+    rows: list[ReportRow] = []
+    for month in months:
+        for environment in [*environments, UNMAPPED]:
+            key = (month, environment)
+            ids = tuple(sorted(unmapped_ids[month])) if environment == UNMAPPED else tuple(members[environment])
+            row_amounts = dict(amounts[key]) if key in amounts else dict.fromkeys(CATEGORIES, ZERO)
+            row = ReportRow(month=month, environment=environment, amounts=row_amounts, accounts=ids,
+                            account_names=tuple(name_of(i) for i in ids), estimated=estimated[month])
+            if top_services > 0:
+                row = _with_services(row, services.get(key, {}), top_services)
+            rows.append(row)
+    return Report(metric=metric, view=view_of(metric), currency=currency, months=tuple(months), rows=tuple(rows),
+                  totals=totals, requests=requests, source=source)
+
+
+def _with_services(row: ReportRow, by_service: Mapping[str, Decimal], top: int) -> ReportRow:
+    ranked = sorted(by_service.items(), key=lambda item: (-item[1], item[0]))[:top]
+    rest = row.total - sum((amount for _, amount in ranked), ZERO)  # always reconciles with the row total
+    return ReportRow(month=row.month, environment=row.environment, amounts=row.amounts, accounts=row.accounts,
+                     account_names=row.account_names, estimated=row.estimated,
+                     services=(*ranked, (OTHER_SERVICES, rest)))
+
+
+def month_sums(rows: Iterable[ReportRow]) -> dict[str, Decimal]:
+    sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows:
+        sums[row.month] += row.total
+    return dict(sums)
+
+
+def reconcile(report: Report) -> None:
+    """Every month: the rows (environments plus unmapped) add up to the total, to the cent."""
+    sums = month_sums(report.rows)
+    for month in report.months:
+        got, want = cents(sums.get(month, ZERO)), cents(report.totals.get(month, ZERO))
+        if got != want:
+            raise ReconciliationError(f"{month}: rows add up to {got} but the total is {want}")
+    for row in report.rows:
+        if row.services and cents(sum((a for _, a in row.services), ZERO)) != cents(row.total):
+            raise ReconciliationError(f"{row.month} {row.environment}: services do not add up to the row total")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """Month-over-month change of one environment, between two closed (not estimated) months."""
+
+    month: str
+    previous: str
+    environment: str
+    total: Decimal
+    previous_total: Decimal
+
+    @property
+    def change(self) -> Decimal:
+        return self.total - self.previous_total
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.previous_total == 0:
+            return None
+        return (self.change * 100 / self.previous_total).quantize(Decimal("0.1"))
+
+
+def estimated_months(report: Report) -> tuple[str, ...]:
+    return tuple(month for month in report.months if any(r.estimated for r in report.rows if r.month == month))
+
+
+def deltas(report: Report) -> tuple[Delta, ...]:
+    """Changes from each month to the next; estimated months have none, either side."""
+    open_months = set(estimated_months(report))
+    by_key = {(r.month, r.environment): r.total for r in report.rows}
+    out: list[Delta] = []
+    for previous, month in zip(report.months, report.months[1:], strict=False):
+        if previous in open_months or month in open_months:
+            continue
+        for row in report.rows:
+            if row.month == month and (previous, row.environment) in by_key:
+                out.append(Delta(month, previous, row.environment, row.total, by_key[(previous, row.environment)]))
+    return tuple(out)
