@@ -324,13 +324,27 @@ def _check_authorization(endpoint: str, org: Org, admin: SandboxCredentials) -> 
     raise SandboxError("moto still accepts unknown keys: IAM authorization is not on")
 
 
+COST_WEIGHTS = {"prod": 5.0, "production": 5.0, "stage": 2.0, "staging": 2.0, "dev": 1.5}
+COST_MONTHS = 13
+
+
+def seed_costs(endpoint: str, org: Org, months: int = COST_MONTHS) -> None:
+    """A synthetic consolidated bill for the org's billing account: ``months`` months up to the
+    current one (which Cost Explorer reports as estimated), every account of the org, bigger for
+    prod than for dev, with tax, credits, a refund, support and fees, so every column of
+    ``awsroles costs`` has something in it. Deterministic: the same org gives the same bill."""
+    accounts = {a.id: COST_WEIGHTS.get(a.environment or "", 1.0 if a.environment else 0.4) for a in org.accounts}
+    sandbox_route(endpoint, "costs", {"payer": org.billing.id, "accounts": accounts, "months": months})
+
+
 def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequence[Hook] = ()) -> SandboxCredentials:
     """Turn the fresh moto server at ``endpoint`` into ``org``; return the admin's credentials.
 
     In order: the organization (from the billing account) and every other account with the
     org file's own id, environment accounts tagged ``Environment=<env>``; the bootstrap role;
     the admin user ``/sandbox/<admin_user>`` in ops with AdministratorAccess and an access key;
-    then moto's IAM authorization, checked. Everything goes over HTTP through :class:`Aws`.
+    13 months of cost data for the billing account (:func:`seed_costs`); then moto's IAM
+    authorization, checked. Everything goes over HTTP through :class:`Aws`.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -339,7 +353,8 @@ def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequen
         created = _create_organization(seeder, org)
         _bootstrap_roles(seeder, org, created)
         admin = _admin_user(seeder, org, admin_user)
-        # Later seed data (cost results, MFA devices...) goes here, before authorization is on.
+        seed_costs(endpoint, org)
+        # Later seed data goes here, before authorization is on.
         enable_iam_authorization(endpoint)
         _check_authorization(endpoint, org, admin)
     except ClientError as exc:

@@ -711,10 +711,113 @@ def _patch_iam_resources() -> Callable[[], None]:
     return undo
 
 
+# -- cost data -----------------------------------------------------------------------------------
+#
+# moto's Cost Explorer answers only what a test queued, whatever the request asks. The sandbox
+# instead holds a deterministic synthetic bill per payer account (seeded through
+# ``POST /awsroles-sandbox/costs``) and answers GetCostAndUsage from it as Cost Explorer would:
+# the requested months, MONTHLY, grouped by LINKED_ACCOUNT and RECORD_TYPE or SERVICE, every
+# requested metric, the current month Estimated, and pages (NextPageToken) of four months.
+
+_SERVICES = (("Amazon Elastic Compute Cloud - Compute", 0.55), ("Amazon Relational Database Service", 0.2),
+             ("Amazon Simple Storage Service", 0.1), ("AWS Lambda", 0.05), ("Amazon CloudWatch", 0.1))
+_PAGE_MONTHS = 4
+
+
+class CostData:
+    def __init__(self) -> None:
+        self.bills: dict[str, dict[str, Any]] = {}  # payer account -> {"accounts": {id: weight}, "months": n}
+
+    def seed(self, payer: str, accounts: Mapping[str, float], months: int) -> None:
+        self.bills[payer] = {"accounts": dict(accounts), "months": months}
+
+    def lines(self, payer: str, month: str) -> list[tuple[str, str, str, float]]:
+        """(account, record type, service, amount) of one month of ``payer``'s bill."""
+        bill = self.bills[payer]
+        now = datetime.fromtimestamp(sandbox_time(), timezone.utc)
+        current = now.year * 12 + now.month - 1
+        year, number = (int(x) for x in month.split("-"))
+        age = current - (year * 12 + number - 1)
+        if age < 0 or age >= bill["months"]:
+            return []
+        growth = 1 + 0.03 * (bill["months"] - age)  # the bill grows 3% a month
+        out = []
+        for account, weight in sorted(bill["accounts"].items()):
+            usage = 1000.0 * weight * growth * (0.5 if age == 0 else 1.0)  # the open month is half over
+            for service, share in _SERVICES:
+                out.append((account, "Usage", service, round(usage * share, 4)))
+            out.append((account, "Tax", "Tax", round(usage * 0.08, 4)))
+            if age % 4 == 1:
+                out.append((account, "Credit", _SERVICES[0][0], round(-usage * 0.05, 4)))
+            if weight >= 3:
+                out.append((account, "Fee", "Savings Plans for AWS Compute usage", round(150.0 * weight, 4)))
+        if age % 6 == 2:
+            out.append((payer, "Refund", "Amazon Simple Storage Service", -42.5))
+        out.append((payer, "Support", "AWS Support (Business)", round(0.03 * sum(x[3] for x in out), 4)))
+        return out
+
+    def answer(self, payer: str, request: Mapping[str, Any]) -> dict[str, Any]:
+        start, end = request["TimePeriod"]["Start"][:7], request["TimePeriod"]["End"][:10]
+        metrics = list(request.get("Metrics") or ["UnblendedCost"])
+        keys = [g["Key"] for g in request.get("GroupBy", [])]
+        months = []
+        year, number = (int(x) for x in start.split("-"))
+        while f"{year:04d}-{number:02d}-01" < end:
+            months.append(f"{year:04d}-{number:02d}")
+            year, number = (year + 1, 1) if number == 12 else (year, number + 1)
+        first = int(request.get("NextPageToken") or 0)
+        page = months[first:first + _PAGE_MONTHS]
+        now = datetime.fromtimestamp(sandbox_time(), timezone.utc)
+        results = []
+        for month in page:
+            grouped: dict[tuple[str, ...], float] = {}
+            for account, record_type, service, amount in self.lines(payer, month):
+                values = {"LINKED_ACCOUNT": account, "RECORD_TYPE": record_type, "SERVICE": service}
+                key = tuple(values.get(k, "") for k in keys)
+                grouped[key] = grouped.get(key, 0.0) + amount
+            year, number = (int(x) for x in month.split("-"))
+            after = f"{year + (number == 12):04d}-{number % 12 + 1:02d}-01"
+            results.append({
+                "TimePeriod": {"Start": f"{month}-01", "End": after},
+                "Total": {} if keys else {m: {"Amount": f"{sum(grouped.values()):.10f}", "Unit": "USD"}
+                                          for m in metrics},
+                "Groups": [{"Keys": list(k), "Metrics": {m: {"Amount": f"{v:.10f}", "Unit": "USD"} for m in metrics}}
+                           for k, v in sorted(grouped.items())] if keys else [],
+                "Estimated": month == f"{now.year:04d}-{now.month:02d}",
+            })
+        reply: dict[str, Any] = {"GroupDefinitions": request.get("GroupBy", []), "ResultsByTime": results,
+                                 "DimensionValueAttributes": []}
+        if first + _PAGE_MONTHS < len(months):
+            reply["NextPageToken"] = str(first + _PAGE_MONTHS)
+        return reply
+
+
+cost_data = CostData()
+
+
+def _patch_cost_explorer() -> Callable[[], None]:
+    from moto.ce.responses import CostExplorerResponse
+
+    original = CostExplorerResponse.get_cost_and_usage
+
+    def get_cost_and_usage(self: Any) -> str:
+        payer = str(self.current_account)
+        if payer not in cost_data.bills:
+            return str(original(self))
+        return json.dumps(cost_data.answer(payer, json.loads(self.body)))
+
+    setattr(CostExplorerResponse, "get_cost_and_usage", get_cost_and_usage)  # noqa: B010
+
+    def undo() -> None:
+        setattr(CostExplorerResponse, "get_cost_and_usage", original)  # noqa: B010
+
+    return undo
+
+
 def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in the module docstring; returns a function that undoes it."""
     undos = [_patch_account_ids(), _patch_managed_policies(partition), _patch_missing_iam_reads(),
-             _patch_sessions(), _patch_iam_resources()]
+             _patch_sessions(), _patch_iam_resources(), _patch_cost_explorer()]
 
     def undo() -> None:
         for step in reversed(undos):
@@ -774,6 +877,14 @@ class SandboxRoutes:
             elif method != "GET":
                 return "405 Method Not Allowed", {"error": "GET or POST"}
             return "200 OK", {"offset": clock.offset, "now": _utcnow().replace(microsecond=0).isoformat() + "Z"}
+        if route == "costs" and method == "POST":
+            request = _json_body(environ)
+            accounts = request.get("accounts")
+            if not isinstance(accounts, dict) or not isinstance(request.get("payer"), str):
+                raise ValueError('the body must be {"payer": id, "accounts": {id: weight}, "months": n}')
+            cost_data.seed(request["payer"], {str(k): float(v) for k, v in accounts.items()},
+                           int(request.get("months", 13)))
+            return "200 OK", {"payer": request["payer"], "accounts": len(accounts)}
         if route == "mfa" and method == "GET":
             from urllib.parse import parse_qs
 

@@ -115,7 +115,8 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
         for name, person in people.items():
             story.say(f"{name}: access key {person.access_key_id}, MFA device {person.mfa_serial}")
         if "alice" in people:
-            _people_story(app, story, box, org, people, scratch=Path(tempfile.mkdtemp(prefix="awsroles-demo-")))
+            _people_story(app, story, box, org, people, scratch=Path(tempfile.mkdtemp(prefix="awsroles-demo-")),
+                          out=out)
 
         story.step("The same org as files to review", f"awsroles export policies|terraform {out}/...")
         specs = desired_state(org)
@@ -134,7 +135,8 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     return ExitCode.OK
 
 
-def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str, Any], scratch: Path) -> None:
+def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str, Any], scratch: Path,
+                  out: Path) -> None:
     """alice logs into prod and runs a command; bob is refused; every SDK gets profiles.
 
     Each step runs the real `awsroles` command, with its settings, secrets (in a plaintext file:
@@ -146,7 +148,8 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
     base = [sys.executable, "-m", "awsroles"]
     aws_cli = shutil.which("aws")
 
-    admin_env = {**env, **box.env(), "AWSROLES_AUDIT_LOG": str(scratch / "audit.jsonl")}
+    admin_env = {**env, **box.env(), "AWSROLES_AUDIT_LOG": str(scratch / "audit.jsonl"),
+                 "XDG_CACHE_HOME": str(scratch / "cache")}
 
     def run(person: str, *argv: str, stdin: str | None = None, show: bool = True) -> subprocess.CompletedProcess[str]:
         home = scratch / person
@@ -197,6 +200,12 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
             story.step("boto3, through credential_process", f"boto3.Session(profile_name='{profile}')")
             run("alice", sys.executable, "-c", "import boto3; print(boto3.Session(profile_name="
                 f"'{profile}').client('sts').get_caller_identity()['Arn'])")
+        out.mkdir(parents=True, exist_ok=True)
+        chart = out / "costs.svg"
+        story.step("finance pulls last month's bill per environment, with a chart",
+                   f"awsroles costs --chart {chart}")
+        run("admin", "awsroles", "costs", "--chart", str(chart.resolve()))
+        story.say("(the sandbox holds 13 months of a synthetic consolidated bill; rows add up to the invoice)")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -561,3 +561,37 @@ def test_sessions_expire_and_so_does_the_mfa_age_allowance(monkeypatch: pytest.M
         assert with_credentials(box.endpoint, long)("sts").get_caller_identity()["Arn"] == alice.user_arn
         assert error_code(lambda: with_credentials(box.endpoint, long)("sts").assume_role(**assume)) == "AccessDenied"
     assert (access_control.create_access_key, TokenResponse.get_session_token) == moto_originals  # undone
+
+
+def test_the_sandbox_answers_cost_explorer_with_13_months_of_a_consistent_bill(sandbox) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+    from decimal import Decimal
+
+    ce = sandbox.client("ce")
+    today = date.today()
+    start = date(today.year - 1, today.month, 1)
+    end = date(today.year + (today.month == 12), today.month % 12 + 1, 1)
+    pages, results = 0, []
+    request: dict[str, object] = {"TimePeriod": {"Start": start.isoformat(), "End": end.isoformat()},
+                                  "Granularity": "MONTHLY", "Metrics": ["UnblendedCost"],
+                                  "GroupBy": [{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+                                              {"Type": "DIMENSION", "Key": "RECORD_TYPE"}]}
+    while True:
+        reply = ce.get_cost_and_usage(**request)
+        pages += 1
+        results += reply["ResultsByTime"]
+        if not reply.get("NextPageToken"):
+            break
+        request["NextPageToken"] = reply["NextPageToken"]
+    assert len(results) == 13 and pages == 4
+    assert [r["Estimated"] for r in results] == [False] * 12 + [True]
+    by_type = {r["TimePeriod"]["Start"]: sum(Decimal(g["Metrics"]["UnblendedCost"]["Amount"]) for g in r["Groups"])
+               for r in results}
+    services = ce.get_cost_and_usage(
+        TimePeriod={"Start": start.isoformat(), "End": end.isoformat()}, Granularity="MONTHLY",
+        Metrics=["UnblendedCost"], GroupBy=[{"Type": "DIMENSION", "Key": "LINKED_ACCOUNT"},
+                                            {"Type": "DIMENSION", "Key": "SERVICE"}])["ResultsByTime"][0]
+    assert sum(Decimal(g["Metrics"]["UnblendedCost"]["Amount"]) for g in services["Groups"]) == (
+        by_type[services["TimePeriod"]["Start"]])
+    accounts = {g["Keys"][0] for g in results[0]["Groups"]}
+    assert accounts == {a.id for a in sandbox.org.accounts}

@@ -217,6 +217,8 @@ def test_demo_tells_the_whole_story_on_the_sandbox(tmp_path: Path) -> None:
     assert "added: acme-prod-admin" in out
     assert "readonly in stage (333333333333) until" in out  # granted, bob used it
     assert "AWS refused bob the role readonly in stage (AccessDenied)" in out  # revoked: refused again
+    assert "finance pulls last month's bill per environment" in out and "(unmapped)" in out
+    assert (tmp_path / "demo" / "costs.svg").read_bytes().startswith(b"<?xml")
     assert "stopped; nothing was left running." in out
     assert (tmp_path / "demo" / "policies" / "prod" / "roles" / "admin.trust.json").is_file()
     assert (tmp_path / "demo" / "terraform" / "providers.tf").is_file()

@@ -50,5 +50,5 @@ def test_chart_png_and_svg(tmp_path: Path) -> None:
     first = write_chart(report(), tmp_path / "a.svg").read_bytes()
     second = write_chart(report(), tmp_path / "b.svg").read_bytes()
     assert first.startswith(b"<?xml") and first == second  # byte-stable
-    with pytest.raises(UsageError, match="use a .png or .svg file"):
+    with pytest.raises(UsageError, match=r"use a \.png or \.svg file"):
         write_chart(report(), tmp_path / "costs.gif")
