@@ -33,12 +33,24 @@ from awsroles.render import console_for
               help="Also write the report as a spreadsheet, with a chart.")
 @click.option("--chart", "chart_file", metavar="FILE.png|svg", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw stacked bars of cost per environment per month.")
+@click.option("--source", type=click.Choice(["ce", "cur", "athena"]), default="ce", show_default=True,
+              help="Cost Explorer; a CUR 2.0 / legacy CUR / FOCUS export read with DuckDB (--path); or the "
+                   "same query in Athena (--athena-*).")
+@click.option("--path", "cur_path", metavar="DIR|s3://BUCKET/PREFIX", help="With --source cur: the export.")
+@click.option("--athena-database", metavar="DB", help="With --source athena: the CUR 2.0 table's database.")
+@click.option("--athena-table", metavar="TABLE", help="With --source athena: the CUR 2.0 table.")
+@click.option("--athena-workgroup", metavar="NAME", default="primary", show_default=True)
+@click.option("--athena-output", metavar="s3://BUCKET/PREFIX", help="With --source athena: query results location.")
+@click.option("--max-scan-gb", type=click.FloatRange(0.001), default=50.0, show_default=True,
+              help="With --source athena: stop a query that scans more than this.")
 @click.option("--no-cache", is_flag=True, help="Ask Cost Explorer again even for cached closed months.")
 @click.option("--profile", metavar="NAME", help="AWS profile (the billing account, or one that can reach it).")
 @pass_app
 def costs(app: App, month: str | None, from_: str | None, to: str | None, metric: str, net: bool,
           by: str | None, top: int, environment_tag: str, fmt: str | None, xlsx_file: Path | None,
-          chart_file: Path | None, no_cache: bool, profile: str | None) -> int:
+          chart_file: Path | None, source: str, cur_path: str | None, athena_database: str | None,
+          athena_table: str | None, athena_workgroup: str, athena_output: str | None, max_scan_gb: float,
+          no_cache: bool, profile: str | None) -> int:
     """The monthly bill per environment, from Cost Explorer, in the payer account.
 
     One row per month and environment, plus "(unmapped)" for accounts that map to no
@@ -56,6 +68,7 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
       awsroles costs --from 2026-01 --to 2026-10 --metric amortized --net
       awsroles costs --by service --top 3 --format md
       awsroles costs --from 2025-11 --to 2026-10 --xlsx costs.xlsx --chart costs.png
+      awsroles costs --source cur --path s3://acme-cur/cur2/ --month 2026-10
     """
     from awsroles.aws import Aws, AwsSettings
     from awsroles.costs import ce as ce_source
@@ -69,14 +82,39 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         raise UsageError("--top needs --by service")
     org = app.load_org()
     metric_name = f"net-{metric}" if net else metric
+    if source == "cur" and not cur_path:
+        raise UsageError("--source cur needs --path DIR or s3://BUCKET/PREFIX")
+    offline = source == "cur" and not str(cur_path).startswith("s3://")
     aws = Aws(AwsSettings(region=org.region, profile=profile))
-    session = aws.for_account(org.billing.id, org.bootstrap_role, partition=org.partition)
-    accounts = mapping.account_map(org, aws.client("organizations", session), tag=environment_tag, warn=app.warn)
-    cache = None if no_cache else ce_source.CostCache.default(org.billing.id)
-    lines, requests = ce_source.fetch(aws.client("ce", session), months, metric_name,
-                                      by_service=by == "service", cache=cache)
+    if offline:  # a local export: no AWS at all; accounts map from the org file
+        session = None
+        accounts = mapping.account_map(org, None)
+    else:
+        session = aws.for_account(org.billing.id, org.bootstrap_role, partition=org.partition)
+        accounts = mapping.account_map(org, aws.client("organizations", session), tag=environment_tag,
+                                       warn=app.warn)
+    requests = 0
+    if source == "cur":
+        from awsroles.costs.cur import read_cur
+
+        lines = read_cur(str(cur_path), months, metric_name, by_service=by == "service",
+                         aws=None if offline else Aws(AwsSettings(region=org.region, profile=profile),
+                                                      session=session))
+    elif source == "athena":
+        from awsroles.costs.cur import read_athena
+
+        if not (athena_database and athena_table and athena_output):
+            raise UsageError("--source athena needs --athena-database, --athena-table and --athena-output")
+        lines = read_athena(Aws(AwsSettings(region=org.region, profile=profile), session=session), athena_database,
+                            athena_table, athena_workgroup, athena_output, months, metric_name,
+                            int(max_scan_gb * 1024**3), by_service=by == "service")
+    else:
+        cache = None if no_cache else ce_source.CostCache.default(org.billing.id)
+        lines, requests = ce_source.fetch(aws.client("ce", session), months, metric_name,
+                                          by_service=by == "service", cache=cache)
     accounts = mapping.complete(accounts, (line.account_id for line in lines))
-    report = build_report(lines, accounts, months, metric_name, top_services=top if by else 0, requests=requests)
+    report = build_report(lines, accounts, months, metric_name, top_services=top if by else 0, requests=requests,
+                          source=source)
     reconcile(report)
     if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--chart: {chart_file.name}: use a .png or .svg file")
@@ -99,6 +137,7 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         console.print(formats.to_rich(report))
         for note in formats.notes(report):
             console.print(note, markup=False)
-    app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
-             + ("" if requests else ": everything came from the cache"))
+    if source == "ce":
+        app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
+                 + ("" if requests else ": everything came from the cache"))
     return ExitCode.OK

@@ -1,0 +1,234 @@
+"""Benchmark: the per-environment cost report from a large CUR 2.0 export (run on demand).
+
+    python bench/cur_scale.py [--rows 20000000] [--accounts 40] [--write-docs]
+
+Generates (once, cached under /tmp) a synthetic CUR 2.0 Parquet month with DuckDB itself: line
+items over 40 accounts, resource tags, and a realistic line item type mix (Savings Plans and
+Reserved Instance rows included). Then, each in a fresh child process so its peak memory
+(ru_maxrss) is its own:
+
+- awsroles: ``read_cur`` (amortized, exact Decimal) + the per-environment aggregation, best of 3;
+- plain pandas (+ pyarrow) doing the same aggregation (float64), best of 3, run with the Python of
+  ``--pandas-python`` (default: a throwaway venv in /tmp/cur-bench-pandas, created if missing;
+  pandas is not a project dependency).
+
+Target: under 2 s and under 1 GB peak memory on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+ENVIRONMENTS = ("prod", "stage", "dev", "qa", "data", "shared", "sandbox")
+TYPES_SQL = """CASE
+    WHEN i % 100 < 78 THEN 'Usage'
+    WHEN i % 100 < 86 THEN 'SavingsPlanCoveredUsage'
+    WHEN i % 100 < 93 THEN 'SavingsPlanNegation'
+    WHEN i % 100 < 97 THEN 'DiscountedUsage'
+    WHEN i % 100 = 97 THEN 'Tax'
+    WHEN i % 100 = 98 THEN 'Credit'
+    ELSE ['Fee', 'RIFee', 'SavingsPlanRecurringFee', 'Refund'][1 + (i // 100) % 4] END"""
+
+
+def generate(path: Path, rows: int, accounts: int) -> None:
+    """One CUR 2.0 month as Parquet, written by DuckDB from range()."""
+    import duckdb
+
+    envs = "[" + ", ".join(f"'{e}'" for e in ENVIRONMENTS) + "]"
+    sql = f"""
+    COPY (
+      SELECT
+        'inv-2026-10' AS bill_invoice_id,
+        '100000000000' AS bill_payer_account_id,
+        TIMESTAMP '2026-10-01 00:00:00' AS bill_billing_period_start_date,
+        TIMESTAMP '2026-11-01 00:00:00' AS bill_billing_period_end_date,
+        CAST(200000000000 + i % {accounts} AS VARCHAR) AS line_item_usage_account_id,
+        t AS line_item_line_item_type,
+        TIMESTAMP '2026-10-01 00:00:00' + INTERVAL 1 HOUR * (i % 744) AS line_item_usage_start_date,
+        ['AmazonEC2', 'AmazonS3', 'AmazonRDS', 'AWSLambda', 'AmazonCloudWatch'][1 + (i // 7) % 5]
+          AS line_item_product_code,
+        'BoxUsage:m5.large' AS line_item_usage_type,
+        'arn:aws:ec2:eu-west-1:' || CAST(200000000000 + i % {accounts} AS VARCHAR) || ':instance/i-'
+          || lpad(CAST(hash(i) % 500000 AS VARCHAR), 8, '0') AS line_item_resource_id,
+        'USD' AS line_item_currency_code,
+        CAST((hash(i) % 10000000) / 1e6 AS DOUBLE) AS line_item_unblended_cost,
+        CAST((hash(i) % 10000000) / 1.1e6 AS DOUBLE) AS line_item_net_unblended_cost,
+        CASE WHEN t = 'SavingsPlanCoveredUsage' THEN CAST((hash(i) % 10000000) / 1.4e6 AS DOUBLE) ELSE 0.0::DOUBLE END
+          AS savings_plan_savings_plan_effective_cost,
+        CASE WHEN t = 'SavingsPlanRecurringFee' THEN 3.5::DOUBLE ELSE 0.0::DOUBLE END
+          AS savings_plan_total_commitment_to_date,
+        CASE WHEN t = 'SavingsPlanRecurringFee' THEN 3.1::DOUBLE ELSE 0.0::DOUBLE END AS savings_plan_used_commitment,
+        CASE WHEN t = 'DiscountedUsage' THEN CAST((hash(i) % 10000000) / 1.6e6 AS DOUBLE) ELSE 0.0::DOUBLE END
+          AS reservation_effective_cost,
+        CASE WHEN t = 'RIFee' THEN 0.25::DOUBLE ELSE 0.0::DOUBLE END
+          AS reservation_unused_amortized_upfront_fee_for_billing_period,
+        CASE WHEN t = 'RIFee' THEN 0.5::DOUBLE ELSE 0.0::DOUBLE END AS reservation_unused_recurring_fee,
+        CASE WHEN t IN ('DiscountedUsage', 'RIFee') OR (t = 'Fee' AND i % 2 = 0)
+          THEN 'arn:aws:ec2:eu-west-1:100000000000:reserved-instances/ri-' || CAST(i % 20 AS VARCHAR)
+          ELSE '' END AS reservation_reservation_a_r_n,
+        MAP {{'user_environment': {envs}[1 + (i % {accounts}) % {len(ENVIRONMENTS)}],
+             'user_team': 'team' || CAST(i % 13 AS VARCHAR),
+             'user_cost_center': 'cc' || CAST(i % 29 AS VARCHAR)}} AS resource_tags
+      FROM (SELECT range AS i, {TYPES_SQL} AS t FROM range({rows}))
+    ) TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)
+    """
+    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(sql.replace(f"'{path}'", f"'{tmp}'"))
+    tmp.rename(path)
+
+
+def environment_of(accounts: int) -> dict[str, str]:
+    return {f"{200000000000 + a}": ENVIRONMENTS[a % len(ENVIRONMENTS)] for a in range(accounts)}
+
+
+def child_awsroles(folder: str, accounts: int) -> None:
+    from decimal import Decimal
+
+    from awsroles.costs.cur import read_cur
+    from awsroles.costs.model import category
+
+    envs = environment_of(accounts)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        lines = read_cur(folder, ["2026-10"], "amortized")
+        totals: dict[tuple[str, str, str], Decimal] = {}
+        for line in lines:
+            key = (line.month, envs.get(line.account_id, "(unmapped)"), category(line.record_type))
+            totals[key] = totals.get(key, Decimal(0)) + line.amount
+        times.append(time.perf_counter() - start)
+    print(f"{min(times)} {len(lines)} {sum(totals.values()):.2f}")
+
+
+PANDAS_CHILD = r"""
+import sys, time
+import numpy as np, pandas as pd
+folder, accounts = sys.argv[1], int(sys.argv[2])
+envs = {str(200000000000 + a): %(envs)r[a %% %(n)d] for a in range(accounts)}
+cols = ["bill_billing_period_start_date", "line_item_usage_account_id", "line_item_line_item_type",
+        "line_item_unblended_cost", "savings_plan_savings_plan_effective_cost",
+        "savings_plan_total_commitment_to_date", "savings_plan_used_commitment", "reservation_effective_cost",
+        "reservation_unused_amortized_upfront_fee_for_billing_period", "reservation_unused_recurring_fee",
+        "reservation_reservation_a_r_n"]
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    df = pd.read_parquet(folder, columns=cols)
+    t = df["line_item_line_item_type"]
+    amortized = np.select(
+        [t == "SavingsPlanCoveredUsage", t == "SavingsPlanRecurringFee", t == "SavingsPlanNegation",
+         t == "SavingsPlanUpfrontFee", t == "DiscountedUsage", t == "RIFee",
+         (t == "Fee") & (df["reservation_reservation_a_r_n"].fillna("") != "")],
+        [df["savings_plan_savings_plan_effective_cost"],
+         df["savings_plan_total_commitment_to_date"] - df["savings_plan_used_commitment"], 0, 0,
+         df["reservation_effective_cost"],
+         df["reservation_unused_amortized_upfront_fee_for_billing_period"]
+         + df["reservation_unused_recurring_fee"], 0],
+        df["line_item_unblended_cost"])
+    out = pd.DataFrame({"month": df["bill_billing_period_start_date"].dt.strftime("%%Y-%%m"),
+                        "env": df["line_item_usage_account_id"].map(envs).fillna("(unmapped)"),
+                        "type": t, "amount": amortized})
+    result = out.groupby(["month", "env", "type"], observed=True)["amount"].sum()
+    times.append(time.perf_counter() - start)
+print(f"{min(times)} {len(result)} {result.sum():.2f}")
+"""
+
+
+def peak(command: list[str]) -> tuple[float, float, str]:
+    """Best time (s), peak RSS (MiB) and output of ``command``, run in a fresh child of /usr/bin/time.
+
+    Not os.wait4 on our own child: Linux keeps ru_maxrss across fork + exec, so a child of this
+    (large, data-generating) process would report our peak, not its own.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name, *command], capture_output=True,
+                              text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(command[:3])} failed:\n{proc.stderr}")
+        kib = int(rss.read().split()[-1])
+    return float(proc.stdout.split()[0]), kib / 1024, proc.stdout.strip()
+
+
+def pandas_python(given: str | None) -> str | None:
+    if given:
+        return given
+    venv = Path("/tmp/cur-bench-pandas")
+    python = venv / "bin" / "python"
+    if not python.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+            subprocess.run([str(python), "-m", "pip", "install", "-q", "pandas", "pyarrow"], check=True,
+                           capture_output=True)
+        except subprocess.CalledProcessError:
+            return None
+    return str(python)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=20_000_000)
+    parser.add_argument("--accounts", type=int, default=40)
+    parser.add_argument("--cache", default="/tmp/awsroles-cur-bench")
+    parser.add_argument("--pandas-python", help="a Python with pandas and pyarrow (default: a venv in /tmp)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    if args.child:
+        child_awsroles(args.child, args.accounts)
+        return
+    folder = Path(args.cache) / f"rows={args.rows}-accounts={args.accounts}" / "BILLING_PERIOD=2026-10"
+    data = folder / "part-0.parquet"
+    generated = "cached"
+    if not data.exists():
+        start = time.perf_counter()
+        generate(data, args.rows, args.accounts)
+        generated = f"generated in {time.perf_counter() - start:.1f} s"
+    size = data.stat().st_size / 2**20
+    print(f"{args.rows} line items, {args.accounts} accounts, {size:.0f} MiB Parquet ({generated})", flush=True)
+    results = {}
+    mine = peak([sys.executable, __file__, "--child", str(folder.parent), "--accounts", str(args.accounts)])
+    results["awsroles `read_cur` (DuckDB, Decimal) + per-environment totals"] = mine
+    print(mine, flush=True)
+    python = pandas_python(args.pandas_python)
+    if python:
+        envs = ENVIRONMENTS
+        code = PANDAS_CHILD % {"envs": envs, "n": len(envs)}
+        theirs = peak([python, "-c", code, str(folder.parent), str(args.accounts)])
+        results["plain pandas + pyarrow (float64), same aggregation"] = theirs
+    table = ["| implementation | best of 3 | peak memory (RSS) | check: total |", "|---|---|---|---|"]
+    for name, (seconds, mib, out) in results.items():
+        table.append(f"| {name} | {seconds:.2f} s | {mib:.0f} MiB | {out.split()[-1]} |")
+    shape = (f"One CUR 2.0 month: {args.rows:,} line items, {args.accounts} accounts, resource tags, "
+             f"{size:.0f} MiB of Parquet (zstd); amortized cost per month, environment and category.")
+    report = "\n".join([shape, "", *table])
+    print(report)
+    if args.write_docs:
+        _write_docs(report)
+
+
+def _write_docs(report: str) -> None:
+    docs = REPO / "docs" / "benchmarks.md"
+    text = docs.read_text()
+    start, end = "<!-- cur_scale:start -->", "<!-- cur_scale:end -->"
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    body = f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine}, {os.cpu_count()} cores.\n\n{report}\n{end}"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    docs.write_text(head + body + tail)
+
+
+if __name__ == "__main__":
+    main()
