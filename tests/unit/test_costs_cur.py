@@ -328,12 +328,11 @@ def test_athena_sql_is_the_duckdb_sql() -> None:
 def test_the_costs_command_reads_a_local_export_without_aws(tmp_path: Path) -> None:
     import io
     import json as jsonlib
+    from datetime import date
 
     from awsroles.cli import run
     from awsroles.cli.app import App
     from tests.conftest import EXAMPLES
-
-    from datetime import date
 
     today = date.today()
     last = f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"  # the last complete month
