@@ -807,9 +807,32 @@ def _patch_cost_explorer() -> Callable[[], None]:
         return json.dumps(cost_data.answer(payer, json.loads(self.body)))
 
     setattr(CostExplorerResponse, "get_cost_and_usage", get_cost_and_usage)  # noqa: B010
+    had_forecast = hasattr(CostExplorerResponse, "get_cost_forecast")
+    original_forecast = getattr(CostExplorerResponse, "get_cost_forecast", None)
+
+    def get_cost_forecast(self: Any) -> str:
+        """moto has no GetCostForecast: the rest of the current month is as much again as so far
+        (the synthetic open month is half over), for the accounts in the LINKED_ACCOUNT filter."""
+        payer = str(self.current_account)
+        request = json.loads(self.body)
+        if payer not in cost_data.bills:
+            return json.dumps({"Total": {"Amount": "0", "Unit": "USD"}, "ForecastResultsByTime": []})
+        now = datetime.fromtimestamp(sandbox_time(), timezone.utc)
+        wanted = set(request.get("Filter", {}).get("Dimensions", {}).get("Values", []))
+        amount = sum(x[3] for x in cost_data.lines(payer, f"{now.year:04d}-{now.month:02d}")
+                     if not wanted or x[0] in wanted)
+        period = request["TimePeriod"]
+        return json.dumps({"Total": {"Amount": f"{amount:.10f}", "Unit": "USD"},
+                           "ForecastResultsByTime": [{"TimePeriod": period, "MeanValue": f"{amount:.10f}"}]})
+
+    setattr(CostExplorerResponse, "get_cost_forecast", get_cost_forecast)  # noqa: B010
 
     def undo() -> None:
         setattr(CostExplorerResponse, "get_cost_and_usage", original)  # noqa: B010
+        if had_forecast:
+            setattr(CostExplorerResponse, "get_cost_forecast", original_forecast)  # noqa: B010
+        else:
+            delattr(CostExplorerResponse, "get_cost_forecast")
 
     return undo
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from click.core import ParameterSource
@@ -43,6 +44,8 @@ from awsroles.render import console_for
 @click.option("--athena-output", metavar="s3://BUCKET/PREFIX", help="With --source athena: query results location.")
 @click.option("--max-scan-gb", type=click.FloatRange(0.001), default=50.0, show_default=True,
               help="With --source athena: stop a query that scans more than this.")
+@click.option("--forecast", is_flag=True, help="Also the current month: spent so far plus Cost Explorer's "
+              "forecast of the rest, per environment (one paid request per account).")
 @click.option("--no-cache", is_flag=True, help="Ask Cost Explorer again even for cached closed months.")
 @click.option("--profile", metavar="NAME", help="AWS profile (the billing account, or one that can reach it).")
 @pass_app
@@ -50,7 +53,7 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
           by: str | None, top: int, environment_tag: str, fmt: str | None, xlsx_file: Path | None,
           chart_file: Path | None, source: str, cur_path: str | None, athena_database: str | None,
           athena_table: str | None, athena_workgroup: str, athena_output: str | None, max_scan_gb: float,
-          no_cache: bool, profile: str | None) -> int:
+          forecast: bool, no_cache: bool, profile: str | None) -> int:
     """The monthly bill per environment, from Cost Explorer, in the payer account.
 
     One row per month and environment, plus "(unmapped)" for accounts that map to no
@@ -69,6 +72,7 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
       awsroles costs --by service --top 3 --format md
       awsroles costs --from 2025-11 --to 2026-10 --xlsx costs.xlsx --chart costs.png
       awsroles costs --source cur --path s3://acme-cur/cur2/ --month 2026-10
+      awsroles costs --forecast
     """
     from awsroles.aws import Aws, AwsSettings
     from awsroles.costs import ce as ce_source
@@ -116,6 +120,12 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
     report = build_report(lines, accounts, months, metric_name, top_services=top if by else 0, requests=requests,
                           source=source)
     reconcile(report)
+    forecast_rows: list[dict[str, str]] = []
+    if forecast:
+        if source != "ce" or session is None:
+            raise UsageError("--forecast comes from Cost Explorer: use it with --source ce")
+        forecast_rows, extra = _forecast(aws.client("ce", session), accounts, metric_name, org)
+        requests += extra
     if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--chart: {chart_file.name}: use a .png or .svg file")
     if xlsx_file is not None:
@@ -127,7 +137,14 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
 
         app.warn(f"wrote {write_chart(report, chart_file)}")
     if output == "json":
-        app.stdout.write(formats.to_json(report))
+        if forecast_rows:
+            import json
+
+            data = formats.as_dict(report)
+            data["forecast"] = forecast_rows
+            app.stdout.write(json.dumps(data, indent=2) + "\n")
+        else:
+            app.stdout.write(formats.to_json(report))
     elif output == "csv":
         app.stdout.write(formats.to_csv(report))
     elif output == "md":
@@ -137,7 +154,40 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         console.print(formats.to_rich(report))
         for note in formats.notes(report):
             console.print(note, markup=False)
+        for row in forecast_rows:
+            console.print(f"forecast {row['month']} {row['environment']}: {row['spent']} so far + "
+                          f"{row['forecast']} forecast = {row['total']} {report.currency}", markup=False)
     if source == "ce":
         app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
                  + ("" if requests else ": everything came from the cache"))
     return ExitCode.OK
+
+
+def _forecast(ce: Any, accounts: Any, metric: str, org: Any) -> tuple[list[dict[str, str]], int]:
+    """The current month per environment: spent so far (Cost Explorer, estimated) plus the forecast."""
+    from decimal import Decimal
+
+    from awsroles.costs import ce as ce_source
+    from awsroles.costs.model import UNMAPPED
+
+    today = date.today()
+    month = f"{today.year:04d}-{today.month:02d}"
+    lines, requests = ce_source.fetch(ce, [month], metric, cache=None, today=today)
+    ids = sorted({line.account_id for line in lines} | {a.id for a in org.accounts})
+    ahead, more = ce_source.forecast(ce, ids, metric, today)
+    spent: dict[str, Decimal] = {}
+    rest: dict[str, Decimal] = {}
+    def environment(account: str) -> str:
+        info = accounts.get(account)
+        return info.environment if info is not None and info.environment else UNMAPPED
+
+    for line in lines:
+        spent[environment(line.account_id)] = spent.get(environment(line.account_id), Decimal(0)) + line.amount
+    for account, amount in ahead.items():
+        rest[environment(account)] = rest.get(environment(account), Decimal(0)) + amount
+    order = [*org.environments, UNMAPPED]
+    rows = [{"month": month, "environment": env, "spent": f"{spent.get(env, Decimal(0)):.2f}",
+             "forecast": f"{rest.get(env, Decimal(0)):.2f}",
+             "total": f"{spent.get(env, Decimal(0)) + rest.get(env, Decimal(0)):.2f}"}
+            for env in order if env in spent or env in rest]
+    return rows, requests + more

@@ -155,3 +155,39 @@ def fetch(ce: Any, months: Sequence[str], metric: str, *, by_service: bool = Fal
                     cache.put(metric, grouping, month, [line for line in got if line.month == month])
     return sorted(lines), requests
 
+
+
+# GetCostForecast takes its own metric names.
+_FORECAST_METRICS = {"unblended": "UNBLENDED_COST", "net-unblended": "NET_UNBLENDED_COST",
+                     "amortized": "AMORTIZED_COST", "net-amortized": "NET_AMORTIZED_COST"}
+
+
+def forecast(ce: Any, accounts: Sequence[str], metric: str, today: date) -> tuple[dict[str, Decimal], int]:
+    """The forecast of the rest of the current month, per linked account, and the requests made.
+
+    GetCostForecast has no GroupBy, so each account is one (paid) request filtered on
+    LINKED_ACCOUNT. The forecast starts today and ends on the first of next month; on the last day
+    of a month there is nothing left to forecast.
+    """
+    if metric not in _FORECAST_METRICS:
+        raise UsageError(f"unknown metric '{metric}'; one of {', '.join(_FORECAST_METRICS)}")
+    month = f"{today.year:04d}-{today.month:02d}"
+    end = m.end_date(month)
+    out: dict[str, Decimal] = {}
+    requests = 0
+    if today.isoformat() >= end:
+        return out, requests
+    for account in accounts:
+        try:
+            reply = ce.get_cost_forecast(
+                TimePeriod={"Start": today.isoformat(), "End": end}, Metric=_FORECAST_METRICS[metric],
+                Granularity="MONTHLY", Filter={"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}})
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "DataUnavailableException":  # a new account without history: nothing to forecast
+                requests += 1
+                continue
+            raise _billing_error(exc) from exc
+        requests += 1
+        out[account] = Decimal(str(reply.get("Total", {}).get("Amount", "0")))
+    return out, requests

@@ -1,0 +1,67 @@
+"""`awsroles costs` as finance runs it: a subprocess against the sandbox's 13-month bill."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SandboxHandle
+from tests.e2e.test_plan_apply import command
+
+pytestmark = pytest.mark.e2e
+
+
+def costs(box: SandboxHandle, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {**box.env, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    return subprocess.run([*command(), "costs", *argv], env=env, capture_output=True, text=True, timeout=120)
+
+
+def months_back(n: int) -> str:
+    today = date.today()
+    index = today.year * 12 + today.month - 1 - n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def test_a_year_of_costs_reconciles_and_a_rerun_is_free(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    first = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "--format", "json",
+                  "--xlsx", str(tmp_path / "costs.xlsx"))
+    assert first.returncode == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert len(data["months"]) == 12
+    for month in data["months"]:
+        environments = [r["environment"] for r in month["rows"]]
+        assert environments == ["dev", "stage", "prod", "(unmapped)"]
+        assert sum(Decimal(r["total"]) for r in month["rows"]) == Decimal(month["total"])
+    assert "3 paid Cost Explorer request(s)" in first.stderr  # 12 months, pages of 4 (the sandbox's page size)
+    assert (tmp_path / "costs.xlsx").stat().st_size > 0
+    again = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "--format", "csv")
+    assert again.returncode == 0 and "0 paid Cost Explorer request(s)" in again.stderr
+    assert again.stdout.splitlines()[0].startswith("month,environment")
+
+
+def test_forecast_of_the_current_month(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    result = costs(sandbox, tmp_path, "--forecast", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["forecast"]
+    assert [r["environment"] for r in rows] == ["dev", "stage", "prod", "(unmapped)"]
+    for row in rows:
+        assert Decimal(row["spent"]) + Decimal(row["forecast"]) == Decimal(row["total"])
+        assert Decimal(row["forecast"]) > 0
+    prod = next(r for r in rows if r["environment"] == "prod")
+    dev = next(r for r in rows if r["environment"] == "dev")
+    assert Decimal(prod["total"]) > Decimal(dev["total"])
+
+
+def test_bad_input_is_one_line_with_exit_2(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    for argv, expected in ((["--month", "2026-13"], "month"), (["--from", months_back(1), "--to", months_back(3)],
+                                                               "reversed"),
+                           (["--month", months_back(30)], "13"), (["--source", "cur"], "--path")):
+        result = costs(sandbox, tmp_path, *argv)
+        assert result.returncode == 2, (argv, result.stderr)
+        assert expected in result.stderr and "Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
