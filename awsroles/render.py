@@ -7,12 +7,13 @@ import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
-
-from rich.console import Console
-from rich.table import Table as RichTable
+from typing import TYPE_CHECKING, Any, TextIO
 
 from awsroles.errors import UsageError
+
+if TYPE_CHECKING:  # rich is imported when something is rendered: tab completion never pays for it
+    from rich.console import Console
+    from rich.table import Table as RichTable
 
 FORMATS = ("table", "json", "csv")
 
@@ -36,6 +37,8 @@ class Result:
 
 def console_for(stream: TextIO) -> Console:
     """A terminal gets its own width; a pipe or file gets whole lines, never cut at 80 columns."""
+    from rich.console import Console
+
     isatty = getattr(stream, "isatty", lambda: False)()
     return Console(file=stream, highlight=False, soft_wrap=False, width=None if isatty else 100_000)
 
@@ -53,6 +56,8 @@ def to_csv(table: Table) -> str:
 
 
 def rich_table(table: Table) -> RichTable:
+    from rich.table import Table as RichTable
+
     out = RichTable(title=table.title or None, title_justify="left", show_edge=False, pad_edge=False)
     for column in table.columns:
         out.add_column(column, overflow="fold")

@@ -14,6 +14,7 @@ import click
 
 from awsroles.cli import (  # noqa: F401  (register commands)
     access,
+    completion,
     costs,
     creds,
     demo,

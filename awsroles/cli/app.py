@@ -7,14 +7,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
 
 from awsroles import __version__
-from awsroles.model import Org
-from awsroles.orgfile import load_org, resolve_path
 from awsroles.render import FORMATS, Result, render
+
+if TYPE_CHECKING:
+    from awsroles.model import Org
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,9 +32,13 @@ class App:
 
     @property
     def org_path(self) -> Path:
+        from awsroles.orgfile import resolve_path
+
         return resolve_path(self.file)
 
     def load_org(self) -> Org:
+        from awsroles.orgfile import load_org
+
         return load_org(self.org_path)
 
     def render(self, result: Result) -> None:

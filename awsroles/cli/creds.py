@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.completion import complete_my_environments, complete_my_roles
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -62,8 +63,9 @@ def role_options(command: Any) -> Any:
     command = click.option("--duration", metavar="SECONDS", type=click.IntRange(900, 43200),
                            help="Role session length (default: the org's session_duration, at most the "
                                 "role's maximum).")(command)
-    command = click.option("--role", "-r", metavar="ROLE", help="The role (optional when you have one there).")(command)
-    return click.argument("environment")(command)
+    command = click.option("--role", "-r", metavar="ROLE", shell_complete=complete_my_roles,
+                           help="The role (optional when you have one there).")(command)
+    return click.argument("environment", shell_complete=complete_my_environments)(command)
 
 
 def _session(environment: str, role: str | None, duration: int | None, mfa_code: str | None) -> RoleSession:

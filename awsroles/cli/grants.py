@@ -12,6 +12,13 @@ import click
 from awsroles import audit, orgedit
 from awsroles.cli.app import App, F, cli, common_options, pass_app
 from awsroles.cli.plan import _Progress, engine_for, show_plan
+from awsroles.completion import (
+    complete_org_environments,
+    complete_org_roles,
+    complete_team_roles,
+    complete_teams,
+    complete_users,
+)
 from awsroles.durations import format_duration
 from awsroles.errors import AwsrolesError, ExitCode
 
@@ -124,9 +131,9 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
 @cli.command()
 @common_options
 @_options
-@click.argument("team")
-@click.argument("environment", metavar="ENV")
-@click.argument("role")
+@click.argument("team", shell_complete=complete_teams)
+@click.argument("environment", metavar="ENV", shell_complete=complete_org_environments)
+@click.argument("role", shell_complete=complete_org_roles)
 @pass_app
 def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_plan: bool, profile: str | None,
           prune: bool) -> int:
@@ -154,9 +161,9 @@ def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_pla
 @cli.command()
 @common_options
 @_options
-@click.argument("team")
-@click.argument("environment", metavar="ENV")
-@click.argument("role")
+@click.argument("team", shell_complete=complete_teams)
+@click.argument("environment", metavar="ENV", shell_complete=complete_org_environments)
+@click.argument("role", shell_complete=complete_team_roles)
 @pass_app
 def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_plan: bool, profile: str | None,
            prune: bool) -> int:
@@ -195,8 +202,8 @@ def team() -> None:
 @team.command("add")
 @common_options
 @_options
-@click.argument("team_name", metavar="TEAM")
-@click.argument("user")
+@click.argument("team_name", metavar="TEAM", shell_complete=complete_teams)
+@click.argument("user", shell_complete=complete_users)
 @pass_app
 def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, profile: str | None,
              prune: bool) -> int:
@@ -218,8 +225,8 @@ def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, p
 @team.command("remove")
 @common_options
 @_options
-@click.argument("team_name", metavar="TEAM")
-@click.argument("user")
+@click.argument("team_name", metavar="TEAM", shell_complete=complete_teams)
+@click.argument("user", shell_complete=complete_users)
 @pass_app
 def team_remove(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, profile: str | None,
                 prune: bool) -> int:

@@ -19,6 +19,7 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.users import keys, mfa
+from awsroles.completion import complete_users
 from awsroles.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ def _read_codes(code1: str | None, code2: str | None) -> tuple[str, str]:
 
 @mfa.command("enroll")
 @common_options
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @click.option("--self", "myself", is_flag=True, help="Enrol yourself, with your own stored key (awsroles setup).")
 @click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the QR code to FILE (.png or .svg).")
@@ -177,7 +178,7 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
 
 @mfa.command("reset")
 @common_options
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
 @pass_app
@@ -215,7 +216,7 @@ def _store_key(config: UserConfig, access_key_id: str, secret: str) -> None:
 
 @keys.command("create")
 @common_options
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @click.option("--store", "store_it", is_flag=True, help="Your own user only: put the key straight into your store "
               "(replacing the one there) instead of printing it.")
 @click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
@@ -253,7 +254,7 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
 
 @keys.command("rotate")
 @common_options
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @click.option("--delete-old/--keep-old", "delete_old", default=None,
               help="Delete the old key now, or leave it Inactive for a grace period (default: ask on a "
                    "terminal, else keep).")
@@ -305,7 +306,7 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
 
 @keys.command("delete")
 @common_options
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @click.argument("key_id")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")

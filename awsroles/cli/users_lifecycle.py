@@ -11,6 +11,7 @@ import click
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.plan import engine_for
 from awsroles.cli.users import users
+from awsroles.completion import complete_users
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import Result, Table, to_json
 
@@ -96,7 +97,7 @@ def list_(app: App, profile: str | None) -> int:
 @users.command()
 @common_options
 @_profile
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @pass_app
 def show(app: App, profile: str | None, name: str) -> int:
     """One user: teams, console access, MFA, access keys, and where they are known.
@@ -167,7 +168,7 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
 @users.command()
 @common_options
 @_profile
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @pass_app
 def disable(app: App, profile: str | None, name: str) -> int:
     """Reversibly cut a person off: deactivate their access keys, remove their console password.
@@ -202,7 +203,7 @@ def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Se
 @users.command()
 @common_options
 @_profile
-@click.argument("name")
+@click.argument("name", shell_complete=complete_users)
 @click.option("--dry-run", is_flag=True, help="List the steps; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
