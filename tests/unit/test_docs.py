@@ -26,3 +26,21 @@ def test_readme_has_exactly_the_two_setup_commands_and_ci_runs_the_test_one() ->
     assert "awsroles demo" in commands[0]
     ci = (REPO / ".ci" / "run").read_text()
     assert commands[1] in ci.splitlines()
+
+
+def test_every_relative_link_in_the_docs_resolves() -> None:
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "completions" / "README.md"]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", page.read_text()):
+            assert (page.parent / target).exists(), f"{page.relative_to(REPO)} links to missing {target}"
+
+
+def test_the_three_guides_exist_and_cover_their_commands() -> None:
+    guides = {"user-guide.md": ["awsroles setup", "awsroles login", "awsroles profiles sync", "awsroles exec"],
+              "admin-guide.md": ["awsroles plan", "awsroles apply", "awsroles grant", "awsroles import",
+                                 "awsroles export terraform", "awsroles users mfa enroll"],
+              "finance-guide.md": ["awsroles costs", "--source cur", "--source athena", "--xlsx"]}
+    for name, commands in guides.items():
+        text = (REPO / "docs" / name).read_text()
+        for command in commands:
+            assert command in text, (name, command)
