@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.errors import aws_error_code as _error_code
+from awsroles.errors import aws_error_message
 from awsroles.plan import REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
@@ -67,17 +69,10 @@ class ApplyResult:
                 "steps": [s.as_dict() for s in self.steps]}
 
 
-def _error_code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
-
-
 def describe_error(exc: Exception) -> str:
     """One line, keeping the AWS error code: ``AccessDenied: User ... is not authorized ...``."""
     code = _error_code(exc)
-    message = str(getattr(exc, "response", {}).get("Error", {}).get("Message", "")) if code else str(exc)
+    message = aws_error_message(exc) if code else str(exc)
     text = f"{code}: {message}" if code else f"{type(exc).__name__}: {message}"
     return " ".join(text.split())
 

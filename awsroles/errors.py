@@ -84,3 +84,18 @@ class NetworkError(AwsrolesError):
     """AWS cannot be reached."""
 
     exit_code = ExitCode.NETWORK
+
+
+def aws_error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError (``AccessDenied``...), else "".
+
+    Duck-typed on ``exc.response`` so callers need not import botocore.
+    """
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def aws_error_message(exc: BaseException) -> str:
+    """The AWS error message of a botocore ClientError, else ""."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""

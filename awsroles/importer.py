@@ -33,6 +33,7 @@ from awsroles import limits, policies
 from awsroles.desired import DIGEST_TAG, desired_state
 from awsroles.durations import format_duration
 from awsroles.errors import AwsrolesError, ExitCode, Problem, UsageError
+from awsroles.errors import aws_error_code as _error_code
 from awsroles.fsutil import atomic_write
 from awsroles.model import (
     EVERYONE_GROUP,
@@ -166,11 +167,6 @@ def accounts_from_options(options: Sequence[str], caller: str) -> Accounts:
 def accounts_from_org(org: Org) -> Accounts:
     """The accounts of an existing org file (``--from``), in its order."""
     return Accounts(org.accounts, org.ops_account, org.billing_account, str(org.source))
-
-
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def _unique_name(wanted: str, account_id: str, taken: set[str]) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from awsroles.aws import Aws
 from awsroles.errors import AwsrolesError, UsageError
+from awsroles.errors import aws_error_code as _code
 from awsroles.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
 
 KEY_MAX_AGE_DAYS = 90
@@ -25,13 +26,6 @@ PASSWORD_LENGTH = 24
 # Symbols IAM accepts in passwords (the default policy's "non-alphanumeric" class).
 PASSWORD_SYMBOLS = "!@#$%^&*()_+-=[]{}|"
 _GONE = frozenset({"NoSuchEntity", "NoSuchEntityException"})
-
-
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code", ""))
-    return ""
 
 
 def _is_gone(exc: Exception) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.errors import AwsrolesError, UsageError
+from awsroles.errors import aws_error_code as _code
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,6 @@ class RotateResult:
     new: NewKey
     old_key_id: str
     old_deleted: bool  # else left Inactive
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def _list(iam: Any, user: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from awsroles.errors import AwsrolesError, MfaError, UsageError
+from awsroles.errors import aws_error_code as _code
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +30,6 @@ class Enrolment:
     serial: str
     uri: str = field(repr=False)
     seed: str = field(repr=False)
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 def otpauth_uri(seed: str, user: str, issuer: str = DEFAULT_ISSUER) -> str:

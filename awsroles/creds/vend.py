@@ -26,22 +26,14 @@ from awsroles.creds.paths import private_dir
 from awsroles.creds.store import KEYS, SESSIONS, SecretStore
 from awsroles.creds.userconfig import NotSetUp, RoleGrant, UserConfig
 from awsroles.errors import AwsrolesError, MfaError, NetworkError, NotGrantedError, UsageError
+from awsroles.errors import aws_error_code as _code
+from awsroles.errors import aws_error_message as _message
 
 log = logging.getLogger(__name__)
 
 ADVISORY_REFRESH = 15 * 60
 MANDATORY_REFRESH = 10 * 60
 LOCK_TIMEOUT = 300.0
-
-
-def _code(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
-def _message(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""
 
 
 def network_error(exc: Exception) -> NetworkError | None:
