@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from awsroles.creds.userconfig import RoleGrant, UserConfig, save  # noqa: E402
+from bench.docs import write_section  # noqa: E402
 
 TARGET_MS = 100
 REQUEST = {"_AWSROLES_COMPLETE": "bash_complete", "COMP_WORDS": "awsroles login prod --role ", "COMP_CWORD": "4"}
@@ -78,20 +78,7 @@ def main() -> None:
 
 
 def _write_docs(report: str) -> None:
-    docs = REPO / "docs" / "benchmarks.md"
-    text = docs.read_text()
-    start, end = "<!-- completion:start -->", "<!-- completion:end -->"
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
-    body = (f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine}, {os.cpu_count()} cores, with "
-            f"`python bench/completion.py --write-docs`.\n\n{report}\n{end}")
-    if start in text:
-        head, _, rest = text.partition(start)
-        _, _, tail = rest.partition(end)
-        docs.write_text(head + body + tail)
-    else:
-        docs.write_text(text.rstrip("\n") + "\n\n## Tab completion\n\n"
-                        "Whole-process time of a dynamic completion request, the roles for "
-                        "`awsroles login prod --role <TAB>`.\n\n" + body + "\n")
+    write_section("completion", report, "with `python bench/completion.py --write-docs`")
 
 
 if __name__ == "__main__":

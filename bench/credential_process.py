@@ -33,7 +33,6 @@ import hashlib
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -58,6 +57,7 @@ from awsroles.creds.fastcache import FastCache  # noqa: E402
 from awsroles.creds.model import Credentials  # noqa: E402
 from awsroles.creds.paths import cache_dir, runtime_dir  # noqa: E402
 from awsroles.creds.userconfig import RoleGrant, UserConfig  # noqa: E402
+from bench.docs import write_section  # noqa: E402
 
 VENVS = Path(tempfile.gettempdir()) / "awsroles-bench-venvs"
 PEERS = {"awsume": "awsume==4.5.4", "awscli": "awscli==1.46.3"}  # the versions whose caches are seeded below
@@ -478,16 +478,7 @@ def render(cases: Sequence[Case], hot: Mapping[str, tuple[float, float, int]],
 
 
 def _write_docs(report: str) -> None:
-    docs = REPO / "docs" / "benchmarks.md"
-    text = docs.read_text()
-    start, end = "<!-- credential_process:start -->", "<!-- credential_process:end -->"
-    if start not in text:
-        sys.exit(f"{docs} has no {start} marker")
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
-    body = f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine}, {os.cpu_count()} cores.\n\n{report}\n{end}"
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    docs.write_text(head + body + tail)
+    write_section("credential_process", report)
 
 
 if __name__ == "__main__":

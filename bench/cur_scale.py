@@ -18,8 +18,6 @@ Target: under 2 s and under 1 GB peak memory on 2 cores.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,6 +26,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.docs import write_section  # noqa: E402
 
 ENVIRONMENTS = ("prod", "stage", "dev", "qa", "data", "shared", "sandbox")
 TYPES_SQL = """CASE
@@ -220,14 +220,7 @@ def main() -> None:
 
 
 def _write_docs(report: str) -> None:
-    docs = REPO / "docs" / "benchmarks.md"
-    text = docs.read_text()
-    start, end = "<!-- cur_scale:start -->", "<!-- cur_scale:end -->"
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
-    body = f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine}, {os.cpu_count()} cores.\n\n{report}\n{end}"
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    docs.write_text(head + body + tail)
+    write_section("cur_scale", report)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ export (all in-process), and the whole `awsroles validate` process from the shel
 from __future__ import annotations
 
 import argparse
-import platform
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ sys.path.insert(0, str(REPO))
 from awsroles.desired import desired_state  # noqa: E402
 from awsroles.export import policy_files  # noqa: E402
 from awsroles.orgfile import check_org  # noqa: E402
+from bench.docs import write_section  # noqa: E402
 
 MANAGED = [
     "arn:aws:iam::aws:policy/AdministratorAccess",
@@ -99,14 +99,7 @@ def main() -> None:
 
 
 def _write_docs(report: str) -> None:
-    docs = REPO / "docs" / "benchmarks.md"
-    text = docs.read_text()
-    start, end = "<!-- org_scale:start -->", "<!-- org_scale:end -->"
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
-    body = f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine}, 2 cores.\n\n{report}\n{end}"
-    head, _, rest = text.partition(start)
-    _, _, tail = rest.partition(end)
-    docs.write_text(head + body + tail)
+    write_section("org_scale", report)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,7 @@ from awsroles.fsutil import write_tree  # noqa: E402
 from awsroles.orgfile import load_org  # noqa: E402
 from awsroles.sandbox import Sandbox  # noqa: E402
 from awsroles.terraform import terraform_files  # noqa: E402
+from bench.docs import write_section  # noqa: E402
 from bench.org_scale import generate  # noqa: E402
 
 
@@ -143,18 +143,11 @@ def main() -> None:
                              f"{tf_seconds / seconds:.0f}x faster than terraform plan"))
                 print(rows[-2:], flush=True)
 
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
     report = "\n".join([f"Org: {shape}.", "", "| measurement | result |", "|---|---|",
                         *[f"| {k} | {v} |" for k, v in rows]])
     print(report)
     if args.write_docs:
-        docs = REPO / "docs" / "benchmarks.md"
-        text = docs.read_text()
-        start, end = "<!-- plan_scale:start -->", "<!-- plan_scale:end -->"
-        body = f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine}, 2 cores, moto server.\n\n{report}\n{end}"
-        head, _, rest = text.partition(start)
-        _, _, tail = rest.partition(end)
-        docs.write_text(head + body + tail)
+        write_section("plan_scale", report, "moto server")
 
 
 if __name__ == "__main__":
