@@ -470,32 +470,26 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
 @common_options
 @role_options
 @click.option("--print", "print_only", is_flag=True, help="Print the URL instead of opening a browser.")
-@click.option("--switch-role", is_flag=True, help="The classic switch-role link instead (no credentials needed).")
 @pass_app
 def console(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
-            print_only: bool, switch_role: bool) -> int:
+            print_only: bool) -> int:
     """Open the AWS console as the role (a federated sign-in URL), or print the URL.
 
-    The sign-in URL is a secret for about 15 minutes: --print writes it to stdout only.
+    The sign-in URL is a secret for about 15 minutes: --print writes it to stdout only. (There is
+    no switch-role link: the console's Switch Role sets no source identity, which every awsroles
+    role requires.)
 
     \b
     Examples:
       awsroles console prod --role admin
       awsroles console dev --print
-      awsroles console prod --role readonly --switch-role --print
     """
     from awsroles.creds import console as consolelib
 
     vendor = make_vendor(mfa_code)
-    if switch_role:
-        grant = vendor.resolve(environment, role)
-        role_name = grant.role_arn.split(":role/", 1)[1]
-        url = consolelib.switch_role_url(grant.account_id, role_name, f"{grant.environment}/{grant.role}",
-                                         partition=vendor.config.partition)
-    else:
-        session = vendor.role_session(environment, role, duration=duration)
-        endpoint = os.environ.get("AWSROLES_FEDERATION_ENDPOINT") or None
-        url = consolelib.signin_url(session.credentials, endpoint=endpoint, partition=vendor.config.partition)
+    session = vendor.role_session(environment, role, duration=duration)
+    endpoint = os.environ.get("AWSROLES_FEDERATION_ENDPOINT") or None
+    url = consolelib.signin_url(session.credentials, endpoint=endpoint, partition=vendor.config.partition)
     if print_only:
         app.stdout.write(url + "\n")
         return ExitCode.OK

@@ -1,4 +1,4 @@
-"""AWS console URLs: federated sign-in from temporary credentials, and the classic switch-role link.
+"""AWS console URLs: federated sign-in from temporary credentials.
 
 Federated sign-in follows "Enable custom identity broker access to the AWS console" (IAM User
 Guide): ``GET {federation}?Action=getSigninToken&Session={"sessionId", "sessionKey",
@@ -18,6 +18,11 @@ otherwise leaves the console session to the credentials' own expiry, which alway
 HTTPS (plain HTTP is accepted for loopback test endpoints only). Errors name the HTTP status and
 the endpoint's host, never the request URL or the response body, and are raised outside the
 ``except`` block so that no exception holding the URL is chained to them.
+
+**No switch-role link.** The console's "Switch role" page assumes a role without setting a source
+identity, and every awsroles trust policy requires ``sts:SourceIdentity`` to be the caller's IAM
+user name, so AWS refuses every such switch. awsroles offers only the federated sign-in above: its
+role session comes from awsroles, with the source identity set.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -50,10 +54,6 @@ class PartitionEndpoints:
     def federation(self) -> str:
         return f"{self.signin}/federation"
 
-    @property
-    def switch_role(self) -> str:
-        return f"{self.signin}/switchrole"
-
 
 PARTITIONS: dict[str, PartitionEndpoints] = {
     "aws": PartitionEndpoints("https://signin.aws.amazon.com", "https://console.aws.amazon.com/"),
@@ -61,8 +61,6 @@ PARTITIONS: dict[str, PartitionEndpoints] = {
     "aws-cn": PartitionEndpoints("https://signin.amazonaws.cn", "https://console.amazonaws.cn/"),
 }
 
-_ACCOUNT = re.compile(r"^(\d{12}|[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])?)$")  # an ID or an account alias
-_COLOR = re.compile(r"^#?([0-9A-Fa-f]{6})$")
 
 
 class ConsoleSigninError(AwsrolesError):
@@ -219,36 +217,3 @@ def signin_url(
     )
     return login_url(token, destination=destination, issuer=issuer, endpoint=endpoint, partition=partition)
 
-
-def switch_role_url(
-    account_id: str,
-    role_name: str,
-    display_name: str | None = None,
-    color: str | None = None,
-    partition: str = "aws",
-    *,
-    path: str = "/",
-) -> str:
-    """The console's "Switch role" link, pre-filled.
-
-    ``roleName`` carries the role's path without the leading slash (``awsroles/admin`` for
-    ``arn:aws:iam::111111111111:role/awsroles/admin``): pass ``path="/awsroles/"`` or a
-    ``role_name`` that already includes it. ``color`` is six hex digits (``#`` optional); the
-    console offers f2b0a9 (red), fbc8aa (orange), efda95 (yellow), b7ca9d (green), 83d4e8 (blue)
-    and ignores values it does not know. The link carries no secret: the person signs in first.
-    """
-    if not _ACCOUNT.match(account_id) or (account_id.isdigit() and len(account_id) != 12):
-        raise UsageError(f"not an account ID or alias: {account_id!r}")
-    prefix = path.strip("/")
-    name = role_name.lstrip("/")
-    if not name:
-        raise UsageError("switch-role needs a role name")
-    query: dict[str, str] = {"roleName": f"{prefix}/{name}" if prefix else name, "account": account_id}
-    if display_name:
-        query["displayName"] = display_name
-    if color:
-        match = _COLOR.match(color)
-        if not match:
-            raise UsageError(f"switch-role colour must be six hex digits, like f2b0a9 (got {color!r})")
-        query["color"] = match.group(1).lower()
-    return f"{endpoints(partition).switch_role}?{urllib.parse.urlencode(query, safe='/')}"

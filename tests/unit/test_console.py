@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import socket
@@ -18,12 +20,14 @@ from typing import Any
 
 import pytest
 
+import awsroles.creds.console as consolelib
+from awsroles.cli import run
+from awsroles.cli.app import App
 from awsroles.creds.console import (
     ConsoleSigninError,
     console_home,
     login_url,
     signin_url,
-    switch_role_url,
 )
 from awsroles.creds.model import Credentials
 from awsroles.errors import UsageError
@@ -243,7 +247,6 @@ def test_partition_endpoints(partition: str, signin: str, console: str) -> None:
     assert opener.urls[0].startswith(f"{signin}/federation?Action=getSigninToken&Session=")
     assert url.startswith(f"{signin}/federation?Action=login&")
     assert query(url)["Destination"] == [console]
-    assert switch_role_url("123456789012", "admin", partition=partition).startswith(f"{signin}/switchrole?")
     assert console_home(partition, "eu-west-1") == f"{console}console/home?region=eu-west-1"
 
 
@@ -252,37 +255,19 @@ def test_unknown_partition() -> None:
         signin_url(CREDS, partition="aws-iso")
 
 
-# -- switch role ----------------------------------------------------------------------------------
+# -- no switch-role link ----------------------------------------------------------------------------
 
 
-def test_switch_role_url() -> None:
-    assert switch_role_url("123456789012", "admin") == (
-        "https://signin.aws.amazon.com/switchrole?roleName=admin&account=123456789012"
-    )
-
-
-def test_switch_role_url_with_path_display_name_and_colour() -> None:
-    url = switch_role_url("123456789012", "admin", "prod admin & co", "#F2B0A9", path="/awsroles/")
-    assert url.startswith("https://signin.aws.amazon.com/switchrole?roleName=awsroles/admin&account=123456789012&")
-    assert query(url) == {
-        "roleName": ["awsroles/admin"],
-        "account": ["123456789012"],
-        "displayName": ["prod admin & co"],
-        "color": ["f2b0a9"],
-    }
-    assert query(switch_role_url("123456789012", "/team/dev/admin"))["roleName"] == ["team/dev/admin"]
-    assert query(switch_role_url("acme-prod", "admin"))["account"] == ["acme-prod"]
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (("12345", "admin"), "account ID"),
-        (("123456789012&x=1", "admin"), "account ID"),
-        (("123456789012", ""), "role name"),
-        (("123456789012", "admin", None, "red"), "six hex digits"),
-    ],
-)
-def test_switch_role_url_refuses_bad_input(args: tuple[Any, ...], message: str) -> None:
-    with pytest.raises(UsageError, match=message):
-        switch_role_url(*args)
+def test_console_offers_no_switch_role_link_that_aws_would_refuse() -> None:
+    """Issue 10: `console --switch-role` printed a link the console's Switch Role cannot use (it sets
+    no SourceIdentity, which every trust policy requires). The option is gone: a usage error."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(["console", "prod", "--role", "admin", "--switch-role", "--print"], App(stdout=out, stderr=err))
+    assert code == 2
+    assert "No such option '--switch-role'" in err.getvalue()
+    assert "switchrole" not in out.getvalue()
+    assert not hasattr(consolelib, "switch_role_url")
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert run(["console", "--help"], App(stdout=out, stderr=err)) == 0
+    assert "--switch-role" not in out.getvalue() and "--print" in out.getvalue()
