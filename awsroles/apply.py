@@ -68,6 +68,26 @@ class ApplyResult:
                 "skipped": self.count(SKIPPED), "not_attempted": self.count(NOT_ATTEMPTED),
                 "steps": [s.as_dict() for s in self.steps]}
 
+    def summary(self) -> list[str]:
+        """For humans: one line of counts, then, when something failed, what was done, what failed,
+        what was skipped and what was not attempted, and how to finish."""
+        done, failed, skipped, left = (self.count(s) for s in (DONE, FAILED, SKIPPED, NOT_ATTEMPTED))
+        if self.ok:
+            return [f"Apply complete: {done} changes made" + (f", {skipped} skipped" if skipped else "") + "."]
+        lines = [f"Apply incomplete: {done} done, {failed} failed, {skipped} skipped, {left} not attempted."]
+        for status, title in ((DONE, "Done"), (FAILED, "Failed"), (SKIPPED, "Skipped"),
+                              (NOT_ATTEMPTED, "Not attempted")):
+            steps = [s for s in self.steps if s.status == status]
+            if steps:
+                lines.append(f"{title}:")
+            for step in steps:
+                change = step.change
+                error = f": {step.error}" if step.error else ""
+                lines.append(f"  {change.account}: {change.action} {change.kind} {change.name}{error}")
+        lines.append(f"To finish: fix the cause, then re-run `{RERUN}` with the same options; it plans again "
+                     "from the live state, so what was done is not redone.")
+        return lines
+
 
 def describe_error(exc: Exception) -> str:
     """One line, keeping the AWS error code: ``AccessDenied: User ... is not authorized ...``."""

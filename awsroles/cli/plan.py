@@ -150,17 +150,8 @@ def show_result(app: App, result: ApplyResult) -> None:
     if app.output == "json":
         app.stdout.write(to_json(result.as_dict()))
         return
-    done, failed, skipped = result.count("done"), result.count("failed"), result.count("skipped")
-    left = result.count("not attempted")
-    if result.ok:
-        app.say(f"Apply complete: {done} changes made" + (f", {skipped} skipped" if skipped else "") + ".")
-        return
-    app.say(f"Apply incomplete: {done} done, {failed} failed, {skipped} skipped, {left} not attempted.")
-    for step in result.steps:
-        if step.status in ("failed", "skipped"):
-            app.say(f"  {step.change.account}: {step.change.action} {step.change.kind} {step.change.name}: "
-                    f"{step.status}: {step.error}")
-    app.say("Run `awsroles apply` again once the cause is fixed: it picks up from the live state.")
+    for line in result.summary():  # what was done, failed and not attempted, and how to finish
+        app.say(line)
 
 
 @cli.command()
