@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import errno
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -84,6 +86,52 @@ class NetworkError(AwsrolesError):
     """AWS cannot be reached."""
 
     exit_code = ExitCode.NETWORK
+
+
+class FileWriteError(AwsrolesError, OSError):
+    """A file or directory could not be written: one line, ``cannot write PATH: REASON``.
+
+    Also an OSError (``errno``, ``strerror`` and ``filename`` are kept), so code that already
+    handles OSError keeps working. ``hint``, after a semicolon, says what was done or how to get
+    around it.
+    """
+
+    exit_code = ExitCode.FAILURE
+
+    def __init__(self, path: str | os.PathLike[str], reason: str, code: int = 0, hint: str = ""):
+        OSError.__init__(self, code, reason, os.fspath(path))
+        self.path, self.reason, self.hint = os.fspath(path), reason, hint
+
+    def __str__(self) -> str:
+        return f"cannot write {self.path}: {self.reason}" + (f"; {self.hint}" if self.hint else "")
+
+    def __reduce__(self) -> tuple[type[FileWriteError], tuple[str, str, int, str]]:
+        return type(self), (self.path, self.reason, self.errno or 0, self.hint)
+
+    @classmethod
+    def from_os_error(cls, path: str | os.PathLike[str], exc: OSError, hint: str = "") -> FileWriteError:
+        """``exc`` while writing ``path`` (a FileWriteError is returned as it is)."""
+        if isinstance(exc, FileWriteError):
+            return exc
+        return cls(path, describe_os_error(exc), exc.errno or 0, hint)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """Why an OS call failed, for a human: ``Permission denied``, ``Read-only file system``...
+
+    "Not a directory" also names the culprit: the first part of the path that is a file.
+    """
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.ENOTDIR and exc.filename:
+        path = os.fsdecode(exc.filename)
+        parts = path.split(os.sep)
+        for end in range(1, len(parts) + 1):
+            prefix = os.sep.join(parts[:end]) or os.sep
+            if os.path.lexists(prefix) and not os.path.isdir(prefix):
+                if prefix != path:
+                    reason += f" ({prefix} is a file)"
+                break
+    return reason
 
 
 def aws_error_code(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from awsroles.cli.app import App, cli, common_options, pass_app
 from awsroles.desired import desired_state
 from awsroles.errors import ExitCode
 from awsroles.export import policy_files
-from awsroles.fsutil import write_tree
+from awsroles.fsutil import TreeResult, write_tree
 from awsroles.render import Result
 
 
@@ -23,16 +23,25 @@ def export() -> None:
     """
 
 
-def _written(app: App, kind: str, directory: Path, files: dict[str, str], changed: list[str]) -> None:
-    data = {"directory": str(directory), "files": sorted(files), "changed": changed}
-    notes = [f"{kind}: {len(files)} files in {directory}, {len(changed)} changed"]
+def _written(app: App, kind: str, directory: Path, files: dict[str, str], result: TreeResult) -> None:
+    for path, why in result.kept:
+        app.warn(f"awsroles: warning: {directory / path}: {why}")
+    data = {"directory": str(directory), "files": sorted(files), "changed": result.changed,
+            "kept": [{"path": path, "reason": why} for path, why in result.kept]}
+    notes = [f"{kind}: {len(files)} files in {directory}, {len(result.changed)} changed"]
     app.render(Result(data=data, notes=notes))
+
+
+_force = click.option(
+    "--force", is_flag=True,
+    help="Write into a non-empty directory that holds no earlier export, and overwrite files that awsroles "
+         "did not write (or that were changed since). Symbolic links are refused even so.")
 
 
 @export.command("policies")
 @common_options
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Overwrite files that awsroles did not write.")
+@_force
 @pass_app
 def export_policies(app: App, directory: Path, force: bool) -> int:
     """Write every policy document as JSON, one file per document.
@@ -40,6 +49,8 @@ def export_policies(app: App, directory: Path, force: bool) -> int:
     Layout: DIRECTORY/<account>/roles/<role>.trust.json, <role>.<policy>.json,
     <account>/groups/<group>.<policy>.json, <account>/policies/<policy>.json and index.json.
     Files from an earlier export that are no longer produced are removed; other files are kept.
+    Nothing is written outside DIRECTORY, through a symbolic link, or into a non-empty directory
+    that holds no earlier export (unless --force).
 
     \b
     Example:
@@ -54,13 +65,15 @@ def export_policies(app: App, directory: Path, force: bool) -> int:
 @export.command("terraform")
 @common_options
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Overwrite files that awsroles did not write.")
+@_force
 @pass_app
 def export_terraform(app: App, directory: Path, force: bool) -> int:
     """Write Terraform that creates exactly what `awsroles apply` creates.
 
     One provider alias per account (environment accounts through the org's bootstrap role),
     roles, groups, users and their policies, with documents under DIRECTORY/policies.
+    Same safety as `export policies`: nothing outside DIRECTORY, no symbolic link followed, and a
+    non-empty directory that holds no earlier export is refused unless --force.
 
     \b
     Example:
