@@ -147,3 +147,28 @@ def aws_error_message(exc: BaseException) -> str:
     """The AWS error message of a botocore ClientError, else ""."""
     response = getattr(exc, "response", None)
     return str(response.get("Error", {}).get("Message", "")) if isinstance(response, dict) else ""
+
+
+class PartlyDone(AwsrolesError):
+    """A command of several steps stopped part-way. Says what was done, what failed (with the AWS
+    error code), what was not done, and how to finish (a re-run converges). Keeps the exit code of
+    its cause when that is an AwsrolesError (e.g. THROTTLED)."""
+
+    def __init__(self, what: str, failed: str, *, done: Iterable[str] = (), not_done: Iterable[str] = (),
+                 finish: str, cause: BaseException | None = None):
+        self.what, self.failed, self.finish = what, failed, finish
+        self.done, self.not_done = tuple(done), tuple(not_done)
+        self.exit_code = getattr(cause, "exit_code", ExitCode.FAILURE)
+        super().__init__(what, failed)
+
+    def __str__(self) -> str:
+        lines = [f"{self.what} stopped part-way: {self.failed}",
+                 "  done: " + ("; ".join(self.done) if self.done else "nothing")]
+        if self.not_done:
+            lines.append("  not done: " + "; ".join(self.not_done))
+        lines.append(f"  to finish: {self.finish}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"what": self.what, "failed": self.failed, "done": list(self.done), "not_done": list(self.not_done),
+                "finish": self.finish}

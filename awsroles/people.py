@@ -8,6 +8,7 @@ written to it. This module never prints and never logs a secret.
 from __future__ import annotations
 
 import secrets
+import shlex
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from awsroles.aws import Aws
-from awsroles.errors import AwsrolesError, UsageError
+from awsroles.errors import PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
 from awsroles.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
 
@@ -183,6 +184,7 @@ class CreatedUser:
     groups: tuple[str, ...]
     console: bool
     password: str | None = field(default=None, repr=False)  # shown once; never logged nor audited
+    resumed: bool = False  # this run finished a create that had stopped part-way
 
 
 def _iam_user_exists(iam: Any, name: str) -> bool:
@@ -193,6 +195,33 @@ def _iam_user_exists(iam: Any, name: str) -> bool:
             return False
         raise
     return True
+
+
+def create_command(name: str, teams: Sequence[str], email: str | None, console: bool) -> str:
+    """The ``awsroles users create`` command line that makes (or finishes making) this user."""
+    words = ["awsroles", "users", "create", name, *(w for t in teams for w in ("--team", t))]
+    if email:
+        words += ["--email", email]
+    if console:
+        words.append("--console")
+    return shlex.join(words)
+
+
+def _where_user_is(iam: Any, name: str, account: str) -> list[str]:
+    """What exists of ``name`` in ops, for a message about a create that stopped part-way; never
+    raises (the reads may fail for the same reason the create did)."""
+    try:
+        if not _iam_user_exists(iam, name):
+            return []
+        groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", []))
+        console = _has_login_profile(iam, name)
+    except Exception:
+        return [f"IAM user {name} may exist in ops ({account}): reading it failed too"]
+    found = [f"IAM user {name} exists in ops ({account})"
+             + (f" in groups {', '.join(groups)}" if groups else ", in no group")]
+    if console:
+        found.append(f"{name} has a console password")
+    return found
 
 
 def create_user(
@@ -209,19 +238,35 @@ def create_user(
     """Add ``name`` to the org file, create exactly that IAM user (and memberships) in ops, and
     with ``console`` a temporary password that must be changed at first sign-in.
 
-    Refuses (UsageError, nothing changed) an unknown team, a user already in the file or in AWS,
-    or groups not created yet in ops (run ``awsroles apply`` first).
+    Refuses (UsageError, nothing changed) a name IAM or STS cannot use, an unknown team, a user
+    already in AWS but not in the file, a user already complete, or groups not created yet in ops
+    (run ``awsroles apply`` first).
+
+    Converges: when ``name`` is already in the org file with the same teams (and console choice)
+    but not complete in AWS (an earlier run stopped part-way), this run finishes the job. When a
+    step fails, :class:`PartlyDone` says what was done, what failed and the command that finishes.
     """
     from awsroles import orgedit
+    from awsroles.apply import describe_error
     from awsroles.engine import Engine
+    from awsroles.names import check_user_name
 
-    if any(u.name == name for u in org.users):
-        raise UsageError(f"user '{name}' already exists in the org file; nothing changed")
+    problem = check_user_name(name)
+    if problem is not None:
+        raise UsageError(f"{problem}; nothing changed")
     for team in teams:
         if team not in {t.name for t in org.teams}:
             raise UsageError(f"unknown team '{team}'; nothing changed")
+    entry = next((u for u in org.users if u.name == name), None)
+    if entry is not None:
+        in_file = sorted(t.name for t in org.teams_of(name))
+        if (set(in_file) != set(teams) or entry.console != console
+                or (email is not None and email != entry.email)):
+            raise UsageError(f"user '{name}' already exists in the org file (teams: {', '.join(in_file) or '-'}"
+                             f"{', console' if entry.console else ''}); nothing changed")
     iam = Engine(org, aws).iam(org.ops)
-    if _iam_user_exists(iam, name):
+    in_aws = _iam_user_exists(iam, name)
+    if entry is None and in_aws:
         raise UsageError(f"IAM user '{name}' already exists in the ops account ({org.ops.id}); nothing changed")
     for group in (EVERYONE_GROUP, *(team_group(t) for t in teams)):
         try:
@@ -232,23 +277,55 @@ def create_user(
                                  "first; nothing changed") from None
             raise
 
-    new_org = orgedit.add_user(org_path, name, teams=teams, email=email, console=console)
-    engine = Engine(new_org, aws)
-    plan = engine.plan()
-    mine = tuple(c for c in plan.changes
-                 if c.kind == "user" and c.name == name and c.account == new_org.ops_account)
-    result = engine.apply(replace(plan, changes=mine, kept=(), conflicts=()))
-    if not result.ok:
-        failed = "; ".join(s.error for s in result.steps if s.error)
-        raise AwsrolesError(f"user '{name}' is in the org file but creating it in AWS failed: {failed} "
-                            "(run `awsroles apply` once the cause is fixed)")
-    password = None
+    what = f"users create {name}"
+    finish = (f"fix the cause, then re-run `{create_command(name, teams, email, console)}`: it finishes what "
+              f"is missing (or undo it all: `awsroles users offboard {name}`)")
+    done: list[str] = []
+
+    def stopped(failed: str, exc: Exception, not_done: Sequence[str]) -> PartlyDone:
+        return PartlyDone(what, f"{failed}: {describe_error(exc)}", not_done=not_done, finish=finish, cause=exc,
+                          done=[*done, *_where_user_is(iam, name, org.ops.id)])
+
+    new_org = org
+    if entry is None:
+        new_org = orgedit.add_user(org_path, name, teams=teams, email=email, console=console)
+        done.append(f"{name} added to the org file {org_path}")
+    rest = [f"IAM user {name} in groups {', '.join((EVERYONE_GROUP, *(team_group(t) for t in teams)))}"]
     if console:
+        rest.append("the console password")
+    try:
+        engine = Engine(new_org, aws)
+        plan = engine.plan()
+        mine = tuple(c for c in plan.changes
+                     if c.kind == "user" and c.name == name and c.account == new_org.ops_account)
+        needs_password = console and not _has_login_profile(iam, name)
+    except Exception as exc:
+        raise stopped("reading AWS failed", exc, rest) from exc
+    if entry is not None and in_aws and not mine and not needs_password:
+        raise UsageError(f"user '{name}' already exists, in the org file and in the ops account ({org.ops.id}); "
+                         "nothing changed")
+    if mine:
+        result = engine.apply(replace(plan, changes=mine, kept=(), conflicts=()))
+        if not result.ok:
+            failed = "; ".join(s.error for s in result.steps if s.error)
+            raise PartlyDone(what, f"creating the IAM user failed: {failed}",
+                             done=[*done, *_where_user_is(iam, name, org.ops.id)], not_done=rest, finish=finish)
+    try:
+        arn = str(iam.get_user(UserName=name)["User"]["Arn"])
+        groups = tuple(sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", [])))
+    except Exception as exc:
+        raise stopped("reading the new user failed", exc, rest[1:]) from exc
+    password = None
+    if needs_password:
         password = password_factory()
-        iam.create_login_profile(UserName=name, Password=password, PasswordResetRequired=True)
-    arn = str(iam.get_user(UserName=name)["User"]["Arn"])
-    groups = tuple(sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", [])))
-    return CreatedUser(name, arn, tuple(teams), groups, console, password)
+        try:
+            iam.create_login_profile(UserName=name, Password=password, PasswordResetRequired=True)
+        except Exception as exc:
+            if _code(exc) != "EntityAlreadyExists":  # set meanwhile: never show a password that is not theirs
+                raise stopped("CreateLoginProfile failed", exc,
+                              [f"the console password ({name} cannot sign in to the console yet)"]) from exc
+            password = None
+    return CreatedUser(name, arn, tuple(teams), groups, console, password, resumed=entry is not None)
 
 
 # -- disabling and offboarding -------------------------------------------------------------

@@ -41,6 +41,15 @@ def _confirm(yes: bool, what: str, question: str) -> bool:
     return click.confirm(question, default=False, err=True)
 
 
+def _check_name(name: str, *, new: bool = True) -> None:
+    """A usage error, before any AWS call, for a name IAM (or, for a new person, STS) cannot use."""
+    from awsroles.names import check_iam_user_name, check_user_name
+
+    problem = check_user_name(name) if new else check_iam_user_name(name)
+    if problem is not None:
+        raise UsageError(f"{problem}; nothing changed")
+
+
 def _yesno(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -109,6 +118,7 @@ def show(app: App, profile: str | None, name: str) -> int:
     """
     from awsroles.people import get_user_row
 
+    _check_name(name, new=False)
     engine, iam = _engine(app, profile)
     row = get_user_row(engine.org, iam, name)
     keys = Table(("key", "status", "age (days)", "last used"),
@@ -143,25 +153,30 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
     """
     from awsroles.people import create_user
 
+    _check_name(name)
     engine, _iam = _engine(app, profile)
     if not _confirm(yes, "users create", f"Create user {name} in teams {', '.join(teams)}?"):
         app.warn("Nothing was changed.")
         return ExitCode.OK
     created = create_user(app.org_path, engine.org, engine.aws, name, teams=teams, email=email, console=console)
-    _audit(engine, "users.create", name, {"teams": list(created.teams), "groups": list(created.groups),
-                                          "console": created.console, "email": email or ""})
     data: dict[str, object] = {"name": created.name, "arn": created.arn, "teams": list(created.teams),
-                               "groups": list(created.groups), "console": created.console}
+                               "groups": list(created.groups), "console": created.console,
+                               "resumed": created.resumed}
+    # The password is shown before anything else can fail: it is set, and never shown again.
     if app.output == "json":
         if created.password is not None:
             data["password"] = created.password
             data["password_reset_required"] = True
         app.stdout.write(to_json(data))
-        return ExitCode.OK
-    app.say(f"Created user {created.name} ({created.arn}) in groups {', '.join(created.groups)}.")
-    if created.password is not None:
-        click.echo(f"Temporary console password (shown once, must be changed at first sign-in): {created.password}",
-                   file=app.stdout)
+    else:
+        verb = "Finished creating" if created.resumed else "Created"
+        app.say(f"{verb} user {created.name} ({created.arn}) in groups {', '.join(created.groups)}.")
+        if created.password is not None:
+            click.echo(f"Temporary console password (shown once, must be changed at first sign-in): "
+                       f"{created.password}", file=app.stdout)
+    _audit(engine, "users.create", name, {"teams": list(created.teams), "groups": list(created.groups),
+                                          "console": created.console, "email": email or "",
+                                          "resumed": created.resumed})
     return ExitCode.OK
 
 
@@ -182,6 +197,7 @@ def disable(app: App, profile: str | None, name: str) -> int:
     """
     from awsroles.people import disable as disable_user
 
+    _check_name(name, new=False)
     engine, iam = _engine(app, profile)
     steps = disable_user(engine.org, iam, name)
     _audit(engine, "users.disable", name, {"steps": [s.description for s in steps]})
@@ -222,6 +238,7 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool)
     from awsroles.people import check_offboard, offboard_steps
     from awsroles.people import offboard as offboard_user
 
+    _check_name(name, new=False)
     engine, iam = _engine(app, profile)
     org = engine.org
     check_offboard(org, engine.aws.whoami().user_name, name)

@@ -1,6 +1,6 @@
 """Fault injection for library tests: a botocore ``before-send`` hook (register_first) that answers
 chosen calls with an AWS error instead of sending them, so botocore's real parser and retry
-handler see exactly what AWS would send."""
+handler see exactly what AWS would send, and the refused call changes nothing."""
 
 from __future__ import annotations
 
@@ -58,7 +58,11 @@ class Fault:
                 self.passed.append(action)
                 return None
             self.hits.append(action)
-        return AWSResponse(request.url, self.status, {}, _Raw(error_body(self.code, self.message)))
+        url = request.url
+        # Every before-send handler runs, and in-process moto is one of them: point the request
+        # somewhere moto does not serve, so the refused call has no effect there either.
+        request.url = "http://fault.invalid/"
+        return AWSResponse(url, self.status, {}, _Raw(error_body(self.code, self.message)))
 
     def install(self, session: Any) -> None:
         session.get_component("event_emitter").register_first("before-send", self, unique_id=f"fault-{id(self)}")

@@ -1,0 +1,110 @@
+"""A people command that fails part-way says what was done, what failed and how to finish, and a
+re-run converges (moto in-process, failures injected with a before-send hook)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awsroles.aws import Aws
+from awsroles.engine import Engine
+from awsroles.errors import ExitCode, PartlyDone, UsageError
+from awsroles.model import Org
+from awsroles.orgfile import load_org
+from awsroles.people import create_user
+from tests.aws.faults import Fault
+from tests.conftest import EXAMPLES, REPO
+
+PASSWORD = "Xy7!" * 6
+
+
+@pytest.fixture
+def org_path(tmp_path: Path) -> Path:
+    path = tmp_path / "org.ini"
+    path.write_text((EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies")))
+    return path
+
+
+@pytest.fixture
+def applied(ops_aws: Aws, classic: Org) -> Any:
+    """The classic org applied; returns an IAM client in ops."""
+    engine = Engine(classic, ops_aws)
+    assert engine.apply(engine.plan()).ok
+    return engine.iam(classic.ops)
+
+
+def test_a_failed_console_password_says_what_was_done_and_a_rerun_converges(
+        applied: Any, ops_aws: Aws, classic: Org, org_path: Path) -> None:
+    fault = Fault("AccessDenied", "CreateLoginProfile", message="not authorized to perform iam:CreateLoginProfile")
+    with pytest.raises(PartlyDone) as raised:
+        create_user(org_path, load_org(org_path), fault.aws(classic), "carol", teams=["backend"], console=True,
+                    password_factory=lambda: PASSWORD)
+    error = raised.value
+    text = str(error)
+    assert fault.hits == ["CreateLoginProfile"]
+    assert text.splitlines()[0] == ("users create carol stopped part-way: CreateLoginProfile failed: AccessDenied: "
+                                    "not authorized to perform iam:CreateLoginProfile")
+    assert error.done == (f"carol added to the org file {org_path}",
+                          "IAM user carol exists in ops (111111111111) in groups awsroles-users, team-backend")
+    assert error.not_done == ("the console password (carol cannot sign in to the console yet)",)
+    assert "re-run `awsroles users create carol --team backend --console`" in error.finish
+    assert error.exit_code == ExitCode.FAILURE and PASSWORD not in text
+    assert "  to finish: " in text and "  done: " in text and "  not done: " in text
+
+    # The re-run finishes the job instead of failing with "already exists".
+    again = create_user(org_path, load_org(org_path), ops_aws, "carol", teams=["backend"], console=True,
+                        password_factory=lambda: PASSWORD)
+    assert again.resumed and again.password == PASSWORD
+    assert again.groups == ("awsroles-users", "team-backend")
+    assert applied.get_login_profile(UserName="carol")["LoginProfile"]["UserName"] == "carol"
+    assert Engine(load_org(org_path), ops_aws).plan().empty
+    # A third run has nothing left to do: that is "already exists", and nothing changes.
+    with pytest.raises(UsageError, match="already exists, in the org file and in the ops account"):
+        create_user(org_path, load_org(org_path), ops_aws, "carol", teams=["backend"], console=True)
+
+
+def test_a_failed_create_user_leaves_the_file_entry_and_a_rerun_creates_the_user(
+        applied: Any, ops_aws: Aws, classic: Org, org_path: Path) -> None:
+    fault = Fault("AccessDenied", "CreateUser", message="no")
+    with pytest.raises(PartlyDone) as raised:
+        create_user(org_path, load_org(org_path), fault.aws(classic), "carol", teams=["backend"],
+                    email="carol@acme.example")
+    error = raised.value
+    assert error.failed == "creating the IAM user failed: AccessDenied: no"
+    assert error.done == (f"carol added to the org file {org_path}",)  # and nothing in AWS
+    assert error.not_done == ("IAM user carol in groups awsroles-users, team-backend",)
+    assert "`awsroles users create carol --team backend --email carol@acme.example`" in error.finish
+    assert "[user carol]" in org_path.read_text()
+
+    again = create_user(org_path, load_org(org_path), ops_aws, "carol", teams=["backend"])  # email optional
+    assert again.resumed and again.password is None
+    assert applied.get_user(UserName="carol")["User"]["Path"] == classic.path
+    assert Engine(load_org(org_path), ops_aws).plan().empty
+
+
+def test_a_rerun_that_asks_for_something_else_is_refused(applied: Any, ops_aws: Aws, org_path: Path) -> None:
+    before = org_path.read_bytes()
+    for teams, console in ((["platform"], False), (["backend"], True)):  # bob: team backend, no console
+        with pytest.raises(UsageError, match=r"user 'bob' already exists in the org file \(teams: backend\)"):
+            create_user(org_path, load_org(org_path), ops_aws, "bob", teams=teams, console=console)
+    with pytest.raises(UsageError, match="already exists, in the org file and in the ops account"):
+        create_user(org_path, load_org(org_path), ops_aws, "bob", teams=["backend"])
+    assert org_path.read_bytes() == before
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("", "a user name cannot be empty"),
+    ("x", "user name 'x' is too short: at least 2 characters"),
+    ("a b", "user name 'a b' has characters IAM does not allow (' ')"),
+    ("é" * 2, "has characters IAM does not allow ('é')"),
+    ("x" * 65, "is 65 characters long: IAM allows at most 64"),
+])
+def test_names_aws_cannot_use_are_refused_before_any_call(org_path: Path, name: str, problem: str) -> None:
+    before = org_path.read_bytes()
+    aws = Aws()  # never asked for anything: no moto here, and the endpoint goes nowhere
+    with pytest.raises(UsageError, match="nothing changed") as raised:
+        create_user(org_path, load_org(org_path), aws, name, teams=["backend"])
+    assert problem in str(raised.value)
+    assert org_path.read_bytes() == before
