@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from awsroles.cli.app import App, cli, common_options, pass_app
-from awsroles.errors import ExitCode, UsageError
+from awsroles.errors import ExitCode, FileWriteError, UsageError
+from awsroles.fsutil import check_writable
 from awsroles.render import console_for
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from awsroles.costs.ce import CostCache
+    from awsroles.costs.model import CostLine
 
 
 @cli.command()
@@ -84,6 +91,11 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
     months = resolve(month, from_, to, date.today())
     if by is None and click.get_current_context().get_parameter_source("top") == ParameterSource.COMMANDLINE:
         raise UsageError("--top needs --by service")
+    if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
+        raise UsageError(f"--chart: {chart_file.name}: use a .png or .svg file")
+    for target in (xlsx_file, chart_file):  # before any paid request: fail now, not after paying
+        if target is not None:
+            check_writable(target)
     org = app.load_org()
     metric_name = f"net-{metric}" if net else metric
     if source == "cur" and not cur_path:
@@ -113,7 +125,7 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
                             athena_table, athena_workgroup, athena_output, months, metric_name,
                             int(max_scan_gb * 1024**3), by_service=by == "service")
     else:
-        cache = None if no_cache else ce_source.CostCache.default(org.billing.id)
+        cache = None if no_cache else _cache_or_warn(ce_source.CostCache.default(org.billing.id), app.warn)
         lines, requests = ce_source.fetch(aws.client("ce", session), months, metric_name,
                                           by_service=by == "service", cache=cache)
     accounts = mapping.complete(accounts, (line.account_id for line in lines))
@@ -126,8 +138,6 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
             raise UsageError("--forecast comes from Cost Explorer: use it with --source ce")
         forecast_rows, extra = _forecast(aws.client("ce", session), accounts, metric_name, org)
         requests += extra
-    if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
-        raise UsageError(f"--chart: {chart_file.name}: use a .png or .svg file")
     if xlsx_file is not None:
         from awsroles.costs.xlsx import write_xlsx
 
@@ -161,6 +171,27 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
                  + ("" if requests else ": everything came from the cache"))
     return ExitCode.OK
+
+
+def _cache_or_warn(cache: CostCache, warn: Callable[[str], None]) -> CostCache:
+    """``cache``, except that a write that fails (a read-only or full home) is one warning, not an
+    error: the report was paid for and is still shown; only the next run is not free."""
+    from awsroles.costs.ce import CostCache
+
+    class CacheOrWarn(CostCache):
+        failed = False
+
+        def put(self, metric: str, grouping: str, month: str, lines: Sequence[CostLine]) -> None:
+            if self.failed:
+                return
+            try:
+                super().put(metric, grouping, month, lines)
+            except OSError as exc:
+                self.failed = True
+                error = FileWriteError.from_os_error(exc.filename or self.root, exc)
+                warn(f"awsroles: warning: {error}; closed months are not cached, so the next run pays again")
+
+    return CacheOrWarn(cache.root, cache.payer)
 
 
 def _forecast(ce: Any, accounts: Any, metric: str, org: Any) -> tuple[list[dict[str, str]], int]:

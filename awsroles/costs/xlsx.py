@@ -3,15 +3,20 @@
 XLSX: one row per month and environment with the category columns, numbers as numbers (two
 decimals), estimated months marked, and a stacked column chart of cost per environment per
 month. ``--chart FILE.png|svg``: the same stacked bars, drawn with matplotlib.
+
+Both are made in memory and written with :func:`~awsroles.fsutil.atomic_write`: never half a
+file, and a path that cannot be written is a FileWriteError naming it.
 """
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from pathlib import Path
 
 from awsroles.costs.model import CATEGORIES, Report
 from awsroles.errors import UsageError
+from awsroles.fsutil import atomic_write
 
 
 def _environments(report: Report) -> list[str]:
@@ -26,7 +31,8 @@ def write_xlsx(report: Report, path: Path) -> Path:
     import xlsxwriter
 
     path = Path(path)
-    workbook = xlsxwriter.Workbook(str(path))
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     try:
         money = workbook.add_format({"num_format": "#,##0.00"})
         bold = workbook.add_format({"bold": True})
@@ -67,6 +73,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         pivot.insert_chart(1, len(environments) + 2, chart, {"x_scale": 1.5, "y_scale": 1.3})
     finally:
         workbook.close()
+    atomic_write(path, buffer.getvalue())
     return path
 
 
@@ -101,6 +108,8 @@ def write_chart(report: Report, path: Path) -> Path:
     figure.tight_layout()
     kind = path.suffix.lower().lstrip(".")
     # No timestamp in the file: the same report gives the same bytes.
-    figure.savefig(path, format=kind, metadata={"Date": None} if kind == "svg" else {"Software": None})
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=kind, metadata={"Date": None} if kind == "svg" else {"Software": None})
     plt.close(figure)
+    atomic_write(path, buffer.getvalue())
     return path
