@@ -16,6 +16,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from awsroles.errors import FileWriteError
+
 ENV_VAR = "AWSROLES_AUDIT_LOG"
 SECRET_WORDS = ("password", "passwd", "secret", "seed", "token", "privatekey", "private_key", "otpauth",
                 "credential")
@@ -60,7 +62,8 @@ def record(action: str, *, actor: str, account: str | None = None, target: str =
            details: Mapping[str, object] | None = None, path: Path | None = None) -> dict[str, object]:
     """Append one JSON line for ``action`` to the audit log and return it as a dict.
 
-    Raises ValueError when ``details`` holds anything that looks like a secret.
+    Raises ValueError when ``details`` holds anything that looks like a secret, and FileWriteError
+    (exit code 1: ``cannot write PATH: REASON``) when the log cannot be written.
     """
     details = dict(details or {})
     _check_no_secrets(details)
@@ -75,19 +78,22 @@ def record(action: str, *, actor: str, account: str | None = None, target: str =
     }
     line = (json.dumps(entry, sort_keys=False, default=str, ensure_ascii=False) + "\n").encode("utf-8")
     path = audit_path() if path is None else Path(path)
-    if not path.parent.is_dir():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            os.chmod(path.parent, 0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        with contextlib.suppress(OSError):
-            os.fchmod(fd, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not path.parent.is_dir():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                os.chmod(path.parent, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, line)
+            with contextlib.suppress(OSError):
+                os.fchmod(fd, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                os.write(fd, line)
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+            os.close(fd)
+    except OSError as exc:
+        raise FileWriteError.from_os_error(path, exc, f"set ${ENV_VAR} to keep the audit log elsewhere") from exc
     return entry

@@ -9,7 +9,8 @@ import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
 from awsroles.durations import format_duration
-from awsroles.errors import ExitCode, UsageError
+from awsroles.errors import ExitCode, FileWriteError, UsageError
+from awsroles.fsutil import check_writable
 from awsroles.render import to_json
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     if output is not None and output.exists() and not force:  # before any AWS call
         raise UsageError(f"{output} exists; nothing was written (use --force to overwrite it, or "
                          "--output-file for another file)")
+    if output is not None:
+        check_writable(output, parents=True)
     previous = load_org(from_file) if from_file is not None else None
     options = ImportOptions(
         name=name, region=region, path=iam_path, bootstrap_role=bootstrap_role, policy_dir=policy_dir,
@@ -82,7 +85,10 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
         aws = Aws(AwsSettings(region="us-east-1", profile=profile))
     imported = collect(aws, options, previous=previous,
                        previous_dir=previous_policy_dir(from_file) if from_file is not None else None)
-    result = write_import(imported, output, force=force)
+    try:
+        result = write_import(imported, output, force=force)
+    except OSError as exc:  # a folder it had to create, or the disk filled up meanwhile
+        raise FileWriteError.from_os_error(exc.filename or output or ".", exc) from exc
     if app.output == "json":
         app.stdout.write(to_json(result.as_dict()))
     else:

@@ -45,8 +45,19 @@ def runtime_dir(environ: Mapping[str, str] | None = None) -> Path | None:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) with mode 0700; tighten it if it exists."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o700)
+    """Create ``path`` (and parents) with mode 0700; tighten it if it exists.
+
+    Raises FileWriteError (``cannot write PATH: REASON``, exit code 1) when it cannot be created,
+    e.g. under a read-only home.
+    """
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as exc:
+        from awsroles.errors import FileWriteError  # here: the credential hot path never loads it
+
+        if isinstance(exc, FileExistsError):
+            raise FileWriteError(path, "it exists and is not a directory", exc.errno or 0) from exc
+        raise FileWriteError.from_os_error(path, exc) from exc
     return path
