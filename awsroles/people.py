@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from awsroles.aws import Aws
-from awsroles.errors import PartlyDone, UsageError
+from awsroles.errors import AwsrolesError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
 from awsroles.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
 
@@ -363,7 +363,8 @@ def disable(org: Org, iam: Any, name: str) -> list[Step]:
     """Deactivate ``name``'s keys and remove their console access; MFA and memberships stay."""
     del org  # the same shape as offboard; the org file is not changed
     steps = disable_steps(iam, name)
-    _run(iam, steps)
+    _run(iam, steps, what=f"users disable {name}",
+         finish=f"fix the cause, then re-run `awsroles users disable {name}`: it does what is left")
     return steps
 
 
@@ -457,13 +458,22 @@ class Offboarded:
     removed_from_file: bool
 
 
-def _run(iam: Any, steps: Sequence[Step]) -> None:
-    for step in steps:
+def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Sequence[str] = ()) -> None:
+    """Run ``steps`` in order; a step whose target is already gone counts as done (a re-run). On a
+    failure, :class:`PartlyDone` names the steps done, the one that failed, the ones not done (and
+    ``then``: what the caller would have done next) and how to ``finish``."""
+    from awsroles.apply import describe_error
+
+    for i, step in enumerate(steps):
         try:
             getattr(iam, step.call)(**step.params)
         except Exception as exc:
-            if not _is_gone(exc):  # already done (a retried offboarding)
-                raise
+            if _is_gone(exc):  # already done (a retried offboarding)
+                continue
+            raise PartlyDone(what, f"{step.description} failed: {describe_error(exc)}",
+                             done=[s.description for s in steps[:i]],
+                             not_done=[*(s.description for s in steps[i:]), *then], finish=finish,
+                             cause=exc) from exc
 
 
 def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
@@ -475,8 +485,15 @@ def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
     check_offboard(org, aws.whoami().user_name, name)
     iam = Engine(org, aws).iam(org.ops)
     steps = offboard_steps(org, iam, name)
-    _run(iam, steps)
     in_file = any(u.name == name for u in org.users)
+    what = f"users offboard {name}"
+    finish = f"fix the cause, then re-run `awsroles users offboard {name}`: it does what is left"
+    from_file = f"remove {name} from the org file {org_path}"
+    _run(iam, steps, what=what, finish=finish, then=[from_file] if in_file else [])
     if in_file:
-        orgedit.remove_user(org_path, name)
+        try:
+            orgedit.remove_user(org_path, name)
+        except (AwsrolesError, OSError) as exc:
+            raise PartlyDone(what, f"{from_file} failed: {exc}", done=[s.description for s in steps],
+                             not_done=[from_file], finish=finish, cause=exc) from exc
     return Offboarded(name, tuple(steps), in_file)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from awsroles.errors import AwsrolesError, UsageError
+from awsroles.errors import AwsrolesError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,15 @@ MAX_KEYS = 2
 
 class KeyVerificationError(AwsrolesError):
     """The new key did not work: it was deleted, and the old one stays active."""
+
+
+class RotationStopped(PartlyDone):
+    """A rotation stopped after the new key worked: ``new`` holds that key, so the caller can show
+    its secret once (it is never part of the message)."""
+
+    def __init__(self, new: NewKey, what: str, failed: str, **kwargs: Any) -> None:
+        super().__init__(what, failed, **kwargs)
+        self.new = new
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,10 @@ def rotate(iam: Any, user: str, *, verify: Callable[[NewKey], bool], grace_delet
     if len(existing) >= MAX_KEYS:
         ids = ", ".join(str(k["AccessKeyId"]) for k in existing)
         raise UsageError(f"{user} already has two access keys ({ids}): delete one before rotating")
+    from awsroles.apply import describe_error
+
     old = str(existing[0]["AccessKeyId"])
+    what = f"users keys rotate {user}"
     new = create_key(iam, user)
     try:
         if not verify(new):
@@ -117,15 +129,36 @@ def rotate(iam: Any, user: str, *, verify: Callable[[NewKey], bool], grace_delet
                                        f"{user}'s key {old} stays active")
         if on_verified is not None:
             on_verified(new)
-    except BaseException:
+    except BaseException as exc:
         try:
             iam.delete_access_key(UserName=user, AccessKeyId=new.access_key_id)
-        except Exception as exc:
-            log.warning("could not delete the new key %s: %s", new.access_key_id, _code(exc) or "error")
+        except Exception as cleanup:
+            log.warning("could not delete the new key %s: %s", new.access_key_id, _code(cleanup) or "error")
+            if isinstance(exc, Exception):  # the new key stays: say so, and how to remove it
+                cause = str(exc) if isinstance(exc, AwsrolesError) else describe_error(exc)
+                raise PartlyDone(
+                    what, f"{cause.replace(': deleted it;', ';')}; deleting the new key again failed: "
+                          f"{describe_error(cleanup)}",
+                    done=[f"created the new key {new.access_key_id} for {user} (its secret is not shown)"],
+                    not_done=[f"deactivate {user}'s old key {old} (it stays active)"],
+                    finish=f"remove the new key: `awsroles users keys delete {user} {new.access_key_id}`, "
+                           f"then rotate again", cause=exc) from exc
         raise
-    iam.update_access_key(UserName=user, AccessKeyId=old, Status="Inactive")
+    done = [f"created the new key {new.access_key_id} for {user} and checked it works"
+            + (" (and stored it)" if on_verified is not None else "")]
+    steps: list[tuple[str, Callable[[], Any]]] = [
+        (f"deactivate the old key {old}",
+         lambda: iam.update_access_key(UserName=user, AccessKeyId=old, Status="Inactive"))]
     if grace_delete:
-        iam.delete_access_key(UserName=user, AccessKeyId=old)
+        steps.append((f"delete the old key {old}", lambda: iam.delete_access_key(UserName=user, AccessKeyId=old)))
+    for i, (description, call) in enumerate(steps):
+        try:
+            call()
+        except Exception as exc:
+            raise RotationStopped(new, what, f"{description} failed: {describe_error(exc)}",
+                                  done=[*done, *(d for d, _ in steps[:i])], not_done=[d for d, _ in steps[i:]],
+                                  finish=f"fix the cause, then `awsroles users keys delete {user} {old}` (the new "
+                                         f"key {new.access_key_id} works)", cause=exc) from exc
     return RotateResult(new, old, grace_delete)
 
 

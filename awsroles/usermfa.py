@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from awsroles.errors import AwsrolesError, MfaError, UsageError
+from awsroles.errors import AwsrolesError, MfaError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
 
 log = logging.getLogger(__name__)
@@ -104,11 +104,21 @@ def enroll(iam: Any, user: str, *, codes: Callable[[str], tuple[str, str]], devi
                 raise MfaError(f"AWS refused the two codes for {serial}: type two consecutive 6-digit codes "
                                "from the authenticator, and try again") from None
             raise
-    except BaseException:
+    except BaseException as exc:
         try:
             iam.delete_virtual_mfa_device(SerialNumber=serial)
-        except Exception as cleanup:  # the original error matters more
+        except Exception as cleanup:  # the original error matters more, but the device stays: say so
             log.warning("could not delete the unenabled MFA device %s: %s", serial, _code(cleanup) or "error")
+            if isinstance(exc, Exception):
+                from awsroles.apply import describe_error
+
+                cause = str(exc) if isinstance(exc, AwsrolesError) else describe_error(exc)
+                raise PartlyDone(f"users mfa enroll {user}", f"{cause}; deleting the device again failed: "
+                                 f"{describe_error(cleanup)}",
+                                 done=[f"created the virtual MFA device {serial} (not enabled)"],
+                                 not_done=[f"enable {serial} for {user}"],
+                                 finish=f"`awsroles users mfa reset {user}` removes the device, then enrol again",
+                                 cause=exc) from exc
         raise
     return Enrolment(serial, uri, seed)
 
@@ -120,13 +130,23 @@ def reset(iam: Any, user: str) -> list[str]:
     removed: list[str] = []
     for device in iam.list_mfa_devices(UserName=user).get("MFADevices", []):
         serial = str(device["SerialNumber"])
-        iam.deactivate_mfa_device(UserName=user, SerialNumber=serial)
-        if ":mfa/" in serial:
-            try:
-                iam.delete_virtual_mfa_device(SerialNumber=serial)
-            except Exception as exc:
-                if _code(exc) != "NoSuchEntity":
-                    raise
+        step = f"deactivate {serial}"
+        try:
+            iam.deactivate_mfa_device(UserName=user, SerialNumber=serial)
+            if ":mfa/" in serial:
+                step = f"delete {serial} (deactivated)"
+                try:
+                    iam.delete_virtual_mfa_device(SerialNumber=serial)
+                except Exception as exc:
+                    if _code(exc) != "NoSuchEntity":
+                        raise
+        except Exception as exc:
+            from awsroles.apply import describe_error
+
+            raise PartlyDone(f"users mfa reset {user}", f"{step} failed: {describe_error(exc)}",
+                             done=[f"removed {s}" for s in removed],
+                             finish=f"fix the cause, then re-run `awsroles users mfa reset {user}`: it removes "
+                                    "what is left", cause=exc) from exc
         removed.append(serial)
     try:
         pages = iam.get_paginator("list_virtual_mfa_devices").paginate(AssignmentStatus="Unassigned")

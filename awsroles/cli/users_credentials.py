@@ -281,8 +281,20 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
         delete_old = sys.stdin.isatty() and click.confirm("Delete the old key once the new one works?",
                                                           default=False, err=True)
     on_verified = (lambda key: _store_key(config, key.access_key_id, key.secret)) if config is not None else None
-    result = userkeys.rotate(admin.iam, name, verify=userkeys.sts_verifier(admin.region), grace_delete=delete_old,
-                             on_verified=on_verified)
+    try:
+        result = userkeys.rotate(admin.iam, name, verify=userkeys.sts_verifier(admin.region),
+                                 grace_delete=delete_old, on_verified=on_verified)
+    except userkeys.RotationStopped as stopped:  # the new key works: its secret exists nowhere else
+        _audit("users.keys.rotate", actor=admin.actor, account=admin.account, target=name,
+               details={"new_id": stopped.new.access_key_id, "stopped": stopped.failed, "stored": config is not None})
+        if config is None and app.output == "json":
+            click.echo(json.dumps({"UserName": name, "AccessKeyId": stopped.new.access_key_id,
+                                   "SecretAccessKey": stopped.new.secret}), file=app.stdout)
+        elif config is None:
+            click.echo(f"new access key for {name} works; the secret is shown this once:", file=app.stdout)
+            click.echo(f"AccessKeyId:     {stopped.new.access_key_id}", file=app.stdout)
+            click.echo(f"SecretAccessKey: {stopped.new.secret}", file=app.stdout)
+        raise
     _audit("users.keys.rotate", actor=admin.actor, account=admin.account, target=name,
            details={"new_id": result.new.access_key_id, "old_id": result.old_key_id,
                     "old_deleted": result.old_deleted, "stored": config is not None})

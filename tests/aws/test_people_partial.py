@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
+from awsroles import userkeys, usermfa
 from awsroles.aws import Aws
 from awsroles.engine import Engine
 from awsroles.errors import ExitCode, PartlyDone, UsageError
 from awsroles.model import Org
 from awsroles.orgfile import load_org
-from awsroles.people import create_user
+from awsroles.people import create_user, disable, offboard
 from tests.aws.faults import Fault
 from tests.conftest import EXAMPLES, REPO
 
@@ -108,3 +109,89 @@ def test_names_aws_cannot_use_are_refused_before_any_call(org_path: Path, name: 
         create_user(org_path, load_org(org_path), aws, name, teams=["backend"])
     assert problem in str(raised.value)
     assert org_path.read_bytes() == before
+
+
+def test_a_failed_offboarding_lists_the_steps_done_and_left_and_a_rerun_finishes(
+        applied: Any, ops_aws: Aws, classic: Org, org_path: Path) -> None:
+    applied.create_login_profile(UserName="bob", Password=PASSWORD)
+    key = applied.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    fault = Fault("AccessDenied", "DeleteAccessKey", message="no")
+    with pytest.raises(PartlyDone) as raised:
+        offboard(org_path, load_org(org_path), fault.aws(classic), "bob")
+    error = raised.value
+    assert error.failed == f"delete access key {key} failed: AccessDenied: no"
+    assert error.done == ("delete console password",)
+    assert error.not_done[0] == f"delete access key {key}" and "delete IAM user bob" in error.not_done
+    assert error.not_done[-1] == f"remove bob from the org file {org_path}"
+    assert error.finish == "fix the cause, then re-run `awsroles users offboard bob`: it does what is left"
+    assert "[user bob]" in org_path.read_text()
+
+    done = offboard(org_path, load_org(org_path), ops_aws, "bob")
+    assert done.removed_from_file and "[user bob]" not in org_path.read_text()
+    assert "bob" not in {u["UserName"] for u in applied.list_users()["Users"]}
+
+
+def test_a_failed_disable_says_what_is_left(applied: Any, classic: Org) -> None:
+    applied.create_login_profile(UserName="bob", Password=PASSWORD)
+    key = applied.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    fault = Fault("AccessDenied", "DeleteLoginProfile", message="no")
+    with pytest.raises(PartlyDone) as raised:
+        disable(classic, Engine(classic, fault.aws(classic)).iam("ops"), "bob")
+    assert raised.value.done == (f"deactivate access key {key}",)
+    assert raised.value.not_done == ("delete console password",)
+    assert "re-run `awsroles users disable bob`" in raised.value.finish
+
+
+def test_a_rotation_that_stops_after_the_new_key_works_hands_back_the_key(applied: Any, classic: Org) -> None:
+    old = applied.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    iam = Engine(classic, Fault("AccessDenied", "UpdateAccessKey", message="no").aws(classic)).iam("ops")
+    with pytest.raises(userkeys.RotationStopped) as raised:
+        userkeys.rotate(iam, "bob", verify=lambda _key: True, grace_delete=True)
+    error = raised.value
+    assert error.failed == f"deactivate the old key {old} failed: AccessDenied: no"
+    assert error.done == (f"created the new key {error.new.access_key_id} for bob and checked it works",)
+    assert error.not_done == (f"deactivate the old key {old}", f"delete the old key {old}")
+    assert f"`awsroles users keys delete bob {old}`" in error.finish
+    assert error.new.secret not in str(error) and error.new.secret not in repr(error.new)
+    keys = {k["AccessKeyId"]: k["Status"] for k in applied.list_access_keys(UserName="bob")["AccessKeyMetadata"]}
+    assert keys == {old: "Active", error.new.access_key_id: "Active"}
+
+
+def test_a_rotation_whose_new_key_cannot_be_removed_says_so(applied: Any, classic: Org) -> None:
+    old = applied.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    iam = Engine(classic, Fault("AccessDenied", "DeleteAccessKey", message="no").aws(classic)).iam("ops")
+    with pytest.raises(PartlyDone) as raised:
+        userkeys.rotate(iam, "bob", verify=lambda _key: False, grace_delete=False)
+    new = next(k["AccessKeyId"] for k in applied.list_access_keys(UserName="bob")["AccessKeyMetadata"]
+               if k["AccessKeyId"] != old)
+    error = raised.value
+    assert error.failed == (f"the new key {new} did not work; bob's key {old} stays active; deleting the new key "
+                            "again failed: AccessDenied: no")
+    assert f"`awsroles users keys delete bob {new}`" in error.finish
+
+
+def test_an_mfa_device_left_behind_is_named_and_reset_then_enrol_again_works(applied: Any, classic: Org) -> None:
+    fault = Fault("AccessDenied", "EnableMFADevice", "DeleteVirtualMFADevice", message="no")
+    with pytest.raises(PartlyDone) as raised:
+        usermfa.enroll(Engine(classic, fault.aws(classic)).iam("ops"), "bob",
+                       codes=lambda _uri: ("123456", "654321"))
+    error = raised.value
+    assert error.failed == "AccessDenied: no; deleting the device again failed: AccessDenied: no"
+    serial = "arn:aws:iam::111111111111:mfa/bob"
+    assert error.done == (f"created the virtual MFA device {serial} (not enabled)",)
+    assert "`awsroles users mfa reset bob`" in error.finish
+
+    assert usermfa.reset(applied, "bob") == [serial]  # the leftover goes
+    enrolled = usermfa.enroll(applied, "bob", codes=lambda _uri: ("123456", "654321"))
+    assert [d["SerialNumber"] for d in applied.list_mfa_devices(UserName="bob")["MFADevices"]] == [enrolled.serial]
+
+
+def test_a_failed_mfa_reset_says_what_was_removed_and_a_rerun_finishes(applied: Any, classic: Org) -> None:
+    enrolled = usermfa.enroll(applied, "bob", codes=lambda _uri: ("123456", "654321"))
+    iam = Engine(classic, Fault("AccessDenied", "DeleteVirtualMFADevice", message="no").aws(classic)).iam("ops")
+    with pytest.raises(PartlyDone) as raised:
+        usermfa.reset(iam, "bob")
+    assert raised.value.failed == f"delete {enrolled.serial} (deactivated) failed: AccessDenied: no"
+    assert "re-run `awsroles users mfa reset bob`" in raised.value.finish
+    assert usermfa.reset(applied, "bob") == [enrolled.serial]  # deactivated already: found as a leftover
+    assert not applied.list_virtual_mfa_devices()["VirtualMFADevices"]
