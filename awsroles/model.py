@@ -77,6 +77,7 @@ class Org:
     session_duration: int
     bootstrap_role: str
     path: str
+    mfa_enrollment: str = "admin"  # MFA_ENROLLMENT_ADMIN or MFA_ENROLLMENT_SELF
     accounts: tuple[Account, ...] = ()
     roles: tuple[Role, ...] = ()
     teams: tuple[Team, ...] = ()
@@ -133,6 +134,11 @@ class Org:
             return "aws-us-gov"
         return "aws"
 
+    @property
+    def self_mfa_enrollment(self) -> bool:
+        """Whether people enrol their own MFA device (else only admins do)."""
+        return self.mfa_enrollment == MFA_ENROLLMENT_SELF
+
     # -- derived names -------------------------------------------------------------------
 
     def role_arn(self, environment: str, role: str) -> str:
@@ -151,6 +157,8 @@ class Org:
         return tuple(r.name for r in self.roles if r.name in granted)
 
 
+MFA_ENROLLMENT_ADMIN = "admin"  # only admins enrol MFA devices (the default)
+MFA_ENROLLMENT_SELF = "self"  # people may enrol their own device with their access key alone
 TEAM_GROUP_PREFIX = "team-"
 EVERYONE_GROUP = "awsroles-users"
 SELF_SERVICE_POLICY = "awsroles-self-service"

@@ -24,6 +24,8 @@ from awsroles.ini import IniKey, IniSection, read_ini
 from awsroles.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
+    MFA_ENROLLMENT_ADMIN,
+    MFA_ENROLLMENT_SELF,
     Account,
     Grant,
     Org,
@@ -45,6 +47,7 @@ ORG_KEYS = {
     "billing_account": "the payer account for cost reports (default: ops_account)",
     "mfa": "required or optional",
     "mfa_max_age": "longest an MFA sign-in stays valid for assuming roles",
+    "mfa_enrollment": "who enrols MFA devices: admin (the default) or self",
     "session_duration": "default length of a role session",
     "bootstrap_role": "role that awsroles assumes to manage an environment account",
     "path": "IAM path of everything awsroles creates",
@@ -159,6 +162,15 @@ class _Builder:
             return False
         return True
 
+    def unique_ignoring_case(self, seen: dict[str, tuple[str, int]], kind: str, name: str, line: int) -> bool:
+        """IAM names are unique whatever their case: of 'Bob' and 'bob' the second is refused."""
+        first = seen.setdefault(name.lower(), (name, line))
+        if first != (name, line):
+            self.error(line, f"{kind} name '{name}' differs only in case from {kind} '{first[0]}' (line {first[1]}); "
+                       "IAM names ignore case")
+            return False
+        return True
+
     def unknown_keys(self, section: IniSection, known: Mapping[str, str]) -> None:
         for key in section.keys.values():
             if key.name not in known:
@@ -166,6 +178,9 @@ class _Builder:
                 self.error(key.line, f"unknown key '{key.name}' in [{section.name}]{hint}")
 
 
+# RoleSessionName and SourceIdentity (both the IAM user name when awsroles assumes a role): 2-64
+# characters of [\w+=,.@-] (STS API reference, AssumeRole); user names have the same characters.
+_SESSION_NAME_MIN = 2
 _LOWER_NAME_RULE = "use lower-case letters, digits and '-', starting with a letter or digit"
 _IAM_NAME_RULE = "use letters, digits and + = , . @ _ -"
 
@@ -206,6 +221,7 @@ class _OrgSettings:
     billing_account: str = ""
     mfa_required: bool = True
     mfa_max_age: int = 12 * 3600
+    mfa_enrollment: str = MFA_ENROLLMENT_ADMIN
     session_duration: int = 3600
     bootstrap_role: str = "OrganizationAccountAccessRole"
     path: str = "/awsroles/"
@@ -233,14 +249,26 @@ def _org_settings(b: _Builder, found: list[tuple[str, IniSection]]) -> _OrgSetti
             b.error(keys["region"].line, f"region '{s.region}' is not an AWS region name (e.g. us-east-1)")
     if "ops_account" in keys:
         s.ops_account = keys["ops_account"].value.strip()
+        if not s.ops_account:
+            b.error(keys["ops_account"].line, "ops_account is empty: name the [account NAME] where people log in")
     else:
         b.error(section.line, "[org] needs ops_account (the account where people log in)")
     s.billing_account = keys["billing_account"].value.strip() if "billing_account" in keys else s.ops_account
+    if "billing_account" in keys and not s.billing_account:
+        b.error(keys["billing_account"].line, "billing_account is empty: name an [account NAME], or leave the key "
+                "out to use ops_account")
     if "mfa" in keys:
         value = keys["mfa"].value.strip().lower()
         if value not in ("required", "optional"):
             b.error(keys["mfa"].line, f"mfa: expected required or optional, got {keys['mfa'].value.strip()!r}")
         s.mfa_required = value != "optional"
+    if "mfa_enrollment" in keys:
+        value = keys["mfa_enrollment"].value.strip().lower()
+        if value in (MFA_ENROLLMENT_ADMIN, MFA_ENROLLMENT_SELF):
+            s.mfa_enrollment = value
+        else:
+            b.error(keys["mfa_enrollment"].line, f"mfa_enrollment: expected {MFA_ENROLLMENT_ADMIN} or "
+                    f"{MFA_ENROLLMENT_SELF}, got {keys['mfa_enrollment'].value.strip()!r}")
     s.mfa_max_age = b.duration(
         keys.get("mfa_max_age"), s.mfa_max_age, limits.SESSION_TOKEN_MIN, limits.SESSION_TOKEN_MAX
     )
@@ -367,9 +395,15 @@ def _read_policy_file(b: _Builder, policy_dir: Path, ref: str, line: int) -> Pol
 
 def _roles(b: _Builder, found: list[tuple[str, IniSection]], s: _OrgSettings) -> list[Role]:
     roles: list[Role] = []
+    seen: dict[str, tuple[str, int]] = {}
     for name, section in found:
         b.unknown_keys(section, ROLE_KEYS)
         ok = b.name(section, "role", name, limits.IAM_NAME, limits.ROLE_NAME_MAX, _IAM_NAME_RULE)
+        ok = ok and b.unique_ignoring_case(seen, "role", name, section.line)
+        if ok and name.lower() == s.bootstrap_role.lower():
+            b.error(section.line, f"role name '{name}' is taken by the bootstrap_role in every environment "
+                    "account (IAM role names are unique in an account, whatever their path or case)")
+            ok = False
         keys = section.keys
         managed: list[str] = []
         if "managed" in keys:
@@ -391,8 +425,13 @@ def _roles(b: _Builder, found: list[tuple[str, IniSection]], s: _OrgSettings) ->
                 document = _read_policy_file(b, s.policy_dir, ref, line)
                 if document is None:
                     continue
-                if any(d.name == document.name for d in documents):
+                same = next((d for d in documents if d.name.lower() == document.name.lower()), None)
+                if same is not None and same.name == document.name:
                     b.error(line, f"two policy files named '{document.name}' in role '{name}'")
+                    continue
+                if same is not None:
+                    b.error(line, f"policy file names '{same.name}' and '{document.name}' in role '{name}' differ only "
+                            "in case; IAM policy names ignore case")
                     continue
                 documents.append(document)
             total = sum(policies.policy_size(d.document) for d in documents)
@@ -410,9 +449,16 @@ def _roles(b: _Builder, found: list[tuple[str, IniSection]], s: _OrgSettings) ->
 
 def _users(b: _Builder, found: list[tuple[str, IniSection]]) -> list[User]:
     users: list[User] = []
+    seen: dict[str, tuple[str, int]] = {}
     for name, section in found:
         b.unknown_keys(section, USER_KEYS)
         ok = b.name(section, "user", name, limits.IAM_NAME, limits.USER_NAME_MAX, _IAM_NAME_RULE)
+        if ok and len(name) < _SESSION_NAME_MIN:
+            b.error(section.line, f"user name '{name}' is {len(name)} character; AWS needs at least "
+                    f"{_SESSION_NAME_MIN} for the session name and source identity of every role session, so "
+                    f"'{name}' could never assume a role")
+            ok = False
+        ok = ok and b.unique_ignoring_case(seen, "user", name, section.line)
         keys = section.keys
         email = ""
         if "email" in keys:
@@ -457,8 +503,10 @@ def _teams(
     """Teams; references are checked against every declared name (even one with an invalid name,
     which is reported once, at its own section, instead of at every reference)."""
     teams: list[Team] = []
+    seen: dict[str, tuple[str, int]] = {}  # team-NAME groups: unique whatever the case (names are lower-case today)
     for name, section in found:
         ok = b.name(section, "team", name, _NAME, limits.GROUP_NAME_MAX - len(team_group("")), _LOWER_NAME_RULE)
+        ok = ok and b.unique_ignoring_case(seen, "team", name, section.line)
         keys = section.keys
         members: list[str] = []
         if "members" in keys:
@@ -576,6 +624,7 @@ def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org |
             billing_account=s.billing_account,
             mfa_required=s.mfa_required,
             mfa_max_age=s.mfa_max_age,
+            mfa_enrollment=s.mfa_enrollment,
             session_duration=s.session_duration,
             bootstrap_role=s.bootstrap_role,
             path=s.path,

@@ -94,6 +94,7 @@ def test_defaults() -> None:
     assert org.session_duration == 3600
     assert org.bootstrap_role == "OrganizationAccountAccessRole"
     assert org.path == "/awsroles/"
+    assert org.mfa_enrollment == "admin" and not org.self_mfa_enrollment  # admins enrol MFA devices
     assert org.source == Path("org.ini")
     assert org.roles == (Role("admin", ("arn:aws:iam::aws:policy/AdministratorAccess",), (), 3600, ""),)
     assert org.users == (User("alice", "", (), False),)
@@ -552,7 +553,7 @@ def _parse_with_policy(tmp_path: Path, body: str) -> tuple[object, list[str]]:
     (tmp_path / "policies").mkdir(exist_ok=True)
     (tmp_path / "policies" / "p.json").write_text(body)
     text = ("[org]\nname = x\nops_account = ops\n[account ops]\nid = 111111111111\nenvironment = ops\n"
-            "[role r]\npolicies = p.json\n[team t]\nmembers = u\nops = r\n[user u]\n")
+            "[role r]\npolicies = p.json\n[team t]\nmembers = uu\nops = r\n[user uu]\n")
     org, problems = parse_org(text, str(tmp_path / "org.ini"), tmp_path)
     return org, [str(p) for p in problems]
 
@@ -567,7 +568,7 @@ def test_nan_in_a_policy_is_reported_at_its_line(tmp_path: Path) -> None:
 def test_an_invalid_role_name_is_reported_once_not_at_every_reference(tmp_path: Path) -> None:
     text = ("[org]\nname = x\nops_account = ops\n[account ops]\nid = 111111111111\nenvironment = ops\n"
             "[role bad/name]\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n"
-            "[team t]\nmembers = u\nops = bad/name\n[user u]\n")
+            "[team t]\nmembers = uu\nops = bad/name\n[user uu]\n")
     org, problems = parse_org(text, "org.ini", tmp_path)
     assert org is None
     assert [p.line for p in problems if p.is_error] == [7]
@@ -576,7 +577,95 @@ def test_an_invalid_role_name_is_reported_once_not_at_every_reference(tmp_path: 
 def test_tags_must_be_nfc(tmp_path: Path) -> None:
     decomposed = "Cafe\u0301"
     text = (f"[org]\nname = x\nops_account = ops\n[account ops]\nid = 111111111111\n"
-            f"[user u]\ntags = Place={decomposed}\n")
+            f"[user uu]\ntags = Place={decomposed}\n")
     org, problems = parse_org(text, "org.ini", tmp_path)
     assert org is None
     assert any("characters IAM does not accept" in p.message and p.line == 7 for p in problems)
+
+
+# -- issue 10: names AWS cannot use, empty keys, who enrols MFA devices -------------------------------
+
+
+def test_mfa_enrollment_is_admin_or_self() -> None:
+    def org_with(value: str) -> str:
+        return MINIMAL.replace("ops_account = ops\n", f"ops_account = ops\nmfa_enrollment = {value}\n")
+
+    assert valid(org_with("self")).self_mfa_enrollment is True
+    assert valid(org_with("Admin")).mfa_enrollment == "admin"
+    assert errors(org_with("users")) == ["org.ini:4: mfa_enrollment: expected admin or self, got 'users'"]
+    assert errors(org_with("")) == ["org.ini:4: mfa_enrollment: expected admin or self, got ''"]
+
+
+def test_an_empty_ops_account_is_a_file_line_error_not_a_crash(tmp_path: Path) -> None:
+    """Found by fuzzing: `ops_account =` crashed every command with KeyError: ''."""
+    text = MINIMAL.replace("ops_account = ops\n", "ops_account =\n")
+    assert errors(text) == ["org.ini:3: ops_account is empty: name the [account NAME] where people log in"]
+    text = MINIMAL.replace("ops_account = ops\n", "ops_account = ops\nbilling_account =  ; later\n")
+    assert errors(text) == ["org.ini:4: billing_account is empty: name an [account NAME], or leave the key out to "
+                            "use ops_account"]
+    from tests.unit.test_cli import invoke
+
+    path = tmp_path / "awsroles.ini"
+    path.write_text(MINIMAL.replace("ops_account = ops\n", "ops_account =\n"))
+    for command in (["validate"], ["access"], ["export", "policies", str(tmp_path / "out")]):
+        code, _, err = invoke("-f", str(path), *command)
+        assert code == ExitCode.USAGE, (command, err)
+        assert f"{path}:3: ops_account is empty" in err and "KeyError" not in err and "internal error" not in err
+
+
+def test_one_letter_user_names_are_refused_two_letters_are_fine() -> None:
+    """Found by fuzzing: a one-letter user validated but could never log in: RoleSessionName and
+    SourceIdentity (both the user name) need 2 to 64 characters."""
+    def with_user(name: str) -> str:
+        return MINIMAL.replace("members = alice", f"members = alice, {name}").replace(
+            "[user alice]\n", f"[user alice]\n[user {name}]\n")
+
+    text = with_user("x")
+    assert errors(text) == [
+        f"org.ini:{line_of(text, '[user x]')}: user name 'x' is 1 character; AWS needs at least 2 for the session "
+        "name and source identity of every role session, so 'x' could never assume a role"
+    ]
+    assert valid(with_user("xy")).user("xy").name == "xy"
+    longest = "u" * 64
+    assert valid(with_user(longest)).user(longest).name == longest
+
+
+def test_names_that_differ_only_in_case_are_refused_at_the_second() -> None:
+    """IAM refuses a second user, role, group or policy name that differs only in case."""
+    text = MINIMAL.replace("[user alice]\n", "[user Alice]\n[user alice]\n")
+    assert errors(text) == [f"org.ini:{line_of(text, '[user alice]')}: user name 'alice' differs only in case "
+                            f"from user 'Alice' (line {line_of(text, '[user Alice]')}); IAM names ignore case"]
+    text = MINIMAL.replace("[role admin]\n", "[role ADMIN]\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n"
+                           "[role admin]\n")
+    assert errors(text) == [f"org.ini:{line_of(text, '[role admin]')}: role name 'admin' differs only in case "
+                            f"from role 'ADMIN' (line {line_of(text, '[role ADMIN]')}); IAM names ignore case"]
+    # team names are lower-case, so team-Ops and team-ops can never both be asked for
+    text = MINIMAL.replace("[team platform]", "[team Ops]\nmembers = alice\ndev = admin\n[team ops]")
+    assert errors(text) == [f"org.ini:{line_of(text, '[team Ops]')}: team name 'Ops' is not valid: use lower-case "
+                            "letters, digits and '-', starting with a letter or digit"]
+
+
+def test_a_role_cannot_take_the_bootstrap_roles_name() -> None:
+    text = MINIMAL.replace("ops_account = ops\n", "ops_account = ops\nbootstrap_role = Bootstrap\n").replace(
+        "[role admin]", "[role bootstrap]").replace("dev = admin", "dev = bootstrap")
+    assert errors(text) == [f"org.ini:{line_of(text, '[role bootstrap]')}: role name 'bootstrap' is taken by the "
+                            "bootstrap_role in every environment account (IAM role names are unique in an account, "
+                            "whatever their path or case)"]
+
+
+def test_policy_names_from_files_in_other_folders_must_differ_in_more_than_case(tmp_path: Path) -> None:
+    (tmp_path / "policies" / "b").mkdir(parents=True)
+    document = '{"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}'
+    (tmp_path / "policies" / "deny.json").write_text(document)
+    (tmp_path / "policies" / "b" / "Deny.json").write_text(document)
+    text = MINIMAL.replace("AdministratorAccess\n", "AdministratorAccess\npolicies = deny.json, b/Deny.json\n")
+    assert errors(text, tmp_path) == [f"org.ini:{line_of(text, 'policies =')}: policy file names 'deny' and 'Deny' "
+                                      "in role 'admin' differ only in case; IAM policy names ignore case"]
+
+
+@pytest.mark.parametrize("kind", ["user", "role", "team", "account"])
+def test_path_looking_names_are_refused(kind: str) -> None:
+    text = MINIMAL + f"\n[{kind} awsroles/evil]\n"
+    found = errors(text)
+    where = f"org.ini:{line_of(text, 'awsroles/evil')}: {kind} name 'awsroles/evil' is not valid"
+    assert any(e.startswith(where) for e in found), found
