@@ -121,7 +121,7 @@ def describe_os_error(exc: OSError) -> str:
 
     "Not a directory" also names the culprit: the first part of the path that is a file.
     """
-    reason = exc.strerror or type(exc).__name__
+    reason = exc.strerror or str(exc) or type(exc).__name__
     if exc.errno == errno.ENOTDIR and exc.filename:
         path = os.fsdecode(exc.filename)
         parts = path.split(os.sep)

@@ -97,7 +97,8 @@ def _read_codes(code1: str | None, code2: str | None) -> tuple[str, str]:
 @mfa.command("enroll")
 @common_options
 @click.argument("name", shell_complete=complete_users)
-@click.option("--self", "myself", is_flag=True, help="Enrol yourself, with your own stored key (awsroles setup).")
+@click.option("--self", "myself", is_flag=True, help="Enrol yourself, with your own stored key (awsroles setup); "
+              "only where the org file says mfa_enrollment = self.")
 @click.option("--qr", "qr_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Also write the QR code to FILE (.png or .svg).")
 @click.option("--store-seed", is_flag=True, help="With --self, opt in: keep the seed in your store so codes are "
@@ -129,6 +130,7 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
     org = app.load_org()
     config: UserConfig | None = None
     if myself:
+        usermfa.check_self_enrolment(org, name)
         config = _own_config()
         if config is None:
             raise UsageError("--self needs your own key: run `awsroles setup` first")
