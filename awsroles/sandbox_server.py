@@ -530,6 +530,17 @@ def _auth_error() -> type[Exception]:
     return AuthError
 
 
+def _role_exists(key: Any) -> bool:
+    """Whether the role of an assumed-role key (moto's AssumedRoleAccessKey) exists in its account."""
+    from moto.iam.exceptions import NotFoundException
+
+    try:
+        key.backend.get_role(key._owner_role_name)
+    except NotFoundException:
+        return False
+    return True
+
+
 def _patch_sessions() -> Callable[[], None]:
     """GetSessionToken mints per-call credentials that act as the IAM user (see the docstring)."""
     from moto.iam import access_control
@@ -580,6 +591,15 @@ def _patch_sessions() -> Callable[[], None]:
         if isinstance(key, user_key):
             user = self.backend.get_user(key._owner_user_name)
             key.context = _context(session, user, self._action, self._data)
+        if (isinstance(key, access_control.AssumedRoleAccessKey) and self._action != "sts:GetCallerIdentity"
+                and not _role_exists(key)):
+            # AWS evaluates a role session's permissions on every request, from the role's current
+            # policies: a role that does not exist (any more) grants nothing, so the request is
+            # denied (403 AccessDenied), not a server error (IAM User Guide, "Disabling permissions
+            # for temporary security credentials": https://docs.aws.amazon.com/IAM/latest/UserGuide/
+            # id_credentials_temp_control-access_disable-perms.html). GetCallerIdentity needs no
+            # permission (STS API Reference, GetCallerIdentity) and still answers.
+            self._raise_access_denied()
         original_check(self, resource)
         if self._action == "sts:AssumeRole" and _param(self._data, "SourceIdentity"):
             self._action = "sts:SetSourceIdentity"  # AWS: setting one takes this permission too
