@@ -115,18 +115,30 @@ def _assume_conditions(org: Org) -> dict[str, dict[str, str]]:
     return conditions
 
 
-def trust_policy(org: Org) -> Document:
-    """Trust policy of every awsroles role: the ops account only, with MFA and SourceIdentity.
+def people_arn_pattern(org: Org) -> str:
+    """The ``aws:PrincipalArn`` pattern of awsroles' people: IAM users in the ops account under the
+    org's path (``arn:aws:iam::111111111111:user/awsroles/*``)."""
+    return f"arn:{org.partition}:iam::{org.ops.id}:user{org.path}*"
 
-    The ops account decides *who* (each team's policy names exactly its role ARNs); the role
-    trusts the ops account as a whole and insists that the session names the IAM user.
+
+def trust_policy(org: Org) -> Document:
+    """Trust policy of every awsroles role: awsroles' people in the ops account, with MFA and SourceIdentity.
+
+    The principal is the ops account, narrowed by ``ArnLike aws:PrincipalArn`` to IAM users under
+    the org's path: a user or role elsewhere in the ops account cannot assume the role, whatever
+    its own policies allow. ``aws:PrincipalArn`` is the IAM user's ARN for its long-term key and
+    for its ``GetSessionToken`` (MFA) sessions alike; a role session has the role's ARN, so no
+    role can match. Each team's policy then names exactly its role ARNs, and the role insists
+    that the session names the IAM user.
     """
+    conditions = _assume_conditions(org)
+    conditions["ArnLike"] = {"aws:PrincipalArn": people_arn_pattern(org)}
     statement = {
         "Sid": "AssumeFromOpsAccount",
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:{org.partition}:iam::{org.ops.id}:root"},
         "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-        "Condition": _assume_conditions(org),
+        "Condition": conditions,
     }
     return canonical({"Version": VERSION, "Statement": [statement]})
 
@@ -149,35 +161,50 @@ def team_policy(org: Org, team: Team) -> Document:
     return canonical({"Version": VERSION, "Statement": statements})
 
 
-# What a user may do without MFA: enough to sign in, set up MFA, and get an MFA session.
-_WITHOUT_MFA = [
+# What a user may do without MFA when admins enrol MFA devices (mfa_enrollment = admin, the
+# default): change their own password (the console's first sign-in), read their own user and
+# MFA devices (`awsroles setup` finds the device with ListMFADevices), and get an MFA session.
+# A leaked access key alone can then do nothing else: not even enrol a device of its own.
+_WITHOUT_MFA_ADMIN_ENROLS = [
     "iam:ChangePassword",
-    "iam:CreateVirtualMFADevice",
-    "iam:EnableMFADevice",
     "iam:GetAccountPasswordPolicy",
-    "iam:GetMFADevice",
     "iam:GetUser",
     "iam:ListMFADevices",
-    "iam:ListVirtualMFADevices",
-    "iam:ResyncMFADevice",
     "sts:GetSessionToken",
 ]
+# ... and when people enrol their own device (mfa_enrollment = self): also create and enable it.
+_WITHOUT_MFA_SELF_ENROLS = [
+    *_WITHOUT_MFA_ADMIN_ENROLS,
+    "iam:CreateVirtualMFADevice",
+    "iam:EnableMFADevice",
+    "iam:GetMFADevice",
+    "iam:ListVirtualMFADevices",
+    "iam:ResyncMFADevice",
+]
+
+
+def without_mfa_actions(org: Org) -> list[str]:
+    """What the self-service policy still allows a request made without MFA (sorted)."""
+    return sorted(_WITHOUT_MFA_SELF_ENROLS if org.self_mfa_enrollment else _WITHOUT_MFA_ADMIN_ENROLS)
 
 
 def self_service_policy(org: Org) -> Document:
     """Every user's own-credentials policy: the standard AWS pattern, scoped to the ops account.
 
-    Users manage their own password, MFA device and access keys; when the org requires MFA,
-    everything else is denied until they sign in with MFA.
+    Users manage their own password and access keys and read their own MFA devices; with
+    ``mfa_enrollment = self`` they also create, enable, resync and remove their own virtual MFA
+    device (else only admins do). When the org requires MFA, everything else is denied until
+    they sign in with MFA (:func:`without_mfa_actions`).
     """
     account = f"arn:{org.partition}:iam::{org.ops.id}"
     me = f"{account}:user{org.path}${{aws:username}}"
     my_mfa = f"{account}:mfa/${{aws:username}}"
+    self_enrols = org.self_mfa_enrollment
     statements: list[dict[str, Any]] = [
         {
             "Sid": "ViewAccountInfo",
             "Effect": "Allow",
-            "Action": ["iam:GetAccountPasswordPolicy", "iam:ListVirtualMFADevices"],
+            "Action": ["iam:GetAccountPasswordPolicy", *(["iam:ListVirtualMFADevices"] if self_enrols else [])],
             "Resource": "*",
         },
         {
@@ -198,31 +225,43 @@ def self_service_policy(org: Org) -> Document:
             ],
             "Resource": me,
         },
-        {
-            "Sid": "ManageOwnVirtualMFADevice",
-            "Effect": "Allow",
-            "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
-            "Resource": my_mfa,
-        },
-        {
-            "Sid": "ManageOwnUserMFA",
-            "Effect": "Allow",
-            "Action": [
-                "iam:DeactivateMFADevice",
-                "iam:EnableMFADevice",
-                "iam:GetMFADevice",
-                "iam:ListMFADevices",
-                "iam:ResyncMFADevice",
-            ],
-            "Resource": me,
-        },
     ]
+    if self_enrols:
+        statements += [
+            {
+                "Sid": "ManageOwnVirtualMFADevice",
+                "Effect": "Allow",
+                "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
+                "Resource": my_mfa,
+            },
+            {
+                "Sid": "ManageOwnUserMFA",
+                "Effect": "Allow",
+                "Action": [
+                    "iam:DeactivateMFADevice",
+                    "iam:EnableMFADevice",
+                    "iam:GetMFADevice",
+                    "iam:ListMFADevices",
+                    "iam:ResyncMFADevice",
+                ],
+                "Resource": me,
+            },
+        ]
+    else:
+        statements.append(
+            {
+                "Sid": "ViewOwnUserMFA",
+                "Effect": "Allow",
+                "Action": ["iam:GetMFADevice", "iam:ListMFADevices"],
+                "Resource": me,
+            }
+        )
     if org.mfa_required:
         statements.append(
             {
                 "Sid": "DenyAllExceptListedIfNoMFA",
                 "Effect": "Deny",
-                "NotAction": list(_WITHOUT_MFA),
+                "NotAction": without_mfa_actions(org),
                 "Resource": "*",
                 "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
             }

@@ -2,7 +2,8 @@
 
 parliament reports every trust policy as MALFORMED (no Resource element), so trust policies are
 checked here: the ops account as the only principal, only the sts actions awsroles needs, known
-condition operators and keys, string condition values, and the MFA and SourceIdentity guards.
+condition operators and keys, string condition values, and the guards: ``aws:PrincipalArn`` limited
+to IAM users of the ops account (under the org's path, when given), MFA and SourceIdentity.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def lint_trust_policy(
-    document: Any, ops_account_id: str, *, partition: str = "aws", require_mfa: bool = True
+    document: Any, ops_account_id: str, *, partition: str = "aws", require_mfa: bool = True, path: str | None = None
 ) -> list[str]:
-    """Findings for a role trust policy; an empty list means it is sound."""
+    """Findings for a role trust policy; an empty list means it is sound. ``path``: the org's IAM
+    path, which ``aws:PrincipalArn`` must then name exactly (``arn:...:user/PATH/*``)."""
     findings: list[str] = []
     if not isinstance(document, dict):
         return ["not a JSON object"]
@@ -93,13 +95,29 @@ def lint_trust_policy(
                 if not all(isinstance(v, str) for v in _as_list(value)):
                     findings.append(f"{where}: {operator} {key} values must be strings")
         if effect == "Allow":
-            findings.extend(f"{where}: {f}" for f in _guard_findings(condition, require_mfa))
+            users = f"arn:{partition}:iam::{ops_account_id}:user/"
+            people = f"arn:{partition}:iam::{ops_account_id}:user{path}*" if path else None
+            findings.extend(f"{where}: {f}" for f in _guard_findings(condition, require_mfa, users, people))
     return findings
 
 
-def _guard_findings(condition: dict[str, Any], require_mfa: bool) -> list[str]:
-    """Missing guards on an Allow statement: SourceIdentity always, MFA when the org requires it."""
+def _names_a_user_path(arn: Any, users: str) -> bool:
+    """``arn`` is ``USERS/PATH/*``: every IAM user under one path of the ops account, no wider."""
+    if not isinstance(arn, str) or not arn.startswith(users):
+        return False
+    rest = arn[len(users):]
+    return len(rest) > 2 and rest.endswith("/*") and not any(c in rest[:-1] for c in "*?")
+
+
+def _guard_findings(condition: dict[str, Any], require_mfa: bool, users: str, people: str | None) -> list[str]:
+    """Missing guards on an Allow statement: the principal ARN (IAM users of the ops account, under
+    the org's path) and SourceIdentity always, MFA when the org requires it."""
     missing = []
+    arns = _as_list(condition.get("ArnLike", {}).get("aws:PrincipalArn", []))
+    if not arns or not all(_names_a_user_path(a, users) for a in arns):
+        missing.append(f"does not limit aws:PrincipalArn to IAM users of the ops account (ArnLike {users}PATH/*)")
+    elif people is not None and arns != [people]:
+        missing.append(f"aws:PrincipalArn is {arns}, not the org's people ({people})")
     if condition.get("StringEquals", {}).get("sts:SourceIdentity") != "${aws:username}":
         missing.append("does not require sts:SourceIdentity == ${aws:username}")
     if require_mfa:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from awsroles.errors import AwsrolesError, MfaError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
+from awsroles.model import MFA_ENROLLMENT_SELF, Org
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,18 @@ def write_qr(uri: str, path: Path) -> Path:
 
     atomic_write(path, buffer.getvalue(), mode=0o600)
     return path
+
+
+def check_self_enrolment(org: Org, user: str) -> None:
+    """Refuse ``users mfa enroll --self`` unless the org lets people enrol their own device.
+
+    With ``mfa_enrollment = admin`` the self-service policy allows no one to create or enable
+    their own device (with or without MFA), so AWS would refuse every call: say why first.
+    """
+    if not org.self_mfa_enrollment:
+        raise UsageError(f"{org.name} enrols MFA devices by admins only (mfa_enrollment = {org.mfa_enrollment} in "
+                         f"the org file): ask an admin to run `awsroles users mfa enroll {user}`; to let people enrol "
+                         f"their own device, an admin sets mfa_enrollment = {MFA_ENROLLMENT_SELF} and applies")
 
 
 def _check_user(iam: Any, user: str) -> None:

@@ -18,8 +18,9 @@ from botocore.exceptions import ClientError
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.engine import Engine
+from awsroles.orgfile import load_org
 from awsroles.sandbox import PersonCredentials, Sandbox
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle, _isolated
 from tests.e2e.test_credentials import Person, command
 
@@ -163,12 +164,32 @@ def test_bob_enrols_himself_with_his_own_key_and_opts_in_to_automatic_codes(worl
     key_id, secret = world["bob_key"]
     bob = Person(box, PersonCredentials(key_id, secret, "", "", "arn:aws:iam::111111111111:user/awsroles/bob"),
                  world["admin"].home.parent / "bob-home")
-    setup = bob.setup()
+    setup = bob.setup()  # with his key alone: setup's ListMFADevices is allowed without MFA
     assert setup.returncode == 0, setup.stderr
-    not_me = bob.run("users", "mfa", "enroll", "alice", "--self")
+
+    # issue 10: by default (mfa_enrollment = admin) a key alone cannot enrol a device, even one
+    # named after its user, which IAM would accept next to a device of another name
+    refused = bob.run("users", "mfa", "enroll", "bob", "--self")
+    assert refused.returncode == 2 and "mfa_enrollment = admin" in refused.stderr, refused.stderr
+    iam = Aws.with_keys(AwsSettings(region=box.region, endpoint_url=box.endpoint, max_attempts=1),
+                        key_id, secret).client("iam")
+    with pytest.raises(ClientError) as denied:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName="bob")
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert iam.list_mfa_devices()["MFADevices"] == []  # what setup needs still works
+
+    # the org opts in to self-enrolment, and applies the self-service policy that allows it
+    org_file = bob.home / "awsroles.ini"
+    org_file.write_text(box.org_path.read_text().replace("[org]\n", "[org]\nmfa_enrollment = self\n", 1)
+                        .replace("policy_dir = ../policies", f"policy_dir = {REPO / 'policies'}"))
+    engine = Engine(load_org(org_file), box.aws())
+    assert engine.apply(engine.plan()).ok
+    env = {**bob.env, "AWSROLES_FILE": str(org_file), "AWSROLES_AUDIT_LOG": str(world["admin"].audit_log)}
+
+    not_me = bob.run("users", "mfa", "enroll", "alice", "--self", env=env)
     assert not_me.returncode == 2 and "--self enrols you (bob), not alice" in not_me.stderr
     process = subprocess.Popen([*command(), "users", "mfa", "enroll", "bob", "--self", "--store-seed"],
-                               env={**bob.env, "AWSROLES_AUDIT_LOG": str(world["admin"].audit_log)},
+                               env=env,
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert process.stdout is not None
     uri = ""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from parliament import analyze_policy_string, enhance_finding
@@ -25,13 +27,15 @@ def _documents(path: Path) -> dict[str, dict]:
     return {name: json.loads(text) for name, text in files.items() if name != "index.json"}
 
 
-def _org(mfa: str = "required", max_age: str = "12h"):
+def _org(mfa: str = "required", max_age: str = "12h", enrollment: str = "", path: str = "/awsroles/"):
     text = f"""
 [org]
 name = t
 ops_account = ops
 mfa = {mfa}
 mfa_max_age = {max_age}
+path = {path}
+{f"mfa_enrollment = {enrollment}" if enrollment else ""}
 [account ops]
 id = 111111111111
 [account dev]
@@ -79,7 +83,7 @@ def test_trust_policies_pass_our_lint(path: Path) -> None:
     trusts = {n: d for n, d in _documents(path).items() if n.endswith(".trust.json")}
     assert trusts
     for name, document in trusts.items():
-        assert lint_trust_policy(document, org.ops.id, require_mfa=org.mfa_required) == [], name
+        assert lint_trust_policy(document, org.ops.id, require_mfa=org.mfa_required, path=org.path) == [], name
 
 
 def test_no_wildcard_principal_anywhere() -> None:
@@ -99,6 +103,7 @@ def test_trust_policy_guards() -> None:
     assert statement["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
     assert statement["Action"] == ["sts:AssumeRole", "sts:SetSourceIdentity"]
     assert statement["Condition"] == {
+        "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111111111111:user/awsroles/*"},
         "Bool": {"aws:MultiFactorAuthPresent": "true"},
         "NumericLessThan": {"aws:MultiFactorAuthAge": "43200"},
         "StringEquals": {"sts:SourceIdentity": "${aws:username}"},
@@ -112,9 +117,12 @@ def test_mfa_max_age_follows_the_org() -> None:
 
 def test_optional_mfa_drops_mfa_but_keeps_source_identity() -> None:
     org = _org(mfa="optional")
-    for doc in (policies.trust_policy(org), policies.team_policy(org, org.team("a"))):
-        for statement in doc["Statement"]:
-            assert statement["Condition"] == {"StringEquals": {"sts:SourceIdentity": "${aws:username}"}}
+    source_identity = {"StringEquals": {"sts:SourceIdentity": "${aws:username}"}}
+    for statement in policies.team_policy(org, org.team("a"))["Statement"]:
+        assert statement["Condition"] == source_identity
+    (trust,) = policies.trust_policy(org)["Statement"]
+    assert trust["Condition"] == {**source_identity,
+                                  "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111111111111:user/awsroles/*"}}
     self_service = policies.self_service_policy(org)
     assert all(s["Effect"] == "Allow" for s in self_service["Statement"])
 
@@ -151,7 +159,7 @@ def test_every_team_policy_carries_the_guards(path: Path) -> None:
 
 
 def test_self_service_policy_is_scoped_to_the_user_and_denies_without_mfa() -> None:
-    org = _org()
+    org = _org(enrollment="self")
     doc = policies.self_service_policy(org)
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     me = "arn:aws:iam::111111111111:user/awsroles/${aws:username}"
@@ -163,6 +171,172 @@ def test_self_service_policy_is_scoped_to_the_user_and_denies_without_mfa() -> N
     assert deny["Condition"] == {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}
     assert "sts:GetSessionToken" in deny["NotAction"]
     assert "iam:CreateAccessKey" not in deny["NotAction"]
+
+
+# -- evaluating the documents -------------------------------------------------------------------------
+#
+# A small evaluator for the constructs awsroles' documents use, following the IAM User Guide
+# ("Policy evaluation logic": an explicit Deny wins, else an Allow, else the implicit deny;
+# "Condition operators": ArnLike compares each of the six ARN parts, case-sensitively, with * and ?
+# wildcards; BoolIfExists holds when the key is absent). The request context is a dict of keys.
+
+
+def _like(pattern: str, value: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def arn_like(pattern: str, arn: str) -> bool:
+    """ArnLike: the six colon-separated parts match one by one (the last may contain colons)."""
+    wanted, actual = pattern.split(":", 5), arn.split(":", 5)
+    return len(wanted) == len(actual) == 6 and all(_like(w, a) for w, a in zip(wanted, actual, strict=True))
+
+
+def _values(value: Any) -> list[str]:
+    return value if isinstance(value, list) else [value]
+
+
+def _holds(condition: dict[str, dict[str, Any]], context: dict[str, str]) -> bool:
+    for operator, pairs in condition.items():
+        for key, expected in pairs.items():
+            actual = context.get(key)
+            values = [v.replace("${aws:username}", context.get("aws:username", "")) for v in _values(expected)]
+            if operator == "ArnLike":
+                ok = actual is not None and any(arn_like(v, actual) for v in values)
+            elif operator in ("Bool", "BoolIfExists"):
+                ok = (actual is None and operator == "BoolIfExists") or (actual is not None and actual in values)
+            elif operator == "StringEquals":
+                ok = actual is not None and actual in values
+            elif operator == "NumericLessThan":
+                ok = actual is not None and any(float(actual) < float(v) for v in values)
+            else:
+                raise AssertionError(f"the test evaluator does not know {operator}")
+            if not ok:
+                return False
+    return True
+
+
+def decide(document: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> str:
+    """'Deny' (explicit), 'Allow' or 'implicit' for one request against one identity policy."""
+    user = context.get("aws:username", "")
+    matched = set()
+    for statement in document["Statement"]:
+        if "Action" in statement:
+            applies = any(_like(a, action) for a in _values(statement["Action"]))
+        else:
+            applies = not any(_like(a, action) for a in _values(statement["NotAction"]))
+        resources = [r.replace("${aws:username}", user) for r in _values(statement.get("Resource", "*"))]
+        if applies and any(_like(r, resource) for r in resources) and _holds(statement.get("Condition", {}), context):
+            matched.add(statement["Effect"])
+    return "Deny" if "Deny" in matched else "Allow" if "Allow" in matched else "implicit"
+
+
+def assumes(org: Any, principal_arn: str, *, user: str = "alice", mfa: bool = True, source_identity: str = "alice",
+            account: str = "111111111111") -> bool:
+    """Whether the trust policy lets this caller assume the role (the Principal is the ops account)."""
+    context = {"aws:PrincipalArn": principal_arn, "aws:username": user, "sts:SourceIdentity": source_identity}
+    if mfa:
+        context.update({"aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60"})
+    (statement,) = policies.trust_policy(org)["Statement"]
+    return account == org.ops.id and _holds(statement["Condition"], context)
+
+
+def test_arn_like_follows_the_aws_rules() -> None:
+    assert arn_like("arn:aws:iam::111111111111:user/awsroles/*", "arn:aws:iam::111111111111:user/awsroles/alice")
+    assert not arn_like("arn:aws:iam::111111111111:user/awsroles/*", "arn:aws:iam::111111111111:user/alice")
+    assert not arn_like("arn:aws:iam::111111111111:user/awsroles/*", "arn:aws:iam::111111111111:user/AWSROLES/a")
+    assert not arn_like("arn:aws:iam::111111111111:user/awsroles/*", "arn:aws:iam::222222222222:user/awsroles/a")
+
+
+def test_trust_policy_trusts_only_awsroles_people_not_the_whole_ops_account() -> None:
+    """Issue 10: the trust policy trusted every principal of the ops account, so an IAM user outside
+    awsroles' path with a broad sts:AssumeRole allowance and MFA could assume every role."""
+    org = _org()
+    ops = "arn:aws:iam::111111111111"
+    assert assumes(org, f"{ops}:user/awsroles/alice")  # alice's MFA session: the principal is still her user
+    assert not assumes(org, f"{ops}:user/ci-bot", user="ci-bot", source_identity="ci-bot")  # not awsroles'
+    assert not assumes(org, f"{ops}:user/other/alice")  # a namesake at another path
+    assert not assumes(org, f"{ops}:role/awsroles/alice")  # a role session has the role's ARN
+    assert not assumes(org, f"{ops}:root", user="root", source_identity="root")
+    assert not assumes(org, f"{ops}:user/awsroles/alice", mfa=False)
+    assert not assumes(org, f"{ops}:user/awsroles/alice", source_identity="bob")
+    moved = _org(path="/people/ops/")
+    (statement,) = policies.trust_policy(moved)["Statement"]
+    assert statement["Condition"]["ArnLike"] == {"aws:PrincipalArn": f"{ops}:user/people/ops/*"}
+    assert assumes(moved, f"{ops}:user/people/ops/alice")
+    assert not assumes(moved, f"{ops}:user/awsroles/alice")
+    assert lint_trust_policy(policies.trust_policy(moved), "111111111111", path="/people/ops/") == []
+    assert lint_trust_policy(policies.trust_policy(moved), "111111111111", path="/awsroles/") != []
+
+
+# What must work with an access key alone, before any MFA: `awsroles setup` finds the user's MFA
+# device (ListMFADevices; GetCallerIdentity needs no permission), the console's first sign-in changes
+# the password (ChangePassword, GetAccountPasswordPolicy), and GetSessionToken gives the MFA session.
+WITHOUT_MFA_MUST_WORK = [
+    ("iam:ListMFADevices", "user/awsroles/alice"),
+    ("iam:GetUser", "user/awsroles/alice"),
+    ("iam:ChangePassword", "user/awsroles/alice"),
+    ("iam:GetAccountPasswordPolicy", "*"),
+]
+ENROLMENT = [
+    ("iam:CreateVirtualMFADevice", "mfa/alice-phone"),
+    ("iam:CreateVirtualMFADevice", "mfa/alice"),
+    ("iam:EnableMFADevice", "user/awsroles/alice"),
+    ("iam:DeactivateMFADevice", "user/awsroles/alice"),
+    ("iam:DeleteVirtualMFADevice", "mfa/alice"),
+    ("iam:ResyncMFADevice", "user/awsroles/alice"),
+]
+NO_MFA = {"aws:username": "alice"}  # a long-term key: no aws:MultiFactorAuthPresent at all
+WITH_MFA = {"aws:username": "alice", "aws:MultiFactorAuthPresent": "true", "aws:MultiFactorAuthAge": "60"}
+
+
+def _arn(resource: str) -> str:
+    return resource if resource == "*" else f"arn:aws:iam::111111111111:{resource}"
+
+
+def test_by_default_a_leaked_key_alone_cannot_enrol_an_mfa_device() -> None:
+    """Issue 10: the no-MFA part of the self-service policy allowed CreateVirtualMFADevice and
+    EnableMFADevice, so a leaked key could enrol a device named other than the user's own one.
+    With mfa_enrollment = admin (the default) it cannot, with or without MFA; the no-MFA statement
+    leaves only the password, reading one's own user and MFA devices, and GetSessionToken."""
+    org = _org()
+    assert org.mfa_enrollment == "admin" and not org.self_mfa_enrollment
+    doc = policies.self_service_policy(org)
+    (deny,) = [s for s in doc["Statement"] if s["Effect"] == "Deny"]
+    assert deny["NotAction"] == ["iam:ChangePassword", "iam:GetAccountPasswordPolicy", "iam:GetUser",
+                                 "iam:ListMFADevices", "sts:GetSessionToken"]
+    for action, resource in ENROLMENT:
+        assert decide(doc, action, _arn(resource), NO_MFA) == "Deny", action
+        assert decide(doc, action, _arn(resource), WITH_MFA) == "implicit", action  # admins only
+    for action, resource in WITHOUT_MFA_MUST_WORK:
+        assert decide(doc, action, _arn(resource), NO_MFA) == "Allow", action
+    assert decide(doc, "sts:GetSessionToken", "*", NO_MFA) == "implicit"  # not denied (and needs no Allow)
+    assert decide(doc, "iam:CreateAccessKey", _arn("user/awsroles/alice"), NO_MFA) == "Deny"
+    assert decide(doc, "iam:CreateAccessKey", _arn("user/awsroles/alice"), WITH_MFA) == "Allow"
+    assert decide(doc, "iam:ListMFADevices", _arn("user/awsroles/bob"), WITH_MFA) == "implicit"
+
+
+def test_self_enrollment_is_the_explicit_trade_off() -> None:
+    """mfa_enrollment = self: people enrol their own device with their key alone (no admin needed),
+    and so can anyone holding that key; the device must carry the user's name."""
+    org = _org(enrollment="self")
+    doc = policies.self_service_policy(org)
+    assert decide(doc, "iam:CreateVirtualMFADevice", _arn("mfa/alice"), NO_MFA) == "Allow"
+    assert decide(doc, "iam:EnableMFADevice", _arn("user/awsroles/alice"), NO_MFA) == "Allow"
+    assert decide(doc, "iam:CreateVirtualMFADevice", _arn("mfa/alice-phone"), NO_MFA) == "implicit"
+    assert decide(doc, "iam:DeactivateMFADevice", _arn("user/awsroles/alice"), NO_MFA) == "Deny"
+    assert decide(doc, "iam:DeactivateMFADevice", _arn("user/awsroles/alice"), WITH_MFA) == "Allow"
+    for action, resource in WITHOUT_MFA_MUST_WORK:
+        assert decide(doc, action, _arn(resource), NO_MFA) == "Allow", action
+
+
+@pytest.mark.parametrize("enrollment", ["admin", "self"])
+@pytest.mark.parametrize("mfa", ["required", "optional"])
+def test_self_service_policy_passes_parliament_in_every_setting(enrollment: str, mfa: str) -> None:
+    org = _org(mfa=mfa, enrollment=enrollment)
+    analysed = analyze_policy_string(policies.canonical_json(policies.self_service_policy(org)))
+    findings = [enhance_finding(f) for f in analysed.findings]
+    assert [(f.issue, f.severity) for f in findings if f.severity in BLOCKING] == []
 
 
 def test_canonical_json_is_stable_and_order_independent() -> None:
@@ -190,6 +364,14 @@ def test_trust_lint_catches_what_it_should() -> None:
     org = _org()
     good = policies.trust_policy(org)
     assert lint_trust_policy(good, "111111111111") == []
+    assert lint_trust_policy(good, "111111111111", path="/awsroles/") == []
+    for wide in ("arn:aws:iam::111111111111:*", "arn:aws:iam::111111111111:user/*",
+                 "arn:aws:iam::111111111111:user/*/x/*", "arn:aws:iam::999999999999:user/awsroles/*"):
+        whole_account = json.loads(json.dumps(good))
+        whole_account["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"] = wide
+        assert any("does not limit aws:PrincipalArn" in f for f in lint_trust_policy(whole_account, "111111111111"))
+    del whole_account["Statement"][0]["Condition"]["ArnLike"]
+    assert any("does not limit aws:PrincipalArn" in f for f in lint_trust_policy(whole_account, "111111111111"))
     bad = json.loads(json.dumps(good))
     statement = bad["Statement"][0]
     statement["Principal"] = {"AWS": "*"}
