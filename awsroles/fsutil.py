@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from awsroles.errors import FileWriteError, UsageError
+from awsroles.errors import FileWriteError, UsageError, describe_os_error
 
 MANIFEST = ".awsroles-export"
 _CHECKSUMMED = re.compile(r"([0-9a-f]{64})  (.+)")
@@ -310,26 +310,46 @@ def write_tree(root: Path, files: Mapping[str, str], *, force: bool = False) -> 
         payloads = {relative: text.encode("utf-8") for relative, text in files.items()}
         plan = _plan(root, tree, payloads, force)
         changed: list[str] = []
+        recorded = dict(plan.previous)  # what the manifest says, kept true as the export goes
         relative = MANIFEST
         try:
+            if not plan.had_manifest:  # first mark the directory as an export, should the run stop part-way
+                tree.write(MANIFEST, b"")
             for relative in plan.write:
                 tree.write(relative, payloads[relative])
+                recorded[relative] = sha256(payloads[relative])
                 changed.append(relative)
             for relative in plan.remove:
                 tree.remove(relative)
+                del recorded[relative]
                 changed.append(relative)
             relative = MANIFEST
-            tree.write(MANIFEST, "".join(f"{sha256(payloads[name])}  {name}\n" for name in sorted(payloads))
-                       .encode("utf-8"))
-        except _Blocked as exc:  # something changed under us since the checks
-            raise UsageError(f"{root / exc.relative} {exc.why}; stopped after {len(changed)} of "
-                             f"{len(plan.write) + len(plan.remove)} changes") from None
-        except OSError as exc:
-            done = f"{len(changed)} of {len(plan.write) + len(plan.remove)} changes made; export again once fixed"
+            tree.write(MANIFEST, _manifest({name: sha256(data) for name, data in payloads.items()}))
+        except (_Blocked, OSError) as exc:
+            # Stopped part-way: record what was written, so that the next export recognises it.
+            with contextlib.suppress(_Blocked, OSError):
+                tree.write(MANIFEST, _manifest(recorded))
+            total = len(plan.write) + len(plan.remove)
+            if isinstance(exc, _Blocked):  # something changed under us since the checks
+                raise UsageError(f"{root / exc.relative} {exc.why}; stopped after {len(changed)} of {total} "
+                                 "changes") from None
+            done = f"{len(changed)} of {total} changes made; export again once fixed"
             raise FileWriteError.from_os_error(root / relative, exc, done) from exc
         return TreeResult(changed, plan.kept)
     finally:
         tree.close()
+
+
+def _entries(root: Path, tree: _Tree) -> list[str]:
+    try:
+        return tree.entries()
+    except OSError as exc:
+        raise FileWriteError.from_os_error(root, exc, "nothing was written") from exc
+
+
+def _manifest(entries: Mapping[str, str | None]) -> bytes:
+    return "".join(f"{entries[name]}  {name}\n" if entries[name] else f"{name}\n"
+                   for name in sorted(entries)).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -337,6 +357,8 @@ class _Plan:
     write: list[str]
     remove: list[str]
     kept: list[tuple[str, str]]
+    previous: dict[str, str | None]
+    had_manifest: bool
 
 
 def _plan(root: Path, tree: _Tree, payloads: Mapping[str, bytes], force: bool) -> _Plan:
@@ -348,6 +370,8 @@ def _plan(root: Path, tree: _Tree, payloads: Mapping[str, bytes], force: bool) -
     except _Blocked as exc:
         kept.append((MANIFEST, f"ignored: {exc.why}"))
         manifest_bytes = None
+    except OSError as exc:
+        raise FileWriteError.from_os_error(root / MANIFEST, exc, "nothing was written") from exc
     previous, ignored = _read_manifest(manifest_bytes.decode("utf-8", "replace") if manifest_bytes else "")
     kept.extend(ignored)
 
@@ -359,6 +383,8 @@ def _plan(root: Path, tree: _Tree, payloads: Mapping[str, bytes], force: bool) -
         except _Blocked as exc:
             blocked[exc.relative] = exc.why
             continue
+        except OSError as exc:
+            raise FileWriteError.from_os_error(root / relative, exc, "nothing was written") from exc
         if current == payloads[relative]:
             continue
         write.append(relative)
@@ -371,6 +397,9 @@ def _plan(root: Path, tree: _Tree, payloads: Mapping[str, bytes], force: bool) -
             current = tree.read(relative)
         except _Blocked as exc:
             kept.append((relative, f"not removed: {exc.relative} {exc.why}"))
+            continue
+        except OSError as exc:
+            kept.append((relative, f"not removed: {describe_os_error(exc)}"))
             continue
         if current is None:
             continue
@@ -392,7 +421,7 @@ def _plan(root: Path, tree: _Tree, payloads: Mapping[str, bytes], force: bool) -
         if never:
             raise _refuse(root, never, "exist and were not written by awsroles", "use --force to overwrite")
         raise _refuse(root, foreign, "changed since awsroles wrote them", "use --force to overwrite")
-    if manifest_bytes is None and not force and tree.entries():
+    if manifest_bytes is None and not force and _entries(root, tree):
         raise UsageError(f"{root} is not empty and holds no earlier awsroles export (no {MANIFEST}); nothing "
                          "was written (export to a new or empty directory, or use --force to write into it)")
-    return _Plan(write, remove, kept)
+    return _Plan(write, remove, kept, previous, manifest_bytes is not None)

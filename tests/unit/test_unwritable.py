@@ -193,3 +193,39 @@ def test_the_user_config_under_an_unwritable_home(file_home: Path) -> None:
                                    ops_account_id="111111111111", org_name="acme", region="us-east-1")
     with pytest.raises(FileWriteError, match=r"^cannot write .*/awsroles: Not a directory"):
         userconfig.save(config)
+
+
+def test_export_stopped_part_way_says_how_far_it_got(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails after others succeeded (a full disk, simulated: root cannot be refused a
+    write any other way here) names the file, the reason, what was done and how to finish."""
+    import errno
+
+    from awsroles import fsutil
+
+    real_write, calls = fsutil._Tree.write, []
+
+    def full_disk(self: fsutil._Tree, relative: str, data: bytes, mode: int = 0o644) -> None:
+        if relative != fsutil.MANIFEST:
+            calls.append(relative)
+        if len(calls) == 2 and relative == calls[-1]:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_write(self, relative, data, mode)
+
+    monkeypatch.setattr(fsutil._Tree, "write", full_disk)
+    out = tmp_path / "out"
+    code, _, err = invoke("-f", CLASSIC, "export", "policies", str(out))
+    assert code == ExitCode.FAILURE
+    assert one_error_line(err) == (f"awsroles: error: cannot write {out / calls[1]}: No space left on device; "
+                                   "1 of 13 changes made; export again once fixed")
+    monkeypatch.undo()
+    code, _, err = invoke("-f", CLASSIC, "export", "policies", str(out))  # the re-run converges, with no --force
+    assert code == ExitCode.OK, err
+
+
+def test_export_of_a_name_the_file_system_refuses(tmp_path: Path) -> None:
+    from awsroles.fsutil import write_tree
+
+    long_name = "x" * 300 + ".json"
+    with pytest.raises(FileWriteError, match=r"/x+\.json: File name too long; nothing was written$"):
+        write_tree(tmp_path / "out", {"a.json": "{}\n", long_name: "{}\n"})
+    assert list((tmp_path / "out").iterdir()) == []
