@@ -31,10 +31,12 @@ BENIGN: dict[str, frozenset[str]] = {
 for _method in ("delete_policy", "delete_policy_version", "delete_group", "delete_role", "delete_user",
                 "delete_group_policy", "delete_role_policy", "delete_user_policy", "detach_group_policy",
                 "detach_role_policy", "detach_user_policy", "remove_user_from_group",
-                "remove_role_from_instance_profile"):
+                "remove_role_from_instance_profile", "delete_role_permissions_boundary",
+                "delete_user_permissions_boundary"):
     BENIGN[_method] = _GONE
 
 DONE, FAILED, SKIPPED, NOT_ATTEMPTED = "done", "failed", "skipped", "not attempted"
+RERUN = "awsroles apply"  # what finishes a part-way apply (a re-run converges)
 
 
 class SkipChange(Exception):

@@ -25,6 +25,22 @@ from awsroles.model import (
 
 Tags = tuple[tuple[str, str], ...]
 
+# IAM groups cannot be tagged, so awsroles marks the groups it owns with this inline policy. It
+# grants nothing: a Deny whose NotResource "*" matches no resource, limited to one read action so
+# that even a policy engine that misread NotResource could only hide iam:GetGroup. A group at the
+# org's path without it is not awsroles' (see awsroles.state).
+GROUP_MARKER_POLICY = "awsroles-managed-by"
+
+
+def group_marker_document() -> str:
+    """The marker's document (canonical JSON)."""
+    return policies.canonical_json({
+        "Version": policies.VERSION,
+        "Statement": [{"Sid": "OwnershipMarkerGrantsNothing", "Effect": "Deny", "Action": "iam:GetGroup",
+                       "NotResource": "*"}],
+    })
+
+
 # A role's or user's settings as awsroles last wrote them, hashed. When the live resource no
 # longer hashes to its tag, someone changed it outside awsroles: the plan calls that drift.
 DIGEST_TAG = "awsroles-digest"
@@ -170,11 +186,12 @@ def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[Group
         document=policies.canonical_json(policies.self_service_policy(org)),
         tags=_managed_tags(),
     )
-    groups = [GroupSpec(EVERYONE_GROUP, org.path, (), (self_service_policy_arn(org),))]
+    marker = InlinePolicy(GROUP_MARKER_POLICY, group_marker_document())
+    groups = [GroupSpec(EVERYONE_GROUP, org.path, (marker,), (self_service_policy_arn(org),))]
     for team in org.teams:
-        inline: tuple[InlinePolicy, ...] = ()
+        inline: tuple[InlinePolicy, ...] = (marker,)
         if team.grants:
-            inline = (InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(policies.team_policy(org, team))),)
+            inline = (marker, InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(policies.team_policy(org, team))))
         groups.append(GroupSpec(team_group(team.name), org.path, inline, ()))
     users = []
     for user in org.users:

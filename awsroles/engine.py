@@ -10,7 +10,7 @@ from awsroles.apply import ApplyResult, Step, apply_plan
 from awsroles.aws import Aws
 from awsroles.desired import desired_state
 from awsroles.model import Account, Org
-from awsroles.plan import Plan, accounts_to_read, make_plan
+from awsroles.plan import Plan, PlanOptions, accounts_to_read, make_plan
 from awsroles.state import LiveAccount, read_accounts
 
 
@@ -32,14 +32,17 @@ class Engine:
                 user = self.aws.whoami().user_name or "awsroles"
                 session = self.aws.for_account(account.id, self.org.bootstrap_role, partition=self.org.partition,
                                                session_name=f"awsroles-{user}"[:64])
-                self._clients[account.name] = self.aws.client("iam", session)
+                self._clients[account.name] = self.aws.client("iam", session, account=account.name)
             return self._clients[account.name]
 
     def read(self) -> dict[str, LiveAccount]:
         return read_accounts(accounts_to_read(self.org), self.iam, self.org.path, max_workers=self.max_workers)
 
-    def plan(self, *, prune: bool = False) -> Plan:
-        return make_plan(self.org, desired_state(self.org), self.read(), prune=prune)
+    def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
+             live: dict[str, LiveAccount] | None = None) -> Plan:
+        """Plan against ``live`` (read now when not given)."""
+        live = self.read() if live is None else live
+        return make_plan(self.org, desired_state(self.org), live, options=options or PlanOptions(prune=prune))
 
     def apply(self, plan: Plan, on_step: Callable[[Step], None] | None = None) -> ApplyResult:
         return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,

@@ -535,7 +535,8 @@ class _Build:
             if not account.environment:
                 self.warnings.extend(
                     f"role {name} in {account.name} ({account.id}) is at {self.settings.path} but the account holds "
-                    "no environment: not imported (`plan --prune` would delete it)" for name in sorted(state.roles))
+                    "no environment: not imported" + (" (`plan --prune` would delete it)" if state.roles[name].owned
+                                                      else "") for name in sorted(state.roles))
                 continue
             for name in sorted(state.roles):
                 if "," in name:

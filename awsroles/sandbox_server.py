@@ -859,7 +859,10 @@ def _patch_cost_explorer() -> Callable[[], None]:
 
 def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in the module docstring; returns a function that undoes it."""
+    from awsroles.sandbox_user_boundaries import patch_user_permissions_boundary
+
     undos = [_patch_account_ids(), _patch_managed_policies(partition), _patch_missing_iam_reads(),
+             patch_user_permissions_boundary(),
              _patch_sessions(), _patch_iam_resources(), _patch_cost_explorer()]
 
     def undo() -> None:

@@ -5,8 +5,14 @@ managed policies with every document and attachment) and one paginated ``ListRol
 awsroles path (the only source of a role's MaxSessionDuration and Description). Accounts are read
 in parallel with a bounded pool.
 
-What awsroles manages is what sits at the org's IAM path (``/awsroles/`` by default); everything
-else is reported only by name, so the plan can refuse to collide with it.
+Ownership: awsroles owns a resource only when it sits at the org's IAM path (``/awsroles/`` by
+default) *and* carries awsroles' mark: the ``managed-by = awsroles`` tag on roles, users and
+customer managed policies (a policy's tags are not in GetAccountAuthorizationDetails: one
+``ListPolicyTags`` per policy at the path), and, on groups, which IAM cannot tag, the inline
+marker policy :data:`awsroles.desired.GROUP_MARKER_POLICY`. Resources at the path without the
+mark are read in full but flagged ``owned=False``: the plan reports them and never touches them.
+Everything elsewhere is known by name and path only (to refuse collisions), except groups, read in
+full so that a managed user's membership in them can be shown with what the group grants.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from awsroles.model import Account
+from awsroles.model import MANAGED_BY_TAG, Account
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,8 @@ class LiveRole:
     inline: Mapping[str, Document]
     tags: Mapping[str, str]
     instance_profiles: tuple[str, ...] = ()
+    boundary: str = ""  # ARN of the permissions boundary, if any
+    owned: bool = True
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class LiveGroup:
     managed: tuple[str, ...]
     inline: Mapping[str, Document]
     members: tuple[str, ...]
+    owned: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,8 @@ class LiveUser:
     managed: tuple[str, ...]
     inline: Mapping[str, Document]
     tags: Mapping[str, str]
+    boundary: str = ""
+    owned: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,11 +78,15 @@ class LivePolicy:
     default_version: str
     versions: tuple[str, ...]  # non-default version ids, oldest first
     attached_to: tuple[tuple[str, str], ...]  # (kind, name) of every user, group, role it is attached to
+    tags: Mapping[str, str] = field(default_factory=dict)
+    owned: bool = True
 
 
 @dataclass(frozen=True)
 class LiveAccount:
-    """What awsroles manages in one account, plus the names of everything else (to avoid collisions)."""
+    """Everything at the org's path in one account (``owned`` says whether it carries awsroles'
+    mark), the names of everything else (to avoid collisions), the groups elsewhere in full and
+    every customer managed policy's document (to say what a foreign membership grants)."""
 
     account: Account
     roles: Mapping[str, LiveRole] = field(default_factory=dict)
@@ -80,6 +95,16 @@ class LiveAccount:
     policies: Mapping[str, LivePolicy] = field(default_factory=dict)
     unmanaged: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kind -> name -> path
     api_calls: int = 0
+    other_groups: Mapping[str, LiveGroup] = field(default_factory=dict)  # groups at other paths
+    documents: Mapping[str, Document] = field(default_factory=dict)  # customer managed policy ARN -> document
+
+    def fingerprint_data(self) -> dict[str, Any]:
+        """Everything read, in a form that hashes the same for the same live state."""
+        from dataclasses import asdict
+
+        data = asdict(self)
+        data.pop("api_calls")
+        return data
 
 
 def _document(value: Any) -> Document:
@@ -101,6 +126,21 @@ def _inline(items: Any) -> dict[str, Document]:
 
 def _managed(items: Any) -> tuple[str, ...]:
     return tuple(sorted(p["PolicyArn"] for p in items or ()))
+
+
+def _boundary(item: Any) -> str:
+    return str((item.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""))
+
+
+def has_group_marker(inline: Mapping[str, Document]) -> bool:
+    from awsroles.desired import GROUP_MARKER_POLICY
+
+    return GROUP_MARKER_POLICY in inline
+
+
+def is_marked(tags: Mapping[str, str]) -> bool:
+    key, value = MANAGED_BY_TAG
+    return tags.get(key) == value
 
 
 def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
@@ -131,21 +171,25 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
         if u["Path"] != path:
             unmanaged["user"][u["UserName"]] = u["Path"]
             continue
+        tags = _tags(u.get("Tags"))
         users[u["UserName"]] = LiveUser(
             u["UserName"], u["Path"], tuple(sorted(u.get("GroupList", []))), _managed(u.get("AttachedManagedPolicies")),
-            _inline(u.get("UserPolicyList")), _tags(u.get("Tags")),
+            _inline(u.get("UserPolicyList")), tags, _boundary(u), is_marked(tags),
         )
     groups: dict[str, LiveGroup] = {}
+    other_groups: dict[str, LiveGroup] = {}
     for g in details["GroupDetailList"]:
         for arn in _managed(g.get("AttachedManagedPolicies")):
             attachments.setdefault(arn, []).append(("group", g["GroupName"]))
+        inline = _inline(g.get("GroupPolicyList"))
+        group = LiveGroup(g["GroupName"], g["Path"], _managed(g.get("AttachedManagedPolicies")), inline,
+                          tuple(sorted(members.get(g["GroupName"], []))),
+                          g["Path"] == path and has_group_marker(inline))
         if g["Path"] != path:
             unmanaged["group"][g["GroupName"]] = g["Path"]
+            other_groups[g["GroupName"]] = group
             continue
-        groups[g["GroupName"]] = LiveGroup(
-            g["GroupName"], g["Path"], _managed(g.get("AttachedManagedPolicies")), _inline(g.get("GroupPolicyList")),
-            tuple(sorted(members.get(g["GroupName"], []))),
-        )
+        groups[g["GroupName"]] = group
     roles: dict[str, LiveRole] = {}
     for r in details["RoleDetailList"]:
         for arn in _managed(r.get("AttachedManagedPolicies")):
@@ -154,27 +198,35 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
             unmanaged["role"][r["RoleName"]] = r["Path"]
             continue
         max_session, description = role_settings.get(r["RoleName"], (3600, ""))
+        tags = _tags(r.get("Tags"))
         roles[r["RoleName"]] = LiveRole(
             r["RoleName"], r["Path"], _document(r.get("AssumeRolePolicyDocument")), max_session, description,
-            _managed(r.get("AttachedManagedPolicies")), _inline(r.get("RolePolicyList")), _tags(r.get("Tags")),
-            tuple(p["InstanceProfileName"] for p in r.get("InstanceProfileList", [])),
+            _managed(r.get("AttachedManagedPolicies")), _inline(r.get("RolePolicyList")), tags,
+            tuple(p["InstanceProfileName"] for p in r.get("InstanceProfileList", [])), _boundary(r), is_marked(tags),
         )
     policies: dict[str, LivePolicy] = {}
+    documents: dict[str, Document] = {}
     for p in details["Policies"]:
         name = p.get("PolicyName") or p["Arn"].rsplit("/", 1)[-1]  # moto leaves PolicyName out
+        versions = sorted(p.get("PolicyVersionList", []), key=lambda v: str(v.get("CreateDate", "")))
+        default = next((v for v in versions if v.get("IsDefaultVersion")), None)
+        document = _document(default["Document"]) if default else {}
+        documents[p["Arn"]] = document
         if p["Path"] != path:
             unmanaged["policy"][name] = p["Path"]
             continue
-        versions = sorted(p.get("PolicyVersionList", []), key=lambda v: str(v.get("CreateDate", "")))
-        default = next((v for v in versions if v.get("IsDefaultVersion")), None)
+        policy_tags: dict[str, str] = {}
+        for page in iam.get_paginator("list_policy_tags").paginate(PolicyArn=p["Arn"]):
+            calls += 1
+            policy_tags.update(_tags(page.get("Tags")))
         policies[name] = LivePolicy(
-            name, p["Path"], p["Arn"], _document(default["Document"]) if default else {},
+            name, p["Path"], p["Arn"], document,
             p.get("Description", ""), p.get("DefaultVersionId", ""),
             tuple(v["VersionId"] for v in versions if not v.get("IsDefaultVersion")),
-            tuple(sorted(set(attachments.get(p["Arn"], [])))),
+            tuple(sorted(set(attachments.get(p["Arn"], [])))), policy_tags, is_marked(policy_tags),
         )
     log.debug("read %s (%s): %d calls", account.name, account.id, calls)
-    return LiveAccount(account, roles, groups, users, policies, unmanaged, calls)
+    return LiveAccount(account, roles, groups, users, policies, unmanaged, calls, other_groups, documents)
 
 
 def read_accounts(

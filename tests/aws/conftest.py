@@ -14,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
+from awsroles.sandbox_user_boundaries import patch_user_permissions_boundary
 from awsroles.model import Org
 from awsroles.orgfile import load_org
 from tests.conftest import EXAMPLES
@@ -44,8 +45,12 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
                         _list_service_specific_credentials, raising=False)
     monkeypatch.setattr(moto.iam.models, "aws_managed_policies_data", _used_managed_policies())
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield
+    undo = patch_user_permissions_boundary()
+    try:
+        with mock_aws():
+            yield
+    finally:
+        undo()
 
 
 @pytest.fixture

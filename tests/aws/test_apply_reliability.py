@@ -131,9 +131,10 @@ def test_prune_refuses_to_delete_a_user_with_credentials(ops_aws: Aws, classic: 
     engine = Engine(classic, ops_aws)
     assert engine.apply(engine.plan()).ok
     ops = engine.iam("ops")
-    ops.create_user(UserName="carol", Path="/awsroles/")
+    mark = [{"Key": "managed-by", "Value": "awsroles"}]  # users awsroles made, since dropped from the org file
+    ops.create_user(UserName="carol", Path="/awsroles/", Tags=mark)
     ops.create_access_key(UserName="carol")
-    ops.create_user(UserName="dave", Path="/awsroles/")
+    ops.create_user(UserName="dave", Path="/awsroles/", Tags=mark)
     plan = engine.plan(prune=True)
     result = engine.apply(plan)
     assert result.ok  # skipping is not failing

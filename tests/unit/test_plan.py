@@ -37,7 +37,7 @@ def live_from_desired(org: Org) -> dict[str, LiveAccount]:
                   for g in spec.groups}
         users = {u.name: LiveUser(u.name, u.path, tuple(sorted(u.groups)), (), {}, dict(u.tags)) for u in spec.users}
         pols = {p.name: LivePolicy(p.name, p.path, f"arn:aws:iam::{spec.account.id}:policy{p.path}{p.name}",
-                                   json.loads(p.document), p.description, "v1", (), ())
+                                   json.loads(p.document), p.description, "v1", (), (), dict(p.tags))
                 for p in spec.policies}
         out[spec.account.name] = LiveAccount(spec.account, roles, groups, users, pols)
     return out
@@ -103,7 +103,8 @@ def test_a_change_made_outside_awsroles_is_drift_with_a_diff(org: Org) -> None:
     (change,) = plan.changes
     assert (change.account, change.kind, change.name, change.action, change.drift) == (
         "prod", "role", "admin", "update", True)
-    assert "trust policy" in change.details and "detach arn:aws:iam::aws:policy/X" in change.details
+    assert "trust policy" in change.details
+    assert "detach arn:aws:iam::aws:policy/X (grants: AWS managed policy X)" in change.details
     (what, diff), = change.diffs
     assert what == "trust policy"
     assert '+        "Bool": {' in diff

@@ -1,0 +1,107 @@
+"""plan's contract, as a user meets it: the drift gate, saved plans and the JSON schema, through the
+real `awsroles` command against a sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import SandboxHandle
+from tests.e2e.test_plan_apply import awsroles
+
+pytestmark = pytest.mark.e2e
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+@pytest.fixture
+def applied(fresh_sandbox: SandboxHandle, tmp_path: Path) -> tuple[SandboxHandle, Path]:
+    """The classic org applied, and a private copy of its org file that tests may edit."""
+    org = tmp_path / "awsroles.ini"
+    shutil.copy(fresh_sandbox.org_path, org)
+    shutil.copytree(fresh_sandbox.org_path.parent.parent / "policies", tmp_path.parent / "policies",
+                    dirs_exist_ok=True)
+    result = awsroles(fresh_sandbox, "apply", "--yes", org=org)
+    assert result.returncode == 0, result.stderr
+    return fresh_sandbox, org
+
+
+def test_a_policy_attached_to_a_user_by_hand_fails_the_drift_gate(applied: tuple[SandboxHandle, Path]) -> None:
+    box, org = applied
+    assert awsroles(box, "plan", "--detailed-exitcode", org=org).returncode == 0
+    box.client("iam").attach_user_policy(UserName="bob", PolicyArn=ADMIN)
+    result = awsroles(box, "plan", "--detailed-exitcode", org=org)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "~ user bob (drift)" in result.stdout
+    assert "AWS managed policy AdministratorAccess" in result.stdout
+    fixed = awsroles(box, "apply", "--yes", org=org)
+    assert fixed.returncode == 0, fixed.stderr
+    assert awsroles(box, "plan", "--detailed-exitcode", org=org).returncode == 0
+
+
+def test_leftovers_after_a_revoke_keep_the_drift_gate_red_until_pruned(applied: tuple[SandboxHandle, Path]) -> None:
+    box, org = applied
+    revoked = awsroles(box, "revoke", "backend", "dev", "developer", "--apply", org=org)
+    assert revoked.returncode == 0, revoked.stdout + revoked.stderr
+    result = awsroles(box, "plan", "--detailed-exitcode", org=org)
+    assert result.returncode == 3, result.stdout
+    assert "Leftovers" in result.stdout and "dev: role developer" in result.stdout
+    assert "AWS matches the org file" not in result.stdout
+    pruned = awsroles(box, "apply", "--prune", "--yes", org=org)
+    assert pruned.returncode == 0, pruned.stderr
+    assert awsroles(box, "plan", "--detailed-exitcode", org=org).returncode == 0
+
+
+def test_a_saved_plan_applies_exactly_and_refuses_when_stale(applied: tuple[SandboxHandle, Path],
+                                                             tmp_path: Path) -> None:
+    box, org = applied
+    iam = box.client("iam")
+    iam.put_user_policy(UserName="alice", PolicyName="backdoor", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    saved = tmp_path / "fix.plan"
+    made = awsroles(box, "plan", "--out", str(saved), org=org)
+    assert made.returncode == 0, made.stderr
+    assert f"awsroles apply {saved}" in made.stdout
+    assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+    data = json.loads(saved.read_text())
+    assert data["format"] == "awsroles-plan" and data["plan"]["summary"]["update"] == 1
+
+    # AWS moves on: the plan is stale, nothing is changed.
+    iam.attach_user_policy(UserName="bob", PolicyArn=ADMIN)
+    stale = awsroles(box, "apply", str(saved), org=org)
+    assert stale.returncode == 1
+    assert "stale: AWS changed since the plan was made" in stale.stderr
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == ["backdoor"]
+
+    # A fresh plan applies exactly, without a question (no terminal here), like terraform's.
+    assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
+    done = awsroles(box, "apply", str(saved), org=org)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Apply complete: 2 changes made." in done.stdout
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
+    assert iam.list_attached_user_policies(UserName="bob")["AttachedPolicies"] == []
+
+    # The org file moves on: stale too.
+    assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
+    org.write_text(org.read_text() + "\n# a reviewed comment\n")
+    edited = awsroles(box, "apply", str(saved), org=org)
+    assert edited.returncode == 1 and "the org file" in edited.stderr and "changed" in edited.stderr
+
+
+def test_a_saved_plan_that_is_not_one_is_a_one_line_usage_error(applied: tuple[SandboxHandle, Path],
+                                                                tmp_path: Path) -> None:
+    box, org = applied
+    for text in ("{", "[]", '{"format": "awsroles-plan", "format_version": 99}'):
+        bad = tmp_path / "bad.plan"
+        bad.write_text(text)
+        result = awsroles(box, "apply", str(bad), org=org)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    missing = awsroles(box, "apply", str(tmp_path / "none.plan"), org=org)
+    assert missing.returncode == 2 and "no such plan file" in missing.stderr
+    flags = awsroles(box, "apply", str(bad), "--prune", org=org)
+    assert flags.returncode == 2 and "carries its own options" in flags.stderr
