@@ -286,6 +286,9 @@ def _org_settings(b: _Builder, found: list[tuple[str, IniSection]]) -> _OrgSetti
         elif s.path == "/" or not limits.IAM_PATH.fullmatch(s.path):
             b.error(keys["path"].line, f"path '{s.path}' is not valid: use /name/ (not '/': awsroles must "
                     "tell what it manages from what it does not)")
+        elif any(c in s.path for c in "*?$"):
+            b.error(keys["path"].line, f"path '{s.path}' has '*', '?' or '$': the trust policy matches people by "
+                    "this path (ArnLike aws:PrincipalArn), where those are wildcards and policy variables")
     s.policy_dir = b.base_dir / (keys["policy_dir"].value.strip() if "policy_dir" in keys else "policies")
     return s
 

@@ -669,3 +669,12 @@ def test_path_looking_names_are_refused(kind: str) -> None:
     found = errors(text)
     where = f"org.ini:{line_of(text, 'awsroles/evil')}: {kind} name 'awsroles/evil' is not valid"
     assert any(e.startswith(where) for e in found), found
+
+
+@pytest.mark.parametrize("path", ["/a*/", "/team?/", "/${aws:username}/"])
+def test_a_path_with_wildcards_or_variables_is_refused(path: str) -> None:
+    """The trust policy trusts users by path (ArnLike arn:...:user/PATH/*): a '*' or '?' in the path
+    would widen it, a '${...}' would be a policy variable."""
+    text = MINIMAL.replace("ops_account = ops\n", f"ops_account = ops\npath = {path}\n")
+    assert errors(text) == [f"org.ini:4: path '{path}' has '*', '?' or '$': the trust policy matches people by this "
+                            "path (ArnLike aws:PrincipalArn), where those are wildcards and policy variables"]
