@@ -50,7 +50,7 @@ from awsroles.model import (
     User,
 )
 from awsroles.orgfile import TEAM_KEYS
-from awsroles.plan import Plan, make_plan
+from awsroles.plan import Plan, PlanOptions, make_plan
 from awsroles.state import Document, LiveAccount, LiveRole, read_account
 
 if TYPE_CHECKING:
@@ -718,7 +718,8 @@ class _Build:
             roles=tuple(roles), teams=tuple(teams), users=tuple(users),
         )
         read = {a.name: self.live[a.name] for a in accounts.to_read if a.name in self.live}
-        plan = make_plan(org, desired_state(org), read)
+        # What an import declares becomes awsroles' with `apply --adopt`: plan as that will.
+        plan = make_plan(org, desired_state(org), read, options=PlanOptions(adopt=True))
         header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None)
         text = render_org_file(org, s.policy_dir, header)
         return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan)

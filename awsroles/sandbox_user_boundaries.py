@@ -33,9 +33,9 @@ def patch_user_permissions_boundary() -> Callable[[], None]:
         user = self.backend.get_user(self._get_param("UserName"))
         arn = self._get_param("PermissionsBoundary")
         if not self.backend.policy_arn_regex.match(arn or ""):
-            from moto.iam.exceptions import RESTError
+            from moto.iam.exceptions import InvalidInput
 
-            raise RESTError("InvalidInput", f"ARN {arn} is not valid.")
+            raise InvalidInput(f"ARN {arn} is not valid.")
         setattr(user, _ATTRIBUTE, arn)
         return EmptyResult()
 

@@ -119,8 +119,16 @@ def _report(app: App, result: ImportResult) -> None:
     if changed:
         say(f"Wrote {', '.join(changed)}.")
     if result.output is not None:
-        check = "should report no changes" if imported.plan.empty else "shows the changes listed above"
-        say(f"Next: review it, then `awsroles -f {result.output} plan` ({check}).")
+        adopt = imported.plan.count("adopt")
+        others = len(imported.plan.changes) - adopt
+        check = "should report no changes" if not others else "shows the changes listed above"
+        if adopt:
+            say(f"Next: review it, then `awsroles -f {result.output} apply --adopt` to mark the "
+                f"{_n(adopt, 'resource')} it declares as awsroles' (until then plan reports them as conflicts); "
+                "after that "
+                f"`awsroles -f {result.output} plan` {check}.")
+        else:
+            say(f"Next: review it, then `awsroles -f {result.output} plan` ({check}).")
 
 
 def _n(count: int, noun: str) -> str:
@@ -129,10 +137,17 @@ def _n(count: int, noun: str) -> str:
 
 def _pending(app: App, imported: Imported) -> None:
     plan = imported.plan
-    if plan.changes:
+    adopted = [c for c in plan.changes if c.action == "adopt"]
+    if adopted:
+        app.warn(f"not yet awsroles' (at the path without its mark): `awsroles apply --adopt` marks "
+                 f"{_n(len(adopted), 'resource')}:")
+        for change in adopted:
+            app.warn(f"  {change.account}: {change.kind} {change.name}")
+    changes = [c for c in plan.changes if c.action != "adopt"]
+    if changes:
         app.warn(f"warning: the org file cannot express everything in IAM: `awsroles plan` will show "
-                 f"{len(plan.changes)} change(s):")
-        for change in plan.changes:
+                 f"{len(changes)} change(s):")
+        for change in changes:
             details = f": {', '.join(change.details)}" if change.details else ""
             app.warn(f"  {change.account}: {change.action} {change.kind} {change.name}{details}")
     if plan.kept:
