@@ -513,3 +513,29 @@ def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
     back, problems = parse_org(imported.text, "imported.ini", tmp_path)
     assert back == org, problems
     assert not imported.plan.empty  # the policies the org file cannot hold would change
+
+
+def test_a_hand_made_setup_is_imported_then_adopted(edge: Org, tmp_path: Path) -> None:
+    """Strip awsroles' marks (as if an admin had built the same thing by hand): plan refuses to touch
+    it; import declares it and plans the adoption; `apply --adopt` marks it; then plan is in sync."""
+    from awsroles.desired import GROUP_MARKER_POLICY
+    from awsroles.plan import PlanOptions
+
+    aws = ops_aws(edge)
+    iam = aws.client("iam")
+    dev_iam = aws.client("iam", aws.for_account(edge.account("dev").id, "admin"))
+    for group in iam.list_groups(PathPrefix="/awsroles/")["Groups"]:
+        iam.delete_group_policy(GroupName=group["GroupName"], PolicyName=GROUP_MARKER_POLICY)
+    for role in dev_iam.list_roles(PathPrefix="/awsroles/")["Roles"]:
+        dev_iam.untag_role(RoleName=role["RoleName"], TagKeys=["managed-by"])
+    assert Engine(edge, aws).plan().conflicts
+
+    imported = collect(aws, explicit(edge))
+    assert not imported.plan.conflicts
+    adopted = {(c.account, c.kind, c.name) for c in imported.plan.changes if c.action == "adopt"}
+    assert ("ops", "group", "team-platform") in adopted and ("dev", "role", "admin") in adopted
+    write_import(imported, tmp_path / "awsroles.ini")
+    back = load_org(tmp_path / "awsroles.ini")
+    engine = Engine(back, ops_aws(back))
+    assert engine.apply(engine.plan(options=PlanOptions(adopt=True))).ok
+    assert engine.plan().in_sync
