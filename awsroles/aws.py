@@ -4,8 +4,13 @@
 - Endpoints: botocore's own resolution (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``,
   ``endpoint_url`` in ~/.aws/config), so a moto server or a VPC endpoint just works; or
   ``AwsSettings.endpoint_url``, which every client this object builds uses (the sandbox).
-- Retries: botocore ``standard`` mode with an explicit ``total_max_attempts``, so throttling is
-  retried with backoff by botocore's own handler.
+- Retries: botocore's own retry handler, ``standard`` mode (``adaptive`` when ``AWS_RETRY_MODE`` or
+  the profile's ``retry_mode`` says so), at most ``max_attempts`` attempts per call (``AWS_MAX_ATTEMPTS``
+  or the profile's ``max_attempts``, else 8); botocore waits at most 20 s between two attempts, so
+  a call gives up after a bounded time. Each retry is reported on the ``awsroles.aws`` logger
+  ("retrying ListRoles in prod (222222222222), attempt 3/8: Throttling"); a call still throttled
+  (or failing with 5xx) after the last attempt raises :class:`AwsGaveUp` (exit code THROTTLED),
+  which names the call and the account.
 - Environment accounts are reached by assuming the org's bootstrap role, with credentials that
   refresh themselves; the caller's own account is used directly.
 
@@ -27,18 +32,24 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
+from botocore.exceptions import ClientError
+from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
+
+from awsroles.errors import GaveUpError
 
 log = logging.getLogger(__name__)
 
 Hook = Callable[[botocore.session.Session], None]
 DEFAULT_MAX_ATTEMPTS = 8
+RETRY_MODES = ("standard", "adaptive")
 
 
 @dataclass(frozen=True)
 class AwsSettings:
     region: str | None = None
     profile: str | None = None
-    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    max_attempts: int | None = None  # None: AWS_MAX_ATTEMPTS or the profile's max_attempts, else 8
+    retry_mode: str | None = None  # None: AWS_RETRY_MODE or the profile's retry_mode if adaptive, else standard
     max_pool_connections: int = 32
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
@@ -56,6 +67,81 @@ class Identity:
         """The IAM user name for a user ARN (``arn:aws:iam::1:user/path/alice`` -> ``alice``)."""
         resource = self.arn.split(":", 5)[-1]
         return resource.rsplit("/", 1)[-1] if resource.startswith("user/") else None
+
+
+class AwsGaveUp(ClientError, GaveUpError):  # type: ignore[misc]  # botocore has no type hints
+    """A call still throttled (or failing with a 5xx) after its last attempt. Still the ClientError
+    botocore raises (same code; the message says how many attempts), and an AwsrolesError whose
+    one line names the call and the account."""
+
+    def __init__(self, error_response: Any, operation_name: str, where: str = "", attempts: int = 0,
+                 throttled: bool = True) -> None:
+        error = error_response.get("Error", {})
+        self.aws_message = str(error.get("Message", ""))
+        self.where, self.attempts, self.throttled = where, attempts, throttled
+        if attempts:  # what apply's step errors show: "Throttling: Rate exceeded (gave up after 8 attempts)"
+            error_response = {**error_response, "Error": {
+                **error, "Message": f"{self.aws_message} (gave up after {attempts} attempts)".strip()}}
+        super().__init__(error_response, operation_name)
+
+    def __str__(self) -> str:
+        code = self.response.get("Error", {}).get("Code", "")
+        why = "throttling" if self.throttled else "failing"
+        where = f" in {self.where}" if self.where else ""
+        return (f"AWS kept {why} {self.operation_name}{where}: gave up after {self.attempts} attempts "
+                f"({code}: {self.aws_message}); try again later, or with fewer accounts at once (--parallel)")
+
+    def __reduce__(self) -> Any:
+        return type(self), (self.response, self.operation_name, self.where, 0, self.throttled)
+
+
+class _RetryWatch:
+    """Event handlers on one client: report each retry, and turn a call that is still throttled
+    after its last attempt into :class:`AwsGaveUp`. ``where()`` names the account (late: the
+    caller's own account is known only once GetCallerIdentity answered)."""
+
+    _REASON = "awsroles_retry_reason"
+
+    def __init__(self, where: Callable[[], str], max_attempts: int) -> None:
+        self.where, self.max_attempts = where, max_attempts
+
+    def install(self, client: Any) -> None:
+        events = client.meta.events
+        events.register_last("needs-retry", self.remember, unique_id="awsroles-retry-reason")
+        events.register("request-created", self.announce, unique_id="awsroles-retry-announce")
+        events.register_last("after-call", self.give_up, unique_id="awsroles-retry-give-up")
+
+    def remember(self, response: Any = None, caught_exception: Any = None, request_dict: Any = None,
+                 **_: Any) -> None:
+        """Why the last attempt failed, kept in the request's context for :meth:`announce`."""
+        if request_dict is None:
+            return
+        if caught_exception is not None:
+            reason = type(caught_exception).__name__
+        elif response is not None and response[0].status_code >= 300:
+            error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
+            reason = str(error.get("Code") or f"HTTP {response[0].status_code}")
+        else:
+            return
+        request_dict["context"][self._REASON] = reason
+
+    def announce(self, request: Any, operation_name: str = "", **_: Any) -> None:
+        context = getattr(request, "context", None) or {}
+        attempt = context.get("retries", {}).get("attempt", 1)
+        if attempt > 1:
+            where = self.where()
+            log.warning("retrying %s%s, attempt %d/%d: %s", operation_name, f" in {where}" if where else "",
+                        attempt, self.max_attempts, context.get(self._REASON, "error"))
+
+    def give_up(self, http_response: Any, parsed: Any, model: Any, context: Any, **_: Any) -> None:
+        if http_response is None or http_response.status_code < 300 or not isinstance(parsed, dict):
+            return
+        retry = RetryContext(attempt_number=1, operation_model=model, parsed_response=parsed,
+                             http_response=http_response)
+        throttled = ThrottledRetryableChecker().is_retryable(retry)
+        if throttled or TransientRetryableChecker().is_retryable(retry):
+            attempts = int((context or {}).get("retries", {}).get("attempt", 1))
+            raise AwsGaveUp(parsed, model.name, self.where(), attempts, throttled)
 
 
 class Aws:
@@ -79,6 +165,7 @@ class Aws:
         self._loader = self._base._session.get_component("data_loader")
         self._identity: Identity | None = None
         self._accounts: dict[tuple[str, str], boto3.Session] = {}
+        self._account_of: dict[int, str] = {}  # id(session) -> its account id, for retry messages
 
     @classmethod
     def with_keys(cls, settings: AwsSettings, access_key_id: str, secret_access_key: str,
@@ -102,21 +189,51 @@ class Aws:
         return session
 
     @property
+    def max_attempts(self) -> int:
+        """Attempts per call: the settings', else ``AWS_MAX_ATTEMPTS`` or the profile's, else 8."""
+        if self.settings.max_attempts is not None:
+            return max(1, self.settings.max_attempts)
+        configured = self._base._session.get_config_variable("max_attempts")
+        return max(1, int(configured)) if configured else DEFAULT_MAX_ATTEMPTS
+
+    @property
+    def retry_mode(self) -> str:
+        mode = self.settings.retry_mode or self._base._session.get_config_variable("retry_mode")
+        return mode if mode in RETRY_MODES else "standard"
+
+    @property
     def config(self) -> Config:
         s = self.settings
         return Config(
-            retries={"mode": "standard", "total_max_attempts": s.max_attempts},
+            retries={"mode": self.retry_mode, "total_max_attempts": self.max_attempts},
             max_pool_connections=s.max_pool_connections,
             connect_timeout=s.connect_timeout,
             read_timeout=s.read_timeout,
             user_agent_extra="awsroles",
         )
 
-    def client(self, service: str, session: boto3.Session | None = None) -> Any:
-        """A client for ``service`` in the base session, or in ``session`` (see :meth:`for_account`)."""
+    def client(self, service: str, session: boto3.Session | None = None, *, account: str | None = None) -> Any:
+        """A client for ``service`` in the base session, or in ``session`` (see :meth:`for_account`).
+
+        ``account``: the account's name in the org, for retry messages and errors ("prod
+        (222222222222)").
+        """
         extra = {"endpoint_url": self.settings.endpoint_url} if self.settings.endpoint_url else {}
+        session = session or self._base
         with self._lock:
-            return (session or self._base).client(service, config=self.config, **extra)
+            config = self.config
+            client = session.client(service, config=config, **extra)
+            account_id = self._account_of.get(id(session))
+        _RetryWatch(lambda: self._where(account, account_id), config.retries["total_max_attempts"]).install(client)
+        return client
+
+    def _where(self, name: str | None, account_id: str | None) -> str:
+        """``prod (222222222222)``, or what of it is known."""
+        if account_id is None and self._identity is not None:
+            account_id = self._identity.account  # the base session: the caller's own account
+        if name and account_id:
+            return f"{name} ({account_id})"
+        return name or account_id or ""
 
     @property
     def base_session(self) -> boto3.Session:
@@ -167,4 +284,5 @@ class Aws:
                                     region_name=self._base.region_name or self.settings.region)
             self._apply_hooks(session)
             self._accounts[key] = session
+            self._account_of[id(session)] = account_id
             return session

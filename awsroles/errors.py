@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     NOT_GRANTED = 5  # the person may not assume that role
     STORE = 6  # the keyring or secret store is absent, locked or cannot be read
     NETWORK = 7  # AWS cannot be reached
+    THROTTLED = 8  # AWS kept throttling (or failing) a call after its last retry
     INTERRUPTED = 130  # Ctrl-C
 
 
@@ -172,3 +173,9 @@ class PartlyDone(AwsrolesError):
     def as_dict(self) -> dict[str, object]:
         return {"what": self.what, "failed": self.failed, "done": list(self.done), "not_done": list(self.not_done),
                 "finish": self.finish}
+
+
+class GaveUpError(AwsrolesError):
+    """AWS kept throttling (or failing with a 5xx) a call after its last retry (awsroles.aws.AwsGaveUp)."""
+
+    exit_code = ExitCode.THROTTLED
