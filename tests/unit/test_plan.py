@@ -205,3 +205,21 @@ def test_account_without_desired_resources_still_prunes(org: Org) -> None:
     plan = make_plan(org, specs, live, prune=True)
     assert ("stage", "role", "gone") in {(c.account, c.kind, c.name) for c in plan.changes}
     assert AccountSpec(stage).empty
+
+
+def test_the_plan_json_schema_is_the_documented_one_and_round_trips(org: Org) -> None:
+    import re
+
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "plan-apply.md").read_text().split("### `plan -o json`", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", doc, re.M))
+    plan = make_plan(org, desired_state(org), empty_live(org))
+    data = plan.as_dict()
+    assert set(data) == documented
+    assert data["format_version"] == 1
+    paragraph = set(re.findall(r"`([a-z_]+)`", doc.split("Each change:", 1)[1]))
+    assert set(data["changes"][0]) <= paragraph
+    assert set(data["conflicts"][0] if data["conflicts"] else {"account", "account_id", "kind", "name", "reason"}) \
+        <= set(re.findall(r"`([a-z_]+)`", doc.split("| `conflicts` |", 1)[1].split("\n", 1)[0]))
+    assert Plan.from_dict(json.loads(json.dumps(data))) == plan
