@@ -61,6 +61,14 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
+    except OSError as exc:  # a file awsroles could not read or write: the path and the reason, one line
+        from awsroles.errors import describe_os_error
+
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+        click.echo(f"awsroles: error: {where}{describe_os_error(exc)}", file=app.stderr)
+        if app.verbose:
+            log.exception("file error")
+        return ExitCode.FAILURE
     except Exception as exc:
         if type(exc).__module__.startswith(("botocore", "boto3")):  # without importing boto3 on every run
             click.echo(f"awsroles: error: {_aws_error(exc)}", file=app.stderr)

@@ -206,6 +206,18 @@ def test_internal_errors_are_one_line_without_traceback(monkeypatch: pytest.Monk
     assert err.strip() == "awsroles: internal error: RuntimeError: kaboom (run with -v for details)"
 
 
+def test_a_file_error_anywhere_is_one_line_with_the_path_and_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    import awsroles.cli.access as access_module
+
+    def unreadable(*_a, **_k):
+        raise PermissionError(13, "Permission denied", "/somewhere/file.json")
+
+    monkeypatch.setattr(access_module, "access_list", unreadable)
+    code, _, err = invoke("-f", CLASSIC, "access")
+    assert code == ExitCode.FAILURE
+    assert err.strip() == "awsroles: error: /somewhere/file.json: Permission denied"
+
+
 def test_demo_tells_the_whole_story_on_the_sandbox(tmp_path: Path) -> None:
     code, out, err = invoke("demo", "--out", str(tmp_path / "demo"))
     assert code == 0, err
