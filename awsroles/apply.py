@@ -16,7 +16,7 @@ from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import aws_error_message
-from awsroles.plan import REQUIRE_NO_CREDENTIALS, Change, Plan
+from awsroles.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,8 @@ def _require_no_credentials(iam: Any, user: str) -> None:
 def run_change(iam: Any, change: Change) -> None:
     """Run the operations of one change, tolerating repeats (see BENIGN)."""
     for method, params in change.ops:
+        if method not in ALLOWED_CALLS:
+            raise ValueError(f"refusing to run {method!r}: not an IAM call awsroles plans")
         if method == REQUIRE_NO_CREDENTIALS:
             _require_no_credentials(iam, params["UserName"])
             continue

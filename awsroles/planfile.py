@@ -98,3 +98,18 @@ def check_fresh(saved: SavedPlan, org_path: Path, live: Mapping[str, LiveAccount
     if live_fingerprint(live) != saved.live_sha256:
         raise StalePlanError(f"the saved plan is stale: AWS changed since the plan was made ({saved.created}); "
                              "nothing was changed. Run `awsroles plan --out FILE` again and review it")
+
+
+def _comparable(plan: Plan) -> dict[str, Any]:
+    data = plan.as_dict()
+    data.pop("api_calls")
+    return dict(json.loads(json.dumps(data)))  # tuples and lists alike, as in the file
+
+
+def check_untampered(saved: SavedPlan, replanned: Plan) -> None:
+    """The planner is pure: the same org file and the same live state give the same plan. A saved
+    plan that differs from the one made again from them was edited (or made by another version)."""
+    if _comparable(saved.plan) != _comparable(replanned):
+        raise StalePlanError("the saved plan does not match the plan its org file and AWS give: it was edited, "
+                             f"or made by another awsroles version ({saved.awsroles_version or 'unknown'}); nothing "
+                             "was changed. Run `awsroles plan --out FILE` again")

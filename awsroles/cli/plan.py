@@ -236,13 +236,15 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
     """
     engine = engine_for(app, profile, workers)
     if plan_file is not None:
-        from awsroles.planfile import check_fresh, load_saved
+        from awsroles.planfile import check_fresh, check_untampered, load_saved
 
         if prune or adopt or remove_foreign_memberships:
             raise UsageError("a saved plan carries its own options: give --prune/--adopt/--remove-foreign-memberships "
                              "to `awsroles plan --out`, not to apply")
         saved = load_saved(plan_file)
-        check_fresh(saved, app.org_path, engine.read())
+        live = engine.read()
+        check_fresh(saved, app.org_path, live)
+        check_untampered(saved, engine.plan(options=saved.plan.options, live=live))
         plan_ = saved.plan
         yes = True  # the saved plan is what was reviewed, as with terraform
     else:

@@ -85,6 +85,20 @@ def test_a_saved_plan_applies_exactly_and_refuses_when_stale(applied: tuple[Sand
     assert iam.list_user_policies(UserName="alice")["PolicyNames"] == []
     assert iam.list_attached_user_policies(UserName="bob")["AttachedPolicies"] == []
 
+    # An edited plan (here: one more call, granting bob administrator) is refused, and nothing runs.
+    assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
+    iam.put_user_policy(UserName="alice", PolicyName="backdoor", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
+    data = json.loads(saved.read_text())
+    data["plan"]["changes"][0]["operations"].append(
+        {"call": "attach_user_policy", "params": {"UserName": "bob", "PolicyArn": ADMIN}})
+    saved.write_text(json.dumps(data))
+    tampered = awsroles(box, "apply", str(saved), org=org)
+    assert tampered.returncode == 1 and "it was edited" in tampered.stderr, tampered.stderr
+    assert iam.list_attached_user_policies(UserName="bob")["AttachedPolicies"] == []
+    assert iam.list_user_policies(UserName="alice")["PolicyNames"] == ["backdoor"]
+
     # The org file moves on: stale too.
     assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
     org.write_text(org.read_text() + "\n# a reviewed comment\n")

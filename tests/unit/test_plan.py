@@ -223,3 +223,32 @@ def test_the_plan_json_schema_is_the_documented_one_and_round_trips(org: Org) ->
     assert set(data["conflicts"][0] if data["conflicts"] else {"account", "account_id", "kind", "name", "reason"}) \
         <= set(re.findall(r"`([a-z_]+)`", doc.split("| `conflicts` |", 1)[1].split("\n", 1)[0]))
     assert Plan.from_dict(json.loads(json.dumps(data))) == plan
+
+
+def test_apply_runs_only_calls_a_plan_can_hold() -> None:
+    from awsroles.apply import run_change
+    from awsroles.plan import ALLOWED_CALLS, Change
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[str] = []
+
+        def __getattr__(self, name: str):
+            return lambda **_: self.calls.append(name)
+
+    iam = Recorder()
+    with pytest.raises(ValueError, match="refusing to run 'create_access_key'"):
+        run_change(iam, Change("ops", "1", "update", "user", "bob", ops=(("create_access_key", {"UserName": "bob"}),)))
+    assert iam.calls == [] and "create_access_key" not in ALLOWED_CALLS
+    run_change(iam, Change("ops", "1", "update", "user", "bob", ops=(("detach_user_policy", {}),)))
+    assert iam.calls == ["detach_user_policy"]
+
+
+def test_every_call_the_planner_makes_is_allowed(org: Org) -> None:
+    from awsroles.plan import ALLOWED_CALLS, PlanOptions
+
+    live = live_from_desired(org)
+    plans = [make_plan(org, desired_state(org), empty_live(org)),
+             make_plan(org, (), live, options=PlanOptions(prune=True))]
+    calls = {op for plan in plans for change in plan.changes for op, _ in change.ops}
+    assert calls and calls <= ALLOWED_CALLS
