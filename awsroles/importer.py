@@ -38,6 +38,8 @@ from awsroles.fsutil import atomic_write
 from awsroles.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
+    MFA_ENROLLMENT_ADMIN,
+    MFA_ENROLLMENT_SELF,
     SELF_SERVICE_POLICY,
     TEAM_GROUP_PREFIX,
     TEAM_POLICY_NAME,
@@ -595,6 +597,19 @@ class _Build:
                                 "written side by side on every file system")
         return roles
 
+    def mfa_enrollment(self) -> str:
+        """``self`` when the live self-service policy lets users create their own MFA device; else
+        the --from file's setting; else ``admin`` (the default)."""
+        self_service = self.ops.policies.get(SELF_SERVICE_POLICY) if self.ops else None
+        if self_service is not None:
+            for statement in _statements(self_service.document):
+                actions = statement.get("Action", [])
+                actions = actions if isinstance(actions, list) else [actions]
+                if statement.get("Effect") == "Allow" and "iam:CreateVirtualMFADevice" in actions:
+                    return MFA_ENROLLMENT_SELF
+            return MFA_ENROLLMENT_ADMIN
+        return self.previous.mfa_enrollment if self.previous else MFA_ENROLLMENT_ADMIN
+
     # users and teams -----------------------------------------------------------------------
 
     def users(self) -> list[User]:
@@ -713,7 +728,7 @@ class _Build:
         org = Org(
             name=s.name, region=s.region, ops_account=accounts.ops, billing_account=accounts.billing,
             mfa_required=mfa_required, mfa_max_age=mfa_max_age, session_duration=s.session_duration,
-            bootstrap_role=s.bootstrap_role, path=s.path,
+            bootstrap_role=s.bootstrap_role, path=s.path, mfa_enrollment=self.mfa_enrollment(),
             accounts=tuple(replace(a, description=_ini_text(a.description)) for a in accounts.accounts),
             roles=tuple(roles), teams=tuple(teams), users=tuple(users),
         )
@@ -777,6 +792,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
         f"billing_account = {org.billing_account}",
         f"mfa = {'required' if org.mfa_required else 'optional'}",
         f"mfa_max_age = {format_duration(org.mfa_max_age)}",
+        f"mfa_enrollment = {org.mfa_enrollment}",
         f"session_duration = {format_duration(org.session_duration)}",
         f"bootstrap_role = {org.bootstrap_role}",
         f"path = {org.path}",

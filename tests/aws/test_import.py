@@ -539,3 +539,17 @@ def test_a_hand_made_setup_is_imported_then_adopted(edge: Org, tmp_path: Path) -
     engine = Engine(back, ops_aws(back))
     assert engine.apply(engine.plan(options=PlanOptions(adopt=True))).ok
     assert engine.plan().in_sync
+
+
+@pytest.mark.parametrize("enrollment", ["admin", "self"])
+def test_who_enrols_mfa_devices_is_read_back_from_the_self_service_policy(enrollment: str, edge: Org,
+                                                                         tmp_path: Path) -> None:
+    from dataclasses import replace as replaced
+
+    org = replaced(edge, mfa_enrollment=enrollment)
+    engine = Engine(org, ops_aws(org))
+    assert engine.apply(engine.plan()).ok
+    imported = collect(ops_aws(org), explicit(org))
+    assert imported.org.mfa_enrollment == enrollment
+    assert f"mfa_enrollment = {enrollment}" in imported.text
+    assert imported.plan.in_sync
