@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -12,7 +14,7 @@ from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.plan import engine_for
 from awsroles.cli.users import users
 from awsroles.completion import complete_users
-from awsroles.errors import ExitCode, UsageError
+from awsroles.errors import ExitCode, PartlyDone, UsageError
 from awsroles.render import Result, Table, to_json
 
 if TYPE_CHECKING:
@@ -31,6 +33,20 @@ def _audit(engine: Engine, action: str, target: str, details: dict[str, object] 
     from awsroles import audit
 
     audit.record(action, actor=engine.aws.whoami().arn, account=engine.org.ops.id, target=target, details=details)
+
+
+@contextlib.contextmanager
+def _audit_if_stopped(engine: Engine, action: str, target: str) -> Iterator[None]:
+    """A command that stops part-way still records what it did in the audit trail."""
+    try:
+        yield
+    except PartlyDone as stopped:
+        try:
+            _audit(engine, action, target, {"stopped": stopped.failed, "done": list(stopped.done),
+                                            "not_done": list(stopped.not_done)})
+        except Exception as exc:  # what stopped matters more than the audit write
+            logging.getLogger(__name__).warning("could not record %s %s in the audit trail: %s", action, target, exc)
+        raise
 
 
 def _confirm(yes: bool, what: str, question: str) -> bool:
@@ -158,7 +174,9 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
     if not _confirm(yes, "users create", f"Create user {name} in teams {', '.join(teams)}?"):
         app.warn("Nothing was changed.")
         return ExitCode.OK
-    created = create_user(app.org_path, engine.org, engine.aws, name, teams=teams, email=email, console=console)
+    with _audit_if_stopped(engine, "users.create", name):
+        created = create_user(app.org_path, engine.org, engine.aws, name, teams=teams, email=email,
+                              console=console)
     data: dict[str, object] = {"name": created.name, "arn": created.arn, "teams": list(created.teams),
                                "groups": list(created.groups), "console": created.console,
                                "resumed": created.resumed}
@@ -199,7 +217,8 @@ def disable(app: App, profile: str | None, name: str) -> int:
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
-    steps = disable_user(engine.org, iam, name)
+    with _audit_if_stopped(engine, "users.disable", name):
+        steps = disable_user(engine.org, iam, name)
     _audit(engine, "users.disable", name, {"steps": [s.description for s in steps]})
     _show_steps(app, name, steps, "Disabled")
     return ExitCode.OK
@@ -253,7 +272,8 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool)
     if not _confirm(yes, "users offboard", f"Offboard {name}? This cannot be undone."):
         app.warn("Nothing was changed.")
         return ExitCode.OK
-    done = offboard_user(app.org_path, org, engine.aws, name)
+    with _audit_if_stopped(engine, "users.offboard", name):
+        done = offboard_user(app.org_path, org, engine.aws, name)
     _audit(engine, "users.offboard", name, {"steps": [s.description for s in done.steps],
                                             "removed_from_file": done.removed_from_file})
     _show_steps(app, name, done.steps, "Offboarded", extra)

@@ -52,6 +52,9 @@ def test_a_denied_console_password_says_what_was_done_and_the_same_command_finis
     assert lines[3].startswith("  to finish: fix the cause, then re-run "
                                "`awsroles users create carol --team backend --console`")
     assert helper.stdout == ""
+    (entry,) = [json.loads(x) for x in (tmp_path / "helper-audit.jsonl").read_text().splitlines()]
+    assert entry["action"] == "users.create" and entry["target"] == "carol"  # what was done is on record
+    assert entry["details"]["stopped"].startswith("CreateLoginProfile failed: AccessDenied")
 
     finished = admin.ok(*argv)  # the same command, by an admin allowed to set passwords
     assert "Finished creating user carol" in finished.stdout
