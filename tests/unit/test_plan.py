@@ -252,3 +252,14 @@ def test_every_call_the_planner_makes_is_allowed(org: Org) -> None:
              make_plan(org, (), live, options=PlanOptions(prune=True))]
     calls = {op for plan in plans for change in plan.changes for op, _ in change.ops}
     assert calls and calls <= ALLOWED_CALLS
+
+
+def test_the_documented_group_marker_is_the_one_awsroles_writes() -> None:
+    from awsroles.desired import group_marker_document
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "policies.md").read_text().split("## Per group: the ownership marker", 1)[1]
+    shown = doc.split("```json\n", 1)[1].split("```", 1)[0]
+    assert json.loads(shown) == json.loads(group_marker_document())
+    statement = json.loads(group_marker_document())["Statement"][0]
+    assert statement["Effect"] == "Deny" and statement["NotResource"] == "*" and "Resource" not in statement
