@@ -89,10 +89,8 @@ class AwsGaveUp(ClientError, GaveUpError):  # type: ignore[misc]  # botocore has
         why = "throttling" if self.throttled else "failing"
         where = f" in {self.where}" if self.where else ""
         return (f"AWS kept {why} {self.operation_name}{where}: gave up after {self.attempts} attempts "
-                f"({code}: {self.aws_message}); try again later, or with fewer accounts at once (--parallel)")
-
-    def __reduce__(self) -> Any:
-        return type(self), (self.response, self.operation_name, self.where, 0, self.throttled)
+                f"({code}: {self.aws_message}); try again later (plan and apply: --parallel 1 makes fewer "
+                "calls at once)")
 
 
 class _RetryWatch:

@@ -64,7 +64,8 @@ def test_constant_throttling_gives_up_after_the_last_attempt_naming_the_call_and
     where = error.where
     assert re.fullmatch(r"\w+ \(\d{12}\)", where), where
     assert str(error) == (f"AWS kept throttling {READ} in {where}: gave up after 4 attempts (Throttling: Rate "
-                          "exceeded); try again later, or with fewer accounts at once (--parallel)")
+                          "exceeded); try again later (plan and apply: --parallel 1 makes fewer calls "
+                          "at once)")
     assert "\n" not in str(error)
     assert error.response["Error"]["Message"] == "Rate exceeded (gave up after 4 attempts)"  # for apply's steps
     assert [line.rsplit(",", 1)[1] for line in _retries(caplog)[:3]] == [

@@ -109,7 +109,7 @@ def test_constant_throttling_gives_up_quickly_with_one_clear_error_and_exit_8(sa
     assert retries and all(x.endswith(", attempt 2/2: Throttling") for x in retries), lines
     error = lines[-1]
     match = re.fullmatch(rf"awsroles: error: AWS kept throttling {READ} in (.+): gave up after 2 attempts "
-                         r"\(Throttling: Rate exceeded\); try again later, or with fewer accounts at once "
-                         r"\(--parallel\)", error)
+                         r"\(Throttling: Rate exceeded\); try again later \(plan and apply: --parallel 1 makes "
+                         r"fewer calls at once\)", error)
     assert match is not None and match.group(1) in _accounts(sandbox), error
     assert result.stdout == "" and "Traceback" not in result.stderr
