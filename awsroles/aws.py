@@ -128,8 +128,12 @@ class _RetryWatch:
         attempt = context.get("retries", {}).get("attempt", 1)
         if attempt > 1:
             where = self.where()
-            log.warning("retrying %s%s, attempt %d/%d: %s", operation_name, f" in {where}" if where else "",
-                        attempt, self.max_attempts, context.get(self._REASON, "error"))
+            reason = context.get(self._REASON, "error")
+            # Throttling and 5xx answers are worth a line each; a network that does not answer ends in
+            # one clear error soon enough (exit 7), so its retries show only with -v.
+            level = logging.INFO if reason.endswith(("ConnectionError", "Timeout", "TimeoutError")) else logging.WARNING
+            log.log(level, "retrying %s%s, attempt %d/%d: %s", operation_name, f" in {where}" if where else "",
+                    attempt, self.max_attempts, reason)
 
     def give_up(self, http_response: Any, parsed: Any, model: Any, context: Any, **_: Any) -> None:
         if http_response is None or http_response.status_code < 300 or not isinstance(parsed, dict):
