@@ -20,9 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from awsroles.desired import desired_state  # noqa: E402
-from awsroles.export import policy_files  # noqa: E402
-from awsroles.orgfile import check_org  # noqa: E402
+from awsroles.export.policies import policy_files  # noqa: E402
+from awsroles.iam.desired import desired_state  # noqa: E402
+from awsroles.org.parse import check_org  # noqa: E402
 from bench.docs import write_section  # noqa: E402
 
 MANAGED = [
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=40)
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     args = parser.parse_args()
-    from awsroles.terraform import terraform_files
+    from awsroles.export.terraform import terraform_files
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.ini"

@@ -11,7 +11,7 @@ Reports, for a generated org:
 - wall time of `terraform plan` of the equivalent Terraform export, already applied (so it refreshes
   every resource), against a fresh moto server, and `awsroles plan` against that same server.
 
-Every server is a seeded sandbox (awsroles.sandbox.Sandbox, a moto server in a child process).
+Every server is a seeded sandbox (awsroles.sandbox.process.Sandbox, a moto server in a child process).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from awsroles.desired import desired_state  # noqa: E402
-from awsroles.engine import Engine  # noqa: E402
+from awsroles.export.terraform import terraform_files  # noqa: E402
 from awsroles.fsutil import write_tree  # noqa: E402
-from awsroles.orgfile import load_org  # noqa: E402
-from awsroles.sandbox import Sandbox  # noqa: E402
-from awsroles.terraform import terraform_files  # noqa: E402
+from awsroles.iam.desired import desired_state  # noqa: E402
+from awsroles.org.parse import load_org  # noqa: E402
+from awsroles.sandbox.process import Sandbox  # noqa: E402
+from awsroles.sync.engine import Engine  # noqa: E402
 from bench.docs import write_section  # noqa: E402
 from bench.org_scale import generate  # noqa: E402
 

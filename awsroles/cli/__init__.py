@@ -84,7 +84,7 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
 
 def _aws_error(exc: Exception) -> str:
     """One line that keeps the AWS error code; hints for the usual first-run mistakes."""
-    from awsroles.apply import describe_error
+    from awsroles.sync.apply import describe_error
 
     name = type(exc).__name__
     if name in ("NoCredentialsError", "PartialCredentialsError"):

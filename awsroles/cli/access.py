@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from awsroles.access import access_list, matrix
 from awsroles.cli.app import App, cli, common_options, pass_app
 from awsroles.errors import ExitCode, UsageError
-from awsroles.orgfile import did_you_mean
+from awsroles.iam.access import access_list, matrix
+from awsroles.org.parse import did_you_mean
 from awsroles.render import Result, Table
 
 

@@ -15,7 +15,7 @@ from awsroles import __version__
 from awsroles.render import FORMATS, Result, render
 
 if TYPE_CHECKING:
-    from awsroles.model import Org
+    from awsroles.org.model import Org
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,12 +32,12 @@ class App:
 
     @property
     def org_path(self) -> Path:
-        from awsroles.orgfile import resolve_path
+        from awsroles.org.parse import resolve_path
 
         return resolve_path(self.file)
 
     def load_org(self) -> Org:
-        from awsroles.orgfile import load_org
+        from awsroles.org.parse import load_org
 
         return load_org(self.org_path)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
-from awsroles.completion import complete_my_environments, complete_my_roles
+from awsroles.cli.complete import complete_my_environments, complete_my_roles
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -102,13 +102,13 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
       awsroles setup --store file --mfa-command 'ykman oath accounts code -s aws'
       printf '%s' "$SECRET" | awsroles setup --access-key-id AKIA... --secret-stdin
     """
-    from awsroles.access import access_list
     from awsroles.aws import Aws, AwsSettings
     from awsroles.creds import userconfig
     from awsroles.creds.model import Credentials
     from awsroles.creds.store import KEYS
     from awsroles.creds.userconfig import RoleGrant, UserConfig
     from awsroles.creds.vend import network_error
+    from awsroles.iam.access import access_list
 
     org = app.load_org()
     if store_kind == "plaintext":
@@ -176,7 +176,7 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
 
 
 def _describe(exc: Exception) -> str:
-    from awsroles.apply import describe_error
+    from awsroles.sync.apply import describe_error
 
     return describe_error(exc)
 
@@ -268,7 +268,7 @@ def env_(app: App, environment: str, role: str | None, duration: int | None, mfa
       awsroles env dev --format fish | source
       awsroles env dev --format dotenv > .env
     """
-    from awsroles.shellenv import format_env
+    from awsroles.creds.shellenv import format_env
 
     session = _session(environment, role, duration, mfa_code)
     variables = session.credentials.environment()
@@ -443,7 +443,7 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
     """
     from awsroles.creds import userconfig
     from awsroles.creds.profiles import sync_profiles
-    from awsroles.model import Grant
+    from awsroles.org.model import Grant
 
     config = userconfig.load()
     grants = [Grant(g.environment, g.role) for g in config.grants]
@@ -520,7 +520,7 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
       AWS_CONTAINER_CREDENTIALS_FULL_URI=... AWS_CONTAINER_AUTHORIZATION_TOKEN=... my-service
     """
     from awsroles.creds.server import CredentialServer
-    from awsroles.shellenv import format_env
+    from awsroles.creds.shellenv import format_env
 
     vendor = make_vendor(mfa_code)
     first = vendor.role_session(environment, role, duration=duration)  # ask for the MFA code now, not later

@@ -12,12 +12,12 @@ from typing import Any
 
 import click
 
-from awsroles.access import access_list, matrix
 from awsroles.cli.app import App, cli, pass_app
 from awsroles.errors import ExitCode
-from awsroles.examples import example
 from awsroles.fsutil import write_tree
-from awsroles.orgfile import check_org
+from awsroles.iam.access import access_list, matrix
+from awsroles.org.examples import example
+from awsroles.org.parse import check_org
 from awsroles.render import Result, Table
 
 
@@ -56,11 +56,11 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
       awsroles demo -f examples/large.ini --out /tmp/awsroles-demo
     """
     from awsroles.cli.plan import show_plan, show_result
-    from awsroles.desired import desired_state
-    from awsroles.engine import Engine
-    from awsroles.export import policy_files
-    from awsroles.sandbox import Sandbox, enroll_person
-    from awsroles.terraform import terraform_files
+    from awsroles.export.policies import policy_files
+    from awsroles.export.terraform import terraform_files
+    from awsroles.iam.desired import desired_state
+    from awsroles.sandbox.process import Sandbox, enroll_person
+    from awsroles.sync.engine import Engine
 
     if org_file is None and app.file:
         org_file = Path(app.file)

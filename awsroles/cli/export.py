@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
-from awsroles.desired import desired_state
 from awsroles.errors import ExitCode
-from awsroles.export import policy_files
+from awsroles.export.policies import policy_files
 from awsroles.fsutil import TreeResult, write_tree
+from awsroles.iam.desired import desired_state
 from awsroles.render import Result
 
 
@@ -80,7 +80,7 @@ def export_terraform(app: App, directory: Path, force: bool) -> int:
       awsroles export terraform build/terraform
       cd build/terraform && terraform init && terraform plan
     """
-    from awsroles.terraform import terraform_files
+    from awsroles.export.terraform import terraform_files
 
     org = app.load_org()
     files = terraform_files(org)

@@ -9,22 +9,23 @@ from typing import TYPE_CHECKING
 
 import click
 
-from awsroles import audit, orgedit
 from awsroles.cli.app import App, F, cli, common_options, pass_app
-from awsroles.cli.plan import _Progress, engine_for, show_plan
-from awsroles.completion import (
+from awsroles.cli.complete import (
     complete_org_environments,
     complete_org_roles,
     complete_team_roles,
     complete_teams,
     complete_users,
 )
-from awsroles.durations import format_duration
+from awsroles.cli.plan import _Progress, engine_for, show_plan
 from awsroles.errors import AwsrolesError, ExitCode
+from awsroles.org import edit as orgedit
+from awsroles.org.durations import format_duration
+from awsroles.people import audit
 
 if TYPE_CHECKING:
-    from awsroles.engine import Engine
-    from awsroles.model import Org
+    from awsroles.org.model import Org
+    from awsroles.sync.engine import Engine
 
 
 def _options(command: F) -> F:

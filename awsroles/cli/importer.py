@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
-from awsroles.durations import format_duration
 from awsroles.errors import ExitCode, FileWriteError, UsageError
 from awsroles.fsutil import check_writable
+from awsroles.org.durations import format_duration
 from awsroles.render import to_json
 
 if TYPE_CHECKING:
-    from awsroles.importer import Imported, ImportResult
+    from awsroles.importer.build import Imported, ImportResult
 
 
 @cli.command("import")
@@ -61,8 +61,8 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
       awsroles import -O - > imported.ini
     """
     from awsroles.aws import Aws, AwsSettings
-    from awsroles.importer import ImportOptions, collect, previous_policy_dir, write_import
-    from awsroles.orgfile import load_org
+    from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
+    from awsroles.org.parse import load_org
 
     to_stdout = output_file == "-"
     if to_stdout and app.output != "table":

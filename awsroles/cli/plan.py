@@ -14,16 +14,16 @@ from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.render import console_for, to_json
 
 if TYPE_CHECKING:
-    from awsroles.apply import ApplyResult, Step
-    from awsroles.engine import Engine
-    from awsroles.plan import Change, Plan, PlanOptions
+    from awsroles.sync.apply import ApplyResult, Step
+    from awsroles.sync.engine import Engine
+    from awsroles.sync.plan import Change, Plan, PlanOptions
 
 _SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("&", "cyan"), "delete": ("-", "red")}
 
 
 def engine_for(app: App, profile: str | None, workers: int) -> Engine:
     from awsroles.aws import Aws, AwsSettings
-    from awsroles.engine import Engine
+    from awsroles.sync.engine import Engine
 
     org = app.load_org()
     return Engine(org, Aws(AwsSettings(region=org.region, profile=profile)), max_workers=workers,
@@ -48,7 +48,7 @@ def plan_options(command: F) -> F:
 
 
 def options_of(prune: bool, adopt: bool, remove_foreign_memberships: bool) -> PlanOptions:
-    from awsroles.plan import PlanOptions
+    from awsroles.sync.plan import PlanOptions
 
     return PlanOptions(prune=prune, adopt=adopt, remove_foreign_memberships=remove_foreign_memberships)
 
@@ -143,7 +143,7 @@ def plan(app: App, profile: str | None, workers: int, prune: bool, adopt: bool, 
     live = engine.read()
     result = engine.plan(options=options_of(prune, adopt, remove_foreign_memberships), live=live)
     if out is not None:
-        from awsroles.planfile import make_saved
+        from awsroles.sync.planfile import make_saved
 
         write_file(out, make_saved(result, app.org_path, live).to_json())
     if app.output == "json":
@@ -236,7 +236,7 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
     """
     engine = engine_for(app, profile, workers)
     if plan_file is not None:
-        from awsroles.planfile import check_fresh, check_untampered, load_saved
+        from awsroles.sync.planfile import check_fresh, check_untampered, load_saved
 
         if prune or adopt or remove_foreign_memberships:
             raise UsageError("a saved plan carries its own options: give --prune/--adopt/--remove-foreign-memberships "

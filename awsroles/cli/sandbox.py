@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.creds.shellenv import ENV_FORMATS
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import Result
-from awsroles.shellenv import ENV_FORMATS
 
 
 def _shown(path: str | Path) -> str:
@@ -57,8 +57,8 @@ def start(app: App, port: int, timeout: float) -> int:
       awsroles sandbox start
       awsroles -f examples/large.ini sandbox start --port 5000
     """
-    from awsroles.examples import example
-    from awsroles.sandbox import start_detached
+    from awsroles.org.examples import example
+    from awsroles.sandbox.process import start_detached
 
     _no_csv(app)
     org_path = Path(app.file) if app.file else example("classic")
@@ -94,7 +94,7 @@ def stop(app: App, timeout: float) -> int:
     Example:
       awsroles sandbox stop
     """
-    from awsroles.sandbox import stop_detached
+    from awsroles.sandbox.process import stop_detached
 
     _no_csv(app)
     state = stop_detached(timeout=timeout)
@@ -125,8 +125,8 @@ def env(app: App, fmt: str) -> int:
       awsroles sandbox env --format powershell | Invoke-Expression
       awsroles sandbox env --format dotenv > .env
     """
-    from awsroles.sandbox import SandboxError, read_state
-    from awsroles.shellenv import format_env
+    from awsroles.creds.shellenv import format_env
+    from awsroles.sandbox.process import SandboxError, read_state
 
     state = read_state()
     if state is None:
@@ -146,7 +146,7 @@ def status(app: App) -> int:
       awsroles sandbox status
       awsroles sandbox status -o json | jq -r .endpoint
     """
-    from awsroles.sandbox import read_state
+    from awsroles.sandbox.process import read_state
 
     state = read_state()
     data: dict[str, Any] = {"running": state is not None, **(state.public() if state else {})}

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.complete import complete_users
 from awsroles.cli.users import keys, mfa
-from awsroles.completion import complete_users
 from awsroles.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def _admin(app: App, profile: str | None) -> _Admin:
 
 
 def _audit(action: str, *, actor: str, account: str, target: str, details: Mapping[str, object]) -> None:
-    from awsroles.audit import record
+    from awsroles.people.audit import record
 
     record(action, actor=actor, account=account, target=target, details=dict(details))
 
@@ -121,7 +121,7 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
       awsroles users mfa enroll alice --self
       awsroles users mfa enroll alice --self --store-seed
     """
-    from awsroles import usermfa
+    from awsroles.people import mfa as usermfa
 
     if store_seed and not myself:
         raise UsageError("--store-seed only works with --self: the seed goes to your own store")
@@ -193,7 +193,7 @@ def mfa_reset(app: App, name: str, yes: bool, profile: str | None) -> int:
     Example:
       awsroles users mfa reset bob --yes
     """
-    from awsroles import usermfa
+    from awsroles.people import mfa as usermfa
 
     admin = _admin(app, profile)
     _confirm(f"Remove every MFA device of {name}?", yes)
@@ -231,7 +231,7 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
       awsroles users keys create bob
       awsroles users keys create alice --store
     """
-    from awsroles import userkeys
+    from awsroles.people import keys as userkeys
 
     config = _own_config(name) if store_it else None
     if store_it and config is None:
@@ -273,7 +273,7 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
       awsroles users keys rotate bob --delete-old
       awsroles users keys rotate alice --keep-old
     """
-    from awsroles import userkeys
+    from awsroles.people import keys as userkeys
 
     config = _own_config(name)
     admin = _admin(app, profile)
@@ -332,7 +332,7 @@ def keys_delete(app: App, name: str, key_id: str, yes: bool, profile: str | None
     Example:
       awsroles users keys delete bob AKIAIOSFODNN7EXAMPLE --yes
     """
-    from awsroles import userkeys
+    from awsroles.people import keys as userkeys
 
     admin = _admin(app, profile)
     _confirm(f"Delete {name}'s access key {key_id}?", yes)

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.complete import complete_users
 from awsroles.cli.plan import engine_for
 from awsroles.cli.users import users
-from awsroles.completion import complete_users
 from awsroles.errors import ExitCode, PartlyDone, UsageError
 from awsroles.render import Result, Table, to_json
 
 if TYPE_CHECKING:
-    from awsroles.engine import Engine
-    from awsroles.people import Step, UserRow
+    from awsroles.people.users import Step, UserRow
+    from awsroles.sync.engine import Engine
 
 _profile = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
 
@@ -30,7 +30,7 @@ def _engine(app: App, profile: str | None) -> tuple[Engine, Any]:
 
 
 def _audit(engine: Engine, action: str, target: str, details: dict[str, object] | None = None) -> None:
-    from awsroles import audit
+    from awsroles.people import audit
 
     audit.record(action, actor=engine.aws.whoami().arn, account=engine.org.ops.id, target=target, details=details)
 
@@ -59,7 +59,7 @@ def _confirm(yes: bool, what: str, question: str) -> bool:
 
 def _check_name(name: str, *, new: bool = True) -> None:
     """A usage error, before any AWS call, for a name IAM (or, for a new person, STS) cannot use."""
-    from awsroles.names import check_iam_user_name, check_user_name
+    from awsroles.org.names import check_iam_user_name, check_user_name
 
     problem = check_user_name(name) if new else check_iam_user_name(name)
     if problem is not None:
@@ -100,7 +100,7 @@ def list_(app: App, profile: str | None) -> int:
       awsroles users list -o json | jq '.[] | select(.mfa == false) | .name'
       awsroles users list -o csv > users.csv
     """
-    from awsroles.people import list_users
+    from awsroles.people.users import list_users
 
     engine, iam = _engine(app, profile)
     rows = list_users(engine.org, iam)
@@ -132,7 +132,7 @@ def show(app: App, profile: str | None, name: str) -> int:
       awsroles users show alice
       awsroles users show alice -o json
     """
-    from awsroles.people import get_user_row
+    from awsroles.people.users import get_user_row
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
@@ -167,7 +167,7 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
       awsroles users create carol --team backend --email carol@acme.example --yes
       awsroles users create dave --team platform --team backend --console
     """
-    from awsroles.people import create_user
+    from awsroles.people.users import create_user
 
     _check_name(name)
     engine, _iam = _engine(app, profile)
@@ -213,7 +213,7 @@ def disable(app: App, profile: str | None, name: str) -> int:
     Example:
       awsroles users disable bob
     """
-    from awsroles.people import disable as disable_user
+    from awsroles.people.users import disable as disable_user
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
@@ -254,8 +254,8 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool)
       awsroles users offboard bob --dry-run
       awsroles users offboard bob --yes
     """
-    from awsroles.people import check_offboard, offboard_steps
-    from awsroles.people import offboard as offboard_user
+    from awsroles.people.users import check_offboard, offboard_steps
+    from awsroles.people.users import offboard as offboard_user
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)

@@ -6,7 +6,7 @@ import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
 from awsroles.errors import ExitCode
-from awsroles.orgfile import check_org
+from awsroles.org.parse import check_org
 from awsroles.render import Result
 
 

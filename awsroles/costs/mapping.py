@@ -12,7 +12,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsroles.costs.model import AccountInfo
-from awsroles.model import Org
+from awsroles.org.model import Org
 
 DEFAULT_TAG = "Environment"
 

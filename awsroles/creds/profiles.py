@@ -43,7 +43,7 @@ from filelock import FileLock, Timeout
 
 from awsroles.errors import AwsrolesError, UsageError
 from awsroles.fsutil import atomic_write
-from awsroles.model import Grant
+from awsroles.org.model import Grant
 
 MANAGED_KEY = "awsroles_managed"
 DEFAULT_TEMPLATE = "{org}-{environment}-{role}"

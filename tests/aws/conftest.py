@@ -14,9 +14,9 @@ import pytest
 from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
-from awsroles.model import Org
-from awsroles.orgfile import load_org
-from awsroles.sandbox_user_boundaries import patch_user_permissions_boundary
+from awsroles.org.model import Org
+from awsroles.org.parse import load_org
+from awsroles.sandbox.user_boundaries import patch_user_permissions_boundary
 from tests.conftest import EXAMPLES
 
 

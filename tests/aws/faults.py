@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 from botocore.awsrequest import AWSResponse
 
 from awsroles.aws import Aws, AwsSettings
-from awsroles.model import Org
+from awsroles.org.model import Org
 
 
 class _Raw:

@@ -10,10 +10,10 @@ import botocore.retries.standard
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from awsroles.apply import apply_plan
 from awsroles.aws import Aws, AwsSettings
-from awsroles.engine import Engine
-from awsroles.model import Org
+from awsroles.org.model import Org
+from awsroles.sync.apply import apply_plan
+from awsroles.sync.engine import Engine
 
 THROTTLED = (b"<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
              b"<Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>")

@@ -7,8 +7,8 @@ import io
 from awsroles.aws import Aws
 from awsroles.cli.app import App
 from awsroles.cli.plan import show_result
-from awsroles.engine import Engine
-from awsroles.model import Org
+from awsroles.org.model import Org
+from awsroles.sync.engine import Engine
 from tests.aws.faults import Fault
 
 

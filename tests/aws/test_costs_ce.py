@@ -22,7 +22,7 @@ from awsroles.costs import ce as ce_source
 from awsroles.costs.mapping import account_map
 from awsroles.costs.model import UNMAPPED
 from awsroles.errors import ExitCode
-from awsroles.model import Org
+from awsroles.org.model import Org
 from tests.conftest import EXAMPLES
 
 TODAY = date(2026, 11, 27)
@@ -131,7 +131,7 @@ def test_no_billing_access_is_a_clear_error() -> None:
 
 
 def test_accounts_map_from_the_org_file_then_tags(moto_aws: None) -> None:
-    from awsroles.orgfile import load_org
+    from awsroles.org.parse import load_org
 
     org: Org = load_org(EXAMPLES / "classic.ini")
     organizations = Aws(AwsSettings(region="us-east-1")).client("organizations")
@@ -150,7 +150,7 @@ def test_accounts_map_from_the_org_file_then_tags(moto_aws: None) -> None:
 def test_organizations_denied_falls_back_to_the_org_file_with_a_warning() -> None:
     import boto3
 
-    from awsroles.orgfile import load_org
+    from awsroles.org.parse import load_org
 
     org = load_org(EXAMPLES / "classic.ini")
     warnings: list[str] = []

@@ -26,9 +26,8 @@ from moto import mock_aws
 from awsroles.aws import Aws, AwsSettings
 from awsroles.cli import run
 from awsroles.cli.app import App
-from awsroles.engine import Engine
 from awsroles.errors import ExitCode, UsageError
-from awsroles.importer import (
+from awsroles.importer.build import (
     ImportOptions,
     RoleConflictError,
     accounts_from_organizations,
@@ -38,8 +37,9 @@ from awsroles.importer import (
     slug,
     write_import,
 )
-from awsroles.model import Org
-from awsroles.orgfile import load_org
+from awsroles.org.model import Org
+from awsroles.org.parse import load_org
+from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES
 
 # -- fixtures -----------------------------------------------------------------------------------
@@ -451,10 +451,10 @@ def _trust(ops: str, age: int | None) -> dict[str, Any]:
 
 
 def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
-    from awsroles.importer import Accounts, OrgSettings, build_import
-    from awsroles.model import Account
-    from awsroles.orgfile import parse_org
-    from awsroles.state import LiveAccount, LiveGroup, LiveRole, LiveUser
+    from awsroles.importer.build import Accounts, OrgSettings, build_import
+    from awsroles.org.model import Account
+    from awsroles.org.parse import parse_org
+    from awsroles.sync.state import LiveAccount, LiveGroup, LiveRole, LiveUser
 
     ops, dev, prod = Account("ops", "100000000001"), Account("dev", "200000000002", "dev"), \
         Account("prod", "300000000003", "prod")
@@ -518,8 +518,8 @@ def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
 def test_a_hand_made_setup_is_imported_then_adopted(edge: Org, tmp_path: Path) -> None:
     """Strip awsroles' marks (as if an admin had built the same thing by hand): plan refuses to touch
     it; import declares it and plans the adoption; `apply --adopt` marks it; then plan is in sync."""
-    from awsroles.desired import GROUP_MARKER_POLICY
-    from awsroles.plan import PlanOptions
+    from awsroles.iam.desired import GROUP_MARKER_POLICY
+    from awsroles.sync.plan import PlanOptions
 
     aws = ops_aws(edge)
     iam = aws.client("iam")

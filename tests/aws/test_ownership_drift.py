@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from awsroles.aws import Aws
-from awsroles.desired import GROUP_MARKER_POLICY
-from awsroles.engine import Engine
-from awsroles.model import Org, Team
-from awsroles.plan import Plan, PlanOptions
+from awsroles.iam.desired import GROUP_MARKER_POLICY
+from awsroles.org.model import Org, Team
+from awsroles.sync.engine import Engine
+from awsroles.sync.plan import Plan, PlanOptions
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [

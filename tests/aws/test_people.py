@@ -1,4 +1,4 @@
-"""awsroles.people against moto in-process: list, create, disable, offboard."""
+"""awsroles.people.users against moto in-process: list, create, disable, offboard."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from awsroles.aws import Aws
-from awsroles.engine import Engine
 from awsroles.errors import UsageError
-from awsroles.model import Org
-from awsroles.orgfile import load_org
-from awsroles.people import (
+from awsroles.org.model import Org
+from awsroles.org.parse import load_org
+from awsroles.people.users import (
     PASSWORD_SYMBOLS,
     admin_roles,
     check_offboard,
@@ -24,6 +23,7 @@ from awsroles.people import (
     offboard,
     offboard_steps,
 )
+from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES, REPO
 
 

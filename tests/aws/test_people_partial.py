@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from awsroles import userkeys, usermfa
 from awsroles.aws import Aws
-from awsroles.engine import Engine
 from awsroles.errors import ExitCode, PartlyDone, UsageError
-from awsroles.model import Org
-from awsroles.orgfile import load_org
-from awsroles.people import create_user, disable, offboard
+from awsroles.org.model import Org
+from awsroles.org.parse import load_org
+from awsroles.people import keys as userkeys
+from awsroles.people import mfa as usermfa
+from awsroles.people.users import create_user, disable, offboard
+from awsroles.sync.engine import Engine
 from tests.aws.faults import Fault
 from tests.conftest import EXAMPLES, REPO
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from awsroles.aws import Aws
-from awsroles.engine import Engine
-from awsroles.model import Org
+from awsroles.org.model import Org
+from awsroles.sync.engine import Engine
 
 
 def test_first_plan_creates_everything_then_apply_converges(ops_aws: Aws, classic: Org) -> None:

@@ -17,9 +17,9 @@ from botocore.exceptions import ClientError
 from awsroles.aws import DEFAULT_MAX_ATTEMPTS, Aws, AwsGaveUp, AwsSettings
 from awsroles.cli import run
 from awsroles.cli.app import App
-from awsroles.engine import Engine
 from awsroles.errors import ExitCode
-from awsroles.model import Org
+from awsroles.org.model import Org
+from awsroles.sync.engine import Engine
 from tests.aws.faults import Fault
 from tests.conftest import EXAMPLES
 

@@ -6,7 +6,7 @@
 - ``sandbox_factory`` (function): ``sandbox_factory(org_path)`` for any org file; every sandbox
   it made is stopped after the test.
 
-Each server runs in its own child process (``awsroles.sandbox.Sandbox``), so sandboxes share no
+Each server runs in its own child process (``awsroles.sandbox.process.Sandbox``), so sandboxes share no
 moto state with each other or with ``mock_aws`` in this process. Seeded (in ~1 s): the org's
 accounts with their own ids and ``Environment`` tags, the bootstrap role in each environment
 account, and ``/sandbox/sandbox-admin`` in ops; IAM authorization is on.
@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 from awsroles.aws import Aws, Hook
-from awsroles.model import Org
-from awsroles.sandbox import Sandbox, SandboxCredentials
+from awsroles.org.model import Org
+from awsroles.sandbox.process import Sandbox, SandboxCredentials
 from tests.conftest import EXAMPLES
 
 

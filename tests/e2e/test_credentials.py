@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from awsroles.engine import Engine
-from awsroles.sandbox import PersonCredentials, Sandbox, enroll_person
+from awsroles.sandbox.process import PersonCredentials, Sandbox, enroll_person
+from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle, _isolated
 

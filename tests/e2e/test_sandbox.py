@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-import awsroles.sandbox as sandbox_module
+import awsroles.sandbox.process as sandbox_module
 from awsroles.cli import run
 from awsroles.cli.app import App
+from awsroles.creds.shellenv import format_env
 from awsroles.errors import ExitCode
-from awsroles.sandbox import (
+from awsroles.sandbox.process import (
     ADMIN_PATH,
     ADMIN_USER,
     STATE_FILE,
@@ -41,7 +42,6 @@ from awsroles.sandbox import (
     state_dir,
     stop_detached,
 )
-from awsroles.shellenv import format_env
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
 
@@ -293,7 +293,7 @@ def test_a_server_that_never_answers_is_killed(tmp_path: Path, monkeypatch: pyte
 def test_stop_kills_a_server_that_ignores_sigterm(tmp_path: Path) -> None:
     script = ("import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
               "print('up', flush=True); time.sleep(60)")
-    stubborn = subprocess.Popen([sys.executable, "-c", script, "awsroles.sandbox_server"], stdout=subprocess.PIPE)
+    stubborn = subprocess.Popen([sys.executable, "-c", script, "awsroles.sandbox.server"], stdout=subprocess.PIPE)
     try:
         assert stubborn.stdout is not None and stubborn.stdout.readline() == b"up\n"
         write_state(tmp_path, stubborn.pid)
@@ -333,7 +333,7 @@ def test_seed_refuses_a_server_without_the_account_id_workaround() -> None:
     server.start()
     try:
         endpoint = f"http://127.0.0.1:{server.get_host_and_port()[1]}"
-        from awsroles.orgfile import load_org
+        from awsroles.org.parse import load_org
 
         with pytest.raises(SandboxError, match="instead of 222222222222: it is not an awsroles sandbox server"):
             seed(endpoint, load_org(EXAMPLES / "classic.ini"))
@@ -392,7 +392,7 @@ DEV_DEVELOPER = "arn:aws:iam::222222222222:role/awsroles/developer"
 
 def apply_and_enroll(box: SandboxHandle | sandbox_module.Sandbox, *people: str) -> dict[str, PersonCredentials]:
     """`awsroles apply` of the classic org (through the library), then each person enrolled."""
-    from awsroles.engine import Engine
+    from awsroles.sync.engine import Engine
 
     Engine(box.org, box.aws()).apply(Engine(box.org, box.aws()).plan())
     return {name: enroll_person(box.aws(), box.org, name) for name in people}
@@ -542,7 +542,7 @@ def test_sessions_expire_and_so_does_the_mfa_age_allowance(monkeypatch: pytest.M
     from moto.iam import access_control
     from moto.sts.responses import TokenResponse
 
-    import awsroles.sandbox_server as server
+    import awsroles.sandbox.server as server
 
     moto_originals = (access_control.create_access_key, TokenResponse.get_session_token)
     with sandbox_module.Sandbox(EXAMPLES / "classic.ini", in_process=True) as box:

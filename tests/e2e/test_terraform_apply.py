@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from awsroles.export.terraform import terraform_files
 from awsroles.fsutil import write_tree
-from awsroles.orgfile import load_org
-from awsroles.terraform import terraform_files
+from awsroles.org.parse import load_org
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle
 from tests.e2e.test_plan_apply import awsroles

@@ -17,9 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from awsroles.aws import Aws, AwsSettings
-from awsroles.engine import Engine
-from awsroles.orgfile import load_org
-from awsroles.sandbox import PersonCredentials, Sandbox
+from awsroles.org.parse import load_org
+from awsroles.sandbox.process import PersonCredentials, Sandbox
+from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle, _isolated
 from tests.e2e.test_credentials import Person, command

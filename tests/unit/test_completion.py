@@ -89,7 +89,7 @@ def test_nothing_before_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_team_user_environment_and_role_names_from_the_org_file(monkeypatch: pytest.MonkeyPatch) -> None:
-    from awsroles.orgfile import load_org
+    from awsroles.org.parse import load_org
 
     org = load_org(EXAMPLES / "classic.ini")
     teams = sorted(t.name for t in org.teams)

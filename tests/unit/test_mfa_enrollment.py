@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from awsroles.errors import ExitCode, UsageError
-from awsroles.orgfile import load_org
-from awsroles.usermfa import check_self_enrolment
+from awsroles.org.parse import load_org
+from awsroles.people.mfa import check_self_enrolment
 from tests.conftest import EXAMPLES, REPO
 from tests.unit.test_cli import invoke
 

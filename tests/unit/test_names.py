@@ -10,7 +10,7 @@ import pytest
 from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode
-from awsroles.names import check_iam_user_name, check_user_name
+from awsroles.org.names import check_iam_user_name, check_user_name
 from tests.conftest import EXAMPLES
 
 CLASSIC = str(EXAMPLES / "classic.ini")

@@ -1,4 +1,4 @@
-"""Org-file edits (awsroles.orgedit) and the audit log (awsroles.audit)."""
+"""Org-file edits (awsroles.org.edit) and the audit log (awsroles.people.audit)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from awsroles import audit, orgedit
 from awsroles.errors import OrgFileError, UsageError
-from awsroles.orgfile import load_org
+from awsroles.org import edit as orgedit
+from awsroles.org.parse import load_org
+from awsroles.people import audit
 from tests.conftest import EXAMPLES, REPO
 
 

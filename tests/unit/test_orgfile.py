@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from awsroles import policies
 from awsroles.errors import ExitCode, OrgFileError, Problem
-from awsroles.ini import new_parser, read_ini
-from awsroles.model import Account, Grant, Org, PolicyFile, Role, Team, User
-from awsroles.orgfile import check_org, load_org, parse_org, resolve_path
+from awsroles.iam import policies
+from awsroles.org.ini import new_parser, read_ini
+from awsroles.org.model import Account, Grant, Org, PolicyFile, Role, Team, User
+from awsroles.org.parse import check_org, load_org, parse_org, resolve_path
 from tests.conftest import EXAMPLES, REPO
 
 MINIMAL = """\

@@ -7,12 +7,12 @@ from dataclasses import replace
 
 import pytest
 
-from awsroles import policies
-from awsroles.desired import DIGEST_TAG, AccountSpec, desired_state, role_digest, user_digest
-from awsroles.model import Org
-from awsroles.orgfile import load_org
-from awsroles.plan import REQUIRE_NO_CREDENTIALS, Plan, make_plan
-from awsroles.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
+from awsroles.iam import policies
+from awsroles.iam.desired import DIGEST_TAG, AccountSpec, desired_state, role_digest, user_digest
+from awsroles.org.model import Org
+from awsroles.org.parse import load_org
+from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Plan, make_plan
+from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 from tests.conftest import EXAMPLES
 
 
@@ -226,8 +226,8 @@ def test_the_plan_json_schema_is_the_documented_one_and_round_trips(org: Org) ->
 
 
 def test_apply_runs_only_calls_a_plan_can_hold() -> None:
-    from awsroles.apply import run_change
-    from awsroles.plan import ALLOWED_CALLS, Change
+    from awsroles.sync.apply import run_change
+    from awsroles.sync.plan import ALLOWED_CALLS, Change
 
     class Recorder:
         def __init__(self) -> None:
@@ -245,7 +245,7 @@ def test_apply_runs_only_calls_a_plan_can_hold() -> None:
 
 
 def test_every_call_the_planner_makes_is_allowed(org: Org) -> None:
-    from awsroles.plan import ALLOWED_CALLS, PlanOptions
+    from awsroles.sync.plan import ALLOWED_CALLS, PlanOptions
 
     live = live_from_desired(org)
     plans = [make_plan(org, desired_state(org), empty_live(org)),
@@ -255,7 +255,7 @@ def test_every_call_the_planner_makes_is_allowed(org: Org) -> None:
 
 
 def test_the_documented_group_marker_is_the_one_awsroles_writes() -> None:
-    from awsroles.desired import group_marker_document
+    from awsroles.iam.desired import group_marker_document
     from tests.conftest import REPO
 
     doc = (REPO / "docs" / "policies.md").read_text().split("## Per group: the ownership marker", 1)[1]

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from parliament import analyze_policy_string, enhance_finding
 
-from awsroles import policies
-from awsroles.desired import desired_state
-from awsroles.export import policy_files
-from awsroles.orgfile import load_org, parse_org
-from awsroles.policy_lint import lint_trust_policy
+from awsroles.export.policies import policy_files
+from awsroles.iam import policies
+from awsroles.iam.desired import desired_state
+from awsroles.iam.lint import lint_trust_policy
+from awsroles.org.parse import load_org, parse_org
 from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))

@@ -27,7 +27,7 @@ from awsroles.creds.profiles import (
     sync_profiles,
 )
 from awsroles.errors import ExitCode, UsageError
-from awsroles.model import Grant
+from awsroles.org.model import Grant
 
 GRANTS = (Grant("dev", "admin"), Grant("dev", "developer"), Grant("prod", "readonly"))
 NAMES = ("acme-dev-admin", "acme-dev-developer", "acme-prod-readonly")

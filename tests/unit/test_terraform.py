@@ -1,8 +1,8 @@
 """The Terraform export: byte-stable, parseable, equivalent on paper to desired_state, accepted by terraform.
 
 The equivalence check reads the generated HCL back with python-hcl2 and rebuilds the flat
-resource set the way :func:`awsroles.desired.flatten` builds it, resolving references and
-``file()`` documents by hand, without using anything from :mod:`awsroles.terraform`.
+resource set the way :func:`awsroles.iam.desired.flatten` builds it, resolving references and
+``file()`` documents by hand, without using anything from :mod:`awsroles.export.terraform`.
 
 Tests marked ``terraform`` run the real binary (fmt, init against a local provider mirror,
 validate, console) and skip only when terraform or the AWS provider plugin is missing.
@@ -25,12 +25,12 @@ from typing import Any
 import hcl2
 import pytest
 
-from awsroles import hcl
-from awsroles.desired import Resource, desired_state, flatten
+from awsroles.export import hcl
+from awsroles.export.terraform import terraform_files
 from awsroles.fsutil import write_tree
-from awsroles.model import Org
-from awsroles.orgfile import load_org, parse_org
-from awsroles.terraform import terraform_files
+from awsroles.iam.desired import Resource, desired_state, flatten
+from awsroles.org.model import Org
+from awsroles.org.parse import load_org, parse_org
 from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))
@@ -154,7 +154,7 @@ ATTRIBUTES = {
 
 
 def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
-    """The resources the Terraform files declare, in :func:`awsroles.desired.flatten` form."""
+    """The resources the Terraform files declare, in :func:`awsroles.iam.desired.flatten` form."""
     resources = parsed_resources(org, parse_tf(files))
     accounts = {a.name: a for a in org.accounts}
 
@@ -512,7 +512,7 @@ def test_terraform_accepts_the_edge_org(terraform: Terraform, edge_org: Org, tmp
 
 
 def edge_org_user_tags(org: Org) -> tuple[tuple[str, str], ...]:
-    from awsroles.desired import desired_state
+    from awsroles.iam.desired import desired_state
 
     (user,) = [u for spec in desired_state(org) for u in spec.users]
     return user.tags

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from awsroles import audit
 from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.creds.paths import private_dir
 from awsroles.errors import ExitCode, FileWriteError
 from awsroles.fsutil import atomic_write, check_writable
+from awsroles.people import audit
 from tests.conftest import EXAMPLES, REPO
 from tests.unit.test_costs_cur import CUR2_COLUMNS, cur_row, write
 

@@ -9,8 +9,8 @@ import pyotp
 import pytest
 
 from awsroles.errors import UsageError
-from awsroles.userkeys import NewKey, RotateResult
-from awsroles.usermfa import Enrolment, otpauth_uri, qr_text, write_qr
+from awsroles.people.keys import NewKey, RotateResult
+from awsroles.people.mfa import Enrolment, otpauth_uri, qr_text, write_qr
 
 SEED = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 

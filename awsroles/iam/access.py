@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from awsroles.model import Org
+from awsroles.org.model import Org
 
 
 @dataclass(frozen=True, order=True)

@@ -1,7 +1,7 @@
 """People: IAM users in the ops account. List, create, disable and offboard them.
 
 The org file is the single source of truth for who exists and which team they are in (edited
-through :mod:`awsroles.orgedit`); passwords, keys and MFA devices are managed live and never
+through :mod:`awsroles.org.edit`); passwords, keys and MFA devices are managed live and never
 written to it. This module never prints and never logs a secret.
 """
 
@@ -19,7 +19,7 @@ from typing import Any
 from awsroles.aws import Aws
 from awsroles.errors import AwsrolesError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
+from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
 
 KEY_MAX_AGE_DAYS = 90
 ADMIN_POLICY_NAME = "AdministratorAccess"
@@ -246,10 +246,10 @@ def create_user(
     but not complete in AWS (an earlier run stopped part-way), this run finishes the job. When a
     step fails, :class:`PartlyDone` says what was done, what failed and the command that finishes.
     """
-    from awsroles import orgedit
-    from awsroles.apply import describe_error
-    from awsroles.engine import Engine
-    from awsroles.names import check_user_name
+    from awsroles.org import edit as orgedit
+    from awsroles.org.names import check_user_name
+    from awsroles.sync.apply import describe_error
+    from awsroles.sync.engine import Engine
 
     problem = check_user_name(name)
     if problem is not None:
@@ -462,7 +462,7 @@ def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Seque
     """Run ``steps`` in order; a step whose target is already gone counts as done (a re-run). On a
     failure, :class:`PartlyDone` names the steps done, the one that failed, the ones not done (and
     ``then``: what the caller would have done next) and how to ``finish``."""
-    from awsroles.apply import describe_error
+    from awsroles.sync.apply import describe_error
 
     for i, step in enumerate(steps):
         try:
@@ -479,8 +479,8 @@ def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Seque
 def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
     """Remove ``name`` from ops (everything that keeps access or blocks deletion, then the user)
     and from the org file. Refuses (UsageError, nothing changed) per :func:`check_offboard`."""
-    from awsroles import orgedit
-    from awsroles.engine import Engine
+    from awsroles.org import edit as orgedit
+    from awsroles.sync.engine import Engine
 
     check_offboard(org, aws.whoami().user_name, name)
     iam = Engine(org, aws).iam(org.ops)

@@ -19,7 +19,7 @@ from click.shell_completion import CompletionItem
 
 if TYPE_CHECKING:
     from awsroles.creds.userconfig import UserConfig
-    from awsroles.model import Org
+    from awsroles.org.model import Org
 
 
 def user_config() -> UserConfig | None:
@@ -34,7 +34,7 @@ def user_config() -> UserConfig | None:
 
 def org_path(explicit: str | None, config: UserConfig | None = None) -> Path | None:
     """The org file to read names from, or None when there is none."""
-    from awsroles.orgfile import ENV_VAR, resolve_path
+    from awsroles.org.parse import ENV_VAR, resolve_path
 
     candidates = [resolve_path(explicit)]
     if not explicit and not os.environ.get(ENV_VAR):
@@ -45,7 +45,7 @@ def org_path(explicit: str | None, config: UserConfig | None = None) -> Path | N
 
 
 def load_org(path: Path | None) -> Org | None:
-    from awsroles.orgfile import check_org
+    from awsroles.org.parse import check_org
 
     if path is None:
         return None

@@ -9,7 +9,7 @@ Ownership: awsroles owns a resource only when it sits at the org's IAM path (``/
 default) *and* carries awsroles' mark: the ``managed-by = awsroles`` tag on roles, users and
 customer managed policies (a policy's tags are not in GetAccountAuthorizationDetails: one
 ``ListPolicyTags`` per policy at the path), and, on groups, which IAM cannot tag, the inline
-marker policy :data:`awsroles.desired.GROUP_MARKER_POLICY`. Resources at the path without the
+marker policy :data:`awsroles.iam.desired.GROUP_MARKER_POLICY`. Resources at the path without the
 mark are read in full but flagged ``owned=False``: the plan reports them and never touches them.
 Everything elsewhere is known by name and path only (to refuse collisions), except groups, read in
 full so that a managed user's membership in them can be shown with what the group grants.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from awsroles.model import MANAGED_BY_TAG, Account
+from awsroles.org.model import MANAGED_BY_TAG, Account
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _boundary(item: Any) -> str:
 
 
 def has_group_marker(inline: Mapping[str, Document]) -> bool:
-    from awsroles.desired import GROUP_MARKER_POLICY
+    from awsroles.iam.desired import GROUP_MARKER_POLICY
 
     return GROUP_MARKER_POLICY in inline
 

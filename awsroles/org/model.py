@@ -1,4 +1,4 @@
-"""The org as an immutable model. Built by :mod:`awsroles.orgfile`; read by everything else."""
+"""The org as an immutable model. Built by :mod:`awsroles.org.parse`; read by everything else."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class PolicyFile:
 
     name: str  # the inline policy name in IAM: the file name without ``.json``
     source: str  # path as written in the org file, for messages
-    document: str  # canonical JSON, see awsroles.policies.canonical_json
+    document: str  # canonical JSON, see awsroles.iam.policies.canonical_json
 
 
 @dataclass(frozen=True)

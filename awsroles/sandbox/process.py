@@ -45,9 +45,9 @@ from filelock import FileLock, Timeout
 
 from awsroles.errors import AwsrolesError
 from awsroles.fsutil import atomic_write
-from awsroles.model import Account, Org
-from awsroles.orgfile import load_org
-from awsroles.sandbox_server import HOST, ROUTES, TOTP_STEP, account_email
+from awsroles.org.model import Account, Org
+from awsroles.org.parse import load_org
+from awsroles.sandbox.server import HOST, ROUTES, TOTP_STEP, account_email
 
 if TYPE_CHECKING:  # boto3 is imported only where it is used: `sandbox env` and `status` start fast
     import botocore.session
@@ -65,7 +65,7 @@ STATE_FILE = "sandbox.json"
 LOG_FILE = "server.log"
 LOCK_FILE = "sandbox.lock"
 READY_FILE = "ready.json"
-SERVER_MODULE = "awsroles.sandbox_server"
+SERVER_MODULE = "awsroles.sandbox.server"
 _SEED_KEYS = ("sandbox-seed", "sandbox-seed")  # any key works until authorization is on
 
 
@@ -162,7 +162,7 @@ def moto_api(endpoint: str, path: str, body: bytes | None = None, *, timeout: fl
 def sandbox_route(endpoint: str, route: str, body: Mapping[str, Any] | None = None, *,
                   timeout: float = 10.0) -> Any:
     """GET (or, with ``body``, POST as JSON) one of the sandbox server's own routes
-    (``{endpoint}/awsroles-sandbox/{route}``, see :class:`awsroles.sandbox_server.SandboxRoutes`)."""
+    (``{endpoint}/awsroles-sandbox/{route}``, see :class:`awsroles.sandbox.server.SandboxRoutes`)."""
     request = urllib.request.Request(f"{endpoint}{ROUTES}{route}",
                                      data=None if body is None else json.dumps(dict(body)).encode(),
                                      method="GET" if body is None else "POST",
@@ -465,7 +465,7 @@ def _server_command(port: int, partition: str, ready_file: Path, *, exit_with_pa
 def _server_environ() -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
     environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    source = str(Path(__file__).resolve().parent.parent)  # run this very awsroles, installed or not
+    source = str(Path(__file__).resolve().parents[2])  # run this very awsroles, installed or not
     environ["PYTHONPATH"] = os.pathsep.join(p for p in (source, environ.get("PYTHONPATH", "")) if p)
     return environ
 
@@ -536,7 +536,7 @@ class Sandbox:
 
     def __init__(self, org_path: str | os.PathLike[str] | None = None, *, in_process: bool = False, port: int = 0,
                  start_timeout: float = START_TIMEOUT, admin_user: str = ADMIN_USER) -> None:
-        from awsroles.examples import example
+        from awsroles.org.examples import example
 
         self.org_path = Path(org_path) if org_path is not None else example("classic")
         self.org = load_org(self.org_path)
@@ -579,7 +579,7 @@ class Sandbox:
             raise SandboxError("the sandbox runs on moto, which is not installed: pip install 'awsroles[sandbox]'")
         try:
             if self.in_process:
-                from awsroles.sandbox_server import MotoServer
+                from awsroles.sandbox.server import MotoServer
 
                 self._server = MotoServer(HOST, self.requested_port, self.org.partition)
                 self.port = self._server.start()

@@ -118,7 +118,7 @@ def rotate(iam: Any, user: str, *, verify: Callable[[NewKey], bool], grace_delet
     if len(existing) >= MAX_KEYS:
         ids = ", ".join(str(k["AccessKeyId"]) for k in existing)
         raise UsageError(f"{user} already has two access keys ({ids}): delete one before rotating")
-    from awsroles.apply import describe_error
+    from awsroles.sync.apply import describe_error
 
     old = str(existing[0]["AccessKeyId"])
     what = f"users keys rotate {user}"

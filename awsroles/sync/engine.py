@@ -6,12 +6,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from awsroles.apply import ApplyResult, Step, apply_plan
 from awsroles.aws import Aws
-from awsroles.desired import desired_state
-from awsroles.model import Account, Org
-from awsroles.plan import Plan, PlanOptions, accounts_to_read, make_plan
-from awsroles.state import LiveAccount, read_accounts
+from awsroles.iam.desired import desired_state
+from awsroles.org.model import Account, Org
+from awsroles.sync.apply import ApplyResult, Step, apply_plan
+from awsroles.sync.plan import Plan, PlanOptions, accounts_to_read, make_plan
+from awsroles.sync.state import LiveAccount, read_accounts
 
 
 class Engine:

@@ -21,8 +21,8 @@ from typing import Any
 
 from awsroles import __version__
 from awsroles.errors import AwsrolesError, UsageError
-from awsroles.plan import Plan
-from awsroles.state import LiveAccount
+from awsroles.sync.plan import Plan
+from awsroles.sync.state import LiveAccount
 
 FORMAT = "awsroles-plan"
 FORMAT_VERSION = 1

@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from awsroles import policies
-from awsroles.model import (
+from awsroles.iam import policies
+from awsroles.org.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
     SELF_SERVICE_POLICY,
@@ -28,7 +28,7 @@ Tags = tuple[tuple[str, str], ...]
 # IAM groups cannot be tagged, so awsroles marks the groups it owns with this inline policy. It
 # grants nothing: a Deny whose NotResource "*" matches no resource, limited to one read action so
 # that even a policy engine that misread NotResource could only hide iam:GetGroup. A group at the
-# org's path without it is not awsroles' (see awsroles.state).
+# org's path without it is not awsroles' (see awsroles.sync.state).
 GROUP_MARKER_POLICY = "awsroles-managed-by"
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import aws_error_message
-from awsroles.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
+from awsroles.sync.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
 

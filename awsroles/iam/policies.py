@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from awsroles.model import Org, Team
+from awsroles.org.model import Org, Team
 
 VERSION = "2012-10-17"
 Document = dict[str, Any]

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from awsroles.errors import AwsrolesError, MfaError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.model import MFA_ENROLLMENT_SELF, Org
+from awsroles.org.model import MFA_ENROLLMENT_SELF, Org
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def enroll(iam: Any, user: str, *, codes: Callable[[str], tuple[str, str]], devi
         except Exception as cleanup:  # the original error matters more, but the device stays: say so
             log.warning("could not delete the unenabled MFA device %s: %s", serial, _code(cleanup) or "error")
             if isinstance(exc, Exception):
-                from awsroles.apply import describe_error
+                from awsroles.sync.apply import describe_error
 
                 cause = str(exc) if isinstance(exc, AwsrolesError) else describe_error(exc)
                 raise PartlyDone(f"users mfa enroll {user}", f"{cause}; deleting the device again failed: "
@@ -154,7 +154,7 @@ def reset(iam: Any, user: str) -> list[str]:
                     if _code(exc) != "NoSuchEntity":
                         raise
         except Exception as exc:
-            from awsroles.apply import describe_error
+            from awsroles.sync.apply import describe_error
 
             raise PartlyDone(f"users mfa reset {user}", f"{step} failed: {describe_error(exc)}",
                              done=[f"removed {s}" for s in removed],

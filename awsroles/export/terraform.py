@@ -1,6 +1,6 @@
 """Pure: the org model -> a Terraform configuration that creates exactly what ``apply`` creates.
 
-Everything is derived from :func:`awsroles.desired.desired_state`, resource for resource, so the
+Everything is derived from :func:`awsroles.iam.desired.desired_state`, resource for resource, so the
 Terraform export, the policy export and the plan cannot disagree. Layout of the output
 directory (relative path -> text, see :func:`terraform_files`)::
 
@@ -10,7 +10,7 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          through the org's bootstrap role
     <account>.tf         that account's roles, policies, groups, users (``<account>-account.tf``
                          for an account named ``versions`` or ``providers``)
-    policies/...         every policy document, laid out as :func:`awsroles.export.policy_files`
+    policies/...         every policy document, laid out as :func:`awsroles.export.policies.policy_files`
                          lays it out, read with ``file()`` so IAM variables need no escaping
 
 Resource names are ``<account>_<name>`` made into identifiers; should two names become the same
@@ -23,16 +23,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from awsroles import hcl
-from awsroles.desired import AccountSpec, desired_state
-from awsroles.export import (
+from awsroles.export import hcl
+from awsroles.export.policies import (
     group_inline_path,
     managed_policy_path,
     policy_files,
     role_inline_path,
     role_trust_path,
 )
-from awsroles.model import Account, Org
+from awsroles.iam.desired import AccountSpec, desired_state
+from awsroles.org.model import Account, Org
 
 POLICY_DIR = "policies"
 VERSIONS_FILE = "versions.tf"
@@ -276,8 +276,8 @@ def _providers(org: Org, specs: tuple[AccountSpec, ...], names: _Names) -> str:
 def terraform_files(org: Org) -> dict[str, str]:
     """The Terraform configuration for ``org``: relative path -> file text, sorted by path.
 
-    It declares exactly the resources of :func:`awsroles.desired.desired_state` (see
-    :func:`awsroles.desired.flatten` for the equivalence), one ``<account>.tf`` per account that
+    It declares exactly the resources of :func:`awsroles.iam.desired.desired_state` (see
+    :func:`awsroles.iam.desired.flatten` for the equivalence), one ``<account>.tf`` per account that
     holds any, plus ``versions.tf``, ``providers.tf`` and the policy documents under ``policies/``.
     """
     specs = tuple(s for s in desired_state(org) if not s.empty)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from awsroles.desired import AccountSpec
+from awsroles.iam.desired import AccountSpec
 
 
 def role_trust_path(account: str, role: str) -> str:

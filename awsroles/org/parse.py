@@ -1,4 +1,4 @@
-"""Parse and validate the org file into an :class:`awsroles.model.Org`.
+"""Parse and validate the org file into an :class:`awsroles.org.model.Org`.
 
 Every mistake is reported as a :class:`~awsroles.errors.Problem` (``FILE:LINE: message``), all
 of them in one pass. Nothing in here raises on bad input except :func:`load_org`, which raises
@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from awsroles import limits, policies
-from awsroles.durations import format_duration, parse_duration
 from awsroles.errors import OrgFileError, Problem
-from awsroles.ini import IniKey, IniSection, read_ini
-from awsroles.model import (
+from awsroles.iam import policies
+from awsroles.org import limits
+from awsroles.org.durations import format_duration, parse_duration
+from awsroles.org.ini import IniKey, IniSection, read_ini
+from awsroles.org.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,

@@ -3,7 +3,7 @@ the boundary in GetUser and GetAccountAuthorizationDetails, as IAM answers them.
 
 IAM API Reference, "PutUserPermissionsBoundary" and "DeleteUserPermissionsBoundary": the boundary
 is a managed policy ARN; deleting a boundary the user does not have is not an error. Installed by
-the sandbox server (:func:`awsroles.sandbox_server.install_workarounds`) and by the in-process
+the sandbox server (:func:`awsroles.sandbox.server.install_workarounds`) and by the in-process
 library tests, so that drift through a user's boundary is tested against the same behaviour.
 """
 

@@ -2,8 +2,8 @@
 
 This is the only module that imports moto (always inside functions, so importing it is cheap),
 and the only place that reaches into moto's internals. It runs either in its own process
-(``python -m awsroles.sandbox_server``, what :mod:`awsroles.sandbox` starts) or, for
-:class:`awsroles.sandbox.Sandbox` with ``in_process=True``, in the caller's process.
+(``python -m awsroles.sandbox.server``, what :mod:`awsroles.sandbox.process` starts) or, for
+:class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the caller's process.
 
 Workarounds, each undone by :meth:`MotoServer.stop`:
 
@@ -859,7 +859,7 @@ def _patch_cost_explorer() -> Callable[[], None]:
 
 def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in the module docstring; returns a function that undoes it."""
-    from awsroles.sandbox_user_boundaries import patch_user_permissions_boundary
+    from awsroles.sandbox.user_boundaries import patch_user_permissions_boundary
 
     undos = [_patch_account_ids(), _patch_managed_policies(partition), _patch_missing_iam_reads(),
              patch_user_permissions_boundary(),
@@ -893,7 +893,7 @@ class SandboxRoutes:
     - ``GET mfa?serial=ARN``: ``{"serial", "time": the sandbox's Unix time, "step": 30, "used":
       [windows]}``, the TOTP windows (``int(unix_time // 30)``) of the device's codes that were
       accepted and are still valid, so a test can pick a code AWS would not refuse as reused
-      (:meth:`awsroles.sandbox.PersonCredentials.mfa_code`).
+      (:meth:`awsroles.sandbox.process.PersonCredentials.mfa_code`).
     """
 
     def __init__(self, app: Any) -> None:
@@ -1053,8 +1053,8 @@ def _write_ready(path: Path, port: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m awsroles.sandbox_server``: serve until SIGTERM (or until the parent dies)."""
-    parser = argparse.ArgumentParser(prog="python -m awsroles.sandbox_server",
+    """``python -m awsroles.sandbox.server``: serve until SIGTERM (or until the parent dies)."""
+    parser = argparse.ArgumentParser(prog="python -m awsroles.sandbox.server",
                                      description="The awsroles sandbox: a moto server on loopback.")
     parser.add_argument("--host", default=HOST)
     parser.add_argument("--port", type=int, default=0, help="0: any free port (default)")

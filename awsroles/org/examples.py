@@ -6,7 +6,7 @@ from pathlib import Path
 
 from awsroles.errors import UsageError
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 
 
 def example(name: str = "classic") -> Path:

@@ -6,9 +6,9 @@ conventions (everything at the org's IAM path, teams as ``team-NAME`` groups wit
 
 1. Which accounts: :func:`accounts_from_options` (``--account NAME=ID[:ENV]``),
    :func:`accounts_from_organizations` (account tags), or :func:`accounts_from_org` (``--from``).
-2. :func:`read_live`: every account through :func:`awsroles.state.read_account` (one
+2. :func:`read_live`: every account through :func:`awsroles.sync.state.read_account` (one
    ``GetAccountAuthorizationDetails`` and one ``ListRoles`` per account).
-3. :func:`build_import` (pure): live state -> the :class:`~awsroles.model.Org`, its policy files,
+3. :func:`build_import` (pure): live state -> the :class:`~awsroles.org.model.Org`, its policy files,
    the org-file text, warnings, and the plan the imported file would still have against that
    same live state (empty for a setup awsroles made).
 4. :func:`write_import`: write the policy files and the org file atomically, then validate the
@@ -29,13 +29,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from awsroles import limits, policies
-from awsroles.desired import DIGEST_TAG, desired_state
-from awsroles.durations import format_duration
 from awsroles.errors import AwsrolesError, ExitCode, Problem, UsageError
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.fsutil import atomic_write
-from awsroles.model import (
+from awsroles.iam import policies
+from awsroles.iam.desired import DIGEST_TAG, desired_state
+from awsroles.org import limits
+from awsroles.org.durations import format_duration
+from awsroles.org.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,
@@ -51,9 +52,9 @@ from awsroles.model import (
     Team,
     User,
 )
-from awsroles.orgfile import TEAM_KEYS
-from awsroles.plan import Plan, PlanOptions, make_plan
-from awsroles.state import Document, LiveAccount, LiveRole, read_account
+from awsroles.org.parse import TEAM_KEYS
+from awsroles.sync.plan import Plan, PlanOptions, make_plan
+from awsroles.sync.state import Document, LiveAccount, LiveRole, read_account
 
 if TYPE_CHECKING:
     from awsroles.aws import Aws
@@ -68,7 +69,7 @@ DEFAULT_SESSION_DURATION = 3600
 # Tags awsroles writes itself: never imported as a user's `tags`.
 _OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email"})
 
-# The org file's own name rules (see awsroles.orgfile), repeated here to skip what it cannot hold
+# The org file's own name rules (see awsroles.org.parse), repeated here to skip what it cannot hold
 # with a warning instead of writing a file that does not validate.
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -267,7 +268,7 @@ def read_live(aws: Aws, accounts: Sequence[Account], *, bootstrap_role: str, pat
     ``bootstrap_role``); account name -> live state. An unreadable account fails the whole import."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from awsroles.apply import describe_error
+    from awsroles.sync.apply import describe_error
 
     def read(account: Account) -> LiveAccount:
         try:
@@ -853,7 +854,7 @@ class ImportOptions:
 
 def previous_policy_dir(path: Path) -> str | None:
     """The ``policy_dir`` written in an org file's [org] section, as written (the model has no field for it)."""
-    from awsroles.ini import read_ini
+    from awsroles.org.ini import read_ini
 
     document = read_ini(path.read_text(encoding="utf-8-sig"), str(path))
     section = next((s for s in document.sections if s.name.strip() == "org"), None)
@@ -920,7 +921,7 @@ def write_import(imported: Imported, output: Path | None, *, base_dir: Path | No
     writing anything, to overwrite an existing org file or a different policy file unless ``force``.
     Then validates what was written: a file that does not read back as the imported model is a bug.
     """
-    from awsroles.orgfile import check_org, parse_org
+    from awsroles.org.parse import check_org, parse_org
 
     root = output.parent if output is not None else (base_dir or Path.cwd())
     policy_root = root / imported.policy_dir

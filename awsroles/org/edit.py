@@ -19,8 +19,8 @@ from configupdater import ConfigUpdater, Option, Section
 
 from awsroles.errors import OrgFileError, UsageError
 from awsroles.fsutil import atomic_write
-from awsroles.model import Org
-from awsroles.orgfile import TEAM_KEYS, did_you_mean, parse_org
+from awsroles.org.model import Org
+from awsroles.org.parse import TEAM_KEYS, did_you_mean, parse_org
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file
 

@@ -1,6 +1,6 @@
 """Pure: desired state vs live state -> an ordered list of changes, each with its IAM operations.
 
-The plan decides everything; :mod:`awsroles.apply` only executes the operations in order. Every
+The plan decides everything; :mod:`awsroles.sync.apply` only executes the operations in order. Every
 operation is idempotent or tolerated when repeated (see ``apply.BENIGN``), so a re-run after a
 partial apply converges.
 
@@ -28,8 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from awsroles import policies
-from awsroles.desired import (
+from awsroles.iam import policies
+from awsroles.iam.desired import (
     DIGEST_TAG,
     GROUP_MARKER_POLICY,
     AccountSpec,
@@ -38,9 +38,9 @@ from awsroles.desired import (
     role_digest,
     user_digest,
 )
-from awsroles.durations import format_duration
-from awsroles.model import TEAM_POLICY_NAME, Account, Org
-from awsroles.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
+from awsroles.org.durations import format_duration
+from awsroles.org.model import TEAM_POLICY_NAME, Account, Org
+from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 
 Op = tuple[str, dict[str, Any]]
 REQUIRE_NO_CREDENTIALS = "awsroles:require-no-credentials"  # a guard apply runs before deleting a user

@@ -1,0 +1,4 @@
+"""Adopting an existing setup: read live IAM, infer the org, write the org file.
+
+May import: awsroles.org, awsroles.iam, awsroles.sync (state, plan), awsroles.aws, awsroles.errors.
+"""
