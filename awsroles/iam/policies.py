@@ -1,7 +1,8 @@
 """Pure functions: the org model -> IAM policy documents, and their canonical JSON form.
 
-Every document is canonical and byte-stable: fixed key order, sorted statements and value lists,
-meaningful Sids, two-space indentation and a final newline, so a regenerated export diffs cleanly.
+Every document is canonical and byte-stable (:mod:`awsroles.org.jsondoc`: fixed key order, sorted
+statements and value lists, two-space indentation and a final newline) with meaningful Sids, so a
+regenerated export diffs cleanly.
 """
 
 from __future__ import annotations
@@ -10,84 +11,18 @@ import json
 import re
 from typing import Any
 
+from awsroles.org.jsondoc import SET_VALUED, canonical_values, compact_size, statement_key
+from awsroles.org.jsondoc import Document as Document
+from awsroles.org.jsondoc import canonical as canonical
+from awsroles.org.jsondoc import canonical_json as canonical_json
 from awsroles.org.model import Org, Team
 
 VERSION = "2012-10-17"
-Document = dict[str, Any]
-
-_TOP_ORDER = ("Version", "Id", "Statement")
-_STATEMENT_ORDER = (
-    "Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition",
-)
-_SET_VALUED = ("Action", "NotAction", "Resource", "NotResource")
-
-
-# -- canonical form -----------------------------------------------------------------------
-
-
-def _sort_key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def _ordered(mapping: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
-    first = [k for k in order if k in mapping]
-    rest = sorted(k for k in mapping if k not in order)
-    return {k: mapping[k] for k in first + rest}
-
-
-def _canonical_values(value: Any) -> Any:
-    """Sort and de-duplicate a list of values (IAM treats them as a set)."""
-    if isinstance(value, list):
-        unique = {_sort_key(v): v for v in value}
-        return [unique[k] for k in sorted(unique)]
-    return value
-
-
-def _canonical_mapping_of_sets(value: Any) -> Any:
-    if not isinstance(value, dict):
-        return _canonical_values(value)
-    return {k: _canonical_mapping_of_sets(value[k]) for k in sorted(value)}
-
-
-def _canonical_statement(statement: Any) -> Any:
-    if not isinstance(statement, dict):
-        return statement
-    out = dict(statement)
-    for key in _SET_VALUED:
-        if key in out:
-            out[key] = _canonical_values(out[key])
-    for key in ("Principal", "NotPrincipal", "Condition"):
-        if key in out:
-            out[key] = _canonical_mapping_of_sets(out[key])
-    return _ordered(out, _STATEMENT_ORDER)
-
-
-def _statement_key(statement: Any) -> tuple[str, str]:
-    return (str(statement.get("Sid", "")) if isinstance(statement, dict) else "", _sort_key(statement))
-
-
-def canonical(document: Document) -> Document:
-    """The canonical form of a policy document (a new dict; the input is not changed)."""
-    out = dict(document)
-    statements = out.get("Statement")
-    if isinstance(statements, dict):
-        statements = [statements]
-    if isinstance(statements, list):
-        canon = [_canonical_statement(s) for s in statements]
-        out["Statement"] = sorted(canon, key=_statement_key)
-    return _ordered(out, _TOP_ORDER)
-
-
-def canonical_json(document: Document) -> str:
-    """Canonical, byte-stable JSON text of a policy document."""
-    return json.dumps(canonical(document), indent=2, ensure_ascii=False) + "\n"
 
 
 def policy_size(document: Document | str) -> int:
     """Characters IAM counts toward its size quotas (we count compact JSON, never less than IAM)."""
-    if isinstance(document, str):
-        document = json.loads(document)
-    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False))
+    return compact_size(document)
 
 
 def sid(*words: str) -> str:
@@ -271,7 +206,7 @@ def self_service_policy(org: Org) -> Document:
 
 def _as_set(value: Any) -> Any:
     if isinstance(value, list):
-        return _canonical_values(value)
+        return canonical_values(value)
     return [value]
 
 
@@ -289,7 +224,7 @@ def normalized(document: Document) -> Document:
     for statement in statements:
         if isinstance(statement, dict):
             statement = dict(statement)
-            for key in _SET_VALUED:
+            for key in SET_VALUED:
                 if key in statement:
                     statement[key] = _as_set(statement[key])
             for key in ("Principal", "NotPrincipal"):
@@ -301,7 +236,7 @@ def normalized(document: Document) -> Document:
                     for op, pairs in statement["Condition"].items()
                 }
         fixed.append(statement)
-    out["Statement"] = sorted(fixed, key=_statement_key)
+    out["Statement"] = sorted(fixed, key=statement_key)
     return out
 
 

@@ -1,0 +1,58 @@
+"""The org file checked against IAM's quotas on the documents awsroles generates from it.
+
+:func:`check_sizes` measures the trust policy, the self-service policy and every team's policy.
+:func:`parse_org`, :func:`check_org` and :func:`load_org` are those of :mod:`awsroles.org.parse`
+with these checks added (:data:`ORG_CHECKS`): what ``awsroles validate`` and every command use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from awsroles.errors import OrgFileError, Problem
+from awsroles.iam import policies
+from awsroles.org import limits
+from awsroles.org import parse as org_parse
+from awsroles.org.checks import OrgCheck, Sections
+from awsroles.org.model import Org
+
+
+def check_sizes(org: Org, sections: Sections) -> list[Problem]:
+    """The generated documents that would be larger than IAM allows, each at its section's line."""
+    problems: list[Problem] = []
+    trust = policies.policy_size(policies.trust_policy(org))
+    if trust > limits.TRUST_POLICY_MAX:
+        problems.append(sections.error("org", "", f"the trust policy is {trust} characters; "
+                                       f"IAM allows {limits.TRUST_POLICY_MAX}"))
+    self_service = policies.policy_size(policies.self_service_policy(org))
+    if self_service > limits.MANAGED_POLICY_MAX:
+        problems.append(sections.error("org", "", f"the self-service policy is {self_service} characters; "
+                                       f"IAM allows {limits.MANAGED_POLICY_MAX}"))
+    for team in org.teams:
+        size = policies.policy_size(policies.team_policy(org, team))
+        if size > limits.GROUP_INLINE_POLICIES_MAX:
+            problems.append(sections.error("team", team.name, f"team '{team.name}' policy is {size} characters; "
+                                           f"IAM allows {limits.GROUP_INLINE_POLICIES_MAX} of inline policy per "
+                                           "group (split the team)"))
+    return problems
+
+
+ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes,)
+
+
+def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org | None, list[Problem]]:
+    """Parse and validate org-file text, IAM's quotas included (see :func:`awsroles.org.parse.parse_org`)."""
+    return org_parse.parse_org(text, file, base_dir, checks=ORG_CHECKS)
+
+
+def check_org(path: Path) -> tuple[Org | None, list[Problem]]:
+    """Read and validate the org file at ``path``, IAM's quotas included; never raises on bad content."""
+    return org_parse.check_org(path, checks=ORG_CHECKS)
+
+
+def load_org(path: Path) -> Org:
+    """The validated org; raises OrgFileError with every problem (IAM's quotas included) when it has errors."""
+    org, problems = check_org(path)
+    if org is None:
+        raise OrgFileError(problems)
+    return org

@@ -1,0 +1,40 @@
+"""The org file's vocabulary: its section kinds and the keys of each, with their meaning.
+
+docs/org-file.md documents the same keys (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+ORG_KEYS = {
+    "name": "short name of the organisation",
+    "region": "default AWS region",
+    "ops_account": "the account where people have IAM users and log in",
+    "billing_account": "the payer account for cost reports (default: ops_account)",
+    "mfa": "required or optional",
+    "mfa_max_age": "longest an MFA sign-in stays valid for assuming roles",
+    "mfa_enrollment": "who enrols MFA devices: admin (the default) or self",
+    "session_duration": "default length of a role session",
+    "bootstrap_role": "role that awsroles assumes to manage an environment account",
+    "path": "IAM path of everything awsroles creates",
+    "policy_dir": "folder of policy documents, relative to the org file",
+}
+ACCOUNT_KEYS = {
+    "id": "12-digit account id",
+    "environment": "environment held by the account",
+    "description": "free text",
+}
+ROLE_KEYS = {
+    "managed": "AWS or customer managed policy ARNs to attach",
+    "policies": "policy documents (files in policy_dir) to put inline",
+    "max_session": "maximum session duration (1h to 12h)",
+    "description": "free text, shown in IAM",
+}
+TEAM_KEYS = {"members": "user names", "description": "free text"}
+USER_KEYS = {"email": "e-mail address", "tags": "Key=Value pairs", "console": "yes to allow console sign-in"}
+SECTION_KINDS: dict[str, dict[str, str]] = {
+    "org": ORG_KEYS,
+    "account": ACCOUNT_KEYS,
+    "role": ROLE_KEYS,
+    "team": TEAM_KEYS,
+    "user": USER_KEYS,
+}

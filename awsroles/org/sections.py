@@ -1,0 +1,322 @@
+"""The reader of each kind of section: [org] settings, [account], [role], [user] and [team].
+
+Each reads its sections into model objects and reports every mistake through the
+:class:`~awsroles.org.builder.Builder`; teams are checked against every declared user, role and
+environment.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from awsroles.org import limits
+from awsroles.org.builder import (
+    EMAIL,
+    IAM_NAME_RULE,
+    LOWER_NAME_RULE,
+    NAME,
+    SESSION_NAME_MIN,
+    Builder,
+    did_you_mean,
+)
+from awsroles.org.ini import IniKey, IniSection
+from awsroles.org.jsondoc import compact_size
+from awsroles.org.keys import ACCOUNT_KEYS, ORG_KEYS, ROLE_KEYS, TEAM_KEYS, USER_KEYS
+from awsroles.org.model import (
+    MANAGED_BY_TAG,
+    MFA_ENROLLMENT_ADMIN,
+    MFA_ENROLLMENT_SELF,
+    Account,
+    Grant,
+    PolicyFile,
+    Role,
+    Team,
+    User,
+    team_group,
+)
+from awsroles.org.policyfile import read_policy_file
+
+
+@dataclass
+class OrgSettings:
+    line: int
+    name: str = ""
+    region: str = "us-east-1"
+    ops_account: str = ""
+    billing_account: str = ""
+    mfa_required: bool = True
+    mfa_max_age: int = 12 * 3600
+    mfa_enrollment: str = MFA_ENROLLMENT_ADMIN
+    session_duration: int = 3600
+    bootstrap_role: str = "OrganizationAccountAccessRole"
+    path: str = "/awsroles/"
+    policy_dir: Path = Path("policies")
+    keys: dict[str, IniKey] = field(default_factory=dict)
+
+
+def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSettings:
+    if not found:
+        b.error(1, "missing [org] section (it names the org and its ops account)")
+        return OrgSettings(line=1, policy_dir=b.base_dir / "policies")
+    section = found[0][1]
+    b.unknown_keys(section, ORG_KEYS)
+    keys = section.keys
+    s = OrgSettings(line=section.line, keys=keys)
+    if "name" in keys and NAME.fullmatch(keys["name"].value.strip()):
+        s.name = keys["name"].value.strip()
+    elif "name" in keys:
+        b.error(keys["name"].line, f"name '{keys['name'].value.strip()}' is not valid: {LOWER_NAME_RULE}")
+    else:
+        b.error(section.line, "[org] needs a name")
+    if "region" in keys:
+        s.region = keys["region"].value.strip()
+        if not limits.REGION.fullmatch(s.region):
+            b.error(keys["region"].line, f"region '{s.region}' is not an AWS region name (e.g. us-east-1)")
+    if "ops_account" in keys:
+        s.ops_account = keys["ops_account"].value.strip()
+        if not s.ops_account:
+            b.error(keys["ops_account"].line, "ops_account is empty: name the [account NAME] where people log in")
+    else:
+        b.error(section.line, "[org] needs ops_account (the account where people log in)")
+    s.billing_account = keys["billing_account"].value.strip() if "billing_account" in keys else s.ops_account
+    if "billing_account" in keys and not s.billing_account:
+        b.error(keys["billing_account"].line, "billing_account is empty: name an [account NAME], or leave the key "
+                "out to use ops_account")
+    if "mfa" in keys:
+        value = keys["mfa"].value.strip().lower()
+        if value not in ("required", "optional"):
+            b.error(keys["mfa"].line, f"mfa: expected required or optional, got {keys['mfa'].value.strip()!r}")
+        s.mfa_required = value != "optional"
+    if "mfa_enrollment" in keys:
+        value = keys["mfa_enrollment"].value.strip().lower()
+        if value in (MFA_ENROLLMENT_ADMIN, MFA_ENROLLMENT_SELF):
+            s.mfa_enrollment = value
+        else:
+            b.error(keys["mfa_enrollment"].line, f"mfa_enrollment: expected {MFA_ENROLLMENT_ADMIN} or "
+                    f"{MFA_ENROLLMENT_SELF}, got {keys['mfa_enrollment'].value.strip()!r}")
+    s.mfa_max_age = b.duration(
+        keys.get("mfa_max_age"), s.mfa_max_age, limits.SESSION_TOKEN_MIN, limits.SESSION_TOKEN_MAX
+    )
+    s.session_duration = b.duration(
+        keys.get("session_duration"), s.session_duration, limits.ASSUME_ROLE_MIN, limits.ROLE_SESSION_MAX
+    )
+    if "bootstrap_role" in keys:
+        s.bootstrap_role = keys["bootstrap_role"].value.strip()
+        if not limits.IAM_NAME.fullmatch(s.bootstrap_role) or len(s.bootstrap_role) > limits.ROLE_NAME_MAX:
+            b.error(keys["bootstrap_role"].line, f"bootstrap_role '{s.bootstrap_role}' is not a valid role name")
+    if "path" in keys:
+        s.path = keys["path"].value.strip()
+        if len(s.path) > limits.PATH_MAX:
+            b.error(keys["path"].line, f"path is {len(s.path)} characters; IAM allows {limits.PATH_MAX}")
+        elif s.path == "/" or not limits.IAM_PATH.fullmatch(s.path):
+            b.error(keys["path"].line, f"path '{s.path}' is not valid: use /name/ (not '/': awsroles must "
+                    "tell what it manages from what it does not)")
+        elif any(c in s.path for c in "*?$"):
+            b.error(keys["path"].line, f"path '{s.path}' has '*', '?' or '$': the trust policy matches people by "
+                    "this path (ArnLike aws:PrincipalArn), where those are wildcards and policy variables")
+    s.policy_dir = b.base_dir / (keys["policy_dir"].value.strip() if "policy_dir" in keys else "policies")
+    return s
+
+
+def read_accounts(b: Builder, found: list[tuple[str, IniSection]]) -> list[Account]:
+    accounts: list[Account] = []
+    ids: dict[str, tuple[str, int]] = {}
+    envs: dict[str, tuple[str, int]] = {}
+    for name, section in found:
+        b.unknown_keys(section, ACCOUNT_KEYS)
+        ok = b.name(section, "account", name, NAME, 64, LOWER_NAME_RULE)
+        keys = section.keys
+        account_id = ""
+        if "id" not in keys:
+            b.error(section.line, f"[account {name}] needs an id (12 digits)")
+        else:
+            account_id = keys["id"].value.strip()
+            if not limits.ACCOUNT_ID.fullmatch(account_id):
+                b.error(keys["id"].line, f"account id '{account_id}' is not 12 digits")
+            elif account_id in ids:
+                other, line = ids[account_id]
+                b.error(keys["id"].line, f"duplicate account id {account_id} (also account '{other}' at line {line})")
+            else:
+                ids[account_id] = (name, keys["id"].line)
+        environment = None
+        if "environment" in keys:
+            environment = keys["environment"].value.strip()
+            line = keys["environment"].line
+            if not NAME.fullmatch(environment):
+                b.error(line, f"environment name '{environment}' is not valid: {LOWER_NAME_RULE}")
+                environment = None
+            elif environment in TEAM_KEYS:
+                b.error(line, f"'{environment}' cannot be an environment name: it is a [team] key")
+                environment = None
+            elif environment in envs:
+                other, first = envs[environment]
+                b.error(line, f"environment '{environment}' is already held by account '{other}' (line {first}); "
+                        "one account per environment")
+                environment = None
+            else:
+                envs[environment] = (name, line)
+        description = b.description(keys.get("description"), 1000)
+        if ok:
+            accounts.append(Account(name, account_id, environment, description))
+    return accounts
+
+
+def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) -> list[Role]:
+    roles: list[Role] = []
+    seen: dict[str, tuple[str, int]] = {}
+    for name, section in found:
+        b.unknown_keys(section, ROLE_KEYS)
+        ok = b.name(section, "role", name, limits.IAM_NAME, limits.ROLE_NAME_MAX, IAM_NAME_RULE)
+        ok = ok and b.unique_ignoring_case(seen, "role", name, section.line)
+        if ok and name.lower() == s.bootstrap_role.lower():
+            b.error(section.line, f"role name '{name}' is taken by the bootstrap_role in every environment "
+                    "account (IAM role names are unique in an account, whatever their path or case)")
+            ok = False
+        keys = section.keys
+        managed: list[str] = []
+        if "managed" in keys:
+            for arn, line in b.items(keys["managed"]):
+                if not limits.MANAGED_POLICY_ARN.fullmatch(arn):
+                    b.error(line, f"'{arn}' is not a managed policy ARN (arn:aws:iam::aws:policy/NAME)")
+                elif arn.split(":")[1] != partition(s.region):
+                    b.error(line, f"'{arn}' is in partition {arn.split(':')[1]}, the org is in {partition(s.region)}")
+                elif arn in managed:
+                    b.error(line, f"duplicate managed policy {arn} in role '{name}'")
+                else:
+                    managed.append(arn)
+            if len(managed) > limits.MANAGED_POLICIES_PER_ROLE:
+                b.error(keys["managed"].line, f"role '{name}' attaches {len(managed)} managed policies; "
+                        f"IAM allows {limits.MANAGED_POLICIES_PER_ROLE} per role")
+        documents: list[PolicyFile] = []
+        if "policies" in keys:
+            for ref, line in b.items(keys["policies"]):
+                document = read_policy_file(b, s.policy_dir, ref, line)
+                if document is None:
+                    continue
+                same = next((d for d in documents if d.name.lower() == document.name.lower()), None)
+                if same is not None and same.name == document.name:
+                    b.error(line, f"two policy files named '{document.name}' in role '{name}'")
+                    continue
+                if same is not None:
+                    b.error(line, f"policy file names '{same.name}' and '{document.name}' in role '{name}' differ only "
+                            "in case; IAM policy names ignore case")
+                    continue
+                documents.append(document)
+            total = sum(compact_size(d.document) for d in documents)
+            if total > limits.ROLE_INLINE_POLICIES_MAX:
+                b.error(keys["policies"].line, f"role '{name}' has {total} characters of inline policy; "
+                        f"IAM allows {limits.ROLE_INLINE_POLICIES_MAX} per role")
+        if not managed and not documents and "managed" not in keys and "policies" not in keys:
+            b.warn(section.line, f"role '{name}' has no managed ARNs and no policies: it grants nothing")
+        max_session = b.duration(keys.get("max_session"), 3600, limits.ROLE_SESSION_MIN, limits.ROLE_SESSION_MAX)
+        description = b.description(keys.get("description"), limits.ROLE_DESCRIPTION_MAX)
+        if ok:
+            roles.append(Role(name, tuple(managed), tuple(documents), max_session, description))
+    return roles
+
+
+def read_users(b: Builder, found: list[tuple[str, IniSection]]) -> list[User]:
+    users: list[User] = []
+    seen: dict[str, tuple[str, int]] = {}
+    for name, section in found:
+        b.unknown_keys(section, USER_KEYS)
+        ok = b.name(section, "user", name, limits.IAM_NAME, limits.USER_NAME_MAX, IAM_NAME_RULE)
+        if ok and len(name) < SESSION_NAME_MIN:
+            b.error(section.line, f"user name '{name}' is {len(name)} character; AWS needs at least "
+                    f"{SESSION_NAME_MIN} for the session name and source identity of every role session, so "
+                    f"'{name}' could never assume a role")
+            ok = False
+        ok = ok and b.unique_ignoring_case(seen, "user", name, section.line)
+        keys = section.keys
+        email = ""
+        if "email" in keys:
+            email = keys["email"].value.strip()
+            if not EMAIL.fullmatch(email) or len(email) > limits.TAG_VALUE_MAX:
+                b.error(keys["email"].line, f"email '{email}' is not an e-mail address")
+        tags: dict[str, str] = {}
+        if "tags" in keys:
+            for item, line in b.items(keys["tags"], r"[,\n]"):
+                tag_key, eq, value = item.partition("=")
+                tag_key, value = tag_key.strip(), value.strip()
+                if not eq or not tag_key:
+                    b.error(line, f"tag '{item}' is not Key=Value")
+                elif tag_key.lower().startswith("aws:") or tag_key in (MANAGED_BY_TAG[0], "email"):
+                    b.error(line, f"tag key '{tag_key}' is reserved")
+                elif len(tag_key) > limits.TAG_KEY_MAX or len(value) > limits.TAG_VALUE_MAX:
+                    b.error(line, f"tag '{tag_key}' is too long (keys {limits.TAG_KEY_MAX}, values "
+                            f"{limits.TAG_VALUE_MAX} characters)")
+                elif (not limits.TAG_TEXT.fullmatch(tag_key) or not limits.TAG_TEXT.fullmatch(value)
+                      or unicodedata.normalize("NFC", item) != item):
+                    b.error(line, f"tag '{item}' has characters IAM does not accept in tags")
+                elif tag_key in tags:
+                    b.error(line, f"duplicate tag '{tag_key}'")
+                else:
+                    tags[tag_key] = value
+            if len(tags) + 2 > limits.TAGS_PER_RESOURCE:
+                b.error(keys["tags"].line, f"too many tags: IAM allows {limits.TAGS_PER_RESOURCE} per user, "
+                        "awsroles uses 2")
+        console = b.boolean(keys.get("console"), False)
+        if ok:
+            users.append(User(name, email, tuple(sorted(tags.items())), console))
+    return users
+
+
+def read_teams(
+    b: Builder,
+    found: list[tuple[str, IniSection]],
+    user_names: list[str],
+    role_names: list[str],
+    environments: list[str],
+) -> list[Team]:
+    """Teams; references are checked against every declared name (even one with an invalid name,
+    which is reported once, at its own section, instead of at every reference)."""
+    teams: list[Team] = []
+    seen: dict[str, tuple[str, int]] = {}  # team-NAME groups: unique whatever the case (names are lower-case today)
+    for name, section in found:
+        ok = b.name(section, "team", name, NAME, limits.GROUP_NAME_MAX - len(team_group("")), LOWER_NAME_RULE)
+        ok = ok and b.unique_ignoring_case(seen, "team", name, section.line)
+        keys = section.keys
+        members: list[str] = []
+        if "members" in keys:
+            for member, line in b.items(keys["members"]):
+                if member in members:
+                    b.error(line, f"duplicate member '{member}' in team '{name}'")
+                elif member not in user_names:
+                    b.error(line, f"undefined user '{member}' in team '{name}'{did_you_mean(member, user_names)}; "
+                            f"add a [user {member}] section")
+                else:
+                    members.append(member)
+        grants: list[Grant] = []
+        for key in keys.values():
+            if key.name in TEAM_KEYS:
+                continue
+            if key.name not in environments:
+                hint = did_you_mean(key.name, [*environments, *TEAM_KEYS])
+                if hint and did_you_mean(key.name, TEAM_KEYS) == hint:  # e.g. 'member', 'Members'
+                    b.error(key.line, f"unknown key '{key.name}' in [{section.name}]{hint}")
+                else:
+                    b.error(key.line, f"undefined environment '{key.name}' in team '{name}'{hint}")
+                continue
+            for role, line in b.items(key):
+                grant = Grant(key.name, role)
+                if grant in grants:
+                    b.error(line, f"duplicate role '{role}' for {key.name} in team '{name}'")
+                elif role not in role_names:
+                    b.error(line, f"undefined role '{role}' in team '{name}'{did_you_mean(role, role_names)}")
+                else:
+                    grants.append(grant)
+        if not members:
+            b.warn(section.line, f"team '{name}' has no members")
+        if not grants and not any(k not in TEAM_KEYS for k in keys):
+            b.warn(section.line, f"team '{name}' is granted no roles")
+        description = b.description(keys.get("description"), 1000)
+        if ok:
+            teams.append(Team(name, tuple(members), tuple(grants), description))
+    return teams
+
+
+def partition(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
