@@ -47,7 +47,10 @@ from awsroles.errors import AwsrolesError
 from awsroles.fsutil import atomic_write
 from awsroles.org.model import Account, Org
 from awsroles.org.parse import load_org
-from awsroles.sandbox.server import HOST, ROUTES, TOTP_STEP, account_email
+from awsroles.sandbox.server.main import HOST
+from awsroles.sandbox.server.mfa import TOTP_STEP
+from awsroles.sandbox.server.patches import account_email
+from awsroles.sandbox.server.routes import ROUTES
 
 if TYPE_CHECKING:  # boto3 is imported only where it is used: `sandbox env` and `status` start fast
     import botocore.session
@@ -162,7 +165,7 @@ def moto_api(endpoint: str, path: str, body: bytes | None = None, *, timeout: fl
 def sandbox_route(endpoint: str, route: str, body: Mapping[str, Any] | None = None, *,
                   timeout: float = 10.0) -> Any:
     """GET (or, with ``body``, POST as JSON) one of the sandbox server's own routes
-    (``{endpoint}/awsroles-sandbox/{route}``, see :class:`awsroles.sandbox.server.SandboxRoutes`)."""
+    (``{endpoint}/awsroles-sandbox/{route}``, see :class:`awsroles.sandbox.server.routes.SandboxRoutes`)."""
     request = urllib.request.Request(f"{endpoint}{ROUTES}{route}",
                                      data=None if body is None else json.dumps(dict(body)).encode(),
                                      method="GET" if body is None else "POST",
@@ -579,7 +582,7 @@ class Sandbox:
             raise SandboxError("the sandbox runs on moto, which is not installed: pip install 'awsroles[sandbox]'")
         try:
             if self.in_process:
-                from awsroles.sandbox.server import MotoServer
+                from awsroles.sandbox.server.main import MotoServer
 
                 self._server = MotoServer(HOST, self.requested_port, self.org.partition)
                 self.port = self._server.start()

@@ -16,7 +16,7 @@ from moto import mock_aws
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
-from awsroles.sandbox.user_boundaries import patch_user_permissions_boundary
+from awsroles.sandbox.server.patches import patch_user_permissions_boundary
 from tests.conftest import EXAMPLES
 
 

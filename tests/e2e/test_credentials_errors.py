@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from awsroles.sandbox.process import Sandbox, SandboxError, clock_offset, enroll_person, mfa_windows
-from awsroles.sandbox.server import MFA_INVALID_CODE, MFA_UNKNOWN_DEVICE, TOTP_STEP
+from awsroles.sandbox.server.mfa import MFA_INVALID_CODE, MFA_UNKNOWN_DEVICE, TOTP_STEP
 from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle, _isolated

@@ -542,7 +542,7 @@ def test_sessions_expire_and_so_does_the_mfa_age_allowance(monkeypatch: pytest.M
     from moto.iam import access_control
     from moto.sts.responses import TokenResponse
 
-    import awsroles.sandbox.server as server
+    from awsroles.sandbox.server import clock
 
     moto_originals = (access_control.create_access_key, TokenResponse.get_session_token)
     with sandbox_module.Sandbox(EXAMPLES / "classic.ini", in_process=True) as box:
@@ -550,14 +550,14 @@ def test_sessions_expire_and_so_does_the_mfa_age_allowance(monkeypatch: pytest.M
         short = mfa_session(box.endpoint, alice, DurationSeconds=900)
         long = mfa_session(box.endpoint, alice, DurationSeconds=129600)
         assume = {"RoleArn": PROD_ADMIN, "RoleSessionName": "alice", "SourceIdentity": "alice"}
-        real_now = server._utcnow
+        real_now = clock.utcnow
 
-        monkeypatch.setattr(server, "_utcnow", lambda: real_now() + timedelta(minutes=16))
+        monkeypatch.setattr(clock, "utcnow", lambda: real_now() + timedelta(minutes=16))
         assert error_code(lambda: with_credentials(box.endpoint, short)("sts").get_caller_identity()) == "ExpiredToken"
         with_credentials(box.endpoint, long)("sts").assume_role(**assume)
 
         # the org's mfa_max_age (12h): the session is still good, the MFA in it too old for a role
-        monkeypatch.setattr(server, "_utcnow", lambda: real_now() + timedelta(hours=13))
+        monkeypatch.setattr(clock, "utcnow", lambda: real_now() + timedelta(hours=13))
         assert with_credentials(box.endpoint, long)("sts").get_caller_identity()["Arn"] == alice.user_arn
         assert error_code(lambda: with_credentials(box.endpoint, long)("sts").assume_role(**assume)) == "AccessDenied"
     assert (access_control.create_access_key, TokenResponse.get_session_token) == moto_originals  # undone

@@ -1,0 +1,20 @@
+"""The sandbox's server side: a moto server on loopback, and every moto workaround it needs.
+
+Every moto workaround lives here, and this is the only package that imports moto (always inside
+functions, so importing it is cheap) or reaches into moto's internals. The server runs in its own
+process (``python -m awsroles.sandbox.server``, what :mod:`awsroles.sandbox.process` starts) or,
+for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the caller's process.
+
+- :mod:`.main`: :class:`~.main.MotoServer`, :func:`~.main.install_workarounds` (each undone by
+  ``MotoServer.stop``) and the process's ``main()`` (run by ``__main__``).
+- :mod:`.patches`: account ids, AWS managed policies, IAM reads moto lacks, user boundaries.
+- :mod:`.sessions`: ``GetSessionToken`` as AWS makes sessions; who an IAM user's request acts as.
+- :mod:`.mfa`: MFA codes, checked and taken once as AWS does. :mod:`.clock`: the sandbox's clock.
+- :mod:`.conditions`: the IAM condition evaluator for IAM users' requests.
+- :mod:`.resources`: IAM requests on a user checked against its ARN.
+- :mod:`.costs`: a synthetic bill for Cost Explorer (``GetCostAndUsage``, ``GetCostForecast``).
+- :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs).
+- :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
+
+May import: the standard library, moto, botocore, pyotp, and :mod:`awsroles.fsutil`.
+"""

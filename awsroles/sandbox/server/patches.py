@@ -1,0 +1,180 @@
+"""What moto lacks or does differently from AWS at the data level, each patch undone by what it returns.
+
+- **Account ids.** moto's Organizations ``CreateAccount`` makes a random 12-digit id. The seeder
+  asks for a specific id by putting it into the account's e-mail address
+  (``dev+222222222222@acme.example``, see :func:`account_email`); the patched id generator
+  returns it for that one call (any other ``CreateAccount`` stays random).
+- **AWS managed policies.** moto loads its ~1,600 AWS managed policies into every IAM backend
+  when ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, and it builds one IAM backend per account *and
+  partition* (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-eusc) the first time any
+  request with an unknown access key arrives (``moto.iam.models.get_account_id_from``): about
+  0.6 s per new account. The patched loader parses the policy data once and loads it only in
+  the partition the sandbox serves, which makes a new account cost a few milliseconds.
+- **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
+  deletes a user. The sandbox answers it with an empty list: nobody can create such
+  credentials there (``CreateServiceSpecificCredential`` is not implemented either).
+- **Permissions boundaries on IAM users**, which moto 5 lacks: Put/DeleteUserPermissionsBoundary,
+  and the boundary in GetUser and GetAccountAuthorizationDetails, as IAM answers them (IAM API
+  Reference, "PutUserPermissionsBoundary" and "DeleteUserPermissionsBoundary": the boundary is a
+  managed policy ARN; deleting a boundary the user does not have is not an error). Installed by
+  the sandbox server (:func:`awsroles.sandbox.server.main.install_workarounds`) and by the
+  in-process library tests, so that drift through a user's boundary is tested against the same
+  behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+# -- account ids ------------------------------------------------------------------------
+
+_REQUESTED_ID = re.compile(r"^[^@]*\+([0-9]{12})@")
+
+
+def account_email(org_name: str, account_name: str, account_id: str) -> str:
+    """The e-mail address the seeder gives an account; it carries the id the account must get."""
+    return f"{account_name}+{account_id}@{org_name}.example"
+
+
+def requested_account_id(email: str) -> str | None:
+    """The account id an :func:`account_email` address asks for, or None."""
+    match = _REQUESTED_ID.match(email)
+    return match.group(1) if match else None
+
+
+_wanted = threading.local()
+
+
+def patch_account_ids() -> Callable[[], None]:
+    from moto.organizations import models, utils
+
+    original_make = utils.make_random_account_id
+    original_init = models.FakeAccount.__init__
+
+    def make_account_id() -> str:
+        wanted: str | None = getattr(_wanted, "account_id", None)
+        return wanted or original_make()
+
+    def init(self: Any, organization: Any, **kwargs: Any) -> None:
+        wanted = requested_account_id(str(kwargs.get("Email", "")))
+        backend = _organizations_backend_of(organization)
+        taken = backend is not None and any(a.id == wanted for a in backend.accounts)
+        _wanted.account_id = None if taken else wanted  # a taken id: moto's random one; the seeder notices
+        try:
+            original_init(self, organization, **kwargs)
+        finally:
+            _wanted.account_id = None
+
+    setattr(utils, "make_random_account_id", make_account_id)  # noqa: B010  (a patch, not an assignment)
+    setattr(models.FakeAccount, "__init__", init)  # noqa: B010
+
+    def undo() -> None:
+        setattr(utils, "make_random_account_id", original_make)  # noqa: B010
+        setattr(models.FakeAccount, "__init__", original_init)  # noqa: B010
+
+    return undo
+
+
+def _organizations_backend_of(organization: Any) -> Any:
+    from moto.organizations.models import organizations_backends
+    from moto.utilities.utils import get_partition
+
+    try:
+        return organizations_backends[organization.master_account_id][get_partition(organization.region)]
+    except Exception:  # a moto laid out differently: no check, the seeder still verifies every id
+        return None
+
+
+# -- AWS managed policies, IAM reads moto lacks ----------------------------------------
+
+
+def patch_managed_policies(partition: str) -> Callable[[], None]:
+    from moto.iam import models
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    original = models.IAMBackend._init_aws_policies
+    parsed: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def init_aws_policies(self: Any) -> list[Any]:
+        if self.partition != partition:
+            return []
+        with lock:
+            if not parsed:
+                parsed.update(json.loads(aws_managed_policies_data))
+        return [
+            models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+            for name, data in parsed.items()
+        ]
+
+    setattr(models.IAMBackend, "_init_aws_policies", init_aws_policies)  # noqa: B010
+
+    def undo() -> None:
+        setattr(models.IAMBackend, "_init_aws_policies", original)  # noqa: B010
+
+    return undo
+
+
+def patch_missing_iam_reads() -> Callable[[], None]:
+    from moto.iam.responses import IamResponse
+
+    if hasattr(IamResponse, "list_service_specific_credentials"):
+        return lambda: None
+
+    def list_service_specific_credentials(self: Any) -> Any:
+        from moto.core.responses import ActionResult
+
+        return ActionResult({"ServiceSpecificCredentials": []})
+
+    setattr(IamResponse, "list_service_specific_credentials", list_service_specific_credentials)  # noqa: B010
+    return lambda: delattr(IamResponse, "list_service_specific_credentials")
+
+
+# -- permissions boundaries on IAM users -----------------------------------------------
+
+_ATTRIBUTE = "awsroles_boundary_arn"
+
+
+def _boundary(self: Any) -> dict[str, str] | None:
+    arn = getattr(self, _ATTRIBUTE, None)
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
+
+
+def patch_user_permissions_boundary() -> Callable[[], None]:
+    """Teach moto user boundaries; returns a function that undoes it."""
+    from moto.core.responses import EmptyResult
+    from moto.iam import models
+    from moto.iam.responses import IamResponse
+
+    if hasattr(models.User, "permissions_boundary"):
+        return lambda: None
+
+    def put_user_permissions_boundary(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        arn = self._get_param("PermissionsBoundary")
+        if not self.backend.policy_arn_regex.match(arn or ""):
+            from moto.iam.exceptions import InvalidInput
+
+            raise InvalidInput(f"ARN {arn} is not valid.")
+        setattr(user, _ATTRIBUTE, arn)
+        return EmptyResult()
+
+    def delete_user_permissions_boundary(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        setattr(user, _ATTRIBUTE, None)
+        return EmptyResult()
+
+    setattr(models.User, "permissions_boundary", property(_boundary))  # noqa: B010  (a patch)
+    setattr(IamResponse, "put_user_permissions_boundary", put_user_permissions_boundary)  # noqa: B010
+    setattr(IamResponse, "delete_user_permissions_boundary", delete_user_permissions_boundary)  # noqa: B010
+
+    def undo() -> None:
+        for owner, name in ((models.User, "permissions_boundary"), (IamResponse, "put_user_permissions_boundary"),
+                            (IamResponse, "delete_user_permissions_boundary")):
+            delattr(owner, name)
+
+    return undo

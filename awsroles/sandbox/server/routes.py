@@ -1,0 +1,101 @@
+"""The sandbox's own HTTP routes, under ``/awsroles-sandbox/``, in front of moto's app."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from awsroles.sandbox.server import clock
+from awsroles.sandbox.server.costs import cost_data
+from awsroles.sandbox.server.mfa import TOTP_STEP, mfa_codes
+
+log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
+
+ROUTES = "/awsroles-sandbox/"
+_MAX_BODY = 4096
+
+
+def loopback(host: str) -> bool:
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
+class SandboxRoutes:
+    """WSGI middleware in front of moto's app: requests under ``/awsroles-sandbox/`` are the
+    sandbox's, everything else goes to moto. Installed only on a loopback server.
+
+    - ``GET clock``: ``{"offset": seconds ahead of the wall clock, "now": the sandbox's UTC time}``
+    - ``POST clock`` with ``{"advance": seconds}`` (0 or more): moves the clock forward; the same
+      answer. Session credentials expire (``ExpiredToken``), MFA ages (``aws:MultiFactorAuthAge``)
+      and MFA codes change by it.
+    - ``GET mfa?serial=ARN``: ``{"serial", "time": the sandbox's Unix time, "step": 30, "used":
+      [windows]}``, the TOTP windows (``int(unix_time // 30)``) of the device's codes that were
+      accepted and are still valid, so a test can pick a code AWS would not refuse as reused
+      (:meth:`awsroles.sandbox.process.PersonCredentials.mfa_code`).
+    - ``POST costs`` with ``{"payer": id, "accounts": {id: weight}, "months": n}``: the synthetic
+      bill Cost Explorer answers from for that payer (:mod:`awsroles.sandbox.server.costs`).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = str(environ.get("PATH_INFO") or "")
+        if not path.startswith(ROUTES):
+            return self.app(environ, start_response)
+        try:
+            status, body = self._route(str(environ.get("REQUEST_METHOD", "GET")), path[len(ROUTES):], environ)
+        except ValueError as exc:
+            status, body = "400 Bad Request", {"error": str(exc)}
+        data = (json.dumps(body) + "\n").encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _route(self, method: str, route: str, environ: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        if route == "clock":
+            if method == "POST":
+                request = _json_body(environ)
+                if set(request) != {"advance"}:
+                    raise ValueError('the body must be {"advance": seconds}')
+                clock.sandbox_clock.advance(request["advance"])
+                log.info("sandbox clock advanced by %ss: now %+gs from the wall clock", request["advance"],
+                         clock.sandbox_clock.offset)
+            elif method != "GET":
+                return "405 Method Not Allowed", {"error": "GET or POST"}
+            now = clock.utcnow().replace(microsecond=0).isoformat() + "Z"
+            return "200 OK", {"offset": clock.sandbox_clock.offset, "now": now}
+        if route == "costs" and method == "POST":
+            request = _json_body(environ)
+            accounts = request.get("accounts")
+            if not isinstance(accounts, dict) or not isinstance(request.get("payer"), str):
+                raise ValueError('the body must be {"payer": id, "accounts": {id: weight}, "months": n}')
+            cost_data.seed(request["payer"], {str(k): float(v) for k, v in accounts.items()},
+                           int(request.get("months", 13)))
+            return "200 OK", {"payer": request["payer"], "accounts": len(accounts)}
+        if route == "mfa" and method == "GET":
+            from urllib.parse import parse_qs
+
+            serial = (parse_qs(str(environ.get("QUERY_STRING", ""))).get("serial") or [""])[0]
+            if not serial:
+                raise ValueError("mfa?serial=<the device's serial number> is needed")
+            at = clock.sandbox_time()
+            return "200 OK", {"serial": serial, "time": at, "step": TOTP_STEP, "used": mfa_codes.used(serial, at)}
+        return "404 Not Found", {"error": f"no sandbox route {method} {ROUTES}{route}"}
+
+
+def _json_body(environ: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 < length <= _MAX_BODY:
+        raise ValueError(f"a JSON body of at most {_MAX_BODY} bytes is needed")
+    try:
+        body = json.loads(environ["wsgi.input"].read(length))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
+
