@@ -7,7 +7,9 @@
 - Retries: botocore's own retry handler, ``standard`` mode (``adaptive`` when ``AWS_RETRY_MODE`` or
   the profile's ``retry_mode`` says so), at most ``max_attempts`` attempts per call (``AWS_MAX_ATTEMPTS``
   or the profile's ``max_attempts``, else 8); botocore waits at most 20 s between two attempts, so
-  a call gives up after a bounded time. Each retry is reported on the ``awsroles.aws`` logger
+  a call gives up after a bounded time. A network that does not answer (connection refused, DNS,
+  timeouts) gets at most ``CONNECTION_ATTEMPTS`` (3) attempts: its error (exit code NETWORK) comes
+  within seconds, while throttling keeps every attempt. Each retry is reported on the ``awsroles.aws`` logger
   ("retrying ListRoles in prod (222222222222), attempt 3/8: Throttling"); a call still throttled
   (or failing with 5xx) after the last attempt raises :class:`AwsGaveUp` (exit code THROTTLED),
   which names the call and the account.
@@ -32,7 +34,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
 from awsroles.errors import GaveUpError
@@ -41,6 +44,7 @@ log = logging.getLogger(__name__)
 
 Hook = Callable[[botocore.session.Session], None]
 DEFAULT_MAX_ATTEMPTS = 8
+CONNECTION_ATTEMPTS = 3  # attempts per call when AWS cannot be reached (throttling keeps max_attempts)
 RETRY_MODES = ("standard", "adaptive")
 
 
@@ -93,21 +97,40 @@ class AwsGaveUp(ClientError, GaveUpError):  # type: ignore[misc]  # botocore has
                 "calls at once)")
 
 
+def _is_network(exc: BaseException | None) -> bool:
+    """``exc`` means AWS was not reached, or the connection broke (what errors.is_network_error says)."""
+    return isinstance(exc, (BotocoreConnectionError, HTTPClientError))
+
+
 class _RetryWatch:
-    """Event handlers on one client: report each retry, and turn a call that is still throttled
-    after its last attempt into :class:`AwsGaveUp`. ``where()`` names the account (late: the
-    caller's own account is known only once GetCallerIdentity answered)."""
+    """Event handlers on one client: report each retry, stop retrying a network that does not
+    answer after ``CONNECTION_ATTEMPTS``, and turn a call that is still throttled after its last
+    attempt into :class:`AwsGaveUp`. ``where()`` names the account (late: the caller's own account
+    is known only once GetCallerIdentity answered)."""
 
     _REASON = "awsroles_retry_reason"
+    _NETWORK = "awsroles_retry_network"  # the last attempt did not reach AWS
 
     def __init__(self, where: Callable[[], str], max_attempts: int) -> None:
         self.where, self.max_attempts = where, max_attempts
 
     def install(self, client: Any) -> None:
         events = client.meta.events
+        service = client.meta.service_model.service_id.hyphenize()
+        # First on the service's own event, so it runs before botocore's retry handler there.
+        events.register_first(f"needs-retry.{service}", self.stop_connection_retries,
+                              unique_id="awsroles-connection-attempts")
         events.register_last("needs-retry", self.remember, unique_id="awsroles-retry-reason")
         events.register("request-created", self.announce, unique_id="awsroles-retry-announce")
         events.register_last("after-call", self.give_up, unique_id="awsroles-retry-give-up")
+
+    @staticmethod
+    def stop_connection_retries(caught_exception: Any = None, attempts: int = 1, **_: Any) -> None:
+        """After ``CONNECTION_ATTEMPTS`` attempts that could not reach AWS, raise the last error
+        instead of retrying (a handler of ``needs-retry`` can only say "retry" by returning a
+        delay; raising is how it says "stop")."""
+        if _is_network(caught_exception) and attempts >= CONNECTION_ATTEMPTS:
+            raise caught_exception
 
     def remember(self, response: Any = None, caught_exception: Any = None, request_dict: Any = None,
                  **_: Any) -> None:
@@ -122,6 +145,7 @@ class _RetryWatch:
         else:
             return
         request_dict["context"][self._REASON] = reason
+        request_dict["context"][self._NETWORK] = _is_network(caught_exception)
 
     def announce(self, request: Any, operation_name: str = "", **_: Any) -> None:
         context = getattr(request, "context", None) or {}
@@ -131,9 +155,11 @@ class _RetryWatch:
             reason = context.get(self._REASON, "error")
             # Throttling and 5xx answers are worth a line each; a network that does not answer ends in
             # one clear error soon enough (exit 7), so its retries show only with -v.
-            level = logging.INFO if reason.endswith(("ConnectionError", "Timeout", "TimeoutError")) else logging.WARNING
+            network = bool(context.get(self._NETWORK))
+            level = logging.INFO if network else logging.WARNING
+            last = min(self.max_attempts, CONNECTION_ATTEMPTS) if network else self.max_attempts
             log.log(level, "retrying %s%s, attempt %d/%d: %s", operation_name, f" in {where}" if where else "",
-                    attempt, self.max_attempts, reason)
+                    attempt, last, reason)
 
     def give_up(self, http_response: Any, parsed: Any, model: Any, context: Any, **_: Any) -> None:
         if http_response is None or http_response.status_code < 300 or not isinstance(parsed, dict):

@@ -1,4 +1,9 @@
-"""Error types and the exit codes they map to: the one place that decides exit codes."""
+"""Error types and the exit codes they map to: the one place that decides exit codes.
+
+:func:`from_aws` is the one classifier of errors from AWS and the network under it (botocore's
+exceptions, duck-typed so this module never imports botocore: the credential hot path and shell
+completion stay free of it). Every code is documented in docs/exit-codes.md.
+"""
 
 from __future__ import annotations
 
@@ -159,7 +164,7 @@ class PartlyDone(AwsrolesError):
                  finish: str, cause: BaseException | None = None):
         self.what, self.failed, self.finish = what, failed, finish
         self.done, self.not_done = tuple(done), tuple(not_done)
-        self.exit_code = getattr(cause, "exit_code", ExitCode.FAILURE)
+        self.exit_code = from_aws(cause).exit_code if cause is not None else ExitCode.FAILURE
         super().__init__(what, failed)
 
     def __str__(self) -> str:
@@ -179,3 +184,59 @@ class GaveUpError(AwsrolesError):
     """AWS kept throttling (or failing with a 5xx) a call after its last retry (awsroles.aws.AwsGaveUp)."""
 
     exit_code = ExitCode.THROTTLED
+
+
+# -- errors from AWS: the one classifier ---------------------------------------------------------
+
+NO_CREDENTIALS_HINT = "set AWS_PROFILE or use --profile, or run `awsroles sandbox start`"
+
+
+def _botocore_bases(exc: BaseException) -> set[str]:
+    """The names of ``exc``'s classes that botocore defines (``EndpointConnectionError``...)."""
+    return {cls.__name__ for cls in type(exc).__mro__ if cls.__module__ == "botocore.exceptions"}
+
+
+def is_network_error(exc: BaseException) -> bool:
+    """AWS could not be reached, or the connection broke: botocore's ``ConnectionError`` family
+    (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError, SSLError...) and its
+    ``HTTPClientError`` family (ReadTimeoutError, ConnectionClosedError...)."""
+    return bool(_botocore_bases(exc) & {"ConnectionError", "HTTPClientError"})
+
+
+def describe_aws_error(exc: BaseException) -> str:
+    """One line that keeps the AWS error code: ``AccessDenied: User ... is not authorized ...``;
+    for an error without one (botocore's own, the network), its class: ``EndpointConnectionError:
+    Could not connect to the endpoint URL: ...``."""
+    code = aws_error_code(exc)
+    message = aws_error_message(exc) if code else str(exc)
+    text = f"{code}: {message}" if code else f"{type(exc).__name__}: {message}"
+    return " ".join(text.split())
+
+
+def from_aws(exc: BaseException, context: str = "") -> AwsrolesError:
+    """The :class:`AwsrolesError` for an error from botocore (or the network under it), with its
+    exit code; its ``__cause__`` is ``exc``. ``context`` (``"GetCallerIdentity"``, ``"cannot read
+    IAM in prod"``) goes before the message, followed by a colon.
+
+    - an AwsrolesError (e.g. ``aws.AwsGaveUp``: still throttled after the last retry, exit 8) is
+      returned as it is: it already says what went wrong;
+    - no credentials, or half of them: a hint saying where credentials come from (exit 1);
+    - AWS cannot be reached (see :func:`is_network_error`): :class:`NetworkError` (exit 7);
+    - anything else: ``CODE: message`` (:func:`describe_aws_error`), exit 1.
+    """
+    if isinstance(exc, AwsrolesError):
+        return exc
+    names = _botocore_bases(exc)
+    error: AwsrolesError
+    if "NoCredentialsError" in names:
+        error = AwsrolesError(f"no AWS credentials found ({NO_CREDENTIALS_HINT})")
+    elif "PartialCredentialsError" in names:
+        error = AwsrolesError(f"incomplete AWS credentials: {exc} ({NO_CREDENTIALS_HINT})")
+    elif is_network_error(exc):
+        error = NetworkError(f"cannot reach AWS: {describe_aws_error(exc)}")
+    else:
+        error = AwsrolesError(describe_aws_error(exc))
+    if context:
+        error = type(error)(f"{context}: {error}")
+    error.__cause__ = exc
+    return error
