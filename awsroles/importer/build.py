@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from awsroles.errors import AwsrolesError, ExitCode, Problem, UsageError
+from awsroles.errors import AwsrolesError, ExitCode, NetworkError, Problem, UsageError
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.fsutil import atomic_write
 from awsroles.iam import policies
@@ -268,7 +268,7 @@ def read_live(aws: Aws, accounts: Sequence[Account], *, bootstrap_role: str, pat
     ``bootstrap_role``); account name -> live state. An unreadable account fails the whole import."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from awsroles.sync.apply import describe_error
+    from awsroles.errors import from_aws
 
     def read(account: Account) -> LiveAccount:
         try:
@@ -276,9 +276,13 @@ def read_live(aws: Aws, accounts: Sequence[Account], *, bootstrap_role: str, pat
                                       session_name="awsroles-import")
             return read_account(aws.client("iam", session), account, path)
         except (ClientError, BotoCoreError) as exc:
-            via = "" if aws.whoami().account == account.id else f" through role {bootstrap_role}"
-            raise AwsrolesError(f"cannot read IAM in account {account.name} ({account.id}){via}: "
-                                f"{describe_error(exc)}") from exc
+            error = from_aws(exc)
+            if error is exc:  # it says what it is (AwsGaveUp names the call and the account)
+                raise
+            via = ""
+            if not isinstance(error, NetworkError):  # else asking who we are would wait for the network again
+                via = "" if aws.whoami().account == account.id else f" through role {bootstrap_role}"
+            raise from_aws(exc, f"cannot read IAM in account {account.name} ({account.id}){via}") from exc
 
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts) or 1))) as pool:
         futures = {a.name: pool.submit(read, a) for a in accounts}

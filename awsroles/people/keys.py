@@ -118,7 +118,7 @@ def rotate(iam: Any, user: str, *, verify: Callable[[NewKey], bool], grace_delet
     if len(existing) >= MAX_KEYS:
         ids = ", ".join(str(k["AccessKeyId"]) for k in existing)
         raise UsageError(f"{user} already has two access keys ({ids}): delete one before rotating")
-    from awsroles.sync.apply import describe_error
+    from awsroles.errors import describe_aws_error
 
     old = str(existing[0]["AccessKeyId"])
     what = f"users keys rotate {user}"
@@ -135,10 +135,10 @@ def rotate(iam: Any, user: str, *, verify: Callable[[NewKey], bool], grace_delet
         except Exception as cleanup:
             log.warning("could not delete the new key %s: %s", new.access_key_id, _code(cleanup) or "error")
             if isinstance(exc, Exception):  # the new key stays: say so, and how to remove it
-                cause = str(exc) if isinstance(exc, AwsrolesError) else describe_error(exc)
+                cause = str(exc) if isinstance(exc, AwsrolesError) else describe_aws_error(exc)
                 raise PartlyDone(
                     what, f"{cause.replace(': deleted it;', ';')}; deleting the new key again failed: "
-                          f"{describe_error(cleanup)}",
+                          f"{describe_aws_error(cleanup)}",
                     done=[f"created the new key {new.access_key_id} for {user} (its secret is not shown)"],
                     not_done=[f"deactivate {user}'s old key {old} (it stays active)"],
                     finish=f"remove the new key: `awsroles users keys delete {user} {new.access_key_id}`, "
@@ -155,7 +155,7 @@ def rotate(iam: Any, user: str, *, verify: Callable[[NewKey], bool], grace_delet
         try:
             call()
         except Exception as exc:
-            raise RotationStopped(new, what, f"{description} failed: {describe_error(exc)}",
+            raise RotationStopped(new, what, f"{description} failed: {describe_aws_error(exc)}",
                                   done=[*done, *(d for d, _ in steps[:i])], not_done=[d for d, _ in steps[i:]],
                                   finish=f"fix the cause, then `awsroles users keys delete {user} {old}` (the new "
                                          f"key {new.access_key_id} works)", cause=exc) from exc

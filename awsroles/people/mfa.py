@@ -123,11 +123,11 @@ def enroll(iam: Any, user: str, *, codes: Callable[[str], tuple[str, str]], devi
         except Exception as cleanup:  # the original error matters more, but the device stays: say so
             log.warning("could not delete the unenabled MFA device %s: %s", serial, _code(cleanup) or "error")
             if isinstance(exc, Exception):
-                from awsroles.sync.apply import describe_error
+                from awsroles.errors import describe_aws_error
 
-                cause = str(exc) if isinstance(exc, AwsrolesError) else describe_error(exc)
+                cause = str(exc) if isinstance(exc, AwsrolesError) else describe_aws_error(exc)
                 raise PartlyDone(f"users mfa enroll {user}", f"{cause}; deleting the device again failed: "
-                                 f"{describe_error(cleanup)}",
+                                 f"{describe_aws_error(cleanup)}",
                                  done=[f"created the virtual MFA device {serial} (not enabled)"],
                                  not_done=[f"enable {serial} for {user}"],
                                  finish=f"`awsroles users mfa reset {user}` removes the device, then enrol again",
@@ -154,9 +154,9 @@ def reset(iam: Any, user: str) -> list[str]:
                     if _code(exc) != "NoSuchEntity":
                         raise
         except Exception as exc:
-            from awsroles.sync.apply import describe_error
+            from awsroles.errors import describe_aws_error
 
-            raise PartlyDone(f"users mfa reset {user}", f"{step} failed: {describe_error(exc)}",
+            raise PartlyDone(f"users mfa reset {user}", f"{step} failed: {describe_aws_error(exc)}",
                              done=[f"removed {s}" for s in removed],
                              finish=f"fix the cause, then re-run `awsroles users mfa reset {user}`: it removes "
                                     "what is left", cause=exc) from exc

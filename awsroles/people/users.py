@@ -246,9 +246,9 @@ def create_user(
     but not complete in AWS (an earlier run stopped part-way), this run finishes the job. When a
     step fails, :class:`PartlyDone` says what was done, what failed and the command that finishes.
     """
+    from awsroles.errors import describe_aws_error
     from awsroles.org import edit as orgedit
     from awsroles.org.names import check_user_name
-    from awsroles.sync.apply import describe_error
     from awsroles.sync.engine import Engine
 
     problem = check_user_name(name)
@@ -283,7 +283,7 @@ def create_user(
     done: list[str] = []
 
     def stopped(failed: str, exc: Exception, not_done: Sequence[str]) -> PartlyDone:
-        return PartlyDone(what, f"{failed}: {describe_error(exc)}", not_done=not_done, finish=finish, cause=exc,
+        return PartlyDone(what, f"{failed}: {describe_aws_error(exc)}", not_done=not_done, finish=finish, cause=exc,
                           done=[*done, *_where_user_is(iam, name, org.ops.id)])
 
     new_org = org
@@ -462,7 +462,7 @@ def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Seque
     """Run ``steps`` in order; a step whose target is already gone counts as done (a re-run). On a
     failure, :class:`PartlyDone` names the steps done, the one that failed, the ones not done (and
     ``then``: what the caller would have done next) and how to ``finish``."""
-    from awsroles.sync.apply import describe_error
+    from awsroles.errors import describe_aws_error
 
     for i, step in enumerate(steps):
         try:
@@ -470,7 +470,7 @@ def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Seque
         except Exception as exc:
             if _is_gone(exc):  # already done (a retried offboarding)
                 continue
-            raise PartlyDone(what, f"{step.description} failed: {describe_error(exc)}",
+            raise PartlyDone(what, f"{step.description} failed: {describe_aws_error(exc)}",
                              done=[s.description for s in steps[:i]],
                              not_done=[*(s.description for s in steps[i:]), *then], finish=finish,
                              cause=exc) from exc
