@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.markup import escape
 
-from awsroles.cli.app import App, F, cli, common_options, pass_app
+from awsroles.cli.app import App, F, common_options, pass_app
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
-from awsroles.render import console_for, to_json
+from awsroles.render import Result, console_for
 
 if TYPE_CHECKING:
     from awsroles.sync.apply import ApplyResult, Step
@@ -112,7 +112,7 @@ def show_plan(app: App, engine: Engine, plan: Plan) -> None:
                       f"{plan.count('delete')} to delete.")
 
 
-@cli.command()
+@click.command()
 @common_options
 @aws_options
 @click.option("--detailed-exitcode", is_flag=True,
@@ -145,15 +145,13 @@ def plan(app: App, profile: str | None, workers: int, prune: bool, adopt: bool, 
     if out is not None:
         from awsroles.sync.planfile import make_saved
 
-        write_file(out, make_saved(result, app.org_path, live).to_json())
-    if app.output == "json":
-        app.stdout.write(to_json(result.as_dict()))
-    elif app.output == "csv":
-        raise UsageError("plan has no CSV form; use --output table or json")
-    else:
+        write_file(out, make_saved(result, app.org_path, live, org=engine.org).to_json())
+    if app.output == "table":  # the plan as people read it: coloured, a diff under each update
         show_plan(app, engine, result)
         if out is not None:
             app.say(f"\nSaved the plan to {out}: `awsroles apply {out}` applies exactly this plan.")
+    else:
+        app.render(Result(result.as_dict()))
     if detailed_exitcode and not result.in_sync:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK
@@ -206,14 +204,11 @@ class _Progress:
 
 
 def show_result(app: App, result: ApplyResult) -> None:
-    if app.output == "json":
-        app.stdout.write(to_json(result.as_dict()))
-        return
-    for line in result.summary():  # what was done, failed and not attempted, and how to finish
-        app.say(line)
+    # The summary says what was done, failed and not attempted, and how to finish.
+    app.render(Result(result.as_dict(), notes=list(result.summary())))
 
 
-@cli.command()
+@click.command()
 @common_options
 @aws_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -243,7 +238,7 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
                              "to `awsroles plan --out`, not to apply")
         saved = load_saved(plan_file)
         live = engine.read()
-        check_fresh(saved, app.org_path, live)
+        check_fresh(saved, app.org_path, live, org=engine.org)
         check_untampered(saved, engine.plan(options=saved.plan.options, live=live))
         plan_ = saved.plan
         yes = True  # the saved plan is what was reviewed, as with terraform
@@ -255,8 +250,7 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
         raise AwsrolesError(f"{len(plan_.conflicts)} conflict(s) with resources awsroles does not manage; "
                             "nothing was changed")
     if not plan_.changes:
-        if app.output == "json":
-            app.stdout.write(to_json({"ok": True, "done": 0, "steps": []}))
+        app.render(Result({"ok": True, "done": 0, "steps": []}))  # nothing to say in the table form
         return ExitCode.OK
     if not yes:
         if not sys.stdin.isatty():

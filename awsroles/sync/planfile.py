@@ -21,6 +21,7 @@ from typing import Any
 
 from awsroles import __version__
 from awsroles.errors import AwsrolesError, UsageError
+from awsroles.org.model import Org
 from awsroles.sync.plan import Plan
 from awsroles.sync.state import LiveAccount
 
@@ -39,8 +40,13 @@ def live_fingerprint(live: Mapping[str, LiveAccount]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_digest(path: Path, org: Org | None = None) -> str:
+    """SHA-256 of the org file's bytes and, given the org read from it, of every policy file it uses."""
+    digest = hashlib.sha256(path.read_bytes())
+    for role in org.roles if org is not None else ():
+        for policy in role.policies:
+            digest.update(f"\0{role.name}\0{policy.source}\0{policy.document}".encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,10 @@ class SavedPlan:
         return json.dumps(self.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def make_saved(plan: Plan, org_path: Path, live: Mapping[str, LiveAccount], *,
+def make_saved(plan: Plan, org_path: Path, live: Mapping[str, LiveAccount], *, org: Org | None = None,
                now: datetime | None = None) -> SavedPlan:
     when = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-    return SavedPlan(plan, str(org_path), file_digest(org_path), live_fingerprint(live), when, __version__)
+    return SavedPlan(plan, str(org_path), file_digest(org_path, org), live_fingerprint(live), when, __version__)
 
 
 def load_saved(path: Path) -> SavedPlan:
@@ -90,10 +96,12 @@ def load_saved(path: Path) -> SavedPlan:
         raise UsageError(f"{path}: not a valid saved plan ({type(exc).__name__}: {exc})") from None
 
 
-def check_fresh(saved: SavedPlan, org_path: Path, live: Mapping[str, LiveAccount]) -> None:
-    """Refuse a plan whose org file or live state changed since it was made."""
-    if file_digest(org_path) != saved.org_sha256:
-        raise StalePlanError(f"the saved plan is stale: the org file {org_path} changed since the plan was made "
+def check_fresh(saved: SavedPlan, org_path: Path, live: Mapping[str, LiveAccount], *,
+                org: Org | None = None) -> None:
+    """Refuse a plan whose org file (or its policy files) or live state changed since it was made."""
+    if file_digest(org_path, org) != saved.org_sha256:
+        raise StalePlanError(f"the saved plan is stale: the org file {org_path} or its policy files changed since "
+                             "the plan was made "
                              f"({saved.created}); nothing was changed. Run `awsroles plan --out FILE` again")
     if live_fingerprint(live) != saved.live_sha256:
         raise StalePlanError(f"the saved plan is stale: AWS changed since the plan was made ({saved.created}); "

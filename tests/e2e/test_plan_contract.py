@@ -21,10 +21,10 @@ ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 @pytest.fixture
 def applied(fresh_sandbox: SandboxHandle, tmp_path: Path) -> tuple[SandboxHandle, Path]:
     """The classic org applied, and a private copy of its org file that tests may edit."""
-    org = tmp_path / "awsroles.ini"
+    org = tmp_path / "org" / "awsroles.ini"  # its policy_dir is ../policies
+    org.parent.mkdir()
     shutil.copy(fresh_sandbox.org_path, org)
-    shutil.copytree(fresh_sandbox.org_path.parent.parent / "policies", tmp_path.parent / "policies",
-                    dirs_exist_ok=True)
+    shutil.copytree(fresh_sandbox.org_path.parent.parent / "policies", tmp_path / "policies")
     result = awsroles(fresh_sandbox, "apply", "--yes", org=org)
     assert result.returncode == 0, result.stderr
     return fresh_sandbox, org
@@ -98,6 +98,15 @@ def test_a_saved_plan_applies_exactly_and_refuses_when_stale(applied: tuple[Sand
     assert tampered.returncode == 1 and "it was edited" in tampered.stderr, tampered.stderr
     assert iam.list_attached_user_policies(UserName="bob")["AttachedPolicies"] == []
     assert iam.list_user_policies(UserName="alice")["PolicyNames"] == ["backdoor"]
+
+    # A policy file the org file uses moves on: stale too, and said so.
+    assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
+    policy = tmp_path / "policies" / "deny-iam-writes.json"
+    document = json.loads(policy.read_text())
+    document["Statement"][0]["Sid"] = "Edited"
+    policy.write_text(json.dumps(document))
+    moved = awsroles(box, "apply", str(saved), org=org)
+    assert moved.returncode == 1 and "or its policy files changed" in moved.stderr, moved.stderr
 
     # The org file moves on: stale too.
     assert awsroles(box, "plan", "--out", str(saved), org=org).returncode == 0
