@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from awsroles.org.parse import check_org
+from awsroles.iam.checks import check_org
 from tests.conftest import DATA, REPO
 
 BROKEN_DIR = DATA / "broken"

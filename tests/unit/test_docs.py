@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from awsroles.org.parse import SECTION_KINDS
+from awsroles.org.keys import SECTION_KINDS
 from tests.conftest import REPO
 
 

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from awsroles.errors import Problem
+from awsroles.iam.checks import check_org, parse_org
 from awsroles.org.ini import new_parser, read_ini
 from awsroles.org.model import Org
-from awsroles.org.parse import check_org, parse_org
 from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))
