@@ -53,7 +53,8 @@ from awsroles.org.model import (
     User,
 )
 from awsroles.org.parse import TEAM_KEYS
-from awsroles.sync.plan import Plan, PlanOptions, make_plan
+from awsroles.sync.plan import Plan, PlanOptions
+from awsroles.sync.planner import make_plan
 from awsroles.sync.state import Document, LiveAccount, LiveRole, read_account
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from awsroles.aws import Aws
 from awsroles.iam.desired import desired_state
 from awsroles.org.model import Account, Org
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
-from awsroles.sync.plan import Plan, PlanOptions, accounts_to_read, make_plan
+from awsroles.sync.plan import Plan, PlanOptions
+from awsroles.sync.planner import accounts_to_read, make_plan
 from awsroles.sync.state import LiveAccount, read_accounts
 
 

@@ -11,7 +11,8 @@ from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, AccountSpec, desired_state, role_digest, user_digest
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
-from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Plan, make_plan
+from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Plan
+from awsroles.sync.planner import make_plan
 from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 from tests.conftest import EXAMPLES
 

@@ -1,0 +1,432 @@
+"""Pure: desired state vs live state -> a :class:`~awsroles.sync.plan.Plan`: ordered changes with their IAM calls.
+
+The plan decides everything; :mod:`awsroles.sync.apply` only executes the operations in order. Every
+operation is idempotent or tolerated when repeated (see ``apply.BENIGN``), so a re-run after a
+partial apply converges.
+
+Kinds of change: ``create``, ``update``, ``adopt`` (``--adopt``: put awsroles' mark on a resource
+at the org's path that the org file declares, then reconcile it) and ``delete``. An update is
+marked ``drift`` when the live resource was changed outside awsroles: its settings no longer hash
+to the digest tag awsroles wrote, or it holds power awsroles never gives (a policy attached to a
+user, an inline policy, a permissions boundary, an extra policy on a group). Deletes of owned
+resources that left the org file happen only with ``prune``; otherwise they are ``kept``
+(leftovers). A desired name already taken by a resource awsroles does not own (another path, no
+mark, or the same name in another case: IAM names are case-insensitive) is a ``Conflict``: the
+plan never touches it. Resources at the path without the mark are listed as ``unowned``; managed
+users' memberships in groups awsroles does not own are listed as ``foreign`` (with what those
+groups grant) and removed only with ``remove_foreign_memberships``.
+
+A plan is *in sync* only when none of these lists has anything in it: that is the contract of
+``plan --detailed-exitcode``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from awsroles.iam import policies
+from awsroles.iam.desired import (
+    DIGEST_TAG,
+    GROUP_MARKER_POLICY,
+    AccountSpec,
+    RoleSpec,
+    UserSpec,
+    role_digest,
+    user_digest,
+)
+from awsroles.org.durations import format_duration
+from awsroles.org.model import TEAM_POLICY_NAME, Account, Org
+from awsroles.sync.ops import (
+    attachment_ops,
+    document_diff,
+    grants_summary,
+    inline_policy_ops,
+    tag_list,
+    tagging_ops,
+)
+from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Change, Conflict, Finding, Op, Plan, PlanOptions
+from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
+
+MAX_POLICY_VERSIONS = 5  # IAM keeps at most 5 versions of a managed policy
+_NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
+_MARK = {"role": "the managed-by = awsroles tag", "user": "the managed-by = awsroles tag",
+         "policy": "the managed-by = awsroles tag", "group": f"the inline marker policy {GROUP_MARKER_POLICY}"}
+
+
+# -- per account -------------------------------------------------------------------------------
+
+
+class _AccountPlanner:
+    def __init__(self, org: Org, account: Account, spec: AccountSpec, live: LiveAccount, options: PlanOptions):
+        self.org, self.account, self.spec, self.live, self.options = org, account, spec, live, options
+        self.changes: list[Change] = []
+        self.deletes: list[Change] = []
+        self.conflicts: list[Conflict] = []
+        self.delete_conflicts: list[Conflict] = []  # only matter when pruning
+        self.unowned: list[Finding] = []
+        self.foreign: list[Finding] = []
+        self.adopted: set[tuple[str, str]] = set()
+        self.usable_groups: set[str] = set()  # groups users may be put in: owned, adopted or to be created
+        # What awsroles owns (at the path and marked); the rest at the path is "unowned".
+        self.roles = {n: r for n, r in live.roles.items() if r.owned}
+        self.groups = {n: g for n, g in live.groups.items() if g.owned}
+        self.users = {n: u for n, u in live.users.items() if u.owned}
+        self.policies_ = {n: p for n, p in live.policies.items() if p.owned}
+        at_path: dict[str, Mapping[str, Any]] = {"role": live.roles, "group": live.groups, "user": live.users,
+                                                 "policy": live.policies}
+        # Every live name in the account, folded to lower case, as IAM compares them.
+        self.names: dict[str, dict[str, tuple[str, str, bool]]] = {}  # kind -> lower -> (name, path, owned)
+        for kind, items in at_path.items():
+            folded = self.names.setdefault(kind, {})
+            for name, item in items.items():
+                folded[name.lower()] = (name, item.path, bool(item.owned))
+            for name, path in live.unmanaged.get(kind, {}).items():
+                folded[name.lower()] = (name, path, False)
+
+    def conflict(self, kind: str, name: str, reason: str) -> None:
+        self.conflicts.append(Conflict(self.account.name, self.account.id, kind, name, reason))
+
+    def change(self, action: str, kind: str, name: str, ops: list[Op], details: list[str] | None = None,
+               diffs: list[tuple[str, str]] | None = None, drift: bool = False) -> None:
+        if (kind, name) in self.adopted and action == "update":
+            action = "adopt"
+        change = Change(self.account.name, self.account.id, action, kind, name, tuple(details or ()),
+                        tuple(diffs or ()), drift, tuple(ops))
+        (self.deletes if action == "delete" else self.changes).append(change)
+
+    def lookup(self, kind: str, name: str, owned: Mapping[str, Any], at_path: Mapping[str, Any]) -> Any:
+        """The live resource awsroles may manage as ``name``, or None to create it; a name taken by
+        something else (unowned at the path without --adopt, another path, another case) is a conflict,
+        and returns the sentinel ``False``."""
+        if name in owned:
+            return owned[name]
+        found = self.names.get(kind, {}).get(name.lower())
+        if found is None:
+            return None
+        live_name, path, _owned = found
+        if live_name != name:
+            self.conflict(kind, name, f"IAM names are case-insensitive and {kind} {live_name} (path {path}) "
+                                      f"already takes this name; use the same case in the org file, or rename "
+                                      f"or remove {live_name}")
+            return False
+        if path == self.org.path:
+            item = at_path[name]
+            if kind == "group" and not (item.members or item.managed or item.inline):
+                # CreateGroup and the marker are two calls: an apply stopped between them leaves an
+                # empty group. Empty, it grants nothing and holds no one, so taking it over is safe.
+                self.adopted.add((kind, name))
+                return item
+            if self.options.adopt:
+                self.adopted.add((kind, name))
+                return at_path[name]
+            self.conflict(kind, name, f"exists at the awsroles path {path} without {_MARK[kind]}, so awsroles "
+                                      "does not own it and never changes it: adopt it with `awsroles apply "
+                                      "--adopt` (or `awsroles import`), or rename or remove it")
+            return False
+        self.conflict(kind, name, f"exists at path {path}, which awsroles does not manage and never touches: "
+                                  f"rename or remove it, or, for a user or group, move it under {self.org.path} "
+                                  "(update-user/update-group --new-path) and adopt it with `awsroles apply "
+                                  "--adopt` (a role's path cannot change)")
+        return False
+
+    def policy_arn(self, name: str) -> str:
+        return f"arn:{self.org.partition}:iam::{self.account.id}:policy{self.org.path}{name}"
+
+    def describe(self, arn: str) -> str:
+        if arn in self.live.documents:
+            return grants_summary(self.live.documents[arn])
+        if ":iam::aws:policy/" in arn:
+            return f"AWS managed policy {arn.rsplit('/', 1)[-1]}"
+        return "a policy in another account"
+
+    # managed policies ---------------------------------------------------------------------
+
+    def policies(self) -> None:
+        for spec in self.spec.policies:
+            live = self.lookup("policy", spec.name, self.policies_, self.live.policies)
+            if live is False:
+                continue
+            if live is None:
+                self.change("create", "policy", spec.name, [("create_policy", {
+                    "PolicyName": spec.name, "Path": spec.path, "PolicyDocument": spec.document,
+                    "Description": spec.description, "Tags": tag_list(spec.tags)})])
+                continue
+            ops: list[Op] = []
+            details: list[str] = []
+            diffs: list[tuple[str, str]] = []
+            if not policies.same_document(live.document, spec.document):
+                if len(live.versions) + 1 >= MAX_POLICY_VERSIONS:
+                    ops.append(("delete_policy_version", {"PolicyArn": live.arn, "VersionId": live.versions[0]}))
+                ops.append(("create_policy_version", {"PolicyArn": live.arn, "PolicyDocument": spec.document,
+                                                      "SetAsDefault": True}))
+                details.append("new default version")
+                diffs.append(document_diff("policy document", live.document, spec.document))
+            missing = {k: v for k, v in spec.tags if live.tags.get(k) != v}
+            if missing:
+                ops.append(("tag_policy", {"PolicyArn": live.arn, "Tags": tag_list(tuple(sorted(missing.items())))}))
+                details.extend(f"tag {k}" for k in sorted(missing))
+            if ops:
+                self.change("update", "policy", spec.name, ops, details, diffs)
+
+    def delete_policy(self, live: LivePolicy) -> None:
+        foreign = [f"{kind} {name}" for kind, name in live.attached_to if not self._owned(kind, name)]
+        if foreign:
+            self.delete_conflicts.append(Conflict(self.account.name, self.account.id, "policy", live.name,
+                                                  f"left the org file but is attached to {', '.join(foreign)}, "
+                                                  "which awsroles does not manage; detach it there first"))
+            return
+        ops: list[Op] = [(f"detach_{kind}_policy", {_NAME_PARAM[kind]: name, "PolicyArn": live.arn})
+                         for kind, name in live.attached_to]
+        ops += [("delete_policy_version", {"PolicyArn": live.arn, "VersionId": v}) for v in live.versions]
+        ops.append(("delete_policy", {"PolicyArn": live.arn}))
+        self.change("delete", "policy", live.name, ops)
+
+    def _owned(self, kind: str, name: str) -> bool:
+        owned: dict[str, Mapping[str, Any]] = {"user": self.users, "group": self.groups, "role": self.roles}
+        return name in owned[kind]
+
+    # groups ----------------------------------------------------------------------------------
+
+    def groups_(self) -> None:
+        for spec in self.spec.groups:
+            live = self.lookup("group", spec.name, self.groups, self.live.groups)
+            if live is False:
+                continue
+            self.usable_groups.add(spec.name)
+            inline = {p.name: p.document for p in spec.inline}
+            if live is None:
+                ops: list[Op] = [("create_group", {"GroupName": spec.name, "Path": spec.path})]
+                # The marker first, so that a group stopped part-way is empty or marked.
+                marker = {k: v for k, v in inline.items() if k == GROUP_MARKER_POLICY}
+                rest = {k: v for k, v in inline.items() if k != GROUP_MARKER_POLICY}
+                ops += inline_policy_ops("group", "GroupName", spec.name, {}, marker)[0]
+                ops += inline_policy_ops("group", "GroupName", spec.name, {}, rest)[0]
+                ops += attachment_ops("group", "GroupName", spec.name, (), spec.managed)[0]
+                self.change("create", "group", spec.name, ops)
+                continue
+            inline_ops, details, diffs = inline_policy_ops("group", "GroupName", spec.name, live.inline, inline)
+            attach_ops, attach_details = attachment_ops("group", "GroupName", spec.name, live.managed, spec.managed,
+                                                     self.describe)
+            ours = {GROUP_MARKER_POLICY, TEAM_POLICY_NAME}
+            drift = bool(set(live.inline) - ours) or bool(set(live.managed) - set(spec.managed))
+            if inline_ops or attach_ops:
+                self.change("update", "group", spec.name, inline_ops + attach_ops, details + attach_details, diffs,
+                            drift)
+
+    def delete_group(self, live: LiveGroup) -> None:
+        strangers = [u for u in live.members if u not in self.users]
+        if strangers:
+            self.delete_conflicts.append(Conflict(
+                self.account.name, self.account.id, "group", live.name,
+                f"left the org file but has members awsroles does not manage ({', '.join(strangers)}); awsroles "
+                "never changes them: remove them from the group first"))
+            return
+        ops: list[Op] = [("remove_user_from_group", {"GroupName": live.name, "UserName": u}) for u in live.members]
+        # The marker goes last, so an interrupted delete leaves a group awsroles still owns.
+        inline = sorted(live.inline, key=lambda p: (p == GROUP_MARKER_POLICY, p))
+        ops += [("detach_group_policy", {"GroupName": live.name, "PolicyArn": a}) for a in live.managed]
+        ops += [("delete_group_policy", {"GroupName": live.name, "PolicyName": p}) for p in inline]
+        ops.append(("delete_group", {"GroupName": live.name}))
+        self.change("delete", "group", live.name, ops)
+
+    # roles ---------------------------------------------------------------------------------
+
+    def roles_(self) -> None:
+        for spec in self.spec.roles:
+            live = self.lookup("role", spec.name, self.roles, self.live.roles)
+            if live is False:
+                continue
+            inline = {p.name: p.document for p in spec.inline}
+            if live is None:
+                params: dict[str, Any] = {
+                    "RoleName": spec.name, "Path": spec.path, "AssumeRolePolicyDocument": spec.trust_policy,
+                    "MaxSessionDuration": spec.max_session, "Tags": tag_list(spec.tags)}
+                if spec.description:
+                    params["Description"] = spec.description
+                ops: list[Op] = [("create_role", params)]
+                ops += attachment_ops("role", "RoleName", spec.name, (), spec.managed)[0]
+                ops += inline_policy_ops("role", "RoleName", spec.name, {}, inline)[0]
+                self.change("create", "role", spec.name, ops)
+                continue
+            self.update_role(spec, live, inline)
+
+    def update_role(self, spec: RoleSpec, live: LiveRole, inline: dict[str, str]) -> None:
+        ops: list[Op] = []
+        details: list[str] = []
+        diffs: list[tuple[str, str]] = []
+        if not policies.same_document(live.trust_policy, spec.trust_policy):
+            ops.append(("update_assume_role_policy", {"RoleName": spec.name, "PolicyDocument": spec.trust_policy}))
+            details.append("trust policy")
+            diffs.append(document_diff("trust policy", live.trust_policy, spec.trust_policy))
+        if live.max_session != spec.max_session or live.description != spec.description:
+            ops.append(("update_role", {"RoleName": spec.name, "MaxSessionDuration": spec.max_session,
+                                        "Description": spec.description}))
+            if live.max_session != spec.max_session:
+                details.append(f"max_session {format_duration(live.max_session)} -> "
+                               f"{format_duration(spec.max_session)}")
+            if live.description != spec.description:
+                details.append(f"description {live.description!r} -> {spec.description!r}")
+        if live.boundary:
+            ops.append(("delete_role_permissions_boundary", {"RoleName": spec.name}))
+            details.append(f"remove permissions boundary {live.boundary}")
+        attach_ops, attach_details = attachment_ops("role", "RoleName", spec.name, live.managed, spec.managed,
+                                                 self.describe)
+        inline_ops, inline_details, inline_diffs = inline_policy_ops("role", "RoleName", spec.name, live.inline, inline)
+        tag_ops, tag_details = tagging_ops("role", "RoleName", spec.name, live.tags, spec.tags)
+        ops += attach_ops + inline_ops + tag_ops
+        if not ops:
+            return
+        live_digest = role_digest(live.path, live.trust_policy, live.max_session, live.description, live.managed,
+                                  live.inline)
+        drift = live.tags.get(DIGEST_TAG) not in (None, live_digest) or bool(live.boundary)
+        self.change("update", "role", spec.name, ops, details + attach_details + inline_details + tag_details,
+                    diffs + inline_diffs, drift)
+
+    def delete_role(self, live: LiveRole) -> None:
+        ops: list[Op] = [("remove_role_from_instance_profile", {"InstanceProfileName": p, "RoleName": live.name})
+                         for p in live.instance_profiles]
+        if live.boundary:
+            ops.append(("delete_role_permissions_boundary", {"RoleName": live.name}))
+        ops += [("delete_role_policy", {"RoleName": live.name, "PolicyName": p}) for p in sorted(live.inline)]
+        ops += [("detach_role_policy", {"RoleName": live.name, "PolicyArn": a}) for a in live.managed]
+        ops.append(("delete_role", {"RoleName": live.name}))
+        self.change("delete", "role", live.name, ops)
+
+    # users ---------------------------------------------------------------------------------
+
+    def users_(self) -> None:
+        for spec in self.spec.users:
+            live = self.lookup("user", spec.name, self.users, self.live.users)
+            if live is False:
+                continue
+            if live is None:
+                ops: list[Op] = [("create_user", {"UserName": spec.name, "Path": spec.path,
+                                                  "Tags": tag_list(spec.tags)})]
+                ops += [("add_user_to_group", {"GroupName": g, "UserName": spec.name}) for g in spec.groups
+                        if g in self.usable_groups or g in self.groups]
+                self.change("create", "user", spec.name, ops)
+                continue
+            self.update_user(spec, live)
+
+    def group_grants(self, name: str) -> str:
+        group = self.live.groups.get(name) or self.live.other_groups.get(name)
+        if group is None:
+            return "unknown"
+        parts = [f"attached {arn} ({self.describe(arn)})" for arn in group.managed]
+        parts += [f"inline {p} ({grants_summary(d)})" for p, d in sorted(group.inline.items())]
+        return "; ".join(parts) or "nothing"
+
+    def update_user(self, spec: UserSpec, live: LiveUser) -> None:
+        declared = {g.name for g in self.spec.groups}
+        managed_groups = set(self.groups) | (declared & self.usable_groups)
+        current = tuple(g for g in live.groups if g in managed_groups)
+        # A declared group in conflict is reported already; it is neither joined nor called foreign.
+        foreign = [g for g in live.groups if g not in managed_groups and g not in declared]
+        ops: list[Op] = []
+        details: list[str] = []
+        drift = False
+        for group in sorted(set(spec.groups) - set(current) - (declared - managed_groups)):
+            ops.append(("add_user_to_group", {"GroupName": group, "UserName": spec.name}))
+            details.append(f"join {group}")
+        for group in sorted(set(current) - set(spec.groups)):
+            ops.append(("remove_user_from_group", {"GroupName": group, "UserName": spec.name}))
+            details.append(f"leave {group}")
+        for group in sorted(foreign):
+            grants = self.group_grants(group)
+            if self.options.remove_foreign_memberships:
+                ops.append(("remove_user_from_group", {"GroupName": group, "UserName": spec.name}))
+                details.append(f"leave {group}, a group awsroles does not manage (grants: {grants})")
+                drift = True
+            else:
+                self.foreign.append(Finding(
+                    self.account.name, self.account.id, "user", spec.name,
+                    f"member of {group}, a group awsroles does not manage, which grants: {grants} "
+                    "(`apply --remove-foreign-memberships` takes the user out)"))
+        # awsroles never gives a user a policy or a boundary of their own: any is drift.
+        if live.boundary:
+            ops.append(("delete_user_permissions_boundary", {"UserName": spec.name}))
+            details.append(f"remove permissions boundary {live.boundary}")
+        attach_ops, attach_details = attachment_ops("user", "UserName", spec.name, live.managed, (), self.describe)
+        inline_ops, inline_details, inline_diffs = inline_policy_ops("user", "UserName", spec.name, live.inline, {})
+        drift = drift or bool(live.boundary or attach_ops or inline_ops)
+        tag_ops, tag_details = tagging_ops("user", "UserName", spec.name, live.tags, spec.tags)
+        ops += attach_ops + inline_ops + tag_ops
+        if not ops:
+            return
+        drift = drift or live.tags.get(DIGEST_TAG) not in (None, user_digest(live.path, current, live.tags))
+        self.change("update", "user", spec.name, ops, details + attach_details + inline_details + tag_details,
+                    inline_diffs, drift)
+
+    def delete_user(self, live: LiveUser) -> None:
+        ops: list[Op] = [(REQUIRE_NO_CREDENTIALS, {"UserName": live.name})]
+        ops += [("remove_user_from_group", {"GroupName": g, "UserName": live.name}) for g in live.groups]
+        if live.boundary:
+            ops.append(("delete_user_permissions_boundary", {"UserName": live.name}))
+        ops += [("delete_user_policy", {"UserName": live.name, "PolicyName": p}) for p in sorted(live.inline)]
+        ops += [("detach_user_policy", {"UserName": live.name, "PolicyArn": a}) for a in live.managed]
+        ops.append(("delete_user", {"UserName": live.name}))
+        self.change("delete", "user", live.name, ops)
+
+    # all -------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.policies()
+        self.groups_()
+        self.roles_()
+        self.users_()
+        wanted = {kind: {s.name.lower() for s in specs} for kind, specs in (
+            ("user", self.spec.users), ("role", self.spec.roles), ("group", self.spec.groups),
+            ("policy", self.spec.policies))}
+        # A name the org file wants in another case is a conflict (reported above), never a delete.
+        for name in sorted(n for n in self.users if n.lower() not in wanted["user"]):
+            self.delete_user(self.users[name])
+        for name in sorted(n for n in self.roles if n.lower() not in wanted["role"]):
+            self.delete_role(self.roles[name])
+        for name in sorted(n for n in self.groups if n.lower() not in wanted["group"]):
+            self.delete_group(self.groups[name])
+        for name in sorted(n for n in self.policies_ if n.lower() not in wanted["policy"]):
+            self.delete_policy(self.policies_[name])
+        at_path: list[tuple[str, Mapping[str, Any]]] = [("role", self.live.roles), ("group", self.live.groups),
+                                                         ("user", self.live.users), ("policy", self.live.policies)]
+        for kind, items in at_path:
+            for name, item in sorted(items.items()):
+                if not item.owned and (kind, name) not in self.adopted:
+                    self.unowned.append(Finding(
+                        self.account.name, self.account.id, kind, name,
+                        f"at the awsroles path {item.path} without {_MARK[kind]}: not awsroles', never changed or "
+                        "deleted"))
+
+
+def accounts_to_read(org: Org) -> list[Account]:
+    """The accounts awsroles may manage something in: ops and every environment account."""
+    return [a for a in org.accounts if a.name == org.ops_account or a.environment]
+
+
+def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveAccount], *,
+              prune: bool = False, options: PlanOptions | None = None) -> Plan:
+    """The ordered plan: per account (file order), creates and updates (policies, groups, roles,
+    users), then deletes in reverse dependency order (users, roles, groups, policies)."""
+    options = options or PlanOptions(prune=prune)
+    by_name = {s.account.name: s for s in specs}
+    changes: list[Change] = []
+    kept: list[Change] = []
+    conflicts: list[Conflict] = []
+    unowned: list[Finding] = []
+    foreign: list[Finding] = []
+    for account in accounts_to_read(org):
+        if account.name not in live:
+            continue
+        planner = _AccountPlanner(org, account, by_name.get(account.name, AccountSpec(account)), live[account.name],
+                                  options)
+        planner.run()
+        changes.extend(planner.changes)
+        (changes if options.prune else kept).extend(planner.deletes)
+        conflicts.extend(planner.conflicts)
+        if options.prune:
+            conflicts.extend(planner.delete_conflicts)
+        unowned.extend(planner.unowned)
+        foreign.extend(planner.foreign)
+    calls = {name: state.api_calls for name, state in live.items()}
+    return Plan(tuple(changes), tuple(kept), tuple(conflicts), calls, tuple(unowned), tuple(foreign), options)
+
