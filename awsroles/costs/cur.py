@@ -8,304 +8,40 @@ per billing month, usage account, record type (and service, with ``by_service``)
 ``read_athena`` runs the same SQL in Amazon Athena, for a CUR that does not fit one machine, and
 stops the query when it scans more than a given number of bytes.
 
-Amortization follows AWS's Cloud Intelligence Dashboards (CUDOS): see ``_amortized`` below, the one
-place where it is decided.
+The schemas and the SQL (amortization included, following AWS's Cloud Intelligence Dashboards)
+are in :mod:`awsroles.costs.cur_sql`.
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AwsrolesError, UsageError
-from .model import METRICS, CostLine
+from .cur_sql import (
+    COLUMNS,
+    CUR2_COLUMNS,
+    CurSql,
+    Schema,
+    Source,
+    check_metric,
+    check_month,
+    cost_lines,
+    quote,
+    schema_of,
+)
+from .model import CostLine
 
 if TYPE_CHECKING:
     from ..aws import Aws
-
-Schema = Literal["cur2", "legacy", "focus"]
-DECIMAL = "DECIMAL(38, 10)"  # exact money: every amount is cast before it is summed, never summed as float
-
-# Logical column -> the column's name in each schema (matched case-insensitively).
-_CUR_SNAKE = {
-    "month": "bill_billing_period_start_date",
-    "account": "line_item_usage_account_id",
-    "type": "line_item_line_item_type",
-    "unblended": "line_item_unblended_cost",
-    "net_unblended": "line_item_net_unblended_cost",
-    "product_code": "line_item_product_code",
-    "product_name": "product_product_name",
-    "currency": "line_item_currency_code",
-    "invoice": "bill_invoice_id",
-    "sp_effective": "savings_plan_savings_plan_effective_cost",
-    "sp_net_effective": "savings_plan_net_savings_plan_effective_cost",
-    "sp_total_commitment": "savings_plan_total_commitment_to_date",
-    "sp_used_commitment": "savings_plan_used_commitment",
-    "ri_effective": "reservation_effective_cost",
-    "ri_net_effective": "reservation_net_effective_cost",
-    "ri_unused_upfront": "reservation_unused_amortized_upfront_fee_for_billing_period",
-    "ri_net_unused_upfront": "reservation_net_unused_amortized_upfront_fee_for_billing_period",
-    "ri_unused_recurring": "reservation_unused_recurring_fee",
-    "ri_net_unused_recurring": "reservation_net_unused_recurring_fee",
-    "ri_arn": "reservation_reservation_a_r_n",
-}
-_CUR_LEGACY = {
-    "month": "bill/BillingPeriodStartDate",
-    "account": "lineItem/UsageAccountId",
-    "type": "lineItem/LineItemType",
-    "unblended": "lineItem/UnblendedCost",
-    "net_unblended": "lineItem/NetUnblendedCost",
-    "product_code": "lineItem/ProductCode",
-    "product_name": "product/ProductName",
-    "currency": "lineItem/CurrencyCode",
-    "invoice": "bill/InvoiceId",
-    "sp_effective": "savingsPlan/SavingsPlanEffectiveCost",
-    "sp_net_effective": "savingsPlan/NetSavingsPlanEffectiveCost",
-    "sp_total_commitment": "savingsPlan/TotalCommitmentToDate",
-    "sp_used_commitment": "savingsPlan/UsedCommitment",
-    "ri_effective": "reservation/EffectiveCost",
-    "ri_net_effective": "reservation/NetEffectiveCost",
-    "ri_unused_upfront": "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
-    "ri_net_unused_upfront": "reservation/NetUnusedAmortizedUpfrontFeeForBillingPeriod",
-    "ri_unused_recurring": "reservation/UnusedRecurringFee",
-    "ri_net_unused_recurring": "reservation/NetUnusedRecurringFee",
-    "ri_arn": "reservation/ReservationARN",
-}
-_FOCUS = {
-    "month": "BillingPeriodStart",
-    "account": "SubAccountId",
-    "category": "ChargeCategory",
-    "charge_class": "ChargeClass",
-    "billed": "BilledCost",
-    "effective": "EffectiveCost",
-    "service": "ServiceName",
-    "currency": "BillingCurrency",
-    "commitment_type": "CommitmentDiscountType",
-}
-REQUIRED: dict[Schema, tuple[str, ...]] = {
-    "cur2": ("month", "account", "type", "unblended"),
-    "legacy": ("month", "account", "type", "unblended"),
-    "focus": ("month", "account", "category", "billed", "effective"),
-}
-_COLUMNS: dict[Schema, dict[str, str]] = {"cur2": _CUR_SNAKE, "legacy": _CUR_LEGACY, "focus": _FOCUS}
 
 
 class CurError(AwsrolesError):
     """The CUR could not be read or queried (S3, DuckDB, Athena)."""
 
-
-@dataclass(frozen=True)
-class _Source:
-    schema: Schema
-    columns: dict[str, str]  # logical name -> actual column name, only those present
-    text: bool  # every column is text (CSV read with all_varchar)
-    partition: str | None = None  # a hive partition column holding YYYY-MM (CUR 2.0: BILLING_PERIOD)
-
-
-def _schema_of(names: Iterable[str], where: str) -> tuple[Schema, dict[str, str]]:
-    """Which export ``names`` (the column names) come from, and the logical -> actual column mapping."""
-    actual = {n.lower(): n for n in names}
-    found: dict[Schema, dict[str, str]] = {}
-    for schema, mapping in _COLUMNS.items():
-        found[schema] = {k: actual[v.lower()] for k, v in mapping.items() if v.lower() in actual}
-    for schema in ("legacy", "focus", "cur2"):  # legacy (slash names) first: unambiguous
-        if all(k in found[schema] for k in REQUIRED[schema]):
-            if schema == "cur2" and any(n.startswith("resource_tags_user_") for n in actual):
-                return "legacy", found["cur2"]  # legacy CUR in Parquet (Athena) format: snake-case names
-            return schema, found[schema]
-    best: Schema = max(REQUIRED, key=lambda s: sum(k in found[s] for k in REQUIRED[s]))
-    missing = [_COLUMNS[best][k] for k in REQUIRED[best] if k not in found[best]]
-    label = {"cur2": "CUR 2.0", "legacy": "legacy CUR", "focus": "FOCUS 1.0"}[best]
-    raise UsageError(f"{where}: not a CUR 2.0, legacy CUR or FOCUS 1.0 export; closest is {label}, "
-                     f"missing column(s): {', '.join(missing)}")
-
-
-# ---------------------------------------------------------------------------------------------
-# The SQL. One builder for DuckDB and Athena (Trino): only functions both dialects share.
-# ---------------------------------------------------------------------------------------------
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-class _Sql:
-    def __init__(self, source: _Source) -> None:
-        self.source = source
-
-    def col(self, key: str) -> str | None:
-        name = self.source.columns.get(key)
-        return _q(name) if name else None
-
-    def text(self, key: str) -> str:
-        """The column as text, '' when absent or null."""
-        col = self.col(key)
-        return f"COALESCE(CAST({col} AS VARCHAR), '')" if col else "''"
-
-    def money(self, key: str, *, fallback: str | None = None) -> str:
-        """The column as an exact decimal (0 when absent or null); ``fallback`` when the column is absent."""
-        col = self.col(key)
-        if col is None:
-            return self.money(fallback) if fallback else f"CAST(0 AS {DECIMAL})"
-        if self.source.text:
-            col = f"NULLIF(TRIM({col}), '')"
-        return f"COALESCE(CAST({col} AS {DECIMAL}), CAST(0 AS {DECIMAL}))"
-
-    def month(self) -> str:
-        # Timestamps ('2026-10-01 00:00:00') and ISO text ('2026-10-01T00:00:00Z') both start with YYYY-MM.
-        return f"substr(CAST({self.col('month')} AS VARCHAR), 1, 7)"
-
-    def amount(self, metric: str) -> str:
-        if self.source.schema == "focus":
-            # FOCUS: BilledCost is the invoice view, EffectiveCost the amortized one. FOCUS 1.0 has no net
-            # columns: its costs are already net of discounts (BilledCost after negotiated discounts).
-            return self.money("billed" if metric in ("unblended", "net-unblended") else "effective")
-        net = metric.startswith("net-")
-        if metric in ("unblended", "net-unblended"):
-            return self.money("net_unblended" if net else "unblended")
-        return self._amortized(net)
-
-    def _amortized(self, net: bool) -> str:
-        """Amortized cost per line item, exactly as AWS's Cloud Intelligence Dashboards (CUDOS) compute it.
-
-        The ``amortized_cost`` / ``net_amortized_cost`` CASE of the CUDOS ``summary_view``
-        (github.com/aws-samples/aws-cudos-framework-deployment, cid/builtin/core/data/queries/cid/):
-
-          SavingsPlanCoveredUsage -> savings_plan_savings_plan_effective_cost
-          SavingsPlanRecurringFee -> savings_plan_total_commitment_to_date - savings_plan_used_commitment
-                                     (the unused part of the commitment)
-          SavingsPlanNegation     -> 0   (the on-demand cost the Savings Plan replaced)
-          SavingsPlanUpfrontFee   -> 0   (already amortized into the effective costs)
-          DiscountedUsage         -> reservation_effective_cost
-          RIFee                   -> reservation_unused_amortized_upfront_fee_for_billing_period
-                                     + reservation_unused_recurring_fee (the unused part of the RI)
-          Fee with a reservation ARN (an RI's upfront fee) -> 0
-          anything else           -> line_item_unblended_cost
-
-        The net variant uses the ``net_*`` columns where the export has them (they exist only for
-        accounts with discounts), else the gross ones, as CUDOS does.
-        """
-        t = self.col("type")
-        n = "net_" if net else ""
-        base = "net_unblended" if net else "unblended"
-        arn = self.text("ri_arn")
-        return (
-            f"CASE {t}"
-            f" WHEN 'SavingsPlanCoveredUsage' THEN {self.money(f'sp_{n}effective', fallback='sp_effective')}"
-            f" WHEN 'SavingsPlanRecurringFee' THEN {self.money('sp_total_commitment')}"
-            f" - {self.money('sp_used_commitment')}"
-            f" WHEN 'SavingsPlanNegation' THEN CAST(0 AS {DECIMAL})"
-            f" WHEN 'SavingsPlanUpfrontFee' THEN CAST(0 AS {DECIMAL})"
-            f" WHEN 'DiscountedUsage' THEN {self.money(f'ri_{n}effective', fallback='ri_effective')}"
-            f" WHEN 'RIFee' THEN {self.money(f'ri_{n}unused_upfront', fallback='ri_unused_upfront')}"
-            f" + {self.money(f'ri_{n}unused_recurring', fallback='ri_unused_recurring')}"
-            f" WHEN 'Fee' THEN CASE WHEN {arn} <> '' THEN CAST(0 AS {DECIMAL}) ELSE {self.money(base)} END"
-            f" ELSE {self.money(base)} END"
-        )
-
-    def record_type(self) -> str:
-        """The record type, named as Cost Explorer's RECORD_TYPE dimension names it."""
-        if self.source.schema == "focus":
-            klass = self.text("charge_class")
-            commitment = self.text("commitment_type")
-            service = self.text("service")
-            return (
-                f"CASE WHEN {self.col('category')} = 'Tax' THEN 'Tax'"
-                f" WHEN {klass} = 'Correction' THEN 'Refund'"
-                f" WHEN {self.col('category')} = 'Usage' AND {commitment} = 'Savings Plan'"
-                " THEN 'SavingsPlanCoveredUsage'"
-                f" WHEN {self.col('category')} = 'Usage' AND {commitment} = 'Reservation' THEN 'DiscountedUsage'"
-                f" WHEN {self.col('category')} = 'Usage' THEN 'Usage'"
-                f" WHEN {self.col('category')} = 'Purchase' AND {service} LIKE 'AWS Support%' THEN 'Support'"
-                f" WHEN {self.col('category')} = 'Purchase' THEN 'Fee'"
-                f" WHEN {self.col('category')} = 'Credit' THEN 'Credit'"
-                f" WHEN {self.col('category')} = 'Adjustment' THEN 'Refund'"
-                f" ELSE COALESCE(CAST({self.col('category')} AS VARCHAR), '') END"
-            )
-        t = self.col("type")
-        code = self.text("product_code")
-        return (
-            f"CASE WHEN {t} = 'RIFee' THEN 'Recurring reservation fee'"
-            f" WHEN {t} = 'Fee' AND {self.text('ri_arn')} <> '' THEN 'Upfront reservation fee'"
-            f" WHEN {t} = 'Fee' AND {code} LIKE 'AWSSupport%' THEN 'Support'"
-            f" ELSE COALESCE(CAST({t} AS VARCHAR), '') END"
-        )
-
-    def service(self) -> str:
-        if self.source.schema == "focus":
-            return self.text("service")
-        if self.col("product_name"):
-            return f"COALESCE(NULLIF({self.text('product_name')}, ''), {self.text('product_code')})"
-        return self.text("product_code")
-
-    def query(self, table: str, months: Sequence[str], metric: str, by_service: bool,
-              partition: str | None = None) -> str:
-        """Two levels, for speed: the inner query does only per-row work that cannot wait (the amount)
-        and groups by the raw key columns, which have few distinct values; the outer one formats months,
-        names record types and services on those few groups, filters months, and sums again."""
-        needed = ["month", "account", "currency", "invoice"]
-        if self.source.schema == "focus":
-            needed += ["category", "charge_class", "commitment_type", "service"]
-        else:
-            needed += ["type", "ri_arn", "product_code"] + (["product_name"] if by_service else [])
-        keys = [k for k in needed if k in self.source.columns and k != "invoice"]
-        inner_cols = []
-        for key in keys:
-            col = _q(self.source.columns[key])
-            # The reservation ARN only matters as present / absent: keep one group, not one per RI.
-            inner_cols.append(f"CASE WHEN {self.text(key)} <> '' THEN 'x' ELSE '' END AS {col}"
-                              if key == "ri_arn" else col)
-        open_sql = f"({self.text('invoice')} = '')" if self.col("invoice") else "false"
-        inner_where = ""
-        if partition and months:
-            inner_where = f"WHERE {_q(partition)} IN ({', '.join(repr(_check_month(m)) for m in months)})"
-        inner = (f"SELECT {', '.join(inner_cols)}, SUM({self.amount(metric)}) AS amount,"
-                 f" bool_or({open_sql}) AS open FROM {table} {inner_where}"
-                 f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}")
-        currency = self.col("currency")
-        currency_sql = f"COALESCE(NULLIF(CAST({currency} AS VARCHAR), ''), 'USD')" if currency else "'USD'"
-        where = ""
-        if months:
-            where = "WHERE " + self.month() + " IN (" + ", ".join(f"'{_check_month(m)}'" for m in months) + ")"
-        return (
-            f"SELECT {self.month()} AS month,"
-            f" lpad({self.text('account')}, 12, '0') AS account_id,"
-            f" {self.record_type()} AS record_type,"
-            f" {self.service() if by_service else chr(39) * 2} AS service,"
-            f" {currency_sql} AS currency,"
-            " SUM(amount) AS amount, bool_or(open) AS open"
-            f" FROM ({inner}) AS grouped {where}"
-            " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
-        )
-
-
-def _check_month(month: str) -> str:
-    ok = len(month) == 7 and month[4] == "-" and month[:4].isdigit() and month[5:].isdigit()
-    if not ok or not 1 <= int(month[5:]) <= 12:
-        raise UsageError(f"bad month {month!r}: expected YYYY-MM")
-    return month
-
-
-def _check_metric(metric: str) -> None:
-    if metric not in METRICS:
-        raise UsageError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
-
-
-def _lines(rows: Iterable[Sequence[Any]]) -> list[CostLine]:
-    lines = []
-    for month, account, record_type, service, currency, amount, is_open in rows:
-        lines.append(CostLine(month=str(month), account_id=str(account), record_type=str(record_type),
-                              amount=Decimal(amount), currency=str(currency), service=str(service),
-                              estimated=bool(is_open)))
-    # A month is open (not yet invoiced) when any of its lines has no invoice id.
-    open_months = {line.month for line in lines if line.estimated}
-    return [CostLine(line.month, line.account_id, line.record_type, line.amount, line.currency, line.service,
-                     line.month in open_months) for line in lines]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,7 +65,7 @@ def _files(path: Path) -> tuple[str, bool, bool]:
     raise UsageError(f"{path}: no .parquet, .csv.gz or .csv files in this folder")
 
 
-def _connect(path: Path) -> tuple[Any, _Source]:
+def _connect(path: Path) -> tuple[Any, Source]:
     import duckdb
 
     pattern, csv, hive = _files(path)
@@ -344,9 +80,9 @@ def _connect(path: Path) -> tuple[Any, _Source]:
         names = [row[0] for row in con.execute("DESCRIBE cur").fetchall()]
     except duckdb.Error as e:
         raise UsageError(f"{path}: cannot read: {e}") from e
-    schema, columns = _schema_of(names, str(path))
+    schema, columns = schema_of(names, str(path))
     partition = next((n for n in names if n.lower() == "billing_period"), None) if hive else None
-    return con, _Source(schema, columns, text=csv, partition=partition)
+    return con, Source(schema, columns, text=csv, partition=partition)
 
 
 def detect(path: str | Path) -> Schema:
@@ -363,9 +99,9 @@ def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by_service
     ``path``: a local folder or file, or ``s3://bucket/prefix`` (needs ``aws``). ``months``: the
     ``YYYY-MM`` billing periods to keep (empty: all). ``metric``: one of ``model.METRICS``.
     """
-    _check_metric(metric)
+    check_metric(metric)
     for month in months:
-        _check_month(month)
+        check_month(month)
     text = str(path)
     if text.startswith("s3://"):
         if aws is None:
@@ -382,15 +118,15 @@ def _read_local(path: Path, months: Sequence[str], metric: str, by_service: bool
     con, source = _connect(path)
     try:
         if metric.startswith("net-") and source.schema != "focus" and "net_unblended" not in source.columns:
-            raise UsageError(f"{path}: --net needs {_COLUMNS[source.schema]['net_unblended']}, which this "
+            raise UsageError(f"{path}: --net needs {COLUMNS[source.schema]['net_unblended']}, which this "
                              "export does not have (it appears only for accounts with discounts)")
-        sql = _Sql(source).query("cur", months, metric, by_service, source.partition)
+        sql = CurSql(source).query("cur", months, metric, by_service, source.partition)
         rows = con.execute(sql).fetchall()
     except duckdb.Error as e:
         raise CurError(f"{path}: query failed: {e}") from e
     finally:
         con.close()
-    return _lines(rows)
+    return cost_lines(rows)
 
 
 def _download(aws: Aws, url: str, into: Path) -> None:
@@ -419,12 +155,11 @@ def _download(aws: Aws, url: str, into: Path) -> None:
     if count == 0:
         raise UsageError(f"{url}: no .parquet, .csv.gz or .csv objects under this prefix")
 
-
 # ---------------------------------------------------------------------------------------------
 # Athena
 # ---------------------------------------------------------------------------------------------
 
-ATHENA_COLUMNS = tuple(_CUR_SNAKE)  # a CUR 2.0 table in Athena has every CUR 2.0 column
+ATHENA_COLUMNS = tuple(CUR2_COLUMNS)  # a CUR 2.0 table in Athena has every CUR 2.0 column
 
 
 def athena_sql(table: str, months: Sequence[str], metric: str, *, by_service: bool = False,
@@ -434,16 +169,16 @@ def athena_sql(table: str, months: Sequence[str], metric: str, *, by_service: bo
     ``partition``: the table's partition column holding ``YYYY-MM`` (``billing_period`` for a CUR 2.0
     export table), so Athena reads only the months asked for and scans fewer bytes.
     """
-    _check_metric(metric)
-    source = _Source("cur2", dict(_CUR_SNAKE), text=False)
-    return _Sql(source).query(table, months, metric, by_service, partition)
+    check_metric(metric)
+    source = Source("cur2", dict(CUR2_COLUMNS), text=False)
+    return CurSql(source).query(table, months, metric, by_service, partition)
 
 
 def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_location: str,
                 months: Sequence[str], metric: str, max_bytes: int, *, by_service: bool = False,
                 partition: str | None = None, poll: float = 1.0) -> list[CostLine]:
     """The same aggregation run in Athena over a CUR 2.0 table; stops the query past ``max_bytes`` scanned."""
-    sql = athena_sql(f"{_q(database)}.{_q(table)}", months, metric, by_service=by_service, partition=partition)
+    sql = athena_sql(f"{quote(database)}.{quote(table)}", months, metric, by_service=by_service, partition=partition)
     athena = aws.client("athena")
     try:
         started = athena.start_query_execution(
@@ -475,4 +210,5 @@ def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_loca
         raise CurError(f"Athena: {e}") from e
     if rows and rows[0][:2] == ["month", "account_id"]:
         rows = rows[1:]  # Athena's first row repeats the column names
-    return _lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6].lower() == "true") for r in rows)
+    return cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6].lower() == "true") for r in rows)
+
