@@ -55,7 +55,6 @@ sys.path.insert(0, str(REPO))
 from awsroles.creds import userconfig  # noqa: E402
 from awsroles.creds.fastcache import FastCache  # noqa: E402
 from awsroles.creds.model import Credentials  # noqa: E402
-from awsroles.creds.paths import cache_dir, runtime_dir  # noqa: E402
 from awsroles.creds.userconfig import RoleGrant, UserConfig  # noqa: E402
 from bench.docs import write_section  # noqa: E402
 
@@ -253,7 +252,7 @@ def seed_awsroles(env: Mapping[str, str]) -> None:
                         grants=(RoleGrant("prod", "admin", PROD_ACCOUNT, ROLE_ARN, 3600),))
     userconfig.save(config, userconfig.config_path(env))
     expiry = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
-    FastCache(cache_dir(env) / "sessions", runtime_dir(env)).put(
+    FastCache.default(env).put(
         "prod", "admin", f"role/{PROD_ACCOUNT}/admin/{USER}",
         Credentials(ROLE_KEY, "cached-secret", "cached-token", expiry))
 

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from awsroles.export.terraform import terraform_files  # noqa: E402
-from awsroles.fsutil import write_tree  # noqa: E402
+from awsroles.export.tree import write_tree  # noqa: E402
 from awsroles.iam.desired import desired_state  # noqa: E402
 from awsroles.org.parse import load_org  # noqa: E402
 from awsroles.sandbox.process import Sandbox  # noqa: E402

@@ -27,10 +27,10 @@ def _prompt(message: str) -> str:
 
 
 def open_user_store(config_store: str) -> SecretStore:
-    from awsroles.creds.paths import data_dir
     from awsroles.creds.store import open_store
+    from awsroles.paths import secrets_dir
 
-    store: SecretStore = open_store(config_store, directory=data_dir(),
+    store: SecretStore = open_store(config_store, directory=Path(secrets_dir()),
                                     prompter=lambda m: click.prompt(m, hide_input=True, err=True))
     return store
 
@@ -39,17 +39,15 @@ def make_vendor(mfa_code: str | None = None, config: UserConfig | None = None) -
     from awsroles.creds import userconfig
     from awsroles.creds.fastcache import FastCache
     from awsroles.creds.mfa import MfaSource
-    from awsroles.creds.paths import cache_dir, runtime_dir
     from awsroles.creds.store import KEYS
     from awsroles.creds.vend import Vendor
+    from awsroles.paths import lock_dir
 
     config = config or userconfig.load()
     store = open_user_store(config.store)
     totp = (lambda: store.get(KEYS, f"totp/{config.key_name}")) if config.totp_in_store else None
     mfa = MfaSource(code=mfa_code, command=config.mfa_command, totp_seed=totp, prompter=_prompt)
-    runtime = runtime_dir()
-    lock_dir = (runtime or cache_dir()) / "locks"
-    return Vendor(config, store, mfa=mfa, lock_dir=lock_dir, fast=FastCache(cache_dir() / "sessions", runtime))
+    return Vendor(config, store, mfa=mfa, lock_dir=Path(lock_dir()), fast=FastCache.default())
 
 
 def _when(session: RoleSession) -> str:
@@ -159,9 +157,8 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
         store.set(KEYS, f"totp/{config.key_name}", seed)
     path = userconfig.save(config)
     from awsroles.creds.fastcache import FastCache
-    from awsroles.creds.paths import cache_dir, runtime_dir
 
-    FastCache(cache_dir() / "sessions", runtime_dir()).clear()  # grants may have changed
+    FastCache.default().clear()  # grants may have changed
     app.say(f"{user} ({identity.arn}) in {org.name}'s ops account {identity.account}")
     app.say(f"  key stored in: {store.name}")
     missing = " (your org requires one: enrol it first)" if org.mfa_required else ""

@@ -14,7 +14,7 @@ import click
 
 from awsroles.cli.app import App, cli, pass_app
 from awsroles.errors import ExitCode
-from awsroles.fsutil import write_tree
+from awsroles.export.tree import write_tree
 from awsroles.iam.access import access_list, matrix
 from awsroles.org.examples import example
 from awsroles.org.parse import check_org

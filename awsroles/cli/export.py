@@ -9,7 +9,7 @@ import click
 from awsroles.cli.app import App, cli, common_options, pass_app
 from awsroles.errors import ExitCode
 from awsroles.export.policies import policy_files
-from awsroles.fsutil import TreeResult, write_tree
+from awsroles.export.tree import TreeResult, write_tree
 from awsroles.iam.desired import desired_state
 from awsroles.render import Result
 

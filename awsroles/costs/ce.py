@@ -43,9 +43,9 @@ class CostCache:
 
     @classmethod
     def default(cls, payer: str) -> CostCache:
-        from awsroles.creds.paths import cache_dir
+        from awsroles.paths import costs_cache_dir
 
-        return cls(cache_dir() / "costs", payer)
+        return cls(Path(costs_cache_dir()), payer)
 
     def _path(self, metric: str, grouping: str, month: str) -> Path:
         name = "-".join(re.sub(r"[^A-Za-z0-9_]", "_", p) for p in (self.payer, metric, grouping, month))

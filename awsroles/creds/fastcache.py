@@ -7,28 +7,25 @@ cache dir, sealed with AES-256-GCM; the key lives in ``$XDG_RUNTIME_DIR/awsroles
 there is no runtime dir (macOS), this cache is off and sessions come from the secret store.
 
 File format, chosen so the hot path (:mod:`awsroles.creds.hotpath`) needs neither json nor
-dataclasses to answer: one header line ``awsroles-fast-1 EXPIRY NAME NONCE`` (expiry in epoch
-seconds, the session's name, the hex nonce; authenticated as associated data), then the sealed
-``credential_process`` JSON. ``status`` lists sessions from the headers alone.
+dataclasses to answer: see :mod:`awsroles.creds.fastformat` (shared with the hot path, as the file
+names in :mod:`awsroles.paths` are). ``status`` lists sessions from the headers alone.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
+from awsroles import paths
+from awsroles.creds.fastformat import MAGIC
 from awsroles.creds.model import Credentials
-from awsroles.creds.paths import private_dir
+from awsroles.fsutil import private_dir
 
-MAGIC = b"awsroles-fast-1"
-KEY_FILE = "cache.key"
-SUFFIX = ".session"
-
-
-def file_name(environment: str, role: str) -> str:
-    """``ENV.ROLE.session``: environment names have no dot, so the first dot separates them."""
-    return f"{environment}.{role}{SUFFIX}"
+KEY_FILE = paths.CACHE_KEY_FILE
+SUFFIX = paths.SESSION_SUFFIX
+file_name = paths.session_file_name
 
 
 def aesgcm(key: bytes) -> object:
@@ -49,6 +46,12 @@ class FastCache:
     def __init__(self, cache_dir: Path, key_dir: Path | None):
         self.cache_dir = cache_dir
         self.key_dir = key_dir
+
+    @classmethod
+    def default(cls, environ: Mapping[str, str] | None = None) -> FastCache:
+        """The user's fast cache (see :mod:`awsroles.paths`): off where there is no runtime dir."""
+        runtime = paths.runtime_dir(environ)
+        return cls(Path(paths.sessions_dir(environ)), Path(runtime) if runtime is not None else None)
 
     @property
     def enabled(self) -> bool:

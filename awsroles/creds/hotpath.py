@@ -1,6 +1,7 @@
 """The cached path of ``awsroles credential-process``: runs on every AWS CLI call.
 
-Only ``os``, ``sys`` and ``time`` and the AES-GCM binding: no click, rich, boto3, json,
+Only ``os``, ``sys`` and ``time``, the AES-GCM binding, :mod:`awsroles.paths` and
+:mod:`awsroles.creds.fastformat` (both import nothing more): no click, rich, boto3, json,
 dataclasses, typing or pathlib (each costs milliseconds to import, and this path is a few
 milliseconds of work). Arguments are parsed by hand; the answer is the sealed
 ``credential_process`` JSON from the fast cache (see :mod:`awsroles.creds.fastcache`), written as
@@ -14,8 +15,8 @@ import os
 import sys
 import time
 
-ADVISORY_REFRESH = 15 * 60  # the same threshold as awsroles.creds.vend
-MAGIC = b"awsroles-fast-1"
+from awsroles import paths
+from awsroles.creds.fastformat import ADVISORY_REFRESH, MAGIC
 
 
 def _parse(argv: list[str]) -> tuple[str, str | None] | None:
@@ -39,46 +40,26 @@ def _parse(argv: list[str]) -> tuple[str, str | None] | None:
     return environment, role
 
 
-def _home(environ: os._Environ[str] | dict[str, str]) -> str:
-    return environ.get("HOME") or os.path.expanduser("~")
-
-
-def cache_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> str:
-    """The same directory as ``awsroles.creds.paths.cache_dir() / "sessions"`` (a test checks)."""
-    if environ.get("AWSROLES_CONFIG_DIR"):
-        return os.path.join(environ["AWSROLES_CONFIG_DIR"], "cache", "sessions")
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(_home(environ), ".cache")
-    return os.path.join(base, "awsroles", "sessions")
-
-
-def key_dir(environ: os._Environ[str] | dict[str, str] = os.environ) -> str | None:
-    """The same directory as ``awsroles.creds.paths.runtime_dir()`` (a test checks)."""
-    base = environ.get("XDG_RUNTIME_DIR")
-    if not base or not os.path.isdir(base):
-        return None
-    return os.path.join(base, "awsroles")
-
-
 def _answer(environment: str, role: str | None) -> bytes | None:
-    keys = key_dir()
+    keys = paths.runtime_dir()
     if keys is None:
         return None
-    sessions = cache_dir()
+    sessions = paths.sessions_dir()
     if role is None:  # the only role cached for this environment, if exactly one
-        prefix = environment + "."
-        found = [n for n in os.listdir(sessions) if n.startswith(prefix) and n.endswith(".session")]
+        prefix = environment + "."  # see paths.session_file_name
+        found = [n for n in os.listdir(sessions) if n.startswith(prefix) and n.endswith(paths.SESSION_SUFFIX)]
         if len(found) != 1:
             return None
         name = found[0]
     else:
-        name = f"{environment}.{role}.session"
+        name = paths.session_file_name(environment, role)
     with open(os.path.join(sessions, name), "rb") as handle:
         data = handle.read()
     header, _, sealed = data.partition(b"\n")
     magic, expiry, _session, nonce = header.split(b" ")
     if magic != MAGIC or int(expiry) - time.time() <= ADVISORY_REFRESH:
         return None
-    with open(os.path.join(keys, "cache.key"), "rb") as handle:
+    with open(os.path.join(keys, paths.CACHE_KEY_FILE), "rb") as handle:
         key = handle.read()
     try:
         from cryptography.hazmat.bindings._rust import openssl

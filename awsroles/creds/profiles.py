@@ -25,6 +25,7 @@ work with ``--profile``. The file is the person's own, so the edit is careful:
 from __future__ import annotations
 
 import configparser
+import contextlib
 import os
 import re
 import shlex
@@ -39,10 +40,9 @@ from configupdater import ConfigUpdater
 from configupdater.block import Comment
 from configupdater.option import Option
 from configupdater.section import Section
-from filelock import FileLock, Timeout
 
 from awsroles.errors import AwsrolesError, UsageError
-from awsroles.fsutil import atomic_write
+from awsroles.fsutil import atomic_write, file_lock, lock_path
 from awsroles.org.model import Grant
 
 MANAGED_KEY = "awsroles_managed"
@@ -405,16 +405,14 @@ def sync_profiles(
             os.chmod(parent, 0o700)
         except OSError as e:
             raise ConfigFileError(f"cannot create {parent}: {e.strerror or e}") from e
-    lock = FileLock(f"{real}.lock", timeout=lock_timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise ConfigFileError(
-            f"another process holds {real}.lock (waited {lock_timeout:g}s); nothing was written"
-        ) from None
-    except OSError as e:
-        raise ConfigFileError(f"cannot lock {real}: {e.strerror or e}") from e
-    try:
+    def busy(lock: Path, waited: float) -> ConfigFileError:
+        return ConfigFileError(f"another process holds {lock} (waited {waited:g}s); nothing was written")
+
+    with contextlib.ExitStack() as locked:
+        try:
+            locked.enter_context(file_lock(lock_path(real), timeout=lock_timeout, busy=busy))
+        except OSError as e:
+            raise ConfigFileError(f"cannot lock {real}: {e.strerror or e}") from e
         text = _read(real)
         new_text, result = apply_profiles(text or "", profiles, org=org, path=real)
         written = new_text != text if text is not None else bool(new_text)
@@ -424,6 +422,4 @@ def sync_profiles(
                 atomic_write(real, new_text, mode)
             except OSError as e:
                 raise ConfigFileError(f"cannot write {real}: {e.strerror or e}") from e
-    finally:
-        lock.release()
     return SyncResult(real, result.added, result.updated, result.removed, result.unchanged, written=written)

@@ -42,14 +42,13 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, NoReturn, Protocol
 
-from awsroles.creds.paths import private_dir
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
-from awsroles.fsutil import atomic_write
+from awsroles.fsutil import atomic_write, file_lock, lock_path, private_dir
 
 if TYPE_CHECKING:
     from secretstorage.collection import Collection
@@ -118,21 +117,12 @@ def _check_name(namespace: str, key: str) -> None:
 # Files: locks and the 0600-in-0700 rule
 
 
-@contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
+def _file_lock(path: Path) -> AbstractContextManager[None]:
     """An exclusive lock on ``path``'s ``.lock`` sibling (filelock is imported only to write)."""
-    from filelock import FileLock, Timeout
+    def busy(_lock: Path, waited: float) -> StoreError:
+        return StoreError(f"{path} is locked by another awsroles process (waited {waited:.0f} s)", "busy")
 
-    lock = FileLock(str(path.with_name(path.name + ".lock")), timeout=LOCK_TIMEOUT, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise StoreError(f"{path} is locked by another awsroles process (waited {LOCK_TIMEOUT:.0f} s)",
-                         "busy") from None
-    try:
-        yield
-    finally:
-        lock.release()
+    return file_lock(lock_path(path), timeout=LOCK_TIMEOUT, busy=busy)
 
 
 def _resolve(path: Path) -> Path:

@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from awsroles.creds.paths import config_dir, private_dir
+from awsroles import paths
 from awsroles.errors import UsageError
 
-CONFIG_FILE = "config.ini"
+CONFIG_FILE = paths.CONFIG_FILE
 
 
 class NotSetUp(UsageError):
@@ -66,7 +66,7 @@ class UserConfig:
 
 
 def config_path(environ: Mapping[str, str] | None = None) -> Path:
-    return config_dir(environ) / CONFIG_FILE
+    return Path(paths.user_config_file(environ))
 
 
 def load(path: Path | None = None) -> UserConfig:
@@ -119,7 +119,7 @@ def dumps(config: UserConfig) -> str:
 
 
 def save(config: UserConfig, path: Path | None = None) -> Path:
-    from awsroles.fsutil import atomic_write
+    from awsroles.fsutil import atomic_write, private_dir  # here: tab completion reads the config, never writes
 
     path = path or config_path()
     private_dir(path.parent)

@@ -14,15 +14,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from awsroles.creds.fastcache import FastCache
+from awsroles.creds.fastformat import ADVISORY_REFRESH, MANDATORY_REFRESH
 from awsroles.creds.mfa import MfaSource
 from awsroles.creds.model import Credentials, utcnow
-from awsroles.creds.paths import private_dir
 from awsroles.creds.store import KEYS, SESSIONS, SecretStore
 from awsroles.creds.userconfig import NotSetUp, RoleGrant, UserConfig
 from awsroles.errors import AwsrolesError, MfaError, NetworkError, NotGrantedError, UsageError
@@ -31,8 +32,6 @@ from awsroles.errors import aws_error_message as _message
 
 log = logging.getLogger(__name__)
 
-ADVISORY_REFRESH = 15 * 60
-MANDATORY_REFRESH = 10 * 60
 LOCK_TIMEOUT = 300.0
 
 
@@ -84,12 +83,12 @@ class Vendor:
                             credentials.secret_access_key, credentials.session_token)
         return aws.client("sts")
 
-    def _lock(self, name: str) -> Any:
-        from filelock import FileLock
+    def _lock(self, name: str) -> AbstractContextManager[None]:
+        from awsroles.fsutil import LOCK_SUFFIX, file_lock, private_dir
 
         private_dir(self.lock_dir)
         digest = hashlib.sha256(name.encode()).hexdigest()[:24]
-        return FileLock(str(self.lock_dir / f"{digest}.lock"), timeout=LOCK_TIMEOUT, mode=0o600)
+        return file_lock(self.lock_dir / f"{digest}{LOCK_SUFFIX}", timeout=LOCK_TIMEOUT)
 
     def _stored(self, name: str) -> Credentials | None:
         text = self.store.get(SESSIONS, name)

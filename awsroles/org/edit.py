@@ -14,11 +14,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-import filelock
 from configupdater import ConfigUpdater, Option, Section
 
 from awsroles.errors import OrgFileError, UsageError
-from awsroles.fsutil import atomic_write
+from awsroles.fsutil import atomic_write, file_lock, lock_path
 from awsroles.org.model import Org
 from awsroles.org.parse import TEAM_KEYS, did_you_mean, parse_org
 
@@ -48,13 +47,12 @@ def edit_org(path: Path, change: Callable[[ConfigUpdater], None]) -> Org:
     """
     path = Path(path)
     real = Path(os.path.realpath(path))
-    lock = filelock.FileLock(f"{real}.lock", timeout=LOCK_TIMEOUT, mode=0o600)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise OrgFileLocked(f"{path} is being edited by someone else (lock {real}.lock held for more than "
-                            f"{LOCK_TIMEOUT:.0f}s); try again") from None
-    try:
+
+    def busy(lock: Path, waited: float) -> OrgFileLocked:
+        return OrgFileLocked(f"{path} is being edited by someone else (lock {lock} held for more than "
+                             f"{waited:.0f}s); try again")
+
+    with file_lock(lock_path(real), timeout=LOCK_TIMEOUT, busy=busy):
         try:
             text = real.read_text(encoding="utf-8-sig")
             mode = real.stat().st_mode & 0o7777
@@ -79,8 +77,6 @@ def edit_org(path: Path, change: Callable[[ConfigUpdater], None]) -> Org:
         if new_text != text:
             atomic_write(real, new_text, mode=mode)
         return org
-    finally:
-        lock.release()
 
 
 # -- reading the updater ------------------------------------------------------------------------

@@ -1,38 +1,34 @@
 """The audit trail: every write an admin makes, one JSON line in a local log.
 
 ``$AWSROLES_AUDIT_LOG``, else ``$XDG_STATE_HOME/awsroles/audit.jsonl`` (default
-``~/.local/state/awsroles/audit.jsonl``). The directory is 0700 and the file 0600. Secrets
-(passwords, secret keys, MFA seeds, tokens) never reach it: :func:`record` refuses them.
+``~/.local/state/awsroles/audit.jsonl``; see :mod:`awsroles.paths`). A directory it creates is
+0700, the file 0600; lines are appended under the file's ``.lock`` (:func:`awsroles.fsutil.file_lock`).
+Secrets (passwords, secret keys, MFA seeds, tokens) never reach it: :func:`record` refuses them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime
-import fcntl
 import getpass
 import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from awsroles import paths
 from awsroles.errors import FileWriteError
+from awsroles.fsutil import file_lock, lock_path
 
-ENV_VAR = "AWSROLES_AUDIT_LOG"
+ENV_VAR = paths.AUDIT_LOG_VAR
+LOCK_TIMEOUT = 30.0  # seconds to wait for another process appending to the log
 SECRET_WORDS = ("password", "passwd", "secret", "seed", "token", "privatekey", "private_key", "otpauth",
                 "credential")
 
 
 def audit_path(environ: Mapping[str, str] | None = None) -> Path:
     """Where the audit log is (see the module docstring)."""
-    environ = os.environ if environ is None else environ
-    if environ.get(ENV_VAR):
-        return Path(environ[ENV_VAR])
-    state = environ.get("XDG_STATE_HOME")
-    if state:
-        return Path(state) / "awsroles" / "audit.jsonl"
-    home = Path(environ["HOME"]) if environ.get("HOME") else Path.home()
-    return home / ".local" / "state" / "awsroles" / "audit.jsonl"
+    return Path(paths.audit_log(environ))
 
 
 def local_actor() -> str:
@@ -83,17 +79,14 @@ def record(action: str, *, actor: str, account: str | None = None, target: str =
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with contextlib.suppress(OSError):
                 os.chmod(path.parent, 0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            with contextlib.suppress(OSError):
-                os.fchmod(fd, 0o600)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with file_lock(lock_path(path), timeout=LOCK_TIMEOUT):
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                with contextlib.suppress(OSError):
+                    os.fchmod(fd, 0o600)
                 os.write(fd, line)
             finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+                os.close(fd)
     except OSError as exc:
         raise FileWriteError.from_os_error(path, exc, f"set ${ENV_VAR} to keep the audit log elsewhere") from exc
     return entry

@@ -41,10 +41,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
-
+from awsroles import paths
 from awsroles.errors import AwsrolesError
-from awsroles.fsutil import atomic_write
+from awsroles.fsutil import atomic_write, file_lock, private_dir
 from awsroles.org.model import Account, Org
 from awsroles.org.parse import load_org
 from awsroles.sandbox.server.main import HOST
@@ -641,21 +640,14 @@ class Sandbox:
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_STATE_HOME/awsroles/sandbox``, by default ``~/.local/state/awsroles/sandbox``."""
-    environ = os.environ if environ is None else environ
-    base = environ.get("XDG_STATE_HOME", "")
-    if not base or not os.path.isabs(base):  # the XDG spec: relative paths are ignored
-        home = environ.get("HOME") or str(Path.home())
-        base = os.path.join(home, ".local", "state")
-    return Path(base) / "awsroles" / "sandbox"
+    """``$XDG_STATE_HOME/awsroles/sandbox``, by default ``~/.local/state/awsroles/sandbox`` (see
+    :mod:`awsroles.paths`)."""
+    return Path(paths.sandbox_dir(environ))
 
 
 def _private_dir(directory: Path) -> Path:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    for path in (directory.parent, directory):  # .../awsroles and .../awsroles/sandbox are ours
-        if path.stat().st_mode & 0o777 != 0o700:
-            path.chmod(0o700)
-    return directory
+    private_dir(directory.parent)  # .../awsroles and .../awsroles/sandbox are ours: both 0700
+    return private_dir(directory)
 
 
 def _now() -> str:
@@ -694,15 +686,12 @@ def _is_sandbox_server(pid: int) -> bool:
 @contextlib.contextmanager
 def _lock(directory: Path, timeout: float = START_TIMEOUT * 2) -> Iterator[None]:
     """One ``sandbox start`` or ``stop`` at a time."""
-    lock = FileLock(str(directory / LOCK_FILE), timeout=timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout as exc:
-        raise SandboxError(f"another `awsroles sandbox` command holds {lock.lock_file}; try again") from exc
-    try:
+
+    def busy(lock: Path, _waited: float) -> SandboxError:
+        return SandboxError(f"another `awsroles sandbox` command holds {lock}; try again")
+
+    with file_lock(directory / LOCK_FILE, timeout=timeout, busy=busy):
         yield
-    finally:
-        lock.release()
 
 
 def read_state(directory: Path | None = None) -> SandboxState | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from awsroles.export.terraform import terraform_files
-from awsroles.fsutil import write_tree
+from awsroles.export.tree import write_tree
 from awsroles.org.parse import load_org
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle

@@ -133,15 +133,13 @@ def configured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_hot_path_answers_from_the_fast_cache(configured: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from awsroles.creds.paths import cache_dir, runtime_dir
-
     assert hotpath.run(["credential-process", "prod"]) is None  # nothing cached: the full CLI takes over
-    FastCache(cache_dir() / "sessions", runtime_dir()).put("prod", "admin", NAME, CREDS)
+    FastCache.default().put("prod", "admin", NAME, CREDS)
     assert hotpath.run(["credential-process", "prod"]) == 0
     assert json.loads(capsys.readouterr().out)["AccessKeyId"] == "ASIAEXAMPLE"
     assert hotpath.run(["credential-process", "prod", "--role", "admin"]) == 0
     assert hotpath.run(["credential-process", "prod", "--role=admin"]) == 0
-    cache = FastCache(cache_dir() / "sessions", runtime_dir())
+    cache = FastCache.default()
     cache.put("dev", "admin", "a", CREDS)
     cache.put("dev", "readonly", "b", CREDS)
     assert hotpath.run(["credential-process", "dev"]) is None  # two roles there: ask the full CLI
@@ -153,9 +151,7 @@ def test_hot_path_answers_from_the_fast_cache(configured: Path, capsys: pytest.C
 
 
 def test_hot_path_never_imports_boto3_or_click(configured: Path) -> None:
-    from awsroles.creds.paths import cache_dir, runtime_dir
-
-    FastCache(cache_dir() / "sessions", runtime_dir()).put("prod", "admin", NAME, CREDS)
+    FastCache.default().put("prod", "admin", NAME, CREDS)
     heavy = ("boto3", "botocore", "click", "rich", "keyring", "json", "dataclasses", "pathlib", "configparser",
              "typing", "awsroles.errors")
     probe = f"heavy = sorted(m for m in {heavy!r} if m in sys.modules)\n"
@@ -171,16 +167,24 @@ def test_hot_path_never_imports_boto3_or_click(configured: Path) -> None:
 
 
 
-def test_hot_path_directories_are_those_of_the_library(tmp_path: Path) -> None:
-    from awsroles.creds import paths
-
+@pytest.mark.parametrize("layout", ["xdg", "config-dir", "home"])
+def test_hot_path_reads_where_the_library_writes(layout: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Both take their directories from awsroles.paths: whatever the environment says, the hot path
+    answers from the session the library cached."""
     (tmp_path / "run").mkdir()
-    run = str(tmp_path / "run")
-    for environ in ({"HOME": str(tmp_path)}, {"HOME": "/h", "XDG_CACHE_HOME": "/c", "XDG_RUNTIME_DIR": run},
-                    {"HOME": "/h", "AWSROLES_CONFIG_DIR": "/cfg"}):
-        assert hotpath.cache_dir(environ) == str(paths.cache_dir(environ) / "sessions")
-        runtime = paths.runtime_dir(environ)
-        assert hotpath.key_dir(environ) == (str(runtime) if runtime else None)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    if layout == "xdg":
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    elif layout == "config-dir":
+        monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "cfg"))
+    FastCache.default().put("prod", "admin", NAME, CREDS)
+    assert hotpath.run(["credential-process", "prod"]) == 0
+    assert json.loads(capsys.readouterr().out)["AccessKeyId"] == "ASIAEXAMPLE"
+    expected = {"xdg": tmp_path / "xdg-cache", "config-dir": tmp_path / "cfg" / "cache",
+                "home": tmp_path / "home" / ".cache"}[layout]
+    assert [p.name for p in expected.rglob("*.session")] == ["prod.admin.session"]
 
 
 def test_the_fast_aesgcm_is_the_public_one() -> None:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from awsroles import fsutil
 from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode, UsageError
-from awsroles.fsutil import MANIFEST, write_tree
+from awsroles.export import tree
+from awsroles.export.tree import MANIFEST, write_tree
 from tests.conftest import EXAMPLES, REPO
 
 CLASSIC = str(EXAMPLES / "classic.ini")
@@ -213,14 +213,14 @@ def test_a_link_that_appears_after_the_checks_is_not_followed(exported: Path, ou
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """A race: a link appears where a new directory goes, between the checks and the writes.
     Directories are created and opened with O_NOFOLLOW, so the write stops instead of landing outside."""
-    real_plan = fsutil._plan
+    real_plan = tree._plan
 
     def plan_then_plant(*args: object, **kwargs: object) -> object:
         result = real_plan(*args, **kwargs)
         (exported / "newenv").symlink_to(outside, target_is_directory=True)
         return result
 
-    monkeypatch.setattr(fsutil, "_plan", plan_then_plant)
+    monkeypatch.setattr(tree, "_plan", plan_then_plant)
     before = snapshot(outside)
     with pytest.raises(UsageError, match=r"newenv is a symbolic link; stopped after 0 of \d+ changes"):
         write_tree(exported, {"newenv/roles/admin.trust.json": "{}\n"})

@@ -27,7 +27,7 @@ import pytest
 
 from awsroles.export import hcl
 from awsroles.export.terraform import terraform_files
-from awsroles.fsutil import write_tree
+from awsroles.export.tree import write_tree
 from awsroles.iam.desired import Resource, desired_state, flatten
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org, parse_org

@@ -22,9 +22,8 @@ import pytest
 
 from awsroles.cli import run
 from awsroles.cli.app import App
-from awsroles.creds.paths import private_dir
 from awsroles.errors import ExitCode, FileWriteError
-from awsroles.fsutil import atomic_write, check_writable
+from awsroles.fsutil import atomic_write, check_writable, private_dir
 from awsroles.people import audit
 from tests.conftest import EXAMPLES, REPO
 from tests.unit.test_costs_cur import CUR2_COLUMNS, cur_row, write
@@ -162,7 +161,7 @@ def test_the_audit_log_itself_cannot_be_a_directory(tmp_path: Path) -> None:
 
 
 def test_private_directories_under_an_unwritable_home(file_home: Path) -> None:
-    from awsroles.creds.paths import cache_dir, config_dir, data_dir
+    from awsroles.paths import cache_dir, config_dir, data_dir
 
     for folder in (config_dir(), data_dir(), cache_dir()):
         with pytest.raises(FileWriteError) as caught:
@@ -184,18 +183,18 @@ def test_export_stopped_part_way_says_how_far_it_got(tmp_path: Path, monkeypatch
     write any other way here) names the file, the reason, what was done and how to finish."""
     import errno
 
-    from awsroles import fsutil
+    from awsroles.export import tree
 
-    real_write, calls = fsutil._Tree.write, []
+    real_write, calls = tree._Tree.write, []
 
-    def full_disk(self: fsutil._Tree, relative: str, data: bytes, mode: int = 0o644) -> None:
-        if relative != fsutil.MANIFEST:
+    def full_disk(self: tree._Tree, relative: str, data: bytes, mode: int = 0o644) -> None:
+        if relative != tree.MANIFEST:
             calls.append(relative)
         if len(calls) == 2 and relative == calls[-1]:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_write(self, relative, data, mode)
 
-    monkeypatch.setattr(fsutil._Tree, "write", full_disk)
+    monkeypatch.setattr(tree._Tree, "write", full_disk)
     out = tmp_path / "out"
     code, _, err = invoke("-f", CLASSIC, "export", "policies", str(out))
     assert code == ExitCode.FAILURE
@@ -207,7 +206,7 @@ def test_export_stopped_part_way_says_how_far_it_got(tmp_path: Path, monkeypatch
 
 
 def test_export_of_a_name_the_file_system_refuses(tmp_path: Path) -> None:
-    from awsroles.fsutil import write_tree
+    from awsroles.export.tree import write_tree
 
     long_name = "x" * 300 + ".json"
     with pytest.raises(FileWriteError, match=r"/x+\.json: File name too long; nothing was written$"):

@@ -1,0 +1,133 @@
+"""Every per-user path awsroles uses, decided here and only here.
+
+- config (``config.ini``): ``$AWSROLES_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/awsroles``, else
+  ``~/.config/awsroles``;
+- data (the secret store's files): ``$AWSROLES_CONFIG_DIR/data``, else ``$XDG_DATA_HOME/awsroles``,
+  else ``~/.local/share/awsroles``;
+- cache (the fast cache's ``sessions/``, ``costs/``): ``$AWSROLES_CONFIG_DIR/cache``, else
+  ``$XDG_CACHE_HOME/awsroles``, else ``~/.cache/awsroles``;
+- state (``sandbox/``): ``$XDG_STATE_HOME/awsroles``, else ``~/.local/state/awsroles``;
+- the audit log: ``$AWSROLES_AUDIT_LOG``, else ``STATE/audit.jsonl``;
+- runtime (the fast cache's key, locks): ``$XDG_RUNTIME_DIR/awsroles`` if that directory exists;
+- the vendor's locks: ``RUNTIME/locks``, else ``CACHE/locks``.
+
+Relative ``XDG_*`` values are ignored, as the XDG base directory spec says. Every function takes
+``environ`` (default: ``os.environ``): the seam tests use instead of patching. Nothing here creates
+a directory (:func:`awsroles.fsutil.private_dir` does, 0700).
+
+Imports ``os`` only and returns ``str``: the cached ``credential-process`` (:mod:`awsroles.creds.hotpath`)
+runs on every AWS CLI call and shares these paths instead of copying them; ``pathlib``,
+``typing`` and the rest would cost it milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing typing: see the module docstring
+    from collections.abc import Mapping
+
+APP = "awsroles"
+CONFIG_DIR_VAR = "AWSROLES_CONFIG_DIR"  # one directory for config, data and cache (tests, several identities)
+AUDIT_LOG_VAR = "AWSROLES_AUDIT_LOG"
+CONFIG_FILE = "config.ini"
+AUDIT_FILE = "audit.jsonl"
+SESSIONS = "sessions"  # the fast cache's directory under the cache dir
+SESSION_SUFFIX = ".session"
+CACHE_KEY_FILE = "cache.key"  # the fast cache's key, in the runtime dir only
+LOCKS = "locks"
+COSTS = "costs"
+SANDBOX = "sandbox"
+
+
+def _env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def _home(env: Mapping[str, str]) -> str:
+    return env.get("HOME") or os.path.expanduser("~")
+
+
+def _xdg(env: Mapping[str, str], variable: str, *default: str) -> str:
+    """``$variable/awsroles`` if it is an absolute path, else ``~/<default>/awsroles``."""
+    base = env.get(variable, "")
+    if not os.path.isabs(base):
+        base = os.path.join(_home(env), *default)
+    return os.path.join(base, APP)
+
+
+def config_dir(environ: Mapping[str, str] | None = None) -> str:
+    env = _env(environ)
+    if env.get(CONFIG_DIR_VAR):
+        return env[CONFIG_DIR_VAR]
+    return _xdg(env, "XDG_CONFIG_HOME", ".config")
+
+
+def data_dir(environ: Mapping[str, str] | None = None) -> str:
+    env = _env(environ)
+    if env.get(CONFIG_DIR_VAR):
+        return os.path.join(env[CONFIG_DIR_VAR], "data")
+    return _xdg(env, "XDG_DATA_HOME", ".local", "share")
+
+
+def cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    env = _env(environ)
+    if env.get(CONFIG_DIR_VAR):
+        return os.path.join(env[CONFIG_DIR_VAR], "cache")
+    return _xdg(env, "XDG_CACHE_HOME", ".cache")
+
+
+def state_dir(environ: Mapping[str, str] | None = None) -> str:
+    return _xdg(_env(environ), "XDG_STATE_HOME", ".local", "state")
+
+
+def runtime_dir(environ: Mapping[str, str] | None = None) -> str | None:
+    """A memory-backed per-user directory (XDG_RUNTIME_DIR, cleared at logout), if there is one."""
+    base = _env(environ).get("XDG_RUNTIME_DIR", "")
+    if not os.path.isabs(base) or not os.path.isdir(base):
+        return None
+    return os.path.join(base, APP)
+
+
+# -- files and folders of each part ---------------------------------------------------------------
+
+
+def user_config_file(environ: Mapping[str, str] | None = None) -> str:
+    """The person's settings, written by ``awsroles setup``."""
+    return os.path.join(config_dir(environ), CONFIG_FILE)
+
+
+def secrets_dir(environ: Mapping[str, str] | None = None) -> str:
+    """Where the secret store keeps its files (the keyring's index, the encrypted or plaintext file)."""
+    return data_dir(environ)
+
+
+def sessions_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The fast cache of role sessions (sealed; its key is in :func:`runtime_dir`)."""
+    return os.path.join(cache_dir(environ), SESSIONS)
+
+
+def session_file_name(environment: str, role: str) -> str:
+    """``ENV.ROLE.session``: environment names have no dot, so the first dot separates them."""
+    return f"{environment}.{role}{SESSION_SUFFIX}"
+
+
+def lock_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The vendor's per-session lock files: in memory where there is a runtime dir."""
+    return os.path.join(runtime_dir(environ) or cache_dir(environ), LOCKS)
+
+
+def costs_cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    """Closed months from Cost Explorer, so a re-run costs nothing."""
+    return os.path.join(cache_dir(environ), COSTS)
+
+
+def audit_log(environ: Mapping[str, str] | None = None) -> str:
+    env = _env(environ)
+    return env.get(AUDIT_LOG_VAR) or os.path.join(state_dir(env), AUDIT_FILE)
+
+
+def sandbox_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The detached sandbox's state file, log and lock."""
+    return os.path.join(state_dir(environ), SANDBOX)

@@ -1,0 +1,131 @@
+"""awsroles.paths: every per-user path, decided once, from an environment passed in."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from awsroles import paths
+from awsroles.fsutil import file_lock, lock_path, private_dir
+from tests.conftest import REPO
+
+
+def test_defaults_under_home(tmp_path: Path) -> None:
+    env = {"HOME": "/h"}
+    assert paths.config_dir(env) == "/h/.config/awsroles"
+    assert paths.user_config_file(env) == "/h/.config/awsroles/config.ini"
+    assert paths.data_dir(env) == paths.secrets_dir(env) == "/h/.local/share/awsroles"
+    assert paths.cache_dir(env) == "/h/.cache/awsroles"
+    assert paths.sessions_dir(env) == "/h/.cache/awsroles/sessions"
+    assert paths.costs_cache_dir(env) == "/h/.cache/awsroles/costs"
+    assert paths.state_dir(env) == "/h/.local/state/awsroles"
+    assert paths.audit_log(env) == "/h/.local/state/awsroles/audit.jsonl"
+    assert paths.sandbox_dir(env) == "/h/.local/state/awsroles/sandbox"
+    assert paths.runtime_dir(env) is None
+    assert paths.lock_dir(env) == "/h/.cache/awsroles/locks"  # no runtime dir: under the cache
+
+
+def test_xdg_directories(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    env = {"HOME": "/h", "XDG_CONFIG_HOME": "/c", "XDG_DATA_HOME": "/d", "XDG_CACHE_HOME": "/k",
+           "XDG_STATE_HOME": "/s", "XDG_RUNTIME_DIR": str(run)}
+    assert paths.config_dir(env) == "/c/awsroles"
+    assert paths.data_dir(env) == "/d/awsroles"
+    assert paths.cache_dir(env) == "/k/awsroles"
+    assert paths.audit_log(env) == "/s/awsroles/audit.jsonl"
+    assert paths.sandbox_dir(env) == "/s/awsroles/sandbox"
+    assert paths.runtime_dir(env) == str(run / "awsroles")
+    assert paths.lock_dir(env) == str(run / "awsroles" / "locks")
+
+
+def test_relative_or_missing_xdg_directories_are_ignored(tmp_path: Path) -> None:
+    env = {"HOME": "/h", "XDG_CONFIG_HOME": "rel", "XDG_CACHE_HOME": "", "XDG_STATE_HOME": "./s",
+           "XDG_RUNTIME_DIR": str(tmp_path / "absent")}
+    assert paths.config_dir(env) == "/h/.config/awsroles"
+    assert paths.cache_dir(env) == "/h/.cache/awsroles"
+    assert paths.state_dir(env) == "/h/.local/state/awsroles"
+    assert paths.runtime_dir(env) is None  # not a directory
+
+
+def test_one_config_dir_for_config_data_and_cache_and_the_audit_override() -> None:
+    env = {"HOME": "/h", "AWSROLES_CONFIG_DIR": "/cfg", "XDG_CACHE_HOME": "/k", "AWSROLES_AUDIT_LOG": "/a/log"}
+    assert paths.config_dir(env) == "/cfg"
+    assert paths.data_dir(env) == "/cfg/data"
+    assert paths.cache_dir(env) == "/cfg/cache"
+    assert paths.sessions_dir(env) == "/cfg/cache/sessions"
+    assert paths.audit_log(env) == "/a/log"
+    assert paths.state_dir(env) == "/h/.local/state/awsroles"  # state is not configuration
+
+
+def test_the_library_modules_take_their_paths_from_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from awsroles.costs.ce import CostCache
+    from awsroles.creds import userconfig
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.people import audit
+    from awsroles.sandbox.process import state_dir
+
+    (tmp_path / "run").mkdir()
+    env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run"), "XDG_STATE_HOME": "/s"}
+    assert userconfig.config_path(env) == Path(paths.user_config_file(env))
+    assert FastCache.default(env).cache_dir == Path(paths.sessions_dir(env))
+    assert FastCache.default(env).key_dir == Path(paths.runtime_dir(env) or "")
+    assert audit.audit_path(env) == Path("/s/awsroles/audit.jsonl")
+    assert state_dir(env) == Path("/s/awsroles/sandbox")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "k"))
+    assert CostCache.default("1").root == tmp_path / "k" / "awsroles" / "costs"
+
+
+def test_paths_imports_nothing_but_os() -> None:
+    """The credential hot path imports it on every AWS CLI call."""
+    code = ("import sys; before = set(sys.modules); import awsroles.paths; "
+            "print(sorted(m for m in set(sys.modules) - before if not m.startswith('awsroles')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# -- the one file-lock helper (awsroles.fsutil) ---------------------------------------------------
+
+
+def test_lock_path_is_beside_the_real_file(tmp_path: Path) -> None:
+    target = tmp_path / "real.ini"
+    target.write_text("")
+    (tmp_path / "link.ini").symlink_to(target)
+    assert lock_path(tmp_path / "link.ini") == lock_path(target) == tmp_path / "real.ini.lock"
+
+
+def test_file_lock_excludes_a_second_holder_then_says_who_holds_it(tmp_path: Path) -> None:
+    lock = tmp_path / "x.lock"
+    with file_lock(lock, timeout=1):
+        assert oct(lock.stat().st_mode & 0o777) == oct(0o600)
+        held = subprocess.run(
+            [sys.executable, "-c", "import sys; from awsroles.fsutil import file_lock\n"
+             f"with file_lock({str(lock)!r}, timeout=0.2): sys.exit(0)"],
+            capture_output=True, text=True, cwd=REPO)
+        assert held.returncode == 1 and f"another awsroles process holds {lock} (waited 0.2s)" in held.stderr
+    with file_lock(lock, timeout=0.2):  # released: free again
+        pass
+
+
+def test_file_lock_raises_the_callers_error(tmp_path: Path) -> None:
+    lock = tmp_path / "y.lock"
+    with file_lock(lock, timeout=1):
+        code = ("import sys; from awsroles.fsutil import file_lock\n"
+                "class Mine(Exception): pass\n"
+                "try:\n"
+                f"    with file_lock({str(lock)!r}, timeout=0.1, busy=lambda p, w: Mine(f'{{p}} {{w}}')): pass\n"
+                "except Mine as e:\n    print('mine', e)\n")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO).stdout
+        assert out.strip() == f"mine {lock} 0.1"
+
+
+def test_private_dir_is_0700(tmp_path: Path) -> None:
+    folder = tmp_path / "a" / "b"
+    assert private_dir(str(folder)) == folder
+    assert folder.stat().st_mode & 0o777 == 0o700
+    folder.chmod(0o755)
+    private_dir(folder)
+    assert folder.stat().st_mode & 0o777 == 0o700
