@@ -1,11 +1,24 @@
-"""Turn command results (plain data) into tables, JSON or CSV. The library never prints."""
+"""The only renderer: a command's :class:`Result` (plain data) as a table, JSON, CSV or Markdown.
+
+Commands build a Result and hand it to :func:`render`; nothing else writes command output. The
+library never prints. What each ``--output`` form means, on every command:
+
+- ``table`` (the default): for people. The Result's tables (rich), or its ready text (shell
+  exports, a script), then its notes, one plain line each.
+- ``json``: ``Result.data``, indented (or one JSON object per line for a stream of records).
+- ``csv``: ``Result.csv``, or the one table; a header line, then one line per row.
+- ``md``: the tables as Markdown tables (a ``## title`` above each), then the notes as a list;
+  for commands that have a table form.
+
+A command that has no form for a format says so before it does anything (:func:`check_form`).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -15,24 +28,47 @@ if TYPE_CHECKING:  # rich is imported when something is rendered: tab completion
     from rich.console import Console
     from rich.table import Table as RichTable
 
-FORMATS = ("table", "json", "csv")
+FORMATS = ("table", "json", "csv", "md")
+TABLE_FORMS = FORMATS  # commands that print tables have every form
+PLAIN_FORMS = ("table", "json")  # commands that print messages and data, but no table
+_NAMES = {"table": "table", "json": "JSON", "csv": "CSV", "md": "Markdown"}
 
 
 @dataclass(frozen=True)
 class Table:
+    """Rows of text under column names. ``align`` gives "left" or "right" per column (default
+    left); rows in ``bold`` are emphasised (totals); rows in ``sections`` start a new section
+    (a rule above them in the terminal)."""
+
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
     title: str = ""
+    align: Sequence[str] = ()
+    bold: Collection[int] = frozenset()
+    sections: Collection[int] = frozenset()
+
+    def justify(self, column: int) -> str:
+        return self.align[column] if column < len(self.align) else "left"
 
 
 @dataclass
 class Result:
-    """What a command hands the renderer: human tables, a JSON value, and CSV rows."""
+    """What a command hands the renderer: human tables (or ready text), a JSON value, CSV rows."""
 
     data: Any  # JSON-serialisable
     tables: list[Table] = field(default_factory=list)
     csv: Table | None = None
     notes: list[str] = field(default_factory=list)  # extra lines for humans, after the tables
+    text: str | None = None  # the table form as ready text, printed as is (before the notes)
+    json_lines: bool = False  # data is a list of records: one compact JSON object per line
+
+
+def check_form(fmt: str, forms: Collection[str], command: str = "this command") -> None:
+    """A usage error, before a command does anything, for an output form it does not have."""
+    if fmt not in forms:
+        others = [f for f in FORMATS if f in forms]
+        raise UsageError(f"{command} has no {_NAMES.get(fmt, fmt)} form; use --output "
+                         f"{', '.join(others[:-1]) + ' or ' + others[-1] if len(others) > 1 else others[0]}")
 
 
 def console_for(stream: TextIO) -> Console:
@@ -47,6 +83,10 @@ def to_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
+def to_json_lines(records: Sequence[Any]) -> str:
+    return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+
+
 def to_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -55,30 +95,65 @@ def to_csv(table: Table) -> str:
     return buffer.getvalue()
 
 
+def _md_cell(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def to_markdown(result: Result) -> str:
+    """Each table as a Markdown table (its title a ``##`` heading), then the notes as a list."""
+    parts: list[str] = []
+    for table in result.tables:
+        lines = [f"## {table.title}", ""] if table.title else []
+        lines.append("| " + " | ".join(_md_cell(c) for c in table.columns) + " |")
+        lines.append("|" + "|".join("---:" if table.justify(i) == "right" else "---"
+                                    for i in range(len(table.columns))) + "|")
+        for n, row in enumerate(table.rows):
+            cells = [_md_cell(c) for c in row]
+            if n in table.bold:
+                cells = [f"**{c}**" if c.strip() else c for c in cells]
+            lines.append("| " + " | ".join(cells) + " |")
+        parts.append("\n".join(lines))
+    if result.notes:
+        parts.append("\n".join(f"- {note}" for note in result.notes))
+    return "\n\n".join(parts) + "\n" if parts else ""
+
+
 def rich_table(table: Table) -> RichTable:
     from rich.table import Table as RichTable
+    from rich.text import Text
 
-    out = RichTable(title=table.title or None, title_justify="left", show_edge=False, pad_edge=False)
-    for column in table.columns:
-        out.add_column(column, overflow="fold")
-    for row in table.rows:
-        out.add_row(*row)
+    out = RichTable(title=Text(table.title, style="table.title") if table.title else None, title_justify="left",
+                    show_edge=False, pad_edge=False)
+    for i, column in enumerate(table.columns):
+        out.add_column(Text(column), overflow="fold", justify="right" if table.justify(i) == "right" else "left")
+    for n, row in enumerate(table.rows):
+        if n in table.sections and n:
+            out.add_section()
+        out.add_row(*(Text(cell) for cell in row), style="bold" if n in table.bold else None)
     return out
 
 
 def render(result: Result, fmt: str, stream: TextIO) -> None:
+    """Write ``result`` to ``stream`` in ``fmt`` (one of FORMATS)."""
     if fmt == "json":
-        stream.write(to_json(result.data))
+        stream.write(to_json_lines(result.data) if result.json_lines else to_json(result.data))
     elif fmt == "csv":
         table = result.csv or (result.tables[0] if len(result.tables) == 1 else None)
         if table is None:
             raise UsageError("this command has no CSV form; use --output table or json")
         stream.write(to_csv(table))
+    elif fmt == "md":
+        if not result.tables and result.csv is None:
+            raise UsageError("this command has no Markdown form; use --output table or json")
+        stream.write(to_markdown(result))
     else:
-        console = console_for(stream)
-        for i, table in enumerate(result.tables):
-            if i:
-                console.print()
-            console.print(rich_table(table))
-        for note in result.notes:
-            console.print(note)
+        if result.tables:
+            console = console_for(stream)
+            for i, table in enumerate(result.tables):
+                if i:
+                    console.print()
+                console.print(rich_table(table))
+        if result.text is not None:
+            stream.write(result.text)
+        for note in result.notes:  # plain lines: never read as markup, never wrapped
+            stream.write(note + "\n")
