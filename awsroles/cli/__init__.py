@@ -12,23 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from awsroles.cli import (  # noqa: F401  (register commands)
-    access,
-    completion,
-    costs,
-    creds,
-    demo,
-    export,
-    grants,
-    importer,
-    plan,
-    sandbox,
-    users,
-    users_credentials,
-    users_lifecycle,
-    validate,
-)
-from awsroles.cli.app import App, cli
+from awsroles.cli.app import App, cli  # the group imports each command's module when it is used
 from awsroles.errors import AwsrolesError, ExitCode, OrgFileError
 
 log = logging.getLogger("awsroles")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, UsageError
 from awsroles.iam.access import access_list, matrix
 from awsroles.org.parse import did_you_mean
 from awsroles.render import Result, Table
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--by", type=click.Choice(["user", "team"]), default="user", show_default=True,
               help="One line per user or per team.")

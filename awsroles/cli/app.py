@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 from collections.abc import Callable
@@ -56,6 +57,82 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+# Every command that lives in its own module, by its full name -> "MODULE:ATTRIBUTE" under
+# awsroles.cli: the one registry of the CLI. A group imports a command's module only when that
+# command is run, completed or listed with its help (click's "lazily loading subcommands"), so a
+# request imports what its words need and no more. A group's own subcommands may instead be
+# defined next to it (export, profiles, sandbox, team).
+COMMANDS: dict[str, str] = {
+    "access": "access:access",
+    "apply": "plan:apply",
+    "completion": "completion:completion",
+    "console": "creds:console",
+    "costs": "costs:costs",
+    "credential-process": "creds:credential_process",
+    "demo": "demo:demo",
+    "env": "creds:env_",
+    "exec": "creds:exec_",
+    "export": "export:export",
+    "grant": "grants:grant",
+    "import": "importer:import_",
+    "login": "creds:login",
+    "logout": "creds:logout",
+    "plan": "plan:plan",
+    "profiles": "creds:profiles",
+    "revoke": "grants:revoke",
+    "sandbox": "sandbox:sandbox",
+    "serve": "creds:serve",
+    "setup": "creds:setup",
+    "status": "creds:status",
+    "team": "grants:team",
+    "users": "users:users",
+    "users create": "users_lifecycle:create",
+    "users disable": "users_lifecycle:disable",
+    "users keys": "users:keys",
+    "users keys create": "users_credentials:keys_create",
+    "users keys delete": "users_credentials:keys_delete",
+    "users keys rotate": "users_credentials:keys_rotate",
+    "users list": "users_lifecycle:list_",
+    "users mfa": "users:mfa",
+    "users mfa enroll": "users_credentials:mfa_enroll",
+    "users mfa reset": "users_credentials:mfa_reset",
+    "users offboard": "users_lifecycle:offboard",
+    "users show": "users_lifecycle:show",
+    "validate": "validate:validate",
+    "whoami": "creds:whoami",
+}
+
+
+def lazy_commands(group: str = "") -> dict[str, str]:
+    """The commands of COMMANDS directly under ``group`` ("" for the top level): name -> import path."""
+    prefix = f"{group} " if group else ""
+    return {name[len(prefix):]: path for name, path in COMMANDS.items()
+            if name.startswith(prefix) and " " not in name[len(prefix):]}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use, from ``lazy_subcommands`` (name -> "MODULE:ATTR")."""
+
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands:
+            return self._load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        module, _, attribute = self.lazy_subcommands[cmd_name].partition(":")
+        command = getattr(importlib.import_module(f"awsroles.cli.{module}"), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"awsroles.cli.{module}:{attribute} is not a click command")
+        return command
+
+
 def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None]:
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         if value is not None:
@@ -76,7 +153,8 @@ def common_options(command: F) -> F:
     )(command)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, lazy_subcommands=lazy_commands(),
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @common_options
 @click.option("-v", "--verbose", count=True, help="More detail on stderr; -vv for debug logging.")
 @click.version_option(__version__, "--version", prog_name="awsroles", message="%(prog)s %(version)s")

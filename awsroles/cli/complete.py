@@ -5,12 +5,19 @@ broken file simply completes nothing). ``awsroles login <TAB>`` and ``--role <TA
 the user config written by ``awsroles setup`` (the person's own grants); team, user and org-wide
 environment and role names come from the org file (``--file``, ``$AWSROLES_FILE``,
 ``./awsroles.ini``, then the org file recorded at setup).
+
+The shell runs the program on every <TAB>, so the org file is read with configparser alone
+(:func:`read_names`), never validated: the validator, the org-file editor (filelock,
+configupdater) and boto3 stay unimported, and a file with a mistake still completes the names it
+declares.
 """
 
 from __future__ import annotations
 
+import configparser
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +26,6 @@ from click.shell_completion import CompletionItem
 
 if TYPE_CHECKING:
     from awsroles.creds.userconfig import UserConfig
-    from awsroles.org.model import Org
 
 
 def user_config() -> UserConfig | None:
@@ -34,7 +40,7 @@ def user_config() -> UserConfig | None:
 
 def org_path(explicit: str | None, config: UserConfig | None = None) -> Path | None:
     """The org file to read names from, or None when there is none."""
-    from awsroles.org.parse import ENV_VAR, resolve_path
+    from awsroles.org.location import ENV_VAR, resolve_path
 
     candidates = [resolve_path(explicit)]
     if not explicit and not os.environ.get(ENV_VAR):
@@ -44,15 +50,54 @@ def org_path(explicit: str | None, config: UserConfig | None = None) -> Path | N
     return next((p for p in candidates if p.is_file()), None)
 
 
-def load_org(path: Path | None) -> Org | None:
-    from awsroles.org.parse import check_org
+@dataclass(frozen=True)
+class OrgNames:
+    """The names an org file declares, as written (not validated)."""
+
+    environments: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    users: tuple[str, ...] = ()
+    teams: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)  # team -> key -> values
+
+
+def _words(value: str) -> tuple[str, ...]:
+    """A list value (``dev = developer, readonly``) as its items."""
+    return tuple(value.replace(",", " ").split())
+
+
+def read_names(path: Path | None) -> OrgNames | None:
+    """The names in the org file at ``path`` (configparser alone), or None when it cannot be read."""
+    from awsroles.org.ini import new_parser  # the org file's parser settings, without the validator
 
     if path is None:
         return None
+    parser = new_parser()
     try:
-        return check_org(path)[0]
-    except Exception:
+        parser.read_string(path.read_text(encoding="utf-8-sig"), source=str(path))
+    except configparser.MissingSectionHeaderError:
         return None
+    except configparser.ParsingError:
+        pass  # a line configparser cannot read: it kept every other one
+    except (OSError, ValueError, configparser.Error):
+        return None
+    environments: set[str] = set()
+    roles: set[str] = set()
+    users: set[str] = set()
+    teams: dict[str, dict[str, tuple[str, ...]]] = {}
+    for section in parser.sections():
+        kind, _, name = section.strip().partition(" ")
+        name = name.strip()
+        if not name:
+            continue
+        if kind == "account":
+            environments.update(_words(parser.get(section, "environment", fallback="") or ""))
+        elif kind == "role":
+            roles.add(name)
+        elif kind == "user":
+            users.add(name)
+        elif kind == "team":
+            teams[name] = {key: _words(value or "") for key, value in parser.items(section)}
+    return OrgNames(tuple(sorted(environments)), tuple(sorted(roles)), tuple(sorted(users)), teams)
 
 
 # -- the names -----------------------------------------------------------------------------------
@@ -68,30 +113,31 @@ def my_roles(config: UserConfig | None, environment: str | None) -> list[str]:
     return config.roles_in(environment) if config and environment else []
 
 
-def org_environments(org: Org | None) -> list[str]:
-    return sorted(org.environments) if org else []
+def org_environments(org: OrgNames | None) -> list[str]:
+    return list(org.environments) if org else []
 
 
-def org_roles(org: Org | None) -> list[str]:
-    return sorted(r.name for r in org.roles) if org else []
+def org_roles(org: OrgNames | None) -> list[str]:
+    return list(org.roles) if org else []
 
 
-def team_roles(org: Org | None, team: str | None, environment: str | None) -> list[str]:
+def team_roles(org: OrgNames | None, team: str | None, environment: str | None) -> list[str]:
     """The roles ``team`` holds in ``environment`` (what ``revoke`` can take away)."""
     if org is None:
         return []
-    found = next((t for t in org.teams if t.name == team), None)
-    if found is None:
+    grants = org.teams.get(team or "")
+    if grants is None:
         return org_roles(org)
-    return sorted({g.role for g in found.grants if environment is None or g.environment == environment})
+    keys = [environment] if environment is not None else org.environments
+    return sorted({role for key in keys for role in grants.get(key, ())})
 
 
-def team_names(org: Org | None) -> list[str]:
-    return sorted(t.name for t in org.teams) if org else []
+def team_names(org: OrgNames | None) -> list[str]:
+    return sorted(org.teams) if org else []
 
 
-def user_names(org: Org | None) -> list[str]:
-    return sorted(u.name for u in org.users) if org else []
+def user_names(org: OrgNames | None) -> list[str]:
+    return list(org.users) if org else []
 
 
 # -- click callbacks -----------------------------------------------------------------------------
@@ -127,8 +173,8 @@ def _value(ctx: click.Context, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _org(ctx: click.Context) -> Org | None:
-    return load_org(org_path(_explicit_file(ctx)))
+def _org(ctx: click.Context) -> OrgNames | None:
+    return read_names(org_path(_explicit_file(ctx)))
 
 
 def complete_my_environments(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:

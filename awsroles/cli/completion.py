@@ -21,7 +21,7 @@ def completion_script(shell: str) -> str:
     return cls(cli, {}, PROG, COMPLETE_VAR).source()
 
 
-@cli.command()
+@click.command()
 @click.argument("shell", type=click.Choice(SHELLS))
 def completion(shell: str) -> None:
     """Print the tab-completion script for SHELL.

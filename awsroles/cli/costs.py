@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from click.core import ParameterSource
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, FileWriteError, UsageError
 from awsroles.fsutil import check_writable
 from awsroles.render import console_for
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from awsroles.costs.model import CostLine
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--month", metavar="YYYY-MM", help="One month (default: the last complete month).")
 @click.option("--from", "from_", metavar="YYYY-MM", help="First month of a range (inclusive).")

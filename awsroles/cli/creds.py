@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import complete_my_environments, complete_my_roles
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
 
@@ -73,7 +73,7 @@ def _session(environment: str, role: str | None, duration: int | None, mfa_code:
 # -- setup ---------------------------------------------------------------------------------------
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--access-key-id", metavar="ID", help="Your ops access key id (prompted when omitted).")
 @click.option("--secret-stdin", is_flag=True, help="Read the secret access key from standard input.")
@@ -181,7 +181,7 @@ def _describe(exc: Exception) -> str:
 # -- login, exec, env, credential-process ----------------------------------------------------------
 
 
-@cli.command()
+@click.command()
 @common_options
 @role_options
 @pass_app
@@ -212,7 +212,7 @@ def login(app: App, environment: str, role: str | None, duration: int | None, mf
     return ExitCode.OK
 
 
-@cli.command("exec", context_settings={"ignore_unknown_options": True})
+@click.command("exec", context_settings={"ignore_unknown_options": True})
 @role_options
 @click.option("--nest", is_flag=True, help="Allow running inside another `awsroles exec`.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
@@ -250,7 +250,7 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
         raise UsageError(f"command not found: {argv[0]}") from None
 
 
-@cli.command("env")
+@click.command("env")
 @common_options
 @role_options
 @click.option("--format", "fmt", type=click.Choice(["sh", "fish", "powershell", "dotenv", "json"]), default="sh",
@@ -274,7 +274,7 @@ def env_(app: App, environment: str, role: str | None, duration: int | None, mfa
     return ExitCode.OK
 
 
-@cli.command("credential-process")
+@click.command("credential-process")
 @role_options
 @pass_app
 def credential_process(app: App, environment: str, role: str | None, duration: int | None,
@@ -296,7 +296,7 @@ def credential_process(app: App, environment: str, role: str | None, duration: i
 # -- status, logout, whoami ------------------------------------------------------------------------
 
 
-@cli.command()
+@click.command()
 @common_options
 @pass_app
 def status(app: App) -> int:
@@ -339,7 +339,7 @@ def status(app: App) -> int:
     return ExitCode.OK
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--all", "everything", is_flag=True, help="Also delete your stored access key (asks first).")
 @click.option("--yes", "-y", is_flag=True, help="With --all: do not ask.")
@@ -374,7 +374,7 @@ def logout(app: App, everything: bool, yes: bool) -> int:
     return ExitCode.OK
 
 
-@cli.command()
+@click.command()
 @common_options
 @pass_app
 def whoami(app: App) -> int:
@@ -415,7 +415,7 @@ def whoami(app: App) -> int:
 # -- profiles, console, serve ------------------------------------------------------------------------
 
 
-@cli.group()
+@click.group()
 def profiles() -> None:
     """AWS CLI and SDK profiles for the roles you may assume."""
 
@@ -463,7 +463,7 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
     return ExitCode.OK
 
 
-@cli.command()
+@click.command()
 @common_options
 @role_options
 @click.option("--print", "print_only", is_flag=True, help="Print the URL instead of opening a browser.")
@@ -498,7 +498,7 @@ def console(app: App, environment: str, role: str | None, duration: int | None, 
     return ExitCode.OK
 
 
-@cli.command()
+@click.command()
 @role_options
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free one).")
 @pass_app

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode
 from awsroles.export.policies import policy_files
 from awsroles.export.tree import TreeResult, write_tree
@@ -14,7 +14,7 @@ from awsroles.iam.desired import desired_state
 from awsroles.render import Result
 
 
-@cli.group()
+@click.group()
 def export() -> None:
     """Write what awsroles manages as files: policy JSON, or Terraform.
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from awsroles.cli.app import App, F, cli, common_options, pass_app
+from awsroles.cli.app import App, F, common_options, pass_app
 from awsroles.cli.complete import (
     complete_org_environments,
     complete_org_roles,
@@ -17,11 +17,8 @@ from awsroles.cli.complete import (
     complete_teams,
     complete_users,
 )
-from awsroles.cli.plan import _Progress, engine_for, show_plan
 from awsroles.errors import AwsrolesError, ExitCode
-from awsroles.org import edit as orgedit
 from awsroles.org.durations import format_duration
-from awsroles.people import audit
 
 if TYPE_CHECKING:
     from awsroles.org.model import Org
@@ -48,6 +45,8 @@ class _Run:
 
     def audit(self, action: str, *, actor: str, account: str | None = None, target: str = "",
               details: Mapping[str, object] | None = None) -> None:
+        from awsroles.people import audit
+
         self.records.append(audit.record(action, actor=actor, account=account, target=target, details=details))
 
     def flush(self) -> None:
@@ -59,6 +58,9 @@ class _Run:
 def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, object],
                     edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
                     profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None) -> int:
+    from awsroles.cli.plan import _Progress, engine_for, show_plan
+    from awsroles.people import audit
+
     path = app.org_path
     details = {**details, "file": str(path)}
     run = _Run(app)
@@ -129,7 +131,7 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
         run.flush()
 
 
-@cli.command()
+@click.command()
 @common_options
 @_options
 @click.argument("team", shell_complete=complete_teams)
@@ -152,6 +154,8 @@ def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_pla
     current = app.load_org()
     already = any(g.environment == environment and g.role == role
                   for t in current.teams if t.name == team for g in t.grants)
+    from awsroles.org import edit as orgedit
+
     return _edit_then_plan(
         app, action="grant", target=f"team/{team}", details={"environment": environment, "role": role},
         edit=lambda: orgedit.grant(app.org_path, team, environment, role), already=already,
@@ -159,7 +163,7 @@ def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_pla
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
 
 
-@cli.command()
+@click.command()
 @common_options
 @_options
 @click.argument("team", shell_complete=complete_teams)
@@ -189,13 +193,15 @@ def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_pl
         else:
             app.warn(message)
 
+    from awsroles.org import edit as orgedit
+
     return _edit_then_plan(
         app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},
         edit=lambda: orgedit.revoke(app.org_path, team, environment, role), already=False, already_message="",
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune, after_edit=sessions)
 
 
-@cli.group()
+@click.group()
 def team() -> None:
     """Team membership: add people to teams and remove them (edits the org file)."""
 
@@ -216,6 +222,8 @@ def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, p
     """
     current = app.load_org()
     already = any(t.name == team_name and user in t.members for t in current.teams)
+    from awsroles.org import edit as orgedit
+
     return _edit_then_plan(
         app, action="team.add", target=f"team/{team_name}", details={"user": user},
         edit=lambda: orgedit.add_member(app.org_path, team_name, user), already=already,
@@ -239,6 +247,8 @@ def team_remove(app: App, team_name: str, user: str, apply_: bool, no_plan: bool
     Example:
       awsroles team remove backend bob --apply
     """
+    from awsroles.org import edit as orgedit
+
     return _edit_then_plan(
         app, action="team.remove", target=f"team/{team_name}", details={"user": user},
         edit=lambda: orgedit.remove_member(app.org_path, team_name, user), already=False, already_message="",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, FileWriteError, UsageError
 from awsroles.fsutil import check_writable
 from awsroles.org.durations import format_duration
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from awsroles.importer.build import Imported, ImportResult
 
 
-@cli.command("import")
+@click.command("import")
 @common_options
 @click.option("--output-file", "-O", "output_file", metavar="PATH",
               help="Where to write the org file; '-' prints it. Default: the org file (--file, "

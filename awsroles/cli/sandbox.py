@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.creds.shellenv import ENV_FORMATS
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import Result
@@ -25,7 +25,7 @@ def _no_csv(app: App) -> None:
         raise UsageError("this command has no CSV form; use --output table or json")
 
 
-@cli.group()
+@click.group()
 def sandbox() -> None:
     """A local AWS on 127.0.0.1 (a moto server), seeded from an org file.
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from awsroles.cli.app import cli
+import click
+
+from awsroles.cli.app import LazyGroup, lazy_commands
 
 
-@cli.group()
+@click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users"))
 def users() -> None:
     """People: IAM users in the ops account, their MFA devices and access keys.
 
@@ -14,11 +16,11 @@ def users() -> None:
     """
 
 
-@users.group()
+@click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users mfa"))
 def mfa() -> None:
     """Virtual MFA devices: enrol, reset."""
 
 
-@users.group()
+@click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users keys"))
 def keys() -> None:
     """Access keys: create, rotate, delete (at most two per user)."""

@@ -19,7 +19,6 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import complete_users
-from awsroles.cli.users import keys, mfa
 from awsroles.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -94,7 +93,7 @@ def _read_codes(code1: str | None, code2: str | None) -> tuple[str, str]:
     return first, second
 
 
-@mfa.command("enroll")
+@click.command("enroll")
 @common_options
 @click.argument("name", shell_complete=complete_users)
 @click.option("--self", "myself", is_flag=True, help="Enrol yourself, with your own stored key (awsroles setup); "
@@ -178,7 +177,7 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
     return ExitCode.OK
 
 
-@mfa.command("reset")
+@click.command("reset")
 @common_options
 @click.argument("name", shell_complete=complete_users)
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -216,7 +215,7 @@ def _store_key(config: UserConfig, access_key_id: str, secret: str) -> None:
     _store(config).set(KEYS, config.key_name, Credentials(access_key_id, secret).to_json())
 
 
-@keys.command("create")
+@click.command("create")
 @common_options
 @click.argument("name", shell_complete=complete_users)
 @click.option("--store", "store_it", is_flag=True, help="Your own user only: put the key straight into your store "
@@ -254,7 +253,7 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
     return ExitCode.OK
 
 
-@keys.command("rotate")
+@click.command("rotate")
 @common_options
 @click.argument("name", shell_complete=complete_users)
 @click.option("--delete-old/--keep-old", "delete_old", default=None,
@@ -318,7 +317,7 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
     return ExitCode.OK
 
 
-@keys.command("delete")
+@click.command("delete")
 @common_options
 @click.argument("name", shell_complete=complete_users)
 @click.argument("key_id")

@@ -12,8 +12,6 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import complete_users
-from awsroles.cli.plan import engine_for
-from awsroles.cli.users import users
 from awsroles.errors import ExitCode, PartlyDone, UsageError
 from awsroles.render import Result, Table, to_json
 
@@ -25,6 +23,8 @@ _profile = click.option("--profile", metavar="NAME", help="AWS profile with ops 
 
 
 def _engine(app: App, profile: str | None) -> tuple[Engine, Any]:
+    from awsroles.cli.plan import engine_for
+
     engine = engine_for(app, profile, 8)
     return engine, engine.iam(engine.org.ops)
 
@@ -84,7 +84,7 @@ def _user_columns(row: UserRow) -> list[str]:
 _COLUMNS = ("user", "path", "teams", "console", "mfa", "keys", "where")
 
 
-@users.command("list")
+@click.command("list")
 @common_options
 @_profile
 @pass_app
@@ -119,7 +119,7 @@ def list_(app: App, profile: str | None) -> int:
     return ExitCode.OK
 
 
-@users.command()
+@click.command()
 @common_options
 @_profile
 @click.argument("name", shell_complete=complete_users)
@@ -146,7 +146,7 @@ def show(app: App, profile: str | None, name: str) -> int:
     return ExitCode.OK
 
 
-@users.command()
+@click.command()
 @common_options
 @_profile
 @click.argument("name")
@@ -198,7 +198,7 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
     return ExitCode.OK
 
 
-@users.command()
+@click.command()
 @common_options
 @_profile
 @click.argument("name", shell_complete=complete_users)
@@ -235,7 +235,7 @@ def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Se
         app.say(f"  - {line}")
 
 
-@users.command()
+@click.command()
 @common_options
 @_profile
 @click.argument("name", shell_complete=complete_users)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode
 from awsroles.org.parse import check_org
 from awsroles.render import Result
 
 
-@cli.command()
+@click.command()
 @common_options
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @pass_app

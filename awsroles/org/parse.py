@@ -11,8 +11,7 @@ by :mod:`awsroles.iam.checks`, whose ``parse_org``/``check_org``/``load_org`` pa
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
@@ -22,21 +21,11 @@ from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS as SECTION_KINDS  # for importers not yet moved to org.keys
 from awsroles.org.keys import TEAM_KEYS as TEAM_KEYS  # for importers not yet moved to org.keys
+from awsroles.org.location import DEFAULT_FILE as DEFAULT_FILE
+from awsroles.org.location import ENV_VAR as ENV_VAR
+from awsroles.org.location import resolve_path as resolve_path
 from awsroles.org.model import Org
 from awsroles.org.sections import read_accounts, read_roles, read_settings, read_teams, read_users
-
-DEFAULT_FILE = "awsroles.ini"
-ENV_VAR = "AWSROLES_FILE"
-
-
-def resolve_path(explicit: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path:
-    """Where the org file is: ``--file``, then ``$AWSROLES_FILE``, then ``./awsroles.ini``."""
-    environ = os.environ if environ is None else environ
-    if explicit:
-        return Path(explicit)
-    if environ.get(ENV_VAR):
-        return Path(environ[ENV_VAR])
-    return Path(DEFAULT_FILE)
 
 
 def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tuple[str, IniSection]]]:

@@ -183,8 +183,11 @@ def test_every_command_has_help_with_an_example() -> None:
 
     def walk(command: click.Command, path: list[str]):
         yield path, command
-        if isinstance(command, click.Group):
-            for name, sub in command.commands.items():
+        if isinstance(command, click.Group):  # a lazy group: its commands are listed, not in .commands
+            ctx = click.Context(command)
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                assert sub is not None, [*path, name]
                 yield from walk(sub, [*path, name])
 
     for path, command in walk(cli, []):

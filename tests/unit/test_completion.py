@@ -1,9 +1,11 @@
-"""Shell completion: the checked-in scripts, the dynamic callbacks, and the fast path's command table."""
+"""Shell completion: the checked-in scripts, the dynamic callbacks, the lazy click group, and what a
+completion request imports as a whole process."""
 
 from __future__ import annotations
 
 import io
 import os
+import shlex
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -14,28 +16,30 @@ import pytest
 from click.shell_completion import ShellComplete
 
 from awsroles.cli import cli
-from awsroles.cli.app import App
+from awsroles.cli.app import COMMANDS, App, LazyGroup
 from awsroles.cli.completion import SHELLS, completion_script
 from awsroles.creds.userconfig import RoleGrant, UserConfig, save
-from awsroles.entry import COMMAND_MODULES, modules_for
 from tests.conftest import EXAMPLES, REPO
 from tests.unit.test_cli import invoke
 
 SCRIPTS = {"bash": "awsroles.bash", "zsh": "_awsroles", "fish": "awsroles.fish"}
+CLASSIC = EXAMPLES / "classic.ini"
 
 
 def _grant(environment: str, role: str) -> RoleGrant:
     return RoleGrant(environment, role, "111111111111", f"arn:aws:iam::111111111111:role/{role}", 3600)
 
 
+ALICE = UserConfig("alice", "arn:aws:iam::100000000000:user/alice", "100000000000",
+                   grants=(_grant("prod", "admin"), _grant("prod", "readonly"), _grant("stage", "developer")))
+
+
 @pytest.fixture
 def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserConfig:
     """A user config with grants in prod and stage only, in a private AWSROLES_CONFIG_DIR."""
     monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "config"))
-    config = UserConfig("alice", "arn:aws:iam::100000000000:user/alice", "100000000000",
-                        grants=(_grant("prod", "admin"), _grant("prod", "readonly"), _grant("stage", "developer")))
-    save(config)
-    return config
+    save(ALICE)
+    return ALICE
 
 
 def complete(line: str) -> list[str]:
@@ -63,6 +67,8 @@ def test_completion_rejects_an_unknown_shell() -> None:
 
 def test_command_names() -> None:
     assert complete("awsroles lo") == ["login", "logout"]
+    assert complete("awsroles users k") == ["keys"]
+    assert complete("awsroles users keys ") == ["create", "delete", "rotate"]
 
 
 def test_environments_are_the_persons_own(alice: UserConfig) -> None:
@@ -91,10 +97,10 @@ def test_nothing_before_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_team_user_environment_and_role_names_from_the_org_file(monkeypatch: pytest.MonkeyPatch) -> None:
     from awsroles.org.parse import load_org
 
-    org = load_org(EXAMPLES / "classic.ini")
+    org = load_org(CLASSIC)
     teams = sorted(t.name for t in org.teams)
     users = sorted(u.name for u in org.users)
-    path = str(EXAMPLES / "classic.ini")
+    path = str(CLASSIC)
     assert complete(f"awsroles -f {path} grant ") == teams
     assert complete(f"awsroles grant -f {path} ") == teams  # --file after the command name
     assert complete(f"awsroles -f {path} grant {teams[0]} ") == sorted(org.environments)
@@ -109,11 +115,18 @@ def test_team_user_environment_and_role_names_from_the_org_file(monkeypatch: pyt
     assert complete("awsroles team remove ") == teams
 
 
+def test_revoke_offers_what_the_team_holds_there() -> None:
+    path = str(CLASSIC)
+    assert complete(f"awsroles -f {path} revoke backend dev ") == ["developer", "readonly"]
+    assert complete(f"awsroles -f {path} revoke backend prod ") == []  # backend holds nothing in prod
+    assert complete(f"awsroles -f {path} revoke nobody dev ") == ["admin", "developer", "readonly"]
+
+
 def test_names_from_the_org_file_recorded_at_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path))
     monkeypatch.chdir(tmp_path)
-    save(UserConfig("alice", "arn", "100000000000", org_file=str(EXAMPLES / "classic.ini")))
-    assert complete("awsroles users show ")
+    save(UserConfig("alice", "arn", "100000000000", org_file=str(CLASSIC)))
+    assert complete("awsroles users show ") == ["alice", "bob"]
 
 
 def test_a_broken_org_file_completes_nothing(tmp_path: Path) -> None:
@@ -121,53 +134,154 @@ def test_a_broken_org_file_completes_nothing(tmp_path: Path) -> None:
     bad.write_text("[org\n")
     assert complete(f"awsroles -f {bad} grant ") == []
     assert complete(f"awsroles -f {tmp_path / 'missing.ini'} grant ") == []
+    binary = tmp_path / "binary.ini"
+    binary.write_bytes(b"\xff\xfe[team x]\n")
+    assert complete(f"awsroles -f {binary} grant ") == []
 
 
-def _modules(command: click.Command) -> set[str]:
-    found = {command.callback.__module__.rsplit(".", 1)[1]} if command.callback else set()
-    for sub in getattr(command, "commands", {}).values():
-        found |= _modules(sub)
+def test_an_org_file_that_does_not_validate_still_completes_its_names(tmp_path: Path) -> None:
+    """The names are read with configparser alone: a file half-way through an edit (here an undefined
+    role, a team key that is no environment, and a line that is no key) still completes."""
+    org = tmp_path / "org.ini"
+    org.write_text(CLASSIC.read_text().replace("dev = developer, readonly", "dev = developer, nosuchrole\nqa = admin")
+                   + "\n[user carol]\nthis line is not a key\n")
+    from awsroles.org.parse import check_org
+
+    assert check_org(org)[0] is None  # the validator refuses it
+    assert complete(f"awsroles -f {org} grant ") == ["backend", "platform"]
+    assert complete(f"awsroles -f {org} users show ") == ["alice", "bob", "carol"]
+    assert complete(f"awsroles -f {org} revoke backend dev ") == ["developer", "nosuchrole"]
+    assert complete(f"awsroles -f {org} revoke backend qa ") == ["admin"]
+
+
+# -- the lazy group ------------------------------------------------------------------------------
+
+
+def _walk(group: click.Group, path: tuple[str, ...] = ()) -> dict[str, click.Command]:
+    ctx = click.Context(group)
+    found: dict[str, click.Command] = {}
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, (*path, name)
+        found[" ".join((*path, name))] = command
+        if isinstance(command, click.Group):
+            found |= _walk(command, (*path, name))
     return found
 
 
-def test_the_fast_paths_command_table_matches_the_cli() -> None:
-    assert set(COMMAND_MODULES) == set(cli.commands)
-    for name, command in cli.commands.items():
-        assert set(COMMAND_MODULES[name]) == _modules(command), name
+def test_every_command_in_the_table_is_a_command_of_that_name_in_that_module() -> None:
+    commands = _walk(cli)
+    for full_name, target in COMMANDS.items():
+        module, _, _attribute = target.partition(":")
+        command = commands[full_name]
+        assert command.name == full_name.rsplit(" ", 1)[-1], full_name
+        assert command.callback is not None and command.callback.__module__ == f"awsroles.cli.{module}", full_name
 
 
-@pytest.mark.parametrize(("args", "incomplete", "modules"), [
-    (["login", "prod", "--role"], "", {"creds"}),
-    (["-f", "x.ini", "-v", "users", "show"], "", {"users", "users_lifecycle", "users_credentials"}),
-    ([], "lo", {"creds"}),
-    ([], "-", set()),
-    (["no-such-command"], "", None),
-])
-def test_modules_for(args: list[str], incomplete: str, modules: set[str] | None) -> None:
-    assert modules_for(args, incomplete) == modules
+def test_the_table_is_the_only_registry() -> None:
+    """Modules define commands; they do not add them to a group defined elsewhere. So every
+    command is in COMMANDS, or defined in the same module as the group that holds it."""
+    commands = _walk(cli)
+    assert set(COMMANDS) <= set(commands)
+    for full_name, command in commands.items():
+        if full_name in COMMANDS:
+            continue
+        parent = commands[full_name.rsplit(" ", 1)[0]]
+        assert parent.callback is not None and command.callback is not None
+        assert command.callback.__module__ == parent.callback.__module__, full_name
+    for group in (cli, commands["users"], commands["users mfa"], commands["users keys"]):
+        assert isinstance(group, LazyGroup) and not group.commands, group.name  # nothing registered itself
 
 
-def test_fast_path_process_answers_without_boto3_or_the_whole_cli(alice: UserConfig) -> None:
-    probe = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('MODULES:' + ' '.join(sys.modules))); "
-             "from awsroles.entry import main; main()")
-    env = {**os.environ, "_AWSROLES_COMPLETE": "bash_complete", "COMP_WORDS": "awsroles login prod --role ",
-           "COMP_CWORD": "4"}
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["plain,admin", "plain,readonly"]
-    modules = set(out.stderr.rpartition("MODULES:")[2].split())
-    assert not {m for m in modules if m.split(".")[0] in ("boto3", "botocore")}
-    assert "awsroles.cli.costs" not in modules and "awsroles.cli.creds" in modules
-
-
-def test_fast_path_falls_back_to_the_whole_cli_for_an_unknown_word(alice: UserConfig) -> None:
-    env = {**os.environ, "_AWSROLES_COMPLETE": "bash_complete", "COMP_WORDS": "awsroles nope ", "COMP_CWORD": "2"}
-    out = subprocess.run([sys.executable, "-c", "from awsroles.entry import main; main()"], env=env,
-                         capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+def test_a_lazy_group_refuses_a_table_entry_that_is_not_a_command() -> None:
+    group = LazyGroup(lazy_subcommands={"bad": "app:App"})
+    with pytest.raises(TypeError, match=r"awsroles\.cli\.app:App is not a click command"):
+        group.get_command(click.Context(group), "bad")
 
 
 def test_help_still_lists_every_command() -> None:
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         code, out, _ = invoke("--help")
-    assert code == 0 and "completion" in out and "login" in out
+    assert code == 0
+    for name in (n for n in COMMANDS if " " not in n):
+        assert f"\n  {name} " in out, name
+
+
+# -- whole processes, the way the shell calls them -----------------------------------------------
+
+HEAVY = ("boto3", "botocore", "filelock", "configupdater", "asyncio", "rich")
+PROBE = ("import atexit, sys\n"
+         "atexit.register(lambda: sys.stderr.write('\\nMODULES:' + ' '.join(sys.modules)))\n"
+         "sys.argv = ['awsroles']\n"
+         "from awsroles.entry import main\n"
+         "main()\n")
+
+# Every dynamic completion: the line before <TAB> -> the offers (user config: ALICE; org file: classic).
+DYNAMIC = [
+    ("awsroles login ", ["prod", "stage"]),
+    ("awsroles login prod --role ", ["admin", "readonly"]),
+    ("awsroles exec ", ["prod", "stage"]),
+    ("awsroles exec stage --role ", ["developer"]),
+    ("awsroles env ", ["prod", "stage"]),
+    ("awsroles env prod -r ", ["admin", "readonly"]),
+    ("awsroles grant ", ["backend", "platform"]),
+    ("awsroles grant backend ", ["dev", "prod", "stage"]),
+    ("awsroles grant backend stage ", ["admin", "developer", "readonly"]),
+    ("awsroles revoke ", ["backend", "platform"]),
+    ("awsroles revoke backend ", ["dev", "prod", "stage"]),
+    ("awsroles revoke backend dev ", ["developer", "readonly"]),
+    ("awsroles users show ", ["alice", "bob"]),
+    ("awsroles users disable ", ["alice", "bob"]),
+    ("awsroles users offboard ", ["alice", "bob"]),
+    ("awsroles users keys rotate ", ["alice", "bob"]),
+    ("awsroles users mfa enroll ", ["alice", "bob"]),
+    ("awsroles team add ", ["backend", "platform"]),
+    ("awsroles team add backend ", ["alice", "bob"]),
+    ("awsroles team remove ", ["backend", "platform"]),
+]
+
+
+def run_completion(line: str, env: dict[str, str]) -> tuple[list[str], set[str]]:
+    """Complete ``line`` as bash does, in a fresh interpreter: the offers and every module loaded."""
+    words = shlex.split(line) + ([""] if line.endswith(" ") else [])
+    env = {**env, "_AWSROLES_COMPLETE": "bash_complete", "COMP_WORDS": line, "COMP_CWORD": str(len(words) - 1)}
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
+    offers = [row.partition(",")[2] for row in out.stdout.split()]
+    return offers, set(out.stderr.rpartition("MODULES:")[2].split())
+
+
+@pytest.fixture
+def completion_env(alice: UserConfig, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("AWSROLES_FILE", str(CLASSIC))
+    return dict(os.environ)
+
+
+@pytest.mark.parametrize(("line", "offers"), DYNAMIC)
+def test_a_completion_process_imports_neither_boto3_nor_the_org_file_editor(
+        completion_env: dict[str, str], line: str, offers: list[str]) -> None:
+    got, modules = run_completion(line, completion_env)
+    assert got == offers
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert not heavy, f"{line!r} imported {heavy}"
+    # names come from the plain parser: neither the validator nor the editor is imported
+    assert not modules & {"awsroles.org.parse", "awsroles.org.edit", "awsroles.people.audit", "awsroles.cli.plan"}
+
+
+@pytest.mark.parametrize(("line", "needed", "not_needed"), [
+    ("awsroles login prod --role ", "awsroles.cli.creds", "awsroles.cli.grants"),
+    ("awsroles grant backend ", "awsroles.cli.grants", "awsroles.cli.creds"),
+    ("awsroles users show ", "awsroles.cli.users_lifecycle", "awsroles.cli.users_credentials"),
+    ("awsroles users keys rotate ", "awsroles.cli.users_credentials", "awsroles.cli.users_lifecycle"),
+])
+def test_a_completion_imports_only_the_command_modules_its_words_name(
+        completion_env: dict[str, str], line: str, needed: str, not_needed: str) -> None:
+    _, modules = run_completion(line, completion_env)
+    loaded = {m for m in modules if m.startswith("awsroles.cli.")}
+    assert needed in loaded and not_needed not in loaded
+    assert not loaded & {"awsroles.cli.costs", "awsroles.cli.sandbox", "awsroles.cli.demo"}
+
+
+def test_an_unknown_word_does_not_fail(completion_env: dict[str, str]) -> None:
+    offers, _ = run_completion("awsroles nope ", completion_env)  # exit status 0 (check=True), as click decides
+    assert "nope" not in offers
