@@ -15,17 +15,9 @@ import pytest
 from botocore.compat import compat_shell_split
 from filelock import FileLock
 
-from awsroles.creds.profiles import (
-    MANAGED_KEY,
-    ConfigFileError,
-    ProfileConflictError,
-    SyncResult,
-    apply_profiles,
-    credential_process_command,
-    default_config_file,
-    desired_profiles,
-    sync_profiles,
-)
+from awsroles.creds.profile_specs import MANAGED_KEY, credential_process_command, desired_profiles
+from awsroles.creds.profile_text import ConfigFileError, ProfileConflictError, SyncResult, apply_profiles
+from awsroles.creds.profiles import default_config_file, sync_profiles
 from awsroles.errors import ExitCode, UsageError
 from awsroles.org.model import Grant
 
