@@ -45,20 +45,11 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
-    except OSError as exc:  # a file awsroles could not read or write: the path and the reason, one line
-        from awsroles.errors import describe_os_error
-
-        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
-        click.echo(f"awsroles: error: {where}{describe_os_error(exc)}", file=app.stderr)
-        if app.verbose:
-            log.exception("file error")
-        return ExitCode.FAILURE
     except Exception as exc:
-        if type(exc).__module__.startswith(("botocore", "boto3")):  # without importing boto3 on every run
-            click.echo(f"awsroles: error: {_aws_error(exc)}", file=app.stderr)
-            if app.verbose:
-                log.exception("AWS error")
-            return ExitCode.FAILURE  # a bug: one line, and the traceback only when asked for
+        if _from_botocore(exc):  # before OSError: some of botocore's network errors are OSErrors too
+            return _aws_error(app, exc)
+        if isinstance(exc, OSError):
+            return _os_error(app, exc)
         if app.verbose:
             log.exception("internal error")
         click.echo(f"awsroles: internal error: {type(exc).__name__}: {exc} (run with -v for details)", file=app.stderr)
@@ -66,16 +57,32 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
     return int(result) if isinstance(result, int) else ExitCode.OK
 
 
-def _aws_error(exc: Exception) -> str:
-    """One line that keeps the AWS error code; hints for the usual first-run mistakes."""
-    from awsroles.sync.apply import describe_error
+def _from_botocore(exc: Exception) -> bool:
+    """Raised by botocore or boto3 (told without importing them on every run)."""
+    return any(cls.__module__.startswith(("botocore", "boto3")) for cls in type(exc).__mro__)
 
-    name = type(exc).__name__
-    if name in ("NoCredentialsError", "PartialCredentialsError"):
-        return "no AWS credentials found (set AWS_PROFILE or use --profile, or run `awsroles sandbox start`)"
-    if name in ("EndpointConnectionError", "ConnectTimeoutError"):
-        return f"cannot reach AWS: {exc}"
-    return describe_error(exc)
+
+def _aws_error(app: App, exc: Exception) -> int:
+    """An AWS error that reached the top: one line that keeps the AWS error code, and the exit
+    code errors.from_aws gives it (7 when AWS cannot be reached)."""
+    from awsroles.errors import from_aws
+
+    error = from_aws(exc)
+    click.echo(f"awsroles: error: {error}", file=app.stderr)
+    if app.verbose:
+        log.error("AWS error", exc_info=exc)
+    return int(error.exit_code)
+
+
+def _os_error(app: App, exc: OSError) -> int:
+    """A file awsroles could not read or write: the path and the reason, one line."""
+    from awsroles.errors import describe_os_error
+
+    where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+    click.echo(f"awsroles: error: {where}{describe_os_error(exc)}", file=app.stderr)
+    if app.verbose:
+        log.error("file error", exc_info=exc)
+    return ExitCode.FAILURE
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from awsroles.costs import months as m
 from awsroles.costs.model import METRICS, CostLine
-from awsroles.errors import AwsrolesError, UsageError
+from awsroles.errors import AwsrolesError, UsageError, aws_error_code, aws_error_message, from_aws
 from awsroles.fsutil import atomic_write
 
 PRICE_PER_REQUEST = Decimal("0.01")
@@ -93,6 +93,8 @@ def _query(ce: Any, run: Sequence[str], metric_name: str, second: str) -> tuple[
         requests += 1
         try:
             reply = ce.get_cost_and_usage(**kwargs)
+        except AwsrolesError:  # aws.AwsGaveUp: still throttled after its last attempt (exit 8)
+            raise
         except ClientError as exc:
             raise _billing_error(exc) from exc
         for result in reply.get("ResultsByTime", []):
@@ -114,8 +116,9 @@ def _query(ce: Any, run: Sequence[str], metric_name: str, second: str) -> tuple[
 
 
 def _billing_error(exc: ClientError) -> AwsrolesError:
-    error = exc.response.get("Error", {})
-    code, message = error.get("Code", ""), error.get("Message", "")
+    """What Cost Explorer's refusal means (no access to the bill, months it no longer has); the rest
+    is errors.from_aws (throttled after the last retry: exit 8, else ``Cost Explorer: CODE: message``)."""
+    code, message = aws_error_code(exc), aws_error_message(exc)
     if code in _DENIED or "member account" in message.lower() or "linked account" in message.lower():
         return BillingAccessError(
             f"no access to the bill ({code}: {message}). Run with credentials of the billing (payer) "
@@ -125,7 +128,7 @@ def _billing_error(exc: ClientError) -> AwsrolesError:
     if code == "DataUnavailableException":
         return AwsrolesError(f"Cost Explorer has no data yet ({message}); it appears within 24 hours "
                              "of enabling Cost Explorer")
-    return AwsrolesError(f"Cost Explorer: {code}: {message}")
+    return from_aws(exc, "Cost Explorer")
 
 
 def fetch(ce: Any, months: Sequence[str], metric: str, *, by_service: bool = False,
@@ -182,6 +185,8 @@ def forecast(ce: Any, accounts: Sequence[str], metric: str, today: date) -> tupl
             reply = ce.get_cost_forecast(
                 TimePeriod={"Start": today.isoformat(), "End": end}, Metric=_FORECAST_METRICS[metric],
                 Granularity="MONTHLY", Filter={"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [account]}})
+        except AwsrolesError:  # aws.AwsGaveUp
+            raise
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "DataUnavailableException":  # a new account without history: nothing to forecast

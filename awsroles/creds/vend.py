@@ -26,7 +26,7 @@ from awsroles.creds.mfa import MfaSource
 from awsroles.creds.model import Credentials, utcnow
 from awsroles.creds.store import KEYS, SESSIONS, SecretStore
 from awsroles.creds.userconfig import NotSetUp, RoleGrant, UserConfig
-from awsroles.errors import AwsrolesError, MfaError, NetworkError, NotGrantedError, UsageError
+from awsroles.errors import AwsrolesError, MfaError, NetworkError, NotGrantedError, UsageError, from_aws
 from awsroles.errors import aws_error_code as _code
 from awsroles.errors import aws_error_message as _message
 
@@ -36,10 +36,9 @@ LOCK_TIMEOUT = 300.0
 
 
 def network_error(exc: Exception) -> NetworkError | None:
-    if type(exc).__name__ in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError",
-                              "ReadTimeoutError"):
-        return NetworkError(f"cannot reach AWS: {type(exc).__name__}; check your network (nothing was cached)")
-    return None
+    """Deprecated, going: use errors.from_aws (kept only until its last caller moves)."""
+    error = from_aws(exc)
+    return error if isinstance(error, NetworkError) else None
 
 
 @dataclass(frozen=True)
@@ -150,8 +149,10 @@ class Vendor:
         log.info("GetSessionToken for %s (%ss)", self.config.user_name, params["DurationSeconds"])
         try:
             reply = self._sts(long_term).get_session_token(**params)
+        except AwsrolesError:  # aws.AwsGaveUp: still throttled after its last attempt (exit 8)
+            raise
         except Exception as exc:
-            raise self._translate(exc, "GetSessionToken") from None
+            raise self._translate(exc, "GetSessionToken") from exc
         return Credentials.from_mapping(reply["Credentials"])
 
     # -- role sessions -------------------------------------------------------------------------
@@ -218,6 +219,8 @@ class Vendor:
             try:
                 reply = self._sts(session).assume_role(**params)
                 return Credentials.from_mapping(reply["Credentials"])
+            except AwsrolesError:
+                raise
             except Exception as exc:
                 if attempt == 1 and _code(exc) in ("ExpiredToken", "InvalidClientTokenId"):
                     log.info("the MFA session is no longer valid; getting a new one")
@@ -227,14 +230,13 @@ class Vendor:
                 if isinstance(error, NotGrantedError):
                     raise NotGrantedError(f"AWS refused {user} the role {grant.role} in {grant.environment} "
                                           f"({_code(exc)}); if it was granted just now, the admin must run "
-                                          "`awsroles apply`") from None
-                raise error from None
+                                          "`awsroles apply`") from exc
+                raise error from exc
         raise AssertionError("unreachable")
 
     def _translate(self, exc: Exception, call: str) -> AwsrolesError:
-        network = network_error(exc)
-        if network is not None:
-            return network
+        """What STS's refusal means for the person (MFA: exit 4, not granted: 5, a dead key); the
+        rest is errors.from_aws (AWS cannot be reached: 7, throttled: 8, else ``CALL: CODE: message``)."""
         code, message = _code(exc), _message(exc)
         if "MultiFactorAuthentication" in message and "serial number" in message:
             return MfaError(f"AWS does not know your MFA device {self.config.mfa_serial or '(none)'}: it may have "
@@ -248,8 +250,7 @@ class Vendor:
         if code in ("InvalidClientTokenId", "SignatureDoesNotMatch"):
             return AwsrolesError(f"{call}: your stored access key was refused ({code}); it may have been "
                                  "rotated or deleted: run `awsroles setup` again")
-        if code:
-            return AwsrolesError(f"{call}: {code}: {message}")
-        if isinstance(exc, AwsrolesError):
-            return exc
-        return AwsrolesError(f"{call}: {type(exc).__name__}")
+        error = from_aws(exc, call)
+        if isinstance(error, NetworkError):
+            return NetworkError(f"{error}; check your network (nothing was cached)")
+        return error
