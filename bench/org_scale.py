@@ -21,8 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from awsroles.export.policies import policy_files  # noqa: E402
+from awsroles.iam.checks import check_org  # noqa: E402
 from awsroles.iam.desired import desired_state  # noqa: E402
-from awsroles.org.parse import check_org  # noqa: E402
 from bench.docs import write_section  # noqa: E402
 
 MANAGED = [

@@ -18,8 +18,11 @@ from configupdater import ConfigUpdater, Option, Section
 
 from awsroles.errors import OrgFileError, UsageError
 from awsroles.fsutil import atomic_write, file_lock, lock_path
+from awsroles.org.builder import did_you_mean
+from awsroles.org.checks import OrgCheck
+from awsroles.org.keys import TEAM_KEYS
 from awsroles.org.model import Org
-from awsroles.org.parse import TEAM_KEYS, did_you_mean, parse_org
+from awsroles.org.parse import parse_org
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file
 
@@ -39,11 +42,14 @@ def _updater(text: str) -> ConfigUpdater:
     return updater
 
 
-def edit_org(path: Path, change: Callable[[ConfigUpdater], None]) -> Org:
+def edit_org(
+    path: Path, change: Callable[[ConfigUpdater], None], *, checks: Sequence[OrgCheck] | None = None
+) -> Org:
     """Apply ``change`` to the org file at ``path``, validate, write atomically; return the new org.
 
     Raises OrgFileError (nothing written) if the result is not valid, UsageError if ``change`` does.
-    When the text does not change, the file is not rewritten.
+    When the text does not change, the file is not rewritten. ``checks``: the whole-model checks
+    beyond the org's own (:data:`awsroles.iam.checks.ORG_CHECKS`), as for ``parse_org``.
     """
     path = Path(path)
     real = Path(os.path.realpath(path))
@@ -65,13 +71,13 @@ def edit_org(path: Path, change: Callable[[ConfigUpdater], None]) -> Org:
         try:
             updater = _updater(text)
         except configparser.Error as exc:
-            _org, problems = parse_org(text, str(path), path.parent)
+            _org, problems = parse_org(text, str(path), path.parent, checks)
             if any(p.is_error for p in problems):
                 raise OrgFileError(problems) from None
             raise UsageError(f"{path}: cannot be edited: {exc}") from None
         change(updater)
         new_text = str(updater)
-        org, problems = parse_org(new_text, str(path), path.parent)
+        org, problems = parse_org(new_text, str(path), path.parent, checks)
         if org is None:
             raise OrgFileError(problems)
         if new_text != text:
@@ -202,7 +208,7 @@ def _insert_option(section: Section, key: str, value: str, after: Sequence[str])
 
 
 def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | None = None,
-             console: bool = False) -> Org:
+             console: bool = False, checks: Sequence[OrgCheck] | None = None) -> Org:
     """A new ``[user NAME]`` (after the last user, else at the end), added to each team's members."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -230,10 +236,10 @@ def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | N
         for team in team_sections:
             _add_member_to(team, name)
 
-    return edit_org(path, change)
+    return edit_org(path, change, checks=checks)
 
 
-def remove_user(path: Path, name: str) -> Org:
+def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
     """Drop ``[user NAME]`` and NAME from every team's members."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -252,10 +258,10 @@ def remove_user(path: Path, name: str) -> Org:
                 while blocks and type(blocks[-1]).__name__ == "Space":
                     blocks.pop().detach()
 
-    return edit_org(path, change)
+    return edit_org(path, change, checks=checks)
 
 
-def grant(path: Path, team: str, environment: str, role: str) -> Org:
+def grant(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
     """Add ``role`` to the team's ``ENVIRONMENT =`` list; already granted: nothing changes."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -270,10 +276,10 @@ def grant(path: Path, team: str, environment: str, role: str) -> Org:
             grant_keys = [o.key for o in section.iter_blocks() if isinstance(o, Option) and o.key not in TEAM_KEYS]
             _insert_option(section, environment, role, grant_keys or list(TEAM_KEYS))
 
-    return edit_org(path, change)
+    return edit_org(path, change, checks=checks)
 
 
-def revoke(path: Path, team: str, environment: str, role: str) -> Org:
+def revoke(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
     """Remove ``role`` from the team's grants in ``environment``; the key goes when it is empty."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -285,7 +291,7 @@ def revoke(path: Path, team: str, environment: str, role: str) -> Org:
         if _remove_item(section[environment], role):
             section[environment].detach()
 
-    return edit_org(path, change)
+    return edit_org(path, change, checks=checks)
 
 
 def _add_member_to(section: Section, user: str) -> None:
@@ -296,7 +302,7 @@ def _add_member_to(section: Section, user: str) -> None:
         _insert_option(section, "members", user, ["description"])
 
 
-def add_member(path: Path, team: str, user: str) -> Org:
+def add_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
     """Add ``user`` to the team's members; already a member: nothing changes."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -304,10 +310,10 @@ def add_member(path: Path, team: str, user: str) -> Org:
         _pick("user", user, _sections(updater, "user"))
         _add_member_to(section, user)
 
-    return edit_org(path, change)
+    return edit_org(path, change, checks=checks)
 
 
-def remove_member(path: Path, team: str, user: str) -> Org:
+def remove_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
     """Remove ``user`` from the team's members."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -318,4 +324,4 @@ def remove_member(path: Path, team: str, user: str) -> Org:
         if _remove_item(section["members"], user):
             section["members"].detach()
 
-    return edit_org(path, change)
+    return edit_org(path, change, checks=checks)

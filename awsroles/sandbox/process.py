@@ -44,8 +44,8 @@ from typing import TYPE_CHECKING, Any
 from awsroles import paths
 from awsroles.errors import AwsrolesError
 from awsroles.fsutil import atomic_write, file_lock, private_dir
+from awsroles.iam.checks import load_org
 from awsroles.org.model import Account, Org
-from awsroles.org.parse import load_org
 from awsroles.sandbox.server.main import HOST
 from awsroles.sandbox.server.mfa import TOTP_STEP
 from awsroles.sandbox.server.patches import account_email
