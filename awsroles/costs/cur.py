@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AwsrolesError, UsageError
+from ..errors import AwsrolesError, UsageError, from_aws, is_network_error
 from .cur_sql import (
     COLUMNS,
     CUR2_COLUMNS,
@@ -151,6 +151,8 @@ def _download(aws: Aws, url: str, into: Path) -> None:
     except Exception as e:  # botocore's ClientError and friends
         if isinstance(e, AwsrolesError):
             raise
+        if is_network_error(e):  # exit 7, as everywhere
+            raise from_aws(e, f"{url}: cannot read from S3") from e
         raise CurError(f"{url}: cannot read from S3: {e}") from e
     if count == 0:
         raise UsageError(f"{url}: no .parquet, .csv.gz or .csv objects under this prefix")
@@ -207,6 +209,8 @@ def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_loca
     except AwsrolesError:
         raise
     except Exception as e:
+        if is_network_error(e):  # exit 7, as everywhere
+            raise from_aws(e, "Athena") from e
         raise CurError(f"Athena: {e}") from e
     if rows and rows[0][:2] == ["month", "account_id"]:
         rows = rows[1:]  # Athena's first row repeats the column names

@@ -296,3 +296,27 @@ def test_docs_exit_codes_lists_exactly_the_exit_codes() -> None:
     readme_table = readme.split("| exit code | meaning |", 1)[1].split("\n\n", 1)[0]
     assert re.findall(r"^\| (\d+) \| ", readme_table, re.M) == [str(int(code)) for code in ExitCode]
     assert "(docs/exit-codes.md)" in readme
+
+
+# -- costs: CUR from S3 and Athena are AWS too ------------------------------------------------------------
+
+
+class Unreachable:
+    """A before-send hook that fails every request as a refused connection."""
+
+    def __call__(self, **_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url=URL)
+
+    def install(self, session: Any) -> None:
+        session.get_component("event_emitter").register_first("before-send", self, unique_id=f"u-{id(self)}")
+
+
+def test_cur_from_s3_and_athena_offline_are_exit_7(sleeps: list[float]) -> None:
+    from awsroles.costs.cur import read_athena, read_cur
+
+    aws = Aws(AwsSettings(region="us-east-1"), hooks=[Unreachable().install])
+    with pytest.raises(NetworkError, match=r"^s3://bills/cur: cannot read from S3: cannot reach AWS: "
+                                           r"EndpointConnectionError"):
+        read_cur("s3://bills/cur", ["2025-01"], "unblended", aws=aws)
+    with pytest.raises(NetworkError, match=r"^Athena: cannot reach AWS: EndpointConnectionError"):
+        read_athena(aws, "db", "cur", "primary", "s3://out/", ["2025-01"], "unblended", 10**9)
