@@ -14,7 +14,8 @@ from awsroles.org.durations import format_duration
 from awsroles.render import to_json
 
 if TYPE_CHECKING:
-    from awsroles.importer.build import Imported, ImportResult
+    from awsroles.importer.build import ImportResult
+    from awsroles.importer.infer import Imported
 
 
 @click.command("import")

@@ -27,16 +27,9 @@ from awsroles.aws import Aws, AwsSettings
 from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode, UsageError
-from awsroles.importer.build import (
-    ImportOptions,
-    RoleConflictError,
-    accounts_from_organizations,
-    collect,
-    parse_account_option,
-    previous_policy_dir,
-    slug,
-    write_import,
-)
+from awsroles.importer.accounts import accounts_from_organizations, parse_account_option, slug
+from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
+from awsroles.importer.infer import RoleConflictError
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sync.engine import Engine
@@ -451,7 +444,9 @@ def _trust(ops: str, age: int | None) -> dict[str, Any]:
 
 
 def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
-    from awsroles.importer.build import Accounts, OrgSettings, build_import
+    from awsroles.importer.accounts import Accounts
+    from awsroles.importer.infer import build_import
+    from awsroles.importer.settings import OrgSettings
     from awsroles.org.model import Account
     from awsroles.org.parse import parse_org
     from awsroles.sync.state import LiveAccount, LiveGroup, LiveRole, LiveUser

@@ -1,0 +1,409 @@
+"""Inference (pure): the live state of the accounts read -> the org, its policy files and its text.
+
+:func:`build_import` runs one :class:`_Build`: the roles at the org's path in every environment
+account (one definition per name, or :class:`RoleConflictError`), the users and ``team-NAME``
+groups of the ops account, the teams' grants from their ``awsroles-assume-roles`` policies, and
+the org's MFA settings; every finding is a warning. Then the plan the imported file would still
+have against that same live state (empty for a setup awsroles made).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from awsroles.errors import AwsrolesError, ExitCode
+from awsroles.iam import policies
+from awsroles.iam.desired import DIGEST_TAG, desired_state
+from awsroles.importer.accounts import Accounts
+from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
+from awsroles.importer.settings import OrgSettings, ini_text, ini_unsafe, partition_of
+from awsroles.org import limits
+from awsroles.org.builder import NAME
+from awsroles.org.durations import format_duration
+from awsroles.org.model import (
+    EVERYONE_GROUP,
+    MANAGED_BY_TAG,
+    MFA_ENROLLMENT_ADMIN,
+    MFA_ENROLLMENT_SELF,
+    SELF_SERVICE_POLICY,
+    TEAM_GROUP_PREFIX,
+    TEAM_POLICY_NAME,
+    Account,
+    Grant,
+    Org,
+    PolicyFile,
+    Role,
+    Team,
+    User,
+)
+from awsroles.org.write import LIST_WIDTH, render_org_file
+from awsroles.sync.plan import Plan, PlanOptions
+from awsroles.sync.planner import make_plan
+from awsroles.sync.state import Document, LiveAccount, LiveRole
+
+# Tags awsroles writes itself: never imported as a user's `tags`.
+_OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email"})
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_ROLE_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role(/(?:.*/)?)([^/]+)")
+
+
+class RoleConflictError(AwsrolesError):
+    """One role name with different settings in different environments: one org file cannot say that."""
+
+    exit_code = ExitCode.USAGE
+
+    def __init__(self, conflicts: Sequence[str]):
+        self.conflicts = tuple(conflicts)
+        count = len(self.conflicts)
+        super().__init__(
+            f"{count} role{'s are' if count > 1 else ' is'} defined differently in different environments, "
+            "which one org file cannot express (a role is defined once); make them equal in IAM, or rename "
+            "one, then import again:\n" + "\n".join(self.conflicts)
+        )
+
+
+@dataclass(frozen=True)
+class Imported:
+    """An imported org: the model, the org-file text, the policy files it refers to, and findings."""
+
+    org: Org
+    text: str
+    policy_dir: str  # as written in [org] policy_dir, relative to the org file
+    policy_files: Mapping[str, str]  # path relative to policy_dir -> canonical JSON
+    accounts_read: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    plan: Plan = field(default_factory=Plan)  # what `plan` would still do against the state that was read
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "org": self.org.name,
+            "accounts": len(self.org.accounts), "environments": len(self.org.environments),
+            "roles": len(self.org.roles), "teams": len(self.org.teams), "users": len(self.org.users),
+            "accounts_read": list(self.accounts_read),
+            "policy_files": sorted(self.policy_files),
+            "warnings": list(self.warnings),
+            "plan": {
+                "empty": self.plan.empty,
+                "changes": [_change_dict(c) for c in self.plan.changes],
+                "kept": [_change_dict(c) for c in self.plan.kept],
+                "conflicts": [c.as_dict() for c in self.plan.conflicts],
+            },
+        }
+
+
+def _change_dict(change: Any) -> dict[str, Any]:
+    return {"account": change.account, "action": change.action, "kind": change.kind, "name": change.name,
+            "details": list(change.details)}
+
+
+@dataclass
+class _RoleSeen:
+    environment: str
+    live: LiveRole
+    inline: dict[str, Document]
+
+
+def _role_settings_text(seen: _RoleSeen) -> dict[str, str]:
+    out = {
+        "managed": ", ".join(sorted(seen.live.managed)) or "(none)",
+        "max_session": format_duration(seen.live.max_session),
+        "description": repr(seen.live.description),
+    }
+    for name, document in seen.inline.items():
+        out[f"inline policy {name}"] = canonical_key(document)
+    return out
+
+
+def _role_conflict(name: str, seen: list[_RoleSeen]) -> str | None:
+    per_env = {s.environment: _role_settings_text(s) for s in seen}
+    keys = sorted({k for values in per_env.values() for k in values})
+    lines = []
+    for key in keys:
+        groups: dict[str, list[str]] = {}
+        for environment, values in per_env.items():
+            groups.setdefault(values.get(key, "(missing)"), []).append(environment)
+        if len(groups) < 2:
+            continue
+        if key.startswith("inline policy"):  # documents are too long to show: number them
+            number = iter(range(1, len(groups) + 1))
+            variants = [f"{'missing' if v == '(missing)' else f'document {next(number)}'} in {', '.join(envs)}"
+                        for v, envs in groups.items()]
+            lines.append(f"    {key}: " + "; ".join(variants))
+        else:
+            lines.append(f"    {key}: " + "; ".join(f"{v} in {', '.join(envs)}" for v, envs in groups.items()))
+    if not lines:
+        return None
+    return f"  role '{name}':\n" + "\n".join(lines)
+
+
+def _policy_dir_name(role: str) -> str:
+    return role.replace(".", "%2E") if role in (".", "..") else role
+
+
+class _Build:
+    """The state of one import while it is built: findings accumulate in ``warnings``."""
+
+    def __init__(self, accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings,
+                 previous: Org | None):
+        self.accounts, self.live, self.settings, self.previous = accounts, live, settings, previous
+        self.warnings: list[str] = list(accounts.notes)
+        self.ops = live.get(accounts.ops)
+        self.mfa_seen: dict[tuple[bool, int | None], list[str]] = {}
+        self.seen: dict[str, list[_RoleSeen]] = {}  # role name -> every environment that holds it
+        self.policy_files: dict[str, str] = {}
+
+    def observe_mfa(self, document: Document, where: str) -> None:
+        observed = mfa_of(document)
+        if observed is not None:
+            self.mfa_seen.setdefault(observed, []).append(where)
+
+    # roles ---------------------------------------------------------------------------------
+
+    def read_roles(self) -> None:
+        """Every role at the path in every environment account; one definition per name, or an error."""
+        for account in self.accounts.accounts:
+            state = self.live.get(account.name)
+            if state is None:
+                continue
+            if not account.environment:
+                self.warnings.extend(
+                    f"role {name} in {account.name} ({account.id}) is at {self.settings.path} but the account holds "
+                    "no environment: not imported" + (" (`plan --prune` would delete it)" if state.roles[name].owned
+                                                      else "") for name in sorted(state.roles))
+                continue
+            for name in sorted(state.roles):
+                if "," in name:
+                    self.warnings.append(f"role {name} in {account.name}: a name with ',' cannot be written in an org "
+                                         "file; skipped")
+                    continue
+                role = state.roles[name]
+                inline: dict[str, Document] = {}
+                for policy_name, document in sorted(role.inline.items()):
+                    if "," in policy_name or not statements_of(document):
+                        self.warnings.append(f"role {name} in {account.name}: inline policy {policy_name} cannot be "
+                                             "written as a policy file; skipped (apply would remove it)")
+                    else:
+                        inline[policy_name] = document
+                self.observe_mfa(role.trust_policy, f"role {name} in {account.environment}")
+                self.seen.setdefault(name, []).append(_RoleSeen(account.environment, role, inline))
+        conflicts = [c for name in sorted(self.seen) if (c := _role_conflict(name, self.seen[name])) is not None]
+        if conflicts:
+            raise RoleConflictError(conflicts)
+
+    def roles(self) -> list[Role]:
+        """Role definitions; inline policies become ``<name>.json``, or ``<role>/<name>.json`` when
+        roles hold different documents under one name (the file stem stays the IAM policy name)."""
+        variants: dict[str, set[str]] = {}
+        for instances in self.seen.values():
+            for policy_name, document in instances[0].inline.items():
+                variants.setdefault(policy_name, set()).add(canonical_key(document))
+        roles: list[Role] = []
+        for name in sorted(self.seen):
+            first = self.seen[name][0]
+            files = []
+            for policy_name, document in sorted(first.inline.items()):
+                ref = (f"{policy_name}.json" if len(variants[policy_name]) == 1
+                       else f"{_policy_dir_name(name)}/{policy_name}.json")
+                text = policies.canonical_json(document)
+                self.policy_files[ref] = text
+                files.append(PolicyFile(policy_name, ref, text))
+            managed = []
+            for arn in sorted(first.live.managed):
+                if "," in arn or not limits.MANAGED_POLICY_ARN.fullmatch(arn):
+                    self.warnings.append(f"role {name}: managed policy {arn} cannot be written in an org file; "
+                                         "skipped (apply would detach it)")
+                else:
+                    managed.append(arn)
+            description = ini_text(first.live.description)
+            if description != first.live.description:
+                self.warnings.append(f"role {name}: description {first.live.description!r} cannot be written as is "
+                                     f"in an org file; imported as {description!r} (apply will update it)")
+            roles.append(Role(name, tuple(managed), tuple(files), first.live.max_session, description))
+        folded: dict[str, list[str]] = {}
+        for ref in self.policy_files:
+            folded.setdefault(ref.lower(), []).append(ref)
+        clash = next((refs for refs in folded.values() if len(refs) > 1), None)
+        if clash:
+            raise AwsrolesError(f"policy files {' and '.join(sorted(clash))} differ only in case; they cannot be "
+                                "written side by side on every file system")
+        return roles
+
+    def mfa_enrollment(self) -> str:
+        """``self`` when the live self-service policy lets users create their own MFA device; else
+        the --from file's setting; else ``admin`` (the default)."""
+        self_service = self.ops.policies.get(SELF_SERVICE_POLICY) if self.ops else None
+        if self_service is not None:
+            for statement in statements_of(self_service.document):
+                actions = statement.get("Action", [])
+                actions = actions if isinstance(actions, list) else [actions]
+                if statement.get("Effect") == "Allow" and "iam:CreateVirtualMFADevice" in actions:
+                    return MFA_ENROLLMENT_SELF
+            return MFA_ENROLLMENT_ADMIN
+        return self.previous.mfa_enrollment if self.previous else MFA_ENROLLMENT_ADMIN
+
+    # users and teams -----------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        """Ops users at the path; ``console`` from the --from file (IAM does not say it cheaply)."""
+        previous = {u.name: u for u in self.previous.users} if self.previous else {}
+        users: list[User] = []
+        for name, live_user in sorted((self.ops.users if self.ops else {}).items()):
+            if "," in name:
+                self.warnings.append(f"user {name}: a name with ',' cannot be written in an org file; skipped")
+                continue
+            email = live_user.tags.get("email", "")
+            if email and (not _EMAIL.fullmatch(email) or len(email) > limits.TAG_VALUE_MAX or ini_unsafe(email)):
+                self.warnings.append(f"user {name}: email tag {email!r} is not an e-mail address the org file "
+                                     "accepts; skipped (apply would remove it)")
+                email = ""
+            tags = []
+            for key, value in sorted(live_user.tags.items()):
+                if key in _OWN_TAGS or key.lower().startswith("aws:"):
+                    continue
+                if _tag_writable(key, value):
+                    tags.append((key, value))
+                else:
+                    self.warnings.append(f"user {name}: tag {key}={value!r} cannot be written in an org file; "
+                                         "skipped (apply would remove it)")
+            before = previous.get(name)
+            users.append(User(name, email, tuple(tags), before.console if before else False))
+        return users
+
+    def teams(self, users: list[User]) -> list[Team]:
+        """Ops groups ``team-NAME`` at the path; grants from their ``awsroles-assume-roles`` policy."""
+        previous = {t.name: t for t in self.previous.teams} if self.previous else {}
+        user_names = {u.name for u in users}
+        order = {a.environment: i for i, a in enumerate(self.accounts.accounts) if a.environment}
+        path = self.settings.path
+        teams: list[Team] = []
+        for group_name, group in sorted((self.ops.groups if self.ops else {}).items()):
+            if group_name == EVERYONE_GROUP:
+                continue
+            team = group_name.removeprefix(TEAM_GROUP_PREFIX)
+            if not group_name.startswith(TEAM_GROUP_PREFIX) or not NAME.fullmatch(team):
+                self.warnings.append(f"group {group_name} in {self.accounts.ops} is at {path} but is not a team "
+                                     f"group ({TEAM_GROUP_PREFIX}NAME, NAME in lower-case letters, digits and '-'): "
+                                     "not imported")
+                continue
+            members = [m for m in group.members if m in user_names]
+            self.warnings.extend(f"team '{team}': member {m} is not a user at {path}; skipped"
+                                 for m in group.members if m not in user_names)
+            grants: list[Grant] = []
+            team_policy = group.inline.get(TEAM_POLICY_NAME)
+            if team_policy is not None:
+                self.observe_mfa(team_policy, f"team {team}")
+                grants = self.grants(team_policy, team)
+            grants.sort(key=lambda g: (order[g.environment], g.role))
+            before = previous.get(team)
+            teams.append(Team(team, tuple(members), tuple(grants), before.description if before else ""))
+        return teams
+
+    def grants(self, document: Document, team: str) -> list[Grant]:
+        """Each allowed role ARN -> (environment, role); anything else is reported and skipped."""
+        where = f"team '{team}' ({TEAM_GROUP_PREFIX}{team}, policy {TEAM_POLICY_NAME})"
+        grants: list[Grant] = []
+        for statement in statements_of(document):
+            if not allows_assume_role(statement):
+                self.warnings.append(f"{where}: statement {statement.get('Sid', '(no Sid)')} does not allow "
+                                     "sts:AssumeRole; not imported")
+                continue
+            resources = statement.get("Resource", [])
+            for arn in [resources] if isinstance(resources, str) else resources:
+                grant = self.grant_of(str(arn))
+                if isinstance(grant, str):
+                    self.warnings.append(f"{where}: {arn} {grant}; skipped")
+                elif grant not in grants:
+                    grants.append(grant)
+        return grants
+
+    def grant_of(self, arn: str) -> Grant | str:
+        """The grant a role ARN stands for, or why it stands for none."""
+        match = _ROLE_ARN.fullmatch(arn)
+        if match is None or "*" in arn or "?" in arn:
+            return "is not the ARN of one role"
+        partition, account_id, path, role = match.groups()
+        account = next((a for a in self.accounts.accounts if a.id == account_id), None)
+        if account is None:
+            return f"is in account {account_id}, which is not one of the imported accounts"
+        if account.environment is None:
+            return f"is in account {account.name}, which holds no environment"
+        if partition != partition_of(self.settings.region) or path != self.settings.path:
+            return f"is not at the path {self.settings.path}"
+        if not any(s.environment == account.environment for s in self.seen.get(role, ())):
+            return f"names no role at {self.settings.path} in {account.environment}"
+        return Grant(account.environment, role)
+
+    # all -----------------------------------------------------------------------------------
+
+    def build(self) -> Imported:
+        self.read_roles()
+        roles = self.roles()
+        users = self.users()
+        teams = self.teams(users)
+        mfa_required, mfa_max_age = infer_mfa(self.mfa_seen, self.ops, self.settings, self.warnings)
+        granted = {g for t in teams for g in t.grants}
+        for name, instances in sorted(self.seen.items()):
+            self.warnings.extend(
+                f"role {name} in {instance.environment}: no team is granted it there, so the org file does not "
+                "create it there (`plan --prune` would delete it)"
+                for instance in instances if Grant(instance.environment, name) not in granted)
+        if self.previous is not None:
+            declared = [("role", {r.name for r in self.previous.roles}, {r.name for r in roles}),
+                        ("team", {t.name for t in self.previous.teams}, {t.name for t in teams}),
+                        ("user", {u.name for u in self.previous.users}, {u.name for u in users})]
+            dropped = [f"{kind} {name}" for kind, old, new in declared for name in sorted(old - new)]
+            if dropped:
+                self.warnings.append(f"the --from file declares {', '.join(dropped)}, which IAM does not hold at "
+                                     f"{self.settings.path}: left out")
+        s, accounts = self.settings, self.accounts
+        org = Org(
+            name=s.name, region=s.region, ops_account=accounts.ops, billing_account=accounts.billing,
+            mfa_required=mfa_required, mfa_max_age=mfa_max_age, session_duration=s.session_duration,
+            bootstrap_role=s.bootstrap_role, path=s.path, mfa_enrollment=self.mfa_enrollment(),
+            accounts=tuple(replace(a, description=ini_text(a.description)) for a in accounts.accounts),
+            roles=tuple(roles), teams=tuple(teams), users=tuple(users),
+        )
+        read = {a.name: self.live[a.name] for a in accounts.to_read if a.name in self.live}
+        # What an import declares becomes awsroles' with `apply --adopt`: plan as that will.
+        plan = make_plan(org, desired_state(org), read, options=PlanOptions(adopt=True))
+        header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None)
+        text = render_org_file(org, s.policy_dir, header)
+        return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan)
+
+
+def _tag_writable(key: str, value: str) -> bool:
+    """A user tag the org file's ``tags = Key=Value, ...`` can hold exactly."""
+    pair = f"{key}={value}"
+    return (bool(key) and "=" not in key and bool(limits.TAG_TEXT.fullmatch(key))
+            and bool(limits.TAG_TEXT.fullmatch(value)) and key == key.strip() and value == value.strip()
+            and "\n" not in pair and unicodedata.normalize("NFC", pair) == pair)
+
+
+def build_import(accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings, *,
+                 previous: Org | None = None) -> Imported:
+    """Pure: the live state of ``accounts.to_read`` -> the org file. Raises RoleConflictError.
+
+    ``previous`` (the ``--from`` org) supplies what IAM does not hold: team descriptions and
+    who signs in to the console.
+    """
+    settings.check()
+    return _Build(accounts, live, settings, previous).build()
+
+
+def _header(accounts: Accounts, read: Sequence[Account], settings: OrgSettings, from_file: bool) -> list[str]:
+    where = ", ".join(f"{a.name} ({a.id})" for a in read)
+    text = (f"Written by `awsroles import` from the live IAM at path {settings.path} of the accounts "
+            f"{where} (accounts from {accounts.source}).")
+    if from_file:
+        text += " Team descriptions and console settings come from that file, since IAM does not hold them."
+    else:
+        text += (" IAM holds no team descriptions and does not say who signs in to the console "
+                 "(console = yes): add them here.")
+    text += " Check with `awsroles validate` and `awsroles plan`."
+    return textwrap.wrap(text, width=LIST_WIDTH - 2, break_long_words=False, break_on_hyphens=False)

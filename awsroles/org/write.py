@@ -1,0 +1,74 @@
+"""Writing the org file: the model -> INI text. The org file is read in :mod:`awsroles.org.parse`,
+edited in place (comments kept) in :mod:`awsroles.org.edit`, and written whole here (``awsroles
+import``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from awsroles.org.durations import format_duration
+from awsroles.org.model import Org
+
+LIST_WIDTH = 100  # a list longer than this goes on continuation lines, one item per line
+
+
+def _list(key: str, items: Sequence[str]) -> str:
+    line = f"{key} = {', '.join(items)}"
+    if len(line) <= LIST_WIDTH or len(items) < 2:
+        return line
+    return f"{key} =\n" + "\n".join(f"    {item}" for item in items)
+
+
+def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> str:
+    """Pure: the model -> org-file text (sections: org, accounts, roles, teams, users)."""
+    out: list[str] = [f"; {line}".rstrip() for line in header]
+    if out:
+        out.append("")
+    out += [
+        "[org]",
+        f"name = {org.name}",
+        f"region = {org.region}",
+        f"ops_account = {org.ops_account}",
+        f"billing_account = {org.billing_account}",
+        f"mfa = {'required' if org.mfa_required else 'optional'}",
+        f"mfa_max_age = {format_duration(org.mfa_max_age)}",
+        f"mfa_enrollment = {org.mfa_enrollment}",
+        f"session_duration = {format_duration(org.session_duration)}",
+        f"bootstrap_role = {org.bootstrap_role}",
+        f"path = {org.path}",
+        f"policy_dir = {policy_dir}",
+    ]
+    for account in org.accounts:
+        out += ["", f"[account {account.name}]", f"id = {account.id}"]
+        if account.environment:
+            out.append(f"environment = {account.environment}")
+        if account.description:
+            out.append(f"description = {account.description}")
+    for role in org.roles:
+        out += ["", f"[role {role.name}]"]
+        if role.managed:
+            out.append(_list("managed", role.managed))
+        if role.policies:
+            out.append(_list("policies", [p.source for p in role.policies]))
+        out.append(f"max_session = {format_duration(role.max_session)}")
+        if role.description:
+            out.append(f"description = {role.description}")
+    for team in org.teams:
+        out += ["", f"[team {team.name}]"]
+        if team.description:
+            out.append(f"description = {team.description}")
+        if team.members:
+            out.append(_list("members", team.members))
+        by_env: dict[str, list[str]] = {}
+        for grant in team.grants:
+            by_env.setdefault(grant.environment, []).append(grant.role)
+        out += [_list(environment, roles) for environment, roles in by_env.items()]
+    for user in org.users:
+        out += ["", f"[user {user.name}]"]
+        if user.email:
+            out.append(f"email = {user.email}")
+        if user.tags:
+            out.append(_list("tags", [f"{k}={v}" for k, v in user.tags]))
+        if user.console:
+            out.append("console = yes")
+    return "\n".join(out) + "\n"
