@@ -16,7 +16,8 @@ from awsroles.errors import ExitCode, PartlyDone, UsageError
 from awsroles.render import Result, Table, to_json
 
 if TYPE_CHECKING:
-    from awsroles.people.users import Step, UserRow
+    from awsroles.people.listing import UserRow
+    from awsroles.people.users import Step
     from awsroles.sync.engine import Engine
 
 _profile = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
@@ -100,7 +101,7 @@ def list_(app: App, profile: str | None) -> int:
       awsroles users list -o json | jq '.[] | select(.mfa == false) | .name'
       awsroles users list -o csv > users.csv
     """
-    from awsroles.people.users import list_users
+    from awsroles.people.listing import list_users
 
     engine, iam = _engine(app, profile)
     rows = list_users(engine.org, iam)
@@ -132,7 +133,7 @@ def show(app: App, profile: str | None, name: str) -> int:
       awsroles users show alice
       awsroles users show alice -o json
     """
-    from awsroles.people.users import get_user_row
+    from awsroles.people.listing import get_user_row
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)

@@ -1,4 +1,4 @@
-"""People: IAM users in the ops account. List, create, disable and offboard them.
+"""People: IAM users in the ops account. Create, disable and offboard them (listing: :mod:`.listing`).
 
 The org file is the single source of truth for who exists and which team they are in (edited
 through :mod:`awsroles.org.edit`); passwords, keys and MFA devices are managed live and never
@@ -12,153 +12,19 @@ import shlex
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from awsroles.aws import Aws
 from awsroles.errors import AwsrolesError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, Org, team_group
+from awsroles.org.model import EVERYONE_GROUP, Org, team_group
+from awsroles.people.listing import has_login_profile, is_gone
 
-KEY_MAX_AGE_DAYS = 90
 ADMIN_POLICY_NAME = "AdministratorAccess"
 PASSWORD_LENGTH = 24
 # Symbols IAM accepts in passwords (the default policy's "non-alphanumeric" class).
 PASSWORD_SYMBOLS = "!@#$%^&*()_+-=[]{}|"
-_GONE = frozenset({"NoSuchEntity", "NoSuchEntityException"})
-
-
-def _is_gone(exc: Exception) -> bool:
-    return _code(exc) in _GONE
-
-
-# -- listing -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class KeyRow:
-    id: str
-    status: str
-    age_days: int
-    last_used: str | None  # ISO 8601, or None when never used
-
-    @property
-    def old(self) -> bool:
-        return self.age_days > KEY_MAX_AGE_DAYS
-
-    def as_dict(self) -> dict[str, object]:
-        return {"id": self.id, "status": self.status, "age_days": self.age_days, "last_used": self.last_used,
-                "old": self.old}
-
-
-@dataclass(frozen=True)
-class UserRow:
-    name: str
-    path: str
-    teams: tuple[str, ...] = ()
-    console: bool = False
-    mfa: bool = False
-    keys: tuple[KeyRow, ...] = ()
-    in_org: bool = False
-    in_aws: bool = False
-    managed: bool = False  # at the org's IAM path
-
-    @property
-    def warnings(self) -> tuple[str, ...]:
-        out = []
-        if self.in_org and not self.in_aws:
-            out.append(f"user {self.name} is in the org file but not in AWS (run `awsroles apply`)")
-        if self.in_aws and self.managed and not self.in_org:
-            out.append(f"user {self.name} is in AWS under {self.path} but not in the org file")
-        out.extend(f"user {self.name}: access key {k.id} is {k.age_days} days old (over {KEY_MAX_AGE_DAYS})"
-                   for k in self.keys if k.old)
-        return tuple(out)
-
-    def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "path": self.path, "teams": list(self.teams), "console": self.console,
-                "mfa": self.mfa, "keys": [k.as_dict() for k in self.keys], "in_org": self.in_org,
-                "in_aws": self.in_aws, "managed": self.managed, "warnings": list(self.warnings)}
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
-    return str(value)
-
-
-def _age_days(created: Any, now: datetime) -> int:
-    if not isinstance(created, datetime):
-        return 0
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=timezone.utc)
-    return max(0, int((now - created).days))
-
-
-def _has_login_profile(iam: Any, name: str) -> bool:
-    try:
-        iam.get_login_profile(UserName=name)
-    except Exception as exc:
-        if _is_gone(exc):
-            return False
-        raise
-    return True
-
-
-def _keys(iam: Any, name: str, now: datetime) -> tuple[KeyRow, ...]:
-    rows = []
-    for key in iam.list_access_keys(UserName=name).get("AccessKeyMetadata", []):
-        used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
-        rows.append(KeyRow(key["AccessKeyId"], key["Status"], _age_days(key.get("CreateDate"), now),
-                           _iso(used.get("LastUsedDate"))))
-    return tuple(rows)
-
-
-def _row(iam: Any, org: Org, user: Mapping[str, Any], now: datetime) -> UserRow:
-    name = user["UserName"]
-    teams = tuple(sorted(g[len(TEAM_GROUP_PREFIX):] for g in user.get("GroupList", [])
-                         if g.startswith(TEAM_GROUP_PREFIX)))
-    return UserRow(
-        name, user["Path"], teams, _has_login_profile(iam, name),
-        bool(iam.list_mfa_devices(UserName=name).get("MFADevices")), _keys(iam, name, now),
-        in_org=any(u.name == name for u in org.users), in_aws=True, managed=user["Path"] == org.path,
-    )
-
-
-def list_users(org: Org, iam: Any, *, now: datetime | None = None) -> list[UserRow]:
-    """Every IAM user in ops (``iam``: a client there), plus org users missing from AWS.
-
-    One paginated GetAccountAuthorizationDetails, then per user ListAccessKeys, GetAccessKeyLastUsed
-    per key, ListMFADevices and GetLoginProfile.
-    """
-    now = now or datetime.now(timezone.utc)
-    live: list[Mapping[str, Any]] = []
-    for page in iam.get_paginator("get_account_authorization_details").paginate(Filter=["User"]):
-        live.extend(page.get("UserDetailList", []))
-    rows = {u["UserName"]: _row(iam, org, u, now) for u in live}
-    for user in org.users:
-        if user.name not in rows:
-            rows[user.name] = UserRow(user.name, org.path, tuple(t.name for t in org.teams_of(user.name)),
-                                      in_org=True, in_aws=False, managed=True)
-    return sorted(rows.values(), key=lambda r: r.name)
-
-
-def get_user_row(org: Org, iam: Any, name: str, *, now: datetime | None = None) -> UserRow:
-    """One user's row; UsageError when neither AWS nor the org file knows them."""
-    now = now or datetime.now(timezone.utc)
-    try:
-        user = iam.get_user(UserName=name)["User"]
-    except Exception as exc:
-        if not _is_gone(exc):
-            raise
-        if any(u.name == name for u in org.users):
-            return UserRow(name, org.path, tuple(t.name for t in org.teams_of(name)), in_org=True, in_aws=False,
-                           managed=True)
-        raise UsageError(f"unknown user '{name}': not in the org file nor in the ops account") from None
-    groups = [g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", [])]
-    return _row(iam, org, {**user, "GroupList": groups}, now)
 
 
 # -- creating ----------------------------------------------------------------------------
@@ -191,7 +57,7 @@ def _iam_user_exists(iam: Any, name: str) -> bool:
     try:
         iam.get_user(UserName=name)
     except Exception as exc:
-        if _is_gone(exc):
+        if is_gone(exc):
             return False
         raise
     return True
@@ -214,7 +80,7 @@ def _where_user_is(iam: Any, name: str, account: str) -> list[str]:
         if not _iam_user_exists(iam, name):
             return []
         groups = sorted(g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", []))
-        console = _has_login_profile(iam, name)
+        console = has_login_profile(iam, name)
     except Exception:
         return [f"IAM user {name} may exist in ops ({account}): reading it failed too"]
     found = [f"IAM user {name} exists in ops ({account})"
@@ -247,6 +113,7 @@ def create_user(
     step fails, :class:`PartlyDone` says what was done, what failed and the command that finishes.
     """
     from awsroles.errors import describe_aws_error
+    from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
     from awsroles.org.names import check_user_name
     from awsroles.sync.engine import Engine
@@ -272,7 +139,7 @@ def create_user(
         try:
             iam.get_group(GroupName=group, MaxItems=1)
         except Exception as exc:
-            if _is_gone(exc):
+            if is_gone(exc):
                 raise UsageError(f"group '{group}' does not exist in the ops account yet: run `awsroles apply` "
                                  "first; nothing changed") from None
             raise
@@ -288,7 +155,7 @@ def create_user(
 
     new_org = org
     if entry is None:
-        new_org = orgedit.add_user(org_path, name, teams=teams, email=email, console=console)
+        new_org = orgedit.add_user(org_path, name, teams=teams, email=email, console=console, checks=ORG_CHECKS)
         done.append(f"{name} added to the org file {org_path}")
     rest = [f"IAM user {name} in groups {', '.join((EVERYONE_GROUP, *(team_group(t) for t in teams)))}"]
     if console:
@@ -298,7 +165,7 @@ def create_user(
         plan = engine.plan()
         mine = tuple(c for c in plan.changes
                      if c.kind == "user" and c.name == name and c.account == new_org.ops_account)
-        needs_password = console and not _has_login_profile(iam, name)
+        needs_password = console and not has_login_profile(iam, name)
     except Exception as exc:
         raise stopped("reading AWS failed", exc, rest) from exc
     if entry is not None and in_aws and not mine and not needs_password:
@@ -354,7 +221,7 @@ def disable_steps(iam: Any, name: str) -> list[Step]:
     steps = [Step(f"deactivate access key {k['AccessKeyId']}", "update_access_key",
                   {"UserName": name, "AccessKeyId": k["AccessKeyId"], "Status": "Inactive"})
              for k in iam.list_access_keys(UserName=name).get("AccessKeyMetadata", []) if k["Status"] == "Active"]
-    if _has_login_profile(iam, name):
+    if has_login_profile(iam, name):
         steps.append(Step("delete console password", "delete_login_profile", {"UserName": name}))
     return steps
 
@@ -391,7 +258,7 @@ def offboard_steps(org: Org, iam: Any, name: str) -> list[Step]:
     try:
         user = iam.get_user(UserName=name)["User"]
     except Exception as exc:
-        if not _is_gone(exc):
+        if not is_gone(exc):
             raise
         if any(u.name == name for u in org.users):
             return []
@@ -400,7 +267,7 @@ def offboard_steps(org: Org, iam: Any, name: str) -> list[Step]:
         raise UsageError(f"user '{name}' ({user['Path']}) is not managed by awsroles; nothing changed")
     u = {"UserName": name}
     steps: list[Step] = []
-    if _has_login_profile(iam, name):
+    if has_login_profile(iam, name):
         steps.append(Step("delete console password", "delete_login_profile", u))
     for key in _paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
         steps.append(Step(f"delete access key {key['AccessKeyId']}", "delete_access_key",
@@ -468,7 +335,7 @@ def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Seque
         try:
             getattr(iam, step.call)(**step.params)
         except Exception as exc:
-            if _is_gone(exc):  # already done (a retried offboarding)
+            if is_gone(exc):  # already done (a retried offboarding)
                 continue
             raise PartlyDone(what, f"{step.description} failed: {describe_aws_error(exc)}",
                              done=[s.description for s in steps[:i]],
@@ -479,6 +346,7 @@ def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Seque
 def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
     """Remove ``name`` from ops (everything that keeps access or blocks deletion, then the user)
     and from the org file. Refuses (UsageError, nothing changed) per :func:`check_offboard`."""
+    from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
     from awsroles.sync.engine import Engine
 
@@ -492,8 +360,9 @@ def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
     _run(iam, steps, what=what, finish=finish, then=[from_file] if in_file else [])
     if in_file:
         try:
-            orgedit.remove_user(org_path, name)
+            orgedit.remove_user(org_path, name, checks=ORG_CHECKS)
         except (AwsrolesError, OSError) as exc:
             raise PartlyDone(what, f"{from_file} failed: {exc}", done=[s.description for s in steps],
                              not_done=[from_file], finish=finish, cause=exc) from exc
     return Offboarded(name, tuple(steps), in_file)
+

@@ -1,4 +1,4 @@
-"""awsroles.people.users against moto in-process: list, create, disable, offboard."""
+"""awsroles.people (listing, users) against moto in-process: list, create, disable, offboard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from awsroles.aws import Aws
 from awsroles.errors import UsageError
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
+from awsroles.people.listing import list_users
 from awsroles.people.users import (
     PASSWORD_SYMBOLS,
     admin_roles,
@@ -19,7 +20,6 @@ from awsroles.people.users import (
     create_user,
     disable,
     generate_password,
-    list_users,
     offboard,
     offboard_steps,
 )
