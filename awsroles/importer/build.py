@@ -176,7 +176,7 @@ def write_import(imported: Imported, output: Path | None, *, base_dir: Path | No
     writing anything, to overwrite an existing org file or a different policy file unless ``force``.
     Then validates what was written: a file that does not read back as the imported model is a bug.
     """
-    from awsroles.org.parse import check_org, parse_org
+    from awsroles.iam.checks import check_org, parse_org
 
     root = output.parent if output is not None else (base_dir or Path.cwd())
     policy_root = root / imported.policy_dir
