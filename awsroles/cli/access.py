@@ -7,7 +7,7 @@ import click
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, UsageError
 from awsroles.iam.access import access_list, matrix
-from awsroles.org.parse import did_you_mean
+from awsroles.org.builder import did_you_mean
 from awsroles.render import Result, Table
 
 

@@ -33,12 +33,12 @@ class App:
 
     @property
     def org_path(self) -> Path:
-        from awsroles.org.parse import resolve_path
+        from awsroles.org.location import resolve_path
 
         return resolve_path(self.file)
 
     def load_org(self) -> Org:
-        from awsroles.org.parse import load_org
+        from awsroles.iam.checks import load_org
 
         return load_org(self.org_path)
 

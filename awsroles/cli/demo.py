@@ -16,8 +16,8 @@ from awsroles.cli.app import App, pass_app
 from awsroles.errors import ExitCode
 from awsroles.export.tree import write_tree
 from awsroles.iam.access import access_list, matrix
+from awsroles.iam.checks import check_org
 from awsroles.org.examples import example
-from awsroles.org.parse import check_org
 from awsroles.render import Result, Table
 
 

@@ -154,11 +154,12 @@ def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_pla
     current = app.load_org()
     already = any(g.environment == environment and g.role == role
                   for t in current.teams if t.name == team for g in t.grants)
+    from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
     return _edit_then_plan(
         app, action="grant", target=f"team/{team}", details={"environment": environment, "role": role},
-        edit=lambda: orgedit.grant(app.org_path, team, environment, role), already=already,
+        edit=lambda: orgedit.grant(app.org_path, team, environment, role, checks=ORG_CHECKS), already=already,
         already_message=f"Team '{team}' is already granted role '{role}' in {environment}: nothing to change.",
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
 
@@ -193,11 +194,13 @@ def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_pl
         else:
             app.warn(message)
 
+    from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
     return _edit_then_plan(
         app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},
-        edit=lambda: orgedit.revoke(app.org_path, team, environment, role), already=False, already_message="",
+        edit=lambda: orgedit.revoke(app.org_path, team, environment, role, checks=ORG_CHECKS),
+        already=False, already_message="",
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune, after_edit=sessions)
 
 
@@ -222,11 +225,12 @@ def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, p
     """
     current = app.load_org()
     already = any(t.name == team_name and user in t.members for t in current.teams)
+    from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
     return _edit_then_plan(
         app, action="team.add", target=f"team/{team_name}", details={"user": user},
-        edit=lambda: orgedit.add_member(app.org_path, team_name, user), already=already,
+        edit=lambda: orgedit.add_member(app.org_path, team_name, user, checks=ORG_CHECKS), already=already,
         already_message=f"User '{user}' is already a member of team '{team_name}': nothing to change.",
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
 
@@ -247,9 +251,11 @@ def team_remove(app: App, team_name: str, user: str, apply_: bool, no_plan: bool
     Example:
       awsroles team remove backend bob --apply
     """
+    from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
     return _edit_then_plan(
         app, action="team.remove", target=f"team/{team_name}", details={"user": user},
-        edit=lambda: orgedit.remove_member(app.org_path, team_name, user), already=False, already_message="",
+        edit=lambda: orgedit.remove_member(app.org_path, team_name, user, checks=ORG_CHECKS),
+        already=False, already_message="",
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)

@@ -62,8 +62,8 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
       awsroles import -O - > imported.ini
     """
     from awsroles.aws import Aws, AwsSettings
+    from awsroles.iam.checks import load_org
     from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
-    from awsroles.org.parse import load_org
 
     to_stdout = output_file == "-"
     if to_stdout and app.output != "table":

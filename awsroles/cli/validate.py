@@ -6,7 +6,7 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode
-from awsroles.org.parse import check_org
+from awsroles.iam.checks import check_org
 from awsroles.render import Result
 
 

@@ -160,7 +160,7 @@ class Vendor:
     def resolve(self, environment: str, role: str | None) -> RoleGrant:
         environments = self.config.environments
         if environment not in environments:
-            from awsroles.org.parse import did_you_mean
+            from awsroles.org.builder import did_you_mean
 
             hint = did_you_mean(environment, environments)
             mine = ", ".join(environments) or "none"

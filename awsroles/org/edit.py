@@ -43,7 +43,7 @@ def _updater(text: str) -> ConfigUpdater:
 
 
 def edit_org(
-    path: Path, change: Callable[[ConfigUpdater], None], *, checks: Sequence[OrgCheck] | None = None
+    path: Path, change: Callable[[ConfigUpdater], None], *, checks: Sequence[OrgCheck] = ()
 ) -> Org:
     """Apply ``change`` to the org file at ``path``, validate, write atomically; return the new org.
 
@@ -208,7 +208,7 @@ def _insert_option(section: Section, key: str, value: str, after: Sequence[str])
 
 
 def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | None = None,
-             console: bool = False, checks: Sequence[OrgCheck] | None = None) -> Org:
+             console: bool = False, checks: Sequence[OrgCheck] = ()) -> Org:
     """A new ``[user NAME]`` (after the last user, else at the end), added to each team's members."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -239,7 +239,7 @@ def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | N
     return edit_org(path, change, checks=checks)
 
 
-def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
+def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
     """Drop ``[user NAME]`` and NAME from every team's members."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -261,7 +261,7 @@ def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] | None = No
     return edit_org(path, change, checks=checks)
 
 
-def grant(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
+def grant(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
     """Add ``role`` to the team's ``ENVIRONMENT =`` list; already granted: nothing changes."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -279,7 +279,7 @@ def grant(path: Path, team: str, environment: str, role: str, *, checks: Sequenc
     return edit_org(path, change, checks=checks)
 
 
-def revoke(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
+def revoke(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
     """Remove ``role`` from the team's grants in ``environment``; the key goes when it is empty."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -302,7 +302,7 @@ def _add_member_to(section: Section, user: str) -> None:
         _insert_option(section, "members", user, ["description"])
 
 
-def add_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
+def add_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
     """Add ``user`` to the team's members; already a member: nothing changes."""
 
     def change(updater: ConfigUpdater) -> None:
@@ -313,7 +313,7 @@ def add_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] |
     return edit_org(path, change, checks=checks)
 
 
-def remove_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] | None = None) -> Org:
+def remove_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
     """Remove ``user`` from the team's members."""
 
     def change(updater: ConfigUpdater) -> None:

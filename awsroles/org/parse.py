@@ -15,15 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
-from awsroles.org.builder import Builder
-from awsroles.org.builder import did_you_mean as did_you_mean  # for importers not yet moved to org.builder
+from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
-from awsroles.org.keys import SECTION_KINDS as SECTION_KINDS  # for importers not yet moved to org.keys
-from awsroles.org.keys import TEAM_KEYS as TEAM_KEYS  # for importers not yet moved to org.keys
-from awsroles.org.location import DEFAULT_FILE as DEFAULT_FILE
-from awsroles.org.location import ENV_VAR as ENV_VAR
-from awsroles.org.location import resolve_path as resolve_path
+from awsroles.org.keys import SECTION_KINDS
 from awsroles.org.model import Org
 from awsroles.org.sections import read_accounts, read_roles, read_settings, read_teams, read_users
 
@@ -67,16 +62,13 @@ def _one_line(problem: Problem) -> Problem:
 
 
 def parse_org(
-    text: str, file: str, base_dir: Path | None = None, checks: Sequence[OrgCheck] | None = None
+    text: str, file: str, base_dir: Path | None = None, checks: Sequence[OrgCheck] = ()
 ) -> tuple[Org | None, list[Problem]]:
     """Parse and validate org-file text. Returns the model (None if there are errors) and every problem.
 
-    ``checks`` run after the org's own whole-model checks, when there is no other error.
+    ``checks`` run after the org's own whole-model checks, when there is no other error; commands
+    pass :data:`awsroles.iam.checks.ORG_CHECKS` (or call the functions of that module).
     """
-    if checks is None:  # transitional, while callers move to awsroles.iam.checks
-        from awsroles.iam.checks import ORG_CHECKS
-
-        checks = ORG_CHECKS
     b = Builder(file, base_dir if base_dir is not None else Path(file).parent)
     document = read_ini(text, file)
     b.problems.extend(document.problems)
@@ -125,7 +117,7 @@ def parse_org(
     return org, problems
 
 
-def check_org(path: Path, checks: Sequence[OrgCheck] | None = None) -> tuple[Org | None, list[Problem]]:
+def check_org(path: Path, checks: Sequence[OrgCheck] = ()) -> tuple[Org | None, list[Problem]]:
     """Read and validate the org file at ``path``; never raises on bad content."""
     shown = str(path)
     try:
@@ -148,7 +140,7 @@ def check_org(path: Path, checks: Sequence[OrgCheck] | None = None) -> tuple[Org
     return parse_org(text, shown, path.parent, checks)
 
 
-def load_org(path: Path, checks: Sequence[OrgCheck] | None = None) -> Org:
+def load_org(path: Path, checks: Sequence[OrgCheck] = ()) -> Org:
     """The validated org; raises OrgFileError with every problem when it has errors."""
     org, problems = check_org(path, checks)
     if org is None:
