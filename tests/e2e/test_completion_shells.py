@@ -1,7 +1,8 @@
 """Tab completion in real shells (bash, zsh, fish), through each shell's own completion hooks.
 
 Each shell sources the checked-in script from completions/ and runs the venv's ``awsroles`` (first
-on PATH) with a seeded user config in a private AWSROLES_CONFIG_DIR.
+on PATH) with a seeded user config in a private AWSROLES_CONFIG_DIR and examples/classic.ini as
+the org file ($AWSROLES_FILE).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from awsroles.creds.userconfig import RoleGrant, UserConfig, save
-from tests.conftest import REPO
+from tests.conftest import EXAMPLES, REPO
 
 SCRIPTS = REPO / "completions"
 BIN = Path(sys.executable).parent
@@ -33,7 +34,8 @@ def env(tmp_path: Path) -> dict[str, str]:
          config_dir / "config.ini")
     assert shutil.which("awsroles", path=str(BIN)), "the venv has no awsroles script"
     return {**os.environ, "AWSROLES_CONFIG_DIR": str(config_dir), "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-            "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "LC_ALL": "C.UTF-8"}
+            "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "LC_ALL": "C.UTF-8",
+            "AWSROLES_FILE": str(EXAMPLES / "classic.ini")}
 
 
 def _shell(name: str) -> str:
@@ -49,6 +51,13 @@ CASES = [
     ("awsroles login ", ["prod", "stage"]),
     ("awsroles login prod --role ", ["admin", "readonly"]),
     ("awsroles login stage --role ", ["developer"]),
+    ("awsroles users keys ", ["create", "delete", "rotate"]),  # a group nested in a lazy group
+    # names from the org file
+    ("awsroles grant ", ["backend", "platform"]),
+    ("awsroles grant backend ", ["dev", "prod", "stage"]),
+    ("awsroles revoke backend dev ", ["developer", "readonly"]),
+    ("awsroles users show ", ["alice", "bob"]),
+    ("awsroles team add backend ", ["alice", "bob"]),
 ]
 
 
