@@ -26,9 +26,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 import botocore.session
@@ -40,9 +40,25 @@ from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, T
 
 from awsroles.errors import GaveUpError
 
+if TYPE_CHECKING:
+    from awsroles.org.model import Org
+
 log = logging.getLogger(__name__)
 
 Hook = Callable[[botocore.session.Session], None]
+
+
+class Keys(Protocol):
+    """Explicit credentials (awsroles.creds.model.Credentials is one)."""
+
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_access_key(self) -> str: ...
+    @property
+    def session_token(self) -> str | None: ...
+
+
 DEFAULT_MAX_ATTEMPTS = 8
 CONNECTION_ATTEMPTS = 3  # attempts per call when AWS cannot be reached (throttling keeps max_attempts)
 RETRY_MODES = ("standard", "adaptive")
@@ -314,3 +330,48 @@ class Aws:
             self._accounts[key] = session
             self._account_of[id(session)] = account_id
             return session
+
+
+# -- the factories commands use ------------------------------------------------------------------
+
+
+def global_region(session: boto3.Session, service: str = "sts") -> str | None:
+    """The region botocore signs ``service``'s partition-wide endpoint with (``us-east-1`` in the
+    ``aws`` partition): what botocore itself uses for IAM, STS and Organizations when no region is
+    configured. None if botocore does not say."""
+    try:
+        resolver = session._session._get_internal_component("endpoint_resolver")
+        endpoint = resolver.construct_endpoint(service, "aws-global") or {}
+        region = endpoint.get("credentialScope", {}).get("region")
+    except Exception:  # a botocore without that data: the caller keeps no region
+        return None
+    return str(region) if region else None
+
+
+def for_org(org: Org | None = None, profile: str | None = None, *, region: str | None = None,
+            session: boto3.Session | None = None, max_attempts: int | None = None,
+            hooks: Sequence[Hook] = ()) -> Aws:
+    """The Aws an admin command works with: ``profile``'s credentials (else botocore's chain), or
+    ``session`` (an account reached through :meth:`Aws.for_account`).
+
+    Region: ``region``, else the org's, else the caller's configured one (``AWS_REGION``, the
+    profile's); with none at all, the region botocore signs the partition's global endpoints with,
+    so that ``import`` without an org file works against a custom endpoint (``AWS_ENDPOINT_URL``,
+    the sandbox), where botocore cannot sign without a region.
+    """
+    settings = AwsSettings(region=region or (org.region if org is not None else None), profile=profile,
+                           max_attempts=max_attempts)
+    aws = Aws(settings, session=session, hooks=hooks)
+    if settings.region is None and aws.base_session.region_name is None:
+        fallback = global_region(aws.base_session)
+        if fallback is not None:
+            aws = Aws(replace(settings, region=fallback), session=session, hooks=hooks)
+    return aws
+
+
+def for_credentials(credentials: Keys, region: str | None, *, max_attempts: int = 3,
+                    hooks: Sequence[Hook] = ()) -> Aws:
+    """An Aws acting as ``credentials`` (a person's own key, or a session): what ``setup``,
+    ``whoami`` and credential vending use. Few attempts: a person is waiting."""
+    return Aws.with_keys(AwsSettings(region=region, max_attempts=max_attempts), credentials.access_key_id,
+                         credentials.secret_access_key, credentials.session_token, hooks=hooks)

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import click
 from click.core import ParameterSource
 
 from awsroles.cli.app import App, common_options, pass_app
-from awsroles.errors import ExitCode, FileWriteError, UsageError
+from awsroles.errors import ExitCode, UsageError
 from awsroles.fsutil import check_writable
 from awsroles.render import console_for
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-    from awsroles.costs.ce import CostCache
-    from awsroles.costs.model import CostLine
 
 
 @click.command()
@@ -81,62 +74,40 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
       awsroles costs --source cur --path s3://acme-cur/cur2/ --month 2026-10
       awsroles costs --forecast
     """
-    from awsroles.aws import Aws, AwsSettings
+    from awsroles.aws import for_org
     from awsroles.costs import ce as ce_source
-    from awsroles.costs import formats, mapping
+    from awsroles.costs import formats
+    from awsroles.costs.forecast import forecast as forecast_of
     from awsroles.costs.months import resolve
     from awsroles.costs.report import build_report, reconcile
+    from awsroles.costs.sources import SourceOptions, collect
 
     output = fmt or app.output
-    months = resolve(month, from_, to, date.today())
+    today = date.today()  # the clock: the library never reads it
+    months = resolve(month, from_, to, today)
     if by is None and click.get_current_context().get_parameter_source("top") == ParameterSource.COMMANDLINE:
         raise UsageError("--top needs --by service")
     if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
         raise UsageError(f"--chart: {chart_file.name}: use a .png or .svg file")
+    options = SourceOptions(
+        source=source, cur_path=cur_path, athena_database=athena_database, athena_table=athena_table,
+        athena_workgroup=athena_workgroup, athena_output=athena_output, max_scan_bytes=int(max_scan_gb * 1024**3),
+        by_service=by == "service", environment_tag=environment_tag, use_cache=not no_cache, forecast=forecast)
     for target in (xlsx_file, chart_file):  # before any paid request: fail now, not after paying
         if target is not None:
             check_writable(target)
     org = app.load_org()
     metric_name = f"net-{metric}" if net else metric
-    if source == "cur" and not cur_path:
-        raise UsageError("--source cur needs --path DIR or s3://BUCKET/PREFIX")
-    offline = source == "cur" and not str(cur_path).startswith("s3://")
-    aws = Aws(AwsSettings(region=org.region, profile=profile))
-    if offline:  # a local export: no AWS at all; accounts map from the org file
-        session = None
-        accounts = mapping.account_map(org, None)
-    else:
-        session = aws.for_account(org.billing.id, org.bootstrap_role, partition=org.partition)
-        accounts = mapping.account_map(org, aws.client("organizations", session), tag=environment_tag,
-                                       warn=app.warn)
-    requests = 0
-    if source == "cur":
-        from awsroles.costs.cur import read_cur
-
-        lines = read_cur(str(cur_path), months, metric_name, by_service=by == "service",
-                         aws=None if offline else Aws(AwsSettings(region=org.region, profile=profile),
-                                                      session=session))
-    elif source == "athena":
-        from awsroles.costs.cur import read_athena
-
-        if not (athena_database and athena_table and athena_output):
-            raise UsageError("--source athena needs --athena-database, --athena-table and --athena-output")
-        lines = read_athena(Aws(AwsSettings(region=org.region, profile=profile), session=session), athena_database,
-                            athena_table, athena_workgroup, athena_output, months, metric_name,
-                            int(max_scan_gb * 1024**3), by_service=by == "service")
-    else:
-        cache = None if no_cache else _cache_or_warn(ce_source.CostCache.default(org.billing.id), app.warn)
-        lines, requests = ce_source.fetch(aws.client("ce", session), months, metric_name,
-                                          by_service=by == "service", cache=cache)
-    accounts = mapping.complete(accounts, (line.account_id for line in lines))
-    report = build_report(lines, accounts, months, metric_name, top_services=top if by else 0, requests=requests,
-                          source=source)
+    options.check()
+    aws = None if options.offline else for_org(org, profile)  # a local export needs no AWS at all
+    got = collect(org, months, metric_name, options, today=today, aws=aws, warn=app.warn)
+    requests = got.requests
+    report = build_report(got.lines, got.accounts, months, metric_name, top_services=top if by else 0,
+                          requests=requests, source=source)
     reconcile(report)
     forecast_rows: list[dict[str, str]] = []
-    if forecast:
-        if source != "ce" or session is None:
-            raise UsageError("--forecast comes from Cost Explorer: use it with --source ce")
-        forecast_rows, extra = _forecast(aws.client("ce", session), accounts, metric_name, org)
+    if forecast and got.ce is not None:
+        forecast_rows, extra = forecast_of(got.ce, got.accounts, metric_name, org, today=today)
         requests += extra
     if xlsx_file is not None:
         from awsroles.costs.xlsx import write_xlsx
@@ -172,53 +143,3 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
                  + ("" if requests else ": everything came from the cache"))
     return ExitCode.OK
 
-
-def _cache_or_warn(cache: CostCache, warn: Callable[[str], None]) -> CostCache:
-    """``cache``, except that a write that fails (a read-only or full home) is one warning, not an
-    error: the report was paid for and is still shown; only the next run is not free."""
-    from awsroles.costs.ce import CostCache
-
-    class CacheOrWarn(CostCache):
-        failed = False
-
-        def put(self, metric: str, grouping: str, month: str, lines: Sequence[CostLine]) -> None:
-            if self.failed:
-                return
-            try:
-                super().put(metric, grouping, month, lines)
-            except OSError as exc:
-                self.failed = True
-                error = FileWriteError.from_os_error(exc.filename or self.root, exc)
-                warn(f"awsroles: warning: {error}; closed months are not cached, so the next run pays again")
-
-    return CacheOrWarn(cache.root, cache.payer)
-
-
-def _forecast(ce: Any, accounts: Any, metric: str, org: Any) -> tuple[list[dict[str, str]], int]:
-    """The current month per environment: spent so far (Cost Explorer, estimated) plus the forecast."""
-    from decimal import Decimal
-
-    from awsroles.costs import ce as ce_source
-    from awsroles.costs.model import UNMAPPED
-
-    today = date.today()
-    month = f"{today.year:04d}-{today.month:02d}"
-    lines, requests = ce_source.fetch(ce, [month], metric, cache=None, today=today)
-    ids = sorted({line.account_id for line in lines} | {a.id for a in org.accounts})
-    ahead, more = ce_source.forecast(ce, ids, metric, today)
-    spent: dict[str, Decimal] = {}
-    rest: dict[str, Decimal] = {}
-    def environment(account: str) -> str:
-        info = accounts.get(account)
-        return info.environment if info is not None and info.environment else UNMAPPED
-
-    for line in lines:
-        spent[environment(line.account_id)] = spent.get(environment(line.account_id), Decimal(0)) + line.amount
-    for account, amount in ahead.items():
-        rest[environment(account)] = rest.get(environment(account), Decimal(0)) + amount
-    order = [*org.environments, UNMAPPED]
-    rows = [{"month": month, "environment": env, "spent": f"{spent.get(env, Decimal(0)):.2f}",
-             "forecast": f"{rest.get(env, Decimal(0)):.2f}",
-             "total": f"{spent.get(env, Decimal(0)) + rest.get(env, Decimal(0)):.2f}"}
-            for env in order if env in spent or env in rest]
-    return rows, requests + more

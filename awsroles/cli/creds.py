@@ -16,7 +16,6 @@ from awsroles.errors import AwsrolesError, ExitCode, UsageError
 
 if TYPE_CHECKING:
     from awsroles.creds.store import SecretStore
-    from awsroles.creds.userconfig import UserConfig
     from awsroles.creds.vend import RoleSession, Vendor
 
 SESSION_VARIABLE = "AWSROLES_SESSION"  # set inside `awsroles exec`: which session this shell has
@@ -26,28 +25,20 @@ def _prompt(message: str) -> str:
     return str(click.prompt(message, err=True, hide_input=False))
 
 
+def _secret_prompt(message: str) -> str:
+    return str(click.prompt(message, hide_input=True, err=True))
+
+
 def open_user_store(config_store: str) -> SecretStore:
-    from awsroles.creds.store import open_store
-    from awsroles.paths import secrets_dir
+    from awsroles.creds.factory import open_user_store as open_store
 
-    store: SecretStore = open_store(config_store, directory=Path(secrets_dir()),
-                                    prompter=lambda m: click.prompt(m, hide_input=True, err=True))
-    return store
+    return open_store(config_store, prompter=_secret_prompt)
 
 
-def make_vendor(mfa_code: str | None = None, config: UserConfig | None = None) -> Vendor:
-    from awsroles.creds import userconfig
-    from awsroles.creds.fastcache import FastCache
-    from awsroles.creds.mfa import MfaSource
-    from awsroles.creds.store import KEYS
-    from awsroles.creds.vend import Vendor
-    from awsroles.paths import lock_dir
+def make_vendor(mfa_code: str | None = None) -> Vendor:
+    from awsroles.creds.factory import make_vendor as vendor
 
-    config = config or userconfig.load()
-    store = open_user_store(config.store)
-    totp = (lambda: store.get(KEYS, f"totp/{config.key_name}")) if config.totp_in_store else None
-    mfa = MfaSource(code=mfa_code, command=config.mfa_command, totp_seed=totp, prompter=_prompt)
-    return Vendor(config, store, mfa=mfa, lock_dir=Path(lock_dir()), fast=FastCache.default())
+    return vendor(mfa_code=mfa_code, prompter=_prompt, secret_prompter=_secret_prompt)
 
 
 def _when(session: RoleSession) -> str:
@@ -100,13 +91,11 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
       awsroles setup --store file --mfa-command 'ykman oath accounts code -s aws'
       printf '%s' "$SECRET" | awsroles setup --access-key-id AKIA... --secret-stdin
     """
-    from awsroles.aws import Aws, AwsSettings
+    from awsroles.aws import for_credentials
     from awsroles.creds import userconfig
-    from awsroles.creds.model import Credentials
-    from awsroles.creds.store import KEYS
-    from awsroles.creds.userconfig import RoleGrant, UserConfig
-    from awsroles.creds.vend import network_error
-    from awsroles.iam.access import access_list
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.setup import SetupRequest
+    from awsroles.creds.setup import setup as set_up
 
     org = app.load_org()
     if store_kind == "plaintext":
@@ -125,50 +114,18 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
                  "factors; prefer a hardware key and --mfa-command")
         seed = (sys.stdin.readline() if secret_stdin or not sys.stdin.isatty() else
                 click.prompt("TOTP seed (base32)", hide_input=True, err=True)).strip().replace(" ", "")
-    key = Credentials(access_key_id, secret)
-    aws = Aws.with_keys(AwsSettings(region=region or org.region, max_attempts=3), key.access_key_id,
-                        key.secret_access_key)
-    try:
-        identity = aws.whoami()
-        user = identity.user_name
-        if user is None:
-            raise UsageError(f"that key belongs to {identity.arn}, not an IAM user: use your own user's key")
-        if identity.account != org.ops.id:
-            raise UsageError(f"that key is for account {identity.account}, not the ops account {org.ops.id} of "
-                             f"{org.name}")
-        devices = aws.client("iam").list_mfa_devices(UserName=user).get("MFADevices", [])
-    except AwsrolesError:
-        raise
-    except Exception as exc:
-        raise (network_error(exc) or AwsrolesError(f"cannot check that key: {_describe(exc)}")) from None
-    serial = devices[0]["SerialNumber"] if devices else ""
-    grants = tuple(RoleGrant(a.environment, a.role, a.account_id, a.role_arn, org.role(a.role).max_session)
-                   for a in access_list(org, user=user))
-    grants = tuple(dict.fromkeys(grants))
-    config = UserConfig(
-        user_name=user, user_arn=identity.arn, ops_account_id=identity.account, org_name=org.name,
-        region=region or org.region, partition=org.partition, mfa_serial=serial, mfa_required=org.mfa_required,
-        mfa_max_age=org.mfa_max_age, session_duration=org.session_duration, mfa_command=mfa_command,
-        store=store_kind, totp_in_store=bool(seed), org_file=str(app.org_path.resolve()), grants=grants,
-    )
-    store = open_user_store(store_kind)
-    store.set(KEYS, config.key_name, key.to_json())
-    if seed:
-        store.set(KEYS, f"totp/{config.key_name}", seed)
-    path = userconfig.save(config)
-    from awsroles.creds.fastcache import FastCache
-
-    FastCache.default().clear()  # grants may have changed
-    app.say(f"{user} ({identity.arn}) in {org.name}'s ops account {identity.account}")
-    app.say(f"  key stored in: {store.name}")
-    missing = " (your org requires one: enrol it first)" if org.mfa_required else ""
-    app.say(f"  MFA device:    {serial or 'none' + missing}")
-    envs: dict[str, list[str]] = {}
-    for g in grants:
-        envs.setdefault(g.environment, []).append(g.role)
-    mine = "; ".join(e + ": " + ", ".join(r) for e, r in envs.items()) or "nothing yet"
+    request = SetupRequest(access_key_id, secret, store=store_kind, mfa_command=mfa_command, totp_seed=seed,
+                           region=region)
+    done = set_up(org, app.org_path, request, aws_for=for_credentials, open_store=open_user_store,
+                  save=userconfig.save, fast=FastCache.default())
+    config = done.config
+    app.say(f"{config.user_name} ({config.user_arn}) in {org.name}'s ops account {config.ops_account_id}")
+    app.say(f"  key stored in: {done.store_name}")
+    missing = " (your org requires one: enrol it first)" if done.mfa_required else ""
+    app.say(f"  MFA device:    {config.mfa_serial or 'none' + missing}")
+    mine = "; ".join(e + ": " + ", ".join(r) for e, r in done.environments.items()) or "nothing yet"
     app.say(f"  you may assume: {mine}")
-    app.say(f"  settings:      {path}")
+    app.say(f"  settings:      {done.config_path}")
     return ExitCode.OK
 
 
@@ -384,18 +341,16 @@ def whoami(app: App) -> int:
     Example:
       awsroles whoami
     """
-    from awsroles.aws import Aws, AwsSettings
+    from awsroles.aws import for_credentials, for_org
     from awsroles.creds.vend import network_error
 
     inside = os.environ.get(SESSION_VARIABLE)
     try:
         if inside and os.environ.get("AWS_ACCESS_KEY_ID"):
-            identity = Aws(AwsSettings(max_attempts=3)).whoami()
+            identity = for_org(None, max_attempts=3).whoami()  # the session `exec` put in the environment
         else:
             vendor = make_vendor()
-            key = vendor.long_term()
-            identity = Aws.with_keys(AwsSettings(region=vendor.config.region, max_attempts=3), key.access_key_id,
-                                     key.secret_access_key).whoami()
+            identity = for_credentials(vendor.long_term(), vendor.config.region).whoami()
     except AwsrolesError:
         raise
     except Exception as exc:

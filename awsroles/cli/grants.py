@@ -3,8 +3,7 @@ show (and with --apply, apply) the resulting plan. Every edit and every applied 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -36,34 +35,15 @@ def _options(command: F) -> F:
                         help="Apply the resulting plan (like `awsroles apply --yes`).")(command)
 
 
-class _Run:
-    """One edit command: the audit records it makes, printed as JSON lines with --output json."""
-
-    def __init__(self, app: App):
-        self.app = app
-        self.records: list[dict[str, object]] = []
-
-    def audit(self, action: str, *, actor: str, account: str | None = None, target: str = "",
-              details: Mapping[str, object] | None = None) -> None:
-        from awsroles.people import audit
-
-        self.records.append(audit.record(action, actor=actor, account=account, target=target, details=details))
-
-    def flush(self) -> None:
-        if self.app.output == "json":
-            for entry in self.records:
-                self.app.stdout.write(json.dumps(entry) + "\n")
-
-
 def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, object],
                     edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
                     profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None) -> int:
     from awsroles.cli.plan import _Progress, engine_for, show_plan
     from awsroles.people import audit
+    from awsroles.render import Result
 
     path = app.org_path
     details = {**details, "file": str(path)}
-    run = _Run(app)
     org: Org | None = None
     if already:
         app.say(already_message)
@@ -81,9 +61,10 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
             actor = engine.aws.whoami().arn
         except Exception as exc:
             aws_error = exc
+    auditor = audit.Auditor(actor)  # every line it writes is printed with --output json
     try:
         if not already:
-            run.audit(action, actor=actor, target=target, details=details)
+            auditor.record(action, target, details)
             app.say(f"Changed {path}: {action} {target} " + " ".join(f"{k}={v}" for k, v in details.items()
                                                                       if k != "file"))
             if after_edit is not None and org is not None:
@@ -115,9 +96,9 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
         for step in result.steps:
             if step.status == "done":
                 change = step.change
-                run.audit(f"apply.{change.action}", actor=actor, account=accounts.get(change.account),
-                          target=f"{change.kind} {change.name}",
-                          details={"account_name": change.account, "because": f"{action} {target}"})
+                auditor.record(f"apply.{change.action}", f"{change.kind} {change.name}",
+                               {"account_name": change.account, "because": f"{action} {target}"},
+                               account=accounts.get(change.account))
         if result.ok:
             app.say(f"Apply complete: {result.count('done')} changes made.")
             return ExitCode.OK
@@ -127,8 +108,8 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
                          f"{step.status}: {step.error}")
         app.warn("Apply incomplete: run `awsroles apply` again once the cause is fixed.")
         return ExitCode.FAILURE
-    finally:
-        run.flush()
+    finally:  # JSON lines, the audit log's own format (the table form said it as it went)
+        app.render(Result(auditor.records, json_lines=True))
 
 
 @click.command()

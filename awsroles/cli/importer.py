@@ -61,7 +61,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
       awsroles import --from accounts.ini -O awsroles.ini --force
       awsroles import -O - > imported.ini
     """
-    from awsroles.aws import Aws, AwsSettings
+    from awsroles.aws import for_org
     from awsroles.iam.checks import load_org
     from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
 
@@ -81,9 +81,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
         name=name, region=region, path=iam_path, bootstrap_role=bootstrap_role, policy_dir=policy_dir,
         environment_tag=environment_tag, accounts=accounts, max_workers=workers,
     )
-    aws = Aws(AwsSettings(region=region or (previous.region if previous else None), profile=profile))
-    if aws.base_session.region_name is None:  # nothing configured: STS and Organizations still need one
-        aws = Aws(AwsSettings(region="us-east-1", profile=profile))
+    aws = for_org(previous, profile, region=region)  # with no region configured, botocore's global one
     imported = collect(aws, options, previous=previous,
                        previous_dir=previous_policy_dir(from_file) if from_file is not None else None)
     try:

@@ -22,11 +22,11 @@ _SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("&", "
 
 
 def engine_for(app: App, profile: str | None, workers: int) -> Engine:
-    from awsroles.aws import Aws, AwsSettings
+    from awsroles.aws import for_org
     from awsroles.sync.engine import Engine
 
     org = app.load_org()
-    return Engine(org, Aws(AwsSettings(region=org.region, profile=profile)), max_workers=workers,
+    return Engine(org, for_org(org, profile), max_workers=workers,
                   per_account=1 if workers == 1 else 4)
 
 

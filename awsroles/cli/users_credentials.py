@@ -10,7 +10,6 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +23,7 @@ from awsroles.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from awsroles.creds.store import SecretStore
     from awsroles.creds.userconfig import UserConfig
+    from awsroles.people.audit import Auditor
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +35,18 @@ class _Admin:
     account: str
     region: str | None
 
+    @property
+    def audit(self) -> Auditor:
+        from awsroles.people.audit import Auditor
+
+        return Auditor(self.actor, self.account)
+
 
 def _admin(app: App, profile: str | None) -> _Admin:
     from awsroles.cli.plan import engine_for
 
     engine = engine_for(app, profile, 1)
     return _Admin(engine.iam(engine.org.ops), engine.aws.whoami().arn, engine.org.ops.id, engine.org.region)
-
-
-def _audit(action: str, *, actor: str, account: str, target: str, details: Mapping[str, object]) -> None:
-    from awsroles.people.audit import record
-
-    record(action, actor=actor, account=account, target=target, details=dict(details))
 
 
 def _own_config(name: str | None = None) -> UserConfig | None:
@@ -61,9 +61,9 @@ def _own_config(name: str | None = None) -> UserConfig | None:
 
 
 def _store(config: UserConfig) -> SecretStore:
-    from awsroles.cli.creds import open_user_store
+    from awsroles.creds.factory import open_user_store
 
-    return open_user_store(config.store)
+    return open_user_store(config.store, prompter=lambda m: str(click.prompt(m, hide_input=True, err=True)))
 
 
 def _confirm(question: str, yes: bool) -> None:
@@ -135,16 +135,14 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
             raise UsageError("--self needs your own key: run `awsroles setup` first")
         if config.user_name != name:
             raise UsageError(f"--self enrols you ({config.user_name}), not {name}")
-        from awsroles.aws import Aws, AwsSettings
+        from awsroles.aws import for_credentials
         from awsroles.creds.model import Credentials
         from awsroles.creds.store import KEYS
 
         text = _store(config).get(KEYS, config.key_name)
         if not text:
             raise UsageError(f"no access key stored for {config.user_name}: run `awsroles setup`")
-        key = Credentials.from_json(text)
-        aws = Aws.with_keys(AwsSettings(region=config.region, max_attempts=3), key.access_key_id,
-                            key.secret_access_key)
+        aws = for_credentials(Credentials.from_json(text), config.region)
         who = _Admin(aws.client("iam"), config.user_arn, config.ops_account_id, config.region)
     else:
         who = _admin(app, profile)
@@ -159,8 +157,8 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
         return _read_codes(code1, code2)
 
     enrolment = usermfa.enroll(who.iam, name, codes=codes, issuer=f"AWS {org.name}".strip())
-    _audit("users.mfa.enroll", actor=who.actor, account=who.account, target=name,
-           details={"serial": enrolment.serial, "self": myself, "automatic_codes": store_seed})
+    who.audit.record("users.mfa.enroll", name,
+                     {"serial": enrolment.serial, "self": myself, "automatic_codes": store_seed})
     click.echo(f"MFA device {enrolment.serial} enabled for {name}", file=app.stdout)
     if config is not None:
         from awsroles.creds import userconfig
@@ -197,7 +195,7 @@ def mfa_reset(app: App, name: str, yes: bool, profile: str | None) -> int:
     admin = _admin(app, profile)
     _confirm(f"Remove every MFA device of {name}?", yes)
     removed = usermfa.reset(admin.iam, name)
-    _audit("users.mfa.reset", actor=admin.actor, account=admin.account, target=name, details={"serials": removed})
+    admin.audit.record("users.mfa.reset", name, {"serials": removed})
     if not removed:
         click.echo(f"{name} has no MFA device", file=app.stdout)
     for serial in removed:
@@ -237,8 +235,7 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
         raise UsageError(f"--store only works for your own user (awsroles setup), not {name}")
     admin = _admin(app, profile)
     key = userkeys.create_key(admin.iam, name)
-    _audit("users.keys.create", actor=admin.actor, account=admin.account, target=name,
-           details={"id": key.access_key_id, "stored": store_it})
+    admin.audit.record("users.keys.create", name, {"id": key.access_key_id, "stored": store_it})
     if config is not None:
         _store_key(config, key.access_key_id, key.secret)
         click.echo(f"access key {key.access_key_id} created for {name} and stored in your store", file=app.stdout)
@@ -286,8 +283,8 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
         result = userkeys.rotate(admin.iam, name, verify=userkeys.sts_verifier(admin.region),
                                  grace_delete=delete_old, on_verified=on_verified)
     except userkeys.RotationStopped as stopped:  # the new key works: its secret exists nowhere else
-        _audit("users.keys.rotate", actor=admin.actor, account=admin.account, target=name,
-               details={"new_id": stopped.new.access_key_id, "stopped": stopped.failed, "stored": config is not None})
+        admin.audit.record("users.keys.rotate", name, {"new_id": stopped.new.access_key_id, "stopped": stopped.failed,
+                                                      "stored": config is not None})
         if config is None and app.output == "json":
             click.echo(json.dumps({"UserName": name, "AccessKeyId": stopped.new.access_key_id,
                                    "SecretAccessKey": stopped.new.secret}), file=app.stdout)
@@ -296,9 +293,9 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
             click.echo(f"AccessKeyId:     {stopped.new.access_key_id}", file=app.stdout)
             click.echo(f"SecretAccessKey: {stopped.new.secret}", file=app.stdout)
         raise
-    _audit("users.keys.rotate", actor=admin.actor, account=admin.account, target=name,
-           details={"new_id": result.new.access_key_id, "old_id": result.old_key_id,
-                    "old_deleted": result.old_deleted, "stored": config is not None})
+    admin.audit.record("users.keys.rotate", name,
+                       {"new_id": result.new.access_key_id, "old_id": result.old_key_id,
+                        "old_deleted": result.old_deleted, "stored": config is not None})
     if config is not None:
         click.echo(f"new access key {result.new.access_key_id} works and is in your store", file=app.stdout)
     elif app.output == "json":
@@ -336,6 +333,6 @@ def keys_delete(app: App, name: str, key_id: str, yes: bool, profile: str | None
     admin = _admin(app, profile)
     _confirm(f"Delete {name}'s access key {key_id}?", yes)
     userkeys.delete_key(admin.iam, name, key_id)
-    _audit("users.keys.delete", actor=admin.actor, account=admin.account, target=name, details={"id": key_id})
+    admin.audit.record("users.keys.delete", name, {"id": key_id})
     click.echo(f"deleted access key {key_id} of {name}", file=app.stdout)
     return ExitCode.OK

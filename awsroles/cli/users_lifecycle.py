@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import complete_users
-from awsroles.errors import ExitCode, PartlyDone, UsageError
+from awsroles.errors import ExitCode, UsageError
 from awsroles.render import Result, Table, to_json
 
 if TYPE_CHECKING:
+    from awsroles.people.audit import Auditor
     from awsroles.people.listing import UserRow
     from awsroles.people.users import Step
     from awsroles.sync.engine import Engine
@@ -30,24 +29,11 @@ def _engine(app: App, profile: str | None) -> tuple[Engine, Any]:
     return engine, engine.iam(engine.org.ops)
 
 
-def _audit(engine: Engine, action: str, target: str, details: dict[str, object] | None = None) -> None:
-    from awsroles.people import audit
+def _auditor(engine: Engine) -> Auditor:
+    """The audit trail of a users command: as the caller, in the ops account."""
+    from awsroles.people.audit import Auditor
 
-    audit.record(action, actor=engine.aws.whoami().arn, account=engine.org.ops.id, target=target, details=details)
-
-
-@contextlib.contextmanager
-def _audit_if_stopped(engine: Engine, action: str, target: str) -> Iterator[None]:
-    """A command that stops part-way still records what it did in the audit trail."""
-    try:
-        yield
-    except PartlyDone as stopped:
-        try:
-            _audit(engine, action, target, {"stopped": stopped.failed, "done": list(stopped.done),
-                                            "not_done": list(stopped.not_done)})
-        except Exception as exc:  # what stopped matters more than the audit write
-            logging.getLogger(__name__).warning("could not record %s %s in the audit trail: %s", action, target, exc)
-        raise
+    return Auditor.of(engine.aws, engine.org.ops.id)
 
 
 def _confirm(yes: bool, what: str, question: str) -> bool:
@@ -175,7 +161,7 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
     if not _confirm(yes, "users create", f"Create user {name} in teams {', '.join(teams)}?"):
         app.warn("Nothing was changed.")
         return ExitCode.OK
-    with _audit_if_stopped(engine, "users.create", name):
+    with _auditor(engine).if_stopped("users.create", name):
         created = create_user(app.org_path, engine.org, engine.aws, name, teams=teams, email=email,
                               console=console)
     data: dict[str, object] = {"name": created.name, "arn": created.arn, "teams": list(created.teams),
@@ -193,9 +179,9 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
         if created.password is not None:
             click.echo(f"Temporary console password (shown once, must be changed at first sign-in): "
                        f"{created.password}", file=app.stdout)
-    _audit(engine, "users.create", name, {"teams": list(created.teams), "groups": list(created.groups),
-                                          "console": created.console, "email": email or "",
-                                          "resumed": created.resumed})
+    _auditor(engine).record("users.create", name, {"teams": list(created.teams), "groups": list(created.groups),
+                                                   "console": created.console, "email": email or "",
+                                                   "resumed": created.resumed})
     return ExitCode.OK
 
 
@@ -218,9 +204,9 @@ def disable(app: App, profile: str | None, name: str) -> int:
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
-    with _audit_if_stopped(engine, "users.disable", name):
+    with _auditor(engine).if_stopped("users.disable", name):
         steps = disable_user(engine.org, iam, name)
-    _audit(engine, "users.disable", name, {"steps": [s.description for s in steps]})
+    _auditor(engine).record("users.disable", name, {"steps": [s.description for s in steps]})
     _show_steps(app, name, steps, "Disabled")
     return ExitCode.OK
 
@@ -273,9 +259,9 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool)
     if not _confirm(yes, "users offboard", f"Offboard {name}? This cannot be undone."):
         app.warn("Nothing was changed.")
         return ExitCode.OK
-    with _audit_if_stopped(engine, "users.offboard", name):
+    with _auditor(engine).if_stopped("users.offboard", name):
         done = offboard_user(app.org_path, org, engine.aws, name)
-    _audit(engine, "users.offboard", name, {"steps": [s.description for s in done.steps],
-                                            "removed_from_file": done.removed_from_file})
+    _auditor(engine).record("users.offboard", name, {"steps": [s.description for s in done.steps],
+                                                     "removed_from_file": done.removed_from_file})
     _show_steps(app, name, done.steps, "Offboarded", extra)
     return ExitCode.OK

@@ -131,12 +131,14 @@ def _billing_error(exc: ClientError) -> AwsrolesError:
     return from_aws(exc, "Cost Explorer")
 
 
-def fetch(ce: Any, months: Sequence[str], metric: str, *, by_service: bool = False,
-          cache: CostCache | None = None, today: date | None = None) -> tuple[list[CostLine], int]:
-    """Cost lines for ``months`` and the number of paid requests made (0 when all came from the cache)."""
+def fetch(ce: Any, months: Sequence[str], metric: str, *, today: date, by_service: bool = False,
+          cache: CostCache | None = None) -> tuple[list[CostLine], int]:
+    """Cost lines for ``months`` and the number of paid requests made (0 when all came from the cache).
+
+    ``today`` is the clock: only months closed by then (and no longer estimated) are cached.
+    """
     if metric not in METRICS:
         raise UsageError(f"unknown metric '{metric}'; one of {', '.join(METRICS)}")
-    today = today or date.today()
     lines: list[CostLine] = []
     requests = 0
     for grouping in ("RECORD_TYPE", "SERVICE") if by_service else ("RECORD_TYPE",):

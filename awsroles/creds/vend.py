@@ -76,11 +76,9 @@ class Vendor:
     def _sts(self, credentials: Credentials) -> Any:
         if self._aws_for is not None:
             return self._aws_for(credentials).client("sts")
-        from awsroles.aws import Aws, AwsSettings
+        from awsroles.aws import for_credentials
 
-        aws = Aws.with_keys(AwsSettings(region=self.config.region, max_attempts=3), credentials.access_key_id,
-                            credentials.secret_access_key, credentials.session_token)
-        return aws.client("sts")
+        return for_credentials(credentials, self.config.region).client("sts")
 
     def _lock(self, name: str) -> AbstractContextManager[None]:
         from awsroles.fsutil import LOCK_SUFFIX, file_lock, private_dir

@@ -12,13 +12,20 @@ import contextlib
 import datetime
 import getpass
 import json
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from awsroles import paths
-from awsroles.errors import FileWriteError
+from awsroles.errors import FileWriteError, PartlyDone
 from awsroles.fsutil import file_lock, lock_path
+
+if TYPE_CHECKING:
+    from awsroles.aws import Aws
+
+log = logging.getLogger(__name__)
 
 ENV_VAR = paths.AUDIT_LOG_VAR
 LOCK_TIMEOUT = 30.0  # seconds to wait for another process appending to the log
@@ -90,3 +97,51 @@ def record(action: str, *, actor: str, account: str | None = None, target: str =
     except OSError as exc:
         raise FileWriteError.from_os_error(path, exc, f"set ${ENV_VAR} to keep the audit log elsewhere") from exc
     return entry
+
+
+class Auditor:
+    """The audit trail of one command: the one way commands record what they did.
+
+    ``actor`` is the caller's ARN, or a function giving it (asked when the first line is written,
+    e.g. ``aws.whoami``); ``account`` is the account acted in, unless a line names its own.
+    Every line written is kept in :attr:`records` (``grant --output json`` prints them).
+    """
+
+    def __init__(self, actor: str | Callable[[], str], account: str | None = None, *, path: Path | None = None):
+        self._actor = actor
+        self.account = account
+        self.path = path
+        self.records: list[dict[str, object]] = []
+
+    @classmethod
+    def of(cls, aws: Aws, account: str | None = None, *, path: Path | None = None) -> Auditor:
+        """Acting as whoever ``aws``'s credentials are (GetCallerIdentity, asked at most once)."""
+        return cls(lambda: aws.whoami().arn, account, path=path)
+
+    @property
+    def actor(self) -> str:
+        if callable(self._actor):
+            self._actor = self._actor()
+        return self._actor
+
+    def record(self, action: str, target: str = "", details: Mapping[str, object] | None = None, *,
+               account: str | None = None) -> dict[str, object]:
+        """Write one line (see :func:`record`) and keep it."""
+        entry = record(action, actor=self.actor, account=account or self.account, target=target, details=details,
+                       path=self.path)
+        self.records.append(entry)
+        return entry
+
+    @contextlib.contextmanager
+    def if_stopped(self, action: str, target: str) -> Iterator[None]:
+        """A command that stops part-way (:class:`~awsroles.errors.PartlyDone`) still records what
+        it did, then the error goes on; a failure to record is a warning, never in its way."""
+        try:
+            yield
+        except PartlyDone as stopped:
+            try:
+                self.record(action, target, {"stopped": stopped.failed, "done": list(stopped.done),
+                                             "not_done": list(stopped.not_done)})
+            except Exception as exc:  # what stopped matters more than the audit write
+                log.warning("could not record %s %s in the audit trail: %s", action, target, exc)
+            raise

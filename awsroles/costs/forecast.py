@@ -1,0 +1,53 @@
+"""The current month per environment: spent so far (Cost Explorer, estimated) plus its forecast of
+the rest (``awsroles costs --forecast``).
+
+The clock is a parameter (``today``); :func:`per_environment` is the arithmetic alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from awsroles.costs import ce as ce_source
+from awsroles.costs.model import UNMAPPED, AccountInfo, CostLine
+from awsroles.costs.months import month_of
+from awsroles.org.model import Org
+
+
+def per_environment(month: str, lines: Iterable[CostLine], ahead: Mapping[str, Decimal],
+                    accounts: Mapping[str, AccountInfo], order: Sequence[str]) -> list[dict[str, str]]:
+    """One row per environment with a cost: ``spent`` (the month's lines so far), ``forecast``
+    (``ahead``: account -> the forecast of the rest) and their ``total``, as strings with two
+    decimals. Accounts that map to no environment add up in the UNMAPPED row. Environments come
+    in ``order`` (then UNMAPPED)."""
+
+    def environment(account: str) -> str:
+        info = accounts.get(account)
+        return info.environment if info is not None and info.environment else UNMAPPED
+
+    spent: dict[str, Decimal] = {}
+    rest: dict[str, Decimal] = {}
+    for line in lines:
+        env = environment(line.account_id)
+        spent[env] = spent.get(env, Decimal(0)) + line.amount
+    for account, amount in ahead.items():
+        env = environment(account)
+        rest[env] = rest.get(env, Decimal(0)) + amount
+    zero = Decimal(0)
+    return [{"month": month, "environment": env, "spent": f"{spent.get(env, zero):.2f}",
+             "forecast": f"{rest.get(env, zero):.2f}", "total": f"{spent.get(env, zero) + rest.get(env, zero):.2f}"}
+            for env in [*order, UNMAPPED] if env in spent or env in rest]
+
+
+def forecast(ce: Any, accounts: Mapping[str, AccountInfo], metric: str, org: Org, *,
+             today: date) -> tuple[list[dict[str, str]], int]:
+    """The rows of :func:`per_environment` for ``today``'s month, and the paid requests made (one
+    GetCostAndUsage for the month so far, one GetCostForecast per account)."""
+    month = month_of(today)
+    lines, requests = ce_source.fetch(ce, [month], metric, cache=None, today=today)
+    ids = sorted({line.account_id for line in lines} | {a.id for a in org.accounts})
+    ahead, more = ce_source.forecast(ce, ids, metric, today)
+    return per_environment(month, lines, ahead, accounts, list(org.environments)), requests + more

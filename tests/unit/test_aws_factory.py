@@ -1,0 +1,83 @@
+"""awsroles.aws.for_org / for_credentials: the one way commands build an Aws (no network here:
+a before-send hook stops every request and reports where it would go and how it is signed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awsroles.aws import for_credentials, for_org
+from awsroles.cli import run
+from awsroles.cli.app import App
+from awsroles.creds.model import Credentials
+from awsroles.org.parse import load_org
+from tests.conftest import EXAMPLES
+
+
+class Sent(Exception):
+    def __init__(self, url: str, key: str, region: str):
+        super().__init__(url)
+        self.url, self.key, self.region = url, key, region
+
+
+def _stop(session: Any) -> None:
+    def before_send(request: Any, **_: Any) -> None:
+        auth = request.headers.get("Authorization", b"").decode()
+        key, _day, region, *_ = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        raise Sent(request.url, key, region)
+
+    session.register("before-send", before_send)
+
+
+def _sent(aws: Any) -> Sent:
+    with pytest.raises(Sent) as caught:
+        aws.client("sts").get_caller_identity()
+    return caught.value
+
+
+@pytest.fixture
+def no_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+
+
+def test_the_region_asked_for_then_the_orgs_then_the_callers(monkeypatch: pytest.MonkeyPatch) -> None:
+    org = load_org(EXAMPLES / "classic.ini")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+    assert for_org(org).base_session.region_name == org.region
+    assert for_org(org, region="eu-west-3").base_session.region_name == "eu-west-3"
+    assert for_org(None).base_session.region_name == "ap-south-1"
+
+
+def test_a_profiles_region_when_there_is_no_org(no_region: None, isolated_environment: Path) -> None:
+    config = isolated_environment / ".aws" / "config"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("[profile admin]\nregion = eu-central-1\n")
+    assert for_org(None, "admin").base_session.region_name == "eu-central-1"
+
+
+def test_no_region_anywhere_signs_as_botocore_does_for_global_endpoints(no_region: None) -> None:
+    """A custom endpoint (the sandbox, a VPC endpoint) with no region configured: botocore alone
+    cannot sign (NoRegionError); for_org takes the region botocore uses for the global endpoints."""
+    sent = _sent(for_org(None, hooks=[_stop]))  # AWS_ENDPOINT_URL is set by tests/conftest.py
+    assert sent.url.startswith("http://127.0.0.1:9")
+    assert sent.region == "us-east-1"
+
+
+def test_import_works_with_no_region_configured(no_region: None, tmp_path: Path) -> None:
+    """It gets as far as AWS (unreachable here: exit 7), instead of failing for want of a region."""
+    app = App(stdout=open(tmp_path / "out", "w"), stderr=open(tmp_path / "err", "w"))  # noqa: SIM115
+    code = run(["import", "-O", "-", "--account", "dev=222222222222"], app)
+    app.stderr.close()
+    err = (tmp_path / "err").read_text()
+    assert "region" not in err.lower(), err
+    assert code == 7, err
+
+
+def test_for_credentials_signs_with_those_keys_in_that_region() -> None:
+    creds = Credentials("ASIAFACTORYTEST", "secret", "token")
+    sent = _sent(for_credentials(creds, "eu-north-1", hooks=[_stop]))
+    assert (sent.key, sent.region) == ("ASIAFACTORYTEST", "eu-north-1")
+    assert for_credentials(creds, "eu-north-1").max_attempts == 3  # a person is waiting
