@@ -59,7 +59,8 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     from awsroles.export.policies import policy_files
     from awsroles.export.terraform import terraform_files
     from awsroles.iam.desired import desired_state
-    from awsroles.sandbox.process import Sandbox, enroll_person
+    from awsroles.sandbox.process import Sandbox
+    from awsroles.sandbox.seed import enroll_person
     from awsroles.sync.engine import Engine
 
     if org_file is None and app.file:

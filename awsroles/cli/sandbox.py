@@ -126,7 +126,8 @@ def env(app: App, fmt: str) -> int:
       awsroles sandbox env --format dotenv > .env
     """
     from awsroles.creds.shellenv import format_env
-    from awsroles.sandbox.process import SandboxError, read_state
+    from awsroles.sandbox.client import SandboxError
+    from awsroles.sandbox.state import read_state
 
     state = read_state()
     if state is None:
@@ -146,7 +147,7 @@ def status(app: App) -> int:
       awsroles sandbox status
       awsroles sandbox status -o json | jq -r .endpoint
     """
-    from awsroles.sandbox.process import read_state
+    from awsroles.sandbox.state import read_state
 
     state = read_state()
     data: dict[str, Any] = {"running": state is not None, **(state.public() if state else {})}

@@ -24,7 +24,8 @@ import pytest
 
 from awsroles.aws import Aws, Hook
 from awsroles.org.model import Org
-from awsroles.sandbox.process import Sandbox, SandboxCredentials
+from awsroles.sandbox.client import SandboxCredentials
+from awsroles.sandbox.process import Sandbox
 from tests.conftest import EXAMPLES
 
 

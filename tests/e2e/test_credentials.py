@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from awsroles.sandbox.process import PersonCredentials, Sandbox, enroll_person
+from awsroles.sandbox.process import Sandbox
+from awsroles.sandbox.seed import PersonCredentials, enroll_person
 from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle, _isolated

@@ -19,7 +19,9 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from awsroles.sandbox.process import Sandbox, SandboxError, clock_offset, enroll_person, mfa_windows
+from awsroles.sandbox.client import SandboxError, clock_offset, mfa_windows
+from awsroles.sandbox.process import Sandbox
+from awsroles.sandbox.seed import enroll_person
 from awsroles.sandbox.server.mfa import MFA_INVALID_CODE, MFA_UNKNOWN_DEVICE, TOTP_STEP
 from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES

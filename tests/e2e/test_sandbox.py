@@ -26,22 +26,10 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.creds.shellenv import format_env
 from awsroles.errors import ExitCode
-from awsroles.sandbox.process import (
-    ADMIN_PATH,
-    ADMIN_USER,
-    STATE_FILE,
-    PersonCredentials,
-    SandboxCredentials,
-    SandboxError,
-    SandboxState,
-    enroll_person,
-    read_state,
-    sandbox_aws,
-    seed,
-    start_detached,
-    state_dir,
-    stop_detached,
-)
+from awsroles.sandbox.client import SandboxCredentials, SandboxError, sandbox_aws
+from awsroles.sandbox.process import start_detached, stop_detached
+from awsroles.sandbox.seed import ADMIN_PATH, ADMIN_USER, PersonCredentials, enroll_person, seed
+from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, state_dir
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
 
@@ -138,7 +126,7 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     assert f"stopped the sandbox at {info['endpoint']}" in stopped.stdout
     assert not port_open(info["port"])
     assert not (directory / STATE_FILE).exists()
-    assert not sandbox_module._alive(info["pid"])  # gone, or a zombie until init reaps it
+    assert not alive(info["pid"])  # gone, or a zombie until init reaps it
     after = awsroles("sandbox", "status", "-o", "json", env=user_env)
     assert json.loads(after.stdout) == {"running": False}
 
@@ -301,7 +289,7 @@ def test_stop_kills_a_server_that_ignores_sigterm(tmp_path: Path) -> None:
         stopped = stop_detached(tmp_path, timeout=0.2)
         assert stopped is not None and stopped.pid == stubborn.pid
         assert time.monotonic() - began >= 0.2  # SIGTERM was ignored for 0.2 s, then SIGKILL
-        assert not sandbox_module._alive(stubborn.pid)  # (stop reaped it: Popen cannot see how it ended)
+        assert not alive(stubborn.pid)  # (stop reaped it: Popen cannot see how it ended)
         assert not (tmp_path / STATE_FILE).exists()
     finally:
         stubborn.kill()

@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.parse import load_org
-from awsroles.sandbox.process import PersonCredentials, Sandbox
+from awsroles.sandbox.process import Sandbox
+from awsroles.sandbox.seed import PersonCredentials
 from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle, _isolated

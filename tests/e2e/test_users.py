@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from awsroles.sandbox.process import enroll_person
+from awsroles.sandbox.seed import enroll_person
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
 from tests.e2e.test_plan_apply import command

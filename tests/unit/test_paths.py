@@ -66,7 +66,7 @@ def test_the_library_modules_take_their_paths_from_here(tmp_path: Path, monkeypa
     from awsroles.creds import userconfig
     from awsroles.creds.fastcache import FastCache
     from awsroles.people import audit
-    from awsroles.sandbox.process import state_dir
+    from awsroles.sandbox.state import state_dir
 
     (tmp_path / "run").mkdir()
     env = {"HOME": str(tmp_path), "XDG_RUNTIME_DIR": str(tmp_path / "run"), "XDG_STATE_HOME": "/s"}

@@ -26,6 +26,7 @@ from awsroles.sandbox.server.routes import SandboxRoutes, loopback
 from awsroles.sandbox.server.sessions import patch_sessions
 
 HOST = "127.0.0.1"
+SERVER_MODULE = "awsroles.sandbox.server"  # what `python -m` runs: this package's __main__
 
 log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
 

@@ -32,7 +32,7 @@ class SandboxRoutes:
     - ``GET mfa?serial=ARN``: ``{"serial", "time": the sandbox's Unix time, "step": 30, "used":
       [windows]}``, the TOTP windows (``int(unix_time // 30)``) of the device's codes that were
       accepted and are still valid, so a test can pick a code AWS would not refuse as reused
-      (:meth:`awsroles.sandbox.process.PersonCredentials.mfa_code`).
+      (:meth:`awsroles.sandbox.seed.PersonCredentials.mfa_code`).
     - ``POST costs`` with ``{"payer": id, "accounts": {id: weight}, "months": n}``: the synthetic
       bill Cost Explorer answers from for that payer (:mod:`awsroles.sandbox.server.costs`).
     """
