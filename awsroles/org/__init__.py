@@ -8,5 +8,5 @@ of section), ``policyfile.py`` (a role's policy documents, kept as canonical JSO
 
 May import: nothing of awsroles but the top-level helpers (errors, fsutil); a test keeps it so.
 The checks that need the IAM documents generated from the org (their sizes) live in
-:mod:`awsroles.iam.checks`, which passes them to the parser: commands validate through it.
+the IAM package (``iam/checks.py``), which passes them to the parser: commands validate through it.
 """

@@ -3,7 +3,7 @@
 A whole-model check is a function ``(org, sections) -> problems``: it runs once the org file has
 no other error, and :class:`Sections` turns "at the [team backend] section" into ``FILE:LINE``.
 The org's own cross-reference checks are here (:func:`check_references`); checks that need more
-than the org (the sizes of the IAM documents generated from it, :mod:`awsroles.iam.checks`) are
+than the org (the sizes of the IAM documents generated from it, ``iam/checks.py``) are
 passed in by the caller of :func:`awsroles.org.parse.parse_org`.
 """
 

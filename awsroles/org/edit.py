@@ -49,7 +49,7 @@ def edit_org(
 
     Raises OrgFileError (nothing written) if the result is not valid, UsageError if ``change`` does.
     When the text does not change, the file is not rewritten. ``checks``: the whole-model checks
-    beyond the org's own (:data:`awsroles.iam.checks.ORG_CHECKS`), as for ``parse_org``.
+    beyond the org's own (IAM's ``ORG_CHECKS``, ``iam/checks.py``), as for ``parse_org``.
     """
     path = Path(path)
     real = Path(os.path.realpath(path))

@@ -3,7 +3,7 @@
 Fixed key order, sorted statements and value lists, two-space indentation and a final newline,
 so a document read from the org's policy folder, or generated, diffs cleanly in git. Nothing here
 knows IAM's semantics beyond the shape of a document (Version, Statement, Sid, Action...);
-:mod:`awsroles.iam.policies` builds on it.
+the IAM policies (``iam/policies.py``) build on it.
 """
 
 from __future__ import annotations

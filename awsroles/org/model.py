@@ -22,7 +22,7 @@ class PolicyFile:
 
     name: str  # the inline policy name in IAM: the file name without ``.json``
     source: str  # path as written in the org file, for messages
-    document: str  # canonical JSON, see awsroles.iam.policies.canonical_json
+    document: str  # canonical JSON, see awsroles.org.jsondoc.canonical_json
 
 
 @dataclass(frozen=True)

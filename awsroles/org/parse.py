@@ -5,7 +5,7 @@ of them in one pass. Nothing in here raises on bad input except :func:`load_org`
 :class:`~awsroles.errors.OrgFileError` carrying every problem.
 
 These are the org's own rules; the sizes of the IAM documents generated from the org are checked
-by :mod:`awsroles.iam.checks`, whose ``parse_org``/``check_org``/``load_org`` pass them as
+on the IAM side (``iam/checks.py``), whose ``parse_org``/``check_org``/``load_org`` pass them as
 ``checks``: commands use those.
 """
 
@@ -67,7 +67,7 @@ def parse_org(
     """Parse and validate org-file text. Returns the model (None if there are errors) and every problem.
 
     ``checks`` run after the org's own whole-model checks, when there is no other error; commands
-    pass :data:`awsroles.iam.checks.ORG_CHECKS` (or call the functions of that module).
+    pass IAM's ``ORG_CHECKS`` (``iam/checks.py``), or call the functions of that module.
     """
     b = Builder(file, base_dir if base_dir is not None else Path(file).parent)
     document = read_ini(text, file)

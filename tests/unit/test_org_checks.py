@@ -52,6 +52,7 @@ def test_org_package_imports_nothing_of_awsroles_but_itself_and_the_top_level_he
         if not any(module == allowed or module.startswith(f"{allowed}.") for allowed in ALLOWED)
     ]
     assert outside == []
+    assert [p.name for p in modules if "awsroles.iam" in p.read_text(encoding="utf-8")] == []  # not even lazily
 
 
 def test_the_import_check_sees_imports_inside_functions(tmp_path: Path) -> None:
