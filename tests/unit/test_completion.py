@@ -3,6 +3,7 @@ completion request imports as a whole process."""
 
 from __future__ import annotations
 
+import configparser
 import io
 import os
 import shlex
@@ -17,6 +18,7 @@ from click.shell_completion import ShellComplete
 
 from awsroles.cli import cli
 from awsroles.cli.app import COMMANDS, App, LazyGroup
+from awsroles.cli.complete import OrgNames, read_names
 from awsroles.cli.completion import SHELLS, completion_script
 from awsroles.creds.userconfig import RoleGrant, UserConfig, save
 from tests.conftest import EXAMPLES, REPO
@@ -152,6 +154,86 @@ def test_an_org_file_that_does_not_validate_still_completes_its_names(tmp_path: 
     assert complete(f"awsroles -f {org} users show ") == ["alice", "bob", "carol"]
     assert complete(f"awsroles -f {org} revoke backend dev ") == ["developer", "nosuchrole"]
     assert complete(f"awsroles -f {org} revoke backend qa ") == ["admin"]
+
+
+def _names_by_configparser(text: str) -> OrgNames | None:
+    """The reference: every section through configparser, as the validator reads the file."""
+    from awsroles.org.ini import new_parser
+
+    parser = new_parser()
+    try:
+        parser.read_string(text)
+    except configparser.MissingSectionHeaderError:
+        return None
+    except configparser.ParsingError:
+        pass
+    kinds: dict[str, set[str]] = {"account": set(), "role": set(), "user": set()}
+    teams = {}
+    for section in parser.sections():
+        kind, _, name = section.strip().partition(" ")
+        if not name.strip():
+            continue
+        if kind == "account":
+            kinds["account"].update((parser.get(section, "environment", fallback="") or "").replace(",", " ").split())
+        elif kind in kinds:
+            kinds[kind].add(name.strip())
+        elif kind == "team":
+            teams[name.strip()] = {k: tuple((v or "").replace(",", " ").split()) for k, v in parser.items(section)}
+    return OrgNames(*(tuple(sorted(kinds[k])) for k in ("account", "role", "user")), teams)
+
+
+TRICKY = """\
+; a comment
+[org]
+name = x ; inline comment
+
+[account  dev ]
+environment = dev   ; the environment
+[role admin] ; a comment
+max_session = 1h
+    [user hidden-by-indent]
+[role  spaced   name ]
+[role odd];no space before the comment
+[user a] ; see [user b]
+[user c]]
+[user d] trailing words
+[user e]
+email = e@example.com
+  continued = value
+
+[team t]
+members = a,
+  c
+dev = admin,
+    developer
+[team t]
+prod = admin
+[user e]
+[userx y]
+[user]
+"""
+
+
+@pytest.mark.parametrize("text", [
+    CLASSIC.read_text(), (EXAMPLES / "large.ini").read_text(), TRICKY, TRICKY.replace("\n", "\r\n"),
+    "[user a]\nx\n[team t]\n", "junk\n[user a]\n", "",
+], ids=["classic", "large", "tricky", "crlf", "bad-line", "no-header", "empty"])
+def test_read_names_reads_what_configparser_reads(tmp_path: Path, text: str) -> None:
+    """Skipping the bodies of [user] and [role] sections changes nothing configparser would read."""
+    path = tmp_path / "org.ini"
+    path.write_bytes(text.encode())
+    assert read_names(path) == _names_by_configparser(text.replace("\r\n", "\n"))
+
+
+def test_read_names_of_a_large_org(tmp_path: Path) -> None:
+    from bench.org_scale import generate
+
+    text = generate(2000, 30, 20, 40)
+    names = _names_by_configparser(text)
+    assert names is not None and len(names.users) == 2000 and len(names.teams) == 40
+    path = tmp_path / "large.ini"
+    path.write_text(text)
+    assert read_names(path) == names
 
 
 # -- the lazy group ------------------------------------------------------------------------------
