@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from awsroles.creds.model import Credentials
-from awsroles.creds.store import KEYS, PlaintextFileStore
+from awsroles.creds.store import KEYS
+from awsroles.creds.store.plaintext import PlaintextFileStore
 from awsroles.creds.userconfig import RoleGrant, UserConfig, dumps
 from awsroles.errors import ExitCode
 from tests.conftest import EXAMPLES

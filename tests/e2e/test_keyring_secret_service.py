@@ -39,7 +39,8 @@ CHECKS = textwrap.dedent(r'''
     import secretstorage
     from jeepney.io.blocking import open_dbus_connection
 
-    from awsroles.creds.store import KEYS, SESSIONS, KeyringStore, StoreError
+    from awsroles.creds.store import KEYS, SESSIONS, StoreError
+    from awsroles.creds.store.keyring_store import KeyringStore
 
     out = {}
     index = Path(sys.argv[1])
@@ -116,7 +117,8 @@ CHECKS = textwrap.dedent(r'''
 PROBE = textwrap.dedent(r'''
     import json, sys, time
     from pathlib import Path
-    from awsroles.creds.store import KEYS, KeyringStore, StoreError
+    from awsroles.creds.store import KEYS, StoreError
+    from awsroles.creds.store.keyring_store import KeyringStore
     start = time.monotonic()
     try:
         KeyringStore("secretservice", Path(sys.argv[1])).get(KEYS, "k")

@@ -14,7 +14,8 @@ from awsroles.creds import factory
 from awsroles.creds.fastcache import FastCache
 from awsroles.creds.model import Credentials
 from awsroles.creds.setup import SetupRequest, setup
-from awsroles.creds.store import KEYS, MemoryStore
+from awsroles.creds.store import KEYS
+from awsroles.creds.store.memory import MemoryStore
 from awsroles.creds.userconfig import UserConfig
 from awsroles.errors import ExitCode, UsageError
 from awsroles.org.parse import load_org

@@ -253,7 +253,8 @@ def test_fewer_attempts_configured_than_the_cap_are_respected(sleeps: list[float
 def test_login_offline_is_exit_7_and_caches_nothing(sleeps: list[float], tmp_path: Path) -> None:
     from awsroles.creds.mfa import MfaSource
     from awsroles.creds.model import Credentials
-    from awsroles.creds.store import KEYS, MemoryStore
+    from awsroles.creds.store import KEYS
+    from awsroles.creds.store.memory import MemoryStore
     from awsroles.creds.userconfig import RoleGrant, UserConfig
     from awsroles.creds.vend import Vendor
 

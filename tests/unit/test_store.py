@@ -19,28 +19,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from awsroles.creds import store as store_module
-from awsroles.creds.store import (
-    CHUNK_PREFIX,
-    KEYS,
-    SESSIONS,
-    EncryptedFileStore,
-    KeyringLibraryBackend,
-    KeyringStore,
-    MemoryStore,
-    PlaintextFileStore,
-    SecretServiceBackend,
-    SecretStore,
-    StoreError,
-    chunk,
-    open_store,
-    passphrase_from_env_or_prompt,
-    platform_keyring,
-)
+from awsroles.creds.store import KEYS, SESSIONS, SecretStore, StoreError, open_store, platform_keyring
+from awsroles.creds.store import encrypted_file as encrypted_module
+from awsroles.creds.store.chunks import CHUNK_PREFIX, chunk
+from awsroles.creds.store.encrypted_file import EncryptedFileStore, passphrase_from_env_or_prompt
+from awsroles.creds.store.keyring_store import KeyringLibraryBackend, KeyringStore
+from awsroles.creds.store.memory import MemoryStore
+from awsroles.creds.store.plaintext import PlaintextFileStore
+from awsroles.creds.store.secret_service import SecretServiceBackend
 from awsroles.errors import ExitCode, UsageError
 from tests.conftest import REPO
 
-DEFAULT_SCRYPT = (store_module.SCRYPT_LOG_N, store_module.SCRYPT_R, store_module.SCRYPT_P)
+DEFAULT_SCRYPT = (encrypted_module.SCRYPT_LOG_N, encrypted_module.SCRYPT_R, encrypted_module.SCRYPT_P)
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 SESSION = json.dumps({"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": SECRET, "SessionToken": "T" * 2500,
                       "Expiration": "2030-01-01T00:00:00Z"})
@@ -49,7 +39,7 @@ SESSION = json.dumps({"AccessKeyId": "ASIAEXAMPLE", "SecretAccessKey": SECRET, "
 @pytest.fixture(autouse=True)
 def fast_scrypt(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cheap key derivation for new files in these tests (the default is checked on its own)."""
-    monkeypatch.setattr(store_module, "SCRYPT_LOG_N", 12)
+    monkeypatch.setattr(encrypted_module, "SCRYPT_LOG_N", 12)
 
 
 def units(text: str) -> int:
@@ -558,8 +548,8 @@ def test_tampering_with_the_names_is_detected(encrypted: EncryptedFileStore, tmp
     assert caught.value.reason == "passphrase"  # AES-GCM cannot tell a wrong key from a changed header
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage", store_module.MAGIC + b"{}\n",
-                                     store_module.MAGIC + b'{"log_n": 40, "r": 8, "p": 1}\n'])
+@pytest.mark.parametrize("content", [b"", b"garbage", encrypted_module.MAGIC + b"{}\n",
+                                     encrypted_module.MAGIC + b'{"log_n": 40, "r": 8, "p": 1}\n'])
 def test_a_damaged_file_is_corrupt_not_a_traceback(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "secrets.bin"
     path.write_bytes(content)
@@ -571,7 +561,7 @@ def test_a_damaged_file_is_corrupt_not_a_traceback(tmp_path: Path, content: byte
 def test_default_scrypt_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """n=2**16, r=8, p=1: 64 MiB, ~0.12 s on the development machine (kept under ~0.3 s)."""
     assert DEFAULT_SCRYPT == (16, 8, 1)
-    monkeypatch.setattr(store_module, "SCRYPT_LOG_N", DEFAULT_SCRYPT[0])
+    monkeypatch.setattr(encrypted_module, "SCRYPT_LOG_N", DEFAULT_SCRYPT[0])
     path = tmp_path / "secrets.bin"
     EncryptedFileStore(path, passphrase()).set(KEYS, "k", "v")
     header = json.loads(path.read_bytes().split(b"\n")[1])
@@ -610,7 +600,9 @@ def test_a_crash_while_writing_leaves_the_old_file(encrypted: EncryptedFileStore
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from awsroles.creds.store import SESSIONS, EncryptedFileStore, PlaintextFileStore
+    from awsroles.creds.store import SESSIONS
+    from awsroles.creds.store.encrypted_file import EncryptedFileStore
+    from awsroles.creds.store.plaintext import PlaintextFileStore
     kind, path, who, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     if kind == "plaintext":
         store = PlaintextFileStore(path, i_understand_this_is_plaintext=True)
