@@ -6,5 +6,6 @@ enforce, seeded from an org file.
 - :mod:`.seed`: the org, the admin and the bill seeded into a fresh server; people enrolled.
 - :mod:`.server`: the server itself and every moto workaround (the only package importing moto).
 
-May import: awsroles.org, awsroles.iam, awsroles.aws, awsroles.errors, awsroles.creds (shell variables).
+May import: awsroles.org, awsroles.iam, awsroles.aws, awsroles.errors, awsroles.fsutil, awsroles.paths,
+awsroles.creds (shell variables).
 """
