@@ -8,11 +8,11 @@ from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, UsageError
 from awsroles.iam.access import access_list, matrix
 from awsroles.org.builder import did_you_mean
-from awsroles.render import Result, Table
+from awsroles.render import TABLE_FORMS, Result, Table
 
 
 @click.command()
-@common_options
+@common_options(forms=TABLE_FORMS)
 @click.option("--by", type=click.Choice(["user", "team"]), default="user", show_default=True,
               help="One line per user or per team.")
 @click.option("--user", "-u", help="Only this user.")

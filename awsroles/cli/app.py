@@ -5,15 +5,16 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar, overload
 
 import click
 
 from awsroles import __version__
-from awsroles.render import FORMATS, Result, render
+from awsroles.errors import UsageError
+from awsroles.render import FORMATS, PLAIN_FORMS, Result, check_form, render
 
 if TYPE_CHECKING:
     from awsroles.org.model import Org
@@ -55,6 +56,18 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def env_format(app: App, fmt: str) -> str:
+    """``env``'s and ``sandbox env``'s own ``--format`` against ``-o``: ``-o json`` is ``--format
+    json``; the other formats are the table form. Both given, and different, is a usage error."""
+    from click.core import ParameterSource
+
+    if app.output == "json":
+        if fmt != "json" and click.get_current_context().get_parameter_source("fmt") == ParameterSource.COMMANDLINE:
+            raise UsageError(f"--format {fmt} and --output json disagree: give one of them")
+        return "json"
+    return fmt
 
 
 # Every command that lives in its own module, by its full name -> "MODULE:ATTRIBUTE" under
@@ -141,21 +154,57 @@ def _set(attribute: str) -> Callable[[click.Context, click.Parameter, Any], None
     return callback
 
 
-def common_options(command: F) -> F:
-    """``--file`` and ``--output`` work before or after the command name."""
-    command = click.option(
-        "--output", "-o", type=click.Choice(FORMATS), default=None, expose_value=False, is_eager=True,
-        callback=_set("output"), help="Output format (default: table).",
-    )(command)
-    return click.option(
-        "--file", "-f", "file", metavar="PATH", default=None, expose_value=False, is_eager=True,
-        callback=_set("file"), help="The org file (default: $AWSROLES_FILE, then ./awsroles.ini).",
-    )(command)
+def _output(forms: Collection[str]) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        app = ctx.ensure_object(App)
+        if value is not None:
+            app.output = value
+        elif not ctx.resilient_parsing:  # given before the command name: checked before the command runs
+            check_form(app.output, forms, ctx.command_path)
+
+    return callback
+
+
+def _more_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    if value:
+        app = ctx.ensure_object(App)
+        app.verbose += value
+        logging.getLogger("awsroles").setLevel(logging.WARNING - 10 * min(app.verbose, 2))
+
+
+@overload
+def common_options(command: F) -> F: ...
+@overload
+def common_options(*, forms: Collection[str] = ..., verbose: bool = ..., file: bool = ...) -> Callable[[F], F]: ...
+def common_options(command: F | None = None, *, forms: Collection[str] = PLAIN_FORMS,
+                   verbose: bool = True, file: bool = True) -> F | Callable[[F], F]:
+    """The global options, before or after the command name: ``--file``, ``--output`` and
+    ``--verbose``. ``forms`` are the output forms the command has (render.py: table and json for
+    commands that print no table); any other is a usage error before the command does anything.
+    ``verbose=False`` and ``file=False`` leave out what the command declares itself."""
+
+    def decorate(command: F) -> F:
+        if verbose:
+            command = click.option("--verbose", "-v", count=True, expose_value=False, callback=_more_verbose,
+                                   help="More detail on stderr; -vv for debug logging.")(command)
+        shown = [f for f in FORMATS if f in forms]
+        command = click.option(
+            "--output", "-o", type=click.Choice(shown), default=None, expose_value=False, is_eager=True,
+            callback=_output(shown), help="Output format (default: table).",
+        )(command)
+        if not file:
+            return command
+        return click.option(
+            "--file", "-f", "file", metavar="PATH", default=None, expose_value=False, is_eager=True,
+            callback=_set("file"), help="The org file (default: $AWSROLES_FILE, then ./awsroles.ini).",
+        )(command)
+
+    return decorate(command) if command is not None else decorate
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands(),
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@common_options
+@common_options(forms=FORMATS, verbose=False)
 @click.option("-v", "--verbose", count=True, help="More detail on stderr; -vv for debug logging.")
 @click.version_option(__version__, "--version", prog_name="awsroles", message="%(prog)s %(version)s")
 @click.pass_context

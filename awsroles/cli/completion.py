@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from awsroles.cli.app import cli
+from awsroles.cli.app import App, cli, common_options, pass_app
 
 PROG = "awsroles"
 COMPLETE_VAR = "_AWSROLES_COMPLETE"
@@ -22,8 +22,10 @@ def completion_script(shell: str) -> str:
 
 
 @click.command()
+@common_options(forms=("table",))  # a script for the shell
 @click.argument("shell", type=click.Choice(SHELLS))
-def completion(shell: str) -> None:
+@pass_app
+def completion(app: App, shell: str) -> None:
     """Print the tab-completion script for SHELL.
 
     Completion is dynamic: environments and roles come from your user config (only the roles
@@ -35,4 +37,6 @@ def completion(shell: str) -> None:
       awsroles completion zsh > "${fpath[1]}/_awsroles"          # zsh
       awsroles completion fish > ~/.config/fish/completions/awsroles.fish
     """
-    click.echo(completion_script(shell), nl=False)
+    from awsroles.render import Result
+
+    app.render(Result(None, text=completion_script(shell)))

@@ -11,11 +11,11 @@ from click.core import ParameterSource
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, UsageError
 from awsroles.fsutil import check_writable
-from awsroles.render import console_for
+from awsroles.render import FORMATS
 
 
 @click.command()
-@common_options
+@common_options(forms=FORMATS)
 @click.option("--month", metavar="YYYY-MM", help="One month (default: the last complete month).")
 @click.option("--from", "from_", metavar="YYYY-MM", help="First month of a range (inclusive).")
 @click.option("--to", metavar="YYYY-MM", help="Last month of a range (inclusive; default: the last complete month).")
@@ -28,8 +28,8 @@ from awsroles.render import console_for
               help="With --by service: services shown per environment; the rest is 'other'.")
 @click.option("--environment-tag", metavar="KEY", default="Environment", show_default=True,
               help="Organizations account tag that names the environment of accounts not in the org file.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "md"]), default=None,
-              help="Output format (default: the global --output, i.e. table).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, hidden=True,
+              help="Deprecated: the same as -o/--output.")
 @click.option("--xlsx", "xlsx_file", metavar="FILE.xlsx", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report as a spreadsheet, with a chart.")
 @click.option("--chart", "chart_file", metavar="FILE.png|svg", type=click.Path(dir_okay=False, path_type=Path),
@@ -67,9 +67,9 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
     \b
     Examples:
       awsroles costs                                 last month, invoice view
-      awsroles costs --month 2026-10 --format csv > 2026-10.csv
+      awsroles costs --month 2026-10 -o csv > 2026-10.csv
       awsroles costs --from 2026-01 --to 2026-10 --metric amortized --net
-      awsroles costs --by service --top 3 --format md
+      awsroles costs --by service --top 3 -o md
       awsroles costs --from 2025-11 --to 2026-10 --xlsx costs.xlsx --chart costs.png
       awsroles costs --source cur --path s3://acme-cur/cur2/ --month 2026-10
       awsroles costs --forecast
@@ -82,7 +82,9 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
     from awsroles.costs.report import build_report, reconcile
     from awsroles.costs.sources import SourceOptions, collect
 
-    output = fmt or app.output
+    if fmt is not None:  # the old spelling of -o, kept for scripts and muscle memory
+        app.warn(f"awsroles: warning: --format is deprecated: use -o {fmt} (--output {fmt})")
+        app.output = fmt
     today = date.today()  # the clock: the library never reads it
     months = resolve(month, from_, to, today)
     if by is None and click.get_current_context().get_parameter_source("top") == ParameterSource.COMMANDLINE:
@@ -117,27 +119,7 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         from awsroles.costs.xlsx import write_chart
 
         app.warn(f"wrote {write_chart(report, chart_file)}")
-    if output == "json":
-        if forecast_rows:
-            import json
-
-            data = formats.as_dict(report)
-            data["forecast"] = forecast_rows
-            app.stdout.write(json.dumps(data, indent=2) + "\n")
-        else:
-            app.stdout.write(formats.to_json(report))
-    elif output == "csv":
-        app.stdout.write(formats.to_csv(report))
-    elif output == "md":
-        app.stdout.write(formats.to_markdown(report))
-    else:
-        console = console_for(app.stdout)
-        console.print(formats.to_rich(report))
-        for note in formats.notes(report):
-            console.print(note, markup=False)
-        for row in forecast_rows:
-            console.print(f"forecast {row['month']} {row['environment']}: {row['spent']} so far + "
-                          f"{row['forecast']} forecast = {row['total']} {report.currency}", markup=False)
+    app.render(formats.result(report, forecast_rows))
     if source == "ce":
         app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
                  + ("" if requests else ": everything came from the cache"))

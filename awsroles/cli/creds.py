@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.app import App, common_options, env_format, pass_app
 from awsroles.cli.complete import complete_my_environments, complete_my_roles
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
+from awsroles.render import FORMATS
 
 if TYPE_CHECKING:
     from awsroles.creds.store import SecretStore
@@ -158,18 +159,45 @@ def login(app: App, environment: str, role: str | None, duration: int | None, mf
     data = {"environment": grant.environment,
             "role": grant.role, "account_id": grant.account_id, "role_arn": grant.role_arn,
             "expiration": _when(session), "cached": session.cached}
-    if app.output == "json":
-        from awsroles.render import to_json
+    from awsroles.render import Result
 
-        app.stdout.write(to_json(data))
-    else:
-        how = "reused the cached session" if session.cached else "new session"
-        app.say(f"{grant.role} in {grant.environment} ({grant.account_id}) until {_when(session)} ({how})")
-        app.say(f"  use it: awsroles exec {grant.environment} --role {grant.role} -- aws sts get-caller-identity")
+    how = "reused the cached session" if session.cached else "new session"
+    app.render(Result(data, notes=[
+        f"{grant.role} in {grant.environment} ({grant.account_id}) until {_when(session)} ({how})",
+        f"  use it: awsroles exec {grant.environment} --role {grant.role} -- aws sts get-caller-identity"]))
     return ExitCode.OK
 
 
-@click.command("exec", context_settings={"ignore_unknown_options": True})
+class _ExecCommand(click.Command):
+    """``exec ENV [OPTIONS] [--] [COMMAND...]``: from the command's first word on, every word is the
+    command's, even one that looks like an awsroles option (``ls -v``, ``aws ... --output json``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value = {name for param in self.get_params(ctx) if isinstance(param, click.Option)
+                       and not param.is_flag and not param.count for name in param.opts}
+        return super().parse_args(ctx, command_after_environment(args, takes_value))
+
+
+def command_after_environment(args: list[str], takes_value: set[str]) -> list[str]:
+    """``args`` with ``--`` inserted before the command's first word (the second word that is not
+    an option or an option's value), unless a ``--`` already ends the options."""
+    positional, i = 0, 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args
+        if arg.startswith("-") and arg != "-":
+            i += 2 if arg in takes_value else 1  # --role admin; --role=admin, -vv and -radmin are one word
+            continue
+        positional += 1
+        if positional == 2:
+            return [*args[:i], "--", *args[i:]]
+        i += 1
+    return args
+
+
+@click.command("exec", cls=_ExecCommand, context_settings={"ignore_unknown_options": True})
+@common_options(forms=FORMATS)  # exec prints nothing of its own: every form is accepted
 @role_options
 @click.option("--nest", is_flag=True, help="Allow running inside another `awsroles exec`.")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
@@ -185,6 +213,7 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
     Examples:
       awsroles exec prod --role admin -- aws s3 ls
       awsroles exec dev                       (a subshell)
+      awsroles exec dev aws sts get-caller-identity --output json   (--output is aws's)
     """
     current = os.environ.get(SESSION_VARIABLE)
     if current and not nest:
@@ -211,7 +240,7 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
 @common_options
 @role_options
 @click.option("--format", "fmt", type=click.Choice(["sh", "fish", "powershell", "dotenv", "json"]), default="sh",
-              show_default=True, help="How to print the variables.")
+              show_default=True, help="How to print the variables (-o json is --format json).")
 @pass_app
 def env_(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None, fmt: str) -> int:
     """Print the role's credentials as environment variables for a shell or a dotenv file.
@@ -221,17 +250,21 @@ def env_(app: App, environment: str, role: str | None, duration: int | None, mfa
       eval "$(awsroles env prod --role admin)"
       awsroles env dev --format fish | source
       awsroles env dev --format dotenv > .env
+      awsroles env dev -o json | jq -r .AWS_CREDENTIAL_EXPIRATION
     """
     from awsroles.creds.shellenv import format_env
+    from awsroles.render import Result
 
+    fmt = env_format(app, fmt)  # before asking for an MFA code
     session = _session(environment, role, duration, mfa_code)
     variables = session.credentials.environment()
     variables[SESSION_VARIABLE] = f"{session.grant.environment}/{session.grant.role}"
-    app.stdout.write(format_env(variables, fmt))
+    app.render(Result(variables, text=format_env(variables, fmt)))
     return ExitCode.OK
 
 
 @click.command("credential-process")
+@common_options
 @role_options
 @pass_app
 def credential_process(app: App, environment: str, role: str | None, duration: int | None,
@@ -245,8 +278,13 @@ def credential_process(app: App, environment: str, role: str | None, duration: i
       [profile acme-prod-admin]
       credential_process = awsroles credential-process prod --role admin
     """
+    import json
+
+    from awsroles.render import Result
+
     session = _session(environment, role, duration, mfa_code)
-    app.stdout.write(session.credentials.credential_process() + "\n")
+    document = session.credentials.credential_process()  # the table form: one line, as the hot path prints it
+    app.render(Result(json.loads(document), text=document + "\n"))
     return ExitCode.OK
 
 
@@ -254,7 +292,7 @@ def credential_process(app: App, environment: str, role: str | None, duration: i
 
 
 @click.command()
-@common_options
+@common_options(forms=FORMATS)
 @pass_app
 def status(app: App) -> int:
     """Show your cached sessions and when they expire (never any secret).
@@ -291,8 +329,9 @@ def status(app: App) -> int:
     notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}"]
     if not rows:
         notes.append("no cached sessions")
+    sessions = Table(["session", "expires", "state"], table)
     app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "sessions": data},
-                      tables=[Table(["session", "expires", "state"], table)] if table else [], notes=notes))
+                      tables=[sessions] if table else [], csv=sessions, notes=notes))
     return ExitCode.OK
 
 
@@ -356,13 +395,10 @@ def whoami(app: App) -> int:
     except Exception as exc:
         raise (network_error(exc) or AwsrolesError(f"GetCallerIdentity: {_describe(exc)}")) from None
     data = {"arn": identity.arn, "account": identity.account, "user_id": identity.user_id, "session": inside}
-    if app.output == "json":
-        from awsroles.render import to_json
+    from awsroles.render import Result
 
-        app.stdout.write(to_json(data))
-    else:
-        app.say(identity.arn)
-        app.say(f"  account {identity.account}" + (f", inside `awsroles exec` ({inside})" if inside else ""))
+    app.render(Result(data, notes=[
+        identity.arn, f"  account {identity.account}" + (f", inside `awsroles exec` ({inside})" if inside else "")]))
     return ExitCode.OK
 
 
@@ -372,7 +408,13 @@ def whoami(app: App) -> int:
 
 @click.group()
 def profiles() -> None:
-    """AWS CLI and SDK profiles for the roles you may assume."""
+    """AWS CLI and SDK profiles for the roles you may assume.
+
+    \b
+    Examples:
+      awsroles profiles sync --dry-run
+      awsroles profiles sync && aws s3 ls --profile acme-prod-readonly
+    """
 
 
 @profiles.command("sync")
@@ -403,18 +445,15 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
     command = [str(script)] if script.is_file() and os.access(script, os.X_OK) else [sys.executable, "-m", "awsroles"]
     result = sync_profiles(grants, org=config.org_name or "awsroles", region=config.region, template=template,
                            command=command, dry_run=dry_run)
-    if app.output == "json":
-        from awsroles.render import to_json
+    from awsroles.render import Result
 
-        app.stdout.write(to_json(result.as_dict()))
-        return ExitCode.OK
     verb = "would change" if dry_run else "changed" if result.changed else "unchanged"
-    app.say(f"{result.path}: {verb}")
+    notes = [f"{result.path}: {verb}"]
     for label, names in (("added", result.added), ("updated", result.updated), ("removed", result.removed)):
-        for name in names:
-            app.say(f"  {label}: {name}")
+        notes += [f"  {label}: {name}" for name in names]
     if result.unchanged:
-        app.say(f"  unchanged: {len(result.unchanged)} profile(s)")
+        notes.append(f"  unchanged: {len(result.unchanged)} profile(s)")
+    app.render(Result(result.as_dict(), notes=notes))
     return ExitCode.OK
 
 
@@ -443,7 +482,9 @@ def console(app: App, environment: str, role: str | None, duration: int | None, 
     endpoint = os.environ.get("AWSROLES_FEDERATION_ENDPOINT") or None
     url = consolelib.signin_url(session.credentials, endpoint=endpoint, partition=vendor.config.partition)
     if print_only:
-        app.stdout.write(url + "\n")
+        from awsroles.render import Result
+
+        app.render(Result({"url": url}, text=url + "\n"))
         return ExitCode.OK
     import webbrowser
 
@@ -454,6 +495,7 @@ def console(app: App, environment: str, role: str | None, duration: int | None, 
 
 
 @click.command()
+@common_options
 @role_options
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free one).")
 @pass_app
@@ -487,7 +529,9 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
     server = CredentialServer(provider, port=port, on_error=on_error)
     server.start()
     app.warn(f"serving {grant.role} in {grant.environment} at {server.url} (Ctrl-C to stop); set:")
-    app.stdout.write(format_env(server.environment(), "sh", unset=()))
+    from awsroles.render import Result
+
+    app.render(Result(server.environment(), text=format_env(server.environment(), "sh", unset=())))
     app.stdout.flush()
     try:
         import signal

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from awsroles.cli.app import App, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode
 from awsroles.export.tree import write_tree
 from awsroles.iam.access import access_list, matrix
@@ -38,6 +38,7 @@ class _Story:
 
 
 @click.command()
+@common_options(forms=("table",), file=False)  # a story for people; its own --file has its own default
 @click.option("--file", "-f", "org_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Org file to tell the story with (default: examples/classic.ini).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("awsroles-demo"),

@@ -20,6 +20,11 @@ def export() -> None:
 
     Output is byte-stable: re-running it on an unchanged org file changes nothing, so the
     result can be committed and reviewed in git.
+
+    \b
+    Examples:
+      awsroles export policies build/policies
+      awsroles export terraform build/terraform
     """
 
 

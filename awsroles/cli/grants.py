@@ -187,7 +187,13 @@ def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_pl
 
 @click.group()
 def team() -> None:
-    """Team membership: add people to teams and remove them (edits the org file)."""
+    """Team membership: add people to teams and remove them (edits the org file).
+
+    \b
+    Examples:
+      awsroles team add backend alice --apply
+      awsroles team remove backend bob --no-plan
+    """
 
 
 @team.command("add")

@@ -11,7 +11,7 @@ from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode, FileWriteError, UsageError
 from awsroles.fsutil import check_writable
 from awsroles.org.durations import format_duration
-from awsroles.render import to_json
+from awsroles.render import Result
 
 if TYPE_CHECKING:
     from awsroles.importer.build import ImportResult
@@ -67,9 +67,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
 
     to_stdout = output_file == "-"
     if to_stdout and app.output != "table":
-        raise UsageError("--output-file - prints the org file; it cannot be combined with --output json or csv")
-    if app.output == "csv":
-        raise UsageError("import has no CSV form; use --output table or json")
+        raise UsageError("--output-file - prints the org file; it cannot be combined with --output json")
     output = None if to_stdout else Path(output_file) if output_file else app.org_path
     if output is not None and output.exists() and not force:  # before any AWS call
         raise UsageError(f"{output} exists; nothing was written (use --force to overwrite it, or "
@@ -88,11 +86,8 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
         result = write_import(imported, output, force=force)
     except OSError as exc:  # a folder it had to create, or the disk filled up meanwhile
         raise FileWriteError.from_os_error(exc.filename or output or ".", exc) from exc
-    if app.output == "json":
-        app.stdout.write(to_json(result.as_dict()))
-    else:
-        if to_stdout:
-            app.stdout.write(imported.text)
+    app.render(Result(result.as_dict(), text=imported.text if to_stdout else None))
+    if app.output == "table":
         _report(app, result)
     return ExitCode.OK
 

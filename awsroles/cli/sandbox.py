@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.app import App, common_options, env_format, pass_app
 from awsroles.creds.shellenv import ENV_FORMATS
-from awsroles.errors import ExitCode, UsageError
+from awsroles.errors import ExitCode
 from awsroles.render import Result
 
 
@@ -18,11 +18,6 @@ def _shown(path: str | Path) -> str:
     """A path as short as it stays unambiguous: relative under the working directory."""
     relative = os.path.relpath(path)
     return relative if not relative.startswith("..") else str(path)
-
-
-def _no_csv(app: App) -> None:
-    if app.output == "csv":  # checked before anything starts or stops
-        raise UsageError("this command has no CSV form; use --output table or json")
 
 
 @click.group()
@@ -60,25 +55,23 @@ def start(app: App, port: int, timeout: float) -> int:
     from awsroles.org.examples import example
     from awsroles.sandbox.process import start_detached
 
-    _no_csv(app)
     org_path = Path(app.file) if app.file else example("classic")
     state, started = start_detached(org_path, port=port, timeout=timeout)
     if not started:
-        app.say(f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "
-                f"seeded from {_shown(state.org_file)}")
+        notes = [f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "
+                 f"seeded from {_shown(state.org_file)}"]
         if Path(state.org_file) != org_path.resolve():
-            app.say(f"to use {_shown(org_path)} instead: awsroles sandbox stop, then start again")
-        if app.output == "json":
-            app.render(Result(data={"started": False, **state.public()}))
+            notes.append(f"to use {_shown(org_path)} instead: awsroles sandbox stop, then start again")
+        app.render(Result(data={"started": False, **state.public()}, notes=notes))
         return ExitCode.OK
-    app.say(f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {_shown(state.org_file)}")
-    app.say(f"  admin: {state.credentials.user_arn}")
-    app.say(f"  keys:  fake moto keys for this sandbox only, kept in plaintext in {state.state_file}")
-    app.say(f"  log:   {state.log_file}")
-    app.say('use it:  eval "$(awsroles sandbox env)"')
-    app.say("stop it: awsroles sandbox stop")
-    if app.output == "json":
-        app.render(Result(data={"started": True, **state.public()}))
+    app.render(Result(data={"started": True, **state.public()}, notes=[
+        f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {_shown(state.org_file)}",
+        f"  admin: {state.credentials.user_arn}",
+        f"  keys:  fake moto keys for this sandbox only, kept in plaintext in {state.state_file}",
+        f"  log:   {state.log_file}",
+        'use it:  eval "$(awsroles sandbox env)"',
+        "stop it: awsroles sandbox stop",
+    ]))
     return ExitCode.OK
 
 
@@ -96,20 +89,16 @@ def stop(app: App, timeout: float) -> int:
     """
     from awsroles.sandbox.process import stop_detached
 
-    _no_csv(app)
     state = stop_detached(timeout=timeout)
-    if state is None:
-        app.say("no sandbox is running")
-    else:
-        app.say(f"stopped the sandbox at {state.endpoint} (pid {state.pid})")
-    if app.output == "json":
-        app.render(Result(data={"stopped": state is not None, **(state.public() if state else {})}))
+    note = "no sandbox is running" if state is None else f"stopped the sandbox at {state.endpoint} (pid {state.pid})"
+    app.render(Result(data={"stopped": state is not None, **(state.public() if state else {})}, notes=[note]))
     return ExitCode.OK
 
 
 @sandbox.command()
+@common_options
 @click.option("--format", "fmt", type=click.Choice(ENV_FORMATS), default="sh", show_default=True,
-              help="sh (bash, zsh), fish, powershell, dotenv or json.")
+              help="sh (bash, zsh), fish, powershell, dotenv or json (-o json is --format json).")
 @pass_app
 def env(app: App, fmt: str) -> int:
     """Print the environment that points a shell at the sandbox, as its admin.
@@ -129,10 +118,11 @@ def env(app: App, fmt: str) -> int:
     from awsroles.sandbox.client import SandboxError
     from awsroles.sandbox.state import read_state
 
+    fmt = env_format(app, fmt)
     state = read_state()
     if state is None:
         raise SandboxError("no sandbox is running; start one with `awsroles sandbox start`")
-    click.echo(format_env(state.env(), fmt), file=app.stdout, nl=False)
+    app.render(Result(state.env(), text=format_env(state.env(), fmt)))
     return ExitCode.OK
 
 
@@ -151,16 +141,15 @@ def status(app: App) -> int:
 
     state = read_state()
     data: dict[str, Any] = {"running": state is not None, **(state.public() if state else {})}
-    if app.output == "json":
-        app.render(Result(data=data))
-    elif state is None:
-        app.say("no sandbox is running (start one with `awsroles sandbox start`)")
+    if state is None:
+        notes = ["no sandbox is running (start one with `awsroles sandbox start`)"]
     else:
-        app.say(f"running at {state.endpoint} (pid {state.pid}) since {state.started_at}")
-        app.say(f"  org file: {_shown(state.org_file)}")
-        app.say(f"  region:   {state.region}")
-        app.say(f"  admin:    {state.credentials.user_arn} ({state.credentials.access_key_id})")
-        app.say(f"  state:    {state.state_file}")
-        app.say(f"  log:      {state.log_file}")
+        notes = [f"running at {state.endpoint} (pid {state.pid}) since {state.started_at}",
+                 f"  org file: {_shown(state.org_file)}",
+                 f"  region:   {state.region}",
+                 f"  admin:    {state.credentials.user_arn} ({state.credentials.access_key_id})",
+                 f"  state:    {state.state_file}",
+                 f"  log:      {state.log_file}"]
+    app.render(Result(data=data, notes=notes))
     return ExitCode.OK
 

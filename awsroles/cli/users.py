@@ -13,14 +13,32 @@ def users() -> None:
 
     The org file stays the single source of truth for who exists and which team they are in;
     passwords, MFA devices and keys are managed live and never written to it.
+
+    \b
+    Examples:
+      awsroles users list
+      awsroles users create carol --team backend --yes
+      awsroles users offboard bob --dry-run
     """
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users mfa"))
 def mfa() -> None:
-    """Virtual MFA devices: enrol, reset."""
+    """Virtual MFA devices: enrol, reset.
+
+    \b
+    Examples:
+      awsroles users mfa enroll bob --qr bob-mfa.png
+      awsroles users mfa reset bob --yes
+    """
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users keys"))
 def keys() -> None:
-    """Access keys: create, rotate, delete (at most two per user)."""
+    """Access keys: create, rotate, delete (at most two per user).
+
+    \b
+    Examples:
+      awsroles users keys create bob
+      awsroles users keys rotate alice --delete-old
+    """

@@ -7,7 +7,6 @@ acts with the person's own stored key. Every write goes to the audit log, never 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import sys
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ import click
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import complete_users
 from awsroles.errors import ExitCode, UsageError
+from awsroles.render import Result
 
 if TYPE_CHECKING:
     from awsroles.creds.store import SecretStore
@@ -94,7 +94,7 @@ def _read_codes(code1: str | None, code2: str | None) -> tuple[str, str]:
 
 
 @click.command("enroll")
-@common_options
+@common_options(forms=("table",))  # interactive: the QR code and the codes are for a person
 @click.argument("name", shell_complete=complete_users)
 @click.option("--self", "myself", is_flag=True, help="Enrol yourself, with your own stored key (awsroles setup); "
               "only where the org file says mfa_enrollment = self.")
@@ -159,7 +159,7 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
     enrolment = usermfa.enroll(who.iam, name, codes=codes, issuer=f"AWS {org.name}".strip())
     who.audit.record("users.mfa.enroll", name,
                      {"serial": enrolment.serial, "self": myself, "automatic_codes": store_seed})
-    click.echo(f"MFA device {enrolment.serial} enabled for {name}", file=app.stdout)
+    app.say(f"MFA device {enrolment.serial} enabled for {name}")
     if config is not None:
         from awsroles.creds import userconfig
         from awsroles.creds.store import KEYS
@@ -170,8 +170,7 @@ def mfa_enroll(app: App, name: str, myself: bool, qr_file: Path | None, store_se
             _store(config).set(KEYS, f"totp/{config.key_name}", enrolment.seed)
         userconfig.save(dataclasses.replace(config, mfa_serial=enrolment.serial,
                                             totp_in_store=store_seed or config.totp_in_store))
-        click.echo("Your awsroles settings now use this device" + (" and generate codes for you" if store_seed
-                                                                 else ""), file=app.stdout)
+        app.say("Your awsroles settings now use this device" + (" and generate codes for you" if store_seed else ""))
     return ExitCode.OK
 
 
@@ -196,14 +195,25 @@ def mfa_reset(app: App, name: str, yes: bool, profile: str | None) -> int:
     _confirm(f"Remove every MFA device of {name}?", yes)
     removed = usermfa.reset(admin.iam, name)
     admin.audit.record("users.mfa.reset", name, {"serials": removed})
-    if not removed:
-        click.echo(f"{name} has no MFA device", file=app.stdout)
-    for serial in removed:
-        click.echo(f"removed MFA device {serial} of {name}", file=app.stdout)
+    notes = [f"removed MFA device {serial} of {name}" for serial in removed] or [f"{name} has no MFA device"]
+    app.render(Result({"user": name, "removed": removed}, notes=notes))
     return ExitCode.OK
 
 
 # -- access keys -------------------------------------------------------------------------------
+
+
+def _new_key(name: str, access_key_id: str, secret: str | None, more: dict[str, object] | None = None,
+             notes: list[str] | None = None) -> Result:
+    """A new access key: its secret shown this once (None: it went to your store, not shown)."""
+    data: dict[str, object] = {"UserName": name, "AccessKeyId": access_key_id}
+    if secret is None:
+        data["Stored"] = True
+        shown = notes or []
+    else:
+        data["SecretAccessKey"] = secret
+        shown = [*(notes or []), f"AccessKeyId:     {access_key_id}", f"SecretAccessKey: {secret}"]
+    return Result({**data, **(more or {})}, notes=shown)
 
 
 def _store_key(config: UserConfig, access_key_id: str, secret: str) -> None:
@@ -238,15 +248,11 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
     admin.audit.record("users.keys.create", name, {"id": key.access_key_id, "stored": store_it})
     if config is not None:
         _store_key(config, key.access_key_id, key.secret)
-        click.echo(f"access key {key.access_key_id} created for {name} and stored in your store", file=app.stdout)
+        app.render(_new_key(name, key.access_key_id, None,
+                            notes=[f"access key {key.access_key_id} created for {name} and stored in your store"]))
         return ExitCode.OK
-    if app.output == "json":
-        click.echo(json.dumps({"UserName": name, "AccessKeyId": key.access_key_id,
-                               "SecretAccessKey": key.secret}), file=app.stdout)
-    else:
-        click.echo(f"access key created for {name}; the secret is shown this once:", file=app.stdout)
-        click.echo(f"AccessKeyId:     {key.access_key_id}", file=app.stdout)
-        click.echo(f"SecretAccessKey: {key.secret}", file=app.stdout)
+    app.render(_new_key(name, key.access_key_id, key.secret,
+                        notes=[f"access key created for {name}; the secret is shown this once:"]))
     return ExitCode.OK
 
 
@@ -285,32 +291,27 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
     except userkeys.RotationStopped as stopped:  # the new key works: its secret exists nowhere else
         admin.audit.record("users.keys.rotate", name, {"new_id": stopped.new.access_key_id, "stopped": stopped.failed,
                                                       "stored": config is not None})
-        if config is None and app.output == "json":
-            click.echo(json.dumps({"UserName": name, "AccessKeyId": stopped.new.access_key_id,
-                                   "SecretAccessKey": stopped.new.secret}), file=app.stdout)
-        elif config is None:
-            click.echo(f"new access key for {name} works; the secret is shown this once:", file=app.stdout)
-            click.echo(f"AccessKeyId:     {stopped.new.access_key_id}", file=app.stdout)
-            click.echo(f"SecretAccessKey: {stopped.new.secret}", file=app.stdout)
+        if config is None:
+            app.render(_new_key(name, stopped.new.access_key_id, stopped.new.secret,
+                                notes=[f"new access key for {name} works; the secret is shown this once:"]))
         raise
     admin.audit.record("users.keys.rotate", name,
                        {"new_id": result.new.access_key_id, "old_id": result.old_key_id,
                         "old_deleted": result.old_deleted, "stored": config is not None})
     if config is not None:
-        click.echo(f"new access key {result.new.access_key_id} works and is in your store", file=app.stdout)
-    elif app.output == "json":
-        click.echo(json.dumps({"UserName": name, "AccessKeyId": result.new.access_key_id,
-                               "SecretAccessKey": result.new.secret, "OldAccessKeyId": result.old_key_id,
-                               "OldDeleted": result.old_deleted}), file=app.stdout)
+        shown = _new_key(name, result.new.access_key_id, None,
+                         notes=[f"new access key {result.new.access_key_id} works and is in your store"],
+                         more={"OldAccessKeyId": result.old_key_id, "OldDeleted": result.old_deleted})
     else:
-        click.echo(f"new access key for {name} works; the secret is shown this once:", file=app.stdout)
-        click.echo(f"AccessKeyId:     {result.new.access_key_id}", file=app.stdout)
-        click.echo(f"SecretAccessKey: {result.new.secret}", file=app.stdout)
+        shown = _new_key(name, result.new.access_key_id, result.new.secret,
+                         notes=[f"new access key for {name} works; the secret is shown this once:"],
+                         more={"OldAccessKeyId": result.old_key_id, "OldDeleted": result.old_deleted})
     if result.old_deleted:
-        click.echo(f"old key {result.old_key_id} deactivated and deleted", file=app.stdout)
+        shown.notes.append(f"old key {result.old_key_id} deactivated and deleted")
     else:
-        click.echo(f"old key {result.old_key_id} is Inactive (kept for a grace period): delete it with "
-                   f"`awsroles users keys delete {name} {result.old_key_id}`", file=app.stdout)
+        shown.notes.append(f"old key {result.old_key_id} is Inactive (kept for a grace period): delete it with "
+                           f"`awsroles users keys delete {name} {result.old_key_id}`")
+    app.render(shown)
     return ExitCode.OK
 
 
@@ -334,5 +335,6 @@ def keys_delete(app: App, name: str, key_id: str, yes: bool, profile: str | None
     _confirm(f"Delete {name}'s access key {key_id}?", yes)
     userkeys.delete_key(admin.iam, name, key_id)
     admin.audit.record("users.keys.delete", name, {"id": key_id})
-    click.echo(f"deleted access key {key_id} of {name}", file=app.stdout)
+    app.render(Result({"UserName": name, "AccessKeyId": key_id, "Deleted": True},
+                      notes=[f"deleted access key {key_id} of {name}"]))
     return ExitCode.OK

@@ -11,7 +11,7 @@ import click
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import complete_users
 from awsroles.errors import ExitCode, UsageError
-from awsroles.render import Result, Table, to_json
+from awsroles.render import TABLE_FORMS, Result, Table
 
 if TYPE_CHECKING:
     from awsroles.people.audit import Auditor
@@ -72,7 +72,7 @@ _COLUMNS = ("user", "path", "teams", "console", "mfa", "keys", "where")
 
 
 @click.command("list")
-@common_options
+@common_options(forms=TABLE_FORMS)
 @_profile
 @pass_app
 def list_(app: App, profile: str | None) -> int:
@@ -107,7 +107,7 @@ def list_(app: App, profile: str | None) -> int:
 
 
 @click.command()
-@common_options
+@common_options(forms=TABLE_FORMS)
 @_profile
 @click.argument("name", shell_complete=complete_users)
 @pass_app
@@ -168,17 +168,13 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
                                "groups": list(created.groups), "console": created.console,
                                "resumed": created.resumed}
     # The password is shown before anything else can fail: it is set, and never shown again.
-    if app.output == "json":
-        if created.password is not None:
-            data["password"] = created.password
-            data["password_reset_required"] = True
-        app.stdout.write(to_json(data))
-    else:
-        verb = "Finished creating" if created.resumed else "Created"
-        app.say(f"{verb} user {created.name} ({created.arn}) in groups {', '.join(created.groups)}.")
-        if created.password is not None:
-            click.echo(f"Temporary console password (shown once, must be changed at first sign-in): "
-                       f"{created.password}", file=app.stdout)
+    verb = "Finished creating" if created.resumed else "Created"
+    notes = [f"{verb} user {created.name} ({created.arn}) in groups {', '.join(created.groups)}."]
+    if created.password is not None:
+        data["password"] = created.password
+        data["password_reset_required"] = True
+        notes.append(f"Temporary console password (shown once, must be changed at first sign-in): {created.password}")
+    app.render(Result(data, notes=notes))
     _auditor(engine).record("users.create", name, {"teams": list(created.teams), "groups": list(created.groups),
                                                    "console": created.console, "email": email or "",
                                                    "resumed": created.resumed})
@@ -212,14 +208,10 @@ def disable(app: App, profile: str | None, name: str) -> int:
 
 
 def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Sequence[str] = ()) -> None:
-    if app.output == "json":
-        app.stdout.write(to_json({"user": name, "steps": [s.as_dict() for s in steps], "org_file": list(extra)}))
-        return
-    app.say(f"{verb} {name}:" if steps or extra else f"{verb} {name}: nothing to do.")
-    for step in steps:
-        app.say(f"  - {step.description}")
-    for line in extra:
-        app.say(f"  - {line}")
+    notes = [f"{verb} {name}:" if steps or extra else f"{verb} {name}: nothing to do."]
+    notes += [f"  - {step.description}" for step in steps]
+    notes += [f"  - {line}" for line in extra]
+    app.render(Result({"user": name, "steps": [s.as_dict() for s in steps], "org_file": list(extra)}, notes=notes))
 
 
 @click.command()

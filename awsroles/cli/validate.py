@@ -38,19 +38,16 @@ def validate(app: App, strict: bool) -> int:
             "teams": len(org.teams),
             "users": len(org.users),
         }
-    if app.output == "table":
+    notes: list[str] = []
+    if valid:
+        notes.append(f"{path}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
+                     f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users")
+    if app.output == "table":  # problems go to stderr, as compilers print them; JSON carries them
         for problem in problems:
             app.warn(str(problem))
-        if valid:
-            app.say(
-                f"{path}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
-                f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users"
-            )
-        else:
+        if not valid:
             count = len([p for p in problems if p.is_error]) if not strict else len(problems)
-            noun = "problem" if count == 1 else "problems"
-            app.warn(f"{path}: {count} {noun}")
-    else:
-        data = {"file": str(path), "valid": valid, "summary": summary, "problems": [p.as_dict() for p in problems]}
-        app.render(Result(data=data))
+            app.warn(f"{path}: {count} {'problem' if count == 1 else 'problems'}")
+    data = {"file": str(path), "valid": valid, "summary": summary, "problems": [p.as_dict() for p in problems]}
+    app.render(Result(data=data, notes=notes))
     return ExitCode.OK if valid else ExitCode.USAGE

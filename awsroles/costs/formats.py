@@ -1,4 +1,5 @@
-"""A cost report as a terminal table, CSV, JSON or Markdown. Every form reconciles.
+"""A cost report as a :class:`~awsroles.render.Result`: render.py shows it as a terminal table,
+CSV, JSON or Markdown. Every form reconciles.
 
 - CSV and JSON carry the amounts exactly as the source gave them (no rounding): summing the rows
   gives the month total exactly; round in the spreadsheet.
@@ -8,19 +9,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from rich.table import Table as RichTable
-
 from awsroles.costs.model import CATEGORIES, UNMAPPED, Report, ReportRow
 from awsroles.costs.report import CENT, ZERO, cents, deltas, estimated_months
+from awsroles.render import Result, Table
 
-FORMATS = ("table", "csv", "json", "md")
 CSV_COLUMNS = ("month", "environment", "currency", *CATEGORIES, "total", "run_rate", "estimated", "accounts")
 
 
@@ -57,7 +53,7 @@ def title(report: Report) -> str:
 
 
 def _display_rows(report: Report) -> list[tuple[str, list[str]]]:
-    """(month, cells) for the table and Markdown: each environment, then the month total."""
+    """(month, cells) for the table (and Markdown): each environment, then the month total."""
     out: list[tuple[str, list[str]]] = []
     for month in report.months:
         rows = month_rows(report, month)
@@ -96,46 +92,44 @@ def notes(report: Report) -> list[str]:
     return lines
 
 
-def to_rich(report: Report) -> RichTable:
-    table = RichTable(title=title(report), title_justify="left", show_edge=False, pad_edge=False)
-    for i, column in enumerate(DISPLAY_COLUMNS):
-        table.add_column(column, justify="left" if i < 2 else "right")
+def table(report: Report) -> Table:
+    """The report for people: two decimals, each month a section ending in its (bold) total."""
+    rows: list[list[str]] = []
+    bold: set[int] = set()
+    sections: set[int] = set()
     previous = None
     for month, cells in _display_rows(report):
-        if previous is not None and month != previous:
-            table.add_section()
-        style = "bold" if cells[1] == "total" else None
-        table.add_row(*cells, style=style)
-        previous = month
-    return table
-
-
-def to_markdown(report: Report) -> str:
-    out = [f"## {title(report)}", "", "| " + " | ".join(DISPLAY_COLUMNS) + " |",
-           "|" + "|".join(["---", "---"] + ["---:"] * (len(DISPLAY_COLUMNS) - 2)) + "|"]
-    for _, cells in _display_rows(report):
+        if month != previous:
+            sections.add(len(rows))
         if cells[1] == "total":
-            cells = [cells[0], "**total**", *(f"**{c}**" for c in cells[2:])]
-        out.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    extra = notes(report)
-    if extra:
-        out.append("")
-        out.extend(f"- {line}" for line in extra)
-    out.append("")
-    out.append(f"Paid Cost Explorer requests: {report.requests}")
-    return "\n".join(out) + "\n"
+            bold.add(len(rows))
+        rows.append(cells)
+        previous = month
+    align = ["left", "left"] + ["right"] * (len(DISPLAY_COLUMNS) - 2)
+    return Table(DISPLAY_COLUMNS, rows, title=title(report), align=align, bold=frozenset(bold),
+                 sections=frozenset(sections))
 
 
-def to_csv(report: Report) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in report.rows:
-        writer.writerow([row.month, row.environment, report.currency,
-                         *(plain(row.amounts.get(c, ZERO)) for c in CATEGORIES),
-                         plain(row.total), plain(row.run_rate), "yes" if row.estimated else "no",
-                         " ".join(row.accounts)])
-    return buffer.getvalue()
+def csv_table(report: Report) -> Table:
+    """One line per month and environment, amounts exact as the source gave them."""
+    return Table(CSV_COLUMNS, [
+        [row.month, row.environment, report.currency, *(plain(row.amounts.get(c, ZERO)) for c in CATEGORIES),
+         plain(row.total), plain(row.run_rate), "yes" if row.estimated else "no", " ".join(row.accounts)]
+        for row in report.rows])
+
+
+def forecast_note(row: Mapping[str, str], currency: str) -> str:
+    return (f"forecast {row['month']} {row['environment']}: {row['spent']} so far + {row['forecast']} forecast = "
+            f"{row['total']} {currency}")
+
+
+def result(report: Report, forecast: Sequence[Mapping[str, str]] = ()) -> Result:
+    """What ``awsroles costs`` prints, in every form (render.py turns it into table, CSV, JSON, Markdown)."""
+    data = as_dict(report)
+    if forecast:
+        data["forecast"] = [dict(row) for row in forecast]
+    return Result(data, tables=[table(report)], csv=csv_table(report),
+                  notes=[*notes(report), *(forecast_note(row, report.currency) for row in forecast)])
 
 
 def as_dict(report: Report) -> dict[str, Any]:
@@ -165,5 +159,3 @@ def as_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def to_json(report: Report) -> str:
-    return json.dumps(as_dict(report), indent=2, ensure_ascii=False) + "\n"

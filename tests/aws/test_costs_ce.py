@@ -169,7 +169,7 @@ def test_the_costs_command(moto_aws: None, tmp_path: Path) -> None:
         p["ResultsByTime"][0]["TimePeriod"]["End"] = "2099-01-01"  # not read by awsroles
     queue(*pages, account="111111111111")  # the billing account of the classic org
     out, err = io.StringIO(), io.StringIO()
-    code = run(["-f", str(EXAMPLES / "classic.ini"), "costs", "--format", "json"], App(stdout=out, stderr=err))
+    code = run(["-f", str(EXAMPLES / "classic.ini"), "costs", "-o", "json"], App(stdout=out, stderr=err))
     assert code == ExitCode.OK, err.getvalue()
     data = json.loads(out.getvalue())
     assert data["requests"] == 3 and "3 paid Cost Explorer request(s)" in err.getvalue()

@@ -30,7 +30,7 @@ def test_costs_under_an_unwritable_home_still_reports(moto_aws: None, tmp_path: 
     month = f"{date.today().year - (date.today().month == 1)}-{(date.today().month - 2) % 12 + 1:02d}"
     queue(*[json.loads(json.dumps(p).replace("2026-10", month)) for p in PAGES], account="111111111111")
     out, err = io.StringIO(), io.StringIO()
-    code = run(["-f", str(EXAMPLES / "classic.ini"), "costs", "--format", "json"], App(stdout=out, stderr=err))
+    code = run(["-f", str(EXAMPLES / "classic.ini"), "costs", "-o", "json"], App(stdout=out, stderr=err))
     assert code == ExitCode.OK, err.getvalue()  # before: "internal error: NotADirectoryError"
     assert json.loads(out.getvalue())["requests"] == 3
     cache = home / ".cache" / "awsroles" / "costs"

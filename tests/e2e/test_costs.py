@@ -28,7 +28,7 @@ def months_back(n: int) -> str:
 
 
 def test_a_year_of_costs_reconciles_and_a_rerun_is_free(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    first = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "--format", "json",
+    first = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "-o", "json",
                   "--xlsx", str(tmp_path / "costs.xlsx"))
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
@@ -39,13 +39,13 @@ def test_a_year_of_costs_reconciles_and_a_rerun_is_free(sandbox: SandboxHandle, 
         assert sum(Decimal(r["total"]) for r in month["rows"]) == Decimal(month["total"])
     assert "3 paid Cost Explorer request(s)" in first.stderr  # 12 months, pages of 4 (the sandbox's page size)
     assert (tmp_path / "costs.xlsx").stat().st_size > 0
-    again = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "--format", "csv")
+    again = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "-o", "csv")
     assert again.returncode == 0 and "0 paid Cost Explorer request(s)" in again.stderr
     assert again.stdout.splitlines()[0].startswith("month,environment")
 
 
 def test_forecast_of_the_current_month(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    result = costs(sandbox, tmp_path, "--forecast", "--format", "json")
+    result = costs(sandbox, tmp_path, "--forecast", "-o", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["forecast"]
     assert [r["environment"] for r in rows] == ["dev", "stage", "prod", "(unmapped)"]

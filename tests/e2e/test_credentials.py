@@ -136,6 +136,23 @@ def test_env_formats(world: dict[str, Any]) -> None:
     assert key.startswith("ASIA") and session == "prod/admin"
     data = json.loads(alice.run("env", "prod", "--role", "admin", "--format", "json").stdout)
     assert data["AWS_ACCESS_KEY_ID"] == key and data["AWS_SESSION_TOKEN"]
+    for argv in (["-o", "json", "env", "prod", "--role", "admin"], ["env", "prod", "--role", "admin", "-o", "json"],
+                 ["env", "prod", "-o", "json", "--format", "json", "--role", "admin"]):
+        assert json.loads(alice.run(*argv).stdout) == data, argv  # -o json is JSON, not shell exports
+    both = alice.run("env", "prod", "--role", "admin", "-o", "json", "--format", "fish")
+    assert both.returncode == 2 and "--format fish and --output json disagree" in both.stderr and not both.stdout
+    csv = alice.run("-o", "csv", "env", "prod", "--role", "admin")
+    assert csv.returncode == 2 and "awsroles env has no CSV form; use --output table or json" in csv.stderr
+
+
+def test_exec_takes_the_global_options_and_passes_the_commands_own_words(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    probe = "import os, sys; print(os.environ['AWSROLES_SESSION'], *sys.argv[1:])"
+    result = alice.run("exec", "-v", "-o", "json", "-f", str(alice.box.org_path), "prod", "--role", "admin",
+                       sys.executable, "-c", probe, "-v", "-o", "text", "--role", "x", "-f", "y")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["prod/admin", "-v", "-o", "text", "--role", "x", "-f", "y"]
 
 
 def test_profiles_sync_then_boto3_uses_credential_process(world: dict[str, Any]) -> None:
@@ -220,6 +237,19 @@ def test_serve_feeds_boto3_through_the_container_provider(world: dict[str, Any])
         wrong = {**env, "AWS_CONTAINER_AUTHORIZATION_TOKEN": "not-the-token-0123456789"}
         refused = subprocess.run([sys.executable, "-c", probe], env=wrong, capture_output=True, text=True, timeout=60)
         assert refused.returncode != 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
+    process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin", "-o", "json", "-v"], env=alice.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline()]
+        while lines[-1] not in ("}\n", ""):
+            lines.append(process.stdout.readline())
+        served = json.loads("".join(lines))
+        assert set(served) == {"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN"}
+        assert served["AWS_CONTAINER_CREDENTIALS_FULL_URI"].startswith("http://127.0.0.1:")
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=10)

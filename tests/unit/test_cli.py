@@ -6,14 +6,17 @@ import contextlib
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 
 from awsroles import __version__
 from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode
+from awsroles.render import FORMATS
 from tests.conftest import EXAMPLES, REPO
 
 CLASSIC = str(EXAMPLES / "classic.ini")
@@ -176,12 +179,11 @@ def test_csv_where_there_is_no_table_is_a_usage_error() -> None:
     assert code == ExitCode.USAGE
 
 
-def test_every_command_has_help_with_an_example() -> None:
-    import click
-
+def every_command() -> Iterator[tuple[list[str], click.Command]]:
+    """(words, command) for the root, every group and every command."""
     from awsroles.cli.app import cli
 
-    def walk(command: click.Command, path: list[str]):
+    def walk(command: click.Command, path: list[str]) -> Iterator[tuple[list[str], click.Command]]:
         yield path, command
         if isinstance(command, click.Group):  # a lazy group: its commands are listed, not in .commands
             ctx = click.Context(command)
@@ -190,11 +192,103 @@ def test_every_command_has_help_with_an_example() -> None:
                 assert sub is not None, [*path, name]
                 yield from walk(sub, [*path, name])
 
-    for path, command in walk(cli, []):
+    return walk(cli, [])
+
+
+def test_every_command_and_every_group_has_help_with_an_example() -> None:
+    seen = set()
+    for path, _command in every_command():
         code, out, _ = invoke(*path, "--help")
         assert code == 0, path
-        if not isinstance(command, click.Group) or not path:
-            assert "Example" in out, f"awsroles {' '.join(path)} --help has no example"
+        assert "Example" in out, f"awsroles {' '.join(path)} --help has no example"
+        seen.add(" ".join(path))
+    assert {"export", "profiles", "team", "users", "users mfa", "users keys", "sandbox"} <= seen  # groups too
+
+
+def test_every_command_takes_the_global_options() -> None:
+    for path, command in every_command():
+        if isinstance(command, click.Group):
+            continue
+        options = {opt for param in command.params for opt in param.opts}
+        assert {"-f", "--file", "-o", "--output", "-v", "--verbose"} <= options, path
+        output = next(p for p in command.params if "--output" in p.opts)
+        assert isinstance(output.type, click.Choice) and set(output.type.choices) <= set(FORMATS), path
+
+
+def test_the_same_output_forms_everywhere() -> None:
+    tables = {"access", "costs", "status", "users list", "users show"}
+    messages = {"exec": FORMATS, "demo": ("table",), "completion": ("table",), "users mfa enroll": ("table",)}
+    for path, command in every_command():
+        if isinstance(command, click.Group):
+            continue
+        output = next(p for p in command.params if "--output" in p.opts)
+        assert isinstance(output.type, click.Choice)
+        name = " ".join(path)
+        expected = FORMATS if name in tables else messages.get(name, ("table", "json"))
+        assert tuple(output.type.choices) == tuple(expected), name
+
+
+def test_a_form_a_command_lacks_is_refused_before_it_does_anything() -> None:
+    code, out, err = invoke("-o", "csv", "users", "create", "carol", "--team", "backend", "--yes")
+    assert (code, out) == (ExitCode.USAGE, "")
+    assert err == "awsroles: error: awsroles users create has no CSV form; use --output table or json\n"
+    code, _, err = invoke("users", "create", "carol", "--team", "backend", "-o", "md")
+    assert code == ExitCode.USAGE and "'md' is not one of 'table', 'json'" in err
+    code, _, err = invoke("-f", CLASSIC, "-o", "md", "validate")
+    assert code == ExitCode.USAGE and "has no Markdown form" in err
+
+
+def test_markdown_wherever_there_is_a_table() -> None:
+    code, out, _ = invoke("-f", CLASSIC, "access", "-o", "md")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("| user | dev |") and set(lines[1]) == {"|", "-"}
+    assert any(line.startswith("| alice | admin |") for line in lines)
+    code, out, _ = invoke("-f", CLASSIC, "access", "--user", "nobody-here", "-o", "md")
+    assert code == ExitCode.USAGE  # an unknown user is refused, in every form
+    code, out, _ = invoke("-f", CLASSIC, "access", "--user", "bob", "--env", "prod", "-o", "md")
+    assert (code, out) == (0, "- nobody matches\n")
+
+
+def test_verbose_after_the_command_name_too() -> None:
+    import logging
+
+    logger = logging.getLogger("awsroles")
+    before = logger.level
+    try:
+        for argv in (["-vv", "-f", CLASSIC, "validate"], ["-f", CLASSIC, "validate", "-vv"],
+                     ["-v", "-f", CLASSIC, "validate", "-v"]):
+            app = App(stdout=io.StringIO(), stderr=io.StringIO())
+            assert run(argv, app) == 0
+            assert app.verbose == 2 and logger.level == logging.DEBUG, argv
+    finally:
+        logger.setLevel(before)
+
+
+def _exec_params(*argv: str) -> tuple[dict[str, object], App]:
+    """How ``awsroles exec ARGV`` is parsed (nothing is run)."""
+    from awsroles.cli.app import cli
+
+    app = App()
+    root = click.Context(cli, obj=app)
+    command = cli.get_command(root, "exec")
+    assert command is not None
+    return command.make_context("exec", list(argv), parent=root).params, app
+
+
+def test_exec_takes_the_global_options_and_leaves_the_commands_own_alone() -> None:
+    params, app = _exec_params("-v", "-o", "json", "prod", "--role", "admin", "-f", CLASSIC,
+                               "aws", "s3", "ls", "--role", "x", "-v", "-o", "text", "-f", "y", "--nest")
+    assert (params["environment"], params["role"], params["nest"]) == ("prod", "admin", False)
+    assert params["command"] == ("aws", "s3", "ls", "--role", "x", "-v", "-o", "text", "-f", "y", "--nest")
+    assert (app.verbose, app.output, app.file) == (1, "json", CLASSIC)
+    params, app = _exec_params("--role=admin", "-vv", "dev", "--nest", "--", "ls", "-v", "--", "x")
+    assert (params["environment"], params["role"], params["nest"]) == ("dev", "admin", True)
+    assert params["command"] == ("ls", "-v", "--", "x") and app.verbose == 2
+    params, _ = _exec_params("dev")
+    assert params["command"] == ()
+    params, _ = _exec_params("-r", "admin", "dev", "-")
+    assert (params["role"], params["command"]) == ("admin", ("-",))
 
 
 def test_internal_errors_are_one_line_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -343,7 +343,7 @@ def test_the_costs_command_reads_a_local_export_without_aws(tmp_path: Path) -> N
     folder = write(tmp_path / "cur", CUR2_COLUMNS, rows)
     out, err = io.StringIO(), io.StringIO()
     code = run(["-f", str(EXAMPLES / "classic.ini"), "costs", "--source", "cur", "--path", str(folder),
-                "--month", last, "--format", "json"], App(stdout=out, stderr=err))
+                "--month", last, "-o", "json"], App(stdout=out, stderr=err))
     assert code == 0, err.getvalue()
     month = jsonlib.loads(out.getvalue())["months"][0]
     by_env = {r["environment"]: Decimal(r["total"]) for r in month["rows"]}
@@ -351,3 +351,29 @@ def test_the_costs_command_reads_a_local_export_without_aws(tmp_path: Path) -> N
     assert by_env["(unmapped)"] == Decimal("5")  # an account the org file does not know: kept, not dropped
     assert sum(by_env.values()) == Decimal(month["total"]) == Decimal("413")
     assert "paid Cost Explorer" not in err.getvalue()
+
+
+def test_costs_format_is_a_deprecated_alias_of_output(tmp_path: Path) -> None:
+    import io
+    from datetime import date
+
+    from awsroles.cli import run
+    from awsroles.cli.app import App
+    from tests.conftest import EXAMPLES
+
+    today = date.today()
+    last = f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+    folder = write(tmp_path / "cur", CUR2_COLUMNS, [cur_row("Usage", 100.0, account="222222222222", month=last)])
+    base = ["-f", str(EXAMPLES / "classic.ini"), "costs", "--source", "cur", "--path", str(folder), "--month", last]
+
+    def costs(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        return run([*base, *argv], App(stdout=out, stderr=err)), out.getvalue(), err.getvalue()
+
+    for fmt in ("md", "csv", "json", "table"):
+        new, old = costs("-o", fmt), costs("--format", fmt)
+        assert new[0] == old[0] == 0, old[2]
+        assert old[1] == new[1] and new[1]
+        assert old[2] == f"awsroles: warning: --format is deprecated: use -o {fmt} (--output {fmt})\n" + new[2]
+    assert costs("-o", "md")[1].startswith("## Costs by environment, invoice view (unblended), USD\n\n| month |")
+    assert "--format" not in costs("--help")[1]  # hidden: the help shows -o

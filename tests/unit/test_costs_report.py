@@ -16,7 +16,7 @@ from awsroles.costs.model import CATEGORIES, UNMAPPED, AccountInfo, CostLine, Re
 from awsroles.costs.months import last_complete_month, resolve
 from awsroles.costs.report import ReconciliationError, build_report, deltas, reconcile
 from awsroles.errors import ExitCode, UsageError
-from awsroles.render import console_for
+from awsroles.render import render
 
 TODAY = date(2026, 11, 27)
 D = Decimal
@@ -159,13 +159,20 @@ def test_mixed_currencies_are_refused() -> None:
 
 # -- every format reconciles ---------------------------------------------------------------
 
+def _shown(rep: Report, fmt: str) -> str:
+    """The report as `awsroles costs -o FMT` prints it."""
+    buffer = io.StringIO()
+    render(formats.result(rep), fmt, buffer)
+    return buffer.getvalue()
+
+
 def _cents(text: str) -> Decimal:
     return D(text.replace(",", "").replace("*", "")).quantize(D("0.01"))
 
 
 def test_csv_reconciles() -> None:
     rep = report()
-    rows = list(csv.DictReader(io.StringIO(formats.to_csv(rep))))
+    rows = list(csv.DictReader(io.StringIO(_shown(rep, "csv"))))
     assert len(rows) == 9 and {r["currency"] for r in rows} == {"USD"}
     for month in MONTHS:
         mine = [r for r in rows if r["month"] == month]
@@ -178,7 +185,7 @@ def test_csv_reconciles() -> None:
 
 def test_json_reconciles() -> None:
     rep = report()
-    data = json.loads(formats.to_json(rep))
+    data = json.loads(_shown(rep, "json"))
     for month in data["months"]:
         assert sum(D(r["total"]) for r in month["rows"]) == D(month["total"])
     assert [m["estimated"] for m in data["months"]] == [False, False, True]
@@ -188,7 +195,7 @@ def test_json_reconciles() -> None:
 def _displayed(text: str, sep: str) -> dict[str, tuple[list[Decimal], Decimal]]:
     out: dict[str, tuple[list[Decimal], Decimal]] = {}
     for raw in text.splitlines():
-        cells = [c.strip() for c in raw.strip().strip("|").split(sep)]
+        cells = [c.strip().strip("*") for c in raw.strip().strip("|").split(sep)]  # Markdown: totals in bold
         if len(cells) < 11 or not re.match(r"\d{4}-\d{2}", cells[0]):
             continue
         month, total = cells[0][:7], _cents(cells[-2])
@@ -202,19 +209,17 @@ def _displayed(text: str, sep: str) -> dict[str, tuple[list[Decimal], Decimal]]:
 
 def test_markdown_reconciles_to_the_cent() -> None:
     rep = report()
-    shown = _displayed(formats.to_markdown(rep), "|")
+    shown = _displayed(_shown(rep, "md"), "|")
     assert set(shown) == set(MONTHS)
     for month, (rows, total) in shown.items():
         assert len(rows) == 3
         assert sum(rows) == total == rep.totals[month].quantize(D("0.01"))
-    assert "2026-11 (estimated)" in formats.to_markdown(rep)
+    assert "2026-11 (estimated)" in _shown(rep, "md")
 
 
 def test_table_reconciles_to_the_cent() -> None:
     rep = report()
-    buffer = io.StringIO()
-    console_for(buffer).print(formats.to_rich(rep))
-    shown = _displayed(buffer.getvalue(), "│")
+    shown = _displayed(_shown(rep, "table"), "│")
     assert set(shown) == set(MONTHS)
     for month, (rows, total) in shown.items():
         assert sum(rows) == total == rep.totals[month].quantize(D("0.01"))
@@ -226,3 +231,29 @@ def test_rounding_is_allocated_so_cents_add_up() -> None:
     mixed = formats.allocate([D("-1.005"), D("2.005")], D("1.00"))
     assert sum(mixed) == D("1.00") and all(abs(a - v) < D("0.01") for a, v in zip(mixed, [D("-1.005"), D("2.005")],
                                                                                    strict=True))
+
+
+def test_the_table_has_a_section_per_month_ending_in_a_bold_total() -> None:
+    table = formats.table(report())
+    assert [table.rows[i][1] for i in sorted(table.bold)] == ["total", "total", "total"]
+    assert sorted(table.sections) == [0, 4, 8]  # where each month starts
+    assert [table.justify(i) for i in range(len(table.columns))] == ["left", "left"] + ["right"] * 9
+    lines = _shown(report(), "table").splitlines()
+    assert len([line for line in lines if "┼" in line]) == 2  # a rule between months, none before the first
+    assert next(line for line in lines if line.startswith("2026-09") and "dev" in line).endswith("   100.00")
+    markdown = _shown(report(), "md").splitlines()
+    assert markdown[0] == f"## {formats.title(report())}"
+    assert markdown[3] == "|---|---|" + "---:|" * 9
+
+
+def test_the_forecast_is_in_every_human_form_and_in_json() -> None:
+    rows = [{"month": "2026-11", "environment": "dev", "spent": "10.00", "forecast": "5.00", "total": "15.00"}]
+    result = formats.result(report(), rows)
+    assert result.data["forecast"] == rows and "forecast" not in formats.result(report()).data
+    line = "forecast 2026-11 dev: 10.00 so far + 5.00 forecast = 15.00 USD"
+    buffer = io.StringIO()
+    render(result, "table", buffer)
+    assert buffer.getvalue().splitlines()[-1] == line
+    buffer = io.StringIO()
+    render(result, "md", buffer)
+    assert buffer.getvalue().splitlines()[-1] == f"- {line}"
