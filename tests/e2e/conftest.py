@@ -1,15 +1,29 @@
-"""Sandboxes for end-to-end tests: a seeded moto server on 127.0.0.1, one per test or per session.
+"""Sandboxes for end-to-end tests: a seeded moto server on 127.0.0.1, shared where tests only read.
 
-- ``sandbox`` (session): the classic org, shared; tests must not change what others rely on.
-- ``fresh_sandbox`` (function): a new, independent server with the classic org, for tests that
-  change things.
+Pick the widest one a test can use (each start costs about a second of CPU, on 2 cores shared by
+the whole suite):
+
+- ``sandbox`` (session): the classic org, seeded, not applied; shared: do not change it.
+- ``applied_sandbox`` (session): the classic org applied (what ``awsroles apply`` makes); shared:
+  only read it.
+- ``module_sandbox`` (module): the classic org applied, in a sandbox of this module's own; its
+  tests may change it, and see each other's changes in file order.
+- ``fresh_sandbox`` (function): a new, independent sandbox with the classic org, not applied,
+  for tests that change things.
+- ``fresh_applied_sandbox`` (function): the same with the classic org applied.
 - ``sandbox_factory`` (function): ``sandbox_factory(org_path)`` for any org file; every sandbox
   it made is stopped after the test.
+- ``terraform`` (module): the terraform binary with the local AWS provider, or a skip saying what
+  is missing (:mod:`tests.e2e.terraform`).
+
+Session fixtures are per xdist worker: at most one of each per worker process.
 
 Each server runs in its own child process (``awsroles.sandbox.process.Sandbox``), so sandboxes share no
 moto state with each other or with ``mock_aws`` in this process. Seeded (in ~1 s): the org's
 accounts with their own ids and ``Environment`` tags, the bootstrap role in each environment
-account, and ``/sandbox/sandbox-admin`` in ops; IAM authorization is on.
+account, and ``/sandbox/sandbox-admin`` in ops; IAM authorization is on. Applied: through the
+library (:class:`awsroles.sync.engine.Engine`, what ``awsroles apply --yes`` runs) as the
+sandbox admin, which spares a process; ``tests/e2e/test_plan_apply.py`` runs the command itself.
 """
 
 from __future__ import annotations
@@ -26,7 +40,11 @@ from awsroles.aws import Aws, Hook
 from awsroles.org.model import Org
 from awsroles.sandbox.client import SandboxCredentials
 from awsroles.sandbox.process import Sandbox
+from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES
+from tests.e2e.terraform import Terraform, find_terraform
+
+CLASSIC = EXAMPLES / "classic.ini"
 
 
 class SandboxHandle:
@@ -98,15 +116,50 @@ def _isolated(home: Path) -> Iterator[None]:
         yield
 
 
+def apply_org(box: SandboxHandle, org: Org | None = None) -> None:
+    """Apply ``org`` (default: the sandbox's own) as the sandbox admin, as ``awsroles apply --yes`` does."""
+    engine = Engine(org or box.org, box.aws())
+    result = engine.apply(engine.plan())
+    assert result.ok, result
+
+
+@contextlib.contextmanager
+def _started(home: Path, org_path: Path = CLASSIC, *, applied: bool = False) -> Iterator[SandboxHandle]:
+    """A sandbox for a fixture wider than one test: started (and applied) with HOME in ``home``."""
+    with _isolated(home):
+        box = Sandbox(org_path).start()
+        try:
+            handle = SandboxHandle(box)
+            if applied:
+                apply_org(handle)
+        except BaseException:
+            box.stop()
+            raise
+    try:
+        yield handle
+    finally:
+        box.stop()
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """The classic org in a sandbox shared by the whole session. Do not change it."""
-    with _isolated(tmp_path_factory.mktemp("sandbox-home")):
-        box = Sandbox(EXAMPLES / "classic.ini").start()
-    try:
-        yield SandboxHandle(box)
-    finally:
-        box.stop()
+    with _started(tmp_path_factory.mktemp("sandbox-home")) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="session")
+def applied_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """The classic org applied, in a sandbox shared by the whole session. Only read it."""
+    with _started(tmp_path_factory.mktemp("applied-sandbox-home"), applied=True) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def module_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+    """The classic org applied, in this module's own sandbox: its tests may change it, in order."""
+    with _started(tmp_path_factory.mktemp("module-sandbox-home"), applied=True) as handle:
+        yield handle
 
 
 @pytest.fixture
@@ -115,7 +168,7 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxHandle]]:
     made: list[Sandbox] = []
 
     def make(org_path: Path | None = None) -> SandboxHandle:
-        box = Sandbox(org_path or EXAMPLES / "classic.ini")
+        box = Sandbox(org_path or CLASSIC)
         made.append(box)
         return SandboxHandle(box.start())
 
@@ -130,3 +183,17 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxHandle]]:
 def fresh_sandbox(sandbox_factory: Callable[..., SandboxHandle]) -> SandboxHandle:
     """A new sandbox with the classic org, for this test only: change anything."""
     return sandbox_factory()
+
+
+@pytest.fixture
+def fresh_applied_sandbox(sandbox_factory: Callable[..., SandboxHandle]) -> SandboxHandle:
+    """A new sandbox with the classic org applied, for this test only: change anything."""
+    box = sandbox_factory()
+    apply_org(box)
+    return box
+
+
+@pytest.fixture(scope="module")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    """terraform with the local AWS provider plugin directory; skipped, saying what is missing, without them."""
+    return find_terraform(tmp_path_factory.mktemp("terraform"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,19 +12,10 @@ from awsroles.export.tree import write_tree
 from awsroles.org.parse import load_org
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.terraform import Terraform, report
 from tests.e2e.test_plan_apply import awsroles
-from tests.unit.test_terraform import Terraform, _report, find_plugin_dir
 
 pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
-
-
-@pytest.fixture(scope="module")
-def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    binary = shutil.which("terraform")
-    plugin_dir = find_plugin_dir()
-    if binary is None or plugin_dir is None:
-        pytest.skip("terraform or the local AWS provider plugin directory is missing (see README)")
-    return Terraform(binary, plugin_dir, tmp_path_factory.mktemp("terraform"))
 
 
 def terraform_run(tf: Terraform, box: SandboxHandle, directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -42,12 +32,11 @@ def test_terraform_apply_then_awsroles_plan_is_empty(
     box: SandboxHandle = sandbox_factory(EXAMPLES / f"{example}.ini")
     directory = tmp_path / "tf"
     write_tree(directory, terraform_files(load_org(box.org_path)))
-    init = terraform_run(terraform, box, directory, "init", "-backend=false", f"-plugin-dir={terraform.plugin_dir}",
-                         "-input=false", "-no-color")
-    assert init.returncode == 0, _report(init)
+    init = terraform.init(directory)
+    assert init.returncode == 0, report(init)
     applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
                             "-parallelism=20")
-    assert applied.returncode == 0, _report(applied)
+    assert applied.returncode == 0, report(applied)
     assert "Apply complete!" in applied.stdout
 
     plan = awsroles(box, "plan", "--detailed-exitcode")

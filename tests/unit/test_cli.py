@@ -313,21 +313,3 @@ def test_a_file_error_anywhere_is_one_line_with_the_path_and_the_reason(monkeypa
     code, _, err = invoke("-f", CLASSIC, "access")
     assert code == ExitCode.FAILURE
     assert err.strip() == "awsroles: error: /somewhere/file.json: Permission denied"
-
-
-def test_demo_tells_the_whole_story_on_the_sandbox(tmp_path: Path) -> None:
-    code, out, err = invoke("demo", "--out", str(tmp_path / "demo"))
-    assert code == 0, err
-    assert "Apply complete: 11 changes made." in out
-    assert "No changes. AWS matches the org file." in out
-    assert "who can touch prod? alice" in out
-    assert "arn:aws:sts::444444444444:assumed-role/admin/alice" in out  # alice ran a command in prod
-    assert "you have no role in 'prod'; your environments: dev" in out  # bob was refused
-    assert "added: acme-prod-admin" in out
-    assert "readonly in stage (333333333333) until" in out  # granted, bob used it
-    assert "AWS refused bob the role readonly in stage (AccessDenied)" in out  # revoked: refused again
-    assert "finance pulls last month's bill per environment" in out and "(unmapped)" in out
-    assert (tmp_path / "demo" / "costs.svg").read_bytes().startswith(b"<?xml")
-    assert "stopped; nothing was left running." in out
-    assert (tmp_path / "demo" / "policies" / "prod" / "roles" / "admin.trust.json").is_file()
-    assert (tmp_path / "demo" / "terraform" / "providers.tf").is_file()

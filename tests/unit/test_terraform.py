@@ -4,21 +4,14 @@ The equivalence check reads the generated HCL back with python-hcl2 and rebuilds
 resource set the way :func:`awsroles.iam.desired.flatten` builds it, resolving references and
 ``file()`` documents by hand, without using anything from :mod:`awsroles.export.terraform`.
 
-Tests marked ``terraform`` run the real binary (fmt, init against a local provider mirror,
-validate, console) and skip only when terraform or the AWS provider plugin is missing.
+The terraform binary itself (fmt, init against a local provider mirror, validate, console) runs
+in ``tests/e2e/test_terraform_cli.py``: this module stays in-process.
 """
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
-import os
 import re
-import shutil
-import subprocess
-import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +20,12 @@ import pytest
 
 from awsroles.export import hcl
 from awsroles.export.terraform import terraform_files
-from awsroles.export.tree import write_tree
 from awsroles.iam.desired import Resource, desired_state, flatten
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org, parse_org
 from tests.conftest import EXAMPLES
 
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))
-
-# Read at import time: the autouse fixture in conftest clears AWSROLES_* and moves HOME for
-# each test, and the module-scoped fixtures below are set up before it runs anyway.
-_PLUGIN_DIR_ENV = os.environ.get("AWSROLES_TF_PLUGIN_DIR")
-_REAL_HOME = Path.home()
 
 
 # -- reading the HCL back --------------------------------------------------------------------
@@ -382,142 +369,6 @@ def test_a_description_can_be_any_valid_iam_text(edge_org: Org) -> None:
     assert_equivalent(org, terraform_files(org))
 
 
-# -- terraform itself ------------------------------------------------------------------------
-
-
-def _has_aws_provider(directory: Path) -> bool:
-    return any(directory.glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws*"))
-
-
-def find_plugin_dir() -> Path | None:
-    """``$AWSROLES_TF_PLUGIN_DIR``, else /opt/tf-plugins, else ~/.terraform.d/plugins: the first with hashicorp/aws."""
-    candidates = [Path(_PLUGIN_DIR_ENV)] if _PLUGIN_DIR_ENV else []
-    candidates += [Path("/opt/tf-plugins"), _REAL_HOME / ".terraform.d" / "plugins"]
-    return next((c for c in candidates if c.is_dir() and _has_aws_provider(c)), None)
-
-
-@dataclasses.dataclass(frozen=True)
-class Terraform:
-    """The terraform binary, run offline: no registry, no checkpoint, no user configuration."""
-
-    binary: str
-    plugin_dir: Path
-    scratch: Path
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_", "AWSROLES_"))}
-        cli_config = self.scratch / "empty.tfrc"
-        cli_config.touch()
-        env.update(
-            TF_IN_AUTOMATION="1",
-            CHECKPOINT_DISABLE="1",
-            TF_INPUT="0",
-            TF_CLI_CONFIG_FILE=str(cli_config),
-            HOME=str(self.scratch),
-        )
-        return env
-
-    def run(self, directory: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = self.env()
-        env["TF_DATA_DIR"] = str(directory / ".terraform-data")
-        return subprocess.run(
-            [self.binary, *args], cwd=directory, env=env, input=stdin, capture_output=True, text=True, timeout=300
-        )
-
-    def evaluate(self, directory: Path, expression: str) -> Any:
-        """The value of ``expression`` in the module in ``directory``, as terraform console computes it."""
-        # console prints strings in its own quoting; base64 of the JSON reads back unambiguously.
-        result = self.run(directory, "console", stdin=f"base64encode(jsonencode({expression}))\n")
-        assert result.returncode == 0, _report(result)
-        return json.loads(base64.b64decode(result.stdout.strip().strip('"')).decode("utf-8"))
-
-    def init_and_validate(self, directory: Path) -> tuple[subprocess.CompletedProcess[str], ...]:
-        init = self.run(directory, "init", "-backend=false", f"-plugin-dir={self.plugin_dir}", "-input=false",
-                        "-no-color")
-        if init.returncode != 0:
-            return (init,)
-        return init, self.run(directory, "validate", "-no-color")
-
-
-def _report(result: subprocess.CompletedProcess[str]) -> str:
-    return f"{' '.join(result.args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-
-
-@pytest.fixture(scope="module")
-def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
-    binary = shutil.which("terraform")
-    if binary is None:
-        pytest.skip("terraform is not on PATH")
-    plugin_dir = find_plugin_dir()
-    if plugin_dir is None:
-        pytest.skip(
-            "no local AWS provider plugin directory: set AWSROLES_TF_PLUGIN_DIR, or put "
-            "registry.terraform.io/hashicorp/aws/<version>/<os_arch>/ under /opt/tf-plugins or ~/.terraform.d/plugins"
-        )
-    return Terraform(binary, plugin_dir, tmp_path_factory.mktemp("terraform"))
-
-
-@dataclasses.dataclass(frozen=True)
-class Checked:
-    directory: Path
-    fmt: subprocess.CompletedProcess[str]
-    steps: tuple[subprocess.CompletedProcess[str], ...]
-
-
-@pytest.fixture(scope="module", params=EXAMPLE_FILES, ids=lambda p: p.name)
-def checked_example(
-    request: pytest.FixtureRequest, terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Checked]:
-    """The example's export written out, fmt-checked, initialised and validated once per module."""
-    example: Path = request.param
-    directory = tmp_path_factory.mktemp(f"tf-{example.stem}")
-    write_tree(directory, terraform_files(load_org(example)))
-    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
-    yield Checked(directory, fmt, terraform.init_and_validate(directory))
-
-
-@pytest.mark.terraform
-def test_terraform_fmt_is_clean(checked_example: Checked) -> None:
-    assert checked_example.fmt.returncode == 0, _report(checked_example.fmt)
-
-
-@pytest.mark.terraform
-def test_terraform_validate(checked_example: Checked) -> None:
-    for step in checked_example.steps:
-        assert step.returncode == 0, _report(step)
-    assert len(checked_example.steps) == 2
-    assert "Success! The configuration is valid." in checked_example.steps[-1].stdout
-
-
-@pytest.mark.terraform
-def test_terraform_accepts_the_edge_org(terraform: Terraform, edge_org: Org, tmp_path: Path) -> None:
-    directory = tmp_path / "tf"
-    files = terraform_files(edge_org)
-    write_tree(directory, files)
-    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
-    assert fmt.returncode == 0, _report(fmt)
-    for step in terraform.init_and_validate(directory):
-        assert step.returncode == 0, _report(step)
-
-    # Terraform's own reading of the generated literals: the description and the user's tags.
-    description = re.search(r"(?m)^  description += (\".*\")$", files["9lives.tf"])
-    tags = re.search(r'(?ms)^resource "aws_iam_user" .*?^  tags = (\{\n.*?\n  \})$', files["providers-account.tf"])
-    assert description and tags
-    console_dir = tmp_path / "console"
-    console_dir.mkdir()
-    (console_dir / "main.tf").write_text(f"locals {{\n  d = {description.group(1)}\n  t = {tags.group(1)}\n}}\n")
-    user_tags = dict(edge_org_user_tags(edge_org))
-    assert {"Cost Center": "Research/Dev", "Küche": "Grüße", "email": "a.b@example.com"}.items() <= user_tags.items()
-    assert terraform.evaluate(console_dir, "[local.d, local.t]") == [EDGE_DESCRIPTION, user_tags]
-
-
-def edge_org_user_tags(org: Org) -> tuple[tuple[str, str], ...]:
-    from awsroles.iam.desired import desired_state
-
-    (user,) = [u for spec in desired_state(org) for u in spec.users]
-    return user.tags
-
-
 TRICKY = [
     "",
     "${aws:username}",
@@ -528,20 +379,6 @@ TRICKY = [
     "caf\u00e9 e\u0301 \u4e2d\u6587 \U0001f600",
     "{ } [ ] = # // /* */ <<EOF",
 ]
-
-
-@pytest.mark.terraform
-def test_terraform_reads_quoted_strings_back(terraform: Terraform, tmp_path: Path) -> None:
-    """hcl.quote, as a value and as an object key, read back by terraform itself; the layout passes fmt."""
-    keys = {f"k{i}-{text}": text for i, text in enumerate(TRICKY)}
-    text = hcl.render([hcl.Block("locals", body=(hcl.Attribute("values", TRICKY), hcl.Attribute("keyed", keys)))])
-    (tmp_path / "main.tf").write_text(text, encoding="utf-8")
-    fmt = terraform.run(tmp_path, "fmt", "-check", "-diff", "-no-color")
-    assert fmt.returncode == 0, _report(fmt)
-    # Terraform (cty) keeps every string in Unicode NFC, so "e\u0301" comes back as "\u00e9".
-    nfc = [unicodedata.normalize("NFC", t) for t in TRICKY]
-    nfc_keys = {unicodedata.normalize("NFC", k): unicodedata.normalize("NFC", v) for k, v in keys.items()}
-    assert terraform.evaluate(tmp_path, "[local.values, local.keyed]") == [nfc, nfc_keys]
 
 
 def test_python_hcl2_reads_quoted_strings_back() -> None:
