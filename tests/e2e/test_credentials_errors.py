@@ -12,7 +12,6 @@ logout and makes its own sessions.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pyotp
@@ -23,9 +22,7 @@ from awsroles.sandbox.client import SandboxError, clock_offset, mfa_windows
 from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.seed import enroll_person
 from awsroles.sandbox.server.mfa import MFA_INVALID_CODE, MFA_UNKNOWN_DEVICE, TOTP_STEP
-from awsroles.sync.engine import Engine
-from tests.conftest import EXAMPLES
-from tests.e2e.conftest import SandboxHandle, _isolated
+from tests.e2e.conftest import SandboxHandle
 from tests.e2e.test_credentials import Person
 
 pytestmark = pytest.mark.e2e
@@ -36,20 +33,13 @@ PROD_ADMIN = "arn:aws:iam::444444444444:role/awsroles/admin"
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with _isolated(tmp_path_factory.mktemp("home")):
-        box = Sandbox(EXAMPLES / "classic.ini").start()
-    try:
-        handle = SandboxHandle(box)
-        admin = handle.aws()
-        engine = Engine(handle.org, admin)
-        assert engine.apply(engine.plan()).ok
-        alice = Person(handle, enroll_person(admin, handle.org, "alice"), tmp_path_factory.mktemp("alice"))
-        result = alice.setup()
-        assert result.returncode == 0, result.stderr
-        yield {"box": box, "alice": alice}
-    finally:
-        box.stop()
+def world(module_sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The classic org applied in this module's sandbox; alice enrolled and set up."""
+    alice = Person(module_sandbox, enroll_person(module_sandbox.aws(), module_sandbox.org, "alice"),
+                   tmp_path_factory.mktemp("alice"))
+    result = alice.setup()
+    assert result.returncode == 0, result.stderr
+    return {"box": module_sandbox.box, "alice": alice}
 
 
 def one_line_error(result: Any, exit_code: int) -> str:

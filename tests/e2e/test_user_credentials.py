@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,11 +17,10 @@ from botocore.exceptions import ClientError
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.parse import load_org
-from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.seed import PersonCredentials
 from awsroles.sync.engine import Engine
-from tests.conftest import EXAMPLES, REPO
-from tests.e2e.conftest import SandboxHandle, _isolated
+from tests.conftest import REPO
+from tests.e2e.conftest import SandboxHandle
 from tests.e2e.test_credentials import Person, command
 
 pytestmark = pytest.mark.e2e
@@ -54,16 +52,9 @@ class Admin:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with _isolated(tmp_path_factory.mktemp("home")):
-        box = Sandbox(EXAMPLES / "classic.ini").start()
-    try:
-        handle = SandboxHandle(box)
-        engine = Engine(handle.org, handle.aws())
-        assert engine.apply(engine.plan()).ok
-        yield {"box": handle, "admin": Admin(handle, tmp_path_factory.mktemp("admin")), "secrets": []}
-    finally:
-        box.stop()
+def world(module_sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The classic org applied in this module's sandbox, and an admin to run the commands."""
+    return {"box": module_sandbox, "admin": Admin(module_sandbox, tmp_path_factory.mktemp("admin")), "secrets": []}
 
 
 def _iam(world: dict[str, Any]) -> Any:
