@@ -97,6 +97,7 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     from awsroles.creds.fastcache import FastCache
     from awsroles.creds.setup import SetupRequest
     from awsroles.creds.setup import setup as set_up
+    from awsroles.render import Result
 
     org = app.load_org()
     if store_kind == "plaintext":
@@ -120,13 +121,17 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     done = set_up(org, app.org_path, request, aws_for=for_credentials, open_store=open_user_store,
                   save=userconfig.save, fast=FastCache.default())
     config = done.config
-    app.say(f"{config.user_name} ({config.user_arn}) in {org.name}'s ops account {config.ops_account_id}")
-    app.say(f"  key stored in: {done.store_name}")
     missing = " (your org requires one: enrol it first)" if done.mfa_required else ""
-    app.say(f"  MFA device:    {config.mfa_serial or 'none' + missing}")
     mine = "; ".join(e + ": " + ", ".join(r) for e, r in done.environments.items()) or "nothing yet"
-    app.say(f"  you may assume: {mine}")
-    app.say(f"  settings:      {done.config_path}")
+    app.render(Result(
+        {"user": config.user_name, "arn": config.user_arn, "ops_account": config.ops_account_id,
+         "store": done.store_name, "mfa_serial": config.mfa_serial or None, "environments": done.environments,
+         "settings": str(done.config_path)},
+        notes=[f"{config.user_name} ({config.user_arn}) in {org.name}'s ops account {config.ops_account_id}",
+               f"  key stored in: {done.store_name}",
+               f"  MFA device:    {config.mfa_serial or 'none' + missing}",
+               f"  you may assume: {mine}",
+               f"  settings:      {done.config_path}"]))
     return ExitCode.OK
 
 

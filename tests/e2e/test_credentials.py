@@ -94,6 +94,13 @@ def test_setup_records_who_you_are_and_what_you_may_assume(world: dict[str, Any]
     assert secrets.is_file() and alice.creds.secret_access_key.encode() not in secrets.read_bytes()
     assert oct(secrets.stat().st_mode & 0o777) == "0o600"
     assert not (alice.home / "aws" / "credentials").exists()
+    shown = alice.setup("-o", "json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "user": "alice", "arn": "arn:aws:iam::111111111111:user/awsroles/alice", "ops_account": "111111111111",
+        "store": json.loads(shown.stdout)["store"], "mfa_serial": "arn:aws:iam::111111111111:mfa/alice",
+        "environments": {"dev": ["admin"], "stage": ["admin"], "prod": ["admin"]},
+        "settings": str(alice.home / "cfg" / "config.ini")}
 
 
 def test_one_mfa_code_then_every_role_without_one(world: dict[str, Any]) -> None:
