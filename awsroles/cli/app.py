@@ -47,7 +47,7 @@ class App:
         render(result, self.output, self.stdout)
 
     def say(self, message: str = "") -> None:
-        """A line for humans on stdout; silent when the output is JSON or CSV."""
+        """A line for humans on stdout, in the table form only (never inside JSON, CSV or Markdown)."""
         if self.output == "table":
             click.echo(message, file=self.stdout)
 
