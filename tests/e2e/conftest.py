@@ -116,7 +116,7 @@ def _isolated(home: Path) -> Iterator[None]:
         yield
 
 
-def apply_org(box: SandboxHandle, org: Org | None = None) -> None:
+def apply_org(box: SandboxHandle | Sandbox, org: Org | None = None) -> None:
     """Apply ``org`` (default: the sandbox's own) as the sandbox admin, as ``awsroles apply --yes`` does."""
     engine = Engine(org or box.org, box.aws())
     result = engine.apply(engine.plan())

@@ -149,8 +149,8 @@ def test_an_apply_killed_part_way_converges_on_rerun(sandbox_factory) -> None:  
     assert final.returncode == 0, final.stdout
 
 
-def test_aws_errors_are_one_line_with_the_aws_code(fresh_sandbox: SandboxHandle) -> None:
-    box = fresh_sandbox
+def test_aws_errors_are_one_line_with_the_aws_code(sandbox: SandboxHandle) -> None:
+    box = sandbox
     env = {**box.env, "AWS_ACCESS_KEY_ID": "AKIAUNKNOWN000000000", "AWS_SECRET_ACCESS_KEY": "nope"}
     result = subprocess.run([*command(), "--file", str(box.org_path), "plan"], env=env, capture_output=True,
                             text=True, timeout=60)
@@ -160,8 +160,8 @@ def test_aws_errors_are_one_line_with_the_aws_code(fresh_sandbox: SandboxHandle)
     assert "Traceback" not in result.stderr
 
 
-def test_no_credentials_is_a_clear_error(fresh_sandbox: SandboxHandle, tmp_path: Path) -> None:
-    box = fresh_sandbox
+def test_no_credentials_is_a_clear_error(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    box = sandbox
     env = {k: v for k, v in box.env.items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     env["HOME"] = str(tmp_path)
     result = subprocess.run([*command(), "--file", str(box.org_path), "plan"], env=env, capture_output=True,
@@ -170,10 +170,10 @@ def test_no_credentials_is_a_clear_error(fresh_sandbox: SandboxHandle, tmp_path:
     assert result.stderr.startswith("awsroles: error: no AWS credentials found")
 
 
-def test_import_writes_an_org_file_that_validates_and_plans_empty(fresh_sandbox: SandboxHandle,
+def test_import_writes_an_org_file_that_validates_and_plans_empty(applied_sandbox: SandboxHandle,
                                                                  tmp_path: Path) -> None:
-    box = fresh_sandbox
-    assert awsroles(box, "apply", "--yes").returncode == 0
+    box = applied_sandbox
+    assert awsroles(box, "apply", "--yes").returncode == 0  # already applied: changes nothing
     imported = tmp_path / "imported.ini"
     accounts = [f"--account={a.name}={a.id}:{a.environment}" for a in box.org.accounts if a.environment]
     result = subprocess.run([*command(), "import", "-O", str(imported), *accounts], env=box.env,

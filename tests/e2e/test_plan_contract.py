@@ -18,16 +18,19 @@ pytestmark = pytest.mark.e2e
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
 
-@pytest.fixture
-def applied(fresh_sandbox: SandboxHandle, tmp_path: Path) -> tuple[SandboxHandle, Path]:
-    """The classic org applied, and a private copy of its org file that tests may edit."""
+def private_copy(box: SandboxHandle, tmp_path: Path) -> Path:
+    """A copy of the sandbox's org file, and of its policies, that a test may edit."""
     org = tmp_path / "org" / "awsroles.ini"  # its policy_dir is ../policies
     org.parent.mkdir()
-    shutil.copy(fresh_sandbox.org_path, org)
-    shutil.copytree(fresh_sandbox.org_path.parent.parent / "policies", tmp_path / "policies")
-    result = awsroles(fresh_sandbox, "apply", "--yes", org=org)
-    assert result.returncode == 0, result.stderr
-    return fresh_sandbox, org
+    shutil.copy(box.org_path, org)
+    shutil.copytree(box.org_path.parent.parent / "policies", tmp_path / "policies")
+    return org
+
+
+@pytest.fixture
+def applied(fresh_applied_sandbox: SandboxHandle, tmp_path: Path) -> tuple[SandboxHandle, Path]:
+    """The classic org applied in this test's own sandbox, and a private copy of its org file."""
+    return fresh_applied_sandbox, private_copy(fresh_applied_sandbox, tmp_path)
 
 
 def test_a_policy_attached_to_a_user_by_hand_fails_the_drift_gate(applied: tuple[SandboxHandle, Path]) -> None:
@@ -115,9 +118,9 @@ def test_a_saved_plan_applies_exactly_and_refuses_when_stale(applied: tuple[Sand
     assert edited.returncode == 1 and "the org file" in edited.stderr and "changed" in edited.stderr
 
 
-def test_a_saved_plan_that_is_not_one_is_a_one_line_usage_error(applied: tuple[SandboxHandle, Path],
+def test_a_saved_plan_that_is_not_one_is_a_one_line_usage_error(applied_sandbox: SandboxHandle,
                                                                 tmp_path: Path) -> None:
-    box, org = applied
+    box, org = applied_sandbox, private_copy(applied_sandbox, tmp_path)  # every apply is refused: nothing changes
     for text in ("{", "[]", '{"format": "awsroles-plan", "format_version": 99}'):
         bad = tmp_path / "bad.plan"
         bad.write_text(text)

@@ -31,7 +31,7 @@ from awsroles.sandbox.process import start_detached, stop_detached
 from awsroles.sandbox.seed import ADMIN_PATH, ADMIN_USER, PersonCredentials, enroll_person, seed
 from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, state_dir
 from tests.conftest import EXAMPLES, REPO
-from tests.e2e.conftest import SandboxHandle
+from tests.e2e.conftest import SandboxHandle, apply_org
 
 pytestmark = pytest.mark.e2e
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -380,9 +380,11 @@ DEV_DEVELOPER = "arn:aws:iam::222222222222:role/awsroles/developer"
 
 def apply_and_enroll(box: SandboxHandle | sandbox_module.Sandbox, *people: str) -> dict[str, PersonCredentials]:
     """`awsroles apply` of the classic org (through the library), then each person enrolled."""
-    from awsroles.sync.engine import Engine
+    apply_org(box)
+    return enroll(box, *people)
 
-    Engine(box.org, box.aws()).apply(Engine(box.org, box.aws()).plan())
+
+def enroll(box: SandboxHandle | sandbox_module.Sandbox, *people: str) -> dict[str, PersonCredentials]:
     return {name: enroll_person(box.aws(), box.org, name) for name in people}
 
 
@@ -415,17 +417,18 @@ def error_code(call: Callable[[], Any]) -> str:
     return str(failed.value.response["Error"]["Code"])
 
 
-def test_people_log_in_with_an_mfa_session_and_assume_only_granted_roles(fresh_sandbox: SandboxHandle) -> None:
-    endpoint = fresh_sandbox.endpoint
-    people = apply_and_enroll(fresh_sandbox, "alice", "bob")
+def test_people_log_in_with_an_mfa_session_and_assume_only_granted_roles(
+        fresh_applied_sandbox: SandboxHandle) -> None:
+    endpoint = fresh_applied_sandbox.endpoint
+    people = enroll(fresh_applied_sandbox, "alice", "bob")
     alice, bob = people["alice"], people["bob"]
     assert alice.user_arn == "arn:aws:iam::111111111111:user/awsroles/alice"
     assert alice.mfa_serial == "arn:aws:iam::111111111111:mfa/alice"
     assert alice.secret_access_key not in repr(alice) and alice.totp_seed not in repr(alice)
-    admin_iam = fresh_sandbox.client("iam")
+    admin_iam = fresh_applied_sandbox.client("iam")
     assert [d["SerialNumber"] for d in admin_iam.list_mfa_devices(UserName="alice")["MFADevices"]] == [alice.mfa_serial]
     with pytest.raises(SandboxError, match="no IAM user 'mallory' in the ops account"):
-        enroll_person(fresh_sandbox.aws(), fresh_sandbox.org, "mallory")
+        enroll_person(fresh_applied_sandbox.aws(), fresh_applied_sandbox.org, "mallory")
 
     # alice: long-term key -> MFA session, which is alice in ops
     began = datetime.now(timezone.utc)
@@ -471,9 +474,9 @@ def test_people_log_in_with_an_mfa_session_and_assume_only_granted_roles(fresh_s
     assert with_credentials(endpoint, dev["Credentials"])("sts").get_caller_identity()["Account"] == "222222222222"
 
 
-def test_what_the_sandbox_enforces_on_peoples_credentials(fresh_sandbox: SandboxHandle) -> None:
-    endpoint = fresh_sandbox.endpoint
-    alice = apply_and_enroll(fresh_sandbox, "alice")["alice"]
+def test_what_the_sandbox_enforces_on_peoples_credentials(fresh_applied_sandbox: SandboxHandle) -> None:
+    endpoint = fresh_applied_sandbox.endpoint
+    alice = enroll(fresh_applied_sandbox, "alice")["alice"]
     as_alice_key = as_person(endpoint, alice)
 
     # the long-term key alone: the org requires MFA, so only self-service works
@@ -505,7 +508,7 @@ def test_what_the_sandbox_enforces_on_peoples_credentials(fresh_sandbox: Sandbox
     assert longest["Expiration"] - datetime.now(timezone.utc) > timedelta(hours=35.9)
 
     # moto matches sts:AssumeRole's Resource; setting a SourceIdentity takes sts:SetSourceIdentity
-    admin_iam = fresh_sandbox.client("iam")
+    admin_iam = fresh_applied_sandbox.client("iam")
     admin_iam.create_user(UserName="carol")  # outside the org: no self-service policy, no MFA rule
     admin_iam.put_user_policy(UserName="carol", PolicyName="assume", PolicyDocument=json.dumps({
         "Version": "2012-10-17",

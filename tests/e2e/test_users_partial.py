@@ -23,10 +23,8 @@ ALL_BUT_PASSWORDS = json.dumps({"Version": "2012-10-17", "Statement": [
 
 
 @pytest.fixture
-def admin(fresh_sandbox: SandboxHandle, tmp_path: Path) -> Admin:
-    admin = Admin(fresh_sandbox, tmp_path)
-    admin.ok("apply", "--yes")
-    return admin
+def admin(fresh_applied_sandbox: SandboxHandle, tmp_path: Path) -> Admin:
+    return Admin(fresh_applied_sandbox, tmp_path)
 
 
 def test_a_denied_console_password_says_what_was_done_and_the_same_command_finishes(
