@@ -332,8 +332,15 @@ def test_twenty_processes_at_once_make_one_sts_call_each_kind(world: dict[str, A
     alice: Person = world["alice"]
     counter = tmp_path / "mfa-calls"
     script = tmp_path / "mfa.py"
-    code = alice.code()  # one the sandbox has not taken: like AWS, it refuses a code used before
-    script.write_text(f"open({str(counter)!r}, 'a').write('x')\nprint({code!r})\n")
+    # The code is worked out when awsroles runs the command, as an authenticator shows it then: one
+    # the sandbox has not taken (like AWS, it refuses a code used before). Computed before twenty
+    # processes start on a loaded machine, it could age out of its window first.
+    creds = alice.creds
+    script.write_text(
+        "from awsroles.sandbox.seed import PersonCredentials\n"
+        f"open({str(counter)!r}, 'a').write('x')\n"
+        f"print(PersonCredentials({creds.access_key_id!r}, {creds.secret_access_key!r}, {creds.mfa_serial!r}, "
+        f"{creds.totp_seed!r}, {creds.user_arn!r}, {creds.endpoint!r}).mfa_code())\n")
     assert alice.setup("--mfa-command", f"{sys.executable} {script}").returncode == 0
     assert alice.run("logout").returncode == 0
     processes = [subprocess.Popen([*command(), "-v", "credential-process", "stage", "--role", "admin"],
