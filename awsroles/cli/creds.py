@@ -135,12 +135,6 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     return ExitCode.OK
 
 
-def _describe(exc: Exception) -> str:
-    from awsroles.sync.apply import describe_error
-
-    return describe_error(exc)
-
-
 # -- login, exec, env, credential-process ----------------------------------------------------------
 
 
@@ -386,7 +380,7 @@ def whoami(app: App) -> int:
       awsroles whoami
     """
     from awsroles.aws import for_credentials, for_org
-    from awsroles.creds.vend import network_error
+    from awsroles.errors import from_aws
 
     inside = os.environ.get(SESSION_VARIABLE)
     try:
@@ -398,7 +392,7 @@ def whoami(app: App) -> int:
     except AwsrolesError:
         raise
     except Exception as exc:
-        raise (network_error(exc) or AwsrolesError(f"GetCallerIdentity: {_describe(exc)}")) from None
+        raise from_aws(exc, "GetCallerIdentity") from exc
     data = {"arn": identity.arn, "account": identity.account, "user_id": identity.user_id, "session": inside}
     from awsroles.render import Result
 

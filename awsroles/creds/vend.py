@@ -35,12 +35,6 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT = 300.0
 
 
-def network_error(exc: Exception) -> NetworkError | None:
-    """Deprecated, going: use errors.from_aws (kept only until its last caller moves)."""
-    error = from_aws(exc)
-    return error if isinstance(error, NetworkError) else None
-
-
 @dataclass(frozen=True)
 class RoleSession:
     grant: RoleGrant

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
-from awsroles.errors import aws_error_message
+from awsroles.errors import describe_aws_error
 from awsroles.sync.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
@@ -89,14 +89,6 @@ class ApplyResult:
         lines.append(f"To finish: fix the cause, then re-run `{RERUN}` with the same options; it plans again "
                      "from the live state, so what was done is not redone.")
         return lines
-
-
-def describe_error(exc: Exception) -> str:
-    """One line, keeping the AWS error code: ``AccessDenied: User ... is not authorized ...``."""
-    code = _error_code(exc)
-    message = aws_error_message(exc) if code else str(exc)
-    text = f"{code}: {message}" if code else f"{type(exc).__name__}: {message}"
-    return " ".join(text.split())
 
 
 def _require_no_credentials(iam: Any, user: str) -> None:
@@ -191,7 +183,7 @@ def apply_plan(
         except SkipChange as exc:
             step.status, step.error = SKIPPED, str(exc)
         except Exception as exc:
-            step.status, step.error = FAILED, describe_error(exc)
+            step.status, step.error = FAILED, describe_aws_error(exc)
             log.debug("failed: %s %s %s", step.change.action, step.change.kind, step.change.name, exc_info=True)
         report(step)
         return step.status != FAILED
@@ -201,7 +193,7 @@ def apply_plan(
             iam = iam_for(account)
         except Exception as exc:
             for step in by_account[account]:
-                step.status, step.error = FAILED, f"cannot reach account: {describe_error(exc)}"
+                step.status, step.error = FAILED, f"cannot reach account: {describe_aws_error(exc)}"
                 report(step)
             return
         for wave in _waves(by_account[account]):
