@@ -47,7 +47,7 @@ def invoke(*argv: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize("name", ["", "x", "bad name"])
 def test_users_create_refuses_a_bad_name_in_one_line_before_any_aws_call(name: str) -> None:
     # The autouse fixture points every AWS endpoint at a closed port: any call would end in
-    # "cannot reach AWS" (exit 1) after retries, not in a usage error.
+    # "cannot reach AWS" (exit 7) after retries, not in a usage error.
     code, out, err = invoke("users", "create", name, "--team", "backend", "--yes", "-f", CLASSIC)
     assert code == ExitCode.USAGE, err
     assert len(err.splitlines()) == 1 and err.startswith("awsroles: error: ") and "nothing changed" in err
