@@ -566,9 +566,7 @@ def test_default_scrypt_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     EncryptedFileStore(path, passphrase()).set(KEYS, "k", "v")
     header = json.loads(path.read_bytes().split(b"\n")[1])
     assert (header["log_n"], header["r"], header["p"]) == DEFAULT_SCRYPT
-    start = time.perf_counter()
-    assert EncryptedFileStore(path, passphrase()).get(KEYS, "k") == "v"
-    assert time.perf_counter() - start < 2  # generous: CI machines vary; the report has the measurement
+    assert EncryptedFileStore(path, passphrase()).get(KEYS, "k") == "v"  # its cost is a benchmark's, not a test's
 
 
 def test_empty_passphrase_is_refused(tmp_path: Path) -> None:
