@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -229,6 +228,8 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
     argv = list(command) or [os.environ.get("SHELL", "/bin/sh")]
     if argv and argv[0] == "--":
         argv = argv[1:] or [os.environ.get("SHELL", "/bin/sh")]
+    import subprocess  # not at the top: tab completion imports this module
+
     try:
         return subprocess.call(argv, env=env)
     except FileNotFoundError:
