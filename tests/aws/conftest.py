@@ -1,56 +1,60 @@
-"""In-process moto for library tests: an Aws object in the ops account of the classic org."""
+"""In-process moto for library tests: an Aws object in the ops account of the classic org.
+
+moto is patched with the sandbox's own workarounds for what it lacks at the data level
+(:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
+permissions boundaries on IAM users), so library tests and e2e tests meet the same moto. The
+sandbox's request-level patches (GetSessionToken sessions, IAM authorization, the synthetic bill)
+are not installed: these tests use moto's own STS and queue their Cost Explorer results.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
-import json
-import re
 from collections.abc import Iterator
-from typing import Any
 
-import moto.iam.models
-import moto.iam.responses
 import pytest
 from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
-from awsroles.sandbox.server.patches import patch_user_permissions_boundary
+from awsroles.sandbox.server.patches import (
+    patch_managed_policies,
+    patch_missing_iam_reads,
+    patch_user_permissions_boundary,
+)
 from tests.conftest import EXAMPLES
 
 
 @functools.cache
-def _used_managed_policies() -> str:
-    """Only the AWS managed policies our examples use: moto otherwise loads ~1,300 into every account,
-    which costs seconds per test (test speed only; the sandbox server loads them all)."""
-    names = {m.group(1) for path in EXAMPLES.glob("*.ini")
-             for m in re.finditer(r"arn:aws:iam::aws:policy/(?:[\w+=,.@-]+/)*([\w+=,.@-]+)", path.read_text())}
-    names |= {"AdministratorAccess", "ReadOnlyAccess", "PowerUserAccess"}
-    data = json.loads(moto.iam.models.aws_managed_policies_data)
-    return json.dumps({k: v for k, v in data.items() if k in names})
+def used_managed_policies() -> frozenset[str]:
+    """The AWS managed policies the examples use, by name. Test speed only: moto otherwise makes
+    ~1,600 policy objects for every account a test touches (the sandbox server loads them all)."""
+    names = {arn.rsplit("/", 1)[-1] for path in EXAMPLES.glob("*.ini") for role in load_org(path).roles
+             for arn in role.managed}
+    return frozenset(names | {"AdministratorAccess", "ReadOnlyAccess", "PowerUserAccess"})
 
 
-def _list_service_specific_credentials(self: Any) -> Any:
-    """moto does not implement this read (nor the create): nobody can have such credentials there."""
-    from moto.core.responses import ActionResult
-
-    return ActionResult({"ServiceSpecificCredentials": []})
-
-
-@pytest.fixture
-def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-    monkeypatch.setattr(moto.iam.responses.IamResponse, "list_service_specific_credentials",
-                        _list_service_specific_credentials, raising=False)
-    monkeypatch.setattr(moto.iam.models, "aws_managed_policies_data", _used_managed_policies())
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    undo = patch_user_permissions_boundary()
+@contextlib.contextmanager
+def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
+    """``mock_aws`` with the sandbox's data-level workarounds, undone on the way out."""
+    mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
+    undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
+             patch_user_permissions_boundary()]
     try:
         with mock_aws():
             yield
     finally:
-        undo()
+        for undo in reversed(undos):
+            undo()
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    with patched_moto(monkeypatch):
+        yield
 
 
 @pytest.fixture

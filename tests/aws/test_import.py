@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import moto.iam.models
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.cli import run
@@ -33,6 +31,7 @@ from awsroles.importer.infer import RoleConflictError
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import patched_moto
 from tests.conftest import EXAMPLES
 
 # -- fixtures -----------------------------------------------------------------------------------
@@ -40,7 +39,8 @@ from tests.conftest import EXAMPLES
 
 @pytest.fixture(scope="module")
 def mocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One moto for the module, with the same isolation as tests/conftest.py's autouse fixture."""
+    """One moto for the module (tests/aws/conftest.py's), with the same isolation as tests/conftest.py's
+    autouse fixture."""
     home = tmp_path_factory.mktemp("home")
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):
@@ -52,13 +52,7 @@ def mocked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         mp.setenv("AWS_ACCESS_KEY_ID", "testing")
         mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         mp.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        everything = json.loads(moto.iam.models.aws_managed_policies_data)
-        used = {arn.rsplit("/", 1)[-1] for example in ("classic", "large")
-                for role in load_org(EXAMPLES / f"{example}.ini").roles for arn in role.managed}
-        mp.setattr(moto.iam.models, "aws_managed_policies_data",
-                   json.dumps({name: data for name, data in everything.items() if name in used}))
-        with mock_aws():
+        with patched_moto(mp):
             yield
 
 

@@ -9,7 +9,8 @@
   partition* (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-eusc) the first time any
   request with an unknown access key arrives (``moto.iam.models.get_account_id_from``): about
   0.6 s per new account. The patched loader parses the policy data once and loads it only in
-  the partition the sandbox serves, which makes a new account cost a few milliseconds.
+  the partition the sandbox serves, which makes a new account cost a few milliseconds. The
+  in-process library tests use the same patch, loading only the policies the examples use.
 - **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
   deletes a user. The sandbox answers it with an empty list: nobody can create such
   credentials there (``CreateServiceSpecificCredential`` is not implemented either).
@@ -24,10 +25,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 # -- account ids ------------------------------------------------------------------------
@@ -92,23 +94,36 @@ def _organizations_backend_of(organization: Any) -> Any:
 # -- AWS managed policies, IAM reads moto lacks ----------------------------------------
 
 
-def patch_managed_policies(partition: str) -> Callable[[], None]:
-    from moto.iam import models
+@functools.cache
+def _aws_managed_policies() -> dict[str, Any]:
+    """moto's AWS managed policies, parsed once per process (read only)."""
     from moto.iam.aws_managed_policies import aws_managed_policies_data
 
+    parsed: dict[str, Any] = json.loads(aws_managed_policies_data)
+    return parsed
+
+
+def patch_managed_policies(partition: str, only: Collection[str] | None = None) -> Callable[[], None]:
+    """``only``: load just these AWS managed policies (by name), not all of them: the in-process
+    library tests (``tests/aws``) load the few the examples use, which makes each test's accounts
+    cheaper still."""
+    from moto.iam import models
+
     original = models.IAMBackend._init_aws_policies
-    parsed: dict[str, Any] = {}
+    wanted = None if only is None else frozenset(only)
+    chosen: dict[str, Any] = {}
     lock = threading.Lock()
 
     def init_aws_policies(self: Any) -> list[Any]:
         if self.partition != partition:
             return []
         with lock:
-            if not parsed:
-                parsed.update(json.loads(aws_managed_policies_data))
+            if not chosen:
+                everything = _aws_managed_policies()
+                chosen.update(everything if wanted is None else {k: v for k, v in everything.items() if k in wanted})
         return [
             models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-            for name, data in parsed.items()
+            for name, data in chosen.items()
         ]
 
     setattr(models.IAMBackend, "_init_aws_policies", init_aws_policies)  # noqa: B010
