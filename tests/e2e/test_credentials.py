@@ -13,18 +13,14 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.seed import PersonCredentials, enroll_person
-from awsroles.sync.engine import Engine
-from tests.conftest import EXAMPLES
-from tests.e2e.conftest import SandboxHandle, _isolated
+from tests.e2e.conftest import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 
@@ -63,22 +59,15 @@ class Person:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with _isolated(tmp_path_factory.mktemp("home")):
-        box = Sandbox(EXAMPLES / "classic.ini").start()
-    try:
-        handle = SandboxHandle(box)
-        admin = handle.aws()
-        engine = Engine(handle.org, admin)
-        assert engine.apply(engine.plan()).ok
-        people = {name: Person(handle, enroll_person(admin, handle.org, name), tmp_path_factory.mktemp(name))
-                  for name in ("alice", "bob")}
-        for person in people.values():
-            result = person.setup()
-            assert result.returncode == 0, result.stderr
-        yield {"box": handle, **people}
-    finally:
-        box.stop()
+def world(module_sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The classic org applied in this module's sandbox; alice and bob enrolled and set up."""
+    box = module_sandbox
+    people = {name: Person(box, enroll_person(box.aws(), box.org, name), tmp_path_factory.mktemp(name))
+              for name in ("alice", "bob")}
+    for person in people.values():
+        result = person.setup()
+        assert result.returncode == 0, result.stderr
+    return {"box": box, **people}
 
 
 def test_setup_records_who_you_are_and_what_you_may_assume(world: dict[str, Any]) -> None:
