@@ -34,3 +34,20 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
 @pytest.fixture
 def classic_org_path() -> Path:
     return EXAMPLES / "classic.ini"
+
+
+_LAYER_ORDER = {"e2e": 0, "aws": 1, "unit": 2}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slowest layer first (end to end, then moto in-process, then unit), keeping the order of
+    tests inside each file: with pytest-xdist (``--dist loadfile --no-loadscope-reorder``) a worker
+    takes one file at a time in this order, so the long files start early and the many short unit
+    files even out the end."""
+    def layer(item: pytest.Item) -> int:
+        try:
+            return _LAYER_ORDER.get(item.path.relative_to(REPO / "tests").parts[0], len(_LAYER_ORDER))
+        except ValueError:
+            return len(_LAYER_ORDER)
+
+    items.sort(key=layer)
