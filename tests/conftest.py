@@ -51,3 +51,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             return len(_LAYER_ORDER)
 
     items.sort(key=layer)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Byte-compile awsroles once, up front. The suite starts hundreds of Python processes that
+    import it (the command, sandbox servers, import probes); with PYTHONDONTWRITEBYTECODE set, each
+    would compile again every module changed since its last .pyc (about 0.15 s of CPU a process).
+    Writes only awsroles' own __pycache__ (ignored by git), what any import would write without it."""
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller has done it
+    import compileall
+
+    import awsroles
+
+    compileall.compile_dir(Path(awsroles.__file__).parent, quiet=2)
