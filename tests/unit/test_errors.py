@@ -7,8 +7,6 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -138,13 +136,6 @@ def test_describe_aws_error_is_one_line_with_the_code_or_the_class() -> None:
 def test_a_command_stopped_part_way_keeps_the_exit_code_of_its_cause(cause: Exception | None, code: int) -> None:
     stopped = PartlyDone("users create bob", "create the user failed", finish="re-run it", cause=cause)
     assert stopped.exit_code == code
-
-
-def test_errors_does_not_import_botocore() -> None:
-    # The credential hot path and shell completion import errors.py; they must stay free of boto3.
-    probe = "import sys, awsroles.errors; print(sorted(m for m in sys.modules if m.startswith(('boto', 'click'))))"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
 
 
 # -- the CLI: run() turns what reaches it into one line and from_aws's exit code ----------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import multiprocessing
 import os
 import stat
 from pathlib import Path
@@ -140,26 +139,6 @@ def test_edits_through_a_symlink_replace_the_target(org_file: Path, tmp_path: Pa
     orgedit.grant(link, "backend", "stage", "readonly")
     assert link.is_symlink()
     assert "stage = readonly" in org_file.read_text()
-
-
-def _add_users(path: str, prefix: str) -> None:
-    for i in range(10):
-        orgedit.add_user(Path(path), f"{prefix}{i}", teams=["backend"])
-
-
-def test_concurrent_edits_lose_nothing(org_file: Path) -> None:
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_add_users, args=(str(org_file), prefix)) for prefix in ("x", "y")]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-        assert worker.exitcode == 0
-    org = load_org(org_file)
-    expected = {f"{p}{i}" for p in "xy" for i in range(10)}
-    assert expected <= {u.name for u in org.users}
-    assert expected <= set(org.team("backend").members)
-    assert "; he deleted a prod load balancer." in org_file.read_text()
 
 
 def test_audit_lines_are_json_private_and_never_secret(tmp_path: Path) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import stat
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -374,37 +372,3 @@ def test_botocore_really_uses_the_written_profile(
     assert frozen.token == "token-prod-readonly"
     # The unrelated profiles are still readable by botocore.
     assert boto3.Session(profile_name="personal").region_name == "eu-central-1"
-
-
-# -- concurrency ---------------------------------------------------------------------------------
-
-
-def _sync_many(config: str, org: str, rounds: int, barrier: threading.Barrier) -> None:
-    barrier.wait()
-    grants = (Grant("dev", "admin"), Grant("dev", "developer"), Grant("prod", "readonly"))
-    for i in range(rounds):
-        # Alternate regions so every round rewrites the file.
-        sync_profiles(grants, org=org, region=f"us-east-{1 + i % 2}", config_file=Path(config))
-
-
-def test_concurrent_syncs_from_many_processes_lose_no_update(config: Path) -> None:
-    write(config, EXISTING)
-    workers, rounds = 8, 4
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(workers)
-    processes = [
-        context.Process(target=_sync_many, args=(str(config), f"org{n}", rounds, barrier)) for n in range(workers)
-    ]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join(timeout=120)
-    assert [p.exitcode for p in processes] == [0] * workers
-    profiles = botocore_profiles(config)
-    for n in range(workers):
-        for suffix in ("dev-admin", "dev-developer", "prod-readonly"):
-            profile = profiles[f"org{n}-{suffix}"]
-            assert profile[MANAGED_KEY] == f"org{n}"
-            assert profile["region"] == f"us-east-{1 + (rounds - 1) % 2}"
-    assert config.read_text(encoding="utf-8").startswith(EXISTING)
-    assert sorted(p.name for p in config.parent.iterdir()) == ["config", "config.lock"]

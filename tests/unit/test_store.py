@@ -7,9 +7,7 @@ import logging
 import os
 import socket
 import stat
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +26,6 @@ from awsroles.creds.store.memory import MemoryStore
 from awsroles.creds.store.plaintext import PlaintextFileStore
 from awsroles.creds.store.secret_service import SecretServiceBackend
 from awsroles.errors import ExitCode, UsageError
-from tests.conftest import REPO
 
 DEFAULT_SCRYPT = (encrypted_module.SCRYPT_LOG_N, encrypted_module.SCRYPT_R, encrypted_module.SCRYPT_P)
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -406,14 +403,6 @@ def test_only_the_pinned_backend_is_used(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert "Windows Credential Manager" in str(caught.value)
 
 
-def test_store_module_does_not_import_keyring_or_secretstorage() -> None:
-    code = ("import sys, awsroles.creds.store as s; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('keyring', 'secretstorage', 'jeepney', 'cryptography', 'filelock', 'boto3', 'botocore')))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
-    assert result.stdout.strip() == "[]"
-
-
 # --- the Secret Service backend without a Secret Service (in-process; the real one is in e2e) -----
 
 
@@ -593,37 +582,6 @@ def test_a_crash_while_writing_leaves_the_old_file(encrypted: EncryptedFileStore
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == ["secrets.bin", "secrets.bin.lock"]
     assert EncryptedFileStore(path, passphrase()).get(KEYS, "k") == "old"
-
-
-WRITER = textwrap.dedent("""
-    import sys
-    from pathlib import Path
-    from awsroles.creds.store import SESSIONS
-    from awsroles.creds.store.encrypted_file import EncryptedFileStore
-    from awsroles.creds.store.plaintext import PlaintextFileStore
-    kind, path, who, count = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
-    if kind == "plaintext":
-        store = PlaintextFileStore(path, i_understand_this_is_plaintext=True)
-    else:
-        store = EncryptedFileStore(path, lambda: "pw")
-    for i in range(count):
-        store.set(SESSIONS, f"{who}-{i}", f"value-{who}-{i}")
-""")
-
-
-@pytest.mark.parametrize(("kind", "processes", "each"), [("plaintext", 4, 10), ("encrypted", 3, 2)])
-def test_concurrent_writers_lose_nothing(tmp_path: Path, kind: str, processes: int, each: int) -> None:
-    path = tmp_path / "data" / "secrets"
-    workers = [subprocess.Popen([sys.executable, "-c", WRITER, kind, str(path), f"p{n}", str(each)], cwd=REPO)
-               for n in range(processes)]
-    assert [w.wait(timeout=60) for w in workers] == [0] * processes
-    if kind == "plaintext":
-        store: SecretStore = PlaintextFileStore(path, i_understand_this_is_plaintext=True)
-    else:
-        store = EncryptedFileStore(path, lambda: "pw")
-    expected = sorted(f"p{n}-{i}" for n in range(processes) for i in range(each))
-    assert store.keys(SESSIONS) == expected
-    assert all(store.get(SESSIONS, name) == f"value-{name}" for name in expected)
 
 
 def test_symlinked_store_file_is_written_through(tmp_path: Path) -> None:
