@@ -164,7 +164,10 @@ def main() -> None:
         installs = {"project venv (editable)": project, "regular install": regular_install(root)}
         work = root / "work"  # the current directory of every run: not the repository, whose awsroles/ would shadow
         work.mkdir()
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("AWSROLES_", "COMP_", "_AWSROLES"))}
+        # PYTHONDONTWRITEBYTECODE (set in CI and some shells) would make every run compile what changed since
+        # the last byte-compile; a shell that completes has bytecode, written once (here: by the warm-ups).
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("AWSROLES_", "COMP_", "_AWSROLES")) and k != "PYTHONDONTWRITEBYTECODE"}
         base |= {"AWSROLES_CONFIG_DIR": tmp, "HOME": tmp}
         grants = tuple(RoleGrant(e, r, "111111111111", f"arn:aws:iam::111111111111:role/{r}", 3600)
                        for e, r in (("prod", "admin"), ("prod", "readonly"), ("stage", "developer")))
