@@ -91,6 +91,7 @@ def test_a_completion_process_imports_neither_boto3_nor_the_org_file_editor(
 @pytest.mark.parametrize(("line", "needed", "not_needed"), [
     ("awsroles login prod --role ", "awsroles.cli.creds", "awsroles.cli.grants"),
     ("awsroles grant backend ", "awsroles.cli.grants", "awsroles.cli.creds"),
+    ("awsroles console prod --role ", "awsroles.cli.profiles", "awsroles.cli.sessions"),
     ("awsroles users show ", "awsroles.cli.users_lifecycle", "awsroles.cli.users_credentials"),
     ("awsroles users keys rotate ", "awsroles.cli.users_credentials", "awsroles.cli.users_lifecycle"),
 ])

@@ -1,0 +1,124 @@
+"""Session commands: status, logout, whoami (what you have, forgetting it, who AWS says you are)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.creds import SESSION_VARIABLE, make_vendor
+from awsroles.errors import AwsrolesError, ExitCode, UsageError
+from awsroles.render import FORMATS
+
+
+@click.command()
+@common_options(forms=FORMATS)
+@pass_app
+def status(app: App) -> int:
+    """Show your cached sessions and when they expire (never any secret).
+
+    \b
+    Example:
+      awsroles status
+    """
+    from awsroles.creds.model import iso, utcnow
+    from awsroles.creds.store import SESSIONS
+    from awsroles.render import Result, Table
+
+    vendor = make_vendor()
+    now = utcnow()
+    rows = []
+    seen = set()
+    entries = vendor.fast.entries() if vendor.fast is not None else []
+    for name, expiry in entries:
+        seen.add(name)
+        rows.append((name, expiry))
+    for name in vendor.store.keys(SESSIONS):
+        if name not in seen:
+            creds = vendor._stored(name)
+            rows.append((name, creds.expiration if creds else None))
+    table = []
+    data = []
+    for name, expiry in sorted(rows):
+        left = (expiry - now).total_seconds() if expiry else None
+        state = "expired" if left is not None and left <= 0 else f"{int(left // 60)} min left" if left else "-"
+        table.append([name, iso(expiry) if expiry else "-", state])
+        data.append({"session": name, "expiration": iso(expiry) if expiry else None,
+                     "seconds_left": int(left) if left is not None else None})
+    config = vendor.config
+    notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}"]
+    if not rows:
+        notes.append("no cached sessions")
+    sessions = Table(["session", "expires", "state"], table)
+    app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "sessions": data},
+                      tables=[sessions] if table else [], csv=sessions, notes=notes))
+    return ExitCode.OK
+
+
+@click.command()
+@common_options
+@click.option("--all", "everything", is_flag=True, help="Also delete your stored access key (asks first).")
+@click.option("--yes", "-y", is_flag=True, help="With --all: do not ask.")
+@pass_app
+def logout(app: App, everything: bool, yes: bool) -> int:
+    """Forget your cached sessions; with --all, also your stored access key.
+
+    \b
+    Examples:
+      awsroles logout
+      awsroles logout --all
+    """
+    from awsroles.creds.store import KEYS, SESSIONS
+
+    vendor = make_vendor()
+    count = vendor.fast.clear() if vendor.fast is not None else 0
+    names = vendor.store.keys(SESSIONS)
+    for name in names:
+        vendor.store.delete(SESSIONS, name)
+    app.say(f"forgot {max(count, len(names))} cached session(s)")
+    if everything:
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError("--all deletes your stored key: confirm in a terminal, or pass --yes")
+            if not click.confirm(f"Delete the access key of {vendor.config.user_name} from {vendor.store.name}?",
+                                 default=False, err=True):
+                app.warn("kept the key")
+                return ExitCode.OK
+        vendor.store.delete(KEYS, vendor.config.key_name)
+        vendor.store.delete(KEYS, f"totp/{vendor.config.key_name}")
+        app.say(f"deleted the stored access key of {vendor.config.user_name}")
+    return ExitCode.OK
+
+
+@click.command()
+@common_options
+@pass_app
+def whoami(app: App) -> int:
+    """Who AWS thinks you are: inside `awsroles exec` the role session, else your own user.
+
+    \b
+    Example:
+      awsroles whoami
+    """
+    from awsroles.aws import for_credentials, for_org
+    from awsroles.errors import from_aws
+
+    inside = os.environ.get(SESSION_VARIABLE)
+    try:
+        if inside and os.environ.get("AWS_ACCESS_KEY_ID"):
+            identity = for_org(None, max_attempts=3).whoami()  # the session `exec` put in the environment
+        else:
+            vendor = make_vendor()
+            identity = for_credentials(vendor.long_term(), vendor.config.region).whoami()
+    except AwsrolesError:
+        raise
+    except Exception as exc:
+        raise from_aws(exc, "GetCallerIdentity") from exc
+    data = {"arn": identity.arn, "account": identity.account, "user_id": identity.user_id, "session": inside}
+    from awsroles.render import Result
+
+    app.render(Result(data, notes=[
+        identity.arn, f"  account {identity.account}" + (f", inside `awsroles exec` ({inside})" if inside else "")]))
+    return ExitCode.OK
