@@ -69,26 +69,33 @@ def logout(app: App, everything: bool, yes: bool) -> int:
     Examples:
       awsroles logout
       awsroles logout --all
+      awsroles logout -o json                 (what was removed)
     """
     from awsroles.creds.store import KEYS, SESSIONS
+    from awsroles.render import Result
 
     vendor = make_vendor()
     count = vendor.fast.clear() if vendor.fast is not None else 0
     names = vendor.store.keys(SESSIONS)
     for name in names:
         vendor.store.delete(SESSIONS, name)
-    app.say(f"forgot {max(count, len(names))} cached session(s)")
+    user, forgotten = vendor.config.user_name, max(count, len(names))
+    notes = [f"forgot {forgotten} cached session(s)"]
+    key_deleted = False
     if everything:
-        if not yes:
-            if not sys.stdin.isatty():
-                raise UsageError("--all deletes your stored key: confirm in a terminal, or pass --yes")
-            if not click.confirm(f"Delete the access key of {vendor.config.user_name} from {vendor.store.name}?",
-                                 default=False, err=True):
-                app.warn("kept the key")
-                return ExitCode.OK
-        vendor.store.delete(KEYS, vendor.config.key_name)
-        vendor.store.delete(KEYS, f"totp/{vendor.config.key_name}")
-        app.say(f"deleted the stored access key of {vendor.config.user_name}")
+        if not yes and not sys.stdin.isatty():
+            raise UsageError("--all deletes your stored key: confirm in a terminal, or pass --yes")
+        if yes or click.confirm(f"Delete the access key of {user} from {vendor.store.name}?", default=False,
+                                err=True):
+            vendor.store.delete(KEYS, vendor.config.key_name)
+            vendor.store.delete(KEYS, f"totp/{vendor.config.key_name}")
+            key_deleted = True
+            notes.append(f"deleted the stored access key of {user}")
+        else:
+            app.warn("kept the key")
+    app.render(Result({"user": user, "store": vendor.store.name, "sessions_forgotten": forgotten,
+                       "stored_sessions_removed": sorted(names), "cache_files_removed": count,
+                       "access_key_deleted": key_deleted}, notes=notes))
     return ExitCode.OK
 
 

@@ -15,6 +15,7 @@ import pytest
 from awsroles import __version__
 from awsroles.cli import run
 from awsroles.cli.app import App
+from awsroles.creds.store import KEYS, SESSIONS, SecretStore
 from awsroles.errors import ExitCode
 from awsroles.render import FORMATS
 from tests.conftest import EXAMPLES, REPO
@@ -313,3 +314,83 @@ def test_a_file_error_anywhere_is_one_line_with_the_path_and_the_reason(monkeypa
     code, _, err = invoke("-f", CLASSIC, "access")
     assert code == ExitCode.FAILURE
     assert err.strip() == "awsroles: error: /somewhere/file.json: Permission denied"
+
+
+# -- logout: what it removed, in every form --------------------------------------------------------------
+
+
+ALICE_KEY = "111111111111/alice"
+ALICE_SESSIONS = ["role/444444444444/admin/alice", "mfa/111111111111/alice"]
+
+
+@pytest.fixture
+def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SecretStore:
+    """Alice set up with a plaintext store holding her key, a TOTP seed and two sessions, and two
+    sessions in the fast cache; returns her store."""
+    from datetime import datetime, timedelta, timezone
+
+    from awsroles.creds import userconfig
+    from awsroles.creds.factory import open_user_store
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.model import Credentials
+
+    monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "cfg"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    (tmp_path / "run").mkdir()
+    userconfig.save(userconfig.UserConfig(user_name="alice", user_arn="arn:aws:iam::111111111111:user/alice",
+                                          ops_account_id="111111111111", store="plaintext", totp_in_store=True))
+    store = open_user_store("plaintext")
+    soon = Credentials("ASIAEXAMPLE", "s3cr3t", "t0ken", datetime.now(timezone.utc) + timedelta(hours=1))
+    store.set(KEYS, ALICE_KEY, Credentials("AKIAALICE", "secret").to_json())
+    store.set(KEYS, f"totp/{ALICE_KEY}", "JBSWY3DPEHPK3PXP")
+    for name in ALICE_SESSIONS:
+        store.set(SESSIONS, name, soon.to_json())
+    cache = FastCache.default()
+    cache.put("prod", "admin", ALICE_SESSIONS[0], soon)
+    cache.put("dev", "readonly", "role/222222222222/readonly/alice", soon)
+    return store
+
+
+def test_logout_json_says_what_it_removed_and_keeps_the_key(alice: SecretStore) -> None:
+    code, out, err = invoke("logout", "-o", "json")
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {"user": "alice", "store": alice.name, "sessions_forgotten": 2,
+                               "stored_sessions_removed": sorted(ALICE_SESSIONS), "cache_files_removed": 2,
+                               "access_key_deleted": False}
+    assert alice.keys(SESSIONS) == [] and alice.get(KEYS, ALICE_KEY) is not None
+    assert "s3cr3t" not in out and "t0ken" not in out
+    code, out, _ = invoke("logout", "-o", "json")  # nothing left: the same object, with nothing in it
+    assert json.loads(out) == {"user": "alice", "store": alice.name, "sessions_forgotten": 0,
+                               "stored_sessions_removed": [], "cache_files_removed": 0, "access_key_deleted": False}
+
+
+def test_logout_table_form_keeps_its_text(alice: SecretStore) -> None:
+    assert invoke("logout") == (0, "forgot 2 cached session(s)\n", "")
+    assert invoke("logout", "--all", "--yes") == (0, "forgot 0 cached session(s)\n"
+                                                     "deleted the stored access key of alice\n", "")
+
+
+def test_logout_all_json_says_the_key_was_deleted(alice: SecretStore) -> None:
+    code, out, _ = invoke("logout", "--all", "--yes", "-o", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert (data["sessions_forgotten"], data["access_key_deleted"]) == (2, True)
+    assert alice.get(KEYS, ALICE_KEY) is None and alice.get(KEYS, f"totp/{ALICE_KEY}") is None
+
+
+def test_logout_all_asks_first(alice: SecretStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO())  # no terminal, no --yes: refused, nothing printed
+    code, out, err = invoke("logout", "--all", "-o", "json")
+    assert (code, out) == (ExitCode.USAGE, "") and "pass --yes" in err
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    asked: list[str] = []
+    monkeypatch.setattr("sys.stdin", Terminal())
+    monkeypatch.setattr(click, "confirm", lambda question, **_: asked.append(question) or False)
+    code, out, err = invoke("logout", "--all", "-o", "json")
+    assert (code, err) == (0, "kept the key\n")
+    assert asked == [f"Delete the access key of alice from {alice.name}?"]
+    assert json.loads(out)["access_key_deleted"] is False and alice.get(KEYS, ALICE_KEY) is not None
