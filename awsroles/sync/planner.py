@@ -45,100 +45,19 @@ from awsroles.sync.ops import (
     tag_list,
     tagging_ops,
 )
+from awsroles.sync.ownership import MARK, AccountOwnership
 from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Change, Conflict, Finding, Op, Plan, PlanOptions
 from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 
 MAX_POLICY_VERSIONS = 5  # IAM keeps at most 5 versions of a managed policy
 _NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
-_MARK = {"role": "the managed-by = awsroles tag", "user": "the managed-by = awsroles tag",
-         "policy": "the managed-by = awsroles tag", "group": f"the inline marker policy {GROUP_MARKER_POLICY}"}
 
 
 # -- per account -------------------------------------------------------------------------------
 
 
-class _AccountPlanner:
-    def __init__(self, org: Org, account: Account, spec: AccountSpec, live: LiveAccount, options: PlanOptions):
-        self.org, self.account, self.spec, self.live, self.options = org, account, spec, live, options
-        self.changes: list[Change] = []
-        self.deletes: list[Change] = []
-        self.conflicts: list[Conflict] = []
-        self.delete_conflicts: list[Conflict] = []  # only matter when pruning
-        self.unowned: list[Finding] = []
-        self.foreign: list[Finding] = []
-        self.adopted: set[tuple[str, str]] = set()
-        self.usable_groups: set[str] = set()  # groups users may be put in: owned, adopted or to be created
-        # What awsroles owns (at the path and marked); the rest at the path is "unowned".
-        self.roles = {n: r for n, r in live.roles.items() if r.owned}
-        self.groups = {n: g for n, g in live.groups.items() if g.owned}
-        self.users = {n: u for n, u in live.users.items() if u.owned}
-        self.policies_ = {n: p for n, p in live.policies.items() if p.owned}
-        at_path: dict[str, Mapping[str, Any]] = {"role": live.roles, "group": live.groups, "user": live.users,
-                                                 "policy": live.policies}
-        # Every live name in the account, folded to lower case, as IAM compares them.
-        self.names: dict[str, dict[str, tuple[str, str, bool]]] = {}  # kind -> lower -> (name, path, owned)
-        for kind, items in at_path.items():
-            folded = self.names.setdefault(kind, {})
-            for name, item in items.items():
-                folded[name.lower()] = (name, item.path, bool(item.owned))
-            for name, path in live.unmanaged.get(kind, {}).items():
-                folded[name.lower()] = (name, path, False)
-
-    def conflict(self, kind: str, name: str, reason: str) -> None:
-        self.conflicts.append(Conflict(self.account.name, self.account.id, kind, name, reason))
-
-    def change(self, action: str, kind: str, name: str, ops: list[Op], details: list[str] | None = None,
-               diffs: list[tuple[str, str]] | None = None, drift: bool = False) -> None:
-        if (kind, name) in self.adopted and action == "update":
-            action = "adopt"
-        change = Change(self.account.name, self.account.id, action, kind, name, tuple(details or ()),
-                        tuple(diffs or ()), drift, tuple(ops))
-        (self.deletes if action == "delete" else self.changes).append(change)
-
-    def lookup(self, kind: str, name: str, owned: Mapping[str, Any], at_path: Mapping[str, Any]) -> Any:
-        """The live resource awsroles may manage as ``name``, or None to create it; a name taken by
-        something else (unowned at the path without --adopt, another path, another case) is a conflict,
-        and returns the sentinel ``False``."""
-        if name in owned:
-            return owned[name]
-        found = self.names.get(kind, {}).get(name.lower())
-        if found is None:
-            return None
-        live_name, path, _owned = found
-        if live_name != name:
-            self.conflict(kind, name, f"IAM names are case-insensitive and {kind} {live_name} (path {path}) "
-                                      f"already takes this name; use the same case in the org file, or rename "
-                                      f"or remove {live_name}")
-            return False
-        if path == self.org.path:
-            item = at_path[name]
-            if kind == "group" and not (item.members or item.managed or item.inline):
-                # CreateGroup and the marker are two calls: an apply stopped between them leaves an
-                # empty group. Empty, it grants nothing and holds no one, so taking it over is safe.
-                self.adopted.add((kind, name))
-                return item
-            if self.options.adopt:
-                self.adopted.add((kind, name))
-                return at_path[name]
-            self.conflict(kind, name, f"exists at the awsroles path {path} without {_MARK[kind]}, so awsroles "
-                                      "does not own it and never changes it: adopt it with `awsroles apply "
-                                      "--adopt` (or `awsroles import`), or rename or remove it")
-            return False
-        self.conflict(kind, name, f"exists at path {path}, which awsroles does not manage and never touches: "
-                                  f"rename or remove it, or, for a user or group, move it under {self.org.path} "
-                                  "(update-user/update-group --new-path) and adopt it with `awsroles apply "
-                                  "--adopt` (a role's path cannot change)")
-        return False
-
-    def policy_arn(self, name: str) -> str:
-        return f"arn:{self.org.partition}:iam::{self.account.id}:policy{self.org.path}{name}"
-
-    def describe(self, arn: str) -> str:
-        if arn in self.live.documents:
-            return grants_summary(self.live.documents[arn])
-        if ":iam::aws:policy/" in arn:
-            return f"AWS managed policy {arn.rsplit('/', 1)[-1]}"
-        return "a policy in another account"
+class _AccountPlanner(AccountOwnership):
+    """The changes one account needs: each kind of resource, desired against live."""
 
     # managed policies ---------------------------------------------------------------------
 
@@ -181,10 +100,6 @@ class _AccountPlanner:
         ops += [("delete_policy_version", {"PolicyArn": live.arn, "VersionId": v}) for v in live.versions]
         ops.append(("delete_policy", {"PolicyArn": live.arn}))
         self.change("delete", "policy", live.name, ops)
-
-    def _owned(self, kind: str, name: str) -> bool:
-        owned: dict[str, Mapping[str, Any]] = {"user": self.users, "group": self.groups, "role": self.roles}
-        return name in owned[kind]
 
     # groups ----------------------------------------------------------------------------------
 
@@ -394,7 +309,7 @@ class _AccountPlanner:
                 if not item.owned and (kind, name) not in self.adopted:
                     self.unowned.append(Finding(
                         self.account.name, self.account.id, kind, name,
-                        f"at the awsroles path {item.path} without {_MARK[kind]}: not awsroles', never changed or "
+                        f"at the awsroles path {item.path} without {MARK[kind]}: not awsroles', never changed or "
                         "deleted"))
 
 
