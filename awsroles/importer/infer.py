@@ -1,10 +1,11 @@
 """Inference (pure): the live state of the accounts read -> the org, its policy files and its text.
 
 :func:`build_import` runs one :class:`_Build`: the roles at the org's path in every environment
-account (one definition per name, or :class:`RoleConflictError`), the users and ``team-NAME``
-groups of the ops account, the teams' grants from their ``awsroles-assume-roles`` policies, and
-the org's MFA settings; every finding is a warning. Then the plan the imported file would still
-have against that same live state (empty for a setup awsroles made).
+account (one definition per name, or :class:`~awsroles.importer.conflicts.RoleConflictError`),
+the users and ``team-NAME`` groups of the ops account, the teams' grants from their
+``awsroles-assume-roles`` policies, and the org's MFA settings; every finding is a warning. Then
+the plan the imported file would still have against that same live state (empty for a setup
+awsroles made).
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from awsroles.errors import AwsrolesError, ExitCode
+from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, desired_state
 from awsroles.importer.accounts import Accounts
+from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
 from awsroles.importer.settings import OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.org import limits
 from awsroles.org.builder import NAME
-from awsroles.org.durations import format_duration
 from awsroles.org.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
@@ -44,28 +45,13 @@ from awsroles.org.model import (
 from awsroles.org.write import LIST_WIDTH, render_org_file
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
-from awsroles.sync.state import Document, LiveAccount, LiveRole
+from awsroles.sync.state import Document, LiveAccount
 
 # Tags awsroles writes itself: never imported as a user's `tags`.
 _OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email"})
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ROLE_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role(/(?:.*/)?)([^/]+)")
-
-
-class RoleConflictError(AwsrolesError):
-    """One role name with different settings in different environments: one org file cannot say that."""
-
-    exit_code = ExitCode.USAGE
-
-    def __init__(self, conflicts: Sequence[str]):
-        self.conflicts = tuple(conflicts)
-        count = len(self.conflicts)
-        super().__init__(
-            f"{count} role{'s are' if count > 1 else ' is'} defined differently in different environments, "
-            "which one org file cannot express (a role is defined once); make them equal in IAM, or rename "
-            "one, then import again:\n" + "\n".join(self.conflicts)
-        )
 
 
 @dataclass(frozen=True)
@@ -102,46 +88,6 @@ def _change_dict(change: Any) -> dict[str, Any]:
             "details": list(change.details)}
 
 
-@dataclass
-class _RoleSeen:
-    environment: str
-    live: LiveRole
-    inline: dict[str, Document]
-
-
-def _role_settings_text(seen: _RoleSeen) -> dict[str, str]:
-    out = {
-        "managed": ", ".join(sorted(seen.live.managed)) or "(none)",
-        "max_session": format_duration(seen.live.max_session),
-        "description": repr(seen.live.description),
-    }
-    for name, document in seen.inline.items():
-        out[f"inline policy {name}"] = canonical_key(document)
-    return out
-
-
-def _role_conflict(name: str, seen: list[_RoleSeen]) -> str | None:
-    per_env = {s.environment: _role_settings_text(s) for s in seen}
-    keys = sorted({k for values in per_env.values() for k in values})
-    lines = []
-    for key in keys:
-        groups: dict[str, list[str]] = {}
-        for environment, values in per_env.items():
-            groups.setdefault(values.get(key, "(missing)"), []).append(environment)
-        if len(groups) < 2:
-            continue
-        if key.startswith("inline policy"):  # documents are too long to show: number them
-            number = iter(range(1, len(groups) + 1))
-            variants = [f"{'missing' if v == '(missing)' else f'document {next(number)}'} in {', '.join(envs)}"
-                        for v, envs in groups.items()]
-            lines.append(f"    {key}: " + "; ".join(variants))
-        else:
-            lines.append(f"    {key}: " + "; ".join(f"{v} in {', '.join(envs)}" for v, envs in groups.items()))
-    if not lines:
-        return None
-    return f"  role '{name}':\n" + "\n".join(lines)
-
-
 def _policy_dir_name(role: str) -> str:
     return role.replace(".", "%2E") if role in (".", "..") else role
 
@@ -155,7 +101,7 @@ class _Build:
         self.warnings: list[str] = list(accounts.notes)
         self.ops = live.get(accounts.ops)
         self.mfa_seen: dict[tuple[bool, int | None], list[str]] = {}
-        self.seen: dict[str, list[_RoleSeen]] = {}  # role name -> every environment that holds it
+        self.seen: dict[str, list[RoleSeen]] = {}  # role name -> every environment that holds it
         self.policy_files: dict[str, str] = {}
 
     def observe_mfa(self, document: Document, where: str) -> None:
@@ -191,8 +137,8 @@ class _Build:
                     else:
                         inline[policy_name] = document
                 self.observe_mfa(role.trust_policy, f"role {name} in {account.environment}")
-                self.seen.setdefault(name, []).append(_RoleSeen(account.environment, role, inline))
-        conflicts = [c for name in sorted(self.seen) if (c := _role_conflict(name, self.seen[name])) is not None]
+                self.seen.setdefault(name, []).append(RoleSeen(account.environment, role, inline))
+        conflicts = [c for name in sorted(self.seen) if (c := role_conflict(name, self.seen[name])) is not None]
         if conflicts:
             raise RoleConflictError(conflicts)
 

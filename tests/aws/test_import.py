@@ -27,7 +27,7 @@ from awsroles.cli.app import App
 from awsroles.errors import ExitCode, UsageError
 from awsroles.importer.accounts import accounts_from_organizations, parse_account_option, slug
 from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
-from awsroles.importer.infer import RoleConflictError
+from awsroles.importer.conflicts import RoleConflictError
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sync.engine import Engine
