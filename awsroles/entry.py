@@ -1,13 +1,15 @@
-"""The ``awsroles`` console script: the credential hot path first, then the CLI.
+"""The ``awsroles`` console script: the hot paths first, then the CLI.
 
-A cached ``credential-process`` runs on every AWS CLI call, so it is answered here without click
-or boto3 (:mod:`awsroles.creds.hotpath`). Everything else, tab completion included, goes to the
-click group, which imports only the command modules the words on the line need
-(:class:`awsroles.cli.app.LazyGroup`): a completion request never imports boto3.
+Two requests must start fast, and are answered here without click or boto3: a cached
+``credential-process``, which runs on every AWS CLI call (:mod:`awsroles.creds.hotpath`), and tab
+completion, which the shell runs on every <TAB> (:mod:`awsroles.cli.fastcomplete`). Either one
+falls through to the click group when it cannot answer alone; the group imports only the command
+modules the words on the line need (:class:`awsroles.cli.app.LazyGroup`).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -19,6 +21,14 @@ def main() -> None:
         code = run(argv)
         if code is not None:
             sys.exit(code)
-    from awsroles.cli import main as cli_main
+    from awsroles.cli import fastcomplete
+
+    if fastcomplete.COMPLETE_VAR in os.environ:
+        reply = fastcomplete.answer(os.environ)
+        if reply is not None:
+            sys.stdout.buffer.write(reply)
+            sys.stdout.flush()
+            sys.exit(0)
+    from awsroles.cli.runner import main as cli_main
 
     cli_main()

@@ -1,175 +1,28 @@
-"""Tab-completion callbacks: names read from the person's user config and the org file.
+"""Tab completion for click: the dynamic callbacks, and the command tree the fast path reads.
 
-Pure functions over local files: no boto3, no network, and they never raise (a missing or
-broken file simply completes nothing). ``awsroles login <TAB>`` and ``--role <TAB>`` read only
-the user config written by ``awsroles setup`` (the person's own grants); team, user and org-wide
-environment and role names come from the org file (``--file``, ``$AWSROLES_FILE``,
-``./awsroles.ini``, then the org file recorded at setup).
+The names come from :mod:`awsroles.cli.fastcomplete` (one set of completers, click-free): the
+environments and roles the person holds (their user config, written by ``awsroles setup``), and
+teams, users, environments and roles the org file declares (``--file``, ``$AWSROLES_FILE``,
+``./awsroles.ini``, then the org file recorded at setup). Never raise: a missing or broken file
+completes nothing.
 
-The shell runs the program on every <TAB>, so the org file is read with configparser alone
-(:func:`read_names`), never validated: the validator, the org-file editor (filelock,
-configupdater) and boto3 stay unimported, and a file with a mistake still completes the names it
-declares. Only names are needed from ``[user NAME]`` and ``[role NAME]`` sections, so configparser
-is not given their bodies (thousands of users cost it tens of milliseconds).
+Most requests never reach click: ``entry.py`` answers them from :mod:`awsroles.cli.completion_spec`,
+the command tree :func:`build_spec` writes (``python -m awsroles.cli.complete``).
 """
 
 from __future__ import annotations
 
-import configparser
-import os
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING
+import pprint
+import sys
+from collections.abc import Callable
+from typing import Any
 
 import click
 from click.shell_completion import CompletionItem
 
-if TYPE_CHECKING:
-    from awsroles.creds.userconfig import UserConfig
+from awsroles.cli.fastcomplete import COMPLETERS
 
-
-def user_config() -> UserConfig | None:
-    """The person's config, or None before ``awsroles setup`` (or when it cannot be read)."""
-    from awsroles.creds import userconfig
-
-    try:
-        return userconfig.load()
-    except Exception:  # completion must never fail loudly
-        return None
-
-
-def org_path(explicit: str | None, config: UserConfig | None = None) -> Path | None:
-    """The org file to read names from, or None when there is none."""
-    from awsroles.org.location import ENV_VAR, resolve_path
-
-    candidates = [resolve_path(explicit)]
-    if not explicit and not os.environ.get(ENV_VAR):
-        config = config or user_config()
-        if config and config.org_file:
-            candidates.append(Path(config.org_file).expanduser())
-    return next((p for p in candidates if p.is_file()), None)
-
-
-@dataclass(frozen=True)
-class OrgNames:
-    """The names an org file declares, as written (not validated)."""
-
-    environments: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-    teams: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)  # team -> key -> values
-
-
-def _words(value: str) -> tuple[str, ...]:
-    """A list value (``dev = developer, readonly``) as its items."""
-    return tuple(value.replace(",", " ").split())
-
-
-# A [user NAME] or [role NAME] header line that configparser reads as exactly the section NAME
-# (at the start of the line; nothing after it but a comment without ']').
-_NAME_ONLY = re.compile(r"\[(?P<header>[ \t]*(?:user|role)[ \t]+[^\]\n]*)\][ \t]*(?:[#;][^\]\n]*)?\n?")
-
-
-def _without_name_only_bodies(text: str) -> tuple[str, list[str]]:
-    """``text`` without the [user NAME] and [role NAME] sections, and those sections' names."""
-    kept: list[str] = []
-    headers: list[str] = []
-    skipping = False
-    for line in text.splitlines(keepends=True):
-        if line[:1] == "[":
-            match = _NAME_ONLY.fullmatch(line)
-            skipping = match is not None
-            if match is not None:
-                headers.append(match["header"])
-                continue
-        if not skipping:
-            kept.append(line)
-    return "".join(kept), headers
-
-
-def read_names(path: Path | None) -> OrgNames | None:
-    """The names in the org file at ``path`` (configparser alone), or None when it cannot be read."""
-    from awsroles.org.ini import new_parser  # the org file's parser settings, without the validator
-
-    if path is None:
-        return None
-    parser = new_parser()
-    try:
-        text, headers = _without_name_only_bodies(path.read_text(encoding="utf-8-sig"))
-        parser.read_string(text, source=str(path))
-    except configparser.MissingSectionHeaderError:
-        return None
-    except configparser.ParsingError:
-        pass  # a line configparser cannot read: it kept every other one
-    except (OSError, ValueError, configparser.Error):
-        return None
-    environments: set[str] = set()
-    roles: set[str] = set()
-    users: set[str] = set()
-    teams: dict[str, dict[str, tuple[str, ...]]] = {}
-    for section in [*headers, *parser.sections()]:
-        kind, _, name = section.strip().partition(" ")
-        name = name.strip()
-        if not name:
-            continue
-        if kind == "account":
-            environments.update(_words(parser.get(section, "environment", fallback="") or ""))
-        elif kind == "role":
-            roles.add(name)
-        elif kind == "user":
-            users.add(name)
-        elif kind == "team":
-            teams[name] = {key: _words(value or "") for key, value in parser.items(section)}
-    return OrgNames(tuple(sorted(environments)), tuple(sorted(roles)), tuple(sorted(users)), teams)
-
-
-# -- the names -----------------------------------------------------------------------------------
-
-
-def my_environments(config: UserConfig | None) -> list[str]:
-    """The environments the person holds a grant in."""
-    return config.environments if config else []
-
-
-def my_roles(config: UserConfig | None, environment: str | None) -> list[str]:
-    """Only the roles the person may assume in ``environment``."""
-    return config.roles_in(environment) if config and environment else []
-
-
-def org_environments(org: OrgNames | None) -> list[str]:
-    return list(org.environments) if org else []
-
-
-def org_roles(org: OrgNames | None) -> list[str]:
-    return list(org.roles) if org else []
-
-
-def team_roles(org: OrgNames | None, team: str | None, environment: str | None) -> list[str]:
-    """The roles ``team`` holds in ``environment`` (what ``revoke`` can take away)."""
-    if org is None:
-        return []
-    grants = org.teams.get(team or "")
-    if grants is None:
-        return org_roles(org)
-    keys = [environment] if environment is not None else org.environments
-    return sorted({role for key in keys for role in grants.get(key, ())})
-
-
-def team_names(org: OrgNames | None) -> list[str]:
-    return sorted(org.teams) if org else []
-
-
-def user_names(org: OrgNames | None) -> list[str]:
-    return list(org.users) if org else []
-
-
-# -- click callbacks -----------------------------------------------------------------------------
-
-
-def _items(names: Iterable[str], incomplete: str) -> list[CompletionItem]:
-    return [CompletionItem(n) for n in names if n.startswith(incomplete)]
+ClickCompleter = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
 
 
 def _explicit_file(ctx: click.Context) -> str | None:
@@ -198,33 +51,99 @@ def _value(ctx: click.Context, name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _org(ctx: click.Context) -> OrgNames | None:
-    return read_names(org_path(_explicit_file(ctx)))
+def _callback(kind: str) -> ClickCompleter:
+    names = COMPLETERS[kind]
+
+    def callback(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        offered = names(lambda name: _value(ctx, name), _explicit_file(ctx))
+        return [CompletionItem(name) for name in offered if name.startswith(incomplete)]
+
+    callback.kind = kind  # type: ignore[attr-defined]  # what build_spec records
+    callback.__name__ = f"complete_{kind}"
+    return callback
 
 
-def complete_my_environments(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(my_environments(user_config()), incomplete)
+complete_my_environments = _callback("my_environments")
+complete_my_roles = _callback("my_roles")
+complete_org_environments = _callback("org_environments")
+complete_org_roles = _callback("org_roles")
+complete_team_roles = _callback("team_roles")
+complete_teams = _callback("teams")
+complete_users = _callback("users")
 
 
-def complete_my_roles(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(my_roles(user_config(), _value(ctx, "environment")), incomplete)
+# -- the command tree for the fast path ------------------------------------------------------------
+
+_PLAIN_TYPES = (click.types.StringParamType, click.types.UnprocessedParamType)
 
 
-def complete_org_environments(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(org_environments(_org(ctx)), incomplete)
+def _completer(param: click.Parameter) -> Any:
+    """How a parameter's value completes: a kind of COMPLETERS, a tuple of choices, or None (click's)."""
+    custom = getattr(param, "_custom_shell_complete", None)
+    if custom is not None:
+        return getattr(custom, "kind", None)
+    if isinstance(param.type, click.Choice) and param.type.case_sensitive and all(
+            isinstance(choice, str) for choice in param.type.choices):
+        return tuple(param.type.choices)
+    return None
 
 
-def complete_org_roles(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(org_roles(_org(ctx)), incomplete)
+def _supported(command: click.Command, params: list[click.Parameter]) -> bool:
+    """Whether the fast path reads this command's words as click does."""
+    if isinstance(command, click.Group) and command.chain:
+        return False
+    arguments = [p for p in params if isinstance(p, click.Argument)]
+    if any(p.nargs not in (1, -1) or p.envvar for p in arguments):
+        return False
+    if any(p.nargs == -1 for p in arguments[:-1]):
+        return False
+    return all(p.nargs == 1 for p in params if isinstance(p, click.Option))
 
 
-def complete_team_roles(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(team_roles(_org(ctx), _value(ctx, "team"), _value(ctx, "environment")), incomplete)
+def build_spec(group: click.Group) -> dict[str, dict[str, Any]]:
+    """Every command's words, by its path under ``group`` ("" for the group itself)."""
+    spec: dict[str, dict[str, Any]] = {}
+
+    def visit(path: str, command: click.Command, parent: click.Context | None) -> None:
+        ctx = click.Context(command, info_name=path.rpartition(" ")[2] or "awsroles", parent=parent,
+                            **command.context_settings)
+        params = command.get_params(ctx)
+        options: dict[str, tuple[str | None, bool, Any]] = {}
+        for param in params:
+            if isinstance(param, click.Option):
+                takes_value = not (param.is_flag or param.count)
+                for opt in [*param.opts, *param.secondary_opts]:
+                    options[opt] = (param.name, takes_value, _completer(param) if takes_value else None)
+        arguments = [(p.name, p.nargs, _completer(p)) for p in params if isinstance(p, click.Argument)]
+        commands: dict[str, tuple[str, bool]] | None = None
+        if isinstance(command, click.Group):
+            commands = {}
+            for name in command.list_commands(ctx):
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    commands[name] = (sub.get_short_help_str(), sub.hidden)
+        spec[path] = {"supported": _supported(command, params), "commands": commands,
+                      "options": options, "arguments": arguments}
+        if isinstance(command, click.Group):
+            for name in commands or ():
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    visit(f"{path} {name}".lstrip(), sub, ctx)
+
+    visit("", group, None)
+    return spec
 
 
-def complete_teams(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(team_names(_org(ctx)), incomplete)
+def spec_source(spec: dict[str, dict[str, Any]]) -> str:
+    """``awsroles/cli/completion_spec.py`` for ``spec``."""
+    return ('"""The command tree the tab-completion fast path reads (awsroles/cli/fastcomplete.py).\n\n'
+            "Generated from the click group by ``python -m awsroles.cli.complete > awsroles/cli/completion_spec.py``;\n"
+            'do not edit: tests/unit/test_completion.py fails when it is out of date.\n"""\n\n'
+            "from typing import Any\n\n"
+            f"SPEC: dict[str, dict[str, Any]] = {pprint.pformat(spec, width=110, sort_dicts=False)}\n")
 
 
-def complete_users(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
-    return _items(user_names(_org(ctx)), incomplete)
+if __name__ == "__main__":
+    from awsroles.cli.app import cli
+
+    sys.stdout.write(spec_source(build_spec(cli)))

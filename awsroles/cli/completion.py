@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from awsroles.cli.app import App, cli, common_options, pass_app
+from awsroles.cli.fastcomplete import COMPLETE_VAR
 
 PROG = "awsroles"
-COMPLETE_VAR = "_AWSROLES_COMPLETE"
 SHELLS = ("bash", "zsh", "fish")
 
 

@@ -1,6 +1,7 @@
 """Tab completion as the shell runs it: a fresh interpreter per <TAB>, as bash calls the console
-script. Each dynamic completion offers the right words and imports neither boto3 nor the org-file
-editor; only the command modules its words name are loaded. In-process completion (click's
+script. Each dynamic completion offers the right words and is answered before click is imported
+(the fast path, awsroles/cli/fastcomplete.py), importing neither boto3 nor the org-file editor;
+a request the fast path leaves to click loads only the command modules its words name. In-process completion (click's
 ShellComplete, the names readers, the checked-in scripts) is in ``tests/unit/test_completion.py``;
 real shells in ``tests/e2e/test_completion_shells.py``."""
 
@@ -30,7 +31,7 @@ def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserConfig:
 
 # -- whole processes, the way the shell calls them -----------------------------------------------
 
-HEAVY = ("boto3", "botocore", "filelock", "configupdater", "asyncio", "rich")
+HEAVY = ("boto3", "botocore", "filelock", "configupdater", "asyncio", "rich", "click")
 PROBE = ("import atexit, sys\n"
          "atexit.register(lambda: sys.stderr.write('\\nMODULES:' + ' '.join(sys.modules)))\n"
          "sys.argv = ['awsroles']\n"
@@ -78,7 +79,7 @@ def completion_env(alice: UserConfig, monkeypatch: pytest.MonkeyPatch) -> dict[s
 
 
 @pytest.mark.parametrize(("line", "offers"), DYNAMIC)
-def test_a_completion_process_imports_neither_boto3_nor_the_org_file_editor(
+def test_a_completion_process_imports_neither_click_boto3_nor_the_org_file_editor(
         completion_env: dict[str, str], line: str, offers: list[str]) -> None:
     got, modules = run_completion(line, completion_env)
     assert got == offers
@@ -88,16 +89,19 @@ def test_a_completion_process_imports_neither_boto3_nor_the_org_file_editor(
     assert not modules & {"awsroles.org.parse", "awsroles.org.edit", "awsroles.people.audit", "awsroles.cli.plan"}
 
 
-@pytest.mark.parametrize(("line", "needed", "not_needed"), [
-    ("awsroles login prod --role ", "awsroles.cli.creds", "awsroles.cli.grants"),
-    ("awsroles grant backend ", "awsroles.cli.grants", "awsroles.cli.creds"),
-    ("awsroles console prod --role ", "awsroles.cli.profiles", "awsroles.cli.sessions"),
-    ("awsroles users show ", "awsroles.cli.users_lifecycle", "awsroles.cli.users_credentials"),
-    ("awsroles users keys rotate ", "awsroles.cli.users_credentials", "awsroles.cli.users_lifecycle"),
+@pytest.mark.parametrize(("line", "offer", "needed", "not_needed"), [
+    ("awsroles login prod --r", "--role", "awsroles.cli.creds", "awsroles.cli.grants"),
+    ("awsroles grant backend --f", "--file", "awsroles.cli.grants", "awsroles.cli.creds"),
+    ("awsroles console prod --r", "--role", "awsroles.cli.profiles", "awsroles.cli.sessions"),
+    ("awsroles users show --o", "--output", "awsroles.cli.users_lifecycle", "awsroles.cli.users_credentials"),
+    ("awsroles users keys rotate --d", "--delete-old",
+     "awsroles.cli.users_credentials", "awsroles.cli.users_lifecycle"),
 ])
-def test_a_completion_imports_only_the_command_modules_its_words_name(
-        completion_env: dict[str, str], line: str, needed: str, not_needed: str) -> None:
-    _, modules = run_completion(line, completion_env)
+def test_a_completion_left_to_click_imports_only_the_command_modules_its_words_name(
+        completion_env: dict[str, str], line: str, offer: str, needed: str, not_needed: str) -> None:
+    """Option names are click's to complete: the lazy group loads the one module that defines the command."""
+    offers, modules = run_completion(line, completion_env)
+    assert offer in offers and "click" in modules
     loaded = {m for m in modules if m.startswith("awsroles.cli.")}
     assert needed in loaded and not_needed not in loaded
     assert not loaded & {"awsroles.cli.costs", "awsroles.cli.sandbox", "awsroles.cli.demo"}

@@ -14,9 +14,11 @@ from click.shell_completion import ShellComplete
 
 from awsroles.cli import cli
 from awsroles.cli.app import COMMANDS, App, LazyGroup
-from awsroles.cli.complete import OrgNames, read_names
 from awsroles.cli.completion import SHELLS, completion_script
+from awsroles.cli.fastcomplete import COMPLETE_VAR, COMPLETERS, answer
+from awsroles.cli.fastcomplete import complete as fast_complete
 from awsroles.creds.userconfig import RoleGrant, UserConfig, save
+from awsroles.org.skim import OrgNames, read_names
 from tests.conftest import EXAMPLES, REPO
 from tests.unit.test_cli import invoke
 
@@ -41,10 +43,14 @@ def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserConfig:
 
 
 def complete(line: str) -> list[str]:
-    """What click offers for ``line`` (the last word, possibly empty, is the one being completed)."""
+    """What click offers for ``line`` (the last word, possibly empty, is the one being completed),
+    checked against what the fast path offers when it answers."""
     words = line.split(" ")
-    comp = ShellComplete(cli, {"obj": App()}, "awsroles", "_AWSROLES_COMPLETE")
-    return [item.value for item in comp.get_completions(words[1:-1], words[-1])]
+    comp = ShellComplete(cli, {"obj": App()}, "awsroles", COMPLETE_VAR)
+    offered = [item.value for item in comp.get_completions(words[1:-1], words[-1])]
+    fast = fast_complete(words[1:-1], words[-1])
+    assert fast is None or [value for value, _ in fast] == offered, line
+    return offered
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -55,7 +61,7 @@ def test_checked_in_scripts_are_the_generated_ones(shell: str) -> None:
     assert out == completion_script(shell)
     assert path.read_text() == out, (
         f"{path} is out of date: run `awsroles completion {shell} > completions/{SCRIPTS[shell]}`")
-    assert "_AWSROLES_COMPLETE" in out
+    assert COMPLETE_VAR in out
 
 
 def test_completion_rejects_an_unknown_shell() -> None:
@@ -230,6 +236,100 @@ def test_read_names_of_a_large_org(tmp_path: Path) -> None:
     path = tmp_path / "large.ini"
     path.write_text(text)
     assert read_names(path) == names
+
+
+# -- the fast path: click's answer without click ---------------------------------------------------
+
+
+def _click_reply(shell: str, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> bytes:
+    from click.shell_completion import get_completion_class
+
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    cls = get_completion_class(shell)
+    assert cls is not None
+    return cls(cli, {"obj": App()}, "awsroles", COMPLETE_VAR).complete().encode() + b"\n"
+
+
+def _environ(shell: str, line: str) -> dict[str, str]:
+    """The variables each shell's completion function (completions/) sets for ``line``."""
+    words = line.split(" ")
+    if shell == "fish":  # the words up to the cursor, and the word being completed
+        return {COMPLETE_VAR: "fish_complete", "COMP_WORDS": line, "COMP_CWORD": words[-1]}
+    return {COMPLETE_VAR: f"{shell}_complete", "COMP_WORDS": "\n".join(words), "COMP_CWORD": str(len(words) - 1)}
+
+
+# Every dynamic completion, the command names, and lines the fast path must leave to click.
+ANSWERED = [
+    "awsroles ", "awsroles lo", "awsroles users ", "awsroles users keys ", "awsroles sandbox ",
+    "awsroles login ", "awsroles login pr", "awsroles login prod --role ", "awsroles login prod -r r",
+    "awsroles login --role admin ", "awsroles -v login ", "awsroles login -v prod --role ",
+    "awsroles exec ", "awsroles exec stage --role ", "awsroles env ", "awsroles env prod --role ",
+    "awsroles env --duration 900 prod --role ", "awsroles console prod --role ",
+    "awsroles credential-process prod --role ",
+    "awsroles grant ", "awsroles grant b", "awsroles grant backend ", "awsroles grant backend stage ",
+    "awsroles grant backend stage admin ", "awsroles grant -o json backend ",
+    "awsroles revoke ", "awsroles revoke backend ", "awsroles revoke backend dev ", "awsroles revoke nobody dev ",
+    "awsroles users show ", "awsroles users show alice ", "awsroles users disable ", "awsroles users offboard ",
+    "awsroles users keys rotate ", "awsroles users keys create ", "awsroles users keys delete ",
+    "awsroles users mfa enroll ", "awsroles users mfa reset ",
+    "awsroles team add ", "awsroles team add backend ", "awsroles team add backend alice ",
+    "awsroles team remove ", "awsroles team remove platform ",
+    "awsroles -o ", "awsroles plan -o ", "awsroles costs --metric ", "awsroles costs --source c",
+    "awsroles -f FILE grant ", "awsroles grant -f FILE ", "awsroles --file FILE revoke backend dev ",
+    "awsroles validate ",
+]
+LEFT_TO_CLICK = [
+    "awsroles -", "awsroles login --", "awsroles login prod --role=", "awsroles login prod --role=ad",
+    "awsroles -f ", "awsroles exec prod aws ", "awsroles exec prod -- aws ", "awsroles login -vv prod --role ",
+    "awsroles nosuch ", "awsroles export terraform ", "awsroles login prod --nosuch ", "awsroles grant _",
+    "awsroles costs --group-by ",
+]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize("line", ANSWERED + LEFT_TO_CLICK)
+def test_the_fast_path_answers_what_click_answers(alice: UserConfig, monkeypatch: pytest.MonkeyPatch,
+                                                   shell: str, line: str) -> None:
+    if "FILE" in line:
+        line = line.replace("FILE", str(CLASSIC))
+    else:
+        monkeypatch.setenv("AWSROLES_FILE", str(CLASSIC))
+    environ = _environ(shell, line)
+    fast = answer(environ)
+    if line in LEFT_TO_CLICK:
+        assert fast is None, line
+        return
+    assert fast is not None, f"the fast path left {line!r} to click"
+    assert fast == _click_reply(shell, environ, monkeypatch)
+
+
+def test_the_fast_path_offers_names(alice: UserConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only agreement: the answers carry the names (so an empty reply on both sides would fail)."""
+    monkeypatch.setenv("AWSROLES_FILE", str(CLASSIC))
+    assert answer(_environ("bash", "awsroles login prod --role ")) == b"plain,admin\nplain,readonly\n"
+    assert answer(_environ("bash", "awsroles revoke backend dev ")) == b"plain,developer\nplain,readonly\n"
+    zsh = answer(_environ("zsh", "awsroles lo"))
+    assert zsh is not None and zsh.startswith(b"plain\nlogin\n") and b"\nplain\nlogout\n" in zsh
+
+
+def test_the_checked_in_command_tree_is_the_generated_one() -> None:
+    from awsroles.cli import completion_spec
+    from awsroles.cli.complete import build_spec, spec_source
+
+    path = REPO / "awsroles" / "cli" / "completion_spec.py"
+    assert path.read_text() == spec_source(build_spec(cli)), (
+        f"{path} is out of date: run `python -m awsroles.cli.complete > awsroles/cli/completion_spec.py`")
+    assert completion_spec.SPEC["login"]["options"]["--role"][2] == "my_roles"
+
+
+def test_every_dynamic_completion_is_a_kind_the_fast_path_knows() -> None:
+    from awsroles.cli.complete import build_spec
+
+    kinds = {completer for node in build_spec(cli).values()
+             for completer in [*(o[2] for o in node["options"].values()), *(a[2] for a in node["arguments"])]
+             if isinstance(completer, str)}
+    assert kinds == set(COMPLETERS)
 
 
 # -- the lazy group ------------------------------------------------------------------------------
