@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.complete import complete_org_environments, complete_org_roles, complete_teams, complete_users
 from awsroles.errors import ExitCode, UsageError
 from awsroles.iam.access import access_list, matrix
 from awsroles.org.builder import did_you_mean
@@ -15,10 +16,10 @@ from awsroles.render import TABLE_FORMS, Result, Table
 @common_options(forms=TABLE_FORMS)
 @click.option("--by", type=click.Choice(["user", "team"]), default="user", show_default=True,
               help="One line per user or per team.")
-@click.option("--user", "-u", help="Only this user.")
-@click.option("--team", "-t", help="Only this team.")
-@click.option("--env", "-e", "environment", help="Only this environment.")
-@click.option("--role", "-r", help="Only this role.")
+@click.option("--user", "-u", shell_complete=complete_users, help="Only this user.")
+@click.option("--team", "-t", shell_complete=complete_teams, help="Only this team.")
+@click.option("--env", "-e", "environment", shell_complete=complete_org_environments, help="Only this environment.")
+@click.option("--role", "-r", shell_complete=complete_org_roles, help="Only this role.")
 @pass_app
 def access(app: App, by: str, user: str | None, team: str | None, environment: str | None,
            role: str | None) -> int:

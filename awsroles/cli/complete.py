@@ -74,17 +74,17 @@ complete_users = _callback("users")
 
 # -- the command tree for the fast path ------------------------------------------------------------
 
-_PLAIN_TYPES = (click.types.StringParamType, click.types.UnprocessedParamType)
-
-
 def _completer(param: click.Parameter) -> Any:
-    """How a parameter's value completes: a kind of COMPLETERS, a tuple of choices, or None (click's)."""
+    """How a parameter's value completes: a kind of COMPLETERS, a tuple of choices, "" for a plain
+    string (nothing to offer), or None (click's own: files, the words ``exec`` runs, ...)."""
     custom = getattr(param, "_custom_shell_complete", None)
     if custom is not None:
         return getattr(custom, "kind", None)
     if isinstance(param.type, click.Choice) and param.type.case_sensitive and all(
             isinstance(choice, str) for choice in param.type.choices):
         return tuple(param.type.choices)
+    if type(param.type) is click.types.StringParamType:
+        return ""
     return None
 
 

@@ -132,6 +132,8 @@ def _offer(completer: Any, values: Mapping[str, str], file: str | None, incomple
         names = COMPLETERS[completer](values.get, file)
     elif isinstance(completer, (tuple, list)):  # a click.Choice (case-sensitive)
         names = list(completer)
+    elif completer == "":  # a plain string: click offers nothing
+        names = []
     else:
         return None  # nothing dynamic: click knows what to do (files, nothing, ...)
     return [(name, "") for name in names if name.startswith(incomplete)]
@@ -191,7 +193,7 @@ def complete(args: Sequence[str], incomplete: str, tree: Mapping[str, Any] | Non
         else:
             return None  # more words than the command takes: click's error to make
         if completer is None:
-            return None  # e.g. the command `exec` runs: its words are its own
+            return None  # e.g. the command `exec` runs, whose words are its own
         values.setdefault(name, word)
         given += 1
         i += 1

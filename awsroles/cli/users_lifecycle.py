@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
-from awsroles.cli.complete import complete_users
+from awsroles.cli.complete import complete_teams, complete_users
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import TABLE_FORMS, Result, Table
 
@@ -137,7 +137,8 @@ def show(app: App, profile: str | None, name: str) -> int:
 @common_options
 @_profile
 @click.argument("name")
-@click.option("--team", "teams", multiple=True, required=True, metavar="TEAM", help="A team to join (repeatable).")
+@click.option("--team", "teams", multiple=True, required=True, metavar="TEAM", shell_complete=complete_teams,
+              help="A team to join (repeatable).")
 @click.option("--console", is_flag=True, help="Also create a temporary console password (shown once).")
 @click.option("--email", metavar="EMAIL", help="The person's email, kept in the org file and as a tag.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")

@@ -277,11 +277,13 @@ ANSWERED = [
     "awsroles team remove ", "awsroles team remove platform ",
     "awsroles -o ", "awsroles plan -o ", "awsroles costs --metric ", "awsroles costs --source c",
     "awsroles -f FILE grant ", "awsroles grant -f FILE ", "awsroles --file FILE revoke backend dev ",
-    "awsroles validate ",
+    "awsroles validate ", "awsroles access --user ", "awsroles access -t ", "awsroles access --env p",
+    "awsroles access --by team --role ", "awsroles users create carol --team ", "awsroles -f ",
+    "awsroles users create ", "awsroles users create carol --email ",
 ]
 LEFT_TO_CLICK = [
     "awsroles -", "awsroles login --", "awsroles login prod --role=", "awsroles login prod --role=ad",
-    "awsroles -f ", "awsroles exec prod aws ", "awsroles exec prod -- aws ", "awsroles login -vv prod --role ",
+    "awsroles exec prod aws ", "awsroles exec prod -- aws ", "awsroles login -vv prod --role ",
     "awsroles nosuch ", "awsroles export terraform ", "awsroles login prod --nosuch ", "awsroles grant _",
     "awsroles costs --group-by ",
 ]
@@ -328,7 +330,7 @@ def test_every_dynamic_completion_is_a_kind_the_fast_path_knows() -> None:
 
     kinds = {completer for node in build_spec(cli).values()
              for completer in [*(o[2] for o in node["options"].values()), *(a[2] for a in node["arguments"])]
-             if isinstance(completer, str)}
+             if isinstance(completer, str) and completer}
     assert kinds == set(COMPLETERS)
 
 
