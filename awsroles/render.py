@@ -3,8 +3,9 @@
 Commands build a Result and hand it to :func:`render`; nothing else writes command output. The
 library never prints. What each ``--output`` form means, on every command:
 
-- ``table`` (the default): for people. The Result's tables (rich), or its ready text (shell
-  exports, a script), then its notes, one plain line each.
+- ``table`` (the default): for people. The Result's tables (rich), its styled lines (rich
+  markup: a plan's coloured changes and diffs), or its ready text (shell exports, a script),
+  then its notes, one plain line each.
 - ``json``: ``Result.data``, indented (or one JSON object per line for a stream of records).
 - ``csv``: ``Result.csv``, or the one table; a header line, then one line per row.
 - ``md``: the tables as Markdown tables (a ``## title`` above each), then the notes as a list;
@@ -60,6 +61,7 @@ class Result:
     csv: Table | None = None
     notes: list[str] = field(default_factory=list)  # extra lines for humans, after the tables
     text: str | None = None  # the table form as ready text, printed as is (before the notes)
+    markup: list[str] | None = None  # the table form as lines of rich markup (colour), before the notes
     json_lines: bool = False  # data is a list of records: one compact JSON object per line
 
 
@@ -153,6 +155,10 @@ def render(result: Result, fmt: str, stream: TextIO) -> None:
                 if i:
                     console.print()
                 console.print(rich_table(table))
+        if result.markup is not None:
+            console = console_for(stream)
+            for line in result.markup:
+                console.print(line)
         if result.text is not None:
             stream.write(result.text)
         for note in result.notes:  # plain lines: never read as markup, never wrapped

@@ -56,7 +56,7 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
       awsroles demo
       awsroles demo -f examples/large.ini --out /tmp/awsroles-demo
     """
-    from awsroles.cli.plan import show_plan, show_result
+    from awsroles.cli.planview import show_plan, show_result
     from awsroles.export.policies import policy_files
     from awsroles.export.terraform import terraform_files
     from awsroles.iam.desired import desired_state

@@ -38,7 +38,7 @@ def _options(command: F) -> F:
 def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, object],
                     edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
                     profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None) -> int:
-    from awsroles.cli.plan import _Progress, engine_for, show_plan
+    from awsroles.cli.planview import ApplyProgress, engine_for, show_plan
     from awsroles.people import audit
     from awsroles.render import Result
 
@@ -90,7 +90,7 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
                                 "the org file was changed but nothing in AWS was")
         if not plan.changes:
             return ExitCode.OK
-        with _Progress(app, len(plan.changes)) as progress:
+        with ApplyProgress(app, len(plan.changes)) as progress:
             result = engine.apply(plan, on_step=progress)
         accounts = {a.name: a.id for a in engine.org.accounts}
         for step in result.steps:

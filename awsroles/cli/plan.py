@@ -4,31 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-from rich.markup import escape
 
 from awsroles.cli.app import App, F, common_options, pass_app
+from awsroles.cli.planview import ApplyProgress, engine_for, plan_lines, show_plan, show_result
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
-from awsroles.render import Result, console_for
+from awsroles.render import Result
 
 if TYPE_CHECKING:
-    from awsroles.sync.apply import ApplyResult, Step
-    from awsroles.sync.engine import Engine
-    from awsroles.sync.plan import Change, Plan, PlanOptions
-
-_SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("&", "cyan"), "delete": ("-", "red")}
-
-
-def engine_for(app: App, profile: str | None, workers: int) -> Engine:
-    from awsroles.aws import for_org
-    from awsroles.sync.engine import Engine
-
-    org = app.load_org()
-    return Engine(org, for_org(org, profile), max_workers=workers,
-                  per_account=1 if workers == 1 else 4)
-
+    from awsroles.sync.plan import PlanOptions
 
 def aws_options(command: F) -> F:
     command = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")(command)
@@ -51,65 +37,6 @@ def options_of(prune: bool, adopt: bool, remove_foreign_memberships: bool) -> Pl
     from awsroles.sync.plan import PlanOptions
 
     return PlanOptions(prune=prune, adopt=adopt, remove_foreign_memberships=remove_foreign_memberships)
-
-
-def _change_line(change: Change) -> str:
-    symbol, colour = _SYMBOL[change.action]
-    label = "drift" if change.drift else change.action
-    details = (f": {escape(', '.join(change.details))}" if change.details and change.action in ("update", "adopt")
-               else "")
-    return f"  [{colour}]{symbol} {change.kind} {escape(change.name)}[/] ({label}){details}"
-
-
-def show_plan(app: App, engine: Engine, plan: Plan) -> None:
-    console = console_for(app.stdout)
-    org = engine.org
-    calls = sum(plan.api_calls.values())
-    console.print(f"Plan for org {escape(org.name)}: {len(plan.api_calls)} accounts read with {calls} API calls")
-    for account in org.accounts:
-        changes = [c for c in plan.changes if c.account == account.name]
-        if not changes:
-            continue
-        console.print(f"\n[bold]{escape(account.name)}[/] ({account.id})")
-        for change in changes:
-            console.print(_change_line(change))
-            if app.verbose or change.action in ("update", "adopt"):
-                for what, diff in change.diffs:
-                    console.print(f"      [dim]{escape(what)}[/]")
-                    for line in diff.splitlines():
-                        colour = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
-                        console.print(f"      [{colour}]{escape(line)}[/]")
-    if plan.kept:
-        console.print("\nLeftovers: managed by awsroles but no longer in the org file (kept; [bold]--prune[/] "
-                      "deletes them):")
-        for change in plan.kept:
-            console.print(f"  {escape(change.account)}: {change.kind} {escape(change.name)}")
-    if plan.foreign:
-        console.print("\n[yellow]Memberships in groups awsroles does not manage[/] (drift; "
-                      "[bold]--remove-foreign-memberships[/] removes them):")
-        for finding in plan.foreign:
-            console.print(f"  {escape(str(finding))}")
-    if plan.unowned:
-        console.print("\nAt the awsroles path but not marked as awsroles' (never changed or deleted; "
-                      "[bold]--adopt[/] takes over those the org file declares):")
-        for finding in plan.unowned:
-            console.print(f"  {escape(str(finding))}")
-    if plan.conflicts:
-        console.print("\n[red]Conflicts[/] (apply refuses until they are resolved):")
-        for conflict in plan.conflicts:
-            console.print(f"  {escape(str(conflict))}")
-    if plan.in_sync:
-        console.print("\nNo changes. AWS matches the org file.")
-    elif plan.empty:
-        pending = [f"{len(plan.kept)} leftover(s) (--prune)" if plan.kept else "",
-                   f"{len(plan.foreign)} foreign membership(s) (--remove-foreign-memberships)" if plan.foreign else ""]
-        console.print(f"\nNo changes without options, but AWS does not match the org file: "
-                      f"{', '.join(p for p in pending if p)}.")
-    else:
-        drift = f", {plan.drifted} of them drift" if plan.drifted else ""
-        adopt = f", {plan.count('adopt')} to adopt" if plan.count("adopt") else ""
-        console.print(f"\nPlan: {plan.count('create')} to create, {plan.count('update')} to update{drift}{adopt}, "
-                      f"{plan.count('delete')} to delete.")
 
 
 @click.command()
@@ -146,12 +73,8 @@ def plan(app: App, profile: str | None, workers: int, prune: bool, adopt: bool, 
         from awsroles.sync.planfile import make_saved
 
         write_file(out, make_saved(result, app.org_path, live, org=engine.org).to_json())
-    if app.output == "table":  # the plan as people read it: coloured, a diff under each update
-        show_plan(app, engine, result)
-        if out is not None:
-            app.say(f"\nSaved the plan to {out}: `awsroles apply {out}` applies exactly this plan.")
-    else:
-        app.render(Result(result.as_dict()))
+    saved = [f"\nSaved the plan to {out}: `awsroles apply {out}` applies exactly this plan."] if out else []
+    app.render(Result(result.as_dict(), markup=plan_lines(engine.org, result, app.verbose), notes=saved))
     if detailed_exitcode and not result.in_sync:
         return ExitCode.CHANGES_PENDING
     return ExitCode.OK
@@ -165,47 +88,6 @@ def write_file(path: Path, text: str) -> None:
         atomic_write(path, text, mode=0o600)
     except OSError as exc:
         raise AwsrolesError(f"cannot write {path}: {exc.strerror or exc}") from exc
-
-
-class _Progress:
-    """A progress bar on a terminal; one line per change otherwise (logs, CI, pipes)."""
-
-    def __init__(self, app: App, total: int):
-        self.app, self.total, self.n = app, total, 0
-        self.bar: Any = None
-        if getattr(app.stderr, "isatty", lambda: False)():
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                                TextColumn("{task.description}"), console=console_for(app.stderr), transient=True)
-            self.task = self.bar.add_task("", total=total)
-
-    def __enter__(self) -> _Progress:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-    def __call__(self, step: Step) -> None:
-        self.n += 1
-        change = step.change
-        mark = {"done": "ok", "failed": "FAILED", "skipped": "skipped"}.get(step.status, step.status)
-        error = f": {step.error}" if step.error else ""
-        line = f"{change.account}: {change.action} {change.kind} {change.name} ... {mark}{error}"
-        if self.bar is None:
-            click.echo(f"[{self.n}/{self.total}] {line}", file=self.app.stderr)
-            return
-        self.bar.update(self.task, advance=1, description=escape(f"{change.account}: {change.kind} {change.name}"))
-        if step.status != "done":
-            self.bar.console.print(escape(line))
-
-
-def show_result(app: App, result: ApplyResult) -> None:
-    # The summary says what was done, failed and not attempted, and how to finish.
-    app.render(Result(result.as_dict(), notes=list(result.summary())))
 
 
 @click.command()
@@ -258,7 +140,7 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
         if not click.confirm("\nApply these changes?", default=False, err=True):
             app.warn("Nothing was changed.")
             return ExitCode.OK
-    with _Progress(app, len(plan_.changes)) as progress:
+    with ApplyProgress(app, len(plan_.changes)) as progress:
         result = engine.apply(plan_, on_step=progress)
     show_result(app, result)
     return ExitCode.OK if result.ok else ExitCode.FAILURE

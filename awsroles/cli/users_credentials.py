@@ -43,7 +43,7 @@ class _Admin:
 
 
 def _admin(app: App, profile: str | None) -> _Admin:
-    from awsroles.cli.plan import engine_for
+    from awsroles.cli.planview import engine_for
 
     engine = engine_for(app, profile, 1)
     return _Admin(engine.iam(engine.org.ops), engine.aws.whoami().arn, engine.org.ops.id, engine.org.region)

@@ -23,7 +23,7 @@ _profile = click.option("--profile", metavar="NAME", help="AWS profile with ops 
 
 
 def _engine(app: App, profile: str | None) -> tuple[Engine, Any]:
-    from awsroles.cli.plan import engine_for
+    from awsroles.cli.planview import engine_for
 
     engine = engine_for(app, profile, 8)
     return engine, engine.iam(engine.org.ops)

@@ -6,7 +6,7 @@ import io
 
 from awsroles.aws import Aws
 from awsroles.cli.app import App
-from awsroles.cli.plan import show_result
+from awsroles.cli.planview import show_result
 from awsroles.org.model import Org
 from awsroles.sync.engine import Engine
 from tests.aws.faults import Fault
