@@ -11,10 +11,11 @@ from awsroles.errors import ExitCode
 from awsroles.export.policies import policy_files
 from awsroles.export.tree import TreeResult, write_tree
 from awsroles.iam.desired import desired_state
-from awsroles.render import Result
+from awsroles.render import FORMATS, Result
 
 
 @click.group()
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def export() -> None:
     """Write what awsroles manages as files: policy JSON, or Terraform.
 

@@ -18,6 +18,7 @@ from awsroles.cli.complete import (
 )
 from awsroles.errors import AwsrolesError, ExitCode
 from awsroles.org.durations import format_duration
+from awsroles.render import FORMATS
 
 if TYPE_CHECKING:
     from awsroles.org.model import Org
@@ -186,6 +187,7 @@ def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_pl
 
 
 @click.group()
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def team() -> None:
     """Team membership: add people to teams and remove them (edits the org file).
 

@@ -12,9 +12,11 @@ import click
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.creds import make_vendor, role_options
 from awsroles.errors import ExitCode, UsageError
+from awsroles.render import FORMATS
 
 
 @click.group()
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def profiles() -> None:
     """AWS CLI and SDK profiles for the roles you may assume.
 

@@ -11,7 +11,7 @@ import click
 from awsroles.cli.app import App, common_options, env_format, pass_app
 from awsroles.creds.shellenv import ENV_FORMATS
 from awsroles.errors import ExitCode
-from awsroles.render import Result
+from awsroles.render import FORMATS, Result
 
 
 def _shown(path: str | Path) -> str:
@@ -21,6 +21,7 @@ def _shown(path: str | Path) -> str:
 
 
 @click.group()
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def sandbox() -> None:
     """A local AWS on 127.0.0.1 (a moto server), seeded from an org file.
 

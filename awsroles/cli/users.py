@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
-from awsroles.cli.app import LazyGroup, lazy_commands
+from awsroles.cli.app import LazyGroup, common_options, lazy_commands
+from awsroles.render import FORMATS
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users"))
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def users() -> None:
     """People: IAM users in the ops account, their MFA devices and access keys.
 
@@ -23,6 +25,7 @@ def users() -> None:
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users mfa"))
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def mfa() -> None:
     """Virtual MFA devices: enrol, reset.
 
@@ -34,6 +37,7 @@ def mfa() -> None:
 
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("users keys"))
+@common_options(forms=FORMATS)  # the global options, also between the group and its command
 def keys() -> None:
     """Access keys: create, rotate, delete (at most two per user).
 

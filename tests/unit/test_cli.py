@@ -206,14 +206,20 @@ def test_every_command_and_every_group_has_help_with_an_example() -> None:
     assert {"export", "profiles", "team", "users", "users mfa", "users keys", "sandbox"} <= seen  # groups too
 
 
-def test_every_command_takes_the_global_options() -> None:
+def test_every_command_and_group_takes_the_global_options() -> None:
     for path, command in every_command():
-        if isinstance(command, click.Group):
-            continue
         options = {opt for param in command.params for opt in param.opts}
         assert {"-f", "--file", "-o", "--output", "-v", "--verbose"} <= options, path
         output = next(p for p in command.params if "--output" in p.opts)
         assert isinstance(output.type, click.Choice) and set(output.type.choices) <= set(FORMATS), path
+
+
+def test_the_global_options_between_a_group_and_its_command(tmp_path: Path) -> None:
+    """``awsroles users -f FILE -o json list`` is ``awsroles -f FILE -o json users list``."""
+    code, out, _ = invoke("export", "-f", CLASSIC, "-o", "json", "policies", str(tmp_path / "out"))
+    assert code == 0 and isinstance(json.loads(out), dict)
+    code, _, err = invoke("users", "-o", "csv", "create", "carol", "--team", "backend", "--yes")
+    assert code == ExitCode.USAGE and "users create has no CSV form" in err  # checked by the command, before it runs
 
 
 def test_the_same_output_forms_everywhere() -> None:
