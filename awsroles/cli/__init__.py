@@ -11,9 +11,10 @@ May import: any awsroles package (it is the outermost layer); only ``entry.py`` 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing typing: tab completion imports this package on every <TAB>
+    from typing import Any
 
-if TYPE_CHECKING:
     from awsroles.cli.app import App, cli
     from awsroles.cli.runner import main, run
 

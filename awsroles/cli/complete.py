@@ -139,7 +139,10 @@ def spec_source(spec: dict[str, dict[str, Any]]) -> str:
     return ('"""The command tree the tab-completion fast path reads (awsroles/cli/fastcomplete.py).\n\n'
             "Generated from the click group by ``python -m awsroles.cli.complete > awsroles/cli/completion_spec.py``;\n"
             'do not edit: tests/unit/test_completion.py fails when it is out of date.\n"""\n\n'
-            "from typing import Any\n\n"
+            "from __future__ import annotations\n\n"
+            "TYPE_CHECKING = False\n"
+            "if TYPE_CHECKING:  # without importing typing: a <TAB> imports this module\n"
+            "    from typing import Any\n\n"
             f"SPEC: dict[str, dict[str, Any]] = {pprint.pformat(spec, width=110, sort_dicts=False)}\n")
 
 

@@ -4,7 +4,11 @@ Generated from the click group by ``python -m awsroles.cli.complete > awsroles/c
 do not edit: tests/unit/test_completion.py fails when it is out of date.
 """
 
-from typing import Any
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing typing: a <TAB> imports this module
+    from typing import Any
 
 SPEC: dict[str, dict[str, Any]] = {'': {'supported': True,
       'commands': {'access': ('Who can assume which role in which...', False),

@@ -4,26 +4,30 @@ The shell runs ``awsroles`` on every <TAB>, so a request is answered here, from 
 before click is imported (importing click and the group costs more than the whole answer). The
 command tree comes from :mod:`awsroles.cli.completion_spec`, generated from the click group
 (``python -m awsroles.cli.complete``; a test fails when it is out of date), and the names from
-the person's user config and the org file, as :mod:`awsroles.cli.complete` gives them to click.
+the person's user config and the org file (the same completers :mod:`awsroles.cli.complete`
+gives click).
 
 This answers exactly what click would, or nothing: :func:`complete` returns None for any line it
 does not fully understand (an option name being completed, ``--opt=value``, ``--``, an unknown
 word, a value without a dynamic completion), and click then answers the request as usual. A test
 compares the two on many lines.
 
-May import: the standard library, ``awsroles.creds.userconfig``, ``awsroles.org.location`` and
-``awsroles.org.skim`` (never click, boto3, filelock or configupdater).
+May import: ``os``, ``configparser`` and ``shlex`` of the standard library,
+``awsroles.creds.confignames``, ``awsroles.org.location`` and ``awsroles.org.skim`` (never click,
+boto3, filelock, configupdater, nor dataclasses, pathlib or typing: a test checks what a
+completion process imports).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from awsroles.creds.userconfig import UserConfig
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing typing: each module a <TAB> imports costs it time
+    from typing import Any
+
+    from awsroles.creds.confignames import ConfigNames
     from awsroles.org.skim import OrgNames
 
 COMPLETE_VAR = "_AWSROLES_COMPLETE"
@@ -32,27 +36,24 @@ FILE_OPTION = "file"  # the parameter name of -f/--file on every command
 # -- the names -----------------------------------------------------------------------------------
 
 
-def user_config() -> UserConfig | None:
-    """The person's config, or None before ``awsroles setup`` (or when it cannot be read)."""
-    from awsroles.creds import userconfig
+def config_names() -> ConfigNames | None:
+    """The person's grants and recorded org file, or None before ``awsroles setup``."""
+    from awsroles.creds.confignames import read_names
 
-    try:
-        return userconfig.load()
-    except Exception:  # completion must never fail loudly
-        return None
+    return read_names()
 
 
-def org_path(explicit: str | None, config: UserConfig | None = None) -> Path | None:
+def org_path(explicit: str | None) -> str | None:
     """The org file to read names from (``--file``, ``$AWSROLES_FILE``, ``./awsroles.ini``, then
     the org file recorded at setup), or None when there is none."""
-    from awsroles.org.location import ENV_VAR, resolve_path
+    from awsroles.org.location import ENV_VAR, resolve
 
-    candidates = [resolve_path(explicit)]
+    candidates = [resolve(explicit)]
     if not explicit and not os.environ.get(ENV_VAR):
-        config = config or user_config()
+        config = config_names()
         if config and config.org_file:
-            candidates.append(Path(config.org_file).expanduser())
-    return next((p for p in candidates if p.is_file()), None)
+            candidates.append(os.path.expanduser(config.org_file))
+    return next((p for p in candidates if os.path.isfile(p)), None)
 
 
 def org_names(explicit: str | None) -> OrgNames | None:
@@ -77,12 +78,12 @@ Completer = Callable[[Value, "str | None"], list[str]]  # (value, --file) -> the
 
 
 def _my_environments(value: Value, file: str | None) -> list[str]:
-    config = user_config()
+    config = config_names()
     return config.environments if config else []
 
 
 def _my_roles(value: Value, file: str | None) -> list[str]:
-    config, environment = user_config(), value("environment")
+    config, environment = config_names(), value("environment")
     return config.roles_in(environment) if config and environment else []
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from awsroles import paths
+from awsroles.creds.confignames import grant_of, grant_section
 from awsroles.errors import UsageError
 
 CONFIG_FILE = paths.CONFIG_FILE
@@ -83,10 +84,9 @@ def load(path: Path | None = None) -> UserConfig:
     try:
         user = parser["user"]
         grants = tuple(
-            RoleGrant(section.split(" ", 1)[1].split("/", 1)[0], section.split("/", 1)[1],
-                      parser[section]["account_id"], parser[section]["role_arn"],
+            RoleGrant(*grant, parser[section]["account_id"], parser[section]["role_arn"],
                       int(parser[section].get("max_session", "3600")))
-            for section in parser.sections() if section.startswith("grant ")
+            for section in parser.sections() if (grant := grant_of(section)) is not None
         )
         return UserConfig(
             user_name=user["name"], user_arn=user.get("arn", ""), ops_account_id=user["ops_account_id"],
@@ -113,8 +113,8 @@ def dumps(config: UserConfig) -> str:
     }
     lines += [f"{k} = {v}" for k, v in values.items()]
     for g in config.grants:
-        lines += ["", f"[grant {g.environment}/{g.role}]", f"account_id = {g.account_id}", f"role_arn = {g.role_arn}",
-                  f"max_session = {g.max_session}"]
+        lines += ["", f"[{grant_section(g.environment, g.role)}]", f"account_id = {g.account_id}",
+                  f"role_arn = {g.role_arn}", f"max_session = {g.max_session}"]
     return "\n".join(lines) + "\n"
 
 

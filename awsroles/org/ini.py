@@ -15,11 +15,9 @@ import sys
 from dataclasses import dataclass, field
 
 from awsroles.errors import Problem
+from awsroles.org.dialect import COMMENT_PREFIXES, new_parser
 
-COMMENT_PREFIXES = ("#", ";")
-# A section that cannot occur in a file (headers are one line), so [DEFAULT] is an ordinary
-# (and, for us, unknown) section instead of silently leaking keys into every other section.
-_NO_DEFAULT_SECTION = "\n awsroles: no default section \n"
+__all__ = ["COMMENT_PREFIXES", "IniDocument", "IniKey", "IniSection", "new_parser", "read_ini"]
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
 _OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=)\s*(?P<value>.*)$")
 _NONSPACE = re.compile(r"\S")
@@ -46,20 +44,6 @@ class IniDocument:
     file: str
     sections: list[IniSection]
     problems: list[Problem]
-
-
-def new_parser() -> configparser.RawConfigParser:
-    parser = configparser.RawConfigParser(
-        delimiters=("=",),
-        comment_prefixes=COMMENT_PREFIXES,
-        inline_comment_prefixes=COMMENT_PREFIXES,
-        strict=False,
-        empty_lines_in_values=False,
-        default_section=_NO_DEFAULT_SECTION,
-        interpolation=None,
-    )
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
-    return parser
 
 
 def _strip_comment(line: str) -> str:

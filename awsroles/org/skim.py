@@ -1,29 +1,47 @@
 """The names an org file declares, skimmed with configparser alone (for tab completion).
 
 The shell runs the program on every <TAB>, so the org file is read here without the validator:
-the parser's settings come from :mod:`awsroles.org.ini` and nothing else of the org package is
-imported, and a file with a mistake still gives the names it declares. Only names are needed from
-``[user NAME]`` and ``[role NAME]`` sections, so configparser is not given their bodies (thousands
-of users cost it tens of milliseconds). Never raises: a file that cannot be read gives None.
+the parser's settings come from :mod:`awsroles.org.dialect` and nothing else is imported (no
+dataclasses, pathlib or typing: each costs a <TAB> milliseconds), and a file with a mistake still
+gives the names it declares. Only names are needed from ``[user NAME]`` and ``[role NAME]``
+sections, so configparser is not given their bodies (thousands of users cost it tens of
+milliseconds). Never raises: a file that cannot be read gives None.
 """
 
 from __future__ import annotations
 
 import configparser
+import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # without importing typing (see above)
+    from collections.abc import Mapping
 
 
-@dataclass(frozen=True)
 class OrgNames:
     """The names an org file declares, as written (not validated)."""
 
-    environments: tuple[str, ...] = ()
-    roles: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-    teams: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)  # team -> key -> values
+    __slots__ = ("environments", "roles", "teams", "users")
+
+    def __init__(self, environments: tuple[str, ...] = (), roles: tuple[str, ...] = (), users: tuple[str, ...] = (),
+                 teams: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None) -> None:
+        self.environments = environments
+        self.roles = roles
+        self.users = users
+        self.teams: Mapping[str, Mapping[str, tuple[str, ...]]] = teams or {}  # team -> key -> values
+
+    def _key(self) -> tuple[object, ...]:
+        return self.environments, self.roles, self.users, self.teams
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, OrgNames) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable mapping inside, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        return (f"OrgNames(environments={self.environments!r}, roles={self.roles!r}, users={self.users!r}, "
+                f"teams={self.teams!r})")
 
 
 def _words(value: str) -> tuple[str, ...]:
@@ -53,16 +71,17 @@ def _without_name_only_bodies(text: str) -> tuple[str, list[str]]:
     return "".join(kept), headers
 
 
-def read_names(path: Path | None) -> OrgNames | None:
+def read_names(path: str | os.PathLike[str] | None) -> OrgNames | None:
     """The names in the org file at ``path``, or None when it cannot be read."""
-    from awsroles.org.ini import new_parser  # the org file's parser settings, without the validator
+    from awsroles.org.dialect import new_parser
 
     if path is None:
         return None
     parser = new_parser()
     try:
-        text, headers = _without_name_only_bodies(path.read_text(encoding="utf-8-sig"))
-        parser.read_string(text, source=str(path))
+        with open(path, encoding="utf-8-sig") as handle:
+            text, headers = _without_name_only_bodies(handle.read())
+        parser.read_string(text, source=os.fspath(path))
     except configparser.MissingSectionHeaderError:
         return None
     except configparser.ParsingError:

@@ -31,7 +31,8 @@ def alice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> UserConfig:
 
 # -- whole processes, the way the shell calls them -----------------------------------------------
 
-HEAVY = ("boto3", "botocore", "filelock", "configupdater", "asyncio", "rich", "click")
+HEAVY = ("boto3", "botocore", "filelock", "configupdater", "asyncio", "rich", "click",
+         "dataclasses", "inspect", "typing")  # the last three: tens of milliseconds a <TAB>
 PROBE = ("import atexit, sys\n"
          "atexit.register(lambda: sys.stderr.write('\\nMODULES:' + ' '.join(sys.modules)))\n"
          "sys.argv = ['awsroles']\n"

@@ -389,3 +389,19 @@ def test_help_still_lists_every_command() -> None:
     for name in (n for n in COMMANDS if " " not in n):
         assert f"\n  {name} " in out, name
 
+
+
+def test_the_config_names_reader_agrees_with_the_user_config(alice: UserConfig, tmp_path: Path) -> None:
+    """Tab completion reads the person's grants without userconfig (and its dataclasses): the same names."""
+    from awsroles.creds.confignames import read_names as config_names
+    from awsroles.creds.userconfig import load
+
+    names = config_names()
+    assert names is not None
+    assert names.grants == [(g.environment, g.role) for g in load().grants]
+    assert names.environments == ALICE.environments == ["prod", "stage"]
+    assert names.roles_in("prod") == ALICE.roles_in("prod") == ["admin", "readonly"]
+    damaged = tmp_path / "damaged.ini"
+    damaged.write_text("[user]\nname = x\n[grant prod]\n")  # a grant section without a role
+    assert config_names(str(damaged)) is None
+    assert config_names(str(tmp_path / "missing.ini")) is None
