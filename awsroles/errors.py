@@ -26,6 +26,8 @@ class ExitCode(enum.IntEnum):
     STORE = 6  # the keyring or secret store is absent, locked or cannot be read
     NETWORK = 7  # AWS cannot be reached
     THROTTLED = 8  # AWS kept throttling (or failing) a call after its last retry
+    NOT_EXECUTABLE = 126  # `exec`: the command exists but cannot be run (as shells say)
+    COMMAND_NOT_FOUND = 127  # `exec`: no such command (as shells say)
     INTERRUPTED = 130  # Ctrl-C
 
 

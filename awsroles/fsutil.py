@@ -11,9 +11,10 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+from awsroles import paths
 from awsroles.errors import AwsrolesError, FileWriteError
 
 LOCK_SUFFIX = ".lock"
@@ -25,6 +26,19 @@ class LockBusy(AwsrolesError):
     def __init__(self, lock_file: str | os.PathLike[str], waited: float):
         self.lock_file, self.waited = os.fspath(lock_file), waited
         super().__init__(f"another awsroles process holds {self.lock_file} (waited {waited:g}s); try again")
+
+
+def private_lock_path(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> Path:
+    """The lock file that guards ``path`` when ``path`` lives in a folder people keep (an org file
+    in a git checkout): in the per-user lock directory (:func:`awsroles.paths.lock_dir`, created
+    0700), named after the file and a hash of its real path, so nothing appears beside the file
+    and every name of one file shares one lock."""
+    import hashlib
+
+    real = os.path.realpath(path)
+    digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:16]
+    directory = private_dir(paths.lock_dir(environ))
+    return directory / f"{os.path.basename(real)}-{digest}{LOCK_SUFFIX}"
 
 
 def lock_path(path: str | os.PathLike[str]) -> Path:

@@ -104,6 +104,10 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     if store_kind == "plaintext":
         app.warn("warning: your key will be stored in a PLAINTEXT file; use the keyring or --store file if you can")
     if access_key_id is None:
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to ask for your access key: pass --access-key-id ID and give the secret "
+                             "on standard input with --secret-stdin, e.g. printf '%s' \"$SECRET\" | awsroles setup "
+                             "--access-key-id AKIA... --secret-stdin")
         access_key_id = str(click.prompt("Access key id", err=True)).strip()
     if secret_stdin:
         secret = sys.stdin.readline().strip()
@@ -234,8 +238,12 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
 
     try:
         return subprocess.call(argv, env=env)
-    except FileNotFoundError:
-        raise UsageError(f"command not found: {argv[0]}") from None
+    except FileNotFoundError:  # what a shell answers: 127 and 126
+        app.warn(f"awsroles: error: command not found: {argv[0]}")
+        return ExitCode.COMMAND_NOT_FOUND
+    except (PermissionError, IsADirectoryError, OSError) as exc:
+        app.warn(f"awsroles: error: cannot run {argv[0]}: {exc.strerror or exc}")
+        return ExitCode.NOT_EXECUTABLE
 
 
 @click.command("env")

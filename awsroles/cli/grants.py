@@ -101,7 +101,9 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
                                {"account_name": change.account, "because": f"{action} {target}"},
                                account=accounts.get(change.account))
         if result.ok:
-            app.say(f"Apply complete: {result.count('done')} changes made.")
+            from awsroles.sync.apply import changes_made
+
+            app.say(f"Apply complete: {changes_made(result.count('done'))}.")
             return ExitCode.OK
         for step in result.steps:
             if step.status in ("failed", "skipped"):

@@ -41,17 +41,19 @@ def status(app: App) -> int:
             rows.append((name, creds.expiration if creds else None))
     table = []
     data = []
-    for name, expiry in sorted(rows):
+    for name, expiry in sorted(rows, key=lambda row: (vendor.describe_session(row[0]), row[0])):
+        environment, role = vendor.describe_session(name)
         left = (expiry - now).total_seconds() if expiry else None
         state = "expired" if left is not None and left <= 0 else f"{int(left // 60)} min left" if left else "-"
-        table.append([name, iso(expiry) if expiry else "-", state])
-        data.append({"session": name, "expiration": iso(expiry) if expiry else None,
+        table.append([environment, role, iso(expiry) if expiry else "-", state])
+        data.append({"environment": environment, "role": role, "session": name,
+                     "expiration": iso(expiry) if expiry else None,
                      "seconds_left": int(left) if left is not None else None})
     config = vendor.config
     notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}"]
     if not rows:
         notes.append("no cached sessions")
-    sessions = Table(["session", "expires", "state"], table)
+    sessions = Table(["environment", "role", "expires", "state"], table)
     app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "sessions": data},
                       tables=[sessions] if table else [], csv=sessions, notes=notes))
     return ExitCode.OK

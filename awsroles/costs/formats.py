@@ -119,8 +119,9 @@ def csv_table(report: Report) -> Table:
 
 
 def forecast_note(row: Mapping[str, str], currency: str) -> str:
-    return (f"forecast {row['month']} {row['environment']}: {row['spent']} so far + {row['forecast']} forecast = "
-            f"{row['total']} {currency}")
+    """One line for people, amounts as in the table (thousands separated); the JSON keeps plain decimals."""
+    spent, ahead, total = (_money(Decimal(row[key])) for key in ("spent", "forecast", "total"))
+    return f"forecast {row['month']} {row['environment']}: {spent} so far + {ahead} forecast = {total} {currency}"
 
 
 def result(report: Report, forecast: Sequence[Mapping[str, str]] = ()) -> Result:

@@ -102,6 +102,19 @@ class Vendor:
     def role_session_name(self, grant: RoleGrant) -> str:
         return f"role/{grant.account_id}/{grant.role}/{self.config.user_name}"
 
+    def describe_session(self, name: str) -> tuple[str, str]:
+        """``(environment, role)`` of a cached session's name, for people: the MFA session is
+        ``("ops", "MFA session")``; a role session no longer granted shows its account id."""
+        if name == self.mfa_session_name or name.startswith("mfa/"):
+            return "ops", "MFA session"
+        kind, _, rest = name.partition("/")
+        account_id, _, rest = rest.partition("/")
+        role = rest.partition("/")[0]
+        if kind != "role" or not role:
+            return "-", name
+        grant = next((g for g in self.config.grants if g.account_id == account_id and g.role == role), None)
+        return (grant.environment if grant else account_id), role
+
     # -- long-term key -------------------------------------------------------------------------
 
     def long_term(self) -> Credentials:

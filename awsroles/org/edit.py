@@ -1,8 +1,9 @@
 """Comment-preserving, validated, locked and atomic edits of the org file.
 
-Every edit runs under a lock file next to the org file, reads the current text with
-configupdater, changes only the lines it must, validates the result like ``awsroles validate``
-and only then replaces the file atomically (keeping its mode). An edit that would make the file
+Every edit runs under a lock (a file in the per-user lock directory, never beside the org file:
+a checkout stays clean), reads the current text with configupdater, changes only the lines it
+must, validates the result like ``awsroles validate`` and only then replaces the file atomically
+(keeping its mode). An edit that would make the file
 invalid raises :class:`~awsroles.errors.OrgFileError` and writes nothing.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from configupdater import ConfigUpdater, Option, Section
 
 from awsroles.errors import OrgFileError, UsageError
-from awsroles.fsutil import atomic_write, file_lock, lock_path
+from awsroles.fsutil import atomic_write, file_lock, private_lock_path
 from awsroles.org.builder import did_you_mean
 from awsroles.org.checks import OrgCheck
 from awsroles.org.keys import TEAM_KEYS
@@ -58,7 +59,7 @@ def edit_org(
         return OrgFileLocked(f"{path} is being edited by someone else (lock {lock} held for more than "
                              f"{waited:.0f}s); try again")
 
-    with file_lock(lock_path(real), timeout=LOCK_TIMEOUT, busy=busy):
+    with file_lock(private_lock_path(real), timeout=LOCK_TIMEOUT, busy=busy):
         try:
             text = real.read_text(encoding="utf-8-sig")
             mode = real.stat().st_mode & 0o7777

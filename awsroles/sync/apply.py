@@ -43,6 +43,11 @@ class SkipChange(Exception):
     """A guard decided this change must not run (e.g. a user to delete still has credentials)."""
 
 
+def changes_made(n: int) -> str:
+    """``1 change made``, ``2 changes made``."""
+    return f"{n} change made" if n == 1 else f"{n} changes made"
+
+
 @dataclass
 class Step:
     change: Change
@@ -75,7 +80,7 @@ class ApplyResult:
         what was skipped and what was not attempted, and how to finish."""
         done, failed, skipped, left = (self.count(s) for s in (DONE, FAILED, SKIPPED, NOT_ATTEMPTED))
         if self.ok:
-            return [f"Apply complete: {done} changes made" + (f", {skipped} skipped" if skipped else "") + "."]
+            return [f"Apply complete: {changes_made(done)}" + (f", {skipped} skipped" if skipped else "") + "."]
         lines = [f"Apply incomplete: {done} done, {failed} failed, {skipped} skipped, {left} not attempted."]
         for status, title in ((DONE, "Done"), (FAILED, "Failed"), (SKIPPED, "Skipped"),
                               (NOT_ATTEMPTED, "Not attempted")):

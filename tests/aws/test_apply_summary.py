@@ -43,3 +43,9 @@ def test_a_complete_apply_says_so_in_one_line(ops_aws: Aws, classic: Org) -> Non
     engine = Engine(classic, ops_aws)
     result = engine.apply(engine.plan())
     assert result.summary() == [f"Apply complete: {result.count('done')} changes made."]
+
+
+def test_one_change_is_one_change() -> None:
+    from awsroles.sync.apply import changes_made
+
+    assert [changes_made(n) for n in (0, 1, 2)] == ["0 changes made", "1 change made", "2 changes made"]

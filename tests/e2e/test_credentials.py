@@ -121,6 +121,18 @@ def test_exec_runs_the_command_as_the_role_and_passes_its_exit_code(world: dict[
     assert nested.returncode == 2 and "already inside `awsroles exec` (prod/admin)" in nested.stderr
 
 
+def test_exec_a_command_that_cannot_start_exits_as_a_shell_would(world: dict[str, Any], tmp_path: Path) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    missing = alice.run("exec", "prod", "--role", "admin", "--", "no-such-command-here")
+    assert (missing.returncode, missing.stderr) == (127, "awsroles: error: command not found: no-such-command-here\n")
+    script = tmp_path / "not-executable.sh"
+    script.write_text("#!/bin/sh\necho hi\n")
+    script.chmod(0o644)
+    refused = alice.run("exec", "prod", "--role", "admin", "--", str(script))
+    assert refused.returncode == 126 and refused.stderr.startswith(f"awsroles: error: cannot run {script}: ")
+
+
 def test_env_formats(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
     alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
@@ -301,6 +313,10 @@ def test_status_and_logout_show_no_secrets(world: dict[str, Any]) -> None:
     data = json.loads(status.stdout)
     names = [s["session"] for s in data["sessions"]]
     assert "role/444444444444/admin/alice" in names and any(n.startswith("mfa/") for n in names)
+    shown = {(s["environment"], s["role"]) for s in data["sessions"]}
+    assert {("prod", "admin"), ("ops", "MFA session")} <= shown  # what people read, not cache keys
+    table = alice.run("status").stdout
+    assert "prod" in table and "admin" in table and "role/444444444444" not in table
     secret = json.loads(alice.run("credential-process", "prod", "--role", "admin").stdout)["SecretAccessKey"]
     assert secret not in status.stdout
     assert alice.run("logout").returncode == 0

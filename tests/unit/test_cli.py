@@ -400,3 +400,11 @@ def test_logout_all_asks_first(alice: SecretStore, monkeypatch: pytest.MonkeyPat
     assert (code, err) == (0, "kept the key\n")
     assert asked == [f"Delete the access key of alice from {alice.name}?"]
     assert json.loads(out)["access_key_deleted"] is False and alice.get(KEYS, ALICE_KEY) is not None
+
+
+def test_setup_without_a_terminal_says_how_to_give_the_key() -> None:
+    """`awsroles setup </dev/null` (CI, a pipe): a usage error that says what to pass, not 'aborted'."""
+    code, out, err = invoke("-f", CLASSIC, "setup")
+    assert (code, out) == (ExitCode.USAGE, "")
+    assert "no terminal to ask for your access key" in err and "--access-key-id" in err and "--secret-stdin" in err
+    assert "aborted" not in err and len(err.splitlines()) == 1

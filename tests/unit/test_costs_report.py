@@ -257,3 +257,11 @@ def test_the_forecast_is_in_every_human_form_and_in_json() -> None:
     buffer = io.StringIO()
     render(result, "md", buffer)
     assert buffer.getvalue().splitlines()[-1] == f"- {line}"
+
+
+def test_forecast_lines_separate_thousands_as_the_table_does() -> None:
+    rows = [{"month": "2026-11", "environment": "prod", "spent": "12345.60", "forecast": "1000.00",
+             "total": "13345.60"}]
+    assert formats.forecast_note(rows[0], "USD") == (
+        "forecast 2026-11 prod: 12,345.60 so far + 1,000.00 forecast = 13,345.60 USD")
+    assert formats.result(report(), rows).data["forecast"] == rows  # JSON keeps plain decimals

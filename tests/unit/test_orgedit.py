@@ -58,6 +58,7 @@ def test_grant_adds_to_the_list_and_keeps_everything_else(org_file: Path) -> Non
         ["dev = developer, readonly, admin"], ["dev = developer, readonly"])
     assert org_file.read_text() == original
     assert not list(org_file.parent.glob(".*.tmp"))
+    assert not list(org_file.parent.glob("*.lock"))  # the lock lives in the lock directory: git status stays clean
 
 
 def test_users_and_members(org_file: Path) -> None:

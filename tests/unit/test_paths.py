@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from awsroles import paths
-from awsroles.fsutil import lock_path, private_dir
+from awsroles.fsutil import lock_path, private_dir, private_lock_path
 
 
 def test_defaults_under_home(tmp_path: Path) -> None:
@@ -84,6 +84,20 @@ def test_lock_path_is_beside_the_real_file(tmp_path: Path) -> None:
     target.write_text("")
     (tmp_path / "link.ini").symlink_to(target)
     assert lock_path(tmp_path / "link.ini") == lock_path(target) == tmp_path / "real.ini.lock"
+
+
+def test_a_private_lock_is_in_the_lock_directory_one_per_real_file(tmp_path: Path) -> None:
+    target = tmp_path / "org" / "awsroles.ini"
+    target.parent.mkdir()
+    target.write_text("")
+    (tmp_path / "link.ini").symlink_to(target)
+    environ = {"AWSROLES_CONFIG_DIR": str(tmp_path / "cfg"), "XDG_RUNTIME_DIR": ""}
+    lock = private_lock_path(tmp_path / "link.ini", environ)
+    assert lock == private_lock_path(target, environ)  # every name of one file, one lock
+    assert lock.parent == tmp_path / "cfg" / "cache" / "locks" and lock.name.startswith("awsroles.ini-")
+    assert lock.parent.stat().st_mode & 0o777 == 0o700
+    other = tmp_path / "elsewhere" / "awsroles.ini"
+    assert private_lock_path(other, environ) != lock  # same name, another file: another lock
 
 
 def test_private_dir_is_0700(tmp_path: Path) -> None:
