@@ -88,6 +88,7 @@ COMMANDS: dict[str, str] = {
     "export": "export:export",
     "grant": "grants:grant",
     "import": "importer:import_",
+    "init": "init:init",
     "login": "creds:login",
     "logout": "sessions:logout",
     "plan": "plan:plan",
