@@ -132,7 +132,7 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
         story.step("Stop the sandbox", "awsroles sandbox stop")
     story.say("stopped; nothing was left running.")
     app.say()
-    app.say("Next: copy examples/classic.ini to awsroles.ini, make it yours, `awsroles validate`, then "
+    app.say("Next: `awsroles init` writes a starter awsroles.ini here; make it yours, `awsroles validate`, then "
             "`awsroles plan` with ops admin credentials.")
     return ExitCode.OK
 

@@ -11,6 +11,7 @@ import click
 from awsroles.cli.app import App, common_options, env_format, pass_app
 from awsroles.creds.shellenv import ENV_FORMATS
 from awsroles.errors import ExitCode
+from awsroles.org.location import ENV_VAR
 from awsroles.render import FORMATS, Result
 
 
@@ -35,6 +36,18 @@ def sandbox() -> None:
     """
 
 
+def private_starter(directory: Path) -> Path:
+    """The starter org written under ``directory`` (the sandbox's state folder), afresh each time."""
+    import shutil
+
+    from awsroles.fsutil import private_dir
+    from awsroles.org.starter import write_starter
+
+    folder = private_dir(directory) / "org"
+    shutil.rmtree(folder, ignore_errors=True)
+    return write_starter(folder / "awsroles.ini")[0]
+
+
 @sandbox.command()
 @common_options
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free port).")
@@ -44,8 +57,10 @@ def sandbox() -> None:
 def start(app: App, port: int, timeout: float) -> int:
     """Start the sandbox in the background and seed it from the org file.
 
-    The org file is --file if given, else examples/classic.ini. If a sandbox is already
-    running, says where and starts nothing. The server keeps running after this command
+    The org file is --file, else $AWSROLES_FILE, else ./awsroles.ini when there is one; without
+    any, a private copy of the starter (`awsroles init`'s) under the sandbox's state folder, so
+    no file of yours or of the awsroles checkout is ever edited through it. If a sandbox is
+    already running, says where and starts nothing. The server keeps running after this command
     returns; its log and state are in $XDG_STATE_HOME/awsroles/sandbox.
 
     \b
@@ -53,10 +68,13 @@ def start(app: App, port: int, timeout: float) -> int:
       awsroles sandbox start
       awsroles -f examples/large.ini sandbox start --port 5000
     """
-    from awsroles.org.examples import example
     from awsroles.sandbox.process import start_detached
+    from awsroles.sandbox.state import read_state, state_dir
 
-    org_path = Path(app.file) if app.file else example("classic")
+    org_path = app.org_path
+    if not app.file and not os.environ.get(ENV_VAR) and not org_path.is_file():
+        running = read_state(Path(state_dir()))  # running: leave its org file alone
+        org_path = Path(running.org_file) if running else private_starter(Path(state_dir()))
     state, started = start_detached(org_path, port=port, timeout=timeout)
     if not started:
         notes = [f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "

@@ -38,10 +38,10 @@ ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 ENVIRONMENTS = {"222222222222": "dev", "333333333333": "stage", "444444444444": "prod"}
 
 
-def awsroles(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def awsroles(*argv: str, env: dict[str, str], cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
     command = [exe] if exe else [sys.executable, "-m", "awsroles"]
-    return subprocess.run([*command, *argv], cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run([*command, *argv], cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
 
 
 def port_open(port: int) -> bool:
@@ -85,7 +85,11 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     assert status.returncode == 0, status.stderr
     info = json.loads(status.stdout)
     assert info["running"] is True
-    assert info["org_file"] == str(EXAMPLES / "classic.ini")
+    # no --file, no $AWSROLES_FILE, no ./awsroles.ini (this is the checkout): a private starter copy,
+    # never the checkout's example, which `grant` or `users create` would otherwise edit
+    private = directory / "org" / "awsroles.ini"
+    assert info["org_file"] == str(private)
+    assert private.read_text().startswith("; Your org, as code: a starter written by `awsroles init`")
     assert info["endpoint"] == f"http://127.0.0.1:{info['port']}"
     assert "secret_access_key" not in status.stdout
     assert port_open(info["port"])
@@ -106,7 +110,7 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
 
     variables = json.loads(awsroles("sandbox", "env", "--format", "json", env=user_env).stdout)
     assert variables["AWS_ENDPOINT_URL"] == info["endpoint"]
-    assert variables["AWSROLES_FILE"] == str(EXAMPLES / "classic.ini")
+    assert variables["AWSROLES_FILE"] == str(private)
     who = subprocess.run(
         [sys.executable, "-c", 'import boto3; print(boto3.client("sts").get_caller_identity()["Account"])'],
         env={**user_env, **variables}, capture_output=True, text=True, timeout=60,
@@ -119,7 +123,7 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
                            env={**user_env, "AWS_SESSION_TOKEN": "left-over", "AWS_PROFILE": "work"},
                            capture_output=True, text=True, timeout=60)
     assert shell.returncode == 0, shell.stderr
-    assert shell.stdout.strip() == f"{info['endpoint']} {EXAMPLES / 'classic.ini'}"
+    assert shell.stdout.strip() == f"{info['endpoint']} {private}"
 
     stopped = awsroles("sandbox", "stop", env=user_env)
     assert stopped.returncode == 0, stopped.stderr
@@ -129,6 +133,21 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     assert not alive(info["pid"])  # gone, or a zombie until init reaps it
     after = awsroles("sandbox", "status", "-o", "json", env=user_env)
     assert json.loads(after.stdout) == {"running": False}
+
+
+def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in(user_env: dict[str, str], tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    assert awsroles("init", env=user_env, cwd=project).returncode == 0
+    started = awsroles("sandbox", "start", "-o", "json", env=user_env, cwd=project)
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["org_file"] == str(project / "awsroles.ini")
+    variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
+    assert variables["AWSROLES_FILE"] == str(project / "awsroles.ini")
+    granted = awsroles("grant", "backend", "stage", "readonly", env={**user_env, **variables}, cwd=project)
+    assert granted.returncode == 0, granted.stderr
+    assert "stage = readonly" in (project / "awsroles.ini").read_text()
+    assert sorted(p.name for p in project.iterdir()) == ["awsroles.ini", "policies"]  # no lock file left here
 
 
 # -- (b) what is seeded --------------------------------------------------------------------
