@@ -32,13 +32,29 @@ def private_lock_path(path: str | os.PathLike[str], environ: Mapping[str, str] |
     """The lock file that guards ``path`` when ``path`` lives in a folder people keep (an org file
     in a git checkout): in the per-user lock directory (:func:`awsroles.paths.lock_dir`, created
     0700), named after the file and a hash of its real path, so nothing appears beside the file
-    and every name of one file shares one lock."""
+    and every name of one file shares one lock. When that directory cannot be made (a home that
+    cannot be written), a 0700 directory of this user's in the temporary folder."""
     import hashlib
 
     real = os.path.realpath(path)
     digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:16]
-    directory = private_dir(paths.lock_dir(environ))
+    try:
+        directory = private_dir(paths.lock_dir(environ))
+    except FileWriteError:  # a home that cannot be written must not stop an edit of a file that can
+        directory = _own_temp_dir(f"awsroles-locks-{os.getuid()}")
     return directory / f"{os.path.basename(real)}-{digest}{LOCK_SUFFIX}"
+
+
+def _own_temp_dir(name: str) -> Path:
+    """``TMPDIR/name``, 0700 and ours: refused when someone else made it first."""
+    directory = Path(tempfile.gettempdir()) / name
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700)
+    info = os.lstat(directory)
+    if info.st_uid != os.getuid() or not os.path.isdir(directory) or os.path.islink(directory):
+        raise FileWriteError(directory, "not a directory of this user's; remove it", errno.EPERM)
+    os.chmod(directory, 0o700)
+    return directory
 
 
 def lock_path(path: str | os.PathLike[str]) -> Path:

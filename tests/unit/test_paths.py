@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,17 @@ def test_a_private_lock_is_in_the_lock_directory_one_per_real_file(tmp_path: Pat
     assert lock.parent.stat().st_mode & 0o777 == 0o700
     other = tmp_path / "elsewhere" / "awsroles.ini"
     assert private_lock_path(other, environ) != lock  # same name, another file: another lock
+
+
+def test_a_private_lock_without_a_writable_home_is_in_a_temp_dir_of_ours(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "a-file"
+    home.write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    lock = private_lock_path(tmp_path / "org.ini", {"HOME": str(home)})
+    assert lock.parent == tmp_path / "tmp" / f"awsroles-locks-{os.getuid()}"
+    assert lock.parent.stat().st_mode & 0o777 == 0o700
 
 
 def test_private_dir_is_0700(tmp_path: Path) -> None:
