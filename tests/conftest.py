@@ -36,7 +36,7 @@ def classic_org_path() -> Path:
     return EXAMPLES / "classic.ini"
 
 
-_LAYER_ORDER = {"e2e": 0, "aws": 1, "unit": 2}
+_LAYER_ORDER = {"e2e": 0, "docs": 1, "aws": 2, "unit": 3}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -56,6 +57,12 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path as people read it: relative under the working directory, else as it is."""
+    relative = os.path.relpath(path)
+    return relative if not relative.startswith("..") else os.fspath(path)
 
 
 def env_format(app: App, fmt: str) -> str:

@@ -8,17 +8,12 @@ from typing import Any
 
 import click
 
-from awsroles.cli.app import App, common_options, env_format, pass_app
+from awsroles.cli.app import App, common_options, env_format, pass_app, shown
 from awsroles.creds.shellenv import ENV_FORMATS
 from awsroles.errors import ExitCode
 from awsroles.org.location import ENV_VAR
 from awsroles.render import FORMATS, Result
 
-
-def _shown(path: str | Path) -> str:
-    """A path as short as it stays unambiguous: relative under the working directory."""
-    relative = os.path.relpath(path)
-    return relative if not relative.startswith("..") else str(path)
 
 
 @click.group()
@@ -78,13 +73,13 @@ def start(app: App, port: int, timeout: float) -> int:
     state, started = start_detached(org_path, port=port, timeout=timeout)
     if not started:
         notes = [f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "
-                 f"seeded from {_shown(state.org_file)}"]
+                 f"seeded from {shown(state.org_file)}"]
         if Path(state.org_file) != org_path.resolve():
-            notes.append(f"to use {_shown(org_path)} instead: awsroles sandbox stop, then start again")
+            notes.append(f"to use {shown(org_path)} instead: awsroles sandbox stop, then start again")
         app.render(Result(data={"started": False, **state.public()}, notes=notes))
         return ExitCode.OK
     app.render(Result(data={"started": True, **state.public()}, notes=[
-        f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {_shown(state.org_file)}",
+        f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {shown(state.org_file)}",
         f"  admin: {state.credentials.user_arn}",
         f"  keys:  fake moto keys for this sandbox only, kept in plaintext in {state.state_file}",
         f"  log:   {state.log_file}",
@@ -164,7 +159,7 @@ def status(app: App) -> int:
         notes = ["no sandbox is running (start one with `awsroles sandbox start`)"]
     else:
         notes = [f"running at {state.endpoint} (pid {state.pid}) since {state.started_at}",
-                 f"  org file: {_shown(state.org_file)}",
+                 f"  org file: {shown(state.org_file)}",
                  f"  region:   {state.region}",
                  f"  admin:    {state.credentials.user_arn} ({state.credentials.access_key_id})",
                  f"  state:    {state.state_file}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app, shown
 from awsroles.errors import ExitCode
 from awsroles.iam.checks import check_org
 from awsroles.render import Result
@@ -40,14 +40,14 @@ def validate(app: App, strict: bool) -> int:
         }
     notes: list[str] = []
     if valid:
-        notes.append(f"{path}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
+        notes.append(f"{shown(path)}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
                      f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users")
     if app.output == "table":  # problems go to stderr, as compilers print them; JSON carries them
         for problem in problems:
             app.warn(str(problem))
         if not valid:
             count = len([p for p in problems if p.is_error]) if not strict else len(problems)
-            app.warn(f"{path}: {count} {'problem' if count == 1 else 'problems'}")
+            app.warn(f"{shown(path)}: {count} {'problem' if count == 1 else 'problems'}")
     data = {"file": str(path), "valid": valid, "summary": summary, "problems": [p.as_dict() for p in problems]}
     app.render(Result(data=data, notes=notes))
     return ExitCode.OK if valid else ExitCode.USAGE
