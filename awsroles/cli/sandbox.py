@@ -15,7 +15,6 @@ from awsroles.org.location import ENV_VAR
 from awsroles.render import FORMATS, Result
 
 
-
 @click.group()
 @common_options(forms=FORMATS)  # the global options, also between the group and its command
 def sandbox() -> None:
