@@ -1,4 +1,5 @@
-"""Docs are tests: every shell block in README.md and docs/*.md runs, in order, or says why not.
+"""Docs are tests: every shell block in README.md, docs/*.md and completions/README.md runs, in
+order, or says why not.
 
 Each page runs in a fresh HOME and a fresh, empty working folder (never the checkout, whose files
 a page must not edit), as one terminal session
@@ -19,7 +20,7 @@ from tests.conftest import REPO
 from tests.docs.runner import Block, Terminal, shell_blocks, terminal_environ
 
 pytestmark = pytest.mark.e2e
-PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")), REPO / "completions" / "README.md"]
 NEWCOMER = 'awsroles init > /dev/null\nawsroles sandbox start > /dev/null\neval "$(awsroles sandbox env)"\n'
 
 
@@ -37,7 +38,7 @@ def test_every_shell_block_runs_or_says_why_not() -> None:
 RUNNABLE = [page for page in PAGES if any(b.not_runnable is None for b in shell_blocks(page))]
 
 
-@pytest.mark.parametrize("page", RUNNABLE, ids=[p.name for p in RUNNABLE])
+@pytest.mark.parametrize("page", RUNNABLE, ids=[str(p.relative_to(REPO)) for p in RUNNABLE])
 def test_the_page_runs_in_order_on_a_fresh_sandbox(page: Path, tmp_path: Path) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
     home.mkdir()
