@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from awsroles.cli.app import App, common_options, env_format, pass_app, shown
+from awsroles.cli.complete import complete_users
 from awsroles.creds.shellenv import ENV_FORMATS
 from awsroles.errors import ExitCode
 from awsroles.org.location import ENV_VAR
@@ -166,3 +167,68 @@ def status(app: App) -> int:
     app.render(Result(data=data, notes=notes))
     return ExitCode.OK
 
+
+
+@sandbox.command()
+@common_options
+@click.argument("name", shell_complete=complete_users)
+@pass_app
+def person(app: App, name: str) -> int:
+    """Be NAME on the running sandbox: a key and an MFA device, and awsroles set up as NAME here.
+
+    Gives the IAM user NAME (made by `awsroles apply`) an access key and an enabled virtual MFA
+    device, then runs what `awsroles setup` does with that key, in this HOME. The key is a fake
+    sandbox key, kept in a plaintext file; MFA codes come from `awsroles sandbox mfa-code NAME`,
+    which the sandbox can make because it keeps the device's seed (sandbox only: against AWS, codes
+    come from your authenticator). In a shell that ran `eval "$(awsroles sandbox env)"`.
+
+    \b
+    Examples:
+      awsroles apply --yes && awsroles sandbox person alice && awsroles login prod --role admin
+    """
+    import shlex
+    import sys
+
+    from awsroles.creds import userconfig
+    from awsroles.creds.factory import open_user_store
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.setup import SetupRequest, setup
+    from awsroles.sandbox.client import sandbox_aws
+    from awsroles.sandbox.person import enroll
+
+    state, org, person = enroll(name)
+    codes = f"{shlex.quote(sys.executable)} -m awsroles sandbox mfa-code {shlex.quote(name)}"
+    request = SetupRequest(person.access_key_id, person.secret_access_key, store="plaintext", mfa_command=codes)
+    done = setup(org, Path(state.org_file), request,
+                 aws_for=lambda key, region: sandbox_aws(state.endpoint, (key.access_key_id, key.secret_access_key),
+                                                         region or state.region),
+                 open_store=lambda kind: open_user_store(kind), save=userconfig.save, fast=FastCache.default())
+    mine = "; ".join(e + ": " + ", ".join(r) for e, r in done.environments.items()) or "nothing yet"
+    app.render(Result(
+        {"user": name, "arn": person.user_arn, "access_key_id": person.access_key_id,
+         "mfa_serial": person.mfa_serial, "environments": done.environments, "settings": str(done.config_path)},
+        notes=[f"you are {name} ({person.user_arn}) in this HOME now, on the sandbox at {state.endpoint}",
+               f"  may assume: {mine}",
+               f"  key:        {person.access_key_id}, a fake sandbox key in a plaintext file ({done.store_name})",
+               f"  MFA codes:  `awsroles sandbox mfa-code {name}` (device {person.mfa_serial})",
+               "next: awsroles login ENV --role ROLE"]))
+    return ExitCode.OK
+
+
+@sandbox.command("mfa-code")
+@common_options(forms=("table",))  # the code alone, as an mfa_command prints it
+@click.argument("name", shell_complete=complete_users)
+@pass_app
+def mfa_code(app: App, name: str) -> int:
+    """Print a code NAME's sandbox MFA device shows now (after `awsroles sandbox person NAME`).
+
+    A code the sandbox has not taken yet: it takes each code once, as AWS does.
+
+    \b
+    Examples:
+      awsroles sandbox mfa-code alice
+    """
+    from awsroles.sandbox.person import mfa_code as code_of
+
+    app.render(Result(None, text=code_of(name) + "\n"))
+    return ExitCode.OK

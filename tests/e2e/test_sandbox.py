@@ -135,6 +135,34 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     assert json.loads(after.stdout) == {"running": False}
 
 
+def test_a_person_on_the_sandbox_logs_in_with_codes_the_sandbox_makes(user_env: dict[str, str],
+                                                                     tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    assert awsroles("init", env=user_env, cwd=project).returncode == 0
+    assert awsroles("sandbox", "start", env=user_env, cwd=project).returncode == 0
+    variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
+    shell = {**user_env, **variables}
+    early = awsroles("sandbox", "person", "alice", env=shell, cwd=project)
+    assert early.returncode == 1 and early.stderr.startswith("awsroles: error: no IAM user 'alice'")  # not applied yet
+    assert awsroles("apply", "--yes", env=shell, cwd=project).returncode == 0
+    became = awsroles("sandbox", "person", "alice", "-o", "json", env=shell, cwd=project)
+    assert became.returncode == 0, became.stderr
+    assert json.loads(became.stdout)["environments"] == {"dev": ["admin"], "stage": ["admin"], "prod": ["admin"]}
+    seed_file = state_dir(user_env) / "people" / "alice.json"
+    assert stat.S_IMODE(seed_file.stat().st_mode) == 0o600
+    login = awsroles("login", "prod", "--role", "admin", env=shell, cwd=project)  # the code: sandbox mfa-code
+    assert login.returncode == 0, login.stderr
+    assert "admin in prod (444444444444)" in login.stdout
+    codes = [awsroles("sandbox", "mfa-code", "alice", env=shell, cwd=project).stdout.strip() for _ in range(2)]
+    assert all(len(code) == 6 and code.isdigit() for code in codes)
+    for bad, message in (("nobody", "nobody is not a user in"), ("../x", "is not an IAM user name")):
+        refused = awsroles("sandbox", "person", bad, env=shell, cwd=project)
+        assert refused.returncode == 1 and message in refused.stderr and len(refused.stderr.splitlines()) == 1
+    missing = awsroles("sandbox", "mfa-code", "bob", env=shell, cwd=project)
+    assert missing.returncode == 1 and "run `awsroles sandbox person bob` first" in missing.stderr
+
+
 def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in(user_env: dict[str, str], tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
