@@ -88,7 +88,9 @@ def file_lock(lock_file: str | os.PathLike[str], *, timeout: float,
 
 
 def private_dir(path: str | os.PathLike[str]) -> Path:
-    """Create ``path`` (and parents) with mode 0700; tighten it if it exists.
+    """Create ``path`` with mode 0700, and every missing parent with 0700 too; tighten ``path``,
+    and the nearest ``awsroles`` folder above it (``~/.cache/awsroles``, made 0755 by older
+    versions), when they exist, are ours and are more open.
 
     For directories that hold secrets or a person's settings (see :mod:`awsroles.paths`). Raises
     FileWriteError (``cannot write PATH: REASON``, exit code 1) when it cannot be created, e.g.
@@ -96,9 +98,21 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
     """
     path = Path(path)
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o700)
+        missing = []
+        current = path
+        while not os.path.lexists(current) and current != current.parent:
+            missing.append(current)
+            current = current.parent
+        for directory in reversed(missing):
+            with contextlib.suppress(FileExistsError):  # made meanwhile by another process
+                directory.mkdir(mode=0o700)  # the umask can only take bits away
+        if not path.is_dir():
+            raise FileExistsError(errno.EEXIST, "not a directory", str(path))
+        app_dir = next((p for p in path.parents if p.name == "awsroles"), None)  # the nearest one only
+        for directory in (path, *([app_dir] if app_dir else [])):
+            info = directory.stat()
+            if info.st_mode & 0o077 and info.st_uid == os.getuid():
+                directory.chmod(0o700)
     except OSError as exc:
         if isinstance(exc, FileExistsError):
             raise FileWriteError(path, "it exists and is not a directory", exc.errno or 0) from exc

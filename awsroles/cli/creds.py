@@ -1,63 +1,23 @@
-"""Credential commands: setup, login, exec, env, credential-process; and what the other credential
-commands share (the person's vendor and store, the role options, the exec session variable).
+"""Credential commands: setup, login, exec, env, credential-process.
 
-status, logout and whoami are in sessions.py; profiles, console and serve in profiles.py."""
+status, logout and whoami are in sessions.py; profiles, console and serve in profiles.py; what
+they all share (the person's vendor and store, the role options) in vending.py."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from awsroles.cli.app import App, common_options, env_format, pass_app
-from awsroles.cli.complete import complete_my_environments, complete_my_roles
+from awsroles.cli.vending import SESSION_VARIABLE, make_vendor, open_user_store, role_options, when
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import FORMATS
 
 if TYPE_CHECKING:
-    from awsroles.creds.store import SecretStore
-    from awsroles.creds.vend import RoleSession, Vendor
-
-SESSION_VARIABLE = "AWSROLES_SESSION"  # set inside `awsroles exec`: which session this shell has
-
-
-def _prompt(message: str) -> str:
-    return str(click.prompt(message, err=True, hide_input=False))
-
-
-def _secret_prompt(message: str) -> str:
-    return str(click.prompt(message, hide_input=True, err=True))
-
-
-def open_user_store(config_store: str) -> SecretStore:
-    from awsroles.creds.factory import open_user_store as open_store
-
-    return open_store(config_store, prompter=_secret_prompt)
-
-
-def make_vendor(mfa_code: str | None = None) -> Vendor:
-    from awsroles.creds.factory import make_vendor as vendor
-
-    return vendor(mfa_code=mfa_code, prompter=_prompt, secret_prompter=_secret_prompt)
-
-
-def _when(session: RoleSession) -> str:
-    expiry = session.credentials.expiration
-    return expiry.strftime("%Y-%m-%d %H:%M UTC") if expiry else "never"
-
-
-def role_options(command: Any) -> Any:
-    command = click.option("--mfa-code", metavar="CODE",
-                           help="A 6-digit MFA code (else: mfa_command, prompt).")(command)
-    command = click.option("--duration", metavar="SECONDS", type=click.IntRange(900, 43200),
-                           help="Role session length (default: the org's session_duration, at most the "
-                                "role's maximum).")(command)
-    command = click.option("--role", "-r", metavar="ROLE", shell_complete=complete_my_roles,
-                           help="The role (optional when you have one there).")(command)
-    return click.argument("environment", shell_complete=complete_my_environments)(command)
-
+    from awsroles.creds.vend import RoleSession
 
 def _session(environment: str, role: str | None, duration: int | None, mfa_code: str | None) -> RoleSession:
     return make_vendor(mfa_code).role_session(environment, role, duration=duration)
@@ -162,12 +122,12 @@ def login(app: App, environment: str, role: str | None, duration: int | None, mf
     grant = session.grant
     data = {"environment": grant.environment,
             "role": grant.role, "account_id": grant.account_id, "role_arn": grant.role_arn,
-            "expiration": _when(session), "cached": session.cached}
+            "expiration": when(session), "cached": session.cached}
     from awsroles.render import Result
 
     how = "reused the cached session" if session.cached else "new session"
     app.render(Result(data, notes=[
-        f"{grant.role} in {grant.environment} ({grant.account_id}) until {_when(session)} ({how})",
+        f"{grant.role} in {grant.environment} ({grant.account_id}) until {when(session)} ({how})",
         f"  use it: awsroles exec {grant.environment} --role {grant.role} -- aws sts get-caller-identity"]))
     return ExitCode.OK
 
@@ -225,8 +185,12 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
     vendor = make_vendor(mfa_code)
     session = vendor.role_session(environment, role, duration=duration)
     grant = session.grant
+    from awsroles.creds.store.encrypted_file import PASSPHRASE_ENV
+
+    # The command gets the role, never awsroles' own secrets: the file store's passphrase stays here.
     env = {k: v for k, v in os.environ.items()
-           if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")}
+           if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                        PASSPHRASE_ENV)}
     env.update(session.credentials.environment())
     env[SESSION_VARIABLE] = f"{grant.environment}/{grant.role}"
     env.setdefault("AWS_REGION", vendor.config.region)

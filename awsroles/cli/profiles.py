@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
-from awsroles.cli.creds import make_vendor, role_options
+from awsroles.cli.vending import make_vendor, role_options
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import FORMATS
 

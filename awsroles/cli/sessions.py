@@ -8,7 +8,8 @@ import sys
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
-from awsroles.cli.creds import SESSION_VARIABLE, make_vendor
+from awsroles.cli.complete import complete_my_environments, complete_my_roles
+from awsroles.cli.vending import SESSION_VARIABLE, make_vendor
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.render import FORMATS
 
@@ -61,28 +62,52 @@ def status(app: App) -> int:
 
 @click.command()
 @common_options
+@click.argument("environment", required=False, shell_complete=complete_my_environments)
+@click.option("--role", "-r", metavar="ROLE", shell_complete=complete_my_roles,
+              help="With ENV: only this role's session.")
 @click.option("--all", "everything", is_flag=True, help="Also delete your stored access key (asks first).")
 @click.option("--yes", "-y", is_flag=True, help="With --all: do not ask.")
 @pass_app
-def logout(app: App, everything: bool, yes: bool) -> int:
-    """Forget your cached sessions; with --all, also your stored access key.
+def logout(app: App, environment: str | None, role: str | None, everything: bool, yes: bool) -> int:
+    """Forget your cached sessions (or only ENV's, or one role's); with --all, also your stored key.
 
     \b
     Examples:
       awsroles logout
+      awsroles logout prod --role admin       (that session only; the MFA session stays)
       awsroles logout --all
       awsroles logout -o json                 (what was removed)
     """
     from awsroles.creds.store import KEYS, SESSIONS
     from awsroles.render import Result
 
+    if role and not environment:
+        raise UsageError("--role needs an environment: awsroles logout ENV --role ROLE")
+    if environment and everything:
+        raise UsageError("--all forgets everything: give it without ENV")
     vendor = make_vendor()
+    if environment:
+        grants = [vendor.resolve(environment, role)] if role else [
+            g for g in vendor.config.grants if g.environment == environment]
+        if not grants:
+            vendor.resolve(environment, None)  # the usual "no role in ENV; your environments: ..." error
+        names = [vendor.role_session_name(g) for g in grants]
+        for grant, name in zip(grants, names, strict=True):
+            vendor.store.delete(SESSIONS, name)
+            if vendor.fast is not None:
+                vendor.fast.delete(grant.environment, grant.role)
+        forgotten = ", ".join(f"{g.environment}/{g.role}" for g in grants)
+        app.render(Result({"user": vendor.config.user_name, "store": vendor.store.name,
+                           "sessions_forgotten": len(grants), "stored_sessions_removed": sorted(names),
+                           "access_key_deleted": False},
+                          notes=[f"forgot the session(s) of {forgotten}; the MFA session and the others stay"]))
+        return ExitCode.OK
     count = vendor.fast.clear() if vendor.fast is not None else 0
     names = vendor.store.keys(SESSIONS)
     for name in names:
         vendor.store.delete(SESSIONS, name)
-    user, forgotten = vendor.config.user_name, max(count, len(names))
-    notes = [f"forgot {forgotten} cached session(s)"]
+    user, forgotten_count = vendor.config.user_name, max(count, len(names))
+    notes = [f"forgot {forgotten_count} cached session(s)"]
     key_deleted = False
     if everything:
         if not yes and not sys.stdin.isatty():
@@ -95,7 +120,7 @@ def logout(app: App, everything: bool, yes: bool) -> int:
             notes.append(f"deleted the stored access key of {user}")
         else:
             app.warn("kept the key")
-    app.render(Result({"user": user, "store": vendor.store.name, "sessions_forgotten": forgotten,
+    app.render(Result({"user": user, "store": vendor.store.name, "sessions_forgotten": forgotten_count,
                        "stored_sessions_removed": sorted(names), "cache_files_removed": count,
                        "access_key_deleted": key_deleted}, notes=notes))
     return ExitCode.OK

@@ -81,6 +81,11 @@ def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[
     user's in the org's ops account, and errors.from_aws's error when AWS refuses or cannot be
     reached (nothing is stored then).
     """
+    from awsroles.creds.store import KEYS
+
+    # The store first: no keyring (or no passphrase) fails here, before anything is sent to AWS.
+    store = open_store(request.store)
+    store.get(KEYS, "setup-check")
     region = request.region or org.region
     key = Credentials(request.access_key_id, request.secret_access_key)
     aws = aws_for(key, region)
@@ -104,9 +109,6 @@ def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[
         mfa_command=request.mfa_command, store=request.store, totp_in_store=bool(request.totp_seed),
         org_file=str(org_path.resolve()), grants=grants_for(org, user),
     )
-    from awsroles.creds.store import KEYS
-
-    store = open_store(request.store)
     store.set(KEYS, config.key_name, key.to_json())
     if request.totp_seed:
         store.set(KEYS, f"totp/{config.key_name}", request.totp_seed)

@@ -190,18 +190,27 @@ class Vendor:
     def role_session(self, environment: str, role: str | None = None, *, duration: int | None = None,
                      force: bool = False) -> RoleSession:
         grant = self.resolve(environment, role)
+        if duration is not None:
+            self._check_duration(grant, duration)  # over the role's maximum: refused, cache or not
         name = self.role_session_name(grant)
+
+        def enough(cached: Credentials | None) -> bool:
+            """Long enough: past the advisory refresh, and (asked for ``duration``) not much shorter
+            than asked: a session of the same length issued a few minutes ago still serves."""
+            left = self._left(cached)
+            return left > ADVISORY_REFRESH and (duration is None or left >= duration - ADVISORY_REFRESH)
+
         cached = None if force else self.cached_role_session(grant)
-        if self._left(cached) > ADVISORY_REFRESH:
+        if enough(cached):
             return RoleSession(grant, cached, True)  # type: ignore[arg-type]
         with self._lock(name):
             cached = None if force else self.cached_role_session(grant)
-            if self._left(cached) > ADVISORY_REFRESH:
+            if enough(cached):
                 return RoleSession(grant, cached, True)  # type: ignore[arg-type]
             try:
                 credentials = self._assume(grant, duration)
             except AwsrolesError:
-                if cached is not None and self._left(cached) > MANDATORY_REFRESH:
+                if duration is None and cached is not None and self._left(cached) > MANDATORY_REFRESH:
                     log.warning("refreshing %s failed; using the cached session until its mandatory refresh", name)
                     return RoleSession(grant, cached, True)
                 raise
@@ -210,11 +219,15 @@ class Vendor:
                 self.fast.put(grant.environment, grant.role, name, credentials)
             return RoleSession(grant, credentials, False)
 
-    def _assume(self, grant: RoleGrant, duration: int | None) -> Credentials:
-        seconds = duration or min(self.config.session_duration, grant.max_session)
+    @staticmethod
+    def _check_duration(grant: RoleGrant, seconds: int) -> None:
         if not 900 <= seconds <= grant.max_session:
             raise UsageError(f"a session of {seconds}s is outside 900..{grant.max_session} for "
-                             f"{grant.environment}/{grant.role}")
+                             f"{grant.environment}/{grant.role} (its max_session in the org file)")
+
+    def _assume(self, grant: RoleGrant, duration: int | None) -> Credentials:
+        seconds = duration or min(self.config.session_duration, grant.max_session)
+        self._check_duration(grant, seconds)
         user = self.config.user_name
         params = {"RoleArn": grant.role_arn, "RoleSessionName": user[:64], "SourceIdentity": user,
                   "DurationSeconds": seconds}

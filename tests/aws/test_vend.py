@@ -215,3 +215,20 @@ def test_an_unknown_mfa_device_says_to_run_setup_again(world: dict[str, Any]) ->
                         "serial number is valid and associated with this user."))
     with pytest.raises(MfaError, match="does not know your MFA device arn:aws:iam::111111111111:mfa/alice"):
         vendor.role_session("dev")
+
+
+def test_a_duration_asked_for_is_honoured_or_refused(world: dict[str, Any]) -> None:
+    """`login prod --role readonly --duration 8h` after a 1-hour session: a new 8-hour session, not
+    the cached hour; the same request again reuses it; over the role's max_session: refused."""
+    vendor = world["make"]()
+    hour = vendor.role_session("prod", "readonly")
+    assert hour.credentials.remaining(world["clock"]["now"]) < 4000  # about an hour (moto issued it)
+    assert vendor.role_session("prod", "readonly", duration=3600).cached  # as long as asked: reused
+    longer = vendor.role_session("prod", "readonly", duration=28800)
+    assert not longer.cached and longer.credentials.remaining(world["clock"]["now"]) > 3600
+    assert vendor.role_session("prod", "readonly", duration=28800).cached
+    assert vendor.role_session("prod", "readonly").cached  # no duration asked: the longer one serves
+    calls = dict(world["calls"].counts)
+    with pytest.raises(UsageError, match=r"a session of 43200s is outside 900\.\.3600 for prod/admin"):
+        vendor.role_session("prod", "admin", duration=43200)
+    assert world["calls"].counts == calls  # refused before any call

@@ -117,6 +117,10 @@ def test_exec_runs_the_command_as_the_role_and_passes_its_exit_code(world: dict[
     assert account == "444444444444" and arn.endswith(":assumed-role/admin/alice") and session == "prod/admin"
     assert alice.run("exec", "prod", "--role", "admin", "--", sys.executable, "-c",
                      "import sys; sys.exit(7)").returncode == 7
+    assert alice.env.get("AWSROLES_PASSPHRASE")  # her file store's passphrase: awsroles' secret, not the command's
+    leaked = alice.run("exec", "prod", "--role", "admin", "--", sys.executable, "-c",
+                       "import os; print(os.environ.get('AWSROLES_PASSPHRASE'))")
+    assert leaked.stdout.strip() == "None"
     nested = alice.run("exec", "dev", "--", "true", env={**alice.env, "AWSROLES_SESSION": "prod/admin"})
     assert nested.returncode == 2 and "already inside `awsroles exec` (prod/admin)" in nested.stderr
 
@@ -321,6 +325,21 @@ def test_status_and_logout_show_no_secrets(world: dict[str, Any]) -> None:
     assert secret not in status.stdout
     assert alice.run("logout").returncode == 0
     assert json.loads(alice.run("status", "-o", "json").stdout)["sessions"] == []
+
+
+def test_logout_of_one_session_keeps_the_others(world: dict[str, Any]) -> None:
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.run("login", "dev")
+    one = alice.run("logout", "prod", "--role", "admin", "-o", "json")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["stored_sessions_removed"] == ["role/444444444444/admin/alice"]
+    left = {(s["environment"], s["role"]) for s in json.loads(alice.run("status", "-o", "json").stdout)["sessions"]}
+    assert ("prod", "admin") not in left and {("dev", "admin"), ("ops", "MFA session")} <= left
+    assert alice.run("logout", "--role", "admin").returncode == 2  # a role needs its environment
+    nowhere = alice.run("logout", "qa")
+    assert nowhere.returncode == 5 and "no role in 'qa'" in nowhere.stderr
+    assert alice.run("logout").returncode == 0
 
 
 def test_short_sessions_are_refreshed_ahead_of_expiry(world: dict[str, Any]) -> None:

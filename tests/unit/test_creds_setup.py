@@ -139,3 +139,18 @@ def test_the_vendor_is_wired_from_the_paths(tmp_path: Path) -> None:
     assert vendor.mfa.code == "123456" and vendor.mfa.prompter is not None and vendor.mfa.totp_seed is not None
     aws = vendor._aws_for(Credentials("ASIAX", "s", "t")) if vendor._aws_for else None
     assert aws is not None and aws.settings.region == "eu-west-2" and aws.max_attempts == 3
+
+
+def test_a_store_that_cannot_be_used_fails_before_anything_is_sent_to_aws(tmp_path: Path) -> None:
+    """`setup --store keyring` on a machine without a keyring: the store's error, and AWS never asked."""
+    from awsroles.creds.store.base import StoreError
+
+    class NoKeyring(MemoryStore):
+        def get(self, namespace: str, key: str) -> str | None:
+            raise StoreError("no keyring is available", "unavailable")
+
+    side = Side(tmp_path, FakeAws())
+    side.store = NoKeyring("keyring")
+    with pytest.raises(StoreError, match="no keyring"):
+        side.run(SetupRequest("AKIAALICE", "secret", store="keyring"))
+    assert side.keys == [] and side.aws.asked == [] and side.saved == []

@@ -113,6 +113,20 @@ def test_a_private_lock_without_a_writable_home_is_in_a_temp_dir_of_ours(
     assert lock.parent.stat().st_mode & 0o777 == 0o700
 
 
+def test_private_dir_makes_every_missing_parent_0700_and_tightens_the_app_dir(tmp_path: Path) -> None:
+    """~/.cache/awsroles/sessions: awsroles and sessions both 0700, also where an older version
+    left ~/.cache/awsroles 0755; folders that were there already keep their mode."""
+    (tmp_path / "home").mkdir(mode=0o755)
+    (tmp_path / "home").chmod(0o755)
+    made = private_dir(tmp_path / "home" / ".cache" / "awsroles" / "sessions")
+    for folder in (made, made.parent, made.parent.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+    assert (tmp_path / "home").stat().st_mode & 0o777 == 0o755
+    made.parent.chmod(0o755)
+    private_dir(made.parent / "costs")
+    assert made.parent.stat().st_mode & 0o777 == 0o700
+
+
 def test_private_dir_is_0700(tmp_path: Path) -> None:
     folder = tmp_path / "a" / "b"
     assert private_dir(str(folder)) == folder
