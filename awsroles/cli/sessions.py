@@ -91,16 +91,21 @@ def logout(app: App, environment: str | None, role: str | None, everything: bool
             g for g in vendor.config.grants if g.environment == environment]
         if not grants:
             vendor.resolve(environment, None)  # the usual "no role in ENV; your environments: ..." error
-        names = [vendor.role_session_name(g) for g in grants]
-        for grant, name in zip(grants, names, strict=True):
+        stored = set(vendor.store.keys(SESSIONS))
+        removed = []
+        for grant in grants:
+            name = vendor.role_session_name(grant)
+            if name in stored:
+                removed.append(name)
             vendor.store.delete(SESSIONS, name)
             if vendor.fast is not None:
                 vendor.fast.delete(grant.environment, grant.role)
-        forgotten = ", ".join(f"{g.environment}/{g.role}" for g in grants)
+        which = ", ".join(f"{g.environment}/{g.role}" for g in grants)
         app.render(Result({"user": vendor.config.user_name, "store": vendor.store.name,
-                           "sessions_forgotten": len(grants), "stored_sessions_removed": sorted(names),
+                           "sessions_forgotten": len(removed), "stored_sessions_removed": sorted(removed),
                            "access_key_deleted": False},
-                          notes=[f"forgot the session(s) of {forgotten}; the MFA session and the others stay"]))
+                          notes=[f"forgot {len(removed)} cached session(s) of {which}; the MFA session and the "
+                                 "others stay"]))
         return ExitCode.OK
     count = vendor.fast.clear() if vendor.fast is not None else 0
     names = vendor.store.keys(SESSIONS)

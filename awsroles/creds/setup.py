@@ -83,9 +83,9 @@ def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[
     """
     from awsroles.creds.store import KEYS
 
-    # The store first: no keyring (or no passphrase) fails here, before anything is sent to AWS.
     store = open_store(request.store)
-    store.get(KEYS, "setup-check")
+    if request.store == "keyring":  # no keyring (or a locked one) fails here, before anything is sent to AWS
+        store.get(KEYS, "setup-check")
     region = request.region or org.region
     key = Credentials(request.access_key_id, request.secret_access_key)
     aws = aws_for(key, region)
