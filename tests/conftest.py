@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -51,6 +52,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             return len(_LAYER_ORDER)
 
     items.sort(key=layer)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """An xdist worker leaves the controlling terminal of whoever started the suite (a session of
+    its own), so no awsroles process a test starts can ask on that terminal (``/dev/tty``) and
+    wait for a developer's keyboard; tests that want a terminal make one (a pseudo-terminal)."""
+    if hasattr(config, "workerinput"):
+        with contextlib.suppress(OSError):
+            os.setsid()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

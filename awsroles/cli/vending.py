@@ -20,11 +20,16 @@ SESSION_VARIABLE = "AWSROLES_SESSION"  # set inside `awsroles exec`: which sessi
 
 
 def _prompt(message: str) -> str:
-    return str(click.prompt(message, err=True, hide_input=False))
+    """On the controlling terminal: under credential_process, stdout and stderr are not the screen."""
+    from awsroles.creds import terminal
+
+    return terminal.ask(message)
 
 
 def _secret_prompt(message: str) -> str:
-    return str(click.prompt(message, hide_input=True, err=True))
+    from awsroles.creds import terminal
+
+    return terminal.ask_secret(message)
 
 
 def open_user_store(config_store: str) -> SecretStore:

@@ -1,15 +1,16 @@
 """Where an MFA code comes from, in order: --mfa-code, the mfa_command, a TOTP seed in the store
-(opt-in), a prompt on the terminal. Codes are never logged."""
+(opt-in), a prompt on the controlling terminal (``/dev/tty``: seen even when the AWS CLI or an
+SDK captures the output of ``credential-process``). Codes are never logged."""
 
 from __future__ import annotations
 
 import re
 import shlex
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from awsroles.creds import terminal
 from awsroles.errors import MfaError
 
 _CODE = re.compile(r"\d{6}")
@@ -31,7 +32,7 @@ class MfaSource:
     command: str = ""
     totp_seed: Callable[[], str | None] | None = None  # reads the seed from the store, only if opted in
     prompter: Prompter | None = None
-    interactive: Callable[[], bool] = lambda: sys.stdin.isatty()
+    interactive: Callable[[], bool] = terminal.available
     used: str = ""
 
     def __call__(self, serial: str) -> str:
@@ -58,5 +59,6 @@ class MfaSource:
         if self.prompter is not None and self.interactive():
             self.used = "prompt"
             return _valid(self.prompter(f"MFA code for {serial}"), "the prompt")
-        raise MfaError("an MFA code is needed: pass --mfa-code, set mfa_command with `awsroles setup`, "
-                       "or run in a terminal")
+        raise MfaError("an MFA code is needed and there is no terminal to ask on: log in first in a terminal "
+                       "(`awsroles login ENV`), pass --mfa-code, or set an mfa_command (a program that prints "
+                       "a code: ykman, zenity --entry, ...) with `awsroles setup`")

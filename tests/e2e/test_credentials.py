@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -401,3 +402,62 @@ def test_very_verbose_output_carries_no_secret(world: dict[str, Any]) -> None:
     assert "AssumeRole arn:aws:iam::444444444444:role/awsroles/admin" in result.stderr  # our own log is there
     for secret in (data["SecretAccessKey"], data["SessionToken"], alice.creds.secret_access_key):
         assert secret not in result.stderr
+
+
+def _under_a_terminal(argv: list[str], env: dict[str, str], answer: Callable[[str], str | None],
+                      timeout: float = 90) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as its controlling terminal (as in a person's terminal
+    window); ``answer(screen so far)`` returns what to type next, or None. The exit status and
+    everything the terminal showed."""
+    import pty
+    import select
+    import time
+
+    pid, master = pty.fork()
+    if pid == 0:  # the child: its controlling terminal is the pty
+        os.execve(argv[0], argv, env)
+    screen, deadline = "", time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # the child closed the terminal: it exited
+                    break
+                if not chunk:
+                    break
+                screen += chunk.decode(errors="replace")
+                typed = answer(screen)
+                if typed is not None:
+                    os.write(master, typed.encode())
+        else:
+            os.kill(pid, 9)
+            raise AssertionError(f"still waiting after {timeout}s; the terminal showed:\n{screen}")
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), screen
+    finally:
+        os.close(master)
+
+
+def test_the_mfa_prompt_is_seen_on_the_terminal_under_credential_process(world: dict[str, Any]) -> None:
+    """After logout, an SDK call through a generated profile: botocore captures credential-process's
+    stdout and stderr, so the MFA prompt must come on the controlling terminal, and the code typed
+    there must log in."""
+    alice: Person = world["alice"]
+    assert alice.run("profiles", "sync").returncode == 0
+    assert alice.run("logout").returncode == 0
+    probe = ("import boto3; "
+             "print('ARN', boto3.Session(profile_name='acme-dev-admin').client('sts').get_caller_identity()['Arn'])")
+    typed: list[str] = []
+
+    def answer(screen: str) -> str | None:
+        if "MFA code for arn:aws:iam::111111111111:mfa/alice: " in screen and not typed:
+            typed.append(alice.code())
+            return typed[0] + "\n"
+        return None
+
+    code, screen = _under_a_terminal([sys.executable, "-c", probe], alice.env, answer)
+    assert typed, f"no MFA prompt on the terminal:\n{screen}"
+    assert code == 0, screen
+    assert "ARN arn:aws:sts::222222222222:assumed-role/admin/alice" in screen
+    assert typed[0] + "\r\n" in screen or typed[0] in screen  # echoed as typed, like any prompt

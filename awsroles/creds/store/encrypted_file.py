@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -135,7 +134,9 @@ def passphrase_from_env_or_prompt(prompter: Callable[[str], str] | None, *,
     env = os.environ if environ is None else environ
     if env.get(PASSPHRASE_ENV):
         return env[PASSPHRASE_ENV]
-    interactive = isatty() if isatty is not None else sys.stdin.isatty()
+    from awsroles.creds import terminal
+
+    interactive = isatty() if isatty is not None else terminal.available()
     if prompter is None or not interactive:
         raise StoreError(f"the encrypted secret store needs its passphrase: set {PASSPHRASE_ENV} "
                          "(there is no terminal to ask on)", "passphrase")
