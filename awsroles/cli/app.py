@@ -109,6 +109,7 @@ COMMANDS: dict[str, str] = {
     "users": "users:users",
     "users create": "users_lifecycle:create",
     "users disable": "users_lifecycle:disable",
+    "users enable": "users_lifecycle:enable",
     "users keys": "users:keys",
     "users keys create": "users_credentials:keys_create",
     "users keys delete": "users_credentials:keys_delete",

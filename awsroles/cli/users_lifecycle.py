@@ -190,14 +190,14 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
 def disable(app: App, profile: str | None, name: str) -> int:
     """Reversibly cut a person off: deactivate their access keys, remove their console password.
 
-    MFA devices and team memberships stay; the org file is not changed. Re-enable by
-    activating a key (`aws iam update-access-key`) or creating a new console password.
+    MFA devices and team memberships stay; the org file is not changed. `awsroles users enable`
+    undoes it (the keys it deactivated, and a new console password).
 
     \b
     Example:
       awsroles users disable bob
     """
-    from awsroles.people.users import disable as disable_user
+    from awsroles.people.suspend import disable as disable_user
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
@@ -205,6 +205,41 @@ def disable(app: App, profile: str | None, name: str) -> int:
         steps = disable_user(engine.org, iam, name)
     _auditor(engine).record("users.disable", name, {"steps": [s.description for s in steps]})
     _show_steps(app, name, steps, "Disabled")
+    return ExitCode.OK
+
+
+@click.command()
+@common_options
+@_profile
+@click.argument("name", shell_complete=complete_users)
+@pass_app
+def enable(app: App, profile: str | None, name: str) -> int:
+    """Undo `users disable`: the access keys it deactivated active again, and a new console password.
+
+    Only the keys `users disable` deactivated (recorded on the user) are made active; a key made
+    inactive otherwise stays so. Where the org file gives NAME the console, a new temporary
+    password is shown once (to be changed at first sign-in): IAM keeps no deleted password.
+
+    \b
+    Example:
+      awsroles users enable bob
+    """
+    from awsroles.people.suspend import enable as enable_user
+
+    _check_name(name, new=False)
+    engine, iam = _engine(app, profile)
+    with _auditor(engine).if_stopped("users.enable", name):
+        steps, password = enable_user(engine.org, iam, name)
+    _auditor(engine).record("users.enable", name, {"steps": [s.description for s in steps],
+                                                   "console": "a new temporary password" if password else "unchanged"})
+    notes = [f"Enabled {name}:" if steps or password else
+             f"Enabled {name}: nothing to do (no key disabled by `users disable`, console as the org file says)."]
+    notes += [f"  - {step.description}" for step in steps]
+    if password:
+        notes.append(f"  - a new temporary console password (shown once, must be changed at first sign-in): "
+                     f"{password}")
+    app.render(Result({"user": name, "steps": [s.as_dict() for s in steps], "console_password": password},
+                      notes=notes))
     return ExitCode.OK
 
 

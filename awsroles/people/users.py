@@ -204,35 +204,15 @@ class Step:
 
     description: str
     call: str
-    params: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, object] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {"step": self.description, "call": self.call, "params": dict(self.params)}
 
 
-def _require_in_aws(iam: Any, name: str) -> None:
+def require_in_aws(iam: Any, name: str) -> None:
     if not _iam_user_exists(iam, name):
         raise UsageError(f"unknown user '{name}': no such IAM user in the ops account")
-
-
-def disable_steps(iam: Any, name: str) -> list[Step]:
-    """Reversible: deactivate every active access key and remove the console password."""
-    _require_in_aws(iam, name)
-    steps = [Step(f"deactivate access key {k['AccessKeyId']}", "update_access_key",
-                  {"UserName": name, "AccessKeyId": k["AccessKeyId"], "Status": "Inactive"})
-             for k in iam.list_access_keys(UserName=name).get("AccessKeyMetadata", []) if k["Status"] == "Active"]
-    if has_login_profile(iam, name):
-        steps.append(Step("delete console password", "delete_login_profile", {"UserName": name}))
-    return steps
-
-
-def disable(org: Org, iam: Any, name: str) -> list[Step]:
-    """Deactivate ``name``'s keys and remove their console access; MFA and memberships stay."""
-    del org  # the same shape as offboard; the org file is not changed
-    steps = disable_steps(iam, name)
-    _run(iam, steps, what=f"users disable {name}",
-         finish=f"fix the cause, then re-run `awsroles users disable {name}`: it does what is left")
-    return steps
 
 
 def _service_credentials(iam: Any, name: str) -> list[Mapping[str, Any]]:
@@ -325,7 +305,7 @@ class Offboarded:
     removed_from_file: bool
 
 
-def _run(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Sequence[str] = ()) -> None:
+def run_steps(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Sequence[str] = ()) -> None:
     """Run ``steps`` in order; a step whose target is already gone counts as done (a re-run). On a
     failure, :class:`PartlyDone` names the steps done, the one that failed, the ones not done (and
     ``then``: what the caller would have done next) and how to ``finish``."""
@@ -357,7 +337,7 @@ def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
     what = f"users offboard {name}"
     finish = f"fix the cause, then re-run `awsroles users offboard {name}`: it does what is left"
     from_file = f"remove {name} from the org file {org_path}"
-    _run(iam, steps, what=what, finish=finish, then=[from_file] if in_file else [])
+    run_steps(iam, steps, what=what, finish=finish, then=[from_file] if in_file else [])
     if in_file:
         try:
             orgedit.remove_user(org_path, name, checks=ORG_CHECKS)

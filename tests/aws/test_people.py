@@ -13,12 +13,12 @@ from awsroles.errors import UsageError
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.people.listing import list_users
+from awsroles.people.suspend import disable
 from awsroles.people.users import (
     PASSWORD_SYMBOLS,
     admin_roles,
     check_offboard,
     create_user,
-    disable,
     generate_password,
     offboard,
     offboard_steps,
@@ -108,7 +108,7 @@ def test_disable_deactivates_keys_and_removes_console(applied: Any, classic: Org
     iam.create_access_key(UserName="alice")
     iam.create_login_profile(UserName="alice", Password="Aa1!" * 6)
     steps = disable(classic, iam, "alice")
-    assert {s.call for s in steps} == {"update_access_key", "delete_login_profile"}
+    assert {s.call for s in steps} == {"tag_user", "update_access_key", "delete_login_profile"}
     assert [k["Status"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]] == ["Inactive"]
     assert not list_users(classic, iam)[0].console
     assert disable(classic, iam, "alice") == []  # idempotent
@@ -161,3 +161,23 @@ _SSH_KEY = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDQ6Ts/3NNUx8Jbn8pq1BF5VBe1Gq6
             "Tm1Nw4h2/Bm9xhdV0jxxIRpTjcHdMZXzZwBo5iNfEHGOkqUzZoKAF3wPxMyHjHhcjjWJEIsCJHb0tdBWjrsmdyEfdsMu/n"
             "zoTDKEWCEOYbCBdHiAjA+XvrxcqjzjqYJFBd1kPeaHQ30Fq7zI5GN7LDrJxeN/YzeSw1lCnvbRfKrN5F1/dkLqXgXCsGEC"
             "GsUfAzM1 bob@acme")
+
+
+def test_enable_asks_for_a_password_to_change_at_first_sign_in(applied: Any, ops_aws: Aws, org_path: Path) -> None:
+    from awsroles.people.suspend import enable
+
+    iam = applied
+    org = load_org(org_path)
+    sent: list[dict[str, Any]] = []  # moto drops PasswordResetRequired: check what was asked for
+    ops_aws.base_session._session.register("provide-client-params.iam.CreateLoginProfile",
+                                           lambda params, **_: sent.append(dict(params)))
+    client = ops_aws.client("iam")
+    key = client.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    disable(org, client, "alice")
+    assert client.list_access_keys(UserName="alice")["AccessKeyMetadata"][0]["Status"] == "Inactive"
+    steps, password = enable(org, client, "alice", password_factory=lambda: "Xy7!" * 6)
+    assert [s.description for s in steps] == [f"activate access key {key}", "remove the record of disabled keys"]
+    assert password == "Xy7!" * 6 and [p["PasswordResetRequired"] for p in sent] == [True]
+    assert iam.list_access_keys(UserName="alice")["AccessKeyMetadata"][0]["Status"] == "Active"
+    steps, password = enable(org, client, "bob")  # bob was never disabled; the org file gives him no console
+    assert (steps, password) == ([], None)

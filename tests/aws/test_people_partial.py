@@ -14,7 +14,8 @@ from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.people import keys as userkeys
 from awsroles.people import mfa as usermfa
-from awsroles.people.users import create_user, disable, offboard
+from awsroles.people.suspend import disable
+from awsroles.people.users import create_user, offboard
 from awsroles.sync.engine import Engine
 from tests.aws.faults import Fault
 from tests.conftest import EXAMPLES, REPO
@@ -138,7 +139,7 @@ def test_a_failed_disable_says_what_is_left(applied: Any, classic: Org) -> None:
     fault = Fault("AccessDenied", "DeleteLoginProfile", message="no")
     with pytest.raises(PartlyDone) as raised:
         disable(classic, Engine(classic, fault.aws(classic)).iam("ops"), "bob")
-    assert raised.value.done == (f"deactivate access key {key}",)
+    assert raised.value.done == ("record the keys it deactivates (for `users enable`)", f"deactivate access key {key}")
     assert raised.value.not_done == ("delete console password",)
     assert "re-run `awsroles users disable bob`" in raised.value.finish
 

@@ -135,6 +135,19 @@ def test_disable(admin: Admin) -> None:
     assert admin.audit_lines()[-1]["action"] == "users.disable"
     assert "Aa1!" not in admin.audit.read_text()
 
+    # enable undoes it: the key disable deactivated, not one made inactive otherwise; a new password
+    spare = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
+    iam.update_access_key(UserName="alice", AccessKeyId=spare, Status="Inactive")  # inactive on purpose
+    enabled = json.loads(admin.ok("users", "enable", "alice", "-o", "json").stdout)
+    statuses = {k["AccessKeyId"]: k["Status"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]}
+    assert statuses[spare] == "Inactive" and sorted(statuses.values()) == ["Active", "Inactive"]
+    password = enabled["console_password"]
+    assert password and iam.get_login_profile(UserName="alice")["LoginProfile"]["UserName"] == "alice"
+    assert password not in admin.audit.read_text() and admin.audit_lines()[-1]["action"] == "users.enable"
+    assert "awsroles-disabled-keys" not in {t["Key"] for t in iam.list_user_tags(UserName="alice")["Tags"]}
+    again = json.loads(admin.ok("users", "enable", "alice", "-o", "json").stdout)
+    assert again == {"user": "alice", "steps": [], "console_password": None}  # nothing left to undo
+
 
 def test_offboard(admin: Admin) -> None:
     box = admin.box
