@@ -49,6 +49,17 @@ def _admin(app: App, profile: str | None) -> _Admin:
     return _Admin(engine.iam(engine.org.ops), engine.aws.whoami().arn, engine.org.ops.id, engine.org.region)
 
 
+def _yourself(config: UserConfig) -> _Admin:
+    """You, on your own key: IAM in ops through your MFA session (the self-service policy lets
+    everyone manage their own access keys once signed in with MFA). No admin credentials needed."""
+    from awsroles.aws import for_credentials
+    from awsroles.cli.vending import make_vendor
+
+    session = make_vendor().mfa_session()  # asks for a code (on the terminal) when none is cached
+    aws = for_credentials(session, config.region)
+    return _Admin(aws.client("iam"), config.user_arn, config.ops_account_id, config.region)
+
+
 def _own_config(name: str | None = None) -> UserConfig | None:
     """Your user config when NAME is you (None when not set up or someone else)."""
     from awsroles.creds import userconfig
@@ -267,8 +278,10 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
 def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | None) -> int:
     """Replace NAME's access key: create a new one, check it works, deactivate the old one.
 
-    For your own user the new key replaces the one in your store; for others the new secret is
-    shown once. If the new key does not work it is deleted and the old one stays active.
+    For your own user the new key replaces the one in your store, only once it works, and your own
+    credentials are enough (through your MFA session; --profile uses admin credentials instead);
+    for others the new secret is shown once. If the new key does not work it is deleted and the
+    old one stays active.
 
     \b
     Example:
@@ -278,9 +291,12 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
     from awsroles.people import keys as userkeys
 
     config = _own_config(name)
-    admin = _admin(app, profile)
-    if config is not None and config.ops_account_id != admin.account:
-        config = None
+    if config is not None and profile is None:  # your own key: your own credentials, no admin needed
+        admin = _yourself(config)
+    else:
+        admin = _admin(app, profile)
+        if config is not None and config.ops_account_id != admin.account:
+            config = None
     if delete_old is None:
         delete_old = sys.stdin.isatty() and click.confirm("Delete the old key once the new one works?",
                                                           default=False, err=True)
@@ -299,6 +315,9 @@ def keys_rotate(app: App, name: str, delete_old: bool | None, profile: str | Non
                        {"new_id": result.new.access_key_id, "old_id": result.old_key_id,
                         "old_deleted": result.old_deleted, "stored": config is not None})
     if config is not None:
+        from awsroles.cli.vending import make_vendor
+
+        make_vendor().forget_mfa_session()  # it came from the old key: the next login uses the new one
         shown = _new_key(name, result.new.access_key_id, None,
                          notes=[f"new access key {result.new.access_key_id} works and is in your store"],
                          more={"OldAccessKeyId": result.old_key_id, "OldDeleted": result.old_deleted})

@@ -461,3 +461,21 @@ def test_the_mfa_prompt_is_seen_on_the_terminal_under_credential_process(world: 
     assert code == 0, screen
     assert "ARN arn:aws:sts::222222222222:assumed-role/admin/alice" in screen
     assert typed[0] + "\r\n" in screen or typed[0] in screen  # echoed as typed, like any prompt
+
+
+def test_rotating_your_own_key_needs_no_admin_and_stores_the_new_key(world: dict[str, Any]) -> None:
+    """Last in this module: it replaces alice's key. Her own credentials (through her MFA session)
+    are enough; the new key is in her store once it works, the old one is gone, she logs in again."""
+    alice: Person = world["alice"]
+    iam = world["box"].client("iam")
+    old = alice.creds.access_key_id
+    assert "AWS_ACCESS_KEY_ID" not in alice.env and "AWS_PROFILE" not in alice.env  # no admin anywhere
+    assert alice.run("login", "dev", "--mfa-code", alice.code()).returncode == 0  # a morning's MFA session
+    rotated = alice.run("users", "keys", "rotate", "alice", "--delete-old", "-o", "json")
+    assert rotated.returncode == 0, rotated.stderr
+    keys = [k["AccessKeyId"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]]
+    assert old not in keys and len(keys) == 1
+    assert "SecretAccessKey" not in rotated.stdout or json.loads(rotated.stdout).get("SecretAccessKey") is None
+    again = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())  # a new MFA session, new key
+    assert again.returncode == 0, again.stderr
+    assert "new session" in again.stdout
