@@ -71,9 +71,13 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
 @common_options
 @role_options
 @click.option("--print", "print_only", is_flag=True, help="Print the URL instead of opening a browser.")
+@click.option("--region", metavar="REGION", help="The console in this region (default: yours, from setup).")
+@click.option("--service", metavar="NAME", help="Open this service's console (s3, ec2, iam, cloudwatch, ...).")
+@click.option("--destination", metavar="PATH", help="Open this console page (/cloudwatch/home#alarms, or a "
+              "whole console URL); never a page outside the AWS console.")
 @pass_app
 def console(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
-            print_only: bool) -> int:
+            print_only: bool, region: str | None, service: str | None, destination: str | None) -> int:
     """Open the AWS console as the role (a federated sign-in URL), or print the URL.
 
     The sign-in URL is a secret for about 15 minutes: --print writes it to stdout only. (There is
@@ -84,13 +88,18 @@ def console(app: App, environment: str, role: str | None, duration: int | None, 
     Examples:
       awsroles console prod --role admin
       awsroles console dev --print
+      awsroles console prod --service cloudwatch --region eu-west-1
+      awsroles console prod --destination '/s3/buckets/acme-logs'
     """
     from awsroles.creds import console as consolelib
 
     vendor = make_vendor(mfa_code)
+    page = consolelib.destination(vendor.config.partition, region=region or vendor.config.region, service=service,
+                                  path=destination)  # checked before anything is asked of AWS
     session = vendor.role_session(environment, role, duration=duration)
     endpoint = os.environ.get("AWSROLES_FEDERATION_ENDPOINT") or None
-    url = consolelib.signin_url(session.credentials, endpoint=endpoint, partition=vendor.config.partition)
+    url = consolelib.signin_url(session.credentials, destination=page, endpoint=endpoint,
+                                partition=vendor.config.partition)
     if print_only:
         from awsroles.render import Result
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -84,6 +85,44 @@ def console_home(partition: str = "aws", region: str | None = None) -> str:
     if region is None:
         return base
     return f"{base}console/home?{urllib.parse.urlencode({'region': region})}"
+
+
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
+def destination(partition: str = "aws", *, region: str | None = None, service: str | None = None,
+                path: str | None = None) -> str:
+    """Where the console opens: a ``path`` under the partition's console (``/cloudwatch/home#alarms``,
+    or a whole console URL), else ``service``'s home (``s3``, ``ec2``, ...), else the console's
+    home, in ``region`` when given. Anything that would leave the partition's console is refused:
+    the sign-in URL must never send a signed-in browser elsewhere."""
+    home = endpoints(partition).console  # "https://console.aws.amazon.com/"
+    if region is not None and not _REGION.fullmatch(region):
+        raise UsageError(f"{region!r} is not an AWS region name (like eu-west-1)")
+    if path is not None:
+        if service is not None:
+            raise UsageError("give --service or --destination, not both")
+        parts = urllib.parse.urlsplit(path if "://" in path else urllib.parse.urljoin(home, path.lstrip("/")))
+        allowed = urllib.parse.urlsplit(home).hostname or ""
+        host = parts.hostname or ""
+        if parts.scheme != "https" or not (host == allowed or host.endswith("." + allowed)):
+            raise UsageError(f"--destination must be a page of the AWS console ({home}), not {path!r}")
+        url = urllib.parse.urlunsplit(parts)
+        if region is not None and "region=" not in parts.query:
+            url = _with_region(url, region)
+        return url
+    if service is not None:
+        if not _SERVICE.fullmatch(service):
+            raise UsageError(f"{service!r} is not a console service name (like s3, ec2, iam)")
+        return _with_region(f"{home}{service}/home", region) if region else f"{home}{service}/home"
+    return console_home(partition, region)
+
+
+def _with_region(url: str, region: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    query = [*urllib.parse.parse_qsl(parts.query), ("region", region)]
+    return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
 
 def _check_endpoint(endpoint: str) -> str:

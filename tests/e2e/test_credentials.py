@@ -221,6 +221,14 @@ def test_console_urls(world: dict[str, Any]) -> None:
         url = alice.run("console", "prod", "--role", "admin", "--print", env=env)
         assert url.returncode == 0, url.stderr
         assert url.stdout.startswith(endpoint + "?Action=login") and "SigninToken=TOKEN123" in url.stdout
+        assert "Destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fconsole%2Fhome%3Fregion%3Dus-east-1" in url.stdout
+        page = alice.run("console", "prod", "--role", "admin", "--print", "--service", "cloudwatch", "--region",
+                         "eu-west-1", env=env)
+        assert ("Destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fcloudwatch%2Fhome%3Fregion%3Deu-west-1"
+                in page.stdout)
+        away = alice.run("console", "prod", "--role", "admin", "--print", "--destination", "https://evil.example/",
+                         env=env)
+        assert away.returncode == 2 and not away.stdout and len(away.stderr.splitlines()) == 1
     finally:
         server.shutdown()
     # the console's Switch Role sets no SourceIdentity, which the trust policy requires: no such link

@@ -271,3 +271,28 @@ def test_console_offers_no_switch_role_link_that_aws_would_refuse() -> None:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         assert run(["console", "--help"], App(stdout=out, stderr=err)) == 0
     assert "--switch-role" not in out.getvalue() and "--print" in out.getvalue()
+
+
+def test_destinations_stay_in_the_console() -> None:
+    from awsroles.creds.console import destination
+
+    assert destination() == "https://console.aws.amazon.com/"
+    assert destination(region="eu-west-1") == "https://console.aws.amazon.com/console/home?region=eu-west-1"
+    assert destination(service="cloudwatch", region="eu-west-1") == (
+        "https://console.aws.amazon.com/cloudwatch/home?region=eu-west-1")
+    assert destination(path="/s3/buckets/acme-logs", region="us-east-1") == (
+        "https://console.aws.amazon.com/s3/buckets/acme-logs?region=us-east-1")
+    assert destination(path="https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#Instances:",
+                       region="us-east-1") == "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#Instances:"
+    assert destination("aws-cn", service="iam") == "https://console.amazonaws.cn/iam/home"
+    assert destination(path="//evil.example/x") == "https://console.aws.amazon.com/evil.example/x"  # a path, stays
+    for bad in ("https://evil.example/", "http://console.aws.amazon.com/", "https://console.aws.amazon.com.evil.example/",
+                "javascript:alert(1)"):
+        with pytest.raises(UsageError, match="must be a page of the AWS console"):
+            destination(path=bad)
+    with pytest.raises(UsageError, match="not an AWS region"):
+        destination(region="eu-west-1&x=y")
+    with pytest.raises(UsageError, match="not a console service"):
+        destination(service="../iam")
+    with pytest.raises(UsageError, match="not both"):
+        destination(service="s3", path="/s3/")
