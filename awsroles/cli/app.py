@@ -104,6 +104,7 @@ COMMANDS: dict[str, str] = {
     "sandbox": "sandbox:sandbox",
     "serve": "profiles:serve",
     "setup": "creds:setup",
+    "shell-init": "shellinit:shell_init",
     "status": "sessions:status",
     "team": "grants:team",
     "users": "users:users",

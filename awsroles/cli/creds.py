@@ -225,6 +225,8 @@ def env_(app: App, environment: str, role: str | None, duration: int | None, mfa
       awsroles env dev --format fish | source
       awsroles env dev --format dotenv > .env
       awsroles env dev -o json | jq -r .AWS_CREDENTIAL_EXPIRATION
+
+    `awsroles shell-init` installs `assume ENV [ROLE]`, which does the eval for you.
     """
     from awsroles.creds.shellenv import format_env
     from awsroles.render import Result
@@ -233,6 +235,8 @@ def env_(app: App, environment: str, role: str | None, duration: int | None, mfa
     session = _session(environment, role, duration, mfa_code)
     variables = session.credentials.environment()
     variables[SESSION_VARIABLE] = f"{session.grant.environment}/{session.grant.role}"
+    if session.credentials.expiration is not None:  # for prompts (shell-init): Unix time, no date parsing
+        variables[f"{SESSION_VARIABLE}_EXPIRES"] = str(int(session.credentials.expiration.timestamp()))
     app.render(Result(variables, text=format_env(variables, fmt)))
     return ExitCode.OK
 

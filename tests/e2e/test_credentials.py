@@ -158,6 +158,33 @@ def test_env_formats(world: dict[str, Any]) -> None:
     assert csv.returncode == 2 and "awsroles env has no CSV form; use --output table or json" in csv.stderr
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_assume_loads_a_role_into_the_shell_and_the_prompt_marks_it(world: dict[str, Any], shell: str) -> None:
+    """`awsroles shell-init SHELL` in a real shell: `assume prod admin` sets the role's keys and the
+    session; the prompt marker shows it, the minutes left near the end, then "expired"."""
+    alice: Person = world["alice"]
+    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    exe = command()[0] if len(command()) == 1 else "awsroles"
+    env = {**alice.env, "PATH": os.pathsep.join([os.path.dirname(exe), os.environ.get("PATH", "")])}
+    if shell == "fish":
+        script = ("awsroles shell-init fish | source; assume prod admin; or exit 9; "
+                  "echo $AWSROLES_SESSION $AWS_ACCESS_KEY_ID; __awsroles_prompt; echo; "
+                  "set -gx AWSROLES_SESSION_EXPIRES (math (date +%s) + 300); __awsroles_prompt; echo; "
+                  "set -gx AWSROLES_SESSION_EXPIRES 1; __awsroles_prompt; echo; assume; echo \" status $status\"")
+    else:
+        script = (f'eval "$(awsroles shell-init {shell})"; assume prod admin || exit 9; '
+                  'echo $AWSROLES_SESSION $AWS_ACCESS_KEY_ID; __awsroles_prompt; echo; '
+                  'AWSROLES_SESSION_EXPIRES=$(( $(date +%s) + 300 )); __awsroles_prompt; echo; '
+                  'AWSROLES_SESSION_EXPIRES=1; __awsroles_prompt; echo; assume 2>/dev/null; echo " status $?"')
+    done = subprocess.run([shell, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    session, key = lines[0].split()
+    assert session == "prod/admin" and key.startswith("ASIA")
+    assert lines[1:4] == ["[prod/admin] ", "[prod/admin 5m] ", "[prod/admin expired] "]
+    assert lines[4].endswith(" status 2")  # `assume` alone: its usage, exit 2
+
+
 def test_exec_takes_the_global_options_and_passes_the_commands_own_words(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
     alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
