@@ -58,7 +58,11 @@ class MfaSource:
                 return str(pyotp.TOTP(seed).now())
         if self.prompter is not None and self.interactive():
             self.used = "prompt"
-            return _valid(self.prompter(f"MFA code for {serial}"), "the prompt")
+            try:
+                typed = self.prompter(f"MFA code for {serial}")
+            except (EOFError, OSError):  # Ctrl-D, or the terminal went away
+                raise MfaError("no MFA code was typed") from None
+            return _valid(typed, "the prompt")
         raise MfaError("an MFA code is needed and there is no terminal to ask on: log in first in a terminal "
                        "(`awsroles login ENV`), pass --mfa-code, or set an mfa_command (a program that prints "
                        "a code: ykman, zenity --entry, ...) with `awsroles setup`")

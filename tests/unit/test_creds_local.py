@@ -172,3 +172,12 @@ def test_the_fast_aesgcm_is_the_public_one() -> None:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     assert openssl.aead.AESGCM is AESGCM
+
+
+def test_a_prompt_closed_without_a_code_is_an_mfa_error() -> None:
+    def closed(_message: str) -> str:
+        raise EOFError("the terminal was closed")
+
+    source = MfaSource(prompter=closed, interactive=lambda: True)
+    with pytest.raises(MfaError, match="no MFA code was typed"):
+        source("arn:mfa")
