@@ -44,6 +44,11 @@ def group_marker_document() -> str:
 # A role's or user's settings as awsroles last wrote them, hashed. When the live resource no
 # longer hashes to its tag, someone changed it outside awsroles: the plan calls that drift.
 DIGEST_TAG = "awsroles-digest"
+# Tags awsroles keeps on a resource as state, not as what the org file wants: never desired,
+# never drift, never removed by apply, never imported. `users disable` records the keys it
+# deactivated here, for `users enable`.
+DISABLED_KEYS_TAG = "awsroles-disabled-keys"
+STATE_TAGS = frozenset({DISABLED_KEYS_TAG})
 
 
 @dataclass(frozen=True)
@@ -134,7 +139,7 @@ def role_digest(path: str, trust: Mapping[str, Any] | str, max_session: int, des
 def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> str:
     """The digest of a user's settings (path, awsroles groups, tags other than the digest)."""
     return _digest({"path": path, "groups": sorted(groups),
-                    "tags": {k: v for k, v in tags.items() if k != DIGEST_TAG}})
+                    "tags": {k: v for k, v in tags.items() if k != DIGEST_TAG and k not in STATE_TAGS}})
 
 
 def _with_role_digest(spec: RoleSpec) -> RoleSpec:

@@ -19,7 +19,7 @@ from typing import Any
 
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
-from awsroles.iam.desired import DIGEST_TAG, desired_state
+from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
@@ -48,7 +48,7 @@ from awsroles.sync.planner import make_plan
 from awsroles.sync.state import Document, LiveAccount
 
 # Tags awsroles writes itself: never imported as a user's `tags`.
-_OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email"})
+_OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email", *STATE_TAGS})
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ROLE_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role(/(?:.*/)?)([^/]+)")

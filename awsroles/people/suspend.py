@@ -14,11 +14,10 @@ from typing import Any
 
 from awsroles.errors import PartlyDone
 from awsroles.errors import aws_error_code as _code
+from awsroles.iam.desired import DISABLED_KEYS_TAG  # on the IAM user: the keys `users disable` deactivated
 from awsroles.org.model import Org
 from awsroles.people.listing import has_login_profile
 from awsroles.people.users import Step, generate_password, require_in_aws, run_steps
-
-DISABLED_KEYS_TAG = "awsroles-disabled-keys"  # on the IAM user: the keys `users disable` deactivated
 
 
 def disable_steps(iam: Any, name: str) -> list[Step]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from awsroles.iam import policies
-from awsroles.iam.desired import DIGEST_TAG
+from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS
 from awsroles.sync.plan import Op
 
 
@@ -98,7 +98,7 @@ def tagging_ops(kind: str, name_param: str, name: str, live: Mapping[str, str],
     ops: list[Op] = []
     details: list[str] = []
     changed = {k: v for k, v in want.items() if live.get(k) != v}
-    removed = sorted(k for k in live if k not in want and not k.startswith("aws:"))
+    removed = sorted(k for k in live if k not in want and not k.startswith("aws:") and k not in STATE_TAGS)
     if changed:
         ops.append((f"tag_{kind}", {name_param: name, "Tags": tag_list(tuple(sorted(changed.items())))}))
         details.extend(f"tag {k}" for k in sorted(changed) if k != DIGEST_TAG)

@@ -134,6 +134,9 @@ def test_disable(admin: Admin) -> None:
     assert len(iam.list_groups_for_user(UserName="alice")["Groups"]) == 2
     assert admin.audit_lines()[-1]["action"] == "users.disable"
     assert "Aa1!" not in admin.audit.read_text()
+    # the record of disabled keys is state, not drift: plan neither flags nor removes it
+    gate = admin("plan", "--detailed-exitcode")
+    assert gate.returncode == 0 and "remove tag" not in gate.stdout, gate.stdout + gate.stderr
 
     # enable undoes it: the key disable deactivated, not one made inactive otherwise; a new password
     spare = iam.create_access_key(UserName="alice")["AccessKey"]["AccessKeyId"]
