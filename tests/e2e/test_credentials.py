@@ -373,6 +373,7 @@ def test_logout_of_one_session_keeps_the_others(world: dict[str, Any]) -> None:
     left = {(s["environment"], s["role"]) for s in json.loads(alice.run("status", "-o", "json").stdout)["sessions"]}
     assert ("prod", "admin") not in left and {("dev", "admin"), ("ops", "MFA session")} <= left
     assert alice.run("logout", "--role", "admin").returncode == 2  # a role needs its environment
+    assert alice.run("logout", "prod", "--all").returncode == 2  # --all is everything, not one environment's
     nowhere = alice.run("logout", "qa")
     assert nowhere.returncode == 5 and "no role in 'qa'" in nowhere.stderr
     assert alice.run("logout").returncode == 0

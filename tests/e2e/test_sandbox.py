@@ -176,6 +176,11 @@ def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in(user_env: dict[s
     assert granted.returncode == 0, granted.stderr
     assert "stage = readonly" in (project / "awsroles.ini").read_text()
     assert sorted(p.name for p in project.iterdir()) == ["awsroles.ini", "policies"]  # no lock file left here
+    # from elsewhere (here the checkout, which has no awsroles.ini), $AWSROLES_FILE names the org
+    assert awsroles("sandbox", "stop", env=user_env, cwd=project).returncode == 0
+    named = awsroles("sandbox", "start", "-o", "json", env={**user_env, "AWSROLES_FILE": str(project / "awsroles.ini")})
+    assert named.returncode == 0, named.stderr
+    assert json.loads(named.stdout)["org_file"] == str(project / "awsroles.ini")
 
 
 # -- (b) what is seeded --------------------------------------------------------------------
