@@ -9,6 +9,9 @@
 - state (``sandbox/``): ``$XDG_STATE_HOME/awsroles``, else ``~/.local/state/awsroles``;
 - the audit log: ``$AWSROLES_AUDIT_LOG``, else ``STATE/audit.jsonl``;
 - runtime (the fast cache's key, locks): ``$XDG_RUNTIME_DIR/awsroles`` if that directory exists;
+- the fast cache's key (:func:`fast_key_location`): the runtime dir; without one, a private folder
+  ``awsroles-UID`` in ``/dev/shm`` (memory-backed, ``$AWSROLES_SHM_DIR`` to move it); without that,
+  ``STATE/fastkey`` on disk only when ``$AWSROLES_FAST_CACHE=disk``; ``=off`` turns it off;
 - the vendor's locks: ``RUNTIME/locks``, else ``CACHE/locks``.
 
 Relative ``XDG_*`` values are ignored, as the XDG base directory spec says. Every function takes
@@ -37,6 +40,10 @@ SESSIONS = "sessions"  # the fast cache's directory under the cache dir
 SESSION_SUFFIX = ".session"
 CACHE_KEY_FILE = "cache.key"  # the fast cache's key, in the runtime dir only
 LOCKS = "locks"
+FAST_CACHE_VAR = "AWSROLES_FAST_CACHE"  # memory (the default), disk (allow a key on disk), off
+SHM_VAR = "AWSROLES_SHM_DIR"  # the memory-backed folder used without a runtime dir
+DEFAULT_SHM = "/dev/shm"
+FAST_KEY_DIR = "fastkey"  # under the state dir, with AWSROLES_FAST_CACHE=disk only
 COSTS = "costs"
 SANDBOX = "sandbox"
 
@@ -88,6 +95,47 @@ def runtime_dir(environ: Mapping[str, str] | None = None) -> str | None:
     if not os.path.isabs(base) or not os.path.isdir(base):
         return None
     return os.path.join(base, APP)
+
+
+def fast_cache_mode(environ: Mapping[str, str] | None = None) -> str:
+    """``memory`` (the default: a key only in memory-backed folders), ``disk`` or ``off``."""
+    mode = _env(environ).get(FAST_CACHE_VAR, "").strip().lower()
+    return mode if mode in ("disk", "off") else "memory"
+
+
+def fast_key_location(environ: Mapping[str, str] | None = None) -> tuple[str, str] | None:
+    """``(kind, folder)`` of the fast cache's key, None when the fast cache is off:
+
+    - ``runtime``: ``$XDG_RUNTIME_DIR/awsroles`` (tmpfs, the user's own, gone at logout);
+    - ``memory``: ``/dev/shm/awsroles-UID`` where there is no runtime dir (containers, ssh without a
+      login manager, ``sudo -u``, CI): tmpfs, gone at reboot; ``/dev/shm`` is shared by all users, so
+      the folder is used only when it is a directory of ours that nobody else may enter
+      (:func:`private_folder`);
+    - ``disk``: ``STATE/fastkey``, only with ``AWSROLES_FAST_CACHE=disk`` and no memory-backed
+      folder (macOS): the key is then on the same disk as the sealed sessions.
+    """
+    env = _env(environ)
+    mode = fast_cache_mode(env)
+    if mode == "off":
+        return None
+    runtime = runtime_dir(env)
+    if runtime is not None:
+        return "runtime", runtime
+    shm = env.get(SHM_VAR, DEFAULT_SHM)
+    if os.path.isabs(shm) and os.path.isdir(shm):
+        return "memory", os.path.join(shm, f"{APP}-{os.getuid()}")
+    if mode == "disk":
+        return "disk", os.path.join(state_dir(env), FAST_KEY_DIR)
+    return None
+
+
+def private_folder(path: str) -> bool:
+    """A real directory (not a link), owned by this user, that no one else may enter or list."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (info.st_mode & 0o170000) == 0o040000 and info.st_uid == os.getuid() and not info.st_mode & 0o077
 
 
 # -- files and folders of each part ---------------------------------------------------------------

@@ -21,6 +21,10 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
         if name.startswith(("AWS_", "AWSROLES_")):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(home))
+    # The fast cache's key never goes to the developer's real runtime dir or /dev/shm: no runtime
+    # dir, and a memory-backed fallback folder that does not exist (tests that want one make it).
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.setenv("AWSROLES_SHM_DIR", str(home / "shm"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -18,44 +18,57 @@ from awsroles.render import FORMATS
 @common_options(forms=FORMATS)
 @pass_app
 def status(app: App) -> int:
-    """Show your cached sessions and when they expire (never any secret).
+    """Show your cached sessions: environment, role, expiry, where each came from and is kept, and
+    whether the fast path (a cached `credential-process` in milliseconds) is on, and why not.
+    Never any secret.
 
     \b
     Example:
       awsroles status
     """
+    from datetime import datetime
+
     from awsroles.creds.model import iso, utcnow
     from awsroles.creds.store import SESSIONS
     from awsroles.render import Result, Table
 
     vendor = make_vendor()
     now = utcnow()
-    rows = []
-    seen = set()
-    entries = vendor.fast.entries() if vendor.fast is not None else []
-    for name, expiry in entries:
-        seen.add(name)
-        rows.append((name, expiry))
-    for name in vendor.store.keys(SESSIONS):
-        if name not in seen:
-            creds = vendor._stored(name)
-            rows.append((name, creds.expiration if creds else None))
+    expiries: dict[str, datetime | None] = {}
+    fast_names: set[str] = set()
+    for name, expiry in vendor.fast.entries() if vendor.fast is not None else []:
+        fast_names.add(name)
+        expiries[name] = expiry
+    stored_names = set(vendor.store.keys(SESSIONS))
+    for name in stored_names - fast_names:
+        creds = vendor._stored(name)
+        expiries[name] = creds.expiration if creds else None
+    fast = vendor.fast.state() if vendor.fast is not None else None
     table = []
     data = []
-    for name, expiry in sorted(rows, key=lambda row: (vendor.describe_session(row[0]), row[0])):
+    for name in sorted(expiries, key=lambda n: (vendor.describe_session(n), n)):
+        expiry = expiries[name]
         environment, role = vendor.describe_session(name)
         left = (expiry - now).total_seconds() if expiry else None
         state = "expired" if left is not None and left <= 0 else f"{int(left // 60)} min left" if left else "-"
-        table.append([environment, role, iso(expiry) if expiry else "-", state])
+        source = ("your access key and an MFA code" if role == "MFA session"
+                  else "assumed from your MFA session")
+        kept = [place for place, here in (("fast cache", name in fast_names and bool(fast and fast.active)),
+                                          ("store", name in stored_names)) if here]
+        table.append([environment, role, iso(expiry) if expiry else "-", state, source, " + ".join(kept) or "-"])
         data.append({"environment": environment, "role": role, "session": name,
                      "expiration": iso(expiry) if expiry else None,
-                     "seconds_left": int(left) if left is not None else None})
+                     "seconds_left": int(left) if left is not None else None,
+                     "source": source, "kept_in": kept})
     config = vendor.config
-    notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}"]
-    if not rows:
+    notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}",
+             f"fast path: {fast.detail if fast else 'off'}"]
+    if not expiries:
         notes.append("no cached sessions")
-    sessions = Table(["environment", "role", "expires", "state"], table)
-    app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "sessions": data},
+    sessions = Table(["environment", "role", "expires", "state", "from", "kept in"], table)
+    fast_path = {"active": bool(fast and fast.active), "detail": fast.detail if fast else "off"}
+    app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "fast_path": fast_path,
+                            "sessions": data},
                       tables=[sessions] if table else [], csv=sessions, notes=notes))
     return ExitCode.OK
 

@@ -41,9 +41,10 @@ def _parse(argv: list[str]) -> tuple[str, str | None] | None:
 
 
 def _answer(environment: str, role: str | None) -> bytes | None:
-    keys = paths.runtime_dir()
-    if keys is None:
+    location = paths.fast_key_location()
+    if location is None or not paths.private_folder(location[1]):
         return None
+    keys = location[1]
     sessions = paths.sessions_dir()
     if role is None:  # the only role cached for this environment, if exactly one
         prefix = environment + "."  # see paths.session_file_name

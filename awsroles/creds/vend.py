@@ -185,7 +185,14 @@ class Vendor:
     def cached_role_session(self, grant: RoleGrant) -> Credentials | None:
         name = self.role_session_name(grant)
         cached = self.fast.get(grant.environment, grant.role, name) if self.fast is not None else None
-        return cached or self._stored(name)
+        if cached is not None:
+            return cached
+        stored = self._stored(name)
+        if stored is not None and self.fast is not None and self._left(stored) > ADVISORY_REFRESH:
+            # a miss here but a session in the store: the fast cache lost its key or files
+            # (reboot, logout, damage); seal it again so the next call is fast (self-healing)
+            self.fast.put(grant.environment, grant.role, name, stored)
+        return stored
 
     def role_session(self, environment: str, role: str | None = None, *, duration: int | None = None,
                      force: bool = False) -> RoleSession:

@@ -232,3 +232,18 @@ def test_a_duration_asked_for_is_honoured_or_refused(world: dict[str, Any]) -> N
     with pytest.raises(UsageError, match=r"a session of 43200s is outside 900\.\.3600 for prod/admin"):
         vendor.role_session("prod", "admin", duration=43200)
     assert world["calls"].counts == calls  # refused before any call
+
+
+def test_the_fast_cache_heals_from_the_store_after_its_key_is_lost(world: dict[str, Any], tmp_path: Path) -> None:
+    """A reboot or logout takes the fast cache's key: the next full call serves the session from the
+    store (no STS call, no prompt) and seals it again, so the hot path is fast again at once, not
+    only after the session expires."""
+    first = world["make"]().role_session("dev")
+    (tmp_path / "runtime" / "cache.key").unlink()  # the runtime dir is cleared
+    vendor = world["make"]()
+    name = vendor.role_session_name(first.grant)
+    assert vendor.fast is not None and vendor.fast.get("dev", first.grant.role, name) is None
+    again = vendor.role_session("dev")
+    assert again.cached and again.credentials == first.credentials
+    assert world["calls"].counts == {"GetSessionToken": 1, "AssumeRole": 1} and len(world["prompts"]) == 1
+    assert vendor.fast.get("dev", first.grant.role, name) == first.credentials

@@ -109,6 +109,10 @@ def terminal_environ(home: Path) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if k in keep}
     environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), environ.get("PATH", "/usr/bin:/bin")])
     environ["HOME"] = str(home)
+    # a desktop session's runtime dir (the fast cache's key), this page's own
+    runtime = home / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    environ["XDG_RUNTIME_DIR"] = str(runtime)
     environ["AWS_EC2_METADATA_DISABLED"] = "true"
     environ["AWS_CONFIG_FILE"] = str(home / ".aws" / "config")
     environ["AWS_SHARED_CREDENTIALS_FILE"] = str(home / ".aws" / "credentials")

@@ -83,7 +83,8 @@ class SandboxHandle:
     def env(self) -> dict[str, str]:
         """For ``subprocess.run(env=...)``: this test's environment without any AWS_*/AWSROLES_*
         variable, plus the sandbox's. Read when asked, so HOME is the test's temporary one."""
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_"))}
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(("AWS_", "AWSROLES_")) or k == "AWSROLES_SHM_DIR"}
         return {**base, **self.variables}
 
     def aws(self, *, hooks: Sequence[Hook] = ()) -> Aws:
@@ -109,6 +110,8 @@ def _isolated(home: Path) -> Iterator[None]:
         for name in list(os.environ):
             if name.startswith(("AWS_", "AWSROLES_")):
                 mp.delenv(name)
+        mp.delenv("XDG_RUNTIME_DIR", raising=False)
+        mp.setenv("AWSROLES_SHM_DIR", str(home / "shm"))
         mp.setenv("HOME", str(home))
         mp.setenv("AWS_CONFIG_FILE", str(home / ".aws" / "config"))
         mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / ".aws" / "credentials"))

@@ -355,8 +355,19 @@ def test_status_and_logout_show_no_secrets(world: dict[str, Any]) -> None:
     assert "role/444444444444/admin/alice" in names and any(n.startswith("mfa/") for n in names)
     shown = {(s["environment"], s["role"]) for s in data["sessions"]}
     assert {("prod", "admin"), ("ops", "MFA session")} <= shown  # what people read, not cache keys
+    by_role = {(s["environment"], s["role"]): s for s in data["sessions"]}
+    assert by_role[("prod", "admin")]["source"] == "assumed from your MFA session"
+    assert by_role[("prod", "admin")]["kept_in"] == ["fast cache", "store"]
+    assert by_role[("ops", "MFA session")]["source"] == "your access key and an MFA code"
+    assert by_role[("ops", "MFA session")]["kept_in"] == ["store"]
+    assert data["fast_path"] == {"active": True, "detail": "on: key in memory ($XDG_RUNTIME_DIR, cleared at logout)"}
     table = alice.run("status").stdout
     assert "prod" in table and "admin" in table and "role/444444444444" not in table
+    assert "fast path: on" in table and "assumed from your MFA session" in table
+    # without a runtime dir and without /dev/shm, status says the fast path is off and why
+    bare = {k: v for k, v in alice.env.items() if k != "XDG_RUNTIME_DIR"} | {"AWSROLES_SHM_DIR": ""}
+    off = json.loads(alice.run("status", "-o", "json", env=bare).stdout)["fast_path"]
+    assert not off["active"] and "no memory-backed folder" in off["detail"]
     secret = json.loads(alice.run("credential-process", "prod", "--role", "admin").stdout)["SecretAccessKey"]
     assert secret not in status.stdout
     assert alice.run("logout").returncode == 0

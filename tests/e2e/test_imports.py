@@ -23,10 +23,17 @@ from tests.unit.test_creds_local import CONFIG, CREDS, NAME
 pytestmark = pytest.mark.e2e
 
 
-def test_hot_path_never_imports_boto3_or_click(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("key_in", ["runtime dir", "shm without a runtime dir"])
+def test_hot_path_never_imports_boto3_or_click(key_in: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cached answer comes from the hot path (nothing heavy imported), with the fast cache's key
+    in $XDG_RUNTIME_DIR or, where there is none (ssh, containers, CI), in /dev/shm's stand-in."""
     monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "cfg"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
-    (tmp_path / "run").mkdir()
+    if key_in == "runtime dir":
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+        (tmp_path / "run").mkdir()
+    else:
+        monkeypatch.setenv("AWSROLES_SHM_DIR", str(tmp_path / "shm"))
+        (tmp_path / "shm").mkdir(mode=0o1777)
     userconfig.save(CONFIG)
     FastCache.default().put("prod", "admin", NAME, CREDS)
     heavy = ("boto3", "botocore", "click", "rich", "keyring", "json", "dataclasses", "pathlib", "configparser",

@@ -60,7 +60,8 @@ def dead_pid() -> int:
 def user_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A user's environment: own HOME and XDG_STATE_HOME, no AWS settings at all. Whatever a test
     leaves running is stopped afterwards."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_", "XDG_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "AWSROLES_", "XDG_")) or k == "AWSROLES_SHM_DIR"}
     env["HOME"] = str(tmp_path / "home")
     env["XDG_STATE_HOME"] = str(tmp_path / "state")
     yield env

@@ -71,7 +71,8 @@ def test_costs_xlsx_below_a_file(blocker: Path) -> None:
 def test_grant_with_an_unwritable_home(blocker: Path, tmp_path: Path) -> None:
     org = tmp_path / "org.ini"
     org.write_text((EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWSROLES_", "XDG_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWSROLES_", "XDG_")) or k == "AWSROLES_SHM_DIR"}
     env["HOME"] = str(blocker)
     result = awsroles("-f", str(org), "grant", "backend", "stage", "readonly", "--no-plan", env=env)
     assert result.returncode == 1
