@@ -2,6 +2,9 @@
 
 - config (``config.ini``): ``$AWSROLES_CONFIG_DIR``, else ``$XDG_CONFIG_HOME/awsroles``, else
   ``~/.config/awsroles``;
+- several orgs: the first org a person sets up lives at the top of the config, data and cache
+  folders (as with one org); each further org ``NAME`` in ``orgs/NAME`` under each of them. Which
+  org: ``$AWSROLES_ORG`` (``--org`` sets it), else the first; see :mod:`awsroles.creds.orgs`;
 - data (the secret store's files): ``$AWSROLES_CONFIG_DIR/data``, else ``$XDG_DATA_HOME/awsroles``,
   else ``~/.local/share/awsroles``;
 - cache (the fast cache's ``sessions/``, ``costs/``): ``$AWSROLES_CONFIG_DIR/cache``, else
@@ -33,6 +36,8 @@ if TYPE_CHECKING:  # without importing typing: see the module docstring
 
 APP = "awsroles"
 CONFIG_DIR_VAR = "AWSROLES_CONFIG_DIR"  # one directory for config, data and cache (tests, several identities)
+ORG_VAR = "AWSROLES_ORG"  # which of the person's orgs (--org sets it)
+ORGS = "orgs"  # each further org's folder under the config, data and cache folders
 AUDIT_LOG_VAR = "AWSROLES_AUDIT_LOG"
 CONFIG_FILE = "config.ini"
 AUDIT_FILE = "audit.jsonl"
@@ -64,25 +69,51 @@ def _xdg(env: Mapping[str, str], variable: str, *default: str) -> str:
     return os.path.join(base, APP)
 
 
-def config_dir(environ: Mapping[str, str] | None = None) -> str:
+def safe_org_name(name: str) -> bool:
+    """An org name that is safe as one folder name: letters, digits, ``-`` and ``_``."""
+    return bool(name) and name[0] != "-" and all(c.isalnum() or c in "-_" for c in name) and name.isascii()
+
+
+def base_config_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The first org's config folder, which holds ``orgs/`` for the others."""
     env = _env(environ)
     if env.get(CONFIG_DIR_VAR):
         return env[CONFIG_DIR_VAR]
     return _xdg(env, "XDG_CONFIG_HOME", ".config")
 
 
+def named_org(environ: Mapping[str, str] | None = None) -> str:
+    """The org ``$AWSROLES_ORG`` names when it is one of the further orgs (``orgs/NAME`` exists in
+    the config folder); "" for the first org (its name, no name, or a name not set up here)."""
+    env = _env(environ)
+    org = env.get(ORG_VAR, "")
+    if org and safe_org_name(org) and os.path.isdir(os.path.join(base_config_dir(env), ORGS, org)):
+        return org
+    return ""
+
+
+def _in_org(env: Mapping[str, str], base: str) -> str:
+    org = named_org(env)
+    return os.path.join(base, ORGS, org) if org else base
+
+
+def config_dir(environ: Mapping[str, str] | None = None) -> str:
+    env = _env(environ)
+    return _in_org(env, base_config_dir(env))
+
+
 def data_dir(environ: Mapping[str, str] | None = None) -> str:
     env = _env(environ)
     if env.get(CONFIG_DIR_VAR):
-        return os.path.join(env[CONFIG_DIR_VAR], "data")
-    return _xdg(env, "XDG_DATA_HOME", ".local", "share")
+        return _in_org(env, os.path.join(env[CONFIG_DIR_VAR], "data"))
+    return _in_org(env, _xdg(env, "XDG_DATA_HOME", ".local", "share"))
 
 
 def cache_dir(environ: Mapping[str, str] | None = None) -> str:
     env = _env(environ)
     if env.get(CONFIG_DIR_VAR):
-        return os.path.join(env[CONFIG_DIR_VAR], "cache")
-    return _xdg(env, "XDG_CACHE_HOME", ".cache")
+        return _in_org(env, os.path.join(env[CONFIG_DIR_VAR], "cache"))
+    return _in_org(env, _xdg(env, "XDG_CACHE_HOME", ".cache"))
 
 
 def state_dir(environ: Mapping[str, str] | None = None) -> str:

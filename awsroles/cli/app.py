@@ -182,18 +182,40 @@ def _more_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> No
         logging.getLogger("awsroles").setLevel(logging.WARNING - 10 * min(app.verbose, 2))
 
 
+def _org(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """``--org NAME``: which of your orgs, for this command and every awsroles it starts (``exec``):
+    it sets ``$AWSROLES_ORG``, which :mod:`awsroles.paths` and :mod:`awsroles.creds.orgs` read."""
+    from awsroles.paths import ORG_VAR, safe_org_name
+
+    if value is None:
+        return
+    if not safe_org_name(value):
+        raise click.BadParameter("letters, digits, - and _ only", param_hint="--org")
+    os.environ[ORG_VAR] = value
+
+
+def org_option(command: F) -> F:
+    return click.option("--org", metavar="NAME", default=None, expose_value=False, is_eager=True, callback=_org,
+                        help="Which of your orgs, when you have set up several (default: $AWSROLES_ORG, "
+                             "else the first you set up).")(command)
+
+
 @overload
 def common_options(command: F) -> F: ...
 @overload
-def common_options(*, forms: Collection[str] = ..., verbose: bool = ..., file: bool = ...) -> Callable[[F], F]: ...
+def common_options(*, forms: Collection[str] = ..., verbose: bool = ..., file: bool = ...,
+                   org: bool = ...) -> Callable[[F], F]: ...
 def common_options(command: F | None = None, *, forms: Collection[str] = PLAIN_FORMS,
-                   verbose: bool = True, file: bool = True) -> F | Callable[[F], F]:
+                   verbose: bool = True, file: bool = True, org: bool = False) -> F | Callable[[F], F]:
     """The global options, before or after the command name: ``--file``, ``--output`` and
     ``--verbose``. ``forms`` are the output forms the command has (render.py: table and json for
     commands that print no table); any other is a usage error before the command does anything.
-    ``verbose=False`` and ``file=False`` leave out what the command declares itself."""
+    ``verbose=False`` and ``file=False`` leave out what the command declares itself; ``org=True``
+    adds ``--org`` (the commands that use your own credentials)."""
 
     def decorate(command: F) -> F:
+        if org:
+            command = org_option(command)
         if verbose:
             command = click.option("--verbose", "-v", count=True, expose_value=False, callback=_more_verbose,
                                    help="More detail on stderr; -vv for debug logging.")(command)
@@ -214,7 +236,7 @@ def common_options(command: F | None = None, *, forms: Collection[str] = PLAIN_F
 
 @click.group(cls=LazyGroup, lazy_subcommands=lazy_commands(),
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@common_options(forms=FORMATS, verbose=False)
+@common_options(forms=FORMATS, verbose=False, org=True)
 @click.option("-v", "--verbose", count=True, help="More detail on stderr; -vv for debug logging.")
 @click.version_option(__version__, "--version", prog_name="awsroles", message="%(prog)s %(version)s")
 @click.pass_context

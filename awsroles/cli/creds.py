@@ -27,7 +27,7 @@ def _session(environment: str, role: str | None, duration: int | None, mfa_code:
 
 
 @click.command()
-@common_options
+@common_options(org=True)
 @click.option("--access-key-id", metavar="ID", help="Your ops access key id (prompted when omitted).")
 @click.option("--secret-stdin", is_flag=True, help="Read the secret access key from standard input.")
 @click.option("--store", "store_kind", type=click.Choice(["keyring", "file", "plaintext"]), default="keyring",
@@ -56,11 +56,13 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     from awsroles.aws import for_credentials
     from awsroles.creds import userconfig
     from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.orgs import place_for_setup
     from awsroles.creds.setup import SetupRequest
     from awsroles.creds.setup import setup as set_up
     from awsroles.render import Result
 
     org = app.load_org()
+    beside = place_for_setup(org.name)  # a further org goes to orgs/NAME, beside the first one
     if store_kind == "plaintext":
         app.warn("warning: your key will be stored in a PLAINTEXT file; use the keyring or --store file if you can")
     if access_key_id is None:
@@ -96,7 +98,9 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
                f"  key stored in: {done.store_name}",
                f"  MFA device:    {config.mfa_serial or 'none' + missing}",
                f"  you may assume: {mine}",
-               f"  settings:      {done.config_path}"]))
+               f"  settings:      {done.config_path}",
+               *([f"  beside {beside} (your first org): pick {org.name} with --org {org.name} or "
+                  f"AWSROLES_ORG={org.name}"] if beside is not None else [])]))
     return ExitCode.OK
 
 

@@ -16,7 +16,7 @@ from awsroles.render import FORMATS
 
 
 @click.group()
-@common_options(forms=FORMATS)  # the global options, also between the group and its command
+@common_options(forms=FORMATS, org=True)  # the global options, also between the group and its command
 def profiles() -> None:
     """AWS CLI and SDK profiles for the roles you may assume.
 
@@ -28,7 +28,7 @@ def profiles() -> None:
 
 
 @profiles.command("sync")
-@common_options
+@common_options(org=True)
 @click.option("--template", default="{org}-{environment}-{role}", show_default=True,
               help="Profile names; {org}, {environment} and {role} are filled in.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
@@ -48,13 +48,15 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
     from awsroles.creds import userconfig
     from awsroles.creds.profiles import sync_profiles
     from awsroles.org.model import Grant
+    from awsroles.paths import safe_org_name
 
     config = userconfig.load()
     grants = [Grant(g.environment, g.role) for g in config.grants]
     script = Path(sys.executable).parent / "awsroles"  # the console script of this installation
     command = [str(script)] if script.is_file() and os.access(script, os.X_OK) else [sys.executable, "-m", "awsroles"]
+    pin = config.org_name if safe_org_name(config.org_name) else ""  # the org its credential-process uses
     result = sync_profiles(grants, org=config.org_name or "awsroles", region=config.region, template=template,
-                           command=command, dry_run=dry_run)
+                           command=command, dry_run=dry_run, pin_org=pin)
     from awsroles.render import Result
 
     verb = "would change" if dry_run else "changed" if result.changed else "unchanged"

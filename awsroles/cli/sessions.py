@@ -15,7 +15,7 @@ from awsroles.render import FORMATS
 
 
 @click.command()
-@common_options(forms=FORMATS)
+@common_options(forms=FORMATS, org=True)
 @pass_app
 def status(app: App) -> int:
     """Show your cached sessions: environment, role, expiry, where each came from and is kept, and
@@ -61,20 +61,22 @@ def status(app: App) -> int:
                      "seconds_left": int(left) if left is not None else None,
                      "source": source, "kept_in": kept})
     config = vendor.config
-    notes = [f"{config.user_name} ({config.user_arn}); secrets in {vendor.store.name}",
+    notes = [f"{config.user_name} ({config.user_arn}) in {config.org_name or 'your org'}; secrets in "
+             f"{vendor.store.name}",
              f"fast path: {fast.detail if fast else 'off'}"]
     if not expiries:
         notes.append("no cached sessions")
     sessions = Table(["environment", "role", "expires", "state", "from", "kept in"], table)
     fast_path = {"active": bool(fast and fast.active), "detail": fast.detail if fast else "off"}
-    app.render(Result(data={"user": config.user_name, "store": vendor.store.name, "fast_path": fast_path,
+    app.render(Result(data={"user": config.user_name, "org": config.org_name, "store": vendor.store.name,
+                            "fast_path": fast_path,
                             "sessions": data},
                       tables=[sessions] if table else [], csv=sessions, notes=notes))
     return ExitCode.OK
 
 
 @click.command()
-@common_options
+@common_options(org=True)
 @click.argument("environment", required=False, shell_complete=complete_my_environments)
 @click.option("--role", "-r", metavar="ROLE", shell_complete=complete_my_roles,
               help="With ENV: only this role's session.")
@@ -145,7 +147,7 @@ def logout(app: App, environment: str | None, role: str | None, everything: bool
 
 
 @click.command()
-@common_options
+@common_options(org=True)
 @pass_app
 def whoami(app: App) -> int:
     """Who AWS thinks you are: inside `awsroles exec` the role session, else your own user.

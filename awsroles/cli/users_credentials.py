@@ -268,7 +268,7 @@ def keys_create(app: App, name: str, store_it: bool, profile: str | None) -> int
 
 
 @click.command("rotate")
-@common_options
+@common_options(org=True)
 @click.argument("name", shell_complete=complete_users)
 @click.option("--delete-old/--keep-old", "delete_old", default=None,
               help="Delete the old key now, or leave it Inactive for a grace period (default: ask on a "

@@ -50,6 +50,9 @@ def when(session: RoleSession) -> str:
 
 
 def role_options(command: Any) -> Any:
+    from awsroles.cli.app import org_option
+
+    command = org_option(command)
     command = click.option("--mfa-code", metavar="CODE",
                            help="A 6-digit MFA code (else: mfa_command, prompt).")(command)
     command = click.option("--duration", metavar="SECONDS", type=click.IntRange(900, 43200),

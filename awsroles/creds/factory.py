@@ -59,10 +59,15 @@ def make_vendor(*, mfa_code: str | None = None, config: UserConfig | None = None
     from awsroles.creds.store import KEYS
     from awsroles.creds.vend import Vendor
 
-    config = config or userconfig.load(userconfig.config_path(environ))
+    if config is None:
+        if environ is None:
+            from awsroles.creds.orgs import select
+
+            select()  # which of the person's orgs (--org, $AWSROLES_ORG); see awsroles.creds.orgs
+        config = userconfig.load(userconfig.config_path(environ))
     store = open_user_store(config.store, prompter=secret_prompter, environ=environ)
     key_name = config.key_name
     totp = (lambda: store.get(KEYS, f"totp/{key_name}")) if config.totp_in_store else None
     mfa = MfaSource(code=mfa_code, command=config.mfa_command, totp_seed=totp, prompter=prompter)
     return Vendor(config, store, mfa=mfa, lock_dir=Path(paths.lock_dir(environ)),
-                  fast=FastCache.default(environ), aws_for=aws_for(config.region))
+                  fast=FastCache.default(environ, org=config.org_name), aws_for=aws_for(config.region))

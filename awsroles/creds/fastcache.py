@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from awsroles import paths
-from awsroles.creds.fastformat import MAGIC
+from awsroles.creds.fastformat import MAGIC, NO_ORG
 from awsroles.creds.model import Credentials
 from awsroles.errors import AwsrolesError
 from awsroles.fsutil import private_dir
@@ -72,15 +72,18 @@ class FastState:
 
 
 class FastCache:
-    def __init__(self, cache_dir: Path, key_dir: Path | None, kind: str = "runtime", off_reason: str = ""):
+    def __init__(self, cache_dir: Path, key_dir: Path | None, kind: str = "runtime", off_reason: str = "",
+                 org: str = ""):
         self.cache_dir = cache_dir
         self.key_dir = key_dir
         self.kind = kind
         self.off_reason = off_reason
+        self.org = org  # written into every header; checked on reading when set
 
     @classmethod
-    def default(cls, environ: Mapping[str, str] | None = None) -> FastCache:
-        """The user's fast cache (see :mod:`awsroles.paths`); off where its key has no safe place."""
+    def default(cls, environ: Mapping[str, str] | None = None, org: str = "") -> FastCache:
+        """The user's fast cache (see :mod:`awsroles.paths`), for ``org``'s sessions; off where its
+        key has no safe place."""
         location = paths.fast_key_location(environ)
         sessions = Path(paths.sessions_dir(environ))
         if location is None:
@@ -89,9 +92,13 @@ class FastCache:
             else:
                 reason = (f"off: no memory-backed folder here (no $XDG_RUNTIME_DIR, no {paths.DEFAULT_SHM}); "
                           f"{paths.FAST_CACHE_VAR}=disk keeps its key on disk instead (docs/credentials.md)")
-            return cls(sessions, None, "", reason)
+            return cls(sessions, None, "", reason, org)
         kind, folder = location
-        return cls(sessions, Path(folder), kind)
+        return cls(sessions, Path(folder), kind, org=org)
+
+    @property
+    def _org_field(self) -> bytes:
+        return self.org.encode() if paths.safe_org_name(self.org) else NO_ORG
 
     @property
     def enabled(self) -> bool:
@@ -168,8 +175,8 @@ class FastCache:
                 return None
             data = (self.cache_dir / file_name(environment, role)).read_bytes()
             header, _, sealed = data.partition(b"\n")
-            magic, _expiry, stored_name, nonce = header.split(b" ")
-            if magic != MAGIC or stored_name.decode() != name:
+            magic, _expiry, stored_name, nonce, org = header.split(b" ")
+            if magic != MAGIC or stored_name.decode() != name or (self.org and org != self._org_field):
                 return None
             plain = aesgcm(key).decrypt(bytes.fromhex(nonce.decode()), sealed, header)  # type: ignore[attr-defined]
             import json
@@ -194,7 +201,7 @@ class FastCache:
             return False
         nonce = os.urandom(12)
         header = b" ".join([MAGIC, str(int(credentials.expiration.timestamp())).encode(), name.encode(),
-                            nonce.hex().encode()])
+                            nonce.hex().encode(), self._org_field])
         sealed = aesgcm(key).encrypt(nonce, credentials.credential_process().encode(), header)  # type: ignore[attr-defined]
         private_dir(self.cache_dir)
         target = self.cache_dir / file_name(environment, role)
@@ -218,8 +225,8 @@ class FastCache:
         for path in sorted(self.cache_dir.glob(f"*{SUFFIX}")):
             try:
                 with open(path, "rb") as handle:
-                    magic, expiry, name, _nonce = handle.readline().rstrip(b"\n").split(b" ")
-                if magic == MAGIC:
+                    magic, expiry, name, _nonce, org = handle.readline().rstrip(b"\n").split(b" ")
+                if magic == MAGIC and (not self.org or org == self._org_field):
                     out.append((name.decode(), datetime.fromtimestamp(int(expiry), timezone.utc)))
             except (OSError, ValueError):
                 continue

@@ -19,11 +19,12 @@ from awsroles import paths
 from awsroles.creds.fastformat import ADVISORY_REFRESH, MAGIC
 
 
-def _parse(argv: list[str]) -> tuple[str, str | None] | None:
-    """``credential-process ENV [--role ROLE | --role=ROLE | -r ROLE]``; None for anything else."""
+def _parse(argv: list[str]) -> tuple[str, str | None, str | None] | None:
+    """``credential-process ENV [--role ROLE | --role=ROLE | -r ROLE] [--org ORG | --org=ORG]``;
+    None for anything else."""
     if not argv or argv[0] != "credential-process":
         return None
-    environment, role = None, None
+    environment, role, org = None, None, None
     rest = list(argv[1:])
     while rest:
         arg = rest.pop(0)
@@ -31,21 +32,29 @@ def _parse(argv: list[str]) -> tuple[str, str | None] | None:
             role = rest.pop(0)
         elif arg.startswith("--role="):
             role = arg.split("=", 1)[1]
+        elif arg == "--org" and rest:
+            org = rest.pop(0)
+        elif arg.startswith("--org="):
+            org = arg.split("=", 1)[1]
         elif not arg.startswith("-") and environment is None:
             environment = arg
         else:
             return None
     if not environment or "/" in environment or (role is not None and "/" in role):
         return None
-    return environment, role
+    if org is not None and not paths.safe_org_name(org):
+        return None
+    return environment, role, org
 
 
-def _answer(environment: str, role: str | None) -> bytes | None:
-    location = paths.fast_key_location()
+def _answer(environment: str, role: str | None, org: str | None) -> bytes | None:
+    environ = os.environ if org is None else {**os.environ, paths.ORG_VAR: org}
+    org = org or environ.get(paths.ORG_VAR) or None  # asked for (--org, $AWSROLES_ORG): checked below
+    location = paths.fast_key_location(environ)
     if location is None or not paths.private_folder(location[1]):
         return None
     keys = location[1]
-    sessions = paths.sessions_dir()
+    sessions = paths.sessions_dir(environ)
     if role is None:  # the only role cached for this environment, if exactly one
         prefix = environment + "."  # see paths.session_file_name
         found = [n for n in os.listdir(sessions) if n.startswith(prefix) and n.endswith(paths.SESSION_SUFFIX)]
@@ -57,9 +66,11 @@ def _answer(environment: str, role: str | None) -> bytes | None:
     with open(os.path.join(sessions, name), "rb") as handle:
         data = handle.read()
     header, _, sealed = data.partition(b"\n")
-    magic, expiry, _session, nonce = header.split(b" ")
+    magic, expiry, _session, nonce, file_org = header.split(b" ")
     if magic != MAGIC or int(expiry) - time.time() <= ADVISORY_REFRESH:
         return None
+    if org is not None and file_org != org.encode():
+        return None  # another org's session (e.g. $AWSROLES_ORG names another org): never served
     with open(os.path.join(keys, paths.CACHE_KEY_FILE), "rb") as handle:
         key = handle.read()
     try:

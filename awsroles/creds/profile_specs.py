@@ -40,9 +40,11 @@ class Profile:
 
 
 def credential_process_command(
-    command: str | Sequence[str], environment: str, role: str, *, platform: str | None = None
+    command: str | Sequence[str], environment: str, role: str, *, platform: str | None = None, org: str = ""
 ) -> str:
-    """The ``credential_process`` value, quoted the way botocore splits it on ``platform``.
+    """The ``credential_process`` value, quoted the way botocore splits it on ``platform``; with
+    ``org``, pinned to that org (``--org``), so that ``$AWSROLES_ORG`` naming another org in the
+    caller's shell never changes which org's session a profile gets.
 
     ``command`` is one program path (a string, which may contain spaces) or a program with its
     leading arguments (a sequence, e.g. ``[sys.executable, "-m", "awsroles"]``). botocore splits
@@ -53,6 +55,8 @@ def credential_process_command(
     if not program or not program[0]:
         raise UsageError("the credential_process command is empty")
     argv = [*program, "credential-process", environment, "--role", role]
+    if org:
+        argv += ["--org", org]
     for arg in argv:
         if "\n" in arg or "\r" in arg or "\x00" in arg:
             raise UsageError(f"cannot put a line break or NUL in a credential_process argument: {arg!r}")
@@ -91,6 +95,7 @@ def desired_profiles(
     template: str = DEFAULT_TEMPLATE,
     command: str | Sequence[str] = DEFAULT_COMMAND,
     platform: str | None = None,
+    pin_org: str = "",
 ) -> tuple[Profile, ...]:
     """One :class:`Profile` per distinct grant, in the order given.
 
@@ -115,7 +120,7 @@ def desired_profiles(
         options = [
             (MANAGED_KEY, org),
             ("credential_process", credential_process_command(command, grant.environment, grant.role,
-                                                              platform=platform)),
+                                                              platform=platform, org=pin_org)),
         ]
         if region is not None:
             options.append(("region", region))

@@ -73,13 +73,16 @@ def sync_profiles(
     dry_run: bool = False,
     lock_timeout: float = LOCK_TIMEOUT,
     environ: Mapping[str, str] | None = None,
+    pin_org: str = "",
 ) -> SyncResult:
-    """Make the AWS config file hold exactly one managed profile per grant (for ``org``).
+    """Make the AWS config file hold exactly one managed profile per grant (for ``org``); with
+    ``pin_org``, each profile's ``credential-process`` names that org (``--org``).
 
     ``config_file`` defaults to :func:`default_config_file` (``$AWS_CONFIG_FILE`` or
     ``~/.aws/config``). With ``dry_run`` nothing is locked, created or written.
     """
-    profiles = desired_profiles(grants, org=org, region=region, template=template, command=command)
+    profiles = desired_profiles(grants, org=org, region=region, template=template, command=command,
+                                pin_org=pin_org)
     requested = config_file if config_file is not None else default_config_file(environ)
     real = Path(os.path.realpath(requested.expanduser()))
 

@@ -71,8 +71,13 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
 
 
 def load(path: Path | None = None) -> UserConfig:
-    """Read the user config; :class:`NotSetUp` when there is none."""
-    path = path or config_path()
+    """Read the user config (by default, of the org ``--org``/``$AWSROLES_ORG`` picks: see
+    :mod:`awsroles.creds.orgs`); :class:`NotSetUp` when there is none."""
+    if path is None:
+        from awsroles.creds.orgs import select
+
+        select()
+        path = config_path()
     parser = configparser.RawConfigParser(interpolation=None)
     try:
         with open(path, encoding="utf-8") as handle:

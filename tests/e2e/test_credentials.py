@@ -487,14 +487,14 @@ def _under_a_terminal(argv: list[str], env: dict[str, str], answer: Callable[[st
 
 
 def test_the_mfa_prompt_is_seen_on_the_terminal_under_credential_process(world: dict[str, Any]) -> None:
-    """After logout, an SDK call through a generated profile: botocore captures credential-process's
+    """After logout, the real AWS CLI through a generated profile: it captures credential-process's
     stdout and stderr, so the MFA prompt must come on the controlling terminal, and the code typed
     there must log in."""
     alice: Person = world["alice"]
     assert alice.run("profiles", "sync").returncode == 0
     assert alice.run("logout").returncode == 0
-    probe = ("import boto3; "
-             "print('ARN', boto3.Session(profile_name='acme-dev-admin').client('sts').get_caller_identity()['Arn'])")
+    aws = shutil.which("aws", path=os.path.dirname(sys.executable))  # the test extra's awscli
+    assert aws, "the AWS CLI (awscli, in the test extra) is not installed next to this interpreter"
     typed: list[str] = []
 
     def answer(screen: str) -> str | None:
@@ -503,10 +503,11 @@ def test_the_mfa_prompt_is_seen_on_the_terminal_under_credential_process(world: 
             return typed[0] + "\n"
         return None
 
-    code, screen = _under_a_terminal([sys.executable, "-c", probe], alice.env, answer)
+    argv = [aws, "sts", "get-caller-identity", "--profile", "acme-dev-admin", "--query", "Arn", "--output", "text"]
+    code, screen = _under_a_terminal(argv, alice.env, answer)
     assert typed, f"no MFA prompt on the terminal:\n{screen}"
     assert code == 0, screen
-    assert "ARN arn:aws:sts::222222222222:assumed-role/admin/alice" in screen
+    assert "arn:aws:sts::222222222222:assumed-role/admin/alice" in screen
     assert typed[0] + "\r\n" in screen or typed[0] in screen  # echoed as typed, like any prompt
 
 
@@ -526,3 +527,58 @@ def test_rotating_your_own_key_needs_no_admin_and_stores_the_new_key(world: dict
     again = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())  # a new MFA session, new key
     assert again.returncode == 0, again.stderr
     assert "new session" in again.stdout
+
+
+def test_two_orgs_on_one_machine(world: dict[str, Any], tmp_path: Path) -> None:
+    """A consultant with two orgs: the first set up stays where one org always was; the second goes
+    beside it; --org and $AWSROLES_ORG pick one; each org keeps its own sessions and profiles, and a
+    profile pinned to one org is answered with that org's session whatever $AWSROLES_ORG says."""
+    box = world["box"]
+    alice = Person(box, world["alice"].creds, tmp_path / "consultant")
+    text = box.org_path.read_text()
+    policies = (box.org_path.parent / "../policies").resolve()
+    globex = tmp_path / "globex.ini"
+    globex.write_text(text.replace("name = acme", "name = globex", 1)
+                      .replace("policy_dir = ../policies", f"policy_dir = {policies}", 1))
+    assert alice.setup().returncode == 0
+    second = alice.setup("--file", str(globex))
+    assert second.returncode == 0, second.stderr
+    assert "beside acme (your first org): pick globex with --org globex or AWSROLES_ORG=globex" in second.stdout
+    assert (alice.home / "cfg" / "orgs" / "globex" / "config.ini").is_file()
+    refused = alice.setup("--file", str(globex), "--org", "acme")
+    assert refused.returncode == 2 and "but the org file is globex's" in refused.stderr
+
+    acme_login = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code(), "-o", "json")
+    globex_login = alice.run("login", "prod", "--role", "admin", "--org", "globex", "--mfa-code", alice.code(),
+                             "-o", "json")
+    assert acme_login.returncode == 0 and globex_login.returncode == 0, globex_login.stderr
+    assert json.loads(globex_login.stdout)["cached"] is False  # its own MFA session and role session
+
+    def key(*argv: str, env: dict[str, str] | None = None) -> str:
+        done = alice.run("credential-process", "prod", "--role", "admin", *argv, env=env)
+        assert done.returncode == 0, done.stderr
+        return str(json.loads(done.stdout)["AccessKeyId"])
+
+    acme_key, globex_key = key(), key("--org", "globex")
+    assert acme_key != globex_key
+    in_globex_shell = {**alice.env, "AWSROLES_ORG": "globex"}
+    assert key(env=in_globex_shell) == globex_key
+    assert key("--org", "acme", env=in_globex_shell) == acme_key
+    status = json.loads(alice.run("status", "-o", "json", "--org", "globex").stdout)
+    assert {(s["environment"], s["role"]) for s in status["sessions"]} >= {("prod", "admin")}
+    unknown = alice.run("status", "--org", "initech")
+    assert unknown.returncode == 2 and "no org 'initech' is set up here (set up: acme (the first), globex)" in (
+        unknown.stderr)
+
+    # Profiles for both orgs, each pinned: the AWS CLI gets each org's own session.
+    assert alice.run("profiles", "sync").returncode == 0
+    assert alice.run("profiles", "sync", "--org", "globex").returncode == 0
+    config = (alice.home / "aws" / "config").read_text()
+    assert "credential-process prod --role admin --org acme" in config
+    assert "credential-process prod --role admin --org globex" in config
+    for profile, expected in (("acme-prod-admin", acme_key), ("globex-prod-admin", globex_key)):
+        probe = f"import boto3; print(boto3.Session(profile_name={profile!r}).get_credentials().access_key)"
+        done = subprocess.run([sys.executable, "-c", probe], env=in_globex_shell, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == expected
