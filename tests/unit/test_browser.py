@@ -92,6 +92,9 @@ def test_the_user_config_keeps_the_browser_and_old_configs_still_load(tmp_path: 
     old = tmp_path / "old.ini"  # written before the setting existed
     old.write_text("[user]\nname = alice\narn = x\nops_account_id = 111111111111\n")
     assert userconfig.load(old).browser == "default"
+    by_hand = tmp_path / "by-hand.ini"  # docs/credentials.md: setting the line yourself does the same
+    by_hand.write_text(old.read_text() + "browser = brave\n")
+    assert userconfig.load(by_hand).browser == "brave"
 
 
 # -- finding the browser --------------------------------------------------------------------------
