@@ -5,6 +5,7 @@ they all share (the person's vendor and store, the role options) in vending.py."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ import click
 
 from awsroles.cli.app import App, common_options, env_format, pass_app
 from awsroles.cli.vending import SESSION_VARIABLE, make_vendor, open_user_store, role_options, when
+from awsroles.creds.browser import KINDS as BROWSERS
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import FORMATS
 
@@ -38,9 +40,11 @@ def _session(environment: str, role: str | None, duration: int | None, mfa_code:
 @click.option("--totp-seed-stdin", is_flag=True, help="Opt in: read your TOTP seed from standard input and keep "
               "it in the store, so codes are generated for you (weakens MFA to one factor).")
 @click.option("--region", metavar="REGION", help="Your preferred region (default: the org's).")
+@click.option("--browser", type=click.Choice(BROWSERS), default=None,
+              help="Where `awsroles console` opens (see its --help; default: the one set before, else default).")
 @pass_app
 def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: str, mfa_command: str,
-          totp_seed_stdin: bool, region: str | None) -> int:
+          totp_seed_stdin: bool, region: str | None, browser: str | None) -> int:
     """Store your ops access key in the keyring and record who you are and what you may assume.
 
     Finds your IAM user and MFA device (GetCallerIdentity, ListMFADevices) and copies the
@@ -83,8 +87,11 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
                  "factors; prefer a hardware key and --mfa-command")
         seed = (sys.stdin.readline() if secret_stdin or not sys.stdin.isatty() else
                 click.prompt("TOTP seed (base32)", hide_input=True, err=True)).strip().replace(" ", "")
+    if browser is None:  # running setup again keeps the browser chosen before
+        with contextlib.suppress(UsageError):
+            browser = userconfig.load().browser
     request = SetupRequest(access_key_id, secret, store=store_kind, mfa_command=mfa_command, totp_seed=seed,
-                           region=region)
+                           region=region, browser=browser or "default")
     done = set_up(org, app.org_path, request, aws_for=for_credentials, open_store=open_user_store,
                   save=userconfig.save, fast=FastCache.default())
     config = done.config
@@ -93,12 +100,13 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     app.render(Result(
         {"user": config.user_name, "arn": config.user_arn, "ops_account": config.ops_account_id,
          "store": done.store_name, "mfa_serial": config.mfa_serial or None, "environments": done.environments,
-         "settings": str(done.config_path)},
+         "settings": str(done.config_path), "browser": config.browser},
         notes=[f"{config.user_name} ({config.user_arn}) in {org.name}'s ops account {config.ops_account_id}",
                f"  key stored in: {done.store_name}",
                f"  MFA device:    {config.mfa_serial or 'none' + missing}",
                f"  you may assume: {mine}",
                f"  settings:      {done.config_path}",
+               f"  console browser: {config.browser}",
                *([f"  beside {beside} (your first org): pick {org.name} with --org {org.name} or "
                   f"AWSROLES_ORG={org.name}"] if beside is not None else [])]))
     return ExitCode.OK

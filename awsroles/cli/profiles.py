@@ -11,7 +11,8 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.vending import make_vendor, role_options
-from awsroles.errors import ExitCode, UsageError
+from awsroles.creds.browser import KINDS as BROWSERS
+from awsroles.errors import ExitCode
 from awsroles.render import FORMATS
 
 
@@ -72,46 +73,66 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
 @click.command()
 @common_options
 @role_options
-@click.option("--print", "print_only", is_flag=True, help="Print the URL instead of opening a browser.")
+@click.option("--browser", type=click.Choice(BROWSERS), default=None,
+              help="Where to open it: default (the system's browser), firefox (a container per role; needs the "
+                   "'Open external links in a container' add-on), chrome, chromium, brave or edge (a browser "
+                   "profile of its own per role), stdout (print the URL). Default: the browser setting "
+                   "(awsroles setup --browser), else default.")
+@click.option("--print", "print_only", is_flag=True,
+              help="Print the URL on stdout instead of opening a browser (--browser stdout).")
 @click.option("--region", metavar="REGION", help="The console in this region (default: yours, from setup).")
 @click.option("--service", metavar="NAME", help="Open this service's console (s3, ec2, iam, cloudwatch, ...).")
 @click.option("--destination", metavar="PATH", help="Open this console page (/cloudwatch/home#alarms, or a "
               "whole console URL); never a page outside the AWS console.")
 @pass_app
 def console(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
-            print_only: bool, region: str | None, service: str | None, destination: str | None) -> int:
+            browser: str | None, print_only: bool, region: str | None, service: str | None,
+            destination: str | None) -> int:
     """Open the AWS console as the role (a federated sign-in URL), or print the URL.
 
-    The sign-in URL is a secret for about 15 minutes: --print writes it to stdout only. (There is
-    no switch-role link: the console's Switch Role sets no source identity, which every awsroles
-    role requires.)
+    With --browser firefox, chrome, chromium, brave or edge each environment and role gets a
+    Firefox container or a browser profile of its own (named ORG-ENV-ROLE), so two roles stay
+    signed in side by side. The sign-in URL is a secret for 15 minutes: --print writes it to
+    stdout only, with a warning on stderr; it is never logged. (There is no switch-role link: the
+    console's Switch Role sets no source identity, which every awsroles role requires.)
 
     \b
     Examples:
       awsroles console prod --role admin
-      awsroles console dev --print
+      awsroles console prod --role admin --browser firefox
+      awsroles console dev --print | xclip -selection clipboard
       awsroles console prod --service cloudwatch --region eu-west-1
       awsroles console prod --destination '/s3/buckets/acme-logs'
     """
+    from awsroles.creds import browser as browsers
     from awsroles.creds import console as consolelib
+    from awsroles.creds import userconfig
+    from awsroles.render import Result
 
     vendor = make_vendor(mfa_code)
-    page = consolelib.destination(vendor.config.partition, region=region or vendor.config.region, service=service,
-                                  path=destination)  # checked before anything is asked of AWS
-    session = vendor.role_session(environment, role, duration=duration)
+    config = vendor.config
+    # Everything that can be refused is checked before anything is asked of AWS (or of you: MFA).
+    kind = browsers.choose(browser, print_only=print_only, configured=config.browser,
+                           configured_in=str(userconfig.config_path()))
+    page = consolelib.destination(config.partition, region=region or config.region, service=service,
+                                  path=destination)
+    chosen = browsers.find(kind)
+    grant = vendor.resolve(environment, role)
+    name = browsers.profile_name(config.org_name, grant.environment, grant.role)
+    session = vendor.role_session(grant.environment, grant.role, duration=duration)
     endpoint = os.environ.get("AWSROLES_FEDERATION_ENDPOINT") or None
     url = consolelib.signin_url(session.credentials, destination=page, endpoint=endpoint,
-                                partition=vendor.config.partition)
-    if print_only:
-        from awsroles.render import Result
-
+                                partition=config.partition)
+    if chosen.kind == browsers.STDOUT:
+        app.warn(f"warning: this URL signs whoever opens it in to the console as {grant.role} in "
+                 f"{grant.environment}: it is a credential, valid for 15 minutes; keep it out of chats and tickets")
         app.render(Result({"url": url}, text=url + "\n"))
         return ExitCode.OK
-    import webbrowser
-
-    if not webbrowser.open(url):
-        raise UsageError("no browser could be opened here: use --print")
-    app.say(f"opened the console for {environment}" + (f" as {role}" if role else ""))
+    opened = browsers.open_url(chosen, url, name=name)
+    where = (f" in the Firefox container {opened.container}" if opened.container else
+             f" in its own {opened.kind} profile ({opened.profile_dir})" if opened.profile_dir else "")
+    app.render(Result({"environment": grant.environment, "role": grant.role, **opened.as_dict()},
+                      notes=[f"opened the console for {grant.environment} as {grant.role}{where}"]))
     return ExitCode.OK
 
 

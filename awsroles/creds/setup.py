@@ -35,6 +35,7 @@ class SetupRequest:
     mfa_command: str = ""
     totp_seed: str = field(default="", repr=False)  # base32; empty unless they opted in to keep it in the store
     region: str | None = None  # None: the org's
+    browser: str = "default"  # where `awsroles console` opens (awsroles.creds.browser.KINDS)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[
         region=region, partition=org.partition, mfa_serial=devices[0]["SerialNumber"] if devices else "",
         mfa_required=org.mfa_required, mfa_max_age=org.mfa_max_age, session_duration=org.session_duration,
         mfa_command=request.mfa_command, store=request.store, totp_in_store=bool(request.totp_seed),
-        org_file=str(org_path.resolve()), grants=grants_for(org, user),
+        org_file=str(org_path.resolve()), browser=request.browser, grants=grants_for(org, user),
     )
     store.set(KEYS, config.key_name, key.to_json())
     if request.totp_seed:

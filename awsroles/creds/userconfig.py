@@ -48,6 +48,7 @@ class UserConfig:
     store: str = "keyring"
     totp_in_store: bool = False
     org_file: str = ""
+    browser: str = "default"  # where `awsroles console` opens (awsroles.creds.browser.KINDS)
     grants: tuple[RoleGrant, ...] = field(default=())
 
     @property
@@ -100,7 +101,7 @@ def load(path: Path | None = None) -> UserConfig:
             mfa_required=user.getboolean("mfa_required", True), mfa_max_age=int(user.get("mfa_max_age", "43200")),
             session_duration=int(user.get("session_duration", "3600")), mfa_command=user.get("mfa_command", ""),
             store=user.get("store", "keyring"), totp_in_store=user.getboolean("totp_in_store", False),
-            org_file=user.get("org_file", ""), grants=grants,
+            org_file=user.get("org_file", ""), browser=user.get("browser", "default"), grants=grants,
         )
     except (KeyError, ValueError, IndexError) as exc:
         raise UsageError(f"{path}: the awsroles user config is damaged ({exc}); run `awsroles setup` again") from None
@@ -115,6 +116,7 @@ def dumps(config: UserConfig) -> str:
         "mfa_max_age": str(config.mfa_max_age), "session_duration": str(config.session_duration),
         "mfa_command": config.mfa_command, "store": config.store,
         "totp_in_store": "yes" if config.totp_in_store else "no", "org_file": config.org_file,
+        "browser": config.browser,
     }
     lines += [f"{k} = {v}" for k, v in values.items()]
     for g in config.grants:
