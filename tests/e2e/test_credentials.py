@@ -534,49 +534,49 @@ def test_two_orgs_on_one_machine(world: dict[str, Any], tmp_path: Path) -> None:
     beside it; --org and $AWSROLES_ORG pick one; each org keeps its own sessions and profiles, and a
     profile pinned to one org is answered with that org's session whatever $AWSROLES_ORG says."""
     box = world["box"]
-    alice = Person(box, world["alice"].creds, tmp_path / "consultant")
+    bob = Person(box, world["bob"].creds, tmp_path / "consultant")  # alice's key is rotated by another test
     text = box.org_path.read_text()
     policies = (box.org_path.parent / "../policies").resolve()
     globex = tmp_path / "globex.ini"
     globex.write_text(text.replace("name = acme", "name = globex", 1)
                       .replace("policy_dir = ../policies", f"policy_dir = {policies}", 1))
-    assert alice.setup().returncode == 0
-    second = alice.setup("--file", str(globex))
+    assert bob.setup().returncode == 0
+    second = bob.setup("--file", str(globex))
     assert second.returncode == 0, second.stderr
     assert "beside acme (your first org): pick globex with --org globex or AWSROLES_ORG=globex" in second.stdout
-    assert (alice.home / "cfg" / "orgs" / "globex" / "config.ini").is_file()
-    refused = alice.setup("--file", str(globex), "--org", "acme")
+    assert (bob.home / "cfg" / "orgs" / "globex" / "config.ini").is_file()
+    refused = bob.setup("--file", str(globex), "--org", "acme")
     assert refused.returncode == 2 and "but the org file is globex's" in refused.stderr
 
-    acme_login = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code(), "-o", "json")
-    globex_login = alice.run("login", "prod", "--role", "admin", "--org", "globex", "--mfa-code", alice.code(),
+    acme_login = bob.run("login", "dev", "--role", "developer", "--mfa-code", bob.code(), "-o", "json")
+    globex_login = bob.run("login", "dev", "--role", "developer", "--org", "globex", "--mfa-code", bob.code(),
                              "-o", "json")
     assert acme_login.returncode == 0 and globex_login.returncode == 0, globex_login.stderr
     assert json.loads(globex_login.stdout)["cached"] is False  # its own MFA session and role session
 
     def key(*argv: str, env: dict[str, str] | None = None) -> str:
-        done = alice.run("credential-process", "prod", "--role", "admin", *argv, env=env)
+        done = bob.run("credential-process", "dev", "--role", "developer", *argv, env=env)
         assert done.returncode == 0, done.stderr
         return str(json.loads(done.stdout)["AccessKeyId"])
 
     acme_key, globex_key = key(), key("--org", "globex")
     assert acme_key != globex_key
-    in_globex_shell = {**alice.env, "AWSROLES_ORG": "globex"}
+    in_globex_shell = {**bob.env, "AWSROLES_ORG": "globex"}
     assert key(env=in_globex_shell) == globex_key
     assert key("--org", "acme", env=in_globex_shell) == acme_key
-    status = json.loads(alice.run("status", "-o", "json", "--org", "globex").stdout)
-    assert {(s["environment"], s["role"]) for s in status["sessions"]} >= {("prod", "admin")}
-    unknown = alice.run("status", "--org", "initech")
+    status = json.loads(bob.run("status", "-o", "json", "--org", "globex").stdout)
+    assert {(s["environment"], s["role"]) for s in status["sessions"]} >= {("dev", "developer")}
+    unknown = bob.run("status", "--org", "initech")
     assert unknown.returncode == 2 and "no org 'initech' is set up here (set up: acme (the first), globex)" in (
         unknown.stderr)
 
     # Profiles for both orgs, each pinned: the AWS CLI gets each org's own session.
-    assert alice.run("profiles", "sync").returncode == 0
-    assert alice.run("profiles", "sync", "--org", "globex").returncode == 0
-    config = (alice.home / "aws" / "config").read_text()
-    assert "credential-process prod --role admin --org acme" in config
-    assert "credential-process prod --role admin --org globex" in config
-    for profile, expected in (("acme-prod-admin", acme_key), ("globex-prod-admin", globex_key)):
+    assert bob.run("profiles", "sync").returncode == 0
+    assert bob.run("profiles", "sync", "--org", "globex").returncode == 0
+    config = (bob.home / "aws" / "config").read_text()
+    assert "credential-process dev --role developer --org acme" in config
+    assert "credential-process dev --role developer --org globex" in config
+    for profile, expected in (("acme-dev-developer", acme_key), ("globex-dev-developer", globex_key)):
         probe = f"import boto3; print(boto3.Session(profile_name={profile!r}).get_credentials().access_key)"
         done = subprocess.run([sys.executable, "-c", probe], env=in_globex_shell, capture_output=True, text=True,
                               timeout=60)
