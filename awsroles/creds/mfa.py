@@ -34,6 +34,7 @@ class MfaSource:
     prompter: Prompter | None = None
     interactive: Callable[[], bool] = terminal.available
     used: str = ""
+    command_timeout: float = 60.0  # seconds for the mfa_command (a person answering a dialog)
 
     def __call__(self, serial: str) -> str:
         if self.code:
@@ -43,7 +44,8 @@ class MfaSource:
         if self.command:
             self.used = "mfa_command"
             try:
-                result = subprocess.run(shlex.split(self.command), capture_output=True, text=True, timeout=60)
+                result = subprocess.run(shlex.split(self.command), capture_output=True, text=True,
+                                        timeout=self.command_timeout)
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise MfaError(f"mfa_command failed: {type(exc).__name__}") from None
             if result.returncode != 0:

@@ -582,3 +582,38 @@ def test_two_orgs_on_one_machine(world: dict[str, Any], tmp_path: Path) -> None:
                               timeout=60)
         assert done.returncode == 0, done.stderr
         assert done.stdout.strip() == expected
+
+
+def test_without_a_terminal_the_mfa_command_is_asked_else_one_line_says_how(world: dict[str, Any],
+                                                                            tmp_path: Path) -> None:
+    """The real AWS CLI from a process with no controlling terminal (a GUI launcher, an IDE): the
+    configured prompt program (here a stand-in for `zenity --entry`) gives the code; without one,
+    the AWS CLI shows awsroles' one-line error, and nothing waits."""
+    box = world["box"]
+    bob = Person(box, world["bob"].creds, tmp_path / "no-terminal")
+    code_file = tmp_path / "typed"
+    dialog = tmp_path / "zenity"
+    dialog.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'asked'}\ncat {code_file}\n")
+    dialog.chmod(0o700)
+    assert bob.setup("--mfa-command", f"{dialog} --entry --text 'MFA code'").returncode == 0
+    assert bob.run("profiles", "sync").returncode == 0
+    aws = shutil.which("aws", path=os.path.dirname(sys.executable))
+    assert aws
+    argv = [aws, "sts", "get-caller-identity", "--profile", "acme-dev-developer", "--query", "Arn", "--output", "text"]
+
+    def no_terminal(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=90,
+                              start_new_session=True)  # no controlling terminal: /dev/tty cannot be opened
+
+    code_file.write_text(bob.code() + "\n")
+    done = no_terminal(bob.env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "arn:aws:sts::222222222222:assumed-role/developer/bob"
+    assert (tmp_path / "asked").read_text().strip() == "--entry --text MFA code"
+
+    plain = Person(box, world["bob"].creds, tmp_path / "no-program")
+    assert plain.setup().returncode == 0 and plain.run("profiles", "sync").returncode == 0
+    refused = no_terminal(plain.env)
+    assert refused.returncode != 0
+    assert "an MFA code is needed and there is no terminal to ask on" in refused.stderr
+    assert "Traceback" not in refused.stderr

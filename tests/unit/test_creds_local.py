@@ -181,3 +181,20 @@ def test_a_prompt_closed_without_a_code_is_an_mfa_error() -> None:
     source = MfaSource(prompter=closed, interactive=lambda: True)
     with pytest.raises(MfaError, match="no MFA code was typed"):
         source("arn:mfa")
+
+
+def test_an_mfa_command_that_hangs_or_prints_no_code_is_an_mfa_error(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.sh"
+    slow.write_text("#!/bin/sh\nsleep 5\necho 123456\n")
+    slow.chmod(0o700)
+    with pytest.raises(MfaError, match=r"^mfa_command failed: TimeoutExpired$"):
+        MfaSource(command=str(slow), command_timeout=0.3)("serial")
+    chatty = tmp_path / "chatty.sh"
+    chatty.write_text("#!/bin/sh\necho '  654321  '\n")
+    chatty.chmod(0o700)
+    assert MfaSource(command=str(chatty))("serial") == "654321"
+    wrong = tmp_path / "wrong.sh"
+    wrong.write_text("#!/bin/sh\necho 'code: 654321'\n")
+    wrong.chmod(0o700)
+    with pytest.raises(MfaError, match="the MFA code from mfa_command is not 6 digits"):
+        MfaSource(command=str(wrong))("serial")
