@@ -252,7 +252,7 @@ def seed_awsroles(env: Mapping[str, str]) -> None:
                         grants=(RoleGrant("prod", "admin", PROD_ACCOUNT, ROLE_ARN, 3600),))
     userconfig.save(config, userconfig.config_path(env))
     expiry = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
-    FastCache.default(env).put(
+    FastCache.default(env, org="bench").put(
         "prod", "admin", f"role/{PROD_ACCOUNT}/admin/{USER}",
         Credentials(ROLE_KEY, "cached-secret", "cached-token", expiry))
 
@@ -367,14 +367,19 @@ def main() -> None:
         # A clean environment for every row: no PYTHONDONTWRITEBYTECODE and the like, no XDG_* overrides.
         base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(home)}
         ours = {**base, "AWSROLES_CONFIG_DIR": str(root / "awsroles"), "XDG_RUNTIME_DIR": str(root / "run")}
+        # No $XDG_RUNTIME_DIR (ssh, containers, sudo -u, CI): the key in a private folder on the real
+        # /dev/shm (a fresh one under it, so no real key is touched), as awsroles does by default there.
+        shm = Path(tempfile.mkdtemp(prefix="awsroles-bench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None))
+        ours_shm = {**base, "AWSROLES_CONFIG_DIR": str(root / "awsroles-shm"), "AWSROLES_SHM_DIR": str(shm)}
         aws = {**base, "AWS_CONFIG_FILE": str(home / ".aws" / "config"),
                "AWS_SHARED_CREDENTIALS_FILE": str(home / ".aws" / "credentials"), "AWS_EC2_METADATA_DISABLED": "true"}
         offline = {**aws, "AWS_ENDPOINT_URL": NO_NETWORK}
         stubbed = {**aws, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{stub.server_address[1]}"}
         seed_awsroles(ours)
+        seed_awsroles(ours_shm)
         seed_peers(home)
 
-        ours_argv = ["credential-process", "prod", "--role", "admin"]
+        ours_argv = ["credential-process", "prod", "--role", "admin", "--org", "bench"]  # as profiles sync writes it
         cases = [
             Case("project venv: `python -c pass` (its floor)", [str(python), "-c", "pass"], base, "", editable=True),
             Case("project venv: `awsroles credential-process prod --role admin`", [str(console_script), *ours_argv],
@@ -384,6 +389,10 @@ def main() -> None:
             Case("regular install: `python -c pass` (its floor)", [str(wheel_bin / "python"), "-c", "pass"], base, ""),
             Case("regular install: `awsroles credential-process prod --role admin`",
                  [str(wheel_bin / "awsroles"), *ours_argv], ours, ROLE_KEY),
+            Case("project venv, no $XDG_RUNTIME_DIR (key in /dev/shm): `awsroles credential-process ...`",
+                 [str(console_script), *ours_argv], ours_shm, ROLE_KEY, editable=True),
+            Case("regular install, no $XDG_RUNTIME_DIR (key in /dev/shm): `awsroles credential-process ...`",
+                 [str(wheel_bin / "awsroles"), *ours_argv], ours_shm, ROLE_KEY),
             Case("awsume: `awsumepy ops -s`, cached MFA session, no network",
                  [str(awsume_bin / "awsumepy"), "ops", "-s"], offline, MFA_SESSION_KEY, peer="awsume"),
             Case("awsume: `awsumepy prod-admin -s`, cached MFA session + AssumeRole (local stub)",
@@ -396,7 +405,7 @@ def main() -> None:
                  [str(cli_bin / "aws"), "sts", "get-caller-identity", "--profile", "prod-admin"], stubbed,
                  PROD_ACCOUNT, peer="AWS CLI"),
         ]
-        for case in (cases[1], cases[2], cases[4]):  # awsroles prints the credential_process JSON, Version 1
+        for case in (cases[1], cases[2], cases[4], cases[5], cases[6]):  # the credential_process JSON, Version 1
             data = json.loads(run_once(case, scratch / "check")[1])
             if data.get("Version") != 1 or data.get("AccessKeyId") != ROLE_KEY or "Expiration" not in data:
                 sys.exit(f"{case.label}: not the credential_process JSON: {sorted(data)}")
@@ -420,6 +429,8 @@ def main() -> None:
                     (("console script", [str(python), str(console_script), *ours_argv]),
                      ("-m", [str(python), "-m", "awsroles", *ours_argv]),
                      ("regular install", [str(wheel_bin / "python"), str(wheel_bin / "awsroles"), *ours_argv]))}
+        profiles["no runtime dir"] = import_profile([str(python), str(console_script), *ours_argv], ours_shm)
+        shutil.rmtree(shm, ignore_errors=True)
         heavy = sorted({m for p in profiles.values() for m in p if m.split(".")[0] in ("boto3", "botocore")})
         if heavy:
             sys.exit(f"the cached credential-process imported {heavy}")
@@ -436,7 +447,7 @@ def main() -> None:
 def render(cases: Sequence[Case], hot: Mapping[str, tuple[float, float, int]],
            floor_modules: Mapping[str, tuple[float, float, int]], awsume_version: str, cli_version: str,
            runs: int) -> tuple[str, bool]:
-    floor, script, module, plain, installed = cases[:5]
+    floor, script, module, plain, installed, script_shm, installed_shm = cases[:7]
     best = {peer: min((c for c in cases if c.peer == peer), key=lambda c: c.median) for peer in ("awsume", "AWS CLI")}
     table = ["| command (cache hit) | median | p90 | peak RSS | vs its floor | awsroles faster by |",
              "|---|---|---|---|---|---|"]
@@ -449,10 +460,14 @@ def render(cases: Sequence[Case], hot: Mapping[str, tuple[float, float, int]],
     def verdict(ok: bool) -> str:
         return "PASS" if ok else "FAIL"
 
-    checks = [(f"{case.label.split(':')[0]}, {how}: within 2x of its floor: {case.median / base.median:.2f}x",
-               case.median <= 2 * base.median)
-              for case, base, how in ((script, floor, "console script"), (module, floor, "`python -m awsroles`"),
-                                      (installed, plain, "console script"))]
+    # The targets (issue 13): within 1.5x of `python -c pass` in the README's install (the project venv,
+    # editable), within 2x on a regular install; with and without $XDG_RUNTIME_DIR.
+    checks = [(f"{case.label.split(':')[0]}, {how}: within {limit}x of its floor: {case.median / base.median:.2f}x",
+               case.median <= limit * base.median)
+              for case, base, how, limit in (
+                  (script, floor, "console script", 1.5), (module, floor, "`python -m awsroles`", 1.5),
+                  (script_shm, floor, "console script", 1.5),
+                  (installed, plain, "console script", 2), (installed_shm, plain, "console script", 2))]
     checks += [(f"at least 4x faster than {peer} (its fastest row): {case.median / script.median:.1f}x",
                 case.median >= 4 * script.median) for peer, case in best.items()]
     targets = [f"- {verdict(ok)}: {text}" for text, ok in checks]

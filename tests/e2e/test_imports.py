@@ -86,3 +86,16 @@ def test_the_server_runs_as_python_dash_m_the_package() -> None:
     result = subprocess.run([sys.executable, "-m", "awsroles.sandbox.server", "--help"],
                             capture_output=True, text=True, check=True)
     assert result.stdout.startswith("usage: python -m awsroles.sandbox.server")
+
+
+def test_the_installed_command_is_the_plain_script_without_re() -> None:
+    """pip's console_scripts wrapper imports `re` before awsroles runs; the installed `awsroles` is
+    bin/awsroles, which imports only sys and awsroles.entry (a cached credential-process is a few
+    milliseconds in all)."""
+    import shutil
+
+    command = shutil.which("awsroles", path=os.path.dirname(sys.executable))
+    assert command, "awsroles is not installed next to this interpreter"
+    text = Path(command).read_text()
+    imports = [line.strip() for line in text.splitlines() if line.startswith(("import ", "from "))]
+    assert imports == ["import sys", "from awsroles.entry import main"], imports
