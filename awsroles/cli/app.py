@@ -195,7 +195,10 @@ def _org(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Non
 
 
 def org_option(command: F) -> F:
+    from awsroles.cli.complete import complete_my_orgs
+
     return click.option("--org", metavar="NAME", default=None, expose_value=False, is_eager=True, callback=_org,
+                        shell_complete=complete_my_orgs,
                         help="Which of your orgs, when you have set up several (default: $AWSROLES_ORG, "
                              "else the first you set up).")(command)
 

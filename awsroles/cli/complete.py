@@ -65,6 +65,7 @@ def _callback(kind: str) -> ClickCompleter:
 
 complete_my_environments = _callback("my_environments")
 complete_my_roles = _callback("my_roles")
+complete_my_orgs = _callback("my_orgs")
 complete_org_environments = _callback("org_environments")
 complete_org_roles = _callback("org_roles")
 complete_team_roles = _callback("team_roles")

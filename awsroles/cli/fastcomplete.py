@@ -36,10 +36,17 @@ FILE_OPTION = "file"  # the parameter name of -f/--file on every command
 # -- the names -----------------------------------------------------------------------------------
 
 
-def config_names() -> ConfigNames | None:
-    """The person's grants and recorded org file, or None before ``awsroles setup``."""
+def config_names(org: str | None = None) -> ConfigNames | None:
+    """The person's grants and recorded org file (of ``org``, when ``--org`` is on the line; else
+    of the org ``$AWSROLES_ORG`` or the first), or None before ``awsroles setup``."""
     from awsroles.creds.confignames import read_names
 
+    if org:
+        import os
+
+        from awsroles import paths
+
+        return read_names(paths.user_config_file({**os.environ, paths.ORG_VAR: org}))
     return read_names()
 
 
@@ -78,13 +85,19 @@ Completer = Callable[[Value, "str | None"], list[str]]  # (value, --file) -> the
 
 
 def _my_environments(value: Value, file: str | None) -> list[str]:
-    config = config_names()
+    config = config_names(value("org"))
     return config.environments if config else []
 
 
 def _my_roles(value: Value, file: str | None) -> list[str]:
-    config, environment = config_names(), value("environment")
+    config, environment = config_names(value("org")), value("environment")
     return config.roles_in(environment) if config and environment else []
+
+
+def _my_orgs(value: Value, file: str | None) -> list[str]:
+    from awsroles.creds.confignames import orgs_set_up
+
+    return orgs_set_up()
 
 
 def _org_environments(value: Value, file: str | None) -> list[str]:
@@ -116,6 +129,7 @@ def _users(value: Value, file: str | None) -> list[str]:
 COMPLETERS: dict[str, Completer] = {
     "my_environments": _my_environments,
     "my_roles": _my_roles,
+    "my_orgs": _my_orgs,
     "org_environments": _org_environments,
     "org_roles": _org_roles,
     "team_roles": _team_roles,

@@ -60,3 +60,30 @@ def read_names(path: str | None = None) -> ConfigNames | None:
     except (OSError, ValueError, configparser.Error):
         return None
     return ConfigNames(grants, org_file)
+
+
+def orgs_set_up(environ: dict[str, str] | None = None) -> list[str]:
+    """The names of the orgs set up here, the first one first (see :mod:`awsroles.creds.orgs`,
+    which this mirrors without dataclasses or pathlib)."""
+    import os
+
+    env = dict(os.environ) if environ is None else environ
+    env.pop(paths.ORG_VAR, None)
+    base = paths.base_config_dir(env)
+    names: list[str] = []
+    parser = configparser.RawConfigParser(interpolation=None)
+    try:
+        with open(os.path.join(base, paths.CONFIG_FILE), encoding="utf-8") as handle:
+            parser.read_file(handle)
+        first = parser.get("user", "org", fallback="")
+        if first:
+            names.append(first)
+    except (OSError, configparser.Error):
+        pass
+    try:
+        further = sorted(os.listdir(os.path.join(base, paths.ORGS)))
+    except OSError:
+        further = []
+    names += [n for n in further if paths.safe_org_name(n) and n not in names
+              and os.path.isfile(os.path.join(base, paths.ORGS, n, paths.CONFIG_FILE))]
+    return names

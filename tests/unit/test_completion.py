@@ -405,3 +405,24 @@ def test_the_config_names_reader_agrees_with_the_user_config(alice: UserConfig, 
     damaged.write_text("[user]\nname = x\n[grant prod]\n")  # a grant section without a role
     assert config_names(str(damaged)) is None
     assert config_names(str(tmp_path / "missing.ini")) is None
+
+
+def test_org_names_and_each_orgs_own_roles_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two orgs set up: `--org <TAB>` offers them, and with `--org globex` on the line the
+    environments and roles offered are globex's, on the fast path and in click alike."""
+    import dataclasses
+
+    monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("AWSROLES_ORG", raising=False)
+    save(dataclasses.replace(ALICE, org_name="acme"))
+    globex = tmp_path / "config" / "orgs" / "globex"
+    globex.mkdir(parents=True)
+    save(dataclasses.replace(ALICE, org_name="globex", grants=(_grant("qa", "tester"),)), globex / "config.ini")
+    assert complete("awsroles login --org ") == ["acme", "globex"]
+    assert complete("awsroles login --org g") == ["globex"]
+    assert complete("awsroles login ") == ["prod", "stage"]
+    monkeypatch.delenv("AWSROLES_ORG", raising=False)
+    assert fast_complete(["login", "--org", "globex"], "") == [("qa", "")]
+    assert fast_complete(["login", "--org", "globex", "qa", "--role"], "") == [("tester", "")]
+    assert fast_complete(["login", "--org", "acme"], "") == [("prod", ""), ("stage", "")]
+    assert complete("awsroles login --org globex qa --role ") == ["tester"]
