@@ -13,7 +13,7 @@ users. Two installs, each against its own ``python -c pass``:
 - the project venv: an editable install, whose import finder (loaded by site at every start, with
   pathlib, fnmatch, urllib.parse) about doubles the interpreter's start;
 - a regular install: a throwaway plain venv on the same interpreter holding a copy of the package,
-  compiled, and the console script as pip writes it, with the project venv's dependencies on its
+  compiled, and the command (bin/awsroles) as pip installs it, with the project venv's dependencies on its
   path (one .pth line), as ``pip install awsroles`` would lay it out.
 
 Median and p90 of --runs runs after 3 warm-ups, every command taken in turn so that drift in the
@@ -53,15 +53,7 @@ from bench.org_scale import generate  # noqa: E402
 TARGET_MS = 100
 WARMUPS = 3
 HEAVY = ("click", "boto3", "botocore", "filelock", "configupdater", "asyncio")
-PIP_SCRIPT = """#!{python}
-# -*- coding: utf-8 -*-
-import re
-import sys
-from awsroles.entry import main
-if __name__ == '__main__':
-    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
-    sys.exit(main())
-"""
+COMMAND = REPO / "bin" / "awsroles"  # the installed command (setup.cfg: scripts), as pip copies it
 PROBE = ("import atexit, sys\n"
          "atexit.register(lambda: sys.stderr.write('\\nMODULES:' + ' '.join(sys.modules)))\n"
          "sys.argv = ['awsroles']\n"
@@ -134,7 +126,8 @@ def regular_install(root: Path) -> Path:
     subprocess.run([str(python), "-m", "compileall", "-q", str(site / "awsroles")], check=True)
     (site / "awsroles-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     script = venv / "bin" / "awsroles"
-    script.write_text(PIP_SCRIPT.format(python=python))
+    text = COMMAND.read_text()
+    script.write_text(f"#!{python}\n" + text.split("\n", 1)[1])  # pip rewrites the shebang only
     script.chmod(0o755)
     return venv / "bin"
 

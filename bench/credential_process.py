@@ -166,7 +166,8 @@ def installed_awsroles() -> Path:
     """
     venv = VENVS / "awsroles"
     stamp = venv / ".bench-installed"
-    sources = sorted([*(REPO / "awsroles").rglob("*.py"), REPO / "setup.cfg", REPO / "pyproject.toml"])
+    sources = sorted([*(REPO / "awsroles").rglob("*.py"), REPO / "setup.cfg", REPO / "pyproject.toml",
+                      REPO / "bin" / "awsroles"])
     digest = hashlib.sha256(b"".join(str(p.relative_to(REPO)).encode() + p.read_bytes() for p in sources)).hexdigest()
     if stamp.is_file() and stamp.read_text() == digest:
         return venv / "bin"
@@ -178,6 +179,7 @@ def installed_awsroles() -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "src"
         shutil.copytree(REPO / "awsroles", src / "awsroles", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / "bin", src / "bin")  # the command (setup.cfg: scripts)
         for name in ("setup.cfg", "pyproject.toml", "README.md"):
             shutil.copy2(REPO / name, src / name)
         pip = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
