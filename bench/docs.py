@@ -19,7 +19,9 @@ def write_section(name: str, report: str, note: str = "") -> None:
         sys.exit(f"{DOCS} has no {start} ... {end} markers")
     machine = f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
     extra = f", {note}" if note else ""
-    measured = f"Measured {time.strftime('%Y-%m-%d')} on {machine}, {os.cpu_count()} cores{extra}."
+    load = os.getloadavg()[1]  # the last 5 minutes: roughly while the benchmark ran
+    measured = (f"Measured {time.strftime('%Y-%m-%d')} on {machine}, {os.cpu_count()} cores, load average "
+                f"{load:.1f} over the last 5 minutes{extra}.")
     body = f"{start}\n{measured}\n\n{report}\n{end}"
     head, _, rest = text.partition(start)
     _, _, tail = rest.partition(end)
