@@ -214,5 +214,5 @@ def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_loca
         raise CurError(f"Athena: {e}") from e
     if rows and rows[0][:2] == ["month", "account_id"]:
         rows = rows[1:]  # Athena's first row repeats the column names
-    return cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6].lower() == "true") for r in rows)
+    return cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7].lower() == "true") for r in rows)
 

@@ -35,7 +35,10 @@ def test_a_year_of_costs_reconciles_and_a_rerun_is_free(sandbox: SandboxHandle, 
     assert len(data["months"]) == 12
     for month in data["months"]:
         environments = [r["environment"] for r in month["rows"]]
-        assert environments == ["dev", "stage", "prod", "(unmapped)"]
+        assert environments == ["dev", "stage", "prod", "(shared)", "(unmapped)"]
+        shared = month["rows"][3]  # the ops account is in the org file: its own name, never "(unmapped)"
+        assert shared["accounts"] == [{"id": "111111111111", "name": "ops"}] and Decimal(shared["total"]) > 0
+        assert month["rows"][4]["accounts"] == [] and Decimal(month["rows"][4]["total"]) == 0
         assert sum(Decimal(r["total"]) for r in month["rows"]) == Decimal(month["total"])
     assert "3 paid Cost Explorer request(s)" in first.stderr  # 12 months, pages of 4 (the sandbox's page size)
     assert (tmp_path / "costs.xlsx").stat().st_size > 0
@@ -48,7 +51,7 @@ def test_forecast_of_the_current_month(sandbox: SandboxHandle, tmp_path: Path) -
     result = costs(sandbox, tmp_path, "--forecast", "-o", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)["forecast"]
-    assert [r["environment"] for r in rows] == ["dev", "stage", "prod", "(unmapped)"]
+    assert [r["environment"] for r in rows] == ["dev", "stage", "prod", "(shared)"]
     for row in rows:
         assert Decimal(row["spent"]) + Decimal(row["forecast"]) == Decimal(row["total"])
         assert Decimal(row["forecast"]) > 0
