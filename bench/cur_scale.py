@@ -97,8 +97,8 @@ def environment_of(accounts: int) -> dict[str, str]:
 def child_awsroles(folder: str, accounts: int) -> None:
     from decimal import Decimal
 
+    from awsroles.costs.categories import category
     from awsroles.costs.cur import read_cur
-    from awsroles.costs.model import category
 
     envs = environment_of(accounts)
     times = []

@@ -38,6 +38,9 @@ from awsroles.render import FORMATS
               help="Cost Explorer; a CUR 2.0 / legacy CUR / FOCUS export read with DuckDB (--path); or the "
                    "same query in Athena (--athena-*).")
 @click.option("--path", "cur_path", metavar="DIR|s3://BUCKET/PREFIX", help="With --source cur: the export.")
+@click.option("--provider", metavar="all|aws|NAME", default="aws", show_default=True,
+              help="With --source cur and a FOCUS export from several clouds: whose costs (NAME as the "
+                   "export's ProviderName says, e.g. Microsoft); other clouds' accounts get a row each.")
 @click.option("--athena-database", metavar="DB", help="With --source athena: the CUR 2.0 table's database.")
 @click.option("--athena-table", metavar="TABLE", help="With --source athena: the CUR 2.0 table.")
 @click.option("--athena-workgroup", metavar="NAME", default="primary", show_default=True)
@@ -53,13 +56,15 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
           by: str | None, top: int, environment_tag: str, fmt: str | None, xlsx_file: Path | None,
           chart_file: Path | None, source: str, cur_path: str | None, athena_database: str | None,
           athena_table: str | None, athena_workgroup: str, athena_output: str | None, max_scan_gb: float,
-          forecast: bool, no_cache: bool, profile: str | None) -> int:
+          provider: str, forecast: bool, no_cache: bool, profile: str | None) -> int:
     """The monthly bill per environment, from Cost Explorer, in the payer account.
 
-    One row per month and environment, plus "(unmapped)" for accounts that map to no
-    environment (the management account, new or closed accounts), with their ids and names.
-    Columns: usage, credits, refunds, tax, support, fees, other, total, run rate (without
-    credits and refunds). Every month's rows add up to the month's total to the cent.
+    One row per month and environment, then "(shared)" for the org file's accounts outside
+    every environment (ops) and "(unmapped)" for accounts the org file does not know, both
+    listed by id and name. Columns: usage, discounts, credits, refunds, tax, support, fees
+    (a record type awsroles does not know gets an "unknown: TYPE" column), total, and the run
+    rate (without credits and refunds). Every month's rows add up to the month's total to the
+    cent. Cost Explorer keeps 14 months; a CUR export (--source cur) goes further back.
 
     Each Cost Explorer request costs $0.01; their number is printed on stderr. Closed months
     are cached locally, so running the same report again costs nothing.
@@ -86,7 +91,6 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         app.warn(f"awsroles: warning: --format is deprecated: use -o {fmt} (--output {fmt})")
         app.output = fmt
     today = date.today()  # the clock: the library never reads it
-    months = resolve(month, from_, to, today)
     if by is None and click.get_current_context().get_parameter_source("top") == ParameterSource.COMMANDLINE:
         raise UsageError("--top needs --by service")
     if chart_file is not None and chart_file.suffix.lower() not in (".png", ".svg"):
@@ -94,7 +98,9 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
     options = SourceOptions(
         source=source, cur_path=cur_path, athena_database=athena_database, athena_table=athena_table,
         athena_workgroup=athena_workgroup, athena_output=athena_output, max_scan_bytes=int(max_scan_gb * 1024**3),
-        by_service=by == "service", environment_tag=environment_tag, use_cache=not no_cache, forecast=forecast)
+        by_service=by == "service", environment_tag=environment_tag, use_cache=not no_cache, forecast=forecast,
+        provider=provider)
+    months = resolve(month, from_, to, today, history=options.history_months)
     for target in (xlsx_file, chart_file):  # before any paid request: fail now, not after paying
         if target is not None:
             check_writable(target)

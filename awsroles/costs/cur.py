@@ -14,11 +14,12 @@ are in :mod:`awsroles.costs.cur_sql`.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import AwsrolesError, UsageError, from_aws, is_network_error
 from .cur_sql import (
@@ -33,7 +34,7 @@ from .cur_sql import (
     quote,
     schema_of,
 )
-from .model import CostLine
+from .model import CostLine, is_aws
 
 if TYPE_CHECKING:
     from ..aws import Aws
@@ -49,84 +50,216 @@ class CurError(AwsrolesError):
 # ---------------------------------------------------------------------------------------------
 
 _SUFFIXES = (".parquet", ".csv.gz", ".csv")
+PROVIDERS_HELP = "all, aws, or a provider as the FOCUS export names it (ProviderName: Microsoft, Oracle...)"
 
 
-def _files(path: Path) -> tuple[str, bool, bool]:
-    """The DuckDB file expression for ``path``, whether it is CSV, and whether it is hive-partitioned."""
+def _files(path: Path) -> tuple[str, bool, bool, list[Path]]:
+    """The DuckDB file expression for ``path``, whether it is CSV, whether it is hive-partitioned, and the files."""
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     if path.is_file():
-        return str(path), not path.name.endswith(".parquet"), False
+        return str(path), not path.name.endswith(".parquet"), False, [path]
     for suffix in _SUFFIXES:
-        found = next(iter(path.rglob(f"*{suffix}")), None)
-        if found is not None:
-            hive = any("=" in part for part in found.relative_to(path).parts[:-1])
-            return str(path / "**" / f"*{suffix}"), suffix != ".parquet", hive
+        found = sorted(p for p in path.rglob(f"*{suffix}") if p.is_file())
+        if found:
+            hive = any("=" in part for part in found[0].relative_to(path).parts[:-1])
+            return str(path / "**" / f"*{suffix}"), suffix != ".parquet", hive, found
     raise UsageError(f"{path}: no .parquet, .csv.gz or .csv files in this folder")
 
 
-def _connect(path: Path) -> tuple[Any, Source]:
-    import duckdb
-
-    pattern, csv, hive = _files(path)
-    con = duckdb.connect(config={"autoload_known_extensions": False, "autoinstall_known_extensions": False})
+def _reader(pattern: str, csv: bool, hive: bool) -> str:
     literal = "'" + pattern.replace("'", "''") + "'"
     if csv:
-        reader = f"read_csv({literal}, union_by_name = true, all_varchar = true, header = true)"
-    else:
-        reader = f"read_parquet({literal}, union_by_name = true, hive_partitioning = {str(hive).lower()})"
-    try:
-        con.execute(f"CREATE VIEW cur AS SELECT * FROM {reader}")
-        names = [row[0] for row in con.execute("DESCRIBE cur").fetchall()]
-    except duckdb.Error as e:
-        raise UsageError(f"{path}: cannot read: {e}") from e
-    schema, columns = schema_of(names, str(path))
-    partition = next((n for n in names if n.lower() == "billing_period"), None) if hive else None
-    return con, Source(schema, columns, text=csv, partition=partition)
+        return f"read_csv({literal}, union_by_name = true, all_varchar = true, header = true)"
+    return f"read_parquet({literal}, union_by_name = true, hive_partitioning = {str(hive).lower()})"
+
+
+class _Local:
+    """A local export opened in DuckDB (the view ``cur``), and how to name its files in messages."""
+
+    def __init__(self, path: Path, label: str | None = None) -> None:
+        import duckdb
+
+        self.path, self.label = path, label or str(path)
+        pattern, self.csv, hive, self.files = _files(path)
+        self.con = duckdb.connect(config={"autoload_known_extensions": False,
+                                          "autoinstall_known_extensions": False})
+        try:
+            self.con.execute(f"CREATE VIEW cur AS SELECT * FROM {_reader(pattern, self.csv, hive)}")
+            names = [row[0] for row in self.con.execute("DESCRIBE cur").fetchall()]
+        except duckdb.Error as e:
+            self.con.close()
+            raise self.unreadable(e) from e
+        schema, columns = schema_of(names, self.label)
+        partition = next((n for n in names if n.lower() == "billing_period"), None) if hive else None
+        self.source = Source(schema, columns, text=self.csv, partition=partition)
+
+    def name(self, file: Path | str) -> str:
+        """A file as the user knows it: under the label (the folder given, or the s3:// prefix)."""
+        file = Path(file)
+        if file == self.path:
+            return self.label
+        try:
+            return self.label.rstrip("/") + "/" + file.relative_to(self.path).as_posix()
+        except ValueError:
+            return str(file)
+
+    def unreadable(self, error: Exception, sql: Callable[[str], str] | None = None) -> AwsrolesError:
+        """One line for a DuckDB error: which file (found in the message, else by reading each file
+        alone, with the query ``sql(table)`` when given), and DuckDB's reason without its SQL. A file
+        that cannot be read is bad input (exit 2); anything else (out of memory, a full disk) stays
+        a failure (exit 1)."""
+        import duckdb
+
+        reason = _reason(error)
+        if not isinstance(error, (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException,
+                                  duckdb.BinderException)):
+            return CurError(f"{self.label}: cannot query the export: {reason}")
+        culprit = next((f for f in self.files if str(f) in str(error)), None)
+        if culprit is None and len(self.files) > 1:
+            culprit = self._probe(sql if isinstance(error, duckdb.ConversionException) else None)
+        what = "a CSV file" if self.csv else "a Parquet file"
+        if culprit is None:
+            return UsageError(f"{self.label}: cannot read the export: {reason}")
+        if "magic bytes" in reason or "too small" in reason:
+            reason = "not a Parquet file, or a truncated one (no Parquet footer)"
+        return UsageError(f"{self.name(culprit)}: cannot read {what}: {reason.replace(str(culprit), '').strip()}")
+
+    def _probe(self, sql: Callable[[str], str] | None) -> Path | None:
+        """The first file that cannot be read on its own, if any (run only after an error): read whole,
+        or, with ``sql``, queried as the export was (a value that is not a number)."""
+        import duckdb
+
+        for file in self.files:
+            reader = _reader(str(file), self.csv, False)
+            try:
+                if sql is None:
+                    cursor = self.con.execute(f"SELECT * FROM {reader}")
+                    while cursor.fetchmany(100_000):
+                        pass
+                else:
+                    self.con.execute(f"CREATE OR REPLACE VIEW probe AS SELECT * FROM {reader}")
+                    self.con.execute(sql("probe")).fetchall()
+            except duckdb.ConversionException:
+                return file
+            except duckdb.Error:
+                if sql is None:
+                    return file  # with sql: a file without a column the others have is not the culprit
+        return None
+
+    def months(self) -> list[str]:
+        """The billing months the export holds (run only to explain a missing month)."""
+        month = CurSql(self.source).month()
+        return [row[0] for row in self.con.execute(f"SELECT DISTINCT {month} FROM cur ORDER BY 1").fetchall()
+                if row[0]]
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _reason(error: Exception) -> str:
+    """DuckDB's message without the SQL it quotes (its first line) and without the error class."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return re.sub(r"^[A-Za-z ]*Error: ", "", first).strip()
 
 
 def detect(path: str | Path) -> Schema:
     """Which export a local folder or file holds: ``"cur2"``, ``"legacy"`` or ``"focus"`` (UsageError if none)."""
-    con, source = _connect(Path(path))
-    con.close()
-    return source.schema
+    local = _Local(Path(path))
+    local.close()
+    return local.source.schema
 
 
 def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by_service: bool = False,
-             aws: Aws | None = None) -> list[CostLine]:
+             aws: Aws | None = None, provider: str = "aws",
+             warn: Callable[[str], None] = lambda _m: None) -> list[CostLine]:
     """Cost lines per (month, account, record type[, service]) from a CUR/FOCUS export.
 
     ``path``: a local folder or file, or ``s3://bucket/prefix`` (needs ``aws``). ``months``: the
-    ``YYYY-MM`` billing periods to keep (empty: all). ``metric``: one of ``model.METRICS``.
+    ``YYYY-MM`` billing periods to keep (empty: all); a month the export has no line items for is a
+    UsageError naming it (no export for that month is not "no spend"). ``metric``: one of
+    ``model.METRICS``. ``provider`` (FOCUS exports from several clouds): ``aws`` (the default),
+    ``all``, or a ProviderName; the providers left out are named through ``warn``.
     """
     check_metric(metric)
     for month in months:
         check_month(month)
+    if not provider.strip():
+        raise UsageError(f"--provider: empty; one of {PROVIDERS_HELP}")
     text = str(path)
     if text.startswith("s3://"):
         if aws is None:
             raise UsageError(f"{text}: reading from S3 needs AWS credentials")
         with tempfile.TemporaryDirectory(prefix="awsroles-cur-") as tmp:
             _download(aws, text, Path(tmp))
-            return _read_local(Path(tmp), months, metric, by_service)
-    return _read_local(Path(path), months, metric, by_service)
+            return _read_local(Path(tmp), months, metric, by_service, provider, warn, label=text)
+    return _read_local(Path(path), months, metric, by_service, provider, warn)
 
 
-def _read_local(path: Path, months: Sequence[str], metric: str, by_service: bool) -> list[CostLine]:
+def _read_local(path: Path, months: Sequence[str], metric: str, by_service: bool, provider: str,
+                warn: Callable[[str], None], label: str | None = None) -> list[CostLine]:
     import duckdb
 
-    con, source = _connect(path)
+    local = _Local(path, label)
+    source = local.source
     try:
         if metric.startswith("net-") and source.schema != "focus" and "net_unblended" not in source.columns:
-            raise UsageError(f"{path}: --net needs {COLUMNS[source.schema]['net_unblended']}, which this "
+            raise UsageError(f"{local.label}: --net needs {COLUMNS[source.schema]['net_unblended']}, which this "
                              "export does not have (it appears only for accounts with discounts)")
-        sql = CurSql(source).query("cur", months, metric, by_service, source.partition)
-        rows = con.execute(sql).fetchall()
-    except duckdb.Error as e:
-        raise CurError(f"{path}: query failed: {e}") from e
+        if source.schema != "focus" and provider.strip().lower() != "all" and not is_aws(provider):
+            raise UsageError(f"{local.label}: --provider {provider}: a CUR export holds AWS costs only; "
+                             "other clouds' costs come in FOCUS exports")
+        def sql(table: str) -> str:
+            return CurSql(source).query(table, months, metric, by_service, source.partition)
+
+        try:
+            rows = local.con.execute(sql("cur")).fetchall()
+        except duckdb.Error as e:
+            raise local.unreadable(e, sql) from e
+        lines, others = select_provider(cost_lines(rows), provider)
+        if others:
+            warn(f"awsroles: note: {local.label} also holds costs of {', '.join(others)}, left out of this "
+                 "report: --provider all (or --provider NAME) shows them")
+        label_of = "" if provider.lower() == "all" else ("AWS " if is_aws(provider) else f"{provider} ")
+        check_months(lines, months, local.label, label_of, held=local.months)
     finally:
-        con.close()
-    return cost_lines(rows)
+        local.close()
+    return lines
+
+
+def select_provider(lines: Sequence[CostLine], provider: str) -> tuple[list[CostLine], list[str]]:
+    """The lines of ``provider`` (``all``, ``aws`` or a ProviderName, any case), and the providers left out."""
+    wanted = provider.strip().lower()
+    if wanted == "all":
+        return list(lines), []
+
+    def matches(line: CostLine) -> bool:
+        return is_aws(line.provider) if is_aws(wanted) else line.provider.lower() == wanted
+
+    kept = [line for line in lines if matches(line)]
+    return kept, sorted({line.provider for line in lines if not matches(line)})
+
+
+def check_months(lines: Sequence[CostLine], months: Sequence[str], where: str, what: str = "",
+                 held: Callable[[], list[str]] | None = None) -> None:
+    """UsageError when a month asked for has no line items at all: the export does not cover it
+    (a month with no spend still has its line items, tax and fees). ``held``: the months the
+    export does hold, asked only to say so in the message."""
+    have = {line.month for line in lines}
+    missing = [m for m in months if m not in have]
+    if not missing:
+        return
+    message = (f"{where}: no {what}line items for {', '.join(missing)}: "
+               f"no export for {'that month' if len(missing) == 1 else 'these months'}")
+    if held is not None:
+        covered = held()
+        if not covered:
+            message += " (it holds no line items at all)"
+        elif len(covered) == 1:
+            message += f" (it holds {covered[0]} only)"
+        else:
+            message += f" (it holds {len(covered)} months, {covered[0]} to {covered[-1]})"
+    raise UsageError(message)
 
 
 def _download(aws: Aws, url: str, into: Path) -> None:
@@ -214,5 +347,7 @@ def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_loca
         raise CurError(f"Athena: {e}") from e
     if rows and rows[0][:2] == ["month", "account_id"]:
         rows = rows[1:]  # Athena's first row repeats the column names
-    return cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6].lower() == "true") for r in rows)
+    lines = cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7].lower() == "true") for r in rows)
+    check_months(lines, months, f"Athena table {database}.{table}", "AWS ")
+    return lines
 

@@ -9,12 +9,13 @@ decimal amounts. Amortization follows AWS's Cloud Intelligence Dashboards (CUDOS
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from ..errors import UsageError
-from .model import METRICS, CostLine
+from .categories import BLANK
+from .model import AWS, METRICS, CostLine, is_aws
 
 Schema = Literal["cur2", "legacy", "focus"]
 DECIMAL = "DECIMAL(38, 10)"  # exact money: every amount is cast before it is summed, never summed as float
@@ -67,6 +68,9 @@ _CUR_LEGACY = {
 _FOCUS = {
     "month": "BillingPeriodStart",
     "account": "SubAccountId",
+    "billing_account": "BillingAccountId",  # rows without a sub account (FOCUS allows SubAccountId null)
+    "provider": "ProviderName",  # FOCUS 1.0-1.2; 1.3 adds ServiceProviderName
+    "service_provider": "ServiceProviderName",
     "category": "ChargeCategory",
     "charge_class": "ChargeClass",
     "billed": "BilledCost",
@@ -195,23 +199,28 @@ class CurSql:
         )
 
     def record_type(self) -> str:
-        """The record type, named as Cost Explorer's RECORD_TYPE dimension names it."""
+        """The record type, as the source spells it (categories.TABLE puts every spelling in its column),
+        except the kinds only other columns tell apart, named with a spelling from that table:
+
+        - CUR: ``RIFee`` -> ``Recurring reservation fee``, a ``Fee`` with a reservation ARN (an RI's
+          upfront fee) -> ``Upfront reservation fee``, a ``Fee`` of an AWS Support product -> ``Support``
+          (Cost Explorer's names);
+        - FOCUS: a ``Correction`` (ChargeClass) -> ``Refund``, ``Usage`` covered by a Savings Plan or a
+          Reservation (CommitmentDiscountType) -> ``SavingsPlanCoveredUsage`` / ``DiscountedUsage``, a
+          ``Purchase`` of AWS Support -> ``Support``; the other ChargeCategory values stay as they are.
+        """
         if self.source.schema == "focus":
+            category = self.text("category")
             klass = self.text("charge_class")
             commitment = self.text("commitment_type")
             service = self.text("service")
             return (
-                f"CASE WHEN {self.col('category')} = 'Tax' THEN 'Tax'"
+                f"CASE WHEN {category} = 'Tax' THEN 'Tax'"
                 f" WHEN {klass} = 'Correction' THEN 'Refund'"
-                f" WHEN {self.col('category')} = 'Usage' AND {commitment} = 'Savings Plan'"
-                " THEN 'SavingsPlanCoveredUsage'"
-                f" WHEN {self.col('category')} = 'Usage' AND {commitment} = 'Reservation' THEN 'DiscountedUsage'"
-                f" WHEN {self.col('category')} = 'Usage' THEN 'Usage'"
-                f" WHEN {self.col('category')} = 'Purchase' AND {service} LIKE 'AWS Support%' THEN 'Support'"
-                f" WHEN {self.col('category')} = 'Purchase' THEN 'Fee'"
-                f" WHEN {self.col('category')} = 'Credit' THEN 'Credit'"
-                f" WHEN {self.col('category')} = 'Adjustment' THEN 'Refund'"
-                f" ELSE COALESCE(CAST({self.col('category')} AS VARCHAR), '') END"
+                f" WHEN {category} = 'Usage' AND {commitment} = 'Savings Plan' THEN 'SavingsPlanCoveredUsage'"
+                f" WHEN {category} = 'Usage' AND {commitment} = 'Reservation' THEN 'DiscountedUsage'"
+                f" WHEN {category} = 'Purchase' AND {service} LIKE 'AWS Support%' THEN 'Support'"
+                f" ELSE {category} END"
             )
         t = self.col("type")
         code = self.text("product_code")
@@ -221,6 +230,20 @@ class CurSql:
             f" WHEN {t} = 'Fee' AND {code} LIKE 'AWSSupport%' THEN 'Support'"
             f" ELSE COALESCE(CAST({t} AS VARCHAR), '') END"
         )
+
+    def account(self) -> str:
+        """The usage account. CUR: AWS account ids, 12 digits (CSV and some Parquet writers lose the
+        leading zeros). FOCUS: the SubAccountId as it is (an Azure subscription GUID, an OCI tenancy
+        OCID are not cut), else the BillingAccountId; :func:`cost_lines` pads AWS's."""
+        if self.source.schema == "focus":
+            return f"COALESCE(NULLIF({self.text('account')}, ''), {self.text('billing_account')})"
+        return f"lpad({self.text('account')}, 12, '0')"
+
+    def provider(self) -> str:
+        """FOCUS: the ProviderName (ServiceProviderName in FOCUS 1.3); a CUR holds AWS costs only."""
+        if self.source.schema == "focus":
+            return f"COALESCE(NULLIF({self.text('provider')}, ''), {self.text('service_provider')})"
+        return f"'{AWS}'"
 
     def service(self) -> str:
         if self.source.schema == "focus":
@@ -236,7 +259,8 @@ class CurSql:
         names record types and services on those few groups, filters months, and sums again."""
         needed = ["month", "account", "currency", "invoice"]
         if self.source.schema == "focus":
-            needed += ["category", "charge_class", "commitment_type", "service"]
+            needed += ["billing_account", "provider", "service_provider", "category", "charge_class",
+                       "commitment_type", "service"]
         else:
             needed += ["type", "ri_arn", "product_code"] + (["product_name"] if by_service else [])
         keys = [k for k in needed if k in self.source.columns and k != "invoice"]
@@ -260,13 +284,14 @@ class CurSql:
             where = "WHERE " + self.month() + " IN (" + ", ".join(f"'{check_month(m)}'" for m in months) + ")"
         return (
             f"SELECT {self.month()} AS month,"
-            f" lpad({self.text('account')}, 12, '0') AS account_id,"
+            f" {self.account()} AS account_id,"
             f" {self.record_type()} AS record_type,"
             f" {self.service() if by_service else chr(39) * 2} AS service,"
             f" {currency_sql} AS currency,"
+            f" {self.provider()} AS provider,"
             " SUM(amount) AS amount, bool_or(open) AS open"
             f" FROM ({inner}) AS grouped {where}"
-            " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+            " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         )
 
 
@@ -283,13 +308,20 @@ def check_metric(metric: str) -> None:
 
 
 def cost_lines(rows: Iterable[Sequence[Any]]) -> list[CostLine]:
+    """The query's rows (month, account, record type, service, currency, provider, amount, open) as lines."""
     lines = []
-    for month, account, record_type, service, currency, amount, is_open in rows:
-        lines.append(CostLine(month=str(month), account_id=str(account), record_type=str(record_type),
-                              amount=Decimal(amount), currency=str(currency), service=str(service),
-                              estimated=bool(is_open)))
+    for month, account, record_type, service, currency, provider, amount, is_open in rows:
+        provider = str(provider or "").strip() or AWS
+        account = str(account or "").strip()
+        if is_aws(provider):
+            provider = AWS
+            if account.isdigit() and len(account) < 12:  # an AWS account id that lost its leading zeros
+                account = account.zfill(12)
+        lines.append(CostLine(month=str(month), account_id=account or "(no account)",
+                              record_type=str(record_type or "") or BLANK, amount=Decimal(amount),
+                              currency=str(currency), service=str(service), estimated=bool(is_open),
+                              provider=provider))
     # A month is open (not yet invoiced) when any of its lines has no invoice id.
     open_months = {line.month for line in lines if line.estimated}
-    return [CostLine(line.month, line.account_id, line.record_type, line.amount, line.currency, line.service,
-                     line.month in open_months) for line in lines]
+    return [replace(line, estimated=line.month in open_months) for line in lines]
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from awsroles.costs import ce as ce_source
-from awsroles.costs.model import UNMAPPED, AccountInfo, CostLine
+from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo, CostLine, row_of
 from awsroles.costs.months import month_of
 from awsroles.org.model import Org
 
@@ -21,12 +21,11 @@ def per_environment(month: str, lines: Iterable[CostLine], ahead: Mapping[str, D
                     accounts: Mapping[str, AccountInfo], order: Sequence[str]) -> list[dict[str, str]]:
     """One row per environment with a cost: ``spent`` (the month's lines so far), ``forecast``
     (``ahead``: account -> the forecast of the rest) and their ``total``, as strings with two
-    decimals. Accounts that map to no environment add up in the UNMAPPED row. Environments come
-    in ``order`` (then UNMAPPED)."""
+    decimals. The org file's accounts outside every environment add up in the SHARED row, accounts
+    the org does not know in the UNMAPPED row. Environments come in ``order`` (then SHARED, UNMAPPED)."""
 
     def environment(account: str) -> str:
-        info = accounts.get(account)
-        return info.environment if info is not None and info.environment else UNMAPPED
+        return row_of(accounts.get(account))
 
     spent: dict[str, Decimal] = {}
     rest: dict[str, Decimal] = {}
@@ -39,7 +38,7 @@ def per_environment(month: str, lines: Iterable[CostLine], ahead: Mapping[str, D
     zero = Decimal(0)
     return [{"month": month, "environment": env, "spent": f"{spent.get(env, zero):.2f}",
              "forecast": f"{rest.get(env, zero):.2f}", "total": f"{spent.get(env, zero) + rest.get(env, zero):.2f}"}
-            for env in [*order, UNMAPPED] if env in spent or env in rest]
+            for env in [*order, SHARED, UNMAPPED] if env in spent or env in rest]
 
 
 def forecast(ce: Any, accounts: Mapping[str, AccountInfo], metric: str, org: Org, *,

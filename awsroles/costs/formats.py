@@ -13,11 +13,16 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from awsroles.costs.model import CATEGORIES, UNMAPPED, Report, ReportRow
+from awsroles.costs.categories import CATEGORIES
+from awsroles.costs.model import Report, ReportRow
 from awsroles.costs.report import CENT, ZERO, cents, deltas, estimated_months
 from awsroles.render import Result, Table
 
-CSV_COLUMNS = ("month", "environment", "currency", *CATEGORIES, "total", "run_rate", "estimated", "accounts")
+
+def csv_columns(report: Report) -> tuple[str, ...]:
+    """The CSV header: the categories (with an ``unknown: <type>`` column for each type no row of the
+    category table names), totals, and the accounts."""
+    return ("month", "environment", "currency", *report.categories, "total", "run_rate", "estimated", "accounts")
 
 
 def plain(value: Decimal) -> str:
@@ -55,34 +60,40 @@ def title(report: Report) -> str:
 def _display_rows(report: Report) -> list[tuple[str, list[str]]]:
     """(month, cells) for the table (and Markdown): each environment, then the month total."""
     out: list[tuple[str, list[str]]] = []
+    categories = report.categories
     for month in report.months:
         rows = month_rows(report, month)
         allocated = allocate([r.total for r in rows], report.totals.get(month, ZERO))
         for row, total in zip(rows, allocated, strict=True):
             out.append((month, [_label(report, month), row.environment,
-                                *(_money(row.amounts.get(c, ZERO)) for c in CATEGORIES),
+                                *(_money(row.amounts.get(c, ZERO)) for c in categories),
                                 _money(total), _money(row.run_rate)]))
         run_rate = sum((r.run_rate for r in rows), ZERO)
         out.append((month, [_label(report, month), "total", *(
-            _money(sum((r.amounts.get(c, ZERO) for r in rows), ZERO)) for c in CATEGORIES),
+            _money(sum((r.amounts.get(c, ZERO) for r in rows), ZERO)) for c in categories),
             _money(report.totals.get(month, ZERO)), _money(run_rate)]))
     return out
 
 
-DISPLAY_COLUMNS = ("month", "environment", *CATEGORIES, "total", "run rate")
+def display_columns(report: Report) -> tuple[str, ...]:
+    return ("month", "environment", *report.categories, "total", "run rate")
 
 
 def notes(report: Report) -> list[str]:
     lines: list[str] = []
     for month in report.months:
         for row in month_rows(report, month):
-            if row.environment == UNMAPPED and row.accounts:
+            if row.environment.startswith("(") and row.accounts:  # shared, another cloud's, unmapped: by name
                 names = ", ".join(f"{n} ({i})" if n != i else i for i, n in zip(row.accounts, row.account_names,
                                                                                   strict=True))
-                lines.append(f"{month} {UNMAPPED}: {names}")
+                lines.append(f"{month} {row.environment}: {names}")
             if row.services:
                 parts = ", ".join(f"{s} {_money(a)}" for s, a in row.services)
                 lines.append(f"{month} {row.environment} by service: {parts}")
+    unknown = report.categories[len(CATEGORIES):]
+    if unknown:
+        lines.append(f"{', '.join(unknown)}: record types awsroles does not know yet, each in a column of its "
+                     "own (counted in the total and the run rate)")
     if estimated_months(report):
         lines.append("(estimated): the month is still open; its numbers will change and it has no "
                      "month-over-month change.")
@@ -105,15 +116,17 @@ def table(report: Report) -> Table:
             bold.add(len(rows))
         rows.append(cells)
         previous = month
-    align = ["left", "left"] + ["right"] * (len(DISPLAY_COLUMNS) - 2)
-    return Table(DISPLAY_COLUMNS, rows, title=title(report), align=align, bold=frozenset(bold),
+    columns = display_columns(report)
+    align = ["left", "left"] + ["right"] * (len(columns) - 2)
+    return Table(columns, rows, title=title(report), align=align, bold=frozenset(bold),
                  sections=frozenset(sections))
 
 
 def csv_table(report: Report) -> Table:
     """One line per month and environment, amounts exact as the source gave them."""
-    return Table(CSV_COLUMNS, [
-        [row.month, row.environment, report.currency, *(plain(row.amounts.get(c, ZERO)) for c in CATEGORIES),
+    categories = report.categories
+    return Table(csv_columns(report), [
+        [row.month, row.environment, report.currency, *(plain(row.amounts.get(c, ZERO)) for c in categories),
          plain(row.total), plain(row.run_rate), "yes" if row.estimated else "no", " ".join(row.accounts)]
         for row in report.rows])
 
@@ -143,7 +156,7 @@ def as_dict(report: Report) -> dict[str, Any]:
             "total": plain(report.totals.get(month, ZERO)),
             "rows": [{
                 "environment": row.environment,
-                "amounts": {c: plain(row.amounts.get(c, ZERO)) for c in CATEGORIES},
+                "amounts": {c: plain(row.amounts.get(c, ZERO)) for c in report.categories},
                 "total": plain(row.total),
                 "run_rate": plain(row.run_rate),
                 "accounts": [{"id": i, "name": n} for i, n in zip(row.accounts, row.account_names, strict=True)],

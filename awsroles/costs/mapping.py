@@ -1,7 +1,10 @@
 """Which environment each account's costs belong to: the org file first, then an Organizations tag.
 
-Accounts that map to nothing (the management account, a new account, a closed one) are kept with
-``environment=None`` so the report shows them in the "(unmapped)" row, never merged, never dropped.
+The org file's accounts without an environment (the ops account, a billing account, shared
+services) go to the "(shared)" row under their own names. Accounts the org file does not know and
+no tag maps (the management account when the file does not name it, a new account, a closed one)
+are kept with ``environment=None`` and source "unmapped", so the report shows them in the
+"(unmapped)" row: never merged, never dropped.
 """
 
 from __future__ import annotations
@@ -18,9 +21,8 @@ DEFAULT_TAG = "Environment"
 
 
 def from_org(org: Org) -> dict[str, AccountInfo]:
-    """The org file's accounts; those without an environment stay unmapped (but named)."""
-    return {a.id: AccountInfo(a.id, a.name, a.environment, "org file" if a.environment else "unmapped")
-            for a in org.accounts}
+    """The org file's accounts; those without an environment go to the shared row, by name."""
+    return {a.id: AccountInfo(a.id, a.name, a.environment, "org file") for a in org.accounts}
 
 
 def account_map(org: Org, organizations: Any | None, *, tag: str = DEFAULT_TAG,

@@ -8,40 +8,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-# Columns of a report, in order. Cost Explorer's RECORD_TYPE values map onto them (see CATEGORY).
-CATEGORIES = ("usage", "credits", "refunds", "tax", "support", "fees", "other")
-CATEGORY = {
-    "Usage": "usage",
-    "DiscountedUsage": "usage",
-    "SavingsPlanCoveredUsage": "usage",
-    "SavingsPlanRecurringFee": "fees",
-    "SavingsPlanUpfrontFee": "fees",
-    "SavingsPlanNegation": "usage",
-    "RIFee": "fees",
-    "Recurring reservation fee": "fees",
-    "Upfront reservation fee": "fees",
-    "Fee": "fees",
-    "Credit": "credits",
-    "Refund": "refunds",
-    "Tax": "tax",
-    "Support": "support",
-    "BundledDiscount": "credits",
-    "Discount": "credits",
-    "EdpDiscount": "credits",
-    "PrivateRateDiscount": "credits",
-    "Distributor Discount": "credits",
-}
+from awsroles.costs.categories import columns
+
 METRICS = {  # our name -> Cost Explorer metric, and which view it belongs to
     "unblended": "UnblendedCost",
     "net-unblended": "NetUnblendedCost",
     "amortized": "AmortizedCost",
     "net-amortized": "NetAmortizedCost",
 }
-UNMAPPED = "(unmapped)"
+UNMAPPED = "(unmapped)"  # the row of accounts the org does not know
+SHARED = "(shared)"  # the row of the org file's accounts that belong to no environment (ops, billing...)
+AWS = "AWS"  # the provider of every Cost Explorer and CUR line (FOCUS exports name theirs)
 
 
-def category(record_type: str) -> str:
-    return CATEGORY.get(record_type, "other")
+def is_aws(provider: str) -> bool:
+    """True for AWS as FOCUS exports name it (``ProviderName`` "AWS"), and for lines without a provider."""
+    return provider.strip().lower() in ("", "aws", "amazon web services")
 
 
 @dataclass(frozen=True, order=True)
@@ -55,6 +37,7 @@ class CostLine:
     currency: str = "USD"
     service: str = ""
     estimated: bool = False  # the month is still open (Cost Explorer: Estimated = true)
+    provider: str = AWS  # FOCUS ProviderName; AWS for Cost Explorer and the CUR
 
 
 @dataclass(frozen=True)
@@ -63,18 +46,34 @@ class AccountInfo:
 
     id: str
     name: str
-    environment: str | None  # None: unmapped (management account, new or closed accounts...)
+    environment: str | None  # None: the shared row (in the org file) or the unmapped row (unknown)
     source: str = "org file"  # "org file", "tag Environment", or "unmapped"
+
+    @property
+    def row(self) -> str:
+        """The report row this account's costs go to."""
+        if self.environment:
+            return self.environment
+        return SHARED if self.source == "org file" else UNMAPPED
+
+
+def row_of(info: AccountInfo | None, provider: str = AWS) -> str:
+    """The row of an account: its environment, the shared row for the org file's other accounts,
+    ``(PROVIDER)`` for another cloud's accounts (FOCUS), else the unmapped row."""
+    if info is not None and info.row != UNMAPPED:
+        return info.row
+    return UNMAPPED if is_aws(provider) else f"({provider.strip()})"
 
 
 @dataclass(frozen=True)
 class ReportRow:
-    """One month and one environment (or the unmapped row) with an amount per category."""
+    """One month and one environment (or the shared, a provider's or the unmapped row) with an amount
+    per category (categories.CATEGORIES, then any ``unknown: <type>``)."""
 
     month: str
-    environment: str  # an environment name, or UNMAPPED
+    environment: str  # an environment name, SHARED, "(PROVIDER)" or UNMAPPED
     amounts: dict[str, Decimal] = field(default_factory=dict)  # category -> amount
-    accounts: tuple[str, ...] = ()  # account ids in this row (for the unmapped row: names too, below)
+    accounts: tuple[str, ...] = ()  # account ids in this row (their names below)
     account_names: tuple[str, ...] = ()
     estimated: bool = False
     services: tuple[tuple[str, Decimal], ...] = ()  # with --by service: top N + "other"
@@ -85,7 +84,8 @@ class ReportRow:
 
     @property
     def run_rate(self) -> Decimal:
-        """The total without credits and refunds: what the environment costs when nothing is given back."""
+        """The total without credits and refunds, the one-offs: what the environment costs month after
+        month. Negotiated discounts (EDP, private rates...) recur, so they stay in."""
         return self.total - self.amounts.get("credits", Decimal("0")) - self.amounts.get("refunds", Decimal("0"))
 
 
@@ -99,3 +99,8 @@ class Report:
     totals: dict[str, Decimal]  # month -> the total over all record types, straight from the source
     requests: int = 0  # paid Cost Explorer requests this run made
     source: str = "ce"
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The columns: every known category, then an ``unknown: <type>`` column per type no table row names."""
+        return columns({name for row in self.rows for name in row.amounts})

@@ -1,4 +1,5 @@
-"""Which months a cost report covers: ``--month`` or ``--from``/``--to``, checked against Cost Explorer's history."""
+"""Which months a cost report covers: ``--month`` or ``--from``/``--to``; for Cost Explorer, checked
+against its history (a CUR export or an Athena table has no such limit)."""
 
 from __future__ import annotations
 
@@ -55,8 +56,13 @@ def month_range(first: str, last: str) -> tuple[str, ...]:
     return tuple(_month(i) for i in range(_index(first), _index(last) + 1))
 
 
-def resolve(month: str | None, from_: str | None, to: str | None, today: date) -> tuple[str, ...]:
-    """The months a report covers, oldest first. ``today`` is the clock (a parameter, for tests)."""
+def resolve(month: str | None, from_: str | None, to: str | None, today: date,
+            history: int | None = HISTORY_MONTHS) -> tuple[str, ...]:
+    """The months a report covers, oldest first. ``today`` is the clock (a parameter, for tests).
+
+    ``history``: how many months back the source keeps, counting the current one (Cost Explorer:
+    HISTORY_MONTHS; None for a source without a limit, such as a CUR export).
+    """
     if month is not None and (from_ is not None or to is not None):
         raise UsageError("--month cannot be combined with --from/--to")
     current = month_of(today)
@@ -75,8 +81,11 @@ def resolve(month: str | None, from_: str | None, to: str | None, today: date) -
         months = (last_complete_month(today),)
     if _index(months[-1]) > _index(current):
         raise UsageError(f"{months[-1]} is in the future (this month is {current})")
-    oldest = _month(_index(current) - (HISTORY_MONTHS - 1))
+    if history is None:
+        return months
+    oldest = _month(_index(current) - (history - 1))
     if _index(months[0]) < _index(oldest):
         raise UsageError(f"{months[0]} is beyond Cost Explorer's history: it keeps the current month and the "
-                         f"13 before it ({oldest} to {current}); older months need a CUR export (--source cur)")
+                         f"{history - 1} before it ({oldest} to {current}); older months need a CUR export "
+                         "(--source cur)")
     return months

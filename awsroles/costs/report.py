@@ -1,7 +1,10 @@
-"""Cost lines -> a report: one row per month and environment, plus the "(unmapped)" row.
+"""Cost lines -> a report: one row per month and environment, then the "(shared)" row (the org
+file's accounts outside any environment), a "(PROVIDER)" row per other cloud in a FOCUS export,
+and the "(unmapped)" row (accounts the org does not know).
 
-Pure: no AWS, no printing. Lines with a ``record_type`` feed the category columns and the
-month totals; lines with a ``service`` feed the ``--by service`` breakdown (see awsroles.costs.ce).
+Pure: no AWS, no printing. Lines with a ``record_type`` feed the category columns (one table for
+every source: awsroles.costs.categories) and the month totals; lines with a ``service`` feed the
+``--by service`` breakdown (see awsroles.costs.ce).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from awsroles.costs.model import CATEGORIES, METRICS, UNMAPPED, AccountInfo, CostLine, Report, ReportRow, category
+from awsroles.costs.categories import CATEGORIES, category
+from awsroles.costs.model import METRICS, SHARED, UNMAPPED, AccountInfo, CostLine, Report, ReportRow, row_of
 from awsroles.errors import AwsrolesError
 
 CENT = Decimal("0.01")
@@ -41,46 +45,48 @@ def build_report(lines: Iterable[CostLine], accounts: Mapping[str, AccountInfo],
         raise AwsrolesError(f"the bill mixes currencies ({', '.join(sorted(currencies))}); report one at a time")
     currency = currencies.pop() if currencies else "USD"
 
-    def environment_of(account_id: str) -> str:
-        info = accounts.get(account_id)
-        return info.environment if info is not None and info.environment else UNMAPPED
-
     def name_of(account_id: str) -> str:
         info = accounts.get(account_id)
         return info.name if info is not None and info.name else account_id
 
+    # Rows: environments (org file order, then tags), the shared row when the org file has accounts
+    # outside every environment, a row per other cloud with costs, and the unmapped row, always.
     environments: list[str] = []
-    for info in accounts.values():
-        if info.environment and info.environment not in environments:
-            environments.append(info.environment)
     members: dict[str, list[str]] = defaultdict(list)
     for info in accounts.values():
-        if info.environment:
-            members[info.environment].append(info.id)
+        if info.row == UNMAPPED:
+            continue
+        if info.environment and info.environment not in environments:
+            environments.append(info.environment)
+        members[info.row].append(info.id)
+    providers = sorted({row_of(accounts.get(line.account_id), line.provider) for line in lines}
+                       - {*environments, SHARED, UNMAPPED})
+    order = [*environments, *([SHARED] if SHARED in members else []), *providers, UNMAPPED]
 
     amounts: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(CATEGORIES, ZERO))
     services: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    unmapped_ids: dict[str, list[str]] = defaultdict(list)
+    seen: dict[tuple[str, str], list[str]] = defaultdict(list)  # accounts of the rows listed by what has costs
     totals = {month: ZERO for month in months}
     estimated = dict.fromkeys(months, False)
     for line in lines:
-        environment = environment_of(line.account_id)
-        key = (line.month, environment)
+        name = row_of(accounts.get(line.account_id), line.provider)
+        key = (line.month, name)
         if line.estimated:
             estimated[line.month] = True
-        if environment == UNMAPPED and line.account_id not in unmapped_ids[line.month]:
-            unmapped_ids[line.month].append(line.account_id)
+        if name not in members and line.account_id not in seen[key]:
+            seen[key].append(line.account_id)
         if line.record_type:
-            amounts[key][category(line.record_type)] += line.amount
+            column = category(line.record_type)
+            amounts[key][column] = amounts[key].get(column, ZERO) + line.amount
             totals[line.month] += line.amount
         if line.service:
             services[key][line.service] += line.amount
 
     rows: list[ReportRow] = []
     for month in months:
-        for environment in [*environments, UNMAPPED]:
+        for environment in order:
             key = (month, environment)
-            ids = tuple(sorted(unmapped_ids[month])) if environment == UNMAPPED else tuple(members[environment])
+            ids = tuple(members[environment]) if environment in members else tuple(sorted(seen[key]))
             row_amounts = dict(amounts[key]) if key in amounts else dict.fromkeys(CATEGORIES, ZERO)
             row = ReportRow(month=month, environment=environment, amounts=row_amounts, accounts=ids,
                             account_names=tuple(name_of(i) for i in ids), estimated=estimated[month])

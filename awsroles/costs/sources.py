@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from awsroles.costs import ce as ce_source
 from awsroles.costs import mapping
-from awsroles.costs.model import AccountInfo, CostLine
+from awsroles.costs.model import AccountInfo, CostLine, is_aws
+from awsroles.costs.months import HISTORY_MONTHS
 from awsroles.errors import FileWriteError, UsageError
 
 if TYPE_CHECKING:
@@ -41,6 +42,13 @@ class SourceOptions:
     environment_tag: str = mapping.DEFAULT_TAG
     use_cache: bool = True  # Cost Explorer: closed months from the local cache
     forecast: bool = False  # also the current month's forecast (Cost Explorer only)
+    provider: str = "aws"  # FOCUS exports from several clouds: aws, all, or a ProviderName
+
+    @property
+    def history_months(self) -> int | None:
+        """How far back the source goes (months.resolve's ``history``): Cost Explorer keeps the current
+        month and the 13 before it; a CUR export or an Athena table has no such limit."""
+        return HISTORY_MONTHS if self.source == "ce" else None
 
     @property
     def offline(self) -> bool:
@@ -57,6 +65,12 @@ class SourceOptions:
             raise UsageError("--source athena needs --athena-database, --athena-table and --athena-output")
         if self.forecast and self.source != "ce":
             raise UsageError("--forecast comes from Cost Explorer: use it with --source ce")
+        wanted = self.provider.strip().lower()
+        if not wanted:
+            raise UsageError("--provider: empty; all, aws, or a provider as a FOCUS export names it")
+        if self.source != "cur" and wanted != "all" and not is_aws(wanted):
+            raise UsageError(f"--provider {self.provider}: --source {self.source} holds AWS costs only; other "
+                             "clouds' costs come in FOCUS exports (--source cur --path EXPORT)")
 
 
 @dataclass(frozen=True)
@@ -81,7 +95,7 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     """
     options.check()
     if options.offline:
-        lines = _cur(options, months, metric, None)
+        lines = _cur(options, months, metric, None, warn)
         return Collected(lines, mapping.complete(mapping.account_map(org, None), (x.account_id for x in lines)), 0)
     if aws is None:
         raise UsageError(f"--source {options.source} reads from AWS: credentials are needed")
@@ -91,7 +105,7 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     accounts = mapping.account_map(org, aws.client("organizations", session), tag=options.environment_tag, warn=warn)
     requests, ce = 0, None
     if options.source == "cur":
-        lines = _cur(options, months, metric, for_org(org, aws.settings.profile, session=session))
+        lines = _cur(options, months, metric, for_org(org, aws.settings.profile, session=session), warn)
     elif options.source == "athena":
         from awsroles.costs.cur import read_athena
 
@@ -108,10 +122,12 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     return Collected(lines, mapping.complete(accounts, (x.account_id for x in lines)), requests, ce)
 
 
-def _cur(options: SourceOptions, months: Sequence[str], metric: str, aws: Aws | None) -> list[CostLine]:
+def _cur(options: SourceOptions, months: Sequence[str], metric: str, aws: Aws | None,
+         warn: Callable[[str], None]) -> list[CostLine]:
     from awsroles.costs.cur import read_cur
 
-    return read_cur(str(options.cur_path), months, metric, by_service=options.by_service, aws=aws)
+    return read_cur(str(options.cur_path), months, metric, by_service=options.by_service, aws=aws,
+                    provider=options.provider, warn=warn)
 
 
 class WarnOnFailedWrite(ce_source.CostCache):

@@ -14,7 +14,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-from awsroles.costs.model import CATEGORIES, Report
+from awsroles.costs.model import Report
 from awsroles.errors import UsageError
 from awsroles.fsutil import atomic_write
 
@@ -37,19 +37,20 @@ def write_xlsx(report: Report, path: Path) -> Path:
         money = workbook.add_format({"num_format": "#,##0.00"})
         bold = workbook.add_format({"bold": True})
         sheet = workbook.add_worksheet("Costs")
-        header = ["month", "environment", "currency", *CATEGORIES, "total", "run_rate", "estimated"]
+        categories = report.categories
+        header = ["month", "environment", "currency", *categories, "total", "run_rate", "estimated"]
         sheet.write_row(0, 0, header, bold)
         for r, row in enumerate(report.rows, start=1):
             sheet.write_string(r, 0, row.month)
             sheet.write_string(r, 1, row.environment)
             sheet.write_string(r, 2, report.currency)
-            for c, category in enumerate(CATEGORIES, start=3):
+            for c, category in enumerate(categories, start=3):
                 sheet.write_number(r, c, float(row.amounts.get(category, Decimal("0"))), money)
-            sheet.write_number(r, 3 + len(CATEGORIES), float(row.total), money)
-            sheet.write_number(r, 4 + len(CATEGORIES), float(row.run_rate), money)
-            sheet.write_string(r, 5 + len(CATEGORIES), "estimated" if row.estimated else "")
+            sheet.write_number(r, 3 + len(categories), float(row.total), money)
+            sheet.write_number(r, 4 + len(categories), float(row.run_rate), money)
+            sheet.write_string(r, 5 + len(categories), "estimated" if row.estimated else "")
         sheet.set_column(0, 1, 14)
-        sheet.set_column(3, 4 + len(CATEGORIES), 12)
+        sheet.set_column(3, 4 + len(categories), 12)
         sheet.freeze_panes(1, 0)
 
         # The chart reads a small pivot: months down, environments across.

@@ -20,7 +20,7 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.costs import ce as ce_source
 from awsroles.costs.mapping import account_map
-from awsroles.costs.model import UNMAPPED
+from awsroles.costs.model import SHARED, UNMAPPED
 from awsroles.errors import ExitCode
 from awsroles.org.model import Org
 from tests.conftest import EXAMPLES
@@ -174,8 +174,11 @@ def test_the_costs_command(moto_aws: None, tmp_path: Path) -> None:
     data = json.loads(out.getvalue())
     assert data["requests"] == 3 and "3 paid Cost Explorer request(s)" in err.getvalue()
     rows = data["months"][0]["rows"]
-    assert [r["environment"] for r in rows] == ["dev", "stage", "prod", UNMAPPED]
-    assert [a["id"] for a in rows[-1]["accounts"]] == ["111111111111", "999999999999"]
+    assert [r["environment"] for r in rows] == ["dev", "stage", "prod", SHARED, UNMAPPED]
+    # ops is in the org file (no environment): the shared row, by name; 999... is known nowhere
+    assert rows[-2]["accounts"] == [{"id": "111111111111", "name": "ops"}]
+    assert Decimal(rows[-2]["amounts"]["support"]) == Decimal("29")
+    assert rows[-1]["accounts"] == [{"id": "999999999999", "name": "999999999999"}]
     assert sum(Decimal(r["total"]) for r in rows) == Decimal(data["months"][0]["total"])
     again = io.StringIO()
     err2 = io.StringIO()

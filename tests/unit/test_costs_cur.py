@@ -193,10 +193,11 @@ def test_focus_views_and_record_types(tmp_path: Path) -> None:
         folder = write(tmp_path / fmt, FOCUS_COLUMNS, rows, fmt=fmt)
         billed = amounts(read_cur(folder, [], "unblended"))
         effective = amounts(read_cur(folder, [], "amortized"))
+        # ChargeCategory as FOCUS spells it (the category table reads it), but what only other columns tell
         assert billed == {"Usage": Decimal(10), "SavingsPlanCoveredUsage": Decimal(0), "DiscountedUsage": Decimal(0),
-                          "Fee": Decimal(100), "Support": Decimal(29), "Tax": Decimal(2), "Credit": Decimal(-5),
-                          "Refund": Decimal("-1.5")}
-        assert effective["SavingsPlanCoveredUsage"] == Decimal(4) and effective["Fee"] == Decimal(0)
+                          "Purchase": Decimal(100), "Support": Decimal(29), "Tax": Decimal(2), "Credit": Decimal(-5),
+                          "Adjustment": Decimal(-1), "Refund": Decimal("-0.5")}
+        assert effective["SavingsPlanCoveredUsage"] == Decimal(4) and effective["Purchase"] == Decimal(0)
         assert effective["DiscountedUsage"] == Decimal(3)
 
 
@@ -274,9 +275,9 @@ def test_athena_reads_queued_results(moto_aws: Aws) -> None:
     def data(*values: str) -> dict[str, Any]:
         return {"Data": [{"VarCharValue": v} for v in values]}
 
-    header = data("month", "account_id", "record_type", "service", "currency", "amount", "open")
-    rows = [header, data("2026-10", "222222222222", "Usage", "", "USD", "12.3400000000", "false"),
-            data("2026-10", "222222222222", "Tax", "", "USD", "1.0000000000", "false")]
+    header = data("month", "account_id", "record_type", "service", "currency", "provider", "amount", "open")
+    rows = [header, data("2026-10", "222222222222", "Usage", "", "USD", "AWS", "12.3400000000", "false"),
+            data("2026-10", "222222222222", "Tax", "", "USD", "AWS", "1.0000000000", "false")]
     athena_backends["123456789012"]["us-east-1"].query_results_queue.append(QueryResults(rows, []))
     lines = read_athena(moto_aws, "cur", "cur2", "primary", "s3://athena-out/", ["2026-10"], "amortized",
                         10**9, poll=0)
@@ -318,7 +319,7 @@ def test_athena_bytes_scanned_cutoff_stops_the_query() -> None:
 
 def test_athena_sql_is_the_duckdb_sql() -> None:
     sql = athena_sql('"cur"."cur2"', ["2026-10"], "amortized")
-    assert "'SavingsPlanRecurringFee'" in sql and "IN ('2026-10')" in sql and "GROUP BY 1, 2, 3, 4, 5" in sql
+    assert "'SavingsPlanRecurringFee'" in sql and "IN ('2026-10')" in sql and "GROUP BY 1, 2, 3, 4, 5, 6" in sql
     pruned = athena_sql("t", ["2026-10"], "amortized", partition="billing_period")
     assert "WHERE \"billing_period\" IN ('2026-10')" in pruned
     with pytest.raises(AwsrolesError):  # an unknown metric is a usage error

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 
 from awsroles.costs import formats
-from awsroles.costs.model import CATEGORIES, UNMAPPED, AccountInfo, CostLine, Report
+from awsroles.costs.categories import CATEGORIES
+from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo, CostLine, Report
 from awsroles.costs.months import last_complete_month, resolve
 from awsroles.costs.report import ReconciliationError, build_report, deltas, reconcile
 from awsroles.errors import ExitCode, UsageError
@@ -22,7 +23,7 @@ TODAY = date(2026, 11, 27)
 D = Decimal
 
 ACCOUNTS = {
-    "111111111111": AccountInfo("111111111111", "ops", None, "unmapped"),
+    "111111111111": AccountInfo("111111111111", "ops", None),  # in the org file, no environment: shared
     "222222222222": AccountInfo("222222222222", "dev", "dev"),
     "444444444444": AccountInfo("444444444444", "prod", "prod"),
     "555555555555": AccountInfo("555555555555", "data", "prod", "tag Environment"),
@@ -91,21 +92,35 @@ def test_the_oldest_month_cost_explorer_keeps_is_accepted() -> None:
 
 # -- building ----------------------------------------------------------------------------
 
-def test_rows_in_org_order_with_the_unmapped_row_kept() -> None:
+def test_rows_in_org_order_with_the_shared_and_unmapped_rows_kept() -> None:
     rep = report()
     sept = [r for r in rep.rows if r.month == "2026-09"]
-    assert [r.environment for r in sept] == ["dev", "prod", UNMAPPED]
-    unmapped = sept[2]
-    assert unmapped.accounts == ("111111111111", "999999999999")
-    assert unmapped.account_names == ("ops", "999999999999")
-    assert unmapped.amounts["support"] == D("29.001") and unmapped.amounts["usage"] == D("1.115")
+    assert [r.environment for r in sept] == ["dev", "prod", SHARED, UNMAPPED]
+    shared, unmapped = sept[2], sept[3]
+    assert (shared.accounts, shared.account_names) == (("111111111111",), ("ops",))  # under its own name
+    assert shared.amounts["support"] == D("29.001") and shared.total == D("29.001")
+    assert (unmapped.accounts, unmapped.account_names) == (("999999999999",), ("999999999999",))
+    assert unmapped.amounts["usage"] == D("1.115") and unmapped.total == D("1.115")
     prod = sept[1]
     assert prod.accounts == ("444444444444", "555555555555")
     assert prod.amounts["tax"] == D("30.336")
     assert sept[0].amounts["credits"] == D("-10.003")
     assert sept[0].run_rate == D("100.004")
+    oct_shared = next(r for r in rep.rows if r.month == "2026-10" and r.environment == SHARED)
+    assert oct_shared.accounts == ("111111111111",) and oct_shared.total == 0  # listed even without costs
     oct_unmapped = next(r for r in rep.rows if r.month == "2026-10" and r.environment == UNMAPPED)
-    assert oct_unmapped.amounts["other"] == D("0.335")  # an unknown record type is never dropped
+    # a record type no source documents is never folded into another column: it gets its own
+    assert oct_unmapped.amounts["unknown: SomethingNew"] == D("0.335")
+    assert rep.categories == (*CATEGORIES, "unknown: SomethingNew")
+
+
+def test_an_org_without_accounts_outside_environments_has_no_shared_row() -> None:
+    accounts = {k: v for k, v in ACCOUNTS.items() if v.environment}
+    rep = build_report(LINES, accounts, MONTHS, "unblended")
+    assert [r.environment for r in rep.rows if r.month == "2026-09"] == ["dev", "prod", UNMAPPED]
+    unmapped = next(r for r in rep.rows if r.month == "2026-09" and r.environment == UNMAPPED)
+    assert unmapped.accounts == ("111111111111", "999999999999")  # unknown to the org now: unmapped
+    reconcile(rep)
 
 
 def test_totals_come_from_the_lines_and_reconcile() -> None:
@@ -173,14 +188,16 @@ def _cents(text: str) -> Decimal:
 def test_csv_reconciles() -> None:
     rep = report()
     rows = list(csv.DictReader(io.StringIO(_shown(rep, "csv"))))
-    assert len(rows) == 9 and {r["currency"] for r in rows} == {"USD"}
+    assert len(rows) == 12 and {r["currency"] for r in rows} == {"USD"}
+    assert list(rows[0])[3:3 + len(CATEGORIES) + 1] == [*CATEGORIES, "unknown: SomethingNew"]
     for month in MONTHS:
         mine = [r for r in rows if r["month"] == month]
         assert sum(D(r["total"]) for r in mine).quantize(D("0.01")) == rep.totals[month].quantize(D("0.01"))
         for r in mine:
-            assert sum(D(r[c]) for c in CATEGORIES) == D(r["total"])
+            assert sum(D(r[c]) for c in rep.categories) == D(r["total"])
             assert "E" not in r["total"]
-    assert any(r["environment"] == UNMAPPED and r["accounts"] == "111111111111 999999999999" for r in rows)
+    assert any(r["environment"] == SHARED and r["accounts"] == "111111111111" for r in rows)
+    assert any(r["environment"] == UNMAPPED and r["accounts"] == "999999999999" for r in rows)
 
 
 def test_json_reconciles() -> None:
@@ -212,7 +229,7 @@ def test_markdown_reconciles_to_the_cent() -> None:
     shown = _displayed(_shown(rep, "md"), "|")
     assert set(shown) == set(MONTHS)
     for month, (rows, total) in shown.items():
-        assert len(rows) == 3
+        assert len(rows) == 4
         assert sum(rows) == total == rep.totals[month].quantize(D("0.01"))
     assert "2026-11 (estimated)" in _shown(rep, "md")
 
@@ -236,14 +253,14 @@ def test_rounding_is_allocated_so_cents_add_up() -> None:
 def test_the_table_has_a_section_per_month_ending_in_a_bold_total() -> None:
     table = formats.table(report())
     assert [table.rows[i][1] for i in sorted(table.bold)] == ["total", "total", "total"]
-    assert sorted(table.sections) == [0, 4, 8]  # where each month starts
-    assert [table.justify(i) for i in range(len(table.columns))] == ["left", "left"] + ["right"] * 9
+    assert sorted(table.sections) == [0, 5, 10]  # where each month starts
+    assert [table.justify(i) for i in range(len(table.columns))] == ["left", "left"] + ["right"] * 10
     lines = _shown(report(), "table").splitlines()
     assert len([line for line in lines if "┼" in line]) == 2  # a rule between months, none before the first
     assert next(line for line in lines if line.startswith("2026-09") and "dev" in line).endswith("   100.00")
     markdown = _shown(report(), "md").splitlines()
     assert markdown[0] == f"## {formats.title(report())}"
-    assert markdown[3] == "|---|---|" + "---:|" * 9
+    assert markdown[3] == "|---|---|" + "---:|" * 10
 
 
 def test_the_forecast_is_in_every_human_form_and_in_json() -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from awsroles.costs.model import CATEGORIES, Report, ReportRow
+from awsroles.costs.categories import CATEGORIES
+from awsroles.costs.model import Report, ReportRow
 from awsroles.costs.xlsx import write_chart, write_xlsx
 from awsroles.errors import UsageError
 
