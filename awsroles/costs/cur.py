@@ -3,7 +3,8 @@
 ``read_cur`` reads Parquet or CSV(.gz) files from a local folder (or one file) or from
 ``s3://bucket/prefix`` (downloaded through boto3 first; DuckDB never reaches the network), and
 returns the same :class:`~awsroles.costs.model.CostLine` values the Cost Explorer source does: one
-per billing month, usage account, record type (and service, with ``by_service``), in ``Decimal``.
+per billing month (or day), usage account, record type (and group, with ``by``), in ``Decimal``.
+``read_commitments`` sums the same export's Savings Plans and Reserved Instance columns.
 
 ``read_athena`` runs the same SQL in Amazon Athena, for a CUR that does not fit one machine, and
 stops the query when it scans more than a given number of bytes.
@@ -30,11 +31,15 @@ from .cur_sql import (
     Source,
     check_metric,
     check_month,
+    commitment_rows,
     cost_lines,
     quote,
     schema_of,
 )
-from .model import CostLine, is_aws
+from .model import By, CostLine, is_aws
+
+if TYPE_CHECKING:
+    from .commitments import CommitmentSums
 
 if TYPE_CHECKING:
     from ..aws import Aws
@@ -86,13 +91,15 @@ class _Local:
                                           "autoinstall_known_extensions": False})
         try:
             self.con.execute(f"CREATE VIEW cur AS SELECT * FROM {_reader(pattern, self.csv, hive)}")
-            names = [row[0] for row in self.con.execute("DESCRIBE cur").fetchall()]
+            described = self.con.execute("DESCRIBE cur").fetchall()
         except duckdb.Error as e:
             self.con.close()
             raise self.unreadable(e) from e
+        names = [row[0] for row in described]
         schema, columns = schema_of(names, self.label)
         partition = next((n for n in names if n.lower() == "billing_period"), None) if hive else None
-        self.source = Source(schema, columns, text=self.csv, partition=partition)
+        self.source = Source(schema, columns, text=self.csv, partition=partition,
+                             types={str(row[0]): str(row[1]) for row in described})
 
     def name(self, file: Path | str) -> str:
         """A file as the user knows it: under the label (the folder given, or the s3:// prefix)."""
@@ -170,16 +177,18 @@ def detect(path: str | Path) -> Schema:
     return local.source.schema
 
 
-def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by_service: bool = False,
-             aws: Aws | None = None, provider: str = "aws",
+def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by: By | None = None,
+             granularity: str = "monthly", aws: Aws | None = None, provider: str = "aws",
              warn: Callable[[str], None] = lambda _m: None) -> list[CostLine]:
-    """Cost lines per (month, account, record type[, service]) from a CUR/FOCUS export.
+    """Cost lines per (month or day, account, record type[, group]) from a CUR/FOCUS export.
 
     ``path``: a local folder or file, or ``s3://bucket/prefix`` (needs ``aws``). ``months``: the
     ``YYYY-MM`` billing periods to keep (empty: all); a month the export has no line items for is a
     UsageError naming it (no export for that month is not "no spend"). ``metric``: one of
-    ``model.METRICS``. ``provider`` (FOCUS exports from several clouds): ``aws`` (the default),
-    ``all``, or a ProviderName; the providers left out are named through ``warn``.
+    ``model.METRICS``. ``by``: a group per line (service, tag value, cost category value).
+    ``granularity``: ``daily`` makes each line's period the day its usage started. ``provider``
+    (FOCUS exports from several clouds): ``aws`` (the default), ``all``, or a ProviderName; the
+    providers left out are named through ``warn``.
     """
     check_metric(metric)
     for month in months:
@@ -192,25 +201,43 @@ def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by_service
             raise UsageError(f"{text}: reading from S3 needs AWS credentials")
         with tempfile.TemporaryDirectory(prefix="awsroles-cur-") as tmp:
             _download(aws, text, Path(tmp))
-            return _read_local(Path(tmp), months, metric, by_service, provider, warn, label=text)
-    return _read_local(Path(path), months, metric, by_service, provider, warn)
+            return _read_local(Path(tmp), months, metric, by, granularity, provider, warn, label=text)
+    return _read_local(Path(path), months, metric, by, granularity, provider, warn)
 
 
-def _read_local(path: Path, months: Sequence[str], metric: str, by_service: bool, provider: str,
+def check_options(source: Source, label: str, metric: str, by: By | None, provider: str = "aws",
+                  warn: Callable[[str], None] = lambda _m: None) -> None:
+    """UsageError for what this export cannot give; a warning for a tag or category it has no column for."""
+    if metric.startswith("net-") and source.schema != "focus" and "net_unblended" not in source.columns:
+        raise UsageError(f"{label}: --net needs {COLUMNS[source.schema]['net_unblended']}, which this "
+                         "export does not have (it appears only for accounts with discounts)")
+    if metric == "blended" and "blended" not in source.columns:
+        if source.schema == "focus":
+            raise UsageError(f"{label}: --metric blended: a FOCUS export has no blended cost (BilledCost is the "
+                             "invoice view, EffectiveCost the amortized one); use a CUR export or Cost Explorer")
+        raise UsageError(f"{label}: --metric blended needs {COLUMNS[source.schema]['blended']}, which this "
+                         "export does not have")
+    if source.schema != "focus" and provider.strip().lower() != "all" and not is_aws(provider):
+        raise UsageError(f"{label}: --provider {provider}: a CUR export holds AWS costs only; "
+                         "other clouds' costs come in FOCUS exports")
+    if by is not None and by.kind in ("tag", "category") and CurSql(source).group_value(by) is None:
+        what, why = (("tag", "a tag appears once activated as a cost allocation tag") if by.kind == "tag"
+                     else ("cost category", "a cost category appears once it has rules"))
+        warn(f"awsroles: warning: {label} has no column for the {what} {by.key!r}: every line is {by.missing} "
+             f"({why})")
+
+
+def _read_local(path: Path, months: Sequence[str], metric: str, by: By | None, granularity: str, provider: str,
                 warn: Callable[[str], None], label: str | None = None) -> list[CostLine]:
     import duckdb
 
     local = _Local(path, label)
     source = local.source
     try:
-        if metric.startswith("net-") and source.schema != "focus" and "net_unblended" not in source.columns:
-            raise UsageError(f"{local.label}: --net needs {COLUMNS[source.schema]['net_unblended']}, which this "
-                             "export does not have (it appears only for accounts with discounts)")
-        if source.schema != "focus" and provider.strip().lower() != "all" and not is_aws(provider):
-            raise UsageError(f"{local.label}: --provider {provider}: a CUR export holds AWS costs only; "
-                             "other clouds' costs come in FOCUS exports")
+        check_options(source, local.label, metric, by, provider, warn)
+
         def sql(table: str) -> str:
-            return CurSql(source).query(table, months, metric, by_service, source.partition)
+            return CurSql(source).query(table, months, metric, by, granularity, source.partition)
 
         try:
             rows = local.con.execute(sql("cur")).fetchall()
@@ -225,6 +252,48 @@ def _read_local(path: Path, months: Sequence[str], metric: str, by_service: bool
     finally:
         local.close()
     return lines
+
+
+def read_commitments(path: str | Path, months: Sequence[str], *, granularity: str = "monthly",
+                     aws: Aws | None = None) -> list[CommitmentSums]:
+    """The Savings Plans and Reserved Instance sums per period, account and owner of a CUR 2.0 or legacy
+    CUR export (:meth:`CurSql.commitments_query`); a FOCUS export is a UsageError."""
+    for month in months:
+        check_month(month)
+    text = str(path)
+    if text.startswith("s3://"):
+        if aws is None:
+            raise UsageError(f"{text}: reading from S3 needs AWS credentials")
+        with tempfile.TemporaryDirectory(prefix="awsroles-cur-") as tmp:
+            _download(aws, text, Path(tmp))
+            return _read_commitments(Path(tmp), months, granularity, label=text)
+    return _read_commitments(Path(path), months, granularity)
+
+
+def _read_commitments(path: Path, months: Sequence[str], granularity: str,
+                      label: str | None = None) -> list[CommitmentSums]:
+    import duckdb
+
+    local = _Local(path, label)
+    try:
+        refuse_focus_commitments(local.source, local.label)
+
+        def sql(table: str) -> str:
+            return CurSql(local.source).commitments_query(table, months, granularity, local.source.partition)
+
+        try:
+            rows = local.con.execute(sql("cur")).fetchall()
+        except duckdb.Error as e:
+            raise local.unreadable(e, sql) from e
+    finally:
+        local.close()
+    return commitment_rows(rows)
+
+
+def refuse_focus_commitments(source: Source, label: str) -> None:
+    if source.schema == "focus":
+        raise UsageError(f"{label}: --commitments reads the CUR's Savings Plans and reservation columns; a FOCUS "
+                         "export does not have them all: use a CUR 2.0 or legacy CUR export, or Cost Explorer")
 
 
 def select_provider(lines: Sequence[CostLine], provider: str) -> tuple[list[CostLine], list[str]]:
@@ -245,7 +314,7 @@ def check_months(lines: Sequence[CostLine], months: Sequence[str], where: str, w
     """UsageError when a month asked for has no line items at all: the export does not cover it
     (a month with no spend still has its line items, tax and fees). ``held``: the months the
     export does hold, asked only to say so in the message."""
-    have = {line.month for line in lines}
+    have = {line.month[:7] for line in lines}  # a day's line counts for its month
     missing = [m for m in months if m not in have]
     if not missing:
         return
@@ -297,23 +366,59 @@ def _download(aws: Aws, url: str, into: Path) -> None:
 ATHENA_COLUMNS = tuple(CUR2_COLUMNS)  # a CUR 2.0 table in Athena has every CUR 2.0 column
 
 
-def athena_sql(table: str, months: Sequence[str], metric: str, *, by_service: bool = False,
-               partition: str | None = None) -> str:
+def athena_sql(table: str, months: Sequence[str], metric: str, *, by: By | None = None,
+               granularity: str = "monthly", partition: str | None = None) -> str:
     """The SQL read_athena sends: the same builder as DuckDB, over a CUR 2.0 table.
 
     ``partition``: the table's partition column holding ``YYYY-MM`` (``billing_period`` for a CUR 2.0
     export table), so Athena reads only the months asked for and scans fewer bytes.
     """
     check_metric(metric)
-    source = Source("cur2", dict(CUR2_COLUMNS), text=False)
-    return CurSql(source).query(table, months, metric, by_service, partition)
+    return CurSql(_athena_source()).query(table, months, metric, by, granularity, partition)
+
+
+def _athena_source() -> Source:
+    types = {name: "VARCHAR" for name in CUR2_COLUMNS.values()}
+    for key in ("tags", "cost_categories"):  # map<string, string> in a CUR 2.0 table
+        types[CUR2_COLUMNS[key]] = "MAP(VARCHAR, VARCHAR)"
+    return Source("cur2", dict(CUR2_COLUMNS), text=False, types=types, dialect="athena")
+
+
+def athena_commitments_sql(table: str, months: Sequence[str], *, granularity: str = "monthly",
+                           partition: str | None = None) -> str:
+    """The Savings Plans and Reserved Instance sums, as Athena runs them over a CUR 2.0 table."""
+    return CurSql(_athena_source()).commitments_query(table, months, granularity, partition)
 
 
 def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_location: str,
-                months: Sequence[str], metric: str, max_bytes: int, *, by_service: bool = False,
-                partition: str | None = None, poll: float = 1.0) -> list[CostLine]:
+                months: Sequence[str], metric: str, max_bytes: int, *, by: By | None = None,
+                granularity: str = "monthly", partition: str | None = None, poll: float = 1.0) -> list[CostLine]:
     """The same aggregation run in Athena over a CUR 2.0 table; stops the query past ``max_bytes`` scanned."""
-    sql = athena_sql(f"{quote(database)}.{quote(table)}", months, metric, by_service=by_service, partition=partition)
+    sql = athena_sql(f"{quote(database)}.{quote(table)}", months, metric, by=by, granularity=granularity,
+                     partition=partition)
+    rows = _run_athena(aws, sql, database, workgroup, output_location, max_bytes, poll)
+    if rows and rows[0][:2] == ["month", "account_id"]:
+        rows = rows[1:]  # Athena's first row repeats the column names
+    lines = cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7].lower() == "true") for r in rows)
+    check_months(lines, months, f"Athena table {database}.{table}", "AWS ")
+    return lines
+
+
+def read_athena_commitments(aws: Aws, database: str, table: str, workgroup: str, output_location: str,
+                            months: Sequence[str], max_bytes: int, *, granularity: str = "monthly",
+                            partition: str | None = None, poll: float = 1.0) -> list[CommitmentSums]:
+    """:func:`read_commitments` run in Athena over a CUR 2.0 table, with the same bytes-scanned cutoff."""
+    sql = athena_commitments_sql(f"{quote(database)}.{quote(table)}", months, granularity=granularity,
+                                 partition=partition)
+    rows = _run_athena(aws, sql, database, workgroup, output_location, max_bytes, poll)
+    if rows and rows[0][:2] == ["period", "account_id"]:
+        rows = rows[1:]
+    return commitment_rows(rows)
+
+
+def _run_athena(aws: Aws, sql: str, database: str, workgroup: str, output_location: str, max_bytes: int,
+                poll: float) -> list[list[str]]:
+    """Run ``sql``, stop it past ``max_bytes`` scanned, and return its rows as text."""
     athena = aws.client("athena")
     try:
         started = athena.start_query_execution(
@@ -345,9 +450,5 @@ def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_loca
         if is_network_error(e):  # exit 7, as everywhere
             raise from_aws(e, "Athena") from e
         raise CurError(f"Athena: {e}") from e
-    if rows and rows[0][:2] == ["month", "account_id"]:
-        rows = rows[1:]  # Athena's first row repeats the column names
-    lines = cost_lines((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7].lower() == "true") for r in rows)
-    check_months(lines, months, f"Athena table {database}.{table}", "AWS ")
-    return lines
+    return rows
 

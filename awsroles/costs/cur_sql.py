@@ -1,21 +1,33 @@
 """The CUR 2.0, legacy CUR and FOCUS 1.0 schemas, and the one SQL that sums them, for DuckDB and Athena.
 
 :func:`schema_of` tells which export a set of columns comes from; :class:`CurSql` builds the query
-that returns one row per billing month, usage account, record type (and service), with exact
-decimal amounts. Amortization follows AWS's Cloud Intelligence Dashboards (CUDOS): see
-``CurSql._amortized``, the one place where it is decided.
+that returns one row per billing month (or day), usage account, record type (and group of
+``--by``), with exact decimal amounts, and the query of the Savings Plans and Reserved Instance
+figures (:meth:`CurSql.commitments_query`). Amortization follows AWS's Cloud Intelligence Dashboards
+(CUDOS): see ``CurSql._amortized``, the one place where it is decided.
+
+Cost allocation tags and cost categories, as each export names them (AWS Data Exports User Guide,
+"Resource tags columns" and "Cost category columns"; FOCUS 1.0 "Tags"):
+
+- CUR 2.0: the map columns ``resource_tags`` (user tags under ``user_<key>``, the key in snake
+  case as AWS writes it: ``CostCenter`` -> ``user_cost_center``) and ``cost_category`` (by name);
+  a CSV export holds each map as JSON text.
+- legacy CUR: a column per tag, ``resourceTags/user:<key>`` (CSV) or ``resource_tags_user_<key>``
+  (Parquet, snake case), and per cost category, ``costCategory/<name>`` or ``cost_category_<name>``.
+- FOCUS: ``Tags`` (JSON, the key as the user wrote it) and AWS's ``x_CostCategories``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Literal
 
 from ..errors import UsageError
 from .categories import BLANK
-from .model import AWS, METRICS, CostLine, is_aws
+from .model import AWS, GRANULARITIES, METRICS, By, CostLine, is_aws
 
 Schema = Literal["cur2", "legacy", "focus"]
 DECIMAL = "DECIMAL(38, 10)"  # exact money: every amount is cast before it is summed, never summed as float
@@ -27,10 +39,23 @@ CUR2_COLUMNS = {
     "type": "line_item_line_item_type",
     "unblended": "line_item_unblended_cost",
     "net_unblended": "line_item_net_unblended_cost",
+    "blended": "line_item_blended_cost",
     "product_code": "line_item_product_code",
     "product_name": "product_product_name",
+    "service_code": "product_servicecode",
     "currency": "line_item_currency_code",
     "invoice": "bill_invoice_id",
+    "usage_start": "line_item_usage_start_date",
+    "usage_amount": "line_item_usage_amount",
+    "usage_type": "line_item_usage_type",
+    "operation": "line_item_operation",
+    "public_cost": "pricing_public_on_demand_cost",
+    "sp_arn": "savings_plan_savings_plan_a_r_n",
+    "ri_upfront_period": "reservation_amortized_upfront_fee_for_billing_period",
+    "ri_reserved_units": "reservation_total_reserved_units",
+    "ri_unused_quantity": "reservation_unused_quantity",
+    "tags": "resource_tags",
+    "cost_categories": "cost_category",
     "sp_effective": "savings_plan_savings_plan_effective_cost",
     "sp_net_effective": "savings_plan_net_savings_plan_effective_cost",
     "sp_total_commitment": "savings_plan_total_commitment_to_date",
@@ -49,10 +74,21 @@ _CUR_LEGACY = {
     "type": "lineItem/LineItemType",
     "unblended": "lineItem/UnblendedCost",
     "net_unblended": "lineItem/NetUnblendedCost",
+    "blended": "lineItem/BlendedCost",
     "product_code": "lineItem/ProductCode",
     "product_name": "product/ProductName",
+    "service_code": "product/servicecode",
     "currency": "lineItem/CurrencyCode",
     "invoice": "bill/InvoiceId",
+    "usage_start": "lineItem/UsageStartDate",
+    "usage_amount": "lineItem/UsageAmount",
+    "usage_type": "lineItem/UsageType",
+    "operation": "lineItem/Operation",
+    "public_cost": "pricing/publicOnDemandCost",
+    "sp_arn": "savingsPlan/SavingsPlanARN",
+    "ri_upfront_period": "reservation/AmortizedUpfrontFeeForBillingPeriod",
+    "ri_reserved_units": "reservation/TotalReservedUnits",
+    "ri_unused_quantity": "reservation/UnusedQuantity",
     "sp_effective": "savingsPlan/SavingsPlanEffectiveCost",
     "sp_net_effective": "savingsPlan/NetSavingsPlanEffectiveCost",
     "sp_total_commitment": "savingsPlan/TotalCommitmentToDate",
@@ -78,6 +114,9 @@ _FOCUS = {
     "service": "ServiceName",
     "currency": "BillingCurrency",
     "commitment_type": "CommitmentDiscountType",
+    "usage_start": "ChargePeriodStart",
+    "tags": "Tags",
+    "cost_categories": "x_CostCategories",  # AWS's FOCUS 1.0 export
 }
 REQUIRED: dict[Schema, tuple[str, ...]] = {
     "cur2": ("month", "account", "type", "unblended"),
@@ -96,6 +135,8 @@ class Source:
     columns: dict[str, str]  # logical name -> actual column name, only those present
     text: bool  # every column is text (CSV read with all_varchar)
     partition: str | None = None  # a hive partition column holding YYYY-MM (CUR 2.0: BILLING_PERIOD)
+    types: dict[str, str] = field(default_factory=dict)  # every column's name -> its type (DuckDB's DESCRIBE)
+    dialect: Literal["duckdb", "athena"] = "duckdb"  # Athena (Trino) reads maps with element_at
 
 
 def schema_of(names: Iterable[str], where: str) -> tuple[Schema, dict[str, str]]:
@@ -151,6 +192,8 @@ class CurSql:
         return f"substr(CAST({self.col('month')} AS VARCHAR), 1, 7)"
 
     def amount(self, metric: str) -> str:
+        if metric == "blended":
+            return self.money("blended")  # checked: FOCUS has no blended cost (blended_refusal)
         if self.source.schema == "focus":
             # FOCUS: BilledCost is the invoice view, EffectiveCost the amortized one. FOCUS 1.0 has no net
             # columns: its costs are already net of discounts (BilledCost after negotiated discounts).
@@ -246,23 +289,83 @@ class CurSql:
         return f"'{AWS}'"
 
     def service(self) -> str:
+        """The service: FOCUS's ServiceName; the CUR's product name, else its service code
+        (``product_servicecode``), else the line's product code."""
         if self.source.schema == "focus":
             return self.text("service")
-        if self.col("product_name"):
-            return f"COALESCE(NULLIF({self.text('product_name')}, ''), {self.text('product_code')})"
-        return self.text("product_code")
+        names = [self.text(k) for k in ("product_name", "service_code") if self.col(k)]
+        return "COALESCE(" + ", ".join(f"NULLIF({n}, '')" for n in names) + f", {self.text('product_code')})" \
+            if names else self.text("product_code")
 
-    def query(self, table: str, months: Sequence[str], metric: str, by_service: bool,
-              partition: str | None = None) -> str:
-        """Two levels, for speed: the inner query does only per-row work that cannot wait (the amount)
-        and groups by the raw key columns, which have few distinct values; the outer one formats months,
-        names record types and services on those few groups, filters months, and sums again."""
+    # -- --by tag:KEY and category:NAME ---------------------------------------------------------
+
+    def _column(self, *candidates: str) -> str | None:
+        """The first of ``candidates`` (matched case-insensitively) the export has, quoted."""
+        actual = {n.lower(): n for n in self.source.types}
+        for candidate in candidates:
+            if candidate.lower() in actual:
+                return quote(actual[candidate.lower()])
+        return None
+
+    def _lookup(self, column: str, keys: Sequence[str]) -> str:
+        """The first of ``keys`` found in a map column, or in JSON text (a CSV export's maps)."""
+        name = next((n for n in self.source.types if quote(n) == column), "")
+        kind = self.source.types.get(name, "").upper()
+        parts = []
+        for key in dict.fromkeys(keys):
+            if kind.startswith("MAP"):
+                parts.append(f"element_at({column}, {literal(key)})" if self.source.dialect == "athena"
+                             else f"map_extract({column}, {literal(key)})[1]")
+            elif self.source.dialect == "athena":
+                parts.append(f"json_extract_scalar({column}, {literal('$[' + json_key(key) + ']')})")
+            else:
+                parts.append(f"json_extract_string({column}, {literal('$.' + json_key(key))})")
+        return f"COALESCE({', '.join(parts)})" if len(parts) > 1 else parts[0]
+
+    def group_value(self, by: By) -> str | None:
+        """The value of the tag or cost category ``by`` names, per line (NULL where it has none); None
+        when the export has no column for it at all (every line is then untagged)."""
+        schema, key = self.source.schema, by.key
+        if by.kind == "tag":
+            if schema == "legacy":
+                column = self._column(f"resourceTags/user:{key}", f"resource_tags_user_{snake(key)}")
+                return f"NULLIF(CAST({column} AS VARCHAR), '')" if column else None
+            column = self._column(COLUMNS[schema]["tags"])
+            keys = [key, f"user:{key}"] if schema == "focus" else [f"user_{key}", f"user_{snake(key)}"]
+        else:
+            if schema == "legacy":
+                column = self._column(f"costCategory/{key}", f"cost_category_{snake(key)}")
+                return f"NULLIF(CAST({column} AS VARCHAR), '')" if column else None
+            column = self._column(COLUMNS[schema]["cost_categories"])
+            keys = [key, snake(key)]
+        return f"NULLIF(CAST({self._lookup(column, keys)} AS VARCHAR), '')" if column else None
+
+    # -- the cost query ------------------------------------------------------------------------
+
+    def _day(self) -> str:
+        """The day a line's usage starts (CUR) or its charge period starts (FOCUS), per line: a DATE from
+        a timestamp, the first ten characters of text."""
+        col = self.col("usage_start")
+        if col is None:
+            return "CAST(NULL AS VARCHAR)"
+        return f"substr(CAST({col} AS VARCHAR), 1, 10)" if self.source.text else f"CAST({col} AS DATE)"
+
+    def query(self, table: str, months: Sequence[str], metric: str, by: By | None = None,
+              granularity: str = "monthly", partition: str | None = None) -> str:
+        """Two levels, for speed: the inner query does only per-row work that cannot wait (the amount, a
+        tag's value, the day) and groups by the raw key columns, which have few distinct values; the
+        outer one formats months and days, names record types and groups on those few groups, filters
+        months, and sums again."""
+        if granularity not in GRANULARITIES:
+            raise UsageError(f"unknown granularity {granularity!r}: expected one of {', '.join(GRANULARITIES)}")
         needed = ["month", "account", "currency", "invoice"]
         if self.source.schema == "focus":
             needed += ["billing_account", "provider", "service_provider", "category", "charge_class",
                        "commitment_type", "service"]
         else:
-            needed += ["type", "ri_arn", "product_code"] + (["product_name"] if by_service else [])
+            needed += ["type", "ri_arn", "product_code"]
+            if by is not None and by.kind == "service":
+                needed += ["product_name", "service_code"]
         keys = [k for k in needed if k in self.source.columns and k != "invoice"]
         inner_cols = []
         for key in keys:
@@ -270,29 +373,142 @@ class CurSql:
             # The reservation ARN only matters as present / absent: keep one group, not one per RI.
             inner_cols.append(f"CASE WHEN {self.text(key)} <> '' THEN 'x' ELSE '' END AS {col}"
                               if key == "ri_arn" else col)
+        extra = []
+        value = self.group_value(by) if by is not None and by.kind in ("tag", "category") else None
+        if value is not None:
+            extra.append(f"{value} AS awsroles_group")
+        if granularity == "daily":
+            extra.append(f"{self._day()} AS awsroles_day")
         open_sql = f"({self.text('invoice')} = '')" if self.col("invoice") else "false"
         inner_where = ""
         if partition and months:
             inner_where = f"WHERE {quote(partition)} IN ({', '.join(repr(check_month(m)) for m in months)})"
-        inner = (f"SELECT {', '.join(inner_cols)}, SUM({self.amount(metric)}) AS amount,"
+        inner = (f"SELECT {', '.join([*inner_cols, *extra])}, SUM({self.amount(metric)}) AS amount,"
                  f" bool_or({open_sql}) AS open FROM {table} {inner_where}"
-                 f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}")
+                 f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys) + len(extra)))}")
         currency = self.col("currency")
         currency_sql = f"COALESCE(NULLIF(CAST({currency} AS VARCHAR), ''), 'USD')" if currency else "'USD'"
         where = ""
         if months:
             where = "WHERE " + self.month() + " IN (" + ", ".join(f"'{check_month(m)}'" for m in months) + ")"
+        if by is None or by.kind == "account":
+            group = "''"
+        elif by.kind == "service":
+            group = self.service()
+        else:
+            group = f"COALESCE(awsroles_group, {literal(by.missing)})" if value is not None else literal(by.missing)
+        period = self.month()
+        if granularity == "daily":  # a usage day outside its billing month (never seen) counts on the month's first
+            day = "substr(CAST(awsroles_day AS VARCHAR), 1, 10)"
+            period = f"CASE WHEN substr({day}, 1, 7) = {period} THEN {day} ELSE {period} || '-01' END"
         return (
-            f"SELECT {self.month()} AS month,"
+            f"SELECT {period} AS month,"
             f" {self.account()} AS account_id,"
             f" {self.record_type()} AS record_type,"
-            f" {self.service() if by_service else chr(39) * 2} AS service,"
+            f" {group} AS service,"
             f" {currency_sql} AS currency,"
             f" {self.provider()} AS provider,"
             " SUM(amount) AS amount, bool_or(open) AS open"
             f" FROM ({inner}) AS grouped {where}"
             " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         )
+
+    # -- Savings Plans and Reserved Instances ----------------------------------------------------
+
+    def commitments_query(self, table: str, months: Sequence[str], granularity: str = "monthly",
+                          partition: str | None = None) -> str:
+        """Per period, usage account and commitment owner, the sums :mod:`awsroles.costs.commitments`
+        makes coverage, utilization and savings of (a CUR 2.0 or legacy CUR export: FOCUS is refused
+        before). The owner is the account in the Savings Plan's or the reservation's ARN (the fifth
+        field), for covered usage; fees are their owner's own lines.
+
+        Columns after (period, account, owner): ``sp_covered`` (the unblended, on-demand cost of
+        SavingsPlanCoveredUsage), ``sp_on_demand`` (on-demand Usage a Compute Savings Plan could cover:
+        CUDOS's ``compute_savings_plan_eligible_spend``: EC2 RunInstances, Lambda duration and
+        provisioned concurrency, Fargate; not Spot, not data transfer), ``ri_hours`` and
+        ``ri_on_demand_hours`` (EC2 instance hours, BoxUsage/DedicatedUsage, run under a reservation
+        and on demand), ``ri_public`` (pricing_public_on_demand_cost of the EC2 DiscountedUsage),
+        ``sp_commitment`` and ``sp_used`` (savings_plan_total_commitment_to_date and
+        savings_plan_used_commitment of SavingsPlanRecurringFee), ``ri_fee`` (an EC2 RIFee's recurring
+        fee plus its amortized upfront fee for the period), ``ri_purchased_hours`` and
+        ``ri_unused_hours`` (reservation_total_reserved_units and reservation_unused_quantity of RIFee).
+        """
+        if granularity not in GRANULARITIES:
+            raise UsageError(f"unknown granularity {granularity!r}: expected one of {', '.join(GRANULARITIES)}")
+        t = self.text("type")
+        code, usage_type, operation = self.text("product_code"), self.text("usage_type"), self.text("operation")
+        ec2 = f"{code} = 'AmazonEC2'"
+        hours = f"({usage_type} LIKE '%BoxUsage%' OR {usage_type} LIKE '%DedicatedUsage%')"
+        eligible = (f"{usage_type} NOT LIKE '%Spot%' AND {self.text('service_code')} <> 'AWSDataTransfer'"
+                    f" AND {usage_type} NOT LIKE '%DataXfer%' AND (({ec2} AND {operation} LIKE '%RunInstances%')"
+                    f" OR ({code} = 'AWSLambda' AND ({usage_type} LIKE '%Lambda-Provisioned-GB-Second%'"
+                    f" OR {usage_type} LIKE '%Lambda-GB-Second%'"
+                    f" OR {usage_type} LIKE '%Lambda-Provisioned-Concurrency%'))"
+                    f" OR {usage_type} LIKE '%Fargate%')")
+        zero = f"CAST(0 AS {DECIMAL})"
+
+        def when(condition: str, value: str) -> str:
+            return f"SUM(CASE WHEN {condition} THEN {value} ELSE {zero} END)"
+
+        owner = (f"CASE WHEN {t} = 'SavingsPlanCoveredUsage' THEN split_part({self.text('sp_arn')}, ':', 5)"
+                 f" WHEN {t} = 'DiscountedUsage' AND {ec2} THEN split_part({self.text('ri_arn')}, ':', 5)"
+                 " ELSE '' END")
+        sums = [
+            when(f"{t} = 'SavingsPlanCoveredUsage'", self.money("unblended")),
+            when(f"{t} = 'Usage' AND {eligible}", self.money("unblended")),
+            when(f"{t} = 'DiscountedUsage' AND {ec2} AND {hours}", self.money("usage_amount")),
+            when(f"{t} = 'Usage' AND {ec2} AND {hours}", self.money("usage_amount")),
+            when(f"{t} = 'DiscountedUsage' AND {ec2}", self.money("public_cost")),
+            when(f"{t} = 'SavingsPlanRecurringFee'", self.money("sp_total_commitment")),
+            when(f"{t} = 'SavingsPlanRecurringFee'", self.money("sp_used_commitment")),
+            when(f"{t} = 'RIFee' AND {ec2}", f"{self.money('unblended')} + {self.money('ri_upfront_period')}"),
+            when(f"{t} = 'RIFee' AND {ec2}", self.money("ri_reserved_units")),
+            when(f"{t} = 'RIFee' AND {ec2}", self.money("ri_unused_quantity")),
+        ]
+        names = ("sp_covered", "sp_on_demand", "ri_hours", "ri_on_demand_hours", "ri_public", "sp_commitment",
+                 "sp_used", "ri_fee", "ri_purchased_hours", "ri_unused_hours")
+        keys = [quote(self.source.columns["month"]), quote(self.source.columns["account"])]
+        if granularity == "daily":
+            keys.append(f"{self._day()} AS awsroles_day")
+        types = ("'SavingsPlanCoveredUsage', 'Usage', 'DiscountedUsage', 'SavingsPlanRecurringFee', 'RIFee'")
+        where = [f"{t} IN ({types})"]
+        if partition and months:
+            where.append(f"{quote(partition)} IN ({', '.join(repr(check_month(m)) for m in months)})")
+        inner = (f"SELECT {', '.join(keys)}, {owner} AS awsroles_owner,"
+                 f" {', '.join(f'{sql} AS {name}' for sql, name in zip(sums, names, strict=True))}"
+                 f" FROM {table} WHERE {' AND '.join(where)}"
+                 f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys) + 1))}")
+        period = self.month()
+        if granularity == "daily":
+            day = "substr(CAST(awsroles_day AS VARCHAR), 1, 10)"
+            period = f"CASE WHEN substr({day}, 1, 7) = {period} THEN {day} ELSE {period} || '-01' END"
+        outer_where = ""
+        if months:
+            outer_where = "WHERE " + self.month() + " IN (" + ", ".join(f"'{check_month(m)}'" for m in months) + ")"
+        return (f"SELECT {period} AS period, {self.account()} AS account_id, awsroles_owner AS owner,"
+                f" {', '.join(f'SUM({name}) AS {name}' for name in names)}"
+                f" FROM ({inner}) AS grouped {outer_where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+
+
+COMMITMENT_COLUMNS = ("sp_covered", "sp_on_demand", "ri_hours", "ri_on_demand_hours", "ri_public", "sp_commitment",
+                      "sp_used", "ri_fee", "ri_purchased_hours", "ri_unused_hours")
+
+
+def snake(name: str) -> str:
+    """A tag key or cost category name as AWS writes it in snake case: ``CostCenter`` -> ``cost_center``,
+    ``karpenter.sh/nodepool`` -> ``karpenter_sh_nodepool``."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def json_key(key: str) -> str:
+    """A JSON path member for any key (dots, colons, slashes): ``"user:team"``."""
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def check_month(month: str) -> str:
@@ -307,6 +523,21 @@ def check_metric(metric: str) -> None:
         raise UsageError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
 
 
+def commitment_rows(rows: Iterable[Sequence[Any]]) -> list[Any]:
+    """The commitments query's rows (period, account, owner, then COMMITMENT_COLUMNS) as sums."""
+    from .commitments import CommitmentSums
+
+    out = []
+    for period, account, owner, *values in rows:
+        account = str(account or "").strip()
+        owner = str(owner or "").strip()
+        sums = {name: Decimal(str(value)) if value not in (None, "") else Decimal(0)
+                for name, value in zip(COMMITMENT_COLUMNS, values, strict=True)}
+        out.append(CommitmentSums(period=str(period), account_id=account.zfill(12) if account.isdigit() else account,
+                                  owner=owner.zfill(12) if owner.isdigit() else owner, **sums))
+    return out
+
+
 def cost_lines(rows: Iterable[Sequence[Any]]) -> list[CostLine]:
     """The query's rows (month, account, record type, service, currency, provider, amount, open) as lines."""
     lines = []
@@ -319,7 +550,7 @@ def cost_lines(rows: Iterable[Sequence[Any]]) -> list[CostLine]:
                 account = account.zfill(12)
         lines.append(CostLine(month=str(month), account_id=account or "(no account)",
                               record_type=str(record_type or "") or BLANK, amount=Decimal(amount),
-                              currency=str(currency), service=str(service), estimated=bool(is_open),
+                              currency=str(currency), group=str(service), estimated=bool(is_open),
                               provider=provider))
     # A month is open (not yet invoiced) when any of its lines has no invoice id.
     open_months = {line.month for line in lines if line.estimated}

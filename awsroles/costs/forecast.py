@@ -14,6 +14,7 @@ from typing import Any
 from awsroles.costs import ce as ce_source
 from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo, CostLine, row_of
 from awsroles.costs.months import month_of
+from awsroles.costs.views import Selection
 from awsroles.org.model import Org
 
 
@@ -42,11 +43,17 @@ def per_environment(month: str, lines: Iterable[CostLine], ahead: Mapping[str, D
 
 
 def forecast(ce: Any, accounts: Mapping[str, AccountInfo], metric: str, org: Org, *,
-             today: date) -> tuple[list[dict[str, str]], int]:
+             today: date, selection: Selection | None = None) -> tuple[list[dict[str, str]], int]:
     """The rows of :func:`per_environment` for ``today``'s month, and the paid requests made (one
-    GetCostAndUsage for the month so far, one GetCostForecast per account)."""
+    GetCostAndUsage for the month so far, one GetCostForecast per account). ``selection``: only the
+    accounts and environments of ``--env``/``--account`` (and one forecast request per account kept)."""
     month = month_of(today)
     lines, requests = ce_source.fetch(ce, [month], metric, cache=None, today=today)
-    ids = sorted({line.account_id for line in lines} | {a.id for a in org.accounts})
+
+    def kept(account: str) -> bool:
+        return selection is None or selection.keeps(account, row_of(accounts.get(account)))
+
+    lines = [line for line in lines if kept(line.account_id)]
+    ids = sorted(i for i in {line.account_id for line in lines} | {a.id for a in org.accounts} if kept(i))
     ahead, more = ce_source.forecast(ce, ids, metric, today)
     return per_environment(month, lines, ahead, accounts, list(org.environments)), requests + more

@@ -3,10 +3,14 @@ against its history (a CUR export or an Athena table has no such limit)."""
 
 from __future__ import annotations
 
+import calendar
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from awsroles.errors import UsageError
+
+TODAY_VARIABLE = "AWSROLES_TODAY"  # pins the day awsroles takes as today (docs, tests, the sandbox's bill)
 
 # Cost Explorer keeps the current month plus 13 months back by default (38 with multi-year data).
 HISTORY_MONTHS = 14  # the current month and the 13 before it
@@ -31,6 +35,37 @@ def _month(index: int) -> str:
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
+
+
+def today(environ: Mapping[str, str], clock: Callable[[], date] = date.today) -> date:
+    """The day a cost report takes as today: ``$AWSROLES_TODAY`` (YYYY-MM-DD) when set, else ``clock()``.
+    Pinning it gives the same months, the same open month and the same forecast day on any date (the
+    docs' outputs, a report as it stood on a given day); a sandbox started with it keeps its bill there."""
+    text = environ.get(TODAY_VARIABLE, "").strip()
+    if not text:
+        return clock()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"${TODAY_VARIABLE}: '{text}' is not a day; write it as YYYY-MM-DD, e.g. 2026-11-29, "
+                         "or unset it") from None
+
+
+def days(month: str, today: date) -> tuple[str, ...]:
+    """The days of ``month`` a daily report covers: all of them, or, for the current month, those
+    before today (today's costs are still coming in)."""
+    year, number = int(month[:4]), int(month[5:7])
+    last = calendar.monthrange(year, number)[1]
+    if month == month_of(today):
+        last = today.day - 1
+    return tuple(f"{month}-{d:02d}" for d in range(1, last + 1))
+
+
+def periods(months: Sequence[str], granularity: str, today: date) -> tuple[str, ...]:
+    """The report's periods: the months, or with ``daily`` their days (:func:`days`)."""
+    if granularity == "daily":
+        return tuple(day for month in months for day in days(month, today))
+    return tuple(months)
 
 
 def last_complete_month(today: date) -> str:

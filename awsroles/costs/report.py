@@ -3,8 +3,9 @@ file's accounts outside any environment), a "(PROVIDER)" row per other cloud in 
 and the "(unmapped)" row (accounts the org does not know).
 
 Pure: no AWS, no printing. Lines with a ``record_type`` feed the category columns (one table for
-every source: awsroles.costs.categories) and the month totals; lines with a ``service`` feed the
-``--by service`` breakdown (see awsroles.costs.ce).
+every source: awsroles.costs.categories) and the period totals; lines with a ``group`` feed the
+``--by service|tag:KEY|category:NAME`` breakdown (see awsroles.costs.ce); ``--by account`` breaks
+each row down by the accounts of its record type lines.
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from awsroles.costs.categories import CATEGORIES, category
-from awsroles.costs.model import METRICS, SHARED, UNMAPPED, AccountInfo, CostLine, Report, ReportRow, row_of
+from awsroles.costs.model import (
+    GRANULARITIES,
+    METRICS,
+    SHARED,
+    UNMAPPED,
+    AccountInfo,
+    By,
+    CostLine,
+    Report,
+    ReportRow,
+    row_of,
+)
 from awsroles.errors import AwsrolesError
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
-OTHER_SERVICES = "other"
+OTHER = "other"  # the breakdown's rest, after the top N
 
 
 class ReconciliationError(AwsrolesError):
@@ -28,6 +40,8 @@ class ReconciliationError(AwsrolesError):
 
 
 def view_of(metric: str) -> str:
+    if metric == "blended":
+        return "blended"
     return "chargeback" if "amortized" in metric else "invoice"
 
 
@@ -35,10 +49,25 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
+def account_label(info: AccountInfo | None, account_id: str) -> str:
+    """An account as a breakdown names it: its name, with the id when the name is not the id."""
+    name = info.name if info is not None and info.name else account_id
+    return account_id if name == account_id else f"{name} ({account_id})"
+
+
 def build_report(lines: Iterable[CostLine], accounts: Mapping[str, AccountInfo], months: Sequence[str],
-                 metric: str, *, top_services: int = 0, requests: int = 0, source: str = "ce") -> Report:
+                 metric: str, *, by: By | None = None, top: int = 5, only: Sequence[str] | None = None,
+                 requests: int = 0, source: str = "ce", granularity: str = "monthly",
+                 selection: Sequence[str] = ()) -> Report:
+    """The report of ``lines`` over ``months`` (the periods: months, or days with daily granularity).
+
+    ``by``: break each row down (the top ``top`` groups, then "other"). ``only``: the rows to keep
+    (``--env``/``--account``; the lines must already be those of the kept accounts), in report order.
+    """
     if metric not in METRICS:
         raise AwsrolesError(f"unknown metric '{metric}'")
+    if granularity not in GRANULARITIES:
+        raise AwsrolesError(f"unknown granularity '{granularity}'")
     lines = [line for line in lines if line.month in months]
     currencies = {line.currency for line in lines}
     if len(currencies) > 1:
@@ -62,9 +91,11 @@ def build_report(lines: Iterable[CostLine], accounts: Mapping[str, AccountInfo],
     providers = sorted({row_of(accounts.get(line.account_id), line.provider) for line in lines}
                        - {*environments, SHARED, UNMAPPED})
     order = [*environments, *([SHARED] if SHARED in members else []), *providers, UNMAPPED]
+    if only is not None:
+        order = [name for name in order if name in only]
 
     amounts: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: dict.fromkeys(CATEGORIES, ZERO))
-    services: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    groups: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     seen: dict[tuple[str, str], list[str]] = defaultdict(list)  # accounts of the rows listed by what has costs
     totals = {month: ZERO for month in months}
     estimated = dict.fromkeys(months, False)
@@ -79,8 +110,10 @@ def build_report(lines: Iterable[CostLine], accounts: Mapping[str, AccountInfo],
             column = category(line.record_type)
             amounts[key][column] = amounts[key].get(column, ZERO) + line.amount
             totals[line.month] += line.amount
-        if line.service:
-            services[key][line.service] += line.amount
+            if by is not None and by.kind == "account":
+                groups[key][account_label(accounts.get(line.account_id), line.account_id)] += line.amount
+        if line.group and by is not None and by.kind != "account":
+            groups[key][line.group] += line.amount
 
     rows: list[ReportRow] = []
     for month in months:
@@ -90,19 +123,23 @@ def build_report(lines: Iterable[CostLine], accounts: Mapping[str, AccountInfo],
             row_amounts = dict(amounts[key]) if key in amounts else dict.fromkeys(CATEGORIES, ZERO)
             row = ReportRow(month=month, environment=environment, amounts=row_amounts, accounts=ids,
                             account_names=tuple(name_of(i) for i in ids), estimated=estimated[month])
-            if top_services > 0:
-                row = _with_services(row, services.get(key, {}), top_services)
+            if by is not None:
+                row = _with_breakdown(row, groups.get(key, {}), top)
             rows.append(row)
     return Report(metric=metric, view=view_of(metric), currency=currency, months=tuple(months), rows=tuple(rows),
-                  totals=totals, requests=requests, source=source)
+                  totals=totals, requests=requests, source=source, granularity=granularity, by=by,
+                  top=top, selection=tuple(selection))
 
 
-def _with_services(row: ReportRow, by_service: Mapping[str, Decimal], top: int) -> ReportRow:
-    ranked = sorted(by_service.items(), key=lambda item: (-item[1], item[0]))[:top]
-    rest = row.total - sum((amount for _, amount in ranked), ZERO)  # always reconciles with the row total
+def _with_breakdown(row: ReportRow, groups: Mapping[str, Decimal], top: int) -> ReportRow:
+    """The row's ``top`` biggest groups, then "other": the rest of the row's total (left out when
+    nothing is left), so the breakdown always adds up to it (with Cost Explorer, what its second query
+    put in no group, too)."""
+    ranked = sorted(((g, a) for g, a in groups.items() if a != 0), key=lambda item: (-item[1], item[0]))[:top]
+    rest = row.total - sum((amount for _, amount in ranked), ZERO)
     return ReportRow(month=row.month, environment=row.environment, amounts=row.amounts, accounts=row.accounts,
                      account_names=row.account_names, estimated=row.estimated,
-                     services=(*ranked, (OTHER_SERVICES, rest)))
+                     breakdown=(*ranked, *([(OTHER, rest)] if rest != 0 else [])))
 
 
 def month_sums(rows: Iterable[ReportRow]) -> dict[str, Decimal]:
@@ -120,8 +157,8 @@ def reconcile(report: Report) -> None:
         if got != want:
             raise ReconciliationError(f"{month}: rows add up to {got} but the total is {want}")
     for row in report.rows:
-        if row.services and cents(sum((a for _, a in row.services), ZERO)) != cents(row.total):
-            raise ReconciliationError(f"{row.month} {row.environment}: services do not add up to the row total")
+        if row.breakdown and cents(sum((a for _, a in row.breakdown), ZERO)) != cents(row.total):
+            raise ReconciliationError(f"{row.month} {row.environment}: the breakdown does not add up to the row total")
 
 
 @dataclass(frozen=True)
@@ -150,7 +187,10 @@ def estimated_months(report: Report) -> tuple[str, ...]:
 
 
 def deltas(report: Report) -> tuple[Delta, ...]:
-    """Changes from each month to the next; estimated months have none, either side."""
+    """Changes from each month to the next; estimated months have none, either side, and days none at all
+    (day-to-day changes are noise: weekends, the first of the month's fees)."""
+    if report.granularity != "monthly":
+        return ()
     open_months = set(estimated_months(report))
     by_key = {(r.month, r.environment): r.total for r in report.rows}
     out: list[Delta] = []

@@ -3,21 +3,26 @@ DuckDB (``cur``: a local folder, or S3), or the same query in Athena (``athena``
 
 :func:`collect` chooses the source, reaches the billing account (through the org's bootstrap
 role) for everything but a local export, maps accounts to environments (the org file, then an
-Organizations tag), and returns the lines with the number of paid Cost Explorer requests. The
-clock (``today``) and the AWS access (``aws``) are passed in; warnings go to ``warn``.
+Organizations tag), checks ``--env``/``--account`` against them before any paid request, and
+returns the lines of the accounts kept (with Cost Explorer's own totals checked against its groups
+first), the Savings Plans and Reserved Instance figures when asked, and the number of paid Cost
+Explorer requests. The clock (``today``) and the AWS access (``aws``) are passed in; warnings go to
+``warn``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from awsroles.costs import ce as ce_source
-from awsroles.costs import mapping
-from awsroles.costs.model import AccountInfo, CostLine, is_aws
-from awsroles.costs.months import HISTORY_MONTHS
+from awsroles.costs import mapping, views
+from awsroles.costs.commitments import Commitment
+from awsroles.costs.model import GRANULARITIES, AccountInfo, By, CostLine, is_aws, row_of
+from awsroles.costs.months import HISTORY_MONTHS, periods
 from awsroles.errors import FileWriteError, UsageError
 
 if TYPE_CHECKING:
@@ -38,7 +43,11 @@ class SourceOptions:
     athena_workgroup: str = "primary"
     athena_output: str | None = None  # s3://bucket/prefix for Athena's results
     max_scan_bytes: int = 50 * 1024**3
-    by_service: bool = False
+    by: By | None = None  # --by: a breakdown inside each environment
+    granularity: str = "monthly"  # or "daily"
+    environments: tuple[str, ...] = ()  # --env: the rows to keep (names, as given)
+    accounts: tuple[str, ...] = ()  # --account: the accounts to keep (names or ids, as given)
+    commitments: bool = False  # also Savings Plans and Reserved Instance coverage, utilization, savings
     environment_tag: str = mapping.DEFAULT_TAG
     use_cache: bool = True  # Cost Explorer: closed months from the local cache
     forecast: bool = False  # also the current month's forecast (Cost Explorer only)
@@ -65,6 +74,8 @@ class SourceOptions:
             raise UsageError("--source athena needs --athena-database, --athena-table and --athena-output")
         if self.forecast and self.source != "ce":
             raise UsageError("--forecast comes from Cost Explorer: use it with --source ce")
+        if self.granularity not in GRANULARITIES:
+            raise UsageError(f"--granularity {self.granularity}: one of {', '.join(GRANULARITIES)}")
         wanted = self.provider.strip().lower()
         if not wanted:
             raise UsageError("--provider: empty; all, aws, or a provider as a FOCUS export names it")
@@ -81,6 +92,9 @@ class Collected:
     accounts: dict[str, AccountInfo]
     requests: int  # paid Cost Explorer requests (0 for cur and athena, or when all came from the cache)
     ce: Any | None = None  # the billing account's Cost Explorer client (--source ce), for the forecast
+    selection: views.Selection = field(default_factory=views.Selection)  # --env / --account
+    only: tuple[str, ...] | None = None  # the report rows to show (None: all)
+    commitments: list[Commitment] = field(default_factory=list)  # with --commitments
 
 
 def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions, *, today: date,
@@ -95,39 +109,104 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     """
     options.check()
     if options.offline:
+        known = mapping.account_map(org, None)
+        selection = views.select(options.environments, options.accounts, known)
         lines = _cur(options, months, metric, None, warn)
-        return Collected(lines, mapping.complete(mapping.account_map(org, None), (x.account_id for x in lines)), 0)
+        sums = _cur_commitments(options, months, None) if options.commitments else None
+        return _kept(lines, known, 0, None, selection, sums, None, months, options, today)
     if aws is None:
         raise UsageError(f"--source {options.source} reads from AWS: credentials are needed")
     from awsroles.aws import for_org  # for the billing account's S3 or Athena
 
     session = aws.for_account(org.billing.id, org.bootstrap_role, partition=org.partition)
-    accounts = mapping.account_map(org, aws.client("organizations", session), tag=options.environment_tag, warn=warn)
-    requests, ce = 0, None
+    known = mapping.account_map(org, aws.client("organizations", session), tag=options.environment_tag, warn=warn)
+    selection = views.select(options.environments, options.accounts, known)  # before any paid request
+    requests, ce, sums = 0, None, None
     if options.source == "cur":
-        lines = _cur(options, months, metric, for_org(org, aws.settings.profile, session=session), warn)
+        access = for_org(org, aws.settings.profile, session=session)
+        lines = _cur(options, months, metric, access, warn)
+        if options.commitments:
+            sums = _cur_commitments(options, months, access)
     elif options.source == "athena":
-        from awsroles.costs.cur import read_athena
+        from awsroles.costs.cur import read_athena, read_athena_commitments
 
         assert options.athena_database and options.athena_table and options.athena_output  # check() said so
-        lines = read_athena(for_org(org, aws.settings.profile, session=session), options.athena_database,
-                            options.athena_table, options.athena_workgroup, options.athena_output, months, metric,
-                            options.max_scan_bytes, by_service=options.by_service)
+        access = for_org(org, aws.settings.profile, session=session)
+        where = (access, options.athena_database, options.athena_table, options.athena_workgroup,
+                 options.athena_output)
+        lines = read_athena(*where, months, metric, options.max_scan_bytes, by=options.by,
+                            granularity=options.granularity)
+        if options.commitments:
+            sums = read_athena_commitments(*where, months, options.max_scan_bytes, granularity=options.granularity)
     else:
         ce = aws.client("ce", session)
         if cache is None and options.use_cache:
             cache = WarnOnFailedWrite(ce_source.CostCache.default(org.billing.id), warn)
-        lines, requests = ce_source.fetch(ce, months, metric, by_service=options.by_service,
-                                          cache=cache if options.use_cache else None, today=today)
-    return Collected(lines, mapping.complete(accounts, (x.account_id for x in lines)), requests, ce)
+        cache = cache if options.use_cache else None
+        lines, requests = ce_source.fetch(ce, months, metric, by=options.by, granularity=options.granularity,
+                                          cache=cache, today=today)
+        problems, more = ce_source.total_check(ce, months, metric, lines, today=today,
+                                               granularity=options.granularity, cache=cache)
+        requests += more
+        for problem in problems:
+            warn(f"awsroles: warning: {problem}")
+    return _kept(lines, known, requests, ce, selection, sums, cache, months, options, today)
+
+
+def _kept(lines: list[CostLine], known: dict[str, AccountInfo], requests: int, ce: Any | None,
+          selection: views.Selection, sums: Any, cache: ce_source.CostCache | None, months: Sequence[str],
+          options: SourceOptions, today: date) -> Collected:
+    """The lines of the accounts ``selection`` keeps, and the commitments of the rows it keeps."""
+    accounts = mapping.complete(known, (x.account_id for x in lines))
+    kept = [line for line in lines if selection.keeps(line.account_id, row_of(accounts.get(line.account_id),
+                                                                              line.provider))]
+    only = selection.only(accounts)
+    figures: list[Commitment] = []
+    if options.commitments:
+        from awsroles.costs import commitments
+
+        members: dict[str, list[str]] = {}
+        for account in sorted({*accounts, *(x.account_id for x in kept)}):
+            row = row_of(accounts.get(account))
+            if selection.keeps(account, row):
+                members.setdefault(row, []).append(account)
+        order = _row_order(accounts, members, only)
+        periods_asked = periods(months, options.granularity, today)
+        if sums is not None:
+            kept_sums = [s for s in sums if selection.keeps(s.account_id, row_of(accounts.get(s.account_id)))
+                         or (s.owner and selection.keeps(s.owner, row_of(accounts.get(s.owner))))]
+            figures = commitments.from_cur(kept_sums, accounts, periods_asked, order)
+        elif ce is not None:
+            figures, more = commitments.from_cost_explorer(ce, months, {r: members.get(r, []) for r in order},
+                                                           today=today, granularity=options.granularity,
+                                                           cache=cache)
+            requests += more
+    return Collected(kept, accounts, requests, ce, selection, only, figures)
+
+
+def _row_order(accounts: dict[str, AccountInfo], members: dict[str, list[str]],
+               only: tuple[str, ...] | None) -> list[str]:
+    """The rows of the commitments table, in the report's order: environments, shared, unmapped."""
+    from awsroles.costs.model import SHARED, UNMAPPED
+
+    environments = list(dict.fromkeys(info.environment for info in accounts.values() if info.environment))
+    order = [*environments, SHARED, *sorted(set(members) - {*environments, SHARED, UNMAPPED}), UNMAPPED]
+    order = [row for row in order if row in members or row in environments]
+    return [row for row in order if only is None or row in only]
 
 
 def _cur(options: SourceOptions, months: Sequence[str], metric: str, aws: Aws | None,
          warn: Callable[[str], None]) -> list[CostLine]:
     from awsroles.costs.cur import read_cur
 
-    return read_cur(str(options.cur_path), months, metric, by_service=options.by_service, aws=aws,
+    return read_cur(str(options.cur_path), months, metric, by=options.by, granularity=options.granularity, aws=aws,
                     provider=options.provider, warn=warn)
+
+
+def _cur_commitments(options: SourceOptions, months: Sequence[str], aws: Aws | None) -> Any:
+    from awsroles.costs.cur import read_commitments
+
+    return read_commitments(str(options.cur_path), months, granularity=options.granularity, aws=aws)
 
 
 class WarnOnFailedWrite(ce_source.CostCache):
@@ -140,10 +219,16 @@ class WarnOnFailedWrite(ce_source.CostCache):
         self.failed = False
 
     def put(self, metric: str, grouping: str, month: str, lines: Sequence[CostLine]) -> None:
+        self._guarded(lambda: super(WarnOnFailedWrite, self).put(metric, grouping, month, lines))
+
+    def put_figures(self, grouping: str, month: str, periods: dict[str, dict[str, Decimal]]) -> None:
+        self._guarded(lambda: super(WarnOnFailedWrite, self).put_figures(grouping, month, periods))
+
+    def _guarded(self, write: Callable[[], None]) -> None:
         if self.failed:
             return
         try:
-            super().put(metric, grouping, month, lines)
+            write()
         except OSError as exc:
             self.failed = True
             error = FileWriteError.from_os_error(exc.filename or self.root, exc)

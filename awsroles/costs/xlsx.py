@@ -38,7 +38,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         bold = workbook.add_format({"bold": True})
         sheet = workbook.add_worksheet("Costs")
         categories = report.categories
-        header = ["month", "environment", "currency", *categories, "total", "run_rate", "estimated"]
+        header = [report.period, "environment", "currency", *categories, "total", "run_rate", "estimated"]
         sheet.write_row(0, 0, header, bold)
         for r, row in enumerate(report.rows, start=1):
             sheet.write_string(r, 0, row.month)
@@ -57,7 +57,7 @@ def write_xlsx(report: Report, path: Path) -> Path:
         pivot = workbook.add_worksheet("By environment")
         environments = _environments(report)
         totals = _totals(report)
-        pivot.write_row(0, 0, ["month", *environments], bold)
+        pivot.write_row(0, 0, [report.period, *environments], bold)
         for r, month in enumerate(report.months, start=1):
             pivot.write_string(r, 0, month)
             for c, environment in enumerate(environments, start=1):

@@ -20,7 +20,7 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.costs import ce as ce_source
 from awsroles.costs.mapping import account_map
-from awsroles.costs.model import SHARED, UNMAPPED
+from awsroles.costs.model import SHARED, UNMAPPED, By
 from awsroles.errors import ExitCode
 from awsroles.org.model import Org
 from tests.conftest import EXAMPLES
@@ -56,6 +56,13 @@ PAGES = (
     page([group("444444444444", "Credit", "-20.25"), group("111111111111", "Support", "29")], "p3"),
     page([group("999999999999", "Tax", "1.13")]),
 )
+
+
+def own_total(amount: str, month: str = "2026-10") -> dict[str, Any]:
+    """Cost Explorer's answer without GroupBy: its own total of the month."""
+    reply = page([], month=month)
+    reply["ResultsByTime"][0]["Total"] = {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}
+    return reply
 
 
 class Counter:
@@ -113,9 +120,9 @@ def test_open_and_estimated_months_are_never_cached(aws: tuple[Aws, Counter], tm
 def test_by_service_makes_a_second_query(aws: tuple[Aws, Counter]) -> None:
     client, _counter = aws
     queue(page([group("222222222222", "Usage", "10")]), page([group("222222222222", "Amazon S3", "10")]))
-    lines, requests = ce_source.fetch(client.client("ce"), ("2026-10",), "unblended", by_service=True, today=TODAY)
+    lines, requests = ce_source.fetch(client.client("ce"), ("2026-10",), "unblended", by=By("service"), today=TODAY)
     assert requests == 2
-    assert {(line.record_type, line.service) for line in lines} == {("Usage", ""), ("", "Amazon S3")}
+    assert {(line.record_type, line.group) for line in lines} == {("Usage", ""), ("", "Amazon S3")}
 
 
 def test_no_billing_access_is_a_clear_error() -> None:
@@ -164,7 +171,8 @@ def test_organizations_denied_falls_back_to_the_org_file_with_a_warning() -> Non
 
 def test_the_costs_command(moto_aws: None, tmp_path: Path) -> None:
     month = f"{date.today().year - (date.today().month == 1)}-{(date.today().month - 2) % 12 + 1:02d}"
-    pages = [json.loads(json.dumps(p).replace("2026-10", month)) for p in PAGES]
+    # the three pages grouped by account and record type, then Cost Explorer's own total (their sum)
+    pages = [json.loads(json.dumps(p).replace("2026-10", month)) for p in (*PAGES, own_total("310.3800000001"))]
     for p in pages:
         p["ResultsByTime"][0]["TimePeriod"]["End"] = "2099-01-01"  # not read by awsroles
     queue(*pages, account="111111111111")  # the billing account of the classic org
@@ -172,7 +180,8 @@ def test_the_costs_command(moto_aws: None, tmp_path: Path) -> None:
     code = run(["-f", str(EXAMPLES / "classic.ini"), "costs", "-o", "json"], App(stdout=out, stderr=err))
     assert code == ExitCode.OK, err.getvalue()
     data = json.loads(out.getvalue())
-    assert data["requests"] == 3 and "3 paid Cost Explorer request(s)" in err.getvalue()
+    assert data["requests"] == 4 and "4 paid Cost Explorer request(s)" in err.getvalue()
+    assert "warning" not in err.getvalue()  # the groups add up to Cost Explorer's total
     rows = data["months"][0]["rows"]
     assert [r["environment"] for r in rows] == ["dev", "stage", "prod", SHARED, UNMAPPED]
     # ops is in the org file (no environment): the shared row, by name; 999... is known nowhere

@@ -12,7 +12,7 @@ import pytest
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.costs.cur import athena_sql, detect, read_athena, read_cur
-from awsroles.costs.model import CostLine
+from awsroles.costs.model import By, CostLine
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
 
 RI = "arn:aws:ec2:eu-west-1:100000000000:reserved-instances/ri-1"
@@ -113,7 +113,7 @@ def test_empty_or_missing_folder(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("months, metric", [(["2026-13"], "unblended"), (["26-10"], "unblended"),
-                                            ([], "blended")])
+                                            ([], "blended"), ([], "gross")])
 def test_bad_month_or_metric(tmp_path: Path, months: list[str], metric: str) -> None:
     folder = write(tmp_path, CUR2_COLUMNS, [cur_row("Usage")])
     with pytest.raises(UsageError):
@@ -219,8 +219,8 @@ def test_hive_partitioned_folders_and_by_service(tmp_path: Path) -> None:
     write(tmp_path / "BILLING_PERIOD=2026-09", CUR2_COLUMNS, [cur_row("Usage", 1.0, month="2026-09")])
     write(tmp_path / "BILLING_PERIOD=2026-10", CUR2_COLUMNS,
           [cur_row("Usage", 2.0), cur_row("Usage", 3.0, product="AmazonS3", account="333333333333")])
-    lines = read_cur(tmp_path, ["2026-10"], "unblended", by_service=True)
-    assert [(line.account_id, line.service, line.amount) for line in lines] == [
+    lines = read_cur(tmp_path, ["2026-10"], "unblended", by=By("service"))
+    assert [(line.account_id, line.group, line.amount) for line in lines] == [
         ("222222222222", "AmazonEC2", Decimal(2)), ("333333333333", "AmazonS3", Decimal(3))]
 
 
@@ -323,7 +323,7 @@ def test_athena_sql_is_the_duckdb_sql() -> None:
     pruned = athena_sql("t", ["2026-10"], "amortized", partition="billing_period")
     assert "WHERE \"billing_period\" IN ('2026-10')" in pruned
     with pytest.raises(AwsrolesError):  # an unknown metric is a usage error
-        athena_sql("t", [], "blended")
+        athena_sql("t", [], "unblended-ish")
 
 
 def test_the_costs_command_reads_a_local_export_without_aws(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from awsroles.costs import formats
 from awsroles.costs.categories import CATEGORIES
-from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo, CostLine, Report
+from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo, By, CostLine, Report
 from awsroles.costs.months import last_complete_month, resolve
 from awsroles.costs.report import ReconciliationError, build_report, deltas, reconcile
 from awsroles.errors import ExitCode, UsageError
@@ -30,9 +30,9 @@ ACCOUNTS = {
 }
 
 
-def line(month: str, account: str, record_type: str, amount: str, *, service: str = "",
+def line(month: str, account: str, record_type: str, amount: str, *, group: str = "",
          estimated: bool = False) -> CostLine:
-    return CostLine(month, account, record_type, D(amount), service=service, estimated=estimated)
+    return CostLine(month, account, record_type, D(amount), group=group, estimated=estimated)
 
 
 LINES = [
@@ -155,12 +155,12 @@ def test_top_services_plus_other() -> None:
     lines = [
         line("2026-10", "222222222222", "Usage", "100"),
         line("2026-10", "222222222222", "Tax", "10"),
-        *(line("2026-10", "222222222222", "", a, service=s)
+        *(line("2026-10", "222222222222", "", a, group=s)
           for s, a in [("EC2", "50"), ("S3", "30"), ("RDS", "20"), ("Tax", "10")]),
     ]
-    rep = build_report(lines, ACCOUNTS, ("2026-10",), "unblended", top_services=2)
+    rep = build_report(lines, ACCOUNTS, ("2026-10",), "unblended", by=By("service"), top=2)
     dev = rep.rows[0]
-    assert dev.services == (("EC2", D("50")), ("S3", D("30")), ("other", D("30")))
+    assert dev.breakdown == (("EC2", D("50")), ("S3", D("30")), ("other", D("30")))
     assert rep.totals["2026-10"] == D("110")  # service lines never count twice
     reconcile(rep)
 

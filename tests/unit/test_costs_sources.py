@@ -36,6 +36,10 @@ class FakeCe:
 
     def get_cost_and_usage(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("GetCostAndUsage", kwargs))
+        if "GroupBy" not in kwargs:  # Cost Explorer's own total, as AWS answers it without GroupBy
+            total = sum((Decimal(a) for a in self.amounts.values()), Decimal(0))
+            return {"ResultsByTime": [{"TimePeriod": {"Start": f"{self.month}-01"}, "Groups": [], "Estimated": True,
+                                       "Total": {"UnblendedCost": {"Amount": str(total), "Unit": "USD"}}}]}
         groups = [{"Keys": [account, "Usage"], "Metrics": {"UnblendedCost": {"Amount": amount, "Unit": "USD"}}}
                   for account, amount in self.amounts.items()]
         return {"ResultsByTime": [{"TimePeriod": {"Start": f"{self.month}-01"}, "Groups": groups, "Estimated": True}]}
@@ -136,15 +140,18 @@ def test_cost_explorer_in_the_billing_account_with_the_cache(tmp_path: Path) -> 
 
     ce.get_cost_and_usage = closed  # type: ignore[method-assign]
     options = SourceOptions(source="ce")
-    first = collect(ORG, ["2026-10"], "unblended", options, today=date(2026, 11, 27), aws=aws, cache=cache)  # type: ignore[arg-type]
+    warnings: list[str] = []
+    first = collect(ORG, ["2026-10"], "unblended", options, today=date(2026, 11, 27), aws=aws, cache=cache,  # type: ignore[arg-type]
+                    warn=warnings.append)
     again = collect(ORG, ["2026-10"], "unblended", options, today=date(2026, 11, 27), aws=aws, cache=cache)  # type: ignore[arg-type]
     assert aws.reached[0] == (ORG.billing.id, ORG.bootstrap_role, ORG.partition)
-    assert (first.requests, again.requests) == (1, 0)
+    # one query grouped by account and record type, one for Cost Explorer's own total; then none
+    assert (first.requests, again.requests) == (2, 0) and warnings == []
     assert first.lines == again.lines and first.ce is ce
     # the same month while it is still open is never cached: the clock decides
     fresh = collect(ORG, ["2026-10"], "unblended", options, today=date(2026, 10, 27), aws=aws,  # type: ignore[arg-type]
                     cache=CostCache(tmp_path / "open", ORG.billing.id))
-    assert fresh.requests == 1 and not (tmp_path / "open").exists()
+    assert fresh.requests == 2 and not (tmp_path / "open").exists()
 
 
 def test_a_cache_that_cannot_be_written_is_one_warning(tmp_path: Path) -> None:
