@@ -36,10 +36,15 @@ def per_environment(month: str, lines: Iterable[CostLine], ahead: Mapping[str, D
     for account, amount in ahead.items():
         env = environment(account)
         rest[env] = rest.get(env, Decimal(0)) + amount
-    zero = Decimal(0)
-    return [{"month": month, "environment": env, "spent": f"{spent.get(env, zero):.2f}",
-             "forecast": f"{rest.get(env, zero):.2f}", "total": f"{spent.get(env, zero) + rest.get(env, zero):.2f}"}
-            for env in [*order, SHARED, UNMAPPED] if env in spent or env in rest]
+    cent, zero = Decimal("0.01"), Decimal(0)
+    rows = []
+    for env in [*order, SHARED, UNMAPPED]:
+        if env in spent or env in rest:
+            so_far, ahead = spent.get(env, zero).quantize(cent), rest.get(env, zero).quantize(cent)
+            # the total of the rounded parts: the line reads "so far + forecast = total", to the cent
+            rows.append({"month": month, "environment": env, "spent": f"{so_far:.2f}", "forecast": f"{ahead:.2f}",
+                         "total": f"{so_far + ahead:.2f}"})
+    return rows
 
 
 def forecast(ce: Any, accounts: Mapping[str, AccountInfo], metric: str, org: Org, *,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -122,16 +123,25 @@ def _check_authorization(endpoint: str, org: Org, admin: SandboxCredentials) -> 
 
 
 COST_WEIGHTS = {"prod": 5.0, "production": 5.0, "stage": 2.0, "staging": 2.0, "dev": 1.5}
+COST_CENTERS = {"prod": "product", "production": "product"}  # the other environments: "engineering"
 COST_MONTHS = 13
+TODAY_VARIABLE = "AWSROLES_TODAY"  # as awsroles.costs.months reads it: the bill's today, pinned
 
 
-def seed_costs(endpoint: str, org: Org, months: int = COST_MONTHS) -> None:
+def seed_costs(endpoint: str, org: Org, months: int = COST_MONTHS, today: str | None = None) -> None:
     """A synthetic consolidated bill for the org's billing account: ``months`` months up to the
     current one (which Cost Explorer reports as estimated), every account of the org, bigger for
-    prod than for dev, with tax, credits, a refund, support and fees, so every column of
-    ``awsroles costs`` has something in it. Deterministic: the same org gives the same bill."""
+    prod than for dev, with every kind of charge (discounts, Savings Plans, a reservation, tax,
+    credits, a refund, support), a ``team`` tag and a ``CostCenter`` cost category (product for prod,
+    engineering for the other environments, none for the accounts outside them), so every column and
+    view of ``awsroles costs`` has something in it (:mod:`awsroles.sandbox.server.costs`).
+    Deterministic: the same org gives the same bill. ``today`` (default ``$AWSROLES_TODAY``): the day
+    the bill takes as today, so that it stays the same on any date."""
     accounts = {a.id: COST_WEIGHTS.get(a.environment or "", 1.0 if a.environment else 0.4) for a in org.accounts}
-    sandbox_route(endpoint, "costs", {"payer": org.billing.id, "accounts": accounts, "months": months})
+    categories = {a.id: COST_CENTERS.get(a.environment, "engineering") for a in org.accounts if a.environment}
+    pinned = today if today is not None else os.environ.get(TODAY_VARIABLE, "").strip()
+    sandbox_route(endpoint, "costs", {"payer": org.billing.id, "accounts": accounts, "months": months,
+                                      "categories": categories, **({"today": pinned} if pinned else {})})
 
 
 def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequence[Hook] = ()) -> SandboxCredentials:

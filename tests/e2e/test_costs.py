@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +42,8 @@ def test_a_year_of_costs_reconciles_and_a_rerun_is_free(sandbox: SandboxHandle, 
         assert shared["accounts"] == [{"id": "111111111111", "name": "ops"}] and Decimal(shared["total"]) > 0
         assert month["rows"][4]["accounts"] == [] and Decimal(month["rows"][4]["total"]) == 0
         assert sum(Decimal(r["total"]) for r in month["rows"]) == Decimal(month["total"])
-    assert "3 paid Cost Explorer request(s)" in first.stderr  # 12 months, pages of 4 (the sandbox's page size)
+    # 12 months in pages of 4 (the sandbox's page size), by account and record type, then Cost Explorer's own total
+    assert "6 paid Cost Explorer request(s)" in first.stderr and "warning" not in first.stderr
     assert (tmp_path / "costs.xlsx").stat().st_size > 0
     again = costs(sandbox, tmp_path, "--from", months_back(12), "--to", months_back(1), "-o", "csv")
     assert again.returncode == 0 and "0 paid Cost Explorer request(s)" in again.stderr
@@ -97,3 +100,69 @@ def test_a_cur_export_is_read_past_cost_explorers_history_and_its_gaps_are_error
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == (f"awsroles: error: {folder / 'part-1.parquet'}: cannot read a Parquet file: "
                                      "not a Parquet file, or a truncated one (no Parquet footer)")
+
+
+def run_json(box: SandboxHandle, tmp_path: Path, *argv: str) -> dict[str, Any]:
+    result = costs(box, tmp_path, *argv, "-o", "json")
+    assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def rows_of(data: dict[str, Any], period: str = "months") -> dict[str, dict[str, Any]]:
+    return {row["environment"]: row for row in data[period][0]["rows"]}
+
+
+def test_every_view_of_the_sandboxs_bill(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    month = months_back(1)
+    invoice = rows_of(run_json(sandbox, tmp_path, "--month", month))
+    # --by tag:team for two environments: each row's breakdown adds up to the row, the row to the invoice's
+    tagged = run_json(sandbox, tmp_path, "--month", month, "--by", "tag:team", "--env", "prod,stage")
+    assert list(rows_of(tagged)) == ["stage", "prod"]
+    for name, row in rows_of(tagged).items():
+        assert {b["name"] for b in row["breakdown"]} == {"backend", "data", "platform", "(untagged)"}
+        assert sum(Decimal(b["amount"]) for b in row["breakdown"]) == Decimal(row["total"]) == \
+            Decimal(invoice[name]["total"])
+    # --by category:CostCenter: prod is product, the ops account has no cost center
+    categories = rows_of(run_json(sandbox, tmp_path, "--month", month, "--by", "category:CostCenter"))
+    assert [b["name"] for b in categories["prod"]["breakdown"]] == ["product"]
+    assert [b["name"] for b in categories["(shared)"]["breakdown"]] == ["(uncategorized)"]
+    # --by account --account prod: the one account, all of prod's cost
+    [prod] = run_json(sandbox, tmp_path, "--month", month, "--by", "account", "--account", "prod")["months"][0]["rows"]
+    assert prod["breakdown"] == [{"name": "prod (444444444444)", "amount": invoice["prod"]["total"]}]
+    # daily: every day of the month, adding up to the month
+    daily = run_json(sandbox, tmp_path, "--month", month, "--granularity", "daily", "--env", "dev")
+    year, number = int(month[:4]), int(month[5:])
+    assert len(daily["days"]) == calendar.monthrange(year, number)[1]
+    assert sum(Decimal(d["total"]) for d in daily["days"]) == Decimal(invoice["dev"]["total"])
+    # blended: the sandbox's blended rates move prod's reservation cost from its fee onto the usage it covers
+    blended = rows_of(run_json(sandbox, tmp_path, "--month", month, "--metric", "blended"))
+    assert blended["prod"]["total"] == invoice["prod"]["total"]
+    assert Decimal(blended["prod"]["amounts"]["usage"]) > Decimal(invoice["prod"]["amounts"]["usage"])
+
+
+def test_commitments_agree_with_the_bills_own_fees(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    month = months_back(1)
+    data = run_json(sandbox, tmp_path, "--month", month, "--commitments")
+    invoice, chargeback = rows_of(data), rows_of(run_json(sandbox, tmp_path, "--month", month, "--metric", "amortized"))
+    figures = {(c["environment"], c["kind"]): c for c in data["commitments"]}
+    plans = figures[("(shared)", "Savings Plans")]  # the payer (ops) bought the Savings Plan
+    # what it cost is its recurring fee on the invoice; the unused part is what amortization leaves in the fee
+    fee, unused = Decimal(invoice["(shared)"]["amounts"]["fees"]), Decimal(chargeback["(shared)"]["amounts"]["fees"])
+    assert Decimal(plans["cost"]) == fee
+    assert Decimal(plans["utilization"]) == ((fee - unused) * 100 / fee).quantize(Decimal("0.1")) == Decimal("96.0")
+    assert Decimal(plans["savings"]) == Decimal(plans["on_demand_equivalent"]) - fee > 0
+    reserved = figures[("prod", "Reserved Instances")]  # prod bought its own reservation
+    assert Decimal(reserved["cost"]) == Decimal(invoice["prod"]["amounts"]["fees"])
+    assert (reserved["utilization"], reserved["coverage"], reserved["coverage_unit"]) == ("90.0", "25.0", "hours")
+    assert figures[("dev", "Savings Plans")]["coverage"] == "0.0"  # dev is not covered
+    assert Decimal(figures[("prod", "Savings Plans")]["coverage"]) > 50
+
+
+def test_unknown_names_in_views_are_one_line(sandbox: SandboxHandle, tmp_path: Path) -> None:
+    for argv, expected in ((["--env", "prdo"], "--env: unknown environment 'prdo' (did you mean 'prod'?)"),
+                           (["--account", "stgae"], "--account: unknown account 'stgae' (did you mean 'stage'?)")):
+        result = costs(sandbox, tmp_path, *argv)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.strip().startswith(f"awsroles: error: {expected}")
+        assert len(result.stderr.strip().splitlines()) == 1  # before any paid request: none is counted

@@ -162,3 +162,10 @@ def test_a_cache_that_cannot_be_written_is_one_warning(tmp_path: Path) -> None:
     cache.put("unblended", "RECORD_TYPE", "2026-10", [line])
     cache.put("unblended", "RECORD_TYPE", "2026-09", [line])
     assert len(warnings) == 1 and "closed months are not cached" in warnings[0]
+
+
+def test_the_forecast_line_adds_up_as_shown() -> None:
+    lines = [CostLine("2026-02", PROD, "Usage", amount=Decimal("1.006"))]
+    [row] = per_environment("2026-02", lines, {PROD: Decimal("1.006")}, ACCOUNTS, ["prod"])
+    # each part rounded, then added: 1.01 + 1.01 = 2.02 (the unrounded 2.012 would show 2.01)
+    assert (row["spent"], row["forecast"], row["total"]) == ("1.01", "1.01", "2.02")

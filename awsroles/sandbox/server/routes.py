@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 from awsroles.sandbox.server import clock
@@ -33,8 +34,10 @@ class SandboxRoutes:
       [windows]}``, the TOTP windows (``int(unix_time // 30)``) of the device's codes that were
       accepted and are still valid, so a test can pick a code AWS would not refuse as reused
       (:meth:`awsroles.sandbox.seed.PersonCredentials.mfa_code`).
-    - ``POST costs`` with ``{"payer": id, "accounts": {id: weight}, "months": n}``: the synthetic
-      bill Cost Explorer answers from for that payer (:mod:`awsroles.sandbox.server.costs`).
+    - ``POST costs`` with ``{"payer": id, "accounts": {id: weight}, "months": n}`` and optionally
+      ``"categories": {id: CostCenter value}`` and ``"today": "YYYY-MM-DD"`` (the bill's today, else the
+      sandbox clock's): the synthetic bill Cost Explorer answers from for that payer
+      (:mod:`awsroles.sandbox.server.costs`).
     """
 
     def __init__(self, app: Any) -> None:
@@ -70,8 +73,16 @@ class SandboxRoutes:
             accounts = request.get("accounts")
             if not isinstance(accounts, dict) or not isinstance(request.get("payer"), str):
                 raise ValueError('the body must be {"payer": id, "accounts": {id: weight}, "months": n}')
+            categories = request.get("categories") or {}
+            if not isinstance(categories, dict):
+                raise ValueError('"categories" must be {account id: cost category value}')
+            today = request.get("today")
+            try:
+                pinned = date.fromisoformat(today) if today else None
+            except (TypeError, ValueError):
+                raise ValueError(f'"today" must be YYYY-MM-DD, not {today!r}') from None
             cost_data.seed(request["payer"], {str(k): float(v) for k, v in accounts.items()},
-                           int(request.get("months", 13)))
+                           int(request.get("months", 13)), {str(k): str(v) for k, v in categories.items()}, pinned)
             return "200 OK", {"payer": request["payer"], "accounts": len(accounts)}
         if route == "mfa" and method == "GET":
             from urllib.parse import parse_qs
