@@ -151,10 +151,16 @@ def render(result: Result, fmt: str, stream: TextIO) -> None:
     else:
         if result.tables:
             console = console_for(stream)
+            plain = not getattr(stream, "isatty", lambda: False)()
             for i, table in enumerate(result.tables):
                 if i:
                     console.print()
-                console.print(rich_table(table))
+                if plain:  # a pipe or a file: no spaces after the last character of a line (titles are padded)
+                    with console.capture() as captured:
+                        console.print(rich_table(table))
+                    stream.write("".join(line.rstrip() + "\n" for line in captured.get().splitlines()))
+                else:
+                    console.print(rich_table(table))
         if result.markup is not None:
             console = console_for(stream)
             for line in result.markup:

@@ -40,10 +40,10 @@ def per_environment(month: str, lines: Iterable[CostLine], ahead: Mapping[str, D
     rows = []
     for env in [*order, SHARED, UNMAPPED]:
         if env in spent or env in rest:
-            so_far, ahead = spent.get(env, zero).quantize(cent), rest.get(env, zero).quantize(cent)
+            so_far, to_come = spent.get(env, zero).quantize(cent), rest.get(env, zero).quantize(cent)
             # the total of the rounded parts: the line reads "so far + forecast = total", to the cent
-            rows.append({"month": month, "environment": env, "spent": f"{so_far:.2f}", "forecast": f"{ahead:.2f}",
-                         "total": f"{so_far + ahead:.2f}"})
+            rows.append({"month": month, "environment": env, "spent": f"{so_far:.2f}", "forecast": f"{to_come:.2f}",
+                         "total": f"{so_far + to_come:.2f}"})
     return rows
 
 

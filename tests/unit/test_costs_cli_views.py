@@ -43,9 +43,9 @@ def test_env_and_by_account_as_csv(export: Path) -> None:
     code, out, err = costs(export, "--env", "prod", "--by", "account", "-o", "csv")
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
-    # prod's lines in the export: 600 - 600 + 0 + 300 + 50 + 3 + 7 + 11 + 4.5 (unblended)
+    # prod's lines in the export, unblended: 600 - 600 + 0 + 300 + 50 + 3 + 7 + 11 + 4.5 + 99 (the RDS RIFee) + 0
     assert rows == [{"month": "2026-10", "environment": "prod", "account": "prod (444444444444)", "currency": "USD",
-                     "amount": "375.5"}]
+                     "amount": "474.5"}]
 
 
 def test_commitments_table_and_json(export: Path) -> None:
@@ -61,6 +61,8 @@ def test_commitments_table_and_json(export: Path) -> None:
                                                                            ("prod", "Reserved Instances")]
     ri = data["commitments"][1]
     assert (ri["coverage"], ri["utilization"], ri["savings"], ri["coverage_unit"]) == ("7.7", "83.3", "7", "hours")
+    assert data["commitments"][0]["utilization"] is None  # prod bought no Savings Plan: no base, no percentage
+    assert data["selection"] == ["prod"] and data["granularity"] == "monthly" and data["by"] is None
     code, out, _ = costs(export, "--commitments", "-o", "csv")
     header = out.splitlines()[0]
     assert header.startswith("month,environment,commitment,covered,not_covered,coverage_unit,coverage,")

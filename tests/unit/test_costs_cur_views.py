@@ -140,6 +140,17 @@ def test_a_month_of_days_is_a_month_the_export_holds(tmp_path: Path) -> None:
         read_cur(folder, ["2026-10", "2026-11"], "unblended", granularity="daily")
 
 
+def test_services_by_name_else_service_code_else_product_code(tmp_path: Path) -> None:
+    select = f"""SELECT * FROM (VALUES
+        (TIMESTAMP '2026-10-01', '{DEV}', 'Usage', 'AmazonEC2', 'AWSDataTransfer', 1.5),
+        (TIMESTAMP '2026-10-01', '{DEV}', 'Usage', 'AmazonEC2', NULL, 2.5)
+        ) t(bill_billing_period_start_date, line_item_usage_account_id, line_item_line_item_type,
+            line_item_product_code, product_servicecode, line_item_unblended_cost)"""
+    folder = copy(tmp_path, select)
+    assert groups(read_cur(folder, [], "unblended", by=By("service"))) == {"AWSDataTransfer": D("1.5"),
+                                                                          "AmazonEC2": D("2.5")}
+
+
 def test_snake_case_as_aws_writes_tag_keys() -> None:
     assert [snake(k) for k in ("CostCenter", "cost-center", "karpenter.sh/nodepool", "Team")] == [
         "cost_center", "cost_center", "karpenter_sh_nodepool", "team"]
@@ -190,6 +201,11 @@ ROWS = [
     # prod's reservation: 300 hours bought, 50 unused; 4.5 recurring + 13.5 upfront amortized for the month
     row(PROD, "RIFee", usage_type="USE1-HeavyUsage:m5.large", unblended=4.5, ri_arn=RI, upfront=13.5, reserved=300,
         unused=50),
+    # an RDS reservation: Cost Explorer's reservation reports count EC2's unless asked, and so does awsroles
+    row(PROD, "RIFee", product="AmazonRDS", usage_type="USE1-HeavyUsage:db.r5.large", unblended=99, reserved=720,
+        unused=720, ri_arn=RI.replace("ec2", "rds")),
+    row(PROD, "DiscountedUsage", product="AmazonRDS", usage_type="USE1-InstanceUsage:db.r5.large", hours=10,
+        public=5, ri_arn=RI.replace("ec2", "rds")),
     # the payer's Savings Plan: a commitment of 500, of which 432 used
     row(OPS, "SavingsPlanRecurringFee", product="ComputeSavingsPlans", usage_type="ComputeSP:1yrNoUpfront",
         operation="", unblended=500, sp_arn=SP, commitment=500, used=432),

@@ -75,6 +75,13 @@ def test_the_table_form_right_aligns_and_separates_sections() -> None:
     assert "┼" in rule and "alice" not in rule
 
 
+def test_a_table_in_a_pipe_or_a_file_has_no_trailing_spaces() -> None:
+    wide = Table(["name", "a long column heading"], [["x", "1"]], title="Short")
+    lines = shown(Result(None, tables=[wide, wide]), "table").splitlines()
+    assert lines[0] == "Short"  # rich pads a title to the table's width
+    assert all(line == line.rstrip() for line in lines) and "" in lines  # a blank line between tables
+
+
 def test_ready_text_is_the_table_form_and_comes_before_the_notes() -> None:
     result = Result({"A": "1"}, text="export A=1\n", notes=["done"])
     assert shown(result, "table") == "export A=1\ndone\n"

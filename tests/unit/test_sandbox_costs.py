@@ -178,3 +178,21 @@ def test_the_forecast_is_the_rest_of_the_month_at_its_pace(bill: CostData) -> No
                                     "Filter": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [PROD]}}})
               ["Total"]["Amount"])
     assert ahead == (so_far * 2 / 28).quantize(D("0.0001"))  # 28 days so far, 2 to come
+
+
+def test_the_seed_pins_the_bills_day_from_awsroles_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    from awsroles.org.parse import load_org
+    from awsroles.sandbox import seed
+    from tests.conftest import EXAMPLES
+
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(seed, "sandbox_route", lambda _endpoint, route, body: sent.append(body))
+    monkeypatch.setenv("AWSROLES_TODAY", "2026-11-29")
+    seed.seed_costs("http://sandbox", load_org(EXAMPLES / "classic.ini"))
+    monkeypatch.delenv("AWSROLES_TODAY")
+    seed.seed_costs("http://sandbox", load_org(EXAMPLES / "classic.ini"))
+    assert sent[0]["today"] == "2026-11-29" and "today" not in sent[1]
+    assert sent[0]["categories"] == {DEV: "engineering", STAGE: "engineering", PROD: "product"}
+    data = CostData()
+    data.seed(PAYER, {PROD: 5.0}, 13, {}, date(2026, 11, 29))
+    assert data.bills[PAYER].now().date() == date(2026, 11, 29)  # on any day the tests run
