@@ -259,3 +259,21 @@ def test_commitments_per_day(tmp_path: Path) -> None:
     assert covered[("2026-10-01", "prod", "Savings Plans")] == D(600)
     not_covered = {(c.month, c.environment, c.kind): c.not_covered for c in days}
     assert not_covered[("2026-10-02", "dev", "Savings Plans")] == D(40)
+
+
+def test_older_duckdb_reads_maps_the_same_way(tmp_path: Path) -> None:
+    """map_extract_value (DuckDB 1.2 and later, faster) and map_extract(...)[1] (1.1) give the same lines."""
+    from dataclasses import replace
+
+    from awsroles.costs.cur import _Local
+    from awsroles.costs.cur_sql import CurSql, cost_lines
+
+    local = _Local(copy(tmp_path, CUR2_TAGGED))
+    try:
+        fast, slow = local.source, replace(local.source, map_extract_value=False)
+        queries = [CurSql(source).query("cur", ["2026-10"], "unblended", By("tag", "team")) for source in (fast, slow)]
+        assert "map_extract_value(" in queries[0] and "map_extract(" in queries[1]
+        first, second = (cost_lines(local.con.execute(q).fetchall()) for q in queries)
+        assert first == second and {x.group for x in first} == {"backend", "platform", "(untagged)"}
+    finally:
+        local.close()
