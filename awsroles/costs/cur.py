@@ -18,7 +18,8 @@ from __future__ import annotations
 import re
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -185,7 +186,7 @@ def detect(path: str | Path) -> Schema:
 
 def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by: By | None = None,
              granularity: str = "monthly", aws: Aws | None = None, provider: str = "aws",
-             warn: Callable[[str], None] = lambda _m: None) -> list[CostLine]:
+             warn: Callable[[str], None] = lambda _m: None, label: str | None = None) -> list[CostLine]:
     """Cost lines per (month or day, account, record type[, group]) from a CUR/FOCUS export.
 
     ``path``: a local folder or file, or ``s3://bucket/prefix`` (needs ``aws``). ``months``: the
@@ -201,14 +202,36 @@ def read_cur(path: str | Path, months: Sequence[str], metric: str, *, by: By | N
         check_month(month)
     if not provider.strip():
         raise UsageError(f"--provider: empty; one of {PROVIDERS_HELP}")
+    with _local_copy(path, aws) as (folder, fetched):
+        return _read_local(folder, months, metric, by, granularity, provider, warn, label=fetched or label)
+
+
+def read_export(path: str | Path, months: Sequence[str], metric: str, *, by: By | None = None,
+                granularity: str = "monthly", aws: Aws | None = None, provider: str = "aws",
+                warn: Callable[[str], None] = lambda _m: None,
+                commitments: bool = False) -> tuple[list[CostLine], list[CommitmentSums] | None]:
+    """:func:`read_cur` and, with ``commitments``, :func:`read_commitments` of the same export, which an
+    ``s3://`` path downloads once for both."""
+    with _local_copy(path, aws) as (folder, label):
+        lines = read_cur(folder, months, metric, by=by, granularity=granularity, provider=provider, warn=warn,
+                         label=label or str(folder))
+        sums = _read_commitments(folder, months, granularity, label=label) if commitments else None
+    return lines, sums
+
+
+@contextmanager
+def _local_copy(path: str | Path, aws: Aws | None) -> Iterator[tuple[Path, str | None]]:
+    """``path`` as a local folder, and the name messages give it: an ``s3://`` prefix is downloaded
+    through boto3 (``aws``) into a temporary folder, removed afterwards."""
     text = str(path)
-    if text.startswith("s3://"):
-        if aws is None:
-            raise UsageError(f"{text}: reading from S3 needs AWS credentials")
-        with tempfile.TemporaryDirectory(prefix="awsroles-cur-") as tmp:
-            _download(aws, text, Path(tmp))
-            return _read_local(Path(tmp), months, metric, by, granularity, provider, warn, label=text)
-    return _read_local(Path(path), months, metric, by, granularity, provider, warn)
+    if not text.startswith("s3://"):
+        yield Path(path), None
+        return
+    if aws is None:
+        raise UsageError(f"{text}: reading from S3 needs AWS credentials")
+    with tempfile.TemporaryDirectory(prefix="awsroles-cur-") as tmp:
+        _download(aws, text, Path(tmp))
+        yield Path(tmp), text
 
 
 def check_options(source: Source, label: str, metric: str, by: By | None, provider: str = "aws",
@@ -266,14 +289,8 @@ def read_commitments(path: str | Path, months: Sequence[str], *, granularity: st
     CUR export (:meth:`CurSql.commitments_query`); a FOCUS export is a UsageError."""
     for month in months:
         check_month(month)
-    text = str(path)
-    if text.startswith("s3://"):
-        if aws is None:
-            raise UsageError(f"{text}: reading from S3 needs AWS credentials")
-        with tempfile.TemporaryDirectory(prefix="awsroles-cur-") as tmp:
-            _download(aws, text, Path(tmp))
-            return _read_commitments(Path(tmp), months, granularity, label=text)
-    return _read_commitments(Path(path), months, granularity)
+    with _local_copy(path, aws) as (folder, label):
+        return _read_commitments(folder, months, granularity, label=label)
 
 
 def _read_commitments(path: Path, months: Sequence[str], granularity: str,

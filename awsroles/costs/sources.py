@@ -111,8 +111,7 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     if options.offline:
         known = mapping.account_map(org, None)
         selection = views.select(options.environments, options.accounts, known)
-        lines = _cur(options, months, metric, None, warn)
-        sums = _cur_commitments(options, months, None) if options.commitments else None
+        lines, sums = _cur(options, months, metric, None, warn)
         return _kept(lines, known, 0, None, selection, sums, None, months, options, today)
     if aws is None:
         raise UsageError(f"--source {options.source} reads from AWS: credentials are needed")
@@ -123,10 +122,7 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     selection = views.select(options.environments, options.accounts, known)  # before any paid request
     requests, ce, sums = 0, None, None
     if options.source == "cur":
-        access = for_org(org, aws.settings.profile, session=session)
-        lines = _cur(options, months, metric, access, warn)
-        if options.commitments:
-            sums = _cur_commitments(options, months, access)
+        lines, sums = _cur(options, months, metric, for_org(org, aws.settings.profile, session=session), warn)
     elif options.source == "athena":
         from awsroles.costs.cur import read_athena, read_athena_commitments
 
@@ -196,17 +192,12 @@ def _row_order(accounts: dict[str, AccountInfo], members: dict[str, list[str]],
 
 
 def _cur(options: SourceOptions, months: Sequence[str], metric: str, aws: Aws | None,
-         warn: Callable[[str], None]) -> list[CostLine]:
-    from awsroles.costs.cur import read_cur
+         warn: Callable[[str], None]) -> tuple[list[CostLine], Any]:
+    """The export's lines and, with --commitments, its commitment sums (an S3 export downloaded once)."""
+    from awsroles.costs.cur import read_export
 
-    return read_cur(str(options.cur_path), months, metric, by=options.by, granularity=options.granularity, aws=aws,
-                    provider=options.provider, warn=warn)
-
-
-def _cur_commitments(options: SourceOptions, months: Sequence[str], aws: Aws | None) -> Any:
-    from awsroles.costs.cur import read_commitments
-
-    return read_commitments(str(options.cur_path), months, granularity=options.granularity, aws=aws)
+    return read_export(str(options.cur_path), months, metric, by=options.by, granularity=options.granularity,
+                       aws=aws, provider=options.provider, warn=warn, commitments=options.commitments)
 
 
 class WarnOnFailedWrite(ce_source.CostCache):

@@ -277,3 +277,25 @@ def test_older_duckdb_reads_maps_the_same_way(tmp_path: Path) -> None:
         assert first == second and {x.group for x in first} == {"backend", "platform", "(untagged)"}
     finally:
         local.close()
+
+
+def test_an_s3_export_is_downloaded_once_for_the_costs_and_the_commitments(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    moto = pytest.importorskip("moto")
+    from awsroles.aws import Aws, AwsSettings
+    from awsroles.costs import cur
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    local = write_commitments(tmp_path / "local")
+    downloads: list[str] = []
+    real = cur._download
+    monkeypatch.setattr(cur, "_download", lambda aws, url, into: (downloads.append(url), real(aws, url, into))[1])
+    with moto.mock_aws():
+        aws = Aws(AwsSettings(region="us-east-1"))
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket="cur")
+        s3.upload_file(str(local / "part-0.parquet"), "cur", "cur2/data/BILLING_PERIOD=2026-10/part-0.parquet")
+        lines, sums = cur.read_export("s3://cur/cur2", ["2026-10"], "unblended", aws=aws, commitments=True)
+    assert downloads == ["s3://cur/cur2"]
+    assert sum(x.amount for x in lines) == D(sum(r[8] for r in ROWS))  # every line item's unblended cost
+    assert sums is not None and sum(x.sp_commitment for x in sums) == D(500)
