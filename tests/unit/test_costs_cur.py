@@ -284,6 +284,25 @@ def test_athena_reads_queued_results(moto_aws: Aws) -> None:
     assert amounts(lines) == {"Usage": Decimal("12.34"), "Tax": Decimal(1)}
 
 
+def test_athena_commitments_read_queued_results(moto_aws: Aws) -> None:
+    from moto.athena.models import QueryResults, athena_backends
+
+    from awsroles.costs.cur import read_athena_commitments
+
+    def data(*values: str) -> dict[str, Any]:
+        return {"Data": [{"VarCharValue": v} for v in values]}
+
+    header = data("period", "account_id", "owner", "sp_covered", "sp_on_demand", "ri_hours", "ri_on_demand_hours",
+                  "ri_public", "sp_commitment", "sp_used", "ri_fee", "ri_purchased_hours", "ri_unused_hours")
+    rows = [header, data("2026-10", "444444444444", "111111111111", "600", "0", "0", "0", "0", "0", "0", "0", "0", "0"),
+            data("2026-10", "111111111111", "", "0", "0", "0", "0", "0", "500", "432", "0", "0", "0")]
+    athena_backends["123456789012"]["us-east-1"].query_results_queue.append(QueryResults(rows, []))
+    sums = read_athena_commitments(moto_aws, "cur", "cur2", "primary", "s3://athena-out/", ["2026-10"], 10**9,
+                                   poll=0)
+    assert [(x.account_id, x.owner, x.sp_covered, x.sp_commitment, x.sp_used) for x in sums] == [
+        ("444444444444", "111111111111", Decimal(600), 0, 0), ("111111111111", "", 0, Decimal(500), Decimal(432))]
+
+
 class _FakeAthena:
     def __init__(self, scanned: int) -> None:
         self.scanned = scanned

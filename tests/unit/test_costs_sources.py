@@ -169,3 +169,20 @@ def test_the_forecast_line_adds_up_as_shown() -> None:
     [row] = per_environment("2026-02", lines, {PROD: Decimal("1.006")}, ACCOUNTS, ["prod"])
     # each part rounded, then added: 1.01 + 1.01 = 2.02 (the unrounded 2.012 would show 2.01)
     assert (row["spent"], row["forecast"], row["total"]) == ("1.01", "1.01", "2.02")
+
+
+def test_a_cost_explorer_total_that_differs_from_its_groups_is_a_warning_with_both_numbers() -> None:
+    class Differs(FakeCe):
+        def get_cost_and_usage(self, **kwargs: Any) -> dict[str, Any]:
+            reply = super().get_cost_and_usage(**kwargs)
+            if "GroupBy" not in kwargs:
+                reply["ResultsByTime"][0]["Total"]["UnblendedCost"]["Amount"] = "7.5"
+            return reply
+
+    warnings: list[str] = []
+    got = collect(ORG, ["2026-10"], "unblended", SourceOptions(source="ce", use_cache=False),
+                  today=date(2026, 11, 27), aws=FakeAws(Differs({PROD: "7"}, {}, "2026-10")),  # type: ignore[arg-type]
+                  warn=warnings.append)
+    assert warnings == ["awsroles: warning: 2026-10: Cost Explorer's total is 7.50 but its groups (account and "
+                        "record type) add up to 7.00 (a difference of 0.50); the report shows the groups"]
+    assert sum(x.amount for x in got.lines) == Decimal(7)
