@@ -162,3 +162,24 @@ def other_org(org: Org, tags: Mapping[str, str]) -> str | None:
     key, value = MANAGED_BY_TAG
     owner = tags.get(ORG_TAG)
     return owner if tags.get(key) == value and owner and owner != org.name else None
+
+
+def flatten(org: Org) -> set[tuple[str, str, str, str]]:
+    """The budgets as flat ``(account, type, name, value)`` facts, named after the Terraform
+    resource, for equivalence checks (as :func:`awsroles.iam.desired.flatten` for IAM)."""
+    account = org.billing_account
+    out: set[tuple[str, str, str, str]] = set()
+    for spec in desired_budgets(org):
+        out.add((account, "aws_budgets_budget", spec.name, f"{spec.amount} {spec.unit} {TIME_UNIT} {BUDGET_TYPE}"))
+        out.add((account, "aws_budgets_budget#account_id", spec.name, org.billing.id))
+        out.add((account, "aws_budgets_budget#cost_filter", spec.name,
+                 f"{LINKED_ACCOUNT}={','.join(sorted(spec.account_ids))}"))
+        out.add((account, "aws_budgets_budget#cost_types", spec.name,
+                 ",".join(f"{k}={str(v).lower()}" for k, v in sorted(COST_TYPES.items()))))
+        out.add((account, "aws_budgets_budget#tags", spec.name, ",".join(f"{k}={v}" for k, v in spec.tags)))
+        for notification in spec.notifications:
+            out.add((account, "aws_budgets_budget#notification",
+                     f"{spec.name}/{notification.type}/{notification.threshold}",
+                     f"{notification.comparison} {notification.threshold_type} "
+                     + ",".join(sorted(address for _, address in spec.subscribers))))
+    return out

@@ -38,8 +38,7 @@ def engine_for(app: App, profile: str | None, workers: int) -> Engine:
 def _change_line(change: Change) -> str:
     symbol, colour = _SYMBOL[change.action]
     label = "drift" if change.drift else change.action
-    details = (f": {escape(', '.join(change.details))}" if change.details and change.action in ("update", "adopt")
-               else "")
+    details = f": {escape(', '.join(change.details))}" if change.details else ""  # (IAM creates and deletes have none)
     return f"  [{colour}]{symbol} {change.kind} {escape(change.name)}[/] ({label}){details}"
 
 
