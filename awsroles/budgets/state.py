@@ -1,8 +1,8 @@
 """Read the budgets of the billing account that are named like awsroles' (``awsroles-ORG-...``).
 
-One paginated ``DescribeBudgets`` (with ``ShowFilterExpression``) lists every budget of the
-account; each one at the org's prefix is then read in full: its tags (``ListTagsForResource``),
-its notifications (``DescribeNotificationsForBudget``) and each notification's subscribers
+One paginated ``DescribeBudgets`` lists every budget of the account; each one at the org's prefix
+is then read in full: its tags (``ListTagsForResource``), its notifications
+(``DescribeNotificationsForBudget``) and each notification's subscribers
 (``DescribeSubscribersForNotification``). Budgets at other names are never read further: no
 budget awsroles makes can have one. The client (a Budgets client in the billing account) is
 passed in. A record that is gone (``NotFoundException``: an account without budgets, a budget
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awsroles.budgets.desired import (
+    COST_TYPES,
     PERCENTAGE,
     NotificationSpec,
     Subscriber,
@@ -27,8 +28,10 @@ from awsroles.budgets.desired import (
 from awsroles.errors import aws_error_code
 
 NOT_FOUND = "NotFoundException"  # what Budgets answers for an account without budgets, or a budget just deleted
-# Budget settings awsroles never sets: any of them on a budget it manages is a difference.
-EXTRA_SETTINGS = ("FilterExpression", "Metrics", "PlannedBudgetLimits", "AutoAdjustData", "BillingViewArn")
+# Budget settings awsroles never sets that replace the fixed monthly amount it sets: any of them on a
+# budget it manages is a difference. (A filter expression instead of CostFilters shows as other
+# filters; fields AWS fills in itself, such as a billing view or health status, are not compared.)
+EXTRA_SETTINGS = ("PlannedBudgetLimits", "AutoAdjustData")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class LiveBudget:
     budget_type: str
     time_unit: str
     cost_filters: Mapping[str, tuple[str, ...]]
-    cost_types: Mapping[str, bool]
+    cost_types: Mapping[str, bool]  # the cost types awsroles sets (AWS's default where AWS leaves one out)
     extra: str  # canonical JSON of the EXTRA_SETTINGS it has, "" if none
     notifications: tuple[LiveNotification, ...]
     tags: Mapping[str, str]
@@ -117,7 +120,7 @@ def _budget(client: Any, account_id: str, partition: str, item: Mapping[str, Any
         budget_type=str(item.get("BudgetType", "")), time_unit=str(item.get("TimeUnit", "")),
         cost_filters={str(k): tuple(sorted(str(x) for x in v))
                       for k, v in sorted((item.get("CostFilters") or {}).items())},
-        cost_types={str(k): bool(v) for k, v in sorted((item.get("CostTypes") or {}).items())},
+        cost_types={k: bool((item.get("CostTypes") or {}).get(k, default)) for k, default in COST_TYPES.items()},
         extra=json.dumps(extra, sort_keys=True, default=str) if extra else "",
         notifications=tuple(sorted(notifications, key=lambda n: n.spec.sort_key())), tags=tags,
     )
@@ -128,7 +131,7 @@ def read_budgets(client: Any, account_id: str, prefix: str, partition: str = "aw
     """The budgets of ``account_id`` whose names start with ``prefix``, read in full."""
     counter = [0]
     found: dict[str, LiveBudget] = {}
-    listed = _pages(client, "describe_budgets", "Budgets", counter, AccountId=account_id, ShowFilterExpression=True)
+    listed = _pages(client, "describe_budgets", "Budgets", counter, AccountId=account_id)
     calls = counter[0]
     for item in listed:
         if str(item.get("BudgetName", "")).startswith(prefix):

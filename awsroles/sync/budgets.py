@@ -113,13 +113,12 @@ class _Planner:
             after = "; ".join(f"{k} {', '.join(v)}" for k, v in spec.cost_filters.items())
             settings.append(f"filters {before} -> {after}")
         changed_types = sorted(k for k, v in COST_TYPES.items() if live.cost_types.get(k, v) != v)
-        if changed_types or set(live.cost_types) - set(COST_TYPES):
-            settings.append(f"cost types ({', '.join(changed_types) or 'others'}) back to AWS's defaults")
+        if changed_types:
+            settings.append(f"cost types ({', '.join(changed_types)}) back to AWS's defaults")
         if (live.budget_type, live.time_unit) != (BUDGET_TYPE, TIME_UNIT):
             settings.append(f"{live.budget_type} {live.time_unit} -> {BUDGET_TYPE} {TIME_UNIT}")
         if live.extra:
-            settings.append("remove settings awsroles does not make (filter expression, planned or automatic "
-                            "limits, billing view)")
+            settings.append("a fixed amount again, instead of planned or automatic limits")
         if settings:
             ops.append(("update_budget", {"AccountId": self.account.id, "NewBudget": spec.document()}))
             details += settings

@@ -3,6 +3,7 @@ ownership, prune and adoption of the billing account's AWS Budgets."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,8 @@ from awsroles.aws import Aws, AwsSettings
 from awsroles.iam.checks import parse_org
 from awsroles.org.model import Org
 from awsroles.sync.engine import Engine
-from awsroles.sync.plan import Plan, PlanOptions
-from awsroles.sync.planfile import StalePlanError, check_fresh, make_saved
+from awsroles.sync.plan import Plan, PlanOptions, plan_json
+from awsroles.sync.planfile import StalePlanError, check_fresh, check_untampered, make_saved
 from tests.conftest import EXAMPLES
 
 OPS = "111111111111"
@@ -242,3 +243,24 @@ def test_a_saved_plan_is_stale_once_a_budget_changed_by_hand(applied: Engine, or
     applied.budgets().delete_notification(AccountId=OPS, BudgetName=PROD_BUDGET, Notification=ALERT_80)
     with pytest.raises(StalePlanError, match="AWS changed since the plan was made"):
         check_fresh(saved, org_file, applied.read())
+
+
+def test_a_saved_plan_with_budgets_reads_back_and_applies_exactly(ops_aws: Aws, org: Org) -> None:
+    engine = Engine(org, ops_aws)
+    live = engine.read()
+    plan = engine.plan(live=live)
+    saved = Plan.from_dict(json.loads(plan_json(plan)))
+    check_untampered(make_saved(saved, EXAMPLES / "classic.ini", live), engine.plan(live=live))
+    assert engine.apply(saved).ok
+    assert Engine(org, ops_aws).plan().in_sync
+
+
+def test_planned_limits_set_by_hand_go_back_to_the_fixed_amount(applied: Engine) -> None:
+    budget = describe(applied)["budget"]
+    applied.budgets().update_budget(AccountId=OPS, NewBudget={
+        **{k: budget[k] for k in ("BudgetName", "CostFilters", "CostTypes", "TimeUnit", "BudgetType")},
+        "PlannedBudgetLimits": {"1790812800": {"Amount": "7000", "Unit": "USD"}}})
+    change = changes(applied.plan())[PROD_BUDGET]
+    assert change.drift and "a fixed amount again, instead of planned or automatic limits" in change.details
+    assert applied.apply(applied.plan()).ok
+    assert applied.plan().in_sync
