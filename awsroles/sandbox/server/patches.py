@@ -8,9 +8,11 @@
   when ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, and it builds one IAM backend per account *and
   partition* (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-eusc) the first time any
   request with an unknown access key arrives (``moto.iam.models.get_account_id_from``): about
-  0.6 s per new account. The patched loader parses the policy data once and loads it only in
-  the partition the sandbox serves, which makes a new account cost a few milliseconds. The
-  in-process library tests use the same patch, loading only the policies the examples use.
+  0.6 s per new account. The patched loader parses the policy data once, loads it only in the
+  partition the sandbox serves, and builds the policy objects once: each new account gets
+  copies (with the one policy id an AWS managed policy has in every account, as on AWS), which
+  makes a new account cost a few milliseconds. The in-process library tests use the same patch,
+  loading only the policies the examples use.
 - **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
   deletes a user. The sandbox answers it with an empty list: nobody can create such
   credentials there (``CreateServiceSpecificCredential`` is not implemented either).
@@ -103,6 +105,26 @@ def _aws_managed_policies() -> dict[str, Any]:
     return parsed
 
 
+def _managed_policy_copy(template: Any, account_id: str) -> Any:
+    """An AWS managed policy for one more account: a copy of the one built from moto's data, with
+    its own versions, tags and attachment count. Building each from the data (its document
+    serialised again, a new random id) is what made a new account cost a second; the copy keeps
+    the template's policy id, as AWS, where an AWS managed policy has one id in every account."""
+    policy = _shallow_copy(template)  # not moto's constructor: its instance tracking is for its dashboard
+    policy.account_id = account_id
+    policy.attachment_count = 0
+    policy.tags = dict(template.tags)
+    policy.versions = [_shallow_copy(version) for version in template.versions]
+    return policy
+
+
+def _shallow_copy(obj: Any) -> Any:
+    """``copy.copy`` for a plain object, in a microsecond (thousands are made per account)."""
+    clone = object.__new__(type(obj))
+    clone.__dict__.update(obj.__dict__)
+    return clone
+
+
 def patch_managed_policies(partition: str, only: Collection[str] | None = None) -> Callable[[], None]:
     """``only``: load just these AWS managed policies (by name), not all of them: the in-process
     library tests (``tests/aws``) load the few the examples use, which makes each test's accounts
@@ -111,20 +133,19 @@ def patch_managed_policies(partition: str, only: Collection[str] | None = None) 
 
     original = models.IAMBackend._init_aws_policies
     wanted = None if only is None else frozenset(only)
-    chosen: dict[str, Any] = {}
+    templates: list[Any] = []
     lock = threading.Lock()
 
     def init_aws_policies(self: Any) -> list[Any]:
         if self.partition != partition:
             return []
         with lock:
-            if not chosen:
+            if not templates:
                 everything = _aws_managed_policies()
-                chosen.update(everything if wanted is None else {k: v for k, v in everything.items() if k in wanted})
-        return [
-            models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-            for name, data in chosen.items()
-        ]
+                chosen = everything if wanted is None else {k: v for k, v in everything.items() if k in wanted}
+                templates.extend(models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                                 for name, data in chosen.items())
+        return [_managed_policy_copy(template, self.account_id) for template in templates]
 
     setattr(models.IAMBackend, "_init_aws_policies", init_aws_policies)  # noqa: B010
 
