@@ -26,7 +26,7 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.creds.shellenv import format_env
 from awsroles.errors import ExitCode
-from awsroles.sandbox.client import SandboxCredentials, SandboxError, sandbox_aws
+from awsroles.sandbox.client import SandboxCredentials, SandboxError, clock_offset, mfa_windows, sandbox_aws
 from awsroles.sandbox.process import start_detached, stop_detached
 from awsroles.sandbox.seed import ADMIN_PATH, ADMIN_USER, PersonCredentials, enroll_person, seed
 from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, state_dir
@@ -265,6 +265,39 @@ def test_identity_policies_are_enforced(fresh_sandbox: SandboxHandle, sandbox: S
     # the fresh sandbox is its own world
     assert fresh_sandbox.endpoint != sandbox.endpoint
     assert [u["UserName"] for u in sandbox.client("iam").list_users()["Users"]] == [ADMIN_USER]
+
+
+def test_reset_is_what_a_new_sandbox_would_be(sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    """Sandbox.reset (how the e2e fixtures reuse servers): the data, the clock, the MFA codes taken,
+    the bill and IAM authorization back as on a new server, then seeded again, from another org too."""
+    box = sandbox_factory()
+    alice = apply_and_enroll(box, "alice")["alice"]
+    session = mfa_session(box.endpoint, alice)
+    assert mfa_windows(box.endpoint, alice.mfa_serial)[1]  # the code just used is taken
+    box.box.advance_clock(3600)
+    old_admin, endpoint = box.credentials, box.endpoint
+
+    box.box.reset()
+    assert box.endpoint == endpoint and box.credentials != old_admin
+    assert clock_offset(endpoint) == 0 and mfa_windows(endpoint, alice.mfa_serial)[1] == set()
+    iam = box.client("iam")
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == [ADMIN_USER]
+    assert [r["RoleName"] for r in box.client("iam", "prod").list_roles()["Roles"]] == [box.org.bootstrap_role]
+    for gone in ((old_admin.access_key_id, old_admin.secret_access_key),
+                 (alice.access_key_id, alice.secret_access_key)):
+        assert error_code(lambda keys=gone: sandbox_aws(endpoint, keys, "us-east-1").client("iam").list_users()) \
+            == "InvalidClientTokenId"  # unknown keys are refused: authorization is on again
+    assert error_code(lambda: with_credentials(endpoint, session)("sts").get_caller_identity())
+    month = datetime.now(timezone.utc).date().replace(day=1)  # the current one, on the wall clock again
+    bill = box.client("ce").get_cost_and_usage(
+        TimePeriod={"Start": month.isoformat(), "End": (month + timedelta(days=31)).replace(day=1).isoformat()},
+        Granularity="MONTHLY", Metrics=["UnblendedCost"])["ResultsByTime"]
+    assert len(bill) == 1 and bill[0]["Estimated"] and float(bill[0]["Total"]["UnblendedCost"]["Amount"]) > 0
+
+    large = box.box.reset(EXAMPLES / "large.ini")
+    orgs = box.client("organizations", large.org.billing.id)
+    assert {a["Id"] for a in orgs.list_accounts()["Accounts"]} == {a.id for a in large.org.accounts}
+    assert large.org_path == EXAMPLES / "large.ini" and box.aws().whoami().account == large.org.ops.id
 
 
 def test_env_for_subprocesses_reaches_the_sandbox(sandbox: SandboxHandle) -> None:

@@ -29,6 +29,9 @@ class CostData:
     def seed(self, payer: str, accounts: Mapping[str, float], months: int) -> None:
         self.bills[payer] = {"accounts": dict(accounts), "months": months}
 
+    def reset(self) -> None:
+        self.bills.clear()
+
     def lines(self, payer: str, month: str) -> list[tuple[str, str, str, float]]:
         """(account, record type, service, amount) of one month of ``payer``'s bill."""
         bill = self.bills[payer]
