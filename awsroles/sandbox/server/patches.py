@@ -13,6 +13,9 @@
   copies (with the one policy id an AWS managed policy has in every account, as on AWS), which
   makes a new account cost a few milliseconds. The in-process library tests use the same patch,
   loading only the policies the examples use.
+- **Per-request lookups.** moto's server scans its own package folder and inspects the
+  service's response class on every request; both answers are kept once made
+  (:func:`patch_request_lookups`).
 - **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
   deletes a user. The sandbox answers it with an empty list: nobody can create such
   credentials there (``CreateServiceSpecificCredential`` is not implemented either).
@@ -151,6 +154,35 @@ def patch_managed_policies(partition: str, only: Collection[str] | None = None) 
 
     def undo() -> None:
         setattr(models.IAMBackend, "_init_aws_policies", original)  # noqa: B010
+
+    return undo
+
+
+def patch_request_lookups() -> Callable[[], None]:
+    """Two lookups moto's server makes for every request, made once per process instead (they
+    were about a quarter of the server's CPU per request): the names of moto's service packages
+    (a scan of its folder, ``moto.backends.list_of_moto_modules``), and the methods of a
+    service's response class (``inspect.getmembers``, ``moto.core.responses``). Both are the
+    same for the life of the process once the workarounds are installed."""
+    from moto import backends
+    from moto.core import responses
+
+    original_modules = backends.list_of_moto_modules
+    original_methods = getattr(responses, "method_names_from_class")  # noqa: B009  (imported there from moto.core.utils)
+    modules = tuple(original_modules())
+    methods: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        if clazz not in methods:
+            methods[clazz] = original_methods(clazz)
+        return list(methods[clazz])
+
+    setattr(backends, "list_of_moto_modules", lambda: iter(modules))  # noqa: B010
+    setattr(responses, "method_names_from_class", method_names_from_class)  # noqa: B010
+
+    def undo() -> None:
+        setattr(backends, "list_of_moto_modules", original_modules)  # noqa: B010
+        setattr(responses, "method_names_from_class", original_methods)  # noqa: B010
 
     return undo
 
