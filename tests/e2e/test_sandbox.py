@@ -136,13 +136,19 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     assert json.loads(after.stdout) == {"running": False}
 
 
-def test_a_person_on_the_sandbox_logs_in_with_codes_the_sandbox_makes(user_env: dict[str, str],
-                                                                     tmp_path: Path) -> None:
+def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in_and_a_person_logs_in_with_its_codes(
+        user_env: dict[str, str], tmp_path: Path) -> None:
+    """One sandbox started from a project folder (a second start costs a server): it is seeded
+    from that folder's org file, which `grant` then edits; a person on it logs in with codes the
+    sandbox makes; then, from elsewhere, $AWSROLES_FILE names the org."""
     project = tmp_path / "project"
     project.mkdir()
     assert awsroles("init", env=user_env, cwd=project).returncode == 0
-    assert awsroles("sandbox", "start", env=user_env, cwd=project).returncode == 0
+    started = awsroles("sandbox", "start", "-o", "json", env=user_env, cwd=project)
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["org_file"] == str(project / "awsroles.ini")
     variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
+    assert variables["AWSROLES_FILE"] == str(project / "awsroles.ini")
     shell = {**user_env, **variables}
     early = awsroles("sandbox", "person", "alice", env=shell, cwd=project)
     assert early.returncode == 1 and early.stderr.startswith("awsroles: error: no IAM user 'alice'")  # not applied yet
@@ -163,17 +169,7 @@ def test_a_person_on_the_sandbox_logs_in_with_codes_the_sandbox_makes(user_env: 
     missing = awsroles("sandbox", "mfa-code", "bob", env=shell, cwd=project)
     assert missing.returncode == 1 and "run `awsroles sandbox person bob` first" in missing.stderr
 
-
-def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in(user_env: dict[str, str], tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    assert awsroles("init", env=user_env, cwd=project).returncode == 0
-    started = awsroles("sandbox", "start", "-o", "json", env=user_env, cwd=project)
-    assert started.returncode == 0, started.stderr
-    assert json.loads(started.stdout)["org_file"] == str(project / "awsroles.ini")
-    variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
-    assert variables["AWSROLES_FILE"] == str(project / "awsroles.ini")
-    granted = awsroles("grant", "backend", "stage", "readonly", env={**user_env, **variables}, cwd=project)
+    granted = awsroles("grant", "backend", "stage", "readonly", env=shell, cwd=project)
     assert granted.returncode == 0, granted.stderr
     assert "stage = readonly" in (project / "awsroles.ini").read_text()
     assert sorted(p.name for p in project.iterdir()) == ["awsroles.ini", "policies"]  # no lock file left here
