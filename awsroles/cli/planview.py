@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
 from awsroles.cli.app import App
 from awsroles.render import Result, console_for
@@ -24,6 +23,13 @@ if TYPE_CHECKING:
 
 _SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("&", "cyan"), "delete": ("-", "red")}
 
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported when a plan is shown as text: commands that only use an
+    engine (users, -o json) do not load rich's markup modules."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def engine_for(app: App, profile: str | None, workers: int) -> Engine:
