@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -71,20 +72,72 @@ def file_lock(lock_file: str | os.PathLike[str], *, timeout: float,
     The lock is on a separate file (:func:`lock_path` names the one for a file), so the file it
     guards can be replaced atomically meanwhile. Waits at most ``timeout`` seconds, then raises
     ``busy(lock_file, timeout)`` (default :class:`LockBusy`). Not re-entrant: a process that takes
-    the same lock twice waits for itself. filelock is imported here only: commands that never lock
-    (and tab completion) skip it.
-    """
-    from filelock import FileLock, Timeout
+    the same lock twice waits for itself.
 
-    lock = FileLock(os.fspath(lock_file), timeout=timeout, mode=0o600)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise (busy or LockBusy)(Path(lock_file), timeout) from None
+    On POSIX this is ``flock(2)`` on the lock file, as filelock does there (so the two exclude each
+    other), without importing filelock, whose import (asyncio and all) costs more CPU than most
+    commands spend locking; elsewhere, and on a file system without ``flock``, filelock.
+    """
+    path = Path(lock_file)
+    fd = _posix_lock(path, timeout)
+    if fd == _BUSY:
+        raise (busy or LockBusy)(path, timeout)
+    if fd == _NO_FLOCK:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(os.fspath(lock_file), timeout=timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise (busy or LockBusy)(path, timeout) from None
+        try:
+            yield
+        finally:
+            lock.release()
+        return
     try:
         yield
     finally:
-        lock.release()
+        os.close(fd)  # closing the last descriptor of the open file releases its flock
+
+
+_BUSY, _NO_FLOCK = -1, -2
+_LOCK_POLL = 0.05  # seconds between two tries, as filelock polls
+
+
+def _posix_lock(path: Path, timeout: float) -> int:
+    """A descriptor of ``path`` (created 0600, its folder too if missing, never a symlink followed)
+    holding an exclusive ``flock``; _BUSY after ``timeout`` seconds of trying; _NO_FLOCK where
+    there is no ``flock`` (not POSIX, or a file system without it)."""
+    try:
+        import fcntl
+    except ImportError:
+        return _NO_FLOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        with contextlib.suppress(PermissionError):  # someone else's lock file: use it as it is
+            os.fchmod(fd, 0o600)  # the umask cannot make it more open; an older one may be
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    if exc.errno in (errno.ENOSYS, errno.ENOLCK, errno.EOPNOTSUPP):
+                        os.close(fd)
+                        return _NO_FLOCK
+                    raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                os.close(fd)
+                return _BUSY
+            time.sleep(min(_LOCK_POLL, left))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        raise
 
 
 def private_dir(path: str | os.PathLike[str]) -> Path:

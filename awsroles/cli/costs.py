@@ -154,7 +154,13 @@ def costs(app: App, month: str | None, from_: str | None, to: str | None, metric
         from awsroles.costs.xlsx import write_chart
 
         app.warn(f"wrote {write_chart(report, chart_file)}")
-    app.render(formats.result(report, forecast_rows, got.commitments if commitments else None))
+    result = formats.result(report, forecast_rows, got.commitments if commitments else None)
+    # budget vs actual vs forecast, per environment and month: budgets are monthly and for whole environments
+    if org.budgets and granularity == "monthly" and not options.accounts:
+        from awsroles.costs.budgets import with_budgets
+
+        result = with_budgets(result, report, forecast_rows, org)
+    app.render(result)
     if source == "ce":
         app.warn(f"{requests} paid Cost Explorer request(s) (${requests * ce_source.PRICE_PER_REQUEST:.2f})"
                  + ("" if requests else ": everything came from the cache"))

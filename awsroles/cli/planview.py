@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.markup import escape
 
 from awsroles.cli.app import App
 from awsroles.render import Result, console_for
@@ -24,6 +23,13 @@ if TYPE_CHECKING:
 
 _SYMBOL = {"create": ("+", "green"), "update": ("~", "yellow"), "adopt": ("&", "cyan"), "delete": ("-", "red")}
 
+
+def escape(text: str) -> str:
+    """rich's markup escape, imported when a plan is shown as text: commands that only use an
+    engine (users, -o json) do not load rich's markup modules."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
 
 
 def engine_for(app: App, profile: str | None, workers: int) -> Engine:
@@ -38,8 +44,7 @@ def engine_for(app: App, profile: str | None, workers: int) -> Engine:
 def _change_line(change: Change) -> str:
     symbol, colour = _SYMBOL[change.action]
     label = "drift" if change.drift else change.action
-    details = (f": {escape(', '.join(change.details))}" if change.details and change.action in ("update", "adopt")
-               else "")
+    details = f": {escape(', '.join(change.details))}" if change.details else ""  # (IAM creates and deletes have none)
     return f"  [{colour}]{symbol} {change.kind} {escape(change.name)}[/] ({label}){details}"
 
 

@@ -37,11 +37,13 @@ def validate(app: App, strict: bool) -> int:
             "roles": len(org.roles),
             "teams": len(org.teams),
             "users": len(org.users),
+            "budgets": len(org.budgets),
         }
     notes: list[str] = []
     if valid:
+        budgets = f", {summary['budgets']} budget{'s' if summary['budgets'] != 1 else ''}" if summary["budgets"] else ""
         notes.append(f"{shown(path)}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
-                     f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users")
+                     f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users{budgets}")
     if app.output == "table":  # problems go to stderr, as compilers print them; JSON carries them
         for problem in problems:
             app.warn(str(problem))

@@ -9,7 +9,10 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          account uses the caller's credentials, every other account is reached
                          through the org's bootstrap role
     <account>.tf         that account's roles, policies, groups, users (``<account>-account.tf``
-                         for an account named ``versions`` or ``providers``)
+                         for an account named ``versions`` or ``providers``); the billing
+                         account's also holds its budgets (``aws_budgets_budget``, from
+                         :func:`awsroles.budgets.desired.desired_budgets`), in a file of its
+                         own when it holds nothing else
     policies/...         every policy document, laid out as :func:`awsroles.export.policies.policy_files`
                          lays it out, read with ``file()`` so IAM variables need no escaping
 
@@ -20,9 +23,11 @@ byte-stable: no timestamps, no absolute paths, a fixed order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
+from awsroles.budgets.desired import COST_TYPES, LINKED_ACCOUNT, BudgetSpec, desired_budgets
 from awsroles.export import hcl
 from awsroles.export.policies import (
     group_inline_path,
@@ -86,9 +91,11 @@ def _arn_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _names(specs: Iterable[AccountSpec]) -> _Names:
+def _names(specs: Iterable[AccountSpec], budgets: Sequence[BudgetSpec] = (), billing: str = "") -> _Names:
     specs = tuple(specs)
     accounts = [s.account.name for s in specs]
+    if budgets and billing not in accounts:
+        accounts.append(billing)
     by_account: dict[Key, str] = {(a,): a for a in accounts}
     aliases = _unique({(a,): hcl.identifier(a) for a in accounts}, by_account)
     files = _unique({(a,): f"{a}-account" if a in _RESERVED_FILES else a for a in accounts}, by_account)
@@ -119,6 +126,8 @@ def _names(specs: Iterable[AccountSpec]) -> _Names:
         for user in spec.users:
             propose("aws_iam_user", (a, user.name), a, user.name)
             propose("aws_iam_user_group_membership", (a, user.name), a, user.name)
+    for budget in budgets:
+        propose("aws_budgets_budget", (billing, budget.name), billing, budget.name)
     names = _Names({k[0]: v for k, v in aliases.items()}, {k[0]: f"{v}.tf" for k, v in files.items()})
     names.local = {t: _unique(p, natural[t]) for t, p in sorted(proposed.items())}
     return names
@@ -241,6 +250,50 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
     return blocks
 
 
+def _threshold(text: str) -> hcl.Value:
+    value = Decimal(text)
+    return int(value) if value == value.to_integral() else hcl.Expr(text)
+
+
+def _budget_blocks(org: Org, budgets: Sequence[BudgetSpec], names: _Names) -> list[hcl.Block]:
+    """The billing account's budgets: what ``apply`` makes, attribute for attribute."""
+    billing = org.billing
+    blocks: list[hcl.Block] = []
+    cost_types = hcl.Block("cost_types", body=tuple(
+        hcl.Attribute(name, value) for name, value in sorted((_snake(k), v) for k, v in COST_TYPES.items())))
+    for budget in budgets:
+        body: list[hcl.BodyItem] = [
+            hcl.Attribute("provider", hcl.Expr(f"aws.{names.aliases[billing.name]}")),
+            hcl.Blank(),
+            hcl.Attribute("name", budget.name),
+            hcl.Attribute("account_id", billing.id),
+            hcl.Attribute("budget_type", "COST"),
+            hcl.Attribute("limit_amount", budget.amount),
+            hcl.Attribute("limit_unit", budget.unit),
+            hcl.Attribute("time_unit", "MONTHLY"),
+            hcl.Block("cost_filter", body=(hcl.Attribute("name", LINKED_ACCOUNT),
+                                           hcl.Attribute("values", list(budget.account_ids)))),
+            cost_types,
+        ]
+        for notification in budget.notifications:
+            body.append(hcl.Block("notification", body=(
+                hcl.Attribute("comparison_operator", notification.comparison),
+                hcl.Attribute("notification_type", notification.type),
+                hcl.Attribute("threshold", _threshold(notification.threshold)),
+                hcl.Attribute("threshold_type", notification.threshold_type),
+                hcl.Attribute("subscriber_email_addresses", [a for kind, a in budget.subscribers if kind == "EMAIL"]),
+            )))
+        body.append(hcl.Attribute("tags", _tags(budget.tags)))
+        local = names("aws_budgets_budget", billing.name, budget.name)
+        blocks.append(hcl.Block("resource", ("aws_budgets_budget", local), tuple(body)))
+    return blocks
+
+
+def _snake(name: str) -> str:
+    """``IncludeOtherSubscription`` -> ``include_other_subscription``."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
 def _versions(org: Org) -> str:
     block = hcl.Block("terraform", body=(
         hcl.Attribute("required_version", REQUIRED_TERRAFORM),
@@ -251,10 +304,9 @@ def _versions(org: Org) -> str:
     return hcl.render([block], _header(org))
 
 
-def _providers(org: Org, specs: tuple[AccountSpec, ...], names: _Names) -> str:
+def _providers(org: Org, accounts: Sequence[Account], names: _Names) -> str:
     blocks = []
-    for spec in specs:
-        account = spec.account
+    for account in accounts:
         body: list[hcl.BodyItem] = [
             hcl.Attribute("alias", names.aliases[account.name]),
             hcl.Attribute("region", org.region),
@@ -277,14 +329,24 @@ def terraform_files(org: Org) -> dict[str, str]:
     """The Terraform configuration for ``org``: relative path -> file text, sorted by path.
 
     It declares exactly the resources of :func:`awsroles.iam.desired.desired_state` (see
-    :func:`awsroles.iam.desired.flatten` for the equivalence), one ``<account>.tf`` per account that
-    holds any, plus ``versions.tf``, ``providers.tf`` and the policy documents under ``policies/``.
+    :func:`awsroles.iam.desired.flatten` for the equivalence) and the budgets of
+    :func:`awsroles.budgets.desired.desired_budgets` (:func:`awsroles.budgets.desired.flatten`), one
+    ``<account>.tf`` per account that holds any, plus ``versions.tf``, ``providers.tf`` and the
+    policy documents under ``policies/``.
     """
     specs = tuple(s for s in desired_state(org) if not s.empty)
-    names = _names(specs)
+    budgets = desired_budgets(org)
+    names = _names(specs, budgets, org.billing_account)
+    accounts = [s.account for s in specs]
+    if budgets and org.billing not in accounts:
+        accounts.append(org.billing)
     files = {f"{POLICY_DIR}/{path}": text for path, text in policy_files(specs).items()}
     files[VERSIONS_FILE] = _versions(org)
-    files[PROVIDERS_FILE] = _providers(org, specs, names)
-    for spec in specs:
-        files[names.files[spec.account.name]] = hcl.render(_account_blocks(org, spec, names), _header(org))
+    files[PROVIDERS_FILE] = _providers(org, accounts, names)
+    by_account = {s.account.name: s for s in specs}
+    for account in accounts:
+        blocks = _account_blocks(org, by_account[account.name], names) if account.name in by_account else []
+        if account.name == org.billing_account:
+            blocks += _budget_blocks(org, budgets, names)
+        files[names.files[account.name]] = hcl.render(blocks, _header(org))
     return dict(sorted(files.items()))

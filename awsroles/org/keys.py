@@ -17,11 +17,16 @@ ORG_KEYS = {
     "bootstrap_role": "role that awsroles assumes to manage an environment account",
     "path": "IAM path of everything awsroles creates",
     "policy_dir": "folder of policy documents, relative to the org file",
+    "budget_alerts": "default alerts of every budget: 80%, 100%, forecast 100%",
+    "budget_notify": "default e-mail addresses that budget alerts go to",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id",
     "environment": "environment held by the account",
     "description": "free text",
+    "budget": "the environment's monthly cost budget: 5000 USD",
+    "budget_alerts": "alerts: 80%, 100%, forecast 100% (default: [org] budget_alerts)",
+    "budget_notify": "e-mail addresses alerts go to (default: [org] budget_notify)",
 }
 ROLE_KEYS = {
     "managed": "AWS or customer managed policy ARNs to attach",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 
@@ -64,6 +65,30 @@ class User:
     console: bool = False
 
 
+@dataclass(frozen=True, order=True)
+class BudgetAlert:
+    """Alert when the month's actual spend (or, with ``forecast``, its forecast) passes ``percent``
+    of the budget."""
+
+    forecast: bool
+    percent: Decimal
+
+    def __str__(self) -> str:
+        percent = format(self.percent.normalize(), "f") if self.percent else "0"
+        return f"forecast {percent}%" if self.forecast else f"{percent}%"
+
+
+@dataclass(frozen=True)
+class Budget:
+    """An environment's monthly cost budget: an AWS Budget in the billing account (see budget_name)."""
+
+    environment: str
+    amount: Decimal  # per month, in ``currency``
+    currency: str = "USD"
+    alerts: tuple[BudgetAlert, ...] = ()
+    notify: tuple[str, ...] = ()  # e-mail addresses alerted
+
+
 @dataclass(frozen=True)
 class Org:
     """The whole org file, validated."""
@@ -82,6 +107,9 @@ class Org:
     roles: tuple[Role, ...] = ()
     teams: tuple[Team, ...] = ()
     users: tuple[User, ...] = ()
+    budgets: tuple[Budget, ...] = ()  # in file order of the accounts
+    budget_alerts: tuple[BudgetAlert, ...] | None = None  # [org] default (None: not given)
+    budget_notify: tuple[str, ...] = ()  # [org] default
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- lookups -------------------------------------------------------------------------
@@ -109,6 +137,15 @@ class Org:
             if user.name == name:
                 return user
         raise KeyError(name)
+
+    def budget(self, environment: str) -> Budget | None:
+        return next((b for b in self.budgets if b.environment == environment), None)
+
+    @property
+    def uses_budgets(self) -> bool:
+        """Whether awsroles manages AWS Budgets for this org: the file has a budget, or budget
+        defaults in [org]. A file with neither leaves AWS Budgets alone (not even read)."""
+        return bool(self.budgets or self.budget_notify or self.budget_alerts is not None)
 
     @property
     def ops(self) -> Account:
@@ -166,6 +203,19 @@ TEAM_POLICY_NAME = "awsroles-assume-roles"
 MANAGED_BY_TAG = ("managed-by", "awsroles")
 
 
+BUDGET_PREFIX = "awsroles-"
+
+
 def team_group(team: str) -> str:
     """The IAM group name of a team."""
     return f"{TEAM_GROUP_PREFIX}{team}"
+
+
+def budget_prefix(org: str) -> str:
+    """Every budget awsroles makes for org ``org`` has a name that starts with this."""
+    return f"{BUDGET_PREFIX}{org}-"
+
+
+def budget_name(org: str, environment: str) -> str:
+    """The AWS Budgets name of an environment's budget: ``awsroles-ORG-ENV``."""
+    return f"{budget_prefix(org)}{environment}"

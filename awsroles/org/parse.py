@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
+from awsroles.org.budgets import read_budgets, read_defaults
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
@@ -90,6 +91,8 @@ def parse_org(
     environments = [a.environment for a in accounts if a.environment]
     teams = read_teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
                    environments)
+    budget_defaults = read_defaults(b, by_kind["org"][0][1] if by_kind["org"] else None)
+    budgets = read_budgets(b, by_kind["account"], accounts, budget_defaults, s.name)
     if not any(p.is_error for p in b.problems):
         org = Org(
             name=s.name,
@@ -106,6 +109,9 @@ def parse_org(
             roles=tuple(roles),
             teams=tuple(teams),
             users=tuple(users),
+            budgets=tuple(budgets),
+            budget_alerts=budget_defaults.alerts,
+            budget_notify=budget_defaults.notify,
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})

@@ -38,12 +38,23 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
         f"path = {org.path}",
         f"policy_dir = {policy_dir}",
     ]
+    if org.budget_alerts is not None:
+        out.append(_list("budget_alerts", [str(a) for a in org.budget_alerts] or ["none"]))
+    if org.budget_notify:
+        out.append(_list("budget_notify", org.budget_notify))
     for account in org.accounts:
         out += ["", f"[account {account.name}]", f"id = {account.id}"]
         if account.environment:
             out.append(f"environment = {account.environment}")
         if account.description:
             out.append(f"description = {account.description}")
+        budget = org.budget(account.environment) if account.environment else None
+        if budget is not None:
+            out.append(f"budget = {budget.amount} {budget.currency}")
+            if budget.alerts != (org.budget_alerts or ()):
+                out.append(_list("budget_alerts", [str(a) for a in budget.alerts] or ["none"]))
+            if budget.notify != org.budget_notify:
+                out.append(_list("budget_notify", budget.notify))
     for role in org.roles:
         out += ["", f"[role {role.name}]"]
         if role.managed:

@@ -20,7 +20,6 @@ from awsroles.errors import AwsrolesError
 from awsroles.sandbox.server.routes import ROUTES
 
 if TYPE_CHECKING:  # boto3 is imported only where it is used: `sandbox env` and `status` start fast
-    import botocore.session
 
     from awsroles.aws import Aws, Hook
 
@@ -134,16 +133,6 @@ def enable_iam_authorization(endpoint: str) -> None:
         raise SandboxError(f"moto did not turn on IAM authorization: {reply!r}")
 
 
-_LOADER: list[Any] = []  # one botocore data loader for every sandbox session: models are parsed once
-
-
-def _share_models(session: botocore.session.Session) -> None:
-    """A hook: reuse the service models the first session loaded (saves ~40 ms per client)."""
-    if not _LOADER:
-        _LOADER.append(session.get_component("data_loader"))
-    session.register_component("data_loader", _LOADER[0])
-
-
 def sandbox_aws(endpoint: str, credentials: SandboxCredentials | tuple[str, str], region: str,
                 *, hooks: Sequence[Hook] = ()) -> Aws:
     """An :class:`Aws` whose every client (also in other accounts) goes to ``endpoint``."""
@@ -152,4 +141,4 @@ def sandbox_aws(endpoint: str, credentials: SandboxCredentials | tuple[str, str]
     key, secret = ((credentials.access_key_id, credentials.secret_access_key)
                    if isinstance(credentials, SandboxCredentials) else credentials)
     return Aws.with_keys(AwsSettings(region=region, endpoint_url=endpoint, max_attempts=3), key, secret,
-                         hooks=(_share_models, *hooks))
+                         hooks=hooks)

@@ -16,6 +16,8 @@ from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import describe_aws_error
+from awsroles.sync.budgets import BUDGET_CALLS
+from awsroles.sync.budgets import KIND as BUDGET
 from awsroles.sync.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,11 @@ for _method in ("delete_policy", "delete_policy_version", "delete_group", "delet
                 "remove_role_from_instance_profile", "delete_role_permissions_boundary",
                 "delete_user_permissions_boundary"):
     BENIGN[_method] = _GONE
+# AWS Budgets: a record that exists already (DuplicateRecordException), or is gone (NotFoundException).
+for _method in ("create_budget", "create_notification", "create_subscriber"):
+    BENIGN[_method] = frozenset({"DuplicateRecordException"})
+for _method in ("delete_budget", "delete_notification", "delete_subscriber"):
+    BENIGN[_method] = frozenset({"NotFoundException"})
 
 DONE, FAILED, SKIPPED, NOT_ATTEMPTED = "done", "failed", "skipped", "not attempted"
 RERUN = "awsroles apply"  # what finishes a part-way apply (a re-run converges)
@@ -119,16 +126,24 @@ def _require_no_credentials(iam: Any, user: str) -> None:
         raise SkipChange(f"user {user} still has {', '.join(found)}; offboard them first")
 
 
-def run_change(iam: Any, change: Change) -> None:
-    """Run the operations of one change, tolerating repeats (see BENIGN)."""
+def service_of(change: Change) -> str:
+    """The AWS service whose client runs a change's calls."""
+    return "budgets" if change.kind == BUDGET else "iam"
+
+
+def run_change(client: Any, change: Change) -> None:
+    """Run the operations of one change with ``client`` (of :func:`service_of` the change),
+    tolerating repeats (see BENIGN)."""
+    allowed, service = (BUDGET_CALLS, "Budgets") if service_of(change) == "budgets" else (ALLOWED_CALLS, "IAM")
     for method, params in change.ops:
-        if method not in ALLOWED_CALLS:
-            raise ValueError(f"refusing to run {method!r}: not an IAM call awsroles plans")
+        if method not in allowed:
+            raise ValueError(f"refusing to run {method!r}: not a{'n' if service == 'IAM' else ''} {service} call "
+                             f"awsroles plans for a {change.kind}")
         if method == REQUIRE_NO_CREDENTIALS:
-            _require_no_credentials(iam, params["UserName"])
+            _require_no_credentials(client, params["UserName"])
             continue
         try:
-            getattr(iam, method)(**params)
+            getattr(client, method)(**params)
         except Exception as exc:
             if _error_code(exc) in BENIGN.get(method, frozenset()):
                 log.debug("%s %s: already done (%s)", method, change.name, _error_code(exc))
@@ -161,8 +176,10 @@ def apply_plan(
     max_workers: int = 8,
     per_account: int = 4,
     on_step: Callable[[Step], None] | None = None,
+    budgets_for: Callable[[str], Any] | None = None,
 ) -> ApplyResult:
-    """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account.
+    """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account, and
+    ``budgets_for(account_name)`` a Budgets client there (for the billing account's budgets).
 
     Accounts run in parallel (``max_workers`` at a time). Within an account, changes run in plan
     order, wave by wave (policies, groups, roles, users; deletes in reverse), up to
@@ -181,9 +198,9 @@ def apply_plan(
             with lock:
                 on_step(step)
 
-    def run_step(iam: Any, step: Step) -> bool:
+    def run_step(clients: dict[str, Any], step: Step) -> bool:
         try:
-            run_change(iam, step.change)
+            run_change(clients[service_of(step.change)], step.change)
             step.status = DONE
         except SkipChange as exc:
             step.status, step.error = SKIPPED, str(exc)
@@ -193,9 +210,17 @@ def apply_plan(
         report(step)
         return step.status != FAILED
 
+    def client_for(service: str, account: str) -> Any:
+        if service == "budgets":
+            if budgets_for is None:
+                raise ValueError("the plan changes budgets, but apply was given no Budgets client")
+            return budgets_for(account)
+        return iam_for(account)
+
     def run_account(account: str) -> None:
         try:
-            iam = iam_for(account)
+            clients = {service: client_for(service, account)
+                       for service in sorted({service_of(s.change) for s in by_account[account]})}
         except Exception as exc:
             for step in by_account[account]:
                 step.status, step.error = FAILED, f"cannot reach account: {describe_aws_error(exc)}"
@@ -204,11 +229,11 @@ def apply_plan(
         for wave in _waves(by_account[account]):
             if per_account > 1 and len(wave) > 1:
                 with ThreadPoolExecutor(max_workers=min(per_account, len(wave))) as inner:
-                    ok = all(list(inner.map(lambda s: run_step(iam, s), wave)))
+                    ok = all(list(inner.map(lambda s: run_step(clients, s), wave)))
             else:
                 ok = True
                 for step in wave:
-                    if not run_step(iam, step):
+                    if not run_step(clients, step):
                         ok = False
                         break
             if not ok:

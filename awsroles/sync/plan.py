@@ -1,9 +1,11 @@
-"""What a plan holds: the ordered changes that bring AWS in line with the org file, each with its IAM calls.
+"""What a plan holds: the ordered changes that bring AWS in line with the org file, each with its calls
+(IAM calls; Budgets calls for a ``budget``, see :mod:`awsroles.sync.budgets`).
 
 A :class:`Plan` is pure data, made by :func:`awsroles.sync.planner.make_plan` and executed by
 :mod:`awsroles.sync.apply`, which runs only the calls it holds (and only those in
-:data:`ALLOWED_CALLS`). It round-trips through JSON (:meth:`Plan.as_dict`, :meth:`Plan.from_dict`)
-for saved plans; the schema is documented in docs/plan-apply.md.
+:data:`ALLOWED_CALLS`, or :data:`awsroles.sync.budgets.BUDGET_CALLS` for a budget). It round-trips
+through JSON (:meth:`Plan.as_dict`, :meth:`Plan.from_dict`) for saved plans; the schema is
+documented in docs/plan-apply.md.
 
 Kinds of change: ``create``, ``update``, ``adopt`` and ``delete``; an update is marked ``drift``
 when the live resource was changed outside awsroles. Deletes that need ``prune`` are ``kept``
@@ -47,7 +49,7 @@ class Change:
     account: str
     account_id: str
     action: str  # create | update | adopt | delete
-    kind: str  # policy | group | role | user
+    kind: str  # policy | group | role | user (IAM) | budget (AWS Budgets, in the billing account)
     name: str
     details: tuple[str, ...] = ()
     diffs: tuple[tuple[str, str], ...] = ()  # (what, unified diff of canonical JSON: live -> org file)

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from awsroles.budgets.desired import desired_budgets
 from awsroles.iam import policies
 from awsroles.iam.desired import (
     DIGEST_TAG,
@@ -37,6 +38,7 @@ from awsroles.iam.desired import (
 )
 from awsroles.org.durations import format_duration
 from awsroles.org.model import TEAM_POLICY_NAME, Account, Org
+from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (
     attachment_ops,
     document_diff,
@@ -321,7 +323,8 @@ def accounts_to_read(org: Org) -> list[Account]:
 def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveAccount], *,
               prune: bool = False, options: PlanOptions | None = None) -> Plan:
     """The ordered plan: per account (file order), creates and updates (policies, groups, roles,
-    users), then deletes in reverse dependency order (users, roles, groups, policies)."""
+    users), then deletes in reverse dependency order (users, roles, groups, policies); in the
+    billing account, when its budgets were read (``LiveAccount.budgets``), then its budgets."""
     options = options or PlanOptions(prune=prune)
     by_name = {s.account.name: s for s in specs}
     changes: list[Change] = []
@@ -329,19 +332,29 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
     conflicts: list[Conflict] = []
     unowned: list[Finding] = []
     foreign: list[Finding] = []
-    for account in accounts_to_read(org):
+    iam_accounts = {a.name for a in accounts_to_read(org)}
+    budgets = desired_budgets(org)
+    for account in org.accounts:
         if account.name not in live:
             continue
-        planner = _AccountPlanner(org, account, by_name.get(account.name, AccountSpec(account)), live[account.name],
-                                  options)
-        planner.run()
-        changes.extend(planner.changes)
-        (changes if options.prune else kept).extend(planner.deletes)
-        conflicts.extend(planner.conflicts)
-        if options.prune:
-            conflicts.extend(planner.delete_conflicts)
-        unowned.extend(planner.unowned)
-        foreign.extend(planner.foreign)
+        if account.name in iam_accounts:
+            planner = _AccountPlanner(org, account, by_name.get(account.name, AccountSpec(account)),
+                                      live[account.name], options)
+            planner.run()
+            changes.extend(planner.changes)
+            (changes if options.prune else kept).extend(planner.deletes)
+            conflicts.extend(planner.conflicts)
+            if options.prune:
+                conflicts.extend(planner.delete_conflicts)
+            unowned.extend(planner.unowned)
+            foreign.extend(planner.foreign)
+        live_budgets = live[account.name].budgets
+        if live_budgets is not None and account.name == org.billing_account:
+            planned = plan_budgets(org, account, budgets, live_budgets, options)
+            changes.extend(planned.changes)
+            (changes if options.prune else kept).extend(planned.deletes)
+            conflicts.extend(planned.conflicts)
+            unowned.extend(planned.unowned)
     calls = {name: state.api_calls for name, state in live.items()}
     return Plan(tuple(changes), tuple(kept), tuple(conflicts), calls, tuple(unowned), tuple(foreign), options)
 

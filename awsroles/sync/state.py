@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from awsroles.budgets.state import LiveBudgets
 from awsroles.org.model import MANAGED_BY_TAG, Account
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ class LiveAccount:
     api_calls: int = 0
     other_groups: Mapping[str, LiveGroup] = field(default_factory=dict)  # groups at other paths
     documents: Mapping[str, Document] = field(default_factory=dict)  # customer managed policy ARN -> document
+    budgets: LiveBudgets | None = None  # the billing account's budgets, when the org uses budgets
 
     def fingerprint_data(self) -> dict[str, Any]:
         """Everything read, in a form that hashes the same for the same live state."""

@@ -2,7 +2,8 @@
 
 moto is patched with the sandbox's own workarounds for what it lacks at the data level
 (:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
-permissions boundaries on IAM users), so library tests and e2e tests meet the same moto. The
+permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
+subscribers, tags and rules), so library tests and e2e tests meet the same moto. The
 sandbox's request-level patches (GetSessionToken sessions, IAM authorization, the synthetic bill)
 are not installed: these tests use moto's own STS and queue their Cost Explorer results.
 """
@@ -19,6 +20,7 @@ from moto import mock_aws
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
+from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.patches import (
     patch_managed_policies,
     patch_missing_iam_reads,
@@ -42,7 +44,7 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
-             patch_user_permissions_boundary()]
+             patch_user_permissions_boundary(), patch_budgets()]
     try:
         with mock_aws():
             yield

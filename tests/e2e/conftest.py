@@ -18,6 +18,13 @@ the whole suite):
 
 Session fixtures are per xdist worker: at most one of each per worker process.
 
+Servers are reused: a sandbox a fixture is done with goes back to this worker's pool
+(``sandbox_pool``), and the next one it hands out is a pooled server reset and seeded again
+(:meth:`awsroles.sandbox.process.Sandbox.reset`: moto's data, the sandbox's clock, MFA codes and
+bill, IAM authorization, all as on a new server), which spares starting one (about a second of
+CPU each). A server that stopped or fails to reset is not reused. ``awsroles sandbox start`` and
+the tests of :class:`~awsroles.sandbox.process.Sandbox` itself start their own.
+
 Each server runs in its own child process (``awsroles.sandbox.process.Sandbox``), so sandboxes share no
 moto state with each other or with ``mock_aws`` in this process. Seeded (in ~1 s): the org's
 accounts with their own ids and ``Environment`` tags, the bootstrap role in each environment
@@ -38,7 +45,7 @@ import pytest
 
 from awsroles.aws import Aws, Hook
 from awsroles.org.model import Org
-from awsroles.sandbox.client import SandboxCredentials
+from awsroles.sandbox.client import SandboxCredentials, SandboxError
 from awsroles.sandbox.process import Sandbox
 from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES
@@ -126,11 +133,48 @@ def apply_org(box: SandboxHandle | Sandbox, org: Org | None = None) -> None:
     assert result.ok, result
 
 
+class SandboxPool:
+    """This worker's idle sandbox servers: :meth:`take` hands out one seeded from an org file (a
+    pooled server reset and seeded again, else a new one), :meth:`give_back` keeps it for the
+    next (stopped if it no longer runs)."""
+
+    def __init__(self) -> None:
+        self.idle: list[Sandbox] = []
+
+    def take(self, org_path: Path = CLASSIC) -> Sandbox:
+        while self.idle:
+            box = self.idle.pop()
+            with contextlib.suppress(SandboxError):  # reset stops a box it could not reset
+                return box.reset(org_path)
+        return Sandbox(org_path).start()
+
+    def give_back(self, box: Sandbox) -> None:
+        if box.running:
+            self.idle.append(box)
+        else:
+            box.stop()
+
+    def close(self) -> None:
+        while self.idle:
+            self.idle.pop().stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool() -> Iterator[SandboxPool]:
+    """This worker's pool of sandbox servers (see the module docstring); all stopped at the end."""
+    pool = SandboxPool()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @contextlib.contextmanager
-def _started(home: Path, org_path: Path = CLASSIC, *, applied: bool = False) -> Iterator[SandboxHandle]:
-    """A sandbox for a fixture wider than one test: started (and applied) with HOME in ``home``."""
+def _started(pool: SandboxPool, home: Path, org_path: Path = CLASSIC, *,
+             applied: bool = False) -> Iterator[SandboxHandle]:
+    """A sandbox for a fixture wider than one test: seeded (and applied) with HOME in ``home``."""
     with _isolated(home):
-        box = Sandbox(org_path).start()
+        box = pool.take(org_path)
         try:
             handle = SandboxHandle(box)
             if applied:
@@ -141,45 +185,45 @@ def _started(home: Path, org_path: Path = CLASSIC, *, applied: bool = False) -> 
     try:
         yield handle
     finally:
-        box.stop()
+        pool.give_back(box)
 
 
 @pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+def sandbox(sandbox_pool: SandboxPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """The classic org in a sandbox shared by the whole session. Do not change it."""
-    with _started(tmp_path_factory.mktemp("sandbox-home")) as handle:
+    with _started(sandbox_pool, tmp_path_factory.mktemp("sandbox-home")) as handle:
         yield handle
 
 
 @pytest.fixture(scope="session")
-def applied_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+def applied_sandbox(sandbox_pool: SandboxPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """The classic org applied, in a sandbox shared by the whole session. Only read it."""
-    with _started(tmp_path_factory.mktemp("applied-sandbox-home"), applied=True) as handle:
+    with _started(sandbox_pool, tmp_path_factory.mktemp("applied-sandbox-home"), applied=True) as handle:
         yield handle
 
 
 @pytest.fixture(scope="module")
-def module_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
+def module_sandbox(sandbox_pool: SandboxPool, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxHandle]:
     """The classic org applied, in this module's own sandbox: its tests may change it, in order."""
-    with _started(tmp_path_factory.mktemp("module-sandbox-home"), applied=True) as handle:
+    with _started(sandbox_pool, tmp_path_factory.mktemp("module-sandbox-home"), applied=True) as handle:
         yield handle
 
 
 @pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., SandboxHandle]]:
-    """``sandbox_factory(org_path=None)``: a new seeded sandbox (default: the classic org)."""
+def sandbox_factory(sandbox_pool: SandboxPool) -> Iterator[Callable[..., SandboxHandle]]:
+    """``sandbox_factory(org_path=None)``: a freshly seeded sandbox (default: the classic org)."""
     made: list[Sandbox] = []
 
     def make(org_path: Path | None = None) -> SandboxHandle:
-        box = Sandbox(org_path or CLASSIC)
+        box = sandbox_pool.take(org_path or CLASSIC)
         made.append(box)
-        return SandboxHandle(box.start())
+        return SandboxHandle(box)
 
     try:
         yield make
     finally:
         for box in made:
-            box.stop()
+            sandbox_pool.give_back(box)
 
 
 @pytest.fixture

@@ -57,6 +57,21 @@ def test_file_lock_raises_the_callers_error(tmp_path: Path) -> None:
         assert out.strip() == f"mine {lock} 0.1"
 
 
+def test_file_lock_falls_back_to_filelock_where_there_is_no_flock(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from awsroles import fsutil
+
+    monkeypatch.setattr(fsutil, "_posix_lock", lambda path, timeout: fsutil._NO_FLOCK)
+    lock = tmp_path / "z.lock"
+    with fsutil.file_lock(lock, timeout=1):
+        assert oct(lock.stat().st_mode & 0o777) == oct(0o600)
+        with pytest.raises(fsutil.LockBusy, match=f"another awsroles process holds {lock}"), \
+                fsutil.file_lock(lock, timeout=0.1):
+            pass
+    with fsutil.file_lock(lock, timeout=0.1):  # released: free again
+        pass
+
+
 # -- the org-file editor ------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.creds.shellenv import format_env
 from awsroles.errors import ExitCode
-from awsroles.sandbox.client import SandboxCredentials, SandboxError, sandbox_aws
+from awsroles.sandbox.client import SandboxCredentials, SandboxError, clock_offset, mfa_windows, sandbox_aws
 from awsroles.sandbox.process import start_detached, stop_detached
 from awsroles.sandbox.seed import ADMIN_PATH, ADMIN_USER, PersonCredentials, enroll_person, seed
 from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, state_dir
@@ -136,13 +136,19 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     assert json.loads(after.stdout) == {"running": False}
 
 
-def test_a_person_on_the_sandbox_logs_in_with_codes_the_sandbox_makes(user_env: dict[str, str],
-                                                                     tmp_path: Path) -> None:
+def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in_and_a_person_logs_in_with_its_codes(
+        user_env: dict[str, str], tmp_path: Path) -> None:
+    """One sandbox started from a project folder (a second start costs a server): it is seeded
+    from that folder's org file, which `grant` then edits; a person on it logs in with codes the
+    sandbox makes; then, from elsewhere, $AWSROLES_FILE names the org."""
     project = tmp_path / "project"
     project.mkdir()
     assert awsroles("init", env=user_env, cwd=project).returncode == 0
-    assert awsroles("sandbox", "start", env=user_env, cwd=project).returncode == 0
+    started = awsroles("sandbox", "start", "-o", "json", env=user_env, cwd=project)
+    assert started.returncode == 0, started.stderr
+    assert json.loads(started.stdout)["org_file"] == str(project / "awsroles.ini")
     variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
+    assert variables["AWSROLES_FILE"] == str(project / "awsroles.ini")
     shell = {**user_env, **variables}
     early = awsroles("sandbox", "person", "alice", env=shell, cwd=project)
     assert early.returncode == 1 and early.stderr.startswith("awsroles: error: no IAM user 'alice'")  # not applied yet
@@ -163,17 +169,7 @@ def test_a_person_on_the_sandbox_logs_in_with_codes_the_sandbox_makes(user_env: 
     missing = awsroles("sandbox", "mfa-code", "bob", env=shell, cwd=project)
     assert missing.returncode == 1 and "run `awsroles sandbox person bob` first" in missing.stderr
 
-
-def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in(user_env: dict[str, str], tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    assert awsroles("init", env=user_env, cwd=project).returncode == 0
-    started = awsroles("sandbox", "start", "-o", "json", env=user_env, cwd=project)
-    assert started.returncode == 0, started.stderr
-    assert json.loads(started.stdout)["org_file"] == str(project / "awsroles.ini")
-    variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
-    assert variables["AWSROLES_FILE"] == str(project / "awsroles.ini")
-    granted = awsroles("grant", "backend", "stage", "readonly", env={**user_env, **variables}, cwd=project)
+    granted = awsroles("grant", "backend", "stage", "readonly", env=shell, cwd=project)
     assert granted.returncode == 0, granted.stderr
     assert "stage = readonly" in (project / "awsroles.ini").read_text()
     assert sorted(p.name for p in project.iterdir()) == ["awsroles.ini", "policies"]  # no lock file left here
@@ -265,6 +261,39 @@ def test_identity_policies_are_enforced(fresh_sandbox: SandboxHandle, sandbox: S
     # the fresh sandbox is its own world
     assert fresh_sandbox.endpoint != sandbox.endpoint
     assert [u["UserName"] for u in sandbox.client("iam").list_users()["Users"]] == [ADMIN_USER]
+
+
+def test_reset_is_what_a_new_sandbox_would_be(sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    """Sandbox.reset (how the e2e fixtures reuse servers): the data, the clock, the MFA codes taken,
+    the bill and IAM authorization back as on a new server, then seeded again, from another org too."""
+    box = sandbox_factory()
+    alice = apply_and_enroll(box, "alice")["alice"]
+    session = mfa_session(box.endpoint, alice)
+    assert mfa_windows(box.endpoint, alice.mfa_serial)[1]  # the code just used is taken
+    box.box.advance_clock(3600)
+    old_admin, endpoint = box.credentials, box.endpoint
+
+    box.box.reset()
+    assert box.endpoint == endpoint and box.credentials != old_admin
+    assert clock_offset(endpoint) == 0 and mfa_windows(endpoint, alice.mfa_serial)[1] == set()
+    iam = box.client("iam")
+    assert [u["UserName"] for u in iam.list_users()["Users"]] == [ADMIN_USER]
+    assert [r["RoleName"] for r in box.client("iam", "prod").list_roles()["Roles"]] == [box.org.bootstrap_role]
+    for gone in ((old_admin.access_key_id, old_admin.secret_access_key),
+                 (alice.access_key_id, alice.secret_access_key)):
+        assert error_code(lambda keys=gone: sandbox_aws(endpoint, keys, "us-east-1").client("iam").list_users()) \
+            == "InvalidClientTokenId"  # unknown keys are refused: authorization is on again
+    assert error_code(lambda: with_credentials(endpoint, session)("sts").get_caller_identity())
+    month = datetime.now(timezone.utc).date().replace(day=1)  # the current one, on the wall clock again
+    bill = box.client("ce").get_cost_and_usage(
+        TimePeriod={"Start": month.isoformat(), "End": (month + timedelta(days=31)).replace(day=1).isoformat()},
+        Granularity="MONTHLY", Metrics=["UnblendedCost"])["ResultsByTime"]
+    assert len(bill) == 1 and bill[0]["Estimated"] and float(bill[0]["Total"]["UnblendedCost"]["Amount"]) > 0
+
+    large = box.box.reset(EXAMPLES / "large.ini")
+    orgs = box.client("organizations", large.org.billing.id)
+    assert {a["Id"] for a in orgs.list_accounts()["Accounts"]} == {a.id for a in large.org.accounts}
+    assert large.org_path == EXAMPLES / "large.ini" and box.aws().whoami().account == large.org.ops.id
 
 
 def test_env_for_subprocesses_reaches_the_sandbox(sandbox: SandboxHandle) -> None:

@@ -42,3 +42,30 @@ def test_terraform_apply_then_awsroles_plan_is_empty(
     plan = awsroles(box, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "No changes. AWS matches the org file." in plan.stdout
+
+
+def test_terraform_budgets_are_what_awsroles_plans(terraform: Terraform, sandbox_factory,  # type: ignore[no-untyped-def]
+                                                   tmp_path: Path) -> None:
+    """The exported aws_budgets_budget resources, applied by terraform, are exactly the budgets
+    awsroles would make: its plan is then empty, budgets included."""
+    org_path = tmp_path / "awsroles.ini"
+    text = (EXAMPLES / "classic.ini").read_text().replace("policy_dir = ../policies",
+                                                          f"policy_dir = {EXAMPLES.parent / 'policies'}")
+    text = text.replace("environment = prod\n", "environment = prod\nbudget = 5000 USD\n"
+                        "budget_alerts = 80%, 87.5%, forecast 100%\nbudget_notify = finance@acme.example, "
+                        "oncall@acme.example\n")
+    org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n"))
+    box: SandboxHandle = sandbox_factory(org_path)
+    directory = tmp_path / "tf"
+    write_tree(directory, terraform_files(load_org(org_path)))
+    assert terraform.init(directory).returncode == 0
+    applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
+                            "-parallelism=20")
+    assert applied.returncode == 0, report(applied)
+    budgets = box.client("budgets")
+    assert sorted(b["BudgetName"] for b in budgets.describe_budgets(AccountId=box.org.ops.id)["Budgets"]) == [
+        "awsroles-acme-dev", "awsroles-acme-prod"]
+
+    plan = awsroles(box, "plan", "--detailed-exitcode")
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "No changes. AWS matches the org file." in plan.stdout

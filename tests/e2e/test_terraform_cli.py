@@ -24,7 +24,7 @@ from awsroles.iam.desired import desired_state
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org, parse_org
 from tests.e2e.terraform import Terraform, report
-from tests.unit.test_terraform import EDGE_DESCRIPTION, EDGE_ORG, EXAMPLE_FILES, TRICKY
+from tests.unit.test_terraform import EDGE_DESCRIPTION, EDGE_ORG, EXAMPLE_FILES, TRICKY, budget_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
 
@@ -103,3 +103,13 @@ def test_terraform_reads_quoted_strings_back(terraform: Terraform, tmp_path: Pat
     nfc = [unicodedata.normalize("NFC", t) for t in TRICKY]
     nfc_keys = {unicodedata.normalize("NFC", k): unicodedata.normalize("NFC", v) for k, v in keys.items()}
     assert terraform.evaluate(tmp_path, "[local.values, local.keyed]") == [nfc, nfc_keys]
+
+
+@pytest.mark.parametrize("billing", [None, "payer"], ids=["billing-is-ops", "separate-payer"])
+def test_terraform_accepts_the_budgets(terraform: Terraform, tmp_path: Path, billing: str | None) -> None:
+    directory = tmp_path / "tf"
+    write_tree(directory, terraform_files(budget_org(billing)))
+    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
+    assert fmt.returncode == 0, report(fmt)
+    for step in terraform.init_and_validate(directory):
+        assert step.returncode == 0, report(step)

@@ -81,3 +81,19 @@ def test_for_credentials_signs_with_those_keys_in_that_region() -> None:
     sent = _sent(for_credentials(creds, "eu-north-1", hooks=[_stop]))
     assert (sent.key, sent.region) == ("ASIAFACTORYTEST", "eu-north-1")
     assert for_credentials(creds, "eu-north-1").max_attempts == 3  # a person is waiting
+
+
+def test_every_aws_reads_the_service_models_through_one_loader() -> None:
+    """Models are parsed once per process (aws._shared_loader), accounts' sessions included; a
+    service's name is checked in its own folder, and an unknown one is still refused by name."""
+    import botocore.exceptions
+
+    first = for_credentials(Credentials("AKIAFIRST", "secret", None), "us-east-1")
+    second = for_credentials(Credentials("AKIASECOND", "secret", None), "eu-west-1")
+    loader = first.base_session._session.get_component("data_loader")
+    assert second.base_session._session.get_component("data_loader") is loader
+    known = loader.list_available_services("service-2")
+    assert "iam" in known and "sts" in known and "no-such-service" not in known and "ec2" in list(known)
+    assert first.client("iam").meta.service_model.service_name == "iam"
+    with pytest.raises(botocore.exceptions.UnknownServiceError, match=r"Valid service names are: .*\biam\b"):
+        first.client("no-such-service")

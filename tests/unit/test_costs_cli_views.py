@@ -92,3 +92,23 @@ def test_a_bad_pinned_day_is_exit_2(export: Path, monkeypatch: pytest.MonkeyPatc
     code, _, err = costs(export)
     assert code == 2 and err.strip() == ("awsroles: error: $AWSROLES_TODAY: 'yesterday' is not a day; write it as "
                                          "YYYY-MM-DD, e.g. 2026-11-29, or unset it")
+
+
+def test_budgets_are_compared_by_month_for_whole_environments(export: Path, tmp_path: Path) -> None:
+    """A budget is monthly and for an environment's accounts: days and --account leave the table out."""
+    from tests.unit.test_org_budgets import org_text
+
+    org_file = tmp_path / "budgets.ini"
+    org_file.write_text(org_text(prod="budget = 5000 USD"))
+
+    def budgets(*argv: str) -> object:
+        out, err = io.StringIO(), io.StringIO()
+        code = run(["-f", str(org_file), "costs", "--source", "cur", "--path", str(export), "-o", "json", *argv],
+                   App(stdout=out, stderr=err))
+        assert code == 0, err.getvalue()
+        return json.loads(out.getvalue()).get("budgets")
+
+    assert [(b["environment"], b["actual"]) for b in budgets()] == [("prod", "474.5")]  # type: ignore[attr-defined]
+    assert budgets("--granularity", "daily") is None
+    assert budgets("--account", "prod") is None
+    assert budgets("--env", "dev") is None  # no budget for dev: no table

@@ -18,6 +18,7 @@ from typing import Any
 import hcl2
 import pytest
 
+from awsroles.budgets.desired import flatten as flatten_budgets
 from awsroles.export import hcl
 from awsroles.export.terraform import terraform_files
 from awsroles.iam.desired import Resource, desired_state, flatten
@@ -137,6 +138,8 @@ ATTRIBUTES = {
     "aws_iam_group_policy_attachment": ({"group", "policy_arn"}, set()),
     "aws_iam_user": ({"name", "path", "tags"}, set()),
     "aws_iam_user_group_membership": ({"user", "groups"}, set()),
+    "aws_budgets_budget": ({"name", "account_id", "budget_type", "limit_amount", "limit_unit", "time_unit",
+                            "cost_filter", "cost_types", "tags"}, {"notification"}),
 }
 
 
@@ -219,6 +222,8 @@ def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
             name = text(body["name"])
             out.append(Resource(a, r.type, name, text(body["path"])))
             out.append(Resource(a, "aws_iam_user#tags", name, tags(body["tags"])))
+        elif r.type == "aws_budgets_budget":
+            out.extend(Resource(*fact) for fact in budget_facts(a, body))
         else:
             user = resolve(body["user"], a, "aws_iam_user")
             groups = sorted(resolve(g, a, "aws_iam_group") for g in body["groups"])
@@ -230,10 +235,40 @@ def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
     return out
 
 
+def budget_facts(account: str, body: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """An ``aws_budgets_budget`` in :func:`awsroles.budgets.desired.flatten` form."""
+    name = hcl_string(body["name"])
+    (cost_filter,), (cost_types,) = body["cost_filter"], body["cost_types"]
+
+    def camel(key: str) -> str:
+        return "".join(part.capitalize() for part in key.split("_"))
+
+    def number(value: Any) -> str:
+        return str(int(value)) if float(value).is_integer() else str(value)
+
+    facts = [
+        (account, "aws_budgets_budget", name, " ".join(hcl_string(body[k]) for k in (
+            "limit_amount", "limit_unit", "time_unit", "budget_type"))),
+        (account, "aws_budgets_budget#account_id", name, hcl_string(body["account_id"])),
+        (account, "aws_budgets_budget#cost_filter", name, f"{hcl_string(cost_filter['name'])}="
+         + ",".join(sorted(hcl_string(v) for v in cost_filter["values"]))),
+        (account, "aws_budgets_budget#cost_types", name, ",".join(sorted(
+            f"{camel(k)}={str(v).lower()}" for k, v in cost_types.items() if not k.startswith("__")))),
+        (account, "aws_budgets_budget#tags", name, ",".join(
+            f"{k}={v}" for k, v in sorted((label(k), hcl_string(v)) for k, v in body["tags"].items()))),
+    ]
+    for notification in body.get("notification", []):
+        facts.append((account, "aws_budgets_budget#notification",
+                      f"{name}/{hcl_string(notification['notification_type'])}/{number(notification['threshold'])}",
+                      f"{hcl_string(notification['comparison_operator'])} {hcl_string(notification['threshold_type'])} "
+                      + ",".join(sorted(hcl_string(a) for a in notification["subscriber_email_addresses"]))))
+    return facts
+
+
 def assert_equivalent(org: Org, files: dict[str, str]) -> None:
     rebuilt = rebuild(org, files)
     assert len(rebuilt) == len(set(rebuilt)), "some resource is declared twice"
-    expected = flatten(desired_state(org))
+    expected = flatten(desired_state(org)) | {Resource(*fact) for fact in flatten_budgets(org)}
     missing, extra = sorted(expected - set(rebuilt)), sorted(set(rebuilt) - expected)
     assert not missing and not extra, f"missing: {missing}\nextra: {extra}"
 
@@ -385,3 +420,52 @@ def test_python_hcl2_reads_quoted_strings_back() -> None:
     text = hcl.render([hcl.Block("locals", body=tuple(hcl.Attribute(f"v{i}", t) for i, t in enumerate(TRICKY)))])
     body = hcl2.loads(text)["locals"][0]
     assert [hcl_string(body[f"v{i}"]) for i in range(len(TRICKY))] == TRICKY
+
+
+BUDGETS = {
+    "dev": "budget = 250.50",
+    "prod": "budget = 5000 USD\nbudget_alerts = 80%, 87.5%, forecast 100%\n"
+            "budget_notify = finance@acme.example, oncall@acme.example",
+}
+
+
+def budget_org(billing: str | None = None) -> Org:
+    """The classic org with budgets for dev and prod; with ``billing``, in a payer account of its own."""
+    text = (EXAMPLES / "classic.ini").read_text()
+    for environment, lines in BUDGETS.items():
+        text = text.replace(f"environment = {environment}\n", f"environment = {environment}\n{lines}\n")
+    if billing is not None:
+        text = text.replace("billing_account = ops ", f"billing_account = {billing} ")
+        text += f"\n[account {billing}]\nid = 555555555555\n"
+    org, problems = parse_org(text, str(EXAMPLES / "budgets.ini"), EXAMPLES)
+    assert org is not None, [str(p) for p in problems]
+    return org
+
+
+def test_budgets_are_exported_with_what_apply_makes() -> None:
+    org = budget_org()
+    files = terraform_files(org)
+    assert_equivalent(org, files)
+    ops = files["ops.tf"]
+    assert ops.count('resource "aws_budgets_budget"') == 2
+    assert '  limit_amount = "5000"\n' in ops and '  limit_amount = "250.5"\n' in ops
+    assert "    threshold           = 87.5\n" in ops
+    assert 'notification_type   = "FORECASTED"' in ops
+
+
+def test_budgets_of_a_separate_payer_account_get_its_provider_and_file() -> None:
+    org = budget_org(billing="payer")
+    files = terraform_files(org)
+    assert_equivalent(org, files)
+    assert "aws_budgets_budget" not in files["ops.tf"]
+    assert files["payer.tf"].count('resource "aws_budgets_budget"') == 2
+    assert "alias               = \"payer\"" in files["providers.tf"]
+    assert "arn:aws:iam::555555555555:role/OrganizationAccountAccessRole" in files["providers.tf"]
+
+
+def test_the_equivalence_check_notices_a_changed_budget() -> None:
+    org = budget_org()
+    files = terraform_files(org)
+    files["ops.tf"] = files["ops.tf"].replace('limit_amount = "5000"', 'limit_amount = "5001"')
+    with pytest.raises(AssertionError, match="missing"):
+        assert_equivalent(org, files)

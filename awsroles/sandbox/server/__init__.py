@@ -13,6 +13,7 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
 - :mod:`.conditions`: the IAM condition evaluator for IAM users' requests.
 - :mod:`.resources`: IAM requests on a user checked against its ARN.
 - :mod:`.costs`: a synthetic bill for Cost Explorer (``GetCostAndUsage``, ``GetCostForecast``).
+- :mod:`.budgets`: AWS Budgets' operations and rules that moto lacks (updates, subscribers, tags).
 - :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
 

@@ -267,6 +267,10 @@ class CostData:
         self.bills[payer] = Bill(payer, dict(accounts), months, dict(categories or {}), today)
         self._cache = {k: v for k, v in self._cache.items() if k[0] != payer}
 
+    def reset(self) -> None:
+        self.bills.clear()
+        self._cache.clear()
+
     def month(self, payer: str, month: str) -> tuple[list[Line], dict[tuple[str, str], Commitments]]:
         bill = self.bills[payer]
         key = (payer, month, bill.now().date().isoformat())

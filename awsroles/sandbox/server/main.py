@@ -14,11 +14,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.costs import patch_cost_explorer
 from awsroles.sandbox.server.patches import (
     patch_account_ids,
     patch_managed_policies,
     patch_missing_iam_reads,
+    patch_request_lookups,
     patch_user_permissions_boundary,
 )
 from awsroles.sandbox.server.resources import patch_iam_resources
@@ -36,7 +38,8 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
              patch_user_permissions_boundary(),
-             patch_sessions(), patch_iam_resources(), patch_cost_explorer()]
+             patch_sessions(), patch_iam_resources(), patch_cost_explorer(), patch_budgets(),
+             patch_request_lookups()]  # last: the response classes are patched by then
 
     def undo() -> None:
         for step in reversed(undos):

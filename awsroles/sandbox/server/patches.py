@@ -8,9 +8,14 @@
   when ``MOTO_IAM_LOAD_MANAGED_POLICIES=true``, and it builds one IAM backend per account *and
   partition* (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-eusc) the first time any
   request with an unknown access key arrives (``moto.iam.models.get_account_id_from``): about
-  0.6 s per new account. The patched loader parses the policy data once and loads it only in
-  the partition the sandbox serves, which makes a new account cost a few milliseconds. The
-  in-process library tests use the same patch, loading only the policies the examples use.
+  0.6 s per new account. The patched loader parses the policy data once, loads it only in the
+  partition the sandbox serves, and builds the policy objects once: each new account gets
+  copies (with the one policy id an AWS managed policy has in every account, as on AWS), which
+  makes a new account cost a few milliseconds. The in-process library tests use the same patch,
+  loading only the policies the examples use.
+- **Per-request lookups.** moto's server scans its own package folder and inspects the
+  service's response class on every request; both answers are kept once made
+  (:func:`patch_request_lookups`).
 - **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
   deletes a user. The sandbox answers it with an empty list: nobody can create such
   credentials there (``CreateServiceSpecificCredential`` is not implemented either).
@@ -103,6 +108,26 @@ def _aws_managed_policies() -> dict[str, Any]:
     return parsed
 
 
+def _managed_policy_copy(template: Any, account_id: str) -> Any:
+    """An AWS managed policy for one more account: a copy of the one built from moto's data, with
+    its own versions, tags and attachment count. Building each from the data (its document
+    serialised again, a new random id) is what made a new account cost a second; the copy keeps
+    the template's policy id, as AWS, where an AWS managed policy has one id in every account."""
+    policy = _shallow_copy(template)  # not moto's constructor: its instance tracking is for its dashboard
+    policy.account_id = account_id
+    policy.attachment_count = 0
+    policy.tags = dict(template.tags)
+    policy.versions = [_shallow_copy(version) for version in template.versions]
+    return policy
+
+
+def _shallow_copy(obj: Any) -> Any:
+    """``copy.copy`` for a plain object, in a microsecond (thousands are made per account)."""
+    clone = object.__new__(type(obj))
+    clone.__dict__.update(obj.__dict__)
+    return clone
+
+
 def patch_managed_policies(partition: str, only: Collection[str] | None = None) -> Callable[[], None]:
     """``only``: load just these AWS managed policies (by name), not all of them: the in-process
     library tests (``tests/aws``) load the few the examples use, which makes each test's accounts
@@ -111,25 +136,53 @@ def patch_managed_policies(partition: str, only: Collection[str] | None = None) 
 
     original = models.IAMBackend._init_aws_policies
     wanted = None if only is None else frozenset(only)
-    chosen: dict[str, Any] = {}
+    templates: list[Any] = []
     lock = threading.Lock()
 
     def init_aws_policies(self: Any) -> list[Any]:
         if self.partition != partition:
             return []
         with lock:
-            if not chosen:
+            if not templates:
                 everything = _aws_managed_policies()
-                chosen.update(everything if wanted is None else {k: v for k, v in everything.items() if k in wanted})
-        return [
-            models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
-            for name, data in chosen.items()
-        ]
+                chosen = everything if wanted is None else {k: v for k, v in everything.items() if k in wanted}
+                templates.extend(models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
+                                 for name, data in chosen.items())
+        return [_managed_policy_copy(template, self.account_id) for template in templates]
 
     setattr(models.IAMBackend, "_init_aws_policies", init_aws_policies)  # noqa: B010
 
     def undo() -> None:
         setattr(models.IAMBackend, "_init_aws_policies", original)  # noqa: B010
+
+    return undo
+
+
+def patch_request_lookups() -> Callable[[], None]:
+    """Two lookups moto's server makes for every request, made once per process instead (they
+    were about a quarter of the server's CPU per request): the names of moto's service packages
+    (a scan of its folder, ``moto.backends.list_of_moto_modules``), and the methods of a
+    service's response class (``inspect.getmembers``, ``moto.core.responses``). Both are the
+    same for the life of the process once the workarounds are installed."""
+    from moto import backends
+    from moto.core import responses
+
+    original_modules = backends.list_of_moto_modules
+    original_methods = getattr(responses, "method_names_from_class")  # noqa: B009  (imported there from moto.core.utils)
+    modules = tuple(original_modules())
+    methods: dict[type, list[str]] = {}
+
+    def method_names_from_class(clazz: Any) -> list[str]:
+        if clazz not in methods:
+            methods[clazz] = original_methods(clazz)
+        return list(methods[clazz])
+
+    setattr(backends, "list_of_moto_modules", lambda: iter(modules))  # noqa: B010
+    setattr(responses, "method_names_from_class", method_names_from_class)  # noqa: B010
+
+    def undo() -> None:
+        setattr(backends, "list_of_moto_modules", original_modules)  # noqa: B010
+        setattr(responses, "method_names_from_class", original_methods)  # noqa: B010
 
     return undo
 

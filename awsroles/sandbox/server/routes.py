@@ -38,6 +38,8 @@ class SandboxRoutes:
       ``"categories": {id: CostCenter value}`` and ``"today": "YYYY-MM-DD"`` (the bill's today, else the
       sandbox clock's): the synthetic bill Cost Explorer answers from for that payer
       (:mod:`awsroles.sandbox.server.costs`).
+    - ``POST reset`` with ``{}``: back to what a new server holds, ready to be seeded again
+      (:func:`reset_server`); what :meth:`awsroles.sandbox.process.Sandbox.reset` calls.
     """
 
     def __init__(self, app: Any) -> None:
@@ -84,6 +86,10 @@ class SandboxRoutes:
             cost_data.seed(request["payer"], {str(k): float(v) for k, v in accounts.items()},
                            int(request.get("months", 13)), {str(k): str(v) for k, v in categories.items()}, pinned)
             return "200 OK", {"payer": request["payer"], "accounts": len(accounts)}
+        if route == "reset" and method == "POST":
+            reset_server()
+            log.info("sandbox reset: no data, the wall clock, IAM authorization off until seeded again")
+            return "200 OK", {"reset": True}
         if route == "mfa" and method == "GET":
             from urllib.parse import parse_qs
 
@@ -93,6 +99,21 @@ class SandboxRoutes:
             at = clock.sandbox_time()
             return "200 OK", {"serial": serial, "time": at, "step": TOTP_STEP, "used": mfa_codes.used(serial, at)}
         return "404 Not Found", {"error": f"no sandbox route {method} {ROUTES}{route}"}
+
+
+def reset_server() -> None:
+    """What a new server holds: moto's data gone (every account, key and session), the clock back
+    on the wall clock, no MFA code taken, no bill, and IAM authorization off (as before seeding)."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    ActionAuthenticatorMixin.request_count = 0
+    clock.sandbox_clock.reset()
+    mfa_codes.reset()
+    cost_data.reset()
 
 
 def _json_body(environ: Mapping[str, Any]) -> dict[str, Any]:
