@@ -179,18 +179,58 @@ class CurSql:
         col = self.col(key)
         return f"COALESCE(CAST({col} AS VARCHAR), '')" if col else "''"
 
+    @property
+    def units(self) -> bool:
+        """DuckDB sums money as whole units of 10^-10 (a HUGEINT), not as DECIMAL(38, 10): the same exact
+        figures, twice as fast (a double is rounded to ten decimals either way, as the cast does). Athena
+        sums DECIMAL(38, 10). :meth:`total` turns a sum back into DECIMAL(38, 10)."""
+        return self.source.dialect == "duckdb"
+
+    def zero(self) -> str:
+        return "CAST(0 AS HUGEINT)" if self.units else f"CAST(0 AS {DECIMAL})"
+
     def money(self, key: str, *, fallback: str | None = None) -> str:
-        """The column as an exact decimal (0 when absent or null); ``fallback`` when the column is absent."""
+        """The column as an exact amount (0 when absent or null), per line: ten decimals, in units of
+        10^-10 for DuckDB (:attr:`units`); ``fallback`` when the column is absent."""
         col = self.col(key)
         if col is None:
-            return self.money(fallback) if fallback else f"CAST(0 AS {DECIMAL})"
+            return self.money(fallback) if fallback else self.zero()
         if self.source.text:
             col = f"NULLIF(TRIM({col}), '')"
-        return f"COALESCE(CAST({col} AS {DECIMAL}), CAST(0 AS {DECIMAL}))"
+        if not self.units:
+            return f"COALESCE(CAST({col} AS {DECIMAL}), CAST(0 AS {DECIMAL}))"
+        kind = self.source.types.get(self.source.columns[key], "").upper()
+        if not self.source.text and kind in ("DOUBLE", "FLOAT", "REAL"):
+            # The cast to DECIMAL(38, 10) rounds value * 10^10 to the nearest integer: the same, done directly.
+            value = f"CAST(round({col} * 10000000000.0) AS HUGEINT)"
+        else:  # text, DECIMAL, integers: exact through DECIMAL(38, 10)
+            value = f"CAST(CAST({col} AS {DECIMAL}) * 10000000000 AS HUGEINT)"
+        return f"COALESCE({value}, {self.zero()})"
+
+    def total(self, sql: str) -> str:
+        """A sum of :meth:`money` amounts as DECIMAL(38, 10)."""
+        if not self.units:
+            return sql
+        return f"(CAST({sql} AS DECIMAL(38, 0)) * CAST(0.0000000001 AS {DECIMAL}))"
 
     def month(self) -> str:
         # Timestamps ('2026-10-01 00:00:00') and ISO text ('2026-10-01T00:00:00Z') both start with YYYY-MM.
         return f"substr(CAST({self.col('month')} AS VARCHAR), 1, 7)"
+
+    def in_months(self, months: Sequence[str]) -> str:
+        """The condition "the line's billing month is one of ``months``". On a timestamp or date column,
+        ranges (cheap per line, and the scan skips row groups by their statistics); on text, the prefix."""
+        checked = [check_month(m) for m in months]
+        kind = self.source.types.get(self.source.columns["month"], "").upper()
+        if self.source.text or kind not in ("TIMESTAMP", "DATE") or self.source.dialect != "duckdb":
+            return f"{self.month()} IN ({', '.join(literal(m) for m in checked)})"
+        col = self.col("month")
+        ranges = []
+        for m in checked:
+            year, number = int(m[:4]), int(m[5:])
+            after = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+            ranges.append(f"({col} >= TIMESTAMP '{m}-01 00:00:00' AND {col} < TIMESTAMP '{after}-01 00:00:00')")
+        return "(" + " OR ".join(ranges) + ")"
 
     def amount(self, metric: str) -> str:
         if metric == "blended":
@@ -233,12 +273,12 @@ class CurSql:
             f" WHEN 'SavingsPlanCoveredUsage' THEN {self.money(f'sp_{n}effective', fallback='sp_effective')}"
             f" WHEN 'SavingsPlanRecurringFee' THEN {self.money('sp_total_commitment')}"
             f" - {self.money('sp_used_commitment')}"
-            f" WHEN 'SavingsPlanNegation' THEN CAST(0 AS {DECIMAL})"
-            f" WHEN 'SavingsPlanUpfrontFee' THEN CAST(0 AS {DECIMAL})"
+            f" WHEN 'SavingsPlanNegation' THEN {self.zero()}"
+            f" WHEN 'SavingsPlanUpfrontFee' THEN {self.zero()}"
             f" WHEN 'DiscountedUsage' THEN {self.money(f'ri_{n}effective', fallback='ri_effective')}"
             f" WHEN 'RIFee' THEN {self.money(f'ri_{n}unused_upfront', fallback='ri_unused_upfront')}"
             f" + {self.money(f'ri_{n}unused_recurring', fallback='ri_unused_recurring')}"
-            f" WHEN 'Fee' THEN CASE WHEN {arn} <> '' THEN CAST(0 AS {DECIMAL}) ELSE {self.money(base)} END"
+            f" WHEN 'Fee' THEN CASE WHEN {arn} <> '' THEN {self.zero()} ELSE {self.money(base)} END"
             f" ELSE {self.money(base)} END"
         )
 
@@ -396,7 +436,7 @@ class CurSql:
         currency_sql = f"COALESCE(NULLIF(CAST({currency} AS VARCHAR), ''), 'USD')" if currency else "'USD'"
         where = ""
         if months:
-            where = "WHERE " + self.month() + " IN (" + ", ".join(f"'{check_month(m)}'" for m in months) + ")"
+            where = f"WHERE {self.in_months(months)}"
         if by is None or by.kind == "account":
             group = "''"
         elif by.kind == "service":
@@ -415,7 +455,7 @@ class CurSql:
             f" {group} AS service,"
             f" {currency_sql} AS currency,"
             f" {self.provider()} AS provider,"
-            " SUM(amount) AS amount, bool_or(open) AS open"
+            f" {self.total('SUM(amount)')} AS amount, bool_or(open) AS open"
             f" FROM ({inner}) AS grouped {where}"
             " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         )
@@ -452,10 +492,10 @@ class CurSql:
                     f" OR {usage_type} LIKE '%Lambda-GB-Second%'"
                     f" OR {usage_type} LIKE '%Lambda-Provisioned-Concurrency%'))"
                     f" OR {usage_type} LIKE '%Fargate%')")
-        zero = f"CAST(0 AS {DECIMAL})"
+        zero = self.zero()
 
         def when(condition: str, value: str) -> str:
-            return f"SUM(CASE WHEN {condition} THEN {value} ELSE {zero} END)"
+            return self.total(f"SUM(CASE WHEN {condition} THEN {value} ELSE {zero} END)")
 
         # Two levels, as the cost query: the inner one only sums the money and hours columns per raw key
         # (few distinct values: types, products, usage types, operations, plans, reservations); the outer
@@ -495,7 +535,7 @@ class CurSql:
             period = f"CASE WHEN substr({day}, 1, 7) = {period} THEN {day} ELSE {period} || '-01' END"
         outer_where = ""
         if months:
-            outer_where = "WHERE " + self.month() + " IN (" + ", ".join(f"'{check_month(m)}'" for m in months) + ")"
+            outer_where = f"WHERE {self.in_months(months)}"
         return (f"SELECT {period} AS period, {self.account()} AS account_id, {owner} AS owner,"
                 f" {', '.join(f'{sql} AS {name}' for sql, name in zip(sums, COMMITMENT_COLUMNS, strict=True))}"
                 f" FROM ({inner}) AS grouped {outer_where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")

@@ -244,6 +244,30 @@ def test_reconciliation_to_the_cent(tmp_path: Path) -> None:
             assert isinstance(ours, Decimal)
 
 
+def test_sums_in_units_equal_the_decimal_cast_line_by_line(tmp_path: Path) -> None:
+    """DuckDB sums money in integer units of 10^-10 (CurSql.units), for speed: each line must count exactly
+    what CAST(x AS DECIMAL(38, 10)) makes of it, for doubles with more than ten decimals, negative halves,
+    lines too large for a 64-bit count of units, and DECIMAL columns."""
+    values = [0.1, 0.2, -0.30000000000000004, 1e-11, 5e-11, -5e-11, 0.12345678905, 123456.123456789012,
+              2.5e9, -7.75e9, 9.3e8 + 0.01, 1e15 / 3, -1e-10, 0.0]
+    rows = [cur_row("Usage", v, account=f"{200000000000 + i}") for i, v in enumerate(values)]
+    folder = write(tmp_path / "double", CUR2_COLUMNS, rows)
+    con = duckdb.connect()
+    cast = dict(con.execute(f"SELECT line_item_usage_account_id, CAST(line_item_unblended_cost AS DECIMAL(38, 10))"
+                            f" FROM '{folder}/part-0.parquet'").fetchall())
+    lines = read_cur(folder, [], "unblended")
+    assert {line.account_id: line.amount for line in lines} == cast
+    assert sum(cast.values(), Decimal(0)) == sum((line.amount for line in lines), Decimal(0))
+    # A DECIMAL column (some Parquet writers) counts exactly, with its own digits.
+    decimal_folder = tmp_path / "decimal"
+    decimal_folder.mkdir()
+    con.execute(f"COPY (SELECT * REPLACE (CAST(line_item_unblended_cost AS DECIMAL(24, 6)) AS line_item_unblended_cost)"
+                f" FROM '{folder}/part-0.parquet') TO '{decimal_folder}/part-0.parquet' (FORMAT parquet)")
+    expected = dict(con.execute(f"SELECT line_item_usage_account_id, CAST(line_item_unblended_cost AS DECIMAL(38, 10))"
+                                f" FROM '{decimal_folder}/part-0.parquet'").fetchall())
+    assert {line.account_id: line.amount for line in read_cur(decimal_folder, [], "unblended")} == expected
+
+
 # --- S3 and Athena through moto, in-process ---------------------------------------------------
 
 
