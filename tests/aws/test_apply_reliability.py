@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Any
 
@@ -28,11 +27,14 @@ class _Raw:
 
 
 class Throttler:
-    """A before-send hook: every ``every``-th IAM request is answered 400 Throttling (never sent)."""
+    """A before-send hook: every ``every``-th IAM request of each thread is answered 400 Throttling
+    (never sent). Counted per thread, so a call's retries (made by its own thread) are never all
+    throttled by how other threads' calls happen to interleave on a loaded machine: a global count
+    once throttled one CreateRole five times in a row."""
 
     def __init__(self, every: int):
         self.every = every
-        self.counter = itertools.count(1)
+        self.local = threading.local()
         self.lock = threading.Lock()
         self.throttled = 0
         self.sent = 0
@@ -40,8 +42,9 @@ class Throttler:
     def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
         if "iam." not in request.url and "/iam" not in request.url:
             return None
+        n = getattr(self.local, "n", 0) + 1
+        self.local.n = n
         with self.lock:
-            n = next(self.counter)
             if n % self.every:
                 self.sent += 1
                 return None
@@ -65,7 +68,7 @@ def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_apply_converges_under_throttling_without_duplicates(ops_aws: Aws, classic: Org, fast_backoff: None) -> None:
-    throttler = Throttler(every=3)
+    throttler = Throttler(every=2)  # per thread: every other call of each thread
     engine = Engine(classic, throttler.aws(classic, max_attempts=5))
     plan = engine.plan()
     result = engine.apply(plan)

@@ -102,7 +102,9 @@ def test_constant_throttling_gives_up_quickly_with_one_clear_error_and_exit_8(sa
     started = time.monotonic()
     with ThrottlingProxy(sandbox.endpoint, throttle=10**6) as proxy:
         result = _plan(sandbox, proxy, max_attempts=2)
-    assert time.monotonic() - started < 5
+    # "quickly": two attempts, not a storm of backoffs (standard retries wait up to 20 s each); the
+    # bound leaves room for a loaded CI machine (5 s was once missed by 0.24 s at a load of 10)
+    assert time.monotonic() - started < 15
     assert result.returncode == 8, result.stderr
     lines = result.stderr.splitlines()
     retries = [x for x in lines if "retrying" in x]
