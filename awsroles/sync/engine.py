@@ -8,7 +8,8 @@ from dataclasses import replace
 from typing import Any
 
 from awsroles.aws import Aws
-from awsroles.budgets.state import read_budgets
+from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
+from awsroles.errors import aws_error_code
 from awsroles.iam.desired import desired_state
 from awsroles.org.model import Account, Org, budget_prefix
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
@@ -49,14 +50,21 @@ class Engine:
         return self._client("budgets", self.org.billing)
 
     def read(self) -> dict[str, LiveAccount]:
-        """IAM in the ops and environment accounts; and, when the org file uses budgets, the
-        billing account's budgets (``LiveAccount.budgets``)."""
+        """IAM in the ops and environment accounts, and the billing account's budgets named like the
+        org's (``LiveAccount.budgets``): always, so that budgets awsroles made are leftovers once the
+        file no longer declares any. An org file without budgets needs no Budgets permission: access
+        denied there is noted (``LiveBudgets.unread``), not an error."""
         live = read_accounts(accounts_to_read(self.org), self.iam, self.org.path, max_workers=self.max_workers)
-        if self.org.uses_budgets:
-            billing = self.org.billing
-            budgets = read_budgets(self.budgets(), billing.id, budget_prefix(self.org.name), self.org.partition)
-            state = live.get(billing.name, LiveAccount(billing))
-            live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
+        billing = self.org.billing
+        prefix = budget_prefix(self.org.name)
+        try:
+            budgets = read_budgets(self.budgets(), billing.id, prefix, self.org.partition)
+        except Exception as exc:
+            if self.org.uses_budgets or aws_error_code(exc) not in ACCESS_DENIED:
+                raise
+            budgets = LiveBudgets(billing.id, prefix, api_calls=1, unread=aws_error_code(exc))
+        state = live.get(billing.name, LiveAccount(billing))
+        live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
         return live
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,

@@ -107,6 +107,7 @@ class Plan:
     unowned: tuple[Finding, ...] = ()  # at the path without awsroles' mark: never touched
     foreign: tuple[Finding, ...] = ()  # managed users in groups awsroles does not own
     options: PlanOptions = PlanOptions()
+    notes: tuple[str, ...] = ()  # what the plan could not look at, and why (never a difference)
 
     @property
     def empty(self) -> bool:
@@ -142,6 +143,7 @@ class Plan:
             "unowned": [f.as_dict() for f in self.unowned],
             "foreign": [f.as_dict() for f in self.foreign],
             "api_calls": dict(self.api_calls),
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -159,6 +161,7 @@ class Plan:
             tuple(Conflict.from_dict(c) for c in data.get("foreign", ())),
             PlanOptions(bool(options.get("prune")), bool(options.get("adopt")),
                         bool(options.get("remove_foreign_memberships"))),
+            tuple(str(n) for n in data.get("notes", ())),
         )
 
 

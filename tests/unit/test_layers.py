@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "awsroles.export": {"awsroles.org", "awsroles.iam", "awsroles.budgets", "awsroles.fsutil", "awsroles.errors"},
     "awsroles.sync": {"awsroles.org", "awsroles.iam", "awsroles.budgets", "awsroles.aws", "awsroles.errors",
                       "awsroles.fsutil"},
-    "awsroles.importer": {"awsroles.org", "awsroles.iam", "awsroles.sync", "awsroles.aws", "awsroles.errors",
+    "awsroles.importer": {"awsroles.org", "awsroles.iam", "awsroles.budgets", "awsroles.sync", "awsroles.aws", "awsroles.errors",
                           "awsroles.fsutil"},
     "awsroles.people": {"awsroles.org", "awsroles.iam", "awsroles.sync", "awsroles.aws", "awsroles.errors",
                         "awsroles.fsutil", "awsroles.paths"},
