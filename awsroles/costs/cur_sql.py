@@ -282,7 +282,7 @@ class CurSql:
             f" ELSE {self.money(base)} END"
         )
 
-    def record_type(self) -> str:
+    def record_type(self, grouped_fee: bool = False) -> str:
         """The record type, as the source spells it (categories.TABLE puts every spelling in its column),
         except the kinds only other columns tell apart, named with a spelling from that table:
 
@@ -307,13 +307,27 @@ class CurSql:
                 f" ELSE {category} END"
             )
         t = self.col("type")
-        code = self.text("product_code")
+        if not grouped_fee:
+            code = self.text("product_code")
+            return (
+                f"CASE WHEN {t} = 'RIFee' THEN 'Recurring reservation fee'"
+                f" WHEN {t} = 'Fee' AND {self.text('ri_arn')} <> '' THEN 'Upfront reservation fee'"
+                f" WHEN {t} = 'Fee' AND {code} LIKE 'AWSSupport%' THEN 'Support'"
+                f" ELSE COALESCE(CAST({t} AS VARCHAR), '') END"
+            )
         return (
             f"CASE WHEN {t} = 'RIFee' THEN 'Recurring reservation fee'"
-            f" WHEN {t} = 'Fee' AND {self.text('ri_arn')} <> '' THEN 'Upfront reservation fee'"
-            f" WHEN {t} = 'Fee' AND {code} LIKE 'AWSSupport%' THEN 'Support'"
+            " WHEN awsroles_fee = 'reservation' THEN 'Upfront reservation fee'"
+            " WHEN awsroles_fee = 'support' THEN 'Support'"
             f" ELSE COALESCE(CAST({t} AS VARCHAR), '') END"
         )
+
+    def fee_kind(self) -> str:
+        """Per line of a CUR: what tells its Fee apart (:meth:`record_type`): 'reservation' (an RI's
+        upfront fee), 'support' (AWS Support), else ''; '' for every other type."""
+        t = self.col("type")
+        return (f"CASE WHEN {t} = 'Fee' THEN (CASE WHEN {self.text('ri_arn')} <> '' THEN 'reservation'"
+                f" WHEN {self.text('product_code')} LIKE 'AWSSupport%' THEN 'support' ELSE '' END) ELSE '' END")
 
     def account(self) -> str:
         """The usage account. CUR: AWS account ids, 12 digits (CSV and some Parquet writers lose the
@@ -409,9 +423,9 @@ class CurSql:
             needed += ["billing_account", "provider", "service_provider", "category", "charge_class",
                        "commitment_type", "service"]
         else:
-            needed += ["type", "ri_arn", "product_code"]
+            needed += ["type"]
             if by is not None and by.kind == "service":
-                needed += ["product_name", "service_code"]
+                needed += ["ri_arn", "product_code", "product_name", "service_code"]
         keys = [k for k in needed if k in self.source.columns and k != "invoice"]
         inner_cols = []
         for key in keys:
@@ -420,6 +434,9 @@ class CurSql:
             inner_cols.append(f"CASE WHEN {self.text(key)} <> '' THEN 'x' ELSE '' END AS {col}"
                               if key == "ri_arn" else col)
         extra = []
+        if self.source.schema != "focus" and "ri_arn" not in keys:
+            # What the record type needs of a Fee's ARN and product, as one small key (fewer groups).
+            extra.append(f"{self.fee_kind()} AS awsroles_fee")
         value = self.group_value(by) if by is not None and by.kind in ("tag", "category") else None
         if value is not None:
             extra.append(f"{value} AS awsroles_group")
@@ -451,7 +468,7 @@ class CurSql:
         return (
             f"SELECT {period} AS month,"
             f" {self.account()} AS account_id,"
-            f" {self.record_type()} AS record_type,"
+            f" {self.record_type(grouped_fee=any('AS awsroles_fee' in e for e in extra))} AS record_type,"
             f" {group} AS service,"
             f" {currency_sql} AS currency,"
             f" {self.provider()} AS provider,"
