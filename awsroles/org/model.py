@@ -12,9 +12,16 @@ class Account:
     """An AWS account. ``environment`` is set for accounts that hold assumable roles."""
 
     name: str
-    id: str
+    id: str  # "" until apply has created (or found) the account: see ``pending``
     environment: str | None = None
     description: str = ""
+    email: str = ""  # the root user's address: for creating the account, and finding it
+    ou: str = ""  # organizational unit path (``Workloads/Prod``); "" leaves the account where it is
+
+    @property
+    def pending(self) -> bool:
+        """Declared without an id: ``apply`` creates it in the organization (or finds it there)."""
+        return not self.id
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class Org:
     budgets: tuple[Budget, ...] = ()  # in file order of the accounts
     budget_alerts: tuple[BudgetAlert, ...] | None = None  # [org] default (None: not given)
     budget_notify: tuple[str, ...] = ()  # [org] default
+    management_account: str = ""  # the Organizations management account ("": the billing account)
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- lookups -------------------------------------------------------------------------
@@ -146,6 +154,36 @@ class Org:
         """Whether awsroles manages AWS Budgets for this org: the file has a budget, or budget
         defaults in [org]. A file with neither leaves AWS Budgets alone (not even read)."""
         return bool(self.budgets or self.budget_notify or self.budget_alerts is not None)
+
+    @property
+    def uses_accounts(self) -> bool:
+        """Whether awsroles manages accounts in AWS Organizations for this org: some account is to be
+        created (no id) or placed in an OU. A file with neither leaves Organizations alone (not even read)."""
+        return any(a.pending or a.ou for a in self.accounts)
+
+    @property
+    def management(self) -> Account:
+        """The Organizations management account: where accounts are created and OUs made."""
+        return self.account(self.management_account or self.billing_account)
+
+    @property
+    def pending_accounts(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.pending)
+
+    def as_existing(self) -> Org:
+        """The org as AWS can hold it before its pending accounts exist: their environments, the
+        grants to those and their budgets wait until apply has created them (IAM in an account,
+        and every ARN that names it, needs its id)."""
+        from dataclasses import replace
+
+        waiting = {a.environment for a in self.accounts if a.pending and a.environment}
+        if not waiting:
+            return self
+        accounts = tuple(replace(a, environment=None) if a.pending else a for a in self.accounts)
+        teams = tuple(replace(t, grants=tuple(g for g in t.grants if g.environment not in waiting))
+                      for t in self.teams)
+        budgets = tuple(b for b in self.budgets if b.environment not in waiting)
+        return replace(self, accounts=accounts, teams=teams, budgets=budgets)
 
     @property
     def ops(self) -> Account:
@@ -201,6 +239,8 @@ EVERYONE_GROUP = "awsroles-users"
 SELF_SERVICE_POLICY = "awsroles-self-service"
 TEAM_POLICY_NAME = "awsroles-assume-roles"
 MANAGED_BY_TAG = ("managed-by", "awsroles")
+ORG_TAG = "awsroles-org"  # on what awsroles makes in AWS Organizations: the org it belongs to
+OU_TAG = "awsroles-ou"  # on an account: the OU path awsroles last placed it in (moved since: drift)
 
 
 BUDGET_PREFIX = "awsroles-"
