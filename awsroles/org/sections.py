@@ -133,21 +133,21 @@ def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSetting
     return s
 
 
-def _account_email(b: Builder, section: IniSection, name: str, pattern: str) -> str:
+def _account_email(b: Builder, section: IniSection, name: str, pattern: str) -> tuple[str, bool]:
     """The account's e-mail address (its own ``email``, else the [org] pattern), checked by
-    CreateAccount's rules; "" when there is none."""
+    CreateAccount's rules ("" when it breaks one, reported), and whether there is one at all."""
     keys = section.keys
     if "email" in keys:
         email, line, source = keys["email"].value.strip(), keys["email"].line, ""
     elif pattern:
         email, line, source = pattern.replace("{name}", name), section.line, " (from [org] account_email)"
     else:
-        return ""
+        return "", False
     why = organizations.email_problem(email)
     if why is not None:
         b.error(line, f"email '{email}'{source} {why} (AWS Organizations, CreateAccount)")
-        return ""
-    return email
+        return "", True
+    return email, True
 
 
 def read_accounts(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings | None = None) -> list[Account]:
@@ -161,7 +161,7 @@ def read_accounts(b: Builder, found: list[tuple[str, IniSection]], s: OrgSetting
         ok = b.name(section, "account", name, NAME, 64, LOWER_NAME_RULE)
         keys = section.keys
         account_id = ""
-        email = _account_email(b, section, name, pattern)
+        email, has_email = _account_email(b, section, name, pattern)
         if email:
             line = keys["email"].line if "email" in keys else section.line
             owner = emails.setdefault(email.lower(), (name, line))
@@ -169,7 +169,7 @@ def read_accounts(b: Builder, found: list[tuple[str, IniSection]], s: OrgSetting
                 b.error(line, f"email '{email}' is also account '{owner[0]}''s (line {owner[1]}); every AWS account "
                         "needs its own address")
         if "id" not in keys:
-            if not email:
+            if not has_email:
                 b.error(section.line, f"[account {name}] needs an id (12 digits), or an email (or [org] "
                         "account_email) so that apply can create it")
             elif (why := organizations.account_name_problem(name)) is not None:
