@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from awsroles.errors import AwsrolesError
+
 
 @dataclass(frozen=True)
 class Account:
@@ -216,11 +218,19 @@ class Org:
 
     # -- derived names -------------------------------------------------------------------
 
+    def require_ids(self, accounts: tuple[Account, ...] | None = None) -> None:
+        """Refuse (AccountPendingError) when an account (of ``accounts``, default all) has no id yet."""
+        pending = [a for a in (self.accounts if accounts is None else accounts) if a.pending]
+        if pending:
+            raise AccountPendingError(pending)
+
     def role_arn(self, environment: str, role: str) -> str:
         account = self.environment_account(environment)
+        self.require_ids((account,))
         return f"arn:{self.partition}:iam::{account.id}:role{self.path}{role}"
 
     def bootstrap_role_arn(self, account: Account) -> str:
+        self.require_ids((account,))
         return f"arn:{self.partition}:iam::{account.id}:role/{self.bootstrap_role}"
 
     def teams_of(self, user: str) -> tuple[Team, ...]:
@@ -230,6 +240,20 @@ class Org:
         """Role names some team is granted in ``environment``, in role definition order."""
         granted = {g.role for t in self.teams for g in t.grants if g.environment == environment}
         return tuple(r.name for r in self.roles if r.name in granted)
+
+
+class AccountPendingError(AwsrolesError):
+    """Something needs the id of an account that ``apply`` has not created yet."""
+
+    def __init__(self, accounts: list[Account]) -> None:
+        names = ", ".join(a.name for a in accounts)
+        if len(accounts) == 1:
+            text = f"account {names} has no id yet: `awsroles apply` creates it and writes its id into the org file"
+        else:
+            text = (f"accounts {names} have no id yet: `awsroles apply` creates them and writes their ids into the "
+                    "org file")
+        super().__init__(text)
+        self.accounts = accounts
 
 
 MFA_ENROLLMENT_ADMIN = "admin"  # only admins enrol MFA devices (the default)

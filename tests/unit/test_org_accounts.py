@@ -3,9 +3,11 @@ what they mean, AWS Organizations' rules, and each mistake as one FILE:LINE prob
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from awsroles.org.model import Grant
+from awsroles.org.model import AccountPendingError, Grant
 from awsroles.org.organizations import email_problem, ou_prefixes, parse_ou_path
 from awsroles.org.write import render_org_file
 from tests.unit.test_orgfile import errors, valid, warnings
@@ -158,3 +160,23 @@ def test_the_writer_keeps_the_new_keys() -> None:
     org = valid(org_text(dev="ou = Workloads/Dev"))
     again = valid(render_org_file(org, "policies").replace("policy_dir = policies\n", ""))
     assert again.accounts == org.accounts
+
+
+@pytest.mark.parametrize("command", [["export", "terraform"], ["export", "policies"]])
+def test_exports_refuse_accounts_without_ids_rather_than_write_broken_arns(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]) -> None:
+    from awsroles.cli import run
+
+    path = tmp_path / "awsroles.ini"
+    path.write_text(org_text())
+    assert run(["--file", str(path), *command, str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == ("awsroles: error: account dev has no id yet: `awsroles apply` creates it and "
+                                       "writes its id into the org file\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_arn_in_an_account_without_id_is_refused() -> None:
+    org = valid(org_text())
+    with pytest.raises(AccountPendingError, match="account dev has no id yet"):
+        org.role_arn("dev", "admin")
+    assert org.role_arn("prod", "admin") == "arn:aws:iam::444444444444:role/awsroles/admin"
