@@ -105,3 +105,28 @@ def test_the_sandbox_answers_create_account_as_aws_does(
     iam = aws.client("iam", aws.for_account(done["AccountId"], "OrganizationAccountAccessRole"))
     attached = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
     assert [p["PolicyName"] for p in attached] == ["AdministratorAccess"]
+
+
+def test_a_saved_plan_creates_its_accounts_then_says_what_is_left(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    org_path = write_org(tmp_path)
+    box = sandbox_factory(org_path, bare=True)
+    saved = awsroles("plan", "--out", str(tmp_path / "accounts.plan"), "-o", "json", env=box.env, cwd=tmp_path)
+    assert saved.returncode == 0, saved.stderr
+    data = json.loads(saved.stdout)
+    assert [(c["kind"], c["name"]) for c in data["changes"] if c["kind"] in ("ou", "account")] == [
+        ("ou", "Workloads"), ("ou", "Workloads/Dev"), ("ou", "Workloads/Prod"), ("account", "dev"),
+        ("account", "prod")]
+    assert data["changes"][3]["operations"][0]["call"] == "awsroles:create-account"
+    applied = awsroles("apply", str(tmp_path / "accounts.plan"), env=box.env, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert ("IAM in those accounts is not in the saved plan: run `awsroles plan`, then `awsroles apply`."
+            in applied.stdout)
+    assert not load_org(org_path).pending_accounts
+    # the plan applied exactly: a second application of the same file is stale (the org file changed)
+    again = awsroles("apply", str(tmp_path / "accounts.plan"), env=box.env, cwd=tmp_path)
+    assert again.returncode == 1 and "stale" in again.stderr
+    finish = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
+    assert finish.returncode == 0, finish.stderr
+    assert "+ role admin (create)" in finish.stdout
+    assert awsroles("plan", "--detailed-exitcode", env=box.env, cwd=tmp_path).returncode == 0
