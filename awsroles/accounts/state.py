@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.errors import AwsrolesError, aws_error_code
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
 
 
@@ -58,9 +59,20 @@ def _tags(client: Any, resource: str) -> tuple[dict[str, str], int]:
     return {t["Key"]: t["Value"] for t in items}, calls
 
 
-def read_organization(orgs: Any) -> LiveOrganization:
+class NoOrganization(AwsrolesError):
+    """The management account is in no organization."""
+
+
+def read_organization(orgs: Any, where: str = "the management account") -> LiveOrganization:
     """The organization as seen by ``orgs`` (an Organizations client in the management account)."""
-    roots, calls = _pages(orgs, "list_roots", "Roots")
+    try:
+        roots, calls = _pages(orgs, "list_roots", "Roots")
+    except Exception as exc:
+        if aws_error_code(exc) != "AWSOrganizationsNotInUseException":
+            raise
+        raise NoOrganization(f"{where} is in no AWS organization, so awsroles cannot create accounts or OUs from it: "
+                             "create the organization first (aws organizations create-organization --feature-set "
+                             "ALL)") from exc
     root = roots[0]["Id"]
     parents: dict[str, str] = {}  # account id -> OU path
     ous: dict[str, LiveOU] = {}

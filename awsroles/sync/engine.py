@@ -83,7 +83,8 @@ class Engine:
             live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
         if self.org.uses_accounts:
             management = self.org.management
-            organization = read_organization(self.organizations())
+            organization = read_organization(self.organizations(),
+                                             f"the management account {management.name} ({management.id})")
             state = live.get(management.name, LiveAccount(management))
             live[management.name] = replace(state, organization=organization,
                                             api_calls=state.api_calls + organization.api_calls)

@@ -215,3 +215,12 @@ def test_no_account_is_ever_closed_or_removed_by_apply_or_prune(org_path: Path, 
         with pytest.raises(ValueError, match="never closes or removes an account"):
             runner.run(Change("ops", OPS, "delete", "account", "prod", ops=((call, {"AccountId": prod}),)))
     assert live_accounts(orgs)["prod"]["Status"] == "ACTIVE"
+
+
+def test_a_management_account_in_no_organization_is_one_clear_error(org_path: Path, ops_aws: Aws) -> None:
+    from awsroles.accounts.state import NoOrganization
+
+    with pytest.raises(NoOrganization) as refused:
+        engine_for(org_path, ops_aws).plan()
+    assert str(refused.value).startswith("the management account ops (111111111111) is in no AWS organization, so "
+                                         "awsroles cannot create accounts or OUs from it: create the organization")

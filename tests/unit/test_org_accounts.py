@@ -3,6 +3,7 @@ what they mean, AWS Organizations' rules, and each mistake as one FILE:LINE prob
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,14 @@ def test_an_arn_in_an_account_without_id_is_refused() -> None:
     with pytest.raises(AccountPendingError, match="account dev has no id yet"):
         org.role_arn("dev", "admin")
     assert org.role_arn("prod", "admin") == "arn:aws:iam::444444444444:role/awsroles/admin"
+
+
+def test_validate_counts_the_accounts_apply_will_create(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from awsroles.cli import run
+
+    path = tmp_path / "awsroles.ini"
+    path.write_text(org_text())
+    assert run(["--file", str(path), "validate"]) == 0
+    assert "valid: 3 accounts (1 for apply to create), 2 environments, 1 roles" in capsys.readouterr().out
+    assert run(["--file", str(path), "validate", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["accounts_to_create"] == 1
