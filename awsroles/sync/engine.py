@@ -117,6 +117,33 @@ class Engine:
         with self._lock:
             self.recorded[account] = account_id
 
+    def open_to_caller(self, name: str, account_id: str) -> None:
+        """A new account's role (``bootstrap_role``, made by Organizations) trusts the management
+        account only. When apply runs from another account (ops, with a separate management
+        account), reach the new account through the management account once (role chaining) and
+        add the caller's account to that role's trust, so that apply, and every later run from
+        there, reaches it as it reaches every other account."""
+        import json
+
+        caller, management = self.aws.whoami().account, self.org.management
+        if caller == management.id:
+            return
+        from awsroles.aws import for_org
+
+        role, partition = self.org.bootstrap_role, self.org.partition
+        via = for_org(self.org, session=self.aws.for_account(management.id, role, partition=partition))
+        iam = via.client("iam", via.for_account(account_id, role, partition=partition), account=name)
+        document = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(document) if isinstance(document, str) else dict(document)
+        principal = f"arn:{partition}:iam::{caller}:root"
+        statements = trust.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else list(statements)
+        if any(principal in str(s.get("Principal", "")) for s in statements if isinstance(s, dict)):
+            return
+        statements.append({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"})
+        trust["Statement"] = statements
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
     def apply(self, plan: Plan, on_step: Callable[[Step], None] | None = None,
               progress: Callable[[str], None] | None = None) -> ApplyResult:
         """Run ``plan``; ``progress`` hears how account creations go."""
@@ -124,7 +151,8 @@ class Engine:
 
         def organizations_for(account: str) -> OrganizationsRunner:
             if not runner:
-                runner.append(OrganizationsRunner(self.organizations(account), self.record, progress=progress))
+                runner.append(OrganizationsRunner(self.organizations(account), self.record, progress=progress,
+                                                  created=self.open_to_caller))
             return runner[0]
 
         return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,

@@ -52,8 +52,11 @@ class OrganizationsRunner:
 
     def __init__(self, orgs: Any, record: Callable[[str, str], None], *,
                  progress: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic, timeout: float = CREATE_TIMEOUT) -> None:
-        self.orgs, self.record = orgs, record
+                 clock: Callable[[], float] = time.monotonic, timeout: float = CREATE_TIMEOUT,
+                 created: Callable[[str, str], None] | None = None) -> None:
+        """``created(name, id)``: called once an account exists, before its id is recorded (the
+        engine opens its role to the account apply runs from, see :meth:`Engine.open_to_caller`)."""
+        self.orgs, self.record, self.created = orgs, record, created
         self.progress = progress or (lambda _message: None)
         self.sleep, self.clock, self.timeout = sleep, clock, timeout
         self._ou_ids: dict[str, str] | None = None  # path -> id ("" is the root)
@@ -110,6 +113,8 @@ class OrganizationsRunner:
             reason = status.get("FailureReason", "unknown")
             raise AccountCreationFailed(f"creating account {name} failed: {reason}: {FAILURES.get(reason, 'see AWS')}")
         account_id = str(status["AccountId"])
+        if self.created is not None:
+            self.created(name, account_id)
         self.record(name, account_id)
         return account_id
 

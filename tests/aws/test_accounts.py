@@ -224,3 +224,26 @@ def test_a_management_account_in_no_organization_is_one_clear_error(org_path: Pa
         engine_for(org_path, ops_aws).plan()
     assert str(refused.value).startswith("the management account ops (111111111111) is in no AWS organization, so "
                                          "awsroles cannot create accounts or OUs from it: create the organization")
+
+
+def test_with_a_separate_management_account_new_accounts_are_opened_to_the_account_apply_runs_from(
+        org_path: Path, ops_aws: Aws) -> None:
+    payer = "999999999999"
+    text = org_path.read_text().replace("ops_account = ops              ; management account too\n",
+                                        "ops_account = ops\nbilling_account = payer\n")
+    org_path.write_text(text + f"\n[account payer]\nid = {payer}\n")
+    management = ops_aws.client("organizations", ops_aws.for_account(payer, "OrganizationAccountAccessRole"))
+    management.create_organization(FeatureSet="ALL")
+    engine = engine_for(org_path, ops_aws)
+    assert engine.org.management.name == "payer"
+    plan = engine.plan()
+    assert {c.account for c in plan.changes if c.kind in ("ou", "account")} == {"payer"}
+    assert engine.apply(plan).ok
+    dev = load_org(org_path).account("dev").id
+    iam = ops_aws.client("iam", ops_aws.for_account(dev, "OrganizationAccountAccessRole"))
+    trust = iam.get_role(RoleName="OrganizationAccountAccessRole")["Role"]["AssumeRolePolicyDocument"]
+    principals = [s["Principal"]["AWS"] for s in trust["Statement"]]
+    assert principals == [f"arn:aws:iam::{payer}:root", f"arn:aws:iam::{OPS}:root"]
+    second = engine_for(org_path, ops_aws)
+    assert second.apply(second.plan()).ok
+    assert engine_for(org_path, ops_aws).plan().in_sync
