@@ -14,7 +14,7 @@ from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.render import Result
 
 if TYPE_CHECKING:
-    from awsroles.sync.engine import Engine
+    from awsroles.sync.apply import ApplyResult
     from awsroles.sync.plan import PlanOptions
 
 def aws_options(command: F) -> F:
@@ -143,41 +143,50 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
             return ExitCode.OK
     with ApplyProgress(app, len(plan_.changes)) as progress:
         result = engine.apply(plan_, on_step=progress, progress=progress.note)
-    show_result(app, result)
-    if not result.ok:
-        return ExitCode.FAILURE
-    if engine.recorded:
-        return _after_new_accounts(app, engine, plan_.options, profile, workers, yes, plan_file is not None)
-    return ExitCode.OK
+    table = app.output != "json"
+    if table:
+        show_result(app, result)
+    recorded = dict(engine.recorded)
+    if recorded:
+        names = ", ".join(f"{name} ({account_id})" for name, account_id in recorded.items())
+        app.say(f"\nWrote the ids of {names} into {app.org_path}.")
+    from awsroles.sync.apply import ApplyResult
+
+    steps = list(result.steps)
+    if result.ok and recorded and plan_file is not None:
+        app.say("IAM in those accounts is not in the saved plan: run `awsroles plan`, then `awsroles apply`.")
+    elif result.ok and recorded:
+        second = _after_new_accounts(app, plan_.options, profile, workers, yes)
+        steps += second.steps if second is not None else []
+    done = ApplyResult(steps)
+    if not table:
+        app.render(Result({**done.as_dict(), "recorded": recorded}))
+    return ExitCode.OK if done.ok else ExitCode.FAILURE
 
 
-def _after_new_accounts(app: App, engine: Engine, options: PlanOptions, profile: str | None, workers: int,
-                        yes: bool, saved: bool) -> int:
+def _after_new_accounts(app: App, options: PlanOptions, profile: str | None, workers: int,
+                        yes: bool) -> ApplyResult | None:
     """Accounts were created (or found) and their ids written into the org file: IAM in them, and
     the grants that name them, can now be planned; apply that second plan (asking first, unless
-    --yes). A saved plan applies exactly itself: then only say what is left."""
-    names = ", ".join(f"{name} ({account_id})" for name, account_id in engine.recorded.items())
-    app.say(f"\nWrote the ids of {names} into {app.org_path}.")
-    if saved:
-        app.say("IAM in those accounts is not in the saved plan: run `awsroles plan`, then `awsroles apply`.")
-        return ExitCode.OK
+    --yes). None when nothing was applied."""
     app.say("Planning IAM in them now that they exist:")
     then = engine_for(app, profile, workers)
     plan_ = then.plan(options=options)
-    show_plan(app, then, plan_)
+    if app.output != "json":
+        show_plan(app, then, plan_)
     if plan_.conflicts:
         raise AwsrolesError(f"{len(plan_.conflicts)} conflict(s) with resources awsroles does not manage; "
                             "the accounts were made, nothing else was changed")
     if not plan_.changes:
-        return ExitCode.OK
+        return None
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("apply needs confirmation: run it in a terminal, or pass --yes")
         if not click.confirm("\nApply these changes too?", default=False, err=True):
             app.warn("The accounts were made; nothing else was changed: run `awsroles apply` to finish.")
-            return ExitCode.OK
+            return None
     with ApplyProgress(app, len(plan_.changes)) as progress:
         result = then.apply(plan_, on_step=progress, progress=progress.note)
-    show_result(app, result)
-    return ExitCode.OK if result.ok else ExitCode.FAILURE
-
+    if app.output != "json":
+        show_result(app, result)
+    return result

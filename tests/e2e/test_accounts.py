@@ -130,3 +130,17 @@ def test_a_saved_plan_creates_its_accounts_then_says_what_is_left(
     assert finish.returncode == 0, finish.stderr
     assert "+ role admin (create)" in finish.stdout
     assert awsroles("plan", "--detailed-exitcode", env=box.env, cwd=tmp_path).returncode == 0
+
+
+def test_apply_o_json_is_one_document_with_both_plans_steps_and_the_ids(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    org_path = write_org(tmp_path)
+    box = sandbox_factory(org_path, bare=True)
+    applied = awsroles("apply", "--yes", "-o", "json", env=box.env, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    data = json.loads(applied.stdout)  # one JSON document
+    org = load_org(org_path)
+    assert data["ok"] is True and data["failed"] == 0
+    assert data["recorded"] == {"dev": org.account("dev").id, "prod": org.account("prod").id}
+    made = {(s["account"], s["kind"], s["name"]) for s in data["steps"]}
+    assert {("ops", "account", "dev"), ("dev", "role", "admin"), ("prod", "role", "admin")} <= made
