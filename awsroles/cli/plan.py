@@ -58,7 +58,8 @@ def plan(app: App, profile: str | None, workers: int, prune: bool, adopt: bool, 
     then lists creates, updates (with a diff of each policy document), drift (managed things
     changed outside awsroles, including any policy, boundary or group that gives a managed
     person more power), leftovers, resources at the awsroles path that awsroles does not own,
-    and, with --prune, deletes.
+    and, with --prune, deletes. When the org file declares accounts without an id, or OUs, it
+    reads the organization too and shows the accounts and OUs to create or move (docs/accounts.md).
 
     \b
     Examples:
@@ -105,6 +106,10 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
     org's IAM path and carrying its mark) is ever changed or deleted. Without a terminal, --yes
     is required. Given PLANFILE (from `plan --out`), applies exactly that plan without asking,
     after checking that neither the org file nor AWS changed since it was made.
+
+    Accounts declared without an id are created first (through AWS Organizations, in the
+    management account), their ids written into the org file; then IAM in them is planned and
+    applied too (asked for again without --yes). No account is ever closed or removed.
 
     \b
     Examples:
