@@ -192,3 +192,13 @@ def test_validate_counts_the_accounts_apply_will_create(tmp_path: Path, capsys: 
     assert "valid: 3 accounts (1 for apply to create), 2 environments, 1 roles" in capsys.readouterr().out
     assert run(["--file", str(path), "validate", "-o", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["summary"]["accounts_to_create"] == 1
+
+
+def test_before_apply_access_lists_the_grant_without_an_arn_and_setup_leaves_it_out() -> None:
+    from awsroles.creds.setup import grants_for
+    from awsroles.iam.access import access_list
+
+    org = valid(org_text())
+    rows = {(a.environment, a.account_id, a.role_arn) for a in access_list(org, user="alice")}
+    assert rows == {("dev", "", ""), ("prod", "444444444444", "arn:aws:iam::444444444444:role/awsroles/admin")}
+    assert [g.environment for g in grants_for(org, "alice")] == ["prod"]
