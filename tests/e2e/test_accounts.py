@@ -144,3 +144,17 @@ def test_apply_o_json_is_one_document_with_both_plans_steps_and_the_ids(
     assert data["recorded"] == {"dev": org.account("dev").id, "prod": org.account("prod").id}
     made = {(s["account"], s["kind"], s["name"]) for s in data["steps"]}
     assert {("ops", "account", "dev"), ("dev", "role", "admin"), ("prod", "role", "admin")} <= made
+
+
+def test_grant_apply_creates_the_accounts_its_plan_holds_and_says_what_is_left(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    org_path = write_org(tmp_path)
+    org_path.write_text(org_path.read_text() + "\n[role readonly]\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n")
+    box = sandbox_factory(org_path, bare=True)
+    granted = awsroles("grant", "platform", "prod", "readonly", "--apply", env=box.env, cwd=tmp_path)
+    assert granted.returncode == 0, granted.stderr
+    assert f"Wrote the ids of dev, prod into {org_path}: run `awsroles apply` for IAM in them." in granted.stdout
+    assert not load_org(org_path).pending_accounts
+    finish = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
+    assert finish.returncode == 0, finish.stderr
+    assert "+ role readonly (create)" in finish.stdout
