@@ -27,6 +27,7 @@ from awsroles.budgets.desired import (
 )
 from awsroles.errors import aws_error_code
 
+ACCESS_DENIED = ("AccessDeniedException", "AccessDenied")  # Budgets' spelling, then the generic one
 NOT_FOUND = "NotFoundException"  # what Budgets answers for an account without budgets, or a budget just deleted
 # Budget settings awsroles never sets that replace the fixed monthly amount it sets: any of them on a
 # budget it manages is a difference. (A filter expression instead of CostFilters shows as other
@@ -70,6 +71,7 @@ class LiveBudgets:
     prefix: str
     budgets: Mapping[str, LiveBudget] = field(default_factory=dict)
     api_calls: int = 0
+    unread: str = ""  # why they could not be read (an org file without budgets goes on without them)
 
 
 def notification_spec(notification: Mapping[str, Any]) -> NotificationSpec:

@@ -91,6 +91,8 @@ def plan_lines(org: Org, plan: Plan, verbose: int = 0) -> list[str]:
                "[bold]--adopt[/] takes over those the org file declares):")
         for finding in plan.unowned:
             print_(f"  {escape(str(finding))}")
+    for note in plan.notes:
+        print_(f"\n[dim]Note: {escape(note)}[/]")
     if plan.conflicts:
         print_("\n[red]Conflicts[/] (apply refuses until they are resolved):")
         for conflict in plan.conflicts:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import AwsrolesError, NetworkError, Problem, UsageError
 from awsroles.fsutil import atomic_write
 from awsroles.importer.accounts import accounts_from_options, accounts_from_org, accounts_from_organizations, slug
@@ -41,7 +42,7 @@ from awsroles.importer.settings import (
     OrgSettings,
     partition_of,
 )
-from awsroles.org.model import Account, Org
+from awsroles.org.model import Account, Org, budget_prefix
 from awsroles.sync.state import LiveAccount, read_account
 
 if TYPE_CHECKING:
@@ -76,6 +77,24 @@ def read_live(aws: Aws, accounts: Sequence[Account], *, bootstrap_role: str, pat
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts) or 1))) as pool:
         futures = {a.name: pool.submit(read, a) for a in accounts}
         return {name: future.result() for name, future in futures.items()}
+
+
+def read_live_budgets(aws: Aws, account: Account, *, bootstrap_role: str, org_name: str,
+                      partition: str = "aws") -> LiveBudgets:
+    """The budgets named like the org's (``awsroles-ORG-...``) in the billing ``account``, read in full;
+    access denied is not an error (``LiveBudgets.unread``): an org may not use budgets at all."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from awsroles.errors import aws_error_code, from_aws
+
+    prefix = budget_prefix(org_name)
+    try:
+        session = aws.for_account(account.id, bootstrap_role, partition=partition, session_name="awsroles-import")
+        return read_budgets(aws.client("budgets", session), account.id, prefix, partition)
+    except (ClientError, BotoCoreError) as exc:
+        if aws_error_code(exc) in ACCESS_DENIED:
+            return LiveBudgets(account.id, prefix, api_calls=1, unread=aws_error_code(exc))
+        raise from_aws(exc, f"cannot read the budgets of account {account.name} ({account.id})") from exc
 
 
 def account_alias(aws: Aws, account: Account, *, bootstrap_role: str, partition: str = "aws") -> str | None:
@@ -149,6 +168,11 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
         alias = account_alias(aws, found.by_name(found.ops), bootstrap_role=bootstrap_role, partition=partition)
         if alias and slug(alias):
             settings = replace(settings, name=slug(alias))
+    billing = found.by_name(found.billing)
+    budgets = read_live_budgets(aws, billing, bootstrap_role=bootstrap_role, org_name=settings.name,
+                                partition=partition)
+    state = live.get(billing.name, LiveAccount(billing))
+    live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
     return build_import(found, live, settings, previous=previous)
 
 

@@ -15,8 +15,10 @@ import textwrap
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
+from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, ORG_TAG, PERCENTAGE
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
@@ -35,12 +37,15 @@ from awsroles.org.model import (
     TEAM_GROUP_PREFIX,
     TEAM_POLICY_NAME,
     Account,
+    Budget,
+    BudgetAlert,
     Grant,
     Org,
     PolicyFile,
     Role,
     Team,
     User,
+    budget_prefix,
 )
 from awsroles.org.write import LIST_WIDTH, render_org_file
 from awsroles.sync.plan import Plan, PlanOptions
@@ -285,6 +290,59 @@ class _Build:
             return f"names no role at {self.settings.path} in {account.environment}"
         return Grant(account.environment, role)
 
+    # budgets -------------------------------------------------------------------------------
+
+    def budgets(self, org_name: str) -> list[Budget]:
+        """The budgets awsroles made for this org (``awsroles-ORG-ENV``, with both marks) in the billing
+        account, as each environment's ``budget``, ``budget_alerts`` and ``budget_notify``. What the
+        file cannot say (an alert that is not a percentage above, SNS subscribers, alerts to different
+        addresses) is a warning, and the plan shows the difference."""
+        state = self.live.get(self.accounts.billing)
+        live = state.budgets if state is not None else None
+        if live is None:
+            return []
+        if live.unread:
+            self.warnings.append(f"budgets not read in {self.accounts.billing} ({live.unread}): none imported")
+            return []
+        environments = {a.environment for a in self.accounts.accounts if a.environment}
+        prefix = budget_prefix(org_name)
+        found: dict[str, Budget] = {}
+        for name, budget in live.budgets.items():
+            marked = budget.tags.get(MANAGED_BY_TAG[0]) == MANAGED_BY_TAG[1] and budget.tags.get(ORG_TAG) == org_name
+            environment = name[len(prefix):]
+            if not marked:
+                continue  # not awsroles': plan lists it as unowned
+            if environment not in environments:
+                self.warnings.append(f"budget {name}: no account of environment {environment!r} was read: left out")
+                continue
+            if budget.unit != "USD" or not budget.amount:
+                self.warnings.append(f"budget {name}: its limit ({budget.amount or 'none'} {budget.unit}) is not "
+                                     "a monthly amount in USD: left out")
+                continue
+            alerts: list[BudgetAlert] = []
+            addresses: set[str] = set()
+            for notification in budget.notifications:
+                spec = notification.spec
+                if (spec.comparison, spec.threshold_type) != (GREATER_THAN, PERCENTAGE) or \
+                        spec.type not in (ACTUAL, FORECASTED):
+                    self.warnings.append(f"budget {name}: alert {spec} is not a percentage above the budget: "
+                                         "left out")
+                    continue
+                alerts.append(BudgetAlert(spec.type == FORECASTED, Decimal(spec.threshold)))
+                for kind, address in notification.subscribers:
+                    if kind == EMAIL:
+                        addresses.add(address)
+                    else:
+                        self.warnings.append(f"budget {name}: alert {spec} also goes to {kind} {address}, which "
+                                             "the org file cannot say: left out")
+            if len({tuple(s for s in n.subscribers if s[0] == EMAIL) for n in budget.notifications}) > 1:
+                self.warnings.append(f"budget {name}: its alerts go to different addresses; the org file sends "
+                                     "every alert to all of them")
+            found[environment] = Budget(environment, Decimal(budget.amount), "USD", tuple(alerts),
+                                        tuple(sorted(addresses)))
+        # In file order of the accounts, as the parser gives them.
+        return [found[a.environment] for a in self.accounts.accounts if a.environment in found]
+
     # all -----------------------------------------------------------------------------------
 
     def build(self) -> Imported:
@@ -313,9 +371,10 @@ class _Build:
             mfa_required=mfa_required, mfa_max_age=mfa_max_age, session_duration=s.session_duration,
             bootstrap_role=s.bootstrap_role, path=s.path, mfa_enrollment=self.mfa_enrollment(),
             accounts=tuple(replace(a, description=ini_text(a.description)) for a in accounts.accounts),
-            roles=tuple(roles), teams=tuple(teams), users=tuple(users),
+            roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(self.budgets(s.name)),
         )
-        read = {a.name: self.live[a.name] for a in accounts.to_read if a.name in self.live}
+        names = {a.name for a in accounts.to_read} | {accounts.billing}
+        read = {a.name: self.live[a.name] for a in accounts.accounts if a.name in names and a.name in self.live}
         # What an import declares becomes awsroles' with `apply --adopt`: plan as that will.
         plan = make_plan(org, desired_state(org), read, options=PlanOptions(adopt=True))
         header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None)

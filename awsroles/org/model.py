@@ -153,8 +153,9 @@ class Org:
 
     @property
     def uses_budgets(self) -> bool:
-        """Whether awsroles manages AWS Budgets for this org: the file has a budget, or budget
-        defaults in [org]. A file with neither leaves AWS Budgets alone (not even read)."""
+        """Whether the org file declares budgets: a budget, or budget defaults in [org]. Budgets are read
+        either way (those awsroles made are leftovers once none is declared); without any, reading them
+        may be denied."""
         return bool(self.budgets or self.budget_notify or self.budget_alerts is not None)
 
     @property

@@ -9,7 +9,8 @@ from typing import Any
 
 from awsroles.accounts.state import read_organization
 from awsroles.aws import Aws
-from awsroles.budgets.state import read_budgets
+from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
+from awsroles.errors import aws_error_code
 from awsroles.iam.desired import desired_state
 from awsroles.org.model import Account, Org, budget_prefix
 from awsroles.sync.accounts import plan_organization
@@ -71,14 +72,23 @@ class Engine:
         return self._client("organizations", self.org.management)
 
     def read(self) -> dict[str, LiveAccount]:
-        """IAM in the ops and environment accounts that exist; when the org file uses budgets, the
-        billing account's budgets (``LiveAccount.budgets``); when it declares accounts to create or
-        OUs, the organization, from the management account (``LiveAccount.organization``)."""
+        """IAM in the ops and environment accounts that exist; the billing account's budgets named
+        like the org's (``LiveAccount.budgets``): always, so that budgets awsroles made are leftovers
+        once the file no longer declares any (an org file without budgets needs no Budgets
+        permission: access denied there is noted, ``LiveBudgets.unread``, not an error); and, when
+        the file declares accounts to create or OUs, the organization, from the management account
+        (``LiveAccount.organization``)."""
         org = self.iam_org
         live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers)
-        if org.uses_budgets and not org.billing.pending:
-            billing = org.billing
-            budgets = read_budgets(self.budgets(), billing.id, budget_prefix(org.name), org.partition)
+        billing = org.billing
+        if not billing.pending:  # a billing account apply has yet to create has no budgets
+            prefix = budget_prefix(org.name)
+            try:
+                budgets = read_budgets(self.budgets(), billing.id, prefix, org.partition)
+            except Exception as exc:
+                if org.uses_budgets or aws_error_code(exc) not in ACCESS_DENIED:
+                    raise
+                budgets = LiveBudgets(billing.id, prefix, api_calls=1, unread=aws_error_code(exc))
             state = live.get(billing.name, LiveAccount(billing))
             live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
         if self.org.uses_accounts:
@@ -102,7 +112,7 @@ class Engine:
             return iam
         planned = plan_organization(self.org, organization, options)
         first = Plan(tuple(planned.changes), (), tuple(planned.conflicts), {}, tuple(planned.unowned), (), options,
-                     tuple(planned.retained))
+                     retained=tuple(planned.retained))
         return first.merged(iam)
 
     def record(self, account: str, account_id: str) -> None:

@@ -108,6 +108,7 @@ class Plan:
     unowned: tuple[Finding, ...] = ()  # at the path without awsroles' mark: never touched
     foreign: tuple[Finding, ...] = ()  # managed users in groups awsroles does not own
     options: PlanOptions = PlanOptions()
+    notes: tuple[str, ...] = ()  # what the plan could not look at, and why (never a difference)
     retained: tuple[Finding, ...] = ()  # accounts and OUs awsroles made, no longer declared: never removed
 
     def merged(self, other: Plan) -> Plan:
@@ -117,7 +118,7 @@ class Plan:
             calls[name] = calls.get(name, 0) + n
         return Plan(self.changes + other.changes, self.kept + other.kept, self.conflicts + other.conflicts, calls,
                     self.unowned + other.unowned, self.foreign + other.foreign, self.options,
-                    self.retained + other.retained)
+                    self.notes + other.notes, self.retained + other.retained)
 
     @property
     def empty(self) -> bool:
@@ -154,6 +155,7 @@ class Plan:
             "foreign": [f.as_dict() for f in self.foreign],
             "retained": [f.as_dict() for f in self.retained],
             "api_calls": dict(self.api_calls),
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -171,6 +173,7 @@ class Plan:
             tuple(Conflict.from_dict(c) for c in data.get("foreign", ())),
             PlanOptions(bool(options.get("prune")), bool(options.get("adopt")),
                         bool(options.get("remove_foreign_memberships"))),
+            tuple(str(n) for n in data.get("notes", ())),
             tuple(Conflict.from_dict(c) for c in data.get("retained", ())),
         )
 

@@ -335,6 +335,7 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
     conflicts: list[Conflict] = []
     unowned: list[Finding] = []
     foreign: list[Finding] = []
+    notes: list[str] = []
     iam_accounts = {a.name for a in accounts_to_read(org)}
     budgets = desired_budgets(org)
     for account in org.accounts:
@@ -352,12 +353,16 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
             unowned.extend(planner.unowned)
             foreign.extend(planner.foreign)
         live_budgets = live[account.name].budgets
-        if live_budgets is not None and account.name == org.billing_account:
+        if live_budgets is not None and live_budgets.unread and account.name == org.billing_account:
+            notes.append(f"budgets not read in {account.name} ({live_budgets.unread}): the org file declares none, "
+                         "so none are planned; budgets awsroles made earlier are not listed as leftovers")
+        elif live_budgets is not None and account.name == org.billing_account:
             planned = plan_budgets(org, account, budgets, live_budgets, options)
             changes.extend(planned.changes)
             (changes if options.prune else kept).extend(planned.deletes)
             conflicts.extend(planned.conflicts)
             unowned.extend(planned.unowned)
     calls = {name: state.api_calls for name, state in live.items()}
-    return Plan(tuple(changes), tuple(kept), tuple(conflicts), calls, tuple(unowned), tuple(foreign), options)
+    return Plan(tuple(changes), tuple(kept), tuple(conflicts), calls, tuple(unowned), tuple(foreign), options,
+                tuple(notes))
 

@@ -160,14 +160,57 @@ def test_the_last_budget_goes_while_org_defaults_keep_budgets_managed(applied: E
     assert engine.budgets().describe_budgets(AccountId=OPS)["Budgets"] == []
 
 
-def test_an_org_without_budgets_never_reads_or_touches_budgets(applied: Engine, ops_aws: Aws, classic: Org) -> None:
+def test_budgets_awsroles_made_are_leftovers_once_the_file_declares_none(applied: Engine, ops_aws: Aws,
+                                                                         classic: Org) -> None:
+    """The last budget removed from the file (no budget key left at all) is a leftover like any other:
+    listed by plan, deleted by apply --prune; budgets awsroles does not own stay."""
+    budgets = applied.budgets()
+    document = {"BudgetLimit": {"Amount": "1", "Unit": "USD"}, "TimeUnit": "MONTHLY", "BudgetType": "COST"}
+    budgets.create_budget(AccountId=OPS, Budget={**document, "BudgetName": "team-budget"})
     engine = Engine(classic, ops_aws)
-    live = engine.read()
-    assert live["ops"].budgets is None
-    plan = engine.plan(prune=True, live=live)
-    assert not [c for c in (*plan.changes, *plan.kept, *plan.unowned) if c.kind == "budget"]
-    assert plan.in_sync  # the budgets awsroles made stay, unread
-    assert len(applied.budgets().describe_budgets(AccountId=OPS)["Budgets"]) == 2
+    assert not classic.uses_budgets
+    plan = engine.plan()
+    assert sorted(c.name for c in plan.kept if c.kind == "budget") == ["awsroles-acme-dev", PROD_BUDGET]
+    assert not plan.in_sync and plan.empty and not plan.notes
+    pruned = engine.plan(prune=True)
+    assert sorted((c.action, c.name) for c in pruned.changes) == [("delete", "awsroles-acme-dev"),
+                                                                   ("delete", PROD_BUDGET)]
+    assert engine.apply(pruned).ok
+    assert [b["BudgetName"] for b in budgets.describe_budgets(AccountId=OPS)["Budgets"]] == ["team-budget"]
+    assert engine.plan(prune=True).in_sync
+
+
+def _denied(engine: Engine) -> Any:
+    """The engine's Budgets client, answering AccessDeniedException (botocore's Stubber)."""
+    from botocore.stub import Stubber
+
+    client = engine.budgets()
+    stubber = Stubber(client)
+    stubber.add_client_error("describe_budgets", service_error_code="AccessDeniedException",
+                             service_message="User is not authorized to perform budgets:ViewBudget")
+    stubber.activate()
+    return stubber
+
+
+def test_an_org_without_budgets_needs_no_budgets_permission(ops_aws: Aws, classic: Org) -> None:
+    engine = Engine(classic, ops_aws)
+    assert engine.apply(engine.plan()).ok
+    with _denied(engine):
+        plan = engine.plan()
+    assert plan.in_sync  # not an error, and nothing planned for budgets
+    assert plan.notes == ("budgets not read in ops (AccessDeniedException): the org file declares none, so none are "
+                          "planned; budgets awsroles made earlier are not listed as leftovers",)
+    assert plan.as_dict()["notes"] == list(plan.notes) and Plan.from_dict(plan.as_dict()).notes == plan.notes
+    from awsroles.cli.planview import plan_lines
+
+    assert "\n[dim]Note: budgets not read in ops (AccessDeniedException): " in "\n".join(plan_lines(classic, plan))
+
+
+def test_an_org_with_budgets_stops_when_budgets_are_denied(ops_aws: Aws, org: Org) -> None:
+    engine = Engine(org, ops_aws)
+    with _denied(engine), pytest.raises(Exception) as raised:
+        engine.plan()
+    assert "AccessDeniedException" in str(raised.value)
 
 
 def test_budgets_awsroles_does_not_own_are_never_changed(applied: Engine, org: Org) -> None:

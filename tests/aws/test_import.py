@@ -542,3 +542,33 @@ def test_who_enrols_mfa_devices_is_read_back_from_the_self_service_policy(enroll
     assert imported.org.mfa_enrollment == enrollment
     assert f"mfa_enrollment = {enrollment}" in imported.text
     assert imported.plan.in_sync
+
+
+def test_budgets_awsroles_made_are_imported_back(edge: Org, tmp_path: Path) -> None:
+    """An org with budgets: import writes each environment's budget, alerts and addresses back, the
+    written file plans nothing, and what the file cannot say (an SNS subscriber) is a warning."""
+    text = edge.source.read_text().replace(
+        "environment = dev\n", "environment = dev\nbudget = 250 USD\n").replace(
+        "environment = prod\n", "environment = prod\nbudget = 5000.50 USD\nbudget_alerts = 80%, forecast 100%\n"
+                                "budget_notify = finance@edge.example, oncall@edge.example\n")
+    edge.source.write_text(text)
+    org = load_org(edge.source)
+    apply(org)
+    options = explicit(org, name="edge")
+    back = round_trip(org, tmp_path / "clean", options)
+    assert back.budgets == org.budgets
+    written = (tmp_path / "clean" / "awsroles.ini").read_text()
+    assert "budget = 5000.5 USD\nbudget_alerts = 80%, forecast 100%\n" in written
+
+    # A subscriber the file cannot hold: warned about; the plan of the imported file removes it.
+    budgets = ops_aws(org).client("budgets")
+    notification = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN", "Threshold": 80.0,
+                    "ThresholdType": "PERCENTAGE"}
+    topic = "arn:aws:sns:us-east-1:111111111111:alerts"
+    budgets.create_subscriber(AccountId=org.ops.id, BudgetName="awsroles-edge-prod", Notification=notification,
+                              Subscriber={"SubscriptionType": "SNS", "Address": topic})
+    imported = collect(ops_aws(org), options)
+    assert imported.warnings == (f"budget awsroles-edge-prod: alert 80% also goes to SNS {topic}, which the org "
+                                 "file cannot say: left out",)
+    assert imported.org.budgets == org.budgets
+    assert [(c.action, c.name) for c in imported.plan.changes] == [("update", "awsroles-edge-prod")]

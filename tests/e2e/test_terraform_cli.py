@@ -12,7 +12,6 @@ import dataclasses
 import re
 import subprocess
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,60 +28,75 @@ from tests.unit.test_terraform import EDGE_DESCRIPTION, EDGE_ORG, EXAMPLE_FILES,
 pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
 
 
-@pytest.fixture
-def edge_org(tmp_path: Path) -> Org:
-    org, problems = parse_org(EDGE_ORG, str(tmp_path / "edge.ini"), tmp_path)
+def _edge_org(folder: Path) -> Org:
+    org, problems = parse_org(EDGE_ORG, str(folder / "edge.ini"), folder)
     assert org is not None, [str(p) for p in problems]
     return org
 
 
 @dataclasses.dataclass(frozen=True)
 class Checked:
+    """Every export checked, each in a folder of its own: ``fmt`` per folder; ``steps``: one ``init``
+    and one ``validate`` of a root module that uses each folder as a module, so the AWS provider
+    loads its schema once, not once per export (it is most of terraform's time)."""
+
     directory: Path
-    fmt: subprocess.CompletedProcess[str]
+    fmt: dict[str, subprocess.CompletedProcess[str]]
     steps: tuple[subprocess.CompletedProcess[str], ...]
+    files: dict[str, dict[str, str]]
 
 
-@pytest.fixture(scope="module", params=EXAMPLE_FILES, ids=lambda p: p.name)
-def checked_example(
-    request: pytest.FixtureRequest, terraform: Terraform, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Checked]:
-    """The example's export written out, fmt-checked, initialised and validated once per module."""
-    example: Path = request.param
-    directory = tmp_path_factory.mktemp(f"tf-{example.stem}")
-    write_tree(directory, terraform_files(load_org(example)))
-    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
-    yield Checked(directory, fmt, terraform.init_and_validate(directory))
+def _exports(folder: Path) -> dict[str, Org]:
+    exports = {example.name: load_org(example) for example in EXAMPLE_FILES}
+    exports["edge"] = _edge_org(folder)
+    exports["budgets-billing-is-ops"] = budget_org(None)
+    exports["budgets-separate-payer"] = budget_org("payer")
+    return exports
 
 
-def test_terraform_fmt_is_clean(checked_example: Checked) -> None:
-    assert checked_example.fmt.returncode == 0, report(checked_example.fmt)
+@pytest.fixture(scope="module")
+def checked(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> Checked:
+    """The examples', the edge org's and the budget orgs' exports, written out, fmt-checked, and
+    initialised and validated together, once per module."""
+    directory = tmp_path_factory.mktemp("tf-all")
+    fmt, files, modules = {}, {}, []
+    for index, (name, org) in enumerate(_exports(directory).items()):
+        folder = directory / f"m{index}"
+        files[name] = terraform_files(org)
+        write_tree(folder, files[name])
+        fmt[name] = terraform.run(folder, "fmt", "-check", "-recursive", "-diff", "-no-color")
+        modules.append(f'module "m{index}" {{\n  source = "./m{index}"\n}}\n')
+    (directory / "main.tf").write_text("\n".join(modules))
+    return Checked(directory, fmt, terraform.init_and_validate(directory), files)
 
 
-def test_terraform_validate(checked_example: Checked) -> None:
-    for step in checked_example.steps:
+@pytest.mark.parametrize("name", [*(p.name for p in EXAMPLE_FILES), "edge", "budgets-billing-is-ops",
+                                  "budgets-separate-payer"])
+def test_terraform_fmt_is_clean(checked: Checked, name: str) -> None:
+    assert checked.fmt[name].returncode == 0, report(checked.fmt[name])
+
+
+def test_terraform_validates_every_export(checked: Checked) -> None:
+    """The examples (classic, large), the edge org (odd names, Unicode, tags) and budgets with the
+    billing account as ops and as a payer of its own."""
+    for step in checked.steps:
         assert step.returncode == 0, report(step)
-    assert len(checked_example.steps) == 2
-    assert "Success! The configuration is valid." in checked_example.steps[-1].stdout
+    assert len(checked.steps) == 2
+    assert "Success! The configuration is valid." in checked.steps[-1].stdout
+    used = (checked.directory / "main.tf").read_text()
+    assert used.count("module ") == len(checked.files) == len(EXAMPLE_FILES) + 3
 
 
-def test_terraform_accepts_the_edge_org(terraform: Terraform, edge_org: Org, tmp_path: Path) -> None:
-    directory = tmp_path / "tf"
-    files = terraform_files(edge_org)
-    write_tree(directory, files)
-    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
-    assert fmt.returncode == 0, report(fmt)
-    for step in terraform.init_and_validate(directory):
-        assert step.returncode == 0, report(step)
-
-    # Terraform's own reading of the generated literals: the description and the user's tags.
+def test_terraform_reads_the_edge_orgs_literals_back(terraform: Terraform, checked: Checked, tmp_path: Path) -> None:
+    """Terraform's own reading of the generated literals: the description and the user's tags."""
+    files = checked.files["edge"]
     description = re.search(r"(?m)^  description += (\".*\")$", files["9lives.tf"])
     tags = re.search(r'(?ms)^resource "aws_iam_user" .*?^  tags = (\{\n.*?\n  \})$', files["providers-account.tf"])
     assert description and tags
     console_dir = tmp_path / "console"
     console_dir.mkdir()
     (console_dir / "main.tf").write_text(f"locals {{\n  d = {description.group(1)}\n  t = {tags.group(1)}\n}}\n")
-    user_tags = dict(edge_org_user_tags(edge_org))
+    user_tags = dict(edge_org_user_tags(_edge_org(tmp_path)))
     assert {"Cost Center": "Research/Dev", "Küche": "Grüße", "email": "a.b@example.com"}.items() <= user_tags.items()
     assert terraform.evaluate(console_dir, "[local.d, local.t]") == [EDGE_DESCRIPTION, user_tags]
 
@@ -103,13 +117,3 @@ def test_terraform_reads_quoted_strings_back(terraform: Terraform, tmp_path: Pat
     nfc = [unicodedata.normalize("NFC", t) for t in TRICKY]
     nfc_keys = {unicodedata.normalize("NFC", k): unicodedata.normalize("NFC", v) for k, v in keys.items()}
     assert terraform.evaluate(tmp_path, "[local.values, local.keyed]") == [nfc, nfc_keys]
-
-
-@pytest.mark.parametrize("billing", [None, "payer"], ids=["billing-is-ops", "separate-payer"])
-def test_terraform_accepts_the_budgets(terraform: Terraform, tmp_path: Path, billing: str | None) -> None:
-    directory = tmp_path / "tf"
-    write_tree(directory, terraform_files(budget_org(billing)))
-    fmt = terraform.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color")
-    assert fmt.returncode == 0, report(fmt)
-    for step in terraform.init_and_validate(directory):
-        assert step.returncode == 0, report(step)
