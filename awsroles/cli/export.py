@@ -63,6 +63,7 @@ def export_policies(app: App, directory: Path, force: bool) -> int:
       awsroles -f examples/classic.ini export policies build/policies
     """
     org = app.load_org()
+    org.require_ids()  # every document names accounts by id
     files = policy_files(desired_state(org))
     _written(app, "policies", directory, files, write_tree(directory, files, force=force))
     return ExitCode.OK
@@ -89,6 +90,7 @@ def export_terraform(app: App, directory: Path, force: bool) -> int:
     from awsroles.export.terraform import terraform_files
 
     org = app.load_org()
+    org.require_ids()  # every document names accounts by id
     files = terraform_files(org)
     _written(app, "terraform", directory, files, write_tree(directory, files, force=force))
     return ExitCode.OK

@@ -100,6 +100,9 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
                 auditor.record(f"apply.{change.action}", f"{change.kind} {change.name}",
                                {"account_name": change.account, "because": f"{action} {target}"},
                                account=accounts.get(change.account))
+        if engine.recorded:  # accounts created on the way: IAM in them is the next apply's
+            app.say(f"Wrote the ids of {', '.join(engine.recorded)} into {path}: run `awsroles apply` for IAM in "
+                    f"{'it' if len(engine.recorded) == 1 else 'them'}.")
         if result.ok:
             from awsroles.sync.apply import changes_made
 

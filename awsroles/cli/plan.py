@@ -14,6 +14,7 @@ from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.render import Result
 
 if TYPE_CHECKING:
+    from awsroles.sync.apply import ApplyResult
     from awsroles.sync.plan import PlanOptions
 
 def aws_options(command: F) -> F:
@@ -57,7 +58,8 @@ def plan(app: App, profile: str | None, workers: int, prune: bool, adopt: bool, 
     then lists creates, updates (with a diff of each policy document), drift (managed things
     changed outside awsroles, including any policy, boundary or group that gives a managed
     person more power), leftovers, resources at the awsroles path that awsroles does not own,
-    and, with --prune, deletes.
+    and, with --prune, deletes. When the org file declares accounts without an id, or OUs, it
+    reads the organization too and shows the accounts and OUs to create or move (docs/accounts.md).
 
     \b
     Examples:
@@ -105,6 +107,10 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
     is required. Given PLANFILE (from `plan --out`), applies exactly that plan without asking,
     after checking that neither the org file nor AWS changed since it was made.
 
+    Accounts declared without an id are created first (through AWS Organizations, in the
+    management account), their ids written into the org file; then IAM in them is planned and
+    applied too (asked for again without --yes). No account is ever closed or removed.
+
     \b
     Examples:
       awsroles apply
@@ -141,6 +147,51 @@ def apply(app: App, profile: str | None, workers: int, prune: bool, adopt: bool,
             app.warn("Nothing was changed.")
             return ExitCode.OK
     with ApplyProgress(app, len(plan_.changes)) as progress:
-        result = engine.apply(plan_, on_step=progress)
-    show_result(app, result)
-    return ExitCode.OK if result.ok else ExitCode.FAILURE
+        result = engine.apply(plan_, on_step=progress, progress=progress.note)
+    table = app.output != "json"
+    if table:
+        show_result(app, result)
+    recorded = dict(engine.recorded)
+    if recorded:
+        names = ", ".join(f"{name} ({account_id})" for name, account_id in recorded.items())
+        app.say(f"\nWrote the ids of {names} into {app.org_path}.")
+    from awsroles.sync.apply import ApplyResult
+
+    steps = list(result.steps)
+    if result.ok and recorded and plan_file is not None:
+        app.say("IAM in those accounts is not in the saved plan: run `awsroles plan`, then `awsroles apply`.")
+    elif result.ok and recorded:
+        second = _after_new_accounts(app, plan_.options, profile, workers, yes)
+        steps += second.steps if second is not None else []
+    done = ApplyResult(steps)
+    if not table:
+        app.render(Result({**done.as_dict(), "recorded": recorded}))
+    return ExitCode.OK if done.ok else ExitCode.FAILURE
+
+
+def _after_new_accounts(app: App, options: PlanOptions, profile: str | None, workers: int,
+                        yes: bool) -> ApplyResult | None:
+    """Accounts were created (or found) and their ids written into the org file: IAM in them, and
+    the grants that name them, can now be planned; apply that second plan (asking first, unless
+    --yes). None when nothing was applied."""
+    app.say("Planning IAM in them now that they exist:")
+    then = engine_for(app, profile, workers)
+    plan_ = then.plan(options=options)
+    if app.output != "json":
+        show_plan(app, then, plan_)
+    if plan_.conflicts:
+        raise AwsrolesError(f"{len(plan_.conflicts)} conflict(s) with resources awsroles does not manage; "
+                            "the accounts were made, nothing else was changed")
+    if not plan_.changes:
+        return None
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("apply needs confirmation: run it in a terminal, or pass --yes")
+        if not click.confirm("\nApply these changes too?", default=False, err=True):
+            app.warn("The accounts were made; nothing else was changed: run `awsroles apply` to finish.")
+            return None
+    with ApplyProgress(app, len(plan_.changes)) as progress:
+        result = then.apply(plan_, on_step=progress, progress=progress.note)
+    if app.output != "json":
+        show_result(app, result)
+    return result

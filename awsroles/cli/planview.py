@@ -60,7 +60,9 @@ def plan_lines(org: Org, plan: Plan, verbose: int = 0) -> list[str]:
         changes = [c for c in plan.changes if c.account == account.name]
         if not changes:
             continue
-        print_(f"\n[bold]{escape(account.name)}[/] ({account.id})")
+        management = " (management account: accounts and OUs)" if any(c.kind in ("ou", "account")
+                                                                        for c in changes) else ""
+        print_(f"\n[bold]{escape(account.name)}[/] ({account.id}){management}")
         for change in changes:
             print_(_change_line(change))
             if verbose or change.action in ("update", "adopt"):
@@ -79,6 +81,11 @@ def plan_lines(org: Org, plan: Plan, verbose: int = 0) -> list[str]:
                "[bold]--remove-foreign-memberships[/] removes them):")
         for finding in plan.foreign:
             print_(f"  {escape(str(finding))}")
+    if plan.retained:
+        print_("\nMade by awsroles but no longer in the org file (kept: apply never closes or removes an "
+               "account, even with [bold]--prune[/]):")
+        for finding in plan.retained:
+            print_(f"  {escape(str(finding))}")
     if plan.unowned:
         print_("\nAt the awsroles path but not marked as awsroles' (never changed or deleted; "
                "[bold]--adopt[/] takes over those the org file declares):")
@@ -90,6 +97,13 @@ def plan_lines(org: Org, plan: Plan, verbose: int = 0) -> list[str]:
         print_("\n[red]Conflicts[/] (apply refuses until they are resolved):")
         for conflict in plan.conflicts:
             print_(f"  {escape(str(conflict))}")
+    from awsroles.sync.accounts import CREATE_ACCOUNT, RECORD_ID
+
+    waiting = [c.name for c in plan.changes if c.kind == "account" and any(m in (CREATE_ACCOUNT, RECORD_ID)
+                                                                           for m, _ in c.ops)]
+    if waiting:
+        print_(f"\nIAM in {', '.join(map(escape, waiting))} (and every grant that names them) is planned once apply "
+               "has created them and written their ids into the org file; `awsroles apply` does both.")
     if plan.in_sync:
         print_("\nNo changes. AWS matches the org file.")
     elif plan.empty:
@@ -131,6 +145,13 @@ class ApplyProgress:
     def __exit__(self, *_: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+    def note(self, message: str) -> None:
+        """A line about a change still running (an account being created), above the bar."""
+        if self.bar is None:
+            click.echo(f"  {message}", file=self.app.stderr)
+        else:
+            self.bar.console.print(escape(f"  {message}"))
 
     def __call__(self, step: Step) -> None:
         self.n += 1

@@ -48,8 +48,11 @@ def private_starter(directory: Path) -> Path:
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="Port on 127.0.0.1 (default: any free port).")
 @click.option("--wait", "timeout", type=click.FloatRange(min=1), default=30.0, show_default=True, metavar="SECONDS",
               help="How long to wait for the server to answer.")
+@click.option("--bare", is_flag=True,
+              help="Seed the organization with its management account alone (no other account, no role, no "
+                   "bill): `awsroles apply` then creates the accounts the org file declares without an id.")
 @pass_app
-def start(app: App, port: int, timeout: float) -> int:
+def start(app: App, port: int, timeout: float, bare: bool) -> int:
     """Start the sandbox in the background and seed it from the org file.
 
     The org file is --file, else $AWSROLES_FILE, else ./awsroles.ini when there is one; without
@@ -58,10 +61,15 @@ def start(app: App, port: int, timeout: float) -> int:
     already running, says where and starts nothing. The server keeps running after this command
     returns; its log and state are in $XDG_STATE_HOME/awsroles/sandbox.
 
+    With --bare, the organization holds its management account alone, and the admin lives
+    there: every other account of the org file must be without an id, for `awsroles apply` to
+    create (see docs/accounts.md).
+
     \b
     Examples:
       awsroles sandbox start
       awsroles -f examples/large.ini sandbox start --port 5000
+      awsroles -f acme.ini sandbox start --bare
     """
     from awsroles.sandbox.process import start_detached
     from awsroles.sandbox.state import read_state, state_dir
@@ -70,7 +78,7 @@ def start(app: App, port: int, timeout: float) -> int:
     if not app.file and not os.environ.get(ENV_VAR) and not org_path.is_file():
         running = read_state(Path(state_dir()))  # running: leave its org file alone
         org_path = Path(running.org_file) if running else private_starter(Path(state_dir()))
-    state, started = start_detached(org_path, port=port, timeout=timeout)
+    state, started = start_detached(org_path, port=port, timeout=timeout, bare=bare)
     if not started:
         notes = [f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "
                  f"seeded from {shown(state.org_file)}"]
@@ -79,7 +87,8 @@ def start(app: App, port: int, timeout: float) -> int:
         app.render(Result(data={"started": False, **state.public()}, notes=notes))
         return ExitCode.OK
     app.render(Result(data={"started": True, **state.public()}, notes=[
-        f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {shown(state.org_file)}",
+        f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {shown(state.org_file)}"
+        + (" (bare: the management account alone)" if state.bare else ""),
         f"  admin: {state.credentials.user_arn}",
         f"  keys:  fake moto keys for this sandbox only, kept in plaintext in {state.state_file}",
         f"  log:   {state.log_file}",

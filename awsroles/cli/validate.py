@@ -38,12 +38,16 @@ def validate(app: App, strict: bool) -> int:
             "teams": len(org.teams),
             "users": len(org.users),
             "budgets": len(org.budgets),
+            "accounts_to_create": len(org.pending_accounts),
         }
     notes: list[str] = []
     if valid:
         budgets = f", {summary['budgets']} budget{'s' if summary['budgets'] != 1 else ''}" if summary["budgets"] else ""
-        notes.append(f"{shown(path)}: valid: {summary['accounts']} accounts, {summary['environments']} environments, "
-                     f"{summary['roles']} roles, {summary['teams']} teams, {summary['users']} users{budgets}")
+        pending = summary["accounts_to_create"]
+        created = f" ({pending} for apply to create)" if pending else ""
+        notes.append(f"{shown(path)}: valid: {summary['accounts']} accounts{created}, {summary['environments']} "
+                     f"environments, {summary['roles']} roles, {summary['teams']} teams, {summary['users']} "
+                     f"users{budgets}")
     if app.output == "table":  # problems go to stderr, as compilers print them; JSON carries them
         for problem in problems:
             app.warn(str(problem))

@@ -63,11 +63,12 @@ class SetupResult:
 
 
 def grants_for(org: Org, user: str) -> tuple[RoleGrant, ...]:
-    """The roles the org file lets ``user`` assume, once each."""
+    """The roles the org file lets ``user`` assume, once each (not yet in accounts ``apply`` has
+    still to create: they have no ARN until then)."""
     from awsroles.iam.access import access_list
 
     grants = (RoleGrant(a.environment, a.role, a.account_id, a.role_arn, org.role(a.role).max_session)
-              for a in access_list(org, user=user))
+              for a in access_list(org, user=user) if a.role_arn)
     return tuple(dict.fromkeys(grants))
 
 

@@ -52,10 +52,8 @@ def access_list(
                 if role is not None and grant.role != role:
                     continue
                 account = org.environment_account(grant.environment)
-                rows.append(
-                    Access(member, grant.environment, grant.role, t.name, account.id,
-                           org.role_arn(grant.environment, grant.role))
-                )
+                arn = "" if account.pending else org.role_arn(grant.environment, grant.role)  # "": not created yet
+                rows.append(Access(member, grant.environment, grant.role, t.name, account.id, arn))
     return sorted(
         rows,
         key=lambda a: (user_order[a.user], env_order[a.environment], role_order[a.role], team_order[a.team]),

@@ -326,3 +326,27 @@ def remove_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck
             section["members"].detach()
 
     return edit_org(path, change, checks=checks)
+
+
+def record_account_id(path: Path, account: str, account_id: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
+    """Write ``id = ACCOUNT_ID`` as the first line of ``[account ACCOUNT]`` (what apply does once it
+    has created or found the account); the same id already there: nothing changes. Another id
+    there is refused: the file changed since the plan."""
+
+    def change(updater: ConfigUpdater) -> None:
+        accounts = _sections(updater, "account")
+        _pick("account", account, accounts)
+        section = accounts[account]
+        if "id" in section:
+            current = (section["id"].value or "").strip()
+            if current != account_id:
+                raise UsageError(f"[account {account}] has id {current} in the org file now, not {account_id}: "
+                                 "the file changed since the plan")
+            return
+        blocks = [b for b in section.iter_blocks() if isinstance(b, Option)]
+        if blocks:
+            blocks[0].add_before.option("id", account_id)
+        else:
+            section.set("id", account_id)
+
+    return edit_org(path, change, checks=checks)

@@ -10,6 +10,9 @@ ORG_KEYS = {
     "region": "default AWS region",
     "ops_account": "the account where people have IAM users and log in",
     "billing_account": "the payer account for cost reports (default: ops_account)",
+    "management_account": "the AWS Organizations management account, where apply creates accounts "
+                          "(default: billing_account)",
+    "account_email": "e-mail address of accounts apply creates, with {name}: aws+{name}@acme.example",
     "mfa": "required or optional",
     "mfa_max_age": "longest an MFA sign-in stays valid for assuming roles",
     "mfa_enrollment": "who enrols MFA devices: admin (the default) or self",
@@ -21,7 +24,9 @@ ORG_KEYS = {
     "budget_notify": "default e-mail addresses that budget alerts go to",
 }
 ACCOUNT_KEYS = {
-    "id": "12-digit account id",
+    "id": "12-digit account id (left out: apply creates the account, then writes its id here)",
+    "email": "the account's root e-mail address (default: [org] account_email)",
+    "ou": "organizational unit path the account belongs in: Workloads/Prod",
     "environment": "environment held by the account",
     "description": "free text",
     "budget": "the environment's monthly cost budget: 5000 USD",

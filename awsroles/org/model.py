@@ -6,15 +6,24 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from awsroles.errors import AwsrolesError
+
 
 @dataclass(frozen=True)
 class Account:
     """An AWS account. ``environment`` is set for accounts that hold assumable roles."""
 
     name: str
-    id: str
+    id: str  # "" until apply has created (or found) the account: see ``pending``
     environment: str | None = None
     description: str = ""
+    email: str = ""  # the root user's address: for creating the account, and finding it
+    ou: str = ""  # organizational unit path (``Workloads/Prod``); "" leaves the account where it is
+
+    @property
+    def pending(self) -> bool:
+        """Declared without an id: ``apply`` creates it in the organization (or finds it there)."""
+        return not self.id
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,7 @@ class Org:
     budgets: tuple[Budget, ...] = ()  # in file order of the accounts
     budget_alerts: tuple[BudgetAlert, ...] | None = None  # [org] default (None: not given)
     budget_notify: tuple[str, ...] = ()  # [org] default
+    management_account: str = ""  # the Organizations management account ("": the billing account)
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- lookups -------------------------------------------------------------------------
@@ -149,6 +159,36 @@ class Org:
         return bool(self.budgets or self.budget_notify or self.budget_alerts is not None)
 
     @property
+    def uses_accounts(self) -> bool:
+        """Whether awsroles manages accounts in AWS Organizations for this org: some account is to be
+        created (no id) or placed in an OU. A file with neither leaves Organizations alone (not even read)."""
+        return any(a.pending or a.ou for a in self.accounts)
+
+    @property
+    def management(self) -> Account:
+        """The Organizations management account: where accounts are created and OUs made."""
+        return self.account(self.management_account or self.billing_account)
+
+    @property
+    def pending_accounts(self) -> tuple[Account, ...]:
+        return tuple(a for a in self.accounts if a.pending)
+
+    def as_existing(self) -> Org:
+        """The org as AWS can hold it before its pending accounts exist: their environments, the
+        grants to those and their budgets wait until apply has created them (IAM in an account,
+        and every ARN that names it, needs its id)."""
+        from dataclasses import replace
+
+        waiting = {a.environment for a in self.accounts if a.pending and a.environment}
+        if not waiting:
+            return self
+        accounts = tuple(replace(a, environment=None) if a.pending else a for a in self.accounts)
+        teams = tuple(replace(t, grants=tuple(g for g in t.grants if g.environment not in waiting))
+                      for t in self.teams)
+        budgets = tuple(b for b in self.budgets if b.environment not in waiting)
+        return replace(self, accounts=accounts, teams=teams, budgets=budgets)
+
+    @property
     def ops(self) -> Account:
         return self.account(self.ops_account)
 
@@ -179,11 +219,19 @@ class Org:
 
     # -- derived names -------------------------------------------------------------------
 
+    def require_ids(self, accounts: tuple[Account, ...] | None = None) -> None:
+        """Refuse (AccountPendingError) when an account (of ``accounts``, default all) has no id yet."""
+        pending = [a for a in (self.accounts if accounts is None else accounts) if a.pending]
+        if pending:
+            raise AccountPendingError(pending)
+
     def role_arn(self, environment: str, role: str) -> str:
         account = self.environment_account(environment)
+        self.require_ids((account,))
         return f"arn:{self.partition}:iam::{account.id}:role{self.path}{role}"
 
     def bootstrap_role_arn(self, account: Account) -> str:
+        self.require_ids((account,))
         return f"arn:{self.partition}:iam::{account.id}:role/{self.bootstrap_role}"
 
     def teams_of(self, user: str) -> tuple[Team, ...]:
@@ -195,6 +243,20 @@ class Org:
         return tuple(r.name for r in self.roles if r.name in granted)
 
 
+class AccountPendingError(AwsrolesError):
+    """Something needs the id of an account that ``apply`` has not created yet."""
+
+    def __init__(self, accounts: list[Account]) -> None:
+        names = ", ".join(a.name for a in accounts)
+        if len(accounts) == 1:
+            text = f"account {names} has no id yet: `awsroles apply` creates it and writes its id into the org file"
+        else:
+            text = (f"accounts {names} have no id yet: `awsroles apply` creates them and writes their ids into the "
+                    "org file")
+        super().__init__(text)
+        self.accounts = accounts
+
+
 MFA_ENROLLMENT_ADMIN = "admin"  # only admins enrol MFA devices (the default)
 MFA_ENROLLMENT_SELF = "self"  # people may enrol their own device with their access key alone
 TEAM_GROUP_PREFIX = "team-"
@@ -202,6 +264,8 @@ EVERYONE_GROUP = "awsroles-users"
 SELF_SERVICE_POLICY = "awsroles-self-service"
 TEAM_POLICY_NAME = "awsroles-assume-roles"
 MANAGED_BY_TAG = ("managed-by", "awsroles")
+ORG_TAG = "awsroles-org"  # on what awsroles makes in AWS Organizations: the org it belongs to
+OU_TAG = "awsroles-ou"  # on an account: the OU path awsroles last placed it in (moved since: drift)
 
 
 BUDGET_PREFIX = "awsroles-"

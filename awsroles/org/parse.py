@@ -20,8 +20,8 @@ from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
-from awsroles.org.model import Org
-from awsroles.org.sections import read_accounts, read_roles, read_settings, read_teams, read_users
+from awsroles.org.model import Account, Org
+from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
 
 
 def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tuple[str, IniSection]]]:
@@ -49,6 +49,22 @@ def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tu
         seen[kind, name] = section.line
         by_kind[kind].append((name, section))
     return by_kind
+
+
+def _check_management(b: Builder, s: OrgSettings, accounts: list[Account]) -> None:
+    """Accounts are created from the management account, which must therefore exist (have an id)."""
+    by_name = {a.name: a for a in accounts}
+    name = s.management_account or s.billing_account
+    key = "management_account" if s.management_account else "billing_account"
+    line = s.keys[key].line if key in s.keys else s.line
+    if s.management_account and s.billing_account and s.management_account != s.billing_account:
+        b.warn(line, f"management_account '{s.management_account}' is not billing_account '{s.billing_account}': "
+               "in AWS Organizations the management account is the payer of the organization")
+    management = by_name.get(name)
+    pending = [a.name for a in accounts if a.pending]
+    if management is not None and management.pending and (pending or any(a.ou for a in accounts)):
+        b.error(line, f"the management account '{name}' ({key}) needs an id: apply creates accounts and OUs "
+                "from it, so it must exist already")
 
 
 def _one_line(problem: Problem) -> Problem:
@@ -79,13 +95,14 @@ def parse_org(
     for _, extra in by_kind["org"][1:]:
         b.error(extra.line, "duplicate section [org]")
     s = read_settings(b, by_kind["org"])
-    accounts = read_accounts(b, by_kind["account"])
+    accounts = read_accounts(b, by_kind["account"], s)
     account_names = [a.name for a in accounts]
-    for key in ("ops_account", "billing_account"):
+    for key in ("ops_account", "billing_account", "management_account"):
         value = getattr(s, key)
         if value and value not in account_names:
             line = s.keys[key].line if key in s.keys else s.line
             b.error(line, f"{key}: undefined account '{value}'{did_you_mean(value, account_names)}")
+    _check_management(b, s, accounts)
     roles = read_roles(b, by_kind["role"], s)
     users = read_users(b, by_kind["user"])
     environments = [a.environment for a in accounts if a.environment]
@@ -112,6 +129,7 @@ def parse_org(
             budgets=tuple(budgets),
             budget_alerts=budget_defaults.alerts,
             budget_notify=budget_defaults.notify,
+            management_account=s.management_account,
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from awsroles.org import limits
+from awsroles.org import limits, organizations
 from awsroles.org.builder import (
     EMAIL,
     IAM_NAME_RULE,
@@ -46,6 +46,8 @@ class OrgSettings:
     region: str = "us-east-1"
     ops_account: str = ""
     billing_account: str = ""
+    management_account: str = ""
+    account_email: str = ""  # pattern with {name}
     mfa_required: bool = True
     mfa_max_age: int = 12 * 3600
     mfa_enrollment: str = MFA_ENROLLMENT_ADMIN
@@ -84,6 +86,17 @@ def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSetting
     if "billing_account" in keys and not s.billing_account:
         b.error(keys["billing_account"].line, "billing_account is empty: name an [account NAME], or leave the key "
                 "out to use ops_account")
+    if "management_account" in keys:
+        s.management_account = keys["management_account"].value.strip()
+        if not s.management_account:
+            b.error(keys["management_account"].line, "management_account is empty: name an [account NAME], or "
+                    "leave the key out to use billing_account")
+    if "account_email" in keys:
+        s.account_email = keys["account_email"].value.strip()
+        if s.account_email.count("{name}") != 1 or "{" in s.account_email.replace("{name}", ""):
+            b.error(keys["account_email"].line, f"account_email '{s.account_email}' needs {{name}} once (and no "
+                    "other braces): aws+{name}@acme.example")
+            s.account_email = ""
     if "mfa" in keys:
         value = keys["mfa"].value.strip().lower()
         if value not in ("required", "optional"):
@@ -120,17 +133,47 @@ def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSetting
     return s
 
 
-def read_accounts(b: Builder, found: list[tuple[str, IniSection]]) -> list[Account]:
+def _account_email(b: Builder, section: IniSection, name: str, pattern: str) -> tuple[str, bool]:
+    """The account's e-mail address (its own ``email``, else the [org] pattern), checked by
+    CreateAccount's rules ("" when it breaks one, reported), and whether there is one at all."""
+    keys = section.keys
+    if "email" in keys:
+        email, line, source = keys["email"].value.strip(), keys["email"].line, ""
+    elif pattern:
+        email, line, source = pattern.replace("{name}", name), section.line, " (from [org] account_email)"
+    else:
+        return "", False
+    why = organizations.email_problem(email)
+    if why is not None:
+        b.error(line, f"email '{email}'{source} {why} (AWS Organizations, CreateAccount)")
+        return "", True
+    return email, True
+
+
+def read_accounts(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings | None = None) -> list[Account]:
     accounts: list[Account] = []
     ids: dict[str, tuple[str, int]] = {}
     envs: dict[str, tuple[str, int]] = {}
+    emails: dict[str, tuple[str, int]] = {}
+    pattern = s.account_email if s is not None else ""
     for name, section in found:
         b.unknown_keys(section, ACCOUNT_KEYS)
         ok = b.name(section, "account", name, NAME, 64, LOWER_NAME_RULE)
         keys = section.keys
         account_id = ""
+        email, has_email = _account_email(b, section, name, pattern)
+        if email:
+            line = keys["email"].line if "email" in keys else section.line
+            owner = emails.setdefault(email.lower(), (name, line))
+            if owner[0] != name:
+                b.error(line, f"email '{email}' is also account '{owner[0]}''s (line {owner[1]}); every AWS account "
+                        "needs its own address")
         if "id" not in keys:
-            b.error(section.line, f"[account {name}] needs an id (12 digits)")
+            if not has_email:
+                b.error(section.line, f"[account {name}] needs an id (12 digits), or an email (or [org] "
+                        "account_email) so that apply can create it")
+            elif (why := organizations.account_name_problem(name)) is not None:
+                b.error(section.line, f"account name '{name}' {why}: apply could not create it")
         else:
             account_id = keys["id"].value.strip()
             if not limits.ACCOUNT_ID.fullmatch(account_id):
@@ -158,8 +201,14 @@ def read_accounts(b: Builder, found: list[tuple[str, IniSection]]) -> list[Accou
             else:
                 envs[environment] = (name, line)
         description = b.description(keys.get("description"), 1000)
+        ou = ""
+        if "ou" in keys:
+            parts, why = organizations.parse_ou_path(keys["ou"].value)
+            if why is not None:
+                b.error(keys["ou"].line, f"ou '{keys['ou'].value.strip()}' {why}")
+            ou = "/".join(parts)
         if ok:
-            accounts.append(Account(name, account_id, environment, description))
+            accounts.append(Account(name, account_id, environment, description, email, ou))
     return accounts
 
 

@@ -30,6 +30,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
         f"region = {org.region}",
         f"ops_account = {org.ops_account}",
         f"billing_account = {org.billing_account}",
+        *([f"management_account = {org.management_account}"] if org.management_account else []),
         f"mfa = {'required' if org.mfa_required else 'optional'}",
         f"mfa_max_age = {format_duration(org.mfa_max_age)}",
         f"mfa_enrollment = {org.mfa_enrollment}",
@@ -43,7 +44,13 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
     if org.budget_notify:
         out.append(_list("budget_notify", org.budget_notify))
     for account in org.accounts:
-        out += ["", f"[account {account.name}]", f"id = {account.id}"]
+        out += ["", f"[account {account.name}]"]
+        if account.id:
+            out.append(f"id = {account.id}")
+        if account.email:
+            out.append(f"email = {account.email}")
+        if account.ou:
+            out.append(f"ou = {account.ou}")
         if account.environment:
             out.append(f"environment = {account.environment}")
         if account.description:

@@ -40,7 +40,7 @@ from awsroles.sandbox.client import (
     sandbox_env,
     sandbox_route,
 )
-from awsroles.sandbox.seed import ADMIN_USER, seed
+from awsroles.sandbox.seed import ADMIN_USER, check_bare, seed
 from awsroles.sandbox.server.main import HOST, SERVER_MODULE
 from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, state_dir, utc_now
 
@@ -133,7 +133,7 @@ class Sandbox:
     """
 
     def __init__(self, org_path: str | os.PathLike[str] | None = None, *, in_process: bool = False, port: int = 0,
-                 start_timeout: float = START_TIMEOUT, admin_user: str = ADMIN_USER) -> None:
+                 start_timeout: float = START_TIMEOUT, admin_user: str = ADMIN_USER, bare: bool = False) -> None:
         from awsroles.org.examples import example
 
         self.org_path = Path(org_path) if org_path is not None else example("classic")
@@ -142,6 +142,7 @@ class Sandbox:
         self.requested_port = port
         self.start_timeout = start_timeout
         self.admin_user = admin_user
+        self.bare = bare  # the management account alone (see awsroles.sandbox.seed.seed)
         self.port = 0
         self.pid = 0
         self._credentials: SandboxCredentials | None = None
@@ -189,17 +190,18 @@ class Sandbox:
                                        log_file, detached=False)
                 self.pid = self._process.pid
                 self.port = _wait_ready(self._process, self._workdir / READY_FILE, log_file, self.start_timeout)
-            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user)
+            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user, bare=self.bare)
             self.started_at = utc_now()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def reset(self, org_path: str | os.PathLike[str] | None = None) -> Sandbox:
+    def reset(self, org_path: str | os.PathLike[str] | None = None, *, bare: bool | None = None) -> Sandbox:
         """This running sandbox, emptied and seeded again, from ``org_path`` (default: its org
         file, read again): what a new one would be, without starting a server (about a second of
-        CPU). Its admin has new keys. The new org must be in the partition the server serves."""
+        CPU). Its admin has new keys. The new org must be in the partition the server serves.
+        ``bare`` (default: as it was) seeds the management account alone."""
         if not self.running:
             raise SandboxError("the sandbox is not running")
         org = load_org(Path(org_path) if org_path is not None else self.org_path)
@@ -208,10 +210,12 @@ class Sandbox:
         if org_path is not None:
             self.org_path = Path(org_path)
         self.org = org
+        if bare is not None:
+            self.bare = bare
         try:
             self._credentials = None
             sandbox_route(self.endpoint, "reset", {})
-            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user)
+            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user, bare=self.bare)
             self.started_at = utc_now()
         except BaseException:
             self.stop()
@@ -251,7 +255,7 @@ class Sandbox:
 
     def state(self) -> SandboxState:
         return SandboxState(self.pid, self.port, self.endpoint, self.region, self.credentials,
-                            str(self.org_path.resolve()), self.started_at)
+                            str(self.org_path.resolve()), self.started_at, bare=self.bare)
 
 
 # -- the detached sandbox ----------------------------------------------------------------------
@@ -274,8 +278,9 @@ def _lock(directory: Path, timeout: float = START_TIMEOUT * 2) -> Iterator[None]
 
 
 def start_detached(org_path: Path, *, directory: Path | None = None, port: int = 0,
-                   timeout: float = START_TIMEOUT) -> tuple[SandboxState, bool]:
-    """Start a sandbox that outlives this process, seeded from ``org_path``.
+                   timeout: float = START_TIMEOUT, bare: bool = False) -> tuple[SandboxState, bool]:
+    """Start a sandbox that outlives this process, seeded from ``org_path`` (with ``bare``: its
+    management account alone).
 
     Returns the state and True, or the already running sandbox's state and False.
     """
@@ -285,16 +290,18 @@ def start_detached(org_path: Path, *, directory: Path | None = None, port: int =
         if running is not None:
             return running, False
         org = load_org(org_path)
+        if bare:
+            check_bare(org)  # before a server starts
         log_file = directory / LOG_FILE
         ready_file = directory / READY_FILE
         process = _spawn(port, org.partition, ready_file, log_file, detached=True)
         try:
             actual = _wait_ready(process, ready_file, log_file, timeout)
             endpoint = f"http://{HOST}:{actual}"
-            credentials = seed(endpoint, org)
+            credentials = seed(endpoint, org, bare=bare)
             state = SandboxState(process.pid, actual, endpoint, org.region, credentials,
                                  str(Path(org_path).resolve()), utc_now(), str(log_file),
-                                 state_file=str(directory / STATE_FILE))
+                                 state_file=str(directory / STATE_FILE), bare=bare)
             atomic_write(directory / STATE_FILE, state.to_json(), mode=0o600)
         except BaseException:
             _terminate(process)

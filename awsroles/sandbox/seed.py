@@ -50,14 +50,18 @@ def _paginate(client: Any, operation: str, key: str, **kwargs: Any) -> list[Any]
     return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page[key]]
 
 
-def _create_organization(seeder: Aws, org: Org) -> list[Account]:
-    """The organization, managed from the billing account; returns the accounts it created."""
-    orgs = seeder.client("organizations", seeder.for_account(org.billing.id, org.bootstrap_role))
+def _create_organization(seeder: Aws, org: Org, *, bare: bool = False) -> list[Account]:
+    """The organization, managed from the management account; returns the accounts it created:
+    every account with an id (those without are for ``apply`` to create), none when ``bare``."""
+    management = org.management
+    orgs = seeder.client("organizations", seeder.for_account(management.id, org.bootstrap_role))
     with contextlib.suppress(orgs.exceptions.AlreadyInOrganizationException):
         orgs.create_organization(FeatureSet="ALL")
     existing = {a["Id"] for a in _paginate(orgs, "list_accounts", "Accounts")}
     created = []
     for account in org.accounts:
+        if account.pending or (bare and account.name != management.name):
+            continue
         tags = [{"Key": ENVIRONMENT_TAG, "Value": account.environment}] if account.environment else []
         if account.id in existing:
             if tags:
@@ -65,7 +69,10 @@ def _create_organization(seeder: Aws, org: Org) -> list[Account]:
             continue
         status = orgs.create_account(Email=account_email(org.name, account.name, account.id),
                                      AccountName=account.name, RoleName=org.bootstrap_role, Tags=tags)
-        made = status["CreateAccountStatus"].get("AccountId")
+        request = status["CreateAccountStatus"]
+        while request["State"] == "IN_PROGRESS":  # the sandbox answers SUCCEEDED on the first poll
+            request = orgs.describe_create_account_status(CreateAccountRequestId=request["Id"])["CreateAccountStatus"]
+        made = request.get("AccountId")
         if made != account.id:
             raise SandboxError(f"the server made account {made} for '{account.name}' instead of {account.id}: "
                                f"it is not an awsroles sandbox server (see {SERVER_MODULE})")
@@ -79,7 +86,7 @@ def _bootstrap_roles(seeder: Aws, org: Org, created: Sequence[Account]) -> None:
     and billing), and in every account Organizations created (as AWS does; trusting billing)."""
     created_ids = {a.id for a in created}
     for account in org.accounts:
-        if not account.environment and account.id not in created_ids:
+        if account.pending or (not account.environment and account.id not in created_ids):
             continue
         trusted = dict.fromkeys([org.billing.id, *([org.ops.id] if account.environment else [])])
         trust = {
@@ -99,13 +106,13 @@ def _bootstrap_roles(seeder: Aws, org: Org, created: Sequence[Account]) -> None:
         iam.attach_role_policy(RoleName=org.bootstrap_role, PolicyArn=_admin_policy(org))
 
 
-def _admin_user(seeder: Aws, org: Org, name: str) -> SandboxCredentials:
-    iam = seeder.client("iam", seeder.for_account(org.ops.id, org.bootstrap_role))
+def _admin_user(seeder: Aws, org: Org, name: str, account: Account) -> SandboxCredentials:
+    iam = seeder.client("iam", seeder.for_account(account.id, org.bootstrap_role))
     user = iam.create_user(UserName=name, Path=ADMIN_PATH,
                            Tags=[{"Key": "purpose", "Value": "awsroles sandbox admin"}])["User"]
     iam.attach_user_policy(UserName=name, PolicyArn=_admin_policy(org))
     key = iam.create_access_key(UserName=name)["AccessKey"]
-    return SandboxCredentials(key["AccessKeyId"], key["SecretAccessKey"], org.ops.id, user["Arn"])
+    return SandboxCredentials(key["AccessKeyId"], key["SecretAccessKey"], account.id, user["Arn"])
 
 
 def _check_authorization(endpoint: str, org: Org, admin: SandboxCredentials) -> None:
@@ -113,8 +120,8 @@ def _check_authorization(endpoint: str, org: Org, admin: SandboxCredentials) -> 
     from botocore.exceptions import ClientError
 
     identity = sandbox_aws(endpoint, admin, org.region).client("sts").get_caller_identity()
-    if identity["Account"] != org.ops.id:
-        raise SandboxError(f"the sandbox admin landed in account {identity['Account']}, not {org.ops.id}")
+    if identity["Account"] != admin.account_id:
+        raise SandboxError(f"the sandbox admin landed in account {identity['Account']}, not {admin.account_id}")
     try:
         sandbox_aws(endpoint, _SEED_KEYS, org.region).client("iam").list_users()
     except ClientError:
@@ -137,30 +144,54 @@ def seed_costs(endpoint: str, org: Org, months: int = COST_MONTHS, today: str | 
     view of ``awsroles costs`` has something in it (:mod:`awsroles.sandbox.server.costs`).
     Deterministic: the same org gives the same bill. ``today`` (default ``$AWSROLES_TODAY``): the day
     the bill takes as today, so that it stays the same on any date."""
-    accounts = {a.id: COST_WEIGHTS.get(a.environment or "", 1.0 if a.environment else 0.4) for a in org.accounts}
-    categories = {a.id: COST_CENTERS.get(a.environment, "engineering") for a in org.accounts if a.environment}
+    existing = [a for a in org.accounts if not a.pending]  # apply creates the others: they have no bill yet
+    accounts = {a.id: COST_WEIGHTS.get(a.environment or "", 1.0 if a.environment else 0.4) for a in existing}
+    categories = {a.id: COST_CENTERS.get(a.environment, "engineering") for a in existing if a.environment}
     pinned = today if today is not None else os.environ.get(TODAY_VARIABLE, "").strip()
     sandbox_route(endpoint, "costs", {"payer": org.billing.id, "accounts": accounts, "months": months,
                                       "categories": categories, **({"today": pinned} if pinned else {})})
 
 
-def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequence[Hook] = ()) -> SandboxCredentials:
+def check_bare(org: Org) -> None:
+    """A bare sandbox holds the management account alone: every other account must be one that
+    ``apply`` creates (no id), else the org file names accounts that would not exist."""
+    management = org.management
+    if management.pending:
+        raise SandboxError(f"--bare starts from the management account '{management.name}', which needs an id in "
+                           "the org file")
+    others = [a for a in org.accounts if a.name != management.name and not a.pending]
+    if others:
+        named = ", ".join(f"'{a.name}' ({a.id})" for a in others)
+        raise SandboxError(f"--bare starts from the management account alone, but the org file gives {named} an id: "
+                           "leave the id out for apply to create the account (with an email, or [org] account_email)")
+
+
+def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequence[Hook] = (),
+         bare: bool = False) -> SandboxCredentials:
     """Turn the fresh moto server at ``endpoint`` into ``org``; return the admin's credentials.
 
-    In order: the organization (from the billing account) and every other account with the
-    org file's own id, environment accounts tagged ``Environment=<env>``; the bootstrap role;
-    the admin user ``/sandbox/<admin_user>`` in ops with AdministratorAccess and an access key;
-    13 months of cost data for the billing account (:func:`seed_costs`); then moto's IAM
+    In order: the organization (from the management account) and every other account that has
+    an id in the org file, with that id, environment accounts tagged ``Environment=<env>``; the
+    bootstrap role; the admin user ``/sandbox/<admin_user>`` in ops with AdministratorAccess and an
+    access key; 13 months of cost data for the billing account (:func:`seed_costs`); then moto's IAM
     authorization, checked. Everything goes over HTTP through :class:`Aws`.
+
+    ``bare``: the organization with its management account alone (no other account, no role, no
+    bill), the admin in the management account: where ``awsroles apply`` creates the rest
+    (accounts as code). Every other account of the org file must be without an id (:func:`check_bare`).
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
+    if bare:
+        check_bare(org)
     seeder = sandbox_aws(endpoint, _SEED_KEYS, org.region, hooks=hooks)
     try:
-        created = _create_organization(seeder, org)
-        _bootstrap_roles(seeder, org, created)
-        admin = _admin_user(seeder, org, admin_user)
-        seed_costs(endpoint, org)
+        created = _create_organization(seeder, org, bare=bare)
+        if not bare:
+            _bootstrap_roles(seeder, org, created)
+        admin = _admin_user(seeder, org, admin_user, org.management if bare else org.ops)
+        if not bare:
+            seed_costs(endpoint, org)
         # Later seed data goes here, before authorization is on.
         enable_iam_authorization(endpoint)
         _check_authorization(endpoint, org, admin)

@@ -39,6 +39,7 @@ class SandboxState:
     started_at: str  # UTC, ISO 8601
     log_file: str = ""
     state_file: str = field(default="", compare=False)  # where it was read from; not stored
+    bare: bool = False  # seeded with the management account alone (``sandbox start --bare``)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -53,7 +54,7 @@ class SandboxState:
             pid=int(data["pid"]), port=int(data["port"]), endpoint=str(data["endpoint"]),
             region=str(data["region"]), credentials=SandboxCredentials(**data["credentials"]),
             org_file=str(data["org_file"]), started_at=str(data["started_at"]),
-            log_file=str(data.get("log_file", "")), state_file=state_file,
+            log_file=str(data.get("log_file", "")), state_file=state_file, bare=bool(data.get("bare", False)),
         )
 
     def public(self) -> dict[str, Any]:
@@ -62,6 +63,7 @@ class SandboxState:
             "pid": self.pid, "port": self.port, "endpoint": self.endpoint, "region": self.region,
             "org_file": self.org_file, "started_at": self.started_at, "access_key_id": self.credentials.access_key_id,
             "admin": self.credentials.user_arn, "log_file": self.log_file, "state_file": self.state_file,
+            "bare": self.bare,
         }
 
     def env(self) -> dict[str, str]:

@@ -1,7 +1,9 @@
 """Keeping AWS in line with the org file: read the live state, plan (pure), apply (runs the plan's calls), saved plans.
 
-IAM in the ops and environment accounts (``planner.py``), and the billing account's budgets
-(``budgets.py``).
+IAM in the ops and environment accounts (``planner.py``), the billing account's budgets
+(``budgets.py``), and the organization's accounts and OUs in the management account
+(``accounts.py``, run by ``organizations.py``).
 
-May import: awsroles.org, awsroles.iam, awsroles.budgets, awsroles.aws, awsroles.errors, awsroles.fsutil.
+May import: awsroles.org, awsroles.iam, awsroles.budgets, awsroles.accounts, awsroles.aws, awsroles.errors,
+awsroles.fsutil.
 """

@@ -16,6 +16,7 @@ from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import describe_aws_error
+from awsroles.sync.accounts import KINDS as ORGANIZATIONS_KINDS
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
 from awsroles.sync.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
@@ -128,12 +129,17 @@ def _require_no_credentials(iam: Any, user: str) -> None:
 
 def service_of(change: Change) -> str:
     """The AWS service whose client runs a change's calls."""
+    if change.kind in ORGANIZATIONS_KINDS:
+        return "organizations"
     return "budgets" if change.kind == BUDGET else "iam"
 
 
 def run_change(client: Any, change: Change) -> None:
     """Run the operations of one change with ``client`` (of :func:`service_of` the change),
     tolerating repeats (see BENIGN)."""
+    if service_of(change) == "organizations":
+        client.run(change)  # an OrganizationsRunner: it runs only ORGANIZATIONS_CALLS
+        return
     allowed, service = (BUDGET_CALLS, "Budgets") if service_of(change) == "budgets" else (ALLOWED_CALLS, "IAM")
     for method, params in change.ops:
         if method not in allowed:
@@ -177,9 +183,12 @@ def apply_plan(
     per_account: int = 4,
     on_step: Callable[[Step], None] | None = None,
     budgets_for: Callable[[str], Any] | None = None,
+    organizations_for: Callable[[str], Any] | None = None,
 ) -> ApplyResult:
-    """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account, and
-    ``budgets_for(account_name)`` a Budgets client there (for the billing account's budgets).
+    """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account,
+    ``budgets_for(account_name)`` a Budgets client there (for the billing account's budgets), and
+    ``organizations_for(account_name)`` a :class:`~awsroles.sync.organizations.OrganizationsRunner`
+    in the management account (for accounts and OUs, which run one at a time, in plan order).
 
     Accounts run in parallel (``max_workers`` at a time). Within an account, changes run in plan
     order, wave by wave (policies, groups, roles, users; deletes in reverse), up to
@@ -215,6 +224,10 @@ def apply_plan(
             if budgets_for is None:
                 raise ValueError("the plan changes budgets, but apply was given no Budgets client")
             return budgets_for(account)
+        if service == "organizations":
+            if organizations_for is None:
+                raise ValueError("the plan changes accounts or OUs, but apply was given no Organizations runner")
+            return organizations_for(account)
         return iam_for(account)
 
     def run_account(account: str) -> None:
@@ -227,7 +240,7 @@ def apply_plan(
                 report(step)
             return
         for wave in _waves(by_account[account]):
-            if per_account > 1 and len(wave) > 1:
+            if per_account > 1 and len(wave) > 1 and service_of(wave[0].change) != "organizations":
                 with ThreadPoolExecutor(max_workers=min(per_account, len(wave))) as inner:
                     ok = all(list(inner.map(lambda s: run_step(clients, s), wave)))
             else:

@@ -7,30 +7,45 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from awsroles.accounts.state import read_organization
 from awsroles.aws import Aws
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import aws_error_code
 from awsroles.iam.desired import desired_state
 from awsroles.org.model import Account, Org, budget_prefix
+from awsroles.sync.accounts import plan_organization
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
+from awsroles.sync.organizations import OrganizationsRunner
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import accounts_to_read, make_plan
 from awsroles.sync.state import LiveAccount, read_accounts
 
 
 class Engine:
-    """One org, one set of credentials: read, plan, apply. Clients are built once per account."""
+    """One org, one set of credentials: read, plan, apply. Clients are built once per account.
 
-    def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8, per_account: int = 4):
+    IAM and budgets are planned for the org as AWS can hold it now (:meth:`Org.as_existing`):
+    accounts still to be created are planned in the management account's Organizations changes, and
+    IAM in them once apply has created them and written their ids into the org file
+    (:attr:`recorded`); a new engine for the file then plans the rest.
+    """
+
+    def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8, per_account: int = 4,
+                 record: Callable[[str, str], None] | None = None):
         self.org = org
+        self.iam_org = org.as_existing()
         self.aws = aws
         self.max_workers = max_workers
         self.per_account = per_account
         self._clients: dict[tuple[str, str], Any] = {}  # (service, account name) -> client
         self._lock = threading.Lock()
+        self._record = record
+        self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file
 
     def _client(self, service: str, account: Account | str) -> Any:
         account = self.org.account(account) if isinstance(account, str) else account
+        if account.pending:
+            raise ValueError(f"account {account.name} has no id yet: apply creates it first")
         with self._lock:
             if (service, account.name) not in self._clients:
                 user = self.aws.whoami().user_name or "awsroles"
@@ -49,30 +64,106 @@ class Engine:
             raise ValueError(f"budgets are managed in the billing account {self.org.billing_account}, not {account}")
         return self._client("budgets", self.org.billing)
 
+    def organizations(self, account: Account | str | None = None) -> Any:
+        """An Organizations client in the management account (where accounts and OUs are managed)."""
+        if account is not None and (account if isinstance(account, str) else account.name) != self.org.management.name:
+            raise ValueError(f"accounts are managed in the management account {self.org.management.name}, "
+                             f"not {account}")
+        return self._client("organizations", self.org.management)
+
     def read(self) -> dict[str, LiveAccount]:
-        """IAM in the ops and environment accounts, and the billing account's budgets named like the
-        org's (``LiveAccount.budgets``): always, so that budgets awsroles made are leftovers once the
-        file no longer declares any. An org file without budgets needs no Budgets permission: access
-        denied there is noted (``LiveBudgets.unread``), not an error."""
-        live = read_accounts(accounts_to_read(self.org), self.iam, self.org.path, max_workers=self.max_workers)
-        billing = self.org.billing
-        prefix = budget_prefix(self.org.name)
-        try:
-            budgets = read_budgets(self.budgets(), billing.id, prefix, self.org.partition)
-        except Exception as exc:
-            if self.org.uses_budgets or aws_error_code(exc) not in ACCESS_DENIED:
-                raise
-            budgets = LiveBudgets(billing.id, prefix, api_calls=1, unread=aws_error_code(exc))
-        state = live.get(billing.name, LiveAccount(billing))
-        live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
+        """IAM in the ops and environment accounts that exist; the billing account's budgets named
+        like the org's (``LiveAccount.budgets``): always, so that budgets awsroles made are leftovers
+        once the file no longer declares any (an org file without budgets needs no Budgets
+        permission: access denied there is noted, ``LiveBudgets.unread``, not an error); and, when
+        the file declares accounts to create or OUs, the organization, from the management account
+        (``LiveAccount.organization``)."""
+        org = self.iam_org
+        live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers)
+        billing = org.billing
+        if not billing.pending:  # a billing account apply has yet to create has no budgets
+            prefix = budget_prefix(org.name)
+            try:
+                budgets = read_budgets(self.budgets(), billing.id, prefix, org.partition)
+            except Exception as exc:
+                if org.uses_budgets or aws_error_code(exc) not in ACCESS_DENIED:
+                    raise
+                budgets = LiveBudgets(billing.id, prefix, api_calls=1, unread=aws_error_code(exc))
+            state = live.get(billing.name, LiveAccount(billing))
+            live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
+        if self.org.uses_accounts:
+            management = self.org.management
+            organization = read_organization(self.organizations(),
+                                             f"the management account {management.name} ({management.id})")
+            state = live.get(management.name, LiveAccount(management))
+            live[management.name] = replace(state, organization=organization,
+                                            api_calls=state.api_calls + organization.api_calls)
         return live
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
              live: dict[str, LiveAccount] | None = None) -> Plan:
-        """Plan against ``live`` (read now when not given)."""
+        """Plan against ``live`` (read now when not given): the organization's accounts and OUs
+        first, then IAM and budgets."""
         live = self.read() if live is None else live
-        return make_plan(self.org, desired_state(self.org), live, options=options or PlanOptions(prune=prune))
+        options = options or PlanOptions(prune=prune)
+        iam = make_plan(self.iam_org, desired_state(self.iam_org), live, options=options)
+        organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
+        if organization is None:
+            return iam
+        planned = plan_organization(self.org, organization, options)
+        first = Plan(tuple(planned.changes), (), tuple(planned.conflicts), {}, tuple(planned.unowned), (), options,
+                     retained=tuple(planned.retained))
+        return first.merged(iam)
 
-    def apply(self, plan: Plan, on_step: Callable[[Step], None] | None = None) -> ApplyResult:
+    def record(self, account: str, account_id: str) -> None:
+        """Write an account's id into the org file (apply calls this as soon as it knows the id)."""
+        if self._record is not None:
+            self._record(account, account_id)
+        else:
+            from awsroles.iam.checks import ORG_CHECKS
+            from awsroles.org.edit import record_account_id
+
+            record_account_id(self.org.source, account, account_id, checks=ORG_CHECKS)
+        with self._lock:
+            self.recorded[account] = account_id
+
+    def open_to_caller(self, name: str, account_id: str) -> None:
+        """A new account's role (``bootstrap_role``, made by Organizations) trusts the management
+        account only. When apply runs from another account (ops, with a separate management
+        account), reach the new account through the management account once (role chaining) and
+        add the caller's account to that role's trust, so that apply, and every later run from
+        there, reaches it as it reaches every other account."""
+        import json
+
+        caller, management = self.aws.whoami().account, self.org.management
+        if caller == management.id:
+            return
+        from awsroles.aws import for_org
+
+        role, partition = self.org.bootstrap_role, self.org.partition
+        via = for_org(self.org, session=self.aws.for_account(management.id, role, partition=partition))
+        iam = via.client("iam", via.for_account(account_id, role, partition=partition), account=name)
+        document = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(document) if isinstance(document, str) else dict(document)
+        principal = f"arn:{partition}:iam::{caller}:root"
+        statements = trust.get("Statement", [])
+        statements = [statements] if isinstance(statements, dict) else list(statements)
+        if any(principal in str(s.get("Principal", "")) for s in statements if isinstance(s, dict)):
+            return
+        statements.append({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"})
+        trust["Statement"] = statements
+        iam.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(trust))
+
+    def apply(self, plan: Plan, on_step: Callable[[Step], None] | None = None,
+              progress: Callable[[str], None] | None = None) -> ApplyResult:
+        """Run ``plan``; ``progress`` hears how account creations go."""
+        runner: list[OrganizationsRunner] = []
+
+        def organizations_for(account: str) -> OrganizationsRunner:
+            if not runner:
+                runner.append(OrganizationsRunner(self.organizations(account), self.record, progress=progress,
+                                                  created=self.open_to_caller))
+            return runner[0]
+
         return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,
-                          on_step=on_step, budgets_for=self.budgets)
+                          on_step=on_step, budgets_for=self.budgets, organizations_for=organizations_for)

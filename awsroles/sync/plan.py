@@ -50,6 +50,7 @@ class Change:
     account_id: str
     action: str  # create | update | adopt | delete
     kind: str  # policy | group | role | user (IAM) | budget (AWS Budgets, in the billing account)
+    #            | ou | account (AWS Organizations, in the management account)
     name: str
     details: tuple[str, ...] = ()
     diffs: tuple[tuple[str, str], ...] = ()  # (what, unified diff of canonical JSON: live -> org file)
@@ -108,6 +109,16 @@ class Plan:
     foreign: tuple[Finding, ...] = ()  # managed users in groups awsroles does not own
     options: PlanOptions = PlanOptions()
     notes: tuple[str, ...] = ()  # what the plan could not look at, and why (never a difference)
+    retained: tuple[Finding, ...] = ()  # accounts and OUs awsroles made, no longer declared: never removed
+
+    def merged(self, other: Plan) -> Plan:
+        """This plan's changes and findings, then ``other``'s (its options are this plan's)."""
+        calls = dict(self.api_calls)
+        for name, n in other.api_calls.items():
+            calls[name] = calls.get(name, 0) + n
+        return Plan(self.changes + other.changes, self.kept + other.kept, self.conflicts + other.conflicts, calls,
+                    self.unowned + other.unowned, self.foreign + other.foreign, self.options,
+                    self.notes + other.notes, self.retained + other.retained)
 
     @property
     def empty(self) -> bool:
@@ -136,12 +147,13 @@ class Plan:
             "summary": {"create": self.count("create"), "update": self.count("update"),
                         "adopt": self.count("adopt"), "delete": self.count("delete"), "drift": self.drifted,
                         "kept": len(self.kept), "conflicts": len(self.conflicts), "unowned": len(self.unowned),
-                        "foreign": len(self.foreign)},
+                        "foreign": len(self.foreign), "retained": len(self.retained)},
             "changes": [c.as_dict() for c in self.changes],
             "kept": [c.as_dict() for c in self.kept],
             "conflicts": [c.as_dict() for c in self.conflicts],
             "unowned": [f.as_dict() for f in self.unowned],
             "foreign": [f.as_dict() for f in self.foreign],
+            "retained": [f.as_dict() for f in self.retained],
             "api_calls": dict(self.api_calls),
             "notes": list(self.notes),
         }
@@ -162,6 +174,7 @@ class Plan:
             PlanOptions(bool(options.get("prune")), bool(options.get("adopt")),
                         bool(options.get("remove_foreign_memberships"))),
             tuple(str(n) for n in data.get("notes", ())),
+            tuple(Conflict.from_dict(c) for c in data.get("retained", ())),
         )
 
 

@@ -316,8 +316,11 @@ class _AccountPlanner(AccountOwnership):
 
 
 def accounts_to_read(org: Org) -> list[Account]:
-    """The accounts awsroles may manage something in: ops and every environment account."""
-    return [a for a in org.accounts if a.name == org.ops_account or a.environment]
+    """The accounts awsroles may manage something in: ops and every environment account. None
+    while the ops account is still to be created (every role trusts it); never an account that is."""
+    if org.ops.pending:
+        return []
+    return [a for a in org.accounts if (a.name == org.ops_account or a.environment) and not a.pending]
 
 
 def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveAccount], *,

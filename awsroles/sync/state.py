@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.state import LiveBudgets
 from awsroles.org.model import MANAGED_BY_TAG, Account
 
@@ -99,6 +100,7 @@ class LiveAccount:
     other_groups: Mapping[str, LiveGroup] = field(default_factory=dict)  # groups at other paths
     documents: Mapping[str, Document] = field(default_factory=dict)  # customer managed policy ARN -> document
     budgets: LiveBudgets | None = None  # the billing account's budgets, when the org uses budgets
+    organization: LiveOrganization | None = None  # the management account's organization, when the org uses accounts
 
     def fingerprint_data(self) -> dict[str, Any]:
         """Everything read, in a form that hashes the same for the same live state."""

@@ -11,6 +11,7 @@ from typing import Any
 from awsroles.sandbox.server import clock
 from awsroles.sandbox.server.costs import cost_data
 from awsroles.sandbox.server.mfa import TOTP_STEP, mfa_codes
+from awsroles.sandbox.server.organizations import reset_organizations
 
 log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
 
@@ -114,6 +115,7 @@ def reset_server() -> None:
     clock.sandbox_clock.reset()
     mfa_codes.reset()
     cost_data.reset()
+    reset_organizations()
 
 
 def _json_body(environ: Mapping[str, Any]) -> dict[str, Any]:

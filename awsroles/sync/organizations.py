@@ -1,0 +1,148 @@
+"""Run the calls of account and OU changes with an Organizations client in the management account.
+
+OUs are found by path when a change runs (a plan names them by path: an OU it creates has no id
+until then). ``CreateAccount`` is asynchronous: the runner polls ``DescribeCreateAccountStatus``
+until the request succeeds or fails, telling ``progress`` how it goes, then hands the new id to
+``record`` (which writes it into the org file) before anything else happens to the account.
+Repeats are harmless: an OU that exists is used, an account already in its OU is not moved.
+Nothing here can close or remove an account: only :data:`ORGANIZATIONS_CALLS` run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from awsroles.errors import AwsrolesError
+from awsroles.sync.accounts import (
+    CREATE_ACCOUNT,
+    CREATE_OU,
+    MOVE_ACCOUNT,
+    ORGANIZATIONS_CALLS,
+    RECORD_ID,
+    TAG_ACCOUNT,
+    TAG_OU,
+)
+from awsroles.sync.plan import Change
+
+POLL_FIRST, POLL_MAX = 1.0, 15.0  # seconds between DescribeCreateAccountStatus calls: 1, 2, 4 .. 15
+CREATE_TIMEOUT = 30 * 60.0  # AWS usually takes a few minutes
+
+# FailureReason of DescribeCreateAccountStatus (Organizations API reference, CreateAccountStatus).
+FAILURES = {
+    "EMAIL_ALREADY_EXISTS": "the e-mail address belongs to another AWS account already: give the account another "
+                            "email in the org file",
+    "ACCOUNT_LIMIT_EXCEEDED": "the organization has as many accounts as its quota allows: ask AWS for more "
+                              "(Service Quotas, AWS Organizations)",
+    "INVALID_EMAIL": "AWS refused the e-mail address",
+    "INVALID_ADDRESS": "AWS refused the organization's address",
+    "CONCURRENT_ACCOUNT_MODIFICATION": "another account is being created or changed: try again",
+    "INTERNAL_FAILURE": "AWS failed internally: try again",
+}
+
+
+class AccountCreationFailed(AwsrolesError):
+    pass
+
+
+class OrganizationsRunner:
+    """Runs account and OU changes; ``record(name, id)`` is called once an account's id is known."""
+
+    def __init__(self, orgs: Any, record: Callable[[str, str], None], *,
+                 progress: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, timeout: float = CREATE_TIMEOUT,
+                 created: Callable[[str, str], None] | None = None) -> None:
+        """``created(name, id)``: called once an account exists, before its id is recorded (the
+        engine opens its role to the account apply runs from, see :meth:`Engine.open_to_caller`)."""
+        self.orgs, self.record, self.created = orgs, record, created
+        self.progress = progress or (lambda _message: None)
+        self.sleep, self.clock, self.timeout = sleep, clock, timeout
+        self._ou_ids: dict[str, str] | None = None  # path -> id ("" is the root)
+        self._lock = threading.Lock()
+
+    # OUs by path -------------------------------------------------------------------------------
+
+    def _tree(self) -> dict[str, str]:
+        if self._ou_ids is None:
+            root = self.orgs.list_roots()["Roots"][0]["Id"]
+            self._ou_ids = {"": root}
+            queue = [("", root)]
+            while queue:
+                path, parent = queue.pop(0)
+                for page in self.orgs.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
+                    for ou in page.get("OrganizationalUnits", []):
+                        child = f"{path}/{ou['Name']}" if path else ou["Name"]
+                        self._ou_ids[child] = ou["Id"]
+                        queue.append((child, ou["Id"]))
+        return self._ou_ids
+
+    def ou_id(self, path: str) -> str:
+        tree = self._tree()
+        if path not in tree:
+            raise AwsrolesError(f"no organizational unit {path} in the organization (its change did not run?)")
+        return tree[path]
+
+    def create_ou(self, path: str, tags: list[dict[str, str]]) -> None:
+        tree = self._tree()
+        if path in tree:
+            return
+        parent, _, name = path.rpartition("/")
+        made = self.orgs.create_organizational_unit(ParentId=self.ou_id(parent), Name=name, Tags=tags)
+        tree[path] = made["OrganizationalUnit"]["Id"]
+
+    # accounts --------------------------------------------------------------------------------
+
+    def create_account(self, params: dict[str, Any]) -> str:
+        name = params["AccountName"]
+        status = self.orgs.create_account(**params)["CreateAccountStatus"]
+        started, wait = self.clock(), POLL_FIRST
+        self.progress(f"creating account {name} ({params['Email']}): {status['State']}")
+        while status["State"] == "IN_PROGRESS":
+            if self.clock() - started > self.timeout:
+                raise AccountCreationFailed(f"account {name} is still being created after {self.timeout / 60:g} "
+                                            f"minutes (request {status['Id']}): run apply again later; it finds "
+                                            "the account by its e-mail address")
+            self.sleep(wait)
+            wait = min(wait * 2, POLL_MAX)
+            reply = self.orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])
+            status = reply["CreateAccountStatus"]
+            self.progress(f"creating account {name}: {status['State']} after {self.clock() - started:.0f}s")
+        if status["State"] != "SUCCEEDED":
+            reason = status.get("FailureReason", "unknown")
+            raise AccountCreationFailed(f"creating account {name} failed: {reason}: {FAILURES.get(reason, 'see AWS')}")
+        account_id = str(status["AccountId"])
+        if self.created is not None:
+            self.created(name, account_id)
+        self.record(name, account_id)
+        return account_id
+
+    def move_account(self, account_id: str, path: str) -> None:
+        parents = self.orgs.list_parents(ChildId=account_id)["Parents"]
+        source = parents[0]["Id"]
+        destination = self.ou_id(path)
+        if source != destination:
+            self.orgs.move_account(AccountId=account_id, SourceParentId=source, DestinationParentId=destination)
+
+    def run(self, change: Change) -> None:
+        """Run one account or OU change, in order; refuse any call not in ORGANIZATIONS_CALLS."""
+        created = ""
+        for method, params in change.ops:
+            if method not in ORGANIZATIONS_CALLS:
+                raise ValueError(f"refusing to run {method!r}: not a call awsroles plans for an account or an OU "
+                                 "(it never closes or removes an account)")
+            with self._lock:
+                if method == CREATE_OU:
+                    self.create_ou(params["Path"], params["Tags"])
+                elif method == TAG_OU:
+                    self.orgs.tag_resource(ResourceId=self.ou_id(params["Path"]), Tags=params["Tags"])
+            if method == CREATE_ACCOUNT:
+                created = self.create_account(params)
+            elif method == RECORD_ID:
+                self.record(params["AccountName"], params["AccountId"])
+            elif method == MOVE_ACCOUNT:
+                with self._lock:
+                    self.move_account(params["AccountId"] or created, params["Path"])
+            elif method == TAG_ACCOUNT:
+                self.orgs.tag_resource(ResourceId=params["AccountId"] or created, Tags=params["Tags"])

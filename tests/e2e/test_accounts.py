@@ -1,0 +1,160 @@
+"""Accounts as code, end to end: from an organization with only its management account
+(`awsroles sandbox start --bare`) to an applied org whose people log in, as a user runs it; and
+the sandbox's CreateAccount, answered as AWS answers it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import ClientError
+
+from awsroles.iam.checks import load_org
+from tests.aws.test_accounts import ORG_FILE
+from tests.conftest import EXAMPLES, REPO
+from tests.e2e.conftest import SandboxHandle
+from tests.e2e.test_sandbox import awsroles, user_env  # noqa: F401  (user_env is a fixture)
+
+pytestmark = pytest.mark.e2e
+
+
+def write_org(folder: Path) -> Path:
+    shutil.copytree(REPO / "policies", folder / "policies")
+    path = folder / "awsroles.ini"
+    path.write_text(ORG_FILE)
+    return path
+
+
+def test_from_a_bare_organization_to_people_logging_in(tmp_path: Path, user_env: dict[str, str]) -> None:  # noqa: F811
+    org_path = write_org(tmp_path)
+    started = awsroles("-f", str(org_path), "sandbox", "start", "--bare", env=user_env, cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert "(bare: the management account alone)" in started.stdout
+    env = {**user_env, **json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env).stdout)}
+    assert json.loads(awsroles("sandbox", "status", "-o", "json", env=user_env).stdout)["bare"] is True
+
+    plan = awsroles("plan", "--detailed-exitcode", env=env, cwd=tmp_path)
+    assert plan.returncode == 3, plan.stderr  # changes pending (docs/exit-codes.md)
+    assert "+ account dev (create): e-mail aws+dev@acme.example" in plan.stdout
+    assert "+ ou Workloads/Prod (create)" in plan.stdout
+    assert "IAM in dev, prod (and every grant that names them) is planned once apply" in plan.stdout
+
+    applied = awsroles("apply", "--yes", env=env, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert "creating account dev (aws+dev@acme.example): IN_PROGRESS" in applied.stderr
+    assert "creating account dev: SUCCEEDED" in applied.stderr
+    org = load_org(org_path)
+    dev, prod = org.account("dev").id, org.account("prod").id
+    assert dev and prod and dev != prod
+    assert f"Wrote the ids of dev ({dev}), prod ({prod}) into" in applied.stdout
+    assert "+ role admin (create)" in applied.stdout  # the second plan: IAM in the new accounts
+    assert org_path.read_text().startswith("; Acme, from an organization with only its management account.\n")
+
+    assert awsroles("plan", "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0
+
+    person = awsroles("sandbox", "person", "alice", env=env, cwd=tmp_path)
+    assert person.returncode == 0, person.stderr
+    who = awsroles("exec", "prod", "--role", "admin", "--", "python3", "-c",
+                   "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])", env=env, cwd=tmp_path)
+    assert who.returncode == 0, who.stderr
+    assert who.stdout.strip() == f"arn:aws:sts::{prod}:assumed-role/admin/alice"
+
+    # prod leaves the org file: --prune removes its IAM, never the account
+    text = org_path.read_text()
+    text = text[:text.index("[account prod]")] + text[text.index("[role admin]"):]
+    org_path.write_text(text.replace("prod = admin\n", ""))
+    pruned = awsroles("apply", "--prune", "--yes", env=env, cwd=tmp_path)
+    assert pruned.returncode == 0, pruned.stderr
+    assert f"account prod: {prod}, made or adopted by awsroles, is no longer in the org file: kept" in pruned.stdout
+    listed = awsroles("plan", "-o", "json", env=env, cwd=tmp_path)
+    assert [f["name"] for f in json.loads(listed.stdout)["retained"]] == ["Workloads/Prod", "prod"]
+
+
+def test_bare_refuses_an_org_file_whose_other_accounts_have_ids(user_env: dict[str, str]) -> None:  # noqa: F811
+    started = awsroles("-f", str(EXAMPLES / "classic.ini"), "sandbox", "start", "--bare", env=user_env)
+    assert started.returncode == 1
+    assert started.stderr.startswith("awsroles: error: --bare starts from the management account alone, but the "
+                                     "org file gives 'dev' (222222222222)")
+    assert json.loads(awsroles("sandbox", "status", "-o", "json", env=user_env).stdout)["running"] is False
+
+
+def test_the_sandbox_answers_create_account_as_aws_does(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    box = sandbox_factory(write_org(tmp_path), bare=True)
+    orgs = box.client("organizations")
+    assert [a["Id"] for a in orgs.list_accounts()["Accounts"]] == ["111111111111"]
+    for params in ({"AccountName": "x" * 51, "Email": "aws+x@acme.example"},
+                   {"AccountName": "x", "Email": "no-at-sign.example"},
+                   {"AccountName": "x", "Email": "a@b.c" + "c" * 60}):
+        with pytest.raises(ClientError) as refused:
+            orgs.create_account(**params)
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+    status = orgs.create_account(AccountName="dev", Email="aws+dev@acme.example")["CreateAccountStatus"]
+    assert status["State"] == "IN_PROGRESS" and "AccountId" not in status
+    done = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+    assert done["State"] == "SUCCEEDED"
+    again = orgs.create_account(AccountName="dev2", Email="AWS+DEV@acme.example")["CreateAccountStatus"]
+    failed = orgs.describe_create_account_status(CreateAccountRequestId=again["Id"])["CreateAccountStatus"]
+    assert (failed["State"], failed["FailureReason"]) == ("FAILED", "EMAIL_ALREADY_EXISTS")
+    assert len(orgs.list_accounts()["Accounts"]) == 2
+    # the role Organizations made is an administrator there (IAM authorization is on)
+    aws = box.aws()
+    iam = aws.client("iam", aws.for_account(done["AccountId"], "OrganizationAccountAccessRole"))
+    attached = iam.list_attached_role_policies(RoleName="OrganizationAccountAccessRole")["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["AdministratorAccess"]
+
+
+def test_a_saved_plan_creates_its_accounts_then_says_what_is_left(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    org_path = write_org(tmp_path)
+    box = sandbox_factory(org_path, bare=True)
+    saved = awsroles("plan", "--out", str(tmp_path / "accounts.plan"), "-o", "json", env=box.env, cwd=tmp_path)
+    assert saved.returncode == 0, saved.stderr
+    data = json.loads(saved.stdout)
+    assert [(c["kind"], c["name"]) for c in data["changes"] if c["kind"] in ("ou", "account")] == [
+        ("ou", "Workloads"), ("ou", "Workloads/Dev"), ("ou", "Workloads/Prod"), ("account", "dev"),
+        ("account", "prod")]
+    assert data["changes"][3]["operations"][0]["call"] == "awsroles:create-account"
+    applied = awsroles("apply", str(tmp_path / "accounts.plan"), env=box.env, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    assert ("IAM in those accounts is not in the saved plan: run `awsroles plan`, then `awsroles apply`."
+            in applied.stdout)
+    assert not load_org(org_path).pending_accounts
+    # the plan applied exactly: a second application of the same file is stale (the org file changed)
+    again = awsroles("apply", str(tmp_path / "accounts.plan"), env=box.env, cwd=tmp_path)
+    assert again.returncode == 1 and "stale" in again.stderr
+    finish = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
+    assert finish.returncode == 0, finish.stderr
+    assert "+ role admin (create)" in finish.stdout
+    assert awsroles("plan", "--detailed-exitcode", env=box.env, cwd=tmp_path).returncode == 0
+
+
+def test_apply_o_json_is_one_document_with_both_plans_steps_and_the_ids(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    org_path = write_org(tmp_path)
+    box = sandbox_factory(org_path, bare=True)
+    applied = awsroles("apply", "--yes", "-o", "json", env=box.env, cwd=tmp_path)
+    assert applied.returncode == 0, applied.stderr
+    data = json.loads(applied.stdout)  # one JSON document
+    org = load_org(org_path)
+    assert data["ok"] is True and data["failed"] == 0
+    assert data["recorded"] == {"dev": org.account("dev").id, "prod": org.account("prod").id}
+    made = {(s["account"], s["kind"], s["name"]) for s in data["steps"]}
+    assert {("ops", "account", "dev"), ("dev", "role", "admin"), ("prod", "role", "admin")} <= made
+
+
+def test_grant_apply_creates_the_accounts_its_plan_holds_and_says_what_is_left(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    org_path = write_org(tmp_path)
+    org_path.write_text(org_path.read_text() + "\n[role readonly]\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n")
+    box = sandbox_factory(org_path, bare=True)
+    granted = awsroles("grant", "platform", "prod", "readonly", "--apply", env=box.env, cwd=tmp_path)
+    assert granted.returncode == 0, granted.stderr
+    assert f"Wrote the ids of dev, prod into {org_path}: run `awsroles apply` for IAM in them." in granted.stdout
+    assert not load_org(org_path).pending_accounts
+    finish = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
+    assert finish.returncode == 0, finish.stderr
+    assert "+ role readonly (create)" in finish.stdout
