@@ -4,8 +4,9 @@ moto is patched with the sandbox's own workarounds for what it lacks at the data
 (:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
 permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
 subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations' rules for SCPs),
-so library tests and e2e tests meet the same moto. The sandbox's request-level patches (GetSessionToken sessions, IAM authorization, the synthetic bill)
-are not installed: these tests use moto's own STS and queue their Cost Explorer results.
+so library tests and e2e tests meet the same moto. The sandbox's request-level patches
+(GetSessionToken sessions, IAM authorization, the synthetic bill) are not installed: these tests
+use moto's own STS and queue their Cost Explorer results.
 """
 
 from __future__ import annotations
