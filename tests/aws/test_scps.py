@@ -102,7 +102,7 @@ def test_guardrails_are_planned_applied_attached_and_then_in_sync(org_path: Path
     root = orgs.list_roots()["Roots"][0]
     assert {"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"} in root["PolicyTypes"]
     assert attached(orgs, root["Id"]) == ["FullAWSAccess", ROOT_SCP]
-    assert attached(orgs, ou_id(orgs, "Workloads")) == ["FullAWSAccess", FILE_SCP, OU_SCP]
+    assert attached(orgs, ou_id(orgs, "Workloads")) == ["FullAWSAccess", OU_SCP, FILE_SCP]
     assert attached(orgs, org.account("prod").id) == ["FullAWSAccess", PROD_SCP]
     live = scps(orgs)
     content = orgs.describe_policy(PolicyId=live[OU_SCP]["Id"])["Policy"]["Content"]
