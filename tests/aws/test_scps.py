@@ -201,3 +201,34 @@ def test_an_organization_without_all_features_is_a_conflict(org_path: Path, ops_
     assert [(c.kind, c.name) for c in plan.conflicts] == [("root", "organization")]
     assert "service control policies need all features" in plan.conflicts[0].reason
     assert not [c for c in plan.changes if c.kind in ("scp", "root")]
+
+
+def test_an_scp_file_no_longer_listed_by_a_target_is_detached_from_it(org_path: Path, ops_aws: Aws, orgs: Any) -> None:
+    org_path.write_text(org_path.read_text().replace("guardrails = allowed-regions eu-west-1\n",
+                                                     "guardrails = allowed-regions eu-west-1\n"
+                                                     "scp_files = deny-s3-public.json\n"))
+    apply_all(org_path, ops_aws)
+    prod = load_org(org_path).account("prod").id
+    assert FILE_SCP in attached(orgs, prod)
+    org_path.write_text(org_path.read_text().replace("eu-west-1\nscp_files = deny-s3-public.json\n", "eu-west-1\n"))
+    change = next(c for c in engine(org_path, ops_aws).plan().changes if c.name == FILE_SCP)
+    assert (change.action, change.drift, change.details) == ("update", False, (f"detach from account prod ({prod})",))
+    apply_all(org_path, ops_aws)
+    assert FILE_SCP not in attached(orgs, prod) and FILE_SCP in attached(orgs, ou_id(orgs, "Workloads"))
+
+
+def test_the_sandbox_refuses_an_scp_over_5120_characters_and_scps_without_all_features(
+        ops_aws: Aws, orgs: Any) -> None:
+    small = orgs.create_policy(Name="small", Description="", Type="SERVICE_CONTROL_POLICY",
+                               Content=json.dumps(DENY_S3))["Policy"]["PolicySummary"]["Id"]
+    big = json.dumps({**DENY_S3, "Statement": [{**DENY_S3["Statement"][0], "Sid": "x" * 5100}]})
+    for call in (lambda: orgs.update_policy(PolicyId=small, Content=big),
+                 lambda: orgs.create_policy(Name="big", Description="", Type="SERVICE_CONTROL_POLICY", Content=big)):
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "ConstraintViolationException"
+    payer = ops_aws.client("organizations", ops_aws.for_account("999999999999", "OrganizationAccountAccessRole"))
+    payer.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    with pytest.raises(ClientError) as refused:
+        payer.enable_policy_type(RootId=payer.list_roots()["Roots"][0]["Id"], PolicyType="SERVICE_CONTROL_POLICY")
+    assert refused.value.response["Error"]["Code"] == "PolicyTypeNotAvailableForOrganizationException"

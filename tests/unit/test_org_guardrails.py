@@ -79,8 +79,8 @@ def test_scp_files_are_read_like_policy_files_and_held_to_organizations_limits(t
     assert any(e.startswith(f"{at}policy file ") and e.endswith("missing.json not found") for e in found)
     text = org_text(dev="guardrails = deny-root-user\nscp_files = p0.json p1.json p2.json p3.json\nou = Workloads")
     assert errors(text, base) == [
-        f"org.ini:{line_of(text, 'scp_files')}: account dev would have 6 SCPs (FullAWSAccess, its guardrails, 4 SCP file(s)); Organizations "
-        "attaches at most 5 to a root, OU or account"]
+        f"org.ini:{line_of(text, 'scp_files')}: account dev would have 6 SCPs (FullAWSAccess, its guardrails, "
+        "4 SCP file(s)); Organizations attaches at most 5 to a root, OU or account"]
     assert valid(text.replace(" p3.json", ""), base).scp_targets[0].scp_files[-1].name == "p2"
 
 
@@ -113,3 +113,12 @@ def test_validate_measures_the_guardrails_scp_of_each_target() -> None:
     assert org is None
     assert next(str(p) for p in problems if p.is_error).startswith(
         f"org.ini:{line_of(text, '[account dev]')}: account dev: the guardrails make an SCP of ")
+
+
+def test_an_scp_name_over_128_characters_is_an_error() -> None:
+    name = "W" * 110
+    text = org_text().replace("[role admin]", f"[ou {name}]\nguardrails = deny-root-user\n\n[role admin]")
+    scp = f"awsroles-acme-guardrails-ou-{name}"
+    assert errors(text) == [
+        f"org.ini:{line_of(text, 'guardrails =')}: the SCP name '{scp}' is {len(scp)} "
+        "characters; Organizations allows 128 ASCII characters: use a shorter name"]
