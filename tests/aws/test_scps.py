@@ -232,3 +232,15 @@ def test_the_sandbox_refuses_an_scp_over_5120_characters_and_scps_without_all_fe
     with pytest.raises(ClientError) as refused:
         payer.enable_policy_type(RootId=payer.list_roots()["Roots"][0]["Id"], PolicyType="SERVICE_CONTROL_POLICY")
     assert refused.value.response["Error"]["Code"] == "PolicyTypeNotAvailableForOrganizationException"
+
+
+def test_a_saved_plan_of_scps_round_trips_through_json_and_applies(org_path: Path, ops_aws: Aws, orgs: Any) -> None:
+    from awsroles.sync.plan import Plan, plan_json
+
+    org_path.write_text(org_path.read_text().replace("guardrails = allowed-regions eu-west-1\n", ""))
+    e = engine(org_path, ops_aws)
+    saved = Plan.from_dict(json.loads(plan_json(e.plan())))
+    attach = next(c for c in saved.changes if c.name == OU_SCP).ops[1]
+    assert attach == ("awsroles:attach-scp", {"Name": OU_SCP, "Target": {"Kind": "ou", "Path": "Workloads"}})
+    assert e.apply(saved).ok
+    assert attached(orgs, ou_id(orgs, "Workloads")) == ["FullAWSAccess", OU_SCP, FILE_SCP]
