@@ -84,7 +84,8 @@ def _read_scp_targets(b: Builder, by_kind: dict[str, list[tuple[str, IniSection]
     targets.extend(ou_targets)
     names = {a.name for a in accounts}
     management = s.management_account or s.billing_account
-    lines: dict[str, int] = {}
+    lines: dict[str, int] = {"the root": s.line}
+    lines.update({f"OU {'/'.join(parse_ou_path(n)[0])}": section.line for n, section in by_kind["ou"]})
     for name, section in by_kind["account"]:
         target = read_target(b, section.keys, SCP_ACCOUNT, name, s.name, s.policy_dir)
         if target is None or name not in names:
