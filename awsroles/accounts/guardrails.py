@@ -1,8 +1,9 @@
 """Pure: guardrails, a small vocabulary of service control policies (SCPs), -> one SCP document.
 
-An org file will name guardrails in a list (``guardrails = deny-leave-organization, deny-root-user,
-protect-awsroles, allowed-regions eu-west-1 eu-central-1``); this module turns such a list into the
-one SCP awsroles attaches, checks it against Organizations' limits, and says what each statement
+An org file names guardrails in a list (``guardrails = deny-leave-organization, deny-root-user,
+protect-awsroles, allowed-regions eu-west-1 eu-central-1``), read by :mod:`awsroles.org.guardrails`
+(the names and their parsing, which validate needs); this module turns such a list into the one
+SCP awsroles attaches, checks it against Organizations' limits, and says what each statement
 does. Every guardrail only denies: an SCP never grants anything, and AWS's ``FullAWSAccess`` stays
 attached beside it (Organizations User Guide, "Service control policies"). SCPs never apply to the
 management account itself, only to member accounts.
