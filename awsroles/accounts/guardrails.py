@@ -1,8 +1,9 @@
 """Pure: guardrails, a small vocabulary of service control policies (SCPs), -> one SCP document.
 
-An org file will name guardrails in a list (``guardrails = deny-leave-organization, deny-root-user,
-protect-awsroles, allowed-regions eu-west-1 eu-central-1``); this module turns such a list into the
-one SCP awsroles attaches, checks it against Organizations' limits, and says what each statement
+An org file names guardrails in a list (``guardrails = deny-leave-organization, deny-root-user,
+protect-awsroles, allowed-regions eu-west-1 eu-central-1``), read by :mod:`awsroles.org.guardrails`
+(the names and their parsing, which validate needs); this module turns such a list into the one
+SCP awsroles attaches, checks it against Organizations' limits, and says what each statement
 does. Every guardrail only denies: an SCP never grants anything, and AWS's ``FullAWSAccess`` stays
 attached beside it (Organizations User Guide, "Service control policies"). SCPs never apply to the
 management account itself, only to member accounts.
@@ -36,18 +37,16 @@ Limits checked (:func:`check`): an SCP holds at most 5,120 characters (Organizat
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from awsroles.org.guardrails import NAMES, REGION, Guardrail, parse
 from awsroles.org.jsondoc import Document, canonical, compact_size
 
 VERSION = "2012-10-17"
 SCP_MAX_CHARS = 5120
 Condition = dict[str, dict[str, Any]]  # operator -> condition key -> value(s)
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")  # eu-west-1, us-gov-west-1, ap-southeast-5
 
 # Global services (and global operations of regional ones): their requests go to us-east-1 (or carry no
 # region) whatever region is used, so a region guardrail must not deny them. The list of AWS's example SCP
@@ -95,17 +94,6 @@ class Context:
         return {"ArnNotLike": {"aws:PrincipalArn": f"arn:{self.partition}:iam::*:role/{self.bootstrap_role}"}}
 
 
-@dataclass(frozen=True)
-class Guardrail:
-    """One entry of an org file's ``guardrails`` list: a name from :data:`GUARDRAILS`, and its arguments."""
-
-    name: str
-    arguments: tuple[str, ...] = ()
-
-    def __str__(self) -> str:
-        return " ".join((self.name, *self.arguments))
-
-
 def _deny(sid: str, actions: Sequence[str], resources: Sequence[str] | str = "*",
           condition: Condition | None = None, *, not_action: bool = False) -> Document:
     statement: Document = {"Sid": sid, "Effect": "Deny", "NotAction" if not_action else "Action": list(actions),
@@ -147,50 +135,18 @@ def _regions(guardrail: Guardrail, ctx: Context) -> list[Document]:
     return [_deny("DenyOtherRegions", GLOBAL_ACTIONS, "*", condition, not_action=True)]
 
 
-# name -> (what it does, in one line; whether it takes arguments; its statements)
-GUARDRAILS: dict[str, tuple[str, bool, Callable[[Guardrail, Context], list[Document]]]] = {
-    "deny-leave-organization": ("no account can leave the organization", False, _leave),
-    "deny-root-user": ("the root user of a member account can do nothing", False, _root),
-    "protect-awsroles": ("awsroles' roles, policies and bootstrap role change only through the bootstrap role",
-                         False, _protect),
-    "protect-security-services": ("CloudTrail, AWS Config and GuardDuty cannot be stopped or reconfigured",
-                                  False, _security),
-    "allowed-regions": ("nothing outside the regions listed, but global services", True, _regions),
+STATEMENTS: dict[str, Callable[[Guardrail, Context], list[Document]]] = {
+    "deny-leave-organization": _leave,
+    "deny-root-user": _root,
+    "protect-awsroles": _protect,
+    "protect-security-services": _security,
+    "allowed-regions": _regions,
 }
-
-
-def parse(text: str) -> tuple[list[Guardrail], list[str]]:
-    """An org file's ``guardrails`` value (entries separated by commas or lines; an entry is a name and,
-    for ``allowed-regions``, regions separated by spaces) -> the guardrails, and a problem per bad entry."""
-    found: list[Guardrail] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for entry in (e.strip() for e in re.split(r"[,\n]", text)):
-        if not entry:
-            continue
-        name, *arguments = entry.split()
-        if name not in GUARDRAILS:
-            close = difflib.get_close_matches(name, GUARDRAILS, n=1)
-            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(GUARDRAILS)}"
-            problems.append(f"unknown guardrail {name!r}: {hint}")
-            continue
-        if name in seen:
-            problems.append(f"guardrail {name} is listed twice")
-            continue
-        seen.add(name)
-        takes = GUARDRAILS[name][1]
-        if takes and not arguments:
-            problems.append(f"{name} needs at least one region: {name} eu-west-1 eu-central-1")
-            continue
-        if not takes and arguments:
-            problems.append(f"{name} takes no arguments (got {' '.join(arguments)!r})")
-            continue
-        bad = [a for a in arguments if not REGION.match(a)]
-        if bad:
-            problems.append(f"{name}: not a region name: {', '.join(bad)} (expected names such as eu-west-1)")
-            continue
-        found.append(Guardrail(name, tuple(arguments)))
-    return found, problems
+# name -> (what it does, in one line; whether it takes arguments; its statements): the org file's
+# vocabulary (awsroles.org.guardrails.NAMES, which validate reads) with each name's statements.
+GUARDRAILS: dict[str, tuple[str, bool, Callable[[Guardrail, Context], list[Document]]]] = {
+    name: (summary, takes, STATEMENTS[name]) for name, (summary, takes) in NAMES.items()}
+__all__ = ["GUARDRAILS", "REGION", "SCP_MAX_CHARS", "Context", "Guardrail", "check", "document", "parse"]
 
 
 def document(guardrails: Sequence[Guardrail], ctx: Context) -> Document:

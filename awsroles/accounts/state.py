@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.accounts.scps import LiveScps
 from awsroles.errors import AwsrolesError, aws_error_code
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
 
@@ -39,6 +40,7 @@ class LiveOrganization:
     accounts: Mapping[str, LiveOrgAccount] = field(default_factory=dict)  # by id
     ous: Mapping[str, LiveOU] = field(default_factory=dict)  # by path
     api_calls: int = 0
+    scps: LiveScps | None = None  # the SCPs at the org's prefix, read by awsroles.accounts.scps.read_scps
 
 
 def is_ours(tags: Mapping[str, str], org: str) -> bool:

@@ -60,8 +60,10 @@ def plan_lines(org: Org, plan: Plan, verbose: int = 0) -> list[str]:
         changes = [c for c in plan.changes if c.account == account.name]
         if not changes:
             continue
+        scps = any(c.kind in ("scp", "root") for c in changes)
         management = " (management account: accounts and OUs)" if any(c.kind in ("ou", "account")
                                                                         for c in changes) else ""
+        management = " (management account: accounts, OUs and SCPs)" if scps else management
         print_(f"\n[bold]{escape(account.name)}[/] ({account.id}){management}")
         for change in changes:
             print_(_change_line(change))

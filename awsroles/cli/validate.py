@@ -6,7 +6,8 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app, shown
 from awsroles.errors import ExitCode
-from awsroles.iam.checks import check_org
+from awsroles.iam.checks import ORG_CHECKS
+from awsroles.org.parse import check_org
 from awsroles.render import Result
 
 
@@ -25,8 +26,10 @@ def validate(app: App, strict: bool) -> int:
       awsroles -f examples/large.ini validate --strict
       awsroles validate -o json | jq '.problems[]'
     """
+    from awsroles.accounts.checks import check_scps
+
     path = app.org_path
-    org, problems = check_org(path)
+    org, problems = check_org(path, checks=(*ORG_CHECKS, check_scps))
     errors = [p for p in problems if p.is_error or strict]
     valid = org is not None and not errors
     summary = {}

@@ -22,6 +22,8 @@ ORG_KEYS = {
     "policy_dir": "folder of policy documents, relative to the org file",
     "budget_alerts": "default alerts of every budget: 80%, 100%, forecast 100%",
     "budget_notify": "default e-mail addresses that budget alerts go to",
+    "guardrails": "guardrails of the organization's root: deny-leave-organization, deny-root-user, ...",
+    "scp_files": "SCP documents (files in policy_dir) attached to the organization's root",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id (left out: apply creates the account, then writes its id here)",
@@ -32,6 +34,12 @@ ACCOUNT_KEYS = {
     "budget": "the environment's monthly cost budget: 5000 USD",
     "budget_alerts": "alerts: 80%, 100%, forecast 100% (default: [org] budget_alerts)",
     "budget_notify": "e-mail addresses alerts go to (default: [org] budget_notify)",
+    "guardrails": "guardrails of the account: deny-root-user, allowed-regions eu-west-1, ...",
+    "scp_files": "SCP documents (files in policy_dir) attached to the account",
+}
+OU_KEYS = {
+    "guardrails": "guardrails of the OU: deny-leave-organization, protect-awsroles, ...",
+    "scp_files": "SCP documents (files in policy_dir) attached to the OU",
 }
 ROLE_KEYS = {
     "managed": "AWS or customer managed policy ARNs to attach",
@@ -44,6 +52,7 @@ USER_KEYS = {"email": "e-mail address", "tags": "Key=Value pairs", "console": "y
 SECTION_KINDS: dict[str, dict[str, str]] = {
     "org": ORG_KEYS,
     "account": ACCOUNT_KEYS,
+    "ou": OU_KEYS,
     "role": ROLE_KEYS,
     "team": TEAM_KEYS,
     "user": USER_KEYS,

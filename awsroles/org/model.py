@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from awsroles.errors import AwsrolesError
+from awsroles.org.guardrails import Guardrail
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,30 @@ class PolicyFile:
     name: str  # the inline policy name in IAM: the file name without ``.json``
     source: str  # path as written in the org file, for messages
     document: str  # canonical JSON, see awsroles.org.jsondoc.canonical_json
+
+
+@dataclass(frozen=True)
+class ScpTarget:
+    """Where service control policies attach: the root (``[org]``), an OU (``[ou PATH]``) or an
+    account (``[account NAME]``), with the guardrails and SCP files the org file gives it."""
+
+    kind: str  # SCP_ROOT | SCP_OU | SCP_ACCOUNT
+    name: str  # "" for the root, the OU path, the account name
+    guardrails: tuple[Guardrail, ...] = ()
+    scp_files: tuple[PolicyFile, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """``the root``, ``OU Workloads/Prod``, ``account dev``."""
+        return "the root" if self.kind == SCP_ROOT else f"{'OU' if self.kind == SCP_OU else 'account'} {self.name}"
+
+    @property
+    def key(self) -> str:
+        """``root``, ``ou-Workloads/Prod``, ``account-dev``: the part of its guardrails SCP's name."""
+        return "root" if self.kind == SCP_ROOT else f"{self.kind}-{self.name}"
+
+
+SCP_ROOT, SCP_OU, SCP_ACCOUNT = "root", "ou", "account"
 
 
 @dataclass(frozen=True)
@@ -120,6 +145,8 @@ class Org:
     budget_alerts: tuple[BudgetAlert, ...] | None = None  # [org] default (None: not given)
     budget_notify: tuple[str, ...] = ()  # [org] default
     management_account: str = ""  # the Organizations management account ("": the billing account)
+    ous: tuple[str, ...] = ()  # OU paths declared by [ou PATH] sections, in file order
+    scp_targets: tuple[ScpTarget, ...] = ()  # those with guardrails or scp_files: root, OUs, accounts
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- lookups -------------------------------------------------------------------------
@@ -161,8 +188,9 @@ class Org:
     @property
     def uses_accounts(self) -> bool:
         """Whether awsroles manages accounts in AWS Organizations for this org: some account is to be
-        created (no id) or placed in an OU. A file with neither leaves Organizations alone (not even read)."""
-        return any(a.pending or a.ou for a in self.accounts)
+        created (no id) or placed in an OU, an OU is declared, or something has guardrails or SCP files. A
+        file with none of these leaves Organizations alone (not even read)."""
+        return any(a.pending or a.ou for a in self.accounts) or bool(self.ous or self.scp_targets)
 
     @property
     def management(self) -> Account:
@@ -269,6 +297,25 @@ OU_TAG = "awsroles-ou"  # on an account: the OU path awsroles last placed it in 
 
 
 BUDGET_PREFIX = "awsroles-"
+
+
+SCP_PREFIX = "awsroles-"
+SCP_NAME_MAX = 128  # Organizations CreatePolicy: Name, 1 to 128 ASCII characters
+
+
+def scp_prefix(org: str) -> str:
+    """Every SCP awsroles makes for org ``org`` has a name that starts with this."""
+    return f"{SCP_PREFIX}{org}-"
+
+
+def guardrails_scp_name(org: str, target: ScpTarget) -> str:
+    """``awsroles-acme-guardrails-ou-Workloads/Prod``: the one SCP of a target's guardrails."""
+    return f"{scp_prefix(org)}guardrails-{target.key}"
+
+
+def file_scp_name(org: str, policy: PolicyFile) -> str:
+    """``awsroles-acme-scp-deny-s3-public``: an SCP file, one SCP whatever the targets that list it."""
+    return f"{scp_prefix(org)}scp-{policy.name}"
 
 
 def team_group(team: str) -> str:

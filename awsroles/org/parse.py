@@ -20,7 +20,9 @@ from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
-from awsroles.org.model import Account, Org
+from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Org, ScpTarget
+from awsroles.org.organizations import parse_ou_path
+from awsroles.org.scps import check_shared_files, read_target
 from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
 
 
@@ -34,7 +36,7 @@ def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tu
             candidates = [f"{k} {name}".strip() for k in SECTION_KINDS]
             hint = did_you_mean(section.name.strip(), candidates) or did_you_mean(kind, SECTION_KINDS)
             b.error(section.line, f"unknown section [{section.name}]{hint}; expected one of [org], "
-                    "[account NAME], [role NAME], [team NAME], [user NAME]")
+                    "[account NAME], [ou PATH], [role NAME], [team NAME], [user NAME]")
             continue
         if kind == "org" and name:
             b.error(section.line, f"[org] takes no name: [{section.name}]")
@@ -51,7 +53,54 @@ def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tu
     return by_kind
 
 
-def _check_management(b: Builder, s: OrgSettings, accounts: list[Account]) -> None:
+def _read_ous(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) -> tuple[list[str], list[ScpTarget]]:
+    """[ou PATH] sections: the OUs they declare (apply makes them), and their guardrails and SCP files."""
+    paths: list[str] = []
+    targets: list[ScpTarget] = []
+    for name, section in found:
+        b.unknown_keys(section, SECTION_KINDS["ou"])
+        parts, why = parse_ou_path(name)
+        if why is not None:
+            b.error(section.line, f"[ou {name}]: the path {why}")
+            continue
+        path = "/".join(parts)
+        if path in paths:
+            b.error(section.line, f"[ou {name}] declares OU {path} again")
+            continue
+        paths.append(path)
+        target = read_target(b, section.keys, SCP_OU, path, s.name, s.policy_dir)
+        if target is not None:
+            targets.append(target)
+    return paths, targets
+
+
+def _read_scp_targets(b: Builder, by_kind: dict[str, list[tuple[str, IniSection]]], s: OrgSettings,
+                      accounts: list[Account], ou_targets: list[ScpTarget]) -> list[ScpTarget]:
+    """The root's ([org]), the OUs' and the accounts' guardrails and SCP files, in that order."""
+    targets: list[ScpTarget] = []
+    if by_kind["org"]:
+        root = read_target(b, by_kind["org"][0][1].keys, SCP_ROOT, "", s.name, s.policy_dir)
+        targets.extend([root] if root is not None else [])
+    targets.extend(ou_targets)
+    names = {a.name for a in accounts}
+    management = s.management_account or s.billing_account
+    lines: dict[str, int] = {"the root": s.line}
+    lines.update({f"OU {'/'.join(parse_ou_path(n)[0])}": section.line for n, section in by_kind["ou"]})
+    for name, section in by_kind["account"]:
+        target = read_target(b, section.keys, SCP_ACCOUNT, name, s.name, s.policy_dir)
+        if target is None or name not in names:
+            continue
+        lines[target.label] = section.line
+        if name == management:
+            b.warn(section.line, f"account '{name}' is the management account: SCPs never restrict the management "
+                   "account (Organizations User Guide, \"Service control policies\"), so its guardrails and SCP "
+                   "files change nothing")
+        targets.append(target)
+    check_shared_files(b, targets, lines)
+    return targets
+
+
+def _check_management(b: Builder, s: OrgSettings, accounts: list[Account], organizations: bool = False) -> None:
     """Accounts are created from the management account, which must therefore exist (have an id)."""
     by_name = {a.name: a for a in accounts}
     name = s.management_account or s.billing_account
@@ -62,7 +111,7 @@ def _check_management(b: Builder, s: OrgSettings, accounts: list[Account]) -> No
                "in AWS Organizations the management account is the payer of the organization")
     management = by_name.get(name)
     pending = [a.name for a in accounts if a.pending]
-    if management is not None and management.pending and (pending or any(a.ou for a in accounts)):
+    if management is not None and management.pending and (pending or any(a.ou for a in accounts) or organizations):
         b.error(line, f"the management account '{name}' ({key}) needs an id: apply creates accounts and OUs "
                 "from it, so it must exist already")
 
@@ -102,7 +151,9 @@ def parse_org(
         if value and value not in account_names:
             line = s.keys[key].line if key in s.keys else s.line
             b.error(line, f"{key}: undefined account '{value}'{did_you_mean(value, account_names)}")
-    _check_management(b, s, accounts)
+    ous, ou_targets = _read_ous(b, by_kind["ou"], s)
+    scp_targets = _read_scp_targets(b, by_kind, s, accounts, ou_targets)
+    _check_management(b, s, accounts, bool(ous or scp_targets))
     roles = read_roles(b, by_kind["role"], s)
     users = read_users(b, by_kind["user"])
     environments = [a.environment for a in accounts if a.environment]
@@ -130,6 +181,8 @@ def parse_org(
             budget_alerts=budget_defaults.alerts,
             budget_notify=budget_defaults.notify,
             management_account=s.management_account,
+            ous=tuple(ous),
+            scp_targets=tuple(scp_targets),
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})

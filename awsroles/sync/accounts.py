@@ -9,8 +9,10 @@ takes it over); a declared account with an id that awsroles does not own is only
 managed account is drift when it was moved outside awsroles (the ``awsroles-ou`` tag no longer
 says where it is).
 
-Nothing here ever closes, removes or deletes: accounts and OUs the file no longer declares are
-``retained`` findings, and :data:`ORGANIZATIONS_CALLS` has no such call for apply to run.
+Nothing here ever closes, removes or deletes an account or an OU: those the file no longer declares
+are ``retained`` findings, and :data:`ORGANIZATIONS_CALLS` has no such call for apply to run. The
+SCPs (:mod:`awsroles.sync.scps`, planned after them) are the one thing awsroles deletes in
+Organizations: only its own, only with ``prune``.
 """
 
 from __future__ import annotations
@@ -21,17 +23,20 @@ from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, is_ours
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG, Account, Org
 from awsroles.org.organizations import ou_prefixes
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
+from awsroles.sync.scps import ROOT, SCP, SCP_CALLS, plan_scps
 
 OU, ACCOUNT = "ou", "account"
-KINDS = (OU, ACCOUNT)
+KINDS = (OU, ACCOUNT, ROOT, SCP)
 CREATE_OU = "awsroles:create-ou"  # {"Path", "Tags"}: under its parent, found by path when it runs
 TAG_OU = "awsroles:tag-ou"  # {"Path", "Tags"}
 CREATE_ACCOUNT = "awsroles:create-account"  # CreateAccount's own parameters, then DescribeCreateAccountStatus
 RECORD_ID = "awsroles:record-account-id"  # {"AccountName", "AccountId"}: into the org file
 MOVE_ACCOUNT = "awsroles:move-account"  # {"AccountName", "AccountId" ("" if created by this change), "Path"}
 TAG_ACCOUNT = "awsroles:tag-account"  # {"AccountName", "AccountId" (as above), "Tags"}
-# Every call an accounts or OU change may hold: nothing closes, removes or deletes.
-ORGANIZATIONS_CALLS = frozenset({CREATE_OU, TAG_OU, CREATE_ACCOUNT, RECORD_ID, MOVE_ACCOUNT, TAG_ACCOUNT})
+# Every call an accounts, OU or SCP change may hold: nothing closes or removes an account, nothing
+# deletes an OU; only SCPs awsroles owns are ever detached or deleted (awsroles.sync.scps).
+ORGANIZATIONS_CALLS = frozenset({CREATE_OU, TAG_OU, CREATE_ACCOUNT, RECORD_ID, MOVE_ACCOUNT, TAG_ACCOUNT,
+                                 *SCP_CALLS})
 NEVER_CLOSED = "apply never closes or removes an account"
 
 
@@ -41,6 +46,7 @@ class OrganizationPlan:
     conflicts: list[Conflict] = field(default_factory=list)
     unowned: list[Finding] = field(default_factory=list)
     retained: list[Finding] = field(default_factory=list)
+    deletes: list[Change] = field(default_factory=list)  # owned SCPs no longer wanted: with prune only
 
 
 def mark_tags(org: Org) -> list[dict[str, str]]:
@@ -68,7 +74,8 @@ class _Planner:
     # OUs -----------------------------------------------------------------------------------
 
     def ous(self) -> set[str]:
-        wanted = list(dict.fromkeys(p for a in self.org.accounts if a.ou for p in ou_prefixes(a.ou)))
+        declared = [*(a.ou for a in self.org.accounts if a.ou), *self.org.ous]
+        wanted = list(dict.fromkeys(p for path in declared for p in ou_prefixes(path)))
         for path in wanted:
             live = self.live.ous.get(path)
             if live is None:
@@ -191,8 +198,13 @@ class _Planner:
 
 
 def plan_organization(org: Org, live: LiveOrganization, options: PlanOptions | None = None) -> OrganizationPlan:
-    """OUs first (parents before children), then accounts in file order."""
+    """OUs first (parents before children), then accounts in file order, then SCPs."""
     planner = _Planner(org, live, options or PlanOptions())
     planner.ous()
     planner.accounts()
+    scps = plan_scps(org, live, planner.options)
+    planner.out.changes.extend(scps.changes)
+    planner.out.deletes.extend(scps.deletes)
+    planner.out.conflicts.extend(scps.conflicts)
+    planner.out.unowned.extend(scps.unowned)
     return planner.out

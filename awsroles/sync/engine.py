@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from awsroles.accounts.state import read_organization
+from awsroles.accounts.scps import read_scps
+from awsroles.accounts.state import LiveOrganization, read_organization
 from awsroles.aws import Aws
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import aws_error_code
 from awsroles.iam.desired import desired_state
-from awsroles.org.model import Account, Org, budget_prefix
+from awsroles.org.model import SCP_ACCOUNT, SCP_OU, Account, Org, budget_prefix, scp_prefix
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
 from awsroles.sync.organizations import OrganizationsRunner
@@ -95,10 +96,24 @@ class Engine:
             management = self.org.management
             organization = read_organization(self.organizations(),
                                              f"the management account {management.name} ({management.id})")
+            organization = self.read_scps(organization)
             state = live.get(management.name, LiveAccount(management))
             live[management.name] = replace(state, organization=organization,
                                             api_calls=state.api_calls + organization.api_calls)
         return live
+
+    def read_scps(self, organization: LiveOrganization) -> LiveOrganization:
+        """The organization with its SCPs at the org's prefix, and what is attached to each root, OU
+        and account the org file gives SCPs (those that exist)."""
+        targets = [organization.root_id] if any(t.kind not in (SCP_OU, SCP_ACCOUNT)
+                                                for t in self.org.scp_targets) else []
+        for target in self.org.scp_targets:
+            if target.kind == SCP_OU and target.name in organization.ous:
+                targets.append(organization.ous[target.name].id)
+            elif target.kind == SCP_ACCOUNT and self.org.account(target.name).id in organization.accounts:
+                targets.append(self.org.account(target.name).id)
+        scps = read_scps(self.organizations(), scp_prefix(self.org.name), targets)
+        return replace(organization, scps=scps, api_calls=organization.api_calls + scps.api_calls)
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
              live: dict[str, LiveAccount] | None = None) -> Plan:
@@ -111,7 +126,9 @@ class Engine:
         if organization is None:
             return iam
         planned = plan_organization(self.org, organization, options)
-        first = Plan(tuple(planned.changes), (), tuple(planned.conflicts), {}, tuple(planned.unowned), (), options,
+        deletes = tuple(planned.deletes)
+        first = Plan(tuple(planned.changes) + (deletes if options.prune else ()), () if options.prune else deletes,
+                     tuple(planned.conflicts), {}, tuple(planned.unowned), (), options,
                      retained=tuple(planned.retained))
         return first.merged(iam)
 

@@ -5,7 +5,8 @@ until then). ``CreateAccount`` is asynchronous: the runner polls ``DescribeCreat
 until the request succeeds or fails, telling ``progress`` how it goes, then hands the new id to
 ``record`` (which writes it into the org file) before anything else happens to the account.
 Repeats are harmless: an OU that exists is used, an account already in its OU is not moved.
-Nothing here can close or remove an account: only :data:`ORGANIZATIONS_CALLS` run.
+Nothing here can close or remove an account: only :data:`ORGANIZATIONS_CALLS` run; SCP calls go to
+:class:`~awsroles.sync.scp_runner.ScpRunner`, which touches only SCPs awsroles owns.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from awsroles.sync.accounts import (
     TAG_OU,
 )
 from awsroles.sync.plan import Change
+from awsroles.sync.scp_runner import ScpRunner
+from awsroles.sync.scps import SCP_CALLS
 
 POLL_FIRST, POLL_MAX = 1.0, 15.0  # seconds between DescribeCreateAccountStatus calls: 1, 2, 4 .. 15
 CREATE_TIMEOUT = 30 * 60.0  # AWS usually takes a few minutes
@@ -61,6 +64,7 @@ class OrganizationsRunner:
         self.sleep, self.clock, self.timeout = sleep, clock, timeout
         self._ou_ids: dict[str, str] | None = None  # path -> id ("" is the root)
         self._lock = threading.Lock()
+        self.scps = ScpRunner(orgs, self.ou_id, lambda: self.ou_id(""))
 
     # OUs by path -------------------------------------------------------------------------------
 
@@ -132,6 +136,10 @@ class OrganizationsRunner:
             if method not in ORGANIZATIONS_CALLS:
                 raise ValueError(f"refusing to run {method!r}: not a call awsroles plans for an account or an OU "
                                  "(it never closes or removes an account)")
+            if method in SCP_CALLS:
+                with self._lock:
+                    self.scps.run(method, params)
+                continue
             with self._lock:
                 if method == CREATE_OU:
                     self.create_ou(params["Path"], params["Tags"])

@@ -3,9 +3,10 @@
 moto is patched with the sandbox's own workarounds for what it lacks at the data level
 (:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
 permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
-subscribers, tags and rules), so library tests and e2e tests meet the same moto. The
-sandbox's request-level patches (GetSessionToken sessions, IAM authorization, the synthetic bill)
-are not installed: these tests use moto's own STS and queue their Cost Explorer results.
+subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations' rules for SCPs),
+so library tests and e2e tests meet the same moto. The sandbox's request-level patches
+(GetSessionToken sessions, IAM authorization, the synthetic bill) are not installed: these tests
+use moto's own STS and queue their Cost Explorer results.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from awsroles.sandbox.server.patches import (
     patch_missing_iam_reads,
     patch_user_permissions_boundary,
 )
+from awsroles.sandbox.server.scps import patch_policies
 from tests.conftest import EXAMPLES
 
 
@@ -44,7 +46,7 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(), patch_budgets()]
+             patch_user_permissions_boundary(), patch_budgets(), patch_policies()]
     try:
         with mock_aws():
             yield

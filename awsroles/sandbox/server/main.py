@@ -26,6 +26,7 @@ from awsroles.sandbox.server.patches import (
 )
 from awsroles.sandbox.server.resources import patch_iam_resources
 from awsroles.sandbox.server.routes import SandboxRoutes, loopback
+from awsroles.sandbox.server.scps import patch_policies
 from awsroles.sandbox.server.sessions import patch_sessions
 
 HOST = "127.0.0.1"
@@ -40,6 +41,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
              patch_user_permissions_boundary(),
              patch_sessions(), patch_iam_resources(), patch_cost_explorer(), patch_budgets(), patch_organizations(),
+             patch_policies(),
              patch_request_lookups()]  # last: the response classes are patched by then
 
     def undo() -> None:

@@ -1,0 +1,77 @@
+"""Read the organization's service control policies (SCPs) that matter to one org file.
+
+One ``DescribeOrganization`` (the feature set: SCPs need all features), the root's policy types
+(from ``ListRoots``), one paginated ``ListPolicies`` of SCPs; for each SCP whose name starts with
+the org's prefix (``awsroles-ORG-``): ``ListTagsForResource`` (awsroles' marks),
+``DescribePolicy`` (its document) and a paginated ``ListTargetsForPolicy``; and for each root, OU
+or account the org file gives SCPs, a paginated ``ListPoliciesForTarget`` (how many SCPs it has:
+Organizations attaches at most 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SCP_TYPE = "SERVICE_CONTROL_POLICY"
+ALL_FEATURES = "ALL"
+
+
+@dataclass(frozen=True)
+class LiveScp:
+    id: str
+    name: str
+    content: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()  # ids of the root, OUs and accounts it is attached to
+
+
+@dataclass(frozen=True)
+class LiveScps:
+    feature_set: str = ALL_FEATURES  # ALL or CONSOLIDATED_BILLING
+    enabled: bool = False  # SERVICE_CONTROL_POLICY enabled on the root
+    policies: Mapping[str, LiveScp] = field(default_factory=dict)  # at the org's prefix, by name
+    attached: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # target id -> names of its SCPs
+    api_calls: int = 0
+
+
+def _pages(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], int]:
+    items, calls = [], 0
+    for page in client.get_paginator(operation).paginate(**params):
+        calls += 1
+        items.extend(page.get(key, []))
+    return items, calls
+
+
+def read_scps(orgs: Any, prefix: str, targets: Collection[str]) -> LiveScps:
+    """The SCPs at ``prefix`` and what is attached to each of ``targets`` (ids)."""
+    feature_set = str(orgs.describe_organization()["Organization"].get("FeatureSet", ALL_FEATURES))
+    calls = 1
+    roots, n = _pages(orgs, "list_roots", "Roots")
+    calls += n
+    enabled = any(t.get("Type") == SCP_TYPE and t.get("Status") == "ENABLED" for t in roots[0].get("PolicyTypes", []))
+    if feature_set != ALL_FEATURES:
+        return LiveScps(feature_set, False, {}, {}, calls)
+    listed, n = _pages(orgs, "list_policies", "Policies", Filter=SCP_TYPE)
+    calls += n
+    policies: dict[str, LiveScp] = {}
+    for summary in listed:
+        if not str(summary.get("Name", "")).startswith(prefix):
+            continue
+        policy_id = summary["Id"]
+        tags, n = _pages(orgs, "list_tags_for_resource", "Tags", ResourceId=policy_id)
+        calls += n
+        content = orgs.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
+        calls += 1
+        attached, n = _pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy_id)
+        calls += n
+        policies[summary["Name"]] = LiveScp(policy_id, summary["Name"], str(content),
+                                            {t["Key"]: t["Value"] for t in tags},
+                                            tuple(t["TargetId"] for t in attached))
+    by_target: dict[str, tuple[str, ...]] = {}
+    for target in targets:
+        found, n = _pages(orgs, "list_policies_for_target", "Policies", TargetId=target, Filter=SCP_TYPE)
+        calls += n
+        by_target[target] = tuple(str(p["Name"]) for p in found)
+    return LiveScps(feature_set, enabled, policies, by_target, calls)
