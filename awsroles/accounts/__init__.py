@@ -2,6 +2,7 @@
 
 - :mod:`.state`: the live organization (accounts, OUs, their marks), read from the management account.
 - :mod:`.scps`: the live service control policies at the org's prefix, and what each target has.
+- :mod:`.reads`: the paginated reads and tag reads both share.
 - :mod:`.guardrails`: the guardrails vocabulary -> one service control policy, and its limits (pure).
 
 The plan (:mod:`awsroles.sync.accounts`) and the runner of its calls

@@ -14,6 +14,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.accounts.reads import pages, tags_of
+
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 ALL_FEATURES = "ALL"
 
@@ -36,42 +38,34 @@ class LiveScps:
     api_calls: int = 0
 
 
-def _pages(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], int]:
-    items, calls = [], 0
-    for page in client.get_paginator(operation).paginate(**params):
-        calls += 1
-        items.extend(page.get(key, []))
-    return items, calls
-
-
 def read_scps(orgs: Any, prefix: str, targets: Collection[str]) -> LiveScps:
     """The SCPs at ``prefix`` and what is attached to each of ``targets`` (ids)."""
     feature_set = str(orgs.describe_organization()["Organization"].get("FeatureSet", ALL_FEATURES))
     calls = 1
-    roots, n = _pages(orgs, "list_roots", "Roots")
+    roots, n = pages(orgs, "list_roots", "Roots")
     calls += n
     enabled = any(t.get("Type") == SCP_TYPE and t.get("Status") == "ENABLED" for t in roots[0].get("PolicyTypes", []))
     if feature_set != ALL_FEATURES:
         return LiveScps(feature_set, False, {}, {}, calls)
-    listed, n = _pages(orgs, "list_policies", "Policies", Filter=SCP_TYPE)
+    listed, n = pages(orgs, "list_policies", "Policies", Filter=SCP_TYPE)
     calls += n
     policies: dict[str, LiveScp] = {}
     for summary in listed:
         if not str(summary.get("Name", "")).startswith(prefix):
             continue
         policy_id = summary["Id"]
-        tags, n = _pages(orgs, "list_tags_for_resource", "Tags", ResourceId=policy_id)
+        tags, n = tags_of(orgs, policy_id)
         calls += n
         content = orgs.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
         calls += 1
-        attached, n = _pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy_id)
+        attached, n = pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy_id)
         calls += n
         policies[summary["Name"]] = LiveScp(policy_id, summary["Name"], str(content),
-                                            {t["Key"]: t["Value"] for t in tags},
+                                            tags,
                                             tuple(t["TargetId"] for t in attached))
     by_target: dict[str, tuple[str, ...]] = {}
     for target in targets:
-        found, n = _pages(orgs, "list_policies_for_target", "Policies", TargetId=target, Filter=SCP_TYPE)
+        found, n = pages(orgs, "list_policies_for_target", "Policies", TargetId=target, Filter=SCP_TYPE)
         calls += n
         by_target[target] = tuple(str(p["Name"]) for p in found)
     return LiveScps(feature_set, enabled, policies, by_target, calls)

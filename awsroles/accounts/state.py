@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.accounts.reads import pages, tags_of
 from awsroles.accounts.scps import LiveScps
 from awsroles.errors import AwsrolesError, aws_error_code
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
@@ -48,19 +49,6 @@ def is_ours(tags: Mapping[str, str], org: str) -> bool:
     return tags.get(MANAGED_BY_TAG[0]) == MANAGED_BY_TAG[1] and tags.get(ORG_TAG) == org
 
 
-def _pages(client: Any, operation: str, key: str, **params: Any) -> tuple[list[Any], int]:
-    items, calls = [], 0
-    for page in client.get_paginator(operation).paginate(**params):
-        calls += 1
-        items.extend(page.get(key, []))
-    return items, calls
-
-
-def _tags(client: Any, resource: str) -> tuple[dict[str, str], int]:
-    items, calls = _pages(client, "list_tags_for_resource", "Tags", ResourceId=resource)
-    return {t["Key"]: t["Value"] for t in items}, calls
-
-
 class NoOrganization(AwsrolesError):
     """The management account is in no organization."""
 
@@ -68,7 +56,7 @@ class NoOrganization(AwsrolesError):
 def read_organization(orgs: Any, where: str = "the management account") -> LiveOrganization:
     """The organization as seen by ``orgs`` (an Organizations client in the management account)."""
     try:
-        roots, calls = _pages(orgs, "list_roots", "Roots")
+        roots, calls = pages(orgs, "list_roots", "Roots")
     except Exception as exc:
         if aws_error_code(exc) != "AWSOrganizationsNotInUseException":
             raise
@@ -81,23 +69,23 @@ def read_organization(orgs: Any, where: str = "the management account") -> LiveO
     queue: list[tuple[str, str]] = [(root, "")]
     while queue:
         parent_id, path = queue.pop(0)
-        accounts, n = _pages(orgs, "list_accounts_for_parent", "Accounts", ParentId=parent_id)
+        accounts, n = pages(orgs, "list_accounts_for_parent", "Accounts", ParentId=parent_id)
         calls += n
         for account in accounts:
             parents[account["Id"]] = path
-        children, n = _pages(orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id)
+        children, n = pages(orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id)
         calls += n
         for ou in children:
             child = f"{path}/{ou['Name']}" if path else ou["Name"]
-            tags, n = _tags(orgs, ou["Id"])
+            tags, n = tags_of(orgs, ou["Id"])
             calls += n
             ous[child] = LiveOU(ou["Id"], child, tags)
             queue.append((ou["Id"], child))
-    listed, n = _pages(orgs, "list_accounts", "Accounts")
+    listed, n = pages(orgs, "list_accounts", "Accounts")
     calls += n
     accounts_by_id: dict[str, LiveOrgAccount] = {}
     for account in listed:
-        account_tags, n = _tags(orgs, account["Id"])
+        account_tags, n = tags_of(orgs, account["Id"])
         calls += n
         accounts_by_id[account["Id"]] = LiveOrgAccount(
             account["Id"], str(account.get("Name", "")), str(account.get("Email", "")),
