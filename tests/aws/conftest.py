@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -72,3 +73,11 @@ def ops_aws(moto_aws: None, classic: Org) -> Aws:
     base = Aws(AwsSettings(region="us-east-1"))
     session = base.for_account(classic.ops.id, "admin")
     return Aws(AwsSettings(region="us-east-1"), session=session)
+
+
+@pytest.fixture
+def orgs(ops_aws: Aws) -> Any:
+    """An Organizations client in ops, the management account of a new organization with all features."""
+    client = ops_aws.client("organizations")
+    client.create_organization(FeatureSet="ALL")
+    return client

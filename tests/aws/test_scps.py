@@ -48,13 +48,6 @@ def org_path(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def orgs(ops_aws: Aws) -> Any:
-    client = ops_aws.client("organizations")
-    client.create_organization(FeatureSet="ALL")
-    return client
-
-
 def engine(path: Path, aws: Aws) -> Engine:
     return Engine(load_org(path), aws)
 
