@@ -11,6 +11,17 @@ from awsroles.org.guardrails import Guardrail
 
 
 @dataclass(frozen=True)
+class Contact:
+    """An alternate contact of an account (AWS Account Management ``PutAlternateContact``)."""
+
+    type: str  # BILLING, OPERATIONS or SECURITY
+    name: str
+    title: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
 class Account:
     """An AWS account. ``environment`` is set for accounts that hold assumable roles."""
 
@@ -20,6 +31,8 @@ class Account:
     description: str = ""
     email: str = ""  # the root user's address: for creating the account, and finding it
     ou: str = ""  # organizational unit path (``Workloads/Prod``); "" leaves the account where it is
+    tags: tuple[tuple[str, str], ...] = ()  # its own ``tags`` (Key, Value), over [org] tags: see account_tags
+    contacts: tuple[Contact, ...] = ()  # its own alternate contacts, over [org]'s: see account_contacts
 
     @property
     def pending(self) -> bool:
@@ -147,6 +160,8 @@ class Org:
     management_account: str = ""  # the Organizations management account ("": the billing account)
     ous: tuple[str, ...] = ()  # OU paths declared by [ou PATH] sections, in file order
     scp_targets: tuple[ScpTarget, ...] = ()  # those with guardrails or scp_files: root, OUs, accounts
+    tags: tuple[tuple[str, str], ...] = ()  # [org] tags: of every account awsroles manages in Organizations
+    contacts: tuple[Contact, ...] = ()  # [org] alternate contacts: of every account awsroles manages
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- lookups -------------------------------------------------------------------------
@@ -190,7 +205,20 @@ class Org:
         """Whether awsroles manages accounts in AWS Organizations for this org: some account is to be
         created (no id) or placed in an OU, an OU is declared, or something has guardrails or SCP files. A
         file with none of these leaves Organizations alone (not even read)."""
-        return any(a.pending or a.ou for a in self.accounts) or bool(self.ous or self.scp_targets)
+        return (any(a.pending or a.ou or a.tags or a.contacts for a in self.accounts)
+                or bool(self.ous or self.scp_targets or self.tags or self.contacts))
+
+    def account_tags(self, account: Account) -> dict[str, str]:
+        """The tags awsroles sets on ``account`` in Organizations: [org] tags, then its own, then
+        ``Environment`` = its environment (when it holds one)."""
+        tags = dict(self.tags) | dict(account.tags)
+        if account.environment:
+            tags[ENVIRONMENT_TAG] = account.environment
+        return tags
+
+    def account_contacts(self, account: Account) -> dict[str, Contact]:
+        """Contact type -> the alternate contact awsroles sets on ``account``: its own over [org]'s."""
+        return {c.type: c for c in self.contacts} | {c.type: c for c in account.contacts}
 
     @property
     def management(self) -> Account:
@@ -294,6 +322,10 @@ TEAM_POLICY_NAME = "awsroles-assume-roles"
 MANAGED_BY_TAG = ("managed-by", "awsroles")
 ORG_TAG = "awsroles-org"  # on what awsroles makes in AWS Organizations: the org it belongs to
 OU_TAG = "awsroles-ou"  # on an account: the OU path awsroles last placed it in (moved since: drift)
+TAGS_TAG = "awsroles-tags"  # on an account: the keys of the tags awsroles set there, space-separated
+ENVIRONMENT_TAG = "Environment"  # on an account: its environment (the costs report reads it)
+RESERVED_TAGS = (MANAGED_BY_TAG[0], ORG_TAG, OU_TAG, TAGS_TAG)  # awsroles' marks: never set from the file
+CONTACT_TYPES = ("BILLING", "OPERATIONS", "SECURITY")
 
 
 BUDGET_PREFIX = "awsroles-"

@@ -12,15 +12,17 @@ on the IAM side (``iam/checks.py``), whose ``parse_org``/``check_org``/``load_or
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
+from awsroles.org.billing import check_account_tags, read_contacts, read_tags
 from awsroles.org.budgets import read_budgets, read_defaults
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
-from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Org, ScpTarget
+from awsroles.org.model import ENVIRONMENT_TAG, SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Contact, Org, ScpTarget
 from awsroles.org.organizations import parse_ou_path
 from awsroles.org.scps import check_shared_files, read_target
 from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
@@ -127,6 +129,25 @@ def _one_line(problem: Problem) -> Problem:
     return Problem(file, problem.line, message, problem.severity)
 
 
+def _read_billing(b: Builder, by_kind: dict[str, list[tuple[str, IniSection]]], accounts: list[Account]
+                  ) -> tuple[dict[str, str], tuple[Contact, ...], list[Account]]:
+    """[org] and each [account]'s ``tags`` and ``*_contact`` (awsroles.org.billing)."""
+    org_keys = by_kind["org"][0][1].keys if by_kind["org"] else {}
+    org_tags = read_tags(b, org_keys.get("tags"), environment_set=True)
+    org_contacts = read_contacts(b, org_keys)
+    sections = dict(by_kind["account"])
+    out: list[Account] = []
+    for account in accounts:
+        section = sections[account.name]
+        tags = read_tags(b, section.keys.get("tags"), environment_set=bool(account.environment))
+        merged = org_tags | tags | ({ENVIRONMENT_TAG: "-"} if account.environment else {})
+        key = section.keys.get("tags")
+        if tags or org_tags:
+            check_account_tags(b, key.line if key is not None else section.line, merged)
+        out.append(replace(account, tags=tuple(tags.items()), contacts=read_contacts(b, section.keys)))
+    return org_tags, org_contacts, out
+
+
 def parse_org(
     text: str, file: str, base_dir: Path | None = None, checks: Sequence[OrgCheck] = ()
 ) -> tuple[Org | None, list[Problem]]:
@@ -145,6 +166,7 @@ def parse_org(
         b.error(extra.line, "duplicate section [org]")
     s = read_settings(b, by_kind["org"])
     accounts = read_accounts(b, by_kind["account"], s)
+    org_tags, org_contacts, accounts = _read_billing(b, by_kind, accounts)
     account_names = [a.name for a in accounts]
     for key in ("ops_account", "billing_account", "management_account"):
         value = getattr(s, key)
@@ -183,6 +205,8 @@ def parse_org(
             management_account=s.management_account,
             ous=tuple(ous),
             scp_targets=tuple(scp_targets),
+            tags=tuple(org_tags.items()),
+            contacts=org_contacts,
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})
