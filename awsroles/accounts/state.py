@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.accounts.contacts import LiveContacts
 from awsroles.accounts.reads import pages, tags_of
 from awsroles.accounts.scps import LiveScps
 from awsroles.errors import AwsrolesError, aws_error_code
@@ -42,6 +43,7 @@ class LiveOrganization:
     ous: Mapping[str, LiveOU] = field(default_factory=dict)  # by path
     api_calls: int = 0
     scps: LiveScps | None = None  # the SCPs at the org's prefix, read by awsroles.accounts.scps.read_scps
+    contacts: LiveContacts | None = None  # alternate contacts, read by awsroles.accounts.contacts (when declared)
 
 
 def is_ours(tags: Mapping[str, str], org: str) -> bool:

@@ -25,9 +25,9 @@ ORG_KEYS = {
     "guardrails": "guardrails of the organization's root: deny-leave-organization, deny-root-user, ...",
     "scp_files": "SCP documents (files in policy_dir) attached to the organization's root",
     "tags": "tags of every account awsroles manages in Organizations: CostCenter=42, Owner=finance",
-    "billing_contact": "billing alternate contact of every account awsroles manages: Name | Title | Email | Phone",
-    "operations_contact": "operations alternate contact of every account awsroles manages: Name | Title | Email | Phone",
-    "security_contact": "security alternate contact of every account awsroles manages: Name | Title | Email | Phone",
+    "billing_contact": "billing alternate contact of every managed account: Name | Title | Email | Phone",
+    "operations_contact": "operations alternate contact of every managed account: Name | Title | Email | Phone",
+    "security_contact": "security alternate contact of every managed account: Name | Title | Email | Phone",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id (left out: apply creates the account, then writes its id here)",
@@ -42,7 +42,7 @@ ACCOUNT_KEYS = {
     "scp_files": "SCP documents (files in policy_dir) attached to the account",
     "tags": "the account's tags in Organizations, over [org] tags: CostCenter=42",
     "billing_contact": "billing alternate contact (default: [org] billing_contact): Name | Title | Email | Phone",
-    "operations_contact": "operations alternate contact (default: [org] operations_contact): Name | Title | Email | Phone",
+    "operations_contact": "operations alternate contact (default: [org] operations_contact)",
     "security_contact": "security alternate contact (default: [org] security_contact): Name | Title | Email | Phone",
 }
 OU_KEYS = {

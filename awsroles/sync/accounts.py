@@ -17,11 +17,14 @@ Organizations: only its own, only with ``prune``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS, Contacts
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, is_ours
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG, Account, Org
 from awsroles.org.organizations import ou_prefixes
+from awsroles.sync.billing import BILLING_CALLS, contact_ops, new_account_tags, tag_ops
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 from awsroles.sync.scps import ROOT, SCP, SCP_CALLS, plan_scps
 
@@ -36,7 +39,7 @@ TAG_ACCOUNT = "awsroles:tag-account"  # {"AccountName", "AccountId" (as above), 
 # Every call an accounts, OU or SCP change may hold: nothing closes or removes an account, nothing
 # deletes an OU; only SCPs awsroles owns are ever detached or deleted (awsroles.sync.scps).
 ORGANIZATIONS_CALLS = frozenset({CREATE_OU, TAG_OU, CREATE_ACCOUNT, RECORD_ID, MOVE_ACCOUNT, TAG_ACCOUNT,
-                                 *SCP_CALLS})
+                                 *BILLING_CALLS, *SCP_CALLS})
 NEVER_CLOSED = "apply never closes or removes an account"
 
 
@@ -124,6 +127,7 @@ class _Planner:
 
     def create(self, account: Account) -> None:
         tags = mark_tags(self.org) + ([{"Key": OU_TAG, "Value": account.ou}] if account.ou else [])
+        tags += new_account_tags(self.org, account)
         ops: list[Op] = [(CREATE_ACCOUNT, {"AccountName": account.name, "Email": account.email,
                                           "RoleName": self.org.bootstrap_role, "Tags": tags})]
         details = [f"e-mail {account.email}", f"reached through {self.org.bootstrap_role}"]
@@ -131,7 +135,34 @@ class _Planner:
             ops.append((MOVE_ACCOUNT, {"AccountName": account.name, "AccountId": "", "Path": account.ou}))
             details.append(f"in {where(account.ou)}")
         details.append("its id goes into the org file")
-        self.change("create", ACCOUNT, account.name, ops, details)
+        details.extend(f"tag {k} = {v}" for k, v in sorted(self.org.account_tags(account).items()))
+        contacts, about, _ = self.contacts(account, "", None)
+        self.change("create", ACCOUNT, account.name, ops + contacts, details + about)
+
+    # tags and alternate contacts (awsroles.sync.billing) ------------------------------------------
+
+    def contacts(self, account: Account, account_id: str, live: Contacts | None
+                 ) -> tuple[list[Op], list[str], bool]:
+        """The contact calls, or none and a conflict when AWS Account Management cannot reach the
+        (member) account: trusted access is off."""
+        if not self.org.account_contacts(account):
+            return [], [], False
+        management = account_id == self.management.id
+        state = self.live.contacts
+        if not management and (state is None or not state.trusted_access):
+            self.finding(self.out.conflicts, ACCOUNT, account.name, "its alternate contacts are not set: trusted "
+                         "access for AWS Account Management is not enabled in the organization; enable it once "
+                         f"from the management account with `{ENABLE_TRUSTED_ACCESS}`")
+            return [], [], False
+        return contact_ops(self.org, account, account_id, management, live)
+
+    def billing(self, account: Account, live: LiveOrgAccount, tag_live: Mapping[str, str]
+                ) -> tuple[list[Op], list[str], bool]:
+        """Tag and contact calls for an account that exists (``tag_live``: its tags as awsroles sees them)."""
+        tags, details, drift = tag_ops(self.org, account, live.id, tag_live, TAG_ACCOUNT)
+        read = self.live.contacts.by_account.get(live.id) if self.live.contacts else None
+        contacts, about, moved = self.contacts(account, live.id, read)
+        return tags + contacts, details + about, drift or moved
 
     def pending(self, account: Account) -> None:
         live = self.found(account)
@@ -153,39 +184,56 @@ class _Planner:
             ops.append((TAG_ACCOUNT, {"AccountName": account.name, "AccountId": live.id, "Tags": mark_tags(self.org)}))
             details.append("tag managed-by = awsroles")
         moves, where_to = self.placement(account, live, live.id)
-        self.change("adopt", ACCOUNT, account.name, ops + moves, details + where_to)
+        billing, about, _ = self.billing(account, live, live.tags)
+        self.change("adopt", ACCOUNT, account.name, ops + moves + billing, details + where_to + about)
 
     def declared(self, account: Account) -> None:
+        """An account with an id: placed in its OU, tagged and given its contacts when awsroles owns it.
+        Its own ``tags`` or ``*_contact`` in the file ask for that as ``ou`` does; [org] defaults and
+        ``Environment`` alone apply only to accounts awsroles owns already."""
+        explicit = bool(account.ou or account.tags or account.contacts)
         live = self.live.accounts.get(account.id)
         if live is None:
-            self.finding(self.out.conflicts, ACCOUNT, account.name, f"{account.id} is not in the organization of the "
-                         f"management account {self.management.name} ({self.management.id}): awsroles places only "
-                         "accounts of that organization")
+            if explicit:
+                self.finding(self.out.conflicts, ACCOUNT, account.name, f"{account.id} is not in the organization of "
+                             f"the management account {self.management.name} ({self.management.id}): awsroles "
+                             "places, tags and sets contacts only for accounts of that organization")
             return
         if live.status != "ACTIVE":
-            self.finding(self.out.conflicts, ACCOUNT, account.name, f"{account.id} is {live.status}: not moved")
+            if explicit:
+                self.finding(self.out.conflicts, ACCOUNT, account.name, f"{account.id} is {live.status}: not moved, "
+                             "tagged nor given contacts")
             return
         moves, details = self.placement(account, live, live.id)
-        if not moves:
-            return
         if is_ours(live.tags, self.org.name):
-            drift = live.tags.get(OU_TAG, live.parent) != live.parent
+            billing, about, changed = self.billing(account, live, live.tags)
+            if not moves and not billing:
+                return
+            drift = bool(moves) and live.tags.get(OU_TAG, live.parent) != live.parent
             if drift:
                 details = [*details, f"moved outside awsroles (it placed it in {where(live.tags[OU_TAG])})"]
-            self.change("update", ACCOUNT, account.name, moves, details, drift)
+            self.change("update", ACCOUNT, account.name, moves + billing, details + about, drift or changed)
+        elif not moves and not account.tags and not account.contacts:
+            return
         elif self.options.adopt:
             tag: Op = (TAG_ACCOUNT, {"AccountName": account.name, "AccountId": live.id, "Tags": mark_tags(self.org)})
-            self.change("adopt", ACCOUNT, account.name, [tag, *moves], ["tag managed-by = awsroles", *details])
-        else:
+            billing, about, _ = self.billing(account, live, live.tags)
+            self.change("adopt", ACCOUNT, account.name, [tag, *moves, *billing],
+                        ["tag managed-by = awsroles", *details, *about])
+        elif moves:
             self.finding(self.out.conflicts, ACCOUNT, account.name, f"{account.id} is in {where(live.parent)} and has "
                          "no awsroles mark (the tags managed-by = awsroles and awsroles-org), so awsroles does not "
                          "move it: adopt it with `awsroles apply --adopt`")
+        else:
+            self.finding(self.out.conflicts, ACCOUNT, account.name, f"{account.id} has no awsroles mark (the tags "
+                         "managed-by = awsroles and awsroles-org), so awsroles sets neither its tags nor its "
+                         "alternate contacts: adopt it with `awsroles apply --adopt`")
 
     def accounts(self) -> None:
         for account in self.org.accounts:
             if account.pending:
                 self.pending(account)
-            elif account.ou:
+            else:
                 self.declared(account)
         ids = {a.id for a in self.org.accounts if a.id}
         emails = {a.email.lower() for a in self.org.accounts if a.email}

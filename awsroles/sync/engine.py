@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from awsroles.accounts.contacts import LiveContacts, read_contacts, trusted_access
 from awsroles.accounts.scps import read_scps
-from awsroles.accounts.state import LiveOrganization, read_organization
+from awsroles.accounts.state import LiveOrganization, is_ours, read_organization
 from awsroles.aws import Aws
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import aws_error_code
@@ -97,6 +98,7 @@ class Engine:
             organization = read_organization(self.organizations(),
                                              f"the management account {management.name} ({management.id})")
             organization = self.read_scps(organization)
+            organization = self.read_contacts(organization)
             state = live.get(management.name, LiveAccount(management))
             live[management.name] = replace(state, organization=organization,
                                             api_calls=state.api_calls + organization.api_calls)
@@ -114,6 +116,25 @@ class Engine:
                 targets.append(self.org.account(target.name).id)
         scps = read_scps(self.organizations(), scp_prefix(self.org.name), targets)
         return replace(organization, scps=scps, api_calls=organization.api_calls + scps.api_calls)
+
+    def read_contacts(self, organization: LiveOrganization) -> LiveOrganization:
+        """The organization with the alternate contacts of the accounts awsroles owns whose file gives
+        contacts (and whether trusted access lets AWS Account Management reach member accounts)."""
+        management = self.org.management
+        wanted = [a.id for a in self.org.accounts if a.id and self.org.account_contacts(a)
+                  and a.id in organization.accounts and is_ours(organization.accounts[a.id].tags, self.org.name)]
+        if not any(self.org.account_contacts(a) for a in self.org.accounts):
+            return organization
+        enabled, calls = trusted_access(self.organizations())
+        ids = wanted if enabled else [i for i in wanted if i == management.id]
+        by_account = read_contacts(self.account_management(), ids, management.id) if ids else {}
+        calls += 3 * len(ids)
+        return replace(organization, contacts=LiveContacts(enabled, by_account, calls),
+                       api_calls=organization.api_calls + calls)
+
+    def account_management(self) -> Any:
+        """An AWS Account Management client in the management account (alternate contacts)."""
+        return self._client("account", self.org.management)
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
              live: dict[str, LiveAccount] | None = None) -> Plan:
@@ -179,7 +200,7 @@ class Engine:
         def organizations_for(account: str) -> OrganizationsRunner:
             if not runner:
                 runner.append(OrganizationsRunner(self.organizations(account), self.record, progress=progress,
-                                                  created=self.open_to_caller))
+                                                  created=self.open_to_caller, account=self.account_management))
             return runner[0]
 
         return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,

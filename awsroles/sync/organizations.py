@@ -26,6 +26,7 @@ from awsroles.sync.accounts import (
     TAG_ACCOUNT,
     TAG_OU,
 )
+from awsroles.sync.billing import PROTECTED_TAGS, PUT_CONTACT, UNTAG_ACCOUNT
 from awsroles.sync.plan import Change
 from awsroles.sync.scp_runner import ScpRunner
 from awsroles.sync.scps import SCP_CALLS
@@ -56,10 +57,12 @@ class OrganizationsRunner:
     def __init__(self, orgs: Any, record: Callable[[str, str], None], *,
                  progress: Callable[[str], None] | None = None, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, timeout: float = CREATE_TIMEOUT,
-                 created: Callable[[str, str], None] | None = None) -> None:
+                 created: Callable[[str, str], None] | None = None,
+                 account: Callable[[], Any] | None = None) -> None:
         """``created(name, id)``: called once an account exists, before its id is recorded (the
-        engine opens its role to the account apply runs from, see :meth:`Engine.open_to_caller`)."""
-        self.orgs, self.record, self.created = orgs, record, created
+        engine opens its role to the account apply runs from, see :meth:`Engine.open_to_caller`).
+        ``account()``: an AWS Account Management client in the management account (for contacts)."""
+        self.orgs, self.record, self.created, self.account = orgs, record, created, account
         self.progress = progress or (lambda _message: None)
         self.sleep, self.clock, self.timeout = sleep, clock, timeout
         self._ou_ids: dict[str, str] | None = None  # path -> id ("" is the root)
@@ -154,3 +157,21 @@ class OrganizationsRunner:
                     self.move_account(params["AccountId"] or created, params["Path"])
             elif method == TAG_ACCOUNT:
                 self.orgs.tag_resource(ResourceId=params["AccountId"] or created, Tags=params["Tags"])
+            elif method == UNTAG_ACCOUNT:
+                self.untag(params["AccountId"] or created, params["TagKeys"])
+            elif method == PUT_CONTACT:
+                self.put_contact(params, params["AccountId"] or created)
+
+    def untag(self, account_id: str, keys: list[str]) -> None:
+        """Remove tags awsroles set; never its marks (managed-by, awsroles-org, awsroles-ou)."""
+        marks = sorted(set(keys) & PROTECTED_TAGS)
+        if marks:
+            raise ValueError(f"refusing to remove the tag {', '.join(marks)} of account {account_id}: awsroles' mark")
+        self.orgs.untag_resource(ResourceId=account_id, TagKeys=keys)
+
+    def put_contact(self, params: dict[str, Any], account_id: str) -> None:
+        """PutAlternateContact; without AccountId for the management account (AWS refuses its own id)."""
+        if self.account is None:
+            raise AwsrolesError("no AWS Account Management client to set alternate contacts with")
+        fields = {k: params[k] for k in ("AlternateContactType", "Name", "Title", "EmailAddress", "PhoneNumber")}
+        self.account().put_alternate_contact(**fields, **({} if params["Management"] else {"AccountId": account_id}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, LiveOU
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG
+from awsroles.org.model import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, OU_TAG, TAGS_TAG
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.plan import PlanOptions
 from tests.unit.test_org_accounts import org_text
@@ -11,6 +11,7 @@ from tests.unit.test_orgfile import valid
 
 OURS = {MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1], ORG_TAG: "acme"}
 ROOT = "r-1"
+TAGGED = {ENVIRONMENT_TAG: "dev", TAGS_TAG: ENVIRONMENT_TAG}  # what apply tags dev with (awsroles.sync.billing)
 
 
 def live(*accounts: LiveOrgAccount, ous: dict[str, dict[str, str]] | None = None) -> LiveOrganization:
@@ -22,7 +23,7 @@ def live(*accounts: LiveOrgAccount, ous: dict[str, dict[str, str]] | None = None
 
 def test_nothing_to_do_when_every_account_exists_in_its_ou() -> None:
     org = valid(org_text(dev="ou = Workloads").replace("environment = dev\n", "id = 222222222222\nenvironment = dev\n"))
-    dev = LiveOrgAccount("222222222222", "dev", "aws+dev@acme.example", "ACTIVE", "Workloads", OURS)
+    dev = LiveOrgAccount("222222222222", "dev", "aws+dev@acme.example", "ACTIVE", "Workloads", {**OURS, **TAGGED})
     out = plan_organization(org, live(dev, ous={"Workloads": OURS}))
     assert not out.changes and not out.conflicts and not out.retained
 
@@ -31,7 +32,7 @@ def test_an_ou_changed_in_the_file_is_an_update_not_drift() -> None:
     org = valid(org_text(dev="ou = Workloads/Dev").replace("environment = dev\n",
                                                            "id = 222222222222\nenvironment = dev\n"))
     dev = LiveOrgAccount("222222222222", "dev", "aws+dev@acme.example", "ACTIVE", "Workloads",
-                         {**OURS, OU_TAG: "Workloads"})
+                         {**OURS, **TAGGED, OU_TAG: "Workloads"})
     out = plan_organization(org, live(dev, ous={"Workloads": OURS}))
     assert [(c.kind, c.name, c.action, c.drift) for c in out.changes] == [
         ("ou", "Workloads/Dev", "create", False), ("account", "dev", "update", False)]
