@@ -12,7 +12,7 @@ import pytest
 
 from awsroles.aws import Aws
 from awsroles.iam.checks import load_org
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG
+from awsroles.org.model import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, OU_TAG, TAGS_TAG
 from awsroles.sync.accounts import ORGANIZATIONS_CALLS
 from awsroles.sync.engine import Engine
 from awsroles.sync.organizations import OrganizationsRunner
@@ -107,7 +107,8 @@ def test_accounts_declared_without_ids_are_created_recorded_placed_then_given_ia
     assert parent_path(orgs, live["prod"]["Id"]) == "Workloads/Prod"
     assert engine.recorded == {"dev": live["dev"]["Id"], "prod": live["prod"]["Id"]}
     tags = {t["Key"]: t["Value"] for t in orgs.list_tags_for_resource(ResourceId=live["dev"]["Id"])["Tags"]}
-    assert tags == {MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1], ORG_TAG: "acme", OU_TAG: "Workloads/Dev"}
+    assert tags == {MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1], ORG_TAG: "acme", OU_TAG: "Workloads/Dev",
+                    ENVIRONMENT_TAG: "dev", TAGS_TAG: ENVIRONMENT_TAG}
 
     # the ids are in the file, every comment kept, and the file stays valid
     text = org_path.read_text()

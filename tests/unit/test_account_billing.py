@@ -3,6 +3,8 @@ each), and the pure planner (awsroles.sync.billing through plan_organization).""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS, LiveContacts
@@ -11,7 +13,8 @@ from awsroles.costs.mapping import DEFAULT_TAG
 from awsroles.org.model import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, TAGS_TAG, Contact, Org
 from awsroles.sync.accounts import ORGANIZATIONS_CALLS, TAG_ACCOUNT, plan_organization
 from awsroles.sync.billing import PUT_CONTACT, UNTAG_ACCOUNT
-from awsroles.sync.plan import PlanOptions
+from awsroles.sync.organizations import OrganizationsRunner
+from awsroles.sync.plan import Change, PlanOptions
 from tests.unit.test_org_accounts import org_text
 from tests.unit.test_orgfile import errors, valid
 
@@ -22,7 +25,8 @@ BOB = "Bob Roe | On call | ops@acme.example | (555) 0199"
 
 def with_ids(org: str = "", dev: str = "", prod: str = "") -> str:
     """Every account exists (dev has an id): nothing to create."""
-    return org_text(org=org, dev=dev, prod=prod).replace("environment = dev\n", "id = 222222222222\nenvironment = dev\n")
+    text = org_text(org=org, dev=dev, prod=prod)
+    return text.replace("environment = dev\n", "id = 222222222222\nenvironment = dev\n")
 
 
 def live(*accounts: LiveOrgAccount, contacts: LiveContacts | None = None) -> LiveOrganization:
@@ -236,3 +240,40 @@ def test_a_new_account_gets_its_contacts_after_creation() -> None:
 
 def test_the_new_calls_are_among_those_apply_runs() -> None:
     assert {UNTAG_ACCOUNT, PUT_CONTACT} <= ORGANIZATIONS_CALLS
+
+
+# -- the runner ------------------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda **params: self.calls.append((name, params))
+
+
+def change(*ops: tuple[str, dict[str, Any]]) -> Change:
+    return Change("ops", "111111111111", "update", "account", "dev", ops=tuple(ops))
+
+
+def test_the_runner_never_removes_awsroles_marks_even_from_a_saved_plan() -> None:
+    orgs = Recorder()
+    runner = OrganizationsRunner(orgs, lambda _n, _i: None)
+    runner.run(change((UNTAG_ACCOUNT, {"AccountName": "dev", "AccountId": "222222222222", "TagKeys": ["Owner"]})))
+    assert orgs.calls == [("untag_resource", {"ResourceId": "222222222222", "TagKeys": ["Owner"]})]
+    with pytest.raises(ValueError, match="refusing to remove the tag managed-by of account 222222222222"):
+        runner.run(change((UNTAG_ACCOUNT, {"AccountName": "dev", "AccountId": "222222222222",
+                                           "TagKeys": ["managed-by"]})))
+
+
+def test_the_runner_names_member_accounts_and_never_the_management_account() -> None:
+    account = Recorder()
+    runner = OrganizationsRunner(Recorder(), lambda _n, _i: None, account=lambda: account)
+    params = {"AccountName": "dev", "AlternateContactType": "BILLING", "Name": "J", "Title": "T",
+              "EmailAddress": "j@acme.example", "PhoneNumber": "1"}
+    runner.run(change((PUT_CONTACT, {**params, "AccountId": "222222222222", "Management": False}),
+                      (PUT_CONTACT, {**params, "AccountId": "111111111111", "Management": True})))
+    fields = {k: v for k, v in params.items() if k != "AccountName"}
+    assert account.calls == [("put_alternate_contact", {**fields, "AccountId": "222222222222"}),
+                             ("put_alternate_contact", fields)]
