@@ -75,6 +75,10 @@ def test_apply_tags_and_sets_contacts_then_costs_map_the_account_by_its_environm
         contact(account, "SECURITY", dev)
     again = Engine(load_org(org_path), ops_aws).plan()
     assert not by_kind(again.changes, "account") and not again.conflicts
+    # what plan read: one ListAWSServiceAccessForOrganization, three GetAlternateContact per account
+    organization = Engine(load_org(org_path), ops_aws).read()["ops"].organization
+    assert organization is not None and organization.contacts is not None
+    assert set(organization.contacts.by_account) == {dev, prod} and organization.contacts.api_calls == 1 + 3 * 2
 
     # the costs report, for an account the org file does not know, reads the tag apply set
     without = replace(org, accounts=tuple(a for a in org.accounts if a.name != "dev"))

@@ -277,3 +277,15 @@ def test_the_runner_names_member_accounts_and_never_the_management_account() -> 
     fields = {k: v for k, v in params.items() if k != "AccountName"}
     assert account.calls == [("put_alternate_contact", {**fields, "AccountId": "222222222222"}),
                              ("put_alternate_contact", fields)]
+
+
+def test_a_contact_no_longer_in_the_file_is_left_in_aws() -> None:
+    org = valid(with_ids())
+    tags = {**OURS, ENVIRONMENT_TAG: "dev", TAGS_TAG: "Environment"}
+    held = Contact("BILLING", "Max", "Clerk", "max@acme.example", "1")
+    assert not plan(org, live(dev(tags), contacts=contacts(**{"222222222222": {"BILLING": held}}))).changes
+
+
+def test_contacts_alone_make_the_file_use_organizations() -> None:
+    assert valid(with_ids(dev=f"billing_contact = {JANE}")).uses_accounts
+    assert not valid(with_ids()).uses_accounts
