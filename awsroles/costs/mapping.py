@@ -15,9 +15,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsroles.costs.model import AccountInfo
-from awsroles.org.model import Org
+from awsroles.org.model import ENVIRONMENT_TAG, Org
 
-DEFAULT_TAG = "Environment"
+DEFAULT_TAG = ENVIRONMENT_TAG  # the tag apply sets on every account it manages in Organizations
 
 
 def from_org(org: Org) -> dict[str, AccountInfo]:
