@@ -203,8 +203,9 @@ class Org:
     @property
     def uses_accounts(self) -> bool:
         """Whether awsroles manages accounts in AWS Organizations for this org: some account is to be
-        created (no id) or placed in an OU, an OU is declared, or something has guardrails or SCP files. A
-        file with none of these leaves Organizations alone (not even read)."""
+        created (no id) or placed in an OU, an OU is declared, something has guardrails or SCP files, or
+        account tags or alternate contacts are given. A file with none of these leaves Organizations
+        alone (not even read)."""
         return (any(a.pending or a.ou or a.tags or a.contacts for a in self.accounts)
                 or bool(self.ous or self.scp_targets or self.tags or self.contacts))
 

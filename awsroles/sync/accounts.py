@@ -9,6 +9,9 @@ takes it over); a declared account with an id that awsroles does not own is only
 managed account is drift when it was moved outside awsroles (the ``awsroles-ou`` tag no longer
 says where it is).
 
+An account awsroles owns also gets its tags and alternate contacts (:mod:`awsroles.sync.billing`);
+an unowned one whose own section gives tags or contacts is a conflict until ``--adopt``.
+
 Nothing here ever closes, removes or deletes an account or an OU: those the file no longer declares
 are ``retained`` findings, and :data:`ORGANIZATIONS_CALLS` has no such call for apply to run. The
 SCPs (:mod:`awsroles.sync.scps`, planned after them) are the one thing awsroles deletes in
