@@ -1,4 +1,4 @@
-"""The one boundary to AWS: every boto3 session and client is built here.
+"""The one boundary to AWS: every botocore session and client is built here.
 
 - Region: the caller's choice, else the org's default region.
 - Endpoints: botocore's own resolution (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``,
@@ -16,9 +16,11 @@
 - Environment accounts are reached by assuming the org's bootstrap role, with credentials that
   refresh themselves; the caller's own account is used directly.
 
-Everything else receives an :class:`Aws` and asks it for clients; nothing else calls
-``boto3.client``. Tests pass ``hooks`` to register botocore event handlers (fault injection,
-call counting) on every session this object builds.
+Everything else receives an :class:`Aws` and asks it for clients; nothing else builds a client.
+Sessions are botocore's own (:class:`Session`): boto3 adds nothing awsroles uses (its resources,
+s3transfer), and importing it would cost every awsroles process ~0.1 s of CPU. Tests pass
+``hooks`` to register botocore event handlers (fault injection, call counting) on every session
+this object builds.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-import boto3
 import botocore.exceptions
 import botocore.loaders
 import botocore.session
@@ -252,6 +253,33 @@ def _shared_loader(session: botocore.session.Session) -> Any:
     return loader
 
 
+class Session:
+    """A botocore session with its region: the part of ``boto3.Session`` awsroles uses, without
+    importing boto3. ``client`` builds clients exactly as ``boto3.Session.client`` does (botocore's
+    ``create_client`` in the session's region)."""
+
+    def __init__(self, botocore_session: botocore.session.Session | None = None, *, region_name: str | None = None,
+                 profile_name: str | None = None, aws_access_key_id: str | None = None,
+                 aws_secret_access_key: str | None = None, aws_session_token: str | None = None) -> None:
+        self._session = botocore_session or botocore.session.Session(profile=profile_name)
+        if aws_access_key_id or aws_secret_access_key or aws_session_token:
+            self._session.set_credentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        if region_name is not None:
+            self._session.set_config_variable("region", region_name)
+
+    @property
+    def region_name(self) -> str | None:
+        region = self._session.get_config_variable("region")
+        return str(region) if region else None
+
+    @property
+    def botocore_session(self) -> botocore.session.Session:
+        return self._session
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        return self._session.create_client(service, **kwargs)
+
+
 class Aws:
     """Builds sessions and clients; thread-safe; caches one session per account."""
 
@@ -259,7 +287,7 @@ class Aws:
         self,
         settings: AwsSettings | None = None,
         *,
-        session: boto3.Session | None = None,
+        session: Session | None = None,
         hooks: Sequence[Hook] = (),
     ) -> None:
         self.settings = settings or AwsSettings()
@@ -269,29 +297,28 @@ class Aws:
         if session is not None:
             self._apply_hooks(session)
         # One loader of service models for every session we build (see _shared_loader).
-        self._loader = _shared_loader(self._base._session)
+        self._loader = _shared_loader(self._base.botocore_session)
         self._identity: Identity | None = None
-        self._accounts: dict[tuple[str, str], boto3.Session] = {}
+        self._accounts: dict[tuple[str, str], Session] = {}
         self._account_of: dict[int, str] = {}  # id(session) -> its account id, for retry messages
 
     @classmethod
     def with_keys(cls, settings: AwsSettings, access_key_id: str, secret_access_key: str,
                   session_token: str | None = None, *, hooks: Sequence[Hook] = ()) -> Aws:
         """An Aws with explicit credentials instead of botocore's chain (the sandbox's admin)."""
-        session = boto3.Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+        session = Session(aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
                                 aws_session_token=session_token, region_name=settings.region,
                                 botocore_session=botocore.session.Session())
         return cls(settings, session=session, hooks=hooks)
 
     # -- building ------------------------------------------------------------------------
 
-    def _apply_hooks(self, session: boto3.Session) -> None:
+    def _apply_hooks(self, session: Session) -> None:
         for hook in self._hooks:
-            hook(session._session)  # boto3 keeps the botocore session here
+            hook(session.botocore_session)
 
-    def _new_session(self, **kwargs: Any) -> boto3.Session:
-        botocore_session = botocore.session.Session(profile=kwargs.pop("profile_name", None))
-        session = boto3.Session(botocore_session=botocore_session, region_name=self.settings.region, **kwargs)
+    def _new_session(self, **kwargs: Any) -> Session:
+        session = Session(region_name=self.settings.region, **kwargs)
         self._apply_hooks(session)
         return session
 
@@ -300,12 +327,12 @@ class Aws:
         """Attempts per call: the settings', else ``AWS_MAX_ATTEMPTS`` or the profile's, else 8."""
         if self.settings.max_attempts is not None:
             return max(1, self.settings.max_attempts)
-        configured = self._base._session.get_config_variable("max_attempts")
+        configured = self._base.botocore_session.get_config_variable("max_attempts")
         return max(1, int(configured)) if configured else DEFAULT_MAX_ATTEMPTS
 
     @property
     def retry_mode(self) -> str:
-        mode = self.settings.retry_mode or self._base._session.get_config_variable("retry_mode")
+        mode = self.settings.retry_mode or self._base.botocore_session.get_config_variable("retry_mode")
         return mode if mode in RETRY_MODES else "standard"
 
     @property
@@ -319,7 +346,7 @@ class Aws:
             user_agent_extra="awsroles",
         )
 
-    def client(self, service: str, session: boto3.Session | None = None, *, account: str | None = None) -> Any:
+    def client(self, service: str, session: Session | None = None, *, account: str | None = None) -> Any:
         """A client for ``service`` in the base session, or in ``session`` (see :meth:`for_account`).
 
         ``account``: the account's name in the org, for retry messages and errors ("prod
@@ -343,7 +370,7 @@ class Aws:
         return name or account_id or ""
 
     @property
-    def base_session(self) -> boto3.Session:
+    def base_session(self) -> Session:
         return self._base
 
     # -- identities and accounts ---------------------------------------------------------
@@ -357,7 +384,7 @@ class Aws:
             return self._identity
 
     def for_account(self, account_id: str, role_name: str, *, partition: str = "aws",
-                    session_name: str = "awsroles") -> boto3.Session:
+                    session_name: str = "awsroles") -> Session:
         """A session in ``account_id``: the caller's own if already there, else via ``role_name``."""
         if self.whoami().account == account_id:
             return self._base
@@ -386,9 +413,9 @@ class Aws:
             )
             botocore_session = botocore.session.Session()
             botocore_session._credentials = credentials  # the documented way boto3 itself uses for refreshable creds
-            session = boto3.Session(botocore_session=botocore_session,
+            session = Session(botocore_session=botocore_session,
                                     region_name=self._base.region_name or self.settings.region)
-            _shared_loader(botocore_session)  # after boto3 added its own data path to the new session's loader
+            _shared_loader(botocore_session)
             self._apply_hooks(session)
             self._accounts[key] = session
             self._account_of[id(session)] = account_id
@@ -398,12 +425,12 @@ class Aws:
 # -- the factories commands use ------------------------------------------------------------------
 
 
-def global_region(session: boto3.Session, service: str = "sts") -> str | None:
+def global_region(session: Session, service: str = "sts") -> str | None:
     """The region botocore signs ``service``'s partition-wide endpoint with (``us-east-1`` in the
     ``aws`` partition): what botocore itself uses for IAM, STS and Organizations when no region is
     configured. None if botocore does not say."""
     try:
-        resolver = session._session._get_internal_component("endpoint_resolver")
+        resolver = session.botocore_session._get_internal_component("endpoint_resolver")
         endpoint = resolver.construct_endpoint(service, "aws-global") or {}
         region = endpoint.get("credentialScope", {}).get("region")
     except Exception:  # a botocore without that data: the caller keeps no region
@@ -412,7 +439,7 @@ def global_region(session: boto3.Session, service: str = "sts") -> str | None:
 
 
 def for_org(org: Org | None = None, profile: str | None = None, *, region: str | None = None,
-            session: boto3.Session | None = None, max_attempts: int | None = None,
+            session: Session | None = None, max_attempts: int | None = None,
             hooks: Sequence[Hook] = ()) -> Aws:
     """The Aws an admin command works with: ``profile``'s credentials (else botocore's chain), or
     ``session`` (an account reached through :meth:`Aws.for_account`).

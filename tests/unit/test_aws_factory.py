@@ -3,6 +3,9 @@ a before-send hook stops every request and reports where it would go and how it 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,20 @@ def test_every_aws_reads_the_service_models_through_one_loader() -> None:
     assert first.client("iam").meta.service_model.service_name == "iam"
     with pytest.raises(botocore.exceptions.UnknownServiceError, match=r"Valid service names are: .*\biam\b"):
         first.client("no-such-service")
+
+
+def test_a_command_that_calls_aws_never_imports_boto3() -> None:
+    """aws.py's promise: clients come from botocore alone, so no awsroles process pays for boto3.
+    Every module is imported but the sandbox server's (moto, which runs in its own process, uses it)."""
+    script = ("import importlib, pkgutil, sys\n"
+              "import awsroles\n"
+              "for m in pkgutil.walk_packages(awsroles.__path__, 'awsroles.'):\n"
+              "    if not m.name.startswith(('awsroles.sandbox.server', 'awsroles.__main__')):\n"
+              "        importlib.import_module(m.name)\n"
+              "from awsroles.aws import Aws, AwsSettings\n"
+              "aws = Aws(AwsSettings(region='us-east-1', endpoint_url='http://127.0.0.1:1'))\n"
+              "aws.client('iam'); aws.client('organizations')\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 's3transfer')))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    assert done.stdout.strip() == "[]"
