@@ -1,7 +1,7 @@
 """Costs from the Cost and Usage Report: CUR 2.0, legacy CUR or FOCUS 1.0 exports, read with DuckDB.
 
 ``read_cur`` reads Parquet or CSV(.gz) files from a local folder (or one file) or from
-``s3://bucket/prefix`` (downloaded through boto3 first; DuckDB never reaches the network), and
+``s3://bucket/prefix`` (downloaded first; DuckDB never reaches the network), and
 returns the same :class:`~awsroles.costs.model.CostLine` values the Cost Explorer source does: one
 per billing month (or day), usage account, record type (and group, with ``by``), in ``Decimal``.
 ``read_commitments`` sums the same export's Savings Plans and Reserved Instance columns.
@@ -16,6 +16,7 @@ are in :mod:`awsroles.costs.cur_sql`.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -222,7 +223,7 @@ def read_export(path: str | Path, months: Sequence[str], metric: str, *, by: By 
 @contextmanager
 def _local_copy(path: str | Path, aws: Aws | None) -> Iterator[tuple[Path, str | None]]:
     """``path`` as a local folder, and the name messages give it: an ``s3://`` prefix is downloaded
-    through boto3 (``aws``) into a temporary folder, removed afterwards."""
+    through ``aws`` into a temporary folder, removed afterwards."""
     text = str(path)
     if not text.startswith("s3://"):
         yield Path(path), None
@@ -354,6 +355,9 @@ def check_months(lines: Sequence[CostLine], months: Sequence[str], where: str, w
     raise UsageError(message)
 
 
+_CHUNK = 1 << 20  # bytes read from S3 at a time: a large CUR file streams to disk, never into memory
+
+
 def _download(aws: Aws, url: str, into: Path) -> None:
     bucket, _, prefix = url[len("s3://"):].partition("/")
     if not bucket:
@@ -371,7 +375,9 @@ def _download(aws: Aws, url: str, into: Path) -> None:
                 if into.resolve() not in target.resolve().parents:
                     continue  # a key with '..' in it: never write outside the temp folder
                 target.parent.mkdir(parents=True, exist_ok=True)
-                s3.download_file(bucket, key, str(target))
+                body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+                with body, target.open("wb") as out:
+                    shutil.copyfileobj(body, out, _CHUNK)
                 count += 1
     except Exception as e:  # botocore's ClientError and friends
         if isinstance(e, AwsrolesError):

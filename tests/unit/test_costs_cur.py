@@ -283,7 +283,8 @@ def test_s3_prefix(tmp_path: Path, moto_aws: Aws) -> None:
     local = write(tmp_path / "local", CUR2_COLUMNS, [cur_row("Usage", 2.0), cur_row("Tax", 0.5)])
     s3 = moto_aws.client("s3")
     s3.create_bucket(Bucket="cur")
-    s3.upload_file(str(local / "part-0.parquet"), "cur", "exports/cur2/data/BILLING_PERIOD=2026-10/part-0.parquet")
+    s3.put_object(Bucket="cur", Key="exports/cur2/data/BILLING_PERIOD=2026-10/part-0.parquet",
+                  Body=(local / "part-0.parquet").read_bytes())
     s3.put_object(Bucket="cur", Key="exports/cur2/metadata/manifest.json", Body=b"{}")
     lines = read_cur("s3://cur/exports/cur2", ["2026-10"], "amortized", aws=moto_aws)
     assert amounts(lines) == {"Usage": Decimal(2), "Tax": Decimal("0.5")}

@@ -194,7 +194,8 @@ def test_a_corrupt_file_from_s3_is_named_by_its_key(tmp_path: Path, monkeypatch:
         aws = Aws(AwsSettings(region="us-east-1"))
         s3 = aws.client("s3")
         s3.create_bucket(Bucket="cur")
-        s3.upload_file(str(local / "part-0.parquet"), "cur", "cur2/data/BILLING_PERIOD=2026-10/part-0.parquet")
+        s3.put_object(Bucket="cur", Key="cur2/data/BILLING_PERIOD=2026-10/part-0.parquet",
+                      Body=(local / "part-0.parquet").read_bytes())
         s3.put_object(Bucket="cur", Key="cur2/data/BILLING_PERIOD=2026-10/part-1.parquet", Body=b"torn")
         with pytest.raises(UsageError) as caught:
             read_cur("s3://cur/cur2", ["2026-10"], "unblended", aws=aws)

@@ -294,7 +294,8 @@ def test_an_s3_export_is_downloaded_once_for_the_costs_and_the_commitments(tmp_p
         aws = Aws(AwsSettings(region="us-east-1"))
         s3 = aws.client("s3")
         s3.create_bucket(Bucket="cur")
-        s3.upload_file(str(local / "part-0.parquet"), "cur", "cur2/data/BILLING_PERIOD=2026-10/part-0.parquet")
+        s3.put_object(Bucket="cur", Key="cur2/data/BILLING_PERIOD=2026-10/part-0.parquet",
+                      Body=(local / "part-0.parquet").read_bytes())
         lines, sums = cur.read_export("s3://cur/cur2", ["2026-10"], "unblended", aws=aws, commitments=True)
     assert downloads == ["s3://cur/cur2"]
     assert sum(x.amount for x in lines) == D(sum(r[8] for r in ROWS))  # every line item's unblended cost
