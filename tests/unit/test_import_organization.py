@@ -72,3 +72,12 @@ def test_what_the_org_file_cannot_say_is_reported() -> None:
     assert [(t.kind, t.name, t.guardrails, [f.source for f in t.scp_files]) for t in part.scp_targets] == [
         (SCP_OU, "Workloads", (Guardrail("deny-root-user"),), []), (SCP_ACCOUNT, "dev", (), ["shared.json"])]
     assert part.ous == ("Workloads",)
+
+
+def test_a_management_account_that_is_not_ops_is_written_as_management_account() -> None:
+    accounts = Accounts((Account("ops", "333333333333"), Account("payer", "111111111111")), "ops", "payer",
+                        "AWS Organizations")
+    part = import_organization(accounts, organization(), OrgSettings(name="acme"))
+    assert part.management_account == "payer"
+    same = Accounts((Account("ops", "111111111111"),), "ops", "ops", "AWS Organizations")
+    assert import_organization(same, organization(), OrgSettings(name="acme")).management_account == ""

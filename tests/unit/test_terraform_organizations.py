@@ -16,7 +16,8 @@ from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from tests.conftest import EXAMPLES
 
-ORG = (EXAMPLES / "classic.ini").read_text().replace("policy_dir = ../policies\n", "guardrails = deny-leave-organization\n") \
+ORG = (EXAMPLES / "classic.ini").read_text() \
+    .replace("policy_dir = ../policies\n", "guardrails = deny-leave-organization\n") \
     .replace("environment = prod\n", "environment = prod\nou = Workloads/Prod\nemail = prod@acme.example\n"
              "guardrails = allowed-regions eu-west-1\n") + """
 [ou Workloads]
