@@ -83,11 +83,12 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
     orgs = box.client("organizations")
     root = orgs.list_roots()["Roots"][0]["Id"]
     orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")  # the one step terraform cannot take
+    assert terraform.run(directory, "fmt", "-check", "-recursive", "-no-color").returncode == 0
     assert terraform.init(directory).returncode == 0
     applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
                             "-parallelism=20")
     assert applied.returncode == 0, report(applied)
-    assert "1 imported" in applied.stdout  # prod: adopted, not created again
+    assert "1 imported" in applied.stdout
     budgets = box.client("budgets")
     assert sorted(b["BudgetName"] for b in budgets.describe_budgets(AccountId=box.org.ops.id)["Budgets"]) == [
         "awsroles-acme-dev", "awsroles-acme-prod"]
