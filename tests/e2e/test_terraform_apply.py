@@ -88,7 +88,7 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
     applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
                             "-parallelism=20")
     assert applied.returncode == 0, report(applied)
-    assert "1 imported" in applied.stdout
+    assert "1 imported" in applied.stdout  # prod: adopted, not created again
     budgets = box.client("budgets")
     assert sorted(b["BudgetName"] for b in budgets.describe_budgets(AccountId=box.org.ops.id)["Budgets"]) == [
         "awsroles-acme-dev", "awsroles-acme-prod"]
