@@ -185,8 +185,16 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
             settings = replace(settings, name=slug(alias))
     other_scps: tuple[str, ...] = ()
     if found.organization is not None:
-        scps, other_scps = read_organization_scps(aws, settings.name)
-        found = replace(found, organization=replace(found.organization, scps=scps))
+        try:
+            scps, other_scps = read_organization_scps(aws, settings.name)
+            found = replace(found, organization=replace(found.organization, scps=scps))
+        except Exception as exc:
+            from awsroles.errors import aws_error_code
+
+            if aws_error_code(exc) not in ("AccessDeniedException", "AccessDenied"):
+                raise
+            found = replace(found, notes=(*found.notes, f"the service control policies cannot be read from account "
+                                          f"{caller} ({aws_error_code(exc)}): none imported"))
     billing = found.by_name(found.billing)
     budgets = read_live_budgets(aws, billing, bootstrap_role=bootstrap_role, org_name=settings.name,
                                 partition=partition)

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from awsroles.aws import Aws
 from awsroles.importer.build import ImportOptions, collect, write_import
 from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Org
@@ -118,3 +120,19 @@ def test_an_organization_awsroles_applied_imports_back_and_plans_no_change(
     plan = Engine(back, ops_aws).plan()
     assert plan.in_sync and not plan.retained, json.dumps(plan.as_dict(), indent=1)[:3000]
     assert collect(ops_aws, ImportOptions()).text == imported.text  # byte-stable
+
+
+def test_scps_that_cannot_be_read_are_a_warning_not_a_failure(
+        ops_aws: Aws, orgs: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    import awsroles.importer.build
+
+    def denied(aws: Aws, org_name: str) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "ListPolicies")
+
+    monkeypatch.setattr(awsroles.importer.build, "read_organization_scps", denied)
+    imported = collect(ops_aws, ImportOptions(name="acme"))
+    assert "the service control policies cannot be read from account 111111111111 (AccessDeniedException): none " \
+           "imported" in imported.warnings
+    assert imported.org.scp_targets == ()

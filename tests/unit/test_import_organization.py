@@ -81,3 +81,25 @@ def test_a_management_account_that_is_not_ops_is_written_as_management_account()
     assert part.management_account == "payer"
     same = Accounts((Account("ops", "111111111111"),), "ops", "ops", "AWS Organizations")
     assert import_organization(same, organization(), OrgSettings(name="acme")).management_account == ""
+
+
+def test_edited_guardrails_an_scp_file_named_like_a_role_policy_and_an_ou_name_with_a_slash() -> None:
+    accounts = Accounts((Account("ops", "111111111111"), Account("dev", "222222222222", "dev")), "ops", "ops",
+                        "AWS Organizations")
+    edited = document([Guardrail("deny-root-user")], Context())
+    edited["Statement"].append({"Sid": "Mine", "Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+    live = organization(
+        LiveScp("p-1", "awsroles-acme-guardrails-root", json.dumps(edited), MARK, ("r-root",)),
+        LiveScp("p-2", "awsroles-acme-scp-shared", json.dumps(edited), MARK, ("r-root",)))
+    odd = LiveOrganization(live.root_id, {**live.accounts, "222222222222": LiveOrgAccount(
+        "222222222222", "dev", "dev@acme.example", "ACTIVE", "Team/A ; B")}, live.ous, scps=live.scps)
+    part = import_organization(accounts, odd, OrgSettings(name="acme"), role_files={"shared.json": "{}\n"})
+    assert part.warnings[:2] == [
+        "account dev: OU path 'Team/A ; B' cannot be written in an org file (an OU name with '/', white space around "
+        "it, ';' or '#'): left out",
+        "SCP awsroles-acme-guardrails-root: statements Mine are no guardrail's: imported as guardrails deny-root-user "
+        "(the root); `awsroles plan` shows the update that removes them",
+    ]
+    assert part.accounts[1].ou == ""
+    assert list(part.policy_files) == ["scp/shared.json"]  # shared.json is a role's policy, with another document
+    assert [f.source for t in part.scp_targets for f in t.scp_files] == ["scp/shared.json"]
