@@ -185,12 +185,14 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
             settings = replace(settings, name=slug(alias))
     other_scps: tuple[str, ...] = ()
     if found.organization is not None:
+        from botocore.exceptions import ClientError
+
+        from awsroles.errors import aws_error_code
+
         try:
             scps, other_scps = read_organization_scps(aws, settings.name)
             found = replace(found, organization=replace(found.organization, scps=scps))
-        except Exception as exc:
-            from awsroles.errors import aws_error_code
-
+        except ClientError as exc:
             if aws_error_code(exc) not in ("AccessDeniedException", "AccessDenied"):
                 raise
             found = replace(found, notes=(*found.notes, f"the service control policies cannot be read from account "
