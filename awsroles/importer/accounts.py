@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from awsroles.accounts.state import LiveOrganization, NoOrganization, read_organization
@@ -39,8 +39,6 @@ class Accounts:
 
     def without_environment(self, names: set[str]) -> Accounts:
         """These accounts hold no environment after all (a guess IAM did not bear out)."""
-        from dataclasses import replace
-
         return replace(self, accounts=tuple(replace(a, environment=None) if a.name in names else a
                                             for a in self.accounts), guessed=self.guessed - names)
 
