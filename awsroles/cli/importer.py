@@ -49,7 +49,12 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     path become [user] and [team] sections. Every environment account is read through the
     bootstrap role; its roles at the path become [role] sections, their inline policies JSON
     files in the policy folder. Accounts come from --account, else from AWS Organizations
-    (accounts tagged Environment=NAME), or from the [account] sections of --from FILE.
+    (accounts tagged Environment=NAME, and those awsroles made), or from the [account]
+    sections of --from FILE.
+
+    From AWS Organizations, the organization comes too: each account's e-mail address and
+    OU, the OUs awsroles made, and the SCPs it made (guardrails, SCP files). SCPs awsroles
+    did not make are listed, never imported.
 
     The file is validated after writing, and `awsroles plan` against it should report no
     changes; import warns about anything the org file cannot express. Exits 2 when one role
@@ -105,7 +110,10 @@ def _report(app: App, result: ImportResult) -> None:
     where = "stdout" if result.output is None else str(result.output)
     policies = f", {_n(len(imported.policy_files), 'policy file')} in {imported.policy_dir}" \
         if imported.policy_files else ""
-    say(f"Imported {_n(len(org.accounts), 'account')} ({_n(len(org.environments), 'environment')}), "
+    organization = f", {_n(len(org.ous), 'declared OU')}" if org.ous else ""
+    scps = sum(len(t.scp_files) + bool(t.guardrails) for t in org.scp_targets)
+    organization += f", {_n(scps, 'SCP attachment')}" if scps else ""
+    say(f"Imported {_n(len(org.accounts), 'account')} ({_n(len(org.environments), 'environment')}{organization}), "
         f"{_n(len(org.roles), 'role')}, {_n(len(org.teams), 'team')} and {_n(len(org.users), 'user')} to "
         f"{where}{policies}; "
         f"mfa {'required, max age ' + format_duration(org.mfa_max_age) if org.mfa_required else 'optional'}.")

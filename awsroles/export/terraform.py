@@ -14,7 +14,12 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          :func:`awsroles.budgets.desired.desired_budgets`), in a file of its
                          own when it holds nothing else
     policies/...         every policy document, laid out as :func:`awsroles.export.policies.policy_files`
-                         lays it out, read with ``file()`` so IAM variables need no escaping
+                         lays it out, read with ``file()`` so IAM variables need no escaping; the
+                         SCPs under ``policies/<management>/scps/``
+
+The management account's file also holds what apply makes in AWS Organizations, when the org file
+uses accounts (:mod:`awsroles.export.organizations`): OUs, the accounts apply places (adopted with
+``import`` blocks, never closed by ``terraform destroy``), SCPs and their attachments.
 
 Resource names are ``<account>_<name>`` made into identifiers; should two names become the same
 identifier, the one that sorts first keeps it and the others get ``_2``, ``_3``... The output is
@@ -29,6 +34,7 @@ from decimal import Decimal
 
 from awsroles.budgets.desired import COST_TYPES, LINKED_ACCOUNT, BudgetSpec, desired_budgets
 from awsroles.export import hcl
+from awsroles.export.organizations import organization_blocks, scp_files
 from awsroles.export.policies import (
     group_inline_path,
     managed_policy_path,
@@ -43,6 +49,7 @@ POLICY_DIR = "policies"
 VERSIONS_FILE = "versions.tf"
 PROVIDERS_FILE = "providers.tf"
 REQUIRED_TERRAFORM = ">= 1.3"
+REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts that exist are adopted, never created again
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"
 SESSION_NAME = "awsroles-terraform"
@@ -91,11 +98,15 @@ def _arn_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def _names(specs: Iterable[AccountSpec], budgets: Sequence[BudgetSpec] = (), billing: str = "") -> _Names:
+def _names(specs: Iterable[AccountSpec], budgets: Sequence[BudgetSpec] = (), billing: str = "",
+           extra: Sequence[str] = ()) -> _Names:
+    """``extra``: accounts that hold no IAM resource but need a provider and a file (the billing account's
+    budgets, the management account's Organizations resources)."""
     specs = tuple(specs)
     accounts = [s.account.name for s in specs]
     if budgets and billing not in accounts:
         accounts.append(billing)
+    accounts.extend(a for a in extra if a not in accounts)
     by_account: dict[Key, str] = {(a,): a for a in accounts}
     aliases = _unique({(a,): hcl.identifier(a) for a in accounts}, by_account)
     files = _unique({(a,): f"{a}-account" if a in _RESERVED_FILES else a for a in accounts}, by_account)
@@ -294,9 +305,9 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _versions(org: Org) -> str:
+def _versions(org: Org, required: str = REQUIRED_TERRAFORM) -> str:
     block = hcl.Block("terraform", body=(
-        hcl.Attribute("required_version", REQUIRED_TERRAFORM),
+        hcl.Attribute("required_version", required),
         hcl.Block("required_providers", body=(
             hcl.Attribute("aws", {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}),
         )),
@@ -336,17 +347,23 @@ def terraform_files(org: Org) -> dict[str, str]:
     """
     specs = tuple(s for s in desired_state(org) if not s.empty)
     budgets = desired_budgets(org)
-    names = _names(specs, budgets, org.billing_account)
-    accounts = [s.account for s in specs]
-    if budgets and org.billing not in accounts:
-        accounts.append(org.billing)
+    extra = [a for a in (*([org.billing] if budgets else []), *([org.management] if org.uses_accounts else []))
+             if a.name not in {s.account.name for s in specs}]
+    names = _names(specs, budgets, org.billing_account, [a.name for a in extra])
+    accounts = [s.account for s in specs] + list(dict.fromkeys(extra))
     files = {f"{POLICY_DIR}/{path}": text for path, text in policy_files(specs).items()}
-    files[VERSIONS_FILE] = _versions(org)
-    files[PROVIDERS_FILE] = _providers(org, accounts, names)
+    files.update({f"{POLICY_DIR}/{path}": text for path, text in scp_files(org).items()})
     by_account = {s.account.name: s for s in specs}
+    imports = False
     for account in accounts:
         blocks = _account_blocks(org, by_account[account.name], names) if account.name in by_account else []
         if account.name == org.billing_account:
             blocks += _budget_blocks(org, budgets, names)
+        if org.uses_accounts and account.name == org.management.name:
+            organization = organization_blocks(org, names.aliases[account.name], POLICY_DIR)
+            imports = any(b.type == "import" for b in organization)
+            blocks += organization
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
+    files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
+    files[PROVIDERS_FILE] = _providers(org, accounts, names)
     return dict(sorted(files.items()))

@@ -6,16 +6,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from awsroles.accounts.state import LiveOrganization, NoOrganization, read_organization
 from awsroles.errors import UsageError
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.importer.settings import DEFAULT_ENVIRONMENT_TAG
 from awsroles.org import limits
 from awsroles.org.builder import NAME
 from awsroles.org.keys import TEAM_KEYS
-from awsroles.org.model import Account, Org
+from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, Account, Org
 
 if TYPE_CHECKING:
     from awsroles.aws import Aws
@@ -30,6 +31,16 @@ class Accounts:
     billing: str  # account name
     source: str  # for the header comment: "--account options", "AWS Organizations", a file name
     notes: tuple[str, ...] = ()
+    # From AWS Organizations only: the organization as read (accounts, OUs, their marks) ...
+    organization: LiveOrganization | None = None
+    # ... and the accounts whose environment is their name, for want of an environment tag: accounts
+    # awsroles marked; each keeps it only if IAM in it holds roles at the path (see ``without_environment``).
+    guessed: frozenset[str] = frozenset()
+
+    def without_environment(self, names: set[str]) -> Accounts:
+        """These accounts hold no environment after all (a guess IAM did not bear out)."""
+        return replace(self, accounts=tuple(replace(a, environment=None) if a.name in names else a
+                                            for a in self.accounts), guessed=self.guessed - names)
 
     def by_name(self, name: str) -> Account:
         return next(a for a in self.accounts if a.name == name)
@@ -104,14 +115,27 @@ def _unique_name(wanted: str, account_id: str, taken: set[str]) -> str:
     return name
 
 
+def marked_org(tags: dict[str, str] | Any) -> str | None:
+    """The org an Organizations resource was made (or adopted) for by awsroles: its ``awsroles-org``
+    tag when it also carries ``managed-by = awsroles``; else None."""
+    if tags.get(MANAGED_BY_TAG[0]) != MANAGED_BY_TAG[1]:
+        return None
+    value = tags.get(ORG_TAG)
+    return str(value) if value else None
+
+
 def accounts_from_organizations(aws: Aws, caller: str, *,
-                                environment_tag: str = DEFAULT_ENVIRONMENT_TAG) -> Accounts:
+                                environment_tag: str = DEFAULT_ENVIRONMENT_TAG,
+                                org_name: str | None = None) -> Accounts:
     """Accounts from AWS Organizations: every active account tagged ``environment_tag`` holds that
-    environment; the caller's account is ops; the management account is the billing account.
+    environment, and so does (named after itself) every account awsroles marked for ``org_name``
+    (any org when None) that has no such tag; the caller's account is ops; the management account
+    is the billing account. The organization as read (OUs, parents, marks) goes along.
 
     Names are the slugged Organizations account names (else the environment, else
-    ``account-<id>``). Needs ``organizations:ListAccounts`` and ``ListTagsForResource``, which
-    usually only the management account (or a delegated administrator) has.
+    ``account-<id>``). Needs ``organizations:ListAccounts``, ``ListRoots``, ``ListAccountsForParent``,
+    ``ListOrganizationalUnitsForParent`` and ``ListTagsForResource``, which usually only the
+    management account (or a delegated administrator) has.
     """
     from botocore.exceptions import ClientError
 
@@ -120,13 +144,10 @@ def accounts_from_organizations(aws: Aws, caller: str, *,
             "[account] sections by hand and use --from FILE")
     try:
         management = str(organizations.describe_organization()["Organization"]["MasterAccountId"])
-        listed = [a for page in organizations.get_paginator("list_accounts").paginate() for a in page["Accounts"]]
-        tags: dict[str, dict[str, str]] = {}
-        for account in listed:
-            found: dict[str, str] = {}
-            for page in organizations.get_paginator("list_tags_for_resource").paginate(ResourceId=account["Id"]):
-                found.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
-            tags[account["Id"]] = found
+        organization = read_organization(organizations, f"account {caller}")
+    except NoOrganization as exc:
+        raise UsageError(f"account {caller} is not in an AWS Organization, so accounts cannot be listed "
+                         f"from it; {hint}") from exc
     except ClientError as exc:
         code = _error_code(exc)
         if code == "AWSOrganizationsNotInUseException":
@@ -141,10 +162,16 @@ def accounts_from_organizations(aws: Aws, caller: str, *,
     environments: dict[str, str] = {}  # environment -> account id
     chosen: list[tuple[dict[str, Any], str | None]] = []
     left_out: list[str] = []
+    marked: list[str] = []  # ids of accounts awsroles marked, without an environment tag
+    listed = [{"Id": a.id, "Name": a.name, "Status": a.status} for a in organization.accounts.values()]
+    tags = {a.id: dict(a.tags) for a in organization.accounts.values()}
     for account in sorted(listed, key=lambda a: (str(a.get("Name", "")), a["Id"])):
         account_id = account["Id"]
         status = str(account.get("Status", "ACTIVE"))
         value = next((v for k, v in tags[account_id].items() if k.lower() == environment_tag.lower()), None)
+        mark = marked_org(tags[account_id])
+        if value is None and mark is not None and (org_name is None or mark == org_name):
+            marked.append(account_id)
         environment = slug(value) if value else None
         if value is not None and (not environment or environment in TEAM_KEYS):
             notes.append(f"account {account_id}: {environment_tag} tag {value!r} cannot be an environment name; "
@@ -159,7 +186,7 @@ def accounts_from_organizations(aws: Aws, caller: str, *,
                              f"{environment_tag}={value}: one account per environment; fix the tags, or {hint}")
         if environment:
             environments[environment] = account_id
-        if environment or account_id in (caller, management):
+        if environment or account_id in (caller, management) or account_id in marked:
             chosen.append((account, environment))
         else:
             left_out.append(f"{account.get('Name', '')} ({account_id})")
@@ -168,9 +195,16 @@ def accounts_from_organizations(aws: Aws, caller: str, *,
                      + ", ".join(left_out))
     taken: set[str] = set()
     accounts: list[Account] = []
+    guessed: set[str] = set()
     for account, environment in chosen:
         wanted = slug(str(account.get("Name", ""))) or environment or f"account-{account['Id']}"
-        accounts.append(Account(_unique_name(wanted, account["Id"], taken), account["Id"], environment))
+        name = _unique_name(wanted, account["Id"], taken)
+        if environment is None and account["Id"] in marked and account["Id"] not in (caller, management) and \
+                name not in environments and name not in TEAM_KEYS:
+            environment = name
+            environments[name] = account["Id"]
+            guessed.add(name)
+        accounts.append(Account(name, account["Id"], environment))
     ops = next((a for a in accounts if a.id == caller), None)
     if ops is None:
         ops = Account(_unique_name("ops", caller, taken), caller)
@@ -178,4 +212,5 @@ def accounts_from_organizations(aws: Aws, caller: str, *,
         accounts.append(ops)
     billing = next((a for a in accounts if a.id == management), ops)
     rest = sorted((a for a in accounts if a is not ops), key=lambda a: a.name)
-    return Accounts((ops, *rest), ops.name, billing.name, "AWS Organizations", tuple(notes))
+    return Accounts((ops, *rest), ops.name, billing.name, "AWS Organizations", tuple(notes), organization,
+                    frozenset(guessed))

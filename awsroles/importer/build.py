@@ -27,10 +27,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from awsroles.accounts.scps import LiveScps
+from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import AwsrolesError, NetworkError, Problem, UsageError
 from awsroles.fsutil import atomic_write
-from awsroles.importer.accounts import accounts_from_options, accounts_from_org, accounts_from_organizations, slug
+from awsroles.importer.accounts import (
+    accounts_from_options,
+    accounts_from_org,
+    accounts_from_organizations,
+    marked_org,
+    slug,
+)
 from awsroles.importer.infer import Imported, build_import
 from awsroles.importer.settings import (
     DEFAULT_BOOTSTRAP_ROLE,
@@ -42,7 +50,7 @@ from awsroles.importer.settings import (
     OrgSettings,
     partition_of,
 )
-from awsroles.org.model import Account, Org, budget_prefix
+from awsroles.org.model import Account, Org, budget_prefix, scp_prefix
 from awsroles.sync.state import LiveAccount, read_account
 
 if TYPE_CHECKING:
@@ -147,7 +155,7 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
     elif options.accounts:
         found = accounts_from_options(options.accounts, caller)
     else:
-        found = accounts_from_organizations(aws, caller, environment_tag=options.environment_tag)
+        found = accounts_from_organizations(aws, caller, environment_tag=options.environment_tag, org_name=options.name)
     region = (options.region or (previous.region if previous else None) or aws.base_session.region_name
               or "us-east-1")
     bootstrap_role = options.bootstrap_role or (previous.bootstrap_role if previous else DEFAULT_BOOTSTRAP_ROLE)
@@ -160,20 +168,68 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
         session_duration=previous.session_duration if previous else DEFAULT_SESSION_DURATION,
         mfa=(previous.mfa_required, previous.mfa_max_age) if previous else None,
     )
+    marked = organization_name(found.organization) if options.name is None else None
+    if marked is not None:
+        settings = replace(settings, name=marked)
     settings.check()
     partition = partition_of(region)
     live = read_live(aws, found.to_read, bootstrap_role=bootstrap_role, path=settings.path, partition=partition,
                      max_workers=options.max_workers)
-    if options.name is None and previous is None:
+    unborne = {name for name in found.guessed if not live[name].roles}
+    if unborne:  # marked accounts whose name was a guess at their environment: IAM holds no role in them
+        found = found.without_environment(unborne)
+        live = {name: state for name, state in live.items() if name not in unborne}
+    if options.name is None and previous is None and marked is None:
         alias = account_alias(aws, found.by_name(found.ops), bootstrap_role=bootstrap_role, partition=partition)
         if alias and slug(alias):
             settings = replace(settings, name=slug(alias))
+    other_scps: tuple[str, ...] = ()
+    if found.organization is not None:
+        from botocore.exceptions import ClientError
+
+        from awsroles.errors import aws_error_code
+
+        try:
+            scps, other_scps = read_organization_scps(aws, settings.name)
+            found = replace(found, organization=replace(found.organization, scps=scps))
+        except ClientError as exc:
+            if aws_error_code(exc) not in ("AccessDeniedException", "AccessDenied"):
+                raise
+            found = replace(found, notes=(*found.notes, f"the service control policies cannot be read from account "
+                                          f"{caller} ({aws_error_code(exc)}): none imported"))
     billing = found.by_name(found.billing)
     budgets = read_live_budgets(aws, billing, bootstrap_role=bootstrap_role, org_name=settings.name,
                                 partition=partition)
     state = live.get(billing.name, LiveAccount(billing))
     live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
-    return build_import(found, live, settings, previous=previous)
+    return build_import(found, live, settings, previous=previous, other_scps=other_scps)
+
+
+def organization_name(organization: LiveOrganization | None) -> str | None:
+    """The org awsroles marked the organization's accounts and OUs for (``awsroles-org``), when they
+    name exactly one; else None."""
+    if organization is None:
+        return None
+    tags = [a.tags for a in organization.accounts.values()] + [o.tags for o in organization.ous.values()]
+    names = {marked_org(t) for t in tags} - {None}
+    return str(names.pop()) if len(names) == 1 else None
+
+
+def read_organization_scps(aws: Aws, org_name: str) -> tuple[LiveScps, tuple[str, ...]]:
+    """The SCPs at the org's prefix (:func:`awsroles.accounts.scps.read_scps`), and the names of every other
+    SCP that is not AWS's own (``FullAWSAccess``): those are reported, never imported. None of it when SCPs
+    are not enabled (or the organization has consolidated billing only)."""
+    from awsroles.accounts.reads import pages
+    from awsroles.accounts.scps import SCP_TYPE, read_scps
+
+    organizations = aws.client("organizations")
+    scps = read_scps(organizations, scp_prefix(org_name), ())
+    if not scps.enabled:
+        return scps, ()
+    listed, _ = pages(organizations, "list_policies", "Policies", Filter=SCP_TYPE)
+    others = tuple(sorted(str(p["Name"]) for p in listed
+                          if not p.get("AwsManaged") and str(p["Name"]) not in scps.policies))
+    return scps, others
 
 
 # -- writing -----------------------------------------------------------------------------------

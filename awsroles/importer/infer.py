@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, ORG_TAG, PERCENTAGE
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
@@ -25,6 +26,7 @@ from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
+from awsroles.importer.organization import ImportedOrganization, import_organization
 from awsroles.importer.settings import OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.org import limits
 from awsroles.org.builder import NAME
@@ -48,6 +50,7 @@ from awsroles.org.model import (
     budget_prefix,
 )
 from awsroles.org.write import LIST_WIDTH, render_org_file
+from awsroles.sync.accounts import plan_organization
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
 from awsroles.sync.state import Document, LiveAccount
@@ -76,6 +79,9 @@ class Imported:
             "org": self.org.name,
             "accounts": len(self.org.accounts), "environments": len(self.org.environments),
             "roles": len(self.org.roles), "teams": len(self.org.teams), "users": len(self.org.users),
+            "ous": list(self.org.ous),
+            "scp_targets": {t.label: {"guardrails": [str(g) for g in t.guardrails],
+                                      "scp_files": [f.source for f in t.scp_files]} for t in self.org.scp_targets},
             "accounts_read": list(self.accounts_read),
             "policy_files": sorted(self.policy_files),
             "warnings": list(self.warnings),
@@ -101,8 +107,9 @@ class _Build:
     """The state of one import while it is built: findings accumulate in ``warnings``."""
 
     def __init__(self, accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings,
-                 previous: Org | None):
+                 previous: Org | None, other_scps: Sequence[str] = ()):
         self.accounts, self.live, self.settings, self.previous = accounts, live, settings, previous
+        self.other_scps = other_scps
         self.warnings: list[str] = list(accounts.notes)
         self.ops = live.get(accounts.ops)
         self.mfa_seen: dict[tuple[bool, int | None], list[str]] = {}
@@ -366,19 +373,30 @@ class _Build:
                 self.warnings.append(f"the --from file declares {', '.join(dropped)}, which IAM does not hold at "
                                      f"{self.settings.path}: left out")
         s, accounts = self.settings, self.accounts
+        organization = accounts.organization
+        part = ImportedOrganization(accounts.accounts)
+        if organization is not None:
+            part = import_organization(accounts, organization, s, others=self.other_scps,
+                                       role_files=self.policy_files)
+            self.warnings.extend(part.warnings)
+            self.policy_files.update(part.policy_files)
         org = Org(
             name=s.name, region=s.region, ops_account=accounts.ops, billing_account=accounts.billing,
             mfa_required=mfa_required, mfa_max_age=mfa_max_age, session_duration=s.session_duration,
             bootstrap_role=s.bootstrap_role, path=s.path, mfa_enrollment=self.mfa_enrollment(),
-            accounts=tuple(replace(a, description=ini_text(a.description)) for a in accounts.accounts),
+            accounts=tuple(replace(a, description=ini_text(a.description)) for a in part.accounts),
             roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(self.budgets(s.name)),
+            management_account=part.management_account, ous=part.ous, scp_targets=part.scp_targets,
         )
         names = {a.name for a in accounts.to_read} | {accounts.billing}
         read = {a.name: self.live[a.name] for a in accounts.accounts if a.name in names and a.name in self.live}
         # What an import declares becomes awsroles' with `apply --adopt`: plan as that will.
-        plan = make_plan(org, desired_state(org), read, options=PlanOptions(adopt=True))
+        options = PlanOptions(adopt=True)
+        plan = make_plan(org, desired_state(org), read, options=options)
+        if organization is not None and org.uses_accounts:
+            plan = _organization_plan(org, organization, options).merged(plan)
         header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None)
-        text = render_org_file(org, s.policy_dir, header)
+        text = render_org_file(org, s.policy_dir, header, part.account_email)
         return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan)
 
 
@@ -390,15 +408,24 @@ def _tag_writable(key: str, value: str) -> bool:
             and "\n" not in pair and unicodedata.normalize("NFC", pair) == pair)
 
 
+def _organization_plan(org: Org, organization: LiveOrganization, options: PlanOptions) -> Plan:
+    """What ``plan`` would do in the management account, as :meth:`awsroles.sync.engine.Engine.plan` shows it."""
+    planned = plan_organization(org, organization, options)
+    return Plan(tuple(planned.changes), tuple(planned.deletes), tuple(planned.conflicts), {}, tuple(planned.unowned),
+                (), options, retained=tuple(planned.retained))
+
+
 def build_import(accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings, *,
-                 previous: Org | None = None) -> Imported:
+                 previous: Org | None = None, other_scps: Sequence[str] = ()) -> Imported:
     """Pure: the live state of ``accounts.to_read`` -> the org file. Raises RoleConflictError.
 
     ``previous`` (the ``--from`` org) supplies what IAM does not hold: team descriptions and
-    who signs in to the console.
+    who signs in to the console. With accounts from AWS Organizations (``accounts.organization``),
+    the accounts' e-mail addresses and OUs, and awsroles' SCPs, are imported too
+    (:mod:`awsroles.importer.organization`); ``other_scps`` names the SCPs that are not awsroles'.
     """
     settings.check()
-    return _Build(accounts, live, settings, previous).build()
+    return _Build(accounts, live, settings, previous, other_scps).build()
 
 
 def _header(accounts: Accounts, read: Sequence[Account], settings: OrgSettings, from_file: bool) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from awsroles.org.durations import format_duration
-from awsroles.org.model import Org
+from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Org
 
 LIST_WIDTH = 100  # a list longer than this goes on continuation lines, one item per line
 
@@ -19,8 +19,20 @@ def _list(key: str, items: Sequence[str]) -> str:
     return f"{key} =\n" + "\n".join(f"    {item}" for item in items)
 
 
-def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> str:
-    """Pure: the model -> org-file text (sections: org, accounts, roles, teams, users)."""
+def _scps(org: Org, kind: str, name: str) -> list[str]:
+    """The ``guardrails`` and ``scp_files`` lines of one target (none when it has no SCPs)."""
+    target = next((t for t in org.scp_targets if (t.kind, t.name) == (kind, name)), None)
+    if target is None:
+        return []
+    out = [_list("guardrails", [str(g) for g in target.guardrails])] if target.guardrails else []
+    if target.scp_files:
+        out.append(_list("scp_files", [f.source for f in target.scp_files]))
+    return out
+
+
+def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), account_email: str = "") -> str:
+    """Pure: the model -> org-file text (sections: org, accounts, OUs, roles, teams, users).
+    ``account_email``: the ``[org]`` pattern; an account whose address it gives is written without one."""
     out: list[str] = [f"; {line}".rstrip() for line in header]
     if out:
         out.append("")
@@ -38,6 +50,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
         f"bootstrap_role = {org.bootstrap_role}",
         f"path = {org.path}",
         f"policy_dir = {policy_dir}",
+        *([f"account_email = {account_email}"] if account_email else []),
+        *_scps(org, SCP_ROOT, ""),
     ]
     if org.budget_alerts is not None:
         out.append(_list("budget_alerts", [str(a) for a in org.budget_alerts] or ["none"]))
@@ -47,7 +61,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
         out += ["", f"[account {account.name}]"]
         if account.id:
             out.append(f"id = {account.id}")
-        if account.email:
+        if account.email and account.email != account_email.replace("{name}", account.name):
             out.append(f"email = {account.email}")
         if account.ou:
             out.append(f"ou = {account.ou}")
@@ -62,6 +76,9 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = ()) -> st
                 out.append(_list("budget_alerts", [str(a) for a in budget.alerts] or ["none"]))
             if budget.notify != org.budget_notify:
                 out.append(_list("budget_notify", budget.notify))
+        out += _scps(org, SCP_ACCOUNT, account.name)
+    for path in org.ous:
+        out += ["", f"[ou {path}]", *_scps(org, SCP_OU, path)]
     for role in org.roles:
         out += ["", f"[role {role.name}]"]
         if role.managed:

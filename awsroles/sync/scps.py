@@ -19,7 +19,6 @@ Organizations attaches at most 5 SCPs to a target: a target that would have more
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 from awsroles.accounts import guardrails
 from awsroles.accounts.scps import ALL_FEATURES, SCP_TYPE, LiveScp, LiveScps
 from awsroles.accounts.state import LiveOrganization, is_ours
+from awsroles.accounts.wanted import DIGEST_TAG, WantedScp, compact, digest, wanted_scps
 from awsroles.org.jsondoc import canonical_json
 from awsroles.org.model import (
     MANAGED_BY_TAG,
@@ -36,15 +36,12 @@ from awsroles.org.model import (
     SCP_ROOT,
     Org,
     ScpTarget,
-    file_scp_name,
-    guardrails_scp_name,
     scp_prefix,
 )
 from awsroles.sync.ops import document_diff
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 
 SCP, ROOT = "scp", "root"
-DIGEST_TAG = "awsroles-digest"  # sha256 of the compact document awsroles last wrote
 SCPS_PER_TARGET = 5  # Organizations quota, FullAWSAccess included
 SCP_MAX_CHARS = guardrails.SCP_MAX_CHARS
 ENABLE_SCPS = "awsroles:enable-scps"  # {"PolicyType"}: on the root
@@ -58,49 +55,11 @@ SCP_CALLS = frozenset({ENABLE_SCPS, CREATE_SCP, UPDATE_SCP, TAG_SCP, ATTACH_SCP,
 
 
 @dataclass
-class WantedScp:
-    name: str
-    description: str
-    document: str  # canonical JSON
-    what: str  # for the plan: "guardrails ..." or "SCP file policies/x.json"
-    targets: list[ScpTarget] = field(default_factory=list)
-
-
-@dataclass
 class ScpPlan:
     changes: list[Change] = field(default_factory=list)
     deletes: list[Change] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
     unowned: list[Finding] = field(default_factory=list)
-
-
-def compact(document: str) -> str:
-    """The text awsroles sends (and measures): compact JSON."""
-    return json.dumps(json.loads(document), separators=(",", ":"), sort_keys=False)
-
-
-def digest(document: str) -> str:
-    return hashlib.sha256(canonical_json(json.loads(document)).encode()).hexdigest()[:32]
-
-
-def wanted_scps(org: Org) -> dict[str, WantedScp]:
-    """Every SCP the org file wants, by name, in file order."""
-    ctx = guardrails.Context(org.path, org.bootstrap_role, org.partition)
-    wanted: dict[str, WantedScp] = {}
-    for target in org.scp_targets:
-        if target.guardrails:
-            name = guardrails_scp_name(org.name, target)
-            document = canonical_json(guardrails.document(target.guardrails, ctx))
-            listed = ", ".join(str(g) for g in target.guardrails)
-            wanted[name] = WantedScp(name, f"awsroles: the guardrails of {target.label}", document,
-                                     f"guardrails {listed}", [target])
-        for policy in target.scp_files:
-            name = file_scp_name(org.name, policy)
-            if name not in wanted:
-                wanted[name] = WantedScp(name, f"awsroles: the SCP file {policy.source}", policy.document,
-                                         f"SCP file {policy.source}")
-            wanted[name].targets.append(target)
-    return wanted
 
 
 def _document(content: str) -> Any:

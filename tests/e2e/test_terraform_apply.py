@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -46,28 +48,56 @@ def test_terraform_apply_then_awsroles_plan_is_empty(
     assert "No changes. AWS matches the org file." in plan.stdout
 
 
-def test_terraform_budgets_are_what_awsroles_plans(terraform: Terraform, sandbox_factory,  # type: ignore[no-untyped-def]
-                                                   tmp_path: Path) -> None:
-    """The classic example with budgets: everything exported (IAM and the aws_budgets_budget
-    resources), applied by terraform, is exactly what awsroles would make: its plan is then empty,
-    budgets included."""
+# The organization's part of the classic example: an OU for prod (which terraform adopts with an import
+# block, then moves), an empty OU, guardrails on the root, an OU and an account, and an SCP file.
+ORGANIZATION = """
+[ou Workloads]
+guardrails = deny-root-user, protect-awsroles
+scp_files = deny-public-buckets.json
+
+[ou Sandbox]
+"""
+SCP_FILE = {"Version": "2012-10-17", "Statement": [{"Sid": "NoPublicBuckets", "Effect": "Deny",
+                                                    "Action": "s3:PutBucketPublicAccessBlock", "Resource": "*"}]}
+
+
+def test_terraform_budgets_and_organization_are_what_awsroles_plans(
+        terraform: Terraform, sandbox_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The classic example with budgets, OUs and SCPs: everything exported (IAM, the
+    aws_budgets_budget resources, and aws_organizations_organizational_unit, aws_organizations_account
+    (imported, moved), aws_organizations_policy and aws_organizations_policy_attachment), applied by
+    terraform, is exactly what awsroles would make: its plan is then empty, budgets and organization
+    included."""
     org_path = tmp_path / "awsroles.ini"
+    shutil.copytree(EXAMPLES.parent / "policies", tmp_path / "policies")
+    (tmp_path / "policies" / "deny-public-buckets.json").write_text(json.dumps(SCP_FILE))
     text = (EXAMPLES / "classic.ini").read_text().replace("policy_dir = ../policies",
-                                                          f"policy_dir = {EXAMPLES.parent / 'policies'}")
+                                                          "policy_dir = policies\nguardrails = deny-leave-organization")
     text = text.replace("environment = prod\n", "environment = prod\nbudget = 5000 USD\n"
                         "budget_alerts = 80%, 87.5%, forecast 100%\nbudget_notify = finance@acme.example, "
-                        "oncall@acme.example\n")
-    org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n"))
+                        "oncall@acme.example\nou = Workloads/Prod\nguardrails = allowed-regions eu-west-1\n")
+    org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION)
     box: SandboxHandle = sandbox_factory(org_path)
     directory = tmp_path / "tf"
     write_tree(directory, terraform_files(load_org(org_path)))
+    orgs = box.client("organizations")
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")  # the one step terraform cannot take
+    assert terraform.run(directory, "fmt", "-check", "-recursive", "-no-color").returncode == 0
     assert terraform.init(directory).returncode == 0
     applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
                             "-parallelism=20")
     assert applied.returncode == 0, report(applied)
+    assert "1 imported" in applied.stdout  # prod: adopted, not created again
     budgets = box.client("budgets")
     assert sorted(b["BudgetName"] for b in budgets.describe_budgets(AccountId=box.org.ops.id)["Budgets"]) == [
         "awsroles-acme-dev", "awsroles-acme-prod"]
+    prod = box.org.account("prod").id
+    parent = orgs.list_parents(ChildId=prod)["Parents"][0]["Id"]
+    assert orgs.describe_organizational_unit(OrganizationalUnitId=parent)["OrganizationalUnit"]["Name"] == "Prod"
+    assert len(orgs.list_accounts()["Accounts"]) == 4  # none created, none closed
+    assert sorted(p["Name"] for p in orgs.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")[
+        "Policies"]) == ["FullAWSAccess", "awsroles-acme-guardrails-root"]
 
     plan = awsroles(box, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr
