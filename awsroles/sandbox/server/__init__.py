@@ -16,6 +16,7 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
 - :mod:`.budgets`: AWS Budgets' operations and rules that moto lacks (updates, subscribers, tags).
 - :mod:`.organizations`: ``CreateAccount`` as AWS answers it. :mod:`.scps`: Organizations' rules for
   SCPs (size, 5 per target, the policy type enabled, all features, exact attachments).
+  :mod:`.closures`: ``CloseAccount``'s rules (not the management account, the 30-day quota, PENDING_CLOSURE).
 - :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
 
