@@ -16,7 +16,7 @@ from awsroles.accounts.contacts import LiveContacts
 from awsroles.accounts.reads import pages, tags_of
 from awsroles.accounts.scps import LiveScps
 from awsroles.errors import AwsrolesError, aws_error_code
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
+from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, Account, Org
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,18 @@ class LiveOrganization:
 def is_ours(tags: Mapping[str, str], org: str) -> bool:
     """Marked as awsroles' (``managed-by = awsroles``) for this org (``awsroles-org = ORG``)."""
     return tags.get(MANAGED_BY_TAG[0]) == MANAGED_BY_TAG[1] and tags.get(ORG_TAG) == org
+
+
+def declared_as(org: Org, account: LiveOrgAccount) -> Account | None:
+    """The org file's account that is ``account``: the one with its id, or with its e-mail address
+    (any case), or one still to be created (no id) with its name. None: the file no longer declares
+    it (apply keeps it, as retained; ``awsroles accounts close`` may close it)."""
+    email = account.email.lower()
+    for declared in org.accounts:
+        if declared.id == account.id or (email and declared.email.lower() == email) or (
+                declared.pending and declared.name == account.name):
+            return declared
+    return None
 
 
 class NoOrganization(AwsrolesError):

@@ -81,9 +81,10 @@ def env_format(app: App, fmt: str) -> str:
 # awsroles.cli: the one registry of the CLI. A group imports a command's module only when that
 # command is run, completed or listed with its help (click's "lazily loading subcommands"), so a
 # request imports what its words need and no more. A group's own subcommands may instead be
-# defined next to it (export, profiles, sandbox, team).
+# defined next to it (accounts, export, profiles, sandbox, team).
 COMMANDS: dict[str, str] = {
     "access": "access:access",
+    "accounts": "accounts:accounts",
     "apply": "plan:apply",
     "completion": "completion:completion",
     "console": "profiles:console",

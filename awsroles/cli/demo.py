@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +50,16 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
 
     Starts a sandbox seeded with the classic org's accounts (ops, dev, stage, prod), validates
     the org file, plans and applies it, shows that a second plan is empty and who can assume
-    what, exports the same org as policy JSON and Terraform, and stops the sandbox.
+    what, exports the same org as policy JSON and Terraform. Then it starts again from an
+    organization holding its management account alone: apply creates the accounts, their OUs and
+    guardrails, and alice works in the new prod account. Then it stops the sandbox.
 
     \b
     Example:
       awsroles demo
       awsroles demo -f examples/large.ini --out /tmp/awsroles-demo
     """
+    from awsroles.cli.demo_accounts import accounts_act
     from awsroles.cli.planview import show_plan, show_result
     from awsroles.export.policies import policy_files
     from awsroles.export.terraform import terraform_files
@@ -129,6 +133,13 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
         story.say(f"{out / 'terraform'}: {len([n for n in tf if n.endswith('.tf')])} .tf files creating exactly "
                   "the same resources")
 
+        scratch = Path(tempfile.mkdtemp(prefix="awsroles-demo-"))
+        try:
+            if not accounts_act(app, story, box, scratch, lambda home: _commands(story, box, home)):
+                return ExitCode.FAILURE
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
         story.step("Stop the sandbox", "awsroles sandbox stop")
     story.say("stopped; nothing was left running.")
     app.say()
@@ -137,19 +148,14 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     return ExitCode.OK
 
 
-def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str, Any], scratch: Path,
-                  out: Path) -> None:
-    """alice logs into prod and runs a command; bob is refused; every SDK gets profiles.
-
-    Each step runs the real `awsroles` command, with its settings, secrets (in a plaintext file:
-    sandbox keys only) and an AWS config file all in a scratch directory, never yours.
-    """
+def _commands(story: _Story, box: Any, scratch: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run(person, *argv, stdin=None, show=True)``: the real command (``awsroles ...`` or another), as
+    ``person`` (or ``admin``, the sandbox's), its output shown in the story. Each person's settings,
+    secrets (in a plaintext file: sandbox keys only) and AWS config file are in ``scratch``, never yours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_"))}
     env.update({k: v for k, v in box.env().items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
     (scratch / "run").mkdir(mode=0o700)
     base = [sys.executable, "-m", "awsroles"]
-    aws_cli = shutil.which("aws")
-
     admin_env = {**env, **box.env(), "AWSROLES_AUDIT_LOG": str(scratch / "audit.jsonl"),
                  "XDG_CACHE_HOME": str(scratch / "cache")}
 
@@ -167,6 +173,15 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
                 story.say(f"  {line}")
         return result
 
+    return run
+
+
+def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str, Any], scratch: Path,
+                  out: Path) -> None:
+    """alice logs into prod and runs a command; bob is refused; every SDK gets profiles. Each step
+    runs the real `awsroles` command (:func:`_commands`)."""
+    run = _commands(story, box, scratch)
+    aws_cli = shutil.which("aws")
     try:
         alice = people["alice"]
         story.step("alice sets up her laptop", "awsroles setup")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from awsroles.errors import Problem
 from awsroles.org.dialect import COMMENT_PREFIXES, new_parser
 
-__all__ = ["COMMENT_PREFIXES", "IniDocument", "IniKey", "IniSection", "new_parser", "read_ini"]
+__all__ = ["COMMENT_PREFIXES", "IniDocument", "IniKey", "IniSection", "new_parser", "read_ini", "section_line"]
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
 _OPTION = re.compile(r"(?P<option>.*?)\s*(?P<vi>=)\s*(?P<value>.*)$")
 _NONSPACE = re.compile(r"\S")
@@ -152,3 +152,13 @@ def read_ini(text: str, file: str) -> IniDocument:
                 section.keys[name] = IniKey(name, section.line, raw or "")
         found.append(section)
     return IniDocument(file, found, problems)
+
+
+def section_line(text: str, kind: str, name: str) -> int:
+    """The line of section ``[kind name]`` in ``text`` (blanks around and between the two as the org
+    parser allows), or 0 when there is none."""
+    for section in _scan(text, "")[0]:
+        found_kind, _, found_name = section.name.strip().partition(" ")
+        if (found_kind, found_name.strip()) == (kind, name):
+            return section.line
+    return 0

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS, Contacts
-from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, is_ours
+from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, declared_as, is_ours
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG, Account, Org
 from awsroles.org.organizations import ou_prefixes
 from awsroles.sync.billing import BILLING_CALLS, contact_ops, new_account_tags, tag_ops
@@ -238,14 +238,17 @@ class _Planner:
                 self.pending(account)
             else:
                 self.declared(account)
-        ids = {a.id for a in self.org.accounts if a.id}
-        emails = {a.email.lower() for a in self.org.accounts if a.email}
-        names = {a.name for a in self.org.accounts if a.pending}
         for live in sorted(self.live.accounts.values(), key=lambda a: a.name):
-            if (is_ours(live.tags, self.org.name) and live.id not in ids and live.email.lower() not in emails
-                    and live.name not in names):
+            if not is_ours(live.tags, self.org.name) or declared_as(self.org, live) is not None:
+                continue
+            if live.status == "ACTIVE":
                 self.finding(self.out.retained, ACCOUNT, live.name, f"{live.id}, made or adopted by awsroles, is no "
-                             f"longer in the org file: kept ({NEVER_CLOSED}, not even with --prune)")
+                             f"longer in the org file: kept ({NEVER_CLOSED}, not even with --prune); "
+                             f"`awsroles accounts close {live.name}` closes it")
+            else:
+                self.finding(self.out.retained, ACCOUNT, live.name, f"{live.id}, made or adopted by awsroles, is no "
+                             f"longer in the org file and is {live.status} (closed): AWS takes it out of the "
+                             "organization 90 days after its closure")
 
 
 def plan_organization(org: Org, live: LiveOrganization, options: PlanOptions | None = None) -> OrganizationPlan:

@@ -1,11 +1,13 @@
 """Accounts as code, end to end: from an organization with only its management account
-(`awsroles sandbox start --bare`) to an applied org whose people log in, as a user runs it; and
-the sandbox's CreateAccount, answered as AWS answers it."""
+(`awsroles sandbox start --bare`) to an applied org whose people log in, as a user runs it; the
+sandbox's CreateAccount, answered as AWS answers it; and closing an account in a terminal."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,9 +15,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from awsroles.iam.checks import load_org
+from awsroles.sync.engine import Engine
 from tests.aws.test_accounts import ORG_FILE
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.test_credentials import _under_a_terminal
 from tests.e2e.test_sandbox import awsroles, user_env  # noqa: F401  (user_env is a fixture)
 
 pytestmark = pytest.mark.e2e
@@ -158,3 +162,39 @@ def test_grant_apply_creates_the_accounts_its_plan_holds_and_says_what_is_left(
     finish = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
     assert finish.returncode == 0, finish.stderr
     assert "+ role readonly (create)" in finish.stdout
+
+
+def test_closing_an_account_shows_what_happens_and_needs_its_name_typed_back_in_a_terminal(
+        tmp_path: Path, sandbox_factory: Callable[..., SandboxHandle]) -> None:
+    """`awsroles accounts close` as a person runs it, in a terminal: the account and what AWS does,
+    then the name typed back, and the account is closing (a wrong name: tests/aws)."""
+    org_path = write_org(tmp_path)
+    box = sandbox_factory(org_path, bare=True)
+    engine = Engine(load_org(org_path), box.aws())
+    assert engine.apply(engine.plan()).ok  # dev and prod made, their ids in the file
+    prod = load_org(org_path).account("prod").id
+    text = org_path.read_text()
+    org_path.write_text(text[:text.index("[account prod]")] + text[text.index("[role admin]"):]
+                        .replace("prod = admin\n", ""))
+    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
+    assert exe
+    argv = [exe, "-f", str(org_path), "accounts", "close", "prod"]
+
+    typed: list[str] = []
+
+    def answer(screen: str) -> str | None:
+        if "Type the account's name (prod) to close it:" in screen and not typed:
+            typed.append("prod")
+            return "prod\n"
+        return None
+
+    code, screen = _under_a_terminal(argv, box.env, answer)
+    assert code == 0, screen
+    for line in (f"Closing account prod ({prod}), in the organization of ops (111111111111):",
+                 "  e-mail  aws+prod@acme.example", "  OU      Workloads/Prod", "  status  ACTIVE",
+                 "PENDING_CLOSURE at once, SUSPENDED within minutes",
+                 f"Closed prod ({prod}): it is PENDING_CLOSURE now; it becomes SUSPENDED within minutes"):
+        assert line in screen
+    assert screen.index("What AWS does") < screen.index("Type the account's name") < screen.index("Closed prod")
+    orgs = box.client("organizations")
+    assert orgs.describe_account(AccountId=prod)["Account"]["Status"] == "PENDING_CLOSURE"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -28,6 +29,15 @@ def test_demo_tells_the_whole_story_on_the_sandbox(tmp_path: Path) -> None:
     assert "AWS refused bob the role readonly in stage (AccessDenied)" in out  # revoked: refused again
     assert "finance pulls last month's bill per environment" in out and "(unmapped)" in out
     assert (tmp_path / "demo" / "costs.svg").read_bytes().startswith(b"<?xml")
+    # the second act: from an organization holding its management account alone
+    assert "From an empty organization: the management account alone" in out
+    assert "+ account prod (create): e-mail aws+prod@acme.example" in out
+    assert "+ scp awsroles-acme-guardrails-ou-Workloads (create)" in out
+    assert "creating account prod: SUCCEEDED" in out
+    prod = re.search(r"wrote the ids of dev \(\d{12}\), prod \((\d{12})\) into awsroles.ini", out)
+    assert prod, out
+    assert "+ role admin (create)" in out.split("then IAM in the new accounts", 1)[1]
+    assert f"arn:aws:sts::{prod[1]}:assumed-role/admin/alice" in out  # alice works in the new prod account
     assert "stopped; nothing was left running." in out
     assert (tmp_path / "demo" / "policies" / "prod" / "roles" / "admin.trust.json").is_file()
     assert (tmp_path / "demo" / "terraform" / "providers.tf").is_file()

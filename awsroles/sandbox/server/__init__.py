@@ -18,6 +18,7 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
   SCPs (size, 5 per target, the policy type enabled, all features, exact attachments).
 - :mod:`.contacts`: AWS Account Management's rules for alternate contacts (``AccountId`` only for
   member accounts, from the management account, with trusted access; the fields' constraints).
+- :mod:`.closures`: ``CloseAccount``'s rules (not the management account, the 30-day quota, PENDING_CLOSURE).
 - :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
 

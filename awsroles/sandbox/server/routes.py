@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from awsroles.sandbox.server import clock
+from awsroles.sandbox.server.closures import reset_closures
 from awsroles.sandbox.server.costs import cost_data
 from awsroles.sandbox.server.mfa import TOTP_STEP, mfa_codes
 from awsroles.sandbox.server.organizations import reset_organizations
@@ -115,6 +116,7 @@ def reset_server() -> None:
     clock.sandbox_clock.reset()
     mfa_codes.reset()
     cost_data.reset()
+    reset_closures()
     reset_organizations()
 
 
