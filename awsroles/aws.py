@@ -279,6 +279,10 @@ class Session:
     def client(self, service: str, **kwargs: Any) -> Any:
         return self._session.create_client(service, **kwargs)
 
+    def get_credentials(self) -> Any:
+        """The session's credentials (botocore's), as ``boto3.Session.get_credentials``."""
+        return self._session.get_credentials()
+
 
 class Aws:
     """Builds sessions and clients; thread-safe; caches one session per account."""
