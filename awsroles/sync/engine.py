@@ -95,7 +95,8 @@ class Engine:
         if self.org.uses_accounts:
             management = self.org.management
             organization = read_organization(self.organizations(),
-                                             f"the management account {management.name} ({management.id})")
+                                             f"the management account {management.name} ({management.id})",
+                                             self.max_workers)
             organization = self.read_scps(organization)
             state = live.get(management.name, LiveAccount(management))
             live[management.name] = replace(state, organization=organization,
@@ -112,7 +113,7 @@ class Engine:
                 targets.append(organization.ous[target.name].id)
             elif target.kind == SCP_ACCOUNT and self.org.account(target.name).id in organization.accounts:
                 targets.append(self.org.account(target.name).id)
-        scps = read_scps(self.organizations(), scp_prefix(self.org.name), targets)
+        scps = read_scps(self.organizations(), scp_prefix(self.org.name), targets, self.max_workers)
         return replace(organization, scps=scps, api_calls=organization.api_calls + scps.api_calls)
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
