@@ -5,8 +5,8 @@ paginated ``ListAccountsForParent``, which give every account with its parent; o
 ``ListAccounts`` for each account's e-mail address and status; and one ``ListTagsForResource`` for
 each OU and each account (awsroles' marks are tags: every account's, since the plan reports the
 accounts awsroles made or adopted that the file no longer declares). So an organization of A
-accounts in O OUs takes 2 + 3 * O + A calls and one more per extra page (the counts docs/accounts.md
-states, tested in tests/aws/test_accounts_scale.py). The reads of one level of the OU tree, and
+accounts in O OUs takes 4 + 3 * O + A calls, and one more per further page of a list (the counts
+docs/accounts.md states, tested in tests/aws/test_accounts_scale.py). The reads of one level of the OU tree, and
 the tag reads, run a bounded number at a time (``concurrency``: ``--parallel``).
 """
 
