@@ -1,0 +1,135 @@
+"""Benchmark: `awsroles plan` of an organization of 30 and of 300 accounts on the sandbox.
+
+    python bench/accounts_scale.py [--accounts 30 300] [--ous 10] [--write-docs]
+
+For each size, a sandbox server (a real moto server over HTTP, seeded from a generated org file:
+the ops account, which is the management account, and N member accounts, each with an id, an
+environment and an `ou` among --ous OUs under `Workloads`, guardrails on the root and on
+`Workloads`). Then, each timed:
+- `apply --adopt` in-process, --parallel 8: the OUs created, every account marked and moved into its
+  OU, the SCPs made and attached;
+- `awsroles plan` as a person runs it (a subprocess; one run to warm the caches, then the best of
+  3), which reads the organization, its SCPs and IAM in every environment account;
+- the calls that plan makes, counted with a botocore hook per service, per account of the
+  organization (Organizations) and per environment account (IAM, STS).
+
+Target (set before measuring): `plan` of 300 accounts under 10 s on the sandbox, and Organizations
+calls per account about 1 (docs/accounts.md, "At scale"), so that plan grows linearly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from awsroles.org.parse import load_org  # noqa: E402
+from awsroles.sandbox.process import Sandbox  # noqa: E402
+from awsroles.sync.engine import Engine  # noqa: E402
+from awsroles.sync.plan import PlanOptions  # noqa: E402
+from bench.docs import write_section  # noqa: E402
+
+TARGET_SECONDS = 10.0
+
+
+def generate(accounts: int, ous: int) -> str:
+    lines = ["[org]", "name = scale", "region = us-east-1", "ops_account = ops",
+             f"policy_dir = {REPO / 'policies'}", "guardrails = deny-leave-organization", "",
+             "[ou Workloads]", "guardrails = deny-root-user", "",
+             "[account ops]", "id = 100000000000", ""]
+    for n in range(accounts):
+        lines += [f"[account a{n:03}]", f"id = {200000000000 + n}", f"environment = e{n:03}",
+                  f"ou = Workloads/Team{n % ous:02}", ""]
+    lines += ["[role admin]", "managed = arn:aws:iam::aws:policy/AdministratorAccess", "",
+              "[team platform]", "members = alice", "e000 = admin", "", "[user alice]", "email = alice@example.com", ""]
+    return "\n".join(lines)
+
+
+class Calls:
+    """Every call (each page) by service, counted as it is sent."""
+
+    def __init__(self) -> None:
+        self.by_service: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def install(self, session: Any) -> None:
+        session.get_component("event_emitter").register("before-send", self._count, unique_id=f"count-{id(self)}")
+
+    def _count(self, event_name: str = "", **_: Any) -> None:
+        with self.lock:
+            self.by_service[event_name.split(".")[1]] += 1
+
+
+def measure(accounts: int, ous: int, tmp: Path) -> list[str]:
+    org_path = tmp / f"org{accounts}.ini"
+    org_path.write_text(generate(accounts, ous))
+    org = load_org(org_path)
+    started = time.perf_counter()
+    with Sandbox(org_path) as box:
+        seeded = time.perf_counter() - started
+        print(f"{accounts} accounts: sandbox seeded in {seeded:.0f} s", flush=True)
+        engine = Engine(org, box.aws(), max_workers=8)
+        plan = engine.plan(options=PlanOptions(adopt=True))
+        started = time.perf_counter()
+        result = engine.apply(plan)
+        applied = time.perf_counter() - started
+        assert result.ok, result.summary()
+        organizations_changes = sum(1 for c in plan.changes if c.kind in ("ou", "account", "root", "scp"))
+        print(f"  apply --adopt: {applied:.1f} s, {organizations_changes} Organizations changes", flush=True)
+
+        calls = Calls()
+        counted = Engine(load_org(org_path), box.aws(hooks=[calls.install]), max_workers=8).plan()
+        assert counted.empty, [f"{c.action} {c.kind} {c.name}" for c in counted.changes][:5]
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_"))}, **box.env()}
+        command = [sys.executable, "-m", "awsroles", "--file", str(org_path), "plan"]
+        subprocess.run(command, env=env, check=True, capture_output=True)  # warm: imports, caches
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+    by = calls.by_service
+    members = accounts + 1  # and the management account
+    environments = len([a for a in org.accounts if a.environment])
+    best = min(times)
+    return [f"| {accounts} | {best:.2f} s ({'met' if best < TARGET_SECONDS else 'missed'}) | "
+            f"{by['organizations']} ({by['organizations'] / members:.2f} per account) | "
+            f"{by['iam']} ({by['iam'] / (environments + 1):.2f} per account read) | {by['sts']} | "
+            f"{applied:.1f} s ({organizations_changes} changes) |"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, nargs="+", default=[30, 300])
+    parser.add_argument("--ous", type=int, default=10)
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for accounts in args.accounts:
+            rows += measure(accounts, args.ous, Path(tmp))
+            print(rows[-1], flush=True)
+    report = "\n".join([
+        f"Org: the management account (also ops) and N member accounts, each an environment, in {args.ous} OUs "
+        "under `Workloads`; guardrails on the root and on `Workloads`; one grant. Target: `plan` under "
+        f"{TARGET_SECONDS:g} s for 300 accounts.", "",
+        "| accounts | `awsroles plan` (best of 3, warm) | Organizations calls | IAM calls | STS calls "
+        "| first `apply --adopt` (--parallel 8) |",
+        "|---|---|---|---|---|---|", *rows])
+    print(report)
+    if args.write_docs:
+        write_section("accounts_scale", report, f"moto server, load before: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
