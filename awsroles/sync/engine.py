@@ -41,7 +41,7 @@ class Engine:
         self._clients: dict[tuple[str, str], Any] = {}  # (service, account name) -> client
         self._lock = threading.Lock()
         self._record = record
-        self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file
+        self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file (file order)
 
     def _client(self, service: str, account: Account | str) -> Any:
         account = self.org.account(account) if isinstance(account, str) else account
@@ -142,8 +142,11 @@ class Engine:
             from awsroles.org.edit import record_account_id
 
             record_account_id(self.org.source, account, account_id, checks=ORG_CHECKS)
-        with self._lock:
+        with self._lock:  # in the org file's order, whichever account apply created first
             self.recorded[account] = account_id
+            order = {a.name: n for n, a in enumerate(self.org.accounts)}
+            self.recorded = {name: self.recorded[name]
+                             for name in sorted(self.recorded, key=lambda name: order.get(name, len(order)))}
 
     def open_to_caller(self, name: str, account_id: str) -> None:
         """A new account's role (``bootstrap_role``, made by Organizations) trusts the management
