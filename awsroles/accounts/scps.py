@@ -5,7 +5,8 @@ One ``DescribeOrganization`` (the feature set: SCPs need all features), the root
 the org's prefix (``awsroles-ORG-``): ``ListTagsForResource`` (awsroles' marks),
 ``DescribePolicy`` (its document) and a paginated ``ListTargetsForPolicy``; and for each root, OU
 or account the org file gives SCPs, a paginated ``ListPoliciesForTarget`` (how many SCPs it has:
-Organizations attaches at most 5).
+Organizations attaches at most 5). The reads of each SCP and of each target run a bounded number
+at a time (``concurrency``: ``--parallel``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from awsroles.accounts.reads import pages, tags_of
+from awsroles.accounts.reads import CONCURRENCY, bounded_map, pages, tags_of
 
 SCP_TYPE = "SERVICE_CONTROL_POLICY"
 ALL_FEATURES = "ALL"
@@ -38,8 +39,9 @@ class LiveScps:
     api_calls: int = 0
 
 
-def read_scps(orgs: Any, prefix: str, targets: Collection[str]) -> LiveScps:
-    """The SCPs at ``prefix`` and what is attached to each of ``targets`` (ids)."""
+def read_scps(orgs: Any, prefix: str, targets: Collection[str], concurrency: int = CONCURRENCY) -> LiveScps:
+    """The SCPs at ``prefix`` and what is attached to each of ``targets`` (ids); the reads of each
+    SCP and of each target run ``concurrency`` at a time."""
     feature_set = str(orgs.describe_organization()["Organization"].get("FeatureSet", ALL_FEATURES))
     calls = 1
     roots, n = pages(orgs, "list_roots", "Roots")
@@ -49,23 +51,26 @@ def read_scps(orgs: Any, prefix: str, targets: Collection[str]) -> LiveScps:
         return LiveScps(feature_set, False, {}, {}, calls)
     listed, n = pages(orgs, "list_policies", "Policies", Filter=SCP_TYPE)
     calls += n
-    policies: dict[str, LiveScp] = {}
-    for summary in listed:
-        if not str(summary.get("Name", "")).startswith(prefix):
-            continue
+
+    def policy(summary: Mapping[str, Any]) -> tuple[LiveScp, int]:
         policy_id = summary["Id"]
         tags, n = tags_of(orgs, policy_id)
-        calls += n
         content = orgs.describe_policy(PolicyId=policy_id)["Policy"]["Content"]
-        calls += 1
-        attached, n = pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy_id)
-        calls += n
-        policies[summary["Name"]] = LiveScp(policy_id, summary["Name"], str(content),
-                                            tags,
-                                            tuple(t["TargetId"] for t in attached))
-    by_target: dict[str, tuple[str, ...]] = {}
-    for target in targets:
+        attached, m = pages(orgs, "list_targets_for_policy", "Targets", PolicyId=policy_id)
+        return LiveScp(policy_id, summary["Name"], str(content), tags,
+                       tuple(t["TargetId"] for t in attached)), n + 1 + m
+
+    ours = [summary for summary in listed if str(summary.get("Name", "")).startswith(prefix)]
+    read = bounded_map(policy, ours, concurrency)
+    calls += sum(n for _scp, n in read)
+    policies = {scp.name: scp for scp, _n in read}
+
+    def attached_to(target: str) -> tuple[tuple[str, ...], int]:
         found, n = pages(orgs, "list_policies_for_target", "Policies", TargetId=target, Filter=SCP_TYPE)
-        calls += n
-        by_target[target] = tuple(str(p["Name"]) for p in found)
-    return LiveScps(feature_set, enabled, policies, by_target, calls)
+        return tuple(str(p["Name"]) for p in found), n
+
+    targets = list(targets)
+    by_target = bounded_map(attached_to, targets, concurrency)
+    calls += sum(n for _names, n in by_target)
+    attached = {target: names for target, (names, _n) in zip(targets, by_target, strict=True)}
+    return LiveScps(feature_set, enabled, policies, attached, calls)

@@ -1,9 +1,13 @@
-"""Read the live organization from the management account, in calls that grow with OUs, not accounts.
+"""Read the live organization from the management account.
 
 One ``ListRoots``; per OU (and the root) one paginated ``ListOrganizationalUnitsForParent`` and one
 paginated ``ListAccountsForParent``, which give every account with its parent; one paginated
-``ListAccounts`` for each account's e-mail address and status; and ``ListTagsForResource`` for each
-OU and for each account the org file declares (awsroles' marks are tags).
+``ListAccounts`` for each account's e-mail address and status; and one ``ListTagsForResource`` for
+each OU and each account (awsroles' marks are tags: every account's, since the plan reports the
+accounts awsroles made or adopted that the file no longer declares). So an organization of A
+accounts in O OUs takes 4 + 3 * O + A calls, and one more per further page of a list (the counts
+docs/accounts.md states, tested in tests/aws/test_accounts_scale.py). The reads of one level of the OU tree, and
+the tag reads, run a bounded number at a time (``concurrency``: ``--parallel``).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awsroles.accounts.contacts import LiveContacts
-from awsroles.accounts.reads import pages, tags_of
+from awsroles.accounts.reads import CONCURRENCY, bounded_map, pages, tags_of
 from awsroles.accounts.scps import LiveScps
 from awsroles.errors import AwsrolesError, aws_error_code
 from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, Account, Org
@@ -67,8 +71,11 @@ class NoOrganization(AwsrolesError):
     """The management account is in no organization."""
 
 
-def read_organization(orgs: Any, where: str = "the management account") -> LiveOrganization:
-    """The organization as seen by ``orgs`` (an Organizations client in the management account)."""
+def read_organization(orgs: Any, where: str = "the management account",
+                      concurrency: int = CONCURRENCY) -> LiveOrganization:
+    """The organization as seen by ``orgs`` (an Organizations client in the management account);
+    the reads of each level of OUs, of the OUs' tags and of the accounts' tags run ``concurrency``
+    at a time (:func:`~awsroles.accounts.reads.bounded_map`)."""
     try:
         roots, calls = pages(orgs, "list_roots", "Roots")
     except Exception as exc:
@@ -79,29 +86,38 @@ def read_organization(orgs: Any, where: str = "the management account") -> LiveO
                              "ALL)") from exc
     root = roots[0]["Id"]
     parents: dict[str, str] = {}  # account id -> OU path
-    ous: dict[str, LiveOU] = {}
-    queue: list[tuple[str, str]] = [(root, "")]
-    while queue:
-        parent_id, path = queue.pop(0)
+    found: dict[str, str] = {}  # OU path -> id
+
+    def children(parent: tuple[str, str]) -> tuple[list[Any], list[Any], int]:
+        parent_id, _path = parent
         accounts, n = pages(orgs, "list_accounts_for_parent", "Accounts", ParentId=parent_id)
-        calls += n
-        for account in accounts:
-            parents[account["Id"]] = path
-        children, n = pages(orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id)
-        calls += n
-        for ou in children:
-            child = f"{path}/{ou['Name']}" if path else ou["Name"]
-            tags, n = tags_of(orgs, ou["Id"])
+        units, m = pages(orgs, "list_organizational_units_for_parent", "OrganizationalUnits", ParentId=parent_id)
+        return accounts, units, n + m
+
+    level: list[tuple[str, str]] = [(root, "")]
+    while level:  # one level of the tree at a time: its parents are read together
+        below: list[tuple[str, str]] = []
+        for (_parent, path), (accounts, units, n) in zip(level, bounded_map(children, level, concurrency), strict=True):
             calls += n
-            ous[child] = LiveOU(ou["Id"], child, tags)
-            queue.append((ou["Id"], child))
+            for account in accounts:
+                parents[account["Id"]] = path
+            for ou in units:
+                child = f"{path}/{ou['Name']}" if path else ou["Name"]
+                found[child] = ou["Id"]
+                below.append((ou["Id"], child))
+        level = below
     listed, n = pages(orgs, "list_accounts", "Accounts")
     calls += n
-    accounts_by_id: dict[str, LiveOrgAccount] = {}
-    for account in listed:
-        account_tags, n = tags_of(orgs, account["Id"])
-        calls += n
-        accounts_by_id[account["Id"]] = LiveOrgAccount(
-            account["Id"], str(account.get("Name", "")), str(account.get("Email", "")),
-            str(account.get("Status", "ACTIVE")), parents.get(account["Id"], ""), account_tags)
+    # Tags of every OU and every account: awsroles' marks say which it made or adopted, also of
+    # those the file no longer declares (kept, and reported as such by the plan).
+    resources = [*found.values(), *(str(a["Id"]) for a in listed)]
+    tagged = bounded_map(lambda resource: tags_of(orgs, resource), resources, concurrency)
+    calls += sum(n for _tags, n in tagged)
+    tags = {resource: t for resource, (t, _n) in zip(resources, tagged, strict=True)}
+    ous = {path: LiveOU(ou_id, path, tags[ou_id]) for path, ou_id in found.items()}
+    accounts_by_id = {
+        account["Id"]: LiveOrgAccount(account["Id"], str(account.get("Name", "")), str(account.get("Email", "")),
+                                      str(account.get("Status", "ACTIVE")), parents.get(account["Id"], ""),
+                                      tags[account["Id"]])
+        for account in listed}
     return LiveOrganization(root, accounts_by_id, ous, calls)

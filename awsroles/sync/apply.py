@@ -16,6 +16,7 @@ from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import describe_aws_error
+from awsroles.sync.accounts import ACCOUNT as ORG_ACCOUNT
 from awsroles.sync.accounts import KINDS as ORGANIZATIONS_KINDS
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
@@ -175,6 +176,17 @@ def _waves(steps: list[Step]) -> list[list[Step]]:
     return waves
 
 
+def _at_once(wave: list[Step], max_workers: int, per_account: int) -> int:
+    """How many changes of ``wave`` may run at once: IAM and budgets ``per_account``; in
+    Organizations, the changes of distinct accounts (each an account, independent of the others)
+    ``max_workers``, while OUs (parents before children) and SCPs run one at a time, in order."""
+    if len(wave) <= 1:
+        return 1
+    if service_of(wave[0].change) != "organizations":
+        return per_account
+    return max_workers if wave[0].change.kind == ORG_ACCOUNT else 1
+
+
 def apply_plan(
     plan: Plan,
     iam_for: Callable[[str], Any],
@@ -188,13 +200,14 @@ def apply_plan(
     """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account,
     ``budgets_for(account_name)`` a Budgets client there (for the billing account's budgets), and
     ``organizations_for(account_name)`` a :class:`~awsroles.sync.organizations.OrganizationsRunner`
-    in the management account (for accounts and OUs, which run one at a time, in plan order).
+    in the management account (for accounts, OUs and SCPs: OUs, then accounts, then SCPs).
 
     Accounts run in parallel (``max_workers`` at a time). Within an account, changes run in plan
     order, wave by wave (policies, groups, roles, users; deletes in reverse), up to
-    ``per_account`` changes of a wave at once. A failure stops that account after its wave (the
-    later waves are reported as not attempted); other accounts carry on. ``on_step`` is called
-    from worker threads after each change.
+    ``per_account`` changes of a wave at once; in the management account's Organizations changes,
+    up to ``max_workers`` account changes at once (see :func:`_at_once`). A failure stops that
+    account after its wave (the later waves are reported as not attempted); other accounts carry
+    on. ``on_step`` is called from worker threads after each change.
     """
     steps = [Step(change) for change in plan.changes]
     by_account: dict[str, list[Step]] = {}
@@ -240,8 +253,9 @@ def apply_plan(
                 report(step)
             return
         for wave in _waves(by_account[account]):
-            if per_account > 1 and len(wave) > 1 and service_of(wave[0].change) != "organizations":
-                with ThreadPoolExecutor(max_workers=min(per_account, len(wave))) as inner:
+            at_once = _at_once(wave, max_workers, per_account)
+            if at_once > 1:
+                with ThreadPoolExecutor(max_workers=min(at_once, len(wave))) as inner:
                     ok = all(list(inner.map(lambda s: run_step(clients, s), wave)))
             else:
                 ok = True

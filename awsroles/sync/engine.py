@@ -42,7 +42,7 @@ class Engine:
         self._clients: dict[tuple[str, str], Any] = {}  # (service, account name) -> client
         self._lock = threading.Lock()
         self._record = record
-        self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file
+        self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file (file order)
 
     def _client(self, service: str, account: Account | str) -> Any:
         account = self.org.account(account) if isinstance(account, str) else account
@@ -96,7 +96,8 @@ class Engine:
         if self.org.uses_accounts:
             management = self.org.management
             organization = read_organization(self.organizations(),
-                                             f"the management account {management.name} ({management.id})")
+                                             f"the management account {management.name} ({management.id})",
+                                             self.max_workers)
             organization = self.read_scps(organization)
             organization = self.read_contacts(organization)
             state = live.get(management.name, LiveAccount(management))
@@ -114,7 +115,7 @@ class Engine:
                 targets.append(organization.ous[target.name].id)
             elif target.kind == SCP_ACCOUNT and self.org.account(target.name).id in organization.accounts:
                 targets.append(self.org.account(target.name).id)
-        scps = read_scps(self.organizations(), scp_prefix(self.org.name), targets)
+        scps = read_scps(self.organizations(), scp_prefix(self.org.name), targets, self.max_workers)
         return replace(organization, scps=scps, api_calls=organization.api_calls + scps.api_calls)
 
     def read_contacts(self, organization: LiveOrganization) -> LiveOrganization:
@@ -162,8 +163,11 @@ class Engine:
             from awsroles.org.edit import record_account_id
 
             record_account_id(self.org.source, account, account_id, checks=ORG_CHECKS)
-        with self._lock:
+        with self._lock:  # in the org file's order, whichever account apply created first
             self.recorded[account] = account_id
+            order = {a.name: n for n, a in enumerate(self.org.accounts)}
+            self.recorded = {name: self.recorded[name]
+                             for name in sorted(self.recorded, key=lambda name: order.get(name, len(order)))}
 
     def open_to_caller(self, name: str, account_id: str) -> None:
         """A new account's role (``bootstrap_role``, made by Organizations) trusts the management

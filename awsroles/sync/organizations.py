@@ -5,6 +5,10 @@ until then). ``CreateAccount`` is asynchronous: the runner polls ``DescribeCreat
 until the request succeeds or fails, telling ``progress`` how it goes, then hands the new id to
 ``record`` (which writes it into the org file) before anything else happens to the account.
 Repeats are harmless: an OU that exists is used, an account already in its OU is not moved.
+Account changes may run at once (apply runs an organization's account changes ``--parallel`` at a
+time): at most :data:`CONCURRENT_CREATES` account creations are in progress at once (each holds its
+place from ``CreateAccount`` until its status is final), ids are recorded one at a time, and OUs
+(created parents first) and SCPs run one change at a time.
 Nothing here can close or remove an account: only :data:`ORGANIZATIONS_CALLS` run; SCP calls go to
 :class:`~awsroles.sync.scp_runner.ScpRunner`, which touches only SCPs awsroles owns.
 """
@@ -16,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from awsroles.accounts.reads import pages
 from awsroles.errors import AwsrolesError
 from awsroles.sync.accounts import (
     CREATE_ACCOUNT,
@@ -31,6 +36,10 @@ from awsroles.sync.plan import Change
 from awsroles.sync.scp_runner import ScpRunner
 from awsroles.sync.scps import SCP_CALLS
 
+# CreateAccount requests in progress at once: Organizations refuses more (ConstraintViolationException
+# ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED; Organizations User Guide, "Quotas and service limits",
+# https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html).
+CONCURRENT_CREATES = 5
 POLL_FIRST, POLL_MAX = 1.0, 15.0  # seconds between DescribeCreateAccountStatus calls: 1, 2, 4 .. 15
 CREATE_TIMEOUT = 30 * 60.0  # AWS usually takes a few minutes
 
@@ -66,23 +75,29 @@ class OrganizationsRunner:
         self.progress = progress or (lambda _message: None)
         self.sleep, self.clock, self.timeout = sleep, clock, timeout
         self._ou_ids: dict[str, str] | None = None  # path -> id ("" is the root)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # OUs, SCPs and the OU tree: one at a time
+        self._recording = threading.Lock()  # the org file: one id written at a time
+        self._creating = threading.BoundedSemaphore(CONCURRENT_CREATES)
         self.scps = ScpRunner(orgs, self.ou_id, lambda: self.ou_id(""))
 
     # OUs by path -------------------------------------------------------------------------------
 
     def _tree(self) -> dict[str, str]:
+        with self._lock:
+            return self._read_tree()
+
+    def _read_tree(self) -> dict[str, str]:
         if self._ou_ids is None:
-            root = self.orgs.list_roots()["Roots"][0]["Id"]
+            root = pages(self.orgs, "list_roots", "Roots")[0][0]["Id"]
             self._ou_ids = {"": root}
             queue = [("", root)]
             while queue:
                 path, parent = queue.pop(0)
-                for page in self.orgs.get_paginator("list_organizational_units_for_parent").paginate(ParentId=parent):
-                    for ou in page.get("OrganizationalUnits", []):
-                        child = f"{path}/{ou['Name']}" if path else ou["Name"]
-                        self._ou_ids[child] = ou["Id"]
-                        queue.append((child, ou["Id"]))
+                for ou in pages(self.orgs, "list_organizational_units_for_parent", "OrganizationalUnits",
+                                ParentId=parent)[0]:
+                    child = f"{path}/{ou['Name']}" if path else ou["Name"]
+                    self._ou_ids[child] = ou["Id"]
+                    queue.append((child, ou["Id"]))
         return self._ou_ids
 
     def ou_id(self, path: str) -> str:
@@ -102,6 +117,17 @@ class OrganizationsRunner:
     # accounts --------------------------------------------------------------------------------
 
     def create_account(self, params: dict[str, Any]) -> str:
+        with self._creating:
+            status = self._create(params)
+        account_id = str(status["AccountId"])
+        with self._recording:
+            if self.created is not None:
+                self.created(params["AccountName"], account_id)
+            self.record(params["AccountName"], account_id)
+        return account_id
+
+    def _create(self, params: dict[str, Any]) -> dict[str, Any]:
+        """CreateAccount, polled until it is final: its CreateAccountStatus, once SUCCEEDED."""
         name = params["AccountName"]
         status = self.orgs.create_account(**params)["CreateAccountStatus"]
         started, wait = self.clock(), POLL_FIRST
@@ -119,16 +145,12 @@ class OrganizationsRunner:
         if status["State"] != "SUCCEEDED":
             reason = status.get("FailureReason", "unknown")
             raise AccountCreationFailed(f"creating account {name} failed: {reason}: {FAILURES.get(reason, 'see AWS')}")
-        account_id = str(status["AccountId"])
-        if self.created is not None:
-            self.created(name, account_id)
-        self.record(name, account_id)
-        return account_id
+        return dict(status)
 
     def move_account(self, account_id: str, path: str) -> None:
-        parents = self.orgs.list_parents(ChildId=account_id)["Parents"]
-        source = parents[0]["Id"]
         destination = self.ou_id(path)
+        parents = pages(self.orgs, "list_parents", "Parents", ChildId=account_id)[0]
+        source = parents[0]["Id"]
         if source != destination:
             self.orgs.move_account(AccountId=account_id, SourceParentId=source, DestinationParentId=destination)
 
@@ -151,10 +173,10 @@ class OrganizationsRunner:
             if method == CREATE_ACCOUNT:
                 created = self.create_account(params)
             elif method == RECORD_ID:
-                self.record(params["AccountName"], params["AccountId"])
+                with self._recording:
+                    self.record(params["AccountName"], params["AccountId"])
             elif method == MOVE_ACCOUNT:
-                with self._lock:
-                    self.move_account(params["AccountId"] or created, params["Path"])
+                self.move_account(params["AccountId"] or created, params["Path"])
             elif method == TAG_ACCOUNT:
                 self.orgs.tag_resource(ResourceId=params["AccountId"] or created, Tags=params["Tags"])
             elif method == UNTAG_ACCOUNT:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from awsroles.accounts.reads import pages, tags_of
 from awsroles.accounts.scps import SCP_TYPE
 from awsroles.errors import AwsrolesError, aws_error_code
 from awsroles.org.model import MANAGED_BY_TAG, SCP_OU, SCP_PREFIX, SCP_ROOT
@@ -42,9 +43,8 @@ class ScpRunner:
     def _policies(self) -> dict[str, dict[str, Any]]:
         if self._ids is None:
             self._ids = {}
-            for page in self.orgs.get_paginator("list_policies").paginate(Filter=SCP_TYPE):
-                for summary in page.get("Policies", []):
-                    self._ids[summary["Name"]] = summary
+            for summary in pages(self.orgs, "list_policies", "Policies", Filter=SCP_TYPE)[0]:
+                self._ids[summary["Name"]] = summary
         return self._ids
 
     def _policy(self, name: str, *, owned: bool = True) -> str:
@@ -55,7 +55,7 @@ class ScpRunner:
         if summary.get("AwsManaged") or not name.startswith(SCP_PREFIX):
             raise NotOurs(f"refusing to change the SCP {name}: awsroles changes only its own SCPs")
         if owned:
-            tags = {t["Key"]: t["Value"] for t in self.orgs.list_tags_for_resource(ResourceId=summary["Id"])["Tags"]}
+            tags, _calls = tags_of(self.orgs, summary["Id"])
             if tags.get(MANAGED_BY_TAG[0]) != MANAGED_BY_TAG[1]:
                 raise NotOurs(f"refusing to change the SCP {name}: it has no managed-by = awsroles tag "
                               "(adopt it with `awsroles apply --adopt`)")

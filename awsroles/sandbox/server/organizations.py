@@ -5,6 +5,14 @@
   reference, "CreateAccount": "This is an asynchronous request ... check the status of the request
   with DescribeCreateAccountStatus"). moto answered ``SUCCEEDED`` at once, so a client that never
   polls would pass in the sandbox and fail on AWS.
+- **At most 5 creations in progress.** A ``CreateAccount`` while 5 requests are ``IN_PROGRESS`` is
+  refused with ``ConstraintViolationException``, reason ``ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED``
+  ("You attempted to exceed the number of accounts that can be in progress at a time": API
+  reference, "ConstraintViolationException"; the number is in the Organizations User Guide,
+  "Quotas and service limits",
+  https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html). A
+  sandbox request stays in progress until ``DescribeCreateAccountStatus`` is first asked about it
+  (AWS takes minutes); moto had no limit.
 - **One AWS account per address.** An e-mail address already used by an account (any case) makes
   the request end ``FAILED`` with ``FailureReason`` ``EMAIL_ALREADY_EXISTS`` (API reference,
   "CreateAccountStatus"); moto made a second account.
@@ -28,7 +36,9 @@ from typing import Any
 EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 ACCOUNT_NAME = re.compile(r"[\x20-\x7e]{1,50}")
 _failed: dict[str, dict[str, Any]] = {}  # request id -> the CreateAccountStatus of a request that failed
+_in_progress: set[str] = set()  # request ids not yet described: "in progress" in the sandbox
 _lock = threading.Lock()
+CONCURRENT_CREATES = 5
 
 
 def _validation(message: str) -> Exception:
@@ -38,6 +48,20 @@ def _validation(message: str) -> Exception:
         code = "ValidationException"
 
     return ValidationException(message)
+
+
+def _too_many_in_progress() -> Exception:
+    from moto.organizations.exceptions import OrganizationsClientError
+
+    return OrganizationsClientError("ConstraintViolationException", "ACCOUNT_CREATION_RATE_LIMIT_EXCEEDED: You "
+                                    "attempted to exceed the number of accounts that can be in progress at a time.")
+
+
+def _started(request: str) -> None:
+    with _lock:
+        if len(_in_progress) >= CONCURRENT_CREATES:
+            raise _too_many_in_progress()
+        _in_progress.add(request)
 
 
 def _emails_in_use() -> set[str]:
@@ -71,13 +95,18 @@ def patch_organizations() -> Callable[[], None]:
             request = utils.make_random_create_account_status_id()
             status = {"Id": request, "AccountName": name, "State": "FAILED", "FailureReason": "EMAIL_ALREADY_EXISTS",
                       "RequestedTimestamp": unix_time(), "CompletedTimestamp": unix_time()}
+            _started(request)
             with _lock:
                 _failed[request] = status
             return {"CreateAccountStatus": {k: v for k, v in status.items()
                                             if k not in ("FailureReason", "CompletedTimestamp")} | {
                 "State": "IN_PROGRESS"}}
-        answer: dict[str, Any] = original_create(self, **kwargs)
-        status = dict(answer["CreateAccountStatus"])
+        with _lock:  # the check and the creation at once: two requests cannot both take the last place
+            if len(_in_progress) >= CONCURRENT_CREATES:
+                raise _too_many_in_progress()
+            answer: dict[str, Any] = original_create(self, **kwargs)
+            status = dict(answer["CreateAccountStatus"])
+            _in_progress.add(str(status["Id"]))
         account_id = status.pop("AccountId")
         status.pop("CompletedTimestamp", None)
         _administrator(str(account_id), str(kwargs.get("RoleName") or "OrganizationAccountAccessRole"))
@@ -85,6 +114,7 @@ def patch_organizations() -> Callable[[], None]:
 
     def describe_create_account_status(self: Any, **kwargs: Any) -> dict[str, Any]:
         with _lock:
+            _in_progress.discard(str(kwargs.get("CreateAccountRequestId")))
             failed = _failed.get(str(kwargs.get("CreateAccountRequestId")))
         if failed is not None:
             return {"CreateAccountStatus": dict(failed)}
@@ -113,3 +143,4 @@ def reset_organizations() -> None:
     """Forget the failed requests (with the rest of moto's data, on a sandbox reset)."""
     with _lock:
         _failed.clear()
+        _in_progress.clear()
