@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from awsroles.accounts.reads import CONCURRENCY, bounded_map
 from awsroles.errors import aws_error_code
 from awsroles.org.model import CONTACT_TYPES, Contact
 
@@ -58,7 +59,10 @@ def account_contacts(account: Any, account_id: str, management_id: str) -> Conta
     return found
 
 
-def read_contacts(account: Any, ids: Iterable[str], management_id: str) -> dict[str, Contacts]:
+def read_contacts(account: Any, ids: Iterable[str], management_id: str,
+                  limit: int = CONCURRENCY) -> dict[str, Contacts]:
     """Account id -> its alternate contacts, for each of ``ids`` (3 calls each), with ``account`` an
-    Account Management client in the management account."""
-    return {account_id: account_contacts(account, account_id, management_id) for account_id in ids}
+    Account Management client in the management account; ``limit`` accounts read at once."""
+    wanted = list(ids)
+    found = bounded_map(lambda account_id: account_contacts(account, account_id, management_id), wanted, limit)
+    return dict(zip(wanted, found, strict=True))

@@ -128,7 +128,7 @@ class Engine:
             return organization
         enabled, calls = trusted_access(self.organizations())
         ids = wanted if enabled else [i for i in wanted if i == management.id]
-        by_account = read_contacts(self.account_management(), ids, management.id) if ids else {}
+        by_account = read_contacts(self.account_management(), ids, management.id, self.max_workers) if ids else {}
         calls += 3 * len(ids)
         return replace(organization, contacts=LiveContacts(enabled, by_account, calls),
                        api_calls=organization.api_calls + calls)
