@@ -113,7 +113,7 @@ def test_an_owned_accounts_tags_and_contacts_come_back_and_what_the_file_cannot_
     trusted access is off, are warnings. An account awsroles does not own gets neither."""
     billing = Contact("BILLING", "Jane Doe", "Finance lead", "jane@acme.example", "+1 555 0100")
     odd = Contact("SECURITY", "A | B", "CISO", "sec@acme.example", "555")
-    tags = MARK | {TAGS_TAG: "CostCenter Environment Odd Gone", "CostCenter": "42", "Environment": "dev",
+    tags = MARK | {TAGS_TAG: "CostCenter Environment Odd Gone managed-by", "CostCenter": "42", "Environment": "dev",
                    "Odd": "a, b", "ByHand": "x"}
     live = organization()
     live = replace(live, accounts={**live.accounts, "222222222222": replace(live.accounts["222222222222"], tags=tags),
