@@ -12,7 +12,8 @@ org's prefix :func:`awsroles.accounts.scps.read_scps` read:
   (``awsroles-tags`` lists them) as its ``tags``, but for ``Environment`` where that is its
   environment (read from the tag already), and its alternate contacts (read with
   :func:`awsroles.accounts.contacts.read_contacts`) as ``*_contact``; a member account's contacts
-  need trusted access for AWS Account Management: without it they are not read (a warning);
+  need trusted access for AWS Account Management: without it they are not read (a warning). A tag
+  or contact that every such account (at least two) has alike goes to ``[org]`` instead;
 - an OU awsroles marked (``managed-by = awsroles``, ``awsroles-org = ORG``) that no imported account
   is in, and every OU with SCPs of awsroles', is declared as ``[ou PATH]``, so that no OU awsroles
   owns is lost (the empty ones are reported);
@@ -127,6 +128,8 @@ class ImportedOrganization:
     accounts: tuple[Account, ...]
     account_email: str = ""
     management_account: str = ""
+    tags: tuple[tuple[str, str], ...] = ()  # [org] tags: those every account awsroles owns has alike
+    contacts: tuple[Contact, ...] = ()  # [org] contacts: likewise
     ous: tuple[str, ...] = ()
     scp_targets: tuple[ScpTarget, ...] = ()
     policy_files: dict[str, str] = field(default_factory=dict)  # SCP files: path in policy_dir -> JSON
@@ -139,6 +142,7 @@ class _Import:
         self.found, self.live, self.settings = accounts, organization, settings
         self.others, self.role_files = others, role_files
         self.out = ImportedOrganization(accounts.accounts)
+        self.owned: set[str] = set()  # names of the imported accounts awsroles owns
         self.guardrails: dict[tuple[str, str], list[Guardrail]] = {}
         self.files: dict[tuple[str, str], list[PolicyFile]] = {}
 
@@ -181,6 +185,7 @@ class _Import:
         """``account`` with the tags awsroles set on it and its alternate contacts, when awsroles owns it."""
         if not is_ours(tags, self.settings.name):
             return account
+        self.owned.add(account.name)
         own: list[tuple[str, str]] = []
         for key in sorted(set(tags.get(TAGS_TAG, "").split())):
             if key not in tags or key in RESERVED_TAGS or (key == ENVIRONMENT_TAG and account.environment):
@@ -205,6 +210,24 @@ class _Import:
                 self.warn(f"account {account.name} ({account.id}): its {contact.type.lower()} contact cannot be "
                           "written in an org file: left out (awsroles leaves it as it is)")
         return replace(account, tags=tuple(own), contacts=tuple(contacts))
+
+    def hoist(self) -> None:
+        """Tags (but ``Environment``) and contacts that every owned account has alike, at least two of
+        them, go to ``[org]``, which gives them to every account awsroles owns."""
+        owned = [a for a in self.out.accounts if a.name in self.owned]
+        if len(owned) < 2:
+            return
+        tags = set.intersection(*(set(a.tags) for a in owned))
+        tags = {(k, v) for k, v in tags if k != ENVIRONMENT_TAG}
+        contacts = set.intersection(*(set(a.contacts) for a in owned))
+        if not tags and not contacts:
+            return
+        self.out.tags = tuple(sorted(tags))
+        self.out.contacts = tuple(sorted(contacts, key=lambda c: c.type))
+        self.out.accounts = tuple(
+            replace(a, tags=tuple(t for t in a.tags if t not in tags),
+                    contacts=tuple(c for c in a.contacts if c not in contacts)) if a.name in self.owned else a
+            for a in self.out.accounts)
 
     def empty_ous(self) -> list[str]:
         """OUs awsroles marked that no imported account is in: declared, and reported."""
@@ -330,6 +353,7 @@ class _Import:
 
     def run(self) -> ImportedOrganization:
         self.accounts()
+        self.hoist()
         empty = self.empty_ous()
         if self.live.scps is not None:
             self.scps(self.live.scps)

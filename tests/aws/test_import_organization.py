@@ -23,7 +23,8 @@ region = us-east-1
 ops_account = ops
 account_email = aws+{name}@acme.example
 guardrails = deny-leave-organization
-tags = CostCenter=42
+tags = CostCenter=42, Owner=finance
+security_contact = Sam Roe | CISO | sam@acme.example | +1 555 0111
 
 [account ops]
 id = 111111111111
@@ -125,6 +126,10 @@ def test_an_organization_awsroles_applied_imports_back_and_plans_no_change(
     assert "[ou Workloads]\nguardrails = deny-root-user, protect-awsroles\nscp_files = deny-public-buckets.json\n" \
         in text
     assert "guardrails = allowed-regions eu-central-1 eu-west-1\n" in text
+    # what every account awsroles owns has alike goes back to [org]; the rest stays with its account
+    assert "guardrails = deny-leave-organization\ntags = Owner=finance\nsecurity_contact = Sam Roe | CISO | " \
+        "sam@acme.example | +1 555 0111\n" in text
+    assert "tags = CostCenter=42\n" in text.partition("[account dev]")[2]
     assert "tags = CostCenter=7, Team=web\nbilling_contact = Jane Doe | Finance lead | jane@acme.example | " \
         "+1 555 0100\n" in text
     assert json.loads((target.parent / "policies" / "deny-public-buckets.json").read_text()) == SCP_FILE
