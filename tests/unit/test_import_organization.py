@@ -140,3 +140,25 @@ def test_an_owned_accounts_tags_and_contacts_come_back_and_what_the_file_cannot_
         "is not enabled (`aws organizations enable-aws-service-access --service-principal account.amazonaws.com`), "
         "or access to them was denied",
     ]
+
+
+def test_what_every_owned_account_has_alike_goes_to_org_but_environment_and_never_for_one_account() -> None:
+    contact = Contact("BILLING", "Jane Doe", "Finance lead", "jane@acme.example", "+1 555 0100")
+    tags = MARK | {TAGS_TAG: "Environment Owner", "Environment": "shared", "Owner": "finance"}
+
+    def owned(*ids: str) -> LiveOrganization:
+        live = organization()
+        return replace(live, accounts={i: LiveOrgAccount(i, f"a{i[0]}", f"{i[0]}@acme.example", "ACTIVE", "", tags)
+                                       for i in ids} | {"111111111111": live.accounts["111111111111"]},
+                       contacts=LiveContacts(True, {i: {"BILLING": contact} for i in ids}))
+
+    two = ("222222222222", "444444444444")
+    accounts = Accounts((Account("ops", "111111111111"), *(Account(f"a{i[0]}", i) for i in two)), "ops", "ops",
+                        "AWS Organizations")
+    part = import_organization(accounts, owned(*two), OrgSettings(name="acme"))
+    assert (part.tags, part.contacts) == ((("Owner", "finance"),), (contact,))
+    assert [(a.name, a.tags, a.contacts) for a in part.accounts] == [
+        ("ops", (), ()), ("a2", (("Environment", "shared"),), ()), ("a4", (("Environment", "shared"),), ())]
+    one = import_organization(replace(accounts, accounts=accounts.accounts[:2]), owned(two[0]), OrgSettings("acme"))
+    assert (one.tags, one.contacts) == ((), ())
+    assert one.accounts[1].tags == (("Environment", "shared"), ("Owner", "finance"))
