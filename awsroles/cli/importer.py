@@ -53,8 +53,9 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     sections of --from FILE.
 
     From AWS Organizations, the organization comes too: each account's e-mail address and
-    OU, the OUs awsroles made, and the SCPs it made (guardrails, SCP files). SCPs awsroles
-    did not make are listed, never imported.
+    OU, the tags and alternate contacts awsroles set on the accounts it owns, the OUs
+    awsroles made, and the SCPs it made (guardrails, SCP files). SCPs awsroles did not make
+    are listed, never imported.
 
     The file is validated after writing, and `awsroles plan` against it should report no
     changes; import warns about anything the org file cannot express. Exits 2 when one role

@@ -33,6 +33,7 @@ from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import AwsrolesError, NetworkError, Problem, UsageError
 from awsroles.fsutil import atomic_write
 from awsroles.importer.accounts import (
+    Accounts,
     accounts_from_options,
     accounts_from_org,
     accounts_from_organizations,
@@ -197,6 +198,8 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
                 raise
             found = replace(found, notes=(*found.notes, f"the service control policies cannot be read from account "
                                           f"{caller} ({aws_error_code(exc)}): none imported"))
+    if found.organization is not None:
+        found = replace(found, organization=read_organization_contacts(aws, found, settings.name))
     billing = found.by_name(found.billing)
     budgets = read_live_budgets(aws, billing, bootstrap_role=bootstrap_role, org_name=settings.name,
                                 partition=partition)
@@ -213,6 +216,34 @@ def organization_name(organization: LiveOrganization | None) -> str | None:
     tags = [a.tags for a in organization.accounts.values()] + [o.tags for o in organization.ous.values()]
     names = {marked_org(t) for t in tags} - {None}
     return str(names.pop()) if len(names) == 1 else None
+
+
+def read_organization_contacts(aws: Aws, found: Accounts, org_name: str) -> LiveOrganization:
+    """The organization with the alternate contacts of the imported accounts awsroles owns (member
+    accounts only when trusted access for AWS Account Management is enabled; without it, or without
+    permission to read them, none: the import warns)."""
+    from botocore.exceptions import ClientError
+
+    from awsroles.accounts.contacts import LiveContacts, read_contacts, trusted_access
+    from awsroles.accounts.state import is_ours
+    from awsroles.errors import aws_error_code
+
+    organization = found.organization
+    assert organization is not None
+    management = found.by_name(found.billing).id
+    owned = [a.id for a in found.accounts
+             if a.id in organization.accounts and is_ours(organization.accounts[a.id].tags, org_name)]
+    if not owned:
+        return organization
+    try:
+        enabled, calls = trusted_access(aws.client("organizations"))
+        ids = owned if enabled else [i for i in owned if i == management]
+        by_account = read_contacts(aws.client("account"), ids, management) if ids else {}
+    except ClientError as exc:
+        if aws_error_code(exc) not in ("AccessDeniedException", "AccessDenied"):
+            raise
+        return replace(organization, contacts=LiveContacts(False))
+    return replace(organization, contacts=LiveContacts(enabled, by_account, calls + 3 * len(ids)))
 
 
 def read_organization_scps(aws: Aws, org_name: str) -> tuple[LiveScps, tuple[str, ...]]:

@@ -387,6 +387,7 @@ class _Build:
             accounts=tuple(replace(a, description=ini_text(a.description)) for a in part.accounts),
             roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(self.budgets(s.name)),
             management_account=part.management_account, ous=part.ous, scp_targets=part.scp_targets,
+            tags=part.tags, contacts=part.contacts,
         )
         names = {a.name for a in accounts.to_read} | {accounts.billing}
         read = {a.name: self.live[a.name] for a in accounts.accounts if a.name in names and a.name in self.live}

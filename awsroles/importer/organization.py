@@ -8,6 +8,12 @@ org's prefix :func:`awsroles.accounts.scps.read_scps` read:
 - each imported account gets its ``email`` (left out when ``[org] account_email`` says it: a pattern
   with ``{name}`` that at least two accounts' addresses follow) and ``ou = A/B`` (its parent's path;
   nothing at the root);
+- each imported account awsroles owns (its marks for this org) gets back the tags it set
+  (``awsroles-tags`` lists them) as its ``tags``, but for ``Environment`` where that is its
+  environment (read from the tag already), and its alternate contacts (read with
+  :func:`awsroles.accounts.contacts.read_contacts`) as ``*_contact``; a member account's contacts
+  need trusted access for AWS Account Management: without it they are not read (a warning). A tag
+  or contact that every such account (at least two) has alike goes to ``[org]`` instead;
 - an OU awsroles marked (``managed-by = awsroles``, ``awsroles-org = ORG``) that no imported account
   is in, and every OU with SCPs of awsroles', is declared as ``[ou PATH]``, so that no OU awsroles
   owns is lost (the empty ones are reported);
@@ -31,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS
 from awsroles.accounts.guardrails import STATEMENTS, Context
 from awsroles.accounts.scps import LiveScp, LiveScps
 from awsroles.accounts.state import LiveOrganization, is_ours
@@ -39,7 +46,19 @@ from awsroles.importer.settings import OrgSettings, ini_unsafe
 from awsroles.org import limits
 from awsroles.org.guardrails import NAMES, REGION, Guardrail
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, PolicyFile, ScpTarget, scp_prefix
+from awsroles.org.model import (
+    ENVIRONMENT_TAG,
+    RESERVED_TAGS,
+    SCP_ACCOUNT,
+    SCP_OU,
+    SCP_ROOT,
+    TAGS_TAG,
+    Account,
+    Contact,
+    PolicyFile,
+    ScpTarget,
+    scp_prefix,
+)
 from awsroles.org.organizations import email_problem, parse_ou_path
 
 GUARDRAILS_PART, FILE_PART = "guardrails-", "scp-"
@@ -109,6 +128,8 @@ class ImportedOrganization:
     accounts: tuple[Account, ...]
     account_email: str = ""
     management_account: str = ""
+    tags: tuple[tuple[str, str], ...] = ()  # [org] tags: those every account awsroles owns has alike
+    contacts: tuple[Contact, ...] = ()  # [org] contacts: likewise
     ous: tuple[str, ...] = ()
     scp_targets: tuple[ScpTarget, ...] = ()
     policy_files: dict[str, str] = field(default_factory=dict)  # SCP files: path in policy_dir -> JSON
@@ -121,6 +142,7 @@ class _Import:
         self.found, self.live, self.settings = accounts, organization, settings
         self.others, self.role_files = others, role_files
         self.out = ImportedOrganization(accounts.accounts)
+        self.owned: set[str] = set()  # names of the imported accounts awsroles owns
         self.guardrails: dict[tuple[str, str], list[Guardrail]] = {}
         self.files: dict[tuple[str, str], list[PolicyFile]] = {}
 
@@ -152,12 +174,60 @@ class _Import:
                           f"{why or 'cannot be written in an org file'}: left out")
                 email = ""
             ou = self.ou_path(live.parent, f"account {account.name}") if live.parent else ""
-            accounts.append(replace(account, email=email, ou=ou))
+            accounts.append(self.billing(replace(account, email=email, ou=ou), live.tags))
         self.out.accounts = tuple(accounts)
         self.out.account_email = email_pattern(accounts)
         management = self.found.billing  # the management account (accounts_from_organizations)
         if management != self.found.ops:
             self.out.management_account = management
+
+    def billing(self, account: Account, tags: Mapping[str, str]) -> Account:
+        """``account`` with the tags awsroles set on it and its alternate contacts, when awsroles owns it."""
+        if not is_ours(tags, self.settings.name):
+            return account
+        self.owned.add(account.name)
+        own: list[tuple[str, str]] = []
+        for key in sorted(set(tags.get(TAGS_TAG, "").split())):
+            if key not in tags or key in RESERVED_TAGS or (key == ENVIRONMENT_TAG and account.environment):
+                continue
+            value = tags[key]
+            if not file_tag(key, value):
+                self.warn(f"account {account.name} ({account.id}): tag {key}={value!r} cannot be written in an org "
+                          "file: left out (`awsroles plan` shows it removed)")
+                continue
+            own.append((key, value))
+        contacts: list[Contact] = []
+        state = self.live.contacts
+        read = state.by_account.get(account.id) if state is not None else None
+        if state is not None and read is None and not state.trusted_access:
+            self.warn(f"account {account.name} ({account.id}): its alternate contacts are not read: trusted access "
+                      f"for AWS Account Management is not enabled (`{ENABLE_TRUSTED_ACCESS}`), or access to them "
+                      "was denied")
+        for contact in (c for c in (read or {}).values() if c is not None):
+            if file_contact(contact):
+                contacts.append(contact)
+            else:
+                self.warn(f"account {account.name} ({account.id}): its {contact.type.lower()} contact cannot be "
+                          "written in an org file: left out (awsroles leaves it as it is)")
+        return replace(account, tags=tuple(own), contacts=tuple(contacts))
+
+    def hoist(self) -> None:
+        """Tags (but ``Environment``) and contacts that every owned account has alike, at least two of
+        them, go to ``[org]``, which gives them to every account awsroles owns."""
+        owned = [a for a in self.out.accounts if a.name in self.owned]
+        if len(owned) < 2:
+            return
+        tags = set.intersection(*(set(a.tags) for a in owned))
+        tags = {(k, v) for k, v in tags if k != ENVIRONMENT_TAG}
+        contacts = set.intersection(*(set(a.contacts) for a in owned))
+        if not tags and not contacts:
+            return
+        self.out.tags = tuple(sorted(tags))
+        self.out.contacts = tuple(sorted(contacts, key=lambda c: c.type))
+        self.out.accounts = tuple(
+            replace(a, tags=tuple(t for t in a.tags if t not in tags),
+                    contacts=tuple(c for c in a.contacts if c not in contacts)) if a.name in self.owned else a
+            for a in self.out.accounts)
 
     def empty_ous(self) -> list[str]:
         """OUs awsroles marked that no imported account is in: declared, and reported."""
@@ -283,6 +353,7 @@ class _Import:
 
     def run(self) -> ImportedOrganization:
         self.accounts()
+        self.hoist()
         empty = self.empty_ous()
         if self.live.scps is not None:
             self.scps(self.live.scps)
@@ -293,6 +364,20 @@ class _Import:
                           f"it: declared as [ou {path}] so that it stays awsroles'")
         self.targets(empty)
         return self.out
+
+
+def file_tag(key: str, value: str) -> bool:
+    """Whether ``tags = key=value`` reads back as this tag (awsroles.org.billing.read_tags)."""
+    return (bool(key) and limits.TAG_TEXT.fullmatch(key) is not None and not any(c.isspace() for c in key)
+            and not key.lower().startswith("aws:") and limits.TAG_TEXT.fullmatch(value) is not None
+            and not ini_unsafe(value or "x") and "\n" not in value)
+
+
+def file_contact(contact: Contact) -> bool:
+    """Whether ``*_contact = Name | Title | Email | Phone`` reads back as this contact."""
+    fields = (contact.name, contact.title, contact.email, contact.phone)
+    return all(f and "|" not in f and f == f.strip() and "\n" not in f for f in fields) and \
+        not ini_unsafe(" | ".join(fields))
 
 
 def _prefixes(path: str) -> list[str]:

@@ -217,6 +217,12 @@ class Org:
             tags[ENVIRONMENT_TAG] = account.environment
         return tags
 
+    def recorded_account_tags(self, account: Account) -> dict[str, str]:
+        """:meth:`account_tags` and, when there are any, ``awsroles-tags`` listing their keys: what
+        apply leaves on an account it owns, besides its marks."""
+        tags = self.account_tags(account)
+        return tags | {TAGS_TAG: " ".join(sorted(tags))} if tags else {}
+
     def account_contacts(self, account: Account) -> dict[str, Contact]:
         """Contact type -> the alternate contact awsroles sets on ``account``: its own over [org]'s."""
         return {c.type: c for c in self.contacts} | {c.type: c for c in account.contacts}

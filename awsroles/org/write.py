@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from awsroles.org.durations import format_duration
-from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Org
+from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Contact, Org
 
 LIST_WIDTH = 100  # a list longer than this goes on continuation lines, one item per line
 
@@ -27,6 +27,13 @@ def _scps(org: Org, kind: str, name: str) -> list[str]:
     out = [_list("guardrails", [str(g) for g in target.guardrails])] if target.guardrails else []
     if target.scp_files:
         out.append(_list("scp_files", [f.source for f in target.scp_files]))
+    return out
+
+
+def _billing(tags: Sequence[tuple[str, str]], contacts: Sequence[Contact]) -> list[str]:
+    """The ``tags`` and ``*_contact`` lines of [org] or an [account] (awsroles.org.billing's syntax)."""
+    out = [_list("tags", [f"{k}={v}" for k, v in tags])] if tags else []
+    out += [f"{c.type.lower()}_contact = {c.name} | {c.title} | {c.email} | {c.phone}" for c in contacts]
     return out
 
 
@@ -52,6 +59,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         f"policy_dir = {policy_dir}",
         *([f"account_email = {account_email}"] if account_email else []),
         *_scps(org, SCP_ROOT, ""),
+        *_billing(org.tags, org.contacts),
     ]
     if org.budget_alerts is not None:
         out.append(_list("budget_alerts", [str(a) for a in org.budget_alerts] or ["none"]))
@@ -69,6 +77,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
             out.append(f"environment = {account.environment}")
         if account.description:
             out.append(f"description = {account.description}")
+        out += _billing(account.tags, account.contacts)
         budget = org.budget(account.environment) if account.environment else None
         if budget is not None:
             out.append(f"budget = {budget.amount} {budget.currency}")

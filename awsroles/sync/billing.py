@@ -38,8 +38,7 @@ def as_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
 
 def new_account_tags(org: Org, account: Account) -> list[dict[str, str]]:
     """The file's tags of an account apply creates, with ``awsroles-tags`` listing them."""
-    desired = org.account_tags(account)
-    return as_tags(desired | {TAGS_TAG: " ".join(sorted(desired))}) if desired else []
+    return as_tags(org.recorded_account_tags(account))
 
 
 def tag_ops(org: Org, account: Account, account_id: str, live: Mapping[str, str],

@@ -23,6 +23,8 @@ region = us-east-1
 ops_account = ops
 account_email = aws+{name}@acme.example
 guardrails = deny-leave-organization
+tags = CostCenter=42, Owner=finance
+security_contact = Sam Roe | CISO | sam@acme.example | +1 555 0111
 
 [account ops]
 id = 111111111111
@@ -35,6 +37,8 @@ ou = Workloads/Dev
 environment = prod
 ou = Workloads/Prod
 guardrails = allowed-regions eu-west-1 eu-central-1
+tags = Team=web, CostCenter=7
+billing_contact = Jane Doe | Finance lead | jane@acme.example | +1 555 0100
 
 [account shared]
 email = shared-services@acme.example
@@ -71,6 +75,8 @@ def applied(tmp_path: Path, aws: Aws) -> Path:
     (source / "policies").mkdir(parents=True)
     (source / "policies" / "deny-public-buckets.json").write_text(json.dumps(SCP_FILE))
     (source / "awsroles.ini").write_text(ORG_FILE)
+    organizations = aws.client("organizations")
+    organizations.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")  # member accounts' contacts
     for _ in range(2):  # the accounts and OUs, then IAM in the new accounts
         engine = Engine(load_org(source / "awsroles.ini"), aws)
         result = engine.apply(engine.plan())
@@ -104,6 +110,11 @@ def test_an_organization_awsroles_applied_imports_back_and_plans_no_change(
     shape = {a.name: (a.id, a.email, a.ou, a.environment) for a in back.accounts if a.name != "master"}
     assert shape == {a.name: (a.id, a.email, a.ou, a.environment) for a in source.accounts if a.name != "ops"}
     assert back.ous == ("Sandbox", "Workloads")
+    # the tags awsroles set come back on each account (Environment as its environment), and the contacts
+    assert {a.name: back.account_tags(a) for a in back.accounts if a.name != "master"} == \
+        {a.name: source.account_tags(a) for a in source.accounts if a.name != "ops"}
+    assert {a.name: back.account_contacts(a) for a in back.accounts if a.name != "master"} == \
+        {a.name: source.account_contacts(a) for a in source.accounts if a.name != "ops"}
     assert scps(back) == scps(source)  # the same SCPs (guardrails in the vocabulary's order, regions sorted)
     assert [(t.kind, t.name) for t in back.scp_targets] == [(SCP_ROOT, ""), (SCP_OU, "Workloads"),
                                                             (SCP_ACCOUNT, "prod")]
@@ -115,6 +126,12 @@ def test_an_organization_awsroles_applied_imports_back_and_plans_no_change(
     assert "[ou Workloads]\nguardrails = deny-root-user, protect-awsroles\nscp_files = deny-public-buckets.json\n" \
         in text
     assert "guardrails = allowed-regions eu-central-1 eu-west-1\n" in text
+    # what every account awsroles owns has alike goes back to [org]; the rest stays with its account
+    assert "guardrails = deny-leave-organization\ntags = Owner=finance\nsecurity_contact = Sam Roe | CISO | " \
+        "sam@acme.example | +1 555 0111\n" in text
+    assert "tags = CostCenter=42\n" in text.partition("[account dev]")[2]
+    assert "tags = CostCenter=7, Team=web\nbilling_contact = Jane Doe | Finance lead | jane@acme.example | " \
+        "+1 555 0100\n" in text
     assert json.loads((target.parent / "policies" / "deny-public-buckets.json").read_text()) == SCP_FILE
 
     plan = Engine(back, ops_aws).plan()

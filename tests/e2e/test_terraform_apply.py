@@ -57,6 +57,7 @@ scp_files = deny-public-buckets.json
 
 [ou Sandbox]
 """
+CONTACT = "Jane Doe | Finance lead | jane@acme.example | +1 555 0100"
 SCP_FILE = {"Version": "2012-10-17", "Statement": [{"Sid": "NoPublicBuckets", "Effect": "Deny",
                                                     "Action": "s3:PutBucketPublicAccessBlock", "Resource": "*"}]}
 
@@ -65,7 +66,8 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
         terraform: Terraform, sandbox_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The classic example with budgets, OUs and SCPs: everything exported (IAM, the
     aws_budgets_budget resources, and aws_organizations_organizational_unit, aws_organizations_account
-    (imported, moved), aws_organizations_policy and aws_organizations_policy_attachment), applied by
+    (imported, moved, tagged as apply tags it), aws_account_alternate_contact, aws_organizations_policy
+    and aws_organizations_policy_attachment), applied by
     terraform, is exactly what awsroles would make: its plan is then empty, budgets and organization
     included."""
     org_path = tmp_path / "awsroles.ini"
@@ -75,14 +77,17 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
                                                           "policy_dir = policies\nguardrails = deny-leave-organization")
     text = text.replace("environment = prod\n", "environment = prod\nbudget = 5000 USD\n"
                         "budget_alerts = 80%, 87.5%, forecast 100%\nbudget_notify = finance@acme.example, "
-                        "oncall@acme.example\nou = Workloads/Prod\nguardrails = allowed-regions eu-west-1\n")
+                        "oncall@acme.example\nou = Workloads/Prod\nguardrails = allowed-regions eu-west-1\n"
+                        f"tags = Team=web\nbilling_contact = {CONTACT}\n")
+    text = text.replace("mfa = required\n", "mfa = required\ntags = CostCenter=42\n")
     org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION)
     box: SandboxHandle = sandbox_factory(org_path)
     directory = tmp_path / "tf"
     write_tree(directory, terraform_files(load_org(org_path)))
     orgs = box.client("organizations")
     root = orgs.list_roots()["Roots"][0]["Id"]
-    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")  # the one step terraform cannot take
+    orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")  # the two steps terraform cannot take
+    orgs.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
     assert terraform.run(directory, "fmt", "-check", "-recursive", "-no-color").returncode == 0
     assert terraform.init(directory).returncode == 0
     applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
@@ -98,6 +103,11 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
     assert len(orgs.list_accounts()["Accounts"]) == 4  # none created, none closed
     assert sorted(p["Name"] for p in orgs.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")[
         "Policies"]) == ["FullAWSAccess", "awsroles-acme-guardrails-root"]
+
+    tags = {t["Key"]: t["Value"] for t in orgs.list_tags_for_resource(ResourceId=prod)["Tags"]}
+    assert (tags["Team"], tags["CostCenter"], tags["Environment"]) == ("web", "42", "prod")
+    contact = box.client("account").get_alternate_contact(AccountId=prod, AlternateContactType="BILLING")
+    assert contact["AlternateContact"]["EmailAddress"] == "jane@acme.example"
 
     plan = awsroles(box, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr

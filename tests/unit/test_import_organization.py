@@ -4,7 +4,9 @@ and what the org file cannot say reported as warnings."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from awsroles.accounts.contacts import LiveContacts
 from awsroles.accounts.guardrails import Context, document
 from awsroles.accounts.scps import LiveScp, LiveScps
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, LiveOU
@@ -12,7 +14,7 @@ from awsroles.importer.accounts import Accounts
 from awsroles.importer.organization import email_pattern, guardrails_of, import_organization
 from awsroles.importer.settings import OrgSettings
 from awsroles.org.guardrails import Guardrail, parse
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, SCP_ACCOUNT, SCP_OU, Account
+from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, SCP_ACCOUNT, SCP_OU, TAGS_TAG, Account, Contact
 
 MARK = {MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1], ORG_TAG: "acme"}
 
@@ -103,3 +105,60 @@ def test_edited_guardrails_an_scp_file_named_like_a_role_policy_and_an_ou_name_w
     assert part.accounts[1].ou == ""
     assert list(part.policy_files) == ["scp/shared.json"]  # shared.json is a role's policy, with another document
     assert [f.source for t in part.scp_targets for f in t.scp_files] == ["scp/shared.json"]
+
+
+def test_an_owned_accounts_tags_and_contacts_come_back_and_what_the_file_cannot_say_is_reported() -> None:
+    """Only the tags awsroles recorded (awsroles-tags), not Environment where it is the environment, never
+    its marks; contacts as read; a tag or contact the org file cannot hold, and contacts not read because
+    trusted access is off, are warnings. An account awsroles does not own gets neither."""
+    billing = Contact("BILLING", "Jane Doe", "Finance lead", "jane@acme.example", "+1 555 0100")
+    odd = Contact("SECURITY", "A | B", "CISO", "sec@acme.example", "555")
+    tags = MARK | {TAGS_TAG: "CostCenter Environment Odd Gone managed-by", "CostCenter": "42", "Environment": "dev",
+                   "Odd": "a, b", "ByHand": "x"}
+    live = organization()
+    live = replace(live, accounts={**live.accounts, "222222222222": replace(live.accounts["222222222222"], tags=tags),
+                                   "444444444444": LiveOrgAccount("444444444444", "qa", "qa@acme.example", "ACTIVE",
+                                                                  "", MARK | {TAGS_TAG: "Environment",
+                                                                              "Environment": "qa"})},
+                   contacts=LiveContacts(False, {"222222222222": {"BILLING": billing, "OPERATIONS": None,
+                                                                  "SECURITY": odd}}))
+    accounts = Accounts((Account("ops", "111111111111", email="ops@acme.example", contacts=(billing,)),
+                         Account("dev", "222222222222", "dev"), Account("qa", "444444444444")), "ops", "ops",
+                        "AWS Organizations")
+    part = import_organization(accounts, live, OrgSettings(name="acme"))
+    assert [(a.name, a.tags, a.contacts) for a in part.accounts] == [
+        ("ops", (), (billing,)),  # not awsroles': as it came
+        ("dev", (("CostCenter", "42"),), (billing,)),
+        ("qa", (("Environment", "qa"),), ()),  # no environment here: Environment is its own tag
+    ]
+    assert part.warnings == [
+        "account dev (222222222222): tag Odd='a, b' cannot be written in an org file: left out (`awsroles plan` "
+        "shows it removed)",
+        "account dev (222222222222): its security contact cannot be written in an org file: left out (awsroles "
+        "leaves it as it is)",
+        "account qa (444444444444): its alternate contacts are not read: trusted access for AWS Account Management "
+        "is not enabled (`aws organizations enable-aws-service-access --service-principal account.amazonaws.com`), "
+        "or access to them was denied",
+    ]
+
+
+def test_what_every_owned_account_has_alike_goes_to_org_but_environment_and_never_for_one_account() -> None:
+    contact = Contact("BILLING", "Jane Doe", "Finance lead", "jane@acme.example", "+1 555 0100")
+    tags = MARK | {TAGS_TAG: "Environment Owner", "Environment": "shared", "Owner": "finance"}
+
+    def owned(*ids: str) -> LiveOrganization:
+        live = organization()
+        return replace(live, accounts={i: LiveOrgAccount(i, f"a{i[0]}", f"{i[0]}@acme.example", "ACTIVE", "", tags)
+                                       for i in ids} | {"111111111111": live.accounts["111111111111"]},
+                       contacts=LiveContacts(True, {i: {"BILLING": contact} for i in ids}))
+
+    two = ("222222222222", "444444444444")
+    accounts = Accounts((Account("ops", "111111111111"), *(Account(f"a{i[0]}", i) for i in two)), "ops", "ops",
+                        "AWS Organizations")
+    part = import_organization(accounts, owned(*two), OrgSettings(name="acme"))
+    assert (part.tags, part.contacts) == ((("Owner", "finance"),), (contact,))
+    assert [(a.name, a.tags, a.contacts) for a in part.accounts] == [
+        ("ops", (), ()), ("a2", (("Environment", "shared"),), ()), ("a4", (("Environment", "shared"),), ())]
+    one = import_organization(replace(accounts, accounts=accounts.accounts[:2]), owned(two[0]), OrgSettings("acme"))
+    assert (one.tags, one.contacts) == ((), ())
+    assert one.accounts[1].tags == (("Environment", "shared"), ("Owner", "finance"))

@@ -30,3 +30,18 @@ def test_long_lists_go_on_continuation_lines() -> None:
     assert len(", ".join(members)) > LIST_WIDTH
     assert f"[team {short.name}]\n" in text and "members = person-00, person-01\n" in text
     assert "[team many]\n" in text and "members =\n" + "".join(f"    {m}\n" for m in members) in text
+
+
+def test_tags_and_contacts_of_org_and_accounts_read_back() -> None:
+    text = (EXAMPLES / "classic.ini").read_text().replace("mfa = required", "mfa = required\ntags = CostCenter=42\n"
+                                                          "security_contact = Sam Roe | CISO | sam@acme.example | 555")
+    text = text.replace("environment = prod\n", "environment = prod\ntags = Team=web, Owner=a b\n"
+                        "billing_contact = Jane Doe | Finance lead | jane@acme.example | +1 555 0100\n")
+    org, problems = parse_org(text, str(EXAMPLES / "classic.ini"), EXAMPLES)
+    assert org is not None and not [p for p in problems if p.is_error]
+    written = render_org_file(org, "../policies")
+    assert "tags = CostCenter=42\nsecurity_contact = Sam Roe | CISO | sam@acme.example | 555\n" in written
+    assert "tags = Team=web, Owner=a b\nbilling_contact = Jane Doe | Finance lead | jane@acme.example | +1 555 0100\n" \
+        in written
+    back, problems = parse_org(written, str(EXAMPLES / "classic.ini"), EXAMPLES)
+    assert [p for p in problems if p.is_error] == [] and back == org

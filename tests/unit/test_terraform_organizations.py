@@ -78,7 +78,8 @@ def test_ous_accounts_scps_and_attachments_go_into_the_management_accounts_file(
     prod = accounts["account_prod"]
     assert (prod["name"], prod["email"], prod["parent_id"], prod["close_on_deletion"]) == (
         "prod", "prod@acme.example", "${aws_organizations_organizational_unit.ou_Workloads_Prod.id}", False)
-    assert prod["tags"] == {"awsroles-org": "acme", "awsroles-ou": "Workloads/Prod", "managed-by": "awsroles"}
+    assert prod["tags"] == {"awsroles-org": "acme", "awsroles-ou": "Workloads/Prod", "managed-by": "awsroles",
+                            "Environment": "prod", "awsroles-tags": "Environment"}  # as apply tags it
     assert prod["lifecycle"][0]["prevent_destroy"] is True
     assert 'import {\n  provider = aws.ops\n  to       = aws_organizations_account.account_prod\n  id       = ' \
            '"444444444444"\n}' in text
@@ -112,3 +113,47 @@ def test_an_org_file_without_accounts_as_code_exports_no_organizations_resource(
                                       EXAMPLES)[0])  # type: ignore[arg-type]
     assert not any("aws_organizations" in text for text in files.values())
     assert 'required_version = ">= 1.3"' in files["versions.tf"]
+
+
+CONTACT = "Jane Doe | Finance lead | jane@acme.example | +1 555 0100"
+SECURITY = "Sam Roe | CISO | sam@acme.example | 555"
+
+
+def test_accounts_with_tags_or_contacts_are_exported_with_the_tags_and_contacts_apply_sets(tmp_path: Path) -> None:
+    """The accounts apply tags or gives contacts are exported like those it places: the same rule as
+    sync.accounts (own ou, tags or contacts); their tags exactly what apply leaves (marks, [org] and
+    own tags, Environment, awsroles-tags); their contacts aws_account_alternate_contact, with account_id
+    for a member account only."""
+    text = (ORG.replace("mfa = required\n", "mfa = required\ntags = CostCenter=42\n")
+            .replace("[account dev]\n", "[account dev]\ntags = Team=web, CostCenter=7\n")
+            .replace("[account stage]\n", f"[account stage]\nsecurity_contact = {SECURITY}\n")
+            .replace("[account ops]\n", f"[account ops]\nbilling_contact = {CONTACT}\n"))
+    (tmp_path / "policies").mkdir()
+    org, problems = parse_org(text.replace("scp_files = deny-public-buckets.json\n", "")
+                              .replace("policies = deny-iam-writes.json\n", ""), str(tmp_path / "a.ini"), tmp_path)
+    assert org is not None, [str(p) for p in problems]
+    out = terraform_files(org)["ops.tf"]
+    accounts = resources(out, "aws_organizations_account")
+    assert sorted(accounts) == ["account_dev", "account_ops", "account_prod", "account_stage"]
+    assert accounts["account_dev"]["tags"] == {
+        "managed-by": "awsroles", "awsroles-org": "acme", "CostCenter": "7", "Team": "web", "Environment": "dev",
+        "awsroles-tags": "CostCenter Environment Team"}
+    assert "parent_id" not in accounts["account_dev"]  # no ou: left where it is, as apply leaves it
+    assert accounts["account_ops"]["tags"] == {"managed-by": "awsroles", "awsroles-org": "acme", "CostCenter": "42",
+                                               "awsroles-tags": "CostCenter"}
+    assert accounts["account_prod"]["tags"]["awsroles-tags"] == "CostCenter Environment"
+    for name, body in accounts.items():
+        assert body["tags"] == {"managed-by": "awsroles", "awsroles-org": "acme",
+                                **({"awsroles-ou": org.account(name[8:]).ou} if org.account(name[8:]).ou else {}),
+                                **org.recorded_account_tags(org.account(name[8:]))}
+
+    contacts = resources(out, "aws_account_alternate_contact")
+    assert contacts == {
+        "ops_BILLING": {"alternate_contact_type": "BILLING", "name": "Jane Doe", "title": "Finance lead",
+                        "email_address": "jane@acme.example", "phone_number": "+1 555 0100",
+                        "provider": "${aws.ops}"},  # the management account: no account_id
+        "stage_SECURITY": {"account_id": "${aws_organizations_account.account_stage.id}",
+                           "alternate_contact_type": "SECURITY", "name": "Sam Roe", "title": "CISO",
+                           "email_address": "sam@acme.example", "phone_number": "555", "provider": "${aws.ops}"},
+    }
+    assert "aws organizations enable-aws-service-access --service-principal account.amazonaws.com" in out
