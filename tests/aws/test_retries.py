@@ -54,10 +54,20 @@ def test_constant_throttling_gives_up_after_the_last_attempt_naming_the_call_and
         ops_aws: Aws, classic: Org, caplog: pytest.LogCaptureFixture) -> None:
     fault = Fault("Throttling", READ, status=400, message="Rate exceeded")
     engine = Engine(classic, fault.aws(classic, max_attempts=4), max_workers=1)
-    started = time.monotonic()
-    with pytest.raises(AwsGaveUp) as raised:
-        engine.plan()
-    assert time.monotonic() - started < 3
+    slept: list[float] = []
+    real_sleep = time.sleep
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real_sleep(seconds)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(time, "sleep", sleep)
+        with pytest.raises(AwsGaveUp) as raised:
+            engine.plan()
+    # Quickly: the only waits are botocore's backoffs (1 ms each here), three per account read; none
+    # of awsroles' own.
+    assert slept and set(slept) == {0.001} and len(slept) % 3 == 0, slept
     error = raised.value
     assert isinstance(error, ClientError) and error.response["Error"]["Code"] == "Throttling"  # still botocore's
     assert error.exit_code == ExitCode.THROTTLED and int(error.exit_code) == 8 and error.attempts == 4
