@@ -62,3 +62,33 @@ def test_the_earliest_failure_is_raised_and_the_rest_are_not_started() -> None:
         bounded_map(read, list(range(200)), 2)
     assert read.in_flight == 0  # nothing left running
     assert len(read.started) < 200
+
+
+class _AccountManagement:
+    """A fake Account Management client: GetAlternateContact, counting the calls in flight."""
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        self.asked: list[tuple[str, str | None]] = []
+
+    def get_alternate_contact(self, AlternateContactType: str,
+                              AccountId: str | None = None) -> dict[str, object]:
+        self.recorder(0)
+        self.asked.append((AlternateContactType, AccountId))
+        return {"AlternateContact": {"Name": f"n-{AccountId}", "Title": "t", "EmailAddress": "a@b.example",
+                                     "PhoneNumber": "1"}}
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_contacts_are_read_parallel_at_a_time_in_order_and_the_management_account_without_its_id(limit: int) -> None:
+    from awsroles.accounts.contacts import read_contacts
+
+    client = _AccountManagement()
+    ids = [f"{n:012d}" for n in range(1, 10)]
+    found = read_contacts(client, ids, management_id=ids[0], limit=limit)
+    assert list(found) == ids
+    assert client.recorder.most == limit  # each account's three reads run in one call of the pool
+    assert len(client.asked) == 3 * len(ids)
+    assert {account for _kind, account in client.asked} == {None, *ids[1:]}  # never AccountId = the management's
+    billing = found[ids[1]]["BILLING"]
+    assert billing is not None and billing.name == f"n-{ids[1]}"
