@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from awsroles.iam import policies
+from awsroles.org.identity import split_policy_path
 from awsroles.org.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
@@ -161,6 +162,16 @@ def self_service_policy_arn(org: Org) -> str:
     return f"arn:{org.partition}:iam::{org.ops.id}:policy{org.path}{SELF_SERVICE_POLICY}"
 
 
+def customer_managed_arns(org: Org, account: Account, references: tuple[str, ...]) -> tuple[str, ...]:
+    """A role's ``customer_managed`` policies (``[/path/]name``) as ARNs in ``account``."""
+    arns = []
+    for reference in references:
+        split = split_policy_path(reference)
+        if split is not None:  # the org file's reader has checked every reference
+            arns.append(f"arn:{org.partition}:iam::{account.id}:policy{split[0]}{split[1]}")
+    return tuple(arns)
+
+
 def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
     if not account.environment:
         return ()
@@ -175,7 +186,7 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 trust_policy=trust,
                 max_session=role.max_session,
                 description=role.description,
-                managed=tuple(sorted(role.managed)),
+                managed=tuple(sorted((*role.managed, *customer_managed_arns(org, account, role.customer_managed)))),
                 inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in role.policies), key=lambda p: p.name)),
                 tags=_managed_tags(),
             )
@@ -210,7 +221,10 @@ def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[Group
 
 
 def desired_state(org: Org) -> tuple[AccountSpec, ...]:
-    """Every account awsroles manages something in, with what it manages there (file order)."""
+    """Every account awsroles manages something in, with what it manages there (file order): nothing
+    when people come through IAM Identity Center alone (``[org] identity``)."""
+    if not org.uses_iam_users:
+        return ()
     specs = []
     for account in org.accounts:
         roles = tuple(sorted(_environment_roles(org, account), key=lambda r: r.name))
