@@ -14,8 +14,11 @@ the plan, the Terraform export and the import all derive from it.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
 
 from awsroles.identity_center import names
 from awsroles.org.identity import split_policy_path
@@ -139,8 +142,26 @@ def merged_inline(role: Role) -> str | None:
     return canonical_json({"Version": POLICY_VERSION, "Statement": statements})
 
 
+def settings_digest(description: str, session_duration: str, managed: Iterable[str],
+                    customer_managed: Iterable[tuple[str, str]], inline: str | None,
+                    boundary: Mapping[str, Any] | None) -> str:
+    """The digest of a permission set's settings, from the desired spec or the live permission set
+    alike: kept in its ``awsroles-digest`` tag, so that a change made outside awsroles is drift."""
+    document = canonical_json(json.loads(inline)) if inline else None
+    text = json.dumps({"description": description, "session": session_duration, "managed": sorted(managed),
+                       "customer": sorted([list(c) for c in customer_managed]), "inline": document,
+                       "boundary": dict(boundary) if boundary else None}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def spec_digest(spec: PermissionSetSpec) -> str:
+    return settings_digest(spec.description, spec.session_duration, spec.managed,
+                           [(c.name, c.path) for c in spec.customer_managed], spec.inline,
+                           spec.boundary.as_param() if spec.boundary else None)
+
+
 def permission_set(org: Org, role: Role) -> PermissionSetSpec:
-    return PermissionSetSpec(
+    spec = PermissionSetSpec(
         name=role.name,
         description=role.description[: names.DESCRIPTION_MAX],
         session_duration=names.iso_duration(role.max_session),
@@ -150,6 +171,7 @@ def permission_set(org: Org, role: Role) -> PermissionSetSpec:
         boundary=boundary_of(role),
         tags=names.permission_set_tags(org.name),
     )
+    return replace(spec, tags=tuple(sorted((*spec.tags, (names.DIGEST_TAG, spec_digest(spec))))))
 
 
 def desired_identity_center(org: Org) -> IdentityCenterSpec:
