@@ -18,8 +18,8 @@ PERMISSION_SET_NAME_MAX = 32
 INLINE_POLICY_MAX = 10240  # non-whitespace characters of a permission set's one inline policy (AWS_FACTS)
 MANAGED_POLICIES_MAX = 10  # AWS managed and customer managed policies of one permission set
 DESCRIPTION_MAX = 700  # sso-admin CreatePermissionSet: Description, 1-700 characters
-GROUP_DESCRIPTION_MAX = 1024
-DIGEST_TAG = "awsroles-digest"  # on a permission set: the digest of its settings as awsroles last wrote them  # identitystore CreateGroup: Description
+GROUP_DESCRIPTION_MAX = 1024  # identitystore CreateGroup: Description
+DIGEST_TAG = "awsroles-digest"  # on a permission set: the digest of its settings as awsroles last wrote them
 
 
 def group_name(team: str) -> str:
