@@ -198,3 +198,36 @@ def test_terraform_exports_the_boundary_and_stays_equivalent(org: Org) -> None:
     assert_equivalent(org, files)
     assert f'permissions_boundary = "{DEV_BOUNDARY}"' in files["dev.tf"]
     assert files["prod.tf"].count(f'permissions_boundary = "{POWER_USER}"') == 1
+
+
+# -- import -----------------------------------------------------------------------------------------
+
+
+def test_import_names_an_account_s_own_policies_and_keeps_aws_managed_ones_as_arns() -> None:
+    from awsroles.importer.rolepolicies import role_policies
+
+    split = role_policies((POWER_USER, DEV_DENY_IAM, "arn:aws:iam::222222222222:policy/top"), DEV_BOUNDARY,
+                          "222222222222")
+    assert (split.managed, split.customer_managed, split.boundary, split.skipped) == (
+        (POWER_USER,), ("/team/deny-iam", "top"), "/boundaries/developer", ())
+    assert role_policies((), POWER_USER, "222222222222").boundary == POWER_USER
+    odd = role_policies(("arn:aws:iam::222222222222:policy/a,b",), "arn:aws:iam::999999999999:policy/x", "222222222222")
+    assert odd.customer_managed == () and odd.boundary == ""
+    assert [s.split(" cannot")[0] for s in odd.skipped] == [
+        "managed policy arn:aws:iam::222222222222:policy/a,b",
+        "permissions boundary arn:aws:iam::999999999999:policy/x"]
+
+
+def test_one_role_with_its_own_account_s_policies_in_two_environments_is_one_definition() -> None:
+    from awsroles.importer.conflicts import RoleSeen, role_conflict
+
+    def seen(environment: str, account_id: str, boundary: str) -> RoleSeen:
+        live = LiveRole("developer", "/awsroles/", {}, 3600, "", (f"arn:aws:iam::{account_id}:policy/team/deny-iam",),
+                        {}, {}, boundary=boundary)
+        return RoleSeen(environment, live, {}, account_id)
+
+    same = [seen("dev", "222222222222", "arn:aws:iam::222222222222:policy/b"),
+            seen("prod", "444444444444", "arn:aws:iam::444444444444:policy/b")]
+    assert role_conflict("developer", same) is None
+    different = [same[0], seen("prod", "444444444444", POWER_USER)]
+    assert f"boundary: b in dev; {POWER_USER} in prod" in str(role_conflict("developer", different))
