@@ -131,3 +131,33 @@ def test_a_boundary_policy_deleted_between_plan_and_apply_fails_that_role_with_i
     assert "NoSuchEntity" in failed.error and "policy/boundaries/developer does not exist" in failed.error
     with pytest.raises(ClientError):
         stage.get_role(RoleName="developer")  # never made without its boundary
+
+
+def test_apply_with_a_missing_customer_managed_policy_shows_the_conflict_and_changes_nothing(
+        ops_aws: Aws, org: Org, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What docs/plan-apply.md shows: the conflict, named as the org file names the policy; exit 1."""
+    import contextlib
+    import io
+
+    import boto3
+
+    from awsroles.cli import run
+    from awsroles.cli.app import App
+    from awsroles.errors import ExitCode
+
+    creds = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{org.ops.id}:role/admin",
+                                            RoleSessionName="admin")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    engine = Engine(org, ops_aws)
+    make_policies(engine, "stage")  # not in dev
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(["-f", str(org.source), "apply", "--yes"], App(stdout=out, stderr=err))
+    assert code == ExitCode.FAILURE
+    assert ("Conflicts (apply refuses until they are resolved):\n  dev (222222222222): role developer: customer "
+            "managed policy /team/deny-iam does not exist in account dev (222222222222): create it there first "
+            "(awsroles attaches it, it does not make it), or take it out of the role;") in out.getvalue()
+    assert "1 conflict(s) with resources awsroles does not manage; nothing was changed" in err.getvalue()
+    assert engine.iam("dev").list_roles(PathPrefix="/awsroles/")["Roles"] == []

@@ -200,6 +200,17 @@ def test_terraform_exports_the_boundary_and_stays_equivalent(org: Org) -> None:
     assert files["prod.tf"].count(f'permissions_boundary = "{POWER_USER}"') == 1
 
 
+def test_the_policy_export_lists_the_boundary_of_a_bounded_role(org: Org) -> None:
+    from awsroles.export.policies import policy_files
+
+    index = json.loads(policy_files(desired_state(org))["index.json"])
+    (account,) = [a for a in index["accounts"] if a["name"] == "dev"]
+    dev = {r["name"]: r for r in account["roles"]}
+    assert dev["developer"]["permissions_boundary"] == DEV_BOUNDARY
+    assert DEV_DENY_IAM in dev["developer"]["managed_policies"]
+    assert "permissions_boundary" not in dev["readonly"]
+
+
 # -- import -----------------------------------------------------------------------------------------
 
 
