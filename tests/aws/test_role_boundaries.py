@@ -161,3 +161,19 @@ def test_apply_with_a_missing_customer_managed_policy_shows_the_conflict_and_cha
             "(awsroles attaches it, it does not make it), or take it out of the role;") in out.getvalue()
     assert "1 conflict(s) with resources awsroles does not manage; nothing was changed" in err.getvalue()
     assert engine.iam("dev").list_roles(PathPrefix="/awsroles/")["Roles"] == []
+
+
+def test_a_mistyped_aws_managed_boundary_is_iam_s_error_at_apply(ops_aws: Aws, org: Org) -> None:
+    """AWS managed policies are not read, so the plan cannot know; IAM (here the sandbox) refuses it."""
+    from dataclasses import replace
+
+    typo = "arn:aws:iam::aws:policy/PowerUserAcess"
+    mistyped = replace(org, roles=tuple(replace(r, boundary=typo) if r.name == "admin" else r for r in org.roles))
+    engine = Engine(mistyped, ops_aws)
+    make_policies(engine, "dev", "stage")
+    plan = engine.plan()
+    assert not plan.conflicts
+    result = engine.apply(plan)
+    failed = {(s.change.account, s.change.name): s.error for s in result.steps if s.status == FAILED}
+    assert set(failed) == {("dev", "admin"), ("stage", "admin"), ("prod", "admin")}
+    assert failed[("prod", "admin")].startswith(f"NoSuchEntity: Policy {typo} does not exist or is not attachable.")
