@@ -26,32 +26,39 @@ def missing_policies(partition: str, account: Account, role: RoleSpec, live: Liv
                      spec: AccountSpec) -> list[str]:
     """Why each policy ``role`` needs in ``account`` cannot be attached there (none: an empty list).
     ``spec`` is what awsroles manages in the account: its own policies exist by the time roles are made."""
-    existing = set(live.documents)
-    existing |= {f"arn:{partition}:iam::{account.id}:policy{p.path}{p.name}" for p in spec.policies}
-    folded = {arn.lower(): arn for arn in existing}
-    problems = []
     wanted = [(arn, "customer managed policy") for arn in role.managed]
     if role.boundary:
         wanted.append((role.boundary, "permissions boundary policy"))
-    for arn, what in wanted:
-        match = _POLICY_ARN.fullmatch(arn)
-        if match is None or match.group(1) == "aws" or arn in existing:
-            continue
+    local = [(match, what) for arn, what in wanted
+             if (match := _POLICY_ARN.fullmatch(arn)) is not None and match.group(1) != "aws"]
+    if not local:  # AWS managed policies only: nothing to look up
+        return []
+    existing = {_reference(arn): arn for arn in live.documents if arn.split(":")[4:5] == [account.id]}
+    existing |= {policy_reference(p.path, p.name): f"arn:{partition}:iam::{account.id}:policy{p.path}{p.name}"
+                 for p in spec.policies}
+    folded = {reference.lower(): reference for reference in existing}
+    where = f"account {account.name} ({account.id})"
+    problems = []
+    for match, what in local:
         owner, path, name = match.groups()
-        where = f"account {account.name} ({account.id})"
         if owner != account.id:
-            problems.append(f"{what} {arn} is in account {owner}, and IAM attaches only a policy of the role's own "
-                            f"account ({where}) or an AWS managed one")
+            problems.append(f"{what} {match.group(0)} is in account {owner}, and IAM attaches only a policy of the "
+                            f"role's own account ({where}) or an AWS managed one")
             continue
-        problem = f"{what} {policy_reference(path, name)} does not exist in {where}"
-        other = folded.get(arn.lower())
+        reference = policy_reference(path, name)
+        if reference in existing:
+            continue
+        problem = f"{what} {reference} does not exist in {where}"
+        other = folded.get(reference.lower())
         if other is not None:
-            other_match = _POLICY_ARN.fullmatch(other)
-            assert other_match is not None
-            problem += (f"; {policy_reference(other_match.group(2), other_match.group(3))} does, in another case: "
-                        "write its name as IAM has it")
+            problem += f"; {other} does, in another case: write its name as IAM has it"
         else:
             problem += ": create it there first (awsroles attaches it, it does not make it), or take it out of the role"
         problems.append(problem)
     return problems
 
+
+def _reference(arn: str) -> str:
+    """``[/path/]name`` of a policy ARN (the whole ARN when it is none)."""
+    match = _POLICY_ARN.fullmatch(arn)
+    return policy_reference(match.group(2), match.group(3)) if match else arn
