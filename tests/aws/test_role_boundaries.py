@@ -116,6 +116,9 @@ def test_the_sandbox_refuses_a_boundary_that_does_not_exist_as_iam_does(engine: 
         dev.get_role(RoleName="bounded")
     assert gone.value.response["Error"]["Code"] == "NoSuchEntity"
     assert "PermissionsBoundary" not in dev.get_role(RoleName="readonly")["Role"]
+    with pytest.raises(ClientError) as user:  # a user's boundary too
+        engine.iam("ops").put_user_permissions_boundary(UserName="alice", PermissionsBoundary=missing)
+    assert user.value.response["Error"]["Code"] == "NoSuchEntity"
 
 
 def test_a_boundary_policy_deleted_between_plan_and_apply_fails_that_role_with_iam_s_error(
