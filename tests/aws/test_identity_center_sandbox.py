@@ -73,6 +73,17 @@ def test_the_instance_is_described_and_its_identity_store_is_the_one_identitysto
     assert code(ic.ids.create_group, IdentityStoreId="d-0000000000", DisplayName="x") == "ResourceNotFoundException"
 
 
+def test_a_member_account_of_the_organization_has_no_instance(ic: IC) -> None:
+    role = f"arn:aws:iam::{ic.member}:role/OrganizationAccountAccessRole"
+    keys = boto3.client("sts", region_name="us-east-1").assume_role(RoleArn=role, RoleSessionName="member")["Credentials"]
+    member = boto3.Session(aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
+                           aws_session_token=keys["SessionToken"], region_name="us-east-1")
+    assert member.client("sts").get_caller_identity()["Account"] == ic.member
+    assert member.client("sso-admin").list_instances()["Instances"] == []
+    assert code(member.client("sso-admin").list_permission_sets, InstanceArn=ic.instance) == "ResourceNotFoundException"
+    assert code(member.client("identitystore").list_users, IdentityStoreId=ic.store) == "ResourceNotFoundException"
+
+
 def test_an_unknown_instance_is_not_found(ic: IC) -> None:
     other = ic.instance[:-4] + "zzzz"
     assert code(ic.sso.list_permission_sets, InstanceArn=other) == "ResourceNotFoundException"
@@ -296,6 +307,14 @@ def test_a_permission_set_provisioned_to_an_account_cannot_be_deleted(ic: IC) ->
 
 
 # -- the identity store --------------------------------------------------------------------------
+
+
+def test_what_is_not_set_is_left_out_of_a_user(ic: IC) -> None:
+    user = ic.ids.describe_user(IdentityStoreId=ic.store, UserId=ic.user())
+    assert set(user) - {"ResponseMetadata"} == {"IdentityStoreId", "UserId", "UserName", "DisplayName", "Name"}
+    assert user["Name"] == {"GivenName": "Alice", "FamilyName": "Example"}
+    listed = ic.ids.list_users(IdentityStoreId=ic.store)["Users"][0]
+    assert "Title" not in listed and "Timezone" not in listed
 
 
 def test_a_user_name_is_unique_without_regard_to_case(ic: IC) -> None:

@@ -12,7 +12,11 @@ IAM Identity Center API Reference (https://docs.aws.amazon.com/singlesignon/late
 one page per action: ``API_<Action>.html``) and the quotas page
 (https://docs.aws.amazon.com/singlesignon/latest/userguide/limits.html) describe them:
 
-- ``InstanceArn`` names an instance of the caller (else ResourceNotFoundException).
+- An organization's instance is its management account's (User Guide, "Organization and account
+  instances of IAM Identity Center":
+  https://docs.aws.amazon.com/singlesignon/latest/userguide/identity-center-instances.html): a
+  member account of an organization has none (ListInstances answers an empty list); moto gave every
+  account one. ``InstanceArn`` names an instance of the caller (else ResourceNotFoundException).
 - CreatePermissionSet: ``Name`` 1 to 32 of ``[\\w+=,.@-]``, ``Description`` 1 to 700 characters
   (ValidationException); the name is unique in the instance (ConflictException);
   ``SessionDuration`` an ISO-8601 duration from PT1H to PT12H (User Guide, "Set session duration":
@@ -166,6 +170,14 @@ def check_reference(reference: dict[str, Any] | None) -> tuple[str, str]:
         raise error("ValidationException", "CustomerManagedPolicyReference needs a Name of 1 to 128 of [\\w+=,.@-] "
                     "and a Path that begins and ends with /")
     return name, path
+
+
+def instances_of(backend: Any, account_id: str) -> list[Any]:
+    """The caller's Identity Center instances: none for a member account of an organization."""
+    from moto.organizations.models import organizations_backends
+
+    management = organizations_backends.master_accounts.get(account_id, (account_id, ""))[0]
+    return list(backend.instances) if management == account_id else []
 
 
 def organization_accounts(account_id: str, partition: str) -> set[str]:

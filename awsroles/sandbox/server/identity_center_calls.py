@@ -21,6 +21,7 @@ from awsroles.sandbox.server.identity_center import (
     check_tags,
     dumps,
     error,
+    instances_of,
     organization_accounts,
     page,
     state_of,
@@ -40,7 +41,7 @@ class Call:
 
     def instance(self) -> Any:
         arn = self.params.get("InstanceArn")
-        found = next((i for i in self.backend.instances if i.instance_arn == arn), None)
+        found = next((i for i in instances_of(self.backend, self.account) if i.instance_arn == arn), None)
         if found is None:
             raise error("ResourceNotFoundException", f"Instance {arn} does not exist")
         return found
@@ -76,7 +77,7 @@ def describe(permission_set: Any) -> dict[str, Any]:
 
 def list_instances(self: Any) -> str:
     call = Call(self)
-    instances, token = page(call.backend.instances, call.params)
+    instances, token = page(instances_of(call.backend, call.account), call.params)
     return dumps({"Instances": [{k: v for k, v in i.to_json().items() if v is not None} for i in instances],
                   "NextToken": token})
 

@@ -8,7 +8,8 @@ sandbox, after the Identity Store API Reference
 
 - an ``IdentityStoreId`` is the one of the caller's Identity Center instance in that region (what
   sso-admin ListInstances answers; :mod:`.identity_center`), else ResourceNotFoundException
-  (ResourceType IDENTITY_STORE);
+  (ResourceType IDENTITY_STORE); a member account of an organization has no instance, so no store;
+- what is not set is left out of DescribeUser, ListUsers and the other answers (moto sent null);
 - CreateUser: ``UserName`` 1 to 128 characters, not ``Administrator`` or ``AWSAdministrators``
   (reserved, "CreateUser"), unique in the store compared without case (ConflictException, Reason
   UNIQUENESS_CONSTRAINT_VIOLATION); ``DisplayName`` and ``Name`` with ``GivenName`` and
@@ -66,8 +67,10 @@ def store_of(response: Any) -> Any:
     """The request's identity store, if it is the caller's instance's."""
     from moto.ssoadmin.models import ssoadmin_backends
 
+    from awsroles.sandbox.server.identity_center import instances_of
+
     store_id = str(response._get_param("IdentityStoreId") or "")
-    instances = ssoadmin_backends[response.current_account][response.region].instances
+    instances = instances_of(ssoadmin_backends[response.current_account][response.region], response.current_account)
     if store_id not in {i.identity_store_id for i in instances}:
         raise not_found("IDENTITY_STORE", f"Identity store {store_id} does not exist")
     backend = response.identitystore_backend
@@ -127,6 +130,15 @@ def updated_group(group: Any, response: Any) -> Any:
             raise error("ValidationException", f"Invalid attribute path {'.'.join(path)}")
         fields[GROUP_FIELDS[path[0]]] = value
     return type(group)(**fields)
+
+
+def without_nulls(value: Any) -> Any:
+    """An answer without the members moto sends as null: AWS leaves out what is not set."""
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
 
 
 def patch_identity_store() -> Callable[[], None]:
@@ -206,7 +218,7 @@ def patch_identity_store() -> Callable[[], None]:
 
         def call(self: Any) -> Any:
             store_of(self)
-            return original(self)
+            return json.dumps(without_nulls(json.loads(original(self))))
 
         return call
 
