@@ -75,7 +75,8 @@ def test_the_instance_is_described_and_its_identity_store_is_the_one_identitysto
 
 def test_a_member_account_of_the_organization_has_no_instance(ic: IC) -> None:
     role = f"arn:aws:iam::{ic.member}:role/OrganizationAccountAccessRole"
-    keys = boto3.client("sts", region_name="us-east-1").assume_role(RoleArn=role, RoleSessionName="member")["Credentials"]
+    sts = boto3.client("sts", region_name="us-east-1")
+    keys = sts.assume_role(RoleArn=role, RoleSessionName="member")["Credentials"]
     member = boto3.Session(aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
                            aws_session_token=keys["SessionToken"], region_name="us-east-1")
     assert member.client("sts").get_caller_identity()["Account"] == ic.member
