@@ -5,6 +5,7 @@ the rules AWS enforces that moto does not. One test per rule, asserting AWS's er
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -83,6 +84,14 @@ def test_a_member_account_of_the_organization_has_no_instance(ic: IC) -> None:
     assert member.client("sso-admin").list_instances()["Instances"] == []
     assert code(member.client("sso-admin").list_permission_sets, InstanceArn=ic.instance) == "ResourceNotFoundException"
     assert code(member.client("identitystore").list_users, IdentityStoreId=ic.store) == "ResourceNotFoundException"
+
+
+def test_identifiers_have_the_forms_aws_gives_them(ic: IC) -> None:
+    """The patterns of the API reference's request parameters (IdentityStoreId, PermissionSetArn)."""
+    assert re.fullmatch(r"d-[0-9a-f]{10}", ic.store)
+    assert re.fullmatch(r"arn:aws:sso:::instance/(sso)?ins-[a-zA-Z0-9-.]{16}", ic.instance)
+    assert re.fullmatch(r"arn:aws:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9-.]{16}/ps-[a-zA-Z0-9-./]{16}",
+                        ic.permission_set())
 
 
 def test_an_unknown_instance_is_not_found(ic: IC) -> None:

@@ -17,6 +17,9 @@ one page per action: ``API_<Action>.html``) and the quotas page
   https://docs.aws.amazon.com/singlesignon/latest/userguide/identity-center-instances.html): a
   member account of an organization has none (ListInstances answers an empty list); moto gave every
   account one. ``InstanceArn`` names an instance of the caller (else ResourceNotFoundException).
+- Identifiers as AWS makes them (API reference, the request parameters' patterns): an identity
+  store id is ``d-`` and 10 hexadecimal digits, a permission set's ARN
+  ``arn:PARTITION:sso:::permissionSet/ssoins-.../ps-...`` (moto: ``.../instance/ssoins-.../ps-...``).
 - CreatePermissionSet: ``Name`` 1 to 32 of ``[\\w+=,.@-]``, ``Description`` 1 to 700 characters
   (ValidationException); the name is unique in the instance (ConflictException);
   ``SessionDuration`` an ISO-8601 duration from PT1H to PT12H (User Guide, "Set session duration":
@@ -172,6 +175,11 @@ def check_reference(reference: dict[str, Any] | None) -> tuple[str, str]:
     return name, path
 
 
+def permission_set_prefix(instance_arn: str) -> str:
+    """``arn:aws:sso:::permissionSet/ssoins-...`` for ``arn:aws:sso:::instance/ssoins-...``."""
+    return instance_arn.replace(":instance/", ":permissionSet/", 1)
+
+
 def instances_of(backend: Any, account_id: str) -> list[Any]:
     """The caller's Identity Center instances: none for a member account of an organization."""
     from moto.organizations.models import organizations_backends
@@ -201,6 +209,8 @@ def principal_exists(account_id: str, region: str, store_id: str, kind: str, pri
 
 def patch_identity_center() -> Callable[[], None]:
     """Teach moto's sso-admin the operations and rules above; returns a function that undoes it."""
+    from moto.moto_api._internal import mock_random
+    from moto.ssoadmin import models
     from moto.ssoadmin.responses import SSOAdminResponse
 
     from awsroles.sandbox.server import identity_center_assignments, identity_center_calls
@@ -209,8 +219,21 @@ def patch_identity_center() -> Callable[[], None]:
     saved = {name: SSOAdminResponse.__dict__.get(name) for name in calls}
     for name, method in calls.items():
         setattr(SSOAdminResponse, name, method)
+    original_init, original_generate = models.Instance.__init__, models.PermissionSet.__dict__["generate_id"]
+
+    def init(self: Any, account_id: str, region: str) -> None:
+        original_init(self, account_id, region)
+        self.identity_store_id = f"d-{mock_random.get_random_hex(10)}"
+
+    def generate_id(instance_arn: str) -> str:
+        return f"{permission_set_prefix(instance_arn)}/ps-{mock_random.get_random_hex(16)}"
+
+    setattr(models.Instance, "__init__", init)  # noqa: B010  (a patch, not an assignment)
+    setattr(models.PermissionSet, "generate_id", staticmethod(generate_id))  # noqa: B010
 
     def undo() -> None:
+        setattr(models.Instance, "__init__", original_init)  # noqa: B010
+        setattr(models.PermissionSet, "generate_id", original_generate)  # noqa: B010
         for name, original in saved.items():
             if original is None:
                 delattr(SSOAdminResponse, name)
