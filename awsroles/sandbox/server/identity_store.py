@@ -11,16 +11,19 @@ sandbox, after the Identity Store API Reference
   (ResourceType IDENTITY_STORE); a member account of an organization has no instance, so no store;
 - what is not set is left out of DescribeUser, ListUsers and the other answers (moto sent null);
 - CreateUser: ``UserName`` 1 to 128 characters, not ``Administrator`` or ``AWSAdministrators``
-  (reserved, "CreateUser"), unique in the store compared without case (ConflictException, Reason
-  UNIQUENESS_CONSTRAINT_VIOLATION); ``DisplayName`` and ``Name`` with ``GivenName`` and
+  (reserved, "CreateUser"), unique in the store (ConflictException, Reason
+  UNIQUENESS_CONSTRAINT_VIOLATION; User Guide, "Users, groups, and provisioning": "all user
+  names ... unique"), compared without case: the sandbox's reading, as sign-in names are, which
+  the API reference does not spell out; ``DisplayName`` and ``Name`` with ``GivenName`` and
   ``FamilyName`` are required "when used in IAM Identity Center" (moto checks these); at most one
   e-mail address ("Array Members: Fixed number of 1 item");
 - CreateGroup: ``DisplayName`` required and unique in the store (ConflictException, moto);
 - UpdateUser / UpdateGroup: 1 to 100 ``Operations``, each an ``AttributePath`` (``displayName``,
-  ``name.givenName``, ``emails`` ...: the User and Group data types' attributes, first letter in
-  either case) and an ``AttributeValue``; leaving the value out removes the attribute. An unknown
-  attribute, removing a required one, or renaming onto a name taken is ValidationException or
-  ConflictException as on create; a user or group that does not exist is ResourceNotFoundException;
+  ``name.givenName``, ``emails`` ...: the User and Group data types' attributes; the sandbox
+  compares paths without case) and an ``AttributeValue``; leaving the value out removes the
+  attribute. An unknown attribute, removing a required one, or renaming onto a name taken is
+  ValidationException or ConflictException as on create; a user or group that does not exist is
+  ResourceNotFoundException;
 - CreateGroupMembership of a user already in the group: ConflictException;
 - DeleteGroup and DeleteUser remove the group's or user's memberships; deleting a user, group or
   membership that does not exist is ResourceNotFoundException.
