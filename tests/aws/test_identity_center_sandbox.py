@@ -4,6 +4,7 @@ the rules AWS enforces that moto does not. One test per rule, asserting AWS's er
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -19,13 +20,28 @@ ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]})
 
 
+@functools.cache
+def client(service: str) -> Any:
+    """One client per service for the whole module (test speed only: a new client costs more than
+    most tests here); moto answers whichever mock_aws is active when it is called."""
+    return boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                         region_name="us-east-1").client(service)
+
+
 @dataclass
 class IC:
     sso: Any
     ids: Any
     instance: str
     store: str
-    member: str  # an account of the organization
+
+    @functools.cached_property
+    def member(self) -> str:
+        """An account of the organization (made when first asked: test speed only)."""
+        orgs = client("organizations")
+        orgs.create_organization(FeatureSet="ALL")
+        orgs.create_account(AccountName="dev", Email="dev@acme.example")
+        return str(next(a["Id"] for a in orgs.list_accounts()["Accounts"] if a["Name"] == "dev"))
 
     def permission_set(self, name: str = "admin", **extra: Any) -> str:
         created = self.sso.create_permission_set(InstanceArn=self.instance, Name=name, **extra)
@@ -45,14 +61,10 @@ class IC:
 
 @pytest.fixture
 def ic(moto_aws: None) -> IC:
-    orgs = boto3.client("organizations", region_name="us-east-1")
-    orgs.create_organization(FeatureSet="ALL")
-    orgs.create_account(AccountName="dev", Email="dev@acme.example")
-    member = next(a["Id"] for a in orgs.list_accounts()["Accounts"] if a["Name"] == "dev")
-    sso = boto3.client("sso-admin", region_name="us-east-1")
+    sso = client("sso-admin")
     instance = sso.list_instances()["Instances"][0]
-    return IC(sso, boto3.client("identitystore", region_name="us-east-1"), instance["InstanceArn"],
-              instance["IdentityStoreId"], member)
+    return IC(sso, client("identitystore"), instance["InstanceArn"],
+              instance["IdentityStoreId"])
 
 
 def code(call: Callable[..., Any], **kwargs: Any) -> str:
@@ -76,7 +88,7 @@ def test_the_instance_is_described_and_its_identity_store_is_the_one_identitysto
 
 def test_a_member_account_of_the_organization_has_no_instance(ic: IC) -> None:
     role = f"arn:aws:iam::{ic.member}:role/OrganizationAccountAccessRole"
-    sts = boto3.client("sts", region_name="us-east-1")
+    sts = client("sts")
     keys = sts.assume_role(RoleArn=role, RoleSessionName="member")["Credentials"]
     member = boto3.Session(aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
                            aws_session_token=keys["SessionToken"], region_name="us-east-1")
@@ -252,6 +264,8 @@ def test_provisioning_is_asynchronous_and_must_be_polled(ic: IC) -> None:
 
 def test_an_assignment_targets_an_account_of_the_organization(ic: IC) -> None:
     arn, group = ic.permission_set(), ic.group()
+    assert ic.member  # the organization
+    ic.sso.create_account_assignment(**ic.assignment(arn, group, target="123456789012"))  # the management account
     assert code(ic.sso.create_account_assignment,
                 **ic.assignment(arn, group, target="999999999999")) == "ValidationException"
 
