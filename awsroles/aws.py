@@ -350,13 +350,16 @@ class Aws:
             user_agent_extra="awsroles",
         )
 
-    def client(self, service: str, session: Session | None = None, *, account: str | None = None) -> Any:
+    def client(self, service: str, session: Session | None = None, *, account: str | None = None,
+               region: str | None = None) -> Any:
         """A client for ``service`` in the base session, or in ``session`` (see :meth:`for_account`).
 
         ``account``: the account's name in the org, for retry messages and errors ("prod
-        (222222222222)").
+        (222222222222)"); ``region``: another region than the session's (IAM Identity Center's).
         """
-        extra = {"endpoint_url": self.settings.endpoint_url} if self.settings.endpoint_url else {}
+        extra: dict[str, Any] = {"endpoint_url": self.settings.endpoint_url} if self.settings.endpoint_url else {}
+        if region:
+            extra["region_name"] = region
         session = session or self._base
         with self._lock:
             config = self.config

@@ -1,4 +1,5 @@
 """Pure IAM: the policy documents, the desired state of every account, and who may assume what.
 
-May import: awsroles.org and the top-level helpers (errors, render).
+May import: awsroles.org, awsroles.identity_center (its checks run with IAM's in validate) and the top-level
+helpers (errors, render).
 """

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
 from awsroles.iam import policies
+from awsroles.identity_center.checks import check_identity_center
 from awsroles.org import limits
 from awsroles.org import parse as org_parse
 from awsroles.org.checks import OrgCheck, Sections
@@ -43,7 +44,7 @@ def check_sizes(org: Org, sections: Sections) -> list[Problem]:
 
 
 PLACEHOLDER_ID = "000000000000"
-ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes,)
+ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes, check_identity_center)
 
 
 def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org | None, list[Problem]]:

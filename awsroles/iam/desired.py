@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from awsroles.iam import policies
+from awsroles.org.identity import split_policy_path
 from awsroles.org.model import (
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
@@ -67,6 +68,7 @@ class RoleSpec:
     managed: tuple[str, ...]
     inline: tuple[InlinePolicy, ...]
     tags: Tags
+    boundary: str = ""  # ARN of the permissions boundary ("": none)
 
 
 @dataclass(frozen=True)
@@ -125,15 +127,20 @@ def _digest(value: Any) -> str:
 
 
 def role_digest(path: str, trust: Mapping[str, Any] | str, max_session: int, description: str,
-                managed: tuple[str, ...], inline: Mapping[str, Mapping[str, Any] | str]) -> str:
-    """The digest of a role's settings, from the desired spec or from the live role alike."""
+                managed: tuple[str, ...], inline: Mapping[str, Mapping[str, Any] | str], boundary: str = "") -> str:
+    """The digest of a role's settings, from the desired spec or from the live role alike. A role
+    without a permissions boundary hashes as it did before roles could have one, so that roles
+    awsroles made earlier are not taken for drift."""
     def doc(d: Mapping[str, Any] | str) -> Any:
         return policies.normalized(json.loads(d) if isinstance(d, str) else dict(d))
 
-    return _digest({
+    settings: dict[str, Any] = {
         "path": path, "trust": doc(trust), "max_session": max_session, "description": description,
         "managed": sorted(managed), "inline": {k: doc(v) for k, v in inline.items()},
-    })
+    }
+    if boundary:
+        settings["boundary"] = boundary
+    return _digest(settings)
 
 
 def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> str:
@@ -144,7 +151,7 @@ def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> 
 
 def _with_role_digest(spec: RoleSpec) -> RoleSpec:
     digest = role_digest(spec.path, spec.trust_policy, spec.max_session, spec.description, spec.managed,
-                         {p.name: p.document for p in spec.inline})
+                         {p.name: p.document for p in spec.inline}, spec.boundary)
     return replace(spec, tags=tuple(sorted((*spec.tags, (DIGEST_TAG, digest)))))
 
 
@@ -161,6 +168,25 @@ def self_service_policy_arn(org: Org) -> str:
     return f"arn:{org.partition}:iam::{org.ops.id}:policy{org.path}{SELF_SERVICE_POLICY}"
 
 
+def customer_managed_arns(org: Org, account: Account, references: tuple[str, ...]) -> tuple[str, ...]:
+    """A role's ``customer_managed`` policies (``[/path/]name``) as ARNs in ``account``."""
+    arns = []
+    for reference in references:
+        split = split_policy_path(reference)
+        if split is not None:  # the org file's reader has checked every reference
+            arns.append(f"arn:{org.partition}:iam::{account.id}:policy{split[0]}{split[1]}")
+    return tuple(arns)
+
+
+def boundary_arn(org: Org, account: Account, boundary: str) -> str:
+    """A role's ``boundary`` as the ARN IAM takes in ``account``: a managed policy ARN as it is; a
+    customer managed ``[/path/]name`` as that policy's ARN in ``account``; "" for none."""
+    if not boundary or boundary.startswith("arn:"):
+        return boundary
+    arns = customer_managed_arns(org, account, (boundary,))
+    return arns[0] if arns else ""
+
+
 def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
     if not account.environment:
         return ()
@@ -175,9 +201,10 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 trust_policy=trust,
                 max_session=role.max_session,
                 description=role.description,
-                managed=tuple(sorted(role.managed)),
+                managed=tuple(sorted((*role.managed, *customer_managed_arns(org, account, role.customer_managed)))),
                 inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in role.policies), key=lambda p: p.name)),
                 tags=_managed_tags(),
+                boundary=boundary_arn(org, account, role.boundary),
             )
         )
     return tuple(_with_role_digest(s) for s in specs)
@@ -210,7 +237,10 @@ def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[Group
 
 
 def desired_state(org: Org) -> tuple[AccountSpec, ...]:
-    """Every account awsroles manages something in, with what it manages there (file order)."""
+    """Every account awsroles manages something in, with what it manages there (file order): nothing
+    when people come through IAM Identity Center alone (``[org] identity``)."""
+    if not org.uses_iam_users:
+        return ()
     specs = []
     for account in org.accounts:
         roles = tuple(sorted(_environment_roles(org, account), key=lambda r: r.name))
@@ -237,6 +267,8 @@ def flatten(specs: tuple[AccountSpec, ...]) -> set[Resource]:
             out.add(Resource(a, "aws_iam_role#path", role.name, role.path))
             out.add(Resource(a, "aws_iam_role#description", role.name, role.description))
             out.add(Resource(a, "aws_iam_role#tags", role.name, _tags_text(role.tags)))
+            if role.boundary:
+                out.add(Resource(a, "aws_iam_role#permissions_boundary", role.name, role.boundary))
             for arn in role.managed:
                 out.add(Resource(a, "aws_iam_role_policy_attachment", role.name, arn))
             for inline in role.inline:

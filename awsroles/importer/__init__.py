@@ -1,5 +1,6 @@
 """Adopting an existing setup: read live IAM, infer the org, write the org file.
 
-May import: awsroles.org, awsroles.iam, awsroles.budgets, awsroles.accounts, awsroles.sync (state, plan, planner,
+May import: awsroles.org, awsroles.iam, awsroles.identity_center, awsroles.budgets,
+awsroles.accounts, awsroles.sync (state, plan, planner,
 accounts), awsroles.aws, awsroles.errors, awsroles.fsutil.
 """

@@ -28,6 +28,10 @@ ORG_KEYS = {
     "billing_contact": "billing alternate contact of every managed account: Name | Title | Email | Phone",
     "operations_contact": "operations alternate contact of every managed account: Name | Title | Email | Phone",
     "security_contact": "security alternate contact of every managed account: Name | Title | Email | Phone",
+    "identity": "who people are and how they reach roles: iam-users (the default), identity-center, or both "
+                "(iam-users, identity-center) while moving",
+    "identity_center_account": "the account of the IAM Identity Center instance (default: the management account)",
+    "identity_center_region": "the region of the IAM Identity Center instance (default: region)",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id (left out: apply creates the account, then writes its id here)",
@@ -54,9 +58,18 @@ ROLE_KEYS = {
     "policies": "policy documents (files in policy_dir) to put inline",
     "max_session": "maximum session duration (1h to 12h)",
     "description": "free text, shown in IAM",
+    "customer_managed": "customer managed policies, by [path/]name, that exist in every environment account",
+    "boundary": "permissions boundary: a managed policy ARN, or a customer managed policy's [path/]name",
 }
 TEAM_KEYS = {"members": "user names", "description": "free text"}
-USER_KEYS = {"email": "e-mail address", "tags": "Key=Value pairs", "console": "yes to allow console sign-in"}
+USER_KEYS = {
+    "email": "e-mail address",
+    "tags": "Key=Value pairs",
+    "console": "yes to allow console sign-in",
+    "display_name": "full name, shown in IAM Identity Center (default: the user name)",
+    "given_name": "given name in IAM Identity Center (default: the first word of display_name)",
+    "family_name": "family name in IAM Identity Center (default: the rest of display_name)",
+}
 SECTION_KINDS: dict[str, dict[str, str]] = {
     "org": ORG_KEYS,
     "account": ACCOUNT_KEYS,

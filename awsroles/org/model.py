@@ -9,6 +9,10 @@ from pathlib import Path
 from awsroles.errors import AwsrolesError
 from awsroles.org.guardrails import Guardrail
 
+IDENTITY_IAM_USERS = "iam-users"  # [org] identity: IAM users in the ops account (the default)
+IDENTITY_CENTER = "identity-center"  # [org] identity: IAM Identity Center users, groups and permission sets
+IDENTITIES = (IDENTITY_IAM_USERS, IDENTITY_CENTER)
+
 
 @dataclass(frozen=True)
 class Contact:
@@ -82,6 +86,8 @@ class Role:
     policies: tuple[PolicyFile, ...] = ()
     max_session: int = 3600
     description: str = ""
+    customer_managed: tuple[str, ...] = ()  # customer managed policies by path and name: ``/team/deny-iam``
+    boundary: str = ""  # permissions boundary: a managed policy ARN, or a customer managed ``/path/name``
 
 
 @dataclass(frozen=True, order=True)
@@ -110,6 +116,19 @@ class User:
     email: str = ""
     tags: tuple[tuple[str, str], ...] = ()
     console: bool = False
+    display_name: str = ""  # in IAM Identity Center: see person_names
+    given_name: str = ""
+    family_name: str = ""
+
+    def person_names(self) -> tuple[str, str, str]:
+        """``(display name, given name, family name)`` as IAM Identity Center keeps them: the display
+        name defaults to the user name; the given name to its first word; the family name to the rest
+        (or, for a one-word name, the given name)."""
+        display = self.display_name or self.name
+        words = display.split()
+        given = self.given_name or (words[0] if words else self.name)
+        family = self.family_name or (" ".join(words[1:]) if len(words) > 1 else given)
+        return display, given, family
 
 
 @dataclass(frozen=True, order=True)
@@ -162,7 +181,31 @@ class Org:
     scp_targets: tuple[ScpTarget, ...] = ()  # those with guardrails or scp_files: root, OUs, accounts
     tags: tuple[tuple[str, str], ...] = ()  # [org] tags: of every account awsroles manages in Organizations
     contacts: tuple[Contact, ...] = ()  # [org] alternate contacts: of every account awsroles manages
+    identity: tuple[str, ...] = (IDENTITY_IAM_USERS,)  # the backends people come through (both while moving)
+    identity_center_account: str = ""  # the account of the Identity Center instance ("": the management account)
+    identity_center_region: str = ""  # its region ("": the org's region)
     source: Path = field(default=Path("awsroles.ini"), compare=False)
+
+    # -- identity backends ----------------------------------------------------------------
+
+    @property
+    def uses_iam_users(self) -> bool:
+        """People are IAM users in the ops account, in IAM groups, assuming IAM roles."""
+        return IDENTITY_IAM_USERS in self.identity
+
+    @property
+    def uses_identity_center(self) -> bool:
+        """People are IAM Identity Center users in groups, assigned permission sets per account."""
+        return IDENTITY_CENTER in self.identity
+
+    @property
+    def identity_center_home(self) -> Account:
+        """The account that holds the Identity Center instance (the management account by default)."""
+        return self.account(self.identity_center_account) if self.identity_center_account else self.management
+
+    @property
+    def identity_center_region_name(self) -> str:
+        return self.identity_center_region or self.region
 
     # -- lookups -------------------------------------------------------------------------
 

@@ -168,7 +168,7 @@ def parse_org(
     accounts = read_accounts(b, by_kind["account"], s)
     org_tags, org_contacts, accounts = _read_billing(b, by_kind, accounts)
     account_names = [a.name for a in accounts]
-    for key in ("ops_account", "billing_account", "management_account"):
+    for key in ("ops_account", "billing_account", "management_account", "identity_center_account"):
         value = getattr(s, key)
         if value and value not in account_names:
             line = s.keys[key].line if key in s.keys else s.line
@@ -207,6 +207,9 @@ def parse_org(
             scp_targets=tuple(scp_targets),
             tags=tuple(org_tags.items()),
             contacts=org_contacts,
+            identity=s.identity,
+            identity_center_account=s.identity_center_account,
+            identity_center_region=s.identity_center_region,
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})

@@ -21,10 +21,12 @@ from awsroles.org.builder import (
     Builder,
     did_you_mean,
 )
+from awsroles.org.identity import read_boundary, read_customer_managed, read_identity, read_person_name
 from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.jsondoc import compact_size
 from awsroles.org.keys import ACCOUNT_KEYS, ORG_KEYS, ROLE_KEYS, TEAM_KEYS, USER_KEYS
 from awsroles.org.model import (
+    IDENTITY_IAM_USERS,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,
     MFA_ENROLLMENT_SELF,
@@ -55,6 +57,9 @@ class OrgSettings:
     bootstrap_role: str = "OrganizationAccountAccessRole"
     path: str = "/awsroles/"
     policy_dir: Path = Path("policies")
+    identity: tuple[str, ...] = (IDENTITY_IAM_USERS,)
+    identity_center_account: str = ""
+    identity_center_region: str = ""
     keys: dict[str, IniKey] = field(default_factory=dict)
 
 
@@ -76,12 +81,29 @@ def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSetting
         s.region = keys["region"].value.strip()
         if not limits.REGION.fullmatch(s.region):
             b.error(keys["region"].line, f"region '{s.region}' is not an AWS region name (e.g. us-east-1)")
+    before = len(b.problems)
+    s.identity = read_identity(b, keys.get("identity"))
+    identity_ok = len(b.problems) == before
     if "ops_account" in keys:
         s.ops_account = keys["ops_account"].value.strip()
         if not s.ops_account:
             b.error(keys["ops_account"].line, "ops_account is empty: name the [account NAME] where people log in")
-    else:
+    elif IDENTITY_IAM_USERS not in s.identity:  # nobody logs in to an ops account: the management account is it
+        s.ops_account = next((keys[k].value.strip() for k in ("management_account", "billing_account")
+                              if k in keys), "")
+        if not s.ops_account:
+            b.error(section.line, "[org] needs management_account (or billing_account): the account that holds "
+                    "IAM Identity Center and the organization")
+    elif identity_ok:
         b.error(section.line, "[org] needs ops_account (the account where people log in)")
+    for key in ("identity_center_account", "identity_center_region"):
+        if key in keys:
+            setattr(s, key, keys[key].value.strip())
+            if not getattr(s, key):
+                b.error(keys[key].line, f"{key} is empty: leave the key out for the default")
+    if s.identity_center_region and not limits.REGION.fullmatch(s.identity_center_region):
+        b.error(keys["identity_center_region"].line, f"identity_center_region '{s.identity_center_region}' is not an "
+                "AWS region name (e.g. eu-west-1)")
     s.billing_account = keys["billing_account"].value.strip() if "billing_account" in keys else s.ops_account
     if "billing_account" in keys and not s.billing_account:
         b.error(keys["billing_account"].line, "billing_account is empty: name an [account NAME], or leave the key "
@@ -257,12 +279,20 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
             if total > limits.ROLE_INLINE_POLICIES_MAX:
                 b.error(keys["policies"].line, f"role '{name}' has {total} characters of inline policy; "
                         f"IAM allows {limits.ROLE_INLINE_POLICIES_MAX} per role")
-        if not managed and not documents and "managed" not in keys and "policies" not in keys:
+        customer_managed = read_customer_managed(b, keys.get("customer_managed"), name)
+        boundary = read_boundary(b, keys.get("boundary"), partition(s.region))
+        if customer_managed and len(managed) + len(customer_managed) > limits.MANAGED_POLICIES_PER_ROLE:
+            key = keys["customer_managed"]
+            b.error(key.line, f"role '{name}' attaches {len(managed) + len(customer_managed)} managed policies "
+                    f"(managed and customer_managed); IAM allows {limits.MANAGED_POLICIES_PER_ROLE} per role")
+        if (not managed and not documents and not customer_managed
+                and not {"managed", "policies", "customer_managed"} & set(keys)):
             b.warn(section.line, f"role '{name}' has no managed ARNs and no policies: it grants nothing")
         max_session = b.duration(keys.get("max_session"), 3600, limits.ROLE_SESSION_MIN, limits.ROLE_SESSION_MAX)
         description = b.description(keys.get("description"), limits.ROLE_DESCRIPTION_MAX)
         if ok:
-            roles.append(Role(name, tuple(managed), tuple(documents), max_session, description))
+            roles.append(Role(name, tuple(managed), tuple(documents), max_session, description, customer_managed,
+                              boundary))
     return roles
 
 
@@ -307,8 +337,9 @@ def read_users(b: Builder, found: list[tuple[str, IniSection]]) -> list[User]:
                 b.error(keys["tags"].line, f"too many tags: IAM allows {limits.TAGS_PER_RESOURCE} per user, "
                         "awsroles uses 2")
         console = b.boolean(keys.get("console"), False)
+        names = [read_person_name(b, keys.get(k)) for k in ("display_name", "given_name", "family_name")]
         if ok:
-            users.append(User(name, email, tuple(sorted(tags.items())), console))
+            users.append(User(name, email, tuple(sorted(tags.items())), console, *names))
     return users
 
 

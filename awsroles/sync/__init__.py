@@ -4,6 +4,7 @@ IAM in the ops and environment accounts (``planner.py``), the billing account's 
 (``budgets.py``), and the organization's accounts and OUs in the management account
 (``accounts.py``, run by ``organizations.py``).
 
-May import: awsroles.org, awsroles.iam, awsroles.budgets, awsroles.accounts, awsroles.aws, awsroles.errors,
+May import: awsroles.org, awsroles.iam, awsroles.identity_center, awsroles.budgets,
+awsroles.accounts, awsroles.aws, awsroles.errors,
 awsroles.fsutil.
 """

@@ -20,6 +20,7 @@ from awsroles.sync.accounts import ACCOUNT as ORG_ACCOUNT
 from awsroles.sync.accounts import KINDS as ORGANIZATIONS_KINDS
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
+from awsroles.sync.identity_center import KINDS as IDENTITY_CENTER_KINDS
 from awsroles.sync.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
@@ -132,14 +133,16 @@ def service_of(change: Change) -> str:
     """The AWS service whose client runs a change's calls."""
     if change.kind in ORGANIZATIONS_KINDS:
         return "organizations"
+    if change.kind in IDENTITY_CENTER_KINDS:
+        return "identity-center"
     return "budgets" if change.kind == BUDGET else "iam"
 
 
 def run_change(client: Any, change: Change) -> None:
     """Run the operations of one change with ``client`` (of :func:`service_of` the change),
     tolerating repeats (see BENIGN)."""
-    if service_of(change) == "organizations":
-        client.run(change)  # an OrganizationsRunner: it runs only ORGANIZATIONS_CALLS
+    if service_of(change) in ("organizations", "identity-center"):
+        client.run(change)  # an OrganizationsRunner or IdentityCenterRunner: each runs only its own calls
         return
     allowed, service = (BUDGET_CALLS, "Budgets") if service_of(change) == "budgets" else (ALLOWED_CALLS, "IAM")
     for method, params in change.ops:
@@ -196,6 +199,7 @@ def apply_plan(
     on_step: Callable[[Step], None] | None = None,
     budgets_for: Callable[[str], Any] | None = None,
     organizations_for: Callable[[str], Any] | None = None,
+    identity_center_for: Callable[[str], Any] | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account,
     ``budgets_for(account_name)`` a Budgets client there (for the billing account's budgets), and
@@ -241,6 +245,10 @@ def apply_plan(
             if organizations_for is None:
                 raise ValueError("the plan changes accounts or OUs, but apply was given no Organizations runner")
             return organizations_for(account)
+        if service == "identity-center":
+            if identity_center_for is None:
+                raise ValueError("the plan changes Identity Center, but apply was given no Identity Center runner")
+            return identity_center_for(account)
         return iam_for(account)
 
     def run_account(account: str) -> None:

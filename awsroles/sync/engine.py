@@ -14,9 +14,13 @@ from awsroles.aws import Aws
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import aws_error_code
 from awsroles.iam.desired import desired_state
+from awsroles.identity_center.desired import desired_identity_center
+from awsroles.identity_center.runner import IdentityCenterRunner
+from awsroles.identity_center.state import LiveIdentityCenter, find_instance, read_identity_center
 from awsroles.org.model import SCP_ACCOUNT, SCP_OU, Account, Org, budget_prefix, scp_prefix
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
+from awsroles.sync.identity_center import IDENTITY_CENTER_CALLS, plan_identity_center
 from awsroles.sync.organizations import OrganizationsRunner
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import accounts_to_read, make_plan
@@ -44,7 +48,7 @@ class Engine:
         self._record = record
         self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file (file order)
 
-    def _client(self, service: str, account: Account | str) -> Any:
+    def _client(self, service: str, account: Account | str, region: str | None = None) -> Any:
         account = self.org.account(account) if isinstance(account, str) else account
         if account.pending:
             raise ValueError(f"account {account.name} has no id yet: apply creates it first")
@@ -53,8 +57,22 @@ class Engine:
                 user = self.aws.whoami().user_name or "awsroles"
                 session = self.aws.for_account(account.id, self.org.bootstrap_role, partition=self.org.partition,
                                                session_name=f"awsroles-{user}"[:64])
-                self._clients[service, account.name] = self.aws.client(service, session, account=account.name)
+                self._clients[service, account.name] = self.aws.client(service, session, account=account.name,
+                                                                       region=region)
             return self._clients[service, account.name]
+
+    def identity_center(self) -> tuple[Any, Any]:
+        """sso-admin and identitystore clients for the org's Identity Center instance (its account, its region)."""
+        home, region = self.org.identity_center_home, self.org.identity_center_region_name
+        return self._client("sso-admin", home, region), self._client("identitystore", home, region)
+
+    def read_identity_center(self) -> LiveIdentityCenter:
+        home = self.org.identity_center_home
+        sso, store = self.identity_center()
+        wanted = [p.name for p in desired_identity_center(self.iam_org).permission_sets]
+        return read_identity_center(sso, store, self.org.name, wanted_sets=wanted, max_workers=self.max_workers,
+                                    where=f"account {home.name} ({home.id}) in "
+                                          f"{self.org.identity_center_region_name}")
 
     def iam(self, account: Account | str) -> Any:
         """An IAM client in ``account`` (the caller's own, or through the org's bootstrap role)."""
@@ -103,6 +121,11 @@ class Engine:
             state = live.get(management.name, LiveAccount(management))
             live[management.name] = replace(state, organization=organization,
                                             api_calls=state.api_calls + organization.api_calls)
+        if self.org.uses_identity_center:
+            home = self.org.identity_center_home
+            found = self.read_identity_center()
+            state = live.get(home.name, LiveAccount(home))
+            live[home.name] = replace(state, identity_center=found, api_calls=state.api_calls + found.api_calls)
         return live
 
     def read_scps(self, organization: LiveOrganization) -> LiveOrganization:
@@ -144,6 +167,7 @@ class Engine:
         live = self.read() if live is None else live
         options = options or PlanOptions(prune=prune)
         iam = make_plan(self.iam_org, desired_state(self.iam_org), live, options=options)
+        iam = iam.merged(self.plan_identity_center(live, options))
         organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
         if organization is None:
             return iam
@@ -153,6 +177,17 @@ class Engine:
                      tuple(planned.conflicts), {}, tuple(planned.unowned), (), options,
                      retained=tuple(planned.retained))
         return first.merged(iam)
+
+    def plan_identity_center(self, live: dict[str, LiveAccount], options: PlanOptions) -> Plan:
+        """The Identity Center part of the plan (empty unless the org uses it)."""
+        home = self.org.identity_center_home if self.org.uses_identity_center else None
+        found = live.get(home.name, LiveAccount(home)).identity_center if home is not None else None
+        if found is None:
+            return Plan(options=options)
+        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org), found, options)
+        deletes = tuple(planned.deletes)
+        return Plan(tuple(planned.changes) + (deletes if options.prune else ()), () if options.prune else deletes,
+                    tuple(planned.conflicts), {}, tuple(planned.unowned), tuple(planned.foreign), options)
 
     def record(self, account: str, account_id: str) -> None:
         """Write an account's id into the org file (apply calls this as soon as it knows the id)."""
@@ -200,6 +235,17 @@ class Engine:
               progress: Callable[[str], None] | None = None) -> ApplyResult:
         """Run ``plan``; ``progress`` hears how account creations go."""
         runner: list[OrganizationsRunner] = []
+        identity: list[IdentityCenterRunner] = []
+        once = threading.Lock()
+
+        def identity_center_for(account: str) -> IdentityCenterRunner:
+            with once:
+                if not identity:
+                    sso, store = self.identity_center()
+                    found = find_instance(sso, f"account {account}")
+                    identity.append(IdentityCenterRunner(sso, store, found[0], found[1], IDENTITY_CENTER_CALLS,
+                                                         progress=progress))
+                return identity[0]
 
         def organizations_for(account: str) -> OrganizationsRunner:
             if not runner:
@@ -208,4 +254,5 @@ class Engine:
             return runner[0]
 
         return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,
-                          on_step=on_step, budgets_for=self.budgets, organizations_for=organizations_for)
+                          on_step=on_step, budgets_for=self.budgets, organizations_for=organizations_for,
+                          identity_center_for=identity_center_for)

@@ -26,6 +26,7 @@ from urllib.parse import unquote
 
 from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.state import LiveBudgets
+from awsroles.identity_center.state import LiveIdentityCenter
 from awsroles.org.model import MANAGED_BY_TAG, Account
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,7 @@ class LiveAccount:
     documents: Mapping[str, Document] = field(default_factory=dict)  # customer managed policy ARN -> document
     budgets: LiveBudgets | None = None  # the billing account's budgets, when the org uses budgets
     organization: LiveOrganization | None = None  # the management account's organization, when the org uses accounts
+    identity_center: LiveIdentityCenter | None = None  # the instance, in its account, when the org uses it
 
     def fingerprint_data(self) -> dict[str, Any]:
         """Everything read, in a form that hashes the same for the same live state."""

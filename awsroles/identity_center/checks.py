@@ -1,0 +1,63 @@
+"""The org file against IAM Identity Center's rules, when the org uses it (``validate`` runs these
+with IAM's, see :mod:`awsroles.iam.checks`).
+
+Sources: sso-admin API reference, "CreatePermissionSet" (Name 1-32 of ``[\\w+=,.@-]``,
+Description 1-700), "AttachManagedPolicyToPermissionSet" (AWS managed policies only: customer
+managed ones are attached by reference); "IAM Identity Center quotas" (one inline policy of 10,240
+non-whitespace characters, 10 managed policies per permission set: the same as IAM's quotas on a
+role's inline policies together and managed policies, which the org file's reader checks already).
+"""
+
+from __future__ import annotations
+
+import json
+
+from awsroles.errors import Problem
+from awsroles.identity_center import names
+from awsroles.org.checks import Sections
+from awsroles.org.model import Org
+
+
+def check_identity_center(org: Org, sections: Sections) -> list[Problem]:
+    if not org.uses_identity_center:
+        return []
+    problems: list[Problem] = []
+    home = org.identity_center_home
+    if home.pending:
+        key = "identity_center_account" if org.identity_center_account else "management_account"
+        problems.append(sections.error("org", "", f"the Identity Center account '{home.name}' ({key}) needs an id: "
+                                       "its instance must exist before apply manages it"))
+    granted = {g.role for t in org.teams for g in t.grants}
+    for role in org.roles:
+        if role.name not in granted:
+            continue
+        where = f"role '{role.name}' (an Identity Center permission set)"
+        if not names.PERMISSION_SET_NAME.fullmatch(role.name):
+            problems.append(sections.error("role", role.name, f"{where}: a permission set name is 1 to "
+                                           f"{names.PERMISSION_SET_NAME_MAX} characters of letters, digits and "
+                                           "+ = , . @ _ -"))
+        if len(role.description) > names.DESCRIPTION_MAX:
+            problems.append(sections.error("role", role.name, f"{where}: description is {len(role.description)} "
+                                           f"characters; a permission set's may have {names.DESCRIPTION_MAX}"))
+        for arn in role.managed:
+            if arn.split(":")[4] != "aws":
+                problems.append(sections.error(
+                    "role", role.name, f"{where}: {arn} is a customer managed policy ARN; Identity Center attaches "
+                    "only AWS managed policies by ARN: name it in customer_managed instead (it must exist in every "
+                    "account the role is granted in)"))
+        sids: dict[str, str] = {}
+        for policy in role.policies:
+            found = json.loads(policy.document).get("Statement", [])
+            for statement in found if isinstance(found, list) else [found]:
+                sid = statement.get("Sid") if isinstance(statement, dict) else None
+                if sid and sid in sids and sids[sid] != policy.name:
+                    problems.append(sections.error(
+                        "role", role.name, f"{where}: statement id '{sid}' is in policy files {sids[sid]} and "
+                        f"{policy.name}; a permission set has one inline policy, whose statement ids must differ"))
+                elif sid:
+                    sids[sid] = policy.name
+    for user in org.users:
+        if not user.email:
+            problems.append(sections.error("user", user.name, f"user '{user.name}' needs an email: IAM Identity "
+                                           "Center sends sign-in invitations and one-time passwords there"))
+    return problems

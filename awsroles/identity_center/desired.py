@@ -1,0 +1,196 @@
+"""Pure: the org model -> exactly what awsroles manages in IAM Identity Center.
+
+The single statement of the Identity Center backend, as :mod:`awsroles.iam.desired` is of IAM's:
+the plan, the Terraform export and the import all derive from it.
+
+- every ``[user]`` is an Identity Store user (user name, display, given and family names, e-mail);
+- every ``[team]`` is a group ``team-NAME`` whose members are the team's;
+- every role granted somewhere is a permission set of the same name: its AWS managed policies, its
+  policy files merged into the one inline policy a permission set has, its customer managed
+  policy references, its permissions boundary, ``max_session`` as its session duration;
+- every grant is an account assignment: the team's group, the role's permission set, the
+  environment's account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from awsroles.identity_center import names
+from awsroles.org.identity import split_policy_path
+from awsroles.org.jsondoc import canonical_json
+from awsroles.org.model import Org, Role
+
+POLICY_VERSION = "2012-10-17"
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    user_name: str
+    display_name: str
+    given_name: str
+    family_name: str
+    email: str
+    user_type: str  # awsroles' mark
+
+    def as_create(self) -> dict[str, object]:
+        """The parameters of identitystore ``CreateUser`` (without IdentityStoreId)."""
+        params: dict[str, object] = {"UserName": self.user_name, "DisplayName": self.display_name,
+                                     "Name": {"GivenName": self.given_name, "FamilyName": self.family_name},
+                                     "UserType": self.user_type}
+        if self.email:
+            params["Emails"] = [{"Value": self.email, "Type": "work", "Primary": True}]
+        return params
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    display_name: str
+    description: str  # starts with awsroles' mark
+    members: tuple[str, ...]  # user names, sorted
+
+
+@dataclass(frozen=True, order=True)
+class CustomerPolicy:
+    name: str
+    path: str = "/"
+
+    def as_reference(self) -> dict[str, str]:
+        return {"Name": self.name, "Path": self.path}
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """A permissions boundary: an AWS managed policy ARN, or a customer managed policy reference."""
+
+    managed_arn: str = ""
+    customer: CustomerPolicy | None = None
+
+    def as_param(self) -> dict[str, object]:
+        if self.customer is not None:
+            return {"CustomerManagedPolicyReference": self.customer.as_reference()}
+        return {"ManagedPolicyArn": self.managed_arn}
+
+    def __str__(self) -> str:
+        if self.customer is not None:
+            return f"customer managed {self.customer.path}{self.customer.name}"
+        return self.managed_arn
+
+
+@dataclass(frozen=True)
+class PermissionSetSpec:
+    name: str
+    description: str
+    session_duration: str  # ISO 8601: PT1H
+    managed: tuple[str, ...]  # AWS managed policy ARNs, sorted
+    customer_managed: tuple[CustomerPolicy, ...]  # sorted
+    inline: str | None  # canonical JSON of the one inline policy, or None
+    boundary: Boundary | None
+    tags: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class AssignmentSpec:
+    group: str  # the group's display name
+    permission_set: str
+    account: str  # the account's name in the org file
+    account_id: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.group} -> {self.permission_set} in {self.account}"
+
+
+@dataclass(frozen=True)
+class IdentityCenterSpec:
+    users: tuple[UserSpec, ...] = ()
+    groups: tuple[GroupSpec, ...] = ()
+    permission_sets: tuple[PermissionSetSpec, ...] = ()
+    assignments: tuple[AssignmentSpec, ...] = ()
+
+
+def customer_policy(reference: str) -> CustomerPolicy:
+    split = split_policy_path(reference)
+    if split is None:  # the org file's reader has checked it already
+        raise ValueError(f"not a customer managed policy reference: {reference}")
+    path, name = split
+    return CustomerPolicy(name, path)
+
+
+def boundary_of(role: Role) -> Boundary | None:
+    if not role.boundary:
+        return None
+    if role.boundary.startswith("arn:"):
+        return Boundary(managed_arn=role.boundary)
+    return Boundary(customer=customer_policy(role.boundary))
+
+
+def merged_inline(role: Role) -> str | None:
+    """The role's policy files as one document (a permission set has one inline policy): their
+    statements in file order. Statement ids must be unique across the files (``checks``)."""
+    if not role.policies:
+        return None
+    statements: list[object] = []
+    for policy in role.policies:
+        document = json.loads(policy.document)
+        found = document.get("Statement", [])
+        statements.extend(found if isinstance(found, list) else [found])
+    return canonical_json({"Version": POLICY_VERSION, "Statement": statements})
+
+
+def settings_digest(description: str, session_duration: str, managed: Iterable[str],
+                    customer_managed: Iterable[tuple[str, str]], inline: str | None,
+                    boundary: Mapping[str, Any] | None) -> str:
+    """The digest of a permission set's settings, from the desired spec or the live permission set
+    alike: kept in its ``awsroles-digest`` tag, so that a change made outside awsroles is drift."""
+    document = canonical_json(json.loads(inline)) if inline else None
+    text = json.dumps({"description": description, "session": session_duration, "managed": sorted(managed),
+                       "customer": sorted([list(c) for c in customer_managed]), "inline": document,
+                       "boundary": dict(boundary) if boundary else None}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def spec_digest(spec: PermissionSetSpec) -> str:
+    return settings_digest(spec.description, spec.session_duration, spec.managed,
+                           [(c.name, c.path) for c in spec.customer_managed], spec.inline,
+                           spec.boundary.as_param() if spec.boundary else None)
+
+
+def permission_set(org: Org, role: Role) -> PermissionSetSpec:
+    spec = PermissionSetSpec(
+        name=role.name,
+        description=role.description[: names.DESCRIPTION_MAX],
+        session_duration=names.iso_duration(role.max_session),
+        managed=tuple(sorted(role.managed)),
+        customer_managed=tuple(sorted(customer_policy(r) for r in role.customer_managed)),
+        inline=merged_inline(role),
+        boundary=boundary_of(role),
+        tags=names.permission_set_tags(org.name),
+    )
+    return replace(spec, tags=tuple(sorted((*spec.tags, (names.DIGEST_TAG, spec_digest(spec))))))
+
+
+def desired_identity_center(org: Org) -> IdentityCenterSpec:
+    """What awsroles manages in the org's Identity Center instance (nothing unless the org uses it).
+    Grants to accounts apply has yet to create wait for their ids (as IAM's do)."""
+    if not org.uses_identity_center:
+        return IdentityCenterSpec()
+    users = tuple(UserSpec(u.name, *u.person_names(), u.email, names.user_mark(org.name))
+                  for u in sorted(org.users, key=lambda u: u.name))
+    groups = tuple(GroupSpec(names.group_name(t.name), names.group_description(org.name, t.description),
+                             tuple(sorted(t.members)))
+                   for t in sorted(org.teams, key=lambda t: t.name))
+    granted = {g.role for t in org.teams for g in t.grants}
+    sets = tuple(permission_set(org, r) for r in sorted(org.roles, key=lambda r: r.name) if r.name in granted)
+    assignments = []
+    for team in org.teams:
+        for grant in team.grants:
+            account = org.environment_account(grant.environment)
+            if not account.pending:
+                assignments.append(AssignmentSpec(names.group_name(team.name), grant.role, account.name, account.id))
+    return IdentityCenterSpec(users, groups, sets,
+                              tuple(sorted(assignments, key=lambda a: (a.group, a.permission_set, a.account_id))))

@@ -1,0 +1,417 @@
+"""Pure: what the org file wants in IAM Identity Center against what is live there -> changes.
+
+The contract is IAM's (:mod:`awsroles.sync.planner`):
+
+- **Ownership** by awsroles' marks (:mod:`awsroles.identity_center.names`): a user, group or
+  permission set without the org's mark is never changed or deleted. One the org file names is a
+  conflict (``--adopt`` marks it and manages it from then on; one marked by another org is never
+  taken).
+- **Drift**: a permission set whose settings no longer hash to its ``awsroles-digest`` tag was
+  changed outside awsroles; members of awsroles' groups the file does not list, and account
+  assignments of awsroles' permission sets the file does not grant, give access the file does not:
+  they are removed by the next apply (marked drift), as IAM's extra trust statements are.
+- **Re-provisioning**: a permission set that changes while it is provisioned to accounts is
+  provisioned again (``provision_permission_set``: apply waits on its status).
+- **Leftovers**: awsroles' users, groups and permission sets the file no longer declares are
+  deleted with ``prune`` only (else kept), their assignments with them.
+- **Foreign**: awsroles' users in groups it does not own, and awsroles' groups assigned permission
+  sets it does not own, are reported, never touched.
+
+Every change is in the Identity Center account (``[org] identity_center_account``) and holds calls
+that name users, groups and permission sets by name (``User``, ``Group``, ``PermissionSet``):
+:class:`awsroles.identity_center.runner.IdentityCenterRunner` resolves them when it runs them, so a
+saved plan stays valid for what it creates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from awsroles.identity_center import names
+from awsroles.identity_center.desired import (
+    AssignmentSpec,
+    GroupSpec,
+    IdentityCenterSpec,
+    PermissionSetSpec,
+    UserSpec,
+    settings_digest,
+    spec_digest,
+)
+from awsroles.identity_center.state import LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
+from awsroles.org.model import Account, Org
+from awsroles.sync.ops import document_diff, grants_summary
+from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
+
+USER, GROUP, PERMISSION_SET, ASSIGNMENT = "ic-user", "ic-group", "permission-set", "assignment"
+KINDS = (USER, GROUP, PERMISSION_SET, ASSIGNMENT)  # creates and updates in this order, deletes reversed
+
+# Every call a plan may hold for Identity Center (the runner runs nothing else).
+IDENTITY_CENTER_CALLS = frozenset({
+    "create_user", "update_user", "delete_user", "create_group", "update_group", "delete_group",
+    "create_group_membership", "delete_group_membership", "create_permission_set", "update_permission_set",
+    "delete_permission_set", "put_inline_policy_to_permission_set", "delete_inline_policy_from_permission_set",
+    "attach_managed_policy_to_permission_set", "detach_managed_policy_from_permission_set",
+    "attach_customer_managed_policy_reference_to_permission_set",
+    "detach_customer_managed_policy_reference_from_permission_set", "put_permissions_boundary_to_permission_set",
+    "delete_permissions_boundary_from_permission_set", "tag_resource", "provision_permission_set",
+    "create_account_assignment", "delete_account_assignment",
+})
+
+
+@dataclass
+class IdentityCenterPlan:
+    changes: list[Change] = field(default_factory=list)
+    deletes: list[Change] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    unowned: list[Finding] = field(default_factory=list)
+    foreign: list[Finding] = field(default_factory=list)
+
+
+class _Planner:
+    def __init__(self, org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter, options: PlanOptions):
+        self.org, self.spec, self.live, self.options = org, spec, live, options
+        self.home: Account = org.identity_center_home
+        self.out = IdentityCenterPlan()
+        self.blocked: set[tuple[str, str]] = set()  # (kind, name) in conflict: nothing is planned on them
+        self.user_names = {u.id: u.user_name for u in live.users}
+        self.group_names = {g.id: g.display_name for g in live.groups}
+        self.set_names = {p.arn: p.name for p in live.permission_sets}
+        self.accounts = {a.id: a.name for a in org.accounts if a.id}
+
+    # helpers ----------------------------------------------------------------------------
+
+    def change(self, action: str, kind: str, name: str, ops: list[Op], details: list[str] | None = None, *,
+               drift: bool = False, diffs: list[tuple[str, str]] | None = None) -> Change:
+        return Change(self.home.name, self.home.id, action, kind, name, tuple(details or ()), tuple(diffs or ()),
+                      drift, tuple(ops))
+
+    def finding(self, kind: str, name: str, reason: str) -> Finding:
+        return Conflict(self.home.name, self.home.id, kind, name, reason)
+
+    def owner_problem(self, kind: str, name: str, owner: str | None, what: str) -> bool:
+        """True when a live ``what`` named like a wanted one is not this org's (a conflict, unless
+        adopting an unmarked one)."""
+        if owner == self.org.name:
+            return False
+        if owner is None and self.options.adopt:
+            return False
+        reason = (f"{what} exists and belongs to awsroles org '{owner}'" if owner
+                  else f"{what} exists and is not awsroles' (plan --adopt to take it over)")
+        self.out.conflicts.append(self.finding(kind, name, reason))
+        self.blocked.add((kind, name))
+        return True
+
+    def account_label(self, account_id: str) -> str:
+        name = self.accounts.get(account_id)
+        return f"{name} ({account_id})" if name else account_id
+
+    # users ------------------------------------------------------------------------------
+
+    def users(self) -> None:
+        wanted = {u.user_name.lower() for u in self.spec.users}
+        for spec in self.spec.users:
+            live = self.live.user(spec.user_name)
+            if live is None:
+                self.out.changes.append(self.change("create", USER, spec.user_name, [("create_user", spec.as_create())],
+                                                    [f"display name {spec.display_name}", f"email {spec.email}"]))
+                continue
+            owner = names.user_owner(live.user_type)
+            if self.owner_problem(USER, spec.user_name, owner, f"Identity Store user {live.user_name}"):
+                continue
+            operations, details = self.user_operations(spec, live)
+            if owner is None:
+                self.out.changes.append(self.change("adopt", USER, spec.user_name, [
+                    ("update_user", {"User": spec.user_name, "Operations": operations})],
+                    ["mark as awsroles'", *details]))
+            elif operations:
+                self.out.changes.append(self.change("update", USER, spec.user_name, [
+                    ("update_user", {"User": spec.user_name, "Operations": operations})], details))
+        for live in self.live.users:
+            if names.user_owner(live.user_type) == self.org.name and live.user_name.lower() not in wanted:
+                self.out.deletes.append(self.change("delete", USER, live.user_name,
+                                                    [("delete_user", {"User": live.user_name})],
+                                                    ["no longer in the org file"]))
+
+    @staticmethod
+    def user_operations(spec: UserSpec, live: LiveUser) -> tuple[list[dict[str, object]], list[str]]:
+        operations: list[dict[str, object]] = []
+        details: list[str] = []
+        for path, want, have, what in (("displayName", spec.display_name, live.display_name, "display name"),
+                                       ("name.givenName", spec.given_name, live.given_name, "given name"),
+                                       ("name.familyName", spec.family_name, live.family_name, "family name"),
+                                       ("userType", spec.user_type, live.user_type, "")):
+            if want != have:
+                operations.append({"AttributePath": path, "AttributeValue": want})
+                if what:
+                    details.append(f"{what}: {have or '(none)'} -> {want}")
+        if spec.email and spec.email != live.email:
+            operations.append({"AttributePath": "emails",
+                               "AttributeValue": [{"Value": spec.email, "Type": "work", "Primary": True}]})
+            details.append(f"email: {live.email or '(none)'} -> {spec.email}")
+        return operations, details
+
+    # groups -----------------------------------------------------------------------------
+
+    def groups(self) -> None:
+        wanted = {g.display_name.lower() for g in self.spec.groups}
+        ours_users = {u.id for u in self.live.users if names.user_owner(u.user_type) == self.org.name}
+        for spec in self.spec.groups:
+            live = self.live.group(spec.display_name)
+            if live is None:
+                ops: list[Op] = [("create_group", {"DisplayName": spec.display_name, "Description": spec.description})]
+                ops += [("create_group_membership", {"Group": spec.display_name, "User": m}) for m in spec.members]
+                self.out.changes.append(self.change("create", GROUP, spec.display_name, ops,
+                                                    [f"member {m}" for m in spec.members]))
+                continue
+            owner = names.group_owner(live.description)
+            if self.owner_problem(GROUP, spec.display_name, owner, f"Identity Store group {live.display_name}"):
+                continue
+            self.group_update(spec, live, adopt=owner is None)
+        for live in self.live.groups:
+            owner = names.group_owner(live.description)
+            if owner == self.org.name and live.display_name.lower() not in wanted:
+                self.out.deletes.append(self.change("delete", GROUP, live.display_name,
+                                                    [("delete_group", {"Group": live.display_name})],
+                                                    ["no longer in the org file"]))
+        for group_id, user_id in self.live.memberships:
+            group = next((g for g in self.live.groups if g.id == group_id), None)
+            if group is None or names.group_owner(group.description) == self.org.name or user_id not in ours_users:
+                continue
+            user = self.user_names.get(user_id, user_id)
+            reason = f"awsroles' user {user} is a member of group {group.display_name}, which awsroles does not own"
+            self.out.foreign.append(self.finding(GROUP, group.display_name, reason))
+            if self.options.remove_foreign_memberships:
+                self.out.changes.append(self.change("update", GROUP, group.display_name, [
+                    ("delete_group_membership", {"Group": group.display_name, "User": user})],
+                    [f"remove member {user} (--remove-foreign-memberships)"]))
+
+    def group_update(self, spec: GroupSpec, live: LiveGroup, *, adopt: bool) -> None:
+        ops: list[Op] = []
+        details: list[str] = []
+        drift = False
+        if live.description != spec.description:
+            ops.append(("update_group", {"Group": spec.display_name, "Operations": [
+                {"AttributePath": "description", "AttributeValue": spec.description}]}))
+            details.append("mark as awsroles'" if adopt else "description")
+        members = {self.user_names.get(m, m).lower(): self.user_names.get(m, m) for m in live.members}
+        for member in spec.members:
+            if member.lower() not in members:
+                ops.append(("create_group_membership", {"Group": spec.display_name, "User": member}))
+                details.append(f"add member {member}")
+        for key, member in sorted(members.items()):
+            if key not in {m.lower() for m in spec.members}:
+                ops.append(("delete_group_membership", {"Group": spec.display_name, "User": member}))
+                details.append(f"remove member {member} (not in the org file)")
+                drift = True
+        if ops:
+            self.out.changes.append(self.change("adopt" if adopt else "update", GROUP, spec.display_name, ops,
+                                                details, drift=drift and not adopt))
+
+    # permission sets ----------------------------------------------------------------------
+
+    def permission_sets(self) -> None:
+        wanted = {p.name for p in self.spec.permission_sets}
+        for spec in self.spec.permission_sets:
+            live = self.live.permission_set(spec.name)
+            if live is None:
+                self.out.changes.append(self.change("create", PERMISSION_SET, spec.name, self.create_ops(spec),
+                                                    self.create_details(spec)))
+                continue
+            owner = names.permission_set_owner(live.tags)
+            if self.owner_problem(PERMISSION_SET, spec.name, owner, f"permission set {live.name}"):
+                continue
+            self.permission_set_update(spec, live, adopt=owner is None)
+        for live in self.live.permission_sets:
+            if names.permission_set_owner(live.tags) == self.org.name and live.name not in wanted:
+                self.out.deletes.append(self.change(
+                    "delete", PERMISSION_SET, live.name, [("delete_permission_set", {"PermissionSet": live.name})],
+                    ["no longer in the org file"] + [f"provisioned to {self.account_label(a)}" for a in live.accounts]))
+
+    @staticmethod
+    def create_ops(spec: PermissionSetSpec) -> list[Op]:
+        create: dict[str, object] = {"Name": spec.name, "SessionDuration": spec.session_duration,
+                                     "Tags": [{"Key": k, "Value": v} for k, v in spec.tags]}
+        if spec.description:
+            create["Description"] = spec.description
+        ops: list[Op] = [("create_permission_set", create)]
+        if spec.inline:
+            ops.append(("put_inline_policy_to_permission_set",
+                        {"PermissionSet": spec.name, "InlinePolicy": spec.inline}))
+        ops += [("attach_managed_policy_to_permission_set", {"PermissionSet": spec.name, "ManagedPolicyArn": arn})
+                for arn in spec.managed]
+        ops += [("attach_customer_managed_policy_reference_to_permission_set",
+                 {"PermissionSet": spec.name, "CustomerManagedPolicyReference": c.as_reference()})
+                for c in spec.customer_managed]
+        if spec.boundary is not None:
+            ops.append(("put_permissions_boundary_to_permission_set",
+                        {"PermissionSet": spec.name, "PermissionsBoundary": spec.boundary.as_param()}))
+        return ops
+
+    @staticmethod
+    def create_details(spec: PermissionSetSpec) -> list[str]:
+        details = [f"session {spec.session_duration}", *(f"attach {arn}" for arn in spec.managed),
+                   *(f"attach customer managed {c.path}{c.name}" for c in spec.customer_managed)]
+        if spec.inline:
+            details.append("inline policy")
+        if spec.boundary is not None:
+            details.append(f"boundary {spec.boundary}")
+        return details
+
+    def permission_set_update(self, spec: PermissionSetSpec, live: LivePermissionSet, *, adopt: bool) -> None:
+        name = spec.name
+        ops: list[Op] = []
+        details: list[str] = []
+        diffs: list[tuple[str, str]] = []
+        if live.description != spec.description or live.session_duration != spec.session_duration:
+            update: dict[str, object] = {"PermissionSet": name, "SessionDuration": spec.session_duration}
+            if spec.description:
+                update["Description"] = spec.description
+            ops.append(("update_permission_set", update))
+            if live.session_duration != spec.session_duration:
+                details.append(f"session {live.session_duration or '(none)'} -> {spec.session_duration}")
+            if live.description != spec.description:
+                details.append("description")
+        if spec.inline is None and live.inline is not None:
+            ops.append(("delete_inline_policy_from_permission_set", {"PermissionSet": name}))
+            details.append(f"remove inline policy (grants: {grants_summary(live.inline)})")
+            diffs.append(document_diff("inline policy", live.inline, None))
+        elif spec.inline is not None and not _same_json(live.inline, spec.inline):
+            ops.append(("put_inline_policy_to_permission_set", {"PermissionSet": name, "InlinePolicy": spec.inline}))
+            details.append("change inline policy" if live.inline else "add inline policy")
+            diffs.append(document_diff("inline policy", live.inline, spec.inline))
+        for arn in sorted(set(spec.managed) - set(live.managed)):
+            ops.append(("attach_managed_policy_to_permission_set", {"PermissionSet": name, "ManagedPolicyArn": arn}))
+            details.append(f"attach {arn}")
+        for arn in sorted(set(live.managed) - set(spec.managed)):
+            ops.append(("detach_managed_policy_from_permission_set", {"PermissionSet": name, "ManagedPolicyArn": arn}))
+            details.append(f"detach {arn}")
+        want_customer = {(c.name, c.path) for c in spec.customer_managed}
+        for policy, path in sorted(want_customer - set(live.customer_managed)):
+            ops.append(("attach_customer_managed_policy_reference_to_permission_set",
+                        {"PermissionSet": name, "CustomerManagedPolicyReference": {"Name": policy, "Path": path}}))
+            details.append(f"attach customer managed {path}{policy}")
+        for policy, path in sorted(set(live.customer_managed) - want_customer):
+            ops.append(("detach_customer_managed_policy_reference_from_permission_set",
+                        {"PermissionSet": name, "CustomerManagedPolicyReference": {"Name": policy, "Path": path}}))
+            details.append(f"detach customer managed {path}{policy}")
+        want_boundary = spec.boundary.as_param() if spec.boundary else None
+        if want_boundary != _boundary(live.boundary):
+            if want_boundary is None:
+                ops.append(("delete_permissions_boundary_from_permission_set", {"PermissionSet": name}))
+                details.append("remove boundary")
+            else:
+                ops.append(("put_permissions_boundary_to_permission_set",
+                            {"PermissionSet": name, "PermissionsBoundary": want_boundary}))
+                details.append(f"boundary {spec.boundary}")
+        settings_changed = bool(ops)
+        want_tags = dict(spec.tags)
+        if any(live.tags.get(k) != v for k, v in want_tags.items()):
+            ops.append(("tag_resource", {"PermissionSet": name, "Tags": [{"Key": k, "Value": v}
+                                                                         for k, v in sorted(want_tags.items())]}))
+            if adopt:
+                details.insert(0, "mark as awsroles'")
+        if settings_changed and live.accounts:
+            ops.append(("provision_permission_set", {"PermissionSet": name}))
+            details.append(f"provision again to {len(live.accounts)} account{'s' if len(live.accounts) != 1 else ''}")
+        if not ops:
+            return
+        live_digest = settings_digest(live.description, live.session_duration, live.managed, live.customer_managed,
+                                      live.inline, _boundary(live.boundary))
+        drift = not adopt and settings_changed and live.tags.get(names.DIGEST_TAG) != live_digest
+        if not settings_changed and live.tags.get(names.DIGEST_TAG) == spec_digest(spec):
+            return  # only tags other than awsroles' differ: nothing awsroles manages
+        self.out.changes.append(self.change("adopt" if adopt else "update", PERMISSION_SET, name, ops, details,
+                                            drift=drift, diffs=diffs))
+
+    # assignments ------------------------------------------------------------------------
+
+    def assignments(self) -> None:
+        sets_ours = {p.arn for p in self.live.permission_sets if names.permission_set_owner(p.tags) == self.org.name}
+        groups_ours = {g.id for g in self.live.groups if names.group_owner(g.description) == self.org.name}
+        wanted = {(a.group.lower(), a.permission_set, a.account_id) for a in self.spec.assignments}
+        declared_sets = {p.name for p in self.spec.permission_sets}
+        seen: set[tuple[str, str, str]] = set()
+        for live in self.live.assignments:
+            set_name = self.set_names.get(live.permission_set_arn, live.permission_set_arn)
+            principal = (self.group_names if live.principal_type == "GROUP" else self.user_names).get(
+                live.principal_id, live.principal_id)
+            key = (principal.lower(), set_name, live.account_id)
+            if live.principal_type == "GROUP" and key in wanted:
+                seen.add(key)
+                continue
+            kind = "group" if live.principal_type == "GROUP" else "user"
+            label = f"{principal} -> {set_name} in {self.accounts.get(live.account_id, live.account_id)}"
+            if live.permission_set_arn not in sets_ours:
+                if live.principal_id in groups_ours:
+                    self.out.foreign.append(self.finding(
+                        ASSIGNMENT, label, f"awsroles' group {principal} is assigned permission set {set_name}, "
+                        f"which awsroles does not own, in {self.account_label(live.account_id)}"))
+                continue
+            params = {"PermissionSet": set_name, "TargetId": live.account_id,
+                      "PrincipalType": live.principal_type, "PrincipalId": live.principal_id}
+            change = self.change("delete", ASSIGNMENT, label, [("delete_account_assignment", params)],
+                                 [f"{kind} {principal} in {self.account_label(live.account_id)}"])
+            if set_name not in declared_sets:
+                self.out.deletes.append(change)  # goes with its permission set (prune)
+            elif live.principal_id in groups_ours:
+                self.out.changes.append(change)  # a grant the org file no longer makes
+            else:
+                from dataclasses import replace
+
+                self.out.changes.append(replace(change, drift=True, details=(
+                    f"{kind} {principal} in {self.account_label(live.account_id)}: not granted by the org file",)))
+        for spec in self.spec.assignments:
+            key = (spec.group.lower(), spec.permission_set, spec.account_id)
+            blocked = (GROUP, spec.group) in self.blocked or (PERMISSION_SET, spec.permission_set) in self.blocked
+            if key in seen or blocked:
+                continue
+            self.out.changes.append(self.change("create", ASSIGNMENT, _label(spec), [
+                ("create_account_assignment", {"PermissionSet": spec.permission_set, "Group": spec.group,
+                                               "TargetId": spec.account_id})],
+                [f"group {spec.group} may use {spec.permission_set} in {self.account_label(spec.account_id)}"]))
+
+    def plan(self) -> IdentityCenterPlan:
+        self.users()
+        self.groups()
+        self.permission_sets()
+        self.assignments()
+        order = {kind: n for n, kind in enumerate(KINDS)}
+        self.out.changes.sort(key=lambda c: (c.action == "delete", order[c.kind] * (-1 if c.action == "delete" else 1)))
+        self.out.deletes.sort(key=lambda c: -order[c.kind])
+        return self.out
+
+
+def _label(spec: AssignmentSpec) -> str:
+    return spec.label
+
+
+def _same_json(live: str | None, desired: str) -> bool:
+    if live is None:
+        return False
+    import json
+
+    from awsroles.org.jsondoc import canonical_json
+
+    try:
+        return canonical_json(json.loads(live)) == canonical_json(json.loads(desired))
+    except ValueError:
+        return False
+
+
+def _boundary(live: dict[str, object] | None) -> dict[str, object] | None:
+    """A live boundary as the org's spelling of it: the managed ARN, or the reference with its path."""
+    if not live:
+        return None
+    if live.get("ManagedPolicyArn"):
+        return {"ManagedPolicyArn": live["ManagedPolicyArn"]}
+    reference = live.get("CustomerManagedPolicyReference")
+    if isinstance(reference, dict):
+        return {"CustomerManagedPolicyReference": {"Name": reference.get("Name", ""),
+                                                   "Path": reference.get("Path", "/") or "/"}}
+    return None
+
+
+def plan_identity_center(org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter,
+                         options: PlanOptions) -> IdentityCenterPlan:
+    """The changes that bring the Identity Center instance in line with ``spec`` (see the module)."""
+    return _Planner(org, spec, live, options).plan()
