@@ -8,6 +8,7 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode
+from awsroles.export.identity_center import permission_set_files
 from awsroles.export.policies import policy_files
 from awsroles.export.tree import TreeResult, write_tree
 from awsroles.iam.desired import desired_state
@@ -53,7 +54,9 @@ def export_policies(app: App, directory: Path, force: bool) -> int:
     """Write every policy document as JSON, one file per document.
 
     Layout: DIRECTORY/<account>/roles/<role>.trust.json, <role>.<policy>.json,
-    <account>/groups/<group>.<policy>.json, <account>/policies/<policy>.json and index.json.
+    <account>/groups/<group>.<policy>.json, <account>/policies/<policy>.json and index.json;
+    with IAM Identity Center, <account>/permission-sets/<role>.json (a permission set's inline
+    policy, in the Identity Center account).
     Files from an earlier export that are no longer produced are removed; other files are kept.
     Nothing is written outside DIRECTORY, through a symbolic link, or into a non-empty directory
     that holds no earlier export (unless --force).
@@ -64,7 +67,7 @@ def export_policies(app: App, directory: Path, force: bool) -> int:
     """
     org = app.load_org()
     org.require_ids()  # every document names accounts by id
-    files = policy_files(desired_state(org))
+    files = policy_files(desired_state(org)) | permission_set_files(org)
     _written(app, "policies", directory, files, write_tree(directory, files, force=force))
     return ExitCode.OK
 
@@ -78,7 +81,9 @@ def export_terraform(app: App, directory: Path, force: bool) -> int:
     """Write Terraform that creates exactly what `awsroles apply` creates.
 
     One provider alias per account (environment accounts through the org's bootstrap role),
-    roles, groups, users and their policies, with documents under DIRECTORY/policies.
+    roles, groups, users and their policies, with documents under DIRECTORY/policies; with IAM
+    Identity Center, its users, groups, permission sets and account assignments in the Identity
+    Center account's file.
     Same safety as `export policies`: nothing outside DIRECTORY, no symbolic link followed, and a
     non-empty directory that holds no earlier export is refused unless --force.
 

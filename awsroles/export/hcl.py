@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 INDENT = "  "
@@ -130,6 +130,22 @@ def identifier(text: str) -> str:
     if not cleaned or not (cleaned[0].isalpha() or cleaned[0] == "_"):
         cleaned = f"_{cleaned}"
     return cleaned
+
+
+@dataclass
+class Locals:
+    """Unique local names per resource type: ``locals("aws_x", "a.b")`` is ``a_b``, then ``a_b_2``..."""
+
+    taken: dict[str, set[str]] = field(default_factory=dict)
+
+    def __call__(self, resource_type: str, text: str) -> str:
+        taken = self.taken.setdefault(resource_type, set())
+        base = identifier(text)
+        name, number = base, 2
+        while name in taken:
+            name, number = f"{base}_{number}", number + 1
+        taken.add(name)
+        return name
 
 
 def _key(name: str) -> str:

@@ -40,8 +40,6 @@ An account awsroles made or adopted earlier whose section has none of ``ou``, ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS
 from awsroles.accounts.wanted import DIGEST_TAG, compact, digest, wanted_scps
 from awsroles.export import hcl
@@ -60,22 +58,6 @@ ENABLE_SCPS = ("Service control policies must be enabled on the root before terr
 ENABLE_TRUSTED_ACCESS_NOTE = ("A member account's alternate contacts need trusted access for AWS Account Management, "
                               "enabled once from the management account:", ENABLE_TRUSTED_ACCESS)
 IGNORED_AFTER_IMPORT = ("email", "iam_user_access_to_billing", "name", "role_name")
-
-
-@dataclass
-class _Local:
-    """Unique local names per resource type."""
-
-    taken: dict[str, set[str]] = field(default_factory=dict)
-
-    def __call__(self, resource_type: str, text: str) -> str:
-        taken = self.taken.setdefault(resource_type, set())
-        base = hcl.identifier(text)
-        name, number = base, 2
-        while name in taken:
-            name, number = f"{base}_{number}", number + 1
-        taken.add(name)
-        return name
 
 
 def scp_path(org: Org, name: str) -> str:
@@ -121,7 +103,7 @@ def organization_blocks(org: Org, provider: str, policy_dir: str = "policies") -
     if not org.uses_accounts:
         return []
     org.require_ids()
-    local = _Local()
+    local = hcl.Locals()
     blocks: list[hcl.Block] = [hcl.Block("data", ("aws_organizations_organization", ORGANIZATION_DATA), (
         hcl.Attribute("provider", hcl.Expr(f"aws.{provider}")),))]
     declared = [*(a.ou for a in org.accounts if a.ou), *org.ous]

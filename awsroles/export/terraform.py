@@ -21,6 +21,14 @@ The management account's file also holds what apply makes in AWS Organizations, 
 uses accounts (:mod:`awsroles.export.organizations`): OUs, the accounts apply places (adopted with
 ``import`` blocks, never closed by ``terraform destroy``), SCPs and their attachments.
 
+When the org file uses IAM Identity Center (``[org] identity``), the Identity Center account's file
+holds its users, groups, memberships, permission sets and account assignments
+(:mod:`awsroles.export.identity_center`), through a provider in the instance's region: the
+account's own provider, or one more alias (``<account>_<region>``) when that region is not the
+org's; inline policies under ``policies/<account>/permission-sets/``. With ``identity =
+identity-center`` alone, :func:`~awsroles.iam.desired.desired_state` is empty: no IAM user, group
+or role is exported.
+
 Resource names are ``<account>_<name>`` made into identifiers; should two names become the same
 identifier, the one that sorts first keeps it and the others get ``_2``, ``_3``... The output is
 byte-stable: no timestamps, no absolute paths, a fixed order.
@@ -34,6 +42,7 @@ from decimal import Decimal
 
 from awsroles.budgets.desired import COST_TYPES, LINKED_ACCOUNT, BudgetSpec, desired_budgets
 from awsroles.export import hcl
+from awsroles.export.identity_center import identity_center_blocks, permission_set_files
 from awsroles.export.organizations import organization_blocks, scp_files
 from awsroles.export.policies import (
     group_inline_path,
@@ -316,19 +325,42 @@ def _versions(org: Org, required: str = REQUIRED_TERRAFORM) -> str:
     return hcl.render([block], _header(org))
 
 
-def _providers(org: Org, accounts: Sequence[Account], names: _Names) -> str:
+@dataclass(frozen=True)
+class _Provider:
+    account: Account
+    alias: str
+    region: str
+    why: str = ""  # said in its comment when it is not the account's own provider
+
+
+def _identity_center_provider(org: Org, names: _Names) -> _Provider | None:
+    """The provider of the Identity Center account in its instance's region, when that is not the org's
+    region (else the account's own provider serves); its alias ``<account>_<region>``, made unique."""
+    if not org.uses_identity_center or org.identity_center_region_name == org.region:
+        return None
+    home = org.identity_center_home
+    base = hcl.identifier(f"{names.aliases[home.name]}_{org.identity_center_region_name}")
+    alias, number = base, 2
+    while alias in names.aliases.values():
+        alias, number = f"{base}_{number}", number + 1
+    return _Provider(home, alias, org.identity_center_region_name, "IAM Identity Center's region")
+
+
+def _providers(org: Org, providers: Sequence[_Provider]) -> str:
     blocks = []
-    for account in accounts:
+    for provider in providers:
+        account = provider.account
         body: list[hcl.BodyItem] = [
-            hcl.Attribute("alias", names.aliases[account.name]),
-            hcl.Attribute("region", org.region),
+            hcl.Attribute("alias", provider.alias),
+            hcl.Attribute("region", provider.region),
             # Refuse to run with credentials for (or a bootstrap role into) any other account.
             hcl.Attribute("allowed_account_ids", [account.id]),
         ]
+        where = f" in {provider.region}, {provider.why}" if provider.why else ""
         if account.name == org.ops_account:
-            comment = f"{account.name} ({account.id}): the ops account, with the caller's own credentials"
+            comment = f"{account.name} ({account.id}){where}: the ops account, with the caller's own credentials"
         else:
-            comment = f"{account.name} ({account.id}): through the bootstrap role {org.bootstrap_role}"
+            comment = f"{account.name} ({account.id}){where}: through the bootstrap role {org.bootstrap_role}"
             body.append(hcl.Block("assume_role", body=(
                 hcl.Attribute("role_arn", org.bootstrap_role_arn(account)),
                 hcl.Attribute("session_name", SESSION_NAME),
@@ -341,19 +373,24 @@ def terraform_files(org: Org) -> dict[str, str]:
     """The Terraform configuration for ``org``: relative path -> file text, sorted by path.
 
     It declares exactly the resources of :func:`awsroles.iam.desired.desired_state` (see
-    :func:`awsroles.iam.desired.flatten` for the equivalence) and the budgets of
-    :func:`awsroles.budgets.desired.desired_budgets` (:func:`awsroles.budgets.desired.flatten`), one
-    ``<account>.tf`` per account that holds any, plus ``versions.tf``, ``providers.tf`` and the
-    policy documents under ``policies/``.
+    :func:`awsroles.iam.desired.flatten` for the equivalence), the budgets of
+    :func:`awsroles.budgets.desired.desired_budgets` (:func:`awsroles.budgets.desired.flatten`), what
+    apply makes in Organizations and in IAM Identity Center
+    (:func:`awsroles.identity_center.desired.desired_identity_center`), one ``<account>.tf`` per
+    account that holds any, plus ``versions.tf``, ``providers.tf`` and the policy documents under
+    ``policies/``.
     """
     specs = tuple(s for s in desired_state(org) if not s.empty)
     budgets = desired_budgets(org)
-    extra = [a for a in (*([org.billing] if budgets else []), *([org.management] if org.uses_accounts else []))
+    extra = [a for a in (*([org.billing] if budgets else []), *([org.management] if org.uses_accounts else []),
+                         *([org.identity_center_home] if org.uses_identity_center else []))
              if a.name not in {s.account.name for s in specs}]
     names = _names(specs, budgets, org.billing_account, [a.name for a in extra])
     accounts = [s.account for s in specs] + list(dict.fromkeys(extra))
+    identity_center = _identity_center_provider(org, names)
     files = {f"{POLICY_DIR}/{path}": text for path, text in policy_files(specs).items()}
     files.update({f"{POLICY_DIR}/{path}": text for path, text in scp_files(org).items()})
+    files.update({f"{POLICY_DIR}/{path}": text for path, text in permission_set_files(org).items()})
     by_account = {s.account.name: s for s in specs}
     imports = False
     for account in accounts:
@@ -364,7 +401,16 @@ def terraform_files(org: Org) -> dict[str, str]:
             organization = organization_blocks(org, names.aliases[account.name], POLICY_DIR)
             imports = any(b.type == "import" for b in organization)
             blocks += organization
+        if org.uses_identity_center and account.name == org.identity_center_home.name:
+            alias = identity_center.alias if identity_center else names.aliases[account.name]
+            blocks += identity_center_blocks(org, alias, POLICY_DIR)
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
     files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
-    files[PROVIDERS_FILE] = _providers(org, accounts, names)
+    # An account there for Identity Center alone, in another region, needs no provider in the org's.
+    only_identity_center = {a.name for a in extra if identity_center and a.name == identity_center.account.name
+                            and not (budgets and a.name == org.billing_account)
+                            and not (org.uses_accounts and a.name == org.management.name)}
+    providers = [_Provider(a, names.aliases[a.name], org.region)
+                 for a in accounts if a.name not in only_identity_center]
+    files[PROVIDERS_FILE] = _providers(org, [*providers, *([identity_center] if identity_center else [])])
     return dict(sorted(files.items()))
