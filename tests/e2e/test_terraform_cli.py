@@ -24,6 +24,7 @@ from awsroles.org.model import Org
 from awsroles.org.parse import load_org, parse_org
 from tests.e2e.terraform import Terraform, report
 from tests.unit.test_terraform import EDGE_DESCRIPTION, EDGE_ORG, EXAMPLE_FILES, TRICKY, budget_org
+from tests.unit.test_terraform_identity_center import BOTH_BACKENDS, ic_org
 
 pytestmark = [pytest.mark.e2e, pytest.mark.terraform]
 
@@ -51,6 +52,9 @@ def _exports(folder: Path) -> dict[str, Org]:
     exports["edge"] = _edge_org(folder)
     exports["budgets-billing-is-ops"] = budget_org(None)
     exports["budgets-separate-payer"] = budget_org("payer")
+    exports["identity-center"] = ic_org()
+    exports["identity-center-beside-iam-in-another-region"] = ic_org(
+        **{k: f"{v}identity_center_region = eu-west-1\n" for k, v in BOTH_BACKENDS.items()})
     return exports
 
 
@@ -71,20 +75,22 @@ def checked(terraform: Terraform, tmp_path_factory: pytest.TempPathFactory) -> C
 
 
 @pytest.mark.parametrize("name", [*(p.name for p in EXAMPLE_FILES), "edge", "budgets-billing-is-ops",
-                                  "budgets-separate-payer"])
+                                  "budgets-separate-payer", "identity-center",
+                                  "identity-center-beside-iam-in-another-region"])
 def test_terraform_fmt_is_clean(checked: Checked, name: str) -> None:
     assert checked.fmt[name].returncode == 0, report(checked.fmt[name])
 
 
 def test_terraform_validates_every_export(checked: Checked) -> None:
-    """The examples (classic, large), the edge org (odd names, Unicode, tags) and budgets with the
-    billing account as ops and as a payer of its own."""
+    """The examples (classic, large), the edge org (odd names, Unicode, tags), budgets with the
+    billing account as ops and as a payer of its own, and IAM Identity Center (alone; beside IAM
+    users with its instance in another region)."""
     for step in checked.steps:
         assert step.returncode == 0, report(step)
     assert len(checked.steps) == 2
     assert "Success! The configuration is valid." in checked.steps[-1].stdout
     used = (checked.directory / "main.tf").read_text()
-    assert used.count("module ") == len(checked.files) == len(EXAMPLE_FILES) + 3
+    assert used.count("module ") == len(checked.files) == len(EXAMPLE_FILES) + 5
 
 
 def test_terraform_reads_the_edge_orgs_literals_back(terraform: Terraform, checked: Checked, tmp_path: Path) -> None:
