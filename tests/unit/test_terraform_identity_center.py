@@ -248,6 +248,8 @@ def test_an_identity_center_org_is_exported_in_its_accounts_file_and_nothing_of_
     assert 'description      = "Full access, $${aws:username} \\"quoted\\""' in text
     providers = parsed(files)["providers.tf"]["provider"]
     assert providers == [{"aws": {"alias": "mgmt", "region": "us-east-1", "allowed_account_ids": ["111111111111"]}}]
+    admin = parsed(files)["mgmt.tf"]["resource"]["aws_ssoadmin_permission_set"]["admin"]
+    assert sorted(admin["tags"]) == ["awsroles-digest", "awsroles-org", "managed-by"]
 
 
 def test_the_equivalence_check_notices_a_changed_attribute() -> None:
