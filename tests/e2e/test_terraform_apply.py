@@ -63,14 +63,25 @@ SCP_FILE = {"Version": "2012-10-17", "Statement": [{"Sid": "NoPublicBuckets", "E
                                                     "Action": "s3:PutBucketPublicAccessBlock", "Resource": "*"}]}
 
 
-def test_terraform_budgets_and_organization_are_what_awsroles_plans(
+# IAM Identity Center beside IAM users (both backends, as while moving): developer gets a customer
+# managed policy (it must exist in dev, where the role is granted) and a permissions boundary, so
+# that every aws_ssoadmin_* resource type of the export is applied.
+IDENTITY = "identity = iam-users, identity-center\n"
+DEVELOPER = "customer_managed = /awsroles-test/audit\nboundary = arn:aws:iam::aws:policy/PowerUserAccess\n"
+AUDIT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents",
+                                                 "Resource": "*"}]}
+
+
+def test_terraform_budgets_organization_and_identity_center_are_what_awsroles_plans(
         terraform: Terraform, sandbox_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The classic example with budgets, OUs and SCPs: everything exported (IAM, the
-    aws_budgets_budget resources, and aws_organizations_organizational_unit, aws_organizations_account
-    (imported, moved, tagged as apply tags it), aws_account_alternate_contact, aws_organizations_policy
-    and aws_organizations_policy_attachment) and a role's permissions_boundary, applied by
-    terraform, is exactly what awsroles would make: its plan is then empty, budgets and organization
-    included."""
+    """The classic example with budgets, OUs, SCPs, a role's permissions boundary and IAM Identity
+    Center beside IAM users: everything exported (IAM, the aws_budgets_budget resources,
+    aws_organizations_organizational_unit, aws_organizations_account (imported, moved, tagged as apply
+    tags it), aws_account_alternate_contact, aws_organizations_policy and
+    aws_organizations_policy_attachment, and the identity store's users, groups and memberships, the
+    permission sets with their policies and boundary, and the account assignments), applied by
+    terraform, is exactly what awsroles would make: its plan is then empty, budgets, organization and
+    Identity Center included."""
     org_path = tmp_path / "awsroles.ini"
     shutil.copytree(EXAMPLES.parent / "policies", tmp_path / "policies")
     (tmp_path / "policies" / "deny-public-buckets.json").write_text(json.dumps(SCP_FILE))
@@ -80,8 +91,9 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
                         "budget_alerts = 80%, 87.5%, forecast 100%\nbudget_notify = finance@acme.example, "
                         "oncall@acme.example\nou = Workloads/Prod\nguardrails = allowed-regions eu-west-1\n"
                         f"tags = Team=web\nbilling_contact = {CONTACT}\n")
-    text = text.replace("mfa = required\n", "mfa = required\ntags = CostCenter=42\n")
+    text = text.replace("mfa = required\n", f"mfa = required\ntags = CostCenter=42\n{IDENTITY}")
     text = text.replace("max_session = 8h\n", f"max_session = 8h\nboundary = {BOUNDARY}\n")  # role readonly
+    text = text.replace("policies = deny-iam-writes.json\n", f"policies = deny-iam-writes.json\n{DEVELOPER}")
     org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION)
     box: SandboxHandle = sandbox_factory(org_path)
     directory = tmp_path / "tf"
@@ -90,6 +102,8 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
     root = orgs.list_roots()["Roots"][0]["Id"]
     orgs.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")  # the two steps terraform cannot take
     orgs.enable_aws_service_access(ServicePrincipal="account.amazonaws.com")
+    box.client("iam", "dev").create_policy(PolicyName="audit", Path="/awsroles-test/",
+                                           PolicyDocument=json.dumps(AUDIT))  # customer managed: not awsroles'
     assert terraform.run(directory, "fmt", "-check", "-recursive", "-no-color").returncode == 0
     assert terraform.init(directory).returncode == 0
     applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
@@ -113,6 +127,17 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
 
     readonly = box.client("iam", "dev").get_role(RoleName="readonly")["Role"]
     assert readonly["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
+
+    sso = box.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    names = {sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)["PermissionSet"]["Name"]: arn
+             for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]}
+    assert sorted(names) == ["admin", "developer", "readonly"]
+    assert sso.get_permissions_boundary_for_permission_set(
+        InstanceArn=instance, PermissionSetArn=names["developer"])["PermissionsBoundary"] == {
+        "ManagedPolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}
+    assert len(sso.list_account_assignments(InstanceArn=instance, AccountId=box.org.account("dev").id,
+                                            PermissionSetArn=names["developer"])["AccountAssignments"]) == 1
 
     plan = awsroles(box, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr
