@@ -11,6 +11,9 @@ import pytest
 
 from awsroles.export.terraform import terraform_files
 from awsroles.export.tree import write_tree
+from awsroles.identity_center.desired import desired_identity_center
+from awsroles.identity_center.state import read_identity_center
+from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle
@@ -128,17 +131,52 @@ def test_terraform_budgets_organization_and_identity_center_are_what_awsroles_pl
     readonly = box.client("iam", "dev").get_role(RoleName="readonly")["Role"]
     assert readonly["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
 
-    sso = box.client("sso-admin")
-    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
-    names = {sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)["PermissionSet"]["Name"]: arn
-             for arn in sso.list_permission_sets(InstanceArn=instance)["PermissionSets"]}
-    assert sorted(names) == ["admin", "developer", "readonly"]
-    assert sso.get_permissions_boundary_for_permission_set(
-        InstanceArn=instance, PermissionSetArn=names["developer"])["PermissionsBoundary"] == {
-        "ManagedPolicyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}
-    assert len(sso.list_account_assignments(InstanceArn=instance, AccountId=box.org.account("dev").id,
-                                            PermissionSetArn=names["developer"])["AccountAssignments"]) == 1
+    wanted = desired_facts(load_org(org_path))
+    assert sorted(f[0] for f in wanted if f[0] in ("permission set", "assignment")) == ["assignment"] * 5 + [
+        "permission set"] * 3  # platform: admin in dev, stage, prod; backend: developer and readonly in dev
+    assert identity_center_facts(box) == wanted  # as awsroles reads the instance
 
     plan = awsroles(box, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr
     assert "No changes. AWS matches the org file." in plan.stdout
+
+
+def identity_center_facts(box: SandboxHandle) -> set[tuple[str, ...]]:
+    """What the sandbox's Identity Center instance holds, read as awsroles reads it, as facts."""
+    live = read_identity_center(box.client("sso-admin"), box.client("identitystore"), box.org.name, where="ops")
+    users = {u.id: u.user_name for u in live.users}
+    groups = {g.id: g.display_name for g in live.groups}
+    sets = {p.arn: p.name for p in live.permission_sets}
+    facts: set[tuple[str, ...]] = set()
+    facts.update(("user", u.user_name, u.display_name, u.given_name, u.family_name, u.email, u.user_type)
+                 for u in live.users)
+    for g in live.groups:
+        facts.add(("group", g.display_name, g.description))
+        facts.update(("member", g.display_name, users[m]) for m in g.members)
+    for p in live.permission_sets:
+        facts.add(("permission set", p.name, p.description, p.session_duration, json.dumps(p.tags, sort_keys=True),
+                   json.dumps(sorted(p.managed)), json.dumps(sorted(p.customer_managed)),
+                   json.dumps(json.loads(p.inline) if p.inline else None, sort_keys=True),
+                   json.dumps(p.boundary, sort_keys=True)))
+    facts.update(("assignment", groups[a.principal_id], sets[a.permission_set_arn], a.principal_type, a.account_id)
+                 for a in live.assignments)
+    return facts
+
+
+def desired_facts(org: Org) -> set[tuple[str, ...]]:
+    """The same facts, as :func:`desired_identity_center` wants them."""
+    spec = desired_identity_center(org)
+    facts: set[tuple[str, ...]] = set()
+    facts.update(("user", u.user_name, u.display_name, u.given_name, u.family_name, u.email, u.user_type)
+                 for u in spec.users)
+    for g in spec.groups:
+        facts.add(("group", g.display_name, g.description))
+        facts.update(("member", g.display_name, m) for m in g.members)
+    for p in spec.permission_sets:
+        facts.add(("permission set", p.name, p.description, p.session_duration,
+                   json.dumps(dict(p.tags), sort_keys=True),
+                   json.dumps(sorted(p.managed)), json.dumps(sorted([c.name, c.path] for c in p.customer_managed)),
+                   json.dumps(json.loads(p.inline) if p.inline else None, sort_keys=True),
+                   json.dumps(p.boundary.as_param() if p.boundary else None, sort_keys=True)))
+    facts.update(("assignment", a.group, a.permission_set, "GROUP", a.account_id) for a in spec.assignments)
+    return facts
