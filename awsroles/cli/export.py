@@ -8,7 +8,7 @@ import click
 
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.errors import ExitCode
-from awsroles.export.identity_center import permission_set_files
+from awsroles.export.identity_center import identity_center_index, permission_set_files
 from awsroles.export.policies import policy_files
 from awsroles.export.tree import TreeResult, write_tree
 from awsroles.iam.desired import desired_state
@@ -67,7 +67,7 @@ def export_policies(app: App, directory: Path, force: bool) -> int:
     """
     org = app.load_org()
     org.require_ids()  # every document names accounts by id
-    files = policy_files(desired_state(org)) | permission_set_files(org)
+    files = policy_files(desired_state(org), identity_center_index(org)) | permission_set_files(org)
     _written(app, "policies", directory, files, write_tree(directory, files, force=force))
     return ExitCode.OK
 

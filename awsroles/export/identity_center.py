@@ -32,6 +32,8 @@ too), attachments ``<set>_<policy>``, assignments ``<group>_<set>_<account>``; a
 
 from __future__ import annotations
 
+from typing import Any
+
 from awsroles.export import hcl
 from awsroles.identity_center.desired import Boundary, CustomerPolicy, PermissionSetSpec, desired_identity_center
 from awsroles.org.model import Org
@@ -64,6 +66,31 @@ def permission_set_files(org: Org) -> dict[str, str]:
     """Every permission set's inline policy (as apply sends it), keyed as :func:`permission_set_path`."""
     return {permission_set_path(org, s.name): s.inline
             for s in desired_identity_center(org).permission_sets if s.inline is not None}
+
+
+def identity_center_index(org: Org) -> dict[str, Any] | None:
+    """The ``identity_center`` entry of ``index.json``: every resource apply makes in Identity Center,
+    with its settings (None when the org does not use it)."""
+    if not org.uses_identity_center:
+        return None
+    spec = desired_identity_center(org)
+    home = org.identity_center_home
+    return {
+        "account": home.name, "id": home.id, "region": org.identity_center_region_name,
+        "users": [{"user_name": u.user_name, "display_name": u.display_name, "given_name": u.given_name,
+                   "family_name": u.family_name, "email": u.email, "user_type": u.user_type} for u in spec.users],
+        "groups": [{"display_name": g.display_name, "description": g.description, "members": list(g.members)}
+                   for g in spec.groups],
+        "permission_sets": [{
+            "name": s.name, "description": s.description, "session_duration": s.session_duration,
+            "managed_policies": list(s.managed),
+            "customer_managed_policies": [c.as_reference() for c in s.customer_managed],
+            "inline_policy": permission_set_path(org, s.name) if s.inline is not None else None,
+            "permissions_boundary": s.boundary.as_param() if s.boundary is not None else None,
+            "tags": dict(s.tags)} for s in spec.permission_sets],
+        "assignments": [{"group": a.group, "permission_set": a.permission_set, "account": a.account,
+                         "account_id": a.account_id} for a in spec.assignments],
+    }
 
 
 def _resource(resource_type: str, local: str, provider: str, *items: hcl.BodyItem | None) -> hcl.Block:

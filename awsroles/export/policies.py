@@ -6,12 +6,14 @@ Layout (``<account>`` is the account's name in the org file)::
     <account>/roles/<role>.<policy>.json         inline permission policies
     <account>/groups/<group>.<policy>.json       team policies (ops account)
     <account>/policies/<policy>.json             customer managed policies (ops account)
+    <account>/permission-sets/<role>.json        permission sets' inline policies (Identity Center account)
     index.json                                   every resource, with managed ARNs and settings
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from awsroles.iam.desired import AccountSpec
@@ -33,8 +35,9 @@ def managed_policy_path(account: str, policy: str) -> str:
     return f"{account}/policies/{policy}.json"
 
 
-def policy_files(specs: tuple[AccountSpec, ...]) -> dict[str, str]:
-    """Every policy document, keyed by its path in the export tree, plus ``index.json``."""
+def policy_files(specs: tuple[AccountSpec, ...], identity_center: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Every policy document, keyed by its path in the export tree, plus ``index.json`` (with
+    ``identity_center``'s entry when given: the org's Identity Center resources)."""
     files: dict[str, str] = {}
     index: dict[str, Any] = {"accounts": []}
     for spec in specs:
@@ -80,5 +83,7 @@ def policy_files(specs: tuple[AccountSpec, ...]) -> dict[str, str]:
         users = [{"name": u.name, "path": u.path, "groups": list(u.groups), "tags": dict(u.tags)} for u in spec.users]
         entry.update({"roles": roles, "policies": managed, "groups": groups, "users": users})
         index["accounts"].append(entry)
+    if identity_center is not None:
+        index["identity_center"] = dict(identity_center)
     files["index.json"] = json.dumps(index, indent=2, ensure_ascii=False) + "\n"
     return files

@@ -42,7 +42,7 @@ from decimal import Decimal
 
 from awsroles.budgets.desired import COST_TYPES, LINKED_ACCOUNT, BudgetSpec, desired_budgets
 from awsroles.export import hcl
-from awsroles.export.identity_center import identity_center_blocks, permission_set_files
+from awsroles.export.identity_center import identity_center_blocks, identity_center_index, permission_set_files
 from awsroles.export.organizations import organization_blocks, scp_files
 from awsroles.export.policies import (
     group_inline_path,
@@ -388,7 +388,7 @@ def terraform_files(org: Org) -> dict[str, str]:
     names = _names(specs, budgets, org.billing_account, [a.name for a in extra])
     accounts = [s.account for s in specs] + list(dict.fromkeys(extra))
     identity_center = _identity_center_provider(org, names)
-    files = {f"{POLICY_DIR}/{path}": text for path, text in policy_files(specs).items()}
+    files = {f"{POLICY_DIR}/{path}": text for path, text in policy_files(specs, identity_center_index(org)).items()}
     files.update({f"{POLICY_DIR}/{path}": text for path, text in scp_files(org).items()})
     files.update({f"{POLICY_DIR}/{path}": text for path, text in permission_set_files(org).items()})
     by_account = {s.account.name: s for s in specs}

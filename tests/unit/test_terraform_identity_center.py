@@ -359,9 +359,24 @@ def test_export_policies_writes_the_permission_sets_inline_policies(ic_org_file:
     code, out, err = invoke("-f", str(ic_org_file), "-o", "json", "export", "policies", str(tmp_path / "out"))
     assert code == 0, err
     assert json.loads(out)["files"] == ["index.json", "mgmt/permission-sets/developer.json"]
+    index = json.loads((tmp_path / "out" / "index.json").read_text())
+    assert index["accounts"] == [] and index["identity_center"]["account"] == "mgmt"
+    developer = index["identity_center"]["permission_sets"][1]
+    assert (developer["name"], developer["inline_policy"], developer["permissions_boundary"]) == (
+        "developer", "mgmt/permission-sets/developer.json",
+        {"CustomerManagedPolicyReference": {"Name": "developer-boundary", "Path": "/boundaries/"}})
+    assert [a["account_id"] for a in index["identity_center"]["assignments"]] == [
+        "222222222222", "222222222222", "333333333333"]
+    assert terraform_files(ic_org())["policies/index.json"] == (tmp_path / "out" / "index.json").read_text()
     written = json.loads((tmp_path / "out" / "mgmt" / "permission-sets" / "developer.json").read_text())
     assert [s["Sid"] for s in written["Statement"]] == [
         s["Sid"] for s in json.loads((EXAMPLES.parent / "policies" / "deny-iam-writes.json").read_text())["Statement"]]
+
+
+def test_an_org_without_identity_center_has_no_such_entry_in_the_index() -> None:
+    org = ic_org(**{"identity = identity-center\n": "ops_account = mgmt\n"})
+    assert "identity_center" not in json.loads(terraform_files(org)["policies/index.json"])
+    assert permission_set_files(org) == {}
 
 
 def test_export_terraform_writes_the_identity_center_resources(ic_org_file: Path, tmp_path: Path) -> None:
