@@ -393,6 +393,7 @@ def terraform_files(org: Org) -> dict[str, str]:
     files.update({f"{POLICY_DIR}/{path}": text for path, text in permission_set_files(org).items()})
     by_account = {s.account.name: s for s in specs}
     imports = False
+    served: list[Account] = []  # accounts with resources through their provider in the org's region
     for account in accounts:
         blocks = _account_blocks(org, by_account[account.name], names) if account.name in by_account else []
         if account.name == org.billing_account:
@@ -401,16 +402,14 @@ def terraform_files(org: Org) -> dict[str, str]:
             organization = organization_blocks(org, names.aliases[account.name], POLICY_DIR)
             imports = any(b.type == "import" for b in organization)
             blocks += organization
-        if org.uses_identity_center and account.name == org.identity_center_home.name:
+        home = org.uses_identity_center and account.name == org.identity_center_home.name
+        if blocks or (home and identity_center is None):
+            served.append(account)
+        if home:
             alias = identity_center.alias if identity_center else names.aliases[account.name]
             blocks += identity_center_blocks(org, alias, POLICY_DIR)
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
     files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
-    # An account there for Identity Center alone, in another region, needs no provider in the org's.
-    only_identity_center = {a.name for a in extra if identity_center and a.name == identity_center.account.name
-                            and not (budgets and a.name == org.billing_account)
-                            and not (org.uses_accounts and a.name == org.management.name)}
-    providers = [_Provider(a, names.aliases[a.name], org.region)
-                 for a in accounts if a.name not in only_identity_center]
+    providers = [_Provider(a, names.aliases[a.name], org.region) for a in served]
     files[PROVIDERS_FILE] = _providers(org, [*providers, *([identity_center] if identity_center else [])])
     return dict(sorted(files.items()))
