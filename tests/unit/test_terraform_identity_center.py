@@ -128,8 +128,8 @@ def parsed(files: dict[str, str]) -> dict[str, dict[str, Any]]:
 
 def ic_facts(org: Org, files: dict[str, str]) -> set[tuple[str, ...]]:
     """The Identity Center resources the files declare, as facts comparable with :func:`expected_facts`;
-    checks on the way that each is in the Identity Center account's file, through one provider, in
-    the instance and identity store of the data source."""
+    checks on the way that each is in one file, through one provider (the Identity Center account's,
+    in its region), in the instance and identity store of the data source."""
     trees = parsed(files)
     holding = [p for p, t in trees.items() if any(k.startswith(("aws_identitystore_", "aws_ssoadmin_"))
                                                   for k in t["resource"])]
@@ -138,6 +138,9 @@ def ic_facts(org: Org, files: dict[str, str]) -> set[tuple[str, ...]]:
     [data] = tree["data"]
     [(instances, data_body)] = data["aws_ssoadmin_instances"].items()
     provider = data_body["provider"]
+    [declared] = [p["aws"] for p in trees["providers.tf"]["provider"] if f"${{aws.{p['aws']['alias']}}}" == provider]
+    assert (declared["region"], declared["allowed_account_ids"]) == (
+        org.identity_center_region_name, [org.identity_center_home.id])
     assert tree["locals"] == [{
         "identity_center_instance_arn": f"${{tolist(data.aws_ssoadmin_instances.{instances}.arns)[0]}}",
         "identity_store_id": f"${{tolist(data.aws_ssoadmin_instances.{instances}.identity_store_ids)[0]}}"}]
