@@ -5,7 +5,9 @@ moto is patched with the sandbox's own workarounds for what it lacks at the data
 permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
 subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations' rules for SCPs;
 :mod:`awsroles.sandbox.server.contacts`: Account Management's rules for alternate contacts;
-:mod:`awsroles.sandbox.server.closures`: CloseAccount's),
+:mod:`awsroles.sandbox.server.closures`: CloseAccount's;
+:mod:`awsroles.sandbox.server.identity_center` and :mod:`awsroles.sandbox.server.identity_store`:
+IAM Identity Center's),
 so library tests and e2e tests meet the same moto. The sandbox's request-level patches
 (GetSessionToken sessions, IAM authorization, the synthetic bill) are not installed: these tests
 use moto's own STS and queue their Cost Explorer results.
@@ -27,6 +29,8 @@ from awsroles.org.parse import load_org
 from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
 from awsroles.sandbox.server.contacts import patch_alternate_contacts
+from awsroles.sandbox.server.identity_center import patch_identity_center
+from awsroles.sandbox.server.identity_store import patch_identity_store
 from awsroles.sandbox.server.patches import (
     patch_managed_policies,
     patch_missing_iam_reads,
@@ -52,7 +56,7 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
              patch_user_permissions_boundary(), patch_budgets(), patch_policies(), patch_alternate_contacts(),
-             patch_close_account()]
+             patch_close_account(), patch_identity_center(), patch_identity_store()]
     try:
         with mock_aws():
             yield

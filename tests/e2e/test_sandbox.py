@@ -306,6 +306,31 @@ def test_env_for_subprocesses_reaches_the_sandbox(sandbox: SandboxHandle) -> Non
     assert result.stdout.strip() == sandbox.credentials.user_arn, result.stderr
 
 
+def test_the_management_account_has_an_identity_center_instance_the_aws_cli_reaches(sandbox: SandboxHandle) -> None:
+    """docs/sandbox.md, "IAM Identity Center": `aws sso-admin list-instances` in a sandbox shell
+    answers the management account's instance, and permission sets keep their tags, over HTTP with
+    authorization on."""
+    aws = shutil.which("aws", path=os.path.dirname(sys.executable))  # the test extra's awscli
+    assert aws, "the AWS CLI (awscli, in the test extra) is not installed next to this interpreter"
+
+    def cli(*argv: str) -> Any:
+        result = subprocess.run([aws, "sso-admin", *argv, "--output", "json"], env=sandbox.env, capture_output=True,
+                                text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout or "{}")
+
+    [instance] = cli("list-instances")["Instances"]
+    assert (instance["OwnerAccountId"], instance["Status"]) == (sandbox.org.management.id, "ACTIVE")
+    arn = instance["InstanceArn"]
+    created = cli("create-permission-set", "--instance-arn", arn, "--name", "sandbox-e2e", "--session-duration",
+                  "PT2H", "--tags", "Key=managed-by,Value=awsroles")["PermissionSet"]["PermissionSetArn"]
+    try:
+        assert cli("list-tags-for-resource", "--instance-arn", arn, "--resource-arn", created)["Tags"] == [
+            {"Key": "managed-by", "Value": "awsroles"}]
+    finally:
+        cli("delete-permission-set", "--instance-arn", arn, "--permission-set-arn", created)
+
+
 # -- (e) stale state, failures, stopping the stubborn ----------------------------------------
 
 

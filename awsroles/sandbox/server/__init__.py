@@ -19,6 +19,11 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
 - :mod:`.contacts`: AWS Account Management's rules for alternate contacts (``AccountId`` only for
   member accounts, from the management account, with trusted access; the fields' constraints).
 - :mod:`.closures`: ``CloseAccount``'s rules (not the management account, the 30-day quota, PENDING_CLOSURE).
+- :mod:`.identity_center`: IAM Identity Center's admin API as AWS answers it (DescribeInstance, tags,
+  permissions boundaries, asynchronous provisioning and assignments, the rules on names, sessions,
+  policies and targets); the operations are :mod:`.identity_center_calls` and
+  :mod:`.identity_center_assignments`. :mod:`.identity_store`: the Identity Store's rules
+  (the instance's store only, unique names, UpdateUser/UpdateGroup, memberships once).
 - :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
 

@@ -18,6 +18,8 @@ from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
 from awsroles.sandbox.server.contacts import patch_alternate_contacts
 from awsroles.sandbox.server.costs import patch_cost_explorer
+from awsroles.sandbox.server.identity_center import patch_identity_center
+from awsroles.sandbox.server.identity_store import patch_identity_store
 from awsroles.sandbox.server.organizations import patch_organizations
 from awsroles.sandbox.server.patches import (
     patch_account_ids,
@@ -43,7 +45,8 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
              patch_user_permissions_boundary(),
              patch_sessions(), patch_iam_resources(), patch_cost_explorer(), patch_budgets(), patch_organizations(),
-             patch_policies(), patch_alternate_contacts(), patch_close_account(),
+             patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),
+             patch_identity_store(),
              patch_request_lookups()]  # last: the response classes are patched by then
 
     def undo() -> None:
