@@ -23,9 +23,9 @@ from datetime import datetime
 from pathlib import Path
 
 from awsroles.aws import Aws
-from awsroles.errors import OrgFileError, Problem, UsageError
-from awsroles.iam.checks import ORG_CHECKS, check_identity_center, load_org
-from awsroles.org.checks import Sections
+from awsroles.errors import OrgFileError, UsageError
+from awsroles.iam.checks import ORG_CHECKS, load_org
+from awsroles.org.checks import OrgCheck
 from awsroles.org.edit import Edited, edit_org, identity_change, preview_org
 from awsroles.org.model import IDENTITY_CENTER, IDENTITY_IAM_USERS, Org
 from awsroles.org.parse import check_org
@@ -72,10 +72,10 @@ def can_move(path: Path) -> Org:
     """The org at ``path``, valid as it is and with Identity Center's rules too (every person has an
     email, the Identity Center account an id): OrgFileError otherwise, each problem at its line of
     the file as it is."""
-    def moving(org: Org, sections: Sections) -> list[Problem]:
-        return [] if org.uses_identity_center else check_identity_center(replace(org, identity=BOTH), sections)
+    def moved(check: OrgCheck) -> OrgCheck:  # each whole-model check, on the org as it will be
+        return lambda org, sections: check(org if org.uses_identity_center else replace(org, identity=BOTH), sections)
 
-    org, problems = check_org(path, checks=(*ORG_CHECKS, moving))
+    org, problems = check_org(path, checks=tuple(moved(check) for check in ORG_CHECKS))
     if org is None:
         raise OrgFileError(problems)
     return org
