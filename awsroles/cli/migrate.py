@@ -65,7 +65,7 @@ def _confirm(yes: bool, question: str) -> bool:
 
 
 @click.command("identity-center")
-@common_options(forms=FORMATS)
+@common_options
 @click.option("--finish", is_flag=True,
               help="The last step: once Identity Center is applied and people have switched, make it the only "
                    "way in (identity = identity-center) and show what `apply --prune` will delete in IAM.")
