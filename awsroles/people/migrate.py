@@ -162,8 +162,9 @@ def prepare_finish(path: Path, aws: Aws, *, now: datetime, recent_days: int = RE
                 "people switch, before finishing; nothing was changed")
     plan = engine.plan(options=PlanOptions(prune=True), live=live)
     order = {kind: n for n, kind in enumerate(IAM_KINDS)}
+    accounts = {a.name: n for n, a in enumerate(edited.org.accounts)}  # the file's order
     removals = tuple(sorted((c for c in plan.changes if c.action == "delete" and c.kind in order),
-                            key=lambda c: (order[c.kind], c.account, c.name)))
+                            key=lambda c: (order[c.kind], accounts.get(c.account, len(accounts)), c.name)))
     users = [c.name for c in removals if c.kind == "user"]
     uses = read_uses(engine.iam(edited.org.ops), users, max_workers=max_workers) if users else []
     return Finish(edited, org.identity, removals, tuple(uses), now, recent_days, engine.aws.whoami().user_name)

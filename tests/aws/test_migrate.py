@@ -233,7 +233,8 @@ def test_finish_shows_who_still_uses_iam_and_the_removals_then_the_move_complete
     assert done.moved and not done.edit.changed and done.removals == () and done.next_steps() == ()
 
 
-def test_finish_asks_and_without_a_terminal_needs_yes(aws: Aws, org_path: Path) -> None:
+def test_finish_asks_and_without_a_terminal_needs_yes(aws: Aws, org_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     migrate.write(migrate.prepare_start(org_path, aws).edit)
     apply(aws, org_path)
     client = iam(aws)
@@ -247,6 +248,14 @@ def test_finish_asks_and_without_a_terminal_needs_yes(aws: Aws, org_path: Path) 
                                     "a terminal, or pass --yes; nothing was changed")
     assert any(line.startswith("warning: bob used IAM in the last 7 days (access key ") for line in err.splitlines())
     assert "  bob: access key " in out and "Then `awsroles apply --prune` deletes in IAM" in out
+    with monkeypatch.context() as as_bob:  # bob runs it with his own IAM key: told to use another sign-in
+        as_bob.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        as_bob.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        as_bob.delenv("AWS_SESSION_TOKEN")
+        code, out, err = invoke("migrate", "identity-center", "--finish", "--dry-run")
+    assert code == ExitCode.OK and org_path.read_text() == before
+    assert out.splitlines()[-1] == ("You are signed in as IAM user bob, which those commands remove: run them with "
+                                    "your Identity Center sign-in (--profile), or ask another admin.")
     code, out, err = invoke("migrate", "identity-center", "--finish", "--yes", "--recent-days", "0")
     assert code == ExitCode.OK and "warning" not in err
     assert load_org(org_path).identity == migrate.ALONE
