@@ -27,6 +27,7 @@ from awsroles.people.users import offboard
 from awsroles.sandbox.server.patches import account_email, patch_account_ids
 from awsroles.sync.engine import Engine
 from awsroles.sync.plan import PlanOptions
+from tests.aws.test_accounts_close import Keyboard
 
 MGMT, DEV, PROD = "111111111111", "222222222222", "444444444444"
 ORG = """\
@@ -151,6 +152,11 @@ def test_start_refuses_what_cannot_move_and_writes_nothing(aws: Aws, org_path: P
     assert [str(p) for p in caught.value.problems if p.is_error] == [
         f"{org_path}:37: user 'bob' needs an email: IAM Identity Center sends sign-in invitations and one-time "
         "passwords there"]
+    org_path.write_text(ORG + "\n[account shared]\nemail = shared@acme.example\n")
+    org_path.write_text(org_path.read_text().replace("management_account = mgmt\n", "management_account = mgmt\n"
+                                                     "identity_center_account = shared\n"))
+    with pytest.raises(OrgFileError, match=r"the Identity Center account 'shared' .* needs an id"):
+        migrate.prepare_start(org_path, aws)
     elsewhere = ORG.replace("management_account = mgmt\n", "management_account = mgmt\nidentity_center_account = dev\n")
     org_path.write_text(elsewhere)
     with pytest.raises(NoInstance, match=r"account dev .* has no IAM Identity Center instance"):
@@ -261,3 +267,15 @@ def test_finish_asks_and_without_a_terminal_needs_yes(aws: Aws, org_path: Path,
     assert load_org(org_path).identity == migrate.ALONE
     assert "    awsroles users offboard bob --keep-in-file" in out.splitlines()
     assert out.splitlines()[-1] == "    awsroles apply --prune"
+
+
+def test_finish_answered_no_changes_nothing_and_exits_130(aws: Aws, org_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    migrate.write(migrate.prepare_start(org_path, aws).edit)
+    apply(aws, org_path)
+    before = org_path.read_text()
+    monkeypatch.setattr("sys.stdin", Keyboard("n\n"))
+    code, out, err = invoke("migrate", "identity-center", "--finish")
+    assert (code, org_path.read_text()) == (ExitCode.INTERRUPTED, before)
+    assert "Make Identity Center the only way in" in err and err.endswith("Nothing was changed.\n")
+    assert "Then `awsroles apply --prune` deletes in IAM" in out and "Wrote" not in out
