@@ -267,6 +267,8 @@ def test_finish_asks_and_without_a_terminal_needs_yes(aws: Aws, org_path: Path,
     assert load_org(org_path).identity == migrate.ALONE
     assert "    awsroles users offboard bob --keep-in-file" in out.splitlines()
     assert out.splitlines()[-1] == "    awsroles apply --prune"
+    assert sorted(u["UserName"] for u in client.list_users(PathPrefix="/awsroles/")["Users"]) == ["alice", "bob"]
+    assert len(client.list_access_keys(UserName="bob")["AccessKeyMetadata"]) == 1  # it deleted nothing itself
 
 
 def test_finish_answered_no_changes_nothing_and_exits_130(aws: Aws, org_path: Path,
