@@ -45,18 +45,19 @@ def policy_files(specs: tuple[AccountSpec, ...]) -> dict[str, str]:
             files[role_trust_path(name, role.name)] = role.trust_policy
             for inline in role.inline:
                 files[role_inline_path(name, role.name, inline.name)] = inline.document
-            roles.append(
-                {
-                    "name": role.name,
-                    "path": role.path,
-                    "description": role.description,
-                    "max_session_duration": role.max_session,
-                    "trust_policy": role_trust_path(name, role.name),
-                    "managed_policies": list(role.managed),
-                    "inline_policies": {p.name: role_inline_path(name, role.name, p.name) for p in role.inline},
-                    "tags": dict(role.tags),
-                }
-            )
+            entry_role: dict[str, Any] = {
+                "name": role.name,
+                "path": role.path,
+                "description": role.description,
+                "max_session_duration": role.max_session,
+                "trust_policy": role_trust_path(name, role.name),
+                "managed_policies": list(role.managed),
+                "inline_policies": {p.name: role_inline_path(name, role.name, p.name) for p in role.inline},
+                "tags": dict(role.tags),
+            }
+            if role.boundary:
+                entry_role["permissions_boundary"] = role.boundary
+            roles.append(entry_role)
         groups = []
         for group in spec.groups:
             for inline in group.inline:

@@ -197,6 +197,7 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             hcl.Attribute("description", role.description) if role.description else None,
             hcl.Attribute("max_session_duration", role.max_session),
             hcl.Attribute("assume_role_policy", _document(role_trust_path(a, role.name))),
+            hcl.Attribute("permissions_boundary", policy_arn(role.boundary)) if role.boundary else None,
             hcl.Attribute("tags", _tags(role.tags)),
         ))
         for arn in role.managed:

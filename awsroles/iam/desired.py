@@ -68,6 +68,7 @@ class RoleSpec:
     managed: tuple[str, ...]
     inline: tuple[InlinePolicy, ...]
     tags: Tags
+    boundary: str = ""  # ARN of the permissions boundary ("": none)
 
 
 @dataclass(frozen=True)
@@ -126,15 +127,20 @@ def _digest(value: Any) -> str:
 
 
 def role_digest(path: str, trust: Mapping[str, Any] | str, max_session: int, description: str,
-                managed: tuple[str, ...], inline: Mapping[str, Mapping[str, Any] | str]) -> str:
-    """The digest of a role's settings, from the desired spec or from the live role alike."""
+                managed: tuple[str, ...], inline: Mapping[str, Mapping[str, Any] | str], boundary: str = "") -> str:
+    """The digest of a role's settings, from the desired spec or from the live role alike. A role
+    without a permissions boundary hashes as it did before roles could have one, so that roles
+    awsroles made earlier are not taken for drift."""
     def doc(d: Mapping[str, Any] | str) -> Any:
         return policies.normalized(json.loads(d) if isinstance(d, str) else dict(d))
 
-    return _digest({
+    settings: dict[str, Any] = {
         "path": path, "trust": doc(trust), "max_session": max_session, "description": description,
         "managed": sorted(managed), "inline": {k: doc(v) for k, v in inline.items()},
-    })
+    }
+    if boundary:
+        settings["boundary"] = boundary
+    return _digest(settings)
 
 
 def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> str:
@@ -145,7 +151,7 @@ def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> 
 
 def _with_role_digest(spec: RoleSpec) -> RoleSpec:
     digest = role_digest(spec.path, spec.trust_policy, spec.max_session, spec.description, spec.managed,
-                         {p.name: p.document for p in spec.inline})
+                         {p.name: p.document for p in spec.inline}, spec.boundary)
     return replace(spec, tags=tuple(sorted((*spec.tags, (DIGEST_TAG, digest)))))
 
 
@@ -172,6 +178,15 @@ def customer_managed_arns(org: Org, account: Account, references: tuple[str, ...
     return tuple(arns)
 
 
+def boundary_arn(org: Org, account: Account, boundary: str) -> str:
+    """A role's ``boundary`` as the ARN IAM takes in ``account``: a managed policy ARN as it is; a
+    customer managed ``[/path/]name`` as that policy's ARN in ``account``; "" for none."""
+    if not boundary or boundary.startswith("arn:"):
+        return boundary
+    arns = customer_managed_arns(org, account, (boundary,))
+    return arns[0] if arns else ""
+
+
 def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
     if not account.environment:
         return ()
@@ -189,6 +204,7 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 managed=tuple(sorted((*role.managed, *customer_managed_arns(org, account, role.customer_managed)))),
                 inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in role.policies), key=lambda p: p.name)),
                 tags=_managed_tags(),
+                boundary=boundary_arn(org, account, role.boundary),
             )
         )
     return tuple(_with_role_digest(s) for s in specs)
@@ -251,6 +267,8 @@ def flatten(specs: tuple[AccountSpec, ...]) -> set[Resource]:
             out.add(Resource(a, "aws_iam_role#path", role.name, role.path))
             out.add(Resource(a, "aws_iam_role#description", role.name, role.description))
             out.add(Resource(a, "aws_iam_role#tags", role.name, _tags_text(role.tags)))
+            if role.boundary:
+                out.add(Resource(a, "aws_iam_role#permissions_boundary", role.name, role.boundary))
             for arn in role.managed:
                 out.add(Resource(a, "aws_iam_role_policy_attachment", role.name, arn))
             for inline in role.inline:

@@ -4,7 +4,8 @@ with IAM's, see :mod:`awsroles.iam.checks`).
 Sources: sso-admin API reference, "CreatePermissionSet" (Name 1-32 of ``[\\w+=,.@-]``,
 Description 1-700), "AttachManagedPolicyToPermissionSet" (AWS managed policies only: customer
 managed ones are attached by reference); "IAM Identity Center quotas" (one inline policy of 10,240
-non-whitespace characters, 10 managed policies per permission set).
+non-whitespace characters, 10 managed policies per permission set: the same as IAM's quotas on a
+role's inline policies together and managed policies, which the org file's reader checks already).
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import json
 
 from awsroles.errors import Problem
 from awsroles.identity_center import names
-from awsroles.identity_center.desired import merged_inline
 from awsroles.org.checks import Sections
-from awsroles.org.jsondoc import compact_size
 from awsroles.org.model import Org
 
 
@@ -57,11 +56,6 @@ def check_identity_center(org: Org, sections: Sections) -> list[Problem]:
                         f"{policy.name}; a permission set has one inline policy, whose statement ids must differ"))
                 elif sid:
                     sids[sid] = policy.name
-        inline = merged_inline(role)
-        if inline is not None and compact_size(inline) > names.INLINE_POLICY_MAX:
-            problems.append(sections.error("role", role.name, f"{where}: its policy files make an inline policy of "
-                                           f"{compact_size(inline)} characters; a permission set's may have "
-                                           f"{names.INLINE_POLICY_MAX}"))
     for user in org.users:
         if not user.email:
             problems.append(sections.error("user", user.name, f"user '{user.name}' needs an email: IAM Identity "

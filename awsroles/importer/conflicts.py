@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from awsroles.errors import AwsrolesError, ExitCode
 from awsroles.importer.documents import canonical_key
+from awsroles.importer.rolepolicies import RolePolicies, role_policies
 from awsroles.org.durations import format_duration
 from awsroles.sync.state import Document, LiveRole
 
@@ -36,11 +37,20 @@ class RoleSeen:
     environment: str
     live: LiveRole
     inline: dict[str, Document]
+    account_id: str = ""
+
+    @property
+    def policies(self) -> RolePolicies:
+        """Its managed policies and boundary as the org file says them (its account's own by name)."""
+        return role_policies(self.live.managed, self.live.boundary, self.account_id)
 
 
 def _role_settings_text(seen: RoleSeen) -> dict[str, str]:
+    policies = seen.policies
     out = {
-        "managed": ", ".join(sorted(seen.live.managed)) or "(none)",
+        "managed": ", ".join(policies.managed) or "(none)",
+        "customer_managed": ", ".join(policies.customer_managed) or "(none)",
+        "boundary": policies.boundary or "(none)",
         "max_session": format_duration(seen.live.max_session),
         "description": repr(seen.live.description),
     }

@@ -149,7 +149,7 @@ class _Build:
                     else:
                         inline[policy_name] = document
                 self.observe_mfa(role.trust_policy, f"role {name} in {account.environment}")
-                self.seen.setdefault(name, []).append(RoleSeen(account.environment, role, inline))
+                self.seen.setdefault(name, []).append(RoleSeen(account.environment, role, inline, account.id))
         conflicts = [c for name in sorted(self.seen) if (c := role_conflict(name, self.seen[name])) is not None]
         if conflicts:
             raise RoleConflictError(conflicts)
@@ -171,18 +171,14 @@ class _Build:
                 text = policies.canonical_json(document)
                 self.policy_files[ref] = text
                 files.append(PolicyFile(policy_name, ref, text))
-            managed = []
-            for arn in sorted(first.live.managed):
-                if "," in arn or not limits.MANAGED_POLICY_ARN.fullmatch(arn):
-                    self.warnings.append(f"role {name}: managed policy {arn} cannot be written in an org file; "
-                                         "skipped (apply would detach it)")
-                else:
-                    managed.append(arn)
+            attached = first.policies
+            self.warnings.extend(f"role {name}: {skipped}" for skipped in attached.skipped)
             description = ini_text(first.live.description)
             if description != first.live.description:
                 self.warnings.append(f"role {name}: description {first.live.description!r} cannot be written as is "
                                      f"in an org file; imported as {description!r} (apply will update it)")
-            roles.append(Role(name, tuple(managed), tuple(files), first.live.max_session, description))
+            roles.append(Role(name, attached.managed, tuple(files), first.live.max_session, description,
+                              attached.customer_managed, attached.boundary))
         folded: dict[str, list[str]] = {}
         for ref in self.policy_files:
             folded.setdefault(ref.lower(), []).append(ref)

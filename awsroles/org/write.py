@@ -94,6 +94,10 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
             out.append(_list("managed", role.managed))
         if role.policies:
             out.append(_list("policies", [p.source for p in role.policies]))
+        if role.customer_managed:
+            out.append(_list("customer_managed", role.customer_managed))
+        if role.boundary:
+            out.append(f"boundary = {role.boundary}")
         out.append(f"max_session = {format_duration(role.max_session)}")
         if role.description:
             out.append(f"description = {role.description}")

@@ -75,6 +75,17 @@ def attachment_ops(kind: str, name_param: str, name: str, live: tuple[str, ...],
     return ops, details
 
 
+def boundary_change(role: str, live: str, desired: str) -> tuple[list[Op], list[str]]:
+    """A role's permissions boundary: put the desired one (replacing another), or remove one the org
+    file does not give."""
+    if live == desired:
+        return [], []
+    if desired:
+        return ([("put_role_permissions_boundary", {"RoleName": role, "PermissionsBoundary": desired})],
+                [f"permissions boundary {live} -> {desired}" if live else f"set permissions boundary {desired}"])
+    return [("delete_role_permissions_boundary", {"RoleName": role})], [f"remove permissions boundary {live}"]
+
+
 def inline_policy_ops(kind: str, name_param: str, name: str, live: Mapping[str, Any],
                 desired: Mapping[str, str]) -> tuple[list[Op], list[str], list[tuple[str, str]]]:
     ops: list[Op] = []

@@ -41,6 +41,7 @@ from awsroles.org.model import TEAM_POLICY_NAME, Account, Org
 from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (
     attachment_ops,
+    boundary_change,
     document_diff,
     grants_summary,
     inline_policy_ops,
@@ -49,6 +50,7 @@ from awsroles.sync.ops import (
 )
 from awsroles.sync.ownership import MARK, AccountOwnership
 from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Change, Conflict, Finding, Op, Plan, PlanOptions
+from awsroles.sync.policyrefs import missing_policies
 from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 
 MAX_POLICY_VERSIONS = 5  # IAM keeps at most 5 versions of a managed policy
@@ -154,6 +156,10 @@ class _AccountPlanner(AccountOwnership):
             live = self.lookup("role", spec.name, self.roles, self.live.roles)
             if live is False:
                 continue
+            missing = missing_policies(self.org.partition, self.account, spec, self.live, self.spec)
+            if missing:
+                self.conflict("role", spec.name, "; ".join(missing))
+                continue
             inline = {p.name: p.document for p in spec.inline}
             if live is None:
                 params: dict[str, Any] = {
@@ -161,6 +167,8 @@ class _AccountPlanner(AccountOwnership):
                     "MaxSessionDuration": spec.max_session, "Tags": tag_list(spec.tags)}
                 if spec.description:
                     params["Description"] = spec.description
+                if spec.boundary:  # with the role, so that it never exists without its boundary
+                    params["PermissionsBoundary"] = spec.boundary
                 ops: list[Op] = [("create_role", params)]
                 ops += attachment_ops("role", "RoleName", spec.name, (), spec.managed)[0]
                 ops += inline_policy_ops("role", "RoleName", spec.name, {}, inline)[0]
@@ -184,9 +192,9 @@ class _AccountPlanner(AccountOwnership):
                                f"{format_duration(spec.max_session)}")
             if live.description != spec.description:
                 details.append(f"description {live.description!r} -> {spec.description!r}")
-        if live.boundary:
-            ops.append(("delete_role_permissions_boundary", {"RoleName": spec.name}))
-            details.append(f"remove permissions boundary {live.boundary}")
+        boundary_ops, boundary_details = boundary_change(spec.name, live.boundary, spec.boundary)
+        ops += boundary_ops
+        details += boundary_details
         attach_ops, attach_details = attachment_ops("role", "RoleName", spec.name, live.managed, spec.managed,
                                                  self.describe)
         inline_ops, inline_details, inline_diffs = inline_policy_ops("role", "RoleName", spec.name, live.inline, inline)
@@ -195,8 +203,11 @@ class _AccountPlanner(AccountOwnership):
         if not ops:
             return
         live_digest = role_digest(live.path, live.trust_policy, live.max_session, live.description, live.managed,
-                                  live.inline)
-        drift = live.tags.get(DIGEST_TAG) not in (None, live_digest) or bool(live.boundary)
+                                  live.inline, live.boundary)
+        # Without awsroles' digest (a role adopted, or made before digests), a boundary the org file
+        # does not give is drift all the same.
+        digest = live.tags.get(DIGEST_TAG)
+        drift = digest != live_digest if digest is not None else bool(live.boundary and not spec.boundary)
         self.change("update", "role", spec.name, ops, details + attach_details + inline_details + tag_details,
                     diffs + inline_diffs, drift)
 

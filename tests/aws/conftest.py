@@ -2,7 +2,8 @@
 
 moto is patched with the sandbox's own workarounds for what it lacks at the data level
 (:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
-permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
+permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.boundaries`: a role's boundary
+must exist; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
 subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations' rules for SCPs;
 :mod:`awsroles.sandbox.server.contacts`: Account Management's rules for alternate contacts;
 :mod:`awsroles.sandbox.server.closures`: CloseAccount's;
@@ -26,6 +27,7 @@ from moto import mock_aws
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
+from awsroles.sandbox.server.boundaries import patch_role_boundaries
 from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
 from awsroles.sandbox.server.contacts import patch_alternate_contacts
@@ -55,8 +57,8 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(), patch_budgets(), patch_policies(), patch_alternate_contacts(),
-             patch_close_account(), patch_identity_center(), patch_identity_store()]
+             patch_user_permissions_boundary(), patch_role_boundaries(), patch_budgets(), patch_policies(),
+             patch_alternate_contacts(), patch_close_account(), patch_identity_center(), patch_identity_store()]
     try:
         with mock_aws():
             yield

@@ -211,7 +211,8 @@ def test_a_change_in_the_file_is_an_update_and_what_it_drops_is_kept_until_prune
         "session PT2H -> PT4H", "provision again to 2 accounts")
     assert ("delete", "assignment", "team-platform -> admin in prod") in changes  # a grant taken away: now
     kept = sorted((c.kind, c.name) for c in plan.kept)
-    assert kept == [("assignment", "team-backend -> readonly in dev"), ("assignment", "team-platform -> readonly in dev"),
+    assert kept == [("assignment", "team-backend -> readonly in dev"),
+                    ("assignment", "team-platform -> readonly in dev"),
                     ("ic-group", "team-backend"), ("ic-user", "bob"), ("permission-set", "readonly")]
     assert not plan.in_sync
     applied(aws, text)
@@ -255,7 +256,8 @@ def test_people_in_groups_awsroles_does_not_own_are_reported_not_touched(aws: Aw
     assert [(f.kind, f.name) for f in plan.foreign] == [("ic-group", "break-glass")]
     assert plan.empty and not plan.in_sync
     removing = Engine(load(), aws).plan(options=PlanOptions(remove_foreign_memberships=True))
-    assert [c.ops for c in removing.changes] == [(("delete_group_membership", {"Group": "break-glass", "User": "alice"}),)]
+    assert [c.ops for c in removing.changes] == [
+        (("delete_group_membership", {"Group": "break-glass", "User": "alice"}),)]
 
 
 def test_both_backends_side_by_side_plan_iam_and_identity_center_together(aws: Aws) -> None:

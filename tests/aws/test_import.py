@@ -572,3 +572,27 @@ def test_budgets_awsroles_made_are_imported_back(edge: Org, tmp_path: Path) -> N
                                  "file cannot say: left out",)
     assert imported.org.budgets == org.budgets
     assert [(c.action, c.name) for c in imported.plan.changes] == [("update", "awsroles-edge-prod")]
+
+
+def test_boundaries_and_customer_managed_policies_are_imported_by_name(edge: Org, tmp_path: Path) -> None:
+    """A role's customer managed policies and boundary in each environment account import as one
+    definition, by ``[/path/]name`` (an AWS managed boundary as its ARN); the written file plans nothing."""
+    aws = ops_aws(edge)
+    for environment in ("dev", "prod"):
+        iam = aws.client("iam", aws.for_account(edge.account(environment).id, "admin"))
+        iam.create_policy(PolicyName="deny-iam", Path="/team/", PolicyDocument=_document("DenyIam", "iam:*"))
+        iam.create_policy(PolicyName="admin", Path="/boundaries/", PolicyDocument=_document("Bound", "*"))
+    text = edge.source.read_text().replace(
+        "description = Everything\n",
+        "description = Everything\ncustomer_managed = /team/deny-iam\nboundary = /boundaries/admin\n").replace(
+        "policies = developer/extra.json, shared.json\n",
+        "policies = developer/extra.json, shared.json\nboundary = arn:aws:iam::aws:policy/PowerUserAccess\n")
+    edge.source.write_text(text)
+    org = load_org(edge.source)
+    apply(org)
+    back = round_trip(org, tmp_path, explicit(org))
+    assert (back.role("admin").customer_managed, back.role("admin").boundary) == (
+        ("/team/deny-iam",), "/boundaries/admin")
+    assert back.role("developer").boundary == "arn:aws:iam::aws:policy/PowerUserAccess"
+    written = (tmp_path / "awsroles.ini").read_text()
+    assert "customer_managed = /team/deny-iam\nboundary = /boundaries/admin\n" in written

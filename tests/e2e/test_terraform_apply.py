@@ -57,6 +57,7 @@ scp_files = deny-public-buckets.json
 
 [ou Sandbox]
 """
+BOUNDARY = "arn:aws:iam::aws:policy/PowerUserAccess"  # the readonly role's permissions_boundary
 CONTACT = "Jane Doe | Finance lead | jane@acme.example | +1 555 0100"
 SCP_FILE = {"Version": "2012-10-17", "Statement": [{"Sid": "NoPublicBuckets", "Effect": "Deny",
                                                     "Action": "s3:PutBucketPublicAccessBlock", "Resource": "*"}]}
@@ -67,7 +68,7 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
     """The classic example with budgets, OUs and SCPs: everything exported (IAM, the
     aws_budgets_budget resources, and aws_organizations_organizational_unit, aws_organizations_account
     (imported, moved, tagged as apply tags it), aws_account_alternate_contact, aws_organizations_policy
-    and aws_organizations_policy_attachment), applied by
+    and aws_organizations_policy_attachment) and a role's permissions_boundary, applied by
     terraform, is exactly what awsroles would make: its plan is then empty, budgets and organization
     included."""
     org_path = tmp_path / "awsroles.ini"
@@ -80,6 +81,7 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
                         "oncall@acme.example\nou = Workloads/Prod\nguardrails = allowed-regions eu-west-1\n"
                         f"tags = Team=web\nbilling_contact = {CONTACT}\n")
     text = text.replace("mfa = required\n", "mfa = required\ntags = CostCenter=42\n")
+    text = text.replace("max_session = 8h\n", f"max_session = 8h\nboundary = {BOUNDARY}\n")  # role readonly
     org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION)
     box: SandboxHandle = sandbox_factory(org_path)
     directory = tmp_path / "tf"
@@ -108,6 +110,9 @@ def test_terraform_budgets_and_organization_are_what_awsroles_plans(
     assert (tags["Team"], tags["CostCenter"], tags["Environment"]) == ("web", "42", "prod")
     contact = box.client("account").get_alternate_contact(AccountId=prod, AlternateContactType="BILLING")
     assert contact["AlternateContact"]["EmailAddress"] == "jane@acme.example"
+
+    readonly = box.client("iam", "dev").get_role(RoleName="readonly")["Role"]
+    assert readonly["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
 
     plan = awsroles(box, "plan", "--detailed-exitcode")
     assert plan.returncode == 0, plan.stdout + plan.stderr

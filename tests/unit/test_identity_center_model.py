@@ -123,3 +123,18 @@ def test_a_roles_policy_files_become_one_inline_policy_and_clashing_statement_id
 def test_durations_round_trip() -> None:
     assert [names.iso_duration(s) for s in (3600, 5400, 43200)] == ["PT1H", "PT1H30M", "PT12H"]
     assert [names.duration_seconds(t) for t in ("PT1H", "PT1H30M", "PT12H", "nonsense")] == [3600, 5400, 43200, 0]
+
+
+def test_a_permission_sets_inline_policy_is_held_to_its_size(tmp_path: Path) -> None:
+    """Identity Center's one inline policy and IAM's inline policies of a role have the same quota
+    (10,240 characters): the role's files together are held to it, whatever the backend."""
+    (tmp_path / "policies").mkdir()
+    for n in range(2):
+        actions = [f"s3:GetObject{n}x{i:04d}" for i in range(260)]
+        (tmp_path / "policies" / f"p{n}.json").write_text(json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Sid": f"S{n}", "Effect": "Deny", "Action": actions,
+                                                    "Resource": "*"}]}))
+    text = IC.replace("customer_managed = /team/deny-iam, audit", "policies = p0.json")
+    assert valid(text, tmp_path)
+    found = errors(text.replace("policies = p0.json", "policies = p0.json, p1.json"), tmp_path)
+    assert any("characters of inline policy; IAM allows 10240 per role" in e for e in found), found

@@ -96,7 +96,7 @@ def test_a_busy_account_is_tried_again_and_a_failure_says_why() -> None:
 
 def test_provisioning_that_never_ends_stops_at_the_timeout_with_what_to_do() -> None:
     sso, sleeps, said = Sso(["IN_PROGRESS"] * 100), [], []  # type: Sso, list[float], list[str]
-    with pytest.raises(ProvisioningFailed, match="still in progress after 5 minutes .* re-run apply"):
+    with pytest.raises(ProvisioningFailed, match=r"still in progress after 5 minutes .* re-run apply"):
         runner(sso, sleeps, said, timeout=300).run(change(("provision_permission_set", {"PermissionSet": "admin"})))
     assert sso.calls == [("provision_permission_set", {"InstanceArn": INSTANCE, "PermissionSetArn": SET_ARN,
                                                        "TargetType": "ALL_PROVISIONED_ACCOUNTS"})]

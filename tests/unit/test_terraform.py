@@ -129,7 +129,8 @@ def parsed_resources(org: Org, parsed: dict[str, dict[str, Any]]) -> dict[tuple[
 
 
 ATTRIBUTES = {
-    "aws_iam_role": ({"name", "path", "max_session_duration", "assume_role_policy", "tags"}, {"description"}),
+    "aws_iam_role": ({"name", "path", "max_session_duration", "assume_role_policy", "tags"},
+                     {"description", "permissions_boundary"}),
     "aws_iam_role_policy_attachment": ({"role", "policy_arn"}, set()),
     "aws_iam_role_policy": ({"name", "role", "policy"}, set()),
     "aws_iam_policy": ({"name", "path", "policy", "tags"}, {"description"}),
@@ -198,6 +199,9 @@ def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
             out.append(Resource(a, "aws_iam_role#path", name, text(body["path"])))
             out.append(Resource(a, "aws_iam_role#description", name, text(body.get("description", '""'))))
             out.append(Resource(a, "aws_iam_role#tags", name, tags(body["tags"])))
+            if "permissions_boundary" in body:
+                out.append(Resource(a, "aws_iam_role#permissions_boundary", name,
+                                    resolve(body["permissions_boundary"], a, "aws_iam_policy")))
         elif r.type == "aws_iam_role_policy_attachment":
             role = resolve(body["role"], a, "aws_iam_role")
             out.append(Resource(a, r.type, role, resolve(body["policy_arn"], a, "aws_iam_policy")))

@@ -8,6 +8,7 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
 - :mod:`.main`: :class:`~.main.MotoServer`, :func:`~.main.install_workarounds` (each undone by
   ``MotoServer.stop``) and the process's ``main()`` (run by ``__main__``).
 - :mod:`.patches`: account ids, AWS managed policies, IAM reads moto lacks, user boundaries.
+- :mod:`.boundaries`: a role's (or user's) permissions boundary must be a policy that exists.
 - :mod:`.sessions`: ``GetSessionToken`` as AWS makes sessions; who an IAM user's request acts as.
 - :mod:`.mfa`: MFA codes, checked and taken once as AWS does. :mod:`.clock`: the sandbox's clock.
 - :mod:`.conditions`: the IAM condition evaluator for IAM users' requests.

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from awsroles.sandbox.server.boundaries import patch_role_boundaries
 from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
 from awsroles.sandbox.server.contacts import patch_alternate_contacts
@@ -43,7 +44,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in :mod:`awsroles.sandbox.server`'s modules; returns a function
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(),
+             patch_user_permissions_boundary(), patch_role_boundaries(),
              patch_sessions(), patch_iam_resources(), patch_cost_explorer(), patch_budgets(), patch_organizations(),
              patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),
              patch_identity_store(),

@@ -22,7 +22,9 @@
 - **Permissions boundaries on IAM users**, which moto 5 lacks: Put/DeleteUserPermissionsBoundary,
   and the boundary in GetUser and GetAccountAuthorizationDetails, as IAM answers them (IAM API
   Reference, "PutUserPermissionsBoundary" and "DeleteUserPermissionsBoundary": the boundary is a
-  managed policy ARN; deleting a boundary the user does not have is not an error). Installed by
+  managed policy ARN, of a policy that exists (``NoSuchEntity`` otherwise, as for a role's boundary:
+  :mod:`awsroles.sandbox.server.boundaries`); deleting a boundary the user does not have is not an
+  error). Installed by
   the sandbox server (:func:`awsroles.sandbox.server.main.install_workarounds`) and by the
   in-process library tests, so that drift through a user's boundary is tested against the same
   behaviour.
@@ -228,6 +230,9 @@ def patch_user_permissions_boundary() -> Callable[[], None]:
             from moto.iam.exceptions import InvalidInput
 
             raise InvalidInput(f"ARN {arn} is not valid.")
+        from awsroles.sandbox.server.boundaries import require_policy
+
+        require_policy(self.backend, arn)  # as for a role's boundary
         setattr(user, _ATTRIBUTE, arn)
         return EmptyResult()
 
