@@ -45,7 +45,9 @@ one page per action: ``API_<Action>.html``) and the quotas page
   request id is ResourceNotFoundException.
 - CreateAccountAssignment: ``TargetId`` an account of the caller's organization (ValidationException),
   the principal a user or group of the instance's identity store and the permission set one of the
-  instance (ResourceNotFoundException); creating an assignment that exists changes nothing. It
+  instance (ResourceNotFoundException). The API reference lists both errors without saying which
+  case gets which: these are the sandbox's reading, and AWS may instead accept the request and
+  report the failure in its status. Creating an assignment that exists changes nothing. It
   provisions the permission set to the account; deleting the account's last assignment of a
   permission set deprovisions it. A permission set changed after it was provisioned to an account
   (its description, session duration, relay state or policies) is
@@ -64,9 +66,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-NAME = re.compile(r"[\w+=,.@-]{1,32}")
-POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}")
-POLICY_PATH = re.compile(r"/|/[\w+=,.@-]+(/[\w+=,.@-]+)*/")
+NAME = re.compile(r"[\w+=,.@-]{1,32}", re.ASCII)  # the API's \w is ASCII (Java regular expressions)
+POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}", re.ASCII)
+POLICY_PATH = re.compile(r"/|/[\w+=,.@-]+(/[\w+=,.@-]+)*/", re.ASCII)
 DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
 MIN_SESSION, MAX_SESSION = 3600, 12 * 3600
 MAX_DESCRIPTION = 700
