@@ -99,6 +99,8 @@ COMMANDS: dict[str, str] = {
     "init": "init:init",
     "login": "creds:login",
     "logout": "sessions:logout",
+    "migrate": "migrate:migrate",
+    "migrate identity-center": "migrate:identity_center",
     "plan": "plan:plan",
     "profiles": "profiles:profiles",
     "revoke": "grants:revoke",

@@ -255,19 +255,24 @@ def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Se
 @_profile
 @click.argument("name", shell_complete=complete_users)
 @click.option("--dry-run", is_flag=True, help="List the steps; change nothing.")
+@click.option("--keep-in-file", is_flag=True,
+              help="Remove the IAM user only; keep the person in the org file (an org moving to Identity "
+                   "Center: they keep their Identity Center user).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
-def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool) -> int:
+def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_file: bool, yes: bool) -> int:
     """Remove a person for good: credentials, MFA devices, memberships, policies, the IAM user,
-    and their entry in the org file.
+    and their entry in the org file (with --keep-in-file, not their entry).
 
     Refuses to offboard yourself or the last member of a team granted an admin role (one with
-    AdministratorAccess). Without a terminal, --yes is required.
+    AdministratorAccess; with --keep-in-file in an org on Identity Center alone, they keep it
+    there). Without a terminal, --yes is required.
 
     \b
     Example:
       awsroles users offboard bob --dry-run
       awsroles users offboard bob --yes
+      awsroles users offboard bob --keep-in-file --yes
     """
     from awsroles.people.users import check_offboard, offboard_steps
     from awsroles.people.users import offboard as offboard_user
@@ -275,9 +280,9 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool)
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
     org = engine.org
-    check_offboard(org, engine.aws.whoami().user_name, name)
+    check_offboard(org, engine.aws.whoami().user_name, name, keep_in_file=keep_in_file)
     steps = offboard_steps(org, iam, name)
-    in_file = any(u.name == name for u in org.users)
+    in_file = any(u.name == name for u in org.users) and not keep_in_file
     extra = [f"remove {name} from the org file {app.org_path}"] if in_file else []
     if dry_run:
         _show_steps(app, name, steps, "Would offboard", extra)
@@ -288,7 +293,7 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, yes: bool)
         app.warn("Nothing was changed.")
         return ExitCode.OK
     with _auditor(engine).if_stopped("users.offboard", name):
-        done = offboard_user(app.org_path, org, engine.aws, name)
+        done = offboard_user(app.org_path, org, engine.aws, name, keep_in_file=keep_in_file)
     _auditor(engine).record("users.offboard", name, {"steps": [s.description for s in done.steps],
                                                      "removed_from_file": done.removed_from_file})
     _show_steps(app, name, done.steps, "Offboarded", extra)

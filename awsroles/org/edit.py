@@ -10,9 +10,11 @@ invalid raises :class:`~awsroles.errors.OrgFileError` and writes nothing.
 from __future__ import annotations
 
 import configparser
+import difflib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from configupdater import ConfigUpdater, Option, Section
@@ -52,6 +54,35 @@ def edit_org(
     When the text does not change, the file is not rewritten. ``checks``: the whole-model checks
     beyond the org's own (IAM's ``ORG_CHECKS``, ``iam/checks.py``), as for ``parse_org``.
     """
+    return _edit(path, change, checks, write=True).org
+
+
+@dataclass(frozen=True)
+class Edited:
+    """An edit of the org file: its text before and after, and the org it makes."""
+
+    path: Path
+    before: str
+    after: str
+    org: Org
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def diff(self) -> str:
+        """The edit as a unified diff (\"\" when the text does not change)."""
+        return "".join(difflib.unified_diff(self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
+                                            f"{self.path} (now)", f"{self.path} (edited)"))
+
+
+def preview_org(path: Path, change: Callable[[ConfigUpdater], None], *, checks: Sequence[OrgCheck] = ()) -> Edited:
+    """What :func:`edit_org` would make of the file, validated the same way, without writing it."""
+    return _edit(path, change, checks, write=False)
+
+
+def _edit(path: Path, change: Callable[[ConfigUpdater], None], checks: Sequence[OrgCheck], *,
+          write: bool) -> Edited:
     path = Path(path)
     real = Path(os.path.realpath(path))
 
@@ -81,9 +112,9 @@ def edit_org(
         org, problems = parse_org(new_text, str(path), path.parent, checks)
         if org is None:
             raise OrgFileError(problems)
-        if new_text != text:
+        if write and new_text != text:
             atomic_write(real, new_text, mode=mode)
-        return org
+        return Edited(path, text, new_text, org)
 
 
 # -- reading the updater ------------------------------------------------------------------------
@@ -293,6 +324,29 @@ def revoke(path: Path, team: str, environment: str, role: str, *, checks: Sequen
             section[environment].detach()
 
     return edit_org(path, change, checks=checks)
+
+
+def identity_change(identity: Sequence[str], *, expected: str | None = None) -> Callable[[ConfigUpdater], None]:
+    """The edit that makes ``[org] identity`` name ``identity`` (``iam-users, identity-center``):
+    the key's value is replaced, its comment kept, or the key added as the last of ``[org]``.
+    ``expected``: the text the file must still have (else UsageError: it changed since it was read)."""
+    value = ", ".join(identity)
+
+    def change(updater: ConfigUpdater) -> None:
+        if expected is not None and str(updater) != expected:
+            raise UsageError("the org file changed since it was read: run the command again")
+        orgs = [s for s in updater.iter_sections() if s.name.strip() == "org"]
+        if not orgs:
+            raise UsageError("the org file has no [org] section")
+        section = orgs[0]
+        if "identity" not in section:
+            _insert_option(section, "identity", value, ())
+            return
+        option = section["identity"]
+        prefix, _content, tail = _split_line(option.lines[0], True)
+        option.lines[:] = [prefix + value + tail if tail.strip() else prefix + value + "\n"]
+
+    return change
 
 
 def _add_member_to(section: Section, user: str) -> None:

@@ -286,11 +286,14 @@ def admin_roles(org: Org) -> tuple[str, ...]:
                  if any(arn.rsplit("/", 1)[-1] == ADMIN_POLICY_NAME for arn in r.managed))
 
 
-def check_offboard(org: Org, caller_user: str | None, name: str) -> None:
+def check_offboard(org: Org, caller_user: str | None, name: str, *, keep_in_file: bool = False) -> None:
     """UsageError when offboarding ``name`` would lock the org out: the caller themselves, or the
-    last member of a team granted an admin role."""
+    last member of a team granted an admin role (unless the person stays in the org file of an org
+    that no longer uses IAM users: they keep their team through Identity Center)."""
     if caller_user is not None and caller_user == name:
         raise UsageError(f"refusing to offboard yourself ('{name}'); ask another admin; nothing changed")
+    if keep_in_file and not org.uses_iam_users:
+        return
     admin = set(admin_roles(org))
     for team in org.teams:
         if name in team.members and set(team.members) == {name} and any(g.role in admin for g in team.grants):
@@ -323,17 +326,18 @@ def run_steps(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: 
                              cause=exc) from exc
 
 
-def offboard(org_path: Path, org: Org, aws: Aws, name: str) -> Offboarded:
+def offboard(org_path: Path, org: Org, aws: Aws, name: str, *, keep_in_file: bool = False) -> Offboarded:
     """Remove ``name`` from ops (everything that keeps access or blocks deletion, then the user)
-    and from the org file. Refuses (UsageError, nothing changed) per :func:`check_offboard`."""
+    and from the org file (``keep_in_file``: not from the file, for an org that moved to Identity
+    Center, where the person stays). Refuses (UsageError, nothing changed) per :func:`check_offboard`."""
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
     from awsroles.sync.engine import Engine
 
-    check_offboard(org, aws.whoami().user_name, name)
+    check_offboard(org, aws.whoami().user_name, name, keep_in_file=keep_in_file)
     iam = Engine(org, aws).iam(org.ops)
     steps = offboard_steps(org, iam, name)
-    in_file = any(u.name == name for u in org.users)
+    in_file = any(u.name == name for u in org.users) and not keep_in_file
     what = f"users offboard {name}"
     finish = f"fix the cause, then re-run `awsroles users offboard {name}`: it does what is left"
     from_file = f"remove {name} from the org file {org_path}"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from awsroles.errors import OrgFileError, UsageError
+from awsroles.iam.checks import ORG_CHECKS
 from awsroles.org import edit as orgedit
 from awsroles.org.parse import load_org
 from awsroles.people import audit
@@ -168,3 +169,41 @@ def test_audit_path(tmp_path: Path) -> None:
     assert audit.audit_path({"HOME": "/h"}) == Path("/h/.local/state/awsroles/audit.jsonl")
     assert audit.local_actor().startswith("local:")
     assert os.sep in str(audit.audit_path())
+
+
+# -- [org] identity (migrate identity-center) ---------------------------------------------------------
+
+
+def test_identity_is_added_as_the_last_key_of_org_and_then_replaced_keeping_its_comment(org_file: Path) -> None:
+    both = ("iam-users", "identity-center")
+    added = edit(org_file, orgedit.edit_org, orgedit.identity_change(both))
+    assert added == ([], ["identity = iam-users, identity-center"])
+    text = org_file.read_text()
+    assert text.index("policy_dir = ") < text.index("identity = ") < text.index("[account")
+    assert load_org(org_file).identity == both
+    org_file.write_text(text.replace("identity = iam-users, identity-center", "identity = iam-users, identity-center"
+                                                                              "   ; while we move"))
+    assert edit(org_file, orgedit.edit_org, orgedit.identity_change(("identity-center",))) == (
+        ["identity = iam-users, identity-center   ; while we move"], ["identity = identity-center   ; while we move"])
+    assert load_org(org_file).identity == ("identity-center",)
+
+
+def test_a_preview_validates_and_writes_nothing(org_file: Path) -> None:
+    before = org_file.read_text()
+    edited = orgedit.preview_org(org_file, orgedit.identity_change(("iam-users", "identity-center")))
+    assert org_file.read_text() == before and edited.before == before and edited.changed
+    assert edited.org.uses_identity_center and edited.org.uses_iam_users
+    assert [line for line in edited.diff().splitlines() if line[:1] in "+-"] == [
+        f"--- {org_file} (now)", f"+++ {org_file} (edited)", "+identity = iam-users, identity-center"]
+    org_file.write_text(before.replace("email = bob@acme.example\n", ""))
+    with pytest.raises(OrgFileError) as caught:  # Identity Center needs every person's email (IAM's checks)
+        orgedit.preview_org(org_file, orgedit.identity_change(("iam-users", "identity-center")), checks=ORG_CHECKS)
+    assert str(caught.value).startswith(f"{org_file}:") and "user 'bob' needs an email" in str(caught.value)
+
+
+def test_an_identity_edit_refuses_a_file_that_changed_since_it_was_read(org_file: Path) -> None:
+    before = org_file.read_text()
+    org_file.write_text(before + "\n[user carol]\nemail = carol@acme.example\n")
+    with pytest.raises(UsageError, match="changed since it was read"):
+        orgedit.edit_org(org_file, orgedit.identity_change(("identity-center",), expected=before))
+    assert "identity" not in org_file.read_text()
