@@ -59,5 +59,5 @@ def check_identity_center(org: Org, sections: Sections) -> list[Problem]:
     for user in org.users:
         if not user.email:
             problems.append(sections.error("user", user.name, f"user '{user.name}' needs an email: IAM Identity "
-                                           "Center sends sign-in invitations and one-time passwords there"))
+                                           "Center sends one-time passwords and password resets there"))
     return problems

@@ -150,8 +150,8 @@ def test_start_refuses_what_cannot_move_and_writes_nothing(aws: Aws, org_path: P
     with pytest.raises(OrgFileError) as caught:
         migrate.prepare_start(org_path, aws)
     assert [str(p) for p in caught.value.problems if p.is_error] == [
-        f"{org_path}:37: user 'bob' needs an email: IAM Identity Center sends sign-in invitations and one-time "
-        "passwords there"]
+        f"{org_path}:37: user 'bob' needs an email: IAM Identity Center sends one-time passwords and password "
+        "resets there"]
     org_path.write_text(ORG + "\n[account shared]\nemail = shared@acme.example\n")
     org_path.write_text(org_path.read_text().replace("management_account = mgmt\n", "management_account = mgmt\n"
                                                      "identity_center_account = shared\n"))

@@ -97,8 +97,8 @@ def test_identity_keys_are_checked_with_their_lines() -> None:
     assert errors(IC.replace("boundary = arn:aws:iam::aws:policy/PowerUserAccess", "boundary = arn:aws:s3:::x")) == [
         "org.ini:20: boundary 'arn:aws:s3:::x' is not a managed policy ARN (arn:aws:iam::aws:policy/NAME)"]
     assert errors(IC.replace("email = bob@acme.example\n", "")) == [
-        "org.ini:36: user 'bob' needs an email: IAM Identity Center sends sign-in invitations and one-time "
-        "passwords there"]
+        "org.ini:36: user 'bob' needs an email: IAM Identity Center sends one-time passwords and password "
+        "resets there"]
     customer_arn = IC.replace("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::111111111111:policy/x")
     assert "customer managed policy ARN" in errors(customer_arn)[0]
     long_name = IC.replace("[role admin]", "[role a-permission-set-name-too-long-xyz]").replace(
