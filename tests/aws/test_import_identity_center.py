@@ -158,3 +158,22 @@ def test_no_instance_in_the_account_is_a_one_line_error_and_nothing_is_written(i
     assert f"account dev ({instance.dev}) in us-east-1 has no IAM Identity Center instance" in err
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["accounts.ini"]
+
+
+def test_the_org_name_comes_from_awsroles_marks_and_iam_users_are_not_read(instance: Instance) -> None:
+    instance.ids.create_group(IdentityStoreId=instance.store, DisplayName="team-ops", Description="[awsroles:zeta] Ops")
+    boto3.client("iam").create_user(UserName="carol", Path="/awsroles/")
+    imported = collect(aws(), ImportOptions(identity_center=True, accounts=(f"dev={instance.dev}",)))
+    assert imported.org.name == "zeta" and imported.org.team("ops").description == "Ops"
+    assert [u.name for u in imported.org.users] == ["alice", "bob"]
+
+
+def test_the_instance_of_another_region(instance: Instance, tmp_path: Path) -> None:
+    sso = boto3.client("sso-admin", region_name="eu-west-1")
+    arn = sso.list_instances()["Instances"][0]["InstanceArn"]
+    sso.create_permission_set(InstanceArn=arn, Name="auditor", SessionDuration="PT1H")
+    imported = collect(aws(), ImportOptions(name="acme", identity_center=True, identity_center_region="eu-west-1",
+                                            accounts=(f"dev={instance.dev}",)))
+    assert [r.name for r in imported.org.roles] == ["auditor"] and imported.org.users == ()
+    assert "identity_center_region = eu-west-1\n" in imported.text
+    assert write_import(imported, tmp_path / "awsroles.ini").imported.org.identity_center_region_name == "eu-west-1"
