@@ -28,6 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from awsroles.errors import UsageError
 from awsroles.identity_center import names
 from awsroles.identity_center.desired import merged_inline
 from awsroles.identity_center.state import LiveAssignment, LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
@@ -265,6 +266,13 @@ class _Import:
             role = self.role(ps)
             if role is not None:
                 sets[ps.arn] = role
+        folded: dict[str, list[str]] = {}
+        for role in sets.values():
+            folded.setdefault(role.name.lower(), []).append(role.name)
+        clashes = sorted(" and ".join(found) for found in folded.values() if len(found) > 1)
+        if clashes:
+            raise UsageError(f"permission sets {'; '.join(clashes)} differ only in case, and an org file's role "
+                             "names ignore case (as IAM's do); rename one in IAM Identity Center, then import again")
         users: dict[str, str] = {}  # user id -> name
         imported_users: list[User] = []
         for live_user in sorted(live.users, key=lambda u: u.user_name):
@@ -328,7 +336,7 @@ def import_identity_center(live: LiveIdentityCenter, accounts: Sequence[Account]
     """Pure: the instance (read with ``detail_all``) -> roles, teams, users and findings. ``accounts``:
     the org's accounts (assignments count only in those holding an environment); ``org_name``: whose
     marks are the org's own (others' are not imported); ``previous``: the ``--from`` org, for
-    ``console``."""
+    ``console``. Raises UsageError for permission sets whose names differ only in case."""
     return _Import(live, accounts, org_name, previous).run()
 
 

@@ -187,3 +187,20 @@ identity = iam-users, identity-center
 [account ops]
 id = 111111111111
 """
+
+
+def test_groups_whose_names_make_one_team_name_get_numbered_and_unnameable_ones_are_reported() -> None:
+    groups = (LiveGroup("g1", "Dev Ops"), LiveGroup("g2", "dev-ops"), LiveGroup("g3", "team-dev-ops"),
+              LiveGroup("g4", "\u65e5\u672c"))
+    found = import_identity_center(instance(groups=groups, assignments=()), ACCOUNTS.accounts, "acme")
+    assert [t.name for t in found.teams] == ["dev-ops", "dev-ops-2", "dev-ops-3"]  # team-dev-ops keeps its name
+    assert "group '\u65e5\u672c' (g4): no team name can be made of its name; not imported" in found.warnings
+
+
+def test_permission_sets_whose_names_differ_only_in_case_are_refused_as_one_org_file_cannot_hold_them() -> None:
+    from awsroles.errors import ExitCode, UsageError
+
+    sets = (LivePermissionSet("a1", "Admin", detailed=True), LivePermissionSet("a2", "admin", detailed=True))
+    with pytest.raises(UsageError, match="permission sets Admin and admin differ only in case") as raised:
+        import_identity_center(instance(permission_sets=sets, assignments=()), ACCOUNTS.accounts, "acme")
+    assert raised.value.exit_code == ExitCode.USAGE
