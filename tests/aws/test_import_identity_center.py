@@ -177,3 +177,21 @@ def test_the_instance_of_another_region(instance: Instance, tmp_path: Path) -> N
     assert [r.name for r in imported.org.roles] == ["auditor"] and imported.org.users == ()
     assert "identity_center_region = eu-west-1\n" in imported.text
     assert write_import(imported, tmp_path / "awsroles.ini").imported.org.identity_center_region_name == "eu-west-1"
+
+
+def test_access_denied_reading_the_instance_says_where_keeps_the_aws_code_and_writes_nothing(
+        instance: Instance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ClientError
+
+    import awsroles.identity_center.state
+
+    def denied(*_: Any, **__: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}}, "ListInstances")
+
+    monkeypatch.setattr(awsroles.identity_center.state, "read_identity_center", denied)
+    monkeypatch.chdir(tmp_path)
+    code, _, err = invoke("import", "--identity-center", "--account", f"dev={instance.dev}")
+    assert code == ExitCode.FAILURE and len(err.splitlines()) == 1, err
+    assert err.startswith(f"awsroles: error: cannot read IAM Identity Center in account ops ({instance.management}) "
+                          "in us-east-1: AccessDeniedException: not allowed")
+    assert list(tmp_path.iterdir()) == []
