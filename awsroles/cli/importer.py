@@ -157,7 +157,8 @@ def _pending(app: App, imported: Imported) -> None:
     plan = imported.plan
     adopted = [c for c in plan.changes if c.action == "adopt"]
     if adopted:
-        app.warn(f"not yet awsroles' (at the path without its mark): `awsroles apply --adopt` marks "
+        where = "without its mark" if imported.org.uses_identity_center else "at the path without its mark"
+        app.warn(f"not yet awsroles' ({where}): `awsroles apply --adopt` marks "
                  f"{_n(len(adopted), 'resource')}:")
         for change in adopted:
             app.warn(f"  {change.account}: {change.kind} {change.name}")

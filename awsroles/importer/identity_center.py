@@ -216,8 +216,9 @@ class _Import:
         self.warnings.append(
             f"group {display!r} ({group.id}) is not named {TEAM_GROUP_PREFIX}NAME (NAME in lower-case letters, digits "
             f"and '-'): imported as [team {name}]; awsroles manages that team as the group "
-            f"{names.group_name(name)}, so apply creates it, with the same members and grants, and leaves "
-            f"{display!r} as it is (remove it yourself once people use the new group)")
+            f"{names.group_name(name)}, so apply creates it, with the same members and grants; {display!r} itself "
+            "is left alone, but once awsroles owns its permission sets (`apply --adopt`), `apply` removes its "
+            "assignments of them")
         return name
 
     def team(self, group: LiveGroup, name: str, users: dict[str, str], grants: list[Grant]) -> Team:
@@ -247,11 +248,13 @@ class _Import:
         for assignment, user, permission_set in sorted(user_assignments, key=lambda a: (a[1], a[2], a[0].account_id)):
             self.warnings.append(f"user {user} is assigned permission set {permission_set} in account "
                                  f"{self.account_label(assignment.account_id)} directly: not imported (awsroles grants "
-                                 "to teams; the assignment stays as it is)")
+                                 f"to teams); once awsroles owns {permission_set} (`apply --adopt`), `plan` shows the "
+                                 "assignment as drift and `apply` removes it: put the user in a team granted it first")
         for account_id in sorted(elsewhere):
             self.warnings.append(f"account {self.account_label(account_id)} holds no environment of the org file: the "
-                                 f"assignments of {', '.join(sorted(elsewhere[account_id]))} there are not imported "
-                                 "(declare it as an environment account, e.g. --account NAME=ID, to import them)")
+                                 f"assignments of {', '.join(sorted(elsewhere[account_id]))} there are not imported, "
+                                 "and once awsroles owns their permission sets (`apply --adopt`), `apply` removes "
+                                 "them: declare it as an environment account (e.g. --account NAME=ID) to import them")
 
     # all -----------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, OR
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
+from awsroles.identity_center.desired import desired_identity_center
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
@@ -53,6 +54,7 @@ from awsroles.org.model import (
 )
 from awsroles.org.write import LIST_WIDTH, render_org_file
 from awsroles.sync.accounts import plan_organization
+from awsroles.sync.identity_center import plan_identity_center
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
 from awsroles.sync.state import Document, LiveAccount
@@ -416,6 +418,8 @@ class _Build:
         # What an import declares becomes awsroles' with `apply --adopt`: plan as that will.
         options = PlanOptions(adopt=True)
         plan = make_plan(org, desired_state(org), read, options=options)
+        if self.identity_center is not None:
+            plan = plan.merged(_identity_center_plan(org, self.identity_center, options))
         if organization is not None and org.uses_accounts:
             plan = _organization_plan(org, organization, options).merged(plan)
         header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None,
@@ -430,6 +434,15 @@ def _tag_writable(key: str, value: str) -> bool:
     return (bool(key) and "=" not in key and bool(limits.TAG_TEXT.fullmatch(key))
             and bool(limits.TAG_TEXT.fullmatch(value)) and key == key.strip() and value == value.strip()
             and "\n" not in pair and unicodedata.normalize("NFC", pair) == pair)
+
+
+def _identity_center_plan(org: Org, read: InstanceRead, options: PlanOptions) -> Plan:
+    """What ``plan`` would do in the Identity Center instance, as :meth:`awsroles.sync.engine.Engine.plan`
+    shows it (leftovers kept, not deleted)."""
+    existing = org.as_existing()
+    planned = plan_identity_center(existing, desired_identity_center(existing), read.live, options)
+    return Plan(tuple(planned.changes), tuple(planned.deletes), tuple(planned.conflicts), {}, tuple(planned.unowned),
+                tuple(planned.foreign), options)
 
 
 def _organization_plan(org: Org, organization: LiveOrganization, options: PlanOptions) -> Plan:
