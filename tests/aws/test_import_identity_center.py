@@ -19,6 +19,11 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode
 from awsroles.importer.build import ImportOptions, collect, write_import
+from awsroles.sync.engine import Engine
+from awsroles.sync.plan import Plan, PlanOptions
+from tests.aws.test_identity_center import ORG, applied, load
+from tests.aws.test_identity_center import aws as aws
+from tests.aws.test_identity_center import quick_polls as quick_polls
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -87,12 +92,12 @@ def instance(moto_aws: None) -> Instance:
     return ic
 
 
-def aws() -> Aws:
+def caller() -> Aws:
     return Aws(AwsSettings(region="us-east-1"))
 
 
 def test_an_instance_made_by_hand_imports_into_an_org_file_that_validates(instance: Instance, tmp_path: Path) -> None:
-    imported = collect(aws(), ImportOptions(name="acme", identity_center=True, accounts=(f"dev={instance.dev}",)))
+    imported = collect(caller(), ImportOptions(name="acme", identity_center=True, accounts=(f"dev={instance.dev}",)))
     result = write_import(imported, tmp_path / "awsroles.ini")
     text = (tmp_path / "awsroles.ini").read_text()
     assert "identity = identity-center\n" in text
@@ -122,7 +127,7 @@ def test_a_from_file_that_says_identity_center_imports_the_instance_it_names(ins
                         "environment = dev\n")
     from awsroles.iam.checks import load_org
 
-    imported = collect(aws(), ImportOptions(), previous=load_org(accounts))
+    imported = collect(caller(), ImportOptions(), previous=load_org(accounts))
     org = write_import(imported, tmp_path / "awsroles.ini").imported.org
     assert org.identity == ("identity-center",) and org.team("platform").grants[0].environment == "dev"
     assert org.identity_center_home.name == "mgmt" and "identity_center_account" not in imported.text
@@ -163,7 +168,7 @@ def test_no_instance_in_the_account_is_a_one_line_error_and_nothing_is_written(i
 def test_the_org_name_comes_from_awsroles_marks_and_iam_users_are_not_read(instance: Instance) -> None:
     instance.ids.create_group(IdentityStoreId=instance.store, DisplayName="team-ops", Description="[awsroles:zeta] Ops")
     boto3.client("iam").create_user(UserName="carol", Path="/awsroles/")
-    imported = collect(aws(), ImportOptions(identity_center=True, accounts=(f"dev={instance.dev}",)))
+    imported = collect(caller(), ImportOptions(identity_center=True, accounts=(f"dev={instance.dev}",)))
     assert imported.org.name == "zeta" and imported.org.team("ops").description == "Ops"
     assert [u.name for u in imported.org.users] == ["alice", "bob"]
 
@@ -172,7 +177,7 @@ def test_the_instance_of_another_region(instance: Instance, tmp_path: Path) -> N
     sso = boto3.client("sso-admin", region_name="eu-west-1")
     arn = sso.list_instances()["Instances"][0]["InstanceArn"]
     sso.create_permission_set(InstanceArn=arn, Name="auditor", SessionDuration="PT1H")
-    imported = collect(aws(), ImportOptions(name="acme", identity_center=True, identity_center_region="eu-west-1",
+    imported = collect(caller(), ImportOptions(name="acme", identity_center=True, identity_center_region="eu-west-1",
                                             accounts=(f"dev={instance.dev}",)))
     assert [r.name for r in imported.org.roles] == ["auditor"] and imported.org.users == ()
     assert "identity_center_region = eu-west-1\n" in imported.text
@@ -195,3 +200,58 @@ def test_access_denied_reading_the_instance_says_where_keeps_the_aws_code_and_wr
     assert err.startswith(f"awsroles: error: cannot read IAM Identity Center in account ops ({instance.management}) "
                           "in us-east-1: AccessDeniedException: not allowed")
     assert list(tmp_path.iterdir()) == []
+
+
+def actions(plan: Plan) -> list[str]:
+    return sorted(f"{c.action} {c.kind} {c.name}" for c in plan.changes)
+
+
+def test_after_import_plan_adopts_what_the_file_describes_and_then_does_what_the_warnings_said(
+        instance: Instance, tmp_path: Path) -> None:
+    imported = collect(caller(), ImportOptions(name="acme", identity_center=True, accounts=(f"dev={instance.dev}",)))
+    org = write_import(imported, tmp_path / "awsroles.ini").imported.org
+    engine = Engine(org, caller())
+    plan = engine.plan(options=PlanOptions(adopt=True))
+    assert actions(plan) == actions(imported.plan)  # what the import said plan would show
+    assert actions(plan) == [
+        "adopt ic-group team-platform", "adopt ic-user alice", "adopt ic-user bob", "adopt permission-set admin",
+        "adopt permission-set developer",
+        "create assignment team-backend-devs -> developer in dev",  # the renamed group's team: a new group
+        "create ic-group team-backend-devs"]
+    adopted = {c.name: c for c in plan.changes if c.action == "adopt"}
+    assert adopted["admin"].details == ("mark as awsroles'",)  # nothing but the marks: the file says what is live
+    assert adopted["alice"].details == ("mark as awsroles'",)
+    assert adopted["team-platform"].details[0] == "mark as awsroles'"  # and, for now, more: see the next test
+    result = engine.apply(plan)
+    assert result.ok, "\n".join(result.summary())
+    after = engine.plan()
+    assert actions(after) == [  # each announced by a warning of the import
+        "delete assignment Backend Devs -> developer in dev",
+        "delete assignment bob -> developer in dev",
+        f"delete assignment team-platform -> admin in {instance.other}"]
+    assert not after.conflicts and not after.kept
+
+
+def test_an_org_applied_by_awsroles_imports_back_as_the_same_roles_teams_and_users_with_nothing_to_do(
+        aws: Aws, tmp_path: Path) -> None:
+    applied(aws)
+    imported = collect(aws, ImportOptions(identity_center=True,
+                                          accounts=("dev=222222222222", "prod=444444444444")))
+    assert imported.org.name == "acme" and imported.warnings == ()
+    written = write_import(imported, tmp_path / "awsroles.ini").imported.org
+    want = load(ORG)
+    assert {r.name: r for r in written.roles} == {r.name: r for r in want.roles}
+    assert {t.name: t for t in written.teams} == {t.name: t for t in want.teams}
+    assert {u.name: u for u in written.users} == {u.name: u for u in want.users}
+    assert imported.plan.in_sync
+    assert Engine(written, aws).plan().in_sync
+
+
+@pytest.mark.xfail(strict=True, reason="plan reads the members of awsroles' groups only, so a team-NAME group it is "
+                   "to adopt looks empty and plan adds the members it has (the reader and engine, not the import)")
+def test_adopting_a_group_adds_no_member_it_already_has(instance: Instance, tmp_path: Path) -> None:
+    imported = collect(caller(), ImportOptions(name="acme", identity_center=True, accounts=(f"dev={instance.dev}",)))
+    org = write_import(imported, tmp_path / "awsroles.ini").imported.org
+    plan = Engine(org, caller()).plan(options=PlanOptions(adopt=True))
+    group = next(c for c in plan.changes if c.name == "team-platform")
+    assert group.details == ("mark as awsroles'",)
