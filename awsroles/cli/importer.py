@@ -164,7 +164,8 @@ def _pending(app: App, imported: Imported) -> None:
             app.warn(f"  {change.account}: {change.kind} {change.name}")
     changes = [c for c in plan.changes if c.action != "adopt"]
     if changes:
-        app.warn(f"warning: the org file cannot express everything in IAM: `awsroles plan` will show "
+        source = "IAM Identity Center" if imported.org.uses_identity_center else "IAM"
+        app.warn(f"warning: the org file cannot express everything in {source}: `awsroles plan` will show "
                  f"{len(changes)} change(s):")
         for change in changes:
             details = f": {', '.join(change.details)}" if change.details else ""

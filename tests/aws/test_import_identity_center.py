@@ -148,6 +148,10 @@ def test_the_command_imports_and_says_what_it_did_not(instance: Instance, tmp_pa
     assert "Imported 2 accounts (1 environment), 2 roles, 2 teams and 2 users to awsroles.ini, 1 policy file in " \
            "policies; from IAM Identity Center (us-east-1)." in out
     assert "warning: user bob is assigned permission set developer in account dev" in err
+    assert "not yet awsroles' (without its mark): `awsroles apply --adopt` marks 5 resources:\n" in err
+    assert "warning: the org file cannot express everything in IAM Identity Center: `awsroles plan` will show 2 " \
+           "change(s):\n  ops: create ic-group team-backend-devs: member alice, member bob\n" in err
+    assert "Next: review it, then `awsroles -f awsroles.ini apply --adopt` to mark the 5 resources" in out
     assert (tmp_path / "awsroles.ini").is_file()
 
 
