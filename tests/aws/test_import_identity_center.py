@@ -259,3 +259,14 @@ def test_adopting_a_group_adds_no_member_it_already_has(instance: Instance, tmp_
     plan = Engine(org, caller()).plan(options=PlanOptions(adopt=True))
     group = next(c for c in plan.changes if c.name == "team-platform")
     assert group.details == ("mark as awsroles'",)
+
+
+def test_accounts_from_aws_organizations_hold_the_environments_of_their_tags(instance: Instance,
+                                                                             tmp_path: Path) -> None:
+    orgs = boto3.client("organizations", region_name="us-east-1")
+    orgs.tag_resource(ResourceId=instance.dev, Tags=[{"Key": "Environment", "Value": "dev"}])
+    imported = collect(caller(), ImportOptions(name="acme", identity_center=True))
+    org = write_import(imported, tmp_path / "awsroles.ini").imported.org
+    assert [a.environment for a in org.accounts if a.environment] == ["dev"]
+    assert org.team("platform").grants[0].environment == "dev" and org.billing.id == instance.management
+    assert any(f"account {instance.other} holds no environment" in w for w in imported.warnings)
