@@ -178,10 +178,13 @@ def _permission_set(sso: Any, instance: str, arn: str, wanted: set[str], org: st
 
 
 def read_identity_center(sso: Any, store: Any, org: str, *, where: str, wanted_sets: Iterable[str] = (),
-                         max_workers: int = 8, detail_all: bool = False) -> LiveIdentityCenter:
+                         max_workers: int = 8, detail_all: bool = False,
+                         wanted_groups: Iterable[str] = ()) -> LiveIdentityCenter:
     """The instance of ``sso``'s account and region, read as the module docstring says; ``org`` is
     the org's name (whose marks make things awsroles'); ``wanted_sets`` the permission set names
-    the org file wants (read in full even when not awsroles', to report conflicts).
+    the org file wants (read in full even when not awsroles', to report conflicts); ``wanted_groups``
+    the group names it wants (their members read even when not awsroles', so that adopting one adds
+    only the members it lacks).
 
     ``detail_all`` (``awsroles import``): every permission set in full, with all its assignments
     (to groups and to users), and every group with its members and assignments, whoever owns them."""
@@ -203,7 +206,9 @@ def read_identity_center(sso: Any, store: Any, org: str, *, where: str, wanted_s
         ids = tuple(sorted(m["MemberId"]["UserId"] for m in found if "UserId" in (m.get("MemberId") or {})))
         return LiveGroup(group.id, group.display_name, group.description, ids)
 
-    read = {g.id: g for g in _map(members, ours_groups, max_workers)}
+    named = {n.lower() for n in wanted_groups}
+    to_read = ours_groups + [g for g in groups if g not in ours_groups and g.display_name.lower() in named]
+    read = {g.id: g for g in _map(members, to_read, max_workers)}
     groups = [read.get(g.id, g) for g in groups]
 
     def memberships_of(user: LiveUser) -> list[tuple[str, str]]:
