@@ -222,10 +222,10 @@ def test_after_import_plan_adopts_what_the_file_describes_and_then_does_what_the
         "adopt permission-set developer",
         "create assignment team-backend-devs -> developer in dev",  # the renamed group's team: a new group
         "create ic-group team-backend-devs"]
-    adopted = {c.name: c for c in plan.changes if c.action == "adopt"}
-    assert adopted["admin"].details == ("mark as awsroles'",)  # nothing but the marks: the file says what is live
-    assert adopted["alice"].details == ("mark as awsroles'",)
-    assert adopted["team-platform"].details == ("mark as awsroles'",)
+    adopted = {c.name: c.details for c in plan.changes if c.action == "adopt"}
+    assert adopted == dict.fromkeys(adopted, ("mark as awsroles'",))  # nothing but the marks: the file says what is
+    assert {op for c in plan.changes if c.action == "adopt" for op, _ in c.ops} == {  # live
+        "update_user", "update_group", "tag_resource"}
     result = engine.apply(plan)
     assert result.ok, "\n".join(result.summary())
     after = engine.plan()
