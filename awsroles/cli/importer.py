@@ -38,11 +38,17 @@ if TYPE_CHECKING:
 @click.option("--profile", metavar="NAME", help="AWS profile with admin credentials in the ops account.")
 @click.option("--parallel", "workers", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Accounts read at once.")
+@click.option("--identity-center", "identity_center", is_flag=True,
+              help="Import the IAM Identity Center instance of your account (permission sets, groups, users, "
+                   "assignments) instead of IAM; the default when --from says identity = identity-center.")
+@click.option("--identity-center-region", metavar="REGION",
+              help="Region of the Identity Center instance (default: --from's, else the org region).")
 @click.option("--force", is_flag=True, help="Overwrite an existing org file and differing policy files.")
 @pass_app
 def import_(app: App, output_file: str | None, from_file: Path | None, accounts: tuple[str, ...],
             environment_tag: str, name: str | None, iam_path: str | None, bootstrap_role: str | None,
-            policy_dir: str | None, region: str | None, profile: str | None, workers: int, force: bool) -> int:
+            policy_dir: str | None, region: str | None, profile: str | None, workers: int,
+            identity_center: bool, identity_center_region: str | None, force: bool) -> int:
     """Write an org file from what exists in IAM: adopt an existing setup.
 
     Your credentials' account is the ops account: its users and team-NAME groups at the IAM
@@ -57,6 +63,12 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     awsroles made, and the SCPs it made (guardrails, SCP files). SCPs awsroles did not make
     are listed, never imported.
 
+    With --identity-center (or a --from file that says identity = identity-center), the
+    IAM Identity Center instance is read instead of IAM: permission sets become [role]
+    sections, groups [team] sections, users [user] sections, and the account assignments
+    of groups in environment accounts the teams' grants; assignments to users are listed,
+    not imported.
+
     The file is validated after writing, and `awsroles plan` against it should report no
     changes; import warns about anything the org file cannot express. Exits 2 when one role
     name has different settings in different environments.
@@ -66,6 +78,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
       awsroles import --account dev=222222222222 --account prod=444444444444
       awsroles import --from accounts.ini -O awsroles.ini --force
       awsroles import -O - > imported.ini
+      awsroles import --identity-center --account dev=222222222222
     """
     from awsroles.aws import for_org
     from awsroles.iam.checks import load_org
@@ -84,6 +97,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     options = ImportOptions(
         name=name, region=region, path=iam_path, bootstrap_role=bootstrap_role, policy_dir=policy_dir,
         environment_tag=environment_tag, accounts=accounts, max_workers=workers,
+        identity_center=identity_center, identity_center_region=identity_center_region,
     )
     aws = for_org(previous, profile, region=region)  # with no region configured, botocore's global one
     imported = collect(aws, options, previous=previous,
@@ -117,7 +131,8 @@ def _report(app: App, result: ImportResult) -> None:
     say(f"Imported {_n(len(org.accounts), 'account')} ({_n(len(org.environments), 'environment')}{organization}), "
         f"{_n(len(org.roles), 'role')}, {_n(len(org.teams), 'team')} and {_n(len(org.users), 'user')} to "
         f"{where}{policies}; "
-        f"mfa {'required, max age ' + format_duration(org.mfa_max_age) if org.mfa_required else 'optional'}.")
+        + (f"from IAM Identity Center ({org.identity_center_region_name})." if org.uses_identity_center else
+           f"mfa {'required, max age ' + format_duration(org.mfa_max_age) if org.mfa_required else 'optional'}."))
     changed = [str(p) for p in result.written]
     if changed:
         say(f"Wrote {', '.join(changed)}.")
@@ -142,13 +157,15 @@ def _pending(app: App, imported: Imported) -> None:
     plan = imported.plan
     adopted = [c for c in plan.changes if c.action == "adopt"]
     if adopted:
-        app.warn(f"not yet awsroles' (at the path without its mark): `awsroles apply --adopt` marks "
+        where = "without its mark" if imported.org.uses_identity_center else "at the path without its mark"
+        app.warn(f"not yet awsroles' ({where}): `awsroles apply --adopt` marks "
                  f"{_n(len(adopted), 'resource')}:")
         for change in adopted:
             app.warn(f"  {change.account}: {change.kind} {change.name}")
     changes = [c for c in plan.changes if c.action != "adopt"]
     if changes:
-        app.warn(f"warning: the org file cannot express everything in IAM: `awsroles plan` will show "
+        source = "IAM Identity Center" if imported.org.uses_identity_center else "IAM"
+        app.warn(f"warning: the org file cannot express everything in {source}: `awsroles plan` will show "
                  f"{len(changes)} change(s):")
         for change in changes:
             details = f": {', '.join(change.details)}" if change.details else ""

@@ -144,15 +144,15 @@ def _user(item: dict[str, Any]) -> LiveUser:
                     name.get("FamilyName", ""), email, item.get("UserType", ""))
 
 
-def _permission_set(sso: Any, instance: str, arn: str, wanted: set[str], org: str, counter: _Counter
-                    ) -> LivePermissionSet:
+def _permission_set(sso: Any, instance: str, arn: str, wanted: set[str], org: str, counter: _Counter,
+                    detail_all: bool = False) -> LivePermissionSet:
     described = sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=arn)["PermissionSet"]
     tags = {t["Key"]: t["Value"] for t in _pages(sso, "list_tags_for_resource", "Tags", counter,
                                                  InstanceArn=instance, ResourceArn=arn)}
     counter.add()
     name = described.get("Name", "")
     base = LivePermissionSet(arn, name, tags, described.get("Description", ""), described.get("SessionDuration", ""))
-    if names.permission_set_owner(tags) != org and name not in wanted:
+    if names.permission_set_owner(tags) != org and name not in wanted and not detail_all:
         return base
     managed = tuple(sorted(p["Arn"] for p in _pages(sso, "list_managed_policies_in_permission_set",
                                                     "AttachedManagedPolicies", counter, InstanceArn=instance,
@@ -178,20 +178,26 @@ def _permission_set(sso: Any, instance: str, arn: str, wanted: set[str], org: st
 
 
 def read_identity_center(sso: Any, store: Any, org: str, *, where: str, wanted_sets: Iterable[str] = (),
-                         max_workers: int = 8) -> LiveIdentityCenter:
+                         max_workers: int = 8, detail_all: bool = False,
+                         wanted_groups: Iterable[str] = ()) -> LiveIdentityCenter:
     """The instance of ``sso``'s account and region, read as the module docstring says; ``org`` is
     the org's name (whose marks make things awsroles'); ``wanted_sets`` the permission set names
-    the org file wants (read in full even when not awsroles', to report conflicts)."""
+    the org file wants (read in full even when not awsroles', to report conflicts); ``wanted_groups``
+    the group names it wants (their members read even when not awsroles', so that adopting one adds
+    only the members it lacks).
+
+    ``detail_all`` (``awsroles import``): every permission set in full, with all its assignments
+    (to groups and to users), and every group with its members and assignments, whoever owns them."""
     counter = _Counter()
     instance, store_id, calls = find_instance(sso, where)
     counter.add(calls)
     wanted = set(wanted_sets)
     arns = _pages(sso, "list_permission_sets", "PermissionSets", counter, InstanceArn=instance)
-    sets = _map(lambda arn: _permission_set(sso, instance, arn, wanted, org, counter), arns, max_workers)
+    sets = _map(lambda arn: _permission_set(sso, instance, arn, wanted, org, counter, detail_all), arns, max_workers)
     users = [_user(u) for u in _pages(store, "list_users", "Users", counter, IdentityStoreId=store_id)]
     groups = [LiveGroup(g["GroupId"], g.get("DisplayName", ""), g.get("Description", ""))
               for g in _pages(store, "list_groups", "Groups", counter, IdentityStoreId=store_id)]
-    ours_groups = [g for g in groups if names.group_owner(g.description) == org]
+    ours_groups = [g for g in groups if detail_all or names.group_owner(g.description) == org]
     ours_users = [u for u in users if names.user_owner(u.user_type) == org]
 
     def members(group: LiveGroup) -> LiveGroup:
@@ -200,7 +206,9 @@ def read_identity_center(sso: Any, store: Any, org: str, *, where: str, wanted_s
         ids = tuple(sorted(m["MemberId"]["UserId"] for m in found if "UserId" in (m.get("MemberId") or {})))
         return LiveGroup(group.id, group.display_name, group.description, ids)
 
-    read = {g.id: g for g in _map(members, ours_groups, max_workers)}
+    named = {n.lower() for n in wanted_groups}
+    to_read = ours_groups + [g for g in groups if g not in ours_groups and g.display_name.lower() in named]
+    read = {g.id: g for g in _map(members, to_read, max_workers)}
     groups = [read.get(g.id, g) for g in groups]
 
     def memberships_of(user: LiveUser) -> list[tuple[str, str]]:

@@ -2,5 +2,5 @@
 
 May import: awsroles.org, awsroles.iam, awsroles.identity_center, awsroles.budgets,
 awsroles.accounts, awsroles.sync (state, plan, planner,
-accounts), awsroles.aws, awsroles.errors, awsroles.fsutil.
+accounts, identity_center), awsroles.aws, awsroles.errors, awsroles.fsutil.
 """

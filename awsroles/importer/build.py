@@ -40,6 +40,8 @@ from awsroles.importer.accounts import (
     marked_org,
     slug,
 )
+from awsroles.importer.identity_center import InstanceRead
+from awsroles.importer.identity_center import marked_org as instance_org
 from awsroles.importer.infer import Imported, build_import
 from awsroles.importer.settings import (
     DEFAULT_BOOTSTRAP_ROLE,
@@ -51,6 +53,7 @@ from awsroles.importer.settings import (
     OrgSettings,
     partition_of,
 )
+from awsroles.org import limits
 from awsroles.org.model import Account, Org, budget_prefix, scp_prefix
 from awsroles.sync.state import LiveAccount, read_account
 
@@ -133,6 +136,43 @@ class ImportOptions:
     environment_tag: str = DEFAULT_ENVIRONMENT_TAG
     accounts: tuple[str, ...] = ()  # NAME=ID[:ENVIRONMENT]
     max_workers: int = 8
+    identity_center: bool = False  # read IAM Identity Center instead of IAM (also when --from says so)
+    identity_center_region: str | None = None
+
+
+def wants_identity_center(options: ImportOptions, previous: Org | None) -> bool:
+    """Whether to import IAM Identity Center: asked for, or the ``--from`` org's only backend. An org
+    using both backends is refused: one import reads one of them."""
+    if previous is not None and previous.uses_identity_center and previous.uses_iam_users:
+        raise UsageError(f"{previous.source} uses both iam-users and identity-center; import reads one of them: "
+                         "give --from a file with one identity (the other is what an import would replace)")
+    if options.identity_center_region and not (options.identity_center or
+                                               (previous is not None and previous.uses_identity_center)):
+        raise UsageError("--identity-center-region needs --identity-center")
+    return options.identity_center or (previous is not None and previous.uses_identity_center)
+
+
+def read_instance(aws: Aws, account: Account, region: str, org_name: str, *, bootstrap_role: str,
+                  partition: str = "aws", max_workers: int = 8) -> InstanceRead:
+    """The IAM Identity Center instance of ``account`` in ``region``, read in full (every permission
+    set, group, user and assignment): through ``bootstrap_role`` unless it is the caller's account."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from awsroles.errors import from_aws
+    from awsroles.identity_center.state import read_identity_center
+
+    where = f"account {account.name} ({account.id}) in {region}"
+    try:
+        session = aws.for_account(account.id, bootstrap_role, partition=partition, session_name="awsroles-import")
+        live = read_identity_center(aws.client("sso-admin", session, region=region),
+                                    aws.client("identitystore", session, region=region), org_name, where=where,
+                                    max_workers=max_workers, detail_all=True)
+    except (ClientError, BotoCoreError) as exc:
+        error = from_aws(exc)
+        if error is exc:
+            raise
+        raise from_aws(exc, f"cannot read IAM Identity Center in {where}") from exc
+    return InstanceRead(live, account.name, account.id, region)
 
 
 def previous_policy_dir(path: Path) -> str | None:
@@ -148,6 +188,7 @@ def previous_policy_dir(path: Path) -> str | None:
 def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
             previous_dir: str | None = None) -> Imported:
     """Find the accounts, read them, and build the org file (nothing is written)."""
+    use_identity_center = wants_identity_center(options, previous)  # before any call
     caller = aws.whoami().account
     if previous is not None and options.accounts:
         raise UsageError("--from and --account both name the accounts; use one of them")
@@ -174,10 +215,20 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
         settings = replace(settings, name=marked)
     settings.check()
     partition = partition_of(region)
-    live = read_live(aws, found.to_read, bootstrap_role=bootstrap_role, path=settings.path, partition=partition,
-                     max_workers=options.max_workers)
-    unborne = {name for name in found.guessed if not live[name].roles}
-    if unborne:  # marked accounts whose name was a guess at their environment: IAM holds no role in them
+    instance: InstanceRead | None = None
+    if use_identity_center:
+        instance = _read_instance(aws, options, previous, found, settings, partition)
+        live: dict[str, LiveAccount] = {}  # IAM users, groups and roles are not this org's
+        assigned = {a.account_id for a in instance.live.assignments}
+        unborne = {name for name in found.guessed if found.by_name(name).id not in assigned}
+        if options.name is None and previous is None and marked is None and instance_org(instance.live):
+            marked = instance_org(instance.live)
+            settings = replace(settings, name=str(marked))
+    else:
+        live = read_live(aws, found.to_read, bootstrap_role=bootstrap_role, path=settings.path, partition=partition,
+                         max_workers=options.max_workers)
+        unborne = {name for name in found.guessed if not live[name].roles}
+    if unborne:  # marked accounts whose name was a guess at their environment: nothing there is the org's
         found = found.without_environment(unborne)
         live = {name: state for name, state in live.items() if name not in unborne}
     if options.name is None and previous is None and marked is None:
@@ -205,7 +256,26 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
                                 partition=partition)
     state = live.get(billing.name, LiveAccount(billing))
     live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
-    return build_import(found, live, settings, previous=previous, other_scps=other_scps)
+    return build_import(found, live, settings, previous=previous, other_scps=other_scps, identity_center=instance)
+
+
+def _read_instance(aws: Aws, options: ImportOptions, previous: Org | None, found: Accounts, settings: OrgSettings,
+                   partition: str) -> InstanceRead:
+    """The instance to import: the ``--from`` org's (its account and region), else your account's, in
+    ``--identity-center-region`` or the org's region."""
+    if previous is not None and previous.uses_identity_center:
+        home = previous.identity_center_home
+        region = options.identity_center_region or previous.identity_center_region_name
+    else:
+        home = found.by_name(found.ops)
+        region = options.identity_center_region or settings.region
+    if home.pending:
+        raise UsageError(f"the Identity Center account {home.name} has no id in {previous.source if previous else ''}"
+                         ": give it one to import its instance")
+    if not limits.REGION.fullmatch(region):
+        raise UsageError(f"region '{region}' is not an AWS region name (--identity-center-region)")
+    return read_instance(aws, home, region, settings.name, bootstrap_role=settings.bootstrap_role,
+                         partition=partition, max_workers=options.max_workers)
 
 
 def organization_name(organization: LiveOrganization | None) -> str | None:

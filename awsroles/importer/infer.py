@@ -23,15 +23,18 @@ from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, OR
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
+from awsroles.identity_center.desired import desired_identity_center
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
+from awsroles.importer.identity_center import InstanceRead, import_identity_center
 from awsroles.importer.organization import ImportedOrganization, import_organization
-from awsroles.importer.settings import OrgSettings, ini_text, ini_unsafe, partition_of
+from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.org import limits
 from awsroles.org.builder import NAME
 from awsroles.org.model import (
     EVERYONE_GROUP,
+    IDENTITY_CENTER,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,
     MFA_ENROLLMENT_SELF,
@@ -51,6 +54,7 @@ from awsroles.org.model import (
 )
 from awsroles.org.write import LIST_WIDTH, render_org_file
 from awsroles.sync.accounts import plan_organization
+from awsroles.sync.identity_center import plan_identity_center
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
 from awsroles.sync.state import Document, LiveAccount
@@ -107,9 +111,10 @@ class _Build:
     """The state of one import while it is built: findings accumulate in ``warnings``."""
 
     def __init__(self, accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings,
-                 previous: Org | None, other_scps: Sequence[str] = ()):
+                 previous: Org | None, other_scps: Sequence[str] = (), identity_center: InstanceRead | None = None):
         self.accounts, self.live, self.settings, self.previous = accounts, live, settings, previous
         self.other_scps = other_scps
+        self.identity_center = identity_center
         self.warnings: list[str] = list(accounts.notes)
         self.ops = live.get(accounts.ops)
         self.mfa_seen: dict[tuple[bool, int | None], list[str]] = {}
@@ -348,12 +353,33 @@ class _Build:
 
     # all -----------------------------------------------------------------------------------
 
-    def build(self) -> Imported:
+    def people(self) -> tuple[list[Role], list[User], list[Team], tuple[bool, int]]:
+        """Roles, users, teams and the MFA settings: from IAM, or from the Identity Center instance."""
+        if self.identity_center is not None:
+            found = import_identity_center(self.identity_center.live, self.accounts.accounts, self.settings.name,
+                                           previous=self.previous)
+            self.warnings.extend(found.warnings)
+            self.policy_files.update(found.policy_files)
+            return list(found.roles), list(found.users), list(found.teams), \
+                self.settings.mfa or (True, DEFAULT_MFA_MAX_AGE)
         self.read_roles()
         roles = self.roles()
         users = self.users()
         teams = self.teams(users)
-        mfa_required, mfa_max_age = infer_mfa(self.mfa_seen, self.ops, self.settings, self.warnings)
+        return roles, users, teams, infer_mfa(self.mfa_seen, self.ops, self.settings, self.warnings)
+
+    def identity(self, management: str) -> dict[str, Any]:
+        """The [org] identity keys: Identity Center's account when it is not the management account,
+        its region when it is not the org's."""
+        ic = self.identity_center
+        if ic is None:
+            return {}
+        return {"identity": (IDENTITY_CENTER,),
+                "identity_center_account": "" if ic.account == management else ic.account,
+                "identity_center_region": "" if ic.region == self.settings.region else ic.region}
+
+    def build(self) -> Imported:
+        roles, users, teams, (mfa_required, mfa_max_age) = self.people()
         granted = {g for t in teams for g in t.grants}
         for name, instances in sorted(self.seen.items()):
             self.warnings.extend(
@@ -366,8 +392,9 @@ class _Build:
                         ("user", {u.name for u in self.previous.users}, {u.name for u in users})]
             dropped = [f"{kind} {name}" for kind, old, new in declared for name in sorted(old - new)]
             if dropped:
-                self.warnings.append(f"the --from file declares {', '.join(dropped)}, which IAM does not hold at "
-                                     f"{self.settings.path}: left out")
+                held = ("the Identity Center instance does not hold" if self.identity_center is not None
+                        else f"IAM does not hold at {self.settings.path}")
+                self.warnings.append(f"the --from file declares {', '.join(dropped)}, which {held}: left out")
         s, accounts = self.settings, self.accounts
         organization = accounts.organization
         part = ImportedOrganization(accounts.accounts)
@@ -384,15 +411,19 @@ class _Build:
             roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(self.budgets(s.name)),
             management_account=part.management_account, ous=part.ous, scp_targets=part.scp_targets,
             tags=part.tags, contacts=part.contacts,
+            **self.identity(part.management_account or accounts.billing),
         )
         names = {a.name for a in accounts.to_read} | {accounts.billing}
         read = {a.name: self.live[a.name] for a in accounts.accounts if a.name in names and a.name in self.live}
         # What an import declares becomes awsroles' with `apply --adopt`: plan as that will.
         options = PlanOptions(adopt=True)
         plan = make_plan(org, desired_state(org), read, options=options)
+        if self.identity_center is not None:
+            plan = plan.merged(_identity_center_plan(org, self.identity_center, options))
         if organization is not None and org.uses_accounts:
             plan = _organization_plan(org, organization, options).merged(plan)
-        header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None)
+        header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None,
+                         self.identity_center)
         text = render_org_file(org, s.policy_dir, header, part.account_email)
         return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan)
 
@@ -405,6 +436,15 @@ def _tag_writable(key: str, value: str) -> bool:
             and "\n" not in pair and unicodedata.normalize("NFC", pair) == pair)
 
 
+def _identity_center_plan(org: Org, read: InstanceRead, options: PlanOptions) -> Plan:
+    """What ``plan`` would do in the Identity Center instance, as :meth:`awsroles.sync.engine.Engine.plan`
+    shows it (leftovers kept, not deleted)."""
+    existing = org.as_existing()
+    planned = plan_identity_center(existing, desired_identity_center(existing), read.live, options)
+    return Plan(tuple(planned.changes), tuple(planned.deletes), tuple(planned.conflicts), {}, tuple(planned.unowned),
+                tuple(planned.foreign), options)
+
+
 def _organization_plan(org: Org, organization: LiveOrganization, options: PlanOptions) -> Plan:
     """What ``plan`` would do in the management account, as :meth:`awsroles.sync.engine.Engine.plan` shows it."""
     planned = plan_organization(org, organization, options)
@@ -413,19 +453,29 @@ def _organization_plan(org: Org, organization: LiveOrganization, options: PlanOp
 
 
 def build_import(accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings, *,
-                 previous: Org | None = None, other_scps: Sequence[str] = ()) -> Imported:
+                 previous: Org | None = None, other_scps: Sequence[str] = (),
+                 identity_center: InstanceRead | None = None) -> Imported:
     """Pure: the live state of ``accounts.to_read`` -> the org file. Raises RoleConflictError.
 
     ``previous`` (the ``--from`` org) supplies what IAM does not hold: team descriptions and
     who signs in to the console. With accounts from AWS Organizations (``accounts.organization``),
     the accounts' e-mail addresses and OUs, and awsroles' SCPs, are imported too
     (:mod:`awsroles.importer.organization`); ``other_scps`` names the SCPs that are not awsroles'.
+    With ``identity_center`` (an instance as read), roles, teams and users come from it instead of IAM
+    (:mod:`awsroles.importer.identity_center`) and the org says ``identity = identity-center``.
     """
     settings.check()
-    return _Build(accounts, live, settings, previous, other_scps).build()
+    return _Build(accounts, live, settings, previous, other_scps, identity_center).build()
 
 
-def _header(accounts: Accounts, read: Sequence[Account], settings: OrgSettings, from_file: bool) -> list[str]:
+def _header(accounts: Accounts, read: Sequence[Account], settings: OrgSettings, from_file: bool,
+            identity_center: InstanceRead | None = None) -> list[str]:
+    if identity_center is not None:
+        text = (f"Written by `awsroles import` from the IAM Identity Center instance of account "
+                f"{identity_center.account} ({identity_center.account_id}) in {identity_center.region} (accounts "
+                f"from {accounts.source}): permission sets as roles, groups as teams, account assignments as grants."
+                " Check with `awsroles validate` and `awsroles plan`.")
+        return textwrap.wrap(text, width=LIST_WIDTH - 2, break_long_words=False, break_on_hyphens=False)
     where = ", ".join(f"{a.name} ({a.id})" for a in read)
     text = (f"Written by `awsroles import` from the live IAM at path {settings.path} of the accounts "
             f"{where} (accounts from {accounts.source}).")

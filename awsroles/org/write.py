@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from awsroles.org.durations import format_duration
-from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Contact, Org
+from awsroles.org.model import IDENTITY_IAM_USERS, SCP_ACCOUNT, SCP_OU, SCP_ROOT, Contact, Org
 
 LIST_WIDTH = 100  # a list longer than this goes on continuation lines, one item per line
 
@@ -37,6 +37,16 @@ def _billing(tags: Sequence[tuple[str, str]], contacts: Sequence[Contact]) -> li
     return out
 
 
+def _identity(org: Org) -> list[str]:
+    """``identity`` and where Identity Center lives: nothing for the default (IAM users only)."""
+    out = [_list("identity", org.identity)] if org.identity != (IDENTITY_IAM_USERS,) else []
+    if org.identity_center_account:
+        out.append(f"identity_center_account = {org.identity_center_account}")
+    if org.identity_center_region:
+        out.append(f"identity_center_region = {org.identity_center_region}")
+    return out
+
+
 def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), account_email: str = "") -> str:
     """Pure: the model -> org-file text (sections: org, accounts, OUs, roles, teams, users).
     ``account_email``: the ``[org]`` pattern; an account whose address it gives is written without one."""
@@ -58,6 +68,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         f"path = {org.path}",
         f"policy_dir = {policy_dir}",
         *([f"account_email = {account_email}"] if account_email else []),
+        *_identity(org),
         *_scps(org, SCP_ROOT, ""),
         *_billing(org.tags, org.contacts),
     ]
@@ -119,4 +130,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
             out.append(_list("tags", [f"{k}={v}" for k, v in user.tags]))
         if user.console:
             out.append("console = yes")
+        out += [f"{key} = {value}" for key, value in (("display_name", user.display_name),
+                                                      ("given_name", user.given_name),
+                                                      ("family_name", user.family_name)) if value]
     return "\n".join(out) + "\n"

@@ -69,8 +69,10 @@ class Engine:
     def read_identity_center(self) -> LiveIdentityCenter:
         home = self.org.identity_center_home
         sso, store = self.identity_center()
-        wanted = [p.name for p in desired_identity_center(self.iam_org).permission_sets]
+        spec = desired_identity_center(self.iam_org)
+        wanted = [p.name for p in spec.permission_sets]
         return read_identity_center(sso, store, self.org.name, wanted_sets=wanted, max_workers=self.max_workers,
+                                    wanted_groups=[g.display_name for g in spec.groups],
                                     where=f"account {home.name} ({home.id}) in "
                                           f"{self.org.identity_center_region_name}")
 

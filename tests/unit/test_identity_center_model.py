@@ -138,3 +138,22 @@ def test_a_permission_sets_inline_policy_is_held_to_its_size(tmp_path: Path) -> 
     assert valid(text, tmp_path)
     found = errors(text.replace("policies = p0.json", "policies = p0.json, p1.json"), tmp_path)
     assert any("characters of inline policy; IAM allows 10240 per role" in e for e in found), found
+
+
+def test_the_writer_keeps_the_identity_keys_so_render_then_parse_gives_the_same_model() -> None:
+    from awsroles.org.write import render_org_file
+
+    text = IC.replace("identity = identity-center", "identity = identity-center\nidentity_center_account = dev\n"
+                      "identity_center_region = eu-west-1").replace(
+        "display_name = Alice  van der Berg", "display_name = Alice van der Berg\ngiven_name = Al\nfamily_name = Berg")
+    text += "\n[role audit]\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\nboundary = /team/limit\n"
+    org = valid(text)
+    assert org.identity_center_account == "dev" and org.user("alice").given_name == "Al"
+    written = render_org_file(org, "policies")
+    assert "identity = identity-center\n" in written and "customer_managed = /team/deny-iam, audit\n" in written
+    assert valid(written.replace("policy_dir = policies\n", "")) == org
+    both = valid(text.replace("identity = identity-center", "identity = identity-center, iam-users\n"
+                              "ops_account = mgmt"))
+    assert valid(render_org_file(both, "policies").replace("policy_dir = policies\n", "")) == both
+    iam = valid(text.replace("identity = identity-center", "ops_account = mgmt"))
+    assert "\nidentity = " not in render_org_file(iam, "policies")  # the default goes unsaid
