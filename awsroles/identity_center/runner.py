@@ -5,10 +5,11 @@ the runner turns them into ids and ARNs when it runs (what apply creates has non
 the instance's ARN and identity store id, and runs only the calls it is given as allowed.
 
 Asynchronous requests are waited on: ``ProvisionPermissionSet``, ``CreateAccountAssignment`` and
-``DeleteAccountAssignment`` return a request whose status is polled (1 s, then doubling up to
-15 s) until it succeeds or fails, telling ``progress`` how it goes. Identity Center runs one
-update per account at a time and answers ``ConflictException`` to another: such calls are tried
-again after a pause ("IAM Identity Center quotas"; sso-admin API reference, "Common errors").
+``DeleteAccountAssignment`` return a request whose status is polled (after a quarter of a second,
+as most finish within a second or two, then doubling up to 15 s) until it succeeds or fails,
+telling ``progress`` how it goes. Identity Center runs one update per account at a time and
+answers ``ConflictException`` to another: such calls are tried again after a pause ("IAM Identity
+Center quotas"; sso-admin API reference, "Common errors").
 Repeats are harmless: what exists already is used, what is gone is not an error.
 """
 
@@ -21,7 +22,8 @@ from typing import Any
 
 from awsroles.errors import AwsrolesError
 
-POLL_FIRST, POLL_MAX = 1.0, 15.0
+POLL_FIRST, POLL_MAX = 1.0, 15.0  # pauses before trying a busy account again
+STATUS_FIRST = 0.25  # the first pause before reading a request's status
 TIMEOUT = 15 * 60.0
 CONFLICT_TRIES = 8
 _GONE = frozenset({"ResourceNotFoundException"})
@@ -211,7 +213,7 @@ class IdentityCenterRunner:
         raise AssertionError("unreachable")
 
     def _wait(self, what: str, status: dict[str, Any], describe: Callable[[str], dict[str, Any]]) -> None:
-        start, delay = self.clock(), POLL_FIRST
+        start, delay = self.clock(), STATUS_FIRST
         while status.get("Status") == "IN_PROGRESS":
             if self.clock() - start > self.timeout:
                 raise ProvisioningFailed(f"{what}: still in progress after {self.timeout / 60:.0f} minutes "

@@ -65,8 +65,8 @@ email = bob@acme.example
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sandbox answers IN_PROGRESS to the first status read: poll again at once (apply's first
-    pause is a second, its polling is tested in tests/unit/test_identity_center_runner.py)."""
-    monkeypatch.setattr("awsroles.identity_center.runner.POLL_FIRST", 0.0)
+    pause is a quarter of a second, its polling is tested in tests/unit/test_identity_center_runner.py)."""
+    monkeypatch.setattr("awsroles.identity_center.runner.STATUS_FIRST", 0.0)
 
 
 def load(text: str = ORG) -> Org:

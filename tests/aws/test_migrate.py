@@ -75,7 +75,7 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
 @pytest.fixture(autouse=True)
 def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("awsroles.identity_center.runner.POLL_FIRST", 0.0)
+    monkeypatch.setattr("awsroles.identity_center.runner.STATUS_FIRST", 0.0)
 
 
 @pytest.fixture

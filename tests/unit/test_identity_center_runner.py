@@ -81,7 +81,7 @@ def test_an_assignment_is_waited_on_with_growing_pauses_and_names_resolved_to_id
     assert sso.calls[0] == ("create_account_assignment", {
         "InstanceArn": INSTANCE, "PermissionSetArn": SET_ARN, "TargetId": "222222222222", "TargetType": "AWS_ACCOUNT",
         "PrincipalType": "GROUP", "PrincipalId": "g-1"})
-    assert sleeps == [1.0, 2.0, 4.0, 8.0, 15.0]
+    assert sleeps == [0.25, 0.5, 1.0, 2.0, 4.0]
     assert said[-1] == "assigning admin in 222222222222: done" and said.count(
         "assigning admin in 222222222222: in progress") == 5
 
