@@ -35,7 +35,6 @@ from awsroles.identity_center.desired import (
     PermissionSetSpec,
     UserSpec,
     settings_digest,
-    spec_digest,
 )
 from awsroles.identity_center.state import LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
 from awsroles.org.model import Account, Org
@@ -318,8 +317,6 @@ class _Planner:
         live_digest = settings_digest(live.description, live.session_duration, live.managed, live.customer_managed,
                                       live.inline, _boundary(live.boundary))
         drift = not adopt and settings_changed and live.tags.get(names.DIGEST_TAG) != live_digest
-        if not settings_changed and live.tags.get(names.DIGEST_TAG) == spec_digest(spec):
-            return  # only tags other than awsroles' differ: nothing awsroles manages
         self.out.changes.append(self.change("adopt" if adopt else "update", PERMISSION_SET, name, ops, details,
                                             drift=drift, diffs=diffs))
 

@@ -266,3 +266,15 @@ def test_both_backends_side_by_side_plan_iam_and_identity_center_together(aws: A
     plan = Engine(replace(org), aws).plan()
     kinds = {c.kind for c in plan.changes}
     assert {"role", "group", "user", "policy"} <= kinds and {"ic-user", "permission-set", "assignment"} <= kinds
+
+
+def test_adopting_a_permission_set_that_only_lacks_the_mark_marks_it(aws: Aws) -> None:
+    applied(aws)
+    sso, _, instance, _ = clients(aws)
+    sso.untag_resource(InstanceArn=instance, ResourceArn=permission_sets(sso, instance)["admin"],
+                       TagKeys=["managed-by"])
+    assert [(c.kind, c.name) for c in Engine(load(), aws).plan().conflicts] == [("permission-set", "admin")]
+    adopted = applied(aws, options=PlanOptions(adopt=True))
+    assert [(c.action, c.kind, c.name, c.details) for c in adopted.changes] == [
+        ("adopt", "permission-set", "admin", ("mark as awsroles'",))]
+    assert Engine(load(), aws).plan().in_sync
