@@ -70,7 +70,7 @@ def ops_aws(org: Org) -> Aws:
 def apply(org: Org) -> None:
     engine = Engine(org, ops_aws(org))
     result = engine.apply(engine.plan())
-    assert result.ok, result.as_dict()
+    assert result.ok, "\n".join(result.summary())
 
 
 @pytest.fixture(scope="module")

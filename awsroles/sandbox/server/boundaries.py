@@ -29,7 +29,9 @@ def require_policy(backend: Any, arn: str | None) -> None:
     IAM) can attach: AWS managed, or customer managed in that account."""
     if not arn:
         return
-    if not any(policy.arn == arn for policy in backend.managed_policies.values()):
+    # list(): a copy made at once, as other requests may add policies meanwhile (the server and
+    # apply are threaded; iterating the live dict then fails with "changed size during iteration")
+    if not any(policy.arn == arn for policy in list(backend.managed_policies.values())):
         from moto.iam.exceptions import NotFoundException
 
         raise NotFoundException(f"Policy {arn} does not exist or is not attachable.")
@@ -44,7 +46,7 @@ def patch_role_boundaries() -> Callable[[], None]:
 
     def create_role(self: Any, role_name: str, assume_role_policy_document: str, path: str,
                     permissions_boundary: str | None, *args: Any, **kwargs: Any) -> Any:
-        taken = any(role.name == role_name for role in self.get_roles())  # moto's EntityAlreadyExists
+        taken = any(role.name == role_name for role in list(self.get_roles()))  # moto's EntityAlreadyExists
         if not taken and self.policy_arn_regex.match(permissions_boundary or ""):  # else moto's InvalidInput
             require_policy(self, permissions_boundary)
         return original_create(self, role_name, assume_role_policy_document, path, permissions_boundary,

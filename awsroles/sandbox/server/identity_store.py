@@ -85,14 +85,14 @@ def check_user(store: Any, user_name: str, user_id: str | None = None) -> None:
         raise error("ValidationException", f"UserName must have length between 1 and {MAX_USER_NAME}")
     if user_name.lower() in RESERVED_NAMES:
         raise error("ValidationException", f"{user_name} is a reserved name and can't be used for users or groups")
-    if any(u.UserName.lower() == user_name.lower() and u.UserId != user_id for u in store.users.values()):
+    if any(u.UserName.lower() == user_name.lower() and u.UserId != user_id for u in list(store.users.values())):
         raise conflict("Duplicate UserName")
 
 
 def check_group(store: Any, display_name: str, group_id: str | None = None) -> None:
     if not display_name:
         raise error("ValidationException", "displayName is a required attribute")
-    if any(g.DisplayName == display_name and g.GroupId != group_id for g in store.groups.values()):
+    if any(g.DisplayName == display_name and g.GroupId != group_id for g in list(store.groups.values())):
         raise conflict("Duplicate GroupDisplayName")
 
 
@@ -191,7 +191,7 @@ def patch_identity_store() -> Callable[[], None]:
         store = store_of(self)
         group_id, user_id = self._get_param("GroupId"), (self._get_param("MemberId") or {}).get("UserId")
         if any(m["GroupId"] == group_id and m["MemberId"].get("UserId") == user_id
-               for m in store.group_memberships.values()):
+               for m in list(store.group_memberships.values())):
             raise conflict("Member is already in the group")
         return originals["create_group_membership"](self)
 
