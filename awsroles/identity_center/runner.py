@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any
 
-from awsroles.errors import AwsrolesError
+from awsroles.errors import AwsrolesError, aws_error_code
 
 POLL_FIRST, POLL_MAX = 1.0, 15.0  # pauses before trying a busy account again
 STATUS_FIRST = 0.25  # the first pause before reading a request's status
@@ -32,11 +32,6 @@ _EXISTS = frozenset({"ConflictException"})
 
 class ProvisioningFailed(AwsrolesError):
     pass
-
-
-def _code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
 
 
 class IdentityCenterRunner:
@@ -107,7 +102,7 @@ class IdentityCenterRunner:
         try:
             self._call(method, params)
         except Exception as exc:
-            code = _code(exc)
+            code = aws_error_code(exc)
             if method.startswith(("delete_", "detach_")) and code in _GONE:
                 return
             if method.startswith(("create_", "attach_")) and method not in ("create_account_assignment",) \
@@ -204,7 +199,7 @@ class IdentityCenterRunner:
             try:
                 return call()
             except Exception as exc:
-                if _code(exc) != "ConflictException" or attempt == CONFLICT_TRIES - 1:
+                if aws_error_code(exc) != "ConflictException" or attempt == CONFLICT_TRIES - 1:
                     raise
                 self.progress(f"another Identity Center change is running in that account: trying again in "
                               f"{delay:.0f} s")

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from awsroles.errors import AwsrolesError
+from awsroles.errors import AwsrolesError, aws_error_code
 from awsroles.identity_center import names
 
 T = TypeVar("T")
@@ -121,11 +121,6 @@ def _map(fn: Callable[[T], R], items: Sequence[T], limit: int) -> list[R]:
         return list(pool.map(fn, items))
 
 
-def _error_code(exc: BaseException) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
-
-
 def find_instance(sso: Any, where: str) -> tuple[str, str, int]:
     """``(instance ARN, identity store id, calls)`` of the account's instance."""
     instances = sso.list_instances().get("Instances", [])
@@ -167,7 +162,7 @@ def _permission_set(sso: Any, instance: str, arn: str, wanted: set[str], org: st
         boundary = sso.get_permissions_boundary_for_permission_set(
             InstanceArn=instance, PermissionSetArn=arn).get("PermissionsBoundary")
     except Exception as exc:
-        if _error_code(exc) != "ResourceNotFoundException":
+        if aws_error_code(exc) != "ResourceNotFoundException":
             raise
     counter.add()
     accounts = tuple(sorted(_pages(sso, "list_accounts_for_provisioned_permission_set", "AccountIds", counter,

@@ -25,11 +25,11 @@ saved plan stays valid for what it creates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from awsroles.iam import policies
 from awsroles.identity_center import names
 from awsroles.identity_center.desired import (
-    AssignmentSpec,
     GroupSpec,
     IdentityCenterSpec,
     PermissionSetSpec,
@@ -274,7 +274,7 @@ class _Planner:
             ops.append(("delete_inline_policy_from_permission_set", {"PermissionSet": name}))
             details.append(f"remove inline policy (grants: {grants_summary(live.inline)})")
             diffs.append(document_diff("inline policy", live.inline, None))
-        elif spec.inline is not None and not _same_json(live.inline, spec.inline):
+        elif spec.inline is not None and (live.inline is None or not policies.same_document(live.inline, spec.inline)):
             ops.append(("put_inline_policy_to_permission_set", {"PermissionSet": name, "InlinePolicy": spec.inline}))
             details.append("change inline policy" if live.inline else "add inline policy")
             diffs.append(document_diff("inline policy", live.inline, spec.inline))
@@ -353,8 +353,6 @@ class _Planner:
             elif live.principal_id in groups_ours:
                 self.out.changes.append(change)  # a grant the org file no longer makes
             else:
-                from dataclasses import replace
-
                 self.out.changes.append(replace(change, drift=True, details=(
                     f"{kind} {principal} in {self.account_label(live.account_id)}: not granted by the org file",)))
         for spec in self.spec.assignments:
@@ -362,7 +360,7 @@ class _Planner:
             blocked = (GROUP, spec.group) in self.blocked or (PERMISSION_SET, spec.permission_set) in self.blocked
             if key in seen or blocked:
                 continue
-            self.out.changes.append(self.change("create", ASSIGNMENT, _label(spec), [
+            self.out.changes.append(self.change("create", ASSIGNMENT, spec.label, [
                 ("create_account_assignment", {"PermissionSet": spec.permission_set, "Group": spec.group,
                                                "TargetId": spec.account_id})],
                 [f"group {spec.group} may use {spec.permission_set} in {self.account_label(spec.account_id)}"]))
@@ -376,23 +374,6 @@ class _Planner:
         self.out.changes.sort(key=lambda c: (c.action == "delete", order[c.kind] * (-1 if c.action == "delete" else 1)))
         self.out.deletes.sort(key=lambda c: -order[c.kind])
         return self.out
-
-
-def _label(spec: AssignmentSpec) -> str:
-    return spec.label
-
-
-def _same_json(live: str | None, desired: str) -> bool:
-    if live is None:
-        return False
-    import json
-
-    from awsroles.org.jsondoc import canonical_json
-
-    try:
-        return canonical_json(json.loads(live)) == canonical_json(json.loads(desired))
-    except ValueError:
-        return False
 
 
 def _boundary(live: dict[str, object] | None) -> dict[str, object] | None:
