@@ -32,6 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+import botocore
 import botocore.exceptions
 import botocore.loaders
 import botocore.session
@@ -77,6 +78,7 @@ class AwsSettings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     endpoint_url: str | None = None  # every client goes here (e.g. the sandbox); None: botocore decides
+    unsigned: bool = False  # requests carry no signature (IAM Identity Center's sign-in and portal APIs)
 
 
 @dataclass(frozen=True)
@@ -348,6 +350,7 @@ class Aws:
             connect_timeout=s.connect_timeout,
             read_timeout=s.read_timeout,
             user_agent_extra="awsroles",
+            **({"signature_version": botocore.UNSIGNED} if s.unsigned else {}),
         )
 
     def client(self, service: str, session: Session | None = None, *, account: str | None = None,
@@ -472,3 +475,11 @@ def for_credentials(credentials: Keys, region: str | None, *, max_attempts: int 
     ``whoami`` and credential vending use. Few attempts: a person is waiting."""
     return Aws.with_keys(AwsSettings(region=region, max_attempts=max_attempts), credentials.access_key_id,
                          credentials.secret_access_key, credentials.session_token, hooks=hooks)
+
+
+def anonymous(region: str, *, max_attempts: int = 3, hooks: Sequence[Hook] = ()) -> Aws:
+    """An Aws whose clients sign nothing: IAM Identity Center's sign-in (``sso-oidc``) and access
+    portal (``sso``) APIs, which take a client secret or a bearer token in the request instead.
+    No credentials are looked up (a person signing in has none). Few attempts: a person is waiting."""
+    session = Session(region_name=region, botocore_session=botocore.session.Session())
+    return Aws(AwsSettings(region=region, max_attempts=max_attempts, unsigned=True), session=session, hooks=hooks)

@@ -192,6 +192,12 @@ def session_file_name(environment: str, role: str) -> str:
     return f"{environment}.{role}{SESSION_SUFFIX}"
 
 
+def aws_sso_cache_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The AWS CLI v2's and the SDKs' IAM Identity Center token cache, ``~/.aws/sso/cache`` (they
+    take no variable to move it)."""
+    return os.path.join(_home(_env(environ)), ".aws", "sso", "cache")
+
+
 def lock_dir(environ: Mapping[str, str] | None = None) -> str:
     """The vendor's per-session lock files: in memory where there is a runtime dir."""
     return os.path.join(runtime_dir(environ) or cache_dir(environ), LOCKS)

@@ -19,10 +19,13 @@ from awsroles.errors import ExitCode, UsageError
 from awsroles.render import FORMATS
 
 if TYPE_CHECKING:
+    from awsroles.creds.model import Credentials
     from awsroles.creds.vend import RoleSession
+    from awsroles.org.model import Org
 
-def _session(environment: str, role: str | None, duration: int | None, mfa_code: str | None) -> RoleSession:
-    return make_vendor(mfa_code).role_session(environment, role, duration=duration)
+def _session(environment: str, role: str | None, duration: int | None, mfa_code: str | None, *,
+             captured: bool = False) -> RoleSession:
+    return make_vendor(mfa_code, captured=captured).role_session(environment, role, duration=duration)
 
 
 # -- setup ---------------------------------------------------------------------------------------
@@ -42,20 +45,34 @@ def _session(environment: str, role: str | None, duration: int | None, mfa_code:
 @click.option("--region", metavar="REGION", help="Your preferred region (default: the org's).")
 @click.option("--browser", type=click.Choice(BROWSERS), default=None,
               help="Where `awsroles console` opens (see its --help; default: the one set before, else default).")
+@click.option("--identity-center", "identity_center", is_flag=True,
+              help="Sign in through IAM Identity Center (the default when the org uses nothing else).")
+@click.option("--start-url", metavar="URL", default="",
+              help="The AWS access portal URL (default: the org file's identity_center_start_url).")
+@click.option("--share-sso-login", is_flag=True,
+              help="Also keep the Identity Center sign-in in ~/.aws/sso/cache (plaintext, as the AWS CLI does), so "
+                   "`aws sso login` and sso-session profiles share it.")
 @pass_app
 def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: str, mfa_command: str,
-          totp_seed_stdin: bool, region: str | None, browser: str | None) -> int:
+          totp_seed_stdin: bool, region: str | None, browser: str | None, identity_center: bool, start_url: str,
+          share_sso_login: bool) -> int:
     """Store your ops access key in the keyring and record who you are and what you may assume.
 
     Finds your IAM user and MFA device (GetCallerIdentity, ListMFADevices) and copies the
     environments and roles you are granted from the org file into ~/.config/awsroles/config.ini.
     The key never goes to ~/.aws/credentials.
 
+    In an org whose people sign in through IAM Identity Center, there is no key: setup signs
+    you in (a code to approve in your browser), asks the access portal which roles you are given,
+    and records them under the org file's names. The sign-in stays in the keyring; with
+    --share-sso-login, also in ~/.aws/sso/cache, where the AWS CLI keeps it.
+
     \b
     Examples:
       awsroles setup
       awsroles setup --store file --mfa-command 'ykman oath accounts code -s aws'
       printf '%s' "$SECRET" | awsroles setup --access-key-id AKIA... --secret-stdin
+      awsroles setup --identity-center --share-sso-login
     """
     from awsroles.aws import for_credentials
     from awsroles.creds import userconfig
@@ -67,6 +84,14 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
 
     org = app.load_org()
     beside = place_for_setup(org.name)  # a further org goes to orgs/NAME, beside the first one
+    if identity_center or not org.uses_iam_users:
+        if access_key_id or secret_stdin or totp_seed_stdin or mfa_command:
+            raise UsageError("through IAM Identity Center there is no access key or MFA to give: leave out "
+                             "--access-key-id, --secret-stdin, --mfa-command and --totp-seed-stdin")
+        return _setup_identity_center(app, org, beside, store_kind, region, browser, start_url, share_sso_login)
+    if start_url or share_sso_login:
+        raise UsageError("--start-url and --share-sso-login are for signing in through IAM Identity Center: "
+                         "add --identity-center")
     if store_kind == "plaintext":
         app.warn("warning: your key will be stored in a PLAINTEXT file; use the keyring or --store file if you can")
     if access_key_id is None:
@@ -110,6 +135,47 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
                *([f"  beside {beside} (your first org): pick {org.name} with --org {org.name} or "
                   f"AWSROLES_ORG={org.name}"] if beside is not None else [])]))
     return ExitCode.OK
+
+
+def _setup_identity_center(app: App, org: Org, beside: str | None, store_kind: str, region: str | None,
+                           browser: str | None, start_url: str, share: bool) -> int:
+    from awsroles.creds import userconfig
+    from awsroles.creds.factory import make_portal, make_signin
+    from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.setup import SignInRequest, setup_identity_center
+    from awsroles.render import Result
+
+    if store_kind == "plaintext":
+        app.warn("warning: your sign-in will be stored in a PLAINTEXT file; use the keyring or --store file if you can")
+    if share:
+        app.warn("note: your sign-in will also be kept in ~/.aws/sso/cache, a plaintext file (as the AWS CLI does)")
+    if browser is None:
+        with contextlib.suppress(UsageError):
+            browser = userconfig.load().browser
+    request = SignInRequest(store=store_kind, region=region, browser=browser or "default", start_url=start_url,
+                            share_sso_login=share)
+    done = setup_identity_center(org, app.org_path, request, signin_for=make_signin,
+                                 portal=make_portal(org.identity_center_region_name), whoami=_session_user,
+                                 open_store=open_user_store, save=userconfig.save, fast=FastCache.default())
+    config = done.config
+    mine = "; ".join(e + ": " + ", ".join(r) for e, r in done.environments.items()) or "nothing yet"
+    app.render(Result(done.as_dict(), notes=[
+        f"{config.user_name or 'you'} in {org.name}, through IAM Identity Center ({config.start_url})",
+        f"  sign-in kept in: {done.store_name}" + (" and ~/.aws/sso/cache" if config.share_sso_login else ""),
+        f"  you may assume: {mine}",
+        *([f"  not in the org file (ignored): {', '.join(done.not_in_org_file)}"] if done.not_in_org_file else []),
+        f"  settings:      {done.config_path}",
+        *([f"  beside {beside} (your first org): pick {org.name} with --org {org.name} or "
+           f"AWSROLES_ORG={org.name}"] if beside is not None else [])]))
+    return ExitCode.OK
+
+
+def _session_user(credentials: Credentials, region: str) -> str | None:
+    """The person's name in a role session IAM Identity Center gave: its session name."""
+    from awsroles.aws import for_credentials
+
+    arn = for_credentials(credentials, region).whoami().arn
+    return arn.rsplit("/", 1)[-1] if ":assumed-role/" in arn else None
 
 
 # -- login, exec, env, credential-process ----------------------------------------------------------
@@ -272,7 +338,7 @@ def credential_process(app: App, environment: str, role: str | None, duration: i
 
     from awsroles.render import Result
 
-    session = _session(environment, role, duration, mfa_code)
+    session = _session(environment, role, duration, mfa_code, captured=True)  # the SDK reads stdout and stderr
     document = session.credentials.credential_process()  # the table form: one line, as the hot path prints it
     app.render(Result(json.loads(document), text=document + "\n"))
     return ExitCode.OK

@@ -12,7 +12,7 @@ import click
 from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.vending import make_vendor, role_options
 from awsroles.creds.browser import KINDS as BROWSERS
-from awsroles.errors import ExitCode
+from awsroles.errors import ExitCode, UsageError
 from awsroles.render import FORMATS
 
 
@@ -33,18 +33,27 @@ def profiles() -> None:
 @click.option("--template", default="{org}-{environment}-{role}", show_default=True,
               help="Profile names; {org}, {environment} and {role} are filled in.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--style", type=click.Choice(["credential-process", "sso-session"]), default="credential-process",
+              show_default=True, help="credential-process: profiles run awsroles (every SDK). sso-session (IAM "
+              "Identity Center only): an [sso-session] and profiles the AWS CLI v2 and recent SDKs read "
+              "themselves, from the sign-in shared in ~/.aws/sso/cache (awsroles setup --share-sso-login).")
 @pass_app
-def profiles_sync(app: App, template: str, dry_run: bool) -> int:
+def profiles_sync(app: App, template: str, dry_run: bool, style: str) -> int:
     """Write one [profile] per environment and role you may assume into ~/.aws/config.
 
     Each profile runs `awsroles credential-process`, so the AWS CLI and every SDK work with
     --profile. Comments and every other profile are kept; profiles for roles you lost are
     removed. The file is changed atomically, under a lock.
 
+    Through IAM Identity Center, --style sso-session writes an [sso-session awsroles-ORG] and
+    profiles with sso_account_id and sso_role_name instead: the AWS CLI v2 and SDKs that support
+    them use the sign-in awsroles shares in ~/.aws/sso/cache without running awsroles.
+
     \b
     Examples:
       awsroles profiles sync
       aws sts get-caller-identity --profile acme-prod-admin
+      awsroles profiles sync --style sso-session
     """
     from awsroles.creds import userconfig
     from awsroles.creds.profiles import sync_profiles
@@ -56,8 +65,22 @@ def profiles_sync(app: App, template: str, dry_run: bool) -> int:
     script = Path(sys.executable).parent / "awsroles"  # the console script of this installation
     command = [str(script)] if script.is_file() and os.access(script, os.X_OK) else [sys.executable, "-m", "awsroles"]
     pin = config.org_name if safe_org_name(config.org_name) else ""  # the org its credential-process uses
+    wanted = None
+    if style == "sso-session":
+        if not config.identity_center:
+            raise UsageError("--style sso-session is for people who sign in through IAM Identity Center; you use "
+                             "an access key: leave --style out")
+        if not config.share_sso_login:
+            raise UsageError("sso-session profiles read the sign-in from ~/.aws/sso/cache, where awsroles keeps it "
+                             "only when asked: run `awsroles setup --identity-center --share-sso-login` first")
+        from awsroles.creds.profile_specs import SsoGrant, sso_session_profiles
+
+        wanted = sso_session_profiles(
+            [SsoGrant(g.environment, g.role, g.account_id, g.permission_set) for g in config.grants],
+            org=config.org_name or "awsroles", region=config.region, session=config.sso_session,
+            start_url=config.start_url, sso_region=config.sso_region, template=template)
     result = sync_profiles(grants, org=config.org_name or "awsroles", region=config.region, template=template,
-                           command=command, dry_run=dry_run, pin_org=pin)
+                           command=command, dry_run=dry_run, pin_org=pin, profiles=wanted)
     from awsroles.render import Result
 
     verb = "would change" if dry_run else "changed" if result.changed else "unchanged"

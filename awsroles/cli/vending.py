@@ -38,10 +38,11 @@ def open_user_store(config_store: str) -> SecretStore:
     return open_store(config_store, prompter=_secret_prompt)
 
 
-def make_vendor(mfa_code: str | None = None) -> Vendor:
+def make_vendor(mfa_code: str | None = None, *, captured: bool = False) -> Vendor:
+    """``captured``: stdout and stderr are an SDK's, not the person's screen (``credential-process``)."""
     from awsroles.creds.factory import make_vendor as vendor
 
-    return vendor(mfa_code=mfa_code, prompter=_prompt, secret_prompter=_secret_prompt)
+    return vendor(mfa_code=mfa_code, prompter=_prompt, secret_prompter=_secret_prompt, captured=captured)
 
 
 def when(session: RoleSession) -> str:

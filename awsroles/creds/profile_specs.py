@@ -35,6 +35,18 @@ class Profile:
     environment: str
     role: str
     options: tuple[tuple[str, str], ...]
+    kind: str = "profile"  # or "sso-session": the [sso-session NAME] the profiles of an Identity Center org name
+
+    @property
+    def key(self) -> str:
+        """How results name it: the profile's name, or ``sso-session NAME``."""
+        return self.name if self.kind == "profile" else f"{self.kind} {self.name}"
+
+
+# Every key a sync may write; a managed profile loses those it no longer wants (a style changed).
+OWNED_KEYS = ("credential_process", "sso_session", "sso_account_id", "sso_role_name", "sso_start_url",
+              "sso_region", "sso_registration_scopes")
+SSO_SCOPES = "sso:account:access"
 
 
 
@@ -122,6 +134,54 @@ def desired_profiles(
             ("credential_process", credential_process_command(command, grant.environment, grant.role,
                                                               platform=platform, org=pin_org)),
         ]
+        if region is not None:
+            options.append(("region", region))
+        profiles.append(Profile(name, grant.environment, grant.role, tuple(options)))
+    return tuple(profiles)
+
+
+@dataclass(frozen=True)
+class SsoGrant:
+    """A role through IAM Identity Center: the account and the permission set the portal knows."""
+
+    environment: str
+    role: str
+    account_id: str
+    permission_set: str
+
+
+def sso_session_profiles(
+    grants: Iterable[SsoGrant],
+    *,
+    org: str,
+    region: str | None,
+    session: str,
+    start_url: str,
+    sso_region: str,
+    template: str = DEFAULT_TEMPLATE,
+) -> tuple[Profile, ...]:
+    """The ``[sso-session SESSION]`` and one profile per grant naming it: what the AWS CLI v2 and
+    the SDKs that know ``sso_session`` read themselves (the token in ~/.aws/sso/cache, refreshed by
+    them), with no awsroles process per call."""
+    if not org or "\n" in org or "\r" in org:
+        raise UsageError("profiles sync needs an org name (it marks the profiles it manages)")
+    for what, value in (("sso-session name", session), ("start URL", start_url), ("region", sso_region)):
+        if not value or any(c.isspace() for c in value):
+            raise UsageError(f"bad {what} {value!r}")
+    head = Profile(session, "", "", ((MANAGED_KEY, org), ("sso_start_url", start_url), ("sso_region", sso_region),
+                                     ("sso_registration_scopes", SSO_SCOPES)), kind="sso-session")
+    profiles: list[Profile] = [head]
+    seen: dict[str, SsoGrant] = {}
+    for grant in grants:
+        name = profile_name(template, org=org, environment=grant.environment, role=grant.role)
+        if name in seen:
+            if seen[name] == grant:
+                continue
+            raise UsageError(f"template {template!r} gives {grant.environment}/{grant.role} and "
+                             f"{seen[name].environment}/{seen[name].role} the same profile name {name!r}")
+        seen[name] = grant
+        options = [(MANAGED_KEY, org), ("sso_session", session), ("sso_account_id", grant.account_id),
+                   ("sso_role_name", grant.permission_set)]
         if region is not None:
             options.append(("region", region))
         profiles.append(Profile(name, grant.environment, grant.role, tuple(options)))

@@ -18,7 +18,7 @@ from configupdater.block import Comment
 from configupdater.option import Option
 from configupdater.section import Section
 
-from awsroles.creds.profile_specs import MANAGED_KEY, Profile
+from awsroles.creds.profile_specs import MANAGED_KEY, OWNED_KEYS, Profile
 from awsroles.errors import AwsrolesError, UsageError
 
 
@@ -81,6 +81,16 @@ def botocore_profile_name(section: str) -> str | None:
     return parts[1] if len(parts) == 2 else None
 
 
+def section_key(section: str) -> str | None:
+    """What a sync calls a section: the profile's name (:func:`botocore_profile_name`), or
+    ``sso-session NAME`` for botocore's ``[sso-session NAME]``; None for anything else."""
+    profile = botocore_profile_name(section)
+    if profile is not None:
+        return profile
+    parts = section.split()
+    return f"sso-session {parts[1]}" if len(parts) == 2 and parts[0] == "sso-session" else None
+
+
 def _managed_by(section: Section) -> str | None:
     option = section.get(MANAGED_KEY)
     if isinstance(option, Option) and option.value is not None:
@@ -115,6 +125,11 @@ def _parse(text: str, path: Path) -> ConfigUpdater:
 def _update(section: Section, options: Sequence[tuple[str, str]]) -> bool:
     """Give ``section`` our keys' values in place; True if anything changed."""
     changed = False
+    wanted = {key for key, _ in options}
+    for key in OWNED_KEYS:
+        if key not in wanted and isinstance(section.get(key), Option):
+            del section[key]  # written by a sync of another style
+            changed = True
     for key, value in options:
         current = section.get(key)
         if isinstance(current, Option):
@@ -148,7 +163,7 @@ def _trailing_blank_lines(text: str) -> int:
 
 
 def _section_text(profile: Profile) -> str:
-    return f"[profile {profile.name}]\n" + "".join(f"{key} = {value}\n" for key, value in profile.options)
+    return f"[{profile.kind} {profile.name}]\n" + "".join(f"{key} = {value}\n" for key, value in profile.options)
 
 
 def apply_profiles(
@@ -162,13 +177,13 @@ def apply_profiles(
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
     work = text.replace("\r\n", "\n") if crlf else text
     updater = _parse(work, path)
-    wanted = {p.name: p for p in profiles}
+    wanted = {p.key: p for p in profiles}
 
     ours: dict[str, Section] = {}
     stale: list[Section] = []
     conflicts: list[str] = []
     for section in updater.iter_sections():
-        name = botocore_profile_name(section.name)
+        name = section_key(section.name)
         if _managed_by(section) == org:
             if name in wanted and name not in ours:
                 ours[name] = section
@@ -193,7 +208,7 @@ def apply_profiles(
         keep = _trailing_blank_lines(work)
         body = body.rstrip(" \t\n") + "\n" * (keep + 1) if body.strip() else ""
 
-    new = [p for p in profiles if p.name not in ours]
+    new = [p for p in profiles if p.key not in ours]
     if new:
         if body and not body.endswith("\n"):
             body += "\n"
@@ -205,9 +220,9 @@ def apply_profiles(
 
     result = SyncResult(
         path=path,
-        added=tuple(sorted(p.name for p in new)),
+        added=tuple(sorted(p.key for p in new)),
         updated=tuple(sorted(updated)),
-        removed=tuple(sorted(botocore_profile_name(s.name) or s.name for s in stale)),
+        removed=tuple(sorted(section_key(s.name) or s.name for s in stale)),
         unchanged=tuple(sorted(unchanged)),
     )
     return body, result

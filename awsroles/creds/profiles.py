@@ -30,7 +30,7 @@ import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from awsroles.creds.profile_specs import DEFAULT_COMMAND, DEFAULT_TEMPLATE, desired_profiles
+from awsroles.creds.profile_specs import DEFAULT_COMMAND, DEFAULT_TEMPLATE, Profile, desired_profiles
 from awsroles.creds.profile_text import ConfigFileError, SyncResult, apply_profiles
 from awsroles.fsutil import atomic_write, file_lock, lock_path
 from awsroles.org.model import Grant
@@ -74,15 +74,19 @@ def sync_profiles(
     lock_timeout: float = LOCK_TIMEOUT,
     environ: Mapping[str, str] | None = None,
     pin_org: str = "",
+    profiles: Sequence[Profile] | None = None,
 ) -> SyncResult:
     """Make the AWS config file hold exactly one managed profile per grant (for ``org``); with
     ``pin_org``, each profile's ``credential-process`` names that org (``--org``).
 
     ``config_file`` defaults to :func:`default_config_file` (``$AWS_CONFIG_FILE`` or
-    ``~/.aws/config``). With ``dry_run`` nothing is locked, created or written.
+    ``~/.aws/config``). With ``dry_run`` nothing is locked, created or written. ``profiles``: the
+    profiles wanted, made by the caller (:func:`~awsroles.creds.profile_specs.sso_session_profiles`);
+    ``grants``, ``template`` and ``command`` are then not used.
     """
-    profiles = desired_profiles(grants, org=org, region=region, template=template, command=command,
-                                pin_org=pin_org)
+    if profiles is None:
+        profiles = desired_profiles(grants, org=org, region=region, template=template, command=command,
+                                    pin_org=pin_org)
     requested = config_file if config_file is not None else default_config_file(environ)
     real = Path(os.path.realpath(requested.expanduser()))
 

@@ -16,11 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from awsroles.creds.model import Credentials
-from awsroles.creds.userconfig import RoleGrant, UserConfig
+from awsroles.creds.portal import Portal, PortalRole, TokenRefused
+from awsroles.creds.store import SESSIONS
+from awsroles.creds.userconfig import IDENTITY_CENTER, RoleGrant, UserConfig
 from awsroles.errors import AwsrolesError, UsageError, from_aws
 
 if TYPE_CHECKING:
     from awsroles.creds.fastcache import FastCache
+    from awsroles.creds.signin import SignIn
     from awsroles.creds.store import SecretStore
     from awsroles.org.model import Org
 
@@ -39,6 +42,17 @@ class SetupRequest:
 
 
 @dataclass(frozen=True)
+class SignInRequest:
+    """What a person of an Identity Center org gives ``awsroles setup``: no key, only preferences."""
+
+    store: str = "keyring"
+    region: str | None = None  # None: the org's
+    browser: str = "default"
+    start_url: str = ""  # "": the org file's identity_center_start_url
+    share_sso_login: bool = False  # keep the sign-in in ~/.aws/sso/cache too, for the AWS CLI and SDKs
+
+
+@dataclass(frozen=True)
 class SetupResult:
     """What setup found and wrote (nothing secret)."""
 
@@ -46,6 +60,7 @@ class SetupResult:
     config_path: Path
     store_name: str
     mfa_required: bool
+    not_in_org_file: tuple[str, ...] = ()  # Identity Center: roles the portal gives that the org file does not name
 
     @property
     def environments(self) -> dict[str, list[str]]:
@@ -59,7 +74,10 @@ class SetupResult:
         c = self.config
         return {"user": c.user_name, "arn": c.user_arn, "account": c.ops_account_id, "org": c.org_name,
                 "store": self.store_name, "mfa_serial": c.mfa_serial or None, "mfa_required": self.mfa_required,
-                "environments": self.environments, "settings": str(self.config_path)}
+                "environments": self.environments, "settings": str(self.config_path),
+                **({"identity": c.identity, "start_url": c.start_url, "sso_session": c.sso_session,
+                    "share_sso_login": c.share_sso_login, "not_in_org_file": list(self.not_in_org_file)}
+                   if c.identity_center else {})}
 
 
 def grants_for(org: Org, user: str) -> tuple[RoleGrant, ...]:
@@ -118,3 +136,93 @@ def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[
     if fast is not None:
         fast.clear()  # grants may have changed
     return SetupResult(config, path, store.name, org.mfa_required)
+
+
+def session_name(org: Org) -> str:
+    """The sign-in's name: the AWS CLI's ``[sso-session NAME]`` that ``profiles sync`` writes, and the
+    key of its token in ``~/.aws/sso/cache``."""
+    return f"awsroles-{org.name}"
+
+
+def start_url_of(org: Org, given: str = "") -> str:
+    from awsroles.org.sections import START_URL
+
+    url = given or org.identity_center_start_url
+    if not url:
+        raise UsageError(f"{org.name} signs in through IAM Identity Center but its org file names no "
+                         "identity_center_start_url (the AWS access portal URL, IAM Identity Center console, "
+                         "Settings): add it to [org], or pass --start-url")
+    if not START_URL.fullmatch(url):
+        raise UsageError(f"--start-url {url!r} is not an access portal URL (https://d-1234567890.awsapps.com/start)")
+    return url
+
+
+def portal_grants(org: Org, roles: list[PortalRole]) -> tuple[tuple[RoleGrant, ...], tuple[str, ...]]:
+    """The portal's (account, permission set) pairs as the org file names them: environment and
+    role; and those it does not name (``ACCOUNT/PERMISSION_SET``: hand-made ones, other orgs')."""
+    by_account: dict[str, list[str]] = {}
+    for environment, account in org.environments.items():
+        if account.id:
+            by_account.setdefault(account.id, []).append(environment)
+    role_names = {role.name for role in org.roles}
+    grants: list[RoleGrant] = []
+    others: list[str] = []
+    for found in roles:
+        environments = by_account.get(found.account_id, [])
+        if not environments or found.role not in role_names:
+            others.append(f"{found.account_name or found.account_id}/{found.role}")
+            continue
+        grants += [RoleGrant(environment, found.role, found.account_id, "", org.role(found.role).max_session,
+                             found.role) for environment in environments]
+    order = {name: i for i, name in enumerate(org.environments)}
+    roles_order = {role.name: i for i, role in enumerate(org.roles)}
+    grants.sort(key=lambda g: (order.get(g.environment, 0), roles_order.get(g.role, 0)))
+    return tuple(dict.fromkeys(grants)), tuple(others)
+
+
+def setup_identity_center(org: Org, org_path: Path, request: SignInRequest, *,
+                          signin_for: Callable[[UserConfig, SecretStore], SignIn], portal: Portal,
+                          whoami: Callable[[Credentials, str], str | None],
+                          open_store: Callable[[str], SecretStore], save: Callable[[UserConfig], Path],
+                          fast: FastCache | None = None) -> SetupResult:
+    """Sign in to the org's IAM Identity Center (a browser approval, unless a sign-in is cached or
+    shared by the AWS CLI), ask the portal which roles the person is given, and save them.
+
+    ``signin_for(config, store)`` builds the sign-in; ``whoami(credentials, region)`` names the
+    person from a role session (the session name IAM Identity Center gives is their user name).
+    Nothing is saved when the sign-in is refused or AWS cannot be reached.
+    """
+    from dataclasses import replace
+
+    if not org.uses_identity_center:
+        raise UsageError(f"{org.name} does not use IAM Identity Center (its [org] identity is "
+                         f"{', '.join(org.identity)})")
+    store = open_store(request.store)
+    if request.store == "keyring":
+        store.get(SESSIONS, "setup-check")
+    region = request.region or org.region
+    config = UserConfig(
+        user_name="", user_arn="", ops_account_id="", org_name=org.name, region=region, partition=org.partition,
+        mfa_required=False, session_duration=org.session_duration, store=request.store,
+        org_file=str(org_path.resolve()), browser=request.browser, identity=IDENTITY_CENTER,
+        start_url=start_url_of(org, request.start_url), sso_region=org.identity_center_region_name,
+        sso_session=session_name(org), share_sso_login=request.share_sso_login,
+    )
+    signin = signin_for(config, store)
+    token = signin.token()
+    try:
+        found = portal.roles(token.access_token)
+    except TokenRefused:  # revoked since it was cached: once more, from a new sign-in
+        token = signin.token(refused=token)
+        found = portal.roles(token.access_token)
+    grants, others = portal_grants(org, found)
+    user = ""
+    if grants:
+        first = grants[0]
+        user = whoami(portal.role_credentials(token.access_token, first.account_id, first.permission_set),
+                      region) or ""
+    config = replace(config, user_name=user, grants=grants)
+    path = save(config)
+    if fast is not None:
+        fast.clear()  # grants may have changed
+    return SetupResult(config, path, store.name, False, others)

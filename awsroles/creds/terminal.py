@@ -26,6 +26,15 @@ def available() -> bool:
     return True
 
 
+def say(message: str) -> None:
+    """``message`` on the controlling terminal."""
+    fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)
+    try:
+        os.write(fd, message.encode())
+    finally:
+        os.close(fd)
+
+
 def ask(message: str) -> str:
     """``message``, then one line typed at the controlling terminal (shown as typed)."""
     fd = os.open(TTY, os.O_RDWR | os.O_NOCTTY)

@@ -17,6 +17,8 @@ from awsroles.creds.confignames import grant_of, grant_section
 from awsroles.errors import UsageError
 
 CONFIG_FILE = paths.CONFIG_FILE
+IAM_USERS = "iam-users"
+IDENTITY_CENTER = "identity-center"
 
 
 class NotSetUp(UsageError):
@@ -28,8 +30,9 @@ class RoleGrant:
     environment: str
     role: str
     account_id: str
-    role_arn: str
+    role_arn: str  # "" through Identity Center (its roles are AWS's, named by the permission set)
     max_session: int
+    permission_set: str = ""  # through Identity Center: the permission set's name (the portal's role name)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,15 @@ class UserConfig:
     org_file: str = ""
     browser: str = "default"  # where `awsroles console` opens (awsroles.creds.browser.KINDS)
     grants: tuple[RoleGrant, ...] = field(default=())
+    identity: str = IAM_USERS  # how the person gets credentials: their IAM user's key, or Identity Center
+    start_url: str = ""  # Identity Center: the access portal's start URL
+    sso_region: str = ""  # Identity Center: the instance's region
+    sso_session: str = ""  # Identity Center: the sign-in's name (the AWS CLI's sso-session, its cache key)
+    share_sso_login: bool = False  # Identity Center: keep the sign-in in ~/.aws/sso/cache too (plaintext)
+
+    @property
+    def identity_center(self) -> bool:
+        return self.identity == IDENTITY_CENTER
 
     @property
     def key_name(self) -> str:
@@ -90,18 +102,24 @@ def load(path: Path | None = None) -> UserConfig:
     try:
         user = parser["user"]
         grants = tuple(
-            RoleGrant(*grant, parser[section]["account_id"], parser[section]["role_arn"],
-                      int(parser[section].get("max_session", "3600")))
+            RoleGrant(*grant, parser[section]["account_id"], parser[section].get("role_arn", ""),
+                      int(parser[section].get("max_session", "3600")), parser[section].get("permission_set", ""))
             for section in parser.sections() if (grant := grant_of(section)) is not None
         )
+        identity = user.get("identity", IAM_USERS)
+        if identity not in (IAM_USERS, IDENTITY_CENTER):
+            raise ValueError(f"identity = {identity}")
+        ops = user["ops_account_id"] if identity == IAM_USERS else user.get("ops_account_id", "")
         return UserConfig(
-            user_name=user["name"], user_arn=user.get("arn", ""), ops_account_id=user["ops_account_id"],
+            user_name=user["name"], user_arn=user.get("arn", ""), ops_account_id=ops,
             org_name=user.get("org", ""), region=user.get("region", "us-east-1"),
             partition=user.get("partition", "aws"), mfa_serial=user.get("mfa_serial", ""),
             mfa_required=user.getboolean("mfa_required", True), mfa_max_age=int(user.get("mfa_max_age", "43200")),
             session_duration=int(user.get("session_duration", "3600")), mfa_command=user.get("mfa_command", ""),
             store=user.get("store", "keyring"), totp_in_store=user.getboolean("totp_in_store", False),
             org_file=user.get("org_file", ""), browser=user.get("browser", "default"), grants=grants,
+            identity=identity, start_url=user.get("start_url", ""), sso_region=user.get("sso_region", ""),
+            sso_session=user.get("sso_session", ""), share_sso_login=user.getboolean("share_sso_login", False),
         )
     except (KeyError, ValueError, IndexError) as exc:
         raise UsageError(f"{path}: the awsroles user config is damaged ({exc}); run `awsroles setup` again") from None
@@ -118,10 +136,16 @@ def dumps(config: UserConfig) -> str:
         "totp_in_store": "yes" if config.totp_in_store else "no", "org_file": config.org_file,
         "browser": config.browser,
     }
+    if config.identity_center:
+        values.update({"identity": config.identity, "start_url": config.start_url, "sso_region": config.sso_region,
+                       "sso_session": config.sso_session,
+                       "share_sso_login": "yes" if config.share_sso_login else "no"})
     lines += [f"{k} = {v}" for k, v in values.items()]
     for g in config.grants:
         lines += ["", f"[{grant_section(g.environment, g.role)}]", f"account_id = {g.account_id}",
                   f"role_arn = {g.role_arn}", f"max_session = {g.max_session}"]
+        if g.permission_set:
+            lines.append(f"permission_set = {g.permission_set}")
     return "\n".join(lines) + "\n"
 
 

@@ -32,6 +32,7 @@ ORG_KEYS = {
                 "(iam-users, identity-center) while moving",
     "identity_center_account": "the account of the IAM Identity Center instance (default: the management account)",
     "identity_center_region": "the region of the IAM Identity Center instance (default: region)",
+    "identity_center_start_url": "the AWS access portal URL people sign in at (https://d-XXXXXXXXXX.awsapps.com/start)",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id (left out: apply creates the account, then writes its id here)",

@@ -184,6 +184,7 @@ class Org:
     identity: tuple[str, ...] = (IDENTITY_IAM_USERS,)  # the backends people come through (both while moving)
     identity_center_account: str = ""  # the account of the Identity Center instance ("": the management account)
     identity_center_region: str = ""  # its region ("": the org's region)
+    identity_center_start_url: str = ""  # where people sign in (the access portal's start URL)
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- identity backends ----------------------------------------------------------------

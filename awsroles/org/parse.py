@@ -210,6 +210,7 @@ def parse_org(
             identity=s.identity,
             identity_center_account=s.identity_center_account,
             identity_center_region=s.identity_center_region,
+            identity_center_start_url=s.identity_center_start_url,
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})

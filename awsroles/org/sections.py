@@ -7,6 +7,7 @@ environment.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ from awsroles.org.model import (
 )
 from awsroles.org.policyfile import read_policy_file
 
+START_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s#?]*)?[#/]*")  # an access portal's start URL
+
 
 @dataclass
 class OrgSettings:
@@ -60,6 +63,7 @@ class OrgSettings:
     identity: tuple[str, ...] = (IDENTITY_IAM_USERS,)
     identity_center_account: str = ""
     identity_center_region: str = ""
+    identity_center_start_url: str = ""
     keys: dict[str, IniKey] = field(default_factory=dict)
 
 
@@ -96,7 +100,7 @@ def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSetting
                     "IAM Identity Center and the organization")
     elif identity_ok:
         b.error(section.line, "[org] needs ops_account (the account where people log in)")
-    for key in ("identity_center_account", "identity_center_region"):
+    for key in ("identity_center_account", "identity_center_region", "identity_center_start_url"):
         if key in keys:
             setattr(s, key, keys[key].value.strip())
             if not getattr(s, key):
@@ -104,6 +108,9 @@ def read_settings(b: Builder, found: list[tuple[str, IniSection]]) -> OrgSetting
     if s.identity_center_region and not limits.REGION.fullmatch(s.identity_center_region):
         b.error(keys["identity_center_region"].line, f"identity_center_region '{s.identity_center_region}' is not an "
                 "AWS region name (e.g. eu-west-1)")
+    if s.identity_center_start_url and not START_URL.fullmatch(s.identity_center_start_url):
+        b.error(keys["identity_center_start_url"].line, f"identity_center_start_url '{s.identity_center_start_url}' "
+                "is not an access portal URL (https://d-1234567890.awsapps.com/start, or your own alias's)")
     s.billing_account = keys["billing_account"].value.strip() if "billing_account" in keys else s.ops_account
     if "billing_account" in keys and not s.billing_account:
         b.error(keys["billing_account"].line, "billing_account is empty: name an [account NAME], or leave the key "
