@@ -44,8 +44,11 @@ class _Story:
               help="Org file to tell the story with (default: examples/classic.ini).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("awsroles-demo"),
               show_default=True, help="Where to write the exported policies and Terraform.")
+@click.option("--identity-center", "identity_center", is_flag=True,
+              help="Tell it with people in IAM Identity Center (examples/identity-center.ini): one sign-in in the "
+                   "browser, no keys.")
 @pass_app
-def demo(app: App, org_file: Path | None, out: Path) -> int:
+def demo(app: App, org_file: Path | None, out: Path, identity_center: bool) -> int:
     """Run the whole job on a local sandbox AWS (a moto server); no AWS account needed.
 
     Starts a sandbox seeded with the classic org's accounts (ops, dev, stage, prod), validates
@@ -55,9 +58,15 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     guardrails, and alice works in the new prod account. Then it stops the sandbox.
 
     \b
+    With --identity-center, people are IAM Identity Center users: alice signs in once (a code
+    approved in the browser, here by the sandbox as she would) and works in prod, bob is refused,
+    an admin grants and revokes, and finance's report is the same.
+
+    \b
     Example:
       awsroles demo
       awsroles demo -f examples/large.ini --out /tmp/awsroles-demo
+      awsroles demo --identity-center
     """
     from awsroles.cli.demo_accounts import accounts_act
     from awsroles.cli.planview import show_plan, show_result
@@ -70,10 +79,14 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
 
     if org_file is None and app.file:
         org_file = Path(app.file)
-    path = org_file or example("classic")
+    path = org_file or example("identity-center" if identity_center else "classic")
     if path.is_absolute() and not os.path.relpath(path).startswith(".."):
         path = Path(os.path.relpath(path))  # shorter to read, still copy-pasteable
     story = _Story(app)
+    if identity_center:
+        from awsroles.cli.demo_identity_center import identity_center_demo
+
+        return identity_center_demo(app, story, path, out)
 
     story.step("Check the org file", f"awsroles -f {path} validate")
     org, problems = check_org(path)
@@ -148,26 +161,41 @@ def demo(app: App, org_file: Path | None, out: Path) -> int:
     return ExitCode.OK
 
 
-def _commands(story: _Story, box: Any, scratch: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """``run(person, *argv, stdin=None, show=True)``: the real command (``awsroles ...`` or another), as
-    ``person`` (or ``admin``, the sandbox's), its output shown in the story. Each person's settings,
-    secrets (in a plaintext file: sandbox keys only) and AWS config file are in ``scratch``, never yours."""
+def environments(box: Any, scratch: Path) -> Callable[[str], dict[str, str]]:
+    """``env(person)``: the environment ``person`` (or ``admin``, the sandbox's) runs commands in.
+    Each person's settings, secrets (in a plaintext file: sandbox keys only) and AWS config file are
+    in ``scratch``, never yours; no browser is opened."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSROLES_"))}
     env.update({k: v for k, v in box.env().items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
-    (scratch / "run").mkdir(mode=0o700)
-    base = [sys.executable, "-m", "awsroles"]
+    env["AWSROLES_NO_BROWSER"] = "1"
+    (scratch / "run").mkdir(mode=0o700, exist_ok=True)
     admin_env = {**env, **box.env(), "AWSROLES_AUDIT_LOG": str(scratch / "audit.jsonl"),
                  "XDG_CACHE_HOME": str(scratch / "cache")}
 
-    def run(person: str, *argv: str, stdin: str | None = None, show: bool = True) -> subprocess.CompletedProcess[str]:
-        home = scratch / person
-        person_env = {**env, "AWSROLES_CONFIG_DIR": str(home / "config"), "XDG_RUNTIME_DIR": str(scratch / "run"),
-                      "AWS_CONFIG_FILE": str(home / "aws-config"),
-                      "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials")}
+    def for_person(person: str) -> dict[str, str]:
         if person == "admin":
-            person_env = admin_env
-        result = subprocess.run(argv if argv[0] != "awsroles" else [*base, *argv[1:]], env=person_env,
-                                input=stdin, capture_output=True, text=True, timeout=120)
+            return admin_env
+        home = scratch / person
+        return {**env, "AWSROLES_CONFIG_DIR": str(home / "config"), "XDG_RUNTIME_DIR": str(scratch / "run"),
+                "AWS_CONFIG_FILE": str(home / "aws-config"),
+                "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials")}
+
+    return for_person
+
+
+def argv_of(argv: tuple[str, ...]) -> list[str]:
+    """``awsroles ...`` as this interpreter runs it; any other command as given."""
+    return [sys.executable, "-m", "awsroles", *argv[1:]] if argv[0] == "awsroles" else list(argv)
+
+
+def _commands(story: _Story, box: Any, scratch: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run(person, *argv, stdin=None, show=True)``: the real command (``awsroles ...`` or another), as
+    ``person`` (or ``admin``, the sandbox's), its output shown in the story (see :func:`environments`)."""
+    env_of = environments(box, scratch)
+
+    def run(person: str, *argv: str, stdin: str | None = None, show: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(argv_of(argv), env=env_of(person), input=stdin, capture_output=True, text=True,
+                                timeout=120, start_new_session=True)
         if show:
             for line in (result.stdout + result.stderr).splitlines():
                 story.say(f"  {line}")
@@ -229,28 +257,35 @@ def _people_story(app: App, story: _Story, box: Any, org: Any, people: dict[str,
 
 def _grant_story(story: _Story, run: Any, org: Any, scratch: Path, bob: Any) -> None:
     """An admin grants bob stage, bob uses it, the admin revokes it and AWS refuses bob again."""
-    import re
-
-    org_copy = scratch / "awsroles.ini"
-    text = Path(org.source).read_text(encoding="utf-8")
-    match = re.search(r"(?m)^policy_dir\s*=\s*(.+?)\s*$", text)
-    policy_dir = (Path(org.source).parent / (match.group(1) if match else "policies")).resolve()
-    line = f"policy_dir = {policy_dir}"
-    text = re.sub(r"(?m)^policy_dir\s*=.*$", line, text) if match else text.replace("[org]\n", f"[org]\n{line}\n", 1)
-    org_copy.write_text(text, encoding="utf-8")
+    copy = org_copy(org, scratch)
     team = next((t.name for t in org.teams if "bob" in t.members), None)
     if team is None or "stage" not in org.environments:
         return
     role = "readonly" if any(r.name == "readonly" for r in org.roles) else org.roles[0].name
     story.step("an admin grants bob's team stage", f"awsroles grant {team} stage {role} --apply")
-    run("admin", "awsroles", "-f", str(org_copy), "grant", team, "stage", role, "--apply")
+    run("admin", "awsroles", "-f", str(copy), "grant", team, "stage", role, "--apply")
     story.say("(the org file keeps its comments: only the team's `stage =` line was added)")
     story.step("bob picks up his new grant and uses it", f"awsroles setup; awsroles login stage --role {role}")
-    run("bob", "awsroles", "-f", str(org_copy), "setup", "--access-key-id", bob.access_key_id, "--secret-stdin",
+    run("bob", "awsroles", "-f", str(copy), "setup", "--access-key-id", bob.access_key_id, "--secret-stdin",
         "--store", "plaintext", stdin=bob.secret_access_key + "\n", show=False)
     run("bob", "awsroles", "login", "stage", "--role", role, "--mfa-code", bob.mfa_code())
     story.step("and the admin takes it back", f"awsroles revoke {team} stage {role} --apply")
-    run("admin", "awsroles", "-f", str(org_copy), "revoke", team, "stage", role, "--apply")
+    run("admin", "awsroles", "-f", str(copy), "revoke", team, "stage", role, "--apply")
     story.step("a new session is refused by AWS itself", f"awsroles logout; awsroles login stage --role {role}")
     run("bob", "awsroles", "logout", show=False)
     run("bob", "awsroles", "login", "stage", "--role", role, "--mfa-code", bob.mfa_code())
+
+
+def org_copy(org: Any, scratch: Path) -> Path:
+    """A copy of the org file in ``scratch`` (its policy_dir made absolute), for the admin's grant
+    and revoke to edit: the example stays as it is."""
+    import re
+
+    copy = scratch / "awsroles.ini"
+    text = Path(org.source).read_text(encoding="utf-8")
+    match = re.search(r"(?m)^policy_dir\s*=\s*(.+?)\s*$", text)
+    policy_dir = (Path(org.source).parent / (match.group(1) if match else "policies")).resolve()
+    line = f"policy_dir = {policy_dir}"
+    text = re.sub(r"(?m)^policy_dir\s*=.*$", line, text) if match else text.replace("[org]\n", f"[org]\n{line}\n", 1)
+    copy.write_text(text, encoding="utf-8")
+    return copy
