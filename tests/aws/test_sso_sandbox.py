@@ -209,8 +209,9 @@ def test_a_denied_request_is_access_denied(oidc: Any, box: Box) -> None:
     client = register(oidc)
     device = start(oidc, box, client)
     approve_device(box.endpoint, device["userCode"], "alice", allow=False)
-    with pytest.raises(oidc.exceptions.AccessDeniedException):
+    with pytest.raises(oidc.exceptions.AccessDeniedException) as denied:
         poll(oidc, client, device)
+    assert denied.value.response["error"] == "access_denied"
     with pytest.raises(SandboxError, match="already answered"):
         approve_device(box.endpoint, device["userCode"], "alice")
 
@@ -219,8 +220,9 @@ def test_a_device_code_expires_after_600_seconds(oidc: Any, box: Box) -> None:
     client = register(oidc)
     device = start(oidc, box, client)
     advance_clock(box.endpoint, 600)
-    with pytest.raises(oidc.exceptions.ExpiredTokenException):
+    with pytest.raises(oidc.exceptions.ExpiredTokenException) as expired:
         poll(oidc, client, device)
+    assert expired.value.response["error"] == "expired_token"
     with pytest.raises(SandboxError, match="expired"):
         approve_device(box.endpoint, device["userCode"], "alice")
 
@@ -230,14 +232,16 @@ def test_bad_clients_start_urls_and_grants_are_refused(oidc: Any, box: Box) -> N
     with pytest.raises(oidc.exceptions.InvalidClientException) as bad:
         oidc.start_device_authorization(clientId=client["clientId"], clientSecret="wrong", startUrl=box.start_url)
     assert bad.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
+    assert bad.value.response["error"] == "invalid_client"
     with pytest.raises(oidc.exceptions.InvalidRequestException):
         oidc.start_device_authorization(clientId=client["clientId"], clientSecret=client["clientSecret"],
                                         startUrl="https://d-0000000000.awsapps.com/start")
     for suffix in ("/", "#/", "/#/"):  # the portal's own spellings of its URL name the same instance
         oidc.start_device_authorization(clientId=client["clientId"], clientSecret=client["clientSecret"],
                                         startUrl=box.start_url + suffix)
-    with pytest.raises(oidc.exceptions.InvalidGrantException):
+    with pytest.raises(oidc.exceptions.InvalidGrantException) as unknown:
         poll(oidc, client, {"deviceCode": "no-such-code"})
+    assert unknown.value.response["error"] == "invalid_grant"
     with pytest.raises(oidc.exceptions.UnsupportedGrantTypeException):
         oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"],
                           grantType="authorization_code", code="x")

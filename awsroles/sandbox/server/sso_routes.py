@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -57,7 +58,7 @@ def api(environ: Mapping[str, Any], start_response: Callable[..., Any]) -> list[
                 query = {k: v[0] for k, v in parse_qs(str(environ.get("QUERY_STRING") or "")).items()}
                 answer = _PORTAL[(method, path)](token, query)
     except SsoError as exc:
-        return _send(start_response, f"{exc.status} Error", json.dumps(exc.body()), _JSON,
+        return _send(start_response, f"{exc.status} {HTTPStatus(exc.status).phrase}", json.dumps(exc.body()), _JSON,
                      [("x-amzn-ErrorType", exc.code)])
     return _send(start_response, "200 OK", json.dumps(answer), _JSON)
 
