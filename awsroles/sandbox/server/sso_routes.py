@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -19,6 +20,8 @@ from urllib.parse import parse_qs
 
 from awsroles.sandbox.server import sso_portal, sso_tokens
 from awsroles.sandbox.server.sso_tokens import SsoError
+
+log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
 
 DEVICE_PAGE = "/awsroles-sandbox/sso/device"
 BEARER = "x-amz-sso_bearer_token"  # the portal's header
@@ -146,6 +149,8 @@ def approve(user_code: str, user: str, action: str) -> dict[str, str]:
     if person is None:
         raise ValueError(f"identity store {device.instance.store_id} has no user {user!r}")
     sso_tokens.decide(user_code, person, action == "allow")
+    log.info("sign-in request %s %s by %s", device.user_code, "allowed" if action == "allow" else "denied",
+             person.user_name)
     return {"user_code": device.user_code, "user": person.user_name, "action": action}
 
 
