@@ -117,6 +117,24 @@ def mfa_windows(endpoint: str, serial: str) -> tuple[float, set[int]]:
     return float(reply["time"]), {int(w) for w in reply["used"]}
 
 
+def sso_start_url(endpoint: str, account: str, region: str) -> str:
+    """The access portal's start URL (``https://d-XXXXXXXXXX.awsapps.com/start``) of the IAM
+    Identity Center instance ``account`` (the organization's management account) has in ``region``."""
+    from urllib.parse import urlencode
+
+    reply = sandbox_route(endpoint, f"sso/start-url?{urlencode({'account': account, 'region': region})}")
+    return str(reply["start_url"])
+
+
+def approve_device(endpoint: str, user_code: str, user: str, *, allow: bool = True) -> None:
+    """Allow (or deny) the sign-in request showing ``user_code`` as the Identity Store user ``user``
+    would on the verification page: the device's next ``CreateToken`` poll gets its tokens (or
+    AccessDeniedException). SandboxError for an unknown, expired or already answered code or an
+    unknown user."""
+    sandbox_route(endpoint, "sso/device", {"user_code": user_code, "user": user,
+                                           "action": "allow" if allow else "deny"})
+
+
 def answers(endpoint: str, timeout: float = 2.0) -> bool:
     """True when a moto server answers at ``endpoint``."""
     try:

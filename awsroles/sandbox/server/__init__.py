@@ -25,7 +25,11 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
   policies and targets); the operations are :mod:`.identity_center_calls` and
   :mod:`.identity_center_assignments`. :mod:`.identity_store`: the Identity Store's rules
   (the instance's store only, unique names, UpdateUser/UpdateGroup, memberships once).
-- :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs).
+- :mod:`.sso_tokens`: IAM Identity Center's sign-in, SSO OIDC (RegisterClient, device authorization,
+  CreateToken with polling, slow-down, expiry and refresh tokens); :mod:`.sso_portal`: the access
+  portal (ListAccounts, ListAccountRoles, GetRoleCredentials as ``AWSReservedSSO_`` role sessions
+  that expire, Logout); :mod:`.sso_routes`: both APIs over HTTP, and the device approval page.
+- :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs, SSO).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
 
 May import: the standard library, moto, botocore, pyotp, and :mod:`awsroles.fsutil`.

@@ -33,6 +33,8 @@ from awsroles.sandbox.server.resources import patch_iam_resources
 from awsroles.sandbox.server.routes import SandboxRoutes, loopback
 from awsroles.sandbox.server.scps import patch_policies
 from awsroles.sandbox.server.sessions import patch_sessions
+from awsroles.sandbox.server.sso_portal import patch_sso_sessions
+from awsroles.sandbox.server.sso_routes import bearer_handler
 
 HOST = "127.0.0.1"
 SERVER_MODULE = "awsroles.sandbox.server"  # what `python -m` runs: this package's __main__
@@ -47,7 +49,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
              patch_user_permissions_boundary(), patch_role_boundaries(),
              patch_sessions(), patch_iam_resources(), patch_cost_explorer(), patch_budgets(), patch_organizations(),
              patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),
-             patch_identity_store(),
+             patch_identity_store(), patch_sso_sessions(),
              patch_request_lookups()]  # last: the response classes are patched by then
 
     def undo() -> None:
@@ -101,6 +103,7 @@ class MotoServer:
         inner = getattr(self._server, "_server", None)  # werkzeug's server: its app serves each request
         if inner is not None and loopback(self.host):
             inner.app = SandboxRoutes(inner.app)
+            inner.RequestHandlerClass = bearer_handler(inner.RequestHandlerClass)
         return self.port
 
     def stop(self) -> None:

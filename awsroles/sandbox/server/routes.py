@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
-from awsroles.sandbox.server import clock
+from awsroles.sandbox.server import clock, sso_routes
 from awsroles.sandbox.server.closures import reset_closures
 from awsroles.sandbox.server.costs import cost_data
 from awsroles.sandbox.server.mfa import TOTP_STEP, mfa_codes
 from awsroles.sandbox.server.organizations import reset_organizations
+from awsroles.sandbox.server.sso_tokens import reset as reset_sso
 
 log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
 
@@ -42,6 +43,22 @@ class SandboxRoutes:
       (:mod:`awsroles.sandbox.server.costs`).
     - ``POST reset`` with ``{}``: back to what a new server holds, ready to be seeded again
       (:func:`reset_server`); what :meth:`awsroles.sandbox.process.Sandbox.reset` calls.
+    - ``GET sso/start-url?account=ID&region=REGION``: ``{"start_url":
+      "https://d-XXXXXXXXXX.awsapps.com/start"}``, the access portal's URL of the IAM Identity
+      Center instance of that account (the organization's management account) in that region
+      (:func:`awsroles.sandbox.client.sso_start_url`); 400 for an account without one.
+    - ``GET sso/device`` (optionally ``?user_code=ABCD-EFGH``): the page SSO OIDC's
+      ``verificationUri`` names, a small HTML form (the code, an Identity Store user name, Allow
+      or Deny). ``POST sso/device`` with ``{"user_code": "ABCD-EFGH", "user": "alice", "action":
+      "allow"}`` (or ``"deny"``; the form's urlencoded body too): that user of the instance the
+      start URL named allows (or denies) the sign-in, as a person clicking "Allow" would
+      (:func:`awsroles.sandbox.client.approve_device`); 400 for an unknown, expired or already
+      answered code or an unknown user.
+
+    Requests to IAM Identity Center's sign-in APIs, SSO OIDC (``POST /client/register``,
+    ``/device_authorization``, ``/token``) and the access portal (``GET /assignment/accounts``,
+    ``/assignment/roles``, ``/federation/credentials``, ``POST /logout``), are answered here too
+    (:mod:`.sso_routes`): moto has neither.
     """
 
     def __init__(self, app: Any) -> None:
@@ -49,14 +66,27 @@ class SandboxRoutes:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = str(environ.get("PATH_INFO") or "")
+        if sso_routes.handles(str(environ.get("REQUEST_METHOD", "GET")), path):
+            return sso_routes.api(environ, start_response)
         if not path.startswith(ROUTES):
             return self.app(environ, start_response)
+        if path.startswith(f"{ROUTES}sso/"):
+            return self._sso(environ, start_response, path[len(ROUTES) + 4:])
         try:
             status, body = self._route(str(environ.get("REQUEST_METHOD", "GET")), path[len(ROUTES):], environ)
         except ValueError as exc:
             status, body = "400 Bad Request", {"error": str(exc)}
         data = (json.dumps(body) + "\n").encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def _sso(self, environ: dict[str, Any], start_response: Callable[..., Any], route: str) -> Any:
+        try:
+            status, kind, text = sso_routes.sandbox_route(str(environ.get("REQUEST_METHOD", "GET")), route, environ)
+        except ValueError as exc:
+            status, kind, text = "400 Bad Request", "application/json", json.dumps({"error": str(exc)})
+        data = (text if text.endswith("\n") else text + "\n").encode()
+        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(data)))])
         return [data]
 
     def _route(self, method: str, route: str, environ: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -118,6 +148,7 @@ def reset_server() -> None:
     cost_data.reset()
     reset_closures()
     reset_organizations()
+    reset_sso()
 
 
 def _json_body(environ: Mapping[str, Any]) -> dict[str, Any]:
