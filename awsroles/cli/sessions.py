@@ -138,6 +138,7 @@ def logout(app: App, environment: str | None, role: str | None, everything: bool
                           notes=[f"forgot {len(removed)} cached session(s) of {which}; the MFA session and the "
                                  "others stay"]))
         return ExitCode.OK
+    signed_out = _sign_out(app, vendor)  # first: it needs the stored sign-in to end it at AWS
     count = vendor.fast.clear() if vendor.fast is not None else 0
     names = vendor.store.keys(SESSIONS)
     for name in names:
@@ -145,7 +146,6 @@ def logout(app: App, environment: str | None, role: str | None, everything: bool
     user, forgotten_count = vendor.config.user_name, max(count, len(names))
     notes = [f"forgot {forgotten_count} cached session(s)"]
     key_deleted = False
-    signed_out = _sign_out(app, vendor)
     if signed_out is not None:
         notes.append(signed_out)
     if everything and vendor.config.identity_center:

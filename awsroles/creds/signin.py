@@ -96,6 +96,7 @@ class SignIn:
         self._oidc_factory = oidc
         self._oidc: Any = None
         self._show = show
+        self._source: Path | None = None  # the AWS CLI's file the cached token came from (None: the store)
 
     @property
     def store_name(self) -> str:
@@ -116,25 +117,35 @@ class SignIn:
     # -- the cached token ----------------------------------------------------------------------
 
     def cached(self) -> SsoToken | None:
-        """The newest token for this start URL: the store's, or the AWS CLI's cache's."""
-        found: list[SsoToken] = []
+        """The newest token for this start URL: the store's, or one in the AWS CLI's cache (any
+        sso-session's: ``aws sso login`` signs awsroles in too)."""
+        found: list[tuple[Path | None, SsoToken]] = []
         text = self.store.get(SESSIONS, self.store_name)
         if text:
             try:
-                found.append(SsoToken.from_json(text))
+                found.append((None, SsoToken.from_json(text)))
             except (ValueError, KeyError, TypeError):
                 log.info("the stored sign-in is damaged: ignored")
         if self.shared is not None:
-            shared = self.shared.read(self.session_name)
-            if shared is not None:
-                found.append(shared)
-        found = [t for t in found if t.for_url(self.start_url, self.region)]
-        return max(found, key=lambda t: t.expires_at) if found else None
+            found += self.shared.find(self.start_url, self.region)
+        found = [(p, t) for p, t in found if t.for_url(self.start_url, self.region)]
+        if not found:
+            self._source = None
+            return None
+        self._source, token = max(found, key=lambda pair: pair[1].expires_at)
+        return token
 
-    def _keep(self, token: SsoToken) -> None:
+    def _keep(self, token: SsoToken, *, refreshed: bool = False) -> None:
+        """Keep ``token`` in the store (and in awsroles' file in the AWS CLI's cache when shared).
+        A refresh of a token another sso-session's file held goes back to that file too, as
+        botocore does: the refresh spent its refresh token, and the AWS CLI needs the new one."""
         self.store.set(SESSIONS, self.store_name, token.to_json())
         if self.share and self.shared is not None:
             self.shared.write(self.session_name, token)
+        source = self._source
+        if refreshed and self.shared is not None and source is not None and (
+                not self.share or source != self.shared.path(self.session_name)):
+            self.shared.write_path(source, token)
 
     def forget(self) -> SsoToken | None:
         """Remove the sign-in from the store (and from the AWS CLI's cache when shared); the
@@ -155,21 +166,31 @@ class SignIn:
         token the portal just refused (revoked, or expired by AWS's clock): never returned."""
         cached = self.cached()
         if self._usable(cached, refused, REFRESH_WINDOW):
-            return cached  # type: ignore[return-value]
+            return self._shared_too(cached)  # type: ignore[arg-type]
         with self._lock():
             cached = self.cached()  # another process may have signed in while we waited
             if self._usable(cached, refused, REFRESH_WINDOW):
-                return cached  # type: ignore[return-value]
+                return self._shared_too(cached)  # type: ignore[arg-type]
             if cached is not None and cached.can_refresh(self.clock()):
                 refreshed = self._refresh(cached)
                 if refreshed is not None:
-                    self._keep(refreshed)
+                    self._keep(refreshed, refreshed=True)
                     return refreshed
                 if self._usable(cached, refused, LAST_USE):
                     return cached
             token = self._device_sign_in(cached)
+            self._source = None
             self._keep(token)
             return token
+
+    def _shared_too(self, token: SsoToken) -> SsoToken:
+        """Shared, a sign-in found elsewhere (the store, another sso-session's file) is also put in
+        awsroles' own file of the AWS CLI's cache, which the sso-session profiles name."""
+        if self.share and self.shared is not None and self._source != self.shared.path(self.session_name):
+            current = self.shared.read(self.session_name)
+            if current is None or current.access_token != token.access_token:
+                self.shared.write(self.session_name, token)
+        return token
 
     def _usable(self, token: SsoToken | None, refused: SsoToken | None, margin: float) -> bool:
         if token is None or (refused is not None and token.access_token == refused.access_token):
@@ -180,6 +201,7 @@ class SignIn:
         """A new sign-in, whatever is cached (``awsroles login --sign-in``)."""
         with self._lock():
             token = self._device_sign_in(self.cached())
+            self._source = None
             self._keep(token)
             return token
 
@@ -262,6 +284,7 @@ class SignIn:
                     continue
                 if code == "SlowDownException":
                     interval += SLOW_DOWN
+                    log.info("AWS asked to poll less often: every %s seconds now", interval)
                     continue
                 raise self._refusal(exc, "CreateToken") from exc
 

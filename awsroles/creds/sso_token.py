@@ -127,12 +127,33 @@ class SharedCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def find(self, start_url: str, region: str) -> list[tuple[Path, SsoToken]]:
+        """Every token kept here for ``start_url`` in ``region``, whatever the sso-session (or
+        legacy profile) it was made for: a person's own ``aws sso login --sso-session NAME``
+        signs awsroles in too. (The client registrations kept beside them have no access token.)"""
+        found: list[tuple[Path, SsoToken]] = []
+        try:
+            paths = sorted(self.directory.glob("*.json"))
+        except OSError:
+            return found
+        for path in paths:
+            try:
+                token = SsoToken.from_json(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            if token.for_url(start_url, region):
+                found.append((path, token))
+        return found
+
     def write(self, session_name: str, token: SsoToken) -> None:
         """Whole or not at all, 0600 in a 0700 folder (as the AWS CLI keeps it)."""
+        self.write_path(self.path(session_name), token)
+
+    def write_path(self, path: Path, token: SsoToken) -> None:
         from awsroles.fsutil import atomic_write, private_dir
 
-        private_dir(self.directory)
-        atomic_write(self.path(session_name), json.dumps(token.as_cache(), indent=2) + "\n", mode=0o600)
+        private_dir(path.parent)
+        atomic_write(path, json.dumps(token.as_cache(), indent=2) + "\n", mode=0o600)
 
     def delete(self, session_name: str) -> bool:
         try:

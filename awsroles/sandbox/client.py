@@ -135,6 +135,12 @@ def approve_device(endpoint: str, user_code: str, user: str, *, allow: bool = Tr
                                            "action": "allow" if allow else "deny"})
 
 
+def slow_down_device(endpoint: str, user_code: str, polls: int = 1) -> None:
+    """Make the next ``polls`` polls of the sign-in request showing ``user_code`` answer
+    SlowDownException, as AWS does when it wants a client to poll less often."""
+    sandbox_route(endpoint, "sso/slow-down", {"user_code": user_code, "polls": polls})
+
+
 def answers(endpoint: str, timeout: float = 2.0) -> bool:
     """True when a moto server answers at ``endpoint``."""
     try:

@@ -54,6 +54,9 @@ class SandboxRoutes:
       start URL named allows (or denies) the sign-in, as a person clicking "Allow" would
       (:func:`awsroles.sandbox.client.approve_device`); 400 for an unknown, expired or already
       answered code or an unknown user.
+    - ``POST sso/slow-down`` with ``{"user_code": "ABCD-EFGH", "polls": 1}``: the next ``polls``
+      polls of that request answer SlowDownException, as AWS does when it wants a client to poll
+      less often (:func:`awsroles.sandbox.client.slow_down_device`).
 
     Requests to IAM Identity Center's sign-in APIs, SSO OIDC (``POST /client/register``,
     ``/device_authorization``, ``/token``) and the access portal (``GET /assignment/accounts``,

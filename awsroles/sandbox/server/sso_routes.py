@@ -134,6 +134,13 @@ def sandbox_route(method: str, route: str, environ: Mapping[str, Any]) -> tuple[
                 f"<p>{html.escape(answer['user'])} {words} the request {html.escape(answer['user_code'])}. "
                 "You may close this page.</p>")
         return "200 OK", _JSON, json.dumps(answer)
+    if route == "slow-down" and method == "POST":
+        request = _json_body(environ)
+        polls = request.get("polls", 1)
+        if not isinstance(polls, int) or not 0 <= polls <= 100:
+            raise ValueError('"polls" must be a whole number from 0 to 100')
+        device = sso_tokens.slow_down(str(request.get("user_code") or ""), polls)
+        return "200 OK", _JSON, json.dumps({"user_code": device.user_code, "polls": polls})
     return "404 Not Found", _JSON, json.dumps({"error": f"no sandbox route {method} /awsroles-sandbox/sso/{route}"})
 
 

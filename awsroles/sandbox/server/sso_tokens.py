@@ -125,6 +125,7 @@ class Device:
     decision: str | None = None  # "allow" or "deny"
     person: Person | None = None
     used: bool = False
+    slow_downs: int = 0  # polls still to answer SlowDownException (the sandbox's `sso/slow-down` route)
 
 
 @dataclass
@@ -267,6 +268,9 @@ def _device_grant(client: Client, device_code: str, now: float) -> SignIn:
     last, device.last_poll = device.last_poll, now
     if last is not None and now - last < INTERVAL:
         raise oidc_error("SlowDownException", f"Poll at most every {INTERVAL} seconds")
+    if device.slow_downs > 0:  # AWS busy: what a client must survive by polling less often (RFC 8628, 3.5)
+        device.slow_downs -= 1
+        raise oidc_error("SlowDownException", "Client is polling too fast")
     if device.decision == "deny":
         raise oidc_error("AccessDeniedException", "The user denied the authorization request")
     if device.decision != "allow" or device.person is None:
@@ -334,3 +338,12 @@ def logout(access_token: str) -> None:
     sign_in = signed_in(access_token)
     with state.lock:
         sign_in.ended = True
+
+
+def slow_down(user_code: str, polls: int) -> Device:
+    """Answer the next ``polls`` polls of ``user_code``'s device code with SlowDownException, as
+    AWS does when it wants a client to poll less often (ValueError as :func:`pending_device`)."""
+    device = pending_device(user_code)
+    with state.lock:
+        device.slow_downs = polls
+    return device
