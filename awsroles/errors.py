@@ -21,7 +21,7 @@ class ExitCode(enum.IntEnum):
     FAILURE = 1  # something went wrong talking to AWS or the filesystem
     USAGE = 2  # bad command line or bad org file
     CHANGES_PENDING = 3  # `plan --detailed-exitcode`: the plan is not empty
-    MFA = 4  # no MFA code, or a wrong, reused or expired one
+    MFA = 4  # no MFA code, or a wrong, reused or expired one; an Identity Center sign-in denied or expired
     NOT_GRANTED = 5  # the person may not assume that role
     STORE = 6  # the keyring or secret store is absent, locked or cannot be read
     NETWORK = 7  # AWS cannot be reached

@@ -12,8 +12,12 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import threading
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +27,7 @@ from awsroles.creds.sso_token import SharedCache
 from awsroles.sandbox.client import approve_device, slow_down_device, sso_start_url
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle, SandboxPool, apply_org
-from tests.e2e.test_credentials import command
+from tests.e2e.test_credentials import _Federation, command
 
 pytestmark = pytest.mark.e2e
 ORG = EXAMPLES / "identity-center.ini"
@@ -122,12 +126,15 @@ def test_one_sign_in_serves_every_environment_and_role_then_the_hot_path_needs_n
     assert cached.returncode == 0, cached.stderr
     assert json.loads(cached.stdout)["Version"] == 1
     assert alice.run("login", "prod", "--duration", "7200", "--role", "admin").returncode == 2  # the permission set's
+    _console_and_serve_work(alice)
     status = alice.run("status", "-o", "json")
     sessions = {(s["environment"], s["role"]): s for s in json.loads(status.stdout)["sessions"]}
     assert sessions[("-", "Identity Center sign-in")]["kept_in"] == ["store"]
     assert not (alice.home / ".aws" / "sso" / "cache").exists()  # plaintext only when asked
     out = alice.run("logout", "-o", "json")
     assert json.loads(out.stdout)["signed_out"] is True
+    blind = alice.run("credential-process", "prod", "--role", "admin")  # an SDK's child: no terminal to show a code
+    assert blind.returncode == 4 and "run `awsroles login ENV` in a terminal first" in blind.stderr
     again, code = alice.sign_in("login", "prod", "--role", "admin")  # logged out at AWS: a new sign-in
     assert again.returncode == 0 and code, again.stdout
 
@@ -224,3 +231,37 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
                          env=bob.env, capture_output=True, text=True, timeout=60)
     assert who.returncode == 0, who.stderr
     assert f"arn:aws:sts::{DEV}:assumed-role/AWSReservedSSO_readonly_" in who.stdout
+
+
+def _console_and_serve_work(alice: Person) -> None:
+    """`console` (a federation stub answers GetSigninToken) and `serve` (boto3 through the container
+    provider) with the Identity Center role session."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Federation)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_port}/federation"
+        url = alice.run("console", "prod", "--role", "admin", "--print",
+                        env={**alice.env, "AWSROLES_FEDERATION_ENDPOINT": endpoint})
+        assert url.returncode == 0, url.stderr
+        assert url.stdout.startswith(endpoint + "?Action=login") and "SigninToken=TOKEN123" in url.stdout
+    finally:
+        server.shutdown()
+    process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin"], env=alice.env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        variables: dict[str, str] = {}
+        while len(variables) < 2:
+            line = process.stdout.readline()
+            assert line, process.stderr.read() if process.stderr else ""
+            if line.startswith("export "):
+                name, _, value = line[len("export "):].strip().partition("=")
+                variables[name] = value.strip("'")
+        env = {k: v for k, v in alice.env.items() if not k.startswith(("AWS_ACCESS", "AWS_SECRET"))}
+        probe = "import boto3; print(boto3.client('sts').get_caller_identity()['Account'])"
+        result = subprocess.run([sys.executable, "-c", probe], env={**env, **variables}, capture_output=True,
+                                text=True, timeout=60)
+        assert result.stdout.strip() == PROD, result.stderr
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)

@@ -214,3 +214,32 @@ def test_forget_removes_the_store_copy_and_the_shared_one_only_when_shared(tmp_p
     shared = Flow(tmp_path, share=True)
     shared.signin.forget()
     assert not shared.shared.path("awsroles-acme").exists()
+
+
+@pytest.mark.parametrize(("env", "browser", "opened"), [
+    ({"DISPLAY": ":99"}, "default", True),
+    ({"DISPLAY": ":99", "AWSROLES_NO_BROWSER": "1"}, "default", False),
+    ({"DISPLAY": ":99"}, "stdout", False),  # the person's browser setting: print, never open
+    ({}, "default", False),  # no display: nothing to open a page on (no text browser takes the terminal)
+])
+def test_the_code_is_shown_and_the_page_opened_only_where_a_browser_can_show_it(
+        tmp_path: Path, env: dict[str, str], browser: str, opened: bool) -> None:
+    import os
+    import subprocess
+    import sys
+
+    record = tmp_path / "opened.txt"
+    fake = tmp_path / "browser.sh"
+    fake.write_text(f"#!/bin/sh\nprintf '%s' \"$1\" > {record}\n")
+    fake.chmod(0o755)
+    code = ("from awsroles.creds.factory import show_device; from awsroles.creds.signin import DeviceCode; "
+            "show_device(DeviceCode('ABCD-EFGH', 'https://device.example/', "
+            f"'https://device.example/?user_code=ABCD-EFGH', 600), browser={browser!r})")
+    base = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "AWSROLES_NO_BROWSER")}
+    result = subprocess.run([sys.executable, "-c", code], env={**base, "BROWSER": str(fake), **env},
+                            capture_output=True, text=True, timeout=60, start_new_session=True)  # no terminal
+    assert result.returncode == 0, result.stderr
+    assert "open https://device.example/?user_code=ABCD-EFGH" in result.stderr
+    assert "the page shows the code ABCD-EFGH" in result.stderr
+    assert (record.read_text() if record.exists() else None) == (
+        "https://device.example/?user_code=ABCD-EFGH" if opened else None)
