@@ -131,6 +131,8 @@ def test_one_sign_in_serves_every_environment_and_role_then_the_hot_path_needs_n
     sessions = {(s["environment"], s["role"]): s for s in json.loads(status.stdout)["sessions"]}
     assert sessions[("-", "Identity Center sign-in")]["kept_in"] == ["store"]
     assert not (alice.home / ".aws" / "sso" / "cache").exists()  # plaintext only when asked
+    who = json.loads(alice.run("whoami", "-o", "json").stdout)
+    assert who["user"] == "alice" and who["identity_center"] == alice.start_url and who["signed_in_until"]
     out = alice.run("logout", "-o", "json")
     assert json.loads(out.stdout)["signed_out"] is True
     blind = alice.run("credential-process", "prod", "--role", "admin")  # an SDK's child: no terminal to show a code
@@ -221,16 +223,42 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
     assert "credential_process" not in text
     shared = SharedCache(bob.home / ".aws" / "sso" / "cache").read("awsroles-acme")
     assert shared is not None and shared.refresh_token
-    who = subprocess.run([AWS_V2, "sts", "get-caller-identity", "--profile", "acme-dev-readonly", "--output", "text",
-                          "--endpoint-url", ic_sandbox.endpoint], env=cli_env, capture_output=True, text=True,
-                         timeout=60)
+    who = cli_v2(bob, cli_env, ic_sandbox)
     assert who.returncode == 0, who.stderr
     assert f"arn:aws:sts::{DEV}:assumed-role/AWSReservedSSO_readonly_" in who.stdout and "/bob" in who.stdout
+    # the AWS CLI refreshes the shared token itself (botocore's SSOTokenProvider, its expiresAt passed)...
+    path = SharedCache(bob.home / ".aws" / "sso" / "cache").path("awsroles-acme")
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "expiresAt": "2020-01-01T00:00:00Z"}))
+    ic_sandbox.box.advance_clock(3700)  # and AWS agrees: the access token is over, the session is not
+    shutil.rmtree(bob.home / ".aws" / "cli" / "cache")  # the AWS CLI's cached role session (which needs no token)
+    who = cli_v2(bob, cli_env, ic_sandbox)
+    assert who.returncode == 0 and "/bob" in who.stdout, who.stderr
+    refreshed = json.loads(path.read_text())
+    assert refreshed["refreshToken"] != data["refreshToken"] and refreshed["accessToken"] != data["accessToken"]
+    # ...and awsroles uses what the AWS CLI refreshed (its own copy's refresh token is spent now)
+    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    after = bob.run("login", "dev", "--role", "readonly")
+    assert after.returncode == 0 and "Sign in" not in after.stderr, after.stderr
+    # once the Identity Center session is over, the AWS CLI says so; one awsroles sign-in serves both again
+    ic_sandbox.box.advance_clock(8 * 3600)
+    shutil.rmtree(bob.home / ".aws" / "cli" / "cache")
+    assert cli_v2(bob, cli_env, ic_sandbox).returncode != 0
+    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    again, code = bob.sign_in("login", "dev", "--role", "readonly")
+    assert again.returncode == 0 and code, again.stdout
+    assert cli_v2(bob, cli_env, ic_sandbox).returncode == 0
     v1 = shutil.which("aws", path=os.path.dirname(command()[0])) or "aws"  # the venv's AWS CLI v1 (botocore)
     who = subprocess.run([v1, "sts", "get-caller-identity", "--profile", "acme-dev-readonly", "--output", "text"],
                          env=bob.env, capture_output=True, text=True, timeout=60)
     assert who.returncode == 0, who.stderr
     assert f"arn:aws:sts::{DEV}:assumed-role/AWSReservedSSO_readonly_" in who.stdout
+
+
+def cli_v2(person: Person, env: dict[str, str], box: SandboxHandle) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI v2 with the sso-session profile `profiles sync --style sso-session` wrote."""
+    return subprocess.run([AWS_V2, "sts", "get-caller-identity", "--profile", "acme-dev-readonly", "--output", "text",
+                           "--endpoint-url", box.endpoint], env=env, capture_output=True, text=True, timeout=60)
 
 
 def _console_and_serve_work(alice: Person) -> None:
