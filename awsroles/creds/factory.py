@@ -73,7 +73,9 @@ def show_device(device: DeviceCode, *, captured: bool = False, browser: str = "d
         sys.stderr.write(text)
         sys.stderr.flush()
     display = sys.platform in ("darwin", "win32") or env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")
-    if display and browser != "stdout" and not env.get("AWSROLES_NO_BROWSER"):
+    url = device.verification_uri_complete
+    web = url.startswith("https://") or url.startswith(("http://127.0.0.1:", "http://localhost:"))  # the sandbox
+    if display and web and browser != "stdout" and not env.get("AWSROLES_NO_BROWSER"):
         import webbrowser
 
         with contextlib.suppress(Exception):

@@ -121,7 +121,10 @@ class SharedCache:
         return self.directory / f"{cache_key(session_name)}.json"
 
     def read(self, session_name: str) -> SsoToken | None:
-        """The token kept for ``session_name``, or None (missing, unreadable or not a token)."""
+        """The token kept for ``session_name``, or None (missing, unreadable, not a token, or not a
+        private file of this user's)."""
+        if not _own_private_file(self.path(session_name)):
+            return None
         try:
             return SsoToken.from_json(self.path(session_name).read_text(encoding="utf-8"))
         except (OSError, ValueError, KeyError, TypeError):
@@ -137,6 +140,8 @@ class SharedCache:
         except OSError:
             return found
         for path in paths:
+            if not _own_private_file(path):
+                continue  # another user's, or writable by others: never signs this person in
             try:
                 token = SsoToken.from_json(path.read_text(encoding="utf-8"))
             except (OSError, ValueError, KeyError, TypeError):
@@ -161,3 +166,14 @@ class SharedCache:
             return True
         except FileNotFoundError:
             return False
+
+
+def _own_private_file(path: Path) -> bool:
+    """A regular file of this user's that nobody else may write (the AWS CLI makes them 0600)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    import stat
+
+    return stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022

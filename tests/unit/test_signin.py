@@ -243,3 +243,29 @@ def test_the_code_is_shown_and_the_page_opened_only_where_a_browser_can_show_it(
     assert "the page shows the code ABCD-EFGH" in result.stderr
     assert (record.read_text() if record.exists() else None) == (
         "https://device.example/?user_code=ABCD-EFGH" if opened else None)
+
+
+def test_a_token_file_others_may_write_never_signs_anyone_in(tmp_path: Path) -> None:
+    shared = SharedCache(tmp_path / "cache")
+    shared.write("awsroles-acme", token())
+    assert shared.read("awsroles-acme") is not None and len(shared.find(URL, REGION)) == 1
+    shared.path("awsroles-acme").chmod(0o666)  # planted, or left writable: anyone could swap in their identity
+    assert shared.read("awsroles-acme") is None and shared.find(URL, REGION) == []
+
+
+def test_only_a_web_page_is_opened(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    record = tmp_path / "opened.txt"
+    fake = tmp_path / "browser.sh"
+    fake.write_text(f"#!/bin/sh\nprintf '%s' \"$1\" > {record}\n")
+    fake.chmod(0o755)
+    code = ("from awsroles.creds.factory import show_device; from awsroles.creds.signin import DeviceCode; "
+            "show_device(DeviceCode('ABCD-EFGH', 'file:///etc/passwd', 'file:///etc/passwd', 600))")
+    base = {k: v for k, v in os.environ.items() if k not in ("AWSROLES_NO_BROWSER",)}
+    result = subprocess.run([sys.executable, "-c", code], env={**base, "BROWSER": str(fake), "DISPLAY": ":99"},
+                            capture_output=True, text=True, timeout=60, start_new_session=True)
+    assert result.returncode == 0, result.stderr
+    assert not record.exists()
