@@ -144,3 +144,14 @@ def test_an_empty_start_url_is_an_error_and_none_asks_for_one(tmp_path: Path) ->
     with pytest.raises(UsageError, match="is not an access portal URL"):
         start_url_of(org, "ftp://d-1234567890.awsapps.com/start")
     assert start_url_of(org, URL) == URL
+
+
+@pytest.mark.parametrize("key", ["start_url", "sso_region", "sso_session"])
+def test_an_identity_center_config_without_what_a_sign_in_needs_is_damaged(tmp_path: Path, key: str) -> None:
+    """Not a sign-in with an empty start URL or region, which AWS would answer with a puzzle."""
+    path = userconfig.save(SIGNED_IN, tmp_path / "config.ini")
+    lines = [line for line in path.read_text().splitlines() if not line.startswith(f"{key} = ")]
+    for text in ("\n".join(lines) + "\n", path.read_text().replace(f"{key} = ", f"{key} =  \n# was: ")):
+        path.write_text(text)
+        with pytest.raises(UsageError, match=rf"damaged \(identity = identity-center without {key}\)"):
+            userconfig.load(path)
