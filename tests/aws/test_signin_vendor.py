@@ -351,3 +351,52 @@ def test_show_device_with_no_terminal_and_captured_output_says_to_log_in_first()
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("4 ") and "run `awsroles login ENV` in a terminal first" in done.stdout
     assert "BCDF-GHJK" not in done.stdout + done.stderr  # nothing shown where nobody looks
+
+
+# -- the commands, in this process ----------------------------------------------------------------
+
+
+def invoke(*argv: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from awsroles.cli import run
+    from awsroles.cli.app import App
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(list(argv), App(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_whoami_status_and_logout_end_the_sign_in_at_aws(
+        box: Box, person: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from awsroles.creds.factory import open_user_store
+    from awsroles.creds.portal import TokenRefused
+
+    alice: Person = person("alice")
+    monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "cfg"))
+    userconfig.save(replace(alice.config(("prod", "admin")), store="plaintext"), userconfig.config_path())
+    store = open_user_store("plaintext")
+    token = alice.signin(store=store).token()  # as `awsroles login` would have
+    code, out, err = invoke("whoami", "-o", "json")
+    assert code == ExitCode.OK, err
+    assert json.loads(out)["signed_in_until"] and json.loads(out)["identity_center"] == box.start_url
+    code, out, err = invoke("status", "-o", "json")
+    assert code == ExitCode.OK, err
+    assert ("-", "Identity Center sign-in") in {(s["environment"], s["role"]) for s in json.loads(out)["sessions"]}
+
+    code, out, err = invoke("logout", "-o", "json")
+    assert code == ExitCode.OK, err
+    assert json.loads(out)["signed_out"] is True
+    assert store.get(SESSIONS, "sso/awsroles-acme") is None
+    with pytest.raises(TokenRefused):  # ended at AWS: the token is dead wherever a copy of it is
+        alice.portal().roles(token.access_token)
+    refreshed = alice.signin()._refresh(token)  # and so is its refresh token
+    assert refreshed is None
+    code, out, _ = invoke("whoami", "-o", "json")
+    assert code == ExitCode.OK and json.loads(out)["signed_in_until"] is None
+    code, out, _ = invoke("logout", "-o", "json")  # nothing left to end: still fine
+    assert code == ExitCode.OK and json.loads(out)["signed_out"] is False
