@@ -15,7 +15,9 @@ One sign-in serves every environment and role until its token expires (the porta
    ``ExpiredTokenException`` the code's end (``expiresIn``, 10 minutes).
 4. A token close to its end is refreshed with ``CreateToken`` and the refresh token
    (``grantType=refresh_token``); when AWS refuses that (``InvalidGrantException``: the Identity
-   Center session is over), the person signs in again.
+   Center session is over), the person signs in again; when the refresh fails otherwise (AWS
+   unreachable, throttled, failing), the token serves until its last minute (``LAST_USE``), as
+   botocore's ``SSOTokenProvider`` keeps its token when a refresh fails.
 
 The token lives in the secret store (``awsroles-sessions``, ``sso/SESSION``); with ``shared``,
 also in the AWS CLI v2's cache (:mod:`awsroles.creds.sso_token`), which awsroles reads in any
@@ -172,7 +174,14 @@ class SignIn:
             if self._usable(cached, refused, REFRESH_WINDOW):
                 return self._shared_too(cached)  # type: ignore[arg-type]
             if cached is not None and cached.can_refresh(self.clock()):
-                refreshed = self._refresh(cached)
+                try:
+                    refreshed = self._refresh(cached)
+                except AwsrolesError:  # AWS unreachable, throttled, failing: not a refused refresh token
+                    if self._usable(cached, refused, LAST_USE):
+                        log.warning("refreshing the Identity Center token failed; using the cached one until its "
+                                    "last minute")
+                        return cached
+                    raise
                 if refreshed is not None:
                     self._keep(refreshed, refreshed=True)
                     return refreshed

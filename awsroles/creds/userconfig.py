@@ -110,6 +110,10 @@ def load(path: Path | None = None) -> UserConfig:
         if identity not in (IAM_USERS, IDENTITY_CENTER):
             raise ValueError(f"identity = {identity}")
         ops = user["ops_account_id"] if identity == IAM_USERS else user.get("ops_account_id", "")
+        if identity == IDENTITY_CENTER:  # what a sign-in needs: without it, AWS would be asked for nothing
+            missing = [key for key in ("start_url", "sso_region", "sso_session") if not user.get(key, "").strip()]
+            if missing:
+                raise ValueError(f"identity = {identity} without {', '.join(missing)}")
         return UserConfig(
             user_name=user["name"], user_arn=user.get("arn", ""), ops_account_id=ops,
             org_name=user.get("org", ""), region=user.get("region", "us-east-1"),
