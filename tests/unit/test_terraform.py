@@ -310,7 +310,10 @@ def test_layout(example: Path) -> None:
     files = terraform_files(org)
     specs = desired_state(org)
     assert {"versions.tf", "providers.tf", "policies/index.json"} <= set(files)
-    assert len([p for p in files if p.endswith(".tf")]) == 2 + len(specs)
+    # one file per account awsroles writes to: IAM's (specs), and Identity Center's home account
+    accounts = {spec.account.name for spec in specs} | (
+        {org.identity_center_home.name} if org.uses_identity_center else set())
+    assert len([p for p in files if p.endswith(".tf")]) == 2 + len(accounts)
     for path, text in files.items():
         assert "/" in path or path.endswith(".tf"), path
         assert text.endswith("\n") and not text.endswith("\n\n"), path
