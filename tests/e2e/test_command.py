@@ -90,4 +90,5 @@ def test_export_twice_is_byte_identical(tmp_path: Path) -> None:
                 assert result.returncode == 0, result.stderr
             a = {p.relative_to(first): p.read_bytes() for p in first.rglob("*") if p.is_file()}
             b = {p.relative_to(second): p.read_bytes() for p in second.rglob("*") if p.is_file()}
-            assert a == b and len(a) > 5
+            # IAM's many documents; Identity Center's: the index, and a permission set's inline policy
+            assert a == b and len(a) > (5 if "identity = identity-center" not in example.read_text() else 2)
