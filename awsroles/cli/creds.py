@@ -164,6 +164,8 @@ def _setup_identity_center(app: App, org: Org, beside: str | None, store_kind: s
         f"  sign-in kept in: {done.store_name}" + (" and ~/.aws/sso/cache" if config.share_sso_login else ""),
         f"  you may assume: {mine}",
         *([f"  not in the org file (ignored): {', '.join(done.not_in_org_file)}"] if done.not_in_org_file else []),
+        *(["  removed awsroles' copy of your sign-in from ~/.aws/sso/cache (not shared any more)"]
+          if done.unshared else []),
         f"  settings:      {done.config_path}",
         *([f"  beside {beside} (your first org): pick {org.name} with --org {org.name} or "
            f"AWSROLES_ORG={org.name}"] if beside is not None else [])]))

@@ -61,6 +61,7 @@ class SetupResult:
     store_name: str
     mfa_required: bool
     not_in_org_file: tuple[str, ...] = ()  # Identity Center: roles the portal gives that the org file does not name
+    unshared: bool = False  # Identity Center: awsroles' copy of the sign-in in ~/.aws/sso/cache was removed
 
     @property
     def environments(self) -> dict[str, list[str]]:
@@ -209,6 +210,13 @@ def setup_identity_center(org: Org, org_path: Path, request: SignInRequest, *,
         sso_session=session_name(org), share_sso_login=request.share_sso_login,
     )
     signin = signin_for(config, store)
+    unshared = False
+    if not request.share_sso_login and signin.shared is not None:
+        # asked not to share (any more): awsroles' own plaintext copy goes (the store keeps the sign-in)
+        current = signin.cached()
+        unshared = signin.shared.delete(config.sso_session)
+        if current is not None and unshared:
+            store.set(SESSIONS, signin.store_name, current.to_json())
     token = signin.token()
     try:
         found = portal.roles(token.access_token)
@@ -225,4 +233,4 @@ def setup_identity_center(org: Org, org_path: Path, request: SignInRequest, *,
     path = save(config)
     if fast is not None:
         fast.clear()  # grants may have changed
-    return SetupResult(config, path, store.name, False, others)
+    return SetupResult(config, path, store.name, False, others, unshared)

@@ -32,7 +32,7 @@ from awsroles.errors import aws_error_message as _message
 
 log = logging.getLogger(__name__)
 
-LOCK_TIMEOUT = 300.0
+LOCK_TIMEOUT = 900.0  # longer than a person takes to answer: an MFA prompt, a sign-in code (600 s)
 
 
 @dataclass(frozen=True)

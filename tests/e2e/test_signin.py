@@ -253,6 +253,14 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
                          env=bob.env, capture_output=True, text=True, timeout=60)
     assert who.returncode == 0, who.stderr
     assert f"arn:aws:sts::{DEV}:assumed-role/AWSReservedSSO_readonly_" in who.stdout
+    # sharing no more: awsroles' plaintext copy goes, the sign-in stays (in the store)
+    unshared = bob.run("setup", "--identity-center", "--start-url", bob.start_url, "--store", "file")
+    assert unshared.returncode == 0, unshared.stderr
+    assert "removed awsroles' copy of your sign-in from ~/.aws/sso/cache" in unshared.stdout
+    assert not path.exists()
+    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    still = bob.run("login", "dev", "--role", "readonly")
+    assert still.returncode == 0 and "Sign in" not in still.stderr, still.stderr
 
 
 def cli_v2(person: Person, env: dict[str, str], box: SandboxHandle) -> subprocess.CompletedProcess[str]:
