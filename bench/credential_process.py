@@ -611,7 +611,7 @@ def render(cases: Sequence[Case], floors: tuple[Case, Case], limits: Sequence[tu
     for peer, case in best.items():
         ours = case.versus
         assert ours is not None  # every peer row names the awsroles row doing its job
-        checks.append((f"at least 4x faster than {peer} (its fastest row, against the {label(ours)} console script): "
+        checks.append((f"at least 4x faster than {peer} (its fastest row; awsroles: {label(ours)}): "
                        f"{case.median / ours.median:.1f}x", case.median >= 4 * ours.median))
     targets = [f"- {verdict(ok)}: {text}" for text, ok in checks]
 
