@@ -206,14 +206,6 @@ class SignIn:
             return False
         return self._left(token) > margin
 
-    def sign_in(self) -> SsoToken:
-        """A new sign-in, whatever is cached (``awsroles login --sign-in``)."""
-        with self._lock():
-            token = self._device_sign_in(self.cached())
-            self._source = None
-            self._keep(token)
-            return token
-
     def _refresh(self, token: SsoToken) -> SsoToken | None:
         """A new token from the refresh token; None when AWS refuses it (then: sign in again)."""
         log.info("refreshing the Identity Center token of %s", self.session_name)
