@@ -167,3 +167,32 @@ def test_a_deny_on_token_issue_time_ends_bobs_earlier_sessions_at_once_and_no_on
     again = box.assume(bob_key, "bob")  # issued after the moment: works
     box.client("iam", *again).list_roles()
     assert denied(lambda: box.client("iam", *bob).list_roles())  # the old one stays refused
+
+
+def test_a_chained_session_keeps_the_source_identity_and_every_role_session_has_an_issue_time(box: Box) -> None:
+    from moto.sts.models import sts_backends
+
+    from awsroles.sandbox.server.role_sessions import issued, source_identity
+
+    iam = box.setup
+    chained = f"arn:aws:iam::{ACCOUNT}:role/chained"
+    iam.create_role(RoleName="chained", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ASSUME}]}))
+    iam.put_role_policy(RoleName="developer", PolicyName="chain", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ASSUME, "Resource": chained}]}))
+    iam.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ASSUME, "Resource": ROLE}]}))
+    alice_key = keys(iam, "alice")
+    enable_iam_authorization(box.endpoint)
+    alice = box.assume(alice_key, "alice")
+    answer = box.client("sts", *alice).assume_role(RoleArn=chained, RoleSessionName="alice")  # no SourceIdentity
+    assert answer["SourceIdentity"] == "alice"  # AWS: it persists through role chaining
+    assumed = sts_backends[ACCOUNT]["aws"].get_assumed_role_from_access_key(answer["Credentials"]["AccessKeyId"])
+    assert source_identity(assumed) == "alice"
+    before = clock.utcnow()
+    # how the access portal's GetRoleCredentials makes role sessions (sso_portal): stamped too
+    portal = sts_backends[ACCOUNT]["aws"].assume_role(region_name=REGION, role_session_name="carol", role_arn=chained,
+                                                      policy="", duration=3600, external_id="")
+    stamped = issued(portal)
+    assert stamped is not None and before <= stamped <= clock.utcnow()
+    assert source_identity(portal) is None
