@@ -127,3 +127,26 @@ def test_a_role_session_leaves_mfa_conditions_to_moto() -> None:
                                "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
     (statement,) = resolve_policy(document, {"aws:principaltype": "AssumedRole"}, ROLE_SESSION_KEYS)["Statement"]
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def test_a_role_sessions_context_names_the_role_the_person_and_the_times() -> None:
+    from types import SimpleNamespace
+
+    from awsroles.sandbox.server import clock
+    from awsroles.sandbox.server.role_sessions import role_context
+
+    arn = "arn:aws:iam::222222222222:role/awsroles/developer"
+    assumed = SimpleNamespace(role_arn=arn, account_id="222222222222", session_name="bob",
+                              awsroles_issued=datetime(2026, 11, 29, 13, 57), awsroles_source_identity="bob")
+    role = SimpleNamespace(id="AROAEXAMPLE")
+    context = role_context(assumed, role, "iam:ListRoles", {})
+    assert {k: v for k, v in context.items() if k not in ("aws:currenttime", "aws:epochtime")} == {
+        "aws:principaltype": "AssumedRole", "aws:principalarn": arn, "aws:principalaccount": "222222222222",
+        "aws:userid": "AROAEXAMPLE:bob", "aws:sourceidentity": "bob",
+        "aws:tokenissuetime": "2026-11-29T13:57:00.000000Z"}
+    assert abs(datetime.fromisoformat(context["aws:currenttime"]).replace(tzinfo=None) - clock.utcnow()) < timedelta(
+        seconds=5)
+    assert role_context(assumed, role, "sts:AssumeRole", {})["sts:sourceidentity"] == "bob"  # chained: kept
+    unnamed = SimpleNamespace(role_arn=arn, account_id="222222222222", session_name="x")
+    assert "aws:sourceidentity" not in role_context(unnamed, None, "iam:ListRoles", {})
+    assert "aws:tokenissuetime" not in role_context(unnamed, None, "iam:ListRoles", {})
