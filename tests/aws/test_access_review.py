@@ -136,3 +136,10 @@ def test_bad_since_is_a_usage_error_before_any_call(org_path: Path) -> None:
 def test_matrix_options_do_not_mix_with_review(org_path: Path) -> None:
     code, _, err = invoke("access", "--env", "prod", "review")
     assert code == ExitCode.USAGE and "--env" in err and "access review" in err
+
+
+def test_an_org_on_identity_center_alone_has_no_iam_users_to_review() -> None:
+    code, out, err = invoke("access", "review", "-f", str(EXAMPLES / "identity-center.ini"))
+    assert code == ExitCode.USAGE and out == ""
+    assert err.strip() == ("awsroles: error: access review reads IAM users; this org's people are in IAM "
+                           "Identity Center (identity = identity-center)")
