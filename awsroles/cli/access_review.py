@@ -13,7 +13,7 @@ from awsroles.people.review import review as make_review
 from awsroles.render import TABLE_FORMS, Result, Table
 
 CSV_COLUMNS = ("reviewed_at", "cutoff", "person", "teams", "in_iam", "password", "password_last_used", "keys",
-               "last_active", "person_flags", "environment", "role", "grant", "via", "until", "grant_id",
+               "last_active", "person_flags", "environment", "role", "grant", "via", "from", "until", "grant_id",
                "reason", "role_last_used", "grant_flags")
 
 
@@ -32,9 +32,10 @@ def _person_cells(review: Review, person: PersonReview) -> list[str]:
 
 def _grant_cells(grant: GrantReview | None) -> list[str]:
     if grant is None:
-        return [""] * 9
+        return [""] * 10
     a, use = grant.access, grant.use
-    return [a.environment, a.role, a.kind, a.via, iso(a.until) if a.until else "", a.grant_id, a.reason,
+    return [a.environment, a.role, a.kind, a.via, iso(a.starts) if a.starts else "", iso(a.until) if a.until else "",
+            a.grant_id, a.reason,
             iso(use.last_used) if use.exists else "role not in AWS", "; ".join(grant.flags)]
 
 
@@ -56,7 +57,10 @@ def tables(review: Review) -> list[Table]:
         sections.add(len(grants))
         for g in p.grants:
             a = g.access
-            kind = f"temporary until {iso(a.until)}" if a.kind == "temporary" and a.until else a.kind
+            kind = a.kind
+            if a.kind == "temporary":
+                kind += f" from {iso(a.starts)}" if a.starts else ""
+                kind += f" until {iso(a.until)}" if a.until else ""
             grants.append([p.name, a.environment, a.role, f"{kind} ({a.via})",
                            iso(g.use.last_used) if g.use.exists else "role not in AWS",
                            "; ".join(g.flags) or "-"])
@@ -87,14 +91,13 @@ def review(app: App, since: str, profile: str | None) -> int:
       awsroles access review --since 30d -o csv > review.csv
       awsroles access review -o json | jq '.people[] | select(.flags != [])'
     """
-    period = parse_since(since)  # a bad --since: exit 2 before anything is read
-    org = app.load_org()
-    if not org.uses_iam_users:
-        raise UsageError("access review reads IAM users; this org's people are in IAM Identity Center "
-                         "(identity = identity-center)")
     from awsroles.cli.planview import engine_for
 
-    engine = engine_for(app, profile, 8)
+    period = parse_since(since)  # a bad --since: exit 2 before anything is read
+    engine = engine_for(app, profile, 8)  # loads the org file; asks AWS nothing yet
+    if not engine.org.uses_iam_users:
+        raise UsageError("access review reads IAM users; this org's people are in IAM Identity Center "
+                         "(identity = identity-center)")
     result = make_review(engine.org, engine.iam, now=datetime.now(timezone.utc), since=period)
     app.render(Result(result.as_dict(), tables=tables(result), csv=csv_table(result), notes=notes(result)))
     return ExitCode.OK

@@ -96,6 +96,7 @@ class Access:
     kind: str  # "standing" | "temporary"
     via: str  # "team backend", or "user" for a temporary grant to the person alone
     until: datetime | None = None  # temporary grants: when it ends
+    starts: datetime | None = None  # temporary grants with a ``from``: when it begins
     grant_id: str = ""  # temporary grants: the section's ID
     reason: str = ""  # temporary grants
 
@@ -109,7 +110,8 @@ class GrantReview:
     def as_dict(self) -> dict[str, Any]:
         a = self.access
         return {"environment": a.environment, "role": a.role, "kind": a.kind, "via": a.via,
-                "until": iso(a.until) if a.until else None, "grant_id": a.grant_id or None,
+                "until": iso(a.until) if a.until else None, "from": iso(a.starts) if a.starts else None,
+                "grant_id": a.grant_id or None,
                 "reason": a.reason or None, "role_exists": self.use.exists,
                 "role_last_used": iso(self.use.last_used) if self.use.exists else None,
                 "role_last_used_region": self.use.region or None, "flags": list(self.flags)}
@@ -170,6 +172,9 @@ class Review:
 
 # -- who may assume what (pure) ---------------------------------------------------------------------
 
+_FROM = ("from_", "start", "starts", "valid_from", "not_before")  # ``from =`` (a Python keyword) in the model
+
+
 def _first(item: Any, names: Sequence[str]) -> Any:
     for name in names:
         value = getattr(item, name, None)
@@ -193,7 +198,8 @@ def accesses(org: Org, user: str) -> list[Access]:
         else:
             continue
         found.append(Access(grant.environment, grant.role, "temporary", via, _utc(getattr(grant, "until", None)),
-                            str(_first(grant, ("id", "name")) or ""), str(getattr(grant, "reason", "") or "")))
+                            _utc(_first(grant, _FROM)), str(_first(grant, ("id", "name")) or ""),
+                            str(getattr(grant, "reason", "") or "")))
     return found
 
 
@@ -214,6 +220,8 @@ def grant_flags(access: Access, use: RoleUse, now: datetime, cutoff: datetime) -
     flags = []
     if access.kind == "temporary" and access.until is not None and access.until <= now:
         flags.append("expired")
+    if access.kind == "temporary" and access.starts is not None and access.starts > now:
+        flags.append("not started")
     if not use.exists:
         flags.append("role not in AWS")
     elif _stale(use.last_used, cutoff):

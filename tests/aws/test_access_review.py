@@ -86,6 +86,7 @@ def test_review_reads_keys_password_and_roles_and_flags_what_is_unused(engine: E
     assert by_id[keys["old"]].key.last_used is None
     assert "inactive" not in bob.flags and f"old unused key {keys['old']}" in bob.flags
     assert [g.access.via for g in bob.grants] == ["team backend", "team backend"]
+    assert engine.plan().empty  # read-only: AWS still matches the org file
 
 
 def invoke(*argv: str) -> tuple[int, str, str]:
@@ -125,6 +126,9 @@ def test_the_command_as_json_csv_and_table(engine: Engine) -> None:
     code, out, err = invoke("access", "review")
     assert code == ExitCode.OK, err
     assert "People" in out and "Grants" in out and "cut-off" in out and "no password (never)" in out
+    code, out, err = invoke("access", "review", "-o", "md")
+    assert code == ExitCode.OK, err
+    assert "## People" in out and "## Grants" in out and "\n- reviewed at " in out
 
 
 def test_bad_since_is_a_usage_error_before_any_call(org_path: Path) -> None:

@@ -92,6 +92,7 @@ class Temporary:
     reason: str
     team: str | None = None
     user: str | None = None
+    from_: datetime | None = None
 
 
 class WithTemporary:
@@ -108,7 +109,7 @@ def test_temporary_grants_reach_the_person_or_the_team_and_show_until(classic: O
     org: Any = WithTemporary(classic, (
         Temporary("t-1", "stage", "readonly", NOW + 4 * timedelta(hours=1), "INC-1234", team="backend"),
         Temporary("t-2", "prod", "readonly", NOW - timedelta(hours=1), "INC-1200", user="bob"),
-        Temporary("t-3", "prod", "admin", NOW + DAY, "INC-1300", user="alice"),
+        Temporary("t-3", "prod", "admin", NOW + DAY, "INC-1300", user="alice", from_=NOW + timedelta(hours=2)),
     ))
     found = accesses(org, "bob")
     assert [(a.environment, a.role, a.kind, a.via) for a in found] == [
@@ -118,8 +119,11 @@ def test_temporary_grants_reach_the_person_or_the_team_and_show_until(classic: O
     review = classify(org, {}, roles(classic, {}) | {("stage", "readonly"): RoleUse("stage", "readonly", True, NOW),
                                                      ("prod", "readonly"): RoleUse("prod", "readonly")},
                       now=NOW, since=90 * DAY)
-    bob = review.people[1]
+    alice, bob = review.people
     assert [g.flags for g in bob.grants][2:] == [(), ("expired", "unused grant")]
+    assert alice.grants[-1].access.starts == NOW + timedelta(hours=2) and alice.grants[-1].flags == (
+        "not started", "unused grant")
+    assert alice.as_dict()["grants"][-1]["from"] == "2026-11-29T16:02:00Z"
     rows = csv_table(review).rows
     temporary = [r for r in rows if r[CSV_COLUMNS.index("grant")] == "temporary"]
     assert [(r[2], r[CSV_COLUMNS.index("until")], r[CSV_COLUMNS.index("reason")]) for r in temporary] == [
@@ -128,12 +132,14 @@ def test_temporary_grants_reach_the_person_or_the_team_and_show_until(classic: O
     grants = tables(review)[1]
     assert ["bob", "stage", "readonly", "temporary until 2026-11-29T18:02:00Z (team backend)",
             "2026-11-29T14:02:00Z", "-"] in [list(r) for r in grants.rows]
+    assert ["alice", "prod", "admin", "temporary from 2026-11-29T16:02:00Z until 2026-11-30T14:02:00Z (user)",
+            "never", "not started; unused grant"] in [list(r) for r in grants.rows]
 
 
 def test_csv_has_stable_columns_one_row_per_person_and_grant(classic: Org) -> None:
     assert CSV_COLUMNS == (
         "reviewed_at", "cutoff", "person", "teams", "in_iam", "password", "password_last_used", "keys",
-        "last_active", "person_flags", "environment", "role", "grant", "via", "until", "grant_id", "reason",
+        "last_active", "person_flags", "environment", "role", "grant", "via", "from", "until", "grant_id", "reason",
         "role_last_used", "grant_flags")
     review = classify(classic, {}, roles(classic, {}), now=NOW, since=90 * DAY)
     rows = csv_table(review).rows
@@ -142,4 +148,4 @@ def test_csv_has_stable_columns_one_row_per_person_and_grant(classic: Org) -> No
     lonely = replace(classic, teams=tuple(t for t in classic.teams if t.name != "backend"))  # bob: no grant
     rows = csv_table(classify(lonely, {}, {}, now=NOW, since=90 * DAY)).rows
     assert [r[2] for r in rows] == ["alice", "alice", "alice", "bob"]
-    assert rows[3][CSV_COLUMNS.index("environment"):] == [""] * 9
+    assert rows[3][CSV_COLUMNS.index("environment"):] == [""] * 10
