@@ -89,11 +89,27 @@ def to_json_lines(records: Sequence[Any]) -> str:
     return "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
 
 
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs: text starting like a formula (``=``, ``+``,
+    ``-``, ``@``, a tab or CR; e.g. a grant's ``reason`` or a tag) gets a leading ``'``, as OWASP's
+    "CSV Injection" advises. Numbers, and text that is one (``-61.20``), stay as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
+
+
 def to_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerow([csv_cell(c) for c in table.columns])
+    writer.writerows([csv_cell(c) for c in row] for row in table.rows)
     return buffer.getvalue()
 
 

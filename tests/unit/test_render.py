@@ -97,3 +97,12 @@ def test_a_form_a_command_lacks_is_a_usage_error_naming_the_ones_it_has() -> Non
     with pytest.raises(UsageError) as caught:
         check_form("md", ("table",), "awsroles demo")
     assert str(caught.value) == "awsroles demo has no Markdown form; use --output table"
+
+
+def test_csv_cells_never_run_as_formulas_in_a_spreadsheet() -> None:
+    from awsroles.render import Table, to_csv
+
+    text = to_csv(Table(["reason", "amount"], [["=HYPERLINK(\"http://evil\")", "-61.20"], ["@SUM(A1)", -3],
+                                               ["+1-555", "ok"], ["-x", "INC-1234"]]))
+    assert text.splitlines() == ["reason,amount", "\"'=HYPERLINK(\"\"http://evil\"\")\",-61.20", "'@SUM(A1),-3",
+                                 "'+1-555,ok", "'-x,INC-1234"]
