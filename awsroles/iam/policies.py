@@ -104,7 +104,7 @@ TEMPORARY_SID_PREFIX = "Temporary"
 
 def temporary_sid(grant_id: str) -> str:
     """The Sid of a temporary grant's statement: ``Temporary`` and its id with each '-' as 'X'
-    (``t-1402-backend`` -> ``TemporaryTX1402Xbackend``). Ids are lower-case, so this is one-to-one:
+    (``t-1402-backend`` -> ``TemporarytX1402Xbackend``). Ids are lower-case, so this is one-to-one:
     two grants never share a statement, and the id reads back from the Sid (:func:`temporary_id`)."""
     return TEMPORARY_SID_PREFIX + grant_id.replace("-", "X")
 

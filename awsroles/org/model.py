@@ -373,9 +373,10 @@ class Org:
         return tuple(t for t in self.teams if user in t.members)
 
     def grants_in(self, environment: str) -> tuple[str, ...]:
-        """Role names some team is granted in ``environment``, in role definition order. Temporary
-        grants add none: they may name only roles that exist there already."""
+        """Role names some team is granted in ``environment``, or some ``[temporary ID]`` section names
+        there (expired or not: the role stays while the section does), in role definition order."""
         granted = {g.role for t in self.teams for g in t.grants if g.environment == environment}
+        granted |= {g.role for g in self.temporary_grants if g.environment == environment}
         return tuple(r.name for r in self.roles if r.name in granted)
 
     def active_temporary(self, now: datetime) -> tuple[TemporaryGrant, ...]:

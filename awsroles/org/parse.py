@@ -22,7 +22,17 @@ from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
-from awsroles.org.model import ENVIRONMENT_TAG, SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Contact, Org, ScpTarget
+from awsroles.org.model import (
+    ENVIRONMENT_TAG,
+    IDENTITY_IAM_USERS,
+    SCP_ACCOUNT,
+    SCP_OU,
+    SCP_ROOT,
+    Account,
+    Contact,
+    Org,
+    ScpTarget,
+)
 from awsroles.org.organizations import parse_ou_path
 from awsroles.org.scps import check_shared_files, read_target
 from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
@@ -182,11 +192,8 @@ def parse_org(
     environments = [a.environment for a in accounts if a.environment]
     teams = read_teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
                    environments)
-    def standing(environment: str) -> tuple[str, ...]:
-        return tuple({g.role for t in teams for g in t.grants if g.environment == environment})
-
     temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments,
-                               standing)
+                               IDENTITY_IAM_USERS in s.identity)
     budget_defaults = read_defaults(b, by_kind["org"][0][1] if by_kind["org"] else None)
     budgets = read_budgets(b, by_kind["account"], accounts, budget_defaults, s.name)
     if not any(p.is_error for p in b.problems):

@@ -52,10 +52,9 @@ def _time(b: Builder, key: IniKey | None) -> datetime | None:
 
 
 def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[User], teams: list[str],
-                   roles: list[Role], environments: list[str],
-                   standing: Callable[[str], tuple[str, ...]]) -> list[TemporaryGrant]:
-    """The ``[temporary ID]`` sections. ``standing(environment)``: the roles created there (standing
-    grants): a temporary grant may only name one of those."""
+                   roles: list[Role], environments: list[str], iam_users: bool) -> list[TemporaryGrant]:
+    """The ``[temporary ID]`` sections. ``iam_users``: whether people are IAM users (``[org] identity``):
+    temporary grants are made of IAM statements, so they need that backend."""
     grants: list[TemporaryGrant] = []
     user_names = [u.name for u in users]
     role_names = [r.name for r in roles]
@@ -93,9 +92,9 @@ def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[
         elif role and role not in role_names:
             b.error(keys["role"].line, f"undefined role '{role}' in [temporary {name}]{did_you_mean(role, role_names)}")
             ok = False
-        elif environment and role and role not in standing(environment):
-            b.error(keys["role"].line, f"role '{role}' is not created in {environment} (no team is granted it "
-                    "there), so it cannot be granted for a while: grant it to a team there first")
+        elif not iam_users:
+            b.error(section.line, f"[temporary {name}]: temporary grants are IAM statements, for people who are "
+                    "IAM users ([org] identity = iam-users); IAM Identity Center has none yet")
             ok = False
         reason = values.get("reason", "")
         if "\n" in reason or len(reason) > REASON_MAX:
