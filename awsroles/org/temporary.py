@@ -41,6 +41,18 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def grant_id(now: datetime, holder: str, environment: str, taken: set[str]) -> str:
+    """A new id: ``t-20261129-1402-backend-stage`` (the moment of granting, to the minute, the team or
+    person, the environment), with ``-2``, ``-3``... when taken; at most 64 characters."""
+    words = re.sub(r"[^a-z0-9-]+", "-", f"{holder}-{environment}".lower()).strip("-")
+    base = f"t-{now.astimezone(timezone.utc):%Y%m%d-%H%M}-{words}"[:60].rstrip("-")
+    found, n = base, 1
+    while found in taken:
+        n += 1
+        found = f"{base}-{n}"
+    return found
+
+
 def _time(b: Builder, key: IniKey | None) -> datetime | None:
     if key is None:
         return None
