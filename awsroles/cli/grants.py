@@ -16,7 +16,7 @@ from awsroles.cli.complete import (
     complete_teams,
     complete_users,
 )
-from awsroles.errors import AwsrolesError, ExitCode
+from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.org.durations import format_duration
 from awsroles.render import FORMATS
 
@@ -156,15 +156,15 @@ def grant(app: App, team: str | None, environment: str | None, role: str | None,
     """
     if user is not None:  # grant --user NAME ENV ROLE
         if role is not None:
-            raise click.UsageError("with --user, give ENV ROLE only (no TEAM)")
+            raise UsageError("with --user, give ENV ROLE only (no TEAM)")
         team, environment, role = None, team, environment
     if environment is None or role is None:
-        raise click.UsageError("missing arguments: TEAM ENV ROLE (or --user NAME ENV ROLE)")
+        raise UsageError("missing arguments: TEAM ENV ROLE (or --user NAME ENV ROLE)")
     if for_ is not None or user is not None:
         return _grant_temporary(app, team, user, environment, role, for_, reason, apply_=apply_, no_plan=no_plan,
                                 profile=profile, prune=prune)
     if reason is not None:
-        raise click.UsageError("--reason goes with --for (a temporary grant)")
+        raise UsageError("--reason goes with --for (a temporary grant)")
     assert team is not None
     current = app.load_org()
     already = any(g.environment == environment and g.role == role
@@ -190,16 +190,15 @@ def _grant_temporary(app: App, team: str | None, user: str | None, environment: 
     from awsroles.org.temporary import format_time, grant_id
 
     if for_ is None:
-        raise click.UsageError("--user grants are temporary: give --for DURATION and --reason TEXT")
+        raise UsageError("--user grants are temporary: give --for DURATION and --reason TEXT")
     try:
         seconds = parse_duration(for_)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--for") from None
+        raise UsageError(f"--for: {exc}") from None
     if not TEMPORARY_MIN <= seconds <= TEMPORARY_MAX:
-        raise click.BadParameter(f"{format_duration(seconds)} is outside "
-                                 f"{format_duration(TEMPORARY_MIN)}..7d", param_hint="--for")
+        raise UsageError(f"--for: {format_duration(seconds)} is outside {format_duration(TEMPORARY_MIN)}..7d")
     if not reason or not reason.strip() or "\n" in reason:
-        raise click.UsageError("--for needs --reason TEXT (one line: why, e.g. an incident number)")
+        raise UsageError("--for needs --reason TEXT (one line: why, e.g. an incident number)")
     current = app.load_org()
     now = datetime.now(timezone.utc).replace(microsecond=0)
     holder = f"team/{team}" if team else f"user/{user}"
@@ -263,7 +262,7 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
 
     if temporary is not None:
         if team is not None:
-            raise click.UsageError("--temporary ID takes no TEAM ENV ROLE")
+            raise UsageError("--temporary ID takes no TEAM ENV ROLE")
         found = next((g for g in app.load_org().temporary_grants if g.id == temporary), None)
         details: dict[str, object] = {"id": temporary}
         if found is not None:
@@ -273,7 +272,7 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
             details=details, edit=lambda: orgedit.remove_temporary(app.org_path, temporary, checks=ORG_CHECKS),
             already=False, already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
     if team is None or environment is None or role is None:
-        raise click.UsageError("missing arguments: TEAM ENV ROLE (or --temporary ID)")
+        raise UsageError("missing arguments: TEAM ENV ROLE (or --temporary ID)")
     revoked_role = role
 
     def sessions(org: Org) -> None:

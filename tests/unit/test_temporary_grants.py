@@ -272,3 +272,125 @@ def test_an_unknown_team_is_refused_and_nothing_written(org_file: Path) -> None:
     with pytest.raises(UsageError, match="unknown team 'nope'"):
         orgedit.add_temporary(org_file, grant, checks=ORG_CHECKS)
     assert org_file.read_text() == before
+
+
+# -- the command line, access, sessions ---------------------------------------------------------
+
+
+def invoke(*argv: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from awsroles.cli.app import App
+    from awsroles.cli.runner import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(list(argv), App(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_grant_for_writes_a_section_and_revoke_temporary_removes_it(org_file: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("USER", "carol")
+    monkeypatch.setenv("LOGNAME", "carol")
+    before = org_file.read_text()
+    code, out, err = invoke("-f", str(org_file), "grant", "backend", "stage", "readonly", "--for", "4h",
+                            "--reason", "INC-1234", "--no-plan")
+    assert code == 0, err
+    org, _ = parse_org(org_file.read_text(), str(org_file), org_file.parent)
+    assert org is not None
+    (grant,) = org.temporary_grants
+    assert grant.id.startswith("t-") and grant.id.endswith("-backend-stage")
+    assert (grant.team, grant.environment, grant.role, grant.reason, grant.granted_by) == (
+        "backend", "stage", "readonly", "INC-1234", "carol")
+    left = (grant.until - datetime.now(timezone.utc)).total_seconds()
+    assert 4 * 3600 - 120 < left <= 4 * 3600
+    assert f"grant.temporary team/backend id={grant.id}" in out
+    code, out, err = invoke("-f", str(org_file), "revoke", "--temporary", grant.id, "--no-plan")
+    assert code == 0, err
+    assert org_file.read_text() == before
+
+
+def test_grant_user_for_a_person(org_file: Path) -> None:
+    code, _, err = invoke("-f", str(org_file), "grant", "--user", "bob", "prod", "readonly", "--for", "90m",
+                          "--reason", "INC-9", "--no-plan")
+    assert code == 0, err
+    org, _ = parse_org(org_file.read_text(), str(org_file), org_file.parent)
+    assert org is not None and org.temporary_grants[0].user == "bob" and not org.temporary_grants[0].team
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["backend", "stage", "readonly", "--for", "4h"], "--for needs --reason TEXT"),
+    (["backend", "stage", "readonly", "--for", "10m", "--reason", "x"], "10m is outside 15m..7d"),
+    (["backend", "stage", "readonly", "--for", "8d", "--reason", "x"], "is outside 15m..7d"),
+    (["backend", "stage", "readonly", "--for", "soon", "--reason", "x"], "invalid duration 'soon'"),
+    (["--user", "bob", "stage", "readonly", "--reason", "x"], "--user grants are temporary"),
+    (["--user", "bob", "backend", "stage", "readonly", "--for", "1h", "--reason", "x"], "with --user, give ENV ROLE"),
+    (["backend", "stage", "readonly", "--reason", "x"], "--reason goes with --for"),
+    (["backnd", "stage", "readonly", "--for", "1h", "--reason", "x"], "unknown team 'backnd'"),
+])
+def test_bad_temporary_grants_are_one_line_errors_and_change_nothing(org_file: Path, argv: list[str],
+                                                                     message: str) -> None:
+    before = org_file.read_text()
+    code, _, err = invoke("-f", str(org_file), "grant", *argv, "--no-plan")
+    assert code == 2, err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) <= 3, err
+    assert org_file.read_text() == before
+
+
+def test_revoke_of_an_unknown_temporary_grant(org_file: Path) -> None:
+    code, _, err = invoke("-f", str(org_file), "revoke", "--temporary", "t-nope", "--no-plan")
+    assert code == 2 and "no temporary grant 't-nope' in the org file" in err
+
+
+def test_access_lists_active_temporary_grants_with_their_end() -> None:
+    from awsroles.iam.access import access_list, matrix
+
+    org = _org(SECTION + SECTION.replace("t-20261129-1402-backend-stage", "t-bob").replace("team = backend",
+                                                                                            "user = alice"))
+    rows = [a for a in access_list(org, now=NOW) if a.temporary]
+    assert [(a.user, a.team, a.environment, a.role, a.until) for a in rows] == [
+        ("alice", "", "stage", "readonly", "2026-11-29T18:02:00Z"),
+        ("bob", "backend", "stage", "readonly", "2026-11-29T18:02:00Z")]
+    assert rows[1].as_dict()["temporary"] == "t-20261129-1402-backend-stage"
+    assert "temporary" not in next(a for a in access_list(org, now=NOW) if not a.temporary).as_dict()
+    columns, grid = matrix(org, access_list(org, now=NOW))
+    bob = next(line for line in grid if line[0] == "bob")
+    assert bob[columns.index("stage")] == "readonly until 2026-11-29T18:02:00Z"
+    later = datetime(2026, 11, 29, 18, 2, tzinfo=timezone.utc)
+    assert not any(a.temporary for a in access_list(org, now=later))
+
+
+def test_setup_records_the_end_of_a_role_held_only_for_a_while() -> None:
+    from awsroles.creds.setup import grants_for
+
+    org = _org(SECTION.replace("2026-11-29T18:02:00Z", "2999-01-01T00:00:00Z").replace("role = readonly",
+                                                                                       "role = developer")
+               .replace("environment = stage", "environment = dev"))
+    # bob holds developer in dev for good (team backend): a temporary grant of it changes nothing
+    assert all(not g.until for g in grants_for(org, "bob"))
+    org = _org(SECTION.replace("2026-11-29T18:02:00Z", "2999-01-01T00:00:00Z"))
+    stage = next(g for g in grants_for(org, "bob") if g.environment == "stage")
+    assert (stage.role, stage.until) == ("readonly", "2999-01-01T00:00:00Z")
+
+
+def test_a_session_never_outlasts_the_grant_by_more_than_the_shortest_session() -> None:
+    from awsroles.creds.userconfig import RoleGrant
+    from awsroles.creds.vend import session_within
+
+    grant = RoleGrant("stage", "readonly", "333333333333", "arn", 28800, until="2026-11-29T18:00:00Z")
+    at = datetime(2026, 11, 29, 16, 0, tzinfo=timezone.utc)
+    assert session_within(grant, 28800, at) == 7200  # two hours left: two hours asked
+    assert session_within(grant, 3600, at) == 3600
+    assert session_within(grant, 3600, datetime(2026, 11, 29, 17, 55, tzinfo=timezone.utc)) == 900
+    standing = RoleGrant("stage", "readonly", "333333333333", "arn", 28800)
+    assert session_within(standing, 28800, at) == 28800
+
+
+def test_the_user_config_keeps_the_end() -> None:
+    from awsroles.creds.userconfig import RoleGrant, UserConfig, dumps
+
+    config = UserConfig("bob", "arn", "111111111111", grants=(
+        RoleGrant("stage", "readonly", "333333333333", "arn:r", 3600, until="2999-01-01T00:00:00Z"),))
+    assert "until = 2999-01-01T00:00:00Z" in dumps(config)
