@@ -394,3 +394,16 @@ def test_the_user_config_keeps_the_end() -> None:
     config = UserConfig("bob", "arn", "111111111111", grants=(
         RoleGrant("stage", "readonly", "333333333333", "arn:r", 3600, until="2999-01-01T00:00:00Z"),))
     assert "until = 2999-01-01T00:00:00Z" in dumps(config)
+
+
+def test_new_ids_name_the_moment_the_holder_and_the_environment() -> None:
+    from awsroles.org.temporary import grant_id
+
+    at = datetime(2026, 11, 29, 14, 2, 59, tzinfo=timezone.utc)
+    assert grant_id(at, "backend", "stage", set()) == "t-20261129-1402-backend-stage"
+    assert grant_id(at, "backend", "stage", {"t-20261129-1402-backend-stage"}) == "t-20261129-1402-backend-stage-2"
+    assert grant_id(at, "backend", "stage", {"t-20261129-1402-backend-stage",
+                                             "t-20261129-1402-backend-stage-2"}) == "t-20261129-1402-backend-stage-3"
+    assert grant_id(at, "Bob.Smith@x", "prod", set()) == "t-20261129-1402-bob-smith-x-prod"
+    long = grant_id(at, "a" * 64, "prod", set())
+    assert len(long) <= 64 and len(grant_id(at, "a" * 64, "prod", {long})) <= 64
