@@ -82,7 +82,7 @@ def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[
         if ("team" in keys) == ("user" in keys):
             b.error(section.line, f"[temporary {name}] needs exactly one of team and user")
             ok = False
-        elif team and team not in teams:
+        elif "team" in keys and team not in teams:
             b.error(keys["team"].line, f"undefined team '{team}' in [temporary {name}]{did_you_mean(team, teams)}")
             ok = False
         elif "user" in keys and user not in user_names:

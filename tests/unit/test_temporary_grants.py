@@ -63,6 +63,8 @@ def test_a_temporary_section_reads_into_the_model() -> None:
     ("user = bob\n", "user = bob", None),
     ("team = backnd\nenvironment = stage\nrole = readonly\nuntil = 2026-11-29T18:02:00Z\nreason = r\n",
      "team = backnd", "undefined team 'backnd' in [temporary x] (did you mean 'backend'?)"),
+    ("team =\nenvironment = stage\nrole = readonly\nuntil = 2026-11-29T18:02:00Z\nreason = r\n",
+     "team =", "undefined team '' in [temporary x]"),
     ("user = bobby\nenvironment = stage\nrole = readonly\nuntil = 2026-11-29T18:02:00Z\nreason = r\n",
      "user = bobby", "undefined user 'bobby' in [temporary x] (did you mean 'bob'?)"),
     ("team = backend\nenvironment = stag\nrole = readonly\nuntil = 2026-11-29T18:02:00Z\nreason = r\n",
