@@ -26,7 +26,8 @@ def access(ctx: click.Context, by: str, user: str | None, team: str | None, envi
     """Who can assume which role in which environment, from the org file.
 
     The table is a matrix (users or teams by environment); JSON and CSV list one line per
-    user, environment, role and the team that grants it.
+    user, environment, role and the team that grants it; temporary grants (not yet expired)
+    add their id and `until`, and show in the table as "ROLE until TIME".
 
     \b
     Examples:

@@ -16,7 +16,7 @@ from awsroles.cli.complete import (
     complete_teams,
     complete_users,
 )
-from awsroles.errors import AwsrolesError, ExitCode
+from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.org.durations import format_duration
 from awsroles.render import FORMATS
 
@@ -118,26 +118,54 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
         app.render(Result(auditor.records, json_lines=True))
 
 
+TEMPORARY_MIN = 15 * 60  # `grant --for`: at least 15 minutes (the shortest role session AWS gives) ...
+TEMPORARY_MAX = 7 * 86400  # ... and at most 7 days: longer access is a standing grant, reviewed as one
+
+
 @click.command()
 @common_options
 @_options
-@click.argument("team", shell_complete=complete_teams)
-@click.argument("environment", metavar="ENV", shell_complete=complete_org_environments)
-@click.argument("role", shell_complete=complete_org_roles)
+@click.option("--for", "for_", metavar="DURATION",
+              help="Grant for a while only (15m to 7d: 4h, 90m, 1d): a [temporary ID] section whose IAM statement "
+                   "ends by itself (IAM checks aws:CurrentTime). Needs --reason.")
+@click.option("--reason", metavar="TEXT", help="Why (one line: an incident or ticket); required with --for.")
+@click.option("--user", "user", metavar="NAME", shell_complete=complete_users,
+              help="Grant one person instead of a team (with --for): then the arguments are ENV ROLE.")
+@click.argument("team", required=False, shell_complete=complete_teams)
+@click.argument("environment", metavar="ENV", required=False, shell_complete=complete_org_environments)
+@click.argument("role", required=False, shell_complete=complete_org_roles)
 @pass_app
-def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_plan: bool, profile: str | None,
-          prune: bool) -> int:
+def grant(app: App, team: str | None, environment: str | None, role: str | None, for_: str | None,
+          reason: str | None, user: str | None, apply_: bool, no_plan: bool, profile: str | None, prune: bool) -> int:
     """Grant TEAM the role ROLE in environment ENV: edit the org file, then show the plan.
 
     The org file keeps its comments and layout; the edit is validated before it is written.
     With --apply the plan is applied. Each edit and each applied change goes to the audit log.
+
+    With --for the grant is temporary: a [temporary ID] section with `until` (and the reason, and
+    who granted it), and in IAM a statement bounded by aws:CurrentTime, so access ends on time even
+    if awsroles never runs again. `awsroles revoke --temporary ID` ends it early.
 
     \b
     Example:
       awsroles grant backend stage readonly
       awsroles grant backend stage readonly --apply
       awsroles grant backend stage readonly --no-plan
+      awsroles grant backend prod readonly --for 4h --reason INC-1234
+      awsroles grant --user bob prod readonly --for 2h --reason INC-1234 --apply
     """
+    if user is not None:  # grant --user NAME ENV ROLE
+        if role is not None:
+            raise UsageError("with --user, give ENV ROLE only (no TEAM)")
+        team, environment, role = None, team, environment
+    if environment is None or role is None:
+        raise UsageError("missing arguments: TEAM ENV ROLE (or --user NAME ENV ROLE)")
+    if for_ is not None or user is not None:
+        return _grant_temporary(app, team, user, environment, role, for_, reason, apply_=apply_, no_plan=no_plan,
+                                profile=profile, prune=prune)
+    if reason is not None:
+        raise UsageError("--reason goes with --for (a temporary grant)")
+    assert team is not None
     current = app.load_org()
     already = any(g.environment == environment and g.role == role
                   for t in current.teams if t.name == team for g in t.grants)
@@ -151,38 +179,111 @@ def grant(app: App, team: str, environment: str, role: str, apply_: bool, no_pla
         apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
 
 
+def _grant_temporary(app: App, team: str | None, user: str | None, environment: str, role: str, for_: str | None,
+                     reason: str | None, *, apply_: bool, no_plan: bool, profile: str | None, prune: bool) -> int:
+    from datetime import datetime, timedelta, timezone
+
+    from awsroles.iam.checks import ORG_CHECKS
+    from awsroles.org import edit as orgedit
+    from awsroles.org.durations import parse_duration
+    from awsroles.org.model import TemporaryGrant
+    from awsroles.org.temporary import format_time, grant_id
+
+    if for_ is None:
+        raise UsageError("--user grants are temporary: give --for DURATION and --reason TEXT")
+    try:
+        seconds = parse_duration(for_)
+    except ValueError as exc:
+        raise UsageError(f"--for: {exc}") from None
+    if not TEMPORARY_MIN <= seconds <= TEMPORARY_MAX:
+        raise UsageError(f"--for: {format_duration(seconds)} is outside {format_duration(TEMPORARY_MIN)}..7d")
+    if not reason or not reason.strip() or "\n" in reason:
+        raise UsageError("--for needs --reason TEXT (one line: why, e.g. an incident number)")
+    current = app.load_org()
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    holder = f"team/{team}" if team else f"user/{user}"
+    taken = {g.id for g in current.temporary_grants}
+    grant = TemporaryGrant(grant_id(now, team or user or "", environment, taken), environment, role,
+                           now + timedelta(seconds=seconds), reason.strip(), team=team or "", user=user or "",
+                           granted_by=_granted_by(current, profile, no_plan))
+    return _edit_then_plan(
+        app, action="grant.temporary", target=holder,
+        details={"id": grant.id, "environment": environment, "role": role, "until": format_time(grant.until),
+                 "reason": grant.reason, "granted_by": grant.granted_by},
+        edit=lambda: orgedit.add_temporary(app.org_path, grant, checks=ORG_CHECKS), already=False,
+        already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
+
+
+def _granted_by(org: Org, profile: str | None, no_plan: bool) -> str:
+    """Who grants: the caller's AWS identity (the last part of its ARN) when AWS is to be contacted
+    and answers, else the local user name."""
+    if not no_plan:
+        try:
+            from awsroles.aws import for_org
+
+            return for_org(org, profile).whoami().arn.rsplit("/", 1)[-1]
+        except Exception:  # who granted is a note; AWS errors surface with the plan
+            pass
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
 @click.command()
 @common_options
 @_options
-@click.argument("team", shell_complete=complete_teams)
-@click.argument("environment", metavar="ENV", shell_complete=complete_org_environments)
-@click.argument("role", shell_complete=complete_team_roles)
+@click.option("--temporary", "temporary", metavar="ID",
+              help="Revoke the temporary grant ID (remove its [temporary ID] section) instead of TEAM ENV ROLE.")
+@click.argument("team", required=False, shell_complete=complete_teams)
+@click.argument("environment", metavar="ENV", required=False, shell_complete=complete_org_environments)
+@click.argument("role", required=False, shell_complete=complete_team_roles)
 @pass_app
-def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_plan: bool, profile: str | None,
-           prune: bool) -> int:
+def revoke(app: App, team: str | None, environment: str | None, role: str | None, temporary: str | None,
+           apply_: bool, no_plan: bool, profile: str | None, prune: bool) -> int:
     """Revoke the role ROLE in environment ENV from TEAM: edit the org file, then show the plan.
 
     The revocation takes effect in AWS on apply; sessions already issued for the role stay valid
     until they expire (at most the role's max_session).
 
+    With --temporary ID, the temporary grant ID is revoked: its section leaves the org file and, on
+    apply, its statement leaves IAM (an expired one is already ignored by IAM).
+
     \b
     Example:
       awsroles revoke backend stage readonly
       awsroles revoke backend stage readonly --apply
+      awsroles revoke --temporary t-20261129-1402-backend-stage --apply
     """
+    from awsroles.iam.checks import ORG_CHECKS
+    from awsroles.org import edit as orgedit
+
+    if temporary is not None:
+        if team is not None:
+            raise UsageError("--temporary ID takes no TEAM ENV ROLE")
+        found = next((g for g in app.load_org().temporary_grants if g.id == temporary), None)
+        details: dict[str, object] = {"id": temporary}
+        if found is not None:
+            details |= {"environment": found.environment, "role": found.role}
+        return _edit_then_plan(
+            app, action="revoke.temporary", target=(found.holder.replace(" ", "/") if found else "temporary"),
+            details=details, edit=lambda: orgedit.remove_temporary(app.org_path, temporary, checks=ORG_CHECKS),
+            already=False, already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
+    if team is None or environment is None or role is None:
+        raise UsageError("missing arguments: TEAM ENV ROLE (or --temporary ID)")
+    revoked_role = role
 
     def sessions(org: Org) -> None:
-        max_session = next((r.max_session for r in org.roles if r.name == role), None)
+        max_session = next((r.max_session for r in org.roles if r.name == revoked_role), None)
         longest = f"up to {format_duration(max_session)}, the role's max_session" if max_session else ""
-        message = (f"Note: sessions already issued for role '{role}' in {environment} stay valid until they "
+        message = (f"Note: sessions already issued for role '{revoked_role}' in {environment} stay valid until they "
                    f"expire ({longest}); revoking does not end them.")
         if app.output == "table":
             app.say(message)
         else:
             app.warn(message)
-
-    from awsroles.iam.checks import ORG_CHECKS
-    from awsroles.org import edit as orgedit
 
     return _edit_then_plan(
         app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},

@@ -86,8 +86,14 @@ def grants_for(org: Org, user: str) -> tuple[RoleGrant, ...]:
     still to create: they have no ARN until then)."""
     from awsroles.iam.access import access_list
 
-    grants = (RoleGrant(a.environment, a.role, a.account_id, a.role_arn, org.role(a.role).max_session)
-              for a in access_list(org, user=user) if a.role_arn)
+    rows = [a for a in access_list(org, user=user) if a.role_arn]
+    standing = {(a.environment, a.role) for a in rows if not a.temporary}
+    latest: dict[tuple[str, str], str] = {}  # a role held only for a while: until the latest of its grants
+    for a in rows:
+        if a.temporary and (a.environment, a.role) not in standing:
+            latest[a.environment, a.role] = max(a.until, latest.get((a.environment, a.role), ""))
+    grants = (RoleGrant(a.environment, a.role, a.account_id, a.role_arn, org.role(a.role).max_session,
+                        until=latest.get((a.environment, a.role), "")) for a in rows)
     return tuple(dict.fromkeys(grants))
 
 

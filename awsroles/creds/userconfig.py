@@ -33,6 +33,7 @@ class RoleGrant:
     role_arn: str  # "" through Identity Center (its roles are AWS's, named by the permission set)
     max_session: int
     permission_set: str = ""  # through Identity Center: the permission set's name (the portal's role name)
+    until: str = ""  # a temporary grant: when it ends (UTC, 2026-11-29T18:02:00Z); sessions never outlast it
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def load(path: Path | None = None) -> UserConfig:
         user = parser["user"]
         grants = tuple(
             RoleGrant(*grant, parser[section]["account_id"], parser[section].get("role_arn", ""),
-                      int(parser[section].get("max_session", "3600")), parser[section].get("permission_set", ""))
+                      int(parser[section].get("max_session", "3600")), parser[section].get("permission_set", ""),
+                      parser[section].get("until", ""))
             for section in parser.sections() if (grant := grant_of(section)) is not None
         )
         identity = user.get("identity", IAM_USERS)
@@ -150,6 +152,8 @@ def dumps(config: UserConfig) -> str:
                   f"role_arn = {g.role_arn}", f"max_session = {g.max_session}"]
         if g.permission_set:
             lines.append(f"permission_set = {g.permission_set}")
+        if g.until:
+            lines.append(f"until = {g.until}")
     return "\n".join(lines) + "\n"
 
 

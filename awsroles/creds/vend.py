@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,7 @@ class Vendor:
     def _assume(self, grant: RoleGrant, duration: int | None) -> Credentials:
         seconds = duration or min(self.config.session_duration, grant.max_session)
         self._check_duration(grant, seconds)
+        seconds = session_within(grant, seconds, self.clock())
         user = self.config.user_name
         params = {"RoleArn": grant.role_arn, "RoleSessionName": user[:64], "SourceIdentity": user,
                   "DurationSeconds": seconds}
@@ -279,3 +280,18 @@ class Vendor:
         if isinstance(error, NetworkError):
             return NetworkError(f"{error}; check your network (nothing was cached)")
         return error
+
+
+def session_within(grant: RoleGrant, seconds: int, now: datetime) -> int:
+    """A session of ``seconds``, shortened to what a temporary grant has left (``grant.until``), but
+    never below 900 s, the shortest AssumeRole gives: IAM refuses the role once the grant has ended,
+    so such a session can outlast it by at most those 15 minutes."""
+    if not grant.until:
+        return seconds
+    try:
+        until = datetime.strptime(grant.until, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return seconds
+    moment = now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+    left = int((until - moment).total_seconds())
+    return max(900, min(seconds, left))

@@ -31,6 +31,10 @@ def group_inline_path(account: str, group: str, policy: str) -> str:
     return f"{account}/groups/{group}.{policy}.json"
 
 
+def user_inline_path(account: str, user: str, policy: str) -> str:
+    return f"{account}/users/{user}.{policy}.json"
+
+
 def managed_policy_path(account: str, policy: str) -> str:
     return f"{account}/policies/{policy}.json"
 
@@ -80,7 +84,14 @@ def policy_files(specs: tuple[AccountSpec, ...], identity_center: Mapping[str, A
                 {"name": policy.name, "path": policy.path, "document": managed_policy_path(name, policy.name),
                  "tags": dict(policy.tags)}
             )
-        users = [{"name": u.name, "path": u.path, "groups": list(u.groups), "tags": dict(u.tags)} for u in spec.users]
+        users = []
+        for u in spec.users:
+            user: dict[str, Any] = {"name": u.name, "path": u.path, "groups": list(u.groups), "tags": dict(u.tags)}
+            if u.inline:  # a person's temporary grants
+                for inline in u.inline:
+                    files[user_inline_path(name, u.name, inline.name)] = inline.document
+                user["inline_policies"] = {p.name: user_inline_path(name, u.name, p.name) for p in u.inline}
+            users.append(user)
         entry.update({"roles": roles, "policies": managed, "groups": groups, "users": users})
         index["accounts"].append(entry)
     if identity_center is not None:

@@ -50,6 +50,7 @@ from awsroles.export.policies import (
     policy_files,
     role_inline_path,
     role_trust_path,
+    user_inline_path,
 )
 from awsroles.iam.desired import AccountSpec, desired_state
 from awsroles.org.model import Account, Org
@@ -146,6 +147,8 @@ def _names(specs: Iterable[AccountSpec], budgets: Sequence[BudgetSpec] = (), bil
         for user in spec.users:
             propose("aws_iam_user", (a, user.name), a, user.name)
             propose("aws_iam_user_group_membership", (a, user.name), a, user.name)
+            for inline in user.inline:
+                propose("aws_iam_user_policy", (a, user.name, inline.name), a, user.name, inline.name)
     for budget in budgets:
         propose("aws_budgets_budget", (billing, budget.name), billing, budget.name)
     names = _Names({k[0]: v for k, v in aliases.items()}, {k[0]: f"{v}.tf" for k, v in files.items()})
@@ -268,6 +271,13 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
             hcl.Attribute("groups", groups),
         ))
+        for inline in user.inline:  # a person's temporary grants (awsroles-temporary)
+            blocks.append(_resource(
+                "aws_iam_user_policy", names("aws_iam_user_policy", a, user.name, inline.name), alias,
+                hcl.Attribute("name", inline.name),
+                hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
+                hcl.Attribute("policy", _document(user_inline_path(a, user.name, inline.name))),
+            ))
     return blocks
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 
 from awsroles.org.model import Org
+from awsroles.org.temporary import format_time
 
 
 @dataclass(frozen=True, order=True)
 class Access:
-    """``user`` may assume ``role`` in ``environment`` because ``team`` is granted it."""
+    """``user`` may assume ``role`` in ``environment`` because ``team`` is granted it, or (``temporary``:
+    the id of a ``[temporary ID]`` section; ``team`` "" for a person's own) until ``until``."""
 
     user: str
     environment: str
@@ -17,9 +20,14 @@ class Access:
     team: str
     account_id: str
     role_arn: str
+    temporary: str = ""
+    until: str = ""  # UTC, as in the org file: when a temporary grant ends
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.temporary:  # standing grants: the fields they always had
+            del data["temporary"], data["until"]
+        return data
 
 
 def access_list(
@@ -29,8 +37,10 @@ def access_list(
     team: str | None = None,
     environment: str | None = None,
     role: str | None = None,
+    now: datetime | None = None,
 ) -> list[Access]:
-    """Every (user, environment, role, team) path, filtered, in a stable order.
+    """Every (user, environment, role, team) path, filtered, in a stable order: the standing grants,
+    then the temporary grants not expired at ``now`` (default: the current time).
 
     Order: users in file order, then environments in file order, then roles in file order.
     A user who reaches a role through two teams appears once per team.
@@ -54,9 +64,22 @@ def access_list(
                 account = org.environment_account(grant.environment)
                 arn = "" if account.pending else org.role_arn(grant.environment, grant.role)  # "": not created yet
                 rows.append(Access(member, grant.environment, grant.role, t.name, account.id, arn))
+    moment = now if now is not None else datetime.now(timezone.utc)
+    members = {t.name: t.members for t in org.teams}
+    for g in org.active_temporary(moment):
+        if (team is not None and g.team != team) or (environment is not None and g.environment != environment):
+            continue
+        if role is not None and g.role != role:
+            continue
+        account = org.environment_account(g.environment)
+        arn = "" if account.pending else org.role_arn(g.environment, g.role)
+        for member in members.get(g.team, ()) if g.team else (g.user,):
+            if user is None or member == user:
+                rows.append(Access(member, g.environment, g.role, g.team, account.id, arn, g.id, format_time(g.until)))
     return sorted(
         rows,
-        key=lambda a: (user_order[a.user], env_order[a.environment], role_order[a.role], team_order[a.team]),
+        key=lambda a: (user_order[a.user], env_order[a.environment], role_order[a.role], team_order.get(a.team, -1),
+                       a.temporary),
     )
 
 
@@ -70,8 +93,11 @@ def matrix(
     for a in rows:
         who = a.user if by == "user" else a.team
         bucket = cells.setdefault((who, a.environment), [])
-        if a.role not in bucket:
-            bucket.append(a.role)
+        if by != "user" and a.temporary and not a.team:
+            continue  # a person's own temporary grant is no team's
+        shown = f"{a.role} until {a.until}" if a.temporary else a.role
+        if shown not in bucket:
+            bucket.append(shown)
     present = {a.user if by == "user" else a.team for a in rows}
     grid = [[name, *(", ".join(cells.get((name, env), [])) or "-" for env in environments)]
             for name in names if name in present]

@@ -7,6 +7,7 @@ with these checks added (:data:`ORG_CHECKS`): what ``awsroles validate`` and eve
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
@@ -16,11 +17,13 @@ from awsroles.org import limits
 from awsroles.org import parse as org_parse
 from awsroles.org.checks import OrgCheck, Sections
 from awsroles.org.model import Org
+from awsroles.org.temporary import check_expired
 
 
-def check_sizes(org: Org, sections: Sections) -> list[Problem]:
+def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> list[Problem]:
     """The generated documents that would be larger than IAM allows, each at its section's line.
-    Accounts apply has yet to create are measured with a 12-digit placeholder id (all ids are 12 digits)."""
+    Accounts apply has yet to create are measured with a 12-digit placeholder id (all ids are 12 digits).
+    Temporary grants count while they have not expired at ``now`` (default: the current time)."""
     problems: list[Problem] = []
     if org.pending_accounts:
         from dataclasses import replace
@@ -34,17 +37,27 @@ def check_sizes(org: Org, sections: Sections) -> list[Problem]:
     if self_service > limits.MANAGED_POLICY_MAX:
         problems.append(sections.error("org", "", f"the self-service policy is {self_service} characters; "
                                        f"IAM allows {limits.MANAGED_POLICY_MAX}"))
+    temporary = org.active_temporary(now if now is not None else datetime.now(timezone.utc))
     for team in org.teams:
-        size = policies.policy_size(policies.team_policy(org, team))
+        size = policies.policy_size(policies.team_policy(org, team, temporary))
         if size > limits.GROUP_INLINE_POLICIES_MAX:
+            extra = " or end temporary grants" if any(g.team == team.name for g in temporary) else ""
             problems.append(sections.error("team", team.name, f"team '{team.name}' policy is {size} characters; "
-                                           f"IAM allows {limits.GROUP_INLINE_POLICIES_MAX} of inline policy per "
-                                           "group (split the team)"))
+                                           "IAM allows "
+                                           f"{limits.GROUP_INLINE_POLICIES_MAX} of inline policy per group (split "
+                                           f"the team{extra})"))
+    for user in org.users:
+        own = tuple(g for g in temporary if g.user == user.name)
+        size = policies.policy_size(policies.user_temporary_policy(org, own)) if own else 0
+        if size > limits.USER_INLINE_POLICIES_MAX:
+            problems.append(sections.error("user", user.name, f"user '{user.name}' temporary grants make a "
+                                           f"{size}-character policy; IAM allows {limits.USER_INLINE_POLICIES_MAX} "
+                                           "of inline policy per user (end some, or grant through a team)"))
     return problems
 
 
 PLACEHOLDER_ID = "000000000000"
-ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes, check_identity_center)
+ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes, check_identity_center, check_expired())
 
 
 def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org | None, list[Problem]]:

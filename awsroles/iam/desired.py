@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.iam import policies
@@ -19,8 +20,10 @@ from awsroles.org.model import (
     MANAGED_BY_TAG,
     SELF_SERVICE_POLICY,
     TEAM_POLICY_NAME,
+    TEMPORARY_POLICY_NAME,
     Account,
     Org,
+    TemporaryGrant,
     team_group,
 )
 
@@ -94,6 +97,7 @@ class UserSpec:
     path: str
     groups: tuple[str, ...]
     tags: Tags
+    inline: tuple[InlinePolicy, ...] = ()  # only awsroles-temporary, while the user has temporary grants
 
 
 @dataclass(frozen=True)
@@ -210,7 +214,8 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
     return tuple(_with_role_digest(s) for s in specs)
 
 
-def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[GroupSpec, ...], tuple[UserSpec, ...]]:
+def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
+                   ) -> tuple[tuple[ManagedPolicySpec, ...], tuple[GroupSpec, ...], tuple[UserSpec, ...]]:
     self_service = ManagedPolicySpec(
         name=SELF_SERVICE_POLICY,
         path=org.path,
@@ -222,8 +227,9 @@ def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[Group
     groups = [GroupSpec(EVERYONE_GROUP, org.path, (marker,), (self_service_policy_arn(org),))]
     for team in org.teams:
         inline: tuple[InlinePolicy, ...] = (marker,)
-        if team.grants:
-            inline = (marker, InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(policies.team_policy(org, team))))
+        if team.grants or any(g.team == team.name for g in temporary):
+            document = policies.team_policy(org, team, temporary)
+            inline = (marker, InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(document)))
         groups.append(GroupSpec(team_group(team.name), org.path, inline, ()))
     users = []
     for user in org.users:
@@ -231,21 +237,26 @@ def _ops_resources(org: Org) -> tuple[tuple[ManagedPolicySpec, ...], tuple[Group
         if user.email:
             extra.append(("email", user.email))
         teams = sorted(team_group(t.name) for t in org.teams_of(user.name))
-        users.append(_with_user_digest(
-            UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))))
+        own = tuple(g for g in temporary if g.user == user.name)
+        text = policies.canonical_json(policies.user_temporary_policy(org, own))
+        inline = (InlinePolicy(TEMPORARY_POLICY_NAME, text),) if own else ()
+        users.append(replace(_with_user_digest(
+            UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))), inline=inline))
     return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
 
 
-def desired_state(org: Org) -> tuple[AccountSpec, ...]:
+def desired_state(org: Org, now: datetime | None = None) -> tuple[AccountSpec, ...]:
     """Every account awsroles manages something in, with what it manages there (file order): nothing
-    when people come through IAM Identity Center alone (``[org] identity``)."""
+    when people come through IAM Identity Center alone (``[org] identity``). Temporary grants are
+    desired while they have not expired at ``now`` (default: the current time)."""
     if not org.uses_iam_users:
         return ()
+    temporary = org.active_temporary(now if now is not None else datetime.now(timezone.utc))
     specs = []
     for account in org.accounts:
         roles = tuple(sorted(_environment_roles(org, account), key=lambda r: r.name))
         if account.name == org.ops_account:
-            managed, groups, users = _ops_resources(org)
+            managed, groups, users = _ops_resources(org, temporary)
             specs.append(AccountSpec(account, roles, managed, groups, users))
         elif roles:
             specs.append(AccountSpec(account, roles))
@@ -288,4 +299,6 @@ def flatten(specs: tuple[AccountSpec, ...]) -> set[Resource]:
             out.add(Resource(a, "aws_iam_user", user.name, user.path))
             out.add(Resource(a, "aws_iam_user#tags", user.name, _tags_text(user.tags)))
             out.add(Resource(a, "aws_iam_user_group_membership", user.name, ",".join(sorted(user.groups))))
+            for inline in user.inline:
+                out.add(Resource(a, "aws_iam_user_policy", f"{user.name}/{inline.name}", inline.document))
     return out

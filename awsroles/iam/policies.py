@@ -15,7 +15,8 @@ from awsroles.org.jsondoc import SET_VALUED, canonical_values, compact_size, sta
 from awsroles.org.jsondoc import Document as Document
 from awsroles.org.jsondoc import canonical as canonical
 from awsroles.org.jsondoc import canonical_json as canonical_json
-from awsroles.org.model import Org, Team
+from awsroles.org.model import Org, Team, TemporaryGrant
+from awsroles.org.temporary import format_time
 
 VERSION = "2012-10-17"
 
@@ -78,8 +79,9 @@ def trust_policy(org: Org) -> Document:
     return canonical({"Version": VERSION, "Statement": [statement]})
 
 
-def team_policy(org: Org, team: Team) -> Document:
-    """The ops-side policy of a team: assume exactly the granted role ARNs, one Sid per environment."""
+def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> Document:
+    """The ops-side policy of a team: assume exactly the granted role ARNs, one Sid per environment,
+    and one statement per temporary grant of the team in ``temporary`` (:func:`temporary_statement`)."""
     by_env: dict[str, list[str]] = {}
     for grant in team.grants:
         by_env.setdefault(grant.environment, []).append(org.role_arn(grant.environment, grant.role))
@@ -93,7 +95,61 @@ def team_policy(org: Org, team: Team) -> Document:
         }
         for env, arns in by_env.items()
     ]
+    statements += [temporary_statement(org, g) for g in temporary if g.team == team.name]
     return canonical({"Version": VERSION, "Statement": statements})
+
+
+TEMPORARY_SID_PREFIX = "Temporary"
+
+
+def temporary_sid(grant_id: str) -> str:
+    """The Sid of a temporary grant's statement: ``Temporary`` and its id with each '-' as 'X'
+    (``t-1402-backend`` -> ``TemporarytX1402Xbackend``). Ids are lower-case, so this is one-to-one:
+    two grants never share a statement, and the id reads back from the Sid (:func:`temporary_id`)."""
+    return TEMPORARY_SID_PREFIX + grant_id.replace("-", "X")
+
+
+def temporary_id(statement_sid: str) -> str | None:
+    """The id of the temporary grant a Sid belongs to (None: not a temporary grant's)."""
+    rest = statement_sid[len(TEMPORARY_SID_PREFIX):] if statement_sid.startswith(TEMPORARY_SID_PREFIX) else ""
+    if not rest or not re.fullmatch(r"[a-z0-9X]+", rest):
+        return None
+    return rest.replace("X", "-")
+
+
+def temporary_statement(org: Org, grant: TemporaryGrant) -> dict[str, Any]:
+    """A temporary grant's statement: what a standing grant allows on the role's ARN (MFA and
+    SourceIdentity conditions included), bounded by ``aws:CurrentTime``: IAM itself stops honouring
+    it at ``until`` (and before ``from``), whether awsroles ever runs again or not."""
+    conditions: dict[str, dict[str, str]] = _assume_conditions(org)
+    conditions["DateLessThan"] = {"aws:CurrentTime": format_time(grant.until)}
+    if grant.start is not None:
+        conditions["DateGreaterThan"] = {"aws:CurrentTime": format_time(grant.start)}
+    return {
+        "Sid": temporary_sid(grant.id),
+        "Effect": "Allow",
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        "Resource": org.role_arn(grant.environment, grant.role),
+        "Condition": conditions,
+    }
+
+
+def user_temporary_policy(org: Org, grants: tuple[TemporaryGrant, ...]) -> Document:
+    """A person's own inline policy ``awsroles-temporary``: one statement per temporary grant."""
+    return canonical({"Version": VERSION, "Statement": [temporary_statement(org, g) for g in grants]})
+
+
+def temporary_grants_in(document: Document | str) -> dict[str, str]:
+    """Temporary grant id -> its ``until`` in a policy document (live or desired)."""
+    data = json.loads(document) if isinstance(document, str) else document
+    statements = data.get("Statement", []) if isinstance(data, dict) else []
+    out: dict[str, str] = {}
+    for st in statements if isinstance(statements, list) else [statements]:
+        if isinstance(st, dict) and isinstance(st.get("Sid"), str) and (found := temporary_id(st["Sid"])):
+            condition = st.get("Condition")
+            until = condition.get("DateLessThan", {}) if isinstance(condition, dict) else {}
+            out[found] = str(until.get("aws:CurrentTime", "")) if isinstance(until, dict) else ""
+    return out
 
 
 # What a user may do without MFA when admins enrol MFA devices (mfa_enrollment = admin, the

@@ -50,7 +50,7 @@ def check_references(org: Org, sections: Sections) -> list[Problem]:
             problems.append(sections.error(
                 "user", user.name, f"user '{user.name}' is in {len(teams)} teams; IAM allows "
                 f"{limits.GROUPS_PER_USER} groups per user and awsroles uses one ({EVERYONE_GROUP})"))
-    granted = {g.role for t in org.teams for g in t.grants}
+    granted = {g.role for t in org.teams for g in t.grants} | {g.role for g in org.temporary_grants}
     for role in org.roles:
         if role.name not in granted:
             problems.append(sections.warning("role", role.name,

@@ -24,7 +24,7 @@ from awsroles.fsutil import atomic_write, file_lock, private_lock_path
 from awsroles.org.builder import did_you_mean
 from awsroles.org.checks import OrgCheck
 from awsroles.org.keys import TEAM_KEYS
-from awsroles.org.model import Org
+from awsroles.org.model import Org, TemporaryGrant
 from awsroles.org.parse import parse_org
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file
@@ -402,5 +402,63 @@ def record_account_id(path: Path, account: str, account_id: str, *, checks: Sequ
             blocks[0].add_before.option("id", account_id)
         else:
             section.set("id", account_id)
+
+    return edit_org(path, change, checks=checks)
+
+
+def add_temporary(path: Path, grant: TemporaryGrant, *, checks: Sequence[OrgCheck] = ()) -> Org:
+    """A new ``[temporary ID]`` section at the end of the file, validated like any edit (an ID
+    already there is refused)."""
+    from awsroles.org.temporary import format_time
+
+    def change(updater: ConfigUpdater) -> None:
+        existing = _sections(updater, "temporary")
+        if grant.id in existing:
+            raise UsageError(f"temporary grant '{grant.id}' already exists in the org file")
+        if grant.team:
+            _team(updater, grant.team)
+        else:
+            _pick("user", grant.user, _sections(updater, "user"))
+        _pick("environment", grant.environment, _environments(updater))
+        _pick("role", grant.role, _sections(updater, "role"))
+        sections = list(updater.iter_sections())
+        section = Section(f"temporary {grant.id}")
+        if sections:
+            last = sections[-1]
+            blocks = list(last.iter_blocks())
+            if not blocks or type(blocks[-1]).__name__ != "Space":
+                last.add_after.space()
+                sections = list(updater.iter_sections())
+        updater.add_section(section)
+        section.set("team" if grant.team else "user", grant.team or grant.user)
+        section.set("environment", grant.environment)
+        section.set("role", grant.role)
+        if grant.start is not None:
+            section.set("from", format_time(grant.start))
+        section.set("until", format_time(grant.until))
+        section.set("reason", grant.reason)
+        if grant.granted_by:
+            section.set("granted_by", grant.granted_by)
+
+    return edit_org(path, change, checks=checks)
+
+
+def remove_temporary(path: Path, grant_id: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
+    """Drop the ``[temporary ID]`` section (and the blank line before it)."""
+
+    def change(updater: ConfigUpdater) -> None:
+        found = _sections(updater, "temporary")
+        if grant_id not in found:
+            raise UsageError(f"no temporary grant '{grant_id}' in the org file{did_you_mean(grant_id, found)}")
+        section = found[grant_id]
+        sections = list(updater.iter_sections())
+        index = sections.index(section)
+        section.detach()
+        if index > 0:  # the blank line that separated it from the section before
+            blocks = list(sections[index - 1].iter_blocks())
+            while blocks and type(blocks[-1]).__name__ == "Space":
+                blocks.pop().detach()
+            if index < len(sections) - 1:
+                sections[index - 1].add_after.space()
 
     return edit_org(path, change, checks=checks)

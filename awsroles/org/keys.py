@@ -71,6 +71,16 @@ USER_KEYS = {
     "given_name": "given name in IAM Identity Center (default: the first word of display_name)",
     "family_name": "family name in IAM Identity Center (default: the rest of display_name)",
 }
+TEMPORARY_KEYS = {
+    "team": "the team granted the role for a while (exactly one of team and user)",
+    "user": "the person granted the role for a while (exactly one of team and user)",
+    "environment": "the environment of the role",
+    "role": "the role granted",
+    "until": "when the grant ends: UTC, ISO 8601 with Z (2026-11-29T18:02:00Z); required",
+    "from": "when the grant starts: UTC, ISO 8601 with Z (default: at once)",
+    "reason": "why, on one line (an incident or ticket): required",
+    "granted_by": "who ran `awsroles grant ... --for` (their identity)",
+}
 SECTION_KINDS: dict[str, dict[str, str]] = {
     "org": ORG_KEYS,
     "account": ACCOUNT_KEYS,
@@ -78,4 +88,5 @@ SECTION_KINDS: dict[str, dict[str, str]] = {
     "role": ROLE_KEYS,
     "team": TEAM_KEYS,
     "user": USER_KEYS,
+    "temporary": TEMPORARY_KEYS,
 }

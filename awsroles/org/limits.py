@@ -18,6 +18,7 @@ TRUST_POLICY_MAX = 2048
 MANAGED_POLICY_MAX = 6144
 ROLE_INLINE_POLICIES_MAX = 10240  # all inline policies of one role together
 GROUP_INLINE_POLICIES_MAX = 5120  # all inline policies of one group together
+USER_INLINE_POLICIES_MAX = 2048  # all inline policies of one user together
 MANAGED_POLICIES_PER_ROLE = 10
 GROUPS_PER_USER = 10
 TAGS_PER_RESOURCE = 50

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -99,6 +100,31 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class TemporaryGrant:
+    """A ``[temporary ID]`` section: a team (or one person) may assume ``role`` in ``environment``
+    from ``start`` (None: at once) until ``until``, both timezone-aware UTC."""
+
+    id: str
+    environment: str
+    role: str
+    until: datetime
+    reason: str
+    team: str = ""  # exactly one of team and user
+    user: str = ""
+    start: datetime | None = None  # the ``from`` key
+    granted_by: str = ""
+
+    def active(self, now: datetime) -> bool:
+        """Not expired at ``now`` (a grant yet to start is active: IAM holds it, bounded in time)."""
+        return now < self.until
+
+    @property
+    def holder(self) -> str:
+        """``team backend`` or ``user alice``."""
+        return f"team {self.team}" if self.team else f"user {self.user}"
+
+
+@dataclass(frozen=True)
 class Team:
     """A team: an IAM group in the ops account, with the roles it may assume."""
 
@@ -174,6 +200,7 @@ class Org:
     teams: tuple[Team, ...] = ()
     users: tuple[User, ...] = ()
     budgets: tuple[Budget, ...] = ()  # in file order of the accounts
+    temporary_grants: tuple[TemporaryGrant, ...] = ()  # [temporary ID] sections, in file order
     budget_alerts: tuple[BudgetAlert, ...] | None = None  # [org] default (None: not given)
     budget_notify: tuple[str, ...] = ()  # [org] default
     management_account: str = ""  # the Organizations management account ("": the billing account)
@@ -293,7 +320,8 @@ class Org:
         teams = tuple(replace(t, grants=tuple(g for g in t.grants if g.environment not in waiting))
                       for t in self.teams)
         budgets = tuple(b for b in self.budgets if b.environment not in waiting)
-        return replace(self, accounts=accounts, teams=teams, budgets=budgets)
+        temporary = tuple(g for g in self.temporary_grants if g.environment not in waiting)
+        return replace(self, accounts=accounts, teams=teams, budgets=budgets, temporary_grants=temporary)
 
     @property
     def ops(self) -> Account:
@@ -345,9 +373,18 @@ class Org:
         return tuple(t for t in self.teams if user in t.members)
 
     def grants_in(self, environment: str) -> tuple[str, ...]:
-        """Role names some team is granted in ``environment``, in role definition order."""
+        """Role names some team is granted in ``environment``, or some ``[temporary ID]`` section names
+        there (expired or not: the role stays while the section does), in role definition order."""
         granted = {g.role for t in self.teams for g in t.grants if g.environment == environment}
+        granted |= {g.role for g in self.temporary_grants if g.environment == environment}
         return tuple(r.name for r in self.roles if r.name in granted)
+
+    def active_temporary(self, now: datetime) -> tuple[TemporaryGrant, ...]:
+        """The temporary grants not expired at ``now`` (file order)."""
+        return tuple(g for g in self.temporary_grants if g.active(now))
+
+    def expired_temporary(self, now: datetime) -> tuple[TemporaryGrant, ...]:
+        return tuple(g for g in self.temporary_grants if not g.active(now))
 
 
 class AccountPendingError(AwsrolesError):
@@ -370,6 +407,7 @@ TEAM_GROUP_PREFIX = "team-"
 EVERYONE_GROUP = "awsroles-users"
 SELF_SERVICE_POLICY = "awsroles-self-service"
 TEAM_POLICY_NAME = "awsroles-assume-roles"
+TEMPORARY_POLICY_NAME = "awsroles-temporary"  # a user's own inline policy: their temporary grants
 MANAGED_BY_TAG = ("managed-by", "awsroles")
 ORG_TAG = "awsroles-org"  # on what awsroles makes in AWS Organizations: the org it belongs to
 OU_TAG = "awsroles-ou"  # on an account: the OU path awsroles last placed it in (moved since: drift)

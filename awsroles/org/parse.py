@@ -22,10 +22,21 @@ from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
-from awsroles.org.model import ENVIRONMENT_TAG, SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Contact, Org, ScpTarget
+from awsroles.org.model import (
+    ENVIRONMENT_TAG,
+    IDENTITY_IAM_USERS,
+    SCP_ACCOUNT,
+    SCP_OU,
+    SCP_ROOT,
+    Account,
+    Contact,
+    Org,
+    ScpTarget,
+)
 from awsroles.org.organizations import parse_ou_path
 from awsroles.org.scps import check_shared_files, read_target
 from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
+from awsroles.org.temporary import read_temporary
 
 
 def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tuple[str, IniSection]]]:
@@ -38,7 +49,7 @@ def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tu
             candidates = [f"{k} {name}".strip() for k in SECTION_KINDS]
             hint = did_you_mean(section.name.strip(), candidates) or did_you_mean(kind, SECTION_KINDS)
             b.error(section.line, f"unknown section [{section.name}]{hint}; expected one of [org], "
-                    "[account NAME], [ou PATH], [role NAME], [team NAME], [user NAME]")
+                    "[account NAME], [ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID]")
             continue
         if kind == "org" and name:
             b.error(section.line, f"[org] takes no name: [{section.name}]")
@@ -181,6 +192,8 @@ def parse_org(
     environments = [a.environment for a in accounts if a.environment]
     teams = read_teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
                    environments)
+    temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments,
+                               IDENTITY_IAM_USERS in s.identity)
     budget_defaults = read_defaults(b, by_kind["org"][0][1] if by_kind["org"] else None)
     budgets = read_budgets(b, by_kind["account"], accounts, budget_defaults, s.name)
     if not any(p.is_error for p in b.problems):
@@ -200,6 +213,7 @@ def parse_org(
             teams=tuple(teams),
             users=tuple(users),
             budgets=tuple(budgets),
+            temporary_grants=tuple(temporary),
             budget_alerts=budget_defaults.alerts,
             budget_notify=budget_defaults.notify,
             management_account=s.management_account,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.accounts.contacts import LiveContacts, read_contacts, trusted_access
@@ -18,6 +19,7 @@ from awsroles.identity_center.desired import desired_identity_center
 from awsroles.identity_center.runner import IdentityCenterRunner
 from awsroles.identity_center.state import LiveIdentityCenter, find_instance, read_identity_center
 from awsroles.org.model import SCP_ACCOUNT, SCP_OU, Account, Org, budget_prefix, scp_prefix
+from awsroles.org.temporary import format_time
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
 from awsroles.sync.identity_center import IDENTITY_CENTER_CALLS, plan_identity_center
@@ -37,8 +39,10 @@ class Engine:
     """
 
     def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8, per_account: int = 4,
-                 record: Callable[[str, str], None] | None = None):
+                 record: Callable[[str, str], None] | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
         self.org = org
+        self.clock = clock  # what "now" is for temporary grants
         self.iam_org = org.as_existing()
         self.aws = aws
         self.max_workers = max_workers
@@ -168,8 +172,12 @@ class Engine:
         first, then IAM and budgets."""
         live = self.read() if live is None else live
         options = options or PlanOptions(prune=prune)
-        iam = make_plan(self.iam_org, desired_state(self.iam_org), live, options=options)
-        iam = iam.merged(self.plan_identity_center(live, options))
+        now = self.clock()
+        iam = make_plan(self.iam_org, desired_state(self.iam_org, now), live, options=options)
+        expired = tuple(f"temporary grant '{g.id}' ({g.holder}, {g.role} in {g.environment}) expired at "
+                        f"{format_time(g.until)}: not desired any more; `awsroles revoke --temporary {g.id}` "
+                        "removes its section" for g in self.iam_org.expired_temporary(now))
+        iam = replace(iam, notes=iam.notes + expired).merged(self.plan_identity_center(live, options))
         organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
         if organization is None:
             return iam

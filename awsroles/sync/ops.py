@@ -95,12 +95,28 @@ def inline_policy_ops(kind: str, name_param: str, name: str, live: Mapping[str, 
         if policy not in live or not policies.same_document(live[policy], document):
             ops.append((f"put_{kind}_policy", {name_param: name, "PolicyName": policy, "PolicyDocument": document}))
             details.append(f"{'change' if policy in live else 'add'} inline policy {policy}")
+            details += temporary_details(live.get(policy), document)
             diffs.append(document_diff(f"inline policy {policy}", live.get(policy), document))
     for policy in sorted(set(live) - set(desired)):
         ops.append((f"delete_{kind}_policy", {name_param: name, "PolicyName": policy}))
         details.append(f"remove inline policy {policy} (grants: {grants_summary(live[policy])})")
+        details += temporary_details(live[policy], None)
         diffs.append(document_diff(f"inline policy {policy}", live[policy], None))
     return ops, details, diffs
+
+
+def temporary_details(live: Any, desired: str | None) -> list[str]:
+    """The temporary grants an inline policy change adds and removes, by id with their ``until``."""
+    def grants(document: Any) -> dict[str, str]:
+        try:
+            return policies.temporary_grants_in(document) if document is not None else {}
+        except (TypeError, ValueError):
+            return {}
+
+    before, after = grants(live), grants(desired)
+    out = [f"temporary grant {g} until {u}" for g, u in sorted(after.items()) if before.get(g) != u]
+    out += [f"temporary grant {g} (until {u}) removed" for g, u in sorted(before.items()) if g not in after]
+    return out
 
 
 def tagging_ops(kind: str, name_param: str, name: str, live: Mapping[str, str],

@@ -37,7 +37,7 @@ from awsroles.iam.desired import (
     user_digest,
 )
 from awsroles.org.durations import format_duration
-from awsroles.org.model import TEAM_POLICY_NAME, Account, Org
+from awsroles.org.model import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME, Account, Org
 from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (
     attachment_ops,
@@ -233,6 +233,8 @@ class _AccountPlanner(AccountOwnership):
                                                   "Tags": tag_list(spec.tags)})]
                 ops += [("add_user_to_group", {"GroupName": g, "UserName": spec.name}) for g in spec.groups
                         if g in self.usable_groups or g in self.groups]
+                inline = {p.name: p.document for p in spec.inline}
+                ops += inline_policy_ops("user", "UserName", spec.name, {}, inline)[0]
                 self.change("create", "user", spec.name, ops)
                 continue
             self.update_user(spec, live)
@@ -271,13 +273,15 @@ class _AccountPlanner(AccountOwnership):
                     self.account.name, self.account.id, "user", spec.name,
                     f"member of {group}, a group awsroles does not manage, which grants: {grants} "
                     "(`apply --remove-foreign-memberships` takes the user out)"))
-        # awsroles never gives a user a policy or a boundary of their own: any is drift.
+        # awsroles never gives a user a policy or a boundary of their own, but for its temporary
+        # grants' (awsroles-temporary): any other is drift.
         if live.boundary:
             ops.append(("delete_user_permissions_boundary", {"UserName": spec.name}))
             details.append(f"remove permissions boundary {live.boundary}")
         attach_ops, attach_details = attachment_ops("user", "UserName", spec.name, live.managed, (), self.describe)
-        inline_ops, inline_details, inline_diffs = inline_policy_ops("user", "UserName", spec.name, live.inline, {})
-        drift = drift or bool(live.boundary or attach_ops or inline_ops)
+        inline_ops, inline_details, inline_diffs = inline_policy_ops(
+            "user", "UserName", spec.name, live.inline, {p.name: p.document for p in spec.inline})
+        drift = drift or bool(live.boundary or attach_ops or set(live.inline) - {TEMPORARY_POLICY_NAME})
         tag_ops, tag_details = tagging_ops("user", "UserName", spec.name, live.tags, spec.tags)
         ops += attach_ops + inline_ops + tag_ops
         if not ops:

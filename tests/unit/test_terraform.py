@@ -143,6 +143,7 @@ ATTRIBUTES = {
     "aws_iam_group_policy_attachment": ({"group", "policy_arn"}, set()),
     "aws_iam_user": ({"name", "path", "tags"}, set()),
     "aws_iam_user_group_membership": ({"user", "groups"}, set()),
+    "aws_iam_user_policy": ({"name", "user", "policy"}, set()),
     "aws_budgets_budget": ({"name", "account_id", "budget_type", "limit_amount", "limit_unit", "time_unit",
                             "cost_filter", "cost_types", "tags"}, {"notification"}),
 }
@@ -232,6 +233,9 @@ def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
             name = text(body["name"])
             out.append(Resource(a, r.type, name, text(body["path"])))
             out.append(Resource(a, "aws_iam_user#tags", name, tags(body["tags"])))
+        elif r.type == "aws_iam_user_policy":
+            user = resolve(body["user"], a, "aws_iam_user")
+            out.append(Resource(a, r.type, f"{user}/{text(body['name'])}", document(body["policy"])))
         elif r.type == "aws_budgets_budget":
             out.extend(Resource(*fact) for fact in budget_facts(a, body))
         else:
@@ -334,6 +338,20 @@ def test_every_tf_parses(example: Path) -> None:
 def test_equivalent_on_paper(example: Path) -> None:
     org = load_org(example)
     assert_equivalent(org, terraform_files(org))
+
+
+def test_temporary_grants_export_the_same_statements(classic_org_path: Path) -> None:
+    """A team's temporary grant is in its group policy, a person's in their own awsroles-temporary
+    policy: Terraform declares exactly what apply makes (docs/temporary-access.md)."""
+    extra = "".join(f"\n[temporary t-{who.split()[2]}]\n{who}\nenvironment = stage\nrole = readonly\n"
+                    "until = 2999-01-01T00:00:00Z\nreason = INC-1\n" for who in ("team = backend", "user = bob"))
+    org, problems = parse_org(classic_org_path.read_text() + extra, str(classic_org_path), classic_org_path.parent)
+    assert org is not None, problems
+    files = terraform_files(org)
+    assert_equivalent(org, files)
+    user_policies = [p for p in files if p.endswith("bob.awsroles-temporary.json")]
+    assert len(user_policies) == 1 and "TemporarytXbob" in files[user_policies[0]]
+    assert any("TemporarytXbackend" in text for path, text in files.items() if "team-backend" in path)
 
 
 def test_equivalence_check_notices_a_missing_resource(classic_org_path: Path) -> None:
