@@ -28,7 +28,7 @@ Flags, each against the cut-off (``now - since``):
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -172,34 +172,21 @@ class Review:
 
 # -- who may assume what (pure) ---------------------------------------------------------------------
 
-_FROM = ("from_", "start", "starts", "valid_from", "not_before")  # ``from =`` (a Python keyword) in the model
-
-
-def _first(item: Any, names: Sequence[str]) -> Any:
-    for name in names:
-        value = getattr(item, name, None)
-        if value:
-            return value
-    return None
-
-
 def accesses(org: Org, user: str) -> list[Access]:
     """``user``'s standing grants (through each team, file order) then their temporary grants
-    (``Org.temporary_grants`` when the model has it: team grants reach every member)."""
+    (``[temporary ID]`` sections: a team's reach every member)."""
     found = [Access(g.environment, g.role, "standing", f"team {t.name}")
              for t in org.teams_of(user) for g in t.grants]
     teams = {t.name for t in org.teams_of(user)}
-    for grant in getattr(org, "temporary_grants", ()) or ():
-        team, person = getattr(grant, "team", None), getattr(grant, "user", None)
-        if person == user:
+    for grant in org.temporary_grants:
+        if grant.user == user:
             via = "user"
-        elif team and team in teams:
-            via = f"team {team}"
+        elif grant.team and grant.team in teams:
+            via = f"team {grant.team}"
         else:
             continue
-        found.append(Access(grant.environment, grant.role, "temporary", via, _utc(getattr(grant, "until", None)),
-                            _utc(_first(grant, _FROM)), str(_first(grant, ("id", "name")) or ""),
-                            str(getattr(grant, "reason", "") or "")))
+        found.append(Access(grant.environment, grant.role, "temporary", via, _utc(grant.until), _utc(grant.start),
+                            grant.id, grant.reason))
     return found
 
 

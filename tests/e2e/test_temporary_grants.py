@@ -20,7 +20,6 @@ from tests.e2e.test_plan_apply import command
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.xfail(reason="needs the sandbox to evaluate aws:CurrentTime (temp-sandbox)", strict=False)
 def test_a_grant_for_a_while_works_then_ends_by_itself(fresh_applied_sandbox: SandboxHandle, tmp_path: Path) -> None:
     box = fresh_applied_sandbox
     org = tmp_path / "awsroles.ini"  # never the example itself

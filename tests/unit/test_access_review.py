@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
 from awsroles.cli.access_review import CSV_COLUMNS, csv_table, tables
 from awsroles.errors import UsageError
-from awsroles.org.model import Org
+from awsroles.org.model import Org, TemporaryGrant
 from awsroles.org.parse import load_org
 from awsroles.people.activity import IamUse, KeyUse
 from awsroles.people.review import RoleUse, accesses, classify, iso, parse_since
@@ -80,36 +79,11 @@ def test_never_used_and_not_in_iam(classic: Org) -> None:
     assert data["reviewed_at"] == "2026-11-29T14:02:00Z" and data["cutoff"] == "2026-08-31T14:02:00Z"
 
 
-@dataclass(frozen=True)
-class Temporary:
-    """What a ``[temporary ID]`` section holds (the org model's TemporaryGrant, which another part
-    of issue 18 adds: the review reads it by attribute name)."""
-
-    id: str
-    environment: str
-    role: str
-    until: datetime
-    reason: str
-    team: str | None = None
-    user: str | None = None
-    from_: datetime | None = None
-
-
-class WithTemporary:
-    """An org that also has temporary grants."""
-
-    def __init__(self, org: Org, grants: tuple[Temporary, ...]) -> None:
-        self._org, self.temporary_grants = org, grants
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._org, name)
-
-
 def test_temporary_grants_reach_the_person_or_the_team_and_show_until(classic: Org) -> None:
-    org: Any = WithTemporary(classic, (
-        Temporary("t-1", "stage", "readonly", NOW + 4 * timedelta(hours=1), "INC-1234", team="backend"),
-        Temporary("t-2", "prod", "readonly", NOW - timedelta(hours=1), "INC-1200", user="bob"),
-        Temporary("t-3", "prod", "admin", NOW + DAY, "INC-1300", user="alice", from_=NOW + timedelta(hours=2)),
+    org = replace(classic, temporary_grants=(
+        TemporaryGrant("t-1", "stage", "readonly", NOW + 4 * timedelta(hours=1), "INC-1234", team="backend"),
+        TemporaryGrant("t-2", "prod", "readonly", NOW - timedelta(hours=1), "INC-1200", user="bob"),
+        TemporaryGrant("t-3", "prod", "admin", NOW + DAY, "INC-1300", user="alice", start=NOW + timedelta(hours=2)),
     ))
     found = accesses(org, "bob")
     assert [(a.environment, a.role, a.kind, a.via) for a in found] == [
