@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from awsroles.accounts.contacts import LiveContacts, read_contacts, trusted_access
@@ -163,12 +164,13 @@ class Engine:
         return self._client("account", self.org.management)
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
-             live: dict[str, LiveAccount] | None = None) -> Plan:
+             live: dict[str, LiveAccount] | None = None, now: datetime | None = None) -> Plan:
         """Plan against ``live`` (read now when not given): the organization's accounts and OUs
-        first, then IAM and budgets."""
+        first, then IAM and budgets. ``now`` (default: the clock) decides which revocations of live
+        sessions have expired."""
         live = self.read() if live is None else live
         options = options or PlanOptions(prune=prune)
-        iam = make_plan(self.iam_org, desired_state(self.iam_org), live, options=options)
+        iam = make_plan(self.iam_org, desired_state(self.iam_org), live, options=options, now=now)
         iam = iam.merged(self.plan_identity_center(live, options))
         organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
         if organization is None:
