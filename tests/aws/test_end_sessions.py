@@ -165,3 +165,36 @@ def test_import_leaves_the_revocation_out_of_the_org_file(engine: Engine, ops_aw
     assert POLICY not in imported.text and not any(POLICY in f for f in imported.policy_files)
     assert not any(POLICY in w for w in imported.warnings)
     assert not [c for c in imported.plan.changes if c.name == "readonly"]
+
+
+def test_revoke_end_sessions_answered_no_changes_nothing(
+        engine: Engine, ops_aws: Aws, org_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    before = org_path.read_bytes()
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr(click, "confirm", lambda *a, **k: False)
+    code, _, err = _invoke(monkeypatch, ops_aws, "--file", str(org_path), "revoke", "backend", "dev", "readonly",
+                           "--end-sessions")
+    assert code == ExitCode.OK and "Nothing was changed." in err
+    assert org_path.read_bytes() == before and _policy(engine, "dev", "readonly") is None
+
+
+def test_roles_awsroles_does_not_own_are_never_changed(engine: Engine) -> None:
+    dev = engine.iam("dev")
+    dev.untag_role(RoleName="readonly", TagKeys=["managed-by"])
+    (end,) = prepare(engine.org, engine.iam, [("dev", "readonly")], ["bob"], datetime.now(timezone.utc))
+    assert end.skipped == "not awsroles' role: never changed"
+    assert write(engine.org, engine.iam, [end]) == [] and _policy(engine, "dev", "readonly") is None
+
+
+def test_too_large_is_one_line_exit_1_and_nothing_changed(
+        engine: Engine, ops_aws: Aws, org_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = {"Version": "2012-10-17", "Statement": [
+        {"Sid": f"S{n}", "Effect": "Deny", "Action": f"s3:GetObject{n}", "Resource": "*"} for n in range(140)]}  # 10,038 characters: fits alone
+    engine.iam("dev").put_role_policy(RoleName="readonly", PolicyName="big", PolicyDocument=json.dumps(big))
+    before = org_path.read_bytes()
+    code, _, err = _invoke(monkeypatch, ops_aws, "--file", str(org_path), "revoke", "backend", "dev", "readonly",
+                           "--end-sessions", "--yes")
+    assert code == ExitCode.FAILURE and "10240" in err and "Traceback" not in err, err
+    assert org_path.read_bytes() == before and _policy(engine, "dev", "readonly") is None
