@@ -190,8 +190,8 @@ def test_roles_awsroles_does_not_own_are_never_changed(engine: Engine) -> None:
 
 def test_too_large_is_one_line_exit_1_and_nothing_changed(
         engine: Engine, ops_aws: Aws, org_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    big = {"Version": "2012-10-17", "Statement": [
-        {"Sid": f"S{n}", "Effect": "Deny", "Action": f"s3:GetObject{n}", "Resource": "*"} for n in range(140)]}  # 10,038 characters: fits alone
+    big = {"Version": "2012-10-17", "Statement": [  # 10,038 characters: fits alone, not with a revocation
+        {"Sid": f"S{n}", "Effect": "Deny", "Action": f"s3:GetObject{n}", "Resource": "*"} for n in range(140)]}
     engine.iam("dev").put_role_policy(RoleName="readonly", PolicyName="big", PolicyDocument=json.dumps(big))
     before = org_path.read_bytes()
     code, _, err = _invoke(monkeypatch, ops_aws, "--file", str(org_path), "revoke", "backend", "dev", "readonly",
