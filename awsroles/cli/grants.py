@@ -229,7 +229,7 @@ def revoke(app: App, team: str, environment: str, role: str, apply_: bool, no_pl
 
 
 def _prepare_end_sessions(app: App, profile: str | None, team: str, environment: str, role: str,
-                          yes: bool) -> tuple[Engine, list[SessionEnd]] | None:
+                          yes: bool) -> tuple[Engine | None, list[SessionEnd]] | None:
     """Read what ending the sessions needs, show it, ask (unless ``yes``): before anything changes.
     None when the answer is no."""
     import sys
@@ -239,13 +239,14 @@ def _prepare_end_sessions(app: App, profile: str | None, team: str, environment:
     from awsroles.sync.end_sessions import prepare
 
     org = app.load_org()
-    members = next((t.members for t in org.teams if t.name == team), ())
-    if environment not in org.environments:
-        raise UsageError(f"unknown environment '{environment}'; nothing changed")
-    if not members:
+    found = next((t for t in org.teams if t.name == team
+                  and any(g.environment == environment and g.role == role for g in t.grants)), None)
+    if found is None:  # not granted: the edit itself says why, with its did-you-mean, before any change
+        return None, []
+    if not found.members:
         raise UsageError(f"team '{team}' has no members whose sessions could be ended; nothing changed")
     engine = engine_for(app, profile, 8)
-    prepared = prepare(engine.org, engine.iam, [(environment, role)], members, datetime.now(timezone.utc))
+    prepared = prepare(engine.org, engine.iam, [(environment, role)], found.members, datetime.now(timezone.utc))
     app.warn("--end-sessions will, at once:")
     for item in prepared:
         app.warn(f"  - {item.description}")

@@ -198,3 +198,12 @@ def test_too_large_is_one_line_exit_1_and_nothing_changed(
                            "--end-sessions", "--yes")
     assert code == ExitCode.FAILURE and "10240" in err and "Traceback" not in err, err
     assert org_path.read_bytes() == before and _policy(engine, "dev", "readonly") is None
+
+
+def test_revoke_end_sessions_of_a_grant_that_is_not_there_is_the_usual_error(
+        engine: Engine, ops_aws: Aws, org_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = org_path.read_bytes()
+    code, _, err = _invoke(monkeypatch, ops_aws, "--file", str(org_path), "revoke", "backend", "prod", "admin",
+                           "--end-sessions", "--yes")
+    assert code == ExitCode.USAGE and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert org_path.read_bytes() == before and _policy(engine, "prod", "admin") is None
