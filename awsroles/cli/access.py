@@ -1,10 +1,10 @@
-"""``awsroles access``: who can assume what."""
+"""``awsroles access``: who can assume what (its ``review`` lives in access_review.py)."""
 
 from __future__ import annotations
 
 import click
 
-from awsroles.cli.app import App, common_options, pass_app
+from awsroles.cli.app import App, LazyGroup, common_options, lazy_commands
 from awsroles.cli.complete import complete_org_environments, complete_org_roles, complete_teams, complete_users
 from awsroles.errors import ExitCode, UsageError
 from awsroles.iam.access import access_list, matrix
@@ -12,7 +12,7 @@ from awsroles.org.builder import did_you_mean
 from awsroles.render import TABLE_FORMS, Result, Table
 
 
-@click.command()
+@click.group(cls=LazyGroup, lazy_subcommands=lazy_commands("access"), invoke_without_command=True)
 @common_options(forms=TABLE_FORMS)
 @click.option("--by", type=click.Choice(["user", "team"]), default="user", show_default=True,
               help="One line per user or per team.")
@@ -20,8 +20,8 @@ from awsroles.render import TABLE_FORMS, Result, Table
 @click.option("--team", "-t", shell_complete=complete_teams, help="Only this team.")
 @click.option("--env", "-e", "environment", shell_complete=complete_org_environments, help="Only this environment.")
 @click.option("--role", "-r", shell_complete=complete_org_roles, help="Only this role.")
-@pass_app
-def access(app: App, by: str, user: str | None, team: str | None, environment: str | None,
+@click.pass_context
+def access(ctx: click.Context, by: str, user: str | None, team: str | None, environment: str | None,
            role: str | None) -> int:
     """Who can assume which role in which environment, from the org file.
 
@@ -33,7 +33,16 @@ def access(app: App, by: str, user: str | None, team: str | None, environment: s
       awsroles access                       the whole matrix, by user
       awsroles access --env prod            who can touch prod?
       awsroles access --by team -o csv > access.csv
+      awsroles access review --since 90d    who used what lately (see: access review --help)
     """
+    if ctx.invoked_subcommand is not None:
+        given = [f"--{name}" for name, value in (("by", by != "user"), ("user", user), ("team", team),
+                                                 ("env", environment), ("role", role)) if value]
+        if given:
+            raise UsageError(f"{', '.join(given)}: options of `awsroles access`, not of "
+                             f"`awsroles access {ctx.invoked_subcommand}`")
+        return ExitCode.OK
+    app = ctx.ensure_object(App)
     org = app.load_org()
     for value, choices, what in (
         (user, [u.name for u in org.users], "user"),

@@ -84,6 +84,7 @@ def env_format(app: App, fmt: str) -> str:
 # defined next to it (accounts, export, profiles, sandbox, team).
 COMMANDS: dict[str, str] = {
     "access": "access:access",
+    "access review": "access_review:review",
     "accounts": "accounts:accounts",
     "apply": "plan:apply",
     "completion": "completion:completion",

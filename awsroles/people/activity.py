@@ -35,6 +35,7 @@ class KeyUse:
     id: str
     status: str  # Active | Inactive
     last_used: datetime | None  # None: never used
+    created: datetime | None = None  # ListAccessKeys' CreateDate
 
     def as_dict(self) -> dict[str, object]:
         return {"id": self.id, "status": self.status, "last_used": _iso(self.last_used)}
@@ -101,7 +102,8 @@ def read_use(iam: Any, name: str) -> IamUse | None:
         keys = []
         for key in _pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
             used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"]).get("AccessKeyLastUsed", {})
-            keys.append(KeyUse(key["AccessKeyId"], key.get("Status", ""), _utc(used.get("LastUsedDate"))))
+            keys.append(KeyUse(key["AccessKeyId"], key.get("Status", ""), _utc(used.get("LastUsedDate")),
+                              _utc(key.get("CreateDate"))))
         devices = tuple(d["SerialNumber"] for d in _pages(iam, "list_mfa_devices", "MFADevices", UserName=name))
     except Exception as exc:
         if is_gone(exc):

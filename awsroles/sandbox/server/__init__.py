@@ -11,7 +11,10 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
 - :mod:`.boundaries`: a role's (or user's) permissions boundary must be a policy that exists.
 - :mod:`.sessions`: ``GetSessionToken`` as AWS makes sessions; who an IAM user's request acts as.
 - :mod:`.mfa`: MFA codes, checked and taken once as AWS does. :mod:`.clock`: the sandbox's clock.
-- :mod:`.conditions`: the IAM condition evaluator for IAM users' requests.
+- :mod:`.role_sessions`: role sessions keep their ``SourceIdentity`` and issue time; their requests
+  are judged with them (``aws:TokenIssueTime``, ``aws:SourceIdentity``, ``aws:CurrentTime``).
+- :mod:`.conditions`: the IAM condition evaluator for IAM users' and role sessions' requests
+  (String, Numeric, Date, Bool, Null; ``aws:CurrentTime``, ``aws:TokenIssueTime``, MFA, principal).
 - :mod:`.resources`: IAM requests on a user checked against its ARN.
 - :mod:`.costs`: a synthetic bill for Cost Explorer (``GetCostAndUsage``, ``GetCostForecast``).
 - :mod:`.budgets`: AWS Budgets' operations and rules that moto lacks (updates, subscribers, tags).

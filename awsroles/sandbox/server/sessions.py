@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import Any
 
 from awsroles.sandbox.server import clock
-from awsroles.sandbox.server.conditions import resolve_policy
+from awsroles.sandbox.server.conditions import resolve_policy, time_context
 from awsroles.sandbox.server.mfa import check_mfa, mfa_codes
 from awsroles.sandbox.server.protocol import auth_error, param
 
@@ -89,10 +89,11 @@ def _new_session(backend: Any, user_name: str, duration: int, mfa_serial: str | 
 
 def _context(session: UserSession | None, user: Any, action: str, data: Mapping[str, Any]) -> dict[str, str]:
     """The request context AWS has for an IAM user's request (lower-case keys); a key that is
-    absent is absent here too (long-term keys: no MFA keys at all)."""
+    absent is absent here too (long-term keys: no MFA keys and no ``aws:TokenIssueTime``)."""
     context = {
         "aws:username": user.name, "aws:userid": user.id, "aws:principalarn": user.arn,
         "aws:principalaccount": user.account_id, "aws:principaltype": "User",
+        **time_context(clock.utcnow(), None if session is None else session.issued),
     }
     if session is not None:
         context["aws:multifactorauthpresent"] = "true" if session.mfa else "false"

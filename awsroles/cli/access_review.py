@@ -1,0 +1,107 @@
+"""``awsroles access review``: per person, their grants and when they (and the roles) were last used."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from awsroles.cli.app import App, common_options, pass_app
+from awsroles.errors import ExitCode, UsageError
+from awsroles.people.review import GrantReview, PersonReview, Review, iso, parse_since
+from awsroles.people.review import review as make_review
+from awsroles.render import TABLE_FORMS, Result, Table
+
+CSV_COLUMNS = ("reviewed_at", "cutoff", "person", "teams", "in_iam", "password", "password_last_used", "keys",
+               "last_active", "person_flags", "environment", "role", "grant", "via", "from", "until", "grant_id",
+               "reason", "role_last_used", "grant_flags")
+
+
+def _keys(person: PersonReview) -> str:
+    """``AKIA...=2026-11-20T10:00:00Z; AKIB...=never`` (key ids are not secrets; IAM lists them)."""
+    return "; ".join(f"{k.key.id}={iso(k.key.last_used)}{'' if k.key.status == 'Active' else ' (inactive)'}"
+                     for k in person.keys)
+
+
+def _person_cells(review: Review, person: PersonReview) -> list[str]:
+    use = person.use
+    return [iso(review.now), iso(review.cutoff), person.name, " ".join(person.teams), "yes" if use else "no",
+            ("yes" if use.password else "no") if use else "", iso(use.password_last_used) if use else "",
+            _keys(person), iso(person.last_active) if use else "", "; ".join(person.flags)]
+
+
+def _grant_cells(grant: GrantReview | None) -> list[str]:
+    if grant is None:
+        return [""] * 10
+    a, use = grant.access, grant.use
+    return [a.environment, a.role, a.kind, a.via, iso(a.starts) if a.starts else "", iso(a.until) if a.until else "",
+            a.grant_id, a.reason,
+            iso(use.last_used) if use.exists else "role not in AWS", "; ".join(grant.flags)]
+
+
+def csv_table(review: Review) -> Table:
+    """One row per person and grant (a person with no grant: one row, grant columns empty)."""
+    rows = [[*_person_cells(review, p), *_grant_cells(g)] for p in review.people for g in (p.grants or (None,))]
+    return Table(CSV_COLUMNS, rows)
+
+
+def tables(review: Review) -> list[Table]:
+    people = []
+    for p in review.people:
+        cells = _person_cells(review, p)
+        password = "not in IAM" if p.use is None else cells[6] if p.use.password else f"no password ({cells[6]})"
+        people.append([p.name, cells[3] or "-", password, cells[7] or "none", cells[8] or "-", cells[9] or "-"])
+    grants: list[list[str]] = []
+    sections: set[int] = set()
+    for p in review.people:
+        sections.add(len(grants))
+        for g in p.grants:
+            a = g.access
+            kind = a.kind
+            if a.kind == "temporary":
+                kind += f" from {iso(a.starts)}" if a.starts else ""
+                kind += f" until {iso(a.until)}" if a.until else ""
+            grants.append([p.name, a.environment, a.role, f"{kind} ({a.via})",
+                           iso(g.use.last_used) if g.use.exists else "role not in AWS",
+                           "; ".join(g.flags) or "-"])
+    return [Table(("person", "teams", "password last used", "access keys (last used)", "last active", "flags"),
+                  people, title="People"),
+            Table(("person", "environment", "role", "grant", "role last used", "flags"), grants,
+                  title="Grants", sections=sections)]
+
+
+@click.command()
+@common_options(forms=TABLE_FORMS)
+@click.option("--since", default="90d", show_default=True, metavar="PERIOD",
+              help="The cut-off: no use since then is flagged (days or hours: 90d, 36h, 1d12h).")
+@click.option("--profile", metavar="NAME", help="AWS profile with admin credentials in ops.")
+@pass_app
+def review(app: App, since: str, profile: str | None) -> int:
+    """Per person: standing and temporary grants, and when each was last used.
+
+    For every IAM user in the org file: the last use of their console password and of each
+    access key, and for each role they may assume the role's last use (IAM's RoleLastUsed, read
+    in each environment's account through the bootstrap role). RoleLastUsed is per role, not per
+    person. CloudTrail is not read. Flags inactive people, never-used ones, unused grants and
+    access keys older than the cut-off and unused since. Read-only.
+
+    \b
+    Examples:
+      awsroles access review                    the last 90 days
+      awsroles access review --since 30d -o csv > review.csv
+      awsroles access review -o json | jq '.people[] | select(.flags != [])'
+    """
+    from awsroles.cli.planview import engine_for
+
+    period = parse_since(since)  # a bad --since: exit 2 before anything is read
+    engine = engine_for(app, profile, 8)  # loads the org file; asks AWS nothing yet
+    if not engine.org.uses_iam_users:
+        raise UsageError("access review reads IAM users; this org's people are in IAM Identity Center "
+                         "(identity = identity-center)")
+    result = make_review(engine.org, engine.iam, now=datetime.now(timezone.utc), since=period)
+    app.render(Result(result.as_dict(), tables=tables(result), csv=csv_table(result), notes=notes(result)))
+    return ExitCode.OK
+
+
+def notes(review: Review) -> list[str]:
+    return [f"reviewed at {iso(review.now)}; cut-off {iso(review.cutoff)}", *review.notes]

@@ -1,0 +1,304 @@
+"""Access review (``awsroles access review``): per person, what they may assume and whether they use it.
+
+For every IAM user the org file declares: their standing grants (from their teams, as
+``awsroles access`` lists them), their temporary grants when the org file has any (with the moment
+each ends), when their console password and each access key were last used, and, for each role
+they may assume, when that role was last used. Read-only.
+
+What IAM records, and what it does not:
+
+- ``PasswordLastUsed`` (GetUser) and ``LastUsedDate`` (GetAccessKeyLastUsed) belong to the person.
+- ``RoleLastUsed`` (GetRole, in the environment's account, read through the org's bootstrap role
+  as ``plan`` reads it) belongs to the *role*: anyone allowed to assume it may have used it. A role
+  unused since the cut-off is unused by everyone; a role used since is not proof that this person
+  used it. IAM reports the trailing 400 days only (IAM API Reference, "RoleLastUsed":
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleLastUsed.html).
+- Who used a role is in CloudTrail (the session's ``sourceIdentity``, which awsroles sets to the
+  person's user name). This review does not read CloudTrail: it is not implemented in the moto
+  the sandbox and the tests run on (no ``LookupEvents``), so nothing here could be tested.
+
+Flags, each against the cut-off (``now - since``):
+
+- ``inactive``: the person's password and keys were last used before the cut-off;
+  ``never used``: IAM has no use of either at all; ``not in IAM``: the user does not exist yet.
+- ``unused grant``: a role granted to them exists and was not used since the cut-off (or never).
+- ``old unused key``: an access key created before the cut-off and not used since (or never).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from awsroles.errors import UsageError, aws_error_code
+from awsroles.org.model import Account, Org
+from awsroles.people.activity import IamUse, KeyUse, read_uses
+
+DEFAULT_SINCE = "90d"
+NEVER = "never"
+_SINCE = re.compile(r"(?:([0-9]{1,6})d)?(?:([0-9]{1,7})h)?")
+ROLE_NOTE = ("role last used: IAM's RoleLastUsed, per role, not per person (anyone granted the role may "
+             "have used it); IAM keeps it for the trailing 400 days")
+CLOUDTRAIL_NOTE = "CloudTrail (who used a role, by source identity) is not read by this review"
+
+
+def parse_since(text: str) -> timedelta:
+    """``90d``, ``36h``, ``1d12h`` -> a timedelta; a UsageError (exit 2) for anything else or zero."""
+    value = text.strip().lower()
+    match = _SINCE.fullmatch(value)
+    if not value or match is None:
+        raise UsageError(f"--since {text!r}: use days or hours, e.g. 90d, 36h or 1d12h")
+    days, hours = (int(n) if n else 0 for n in match.groups())
+    since = timedelta(days=days, hours=hours)
+    if since <= timedelta(0):
+        raise UsageError(f"--since {text!r}: the period must be longer than zero")
+    return since
+
+
+def iso(value: datetime | None) -> str:
+    """``2026-11-29T14:02:00Z``, or ``never``."""
+    if value is None:
+        return NEVER
+    return value.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _utc(value: Any) -> datetime | None:
+    if isinstance(value, str) and value:
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+# -- the data ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoleUse:
+    """When a role in an environment was last used (IAM's RoleLastUsed: per role, not per person)."""
+
+    environment: str
+    role: str
+    exists: bool = True
+    last_used: datetime | None = None
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class Access:
+    """One role a person may assume: standing (through a team) or temporary (until a moment)."""
+
+    environment: str
+    role: str
+    kind: str  # "standing" | "temporary"
+    via: str  # "team backend", or "user" for a temporary grant to the person alone
+    until: datetime | None = None  # temporary grants: when it ends
+    starts: datetime | None = None  # temporary grants with a ``from``: when it begins
+    grant_id: str = ""  # temporary grants: the section's ID
+    reason: str = ""  # temporary grants
+
+
+@dataclass(frozen=True)
+class GrantReview:
+    access: Access
+    use: RoleUse
+    flags: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        a = self.access
+        return {"environment": a.environment, "role": a.role, "kind": a.kind, "via": a.via,
+                "until": iso(a.until) if a.until else None, "from": iso(a.starts) if a.starts else None,
+                "grant_id": a.grant_id or None,
+                "reason": a.reason or None, "role_exists": self.use.exists,
+                "role_last_used": iso(self.use.last_used) if self.use.exists else None,
+                "role_last_used_region": self.use.region or None, "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
+class KeyReview:
+    key: KeyUse
+    flags: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.key.id, "status": self.key.status,
+                "created": iso(self.key.created) if self.key.created else None,
+                "last_used": iso(self.key.last_used), "flags": list(self.flags)}
+
+
+@dataclass(frozen=True)
+class PersonReview:
+    name: str
+    teams: tuple[str, ...]
+    use: IamUse | None  # None: not in IAM
+    keys: tuple[KeyReview, ...]
+    grants: tuple[GrantReview, ...]
+    flags: tuple[str, ...]
+
+    @property
+    def last_active(self) -> datetime | None:
+        return self.use.last_used if self.use is not None else None
+
+    def as_dict(self) -> dict[str, Any]:
+        use = self.use
+        return {"name": self.name, "teams": list(self.teams), "in_iam": use is not None,
+                "password": bool(use and use.password),
+                "password_last_used": iso(use.password_last_used) if use is not None else None,
+                "keys": [k.as_dict() for k in self.keys],
+                "last_active": iso(self.last_active) if use is not None else None,
+                "flags": list(self.flags), "grants": [g.as_dict() for g in self.grants]}
+
+
+@dataclass(frozen=True)
+class Review:
+    """The whole review: when it was made, the cut-off, and one entry per person in file order."""
+
+    now: datetime
+    since: timedelta
+    people: tuple[PersonReview, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def cutoff(self) -> datetime:
+        return self.now - self.since
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reviewed_at": iso(self.now), "cutoff": iso(self.cutoff),
+                "since_days": round(self.since / timedelta(days=1), 4),
+                "people": [p.as_dict() for p in self.people], "notes": list(self.notes)}
+
+
+# -- who may assume what (pure) ---------------------------------------------------------------------
+
+_FROM = ("from_", "start", "starts", "valid_from", "not_before")  # ``from =`` (a Python keyword) in the model
+
+
+def _first(item: Any, names: Sequence[str]) -> Any:
+    for name in names:
+        value = getattr(item, name, None)
+        if value:
+            return value
+    return None
+
+
+def accesses(org: Org, user: str) -> list[Access]:
+    """``user``'s standing grants (through each team, file order) then their temporary grants
+    (``Org.temporary_grants`` when the model has it: team grants reach every member)."""
+    found = [Access(g.environment, g.role, "standing", f"team {t.name}")
+             for t in org.teams_of(user) for g in t.grants]
+    teams = {t.name for t in org.teams_of(user)}
+    for grant in getattr(org, "temporary_grants", ()) or ():
+        team, person = getattr(grant, "team", None), getattr(grant, "user", None)
+        if person == user:
+            via = "user"
+        elif team and team in teams:
+            via = f"team {team}"
+        else:
+            continue
+        found.append(Access(grant.environment, grant.role, "temporary", via, _utc(getattr(grant, "until", None)),
+                            _utc(_first(grant, _FROM)), str(_first(grant, ("id", "name")) or ""),
+                            str(getattr(grant, "reason", "") or "")))
+    return found
+
+
+# -- classification (pure, the clock passed in) -----------------------------------------------------
+
+def _stale(when: datetime | None, cutoff: datetime) -> bool:
+    return when is None or when < cutoff
+
+
+def key_flags(key: KeyUse, cutoff: datetime) -> tuple[str, ...]:
+    """``old unused key`` for a key created before the cut-off and not used since."""
+    if key.created is not None and key.created < cutoff and _stale(key.last_used, cutoff):
+        return ("old unused key",)
+    return ()
+
+
+def grant_flags(access: Access, use: RoleUse, now: datetime, cutoff: datetime) -> tuple[str, ...]:
+    flags = []
+    if access.kind == "temporary" and access.until is not None and access.until <= now:
+        flags.append("expired")
+    if access.kind == "temporary" and access.starts is not None and access.starts > now:
+        flags.append("not started")
+    if not use.exists:
+        flags.append("role not in AWS")
+    elif _stale(use.last_used, cutoff):
+        flags.append("unused grant")
+    return tuple(flags)
+
+
+def person_flags(use: IamUse | None, cutoff: datetime) -> tuple[str, ...]:
+    if use is None:
+        return ("not in IAM",)
+    if use.last_used is None:
+        return ("never used",)
+    if use.last_used < cutoff:
+        return ("inactive",)
+    return ()
+
+
+def classify(org: Org, uses: dict[str, IamUse], roles: dict[tuple[str, str], RoleUse], *, now: datetime,
+             since: timedelta) -> Review:
+    """The review of every person the org file declares, from what was read (pure)."""
+    cutoff = now - since
+    people = []
+    for user in org.users:
+        use = uses.get(user.name)
+        grants = []
+        for access in accesses(org, user.name):
+            role = roles.get((access.environment, access.role), RoleUse(access.environment, access.role, False))
+            grants.append(GrantReview(access, role, grant_flags(access, role, now, cutoff)))
+        keys = tuple(KeyReview(k, key_flags(k, cutoff)) for k in (use.keys if use else ()))
+        flags = list(person_flags(use, cutoff))
+        flags += [f"{f} {k.key.id}" for k in keys for f in k.flags]
+        flags += [f"unused grant {g.access.environment}/{g.access.role}" for g in grants if "unused grant" in g.flags]
+        people.append(PersonReview(user.name, tuple(t.name for t in org.teams_of(user.name)), use, keys,
+                                   tuple(grants), tuple(dict.fromkeys(flags))))
+    return Review(now, since, tuple(people), (ROLE_NOTE, CLOUDTRAIL_NOTE))
+
+
+# -- reading AWS ------------------------------------------------------------------------------------
+
+def read_role_use(iam: Any, environment: str, role: str) -> RoleUse:
+    """GetRole's RoleLastUsed (``iam``: a client in the environment's account)."""
+    try:
+        found = iam.get_role(RoleName=role)["Role"]
+    except Exception as exc:
+        if aws_error_code(exc) == "NoSuchEntity":
+            return RoleUse(environment, role, exists=False)
+        raise
+    last = found.get("RoleLastUsed") or {}
+    return RoleUse(environment, role, True, _utc(last.get("LastUsedDate")), str(last.get("Region") or ""))
+
+
+def read_role_uses(org: Org, iam_for: Callable[[Account], Any], wanted: Iterable[tuple[str, str]], *,
+                   max_workers: int = 8) -> dict[tuple[str, str], RoleUse]:
+    """RoleLastUsed of each (environment, role) in ``wanted``, a few at a time; roles in an account
+    that has no id yet are reported as not in AWS."""
+    pairs = list(dict.fromkeys(wanted))
+
+    def read(pair: tuple[str, str]) -> RoleUse:
+        environment, role = pair
+        account = org.environment_account(environment)
+        if account.pending:
+            return RoleUse(environment, role, exists=False)
+        return read_role_use(iam_for(account), environment, role)
+
+    if not pairs:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(pairs)))) as pool:
+        return {(u.environment, u.role): u for u in pool.map(read, pairs)}
+
+
+def review(org: Org, iam_for: Callable[[Account], Any], *, now: datetime, since: timedelta,
+           max_workers: int = 8) -> Review:
+    """Read the ops account (each person's credentials and their last use) and each environment
+    account (each granted role's last use), then :func:`classify`. ``iam_for(account)``: an IAM
+    client in that account (:meth:`awsroles.sync.engine.Engine.iam`)."""
+    names = [u.name for u in org.users]
+    uses = {u.name: u for u in read_uses(iam_for(org.ops), names, max_workers=min(4, max_workers))}
+    wanted = [(a.environment, a.role) for name in names for a in accesses(org, name)]
+    roles = read_role_uses(org, iam_for, wanted, max_workers=max_workers)
+    return classify(org, uses, roles, now=now, since=since)
