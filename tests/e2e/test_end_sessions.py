@@ -34,7 +34,6 @@ def _role_iam(box: SandboxHandle, person: Person) -> object:
     return session.client("iam", endpoint_url=box.endpoint, config=_ONCE)
 
 
-@pytest.mark.xfail(reason="needs the sandbox to evaluate aws:TokenIssueTime (temp-sandbox)", strict=False)
 def test_revoke_end_sessions_refuses_bobs_live_session_at_once_not_alices(
         sandbox_factory: Callable[..., SandboxHandle], tmp_path: Path) -> None:
     org = tmp_path / "awsroles.ini"  # alice (platform) and bob (backend) may both assume dev/admin
