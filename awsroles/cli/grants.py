@@ -22,6 +22,8 @@ from awsroles.render import FORMATS
 
 if TYPE_CHECKING:
     from awsroles.org.model import Org
+    from awsroles.people import audit
+    from awsroles.sync.end_sessions import SessionEnd
     from awsroles.sync.engine import Engine
 
 
@@ -38,7 +40,9 @@ def _options(command: F) -> F:
 
 def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, object],
                     edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
-                    profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None) -> int:
+                    profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None,
+                    engine: Engine | None = None,
+                    before_plan: Callable[[Engine, audit.Auditor], None] | None = None) -> int:
     from awsroles.cli.planview import ApplyProgress, engine_for, show_plan
     from awsroles.people import audit
     from awsroles.render import Result
@@ -53,12 +57,11 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
             return ExitCode.OK
     else:
         org = edit()
-    engine: Engine | None = None
     actor = audit.local_actor()
     aws_error: BaseException | None = None
     if not no_plan:
         try:
-            engine = engine_for(app, profile, 8)
+            engine = engine or engine_for(app, profile, 8)
             actor = engine.aws.whoami().arn
         except Exception as exc:
             aws_error = exc
@@ -78,6 +81,8 @@ def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, ob
             app.warn(f"The org file {path} {changed}, but AWS could not be reached: run `awsroles plan` "
                      "and `awsroles apply` once it can be.")
             raise aws_error or AwsrolesError("AWS could not be reached")
+        if before_plan is not None:
+            before_plan(engine, auditor)
         plan = engine.plan(prune=prune)
         if app.output != "json":
             app.say()
@@ -237,16 +242,23 @@ def _granted_by(org: Org, profile: str | None, no_plan: bool) -> str:
 @_options
 @click.option("--temporary", "temporary", metavar="ID",
               help="Revoke the temporary grant ID (remove its [temporary ID] section) instead of TEAM ENV ROLE.")
+@click.option("--end-sessions", is_flag=True,
+              help="Also end the team members' sessions of ROLE in ENV already issued, at once (a deny on "
+                   "aws:TokenIssueTime in the role's awsroles-revoked-sessions policy).")
+@click.option("--yes", "-y", is_flag=True, help="With --end-sessions: do not ask for confirmation.")
 @click.argument("team", required=False, shell_complete=complete_teams)
 @click.argument("environment", metavar="ENV", required=False, shell_complete=complete_org_environments)
 @click.argument("role", required=False, shell_complete=complete_team_roles)
 @pass_app
 def revoke(app: App, team: str | None, environment: str | None, role: str | None, temporary: str | None,
-           apply_: bool, no_plan: bool, profile: str | None, prune: bool) -> int:
+           apply_: bool, no_plan: bool, profile: str | None, prune: bool, end_sessions: bool, yes: bool) -> int:
     """Revoke the role ROLE in environment ENV from TEAM: edit the org file, then show the plan.
 
-    The revocation takes effect in AWS on apply; sessions already issued for the role stay valid
-    until they expire (at most the role's max_session).
+    The revocation takes effect in AWS on apply. Sessions already issued for the role stay valid
+    until they expire (at most the role's max_session), unless --end-sessions: then every session
+    of the team's members for that role, issued before now, is refused at once, through a deny
+    statement awsroles adds to the role (and removes once the longest session could have expired).
+    It shows what it will do and asks, unless --yes.
 
     With --temporary ID, the temporary grant ID is revoked: its section leaves the org file and, on
     apply, its statement leaves IAM (an expired one is already ignored by IAM).
@@ -256,10 +268,13 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
       awsroles revoke backend stage readonly
       awsroles revoke backend stage readonly --apply
       awsroles revoke --temporary t-20261129-1402-backend-stage --apply
+      awsroles revoke backend stage readonly --apply --end-sessions --yes
     """
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
+    if temporary is not None and end_sessions:
+        raise UsageError("--end-sessions is for TEAM ENV ROLE; a temporary grant ends by itself at its until")
     if temporary is not None:
         if team is not None:
             raise UsageError("--temporary ID takes no TEAM ENV ROLE")
@@ -273,23 +288,78 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
             already=False, already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
     if team is None or environment is None or role is None:
         raise UsageError("missing arguments: TEAM ENV ROLE (or --temporary ID)")
+    if end_sessions and no_plan:
+        raise UsageError("--end-sessions writes to AWS at once: it cannot be used with --no-plan; nothing changed")
+    engine: Engine | None = None
+    prepared: list[SessionEnd] = []
+    if end_sessions:
+        found_end = _prepare_end_sessions(app, profile, team, environment, role, yes)
+        if found_end is None:
+            app.warn("Nothing was changed.")
+            return ExitCode.OK
+        engine, prepared = found_end
     revoked_role = role
 
     def sessions(org: Org) -> None:
+        if end_sessions:
+            return
         max_session = next((r.max_session for r in org.roles if r.name == revoked_role), None)
         longest = f"up to {format_duration(max_session)}, the role's max_session" if max_session else ""
         message = (f"Note: sessions already issued for role '{revoked_role}' in {environment} stay valid until they "
-                   f"expire ({longest}); revoking does not end them.")
+                   f"expire ({longest}); to end them now, run `awsroles revoke {team} {environment} {revoked_role} "
+                   "--end-sessions`.")
         if app.output == "table":
             app.say(message)
         else:
             app.warn(message)
 
+    def end(engine: Engine, auditor: audit.Auditor) -> None:
+        from awsroles.sync.end_sessions import write
+
+        done = write(engine.org, engine.iam, prepared)
+        for item in done:
+            auditor.record("revoke.end-sessions", f"role/{item.role}",
+                           {"environment": item.environment, "people": list(item.people),
+                            "issued_before": item.at}, account=item.account_id)
+            app.say(f"Ended sessions: {item.description}.")
+
     return _edit_then_plan(
         app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},
         edit=lambda: orgedit.revoke(app.org_path, team, environment, role, checks=ORG_CHECKS),
         already=False, already_message="",
-        apply_=apply_, no_plan=no_plan, profile=profile, prune=prune, after_edit=sessions)
+        apply_=apply_, no_plan=no_plan, profile=profile, prune=prune, after_edit=sessions,
+        engine=engine, before_plan=end if end_sessions else None)
+
+
+def _prepare_end_sessions(app: App, profile: str | None, team: str, environment: str, role: str,
+                          yes: bool) -> tuple[Engine | None, list[SessionEnd]] | None:
+    """Read what ending the sessions needs, show it, ask (unless ``yes``): before anything changes.
+    None when the answer is no."""
+    import sys
+    from datetime import datetime, timezone
+
+    from awsroles.cli.planview import engine_for
+    from awsroles.sync.end_sessions import prepare
+
+    org = app.load_org()
+    found = next((t for t in org.teams if t.name == team
+                  and any(g.environment == environment and g.role == role for g in t.grants)), None)
+    if found is None:  # not granted: the edit itself says why, with its did-you-mean, before any change
+        return None, []
+    if not found.members:
+        raise UsageError(f"team '{team}' has no members whose sessions could be ended; nothing changed")
+    engine = engine_for(app, profile, 8)
+    prepared = prepare(engine.org, engine.iam, [(environment, role)], found.members, datetime.now(timezone.utc))
+    app.warn("--end-sessions will, at once:")
+    for item in prepared:
+        app.warn(f"  - {item.description}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("revoke --end-sessions needs confirmation: run it in a terminal, or pass --yes; "
+                             "nothing changed")
+        if not click.confirm("Revoke, and end these sessions now?", default=False, err=True):
+            return None
+    return engine, prepared
 
 
 @click.group()

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from awsroles.people.audit import Auditor
     from awsroles.people.listing import UserRow
     from awsroles.people.users import Step
+    from awsroles.sync.end_sessions import SessionEnd
     from awsroles.sync.engine import Engine
 
 _profile = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
@@ -188,10 +189,14 @@ def create(app: App, profile: str | None, name: str, teams: Sequence[str], conso
 @click.argument("name", shell_complete=complete_users)
 @pass_app
 def disable(app: App, profile: str | None, name: str) -> int:
-    """Reversibly cut a person off: deactivate their access keys, remove their console password.
+    """Reversibly cut a person off: deactivate their access keys, remove their console password,
+    and end their role sessions already issued.
 
-    MFA devices and team memberships stay; the org file is not changed. `awsroles users enable`
-    undoes it (the keys it deactivated, and a new console password).
+    Their sessions of every role they could assume are refused at once (a deny on
+    aws:TokenIssueTime for them in each role's awsroles-revoked-sessions policy, removed by a later
+    plan once the role's max_session has passed). MFA devices and team memberships stay; the org
+    file is not changed. `awsroles users enable` undoes the rest (the keys it deactivated, and a
+    new console password); sessions started after the disable are not affected.
 
     \b
     Example:
@@ -203,8 +208,10 @@ def disable(app: App, profile: str | None, name: str) -> int:
     engine, iam = _engine(app, profile)
     with _auditor(engine).if_stopped("users.disable", name):
         steps = disable_user(engine.org, iam, name)
-    _auditor(engine).record("users.disable", name, {"steps": [s.description for s in steps]})
-    _show_steps(app, name, steps, "Disabled")
+        ended = _end_sessions(engine, name)
+    _auditor(engine).record("users.disable", name, {"steps": [s.description for s in steps],
+                                                    "sessions_ended": [e.as_dict() for e in ended if not e.skipped]})
+    _show_steps(app, name, steps, "Disabled", ended=ended)
     return ExitCode.OK
 
 
@@ -243,11 +250,27 @@ def enable(app: App, profile: str | None, name: str) -> int:
     return ExitCode.OK
 
 
-def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Sequence[str] = ()) -> None:
-    notes = [f"{verb} {name}:" if steps or extra else f"{verb} {name}: nothing to do."]
+def _end_sessions(engine: Engine, name: str, *, dry_run: bool = False) -> list[SessionEnd]:
+    """End ``name``'s sessions of every role their teams grant, now (with ``dry_run``: only say so)."""
+    from datetime import datetime, timezone
+
+    from awsroles.sync.end_sessions import prepare, roles_of, write
+
+    prepared = prepare(engine.org, engine.iam, roles_of(engine.org, name), [name], datetime.now(timezone.utc))
+    if not dry_run:
+        write(engine.org, engine.iam, prepared)
+    return prepared
+
+
+def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Sequence[str] = (),
+                ended: Sequence[SessionEnd] = ()) -> None:
+    sessions = [f"end sessions: {e.description}" for e in ended]
+    notes = [f"{verb} {name}:" if steps or extra or sessions else f"{verb} {name}: nothing to do."]
+    notes += [f"  - {line}" for line in sessions]
     notes += [f"  - {step.description}" for step in steps]
     notes += [f"  - {line}" for line in extra]
-    app.render(Result({"user": name, "steps": [s.as_dict() for s in steps], "org_file": list(extra)}, notes=notes))
+    app.render(Result({"user": name, "steps": [s.as_dict() for s in steps], "org_file": list(extra),
+                       "sessions_ended": [e.as_dict() for e in ended if not e.skipped]}, notes=notes))
 
 
 @click.command()
@@ -261,8 +284,12 @@ def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Se
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @pass_app
 def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_file: bool, yes: bool) -> int:
-    """Remove a person for good: credentials, MFA devices, memberships, policies, the IAM user,
-    and their entry in the org file (with --keep-in-file, not their entry).
+    """Remove a person for good: their role sessions already issued, credentials, MFA devices,
+    memberships, policies, the IAM user, and their entry in the org file (with --keep-in-file, not
+    their entry).
+
+    Their sessions of every role they could assume are refused at once (a deny on
+    aws:TokenIssueTime for them in each role's awsroles-revoked-sessions policy).
 
     Refuses to offboard yourself or the last member of a team granted an admin role (one with
     AdministratorAccess; with --keep-in-file in an org on Identity Center alone, they keep it
@@ -283,18 +310,21 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
     check_offboard(org, engine.aws.whoami().user_name, name, keep_in_file=keep_in_file)
     steps = offboard_steps(org, iam, name)
     in_file = any(u.name == name for u in org.users) and not keep_in_file
+    ending = _end_sessions(engine, name, dry_run=True)
     extra = [f"remove {name} from the org file {app.org_path}"] if in_file else []
     if dry_run:
-        _show_steps(app, name, steps, "Would offboard", extra)
+        _show_steps(app, name, steps, "Would offboard", extra, ending)
         return ExitCode.OK
     if not yes:
-        _show_steps(app, name, steps, "Offboarding", extra)
+        _show_steps(app, name, steps, "Offboarding", extra, ending)
     if not _confirm(yes, "users offboard", f"Offboard {name}? This cannot be undone."):
         app.warn("Nothing was changed.")
         return ExitCode.OK
     with _auditor(engine).if_stopped("users.offboard", name):
+        ended = _end_sessions(engine, name)  # first: the sessions end before anything else changes
         done = offboard_user(app.org_path, org, engine.aws, name, keep_in_file=keep_in_file)
     _auditor(engine).record("users.offboard", name, {"steps": [s.description for s in done.steps],
-                                                     "removed_from_file": done.removed_from_file})
-    _show_steps(app, name, done.steps, "Offboarded", extra)
+                                                     "removed_from_file": done.removed_from_file,
+                                                     "sessions_ended": [e.as_dict() for e in ended if not e.skipped]})
+    _show_steps(app, name, done.steps, "Offboarded", extra, ended)
     return ExitCode.OK

@@ -23,6 +23,7 @@ from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, OR
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
+from awsroles.iam.revocations import POLICY_NAME as REVOKED_SESSIONS
 from awsroles.identity_center.desired import desired_identity_center
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
@@ -148,6 +149,8 @@ class _Build:
                 role = state.roles[name]
                 inline: dict[str, Document] = {}
                 for policy_name, document in sorted(role.inline.items()):
+                    if policy_name == REVOKED_SESSIONS:  # awsroles' own, in IAM only: never imported
+                        continue
                     if "," in policy_name or not statements_of(document):
                         self.warnings.append(f"role {name} in {account.name}: inline policy {policy_name} cannot be "
                                              "written as a policy file; skipped (apply would remove it)")

@@ -167,13 +167,14 @@ class Engine:
         return self._client("account", self.org.management)
 
     def plan(self, *, prune: bool = False, options: PlanOptions | None = None,
-             live: dict[str, LiveAccount] | None = None) -> Plan:
+             live: dict[str, LiveAccount] | None = None, now: datetime | None = None) -> Plan:
         """Plan against ``live`` (read now when not given): the organization's accounts and OUs
-        first, then IAM and budgets."""
+        first, then IAM and budgets. ``now`` (default: the clock) decides which revocations of live
+        sessions have expired."""
         live = self.read() if live is None else live
         options = options or PlanOptions(prune=prune)
-        now = self.clock()
-        iam = make_plan(self.iam_org, desired_state(self.iam_org, now), live, options=options)
+        now = now or self.clock()
+        iam = make_plan(self.iam_org, desired_state(self.iam_org, now), live, options=options, now=now)
         expired = tuple(f"temporary grant '{g.id}' ({g.holder}, {g.role} in {g.environment}) expired at "
                         f"{format_time(g.until)}: not desired any more; `awsroles revoke --temporary {g.id}` "
                         "removes its section" for g in self.iam_org.expired_temporary(now))

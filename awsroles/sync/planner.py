@@ -23,10 +23,11 @@ A plan is *in sync* only when none of these lists has anything in it: that is th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.budgets.desired import desired_budgets
-from awsroles.iam import policies
+from awsroles.iam import policies, revocations
 from awsroles.iam.desired import (
     DIGEST_TAG,
     GROUP_MARKER_POLICY,
@@ -62,6 +63,8 @@ _NAME_PARAM = {"user": "UserName", "group": "GroupName", "role": "RoleName"}
 
 class _AccountPlanner(AccountOwnership):
     """The changes one account needs: each kind of resource, desired against live."""
+
+    now: datetime = datetime.min.replace(tzinfo=timezone.utc)  # set by make_plan: when revocations expire
 
     # managed policies ---------------------------------------------------------------------
 
@@ -197,19 +200,48 @@ class _AccountPlanner(AccountOwnership):
         details += boundary_details
         attach_ops, attach_details = attachment_ops("role", "RoleName", spec.name, live.managed, spec.managed,
                                                  self.describe)
-        inline_ops, inline_details, inline_diffs = inline_policy_ops("role", "RoleName", spec.name, live.inline, inline)
+        # awsroles' revoked-sessions policy lives in IAM only: reconciled on its own, never drift.
+        own = {k: v for k, v in live.inline.items() if k != revocations.POLICY_NAME}
+        inline_ops, inline_details, inline_diffs = inline_policy_ops("role", "RoleName", spec.name, own, inline)
+        revoked_ops, revoked_details, revoked_diffs = self.revoked_sessions(spec.name, live)
         tag_ops, tag_details = tagging_ops("role", "RoleName", spec.name, live.tags, spec.tags)
-        ops += attach_ops + inline_ops + tag_ops
+        ops += attach_ops + inline_ops + revoked_ops + tag_ops
         if not ops:
             return
+        inline_details += revoked_details
+        inline_diffs += revoked_diffs
         live_digest = role_digest(live.path, live.trust_policy, live.max_session, live.description, live.managed,
-                                  live.inline, live.boundary)
+                                  own, live.boundary)
         # Without awsroles' digest (a role adopted, or made before digests), a boundary the org file
         # does not give is drift all the same.
         digest = live.tags.get(DIGEST_TAG)
         drift = digest != live_digest if digest is not None else bool(live.boundary and not spec.boundary)
         self.change("update", "role", spec.name, ops, details + attach_details + inline_details + tag_details,
                     diffs + inline_diffs, drift)
+
+    def revoked_sessions(self, role: str, live: LiveRole) -> tuple[list[Op], list[str], list[tuple[str, str]]]:
+        """Keep the revocations whose sessions may still be live (``T`` + the role's max_session in
+        the future), remove the expired ones, delete the policy once empty, and put back one
+        changed by hand (see :mod:`awsroles.iam.revocations`)."""
+        current = live.inline.get(revocations.POLICY_NAME)
+        if current is None:
+            return [], [], []
+        found = revocations.reconcile(current, now=self.now, max_session=live.max_session)
+        if not found.expired and not found.put_back:
+            return [], [], []
+        name = revocations.POLICY_NAME
+        words = []
+        if found.expired:
+            words.append("expired revocation" + ("s" if len(found.expired) > 1 else "") + " " + ", ".join(
+                f"{r.issued_before} ({', '.join(r.people)})" for r in found.expired))
+        if found.put_back:
+            words.append("statements not awsroles' removed")
+        diffs = [document_diff(f"inline policy {name}", current, found.document)]
+        if found.document is None:
+            return ([("delete_role_policy", {"RoleName": role, "PolicyName": name})],
+                    [f"remove inline policy {name}: {'; '.join(words)}"], diffs)
+        return ([("put_role_policy", {"RoleName": role, "PolicyName": name, "PolicyDocument": found.document})],
+                [f"change inline policy {name}: {'; '.join(words)}"], diffs)
 
     def delete_role(self, live: LiveRole) -> None:
         ops: list[Op] = [("remove_role_from_instance_profile", {"InstanceProfileName": p, "RoleName": live.name})
@@ -339,11 +371,13 @@ def accounts_to_read(org: Org) -> list[Account]:
 
 
 def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveAccount], *,
-              prune: bool = False, options: PlanOptions | None = None) -> Plan:
+              prune: bool = False, options: PlanOptions | None = None, now: datetime | None = None) -> Plan:
     """The ordered plan: per account (file order), creates and updates (policies, groups, roles,
     users), then deletes in reverse dependency order (users, roles, groups, policies); in the
-    billing account, when its budgets were read (``LiveAccount.budgets``), then its budgets."""
+    billing account, when its budgets were read (``LiveAccount.budgets``), then its budgets. ``now``
+    (default: the clock) decides which revocations of live sessions have expired."""
     options = options or PlanOptions(prune=prune)
+    now = now or datetime.now(timezone.utc)
     by_name = {s.account.name: s for s in specs}
     changes: list[Change] = []
     kept: list[Change] = []
@@ -359,6 +393,7 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
         if account.name in iam_accounts:
             planner = _AccountPlanner(org, account, by_name.get(account.name, AccountSpec(account)),
                                       live[account.name], options)
+            planner.now = now
             planner.run()
             changes.extend(planner.changes)
             (changes if options.prune else kept).extend(planner.deletes)

@@ -409,3 +409,20 @@ def test_new_ids_name_the_moment_the_holder_and_the_environment() -> None:
     assert grant_id(at, "Bob.Smith@x", "prod", set()) == "t-20261129-1402-bob-smith-x-prod"
     long = grant_id(at, "a" * 64, "prod", set())
     assert len(long) <= 64 and len(grant_id(at, "a" * 64, "prod", {long})) <= 64
+
+
+def test_ending_a_person_s_sessions_covers_the_roles_they_hold_for_a_while() -> None:
+    from dataclasses import replace
+
+    from awsroles.org.parse import load_org
+    from awsroles.sync.end_sessions import roles_of
+
+    org = load_org(EXAMPLES / "classic.ini")
+    until = datetime(2026, 11, 29, 18, 2, tzinfo=timezone.utc)
+    org = replace(org, temporary_grants=(
+        TemporaryGrant("t-1", "stage", "readonly", until, "INC-1", team="backend"),
+        TemporaryGrant("t-2", "prod", "readonly", until, "INC-2", user="bob"),
+        TemporaryGrant("t-3", "prod", "admin", until, "INC-3", user="alice"),
+    ))
+    assert roles_of(org, "bob") == [("dev", "developer"), ("dev", "readonly"), ("stage", "readonly"),
+                                    ("prod", "readonly")]
