@@ -33,7 +33,7 @@ class RoleGrant:
     role_arn: str  # "" through Identity Center (its roles are AWS's, named by the permission set)
     max_session: int
     permission_set: str = ""  # through Identity Center: the permission set's name (the portal's role name)
-    until: str = ""  # a temporary grant: when it ends (UTC, 2026-11-29T18:02:00Z); sessions never outlast it
+    until: str = ""  # a temporary grant's end (UTC, 2026-11-29T18:02:00Z): sessions end by then (900 s at least)
 
 
 @dataclass(frozen=True)
