@@ -69,13 +69,11 @@ def demo(app: App, org_file: Path | None, out: Path, identity_center: bool) -> i
       awsroles demo --identity-center
     """
     from awsroles.cli.demo_accounts import accounts_act
-    from awsroles.cli.planview import show_plan, show_result
     from awsroles.export.policies import policy_files
     from awsroles.export.terraform import terraform_files
     from awsroles.iam.desired import desired_state
     from awsroles.sandbox.process import Sandbox
     from awsroles.sandbox.seed import enroll_person
-    from awsroles.sync.engine import Engine
 
     if org_file is None and app.file:
         org_file = Path(app.file)
@@ -104,25 +102,8 @@ def demo(app: App, org_file: Path | None, out: Path, identity_center: bool) -> i
         story.say(f"moto server at {box.endpoint}: the org's {len(org.accounts)} accounts with their own ids, "
                   f"the {org.bootstrap_role} in each,")
         story.say("and an admin in ops whose keys awsroles uses. IAM permissions are enforced.")
-        engine = Engine(org, box.aws())
-
-        story.step("What would change?", "awsroles plan")
-        plan = engine.plan()
-        show_plan(app, engine, plan)
-
-        story.step("Make it so", "awsroles apply --yes")
-        result = engine.apply(plan)
-        show_result(app, result)
-        if not result.ok:
+        if not plan_apply_story(app, story, org, box):
             return ExitCode.FAILURE
-
-        story.step("Nothing left to do", "awsroles plan")
-        again = Engine(org, box.aws()).plan()
-        show_plan(app, engine, again)
-
-        story.step("Who can assume what", "awsroles access")
-        columns, grid = matrix(org, access_list(org))
-        app.render(Result(data=None, tables=[Table(columns, grid)]))
         prod = [env for env in org.environments if "prod" in env]
         if prod:
             who = sorted({a.user for a in access_list(org, environment=prod[0])})
@@ -159,6 +140,29 @@ def demo(app: App, org_file: Path | None, out: Path, identity_center: bool) -> i
     app.say("Next: `awsroles init` writes a starter awsroles.ini here; make it yours, `awsroles validate`, then "
             "`awsroles plan` with ops admin credentials.")
     return ExitCode.OK
+
+
+def plan_apply_story(app: App, story: _Story, org: Any, box: Any) -> bool:
+    """Plan, apply, plan again (empty) and who can assume what, on the sandbox as its admin (what
+    ``awsroles plan`` and ``apply --yes`` run); False when apply failed."""
+    from awsroles.cli.planview import show_plan, show_result
+    from awsroles.sync.engine import Engine
+
+    engine = Engine(org, box.aws())
+    story.step("What would change?", "awsroles plan")
+    plan = engine.plan()
+    show_plan(app, engine, plan)
+    story.step("Make it so", "awsroles apply --yes")
+    result = engine.apply(plan)
+    show_result(app, result)
+    if not result.ok:
+        return False
+    story.step("Nothing left to do", "awsroles plan")
+    show_plan(app, engine, Engine(org, box.aws()).plan())
+    story.step("Who can assume what", "awsroles access")
+    columns, grid = matrix(org, access_list(org))
+    app.render(Result(data=None, tables=[Table(columns, grid)]))
+    return True
 
 
 def environments(box: Any, scratch: Path) -> Callable[[str], dict[str, str]]:

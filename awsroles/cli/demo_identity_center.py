@@ -18,19 +18,15 @@ from typing import Any
 
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode
-from awsroles.iam.access import access_list, matrix
 from awsroles.iam.checks import check_org
-from awsroles.render import Result, Table
 
 CODE = re.compile(r"the code ([A-Z0-9]{4,}-[A-Z0-9]{4,})")
 
 
 def identity_center_demo(app: App, story: Any, path: Path, out: Path) -> int:
-    from awsroles.cli.demo import _commands, argv_of, environments
-    from awsroles.cli.planview import show_plan, show_result
+    from awsroles.cli.demo import _commands, argv_of, environments, plan_apply_story
     from awsroles.sandbox.client import sso_start_url
     from awsroles.sandbox.process import Sandbox
-    from awsroles.sync.engine import Engine
 
     story.step("Check the org file", f"awsroles -f {path} validate")
     org, problems = check_org(path)
@@ -48,20 +44,8 @@ def identity_center_demo(app: App, story: Any, path: Path, out: Path) -> int:
     story.step("Start a sandbox AWS on this machine", "awsroles sandbox start")
     with Sandbox(path) as box:
         story.say(f"moto server at {box.endpoint}: the organization, its accounts and an Identity Center instance")
-        engine = Engine(org, box.aws())
-        story.step("What would change?", "awsroles plan")
-        plan = engine.plan()
-        show_plan(app, engine, plan)
-        story.step("Make it so", "awsroles apply --yes")
-        result = engine.apply(plan)
-        show_result(app, result)
-        if not result.ok:
+        if not plan_apply_story(app, story, org, box):
             return ExitCode.FAILURE
-        story.step("Nothing left to do", "awsroles plan")
-        show_plan(app, engine, Engine(org, box.aws()).plan())
-        story.step("Who can assume what", "awsroles access")
-        columns, grid = matrix(org, access_list(org))
-        app.render(Result(data=None, tables=[Table(columns, grid)]))
 
         url = sso_start_url(box.endpoint, home.id, org.identity_center_region_name)
         scratch = Path(tempfile.mkdtemp(prefix="awsroles-demo-"))
