@@ -142,7 +142,7 @@ def test_who_may_decide() -> None:
     assert decide(org, "r-20261130-0102-bob-prod", "alice", LATER).user == "bob"
     with pytest.raises(RequestRefused, match="is your own: someone else among its approvers must decide it"):
         decide(org, "r-20261130-0102-bob-prod", "bob", LATER)  # listed, but the requester
-    with pytest.raises(RequestRefused, match="carol may not approve requests for prod; its approvers: alice$"):
+    with pytest.raises(RequestRefused, match=r"carol may not approve requests for prod; its approvers: alice$"):
         decide(org, "r-20261130-0102-bob-prod", "carol", LATER)
     with pytest.raises(RequestRefused, match="expired unanswered at 2026-12-01T01:02:00Z"):
         decide(org, "r-20261130-0102-bob-prod", "alice", ASKED + timedelta(days=2))
