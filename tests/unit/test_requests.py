@@ -243,3 +243,15 @@ def test_an_invalid_file_is_never_edited(tmp_path: Path) -> None:
     with pytest.raises(OrgFileError):
         deny(path, "r-20261130-0102-bob-prod", "alice", LATER, "no")
     assert path.read_text() == before
+
+
+def test_a_request_section_alone_changes_nothing_in_iam() -> None:
+    """Only [temporary ID] sections become IAM statements, whatever a request's status says."""
+    from awsroles.iam.desired import desired_state, flatten
+
+    plain, _ = parse(with_approvers())
+    hand_written = REQUEST + ("status = approved\ndecided_by = alice\ndecided_at = 2026-11-30T01:07:00Z\n"
+                              "grant = t-nowhere\n")
+    org, problems = parse(with_approvers() + hand_written)
+    assert plain is not None and org is not None, problems
+    assert flatten(desired_state(org, LATER)) == flatten(desired_state(plain, LATER))
