@@ -113,7 +113,8 @@ def _grant_temporary(app: App, team: str | None, user: str | None, environment: 
         details={"id": grant.id, "environment": environment, "role": role, "until": format_time(grant.until),
                  "reason": grant.reason, "granted_by": grant.granted_by},
         edit=lambda: orgedit.add_temporary(app.org_path, grant, checks=ORG_CHECKS), already=False,
-        already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
+        already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune,
+        rerun=False)  # the same command again would add a second grant
 
 
 def _granted_by(org: Org, profile: str | None, no_plan: bool) -> str:

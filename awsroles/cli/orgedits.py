@@ -33,7 +33,10 @@ def edit_then_plan(app: App, *, action: str, target: str, details: dict[str, obj
                    edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
                    profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None,
                    engine: Engine | None = None,
-                   before_plan: Callable[[Engine, audit.Auditor], None] | None = None) -> int:
+                   before_plan: Callable[[Engine, audit.Auditor], None] | None = None,
+                   rerun: bool = True) -> int:
+    """Make the edit, record it, then show the plan (with ``apply_``, apply it). ``rerun``: whether
+    running the same command again with --apply would apply it (not for one-time edits: approve)."""
     from awsroles.cli.planview import ApplyProgress, engine_for, show_plan
     from awsroles.people import audit
     from awsroles.render import Result
@@ -80,7 +83,8 @@ def edit_then_plan(app: App, *, action: str, target: str, details: dict[str, obj
             show_plan(app, engine, plan)
         if not apply_:
             if plan.changes:
-                app.say("\nRun `awsroles apply` (or this command with --apply) to make these changes.")
+                again = " (or this command with --apply)" if rerun else ""
+                app.say(f"\nRun `awsroles apply`{again} to make these changes.")
             return ExitCode.OK
         if plan.conflicts:
             raise AwsrolesError(f"{len(plan.conflicts)} conflict(s) with resources awsroles does not manage; "

@@ -46,12 +46,13 @@ def _stored_key(org: Org) -> str | None:
 
     try:
         vendor = make_vendor()
+        config = vendor.config
+        if config.identity_center or config.ops_account_id != org.ops.id:
+            return None
+        key = vendor.long_term()
     except NotSetUp:
         return None
-    config = vendor.config
-    if config.identity_center or config.ops_account_id != org.ops.id:
-        return None
-    return for_credentials(vendor.long_term(), config.region).whoami().arn
+    return for_credentials(key, config.region).whoami().arn
 
 
 def _me(org: Org, profile: str | None) -> tuple[str, str]:
@@ -182,7 +183,7 @@ def approve(app: App, request_id: str, apply_: bool, profile: str | None, prune:
                  "from": format_time(now), "until": format_time(grant.until), "reason": grant.reason,
                  "approved_by": me, "approver_arn": arn},
         edit=lambda: approve_edit(app.org_path, found.id, grant, now, checks=ORG_CHECKS), already=False,
-        already_message="", apply_=apply_, no_plan=False, profile=profile, prune=prune)
+        already_message="", apply_=apply_, no_plan=False, profile=profile, prune=prune, rerun=False)
 
 
 @click.command()

@@ -182,3 +182,14 @@ def test_a_role_session_cannot_approve(
                         lambda org, profile: "arn:aws:sts::111111111111:assumed-role/admin/alice")
     code, _, err = as_person(monkeypatch, ops_aws, keys, "alice", "--file", str(org_path), "approve", request)
     assert code == ExitCode.USAGE and "you are signed in as a role session" in err
+
+
+def test_approve_without_apply_shows_the_plan_and_says_apply_not_approve_again(
+        monkeypatch: pytest.MonkeyPatch, ops_aws: Aws, keys: dict[str, tuple[str, str]], org_path: Path,
+        audit_log: Path) -> None:
+    request = ask(monkeypatch, ops_aws, keys, org_path)
+    code, out, err = as_person(monkeypatch, ops_aws, keys, "alice", "--file", str(org_path), "approve", request)
+    assert code == ExitCode.OK, err
+    assert "~ user bob (update): add inline policy awsroles-temporary, temporary grant t-" in out
+    assert "Run `awsroles apply` to make these changes." in out and "this command with --apply" not in out
+    assert temporary_statements(ops_aws, "bob") == []  # not applied yet

@@ -255,3 +255,15 @@ def test_a_request_section_alone_changes_nothing_in_iam() -> None:
     org, problems = parse(with_approvers() + hand_written)
     assert plain is not None and org is not None, problems
     assert flatten(desired_state(org, LATER)) == flatten(desired_state(plain, LATER))
+
+
+def test_validate_warns_about_a_request_left_unanswered(tmp_path: Path) -> None:
+    from awsroles.iam.checks import check_org
+
+    path = tmp_path / "org.ini"
+    path.write_text(with_approvers() + REQUEST.replace("2026-11-30T01:02:00Z", "2020-01-01T00:00:00Z"))
+    org, problems = check_org(path)
+    assert org is not None
+    line = line_of(path.read_text(), "[request r-20261130-0102-bob-prod]")
+    assert [p.severity for p in problems if p.line == line] == ["warning"]
+    assert any("expired unanswered at 2020-01-02T00:00:00Z" in p.message for p in problems if p.line == line)
