@@ -27,10 +27,9 @@ def caller_arn(org: Org, profile: str | None) -> str:
     from awsroles.errors import AwsrolesError, from_aws
 
     try:
-        if profile is None:
-            stored = _stored_key(org)
-            if stored is not None:
-                return stored
+        stored = _stored_key(org)
+        if stored is not None:
+            return stored
         return for_org(org, profile, max_attempts=3).whoami().arn
     except AwsrolesError:
         raise
@@ -73,7 +72,7 @@ def _now() -> datetime:
               help="How long, from approval (15m to 7d: 2h, 90m, 1d).")
 @click.option("--reason", metavar="TEXT", required=True, help="Why (one line: an incident or ticket).")
 @click.option("--profile", metavar="NAME",
-              help="AWS profile whose IAM user you are (default: your `awsroles setup` key, else the environment).")
+              help="AWS profile of your own IAM user, if you have not run `awsroles setup` (default: the environment).")
 @click.argument("environment", metavar="ENV", shell_complete=complete_org_environments)
 @click.argument("role", shell_complete=complete_org_roles)
 @pass_app
@@ -190,7 +189,7 @@ def approve(app: App, request_id: str, apply_: bool, profile: str | None, prune:
 @common_options
 @click.option("--reason", metavar="TEXT", required=True, help="Why not (one line).")
 @click.option("--profile", metavar="NAME",
-              help="AWS profile whose IAM user you are (default: your `awsroles setup` key, else the environment).")
+              help="AWS profile of your own IAM user, if you have not run `awsroles setup` (default: the environment).")
 @click.argument("request_id", metavar="ID")
 @pass_app
 def deny(app: App, request_id: str, reason: str, profile: str | None) -> int:

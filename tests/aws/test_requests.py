@@ -158,6 +158,7 @@ def test_expired_decided_and_unknown_are_refused(
     code, out, err = as_person(monkeypatch, ops_aws, keys, "alice", "--file", str(org_path), "deny",
                                "r-20200101-0000-bob-prod", "--reason", "stale")
     assert code == ExitCode.OK and "Denied r-20200101-0000-bob-prod" in out, err  # denying closes it
+    assert temporary_statements(ops_aws, "bob") == []  # nothing changes in AWS
     code, _, err = as_person(monkeypatch, ops_aws, keys, "alice", "--file", str(org_path), "approve",
                              "r-20200101-0000-bob-prod")
     assert code == ExitCode.USAGE and "was already denied by alice" in err
