@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from awsroles.cli.app import App, common_options, pass_app
-from awsroles.cli.complete import complete_org_environments, complete_org_roles
+from awsroles.cli.complete import complete_org_environments, complete_org_roles, complete_requests
 from awsroles.cli.orgedits import edit_then_plan
 from awsroles.errors import ExitCode, UsageError
 from awsroles.render import TABLE_FORMS
@@ -148,7 +148,7 @@ def requests(app: App, states: tuple[str, ...]) -> int:
 @click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials, for the plan.")
 @click.option("--prune", is_flag=True,
               help="Also delete what awsroles manages but the org file no longer declares.")
-@click.argument("request_id", metavar="ID")
+@click.argument("request_id", metavar="ID", shell_complete=complete_requests)
 @pass_app
 def approve(app: App, request_id: str, apply_: bool, profile: str | None, prune: bool) -> int:
     """Approve request ID: a temporary grant of the role to the requester, from now.
@@ -190,7 +190,7 @@ def approve(app: App, request_id: str, apply_: bool, profile: str | None, prune:
 @click.option("--reason", metavar="TEXT", required=True, help="Why not (one line).")
 @click.option("--profile", metavar="NAME",
               help="AWS profile of your own IAM user, if you have not run `awsroles setup` (default: the environment).")
-@click.argument("request_id", metavar="ID")
+@click.argument("request_id", metavar="ID", shell_complete=complete_requests)
 @pass_app
 def deny(app: App, request_id: str, reason: str, profile: str | None) -> int:
     """Deny request ID: mark it denied, with who, when and why. Nothing changes in AWS.
