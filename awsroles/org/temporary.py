@@ -64,9 +64,9 @@ def _time(b: Builder, key: IniKey | None) -> datetime | None:
 
 
 def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[User], teams: list[str],
-                   roles: list[Role], environments: list[str], iam_users: bool) -> list[TemporaryGrant]:
-    """The ``[temporary ID]`` sections. ``iam_users``: whether people are IAM users (``[org] identity``):
-    temporary grants are made of IAM statements, so they need that backend."""
+                   roles: list[Role], environments: list[str]) -> list[TemporaryGrant]:
+    """The ``[temporary ID]`` sections (for either backend: IAM statements for IAM users, a permission
+    set of its own in IAM Identity Center, see docs/temporary-access.md)."""
     grants: list[TemporaryGrant] = []
     user_names = [u.name for u in users]
     role_names = [r.name for r in roles]
@@ -103,10 +103,6 @@ def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[
             ok = False
         elif role and role not in role_names:
             b.error(keys["role"].line, f"undefined role '{role}' in [temporary {name}]{did_you_mean(role, role_names)}")
-            ok = False
-        elif not iam_users:
-            b.error(section.line, f"[temporary {name}]: temporary grants are IAM statements, for people who are "
-                    "IAM users ([org] identity = iam-users); IAM Identity Center has none yet")
             ok = False
         reason = values.get("reason", "")
         if "\n" in reason or len(reason) > REASON_MAX:

@@ -73,7 +73,7 @@ class Engine:
     def read_identity_center(self) -> LiveIdentityCenter:
         home = self.org.identity_center_home
         sso, store = self.identity_center()
-        spec = desired_identity_center(self.iam_org)
+        spec = desired_identity_center(self.iam_org, self.clock())
         wanted = [p.name for p in spec.permission_sets]
         return read_identity_center(sso, store, self.org.name, wanted_sets=wanted, max_workers=self.max_workers,
                                     wanted_groups=[g.display_name for g in spec.groups],
@@ -178,7 +178,7 @@ class Engine:
         expired = tuple(f"temporary grant '{g.id}' ({g.holder}, {g.role} in {g.environment}) expired at "
                         f"{format_time(g.until)}: not desired any more; `awsroles revoke --temporary {g.id}` "
                         "removes its section" for g in self.iam_org.expired_temporary(now))
-        iam = replace(iam, notes=iam.notes + expired).merged(self.plan_identity_center(live, options))
+        iam = replace(iam, notes=iam.notes + expired).merged(self.plan_identity_center(live, options, now))
         organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
         if organization is None:
             return iam
@@ -189,13 +189,16 @@ class Engine:
                      retained=tuple(planned.retained))
         return first.merged(iam)
 
-    def plan_identity_center(self, live: dict[str, LiveAccount], options: PlanOptions) -> Plan:
-        """The Identity Center part of the plan (empty unless the org uses it)."""
+    def plan_identity_center(self, live: dict[str, LiveAccount], options: PlanOptions,
+                             now: datetime | None = None) -> Plan:
+        """The Identity Center part of the plan (empty unless the org uses it); ``now`` (default: the
+        clock) decides which temporary grants have expired."""
         home = self.org.identity_center_home if self.org.uses_identity_center else None
         found = live.get(home.name, LiveAccount(home)).identity_center if home is not None else None
         if found is None:
             return Plan(options=options)
-        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org), found, options)
+        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org, now or self.clock()),
+                                       found, options)
         deletes = tuple(planned.deletes)
         return Plan(tuple(planned.changes) + (deletes if options.prune else ()), () if options.prune else deletes,
                     tuple(planned.conflicts), {}, tuple(planned.unowned), tuple(planned.foreign), options)
