@@ -342,6 +342,9 @@ def _prepare_end_sessions(app: App, profile: str | None, team: str, environment:
     from awsroles.sync.end_sessions import prepare
 
     org = app.load_org()
+    if not org.uses_iam_users:
+        raise UsageError("--end-sessions ends sessions of the IAM roles awsroles makes for IAM users; in IAM Identity "
+                         "Center it is not built yet (docs/temporary-access.md#iam-identity-center); nothing changed")
     found = next((t for t in org.teams if t.name == team
                   and any(g.environment == environment and g.role == role for g in t.grants)), None)
     if found is None:  # not granted: the edit itself says why, with its did-you-mean, before any change

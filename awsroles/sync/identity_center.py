@@ -263,9 +263,9 @@ class _Planner:
                         {"PermissionSet": spec.name, "PermissionsBoundary": spec.boundary.as_param()}))
         return ops
 
-    @staticmethod
-    def create_details(spec: PermissionSetSpec) -> list[str]:
-        details = [f"temporary grant {spec.temporary}"] if spec.temporary else []
+    def create_details(self, spec: PermissionSetSpec) -> list[str]:
+        grant = temporary.grant_of(self.org, spec.temporary) if spec.temporary else None
+        details = [f"temporary grant {grant.id} until {format_time(grant.until)}"] if grant else []
         details += [f"session {spec.session_duration}", *(f"attach {arn}" for arn in spec.managed),
                    *(f"attach customer managed {c.path}{c.name}" for c in spec.customer_managed)]
         if spec.inline:

@@ -90,7 +90,7 @@ def assigned(sso: Any, instance: str, arn: str, account: str) -> list[str]:
 def test_apply_makes_one_permission_set_and_assignment_per_grant(aws: Aws) -> None:
     plan = applied(aws, NOW)
     created = {c.name: c for c in plan.changes if c.kind == "permission-set"}
-    assert f"temporary grant {FIRST}" in created[permission_set_name(FIRST)].details
+    assert f"temporary grant {FIRST} until 2026-11-29T18:00:00Z" in created[permission_set_name(FIRST)].details
     assert f"create team-backend -> {permission_set_name(FIRST)} in prod" in [
         f"{c.action} {c.name}" for c in plan.changes if c.kind == "assignment"]
     sso, _, instance, _ = instance_of(aws)

@@ -121,3 +121,16 @@ def test_a_role_statement_named_like_the_window_is_an_error_at_the_temporary_sec
     assert org is None
     assert any(str(p).startswith(f"org.ini:{line}: ") and "statement id 'AwsrolesTemporaryWindow'" in str(p)
                for p in problems), [str(p) for p in problems]
+
+
+def test_end_sessions_in_an_identity_center_org_says_it_is_not_built_and_changes_nothing(tmp_path) -> None:
+    from tests.unit.test_cli import invoke
+
+    path = tmp_path / "awsroles.ini"
+    path.write_text(TEXT.replace("policy_dir = ../policies", f"policy_dir = {EXAMPLES.parent / 'policies'}"))
+    before = path.read_text()
+    code, _, err = invoke("-f", str(path), "revoke", "backend", "dev", "developer", "--end-sessions", "--yes")
+    assert code == 2, err
+    assert "in IAM Identity Center it is not built yet" in err and "nothing changed" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert path.read_text() == before
