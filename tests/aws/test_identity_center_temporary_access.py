@@ -56,17 +56,23 @@ def sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, datetime]]:
             yield box, until
 
 
-def test_the_grants_permission_set_refuses_everything_after_until_with_nothing_run(
-        sandbox: tuple[Sandbox, datetime]) -> None:
-    box, until = sandbox
-    oidc, portal = client(box.endpoint, "sso-oidc"), client(box.endpoint, "sso")
+def sign_in(box: Sandbox, user: str) -> str:
+    """The device flow as ``user``: the access token."""
+    oidc = client(box.endpoint, "sso-oidc")
     registered = oidc.register_client(clientName="awsroles-test", clientType="public", scopes=SCOPES)
     device = oidc.start_device_authorization(clientId=registered["clientId"],
                                              clientSecret=registered["clientSecret"],
                                              startUrl=sso_start_url(box.endpoint, MGMT, REGION))
-    approve_device(box.endpoint, device["userCode"], "bob")
-    token = oidc.create_token(clientId=registered["clientId"], clientSecret=registered["clientSecret"],
-                              grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])["accessToken"]
+    approve_device(box.endpoint, device["userCode"], user)
+    return str(oidc.create_token(clientId=registered["clientId"], clientSecret=registered["clientSecret"],
+                                 grantType=DEVICE_GRANT, deviceCode=device["deviceCode"])["accessToken"])
+
+
+def test_the_grants_permission_set_refuses_everything_after_until_with_nothing_run(
+        sandbox: tuple[Sandbox, datetime]) -> None:
+    box, until = sandbox
+    portal = client(box.endpoint, "sso")
+    token = sign_in(box, "bob")
     role = permission_set_name(GRANT)
     assert [r["roleName"] for r in portal.list_account_roles(accessToken=token, accountId=PROD)["roleList"]] == [role]
     advance_clock(box.endpoint, 30 * 60)  # half-way: credentials for the hour the permission set allows
@@ -78,3 +84,9 @@ def test_the_grants_permission_set_refuses_everything_after_until_with_nothing_r
     with pytest.raises(ClientError) as refused:
         iam.list_roles()  # ... but the window's Deny refuses them
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    # until the next apply removes the assignment, the portal still hands out credentials: refused as well
+    later = portal.get_role_credentials(accessToken=sign_in(box, "bob"), accountId=PROD,
+                                        roleName=role)["roleCredentials"]
+    with pytest.raises(ClientError) as again:
+        client(box.endpoint, "iam", later).list_roles()
+    assert again.value.response["Error"]["Code"] == "AccessDenied"

@@ -134,3 +134,18 @@ def test_end_sessions_in_an_identity_center_org_says_it_is_not_built_and_changes
     assert "in IAM Identity Center it is not built yet" in err and "nothing changed" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert path.read_text() == before
+
+
+def test_a_permission_set_whose_inline_policy_with_the_window_is_too_big_is_an_error(tmp_path) -> None:
+    statements = [{"Sid": f"S{n}", "Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{n:04}/*"}
+                  for n in range(115)]  # 10,163 characters
+    policy = tmp_path / "big.json"
+    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": statements}))
+    text = TEXT.replace("policies = deny-iam-writes.json", f"policies = {policy}")
+    org, problems = parse_org(text, "org.ini", EXAMPLES)
+    assert org is not None, [str(p) for p in problems]  # the role's own permission set fits...
+    org, problems = parse_org(text + TEAM, "org.ini", EXAMPLES)
+    line = (text + TEAM).splitlines().index("[temporary t-20261129-1402-backend-stage]") + 1
+    assert org is None  # ... but not with the window
+    assert any(str(p).startswith(f"org.ini:{line}: ") and "Identity Center allows 10240" in str(p)
+               for p in problems), [str(p) for p in problems]
