@@ -32,24 +32,20 @@ is gone; not left for ``--prune``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime
 
 from awsroles.org.jsondoc import canonical_json
 from awsroles.org.model import Org, Role, TemporaryGrant
-from awsroles.org.temporary import format_time
+from awsroles.org.temporary import format_time, permission_set_name
+
+__all__ = ["PREFIX", "TAG", "description", "grant_of", "inline_policy", "permission_set_name", "window_statements"]
 
 PREFIX = "awsroles-tmp-"
 TAG = "awsroles-temporary"  # on a temporary grant's permission set: the grant's ID
 WINDOW_SID, START_SID = "AwsrolesTemporaryWindow", "AwsrolesTemporaryStart"
 SESSION = "PT1H"  # Identity Center's shortest session; the window's Deny ends every session anyway
 POLICY_VERSION = "2012-10-17"
-
-
-def permission_set_name(grant_id: str) -> str:
-    """``t-20261129-1402-backend-stage`` -> ``awsroles-tmp-3f2a...`` (25 characters)."""
-    return PREFIX + hashlib.sha256(grant_id.encode("utf-8")).hexdigest()[:12]
 
 
 def _time(moment: datetime) -> str:

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -39,6 +40,13 @@ def parse_time(text: str) -> datetime:
 def format_time(moment: datetime) -> str:
     """The org file's and IAM's spelling of a moment: ``2026-11-29T18:02:00Z`` (whole seconds, UTC)."""
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def permission_set_name(grant_id: str) -> str:
+    """A temporary grant's own permission set in IAM Identity Center: ``awsroles-tmp-`` and 12 hex
+    digits of sha256(ID), 25 characters (a permission set name has at most 32; an ID up to 64). Here,
+    beside the ID, because the Identity Center backend and the sign-in (``setup``) both name it."""
+    return "awsroles-tmp-" + hashlib.sha256(grant_id.encode("utf-8")).hexdigest()[:12]
 
 
 def grant_id(now: datetime, holder: str, environment: str, taken: set[str]) -> str:
