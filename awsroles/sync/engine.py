@@ -70,6 +70,13 @@ class Engine:
         home, region = self.org.identity_center_home, self.org.identity_center_region_name
         return self._client("sso-admin", home, region), self._client("identitystore", home, region)
 
+    def identity_center_runner(self, progress: Callable[[str], None] | None = None) -> IdentityCenterRunner:
+        """A runner of Identity Center calls in the org's instance (what apply and ``--end-sessions`` use)."""
+        sso, store = self.identity_center()
+        home = self.org.identity_center_home
+        found = find_instance(sso, f"account {home.name} ({home.id}) in {self.org.identity_center_region_name}")
+        return IdentityCenterRunner(sso, store, found[0], found[1], IDENTITY_CENTER_CALLS, progress=progress)
+
     def read_identity_center(self) -> LiveIdentityCenter:
         home = self.org.identity_center_home
         sso, store = self.identity_center()
@@ -197,8 +204,9 @@ class Engine:
         found = live.get(home.name, LiveAccount(home)).identity_center if home is not None else None
         if found is None:
             return Plan(options=options)
-        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org, now or self.clock()),
-                                       found, options)
+        moment = now or self.clock()
+        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org, moment), found, options,
+                                       moment)
         deletes = tuple(planned.deletes)
         return Plan(tuple(planned.changes) + (deletes if options.prune else ()), () if options.prune else deletes,
                     tuple(planned.conflicts), {}, tuple(planned.unowned), tuple(planned.foreign), options)

@@ -14,6 +14,9 @@ The contract is IAM's (:mod:`awsroles.sync.planner`):
   provisioned again (``provision_permission_set``: apply waits on its status).
 - **Leftovers**: awsroles' users, groups and permission sets the file no longer declares are
   deleted with ``prune`` only (else kept), their assignments with them.
+- **Ended sessions** (:mod:`awsroles.identity_center.revocations`): the revocation statements
+  ``revoke --end-sessions`` wrote into a permission set's inline policy are kept while a session
+  issued before their moment could still be valid (never drift), then left out.
 - **Temporary grants** (:mod:`awsroles.identity_center.temporary`): a permission set tagged as a
   temporary grant's that is not desired any more (the grant has expired, or its section is gone)
   is deleted by the next apply without ``prune``, after its assignments (Identity Center refuses to
@@ -30,15 +33,17 @@ saved plan stays valid for what it creates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 
 from awsroles.iam import policies
-from awsroles.identity_center import names, temporary
+from awsroles.identity_center import names, revocations, temporary
 from awsroles.identity_center.desired import (
     GroupSpec,
     IdentityCenterSpec,
     PermissionSetSpec,
     UserSpec,
     settings_digest,
+    spec_digest,
 )
 from awsroles.identity_center.state import LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
 from awsroles.org.model import Account, Org
@@ -72,8 +77,9 @@ class IdentityCenterPlan:
 
 
 class _Planner:
-    def __init__(self, org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter, options: PlanOptions):
-        self.org, self.spec, self.live, self.options = org, spec, live, options
+    def __init__(self, org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter, options: PlanOptions,
+                 now: datetime):
+        self.org, self.spec, self.live, self.options, self.now = org, spec, live, options, now
         self.home: Account = org.identity_center_home
         self.out = IdentityCenterPlan()
         self.blocked: set[tuple[str, str]] = set()  # (kind, name) in conflict: nothing is planned on them
@@ -274,7 +280,21 @@ class _Planner:
             details.append(f"boundary {spec.boundary}")
         return details
 
+    def with_revocations(self, spec: PermissionSetSpec, live: LivePermissionSet) -> tuple[PermissionSetSpec, list[str]]:
+        """``spec`` with the live revocation statements still needed (its digest with them), and the
+        Sids of those no longer needed."""
+        seconds = max(names.duration_seconds(live.session_duration), names.duration_seconds(spec.session_duration))
+        keep = revocations.kept(live.inline, self.now, seconds)
+        gone = revocations.expired(live.inline, self.now, seconds)
+        if not keep:
+            return spec, gone
+        spec = replace(spec, inline=revocations.with_statements(spec.inline, keep))
+        tags = tuple(sorted((*((k, v) for k, v in spec.tags if k != names.DIGEST_TAG),
+                              (names.DIGEST_TAG, spec_digest(spec)))))
+        return replace(spec, tags=tags), gone
+
     def permission_set_update(self, spec: PermissionSetSpec, live: LivePermissionSet, *, adopt: bool) -> None:
+        spec, gone = self.with_revocations(spec, live)
         name = spec.name
         ops: list[Op] = []
         details: list[str] = []
@@ -291,10 +311,12 @@ class _Planner:
         if spec.inline is None and live.inline is not None:
             ops.append(("delete_inline_policy_from_permission_set", {"PermissionSet": name}))
             details.append(f"remove inline policy (grants: {grants_summary(live.inline)})")
+            details += [f"expired revocation {sid} (no session it ends can still be valid)" for sid in gone]
             diffs.append(document_diff("inline policy", live.inline, None))
         elif spec.inline is not None and (live.inline is None or not policies.same_document(live.inline, spec.inline)):
             ops.append(("put_inline_policy_to_permission_set", {"PermissionSet": name, "InlinePolicy": spec.inline}))
             details.append("change inline policy" if live.inline else "add inline policy")
+            details += [f"expired revocation {sid} (no session it ends can still be valid)" for sid in gone]
             diffs.append(document_diff("inline policy", live.inline, spec.inline))
         for arn in sorted(set(spec.managed) - set(live.managed)):
             ops.append(("attach_managed_policy_to_permission_set", {"PermissionSet": name, "ManagedPolicyArn": arn}))
@@ -415,6 +437,7 @@ def _boundary(live: dict[str, object] | None) -> dict[str, object] | None:
 
 
 def plan_identity_center(org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter,
-                         options: PlanOptions) -> IdentityCenterPlan:
-    """The changes that bring the Identity Center instance in line with ``spec`` (see the module)."""
-    return _Planner(org, spec, live, options).plan()
+                         options: PlanOptions, now: datetime | None = None) -> IdentityCenterPlan:
+    """The changes that bring the Identity Center instance in line with ``spec`` (see the module);
+    ``now`` (default: the current time) decides which revocations of sessions have expired."""
+    return _Planner(org, spec, live, options, now or datetime.now(timezone.utc)).plan()

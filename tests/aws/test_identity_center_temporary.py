@@ -168,3 +168,42 @@ def test_a_temporary_permission_set_changed_by_hand_is_put_back_while_the_grant_
     change = next(c for c in plan.changes if c.name == permission_set_name(FIRST))
     assert change.drift and "add inline policy" in change.details
     assert change.ops[-1] == ("provision_permission_set", {"PermissionSet": permission_set_name(FIRST)})
+
+
+def test_ending_sessions_writes_a_revocation_the_plan_keeps_until_the_longest_session_is_over(aws: Aws) -> None:
+    from awsroles.sync.end_sessions_ic import prepare, write
+
+    applied(aws, NOW, ORG)
+    at = NOW + timedelta(minutes=10)
+    runner = engine(aws, at, ORG).identity_center_runner()
+    ends = prepare(load(ORG), runner, [("prod", "admin")], ["alice", "nobody"], at)
+    assert [e.description for e in ends] == [
+        "permission set admin in prod (444444444444): refuse sessions of alice issued before 2026-11-29T14:10:00Z "
+        "(its inline policy, provisioned again)"]
+    assert write(runner, ends) == ends
+    sso, store, instance, store_id = instance_of(aws)
+    sso.create_permission_set(InstanceArn=instance, Name="handmade")
+    skipped = prepare(load(ORG), runner, [("prod", "nosuch"), ("prod", "handmade")], ["alice"], at)
+    assert [e.description for e in skipped] == [
+        "permission set nosuch in prod (444444444444): nothing to do (the permission set does not exist, so no "
+        "session of it does)",
+        "permission set handmade in prod (444444444444): nothing to do (not awsroles' permission set: never changed)"]
+    assert write(runner, skipped) == []
+    arn = permission_sets(sso, instance)["admin"]
+    alice = store.get_user_id(IdentityStoreId=store_id, AlternateIdentifier={"UniqueAttribute": {
+        "AttributePath": "userName", "AttributeValue": "alice"}})["UserId"]
+    [statement] = json.loads(sso.get_inline_policy_for_permission_set(
+        InstanceArn=instance, PermissionSetArn=arn)["InlinePolicy"])["Statement"]
+    assert statement["Effect"] == "Deny" and (statement["Action"], statement["Resource"]) == ("*", "*")
+    assert statement["Condition"] == {"DateLessThan": {"aws:TokenIssueTime": "2026-11-29T14:10:00Z"},
+                                      "StringEquals": {"identitystore:userId": [alice],
+                                                       "aws:PrincipalAccount": PROD}}
+    kept = engine(aws, at + timedelta(hours=2) - timedelta(seconds=1), ORG).plan()  # admin: max_session 2h
+    assert kept.in_sync, [(c.name, c.details) for c in kept.changes]  # awsroles' own: not drift
+    after = engine(aws, at + timedelta(hours=2), ORG).plan()
+    [change] = after.changes
+    assert (change.kind, change.name, change.drift) == ("permission-set", "admin", False)
+    assert f"expired revocation {statement['Sid']} (no session it ends can still be valid)" in change.details
+    assert change.ops[-1] == ("provision_permission_set", {"PermissionSet": "admin"})
+    applied(aws, at + timedelta(hours=2), ORG)
+    assert engine(aws, at + timedelta(hours=2), ORG).plan().in_sync

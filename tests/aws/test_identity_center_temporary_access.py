@@ -1,7 +1,8 @@
-"""A temporary grant in IAM Identity Center ends by itself: through the access portal's role
-credentials, against a sandbox in this process, the grant's permission set works before ``until``
-and refuses every request after it, with the credentials still unexpired and nothing run in between
-(docs/temporary-access.md, "IAM Identity Center"). Time moves by the sandbox's clock: no test sleeps."""
+"""Temporary access in IAM Identity Center, through the access portal's role credentials against a
+sandbox in this process (docs/temporary-access.md, "IAM Identity Center"): a temporary grant's
+permission set works before ``until`` and refuses every request after it, with the credentials
+still unexpired and nothing run in between; ending a person's sessions refuses theirs at once and
+no one else's. Time moves by the sandbox's clock: no test sleeps."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from awsroles.sandbox.client import advance_clock, approve_device, sso_start_url
 from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.server import clock
 from awsroles.sync.engine import Engine
-from tests.aws.test_sso_sandbox import DEVICE_GRANT, MGMT, ORG, PROD, REGION, SCOPES
+from tests.aws.test_sso_sandbox import DEV, DEVICE_GRANT, MGMT, ORG, PROD, REGION, SCOPES
 
 GRANT = "t-incident-bob-prod"
 
@@ -39,11 +40,13 @@ def client(endpoint: str, service: str, credentials: dict[str, Any] | None = Non
 
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, datetime]]:
-    """A sandbox with the org applied, bob granted readonly in prod for one hour from now."""
+    """A sandbox with the org applied, bob granted readonly in prod for one hour from now, and alice
+    in team backend too (readonly in dev)."""
     now = datetime.fromtimestamp(clock.sandbox_time(), timezone.utc).replace(microsecond=0)
     until = now + timedelta(hours=1)
-    text = ORG + (f"\n[temporary {GRANT}]\nuser = bob\nenvironment = prod\nrole = readonly\n"
-                  f"until = {format_time(until)}\nreason = INC-1234\n")
+    text = ORG.replace("members = bob", "members = bob, alice") + (
+        f"\n[temporary {GRANT}]\nuser = bob\nenvironment = prod\nrole = readonly\n"
+        f"until = {format_time(until)}\nreason = INC-1234\n")
     (tmp_path / "org.ini").write_text(text)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -90,3 +93,27 @@ def test_the_grants_permission_set_refuses_everything_after_until_with_nothing_r
     with pytest.raises(ClientError) as again:
         client(box.endpoint, "iam", later).list_roles()
     assert again.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_ending_bobs_sessions_refuses_his_credentials_at_once_and_not_alices_or_his_next(
+        sandbox: tuple[Sandbox, datetime]) -> None:
+    from awsroles.sync.end_sessions_ic import prepare, write
+
+    box, _ = sandbox
+    portal = client(box.endpoint, "sso")
+    bob, alice = (portal.get_role_credentials(accessToken=sign_in(box, person), accountId=DEV,
+                                              roleName="readonly")["roleCredentials"] for person in ("bob", "alice"))
+    assert client(box.endpoint, "iam", bob).list_roles()["Roles"]
+    advance_clock(box.endpoint, 1)
+    now = datetime.fromtimestamp(clock.sandbox_time(), timezone.utc)
+    engine = Engine(box.org, box.aws(), clock=lambda: now)
+    runner = engine.identity_center_runner()
+    assert write(runner, prepare(box.org, runner, [("dev", "readonly")], ["bob"], now))
+    with pytest.raises(ClientError) as refused:
+        client(box.endpoint, "iam", bob).list_roles()
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert client(box.endpoint, "iam", alice).list_roles()["Roles"]  # the same permission set, not revoked
+    advance_clock(box.endpoint, 2)
+    again = portal.get_role_credentials(accessToken=sign_in(box, "bob"), accountId=DEV,
+                                        roleName="readonly")["roleCredentials"]
+    assert client(box.endpoint, "iam", again).list_roles()["Roles"]  # issued after: not affected

@@ -123,19 +123,6 @@ def test_a_role_statement_named_like_the_window_is_an_error_at_the_temporary_sec
                for p in problems), [str(p) for p in problems]
 
 
-def test_end_sessions_in_an_identity_center_org_says_it_is_not_built_and_changes_nothing(tmp_path) -> None:
-    from tests.unit.test_cli import invoke
-
-    path = tmp_path / "awsroles.ini"
-    path.write_text(TEXT.replace("policy_dir = ../policies", f"policy_dir = {EXAMPLES.parent / 'policies'}"))
-    before = path.read_text()
-    code, _, err = invoke("-f", str(path), "revoke", "backend", "dev", "developer", "--end-sessions", "--yes")
-    assert code == 2, err
-    assert "in IAM Identity Center it is not built yet" in err and "nothing changed" in err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert path.read_text() == before
-
-
 def test_a_permission_set_whose_inline_policy_with_the_window_is_too_big_is_an_error(tmp_path) -> None:
     statements = [{"Sid": f"S{n}", "Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{n:04}/*"}
                   for n in range(115)]  # 10,163 characters
@@ -149,3 +136,34 @@ def test_a_permission_set_whose_inline_policy_with_the_window_is_too_big_is_an_e
     assert org is None  # ... but not with the window
     assert any(str(p).startswith(f"org.ini:{line}: ") and "Identity Center allows 10240" in str(p)
                for p in problems), [str(p) for p in problems]
+
+
+def test_a_revocation_statement_names_the_moment_the_people_and_the_account_and_ends_after_a_session() -> None:
+    from datetime import timedelta
+
+    import pytest
+
+    from awsroles.identity_center import revocations
+
+    at = datetime(2026, 11, 29, 14, 2, 0, 500000, tzinfo=timezone.utc)
+    statement = revocations.statement(at, ["u-2", "u-1", "u-2"], "222222222222")
+    assert statement["Sid"].startswith("Revoke20261129T140201Z")  # rounded up to the whole second
+    assert statement["Condition"] == {"DateLessThan": {"aws:TokenIssueTime": "2026-11-29T14:02:01Z"},
+                                      "StringEquals": {"identitystore:userId": ["u-1", "u-2"],
+                                                       "aws:PrincipalAccount": "222222222222"}}
+    wanted = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "Mine", "Effect": "Allow", "Action": "s3:*",
+                                                                 "Resource": "*"}]})
+    document = revocations.add(wanted, None, statement, now=at, session_seconds=3600, where="permission set x")
+    assert [s["Sid"] for s in json.loads(document)["Statement"]] == ["Mine", statement["Sid"]]
+    moment = datetime(2026, 11, 29, 14, 2, 1, tzinfo=timezone.utc)
+    assert revocations.kept(document, moment + timedelta(seconds=3599), 3600) == [statement]
+    assert revocations.kept(document, moment + timedelta(seconds=3600), 3600) == []
+    assert revocations.expired(document, moment + timedelta(seconds=3600), 3600) == [statement["Sid"]]
+    later = revocations.statement(at + timedelta(hours=2), ["u-3"], "222222222222")
+    merged = revocations.add(wanted, document, later, now=at + timedelta(hours=2), session_seconds=3600, where="x")
+    assert [s["Sid"] for s in json.loads(merged)["Statement"]] == ["Mine", later["Sid"]]  # the expired one dropped
+    big = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": f"S{n}", "Effect": "Deny", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::b{n:04}/*"}
+        for n in range(115)]})
+    with pytest.raises(revocations.RevocationTooLarge, match="Identity Center allows 10240: nothing changed"):
+        revocations.add(big, None, statement, now=at, session_seconds=3600, where="permission set x")
