@@ -45,8 +45,9 @@ class PermissionSetEnd:
 
 
 def _tags(sso: Any, instance: str, arn: str) -> dict[str, str]:
-    found = sso.list_tags_for_resource(InstanceArn=instance, ResourceArn=arn).get("Tags", [])
-    return {t["Key"]: t["Value"] for t in found}
+    """Every page of the permission set's tags."""
+    pages = sso.get_paginator("list_tags_for_resource").paginate(InstanceArn=instance, ResourceArn=arn)
+    return {t["Key"]: t["Value"] for page in pages for t in page.get("Tags", [])}
 
 
 def prepare(org: Org, runner: IdentityCenterRunner, targets: Iterable[tuple[str, str]], people: Iterable[str],
