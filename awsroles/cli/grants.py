@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from awsroles.org.model import Org
     from awsroles.people import audit
     from awsroles.sync.end_sessions import SessionEnd
+    from awsroles.sync.end_sessions_ic import PermissionSetEnd
     from awsroles.sync.engine import Engine
 
 
@@ -142,7 +143,8 @@ def _granted_by(org: Org, profile: str | None, no_plan: bool) -> str:
               help="Revoke the temporary grant ID (remove its [temporary ID] section) instead of TEAM ENV ROLE.")
 @click.option("--end-sessions", is_flag=True,
               help="Also end the team members' sessions of ROLE in ENV already issued, at once (a deny on "
-                   "aws:TokenIssueTime in the role's awsroles-revoked-sessions policy).")
+                   "aws:TokenIssueTime in the role's awsroles-revoked-sessions policy; in IAM Identity Center, in "
+                   "the permission set's inline policy).")
 @click.option("--yes", "-y", is_flag=True, help="With --end-sessions: do not ask for confirmation.")
 @click.argument("team", required=False, shell_complete=complete_teams)
 @click.argument("environment", metavar="ENV", required=False, shell_complete=complete_org_environments)
@@ -190,12 +192,13 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
         raise UsageError("--end-sessions writes to AWS at once: it cannot be used with --no-plan; nothing changed")
     engine: Engine | None = None
     prepared: list[SessionEnd] = []
+    prepared_ic: list[PermissionSetEnd] = []
     if end_sessions:
         found_end = _prepare_end_sessions(app, profile, team, environment, role, yes)
         if found_end is None:
             app.warn("Nothing was changed.")
             return ExitCode.OK
-        engine, prepared = found_end
+        engine, prepared, prepared_ic = found_end
     revoked_role = role
 
     def sessions(org: Org) -> None:
@@ -220,6 +223,14 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
                            {"environment": item.environment, "people": list(item.people),
                             "issued_before": item.at}, account=item.account_id)
             app.say(f"Ended sessions: {item.description}.")
+        if prepared_ic:
+            from awsroles.sync import end_sessions_ic
+
+            for ended in end_sessions_ic.write(engine.identity_center_runner(app.warn), prepared_ic):
+                auditor.record("revoke.end-sessions", f"permission-set/{ended.permission_set}",
+                               {"environment": ended.environment, "people": list(ended.people),
+                                "issued_before": ended.at}, account=ended.account_id)
+                app.say(f"Ended sessions: {ended.description}.")
 
     return edit_then_plan(
         app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},
@@ -230,7 +241,7 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
 
 
 def _prepare_end_sessions(app: App, profile: str | None, team: str, environment: str, role: str,
-                          yes: bool) -> tuple[Engine | None, list[SessionEnd]] | None:
+                          yes: bool) -> tuple[Engine | None, list[SessionEnd], list[PermissionSetEnd]] | None:
     """Read what ending the sessions needs, show it, ask (unless ``yes``): before anything changes.
     None when the answer is no."""
     import sys
@@ -243,21 +254,29 @@ def _prepare_end_sessions(app: App, profile: str | None, team: str, environment:
     found = next((t for t in org.teams if t.name == team
                   and any(g.environment == environment and g.role == role for g in t.grants)), None)
     if found is None:  # not granted: the edit itself says why, with its did-you-mean, before any change
-        return None, []
+        return None, [], []
     if not found.members:
         raise UsageError(f"team '{team}' has no members whose sessions could be ended; nothing changed")
     engine = engine_for(app, profile, 8)
-    prepared = prepare(engine.org, engine.iam, [(environment, role)], found.members, datetime.now(timezone.utc))
+    now = datetime.now(timezone.utc)
+    prepared = prepare(engine.org, engine.iam, [(environment, role)], found.members, now) \
+        if org.uses_iam_users else []
+    prepared_ic: list[PermissionSetEnd] = []
+    if org.uses_identity_center:
+        from awsroles.sync import end_sessions_ic
+
+        prepared_ic = end_sessions_ic.prepare(engine.org, engine.identity_center_runner(app.warn),
+                                              [(environment, role)], found.members, now)
     app.warn("--end-sessions will, at once:")
-    for item in prepared:
-        app.warn(f"  - {item.description}")
+    for description in [*(i.description for i in prepared), *(i.description for i in prepared_ic)]:
+        app.warn(f"  - {description}")
     if not yes:
         if not sys.stdin.isatty():
             raise UsageError("revoke --end-sessions needs confirmation: run it in a terminal, or pass --yes; "
                              "nothing changed")
         if not click.confirm("Revoke, and end these sessions now?", default=False, err=True):
             return None
-    return engine, prepared
+    return engine, prepared, prepared_ic
 
 
 @click.group()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,18 +165,30 @@ def start_url_of(org: Org, given: str = "") -> str:
     return url
 
 
-def portal_grants(org: Org, roles: list[PortalRole]) -> tuple[tuple[RoleGrant, ...], tuple[str, ...]]:
+def portal_grants(org: Org, roles: list[PortalRole], now: datetime | None = None,
+                  ) -> tuple[tuple[RoleGrant, ...], tuple[str, ...]]:
     """The portal's (account, permission set) pairs as the org file names them: environment and
-    role; and those it does not name (``ACCOUNT/PERMISSION_SET``: hand-made ones, other orgs')."""
+    role; and those it does not name (``ACCOUNT/PERMISSION_SET``: hand-made ones, other orgs').
+    A temporary grant's own permission set (``awsroles-tmp-...``) is its role, with its ``until``,
+    while the grant lasts at ``now``; a standing grant of the same role comes first."""
+    from awsroles.org.temporary import format_time, permission_set_name
+
     by_account: dict[str, list[str]] = {}
     for environment, account in org.environments.items():
         if account.id:
             by_account.setdefault(account.id, []).append(environment)
     role_names = {role.name for role in org.roles}
+    moment = now or datetime.now(timezone.utc)
+    temporary = {(g.environment, permission_set_name(g.id)): g for g in org.active_temporary(moment)}
     grants: list[RoleGrant] = []
     others: list[str] = []
     for found in roles:
         environments = by_account.get(found.account_id, [])
+        lasting = [temporary[e, found.role] for e in environments if (e, found.role) in temporary]
+        if lasting:
+            grants += [RoleGrant(g.environment, g.role, found.account_id, "", 3600, found.role,  # its PT1H
+                                 format_time(g.until)) for g in lasting]
+            continue
         if not environments or found.role not in role_names:
             others.append(f"{found.account_name or found.account_id}/{found.role}")
             continue
@@ -183,7 +196,8 @@ def portal_grants(org: Org, roles: list[PortalRole]) -> tuple[tuple[RoleGrant, .
                              found.role) for environment in environments]
     order = {name: i for i, name in enumerate(org.environments)}
     roles_order = {role.name: i for i, role in enumerate(org.roles)}
-    grants.sort(key=lambda g: (order.get(g.environment, 0), roles_order.get(g.role, 0)))
+    grants.sort(key=lambda g: g.until, reverse=True)  # of overlapping temporary grants, the longest first
+    grants.sort(key=lambda g: (order.get(g.environment, 0), roles_order.get(g.role, 0), g.until != ""))
     return tuple(dict.fromkeys(grants)), tuple(others)
 
 

@@ -19,6 +19,9 @@ that uses the backend (:attr:`~awsroles.org.model.Org.uses_identity_center`):
   ``aws_ssoadmin_permissions_boundary_attachment`` when the role has a boundary;
 - ``aws_ssoadmin_account_assignment`` for every grant: the team's group (``principal_type = "GROUP"``)
   given the role's permission set in the environment's account (``target_type = "AWS_ACCOUNT"``),
+  and for every temporary grant not expired at the moment of the export its own permission set
+  (:mod:`awsroles.identity_center.temporary`: the role's policies and the Deny outside its window,
+  tagged ``awsroles-temporary``) assigned to the team's group or to the user (``"USER"``),
   with ``depends_on`` its permission set's policy attachments: terraform then provisions a
   permission set to an account once it holds its policies, and on destroy removes the assignments
   before the policies, so that no re-provisioning races an assignment being deleted (the
@@ -88,8 +91,9 @@ def identity_center_index(org: Org) -> dict[str, Any] | None:
             "inline_policy": permission_set_path(org, s.name) if s.inline is not None else None,
             "permissions_boundary": s.boundary.as_param() if s.boundary is not None else None,
             "tags": dict(s.tags)} for s in spec.permission_sets],
-        "assignments": [{"group": a.group, "permission_set": a.permission_set, "account": a.account,
-                         "account_id": a.account_id} for a in spec.assignments],
+        "assignments": [{("group" if a.principal_type == "GROUP" else "user"): a.group,
+                         "permission_set": a.permission_set, "account": a.account, "account_id": a.account_id}
+                        for a in spec.assignments],
     }
 
 
@@ -223,8 +227,9 @@ def identity_center_blocks(org: Org, provider: str, policy_dir: str = "policies"
             provider,
             hcl.Attribute("instance_arn", INSTANCE_ARN),
             hcl.Attribute("permission_set_arn", _ref(PERMISSION_SET, sets[assignment.permission_set], "arn")),
-            hcl.Attribute("principal_id", _ref(GROUP, groups[assignment.group], "group_id")),
-            hcl.Attribute("principal_type", "GROUP"),
+            hcl.Attribute("principal_id", _ref(GROUP, groups[assignment.group], "group_id")
+                          if assignment.principal_type == "GROUP" else _ref(USER, users[assignment.group], "user_id")),
+            hcl.Attribute("principal_type", assignment.principal_type),
             hcl.Attribute("target_id", assignment.account_id),
             hcl.Attribute("target_type", "AWS_ACCOUNT"),
             hcl.Attribute("depends_on", policies[assignment.permission_set]) if policies[assignment.permission_set]

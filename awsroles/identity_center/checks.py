@@ -11,9 +11,10 @@ role's inline policies together and managed policies, which the org file's reade
 from __future__ import annotations
 
 import json
+import re
 
 from awsroles.errors import Problem
-from awsroles.identity_center import names
+from awsroles.identity_center import names, temporary
 from awsroles.org.checks import Sections
 from awsroles.org.model import Org
 
@@ -28,11 +29,12 @@ def check_identity_center(org: Org, sections: Sections) -> list[Problem]:
         problems.append(sections.error("org", "", f"the Identity Center account '{home.name}' ({key}) needs an id: "
                                        "its instance must exist before apply manages it"))
     granted = {g.role for t in org.teams for g in t.grants}
+    temporary_roles = {g.role for g in org.temporary_grants}
     for role in org.roles:
-        if role.name not in granted:
+        if role.name not in granted | temporary_roles:
             continue
         where = f"role '{role.name}' (an Identity Center permission set)"
-        if not names.PERMISSION_SET_NAME.fullmatch(role.name):
+        if role.name in granted and not names.PERMISSION_SET_NAME.fullmatch(role.name):
             problems.append(sections.error("role", role.name, f"{where}: a permission set name is 1 to "
                                            f"{names.PERMISSION_SET_NAME_MAX} characters of letters, digits and "
                                            "+ = , . @ _ -"))
@@ -56,8 +58,32 @@ def check_identity_center(org: Org, sections: Sections) -> list[Problem]:
                         f"{policy.name}; a permission set has one inline policy, whose statement ids must differ"))
                 elif sid:
                     sids[sid] = policy.name
+    problems += _temporary(org, sections)
     for user in org.users:
         if not user.email:
             problems.append(sections.error("user", user.name, f"user '{user.name}' needs an email: IAM Identity "
                                            "Center sends one-time passwords and password resets there"))
+    return problems
+
+
+def _temporary(org: Org, sections: Sections) -> list[Problem]:
+    """A temporary grant's permission set holds its role's inline policy and the window's Deny
+    statements (:mod:`awsroles.identity_center.temporary`): their statement ids must not clash and
+    the whole must fit Identity Center's 10,240 non-whitespace characters."""
+    problems: list[Problem] = []
+    roles = {r.name: r for r in org.roles}
+    for grant in org.temporary_grants:
+        role = roles[grant.role]
+        document = json.loads(temporary.inline_policy(role, grant))
+        sids = [s.get("Sid") for s in document["Statement"] if isinstance(s, dict)]
+        for sid in (temporary.WINDOW_SID, temporary.START_SID):
+            if sids.count(sid) > 1:
+                problems.append(sections.error("temporary", grant.id, f"[temporary {grant.id}]: role '{role.name}' "
+                                               f"has a statement id '{sid}', which awsroles uses for the grant's "
+                                               "time window in Identity Center: rename it"))
+        size = len(re.sub(r"\s", "", temporary.inline_policy(role, grant)))
+        if size > names.INLINE_POLICY_MAX:
+            problems.append(sections.error("temporary", grant.id, f"[temporary {grant.id}]: the permission set's "
+                                           f"inline policy (role '{role.name}' and the time window) is {size} "
+                                           f"characters; Identity Center allows {names.INLINE_POLICY_MAX}"))
     return problems

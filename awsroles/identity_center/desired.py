@@ -9,7 +9,9 @@ the plan, the Terraform export and the import all derive from it.
   policy files merged into the one inline policy a permission set has, its customer managed
   policy references, its permissions boundary, ``max_session`` as its session duration;
 - every grant is an account assignment: the team's group, the role's permission set, the
-  environment's account.
+  environment's account;
+- every ``[temporary ID]`` not expired is a permission set of its own, bounded in time, assigned to
+  the team's group or the user in the environment's account (:mod:`awsroles.identity_center.temporary`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 from typing import Any
 
-from awsroles.identity_center import names
+from awsroles.identity_center import names, temporary
 from awsroles.org.identity import split_policy_path
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import Org, Role
+from awsroles.org.model import Org, Role, TemporaryGrant
 
 POLICY_VERSION = "2012-10-17"
 
@@ -91,14 +94,16 @@ class PermissionSetSpec:
     inline: str | None  # canonical JSON of the one inline policy, or None
     boundary: Boundary | None
     tags: tuple[tuple[str, str], ...]
+    temporary: str = ""  # a temporary grant's permission set: the grant's ID
 
 
 @dataclass(frozen=True)
 class AssignmentSpec:
-    group: str  # the group's display name
+    group: str  # the principal's name: a group's display name, or a user's user name (USER)
     permission_set: str
     account: str  # the account's name in the org file
     account_id: str
+    principal_type: str = "GROUP"  # GROUP | USER (a temporary grant to one person)
 
     @property
     def label(self) -> str:
@@ -174,9 +179,34 @@ def permission_set(org: Org, role: Role) -> PermissionSetSpec:
     return replace(spec, tags=tuple(sorted((*spec.tags, (names.DIGEST_TAG, spec_digest(spec))))))
 
 
-def desired_identity_center(org: Org) -> IdentityCenterSpec:
+def temporary_permission_set(org: Org, role: Role, grant: TemporaryGrant) -> PermissionSetSpec:
+    """A temporary grant's own permission set: its role's, bounded in time (:mod:`.temporary`)."""
+    spec = replace(permission_set(org, role), name=temporary.permission_set_name(grant.id),
+                   description=temporary.description(grant, names.DESCRIPTION_MAX),
+                   session_duration=temporary.SESSION, inline=temporary.inline_policy(role, grant),
+                   tags=names.permission_set_tags(org.name), temporary=grant.id)
+    return replace(spec, tags=tuple(sorted((*spec.tags, (temporary.TAG, grant.id),
+                                            (names.DIGEST_TAG, spec_digest(spec))))))
+
+
+def _temporary(org: Org, now: datetime) -> tuple[list[PermissionSetSpec], list[AssignmentSpec]]:
+    sets: list[PermissionSetSpec] = []
+    assignments: list[AssignmentSpec] = []
+    roles = {r.name: r for r in org.roles}
+    for grant in org.active_temporary(now):
+        spec = temporary_permission_set(org, roles[grant.role], grant)
+        sets.append(spec)
+        account = org.environment_account(grant.environment)
+        if not account.pending:
+            principal, kind = (names.group_name(grant.team), "GROUP") if grant.team else (grant.user, "USER")
+            assignments.append(AssignmentSpec(principal, spec.name, account.name, account.id, kind))
+    return sets, assignments
+
+
+def desired_identity_center(org: Org, now: datetime | None = None) -> IdentityCenterSpec:
     """What awsroles manages in the org's Identity Center instance (nothing unless the org uses it).
-    Grants to accounts apply has yet to create wait for their ids (as IAM's do)."""
+    Grants to accounts apply has yet to create wait for their ids (as IAM's do). Temporary grants
+    are desired while they have not expired at ``now`` (default: the current time)."""
     if not org.uses_identity_center:
         return IdentityCenterSpec()
     users = tuple(UserSpec(u.name, *u.person_names(), u.email, names.user_mark(org.name))
@@ -186,11 +216,12 @@ def desired_identity_center(org: Org) -> IdentityCenterSpec:
                    for t in sorted(org.teams, key=lambda t: t.name))
     granted = {g.role for t in org.teams for g in t.grants}
     sets = tuple(permission_set(org, r) for r in sorted(org.roles, key=lambda r: r.name) if r.name in granted)
-    assignments = []
+    temporary_sets, assignments = _temporary(org, now if now is not None else datetime.now(timezone.utc))
+    sets += tuple(sorted(temporary_sets, key=lambda p: p.name))
     for team in org.teams:
         for grant in team.grants:
             account = org.environment_account(grant.environment)
             if not account.pending:
                 assignments.append(AssignmentSpec(names.group_name(team.name), grant.role, account.name, account.id))
-    return IdentityCenterSpec(users, groups, sets,
-                              tuple(sorted(assignments, key=lambda a: (a.group, a.permission_set, a.account_id))))
+    return IdentityCenterSpec(users, groups, sets, tuple(sorted(
+        assignments, key=lambda a: (a.principal_type, a.group, a.permission_set, a.account_id))))

@@ -175,6 +175,8 @@ class IdentityCenterRunner:
         arn = self.permission_set_arn(set_name)
         if "Group" in params:
             principal_type, principal_id = "GROUP", self.group_id(params["Group"])
+        elif "User" in params:
+            principal_type, principal_id = "USER", self.user_id(params["User"])
         else:
             principal_type, principal_id = params["PrincipalType"], params["PrincipalId"]
         request = {"InstanceArn": self.instance, "PermissionSetArn": arn, "TargetId": params["TargetId"],

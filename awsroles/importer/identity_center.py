@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from awsroles.errors import UsageError
-from awsroles.identity_center import names
+from awsroles.identity_center import names, temporary
 from awsroles.identity_center.desired import merged_inline
 from awsroles.identity_center.state import LiveAssignment, LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
 from awsroles.importer.accounts import slug
@@ -265,6 +265,11 @@ class _Import:
             if self.foreign(names.permission_set_owner(ps.tags)):
                 self.warnings.append(f"permission set {ps.name} is awsroles' for org "
                                      f"{names.permission_set_owner(ps.tags)}: not imported")
+                continue
+            if names.permission_set_owner(ps.tags) == self.org_name and temporary.TAG in ps.tags:
+                self.warnings.append(f"permission set {ps.name} is temporary grant {ps.tags[temporary.TAG]}'s: not "
+                                     "imported (import writes no [temporary] section; `plan` deletes it, and "
+                                     "`awsroles grant ... --for` grants it again if still needed)")
                 continue
             role = self.role(ps)
             if role is not None:

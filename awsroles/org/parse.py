@@ -24,7 +24,6 @@ from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
 from awsroles.org.model import (
     ENVIRONMENT_TAG,
-    IDENTITY_IAM_USERS,
     SCP_ACCOUNT,
     SCP_OU,
     SCP_ROOT,
@@ -193,8 +192,7 @@ def parse_org(
     environments = [a.environment for a in accounts if a.environment]
     teams = read_teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
                    environments)
-    temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments,
-                               IDENTITY_IAM_USERS in s.identity)
+    temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments)
     org_keys = by_kind["org"][0][1].keys if by_kind["org"] else {}
     approvers, accounts = read_approvers(b, org_keys.get("approvers"), {n: sec.keys["approvers"] for n, sec in
                                                                         by_kind["account"] if "approvers" in sec.keys},

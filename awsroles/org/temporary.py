@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -44,6 +45,13 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def permission_set_name(grant_id: str) -> str:
+    """A temporary grant's own permission set in IAM Identity Center: ``awsroles-tmp-`` and 12 hex
+    digits of sha256(ID), 25 characters (a permission set name has at most 32; an ID up to 64). Here,
+    beside the ID, because the Identity Center backend and the sign-in (``setup``) both name it."""
+    return "awsroles-tmp-" + hashlib.sha256(grant_id.encode("utf-8")).hexdigest()[:12]
+
+
 def grant_id(now: datetime, holder: str, environment: str, taken: set[str]) -> str:
     """A new id: ``t-20261129-1402-backend-stage`` (the moment of granting, to the minute, the team or
     person, the environment), with ``-2``, ``-3``... when taken; at most 64 characters."""
@@ -76,9 +84,9 @@ def _time(b: Builder, key: IniKey | None) -> datetime | None:
 
 
 def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[User], teams: list[str],
-                   roles: list[Role], environments: list[str], iam_users: bool) -> list[TemporaryGrant]:
-    """The ``[temporary ID]`` sections. ``iam_users``: whether people are IAM users (``[org] identity``):
-    temporary grants are made of IAM statements, so they need that backend."""
+                   roles: list[Role], environments: list[str]) -> list[TemporaryGrant]:
+    """The ``[temporary ID]`` sections (for either backend: IAM statements for IAM users, a permission
+    set of its own in IAM Identity Center, see docs/temporary-access.md)."""
     grants: list[TemporaryGrant] = []
     user_names = [u.name for u in users]
     role_names = [r.name for r in roles]
@@ -115,10 +123,6 @@ def read_temporary(b: Builder, found: list[tuple[str, IniSection]], users: list[
             ok = False
         elif role and role not in role_names:
             b.error(keys["role"].line, f"undefined role '{role}' in [temporary {name}]{did_you_mean(role, role_names)}")
-            ok = False
-        elif not iam_users:
-            b.error(section.line, f"[temporary {name}]: temporary grants are IAM statements, for people who are "
-                    "IAM users ([org] identity = iam-users); IAM Identity Center has none yet")
             ok = False
         reason = values.get("reason", "")
         if "\n" in reason or len(reason) > REASON_MAX:

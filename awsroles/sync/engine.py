@@ -70,10 +70,17 @@ class Engine:
         home, region = self.org.identity_center_home, self.org.identity_center_region_name
         return self._client("sso-admin", home, region), self._client("identitystore", home, region)
 
+    def identity_center_runner(self, progress: Callable[[str], None] | None = None) -> IdentityCenterRunner:
+        """A runner of Identity Center calls in the org's instance (what apply and ``--end-sessions`` use)."""
+        sso, store = self.identity_center()
+        home = self.org.identity_center_home
+        found = find_instance(sso, f"account {home.name} ({home.id}) in {self.org.identity_center_region_name}")
+        return IdentityCenterRunner(sso, store, found[0], found[1], IDENTITY_CENTER_CALLS, progress=progress)
+
     def read_identity_center(self) -> LiveIdentityCenter:
         home = self.org.identity_center_home
         sso, store = self.identity_center()
-        spec = desired_identity_center(self.iam_org)
+        spec = desired_identity_center(self.iam_org, self.clock())
         wanted = [p.name for p in spec.permission_sets]
         return read_identity_center(sso, store, self.org.name, wanted_sets=wanted, max_workers=self.max_workers,
                                     wanted_groups=[g.display_name for g in spec.groups],
@@ -178,7 +185,7 @@ class Engine:
         expired = tuple(f"temporary grant '{g.id}' ({g.holder}, {g.role} in {g.environment}) expired at "
                         f"{format_time(g.until)}: not desired any more; `awsroles revoke --temporary {g.id}` "
                         "removes its section" for g in self.iam_org.expired_temporary(now))
-        iam = replace(iam, notes=iam.notes + expired).merged(self.plan_identity_center(live, options))
+        iam = replace(iam, notes=iam.notes + expired).merged(self.plan_identity_center(live, options, now))
         organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
         if organization is None:
             return iam
@@ -189,13 +196,17 @@ class Engine:
                      retained=tuple(planned.retained))
         return first.merged(iam)
 
-    def plan_identity_center(self, live: dict[str, LiveAccount], options: PlanOptions) -> Plan:
-        """The Identity Center part of the plan (empty unless the org uses it)."""
+    def plan_identity_center(self, live: dict[str, LiveAccount], options: PlanOptions,
+                             now: datetime | None = None) -> Plan:
+        """The Identity Center part of the plan (empty unless the org uses it); ``now`` (default: the
+        clock) decides which temporary grants have expired."""
         home = self.org.identity_center_home if self.org.uses_identity_center else None
         found = live.get(home.name, LiveAccount(home)).identity_center if home is not None else None
         if found is None:
             return Plan(options=options)
-        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org), found, options)
+        moment = now or self.clock()
+        planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org, moment), found, options,
+                                       moment)
         deletes = tuple(planned.deletes)
         return Plan(tuple(planned.changes) + (deletes if options.prune else ()), () if options.prune else deletes,
                     tuple(planned.conflicts), {}, tuple(planned.unowned), tuple(planned.foreign), options)

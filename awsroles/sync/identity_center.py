@@ -14,6 +14,13 @@ The contract is IAM's (:mod:`awsroles.sync.planner`):
   provisioned again (``provision_permission_set``: apply waits on its status).
 - **Leftovers**: awsroles' users, groups and permission sets the file no longer declares are
   deleted with ``prune`` only (else kept), their assignments with them.
+- **Ended sessions** (:mod:`awsroles.identity_center.revocations`): the revocation statements
+  ``revoke --end-sessions`` wrote into a permission set's inline policy are kept while a session
+  issued before their moment could still be valid (never drift), then left out.
+- **Temporary grants** (:mod:`awsroles.identity_center.temporary`): a permission set tagged as a
+  temporary grant's that is not desired any more (the grant has expired, or its section is gone)
+  is deleted by the next apply without ``prune``, after its assignments (Identity Center refuses to
+  delete a permission set still provisioned), as IAM's expired statements are removed.
 - **Foreign**: awsroles' users in groups it does not own, and awsroles' groups assigned permission
   sets it does not own, are reported, never touched.
 
@@ -26,18 +33,21 @@ saved plan stays valid for what it creates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 
 from awsroles.iam import policies
-from awsroles.identity_center import names
+from awsroles.identity_center import names, revocations, temporary
 from awsroles.identity_center.desired import (
     GroupSpec,
     IdentityCenterSpec,
     PermissionSetSpec,
     UserSpec,
     settings_digest,
+    spec_digest,
 )
 from awsroles.identity_center.state import LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
 from awsroles.org.model import Account, Org
+from awsroles.org.temporary import format_time
 from awsroles.sync.ops import document_diff, grants_summary
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 
@@ -67,8 +77,9 @@ class IdentityCenterPlan:
 
 
 class _Planner:
-    def __init__(self, org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter, options: PlanOptions):
-        self.org, self.spec, self.live, self.options = org, spec, live, options
+    def __init__(self, org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter, options: PlanOptions,
+                 now: datetime):
+        self.org, self.spec, self.live, self.options, self.now = org, spec, live, options, now
         self.home: Account = org.identity_center_home
         self.out = IdentityCenterPlan()
         self.blocked: set[tuple[str, str]] = set()  # (kind, name) in conflict: nothing is planned on them
@@ -221,10 +232,22 @@ class _Planner:
                 continue
             self.permission_set_update(spec, live, adopt=owner is None)
         for live in self.live.permission_sets:
-            if names.permission_set_owner(live.tags) == self.org.name and live.name not in wanted:
+            if names.permission_set_owner(live.tags) == self.org.name and live.name not in wanted \
+                    and temporary.TAG in live.tags:
+                self.out.changes.append(self.change(
+                    "delete", PERMISSION_SET, live.name, [("delete_permission_set", {"PermissionSet": live.name})],
+                    [self.temporary_ended(live.tags[temporary.TAG])]))
+            elif names.permission_set_owner(live.tags) == self.org.name and live.name not in wanted:
                 self.out.deletes.append(self.change(
                     "delete", PERMISSION_SET, live.name, [("delete_permission_set", {"PermissionSet": live.name})],
                     ["no longer in the org file"] + [f"provisioned to {self.account_label(a)}" for a in live.accounts]))
+
+    def temporary_ended(self, grant_id: str) -> str:
+        """Why a temporary grant's permission set goes: its grant expired, or its section is gone."""
+        grant = temporary.grant_of(self.org, grant_id)
+        if grant is not None:
+            return f"temporary grant {grant_id} expired at {format_time(grant.until)}"
+        return f"temporary grant {grant_id} ended (its [temporary] section is gone)"
 
     @staticmethod
     def create_ops(spec: PermissionSetSpec) -> list[Op]:
@@ -246,9 +269,10 @@ class _Planner:
                         {"PermissionSet": spec.name, "PermissionsBoundary": spec.boundary.as_param()}))
         return ops
 
-    @staticmethod
-    def create_details(spec: PermissionSetSpec) -> list[str]:
-        details = [f"session {spec.session_duration}", *(f"attach {arn}" for arn in spec.managed),
+    def create_details(self, spec: PermissionSetSpec) -> list[str]:
+        grant = temporary.grant_of(self.org, spec.temporary) if spec.temporary else None
+        details = [f"temporary grant {grant.id} until {format_time(grant.until)}"] if grant else []
+        details += [f"session {spec.session_duration}", *(f"attach {arn}" for arn in spec.managed),
                    *(f"attach customer managed {c.path}{c.name}" for c in spec.customer_managed)]
         if spec.inline:
             details.append("inline policy")
@@ -256,7 +280,21 @@ class _Planner:
             details.append(f"boundary {spec.boundary}")
         return details
 
+    def with_revocations(self, spec: PermissionSetSpec, live: LivePermissionSet) -> tuple[PermissionSetSpec, list[str]]:
+        """``spec`` with the live revocation statements still needed (its digest with them), and the
+        Sids of those no longer needed."""
+        seconds = max(names.duration_seconds(live.session_duration), names.duration_seconds(spec.session_duration))
+        keep = revocations.kept(live.inline, self.now, seconds)
+        gone = revocations.expired(live.inline, self.now, seconds)
+        if not keep:
+            return spec, gone
+        spec = replace(spec, inline=revocations.with_statements(spec.inline, keep))
+        tags = tuple(sorted((*((k, v) for k, v in spec.tags if k != names.DIGEST_TAG),
+                              (names.DIGEST_TAG, spec_digest(spec)))))
+        return replace(spec, tags=tags), gone
+
     def permission_set_update(self, spec: PermissionSetSpec, live: LivePermissionSet, *, adopt: bool) -> None:
+        spec, gone = self.with_revocations(spec, live)
         name = spec.name
         ops: list[Op] = []
         details: list[str] = []
@@ -273,10 +311,12 @@ class _Planner:
         if spec.inline is None and live.inline is not None:
             ops.append(("delete_inline_policy_from_permission_set", {"PermissionSet": name}))
             details.append(f"remove inline policy (grants: {grants_summary(live.inline)})")
+            details += [f"expired revocation {sid} (no session it ends can still be valid)" for sid in gone]
             diffs.append(document_diff("inline policy", live.inline, None))
         elif spec.inline is not None and (live.inline is None or not policies.same_document(live.inline, spec.inline)):
             ops.append(("put_inline_policy_to_permission_set", {"PermissionSet": name, "InlinePolicy": spec.inline}))
             details.append("change inline policy" if live.inline else "add inline policy")
+            details += [f"expired revocation {sid} (no session it ends can still be valid)" for sid in gone]
             diffs.append(document_diff("inline policy", live.inline, spec.inline))
         for arn in sorted(set(spec.managed) - set(live.managed)):
             ops.append(("attach_managed_policy_to_permission_set", {"PermissionSet": name, "ManagedPolicyArn": arn}))
@@ -325,15 +365,17 @@ class _Planner:
     def assignments(self) -> None:
         sets_ours = {p.arn for p in self.live.permission_sets if names.permission_set_owner(p.tags) == self.org.name}
         groups_ours = {g.id for g in self.live.groups if names.group_owner(g.description) == self.org.name}
-        wanted = {(a.group.lower(), a.permission_set, a.account_id) for a in self.spec.assignments}
+        sets_temporary = {p.arn: p.tags[temporary.TAG] for p in self.live.permission_sets
+                          if p.arn in sets_ours and temporary.TAG in p.tags}
+        wanted = {(a.principal_type, a.group.lower(), a.permission_set, a.account_id) for a in self.spec.assignments}
         declared_sets = {p.name for p in self.spec.permission_sets}
-        seen: set[tuple[str, str, str]] = set()
+        seen: set[tuple[str, str, str, str]] = set()
         for live in self.live.assignments:
             set_name = self.set_names.get(live.permission_set_arn, live.permission_set_arn)
             principal = (self.group_names if live.principal_type == "GROUP" else self.user_names).get(
                 live.principal_id, live.principal_id)
-            key = (principal.lower(), set_name, live.account_id)
-            if live.principal_type == "GROUP" and key in wanted:
+            key = (live.principal_type, principal.lower(), set_name, live.account_id)
+            if key in wanted:
                 seen.add(key)
                 continue
             kind = "group" if live.principal_type == "GROUP" else "user"
@@ -348,7 +390,10 @@ class _Planner:
                       "PrincipalType": live.principal_type, "PrincipalId": live.principal_id}
             change = self.change("delete", ASSIGNMENT, label, [("delete_account_assignment", params)],
                                  [f"{kind} {principal} in {self.account_label(live.account_id)}"])
-            if set_name not in declared_sets:
+            if set_name not in declared_sets and live.permission_set_arn in sets_temporary:
+                ended = self.temporary_ended(sets_temporary[live.permission_set_arn])
+                self.out.changes.append(replace(change, details=(*change.details, ended)))  # before its set
+            elif set_name not in declared_sets:
                 self.out.deletes.append(change)  # goes with its permission set (prune)
             elif live.principal_id in groups_ours:
                 self.out.changes.append(change)  # a grant the org file no longer makes
@@ -356,14 +401,16 @@ class _Planner:
                 self.out.changes.append(replace(change, drift=True, details=(
                     f"{kind} {principal} in {self.account_label(live.account_id)}: not granted by the org file",)))
         for spec in self.spec.assignments:
-            key = (spec.group.lower(), spec.permission_set, spec.account_id)
-            blocked = (GROUP, spec.group) in self.blocked or (PERMISSION_SET, spec.permission_set) in self.blocked
+            key = (spec.principal_type, spec.group.lower(), spec.permission_set, spec.account_id)
+            kind, principal = (GROUP, "Group") if spec.principal_type == "GROUP" else (USER, "User")
+            blocked = (kind, spec.group) in self.blocked or (PERMISSION_SET, spec.permission_set) in self.blocked
             if key in seen or blocked:
                 continue
             self.out.changes.append(self.change("create", ASSIGNMENT, spec.label, [
-                ("create_account_assignment", {"PermissionSet": spec.permission_set, "Group": spec.group,
+                ("create_account_assignment", {"PermissionSet": spec.permission_set, principal: spec.group,
                                                "TargetId": spec.account_id})],
-                [f"group {spec.group} may use {spec.permission_set} in {self.account_label(spec.account_id)}"]))
+                [f"{principal.lower()} {spec.group} may use {spec.permission_set} in "
+                 f"{self.account_label(spec.account_id)}"]))
 
     def plan(self) -> IdentityCenterPlan:
         self.users()
@@ -390,6 +437,7 @@ def _boundary(live: dict[str, object] | None) -> dict[str, object] | None:
 
 
 def plan_identity_center(org: Org, spec: IdentityCenterSpec, live: LiveIdentityCenter,
-                         options: PlanOptions) -> IdentityCenterPlan:
-    """The changes that bring the Identity Center instance in line with ``spec`` (see the module)."""
-    return _Planner(org, spec, live, options).plan()
+                         options: PlanOptions, now: datetime | None = None) -> IdentityCenterPlan:
+    """The changes that bring the Identity Center instance in line with ``spec`` (see the module);
+    ``now`` (default: the current time) decides which revocations of sessions have expired."""
+    return _Planner(org, spec, live, options, now or datetime.now(timezone.utc)).plan()

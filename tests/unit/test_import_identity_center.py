@@ -204,3 +204,16 @@ def test_permission_sets_whose_names_differ_only_in_case_are_refused_as_one_org_
     with pytest.raises(UsageError, match="permission sets Admin and admin differ only in case") as raised:
         import_identity_center(instance(permission_sets=sets, assignments=()), ACCOUNTS.accounts, "acme")
     assert raised.value.exit_code == ExitCode.USAGE
+
+
+def test_a_temporary_grants_permission_set_is_not_imported_as_a_role() -> None:
+    tmp = "arn:aws:sso:::permissionSet/ssoins-1/ps-9"
+    marks = {"managed-by": "awsroles", "awsroles-org": "acme", "awsroles-temporary": "t-20261129-1402-bob-dev"}
+    live = instance()
+    found = import_identity_center(instance(
+        permission_sets=(*live.permission_sets, LivePermissionSet(tmp, "awsroles-tmp-0123456789ab", marks, "", "PT1H",
+                                                                  detailed=True)),
+        assignments=(*live.assignments, LiveAssignment(DEV, tmp, "USER", "u-bob"))), ACCOUNTS.accounts, "acme")
+    assert "awsroles-tmp-0123456789ab" not in {r.name for r in found.roles}
+    assert any(w.startswith("permission set awsroles-tmp-0123456789ab is temporary grant t-20261129-1402-bob-dev's: "
+                            "not imported") for w in found.warnings), found.warnings

@@ -68,3 +68,23 @@ def test_setup_without_a_start_url_asks_for_one_before_any_sign_in(tmp_path: Pat
                               open_store=lambda kind: MemoryStore(), save=lambda config: signed.append("saved"))  # type: ignore[arg-type,func-returns-value]
     assert signed == []
     assert session_name(org) == "awsroles-acme"
+
+
+def test_a_temporary_grants_permission_set_is_its_role_with_its_until_after_a_standing_grant() -> None:
+    from datetime import datetime, timezone
+
+    from awsroles.org.temporary import permission_set_name
+
+    grants_text = "".join(f"\n[temporary {i}]\nteam = platform\nenvironment = prod\nrole = admin\nuntil = {until}\n"
+                          f"reason = INC-1\n" for i, until in (("t-a", "2026-11-29T18:00:00Z"),
+                                                                ("t-b", "2026-11-29T20:00:00Z"),
+                                                                ("t-old", "2026-11-29T10:00:00Z")))
+    org = valid(IC + grants_text)
+    found = [PortalRole(PROD, "prod", permission_set_name("t-a")), PortalRole(PROD, "prod", permission_set_name("t-b")),
+             PortalRole(PROD, "prod", "admin"), PortalRole(PROD, "prod", permission_set_name("t-old"))]
+    grants, others = portal_grants(org, found, datetime(2026, 11, 29, 14, 0, tzinfo=timezone.utc))
+    assert [(g.environment, g.role, g.permission_set, g.until, g.max_session) for g in grants] == [
+        ("prod", "admin", "admin", "", 9000),
+        ("prod", "admin", permission_set_name("t-b"), "2026-11-29T20:00:00Z", 3600),
+        ("prod", "admin", permission_set_name("t-a"), "2026-11-29T18:00:00Z", 3600)]
+    assert others == (f"prod/{permission_set_name('t-old')}",)  # ended: the next apply removes it

@@ -102,19 +102,6 @@ def test_ids_are_lower_case_letters_digits_and_dashes(bad: str) -> None:
     assert any("is not valid: 1 to 64 lower-case letters" in e for e in errors(extra))
 
 
-def test_an_identity_center_only_org_has_no_temporary_grants() -> None:
-    text = (EXAMPLES / "identity-center.ini").read_text()
-    extra = ("\n[temporary x]\nteam = {team}\nenvironment = {env}\nrole = {role}\nuntil = 2026-11-29T18:02:00Z\n"
-             "reason = r\n")
-    org, _ = parse_org(text, "org.ini", EXAMPLES)
-    assert org is not None and not org.uses_iam_users
-    team = org.teams[0]
-    grant = team.grants[0]
-    org, problems = parse_org(text + extra.format(team=team.name, env=grant.environment, role=grant.role),
-                              "org.ini", EXAMPLES)
-    assert org is None and any("temporary grants are IAM statements" in str(p) for p in problems)
-
-
 def test_an_expired_grant_is_a_warning_not_an_error() -> None:
     check = check_expired(lambda: datetime(2026, 11, 29, 18, 2, tzinfo=timezone.utc))
     org, problems = parse(SECTION, (check,))

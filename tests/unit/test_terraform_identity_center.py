@@ -199,8 +199,11 @@ def ic_facts(org: Org, files: dict[str, str]) -> set[tuple[str, ...]]:
                     facts.add(("boundary", permission_set, boundary.pop("managed_policy_arn")))
                 assert not boundary, boundary
             elif rtype == "aws_ssoadmin_account_assignment":
-                group = ref(body.pop("principal_id"), "aws_identitystore_group", "group_id")["display_name"]
-                facts.add(("assignment", group, permission_set, body.pop("principal_type"), body.pop("target_id"),
+                kind = body.pop("principal_type")
+                principal = (ref(body.pop("principal_id"), "aws_identitystore_group", "group_id")["display_name"]
+                             if kind == "GROUP" else
+                             ref(body.pop("principal_id"), "aws_identitystore_user", "user_id")["user_name"])
+                facts.add(("assignment", principal, permission_set, kind, body.pop("target_id"),
                            body.pop("target_type")))
                 body.pop("depends_on", None)  # test_assignments_wait_for_their_permission_sets_policies
             else:
@@ -228,7 +231,7 @@ def expected_facts(org: Org) -> set[tuple[str, ...]]:
         if s.boundary is not None:
             facts.add(("boundary", s.name, str(s.boundary)))
     for a in spec.assignments:
-        facts.add(("assignment", a.group, a.permission_set, "GROUP", a.account_id, "AWS_ACCOUNT"))
+        facts.add(("assignment", a.group, a.permission_set, a.principal_type, a.account_id, "AWS_ACCOUNT"))
     return facts
 
 
@@ -344,6 +347,29 @@ def test_clashing_local_names_get_numbers() -> None:
     assert ic_facts(org, files) == expected_facts(org)
     users = parsed(files)["mgmt.tf"]["resource"]["aws_identitystore_user"]
     assert (users["a_b"]["user_name"], users["a_b_2"]["user_name"]) == ("a.b", "a_b")
+
+
+def test_temporary_grants_not_expired_are_exported_as_their_own_permission_sets_and_assignments() -> None:
+    from awsroles.identity_center.temporary import permission_set_name
+
+    grants = ("\n[temporary t-team]\nteam = backend\nenvironment = dev\nrole = developer\n"
+              "until = 2099-01-01T00:00:00Z\nreason = INC-1\n"
+              "\n[temporary t-user]\nuser = alice\nenvironment = prod\nrole = unused\n"
+              "until = 2099-01-01T00:00:00Z\nreason = INC-2\n"
+              "\n[temporary t-old]\nuser = alice\nenvironment = prod\nrole = unused\n"
+              "until = 2020-01-01T00:00:00Z\nreason = INC-0\n")
+    org = ic_org(IC_ORG + grants)
+    files = terraform_files(org)
+    facts = ic_facts(org, files)
+    assert facts == expected_facts(org)
+    team, user = permission_set_name("t-team"), permission_set_name("t-user")
+    assert ("assignment", "team-backend", team, "GROUP", "222222222222", "AWS_ACCOUNT") in facts
+    assert ("assignment", "alice", user, "USER", "333333333333", "AWS_ACCOUNT") in facts
+    assert ("managed", user, "arn:aws:iam::aws:policy/ReadOnlyAccess") in facts  # the role's, as its own set
+    assert not [f for f in facts if permission_set_name("t-old") in f]  # expired: not exported
+    window = json.loads(files[f"policies/mgmt/permission-sets/{team}.json"])["Statement"]
+    assert {"Sid": "AwsrolesTemporaryWindow", "Effect": "Deny", "Action": "*", "Resource": "*",
+            "Condition": {"DateGreaterThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}}} in window
 
 
 def test_the_export_is_byte_stable() -> None:

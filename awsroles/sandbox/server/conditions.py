@@ -49,7 +49,8 @@ CONTEXT_KEYS = frozenset({
 })
 # For a role session's requests: the same but MFA (the sandbox does not track whether a role
 # session was made with MFA, so conditions on it stay moto's business, as before).
-ROLE_SESSION_KEYS = CONTEXT_KEYS - {"aws:multifactorauthpresent", "aws:multifactorauthage"}
+ROLE_SESSION_KEYS = (CONTEXT_KEYS - {"aws:multifactorauthpresent", "aws:multifactorauthage"}) | {
+    "identitystore:userid"}  # the access portal's role sessions: see role_sessions
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 

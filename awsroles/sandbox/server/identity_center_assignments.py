@@ -27,6 +27,25 @@ def _status(kind: dict[str, Request], request_id: str | None) -> dict[str, Any]:
     return request.describe()
 
 
+def _roles_up_to_date(call: Call, permission_set: Any, accounts: list[str]) -> None:
+    """Provisioning brings the role Identity Center made for the permission set in each account up
+    to date with the permission set's policies ("As you modify the permission set, IAM Identity
+    Center ensures that the corresponding IAM policies and roles are updated accordingly",
+    https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html): a role
+    the sandbox has made already (it makes one when credentials are first asked for) is updated."""
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+
+    from awsroles.sandbox.server.sso_portal import _reserved_role, role_name
+
+    for account in accounts:
+        try:
+            iam_backends[account][call.partition].get_role(role_name(account, permission_set))
+        except NotFoundException:
+            continue
+        _reserved_role(account, call.partition, permission_set)
+
+
 def provision_permission_set(self: Any) -> str:
     call = Call(self)
     arn = call.permission_set().permission_set_arn
@@ -43,6 +62,7 @@ def provision_permission_set(self: Any) -> str:
             call.state.provisioned[key] = version
     else:
         raise error("ValidationException", "TargetType must be AWS_ACCOUNT or ALL_PROVISIONED_ACCOUNTS")
+    _roles_up_to_date(call, call.permission_set(), [a for (p, a) in call.state.provisioned if p == arn])
     return dumps({"PermissionSetProvisioningStatus": _request(call.state.provisioning, status)})
 
 

@@ -20,9 +20,12 @@ some people with ``aws:SourceIdentity``; the sandbox makes it work:
 - **A role session's request context**: ``aws:CurrentTime``, ``aws:EpochTime``,
   ``aws:TokenIssueTime``, ``aws:SourceIdentity`` (when set), ``aws:PrincipalType``
   (``AssumedRole``), ``aws:PrincipalArn`` (the role's ARN, not the session's),
-  ``aws:PrincipalAccount``, ``aws:userid`` (``ROLEID:session``), and ``sts:SourceIdentity`` on an
-  ``AssumeRole`` that sets one. The role's policies are resolved against it
-  (:func:`awsroles.sandbox.server.conditions.resolve_policy` over
+  ``aws:PrincipalAccount``, ``aws:userid`` (``ROLEID:session``), ``sts:SourceIdentity`` on an
+  ``AssumeRole`` that sets one, and, for the access portal's role credentials, ``identitystore:userId``:
+  the Identity Store user they were given to (IAM Identity Center User Guide, "Use a Deny policy to
+  revoke active user permissions", https://docs.aws.amazon.com/singlesignon/latest/userguide/
+  prereqs-revoking-user-permissions.html, denies a person's sessions on that key). The role's
+  policies are resolved against it (:func:`awsroles.sandbox.server.conditions.resolve_policy` over
   :data:`~awsroles.sandbox.server.conditions.ROLE_SESSION_KEYS`) before moto judges the request:
   a Deny that holds wins over any Allow; an Allow outside its window grants nothing.
   ``GetCallerIdentity`` needs no permission (STS API Reference, "GetCallerIdentity": "No
@@ -44,6 +47,7 @@ from awsroles.sandbox.server.protocol import param
 
 _ISSUED = "awsroles_issued"  # attributes of moto's AssumedRole: when it was issued (naive UTC) ...
 _SOURCE_IDENTITY = "awsroles_source_identity"  # ... and the SourceIdentity it carries
+IDENTITY_STORE_USER = "awsroles_identity_store_user"  # ... and, from the access portal, the Identity Store user
 
 
 def issued(assumed: Any) -> datetime | None:
@@ -76,6 +80,9 @@ def role_context(assumed: Any, role: Any, action: str, data: Mapping[str, Any]) 
     identity = source_identity(assumed)
     if identity is not None:
         context["aws:sourceidentity"] = identity
+    store_user = getattr(assumed, IDENTITY_STORE_USER, None)
+    if isinstance(store_user, str) and store_user:
+        context["identitystore:userid"] = store_user
     requested = param(data, "SourceIdentity")
     if action == "sts:AssumeRole" and (requested or identity):
         context["sts:sourceidentity"] = requested or identity or ""

@@ -38,6 +38,7 @@ from typing import Any
 
 from awsroles.sandbox.server import clock
 from awsroles.sandbox.server.protocol import auth_error
+from awsroles.sandbox.server.role_sessions import IDENTITY_STORE_USER
 from awsroles.sandbox.server.sso_tokens import Instance, Person, SignIn, SsoError, signed_in
 
 ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
@@ -178,6 +179,7 @@ def get_role_credentials(token: str, query: dict[str, str]) -> dict[str, Any]:
     sts = sts_backends[sign_in.instance.account][partition]
     assumed = sts.assume_role(region_name=sign_in.instance.region, role_session_name=sign_in.person.user_name,
                               role_arn=role.arn, policy="", duration=seconds, external_id="")
+    setattr(assumed, IDENTITY_STORE_USER, sign_in.person.user_id)  # identitystore:userId of its requests
     expires = clock.utcnow() + timedelta(seconds=seconds)
     assumed.expiration = expires
     setattr(assumed.access_key, _EXPIRES, expires)
