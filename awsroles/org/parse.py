@@ -24,6 +24,7 @@ from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
 from awsroles.org.model import (
     ENVIRONMENT_TAG,
+    IDENTITY_IAM_USERS,
     SCP_ACCOUNT,
     SCP_OU,
     SCP_ROOT,

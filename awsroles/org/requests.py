@@ -113,7 +113,7 @@ def _one(keys: Mapping[str, IniKey], key: str) -> str:
 def read_requests(b: Builder, found: list[tuple[str, IniSection]], users: list[User], roles: list[Role],
                   environments: list[str], iam_users: bool) -> list[AccessRequest]:
     """The ``[request ID]`` sections (every mistake at its ``FILE:LINE``). ``iam_users``: whether
-    people are IAM users: an approved request is a temporary grant, made of IAM statements."""
+    people are IAM users: a request names who asked by their IAM user in the ops account."""
     requests: list[AccessRequest] = []
     user_names = [u.name for u in users]
     role_names = [r.name for r in roles]
@@ -136,8 +136,8 @@ def read_requests(b: Builder, found: list[tuple[str, IniSection]], users: list[U
         if role and role not in role_names:
             b.error(keys["role"].line, f"undefined role '{role}' in {where}{did_you_mean(role, role_names)}")
         if not iam_users:
-            b.error(section.line, f"{where}: an approved request is a temporary grant, made of IAM statements, for "
-                    "people who are IAM users ([org] identity = iam-users)")
+            b.error(section.line, f"{where}: a request names who asked by their IAM user in the ops account, "
+                    "so requests need people who are IAM users ([org] identity = iam-users)")
         duration = 0
         if _one(keys, "duration"):
             try:

@@ -233,7 +233,7 @@ def test_a_request_needs_iam_users() -> None:
     text = text.replace("bootstrap_role =", "identity = identity-center\nidentity_center_start_url = "
                         "https://d-1234567890.awsapps.com/start\nbootstrap_role =")
     _org, problems = parse(text)
-    assert any("an approved request is a temporary grant" in p for p in problems), problems
+    assert any("requests need people who are IAM users" in p for p in problems), problems
 
 
 def test_an_invalid_file_is_never_edited(tmp_path: Path) -> None:
