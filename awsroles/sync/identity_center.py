@@ -13,7 +13,9 @@ The contract is IAM's (:mod:`awsroles.sync.planner`):
 - **Re-provisioning**: a permission set that changes while it is provisioned to accounts is
   provisioned again (``provision_permission_set``: apply waits on its status).
 - **Leftovers**: awsroles' users, groups and permission sets the file no longer declares are
-  deleted with ``prune`` only (else kept), their assignments with them.
+  deleted with ``prune`` only (else kept), their assignments with them; except that a group the
+  file still declares loses its assignment of a permission set no team holds any more at the next
+  apply, without ``prune`` (a grant taken away ends now, as in IAM).
 - **Ended sessions** (:mod:`awsroles.identity_center.revocations`): the revocation statements
   ``revoke --end-sessions`` wrote into a permission set's inline policy are kept while a session
   issued before their moment could still be valid (never drift), then left out.
@@ -369,6 +371,7 @@ class _Planner:
                           if p.arn in sets_ours and temporary.TAG in p.tags}
         wanted = {(a.principal_type, a.group.lower(), a.permission_set, a.account_id) for a in self.spec.assignments}
         declared_sets = {p.name for p in self.spec.permission_sets}
+        declared_groups = {g.display_name.lower() for g in self.spec.groups}
         seen: set[tuple[str, str, str, str]] = set()
         for live in self.live.assignments:
             set_name = self.set_names.get(live.permission_set_arn, live.permission_set_arn)
@@ -393,8 +396,13 @@ class _Planner:
             if set_name not in declared_sets and live.permission_set_arn in sets_temporary:
                 ended = self.temporary_ended(sets_temporary[live.permission_set_arn])
                 self.out.changes.append(replace(change, details=(*change.details, ended)))  # before its set
+            elif set_name not in declared_sets and not (live.principal_type == "GROUP"
+                                                        and principal.lower() in declared_groups):
+                self.out.deletes.append(change)  # a leftover group's: goes with its set or group (prune)
             elif set_name not in declared_sets:
-                self.out.deletes.append(change)  # goes with its permission set (prune)
+                # A team the file still declares, of a role no team holds now: the grant is taken
+                # away now, as IAM's group statement is; the permission set waits for prune.
+                self.out.changes.append(change)
             elif live.principal_id in groups_ours:
                 self.out.changes.append(change)  # a grant the org file no longer makes
             else:

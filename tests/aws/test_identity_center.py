@@ -210,14 +210,19 @@ def test_a_change_in_the_file_is_an_update_and_what_it_drops_is_kept_until_prune
     assert changes["update", "permission-set", "admin"].details == (
         "session PT2H -> PT4H", "provision again to 2 accounts")
     assert ("delete", "assignment", "team-platform -> admin in prod") in changes  # a grant taken away: now
+    # also when no team holds the role any more: platform, still in the file, loses readonly now
+    assert ("delete", "assignment", "team-platform -> readonly in dev") in changes
     kept = sorted((c.kind, c.name) for c in plan.kept)
     assert kept == [("assignment", "team-backend -> readonly in dev"),
-                    ("assignment", "team-platform -> readonly in dev"),
                     ("ic-group", "team-backend"), ("ic-user", "bob"), ("permission-set", "readonly")]
     assert not plan.in_sync
     applied(aws, text)
+    groups = {g["DisplayName"]: g["GroupId"] for g in store.list_groups(IdentityStoreId=store_id)["Groups"]}
+    readonly = sso.list_account_assignments(InstanceArn=instance, AccountId=DEV,
+                                            PermissionSetArn=permission_sets(sso, instance)["readonly"])
+    assert [a["PrincipalId"] for a in readonly["AccountAssignments"]] == [groups["team-backend"]]  # kept: leftover
     pruned = applied(aws, text, PlanOptions(prune=True))
-    assert [c.kind for c in pruned.changes] == ["assignment", "assignment", "permission-set", "ic-group", "ic-user"]
+    assert [c.kind for c in pruned.changes] == ["assignment", "permission-set", "ic-group", "ic-user"]
     assert Engine(load(text), aws).plan().in_sync
     assert set(permission_sets(sso, instance)) == {"admin", "billing"}  # the hand-made one is untouched
     assert sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=hand_made)["PermissionSet"]["Name"]
