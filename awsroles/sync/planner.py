@@ -38,7 +38,7 @@ from awsroles.iam.desired import (
     user_digest,
 )
 from awsroles.org.durations import format_duration
-from awsroles.org.model import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME, Account, Org
+from awsroles.org.model import TEAM_POLICY_NAME, USER_POLICY_NAMES, Account, Org
 from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (
     attachment_ops,
@@ -313,7 +313,7 @@ class _AccountPlanner(AccountOwnership):
         attach_ops, attach_details = attachment_ops("user", "UserName", spec.name, live.managed, (), self.describe)
         inline_ops, inline_details, inline_diffs = inline_policy_ops(
             "user", "UserName", spec.name, live.inline, {p.name: p.document for p in spec.inline})
-        drift = drift or bool(live.boundary or attach_ops or set(live.inline) - {TEMPORARY_POLICY_NAME})
+        drift = drift or bool(live.boundary or attach_ops or set(live.inline) - set(USER_POLICY_NAMES))
         tag_ops, tag_details = tagging_ops("user", "UserName", spec.name, live.tags, spec.tags)
         ops += attach_ops + inline_ops + tag_ops
         if not ops:
