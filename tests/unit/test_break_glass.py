@@ -178,3 +178,14 @@ def test_a_trust_policy_over_iams_quota_is_an_error_at_the_section() -> None:
     assert org is None
     line = line_of(extra, "[break-glass prod]")
     assert any(p.startswith(f"org.ini:{line}: the break-glass role's trust policy is ") for p in problems), problems
+
+
+def test_setup_records_the_break_glass_roles_that_name_the_person() -> None:
+    from awsroles.creds.setup import break_glass_for, grants_for
+
+    org = _org()
+    (glass,) = break_glass_for(org, "alice")
+    assert (glass.environment, glass.role, glass.role_arn, glass.max_session) == (
+        "prod", "breakglass", "arn:aws:iam::444444444444:role/awsroles/breakglass", 3600)
+    assert break_glass_for(_org(), "nobody") == ()
+    assert not any(g.role == "breakglass" for g in grants_for(org, "alice"))  # never a grant
