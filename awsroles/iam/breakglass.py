@@ -19,6 +19,11 @@ from awsroles.org.model import BREAK_GLASS_ALARM, REASON_TAG, BreakGlass, Org
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_region-endpoints.html;
 # CloudTrail User Guide, "Global service events"); regional endpoints deliver in their region.
 GLOBAL_EVENTS_REGION = "us-east-1"
+# AssumeRole is a read-only management event: a rule that is only ENABLED never matches it; this
+# state makes it match read-only management events delivered through CloudTrail too (EventBridge
+# User Guide, "Receiving read-only management events from AWS services", whose example is STS
+# AssumeRole: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html).
+RULE_STATE = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
 
 
 def role_arn(org: Org, glass: BreakGlass) -> str:

@@ -17,6 +17,7 @@ from awsroles.iam import breakglass, policies
 from awsroles.org.identity import split_policy_path
 from awsroles.org.model import (
     BREAK_GLASS_POLICY_NAME,
+    BREAK_GLASS_TAG,
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
     SELF_SERVICE_POLICY,
@@ -224,7 +225,7 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 managed=tuple(sorted(glass.managed)),
                 inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in glass.policies),
                                     key=lambda p: p.name)),
-                tags=_managed_tags(),
+                tags=_managed_tags((BREAK_GLASS_TAG, glass.environment)),
             )
         )
     return tuple(_with_role_digest(s) for s in specs)

@@ -39,6 +39,7 @@ from awsroles.iam.desired import (
 )
 from awsroles.org.durations import format_duration
 from awsroles.org.model import TEAM_POLICY_NAME, USER_POLICY_NAMES, Account, Org
+from awsroles.sync.alarms import plan_alarms
 from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (
     attachment_ops,
@@ -396,6 +397,13 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
             planner.now = now
             planner.run()
             changes.extend(planner.changes)
+            alarms = live[account.name].alarms
+            if alarms is not None:  # after IAM's writes; its deletes before IAM's (the role last, see Engine.read)
+                planned_alarms = plan_alarms(org, account, alarms)
+                changes.extend(planned_alarms.changes)
+                (changes if options.prune else kept).extend(planned_alarms.deletes)
+                conflicts.extend(planned_alarms.conflicts)
+                unowned.extend(planned_alarms.unowned)
             (changes if options.prune else kept).extend(planner.deletes)
             conflicts.extend(planner.conflicts)
             if options.prune:

@@ -37,6 +37,11 @@ def test_break_glass_is_for_the_people_named_with_a_reason(fresh_applied_sandbox
                              text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "breakglass" in applied.stdout
+    events = box.client("events", "prod")
+    rule = events.describe_rule(Name="awsroles-break-glass")
+    assert json.loads(rule["EventPattern"])["detail"]["requestParameters"]["roleArn"] == [ROLE_ARN]
+    assert [t["Arn"] for t in events.list_targets_by_rule(Rule="awsroles-break-glass")["Targets"]] == [
+        "arn:aws:sns:us-east-1:444444444444:awsroles-break-glass"]
 
     alice = Person(box, enroll_person(box.aws(), box.org, "alice"), tmp_path / "alice")
     audit = tmp_path / "alice-audit.jsonl"

@@ -189,3 +189,39 @@ def test_setup_records_the_break_glass_roles_that_name_the_person() -> None:
         "prod", "breakglass", "arn:aws:iam::444444444444:role/awsroles/breakglass", 3600)
     assert break_glass_for(_org(), "nobody") == ()
     assert not any(g.role == "breakglass" for g in grants_for(org, "alice"))  # never a grant
+
+
+def test_the_terraform_export_has_the_role_the_peoples_policies_and_the_alarm_in_each_region() -> None:
+    from dataclasses import replace
+
+    from awsroles.export.terraform import terraform_files
+
+    org = replace(_org(), region="eu-west-1")
+    files = terraform_files(org)
+    prod, ops, providers = files["prod.tf"], files["ops.tf"], files["providers.tf"]
+    assert 'resource "aws_iam_role" "prod_breakglass"' in prod
+    assert 'resource "aws_iam_user_policy" "ops_alice_awsroles-break-glass"' in ops
+    for region in ("eu-west-1", "us-east-1"):
+        local = f"prod_break_glass_{region}"
+        for kind in ("aws_sns_topic", "aws_sns_topic_policy", "aws_cloudwatch_event_rule",
+                     "aws_cloudwatch_event_target", "aws_sns_topic_subscription"):
+            assert f'resource "{kind}" "{local}"' in prod, (kind, region)
+    assert 'alias               = "prod_us-east-1"' in providers
+    assert "arn:aws:events:us-east-1:444444444444:rule/awsroles-break-glass" in prod
+    assert files == terraform_files(org)  # byte-stable
+
+
+def test_the_docs_show_the_documents_awsroles_writes() -> None:
+    """docs/temporary-access.md#break-glass shows the trust policy, a person's policy, the rule pattern
+    and the topic policy of its example section (alice and bob in prod): exactly these."""
+    import re
+
+    from tests.conftest import REPO
+
+    org = _org()
+    glass = org.break_glass[0]
+    text = (REPO / "docs" / "temporary-access.md").read_text().split("## Break-glass", 1)[1].split("\n## ", 1)[0]
+    assert "people = alice, bob" in text
+    shown = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
+    assert shown == [breakglass.trust_policy(org, glass), breakglass.person_policy(org, "alice"),
+                     breakglass.rule_pattern(org, glass), breakglass.topic_policy(org, "444444444444", "us-east-1")]
