@@ -110,6 +110,9 @@ class Vendor:
         kind, _, rest = name.partition("/")
         account_id, _, rest = rest.partition("/")
         role = rest.partition("/")[0]
+        if kind == "break-glass" and role:  # awsroles.creds.breakglass: shown for what it is
+            glass = next((g for g in self.config.break_glass if g.account_id == account_id), None)
+            return (glass.environment if glass else account_id), f"{role} (break-glass)"
         if kind != "role" or not role:
             return "-", name
         grant = next((g for g in self.config.grants if g.account_id == account_id and g.role == role), None)

@@ -55,6 +55,8 @@ def test_every_login_is_a_new_assume_role_with_the_reason_as_a_session_tag(world
                                                    vendor.mfa_session_name])
     grant, credentials = breakglass.stored(vendor, "prod")
     assert grant == GLASS and credentials == second.credentials
+    # `awsroles status` shows it for what it is
+    assert vendor.describe_session("break-glass/444444444444/breakglass/alice") == ("prod", "breakglass (break-glass)")
 
 
 def test_the_break_glass_role_is_no_grant(vendor: Any) -> None:
@@ -99,3 +101,29 @@ def test_the_user_config_keeps_break_glass_roles_apart_from_grants(tmp_path: Pat
 
     names = read_names(str(path))
     assert names is not None and ("prod", "breakglass") not in names.grants  # tab completion never offers it
+
+
+def test_the_sandbox_refuses_session_tags_sts_refuses(moto_aws: None) -> None:
+    """awsroles.sandbox.server.session_tags: the STS API's Tag rules (key 1-128, value 0-256, letters,
+    spaces, digits and _.:/=+-@; at most 50 tags)."""
+    import boto3
+
+    from awsroles.sandbox.server.session_tags import patch_session_tags, tags_problem
+
+    assert tags_problem([("awsroles:reason", "INC-1234 db down @ 02:00")]) is None
+    assert tags_problem([("awsroles:reason", "")]) is None
+    assert "tags.1.member.value" in (tags_problem([("awsroles:reason", "down, badly")]) or "")
+    assert "tags.2.member.key" in (tags_problem([("a", "b"), ("", "c")]) or "")
+    assert "tags.1.member.value" in (tags_problem([("a", "x" * 257)]) or "")
+    assert "less than or equal to 50" in (tags_problem([(f"k{n}", "v") for n in range(51)]) or "")
+    undo = patch_session_tags()
+    try:
+        sts = boto3.client("sts", region_name="us-east-1")
+        arn = "arn:aws:iam::123456789012:role/awsroles/breakglass"
+        with pytest.raises(sts.exceptions.ClientError, match="ValidationError"):
+            sts.assume_role(RoleArn=arn, RoleSessionName="alice", Tags=[{"Key": "awsroles:reason", "Value": "a, b"}])
+        taken = sts.assume_role(RoleArn=arn, RoleSessionName="alice",
+                                Tags=[{"Key": "awsroles:reason", "Value": "INC-1234"}])
+        assert taken["Credentials"]["AccessKeyId"]
+    finally:
+        undo()

@@ -69,6 +69,11 @@ def test_break_glass_is_for_the_people_named_with_a_reason(fresh_applied_sandbox
     assert used.returncode == 0 and used.stdout.strip() == "prod/breakglass", used.stderr
     served = alice.run("credential-process", "prod", "--role", "breakglass", env=env, stdin="")
     assert served.returncode != 0 and "Traceback" not in served.stderr
+    status = alice.run("status", "-o", "json", env=env, stdin="")
+    assert "breakglass (break-glass)" in status.stdout, status.stderr
+    assert alice.run("logout", env=env, stdin="").returncode == 0  # forgets it
+    gone = alice.run("exec", "prod", "--break-glass", "--", "true", env=env, stdin="")
+    assert gone.returncode == 2 and "no break-glass session for prod" in gone.stderr
 
     # bob, not named, is refused by AWS itself (his own policy does not allow it), MFA or not
     bob = enroll_person(box.aws(), box.org, "bob")
