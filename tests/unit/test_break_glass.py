@@ -225,3 +225,11 @@ def test_the_docs_show_the_documents_awsroles_writes() -> None:
     shown = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
     assert shown == [breakglass.trust_policy(org, glass), breakglass.person_policy(org, "alice"),
                      breakglass.rule_pattern(org, glass), breakglass.topic_policy(org, "444444444444", "us-east-1")]
+
+
+def test_ending_a_persons_sessions_covers_their_break_glass_roles() -> None:
+    from awsroles.sync.end_sessions import roles_of
+
+    org = _org()
+    assert ("prod", "breakglass") in roles_of(org, "bob")  # users disable / offboard bob
+    assert roles_of(org, "bob")[-1] == ("prod", "breakglass")
