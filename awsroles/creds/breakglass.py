@@ -20,10 +20,10 @@ from awsroles.creds.store import SESSIONS
 from awsroles.creds.userconfig import RoleGrant
 from awsroles.creds.vend import Vendor
 from awsroles.errors import NotGrantedError, UsageError
+from awsroles.org.model import REASON_TAG  # the trust policy requires it (awsroles.iam.breakglass)
 
 log = logging.getLogger(__name__)
 
-REASON_TAG = "awsroles:reason"  # as awsroles.org.model.REASON_TAG (the trust policy requires it)
 REASON_MAX = 256  # STS session tag values: at most 256 characters
 REASON_PUNCTUATION = "_.:/=+-@"
 SESSION_PREFIX = "break-glass/"

@@ -82,7 +82,8 @@ def read_alarm(events: Any, sns: Any, region: str, topic_arn: str) -> tuple[Live
     if found is not None:
         pattern = json.loads(found.get("EventPattern") or "{}")
         tags = _tags(events.list_tags_for_resource(ResourceARN=found["Arn"]).get("Tags", []))
-        targets = events.list_targets_by_rule(Rule=BREAK_GLASS_ALARM).get("Targets", [])
+        targets = [t for page in events.get_paginator("list_targets_by_rule").paginate(Rule=BREAK_GLASS_ALARM)
+                   for t in page.get("Targets", [])]
         calls += 2
         rule = LiveRule(found["Arn"], pattern, found.get("State", ""), found.get("Description", ""),
                         tuple(sorted((t["Id"], t["Arn"]) for t in targets)), tags)
@@ -96,8 +97,9 @@ def read_alarm(events: Any, sns: Any, region: str, topic_arn: str) -> tuple[Live
         attributes = None
     if attributes is not None:
         tags = _tags(sns.list_tags_for_resource(ResourceArn=topic_arn).get("Tags", []))
-        subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic_arn).get("Subscriptions", [])
-        calls += 2
+        subscriptions = [sub for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn)
+                         for sub in page.get("Subscriptions", [])]
+        calls += 2  # (one page of subscriptions, mostly)
         policy = json.loads(attributes["Policy"]) if attributes.get("Policy") else {}
         topic = LiveTopic(topic_arn, policy, tuple(sorted((s.get("Protocol", ""), s.get("Endpoint", ""),
                                                            s.get("SubscriptionArn", "")) for s in subscriptions)),
