@@ -71,6 +71,7 @@ complete_org_roles = _callback("org_roles")
 complete_team_roles = _callback("team_roles")
 complete_teams = _callback("teams")
 complete_users = _callback("users")
+complete_requests = _callback("requests")
 
 
 # -- the command tree for the fast path ------------------------------------------------------------

@@ -124,6 +124,11 @@ def _users(value: Value, file: str | None) -> list[str]:
     return list(org.users) if org else []
 
 
+def _requests(value: Value, file: str | None) -> list[str]:
+    org = org_names(file)
+    return list(org.requests) if org else []
+
+
 # What each dynamic completion offers, by kind: the environments and roles the person holds
 # (their user config), or names the org file declares.
 COMPLETERS: dict[str, Completer] = {
@@ -135,6 +140,7 @@ COMPLETERS: dict[str, Completer] = {
     "team_roles": _team_roles,
     "teams": _teams,
     "users": _users,
+    "requests": _requests,
 }
 
 # -- the line ------------------------------------------------------------------------------------

@@ -3,12 +3,11 @@ show (and with --apply, apply) the resulting plan. Every edit and every applied 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
-from awsroles.cli.app import App, F, common_options, pass_app
+from awsroles.cli.app import App, common_options, pass_app
 from awsroles.cli.complete import (
     complete_org_environments,
     complete_org_roles,
@@ -16,7 +15,8 @@ from awsroles.cli.complete import (
     complete_teams,
     complete_users,
 )
-from awsroles.errors import AwsrolesError, ExitCode, UsageError
+from awsroles.cli.orgedits import edit_then_plan, plan_options
+from awsroles.errors import ExitCode, UsageError
 from awsroles.org.durations import format_duration
 from awsroles.render import FORMATS
 
@@ -27,109 +27,9 @@ if TYPE_CHECKING:
     from awsroles.sync.engine import Engine
 
 
-def _options(command: F) -> F:
-    command = click.option("--prune", is_flag=True,
-                           help="Also delete what awsroles manages but the org file no longer declares "
-                                "(e.g. a role no team is granted any more).")(command)
-    command = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")(command)
-    command = click.option("--no-plan", is_flag=True,
-                           help="Only edit the org file; do not contact AWS (run `awsroles plan` later).")(command)
-    return click.option("--apply", "apply_", is_flag=True,
-                        help="Apply the resulting plan (like `awsroles apply --yes`).")(command)
-
-
-def _edit_then_plan(app: App, *, action: str, target: str, details: dict[str, object],
-                    edit: Callable[[], Org], already: bool, already_message: str, apply_: bool, no_plan: bool,
-                    profile: str | None, prune: bool, after_edit: Callable[[Org], None] | None = None,
-                    engine: Engine | None = None,
-                    before_plan: Callable[[Engine, audit.Auditor], None] | None = None) -> int:
-    from awsroles.cli.planview import ApplyProgress, engine_for, show_plan
-    from awsroles.people import audit
-    from awsroles.render import Result
-
-    path = app.org_path
-    details = {**details, "file": str(path)}
-    org: Org | None = None
-    if already:
-        app.say(already_message)
-        edit()  # validates the file and the names; writes nothing
-        if no_plan:
-            return ExitCode.OK
-    else:
-        org = edit()
-    actor = audit.local_actor()
-    aws_error: BaseException | None = None
-    if not no_plan:
-        try:
-            engine = engine or engine_for(app, profile, 8)
-            actor = engine.aws.whoami().arn
-        except Exception as exc:
-            aws_error = exc
-    auditor = audit.Auditor(actor)  # every line it writes is printed with --output json
-    try:
-        if not already:
-            auditor.record(action, target, details)
-            app.say(f"Changed {path}: {action} {target} " + " ".join(f"{k}={v}" for k, v in details.items()
-                                                                      if k != "file"))
-            if after_edit is not None and org is not None:
-                after_edit(org)
-        if no_plan:
-            app.say("AWS was not contacted: run `awsroles plan` to see, `awsroles apply` to make the change.")
-            return ExitCode.OK
-        if aws_error is not None or engine is None:
-            changed = "was not changed" if already else "was changed"
-            app.warn(f"The org file {path} {changed}, but AWS could not be reached: run `awsroles plan` "
-                     "and `awsroles apply` once it can be.")
-            raise aws_error or AwsrolesError("AWS could not be reached")
-        if before_plan is not None:
-            before_plan(engine, auditor)
-        plan = engine.plan(prune=prune)
-        if app.output != "json":
-            app.say()
-            show_plan(app, engine, plan)
-        if not apply_:
-            if plan.changes:
-                app.say("\nRun `awsroles apply` (or this command with --apply) to make these changes.")
-            return ExitCode.OK
-        if plan.conflicts:
-            raise AwsrolesError(f"{len(plan.conflicts)} conflict(s) with resources awsroles does not manage; "
-                                "the org file was changed but nothing in AWS was")
-        if not plan.changes:
-            return ExitCode.OK
-        with ApplyProgress(app, len(plan.changes)) as progress:
-            result = engine.apply(plan, on_step=progress)
-        accounts = {a.name: a.id for a in engine.org.accounts}
-        for step in result.steps:
-            if step.status == "done":
-                change = step.change
-                auditor.record(f"apply.{change.action}", f"{change.kind} {change.name}",
-                               {"account_name": change.account, "because": f"{action} {target}"},
-                               account=accounts.get(change.account))
-        if engine.recorded:  # accounts created on the way: IAM in them is the next apply's
-            app.say(f"Wrote the ids of {', '.join(engine.recorded)} into {path}: run `awsroles apply` for IAM in "
-                    f"{'it' if len(engine.recorded) == 1 else 'them'}.")
-        if result.ok:
-            from awsroles.sync.apply import changes_made
-
-            app.say(f"Apply complete: {changes_made(result.count('done'))}.")
-            return ExitCode.OK
-        for step in result.steps:
-            if step.status in ("failed", "skipped"):
-                app.warn(f"  {step.change.account}: {step.change.action} {step.change.kind} {step.change.name}: "
-                         f"{step.status}: {step.error}")
-        app.warn("Apply incomplete: run `awsroles apply` again once the cause is fixed.")
-        return ExitCode.FAILURE
-    finally:  # JSON lines, the audit log's own format (the table form said it as it went)
-        app.render(Result(auditor.records, json_lines=True))
-
-
-TEMPORARY_MIN = 15 * 60  # `grant --for`: at least 15 minutes (the shortest role session AWS gives) ...
-TEMPORARY_MAX = 7 * 86400  # ... and at most 7 days: longer access is a standing grant, reviewed as one
-
-
 @click.command()
 @common_options
-@_options
+@plan_options
 @click.option("--for", "for_", metavar="DURATION",
               help="Grant for a while only (15m to 7d: 4h, 90m, 1d): a [temporary ID] section whose IAM statement "
                    "ends by itself (IAM checks aws:CurrentTime). Needs --reason.")
@@ -177,7 +77,7 @@ def grant(app: App, team: str | None, environment: str | None, role: str | None,
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
-    return _edit_then_plan(
+    return edit_then_plan(
         app, action="grant", target=f"team/{team}", details={"environment": environment, "role": role},
         edit=lambda: orgedit.grant(app.org_path, team, environment, role, checks=ORG_CHECKS), already=already,
         already_message=f"Team '{team}' is already granted role '{role}' in {environment}: nothing to change.",
@@ -190,18 +90,15 @@ def _grant_temporary(app: App, team: str | None, user: str | None, environment: 
 
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
-    from awsroles.org.durations import parse_duration
     from awsroles.org.model import TemporaryGrant
-    from awsroles.org.temporary import format_time, grant_id
+    from awsroles.org.temporary import format_time, grant_id, window
 
     if for_ is None:
         raise UsageError("--user grants are temporary: give --for DURATION and --reason TEXT")
     try:
-        seconds = parse_duration(for_)
+        seconds = window(for_)
     except ValueError as exc:
         raise UsageError(f"--for: {exc}") from None
-    if not TEMPORARY_MIN <= seconds <= TEMPORARY_MAX:
-        raise UsageError(f"--for: {format_duration(seconds)} is outside {format_duration(TEMPORARY_MIN)}..7d")
     if not reason or not reason.strip() or "\n" in reason:
         raise UsageError("--for needs --reason TEXT (one line: why, e.g. an incident number)")
     current = app.load_org()
@@ -211,12 +108,13 @@ def _grant_temporary(app: App, team: str | None, user: str | None, environment: 
     grant = TemporaryGrant(grant_id(now, team or user or "", environment, taken), environment, role,
                            now + timedelta(seconds=seconds), reason.strip(), team=team or "", user=user or "",
                            granted_by=_granted_by(current, profile, no_plan))
-    return _edit_then_plan(
+    return edit_then_plan(
         app, action="grant.temporary", target=holder,
         details={"id": grant.id, "environment": environment, "role": role, "until": format_time(grant.until),
                  "reason": grant.reason, "granted_by": grant.granted_by},
         edit=lambda: orgedit.add_temporary(app.org_path, grant, checks=ORG_CHECKS), already=False,
-        already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
+        already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune,
+        rerun=False)  # the same command again would add a second grant
 
 
 def _granted_by(org: Org, profile: str | None, no_plan: bool) -> str:
@@ -239,7 +137,7 @@ def _granted_by(org: Org, profile: str | None, no_plan: bool) -> str:
 
 @click.command()
 @common_options
-@_options
+@plan_options
 @click.option("--temporary", "temporary", metavar="ID",
               help="Revoke the temporary grant ID (remove its [temporary ID] section) instead of TEAM ENV ROLE.")
 @click.option("--end-sessions", is_flag=True,
@@ -282,7 +180,7 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
         details: dict[str, object] = {"id": temporary}
         if found is not None:
             details |= {"environment": found.environment, "role": found.role}
-        return _edit_then_plan(
+        return edit_then_plan(
             app, action="revoke.temporary", target=(found.holder.replace(" ", "/") if found else "temporary"),
             details=details, edit=lambda: orgedit.remove_temporary(app.org_path, temporary, checks=ORG_CHECKS),
             already=False, already_message="", apply_=apply_, no_plan=no_plan, profile=profile, prune=prune)
@@ -323,7 +221,7 @@ def revoke(app: App, team: str | None, environment: str | None, role: str | None
                             "issued_before": item.at}, account=item.account_id)
             app.say(f"Ended sessions: {item.description}.")
 
-    return _edit_then_plan(
+    return edit_then_plan(
         app, action="revoke", target=f"team/{team}", details={"environment": environment, "role": role},
         edit=lambda: orgedit.revoke(app.org_path, team, environment, role, checks=ORG_CHECKS),
         already=False, already_message="",
@@ -376,7 +274,7 @@ def team() -> None:
 
 @team.command("add")
 @common_options
-@_options
+@plan_options
 @click.argument("team_name", metavar="TEAM", shell_complete=complete_teams)
 @click.argument("user", shell_complete=complete_users)
 @pass_app
@@ -393,7 +291,7 @@ def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, p
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
-    return _edit_then_plan(
+    return edit_then_plan(
         app, action="team.add", target=f"team/{team_name}", details={"user": user},
         edit=lambda: orgedit.add_member(app.org_path, team_name, user, checks=ORG_CHECKS), already=already,
         already_message=f"User '{user}' is already a member of team '{team_name}': nothing to change.",
@@ -402,7 +300,7 @@ def team_add(app: App, team_name: str, user: str, apply_: bool, no_plan: bool, p
 
 @team.command("remove")
 @common_options
-@_options
+@plan_options
 @click.argument("team_name", metavar="TEAM", shell_complete=complete_teams)
 @click.argument("user", shell_complete=complete_users)
 @pass_app
@@ -419,7 +317,7 @@ def team_remove(app: App, team_name: str, user: str, apply_: bool, no_plan: bool
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
 
-    return _edit_then_plan(
+    return edit_then_plan(
         app, action="team.remove", target=f"team/{team_name}", details={"user": user},
         edit=lambda: orgedit.remove_member(app.org_path, team_name, user, checks=ORG_CHECKS),
         already=False, already_message="",

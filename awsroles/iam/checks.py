@@ -17,6 +17,7 @@ from awsroles.org import limits
 from awsroles.org import parse as org_parse
 from awsroles.org.checks import OrgCheck, Sections
 from awsroles.org.model import Org
+from awsroles.org.requests import check_requests
 from awsroles.org.temporary import check_expired
 
 
@@ -67,7 +68,7 @@ def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> li
 
 
 PLACEHOLDER_ID = "000000000000"
-ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes, check_identity_center, check_expired())
+ORG_CHECKS: tuple[OrgCheck, ...] = (check_sizes, check_identity_center, check_expired(), check_requests())
 
 
 def parse_org(text: str, file: str, base_dir: Path | None = None) -> tuple[Org | None, list[Problem]]:

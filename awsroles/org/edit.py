@@ -406,9 +406,29 @@ def record_account_id(path: Path, account: str, account_id: str, *, checks: Sequ
     return edit_org(path, change, checks=checks)
 
 
-def add_temporary(path: Path, grant: TemporaryGrant, *, checks: Sequence[OrgCheck] = ()) -> Org:
-    """A new ``[temporary ID]`` section at the end of the file, validated like any edit (an ID
-    already there is refused)."""
+def append_section(updater: ConfigUpdater, name: str, values: Sequence[tuple[str, str]]) -> Section:
+    """A new ``[name]`` section with ``values`` at the end of the file, after a blank line."""
+    sections = list(updater.iter_sections())
+    section = Section(name)
+    if sections:
+        last = sections[-1]
+        blocks = list(last.iter_blocks())
+        if not blocks or type(blocks[-1]).__name__ != "Space":
+            last.add_after.space()
+    updater.add_section(section)
+    for key, value in values:
+        section.set(key, value)
+    return section
+
+
+def sections_of(updater: ConfigUpdater, kind: str) -> dict[str, Section]:
+    """The ``[kind NAME]`` sections by NAME (the first of each name)."""
+    return _sections(updater, kind)
+
+
+def temporary_change(grant: TemporaryGrant) -> Callable[[ConfigUpdater], None]:
+    """The edit that adds ``[temporary ID]`` for ``grant`` at the end of the file (an ID already
+    there, or an unknown team, user, environment or role: UsageError)."""
     from awsroles.org.temporary import format_time
 
     def change(updater: ConfigUpdater) -> None:
@@ -421,26 +441,22 @@ def add_temporary(path: Path, grant: TemporaryGrant, *, checks: Sequence[OrgChec
             _pick("user", grant.user, _sections(updater, "user"))
         _pick("environment", grant.environment, _environments(updater))
         _pick("role", grant.role, _sections(updater, "role"))
-        sections = list(updater.iter_sections())
-        section = Section(f"temporary {grant.id}")
-        if sections:
-            last = sections[-1]
-            blocks = list(last.iter_blocks())
-            if not blocks or type(blocks[-1]).__name__ != "Space":
-                last.add_after.space()
-                sections = list(updater.iter_sections())
-        updater.add_section(section)
-        section.set("team" if grant.team else "user", grant.team or grant.user)
-        section.set("environment", grant.environment)
-        section.set("role", grant.role)
+        values = [("team" if grant.team else "user", grant.team or grant.user), ("environment", grant.environment),
+                  ("role", grant.role)]
         if grant.start is not None:
-            section.set("from", format_time(grant.start))
-        section.set("until", format_time(grant.until))
-        section.set("reason", grant.reason)
+            values.append(("from", format_time(grant.start)))
+        values += [("until", format_time(grant.until)), ("reason", grant.reason)]
         if grant.granted_by:
-            section.set("granted_by", grant.granted_by)
+            values.append(("granted_by", grant.granted_by))
+        append_section(updater, f"temporary {grant.id}", values)
 
-    return edit_org(path, change, checks=checks)
+    return change
+
+
+def add_temporary(path: Path, grant: TemporaryGrant, *, checks: Sequence[OrgCheck] = ()) -> Org:
+    """A new ``[temporary ID]`` section at the end of the file, validated like any edit (an ID
+    already there is refused)."""
+    return edit_org(path, temporary_change(grant), checks=checks)
 
 
 def remove_temporary(path: Path, grant_id: str, *, checks: Sequence[OrgCheck] = ()) -> Org:

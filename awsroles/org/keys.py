@@ -33,6 +33,8 @@ ORG_KEYS = {
     "identity_center_account": "the account of the IAM Identity Center instance (default: the management account)",
     "identity_center_region": "the region of the IAM Identity Center instance (default: region)",
     "identity_center_start_url": "the AWS access portal URL people sign in at (https://d-XXXXXXXXXX.awsapps.com/start)",
+    "approvers": "users who may approve `awsroles request`s (an environment's own approvers win): alice, carol",
+    "request_expiry": "how long a request waits for a decision before it expires (default 24h; 1h to 7d)",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id (left out: apply creates the account, then writes its id here)",
@@ -49,6 +51,7 @@ ACCOUNT_KEYS = {
     "billing_contact": "billing alternate contact (default: [org] billing_contact): Name | Title | Email | Phone",
     "operations_contact": "operations alternate contact (default: [org] operations_contact)",
     "security_contact": "security alternate contact (default: [org] security_contact): Name | Title | Email | Phone",
+    "approvers": "users who may approve requests for the account's environment, instead of [org] approvers",
 }
 OU_KEYS = {
     "guardrails": "guardrails of the OU: deny-leave-organization, protect-awsroles, ...",
@@ -89,6 +92,19 @@ BREAK_GLASS_KEYS = {
     "alarm_email": "an e-mail address the alarm's SNS topic sends every assumption to (optional)",
     "max_session": "the role's maximum session duration (1h to 12h; default 1h)",
 }
+REQUEST_KEYS = {
+    "user": "who asks: their IAM user name, from their own credentials (written by `awsroles request`)",
+    "environment": "the environment of the role asked for",
+    "role": "the role asked for",
+    "duration": "how long, from approval (15m to 7d, as `grant --for`): 2h",
+    "reason": "why, on one line (an incident or ticket): required",
+    "requested_at": "when it was asked: UTC, ISO 8601 with Z",
+    "status": "the decision: approved or denied (absent: pending)",
+    "decided_by": "who approved or denied it (their IAM user name)",
+    "decided_at": "when it was decided: UTC, ISO 8601 with Z",
+    "grant": "approved: the [temporary ID] made from it",
+    "decision_reason": "denied: why (`awsroles deny ID --reason`)",
+}
 SECTION_KINDS: dict[str, dict[str, str]] = {
     "org": ORG_KEYS,
     "account": ACCOUNT_KEYS,
@@ -98,4 +114,5 @@ SECTION_KINDS: dict[str, dict[str, str]] = {
     "user": USER_KEYS,
     "temporary": TEMPORARY_KEYS,
     "break-glass": BREAK_GLASS_KEYS,
+    "request": REQUEST_KEYS,
 }

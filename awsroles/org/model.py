@@ -38,6 +38,7 @@ class Account:
     ou: str = ""  # organizational unit path (``Workloads/Prod``); "" leaves the account where it is
     tags: tuple[tuple[str, str], ...] = ()  # its own ``tags`` (Key, Value), over [org] tags: see account_tags
     contacts: tuple[Contact, ...] = ()  # its own alternate contacts, over [org]'s: see account_contacts
+    approvers: tuple[str, ...] = ()  # who may approve requests for its environment (over [org] approvers)
 
     @property
     def pending(self) -> bool:
@@ -122,6 +123,38 @@ class TemporaryGrant:
     def holder(self) -> str:
         """``team backend`` or ``user alice``."""
         return f"team {self.team}" if self.team else f"user {self.user}"
+
+
+REQUEST_PENDING = "pending"
+REQUEST_APPROVED = "approved"
+REQUEST_DENIED = "denied"
+REQUEST_EXPIRED = "expired"  # pending for longer than [org] request_expiry: no longer approvable
+REQUEST_DECISIONS = (REQUEST_APPROVED, REQUEST_DENIED)  # what a ``status`` key may say
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """A ``[request ID]`` section: ``user`` asks for ``role`` in ``environment`` for ``duration``
+    seconds (the window starts at approval). ``status`` is "" while pending, else a decision."""
+
+    id: str
+    user: str
+    environment: str
+    role: str
+    duration: int
+    reason: str
+    requested_at: datetime
+    status: str = ""  # "", REQUEST_APPROVED or REQUEST_DENIED
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    grant: str = ""  # approved: the [temporary ID] made from it
+    decision_reason: str = ""  # denied: why (``deny --reason``)
+
+    def state(self, now: datetime, expiry: int) -> str:
+        """pending, approved, denied, or expired (pending and older than ``expiry`` seconds at ``now``)."""
+        if self.status:
+            return self.status
+        return REQUEST_EXPIRED if (now - self.requested_at).total_seconds() >= expiry else REQUEST_PENDING
 
 
 @dataclass(frozen=True)
@@ -216,6 +249,9 @@ class Org:
     budgets: tuple[Budget, ...] = ()  # in file order of the accounts
     temporary_grants: tuple[TemporaryGrant, ...] = ()  # [temporary ID] sections, in file order
     break_glass: tuple[BreakGlass, ...] = ()  # [break-glass ENV] sections, in file order
+    requests: tuple[AccessRequest, ...] = ()  # [request ID] sections, in file order
+    approvers: tuple[str, ...] = ()  # [org] approvers: who may approve requests (an environment's own win)
+    request_expiry: int = 86400  # [org] request_expiry: a request unanswered this long can no longer be approved
     budget_alerts: tuple[BudgetAlert, ...] | None = None  # [org] default (None: not given)
     budget_notify: tuple[str, ...] = ()  # [org] default
     management_account: str = ""  # the Organizations management account ("": the billing account)
@@ -406,6 +442,11 @@ class Org:
 
     def expired_temporary(self, now: datetime) -> tuple[TemporaryGrant, ...]:
         return tuple(g for g in self.temporary_grants if not g.active(now))
+
+    def approvers_of(self, environment: str) -> tuple[str, ...]:
+        """Who may approve requests for ``environment``: its account's ``approvers``, else [org]'s."""
+        own = next((a.approvers for a in self.accounts if a.environment == environment), ())
+        return own or self.approvers
 
 
 class AccountPendingError(AwsrolesError):

@@ -35,6 +35,7 @@ from awsroles.org.model import (
     ScpTarget,
 )
 from awsroles.org.organizations import parse_ou_path
+from awsroles.org.requests import EXPIRY_DEFAULT, EXPIRY_MAX, EXPIRY_MIN, read_approvers, read_requests
 from awsroles.org.scps import check_shared_files, read_target
 from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
 from awsroles.org.temporary import read_temporary
@@ -50,7 +51,7 @@ def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tu
             candidates = [f"{k} {name}".strip() for k in SECTION_KINDS]
             hint = did_you_mean(section.name.strip(), candidates) or did_you_mean(kind, SECTION_KINDS)
             b.error(section.line, f"unknown section [{section.name}]{hint}; expected one of [org], [account NAME], "
-                    "[ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID], [break-glass ENV]")
+                    "[ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID], [request ID], [break-glass ENV]")
             continue
         if kind == "org" and name:
             b.error(section.line, f"[org] takes no name: [{section.name}]")
@@ -195,6 +196,12 @@ def parse_org(
                    environments)
     temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments,
                                IDENTITY_IAM_USERS in s.identity)
+    org_keys = by_kind["org"][0][1].keys if by_kind["org"] else {}
+    approvers, accounts = read_approvers(b, org_keys.get("approvers"), {n: sec.keys["approvers"] for n, sec in
+                                                                        by_kind["account"] if "approvers" in sec.keys},
+                                         accounts, users)
+    request_expiry = b.duration(org_keys.get("request_expiry"), EXPIRY_DEFAULT, EXPIRY_MIN, EXPIRY_MAX)
+    requests = read_requests(b, by_kind["request"], users, roles, environments, IDENTITY_IAM_USERS in s.identity)
     break_glass = read_break_glass(b, by_kind["break-glass"], s, users, roles, environments,
                                    IDENTITY_IAM_USERS in s.identity)
     budget_defaults = read_defaults(b, by_kind["org"][0][1] if by_kind["org"] else None)
@@ -217,6 +224,9 @@ def parse_org(
             users=tuple(users),
             budgets=tuple(budgets),
             temporary_grants=tuple(temporary),
+            requests=tuple(requests),
+            approvers=approvers,
+            request_expiry=request_expiry,
             break_glass=tuple(break_glass),
             budget_alerts=budget_defaults.alerts,
             budget_notify=budget_defaults.notify,

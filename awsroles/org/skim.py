@@ -22,17 +22,19 @@ if TYPE_CHECKING:  # without importing typing (see above)
 class OrgNames:
     """The names an org file declares, as written (not validated)."""
 
-    __slots__ = ("environments", "roles", "teams", "users")
+    __slots__ = ("environments", "requests", "roles", "teams", "users")
 
     def __init__(self, environments: tuple[str, ...] = (), roles: tuple[str, ...] = (), users: tuple[str, ...] = (),
-                 teams: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None) -> None:
+                 teams: Mapping[str, Mapping[str, tuple[str, ...]]] | None = None,
+                 requests: tuple[str, ...] = ()) -> None:
         self.environments = environments
         self.roles = roles
         self.users = users
         self.teams: Mapping[str, Mapping[str, tuple[str, ...]]] = teams or {}  # team -> key -> values
+        self.requests = requests  # [request ID] sections not decided yet (no ``status``)
 
     def _key(self) -> tuple[object, ...]:
-        return self.environments, self.roles, self.users, self.teams
+        return self.environments, self.roles, self.users, self.teams, self.requests
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, OrgNames) and self._key() == other._key()
@@ -41,7 +43,7 @@ class OrgNames:
 
     def __repr__(self) -> str:
         return (f"OrgNames(environments={self.environments!r}, roles={self.roles!r}, users={self.users!r}, "
-                f"teams={self.teams!r})")
+                f"teams={self.teams!r}, requests={self.requests!r})")
 
 
 def _words(value: str) -> tuple[str, ...]:
@@ -92,6 +94,7 @@ def read_names(path: str | os.PathLike[str] | None) -> OrgNames | None:
     roles: set[str] = set()
     users: set[str] = set()
     teams: dict[str, dict[str, tuple[str, ...]]] = {}
+    requests: list[str] = []
     for section in [*headers, *parser.sections()]:
         kind, _, name = section.strip().partition(" ")
         name = name.strip()
@@ -105,4 +108,6 @@ def read_names(path: str | os.PathLike[str] | None) -> OrgNames | None:
             users.add(name)
         elif kind == "team":
             teams[name] = {key: _words(value or "") for key, value in parser.items(section)}
-    return OrgNames(tuple(sorted(environments)), tuple(sorted(roles)), tuple(sorted(users)), teams)
+        elif kind == "request" and not parser.has_option(section, "status") and name not in requests:
+            requests.append(name)
+    return OrgNames(tuple(sorted(environments)), tuple(sorted(roles)), tuple(sorted(users)), teams, tuple(requests))

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from awsroles.errors import Problem
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections
+from awsroles.org.durations import format_duration, parse_duration
 from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.keys import TEMPORARY_KEYS
 from awsroles.org.model import Org, Role, TemporaryGrant, User
@@ -22,6 +23,8 @@ ID = re.compile(r"[a-z0-9-]{1,64}")
 ID_RULE = "1 to 64 lower-case letters, digits and '-'"
 _TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?Z")
 REASON_MAX = 256
+WINDOW_MIN = 15 * 60  # `grant --for`, a request's duration: at least 15 minutes (the shortest role session) ...
+WINDOW_MAX = 7 * 86400  # ... and at most 7 days: longer access is a standing grant, reviewed as one
 
 
 def parse_time(text: str) -> datetime:
@@ -51,6 +54,15 @@ def grant_id(now: datetime, holder: str, environment: str, taken: set[str]) -> s
         n += 1
         found = f"{base}-{n}"
     return found
+
+
+def window(text: str) -> int:
+    """A temporary grant's length (``grant --for``, a request's ``duration``) in seconds: 15
+    minutes to 7 days; ValueError with a readable message otherwise."""
+    seconds = parse_duration(text)
+    if not WINDOW_MIN <= seconds <= WINDOW_MAX:
+        raise ValueError(f"{format_duration(seconds)} is outside {format_duration(WINDOW_MIN)}..7d")
+    return seconds
 
 
 def _time(b: Builder, key: IniKey | None) -> datetime | None:

@@ -8,7 +8,8 @@ subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations'
 :mod:`awsroles.sandbox.server.contacts`: Account Management's rules for alternate contacts;
 :mod:`awsroles.sandbox.server.closures`: CloseAccount's;
 :mod:`awsroles.sandbox.server.identity_center` and :mod:`awsroles.sandbox.server.identity_store`:
-IAM Identity Center's),
+IAM Identity Center's; :mod:`awsroles.sandbox.server.serial`: one request at a time, as ``apply``
+sends them concurrently),
 so library tests and e2e tests meet the same moto. The sandbox's request-level patches
 (GetSessionToken sessions, IAM authorization, the synthetic bill) are not installed: these tests
 use moto's own STS and queue their Cost Explorer results.
@@ -39,6 +40,7 @@ from awsroles.sandbox.server.patches import (
     patch_user_permissions_boundary,
 )
 from awsroles.sandbox.server.scps import patch_policies
+from awsroles.sandbox.server.serial import patch_one_request_at_a_time
 from tests.conftest import EXAMPLES
 
 
@@ -58,7 +60,8 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
              patch_user_permissions_boundary(), patch_role_boundaries(), patch_budgets(), patch_policies(),
-             patch_alternate_contacts(), patch_close_account(), patch_identity_center(), patch_identity_store()]
+             patch_alternate_contacts(), patch_close_account(), patch_identity_center(), patch_identity_store(),
+             patch_one_request_at_a_time()]
     try:
         with mock_aws():
             yield

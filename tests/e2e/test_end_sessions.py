@@ -1,5 +1,7 @@
 """`awsroles revoke --end-sessions` as an admin runs it, while people hold live role sessions from
-`awsroles login`: bob's session is refused at once, alice's (same role, another team) is not."""
+`awsroles login`: bob's session is refused at once, alice's (same role, another team) is not, both
+through boto3 and through the AWS CLI v2 (Debian's `awscli`, with the `credential_process` profile
+`awsroles profiles sync` writes)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,15 @@ from tests.e2e.test_credentials import Person, command
 pytestmark = pytest.mark.e2e
 
 _ONCE = Config(retries={"mode": "standard", "total_max_attempts": 1})
+AWS_V2 = "/usr/bin/aws"  # Debian's awscli package (2.x); .ci/run installs it
+
+
+def _cli_list_roles(box: SandboxHandle, person: Person) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI v2 on the person's profile for dev/admin: credentials from `awsroles
+    credential-process`, served from what `awsroles login` cached."""
+    return subprocess.run([AWS_V2, "iam", "list-roles", "--path-prefix", "/awsroles/", "--profile", "acme-dev-admin",
+                           "--endpoint-url", box.endpoint, "--output", "json"],
+                          env={**person.env, "AWS_MAX_ATTEMPTS": "1"}, capture_output=True, text=True, timeout=60)
 
 
 def _role_iam(box: SandboxHandle, person: Person) -> object:
@@ -41,15 +52,21 @@ def test_revoke_end_sessions_refuses_bobs_live_session_at_once_not_alices(
                    .replace("members = bob\ndev = developer, readonly\n", "members = bob\ndev = admin\n"))
     box = sandbox_factory(org)
     apply_org(box)
-    people = {}
+    people, persons = {}, {}
     for name in ("alice", "bob"):
         person = Person(box, enroll_person(box.aws(), box.org, name), tmp_path / name)
         assert person.setup().returncode == 0
         login = person.run("login", "dev", "--role", "admin", "--mfa-code", person.code())
         assert login.returncode == 0, login.stderr
         people[name] = _role_iam(box, person)
+        assert person.run("profiles", "sync").returncode == 0
+        persons[name] = person
     for iam in people.values():
         assert iam.list_roles(PathPrefix="/awsroles/")["Roles"]  # type: ignore[attr-defined]
+    for person in persons.values():
+        listed = _cli_list_roles(box, person)
+        assert listed.returncode == 0, listed.stderr
+        assert json.loads(listed.stdout)["Roles"]
 
     revoked = subprocess.run([*command(), "--file", str(org), "revoke", "backend", "dev", "admin",
                               "--end-sessions", "--yes"], env={**box.env, "AWSROLES_AUDIT_LOG": str(tmp_path / "a")},
@@ -61,3 +78,9 @@ def test_revoke_end_sessions_refuses_bobs_live_session_at_once_not_alices(
         people["bob"].list_roles(PathPrefix="/awsroles/")  # type: ignore[attr-defined]
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     assert people["alice"].list_roles(PathPrefix="/awsroles/")["Roles"]  # type: ignore[attr-defined]
+
+    # The AWS CLI gets bob's cached session from awsroles, and AWS refuses it the same way.
+    refused_cli = _cli_list_roles(box, persons["bob"])
+    assert refused_cli.returncode != 0 and "AccessDenied" in refused_cli.stderr, refused_cli.stderr
+    allowed_cli = _cli_list_roles(box, persons["alice"])
+    assert allowed_cli.returncode == 0, allowed_cli.stderr

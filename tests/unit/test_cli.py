@@ -223,7 +223,7 @@ def test_the_global_options_between_a_group_and_its_command(tmp_path: Path) -> N
 
 
 def test_the_same_output_forms_everywhere() -> None:
-    tables = {"access", "access review", "costs", "status", "users list", "users show"}
+    tables = {"access", "access review", "costs", "requests", "status", "users list", "users show"}
     messages = {"exec": FORMATS, "demo": ("table",), "completion": ("table",), "users mfa enroll": ("table",),
                 "sandbox mfa-code": ("table",), "shell-init": ("table",)}
     for path, command in every_command():

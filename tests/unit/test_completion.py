@@ -171,6 +171,7 @@ def _names_by_configparser(text: str) -> OrgNames | None:
         pass
     kinds: dict[str, set[str]] = {"account": set(), "role": set(), "user": set()}
     teams = {}
+    requests: list[str] = []
     for section in parser.sections():
         kind, _, name = section.strip().partition(" ")
         if not name.strip():
@@ -181,7 +182,9 @@ def _names_by_configparser(text: str) -> OrgNames | None:
             kinds[kind].add(name.strip())
         elif kind == "team":
             teams[name.strip()] = {k: tuple((v or "").replace(",", " ").split()) for k, v in parser.items(section)}
-    return OrgNames(*(tuple(sorted(kinds[k])) for k in ("account", "role", "user")), teams)
+        elif kind == "request" and not parser.has_option(section, "status"):
+            requests.append(name.strip())
+    return OrgNames(*(tuple(sorted(kinds[k])) for k in ("account", "role", "user")), teams, tuple(requests))
 
 
 TRICKY = """\
@@ -213,6 +216,10 @@ prod = admin
 [user e]
 [userx y]
 [user]
+[request r-1]
+user = a
+[request  r-2 ]
+status = denied
 """
 
 
@@ -426,3 +433,13 @@ def test_org_names_and_each_orgs_own_roles_complete(tmp_path: Path, monkeypatch:
     assert fast_complete(["login", "--org", "globex", "qa", "--role"], "") == [("tester", "")]
     assert fast_complete(["login", "--org", "acme"], "") == [("prod", ""), ("stage", "")]
     assert complete("awsroles login --org globex qa --role ") == ["tester"]
+
+
+def test_approve_and_deny_complete_the_requests_not_decided_yet(tmp_path: Path) -> None:
+    org = tmp_path / "org.ini"
+    request = "\n[request {}]\nuser = bob\nenvironment = prod\nrole = admin\nduration = 1h\nreason = x\n" \
+              "requested_at = 2026-11-30T01:02:00Z\n"
+    org.write_text(CLASSIC.read_text() + request.format("r-20261130-0102-bob-prod")
+                   + request.format("r-20261130-0103-bob-prod") + "status = denied\n")
+    assert complete(f"awsroles -f {org} approve ") == ["r-20261130-0102-bob-prod"]
+    assert complete(f"awsroles -f {org} deny r-") == ["r-20261130-0102-bob-prod"]

@@ -34,6 +34,7 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
   that expire, Logout); :mod:`.sso_routes`: both APIs over HTTP, and the device approval page.
 - :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs, SSO).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
+- :mod:`.serial`: one request at a time (moto's data is not safe for concurrent requests; AWS's is).
 
 May import: the standard library, moto, botocore, pyotp, and :mod:`awsroles.fsutil`.
 """

@@ -33,6 +33,7 @@ from awsroles.sandbox.server.resources import patch_iam_resources
 from awsroles.sandbox.server.role_sessions import patch_role_sessions
 from awsroles.sandbox.server.routes import SandboxRoutes, loopback
 from awsroles.sandbox.server.scps import patch_policies
+from awsroles.sandbox.server.serial import patch_one_request_at_a_time
 from awsroles.sandbox.server.session_tags import patch_session_tags
 from awsroles.sandbox.server.sessions import patch_sessions
 from awsroles.sandbox.server.sso_portal import patch_sso_sessions
@@ -54,7 +55,8 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
              patch_organizations(),
              patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),
              patch_identity_store(), patch_sso_sessions(),
-             patch_request_lookups()]  # last: the response classes are patched by then
+             patch_request_lookups(),  # the response classes are patched by then
+             patch_one_request_at_a_time()]
 
     def undo() -> None:
         for step in reversed(undos):

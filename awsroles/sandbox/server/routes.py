@@ -13,6 +13,7 @@ from awsroles.sandbox.server.closures import reset_closures
 from awsroles.sandbox.server.costs import cost_data
 from awsroles.sandbox.server.mfa import TOTP_STEP, mfa_codes
 from awsroles.sandbox.server.organizations import reset_organizations
+from awsroles.sandbox.server.serial import serialized
 from awsroles.sandbox.server.sso_tokens import reset as reset_sso
 
 log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
@@ -67,6 +68,7 @@ class SandboxRoutes:
     def __init__(self, app: Any) -> None:
         self.app = app
 
+    @serialized  # the sandbox's own routes read and write moto's data too: see .serial
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = str(environ.get("PATH_INFO") or "")
         if sso_routes.handles(str(environ.get("REQUEST_METHOD", "GET")), path):
