@@ -186,18 +186,34 @@ def _session_user(credentials: Credentials, region: str) -> str | None:
 @click.command()
 @common_options
 @role_options
+@click.option("--break-glass", "break_glass", is_flag=True,
+              help="Assume ENV's break-glass role ([break-glass ENV] names you): a new session every time, with "
+                   "--reason; every use alarms.")
+@click.option("--reason", metavar="TEXT", default=None,
+              help="Why (required with --break-glass): a session tag AWS records with the AssumeRole, and a line "
+                   "in the audit log.")
 @pass_app
-def login(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None) -> int:
+def login(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
+          break_glass: bool, reason: str | None) -> int:
     """Get (or reuse) a role session and show who you are, where, and until when.
 
     One MFA code per work day: the MFA session is cached (up to the org's mfa_max_age) and
     every granted role in every environment is assumed from it without a new code.
 
+    With --break-glass, the break-glass role of ENV instead: never reused, never served by
+    credential-process; use it with `awsroles exec ENV --break-glass`.
+
     \b
     Examples:
       awsroles login prod --role admin
       awsroles login dev                      (your only role in dev)
+      awsroles login prod --break-glass --reason "INC-1234 database down"
     """
+    if break_glass:
+        return _break_glass_login(app, environment, role, duration, mfa_code, reason)
+    if reason is not None:
+        raise UsageError("--reason goes with --break-glass (a temporary grant's reason is the admin's: "
+                         "`awsroles grant ... --for`)")
     session = _session(environment, role, duration, mfa_code)
     grant = session.grant
     data = {"environment": grant.environment,
@@ -209,6 +225,35 @@ def login(app: App, environment: str, role: str | None, duration: int | None, mf
     app.render(Result(data, notes=[
         f"{grant.role} in {grant.environment} ({grant.account_id}) until {when(session)} ({how})",
         f"  use it: awsroles exec {grant.environment} --role {grant.role} -- aws sts get-caller-identity"]))
+    return ExitCode.OK
+
+
+def _break_glass_login(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None,
+                       reason: str | None) -> int:
+    if reason is None:
+        raise UsageError("--break-glass needs --reason TEXT: why (an incident or ticket)")
+    if role is not None:
+        raise UsageError("--break-glass takes no --role: ENV's break-glass role is the one in [break-glass ENV]")
+    from awsroles.creds import breakglass
+    from awsroles.people.audit import record
+    from awsroles.render import Result
+
+    vendor = make_vendor(mfa_code)
+    checked = breakglass.check_reason(reason)  # before anything reaches AWS
+    breakglass.resolve(vendor, environment)
+    session = breakglass.assume(vendor, environment, checked, duration)
+    grant = session.grant
+    expiry = session.credentials.expiration
+    until = expiry.strftime("%Y-%m-%d %H:%M UTC") if expiry else "never"
+    record("break-glass-login", actor=vendor.config.user_arn or vendor.config.user_name, account=grant.account_id,
+           target=grant.role_arn, details={"environment": environment, "role": grant.role, "reason": session.reason,
+                                           "until": until})
+    data = {"environment": environment, "role": grant.role, "account_id": grant.account_id,
+            "role_arn": grant.role_arn, "expiration": until, "break_glass": True, "reason": session.reason}
+    app.render(Result(data, notes=[
+        f"BREAK-GLASS {grant.role} in {environment} ({grant.account_id}) until {until}: the alarm has gone off",
+        f"  reason: {session.reason}",
+        f"  use it: awsroles exec {environment} --break-glass -- aws sts get-caller-identity"]))
     return ExitCode.OK
 
 
@@ -244,10 +289,12 @@ def command_after_environment(args: list[str], takes_value: set[str]) -> list[st
 @common_options(forms=FORMATS)  # exec prints nothing of its own: every form is accepted
 @role_options
 @click.option("--nest", is_flag=True, help="Allow running inside another `awsroles exec`.")
+@click.option("--break-glass", "break_glass", is_flag=True,
+              help="Use the break-glass session `login ENV --break-glass` made (never a new one).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @pass_app
 def exec_(app: App, environment: str, role: str | None, duration: int | None, mfa_code: str | None, nest: bool,
-          command: tuple[str, ...]) -> int:
+          break_glass: bool, command: tuple[str, ...]) -> int:
     """Run a command with the role's credentials in its environment (a shell when no command).
 
     The command's exit code is passed through. Inside, AWSROLES_SESSION names the session;
@@ -263,15 +310,23 @@ def exec_(app: App, environment: str, role: str | None, duration: int | None, mf
     if current and not nest:
         raise UsageError(f"already inside `awsroles exec` ({current}): exit that shell first, or pass --nest")
     vendor = make_vendor(mfa_code)
-    session = vendor.role_session(environment, role, duration=duration)
-    grant = session.grant
+    if break_glass:
+        if role is not None or duration is not None:
+            raise UsageError("--break-glass takes no --role or --duration: it uses the session `awsroles login ENV "
+                             "--break-glass` made")
+        from awsroles.creds import breakglass
+
+        grant, credentials = breakglass.stored(vendor, environment)
+    else:
+        session = vendor.role_session(environment, role, duration=duration)
+        grant, credentials = session.grant, session.credentials
     from awsroles.creds.store.encrypted_file import PASSPHRASE_ENV
 
     # The command gets the role, never awsroles' own secrets: the file store's passphrase stays here.
     env = {k: v for k, v in os.environ.items()
            if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
                         PASSPHRASE_ENV)}
-    env.update(session.credentials.environment())
+    env.update(credentials.environment())
     env[SESSION_VARIABLE] = f"{grant.environment}/{grant.role}"
     env.setdefault("AWS_REGION", vendor.config.region)
     env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])

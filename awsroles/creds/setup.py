@@ -98,6 +98,13 @@ def grants_for(org: Org, user: str) -> tuple[RoleGrant, ...]:
     return tuple(dict.fromkeys(grants))
 
 
+def break_glass_for(org: Org, user: str) -> tuple[RoleGrant, ...]:
+    """The break-glass roles that name ``user`` (in accounts that exist): kept apart from grants."""
+    return tuple(RoleGrant(g.environment, g.role, org.environment_account(g.environment).id,
+                           org.role_arn(g.environment, g.role), g.max_session)
+                 for g in org.break_glass if user in g.people and not org.environment_account(g.environment).pending)
+
+
 def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[[Credentials, str], Any],
           open_store: Callable[[str], SecretStore], save: Callable[[UserConfig], Path],
           fast: FastCache | None = None) -> SetupResult:
@@ -136,6 +143,7 @@ def setup(org: Org, org_path: Path, request: SetupRequest, *, aws_for: Callable[
         mfa_required=org.mfa_required, mfa_max_age=org.mfa_max_age, session_duration=org.session_duration,
         mfa_command=request.mfa_command, store=request.store, totp_in_store=bool(request.totp_seed),
         org_file=str(org_path.resolve()), browser=request.browser, grants=grants_for(org, user),
+        break_glass=break_glass_for(org, user),
     )
     store.set(KEYS, config.key_name, key.to_json())
     if request.totp_seed:

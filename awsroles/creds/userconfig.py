@@ -19,6 +19,7 @@ from awsroles.errors import UsageError
 CONFIG_FILE = paths.CONFIG_FILE
 IAM_USERS = "iam-users"
 IDENTITY_CENTER = "identity-center"
+BREAK_GLASS_PREFIX = "break-glass "  # a user config section: the break-glass role of an environment
 
 
 class NotSetUp(UsageError):
@@ -59,6 +60,7 @@ class UserConfig:
     sso_region: str = ""  # Identity Center: the instance's region
     sso_session: str = ""  # Identity Center: the sign-in's name (the AWS CLI's sso-session, its cache key)
     share_sso_login: bool = False  # Identity Center: keep the sign-in in ~/.aws/sso/cache too (plaintext)
+    break_glass: tuple[RoleGrant, ...] = field(default=())  # [break-glass ENV] roles naming the person: never grants
 
     @property
     def identity_center(self) -> bool:
@@ -108,6 +110,11 @@ def load(path: Path | None = None) -> UserConfig:
                       parser[section].get("until", ""))
             for section in parser.sections() if (grant := grant_of(section)) is not None
         )
+        break_glass = tuple(
+            RoleGrant(section[len(BREAK_GLASS_PREFIX):], parser[section]["role"], parser[section]["account_id"],
+                      parser[section]["role_arn"], int(parser[section].get("max_session", "3600")))
+            for section in parser.sections() if section.startswith(BREAK_GLASS_PREFIX)
+        )
         identity = user.get("identity", IAM_USERS)
         if identity not in (IAM_USERS, IDENTITY_CENTER):
             raise ValueError(f"identity = {identity}")
@@ -126,6 +133,7 @@ def load(path: Path | None = None) -> UserConfig:
             org_file=user.get("org_file", ""), browser=user.get("browser", "default"), grants=grants,
             identity=identity, start_url=user.get("start_url", ""), sso_region=user.get("sso_region", ""),
             sso_session=user.get("sso_session", ""), share_sso_login=user.getboolean("share_sso_login", False),
+            break_glass=break_glass,
         )
     except (KeyError, ValueError, IndexError) as exc:
         raise UsageError(f"{path}: the awsroles user config is damaged ({exc}); run `awsroles setup` again") from None
@@ -154,6 +162,9 @@ def dumps(config: UserConfig) -> str:
             lines.append(f"permission_set = {g.permission_set}")
         if g.until:
             lines.append(f"until = {g.until}")
+    for g in config.break_glass:  # not "grant ..." sections: no lookup of granted roles ever finds them
+        lines += ["", f"[{BREAK_GLASS_PREFIX}{g.environment}]", f"role = {g.role}", f"account_id = {g.account_id}",
+                  f"role_arn = {g.role_arn}", f"max_session = {g.max_session}"]
     return "\n".join(lines) + "\n"
 
 

@@ -110,6 +110,9 @@ class Vendor:
         kind, _, rest = name.partition("/")
         account_id, _, rest = rest.partition("/")
         role = rest.partition("/")[0]
+        if kind == "break-glass" and role:  # awsroles.creds.breakglass: shown for what it is
+            glass = next((g for g in self.config.break_glass if g.account_id == account_id), None)
+            return (glass.environment if glass else account_id), f"{role} (break-glass)"
         if kind != "role" or not role:
             return "-", name
         grant = next((g for g in self.config.grants if g.account_id == account_id and g.role == role), None)
@@ -239,9 +242,15 @@ class Vendor:
         user = self.config.user_name
         params = {"RoleArn": grant.role_arn, "RoleSessionName": user[:64], "SourceIdentity": user,
                   "DurationSeconds": seconds}
+        return self.assume_role(params, f"the role {grant.role} in {grant.environment}")
+
+    def assume_role(self, params: dict[str, Any], what: str) -> Credentials:
+        """``AssumeRole`` with ``params`` from the MFA session (a new one when STS no longer takes it);
+        a refusal is NotGrantedError naming ``what`` (``the role admin in prod``)."""
+        user = self.config.user_name
         for attempt in (1, 2):
             session = self.mfa_session()
-            log.info("AssumeRole %s as %s (%ss)", grant.role_arn, user, seconds)
+            log.info("AssumeRole %s as %s (%ss)", params["RoleArn"], user, params["DurationSeconds"])
             try:
                 reply = self._sts(session).assume_role(**params)
                 return Credentials.from_mapping(reply["Credentials"])
@@ -254,9 +263,8 @@ class Vendor:
                     continue
                 error = self._translate(exc, "AssumeRole")
                 if isinstance(error, NotGrantedError):
-                    raise NotGrantedError(f"AWS refused {user} the role {grant.role} in {grant.environment} "
-                                          f"({_code(exc)}); if it was granted just now, the admin must run "
-                                          "`awsroles apply`") from exc
+                    raise NotGrantedError(f"AWS refused {user} {what} ({_code(exc)}); if it was granted just now, "
+                                          "the admin must run `awsroles apply`") from exc
                 raise error from exc
         raise AssertionError("unreachable")
 

@@ -9,7 +9,9 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          account uses the caller's credentials, every other account is reached
                          through the org's bootstrap role
     <account>.tf         that account's roles, policies, groups, users (``<account>-account.tf``
-                         for an account named ``versions`` or ``providers``); the billing
+                         for an account named ``versions`` or ``providers``); an environment
+                         account's break-glass alarm (:mod:`awsroles.export.alarms`, with a
+                         provider ``<account>_us-east-1`` when the org's region is another); the billing
                          account's also holds its budgets (``aws_budgets_budget``, from
                          :func:`awsroles.budgets.desired.desired_budgets`), in a file of its
                          own when it holds nothing else
@@ -42,6 +44,7 @@ from decimal import Decimal
 
 from awsroles.budgets.desired import COST_TYPES, LINKED_ACCOUNT, BudgetSpec, desired_budgets
 from awsroles.export import hcl
+from awsroles.export.alarms import alarm_blocks, region_alias
 from awsroles.export.identity_center import identity_center_blocks, identity_center_index, permission_set_files
 from awsroles.export.organizations import organization_blocks, scp_files
 from awsroles.export.policies import (
@@ -52,6 +55,7 @@ from awsroles.export.policies import (
     role_trust_path,
     user_inline_path,
 )
+from awsroles.iam.breakglass import alarm_regions
 from awsroles.iam.desired import AccountSpec, desired_state
 from awsroles.org.model import Account, Org
 
@@ -404,6 +408,7 @@ def terraform_files(org: Org) -> dict[str, str]:
     by_account = {s.account.name: s for s in specs}
     imports = False
     served: list[Account] = []  # accounts with resources through their provider in the org's region
+    alarm_providers: list[_Provider] = []  # environment accounts' providers in us-east-1 (break-glass alarms)
     for account in accounts:
         blocks = _account_blocks(org, by_account[account.name], names) if account.name in by_account else []
         if account.name == org.billing_account:
@@ -412,6 +417,12 @@ def terraform_files(org: Org) -> dict[str, str]:
             organization = organization_blocks(org, names.aliases[account.name], POLICY_DIR)
             imports = any(b.type == "import" for b in organization)
             blocks += organization
+        glass = org.break_glass_in(account.environment) if account.environment else None
+        if glass is not None:
+            blocks += alarm_blocks(org, glass, names.aliases[account.name])
+            alarm_providers += [_Provider(account, region_alias(names.aliases[account.name], org, region), region,
+                                          "for the break-glass alarm (global STS events)")
+                                for region in alarm_regions(org) if region != org.region]
         home = org.uses_identity_center and account.name == org.identity_center_home.name
         if blocks or (home and identity_center is None):
             served.append(account)
@@ -421,5 +432,6 @@ def terraform_files(org: Org) -> dict[str, str]:
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
     files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
     providers = [_Provider(a, names.aliases[a.name], org.region) for a in served]
-    files[PROVIDERS_FILE] = _providers(org, [*providers, *([identity_center] if identity_center else [])])
+    files[PROVIDERS_FILE] = _providers(org, [*providers, *alarm_providers,
+                                             *([identity_center] if identity_center else [])])
     return dict(sorted(files.items()))

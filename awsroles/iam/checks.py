@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
-from awsroles.iam import policies
+from awsroles.iam import breakglass, policies
 from awsroles.identity_center.checks import check_identity_center
 from awsroles.org import limits
 from awsroles.org import parse as org_parse
@@ -50,10 +50,20 @@ def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> li
     for user in org.users:
         own = tuple(g for g in temporary if g.user == user.name)
         size = policies.policy_size(policies.user_temporary_policy(org, own)) if own else 0
+        mine = breakglass.person_policy(org, user.name)
+        size += policies.policy_size(mine) if mine is not None else 0
         if size > limits.USER_INLINE_POLICIES_MAX:
-            problems.append(sections.error("user", user.name, f"user '{user.name}' temporary grants make a "
-                                           f"{size}-character policy; IAM allows {limits.USER_INLINE_POLICIES_MAX} "
-                                           "of inline policy per user (end some, or grant through a team)"))
+            what = "temporary grants and break-glass roles" if own and mine else (
+                "temporary grants" if own else "break-glass roles")
+            problems.append(sections.error("user", user.name, f"user '{user.name}' {what} make a {size}-character "
+                                           f"policy; IAM allows {limits.USER_INLINE_POLICIES_MAX} of inline policy "
+                                           "per user (end some, or grant through a team)"))
+    for glass in org.break_glass:
+        size = policies.policy_size(breakglass.trust_policy(org, glass))
+        if size > limits.TRUST_POLICY_MAX:
+            problems.append(sections.error("break-glass", glass.environment, f"the break-glass role's trust policy "
+                                           f"is {size} characters; IAM allows {limits.TRUST_POLICY_MAX} (name "
+                                           "fewer people)"))
     return problems
 
 

@@ -13,9 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from awsroles.iam import policies
+from awsroles.iam import breakglass, policies
 from awsroles.org.identity import split_policy_path
 from awsroles.org.model import (
+    BREAK_GLASS_POLICY_NAME,
+    BREAK_GLASS_TAG,
     EVERYONE_GROUP,
     MANAGED_BY_TAG,
     SELF_SERVICE_POLICY,
@@ -211,6 +213,21 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 boundary=boundary_arn(org, account, role.boundary),
             )
         )
+    glass = org.break_glass_in(account.environment)
+    if glass is not None:
+        specs.append(
+            RoleSpec(
+                name=glass.role,
+                path=org.path,
+                trust_policy=policies.canonical_json(breakglass.trust_policy(org, glass)),
+                max_session=glass.max_session,
+                description=f"Break-glass: {', '.join(glass.people)} only, with MFA and a reason; every use alarms",
+                managed=tuple(sorted(glass.managed)),
+                inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in glass.policies),
+                                    key=lambda p: p.name)),
+                tags=_managed_tags((BREAK_GLASS_TAG, glass.environment)),
+            )
+        )
     return tuple(_with_role_digest(s) for s in specs)
 
 
@@ -240,6 +257,9 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
         own = tuple(g for g in temporary if g.user == user.name)
         text = policies.canonical_json(policies.user_temporary_policy(org, own))
         inline = (InlinePolicy(TEMPORARY_POLICY_NAME, text),) if own else ()
+        glass = breakglass.person_policy(org, user.name)
+        if glass is not None:
+            inline += (InlinePolicy(BREAK_GLASS_POLICY_NAME, policies.canonical_json(glass)),)
         users.append(replace(_with_user_digest(
             UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))), inline=inline))
     return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))

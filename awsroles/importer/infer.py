@@ -34,6 +34,7 @@ from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_tex
 from awsroles.org import limits
 from awsroles.org.builder import NAME
 from awsroles.org.model import (
+    BREAK_GLASS_TAG,
     EVERYONE_GROUP,
     IDENTITY_CENTER,
     MANAGED_BY_TAG,
@@ -147,6 +148,12 @@ class _Build:
                                          "file; skipped")
                     continue
                 role = state.roles[name]
+                if role.owned and BREAK_GLASS_TAG in role.tags:  # awsroles' break-glass role: never a [role]
+                    self.warnings.append(f"role {name} in {account.environment} is awsroles' break-glass role: not "
+                                         f"imported as a role; write its [break-glass {account.environment}] section "
+                                         "by hand (docs/temporary-access.md#break-glass), else `plan --prune` would "
+                                         "delete it")
+                    continue
                 inline: dict[str, Document] = {}
                 for policy_name, document in sorted(role.inline.items()):
                     if policy_name == REVOKED_SESSIONS:  # awsroles' own, in IAM only: never imported

@@ -84,6 +84,14 @@ TEMPORARY_KEYS = {
     "reason": "why, on one line (an incident or ticket): required",
     "granted_by": "who ran `awsroles grant ... --for` (their identity)",
 }
+BREAK_GLASS_KEYS = {
+    "people": "the people (declared users) who may assume the break-glass role: alice, carol; required",
+    "role": "the break-glass role's name in the environment (default: breakglass)",
+    "managed": "managed policy ARNs attached to the role, as a [role]'s",
+    "policies": "policy documents (files in policy_dir) put inline on the role, as a [role]'s",
+    "alarm_email": "an e-mail address the alarm's SNS topic sends every assumption to (optional)",
+    "max_session": "the role's maximum session duration (1h to 12h; default 1h)",
+}
 REQUEST_KEYS = {
     "user": "who asks: their IAM user name, from their own credentials (written by `awsroles request`)",
     "environment": "the environment of the role asked for",
@@ -105,5 +113,6 @@ SECTION_KINDS: dict[str, dict[str, str]] = {
     "team": TEAM_KEYS,
     "user": USER_KEYS,
     "temporary": TEMPORARY_KEYS,
+    "break-glass": BREAK_GLASS_KEYS,
     "request": REQUEST_KEYS,
 }

@@ -158,6 +158,20 @@ class AccessRequest:
 
 
 @dataclass(frozen=True)
+class BreakGlass:
+    """A ``[break-glass ENV]`` section: a role in ``environment`` that only ``people`` may assume, with
+    MFA and a reason, and an alarm on every assumption (docs/temporary-access.md#break-glass)."""
+
+    environment: str
+    people: tuple[str, ...]
+    role: str = "breakglass"
+    managed: tuple[str, ...] = ()
+    policies: tuple[PolicyFile, ...] = ()
+    alarm_email: str = ""
+    max_session: int = 3600
+
+
+@dataclass(frozen=True)
 class Team:
     """A team: an IAM group in the ops account, with the roles it may assume."""
 
@@ -234,6 +248,7 @@ class Org:
     users: tuple[User, ...] = ()
     budgets: tuple[Budget, ...] = ()  # in file order of the accounts
     temporary_grants: tuple[TemporaryGrant, ...] = ()  # [temporary ID] sections, in file order
+    break_glass: tuple[BreakGlass, ...] = ()  # [break-glass ENV] sections, in file order
     requests: tuple[AccessRequest, ...] = ()  # [request ID] sections, in file order
     approvers: tuple[str, ...] = ()  # [org] approvers: who may approve requests (an environment's own win)
     request_expiry: int = 86400  # [org] request_expiry: a request unanswered this long can no longer be approved
@@ -297,6 +312,10 @@ class Org:
                 return user
         raise KeyError(name)
 
+    def break_glass_in(self, environment: str) -> BreakGlass | None:
+        """The ``[break-glass ENV]`` of ``environment`` (None: it has none)."""
+        return next((g for g in self.break_glass if g.environment == environment), None)
+
     def budget(self, environment: str) -> Budget | None:
         return next((b for b in self.budgets if b.environment == environment), None)
 
@@ -357,7 +376,9 @@ class Org:
                       for t in self.teams)
         budgets = tuple(b for b in self.budgets if b.environment not in waiting)
         temporary = tuple(g for g in self.temporary_grants if g.environment not in waiting)
-        return replace(self, accounts=accounts, teams=teams, budgets=budgets, temporary_grants=temporary)
+        glass = tuple(g for g in self.break_glass if g.environment not in waiting)
+        return replace(self, accounts=accounts, teams=teams, budgets=budgets, temporary_grants=temporary,
+                       break_glass=glass)
 
     @property
     def ops(self) -> Account:
@@ -449,6 +470,12 @@ EVERYONE_GROUP = "awsroles-users"
 SELF_SERVICE_POLICY = "awsroles-self-service"
 TEAM_POLICY_NAME = "awsroles-assume-roles"
 TEMPORARY_POLICY_NAME = "awsroles-temporary"  # a user's own inline policy: their temporary grants
+BREAK_GLASS_POLICY_NAME = "awsroles-break-glass"  # a user's own inline policy: the break-glass roles they may assume
+BREAK_GLASS_ROLE = "breakglass"  # [break-glass ENV] role's default
+BREAK_GLASS_TAG = "awsroles-break-glass"  # on the break-glass role: its environment (plan reads the alarm beside it)
+BREAK_GLASS_ALARM = "awsroles-break-glass"  # the EventBridge rule and the SNS topic of the alarm, per account
+REASON_TAG = "awsroles:reason"  # the session tag `login --break-glass --reason` passes
+USER_POLICY_NAMES = (TEMPORARY_POLICY_NAME, BREAK_GLASS_POLICY_NAME)  # the only inline policies awsroles puts on users
 MANAGED_BY_TAG = ("managed-by", "awsroles")
 ORG_TAG = "awsroles-org"  # on what awsroles makes in AWS Organizations: the org it belongs to
 OU_TAG = "awsroles-ou"  # on an account: the OU path awsroles last placed it in (moved since: drift)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
 from awsroles.org.billing import check_account_tags, read_contacts, read_tags
+from awsroles.org.breakglass import read_break_glass
 from awsroles.org.budgets import read_budgets, read_defaults
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
@@ -49,8 +50,8 @@ def _split_sections(b: Builder, sections: list[IniSection]) -> dict[str, list[tu
         if kind not in SECTION_KINDS:
             candidates = [f"{k} {name}".strip() for k in SECTION_KINDS]
             hint = did_you_mean(section.name.strip(), candidates) or did_you_mean(kind, SECTION_KINDS)
-            b.error(section.line, f"unknown section [{section.name}]{hint}; expected one of [org], "
-                    "[account NAME], [ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID], [request ID]")
+            b.error(section.line, f"unknown section [{section.name}]{hint}; expected one of [org], [account NAME], "
+                    "[ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID], [request ID], [break-glass ENV]")
             continue
         if kind == "org" and name:
             b.error(section.line, f"[org] takes no name: [{section.name}]")
@@ -200,6 +201,8 @@ def parse_org(
                                          accounts, users)
     request_expiry = b.duration(org_keys.get("request_expiry"), EXPIRY_DEFAULT, EXPIRY_MIN, EXPIRY_MAX)
     requests = read_requests(b, by_kind["request"], users, roles, environments, IDENTITY_IAM_USERS in s.identity)
+    break_glass = read_break_glass(b, by_kind["break-glass"], s, users, roles, environments,
+                                   IDENTITY_IAM_USERS in s.identity)
     budget_defaults = read_defaults(b, by_kind["org"][0][1] if by_kind["org"] else None)
     budgets = read_budgets(b, by_kind["account"], accounts, budget_defaults, s.name)
     if not any(p.is_error for p in b.problems):
@@ -223,6 +226,7 @@ def parse_org(
             requests=tuple(requests),
             approvers=approvers,
             request_expiry=request_expiry,
+            break_glass=tuple(break_glass),
             budget_alerts=budget_defaults.alerts,
             budget_notify=budget_defaults.notify,
             management_account=s.management_account,

@@ -241,6 +241,52 @@ def read_accounts(b: Builder, found: list[tuple[str, IniSection]], s: OrgSetting
     return accounts
 
 
+def read_managed(b: Builder, key: IniKey | None, name: str, region: str) -> list[str]:
+    """A role's ``managed`` key: managed policy ARNs (in the org's partition, once each, at most 10)."""
+    managed: list[str] = []
+    if key is None:
+        return managed
+    for arn, line in b.items(key):
+        if not limits.MANAGED_POLICY_ARN.fullmatch(arn):
+            b.error(line, f"'{arn}' is not a managed policy ARN (arn:aws:iam::aws:policy/NAME)")
+        elif arn.split(":")[1] != partition(region):
+            b.error(line, f"'{arn}' is in partition {arn.split(':')[1]}, the org is in {partition(region)}")
+        elif arn in managed:
+            b.error(line, f"duplicate managed policy {arn} in role '{name}'")
+        else:
+            managed.append(arn)
+    if len(managed) > limits.MANAGED_POLICIES_PER_ROLE:
+        b.error(key.line, f"role '{name}' attaches {len(managed)} managed policies; "
+                f"IAM allows {limits.MANAGED_POLICIES_PER_ROLE} per role")
+    return managed
+
+
+def read_policies(b: Builder, key: IniKey | None, name: str, policy_dir: Path) -> list[PolicyFile]:
+    """A role's ``policies`` key: policy files, inline policy names unique whatever their case, at
+    most IAM's inline policy characters per role together."""
+    documents: list[PolicyFile] = []
+    if key is None:
+        return documents
+    for ref, line in b.items(key):
+        document = read_policy_file(b, policy_dir, ref, line)
+        if document is None:
+            continue
+        same = next((d for d in documents if d.name.lower() == document.name.lower()), None)
+        if same is not None and same.name == document.name:
+            b.error(line, f"two policy files named '{document.name}' in role '{name}'")
+            continue
+        if same is not None:
+            b.error(line, f"policy file names '{same.name}' and '{document.name}' in role '{name}' differ only "
+                    "in case; IAM policy names ignore case")
+            continue
+        documents.append(document)
+    total = sum(compact_size(d.document) for d in documents)
+    if total > limits.ROLE_INLINE_POLICIES_MAX:
+        b.error(key.line, f"role '{name}' has {total} characters of inline policy; "
+                f"IAM allows {limits.ROLE_INLINE_POLICIES_MAX} per role")
+    return documents
+
+
 def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) -> list[Role]:
     roles: list[Role] = []
     seen: dict[str, tuple[str, int]] = {}
@@ -253,39 +299,8 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
                     "account (IAM role names are unique in an account, whatever their path or case)")
             ok = False
         keys = section.keys
-        managed: list[str] = []
-        if "managed" in keys:
-            for arn, line in b.items(keys["managed"]):
-                if not limits.MANAGED_POLICY_ARN.fullmatch(arn):
-                    b.error(line, f"'{arn}' is not a managed policy ARN (arn:aws:iam::aws:policy/NAME)")
-                elif arn.split(":")[1] != partition(s.region):
-                    b.error(line, f"'{arn}' is in partition {arn.split(':')[1]}, the org is in {partition(s.region)}")
-                elif arn in managed:
-                    b.error(line, f"duplicate managed policy {arn} in role '{name}'")
-                else:
-                    managed.append(arn)
-            if len(managed) > limits.MANAGED_POLICIES_PER_ROLE:
-                b.error(keys["managed"].line, f"role '{name}' attaches {len(managed)} managed policies; "
-                        f"IAM allows {limits.MANAGED_POLICIES_PER_ROLE} per role")
-        documents: list[PolicyFile] = []
-        if "policies" in keys:
-            for ref, line in b.items(keys["policies"]):
-                document = read_policy_file(b, s.policy_dir, ref, line)
-                if document is None:
-                    continue
-                same = next((d for d in documents if d.name.lower() == document.name.lower()), None)
-                if same is not None and same.name == document.name:
-                    b.error(line, f"two policy files named '{document.name}' in role '{name}'")
-                    continue
-                if same is not None:
-                    b.error(line, f"policy file names '{same.name}' and '{document.name}' in role '{name}' differ only "
-                            "in case; IAM policy names ignore case")
-                    continue
-                documents.append(document)
-            total = sum(compact_size(d.document) for d in documents)
-            if total > limits.ROLE_INLINE_POLICIES_MAX:
-                b.error(keys["policies"].line, f"role '{name}' has {total} characters of inline policy; "
-                        f"IAM allows {limits.ROLE_INLINE_POLICIES_MAX} per role")
+        managed = read_managed(b, keys.get("managed"), name, s.region)
+        documents = read_policies(b, keys.get("policies"), name, s.policy_dir)
         customer_managed = read_customer_managed(b, keys.get("customer_managed"), name)
         boundary = read_boundary(b, keys.get("boundary"), partition(s.region))
         if customer_managed and len(managed) + len(customer_managed) > limits.MANAGED_POLICIES_PER_ROLE:

@@ -18,6 +18,7 @@ from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import describe_aws_error
 from awsroles.sync.accounts import ACCOUNT as ORG_ACCOUNT
 from awsroles.sync.accounts import KINDS as ORGANIZATIONS_KINDS
+from awsroles.sync.alarms import KIND as ALARM
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
 from awsroles.sync.identity_center import KINDS as IDENTITY_CENTER_KINDS
@@ -135,14 +136,16 @@ def service_of(change: Change) -> str:
         return "organizations"
     if change.kind in IDENTITY_CENTER_KINDS:
         return "identity-center"
+    if change.kind == ALARM:
+        return "alarms"
     return "budgets" if change.kind == BUDGET else "iam"
 
 
 def run_change(client: Any, change: Change) -> None:
     """Run the operations of one change with ``client`` (of :func:`service_of` the change),
     tolerating repeats (see BENIGN)."""
-    if service_of(change) in ("organizations", "identity-center"):
-        client.run(change)  # an OrganizationsRunner or IdentityCenterRunner: each runs only its own calls
+    if service_of(change) in ("organizations", "identity-center", "alarms"):
+        client.run(change)  # an OrganizationsRunner, IdentityCenterRunner or AlarmRunner: each runs only its own calls
         return
     allowed, service = (BUDGET_CALLS, "Budgets") if service_of(change) == "budgets" else (ALLOWED_CALLS, "IAM")
     for method, params in change.ops:
@@ -200,11 +203,13 @@ def apply_plan(
     budgets_for: Callable[[str], Any] | None = None,
     organizations_for: Callable[[str], Any] | None = None,
     identity_center_for: Callable[[str], Any] | None = None,
+    alarms_for: Callable[[str], Any] | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``iam_for(account_name)`` gives an IAM client in that account,
     ``budgets_for(account_name)`` a Budgets client there (for the billing account's budgets), and
     ``organizations_for(account_name)`` a :class:`~awsroles.sync.organizations.OrganizationsRunner`
-    in the management account (for accounts, OUs and SCPs: OUs, then accounts, then SCPs).
+    in the management account (for accounts, OUs and SCPs: OUs, then accounts, then SCPs), and
+    ``alarms_for(account_name)`` an :class:`~awsroles.sync.alarms.AlarmRunner` there (break-glass alarms).
 
     Accounts run in parallel (``max_workers`` at a time). Within an account, changes run in plan
     order, wave by wave (policies, groups, roles, users; deletes in reverse), up to
@@ -249,6 +254,10 @@ def apply_plan(
             if identity_center_for is None:
                 raise ValueError("the plan changes Identity Center, but apply was given no Identity Center runner")
             return identity_center_for(account)
+        if service == "alarms":
+            if alarms_for is None:
+                raise ValueError("the plan changes break-glass alarms, but apply was given no alarm runner")
+            return alarms_for(account)
         return iam_for(account)
 
     def run_account(account: str) -> None:

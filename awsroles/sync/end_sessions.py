@@ -50,8 +50,8 @@ class SessionEnd:
 
 def roles_of(org: Org, person: str) -> list[tuple[str, str]]:
     """Every (environment, role) ``person`` may assume through their teams, then through temporary
-    grants (theirs or their teams', expired ones too: a session from one may still be live), in
-    file order."""
+    grants (theirs or their teams', expired ones too: a session from one may still be live), then
+    the break-glass roles that name them, in file order."""
     seen: list[tuple[str, str]] = []
     teams = org.teams_of(person)
     for team in teams:
@@ -63,6 +63,9 @@ def roles_of(org: Org, person: str) -> list[tuple[str, str]]:
         if (temporary.user == person or temporary.team in names) and (
                 temporary.environment, temporary.role) not in seen:
             seen.append((temporary.environment, temporary.role))
+    for glass in org.break_glass:
+        if person in glass.people and (glass.environment, glass.role) not in seen:
+            seen.append((glass.environment, glass.role))
     return seen
 
 

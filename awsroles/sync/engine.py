@@ -14,13 +14,16 @@ from awsroles.accounts.state import LiveOrganization, is_ours, read_organization
 from awsroles.aws import Aws
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import aws_error_code
+from awsroles.iam.breakglass import alarm_regions, topic_arn
 from awsroles.iam.desired import desired_state
 from awsroles.identity_center.desired import desired_identity_center
 from awsroles.identity_center.runner import IdentityCenterRunner
 from awsroles.identity_center.state import LiveIdentityCenter, find_instance, read_identity_center
-from awsroles.org.model import SCP_ACCOUNT, SCP_OU, Account, Org, budget_prefix, scp_prefix
+from awsroles.org.model import BREAK_GLASS_TAG, SCP_ACCOUNT, SCP_OU, Account, Org, budget_prefix, scp_prefix
 from awsroles.org.temporary import format_time
 from awsroles.sync.accounts import plan_organization
+from awsroles.sync.alarm_state import LiveAlarms, read_alarms
+from awsroles.sync.alarms import AlarmRunner
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
 from awsroles.sync.identity_center import IDENTITY_CENTER_CALLS, plan_identity_center
 from awsroles.sync.organizations import OrganizationsRunner
@@ -47,7 +50,7 @@ class Engine:
         self.aws = aws
         self.max_workers = max_workers
         self.per_account = per_account
-        self._clients: dict[tuple[str, str], Any] = {}  # (service, account name) -> client
+        self._clients: dict[tuple[str, str, str], Any] = {}  # (service, account name, region or "") -> client
         self._lock = threading.Lock()
         self._record = record
         self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file (file order)
@@ -57,13 +60,13 @@ class Engine:
         if account.pending:
             raise ValueError(f"account {account.name} has no id yet: apply creates it first")
         with self._lock:
-            if (service, account.name) not in self._clients:
+            if (service, account.name, region or "") not in self._clients:
                 user = self.aws.whoami().user_name or "awsroles"
                 session = self.aws.for_account(account.id, self.org.bootstrap_role, partition=self.org.partition,
                                                session_name=f"awsroles-{user}"[:64])
-                self._clients[service, account.name] = self.aws.client(service, session, account=account.name,
-                                                                       region=region)
-            return self._clients[service, account.name]
+                self._clients[service, account.name, region or ""] = self.aws.client(
+                    service, session, account=account.name, region=region)
+            return self._clients[service, account.name, region or ""]
 
     def identity_center(self) -> tuple[Any, Any]:
         """sso-admin and identitystore clients for the org's Identity Center instance (its account, its region)."""
@@ -113,6 +116,7 @@ class Engine:
         (``LiveAccount.organization``)."""
         org = self.iam_org
         live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers)
+        live = self.read_alarms(live)
         billing = org.billing
         if not billing.pending:  # a billing account apply has yet to create has no budgets
             prefix = budget_prefix(org.name)
@@ -140,6 +144,35 @@ class Engine:
             state = live.get(home.name, LiveAccount(home))
             live[home.name] = replace(state, identity_center=found, api_calls=state.api_calls + found.api_calls)
         return live
+
+    def read_alarms(self, live: dict[str, LiveAccount]) -> dict[str, LiveAccount]:
+        """``live`` with the break-glass alarm of each environment account that has a ``[break-glass]``
+        or still holds an owned break-glass role (its ``awsroles-break-glass`` tag): so an alarm is
+        planned for deletion for as long as its role is there (apply deletes the alarm first)."""
+        org = self.iam_org
+        out = dict(live)
+        for name, state in live.items():
+            account = state.account
+            if not account.environment or account.pending:
+                continue
+            has_role = any(r.owned and BREAK_GLASS_TAG in r.tags for r in state.roles.values())
+            if org.break_glass_in(account.environment) is None and not has_role:
+                continue
+            found = self.read_alarm(account)
+            out[name] = replace(state, alarms=found, api_calls=state.api_calls + found.api_calls)
+        return out
+
+    def read_alarm(self, account: Account) -> LiveAlarms:
+        """The break-glass alarm of ``account`` in every region it belongs in."""
+        org = self.iam_org
+
+        def clients(service: str, region: str) -> Any:
+            return self._client(service, account, region)
+
+        def topic(region: str) -> str:
+            return topic_arn(org, account.id, region)
+
+        return read_alarms(clients, alarm_regions(org), topic)
 
     def read_scps(self, organization: LiveOrganization) -> LiveOrganization:
         """The organization with its SCPs at the org's prefix, and what is attached to each root, OU
@@ -275,6 +308,9 @@ class Engine:
                                                   created=self.open_to_caller, account=self.account_management))
             return runner[0]
 
+        def alarms_for(account: str) -> AlarmRunner:
+            return AlarmRunner(lambda service, region: self._client(service, account, region))
+
         return apply_plan(plan, self.iam, max_workers=self.max_workers, per_account=self.per_account,
                           on_step=on_step, budgets_for=self.budgets, organizations_for=organizations_for,
-                          identity_center_for=identity_center_for)
+                          identity_center_for=identity_center_for, alarms_for=alarms_for)

@@ -38,7 +38,8 @@ from awsroles.iam.desired import (
     user_digest,
 )
 from awsroles.org.durations import format_duration
-from awsroles.org.model import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME, Account, Org
+from awsroles.org.model import TEAM_POLICY_NAME, USER_POLICY_NAMES, Account, Org
+from awsroles.sync.alarms import plan_alarms
 from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (
     attachment_ops,
@@ -313,7 +314,7 @@ class _AccountPlanner(AccountOwnership):
         attach_ops, attach_details = attachment_ops("user", "UserName", spec.name, live.managed, (), self.describe)
         inline_ops, inline_details, inline_diffs = inline_policy_ops(
             "user", "UserName", spec.name, live.inline, {p.name: p.document for p in spec.inline})
-        drift = drift or bool(live.boundary or attach_ops or set(live.inline) - {TEMPORARY_POLICY_NAME})
+        drift = drift or bool(live.boundary or attach_ops or set(live.inline) - set(USER_POLICY_NAMES))
         tag_ops, tag_details = tagging_ops("user", "UserName", spec.name, live.tags, spec.tags)
         ops += attach_ops + inline_ops + tag_ops
         if not ops:
@@ -396,6 +397,13 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
             planner.now = now
             planner.run()
             changes.extend(planner.changes)
+            alarms = live[account.name].alarms
+            if alarms is not None:  # after IAM's writes; its deletes before IAM's (the role last, see Engine.read)
+                planned_alarms = plan_alarms(org, account, alarms)
+                changes.extend(planned_alarms.changes)
+                (changes if options.prune else kept).extend(planned_alarms.deletes)
+                conflicts.extend(planned_alarms.conflicts)
+                unowned.extend(planned_alarms.unowned)
             (changes if options.prune else kept).extend(planner.deletes)
             conflicts.extend(planner.conflicts)
             if options.prune:

@@ -28,6 +28,7 @@ from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.state import LiveBudgets
 from awsroles.identity_center.state import LiveIdentityCenter
 from awsroles.org.model import MANAGED_BY_TAG, Account
+from awsroles.sync.alarm_state import LiveAlarms
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,7 @@ class LiveAccount:
     budgets: LiveBudgets | None = None  # the billing account's budgets, when the org uses budgets
     organization: LiveOrganization | None = None  # the management account's organization, when the org uses accounts
     identity_center: LiveIdentityCenter | None = None  # the instance, in its account, when the org uses it
+    alarms: LiveAlarms | None = None  # an environment account's break-glass alarm, when read (see Engine.read)
 
     def fingerprint_data(self) -> dict[str, Any]:
         """Everything read, in a form that hashes the same for the same live state."""

@@ -11,7 +11,7 @@ from tests.conftest import REPO
 def test_every_org_file_key_is_documented() -> None:
     text = (REPO / "docs" / "org-file.md").read_text()
     for kind, keys in SECTION_KINDS.items():
-        word = {"ou": "PATH", "temporary": "ID", "request": "ID"}.get(kind, "NAME")
+        word = {"ou": "PATH", "temporary": "ID", "request": "ID", "break-glass": "ENV"}.get(kind, "NAME")
         heading = f"## `[{kind}]`" if kind == "org" else f"## `[{kind} {word}]`"
         assert heading in text, heading
         section = text.split(heading, 1)[1].split("\n## ", 1)[0]

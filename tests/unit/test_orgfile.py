@@ -330,7 +330,8 @@ def test_default_section_is_an_unknown_section_and_leaks_nothing() -> None:
     text = MINIMAL + "\n[DEFAULT]\nregion = eu-west-1\nmembers = bob\n"
     assert errors(text) == [
         f"org.ini:{line_of(text, '[DEFAULT]')}: unknown section [DEFAULT]; expected one of [org], "
-        "[account NAME], [ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID], [request ID]"
+        "[account NAME], [ou PATH], [role NAME], [team NAME], [user NAME], [temporary ID], [request ID], "
+        "[break-glass ENV]"
     ]
     sections = {section.name: section for section in read_ini(text, "org.ini").sections}
     assert set(sections["DEFAULT"].keys) == {"region", "members"}

@@ -35,6 +35,8 @@ ONE_PAGE = {
     ("awsroles/people/suspend.py", "list_user_tags"): "50 tags per user",
     ("awsroles/people/keys.py", "list_access_keys"): "2 access keys per user",
     ("awsroles/sandbox/seed.py", "list_users"): "not a read: a probe that unknown keys are refused",
+    ("awsroles/sync/alarm_state.py", "list_tags_for_resource"): "EventBridge's and SNS's ListTagsForResource, "
+                                                                "which have no pages (at most 50 tags)",
     ("awsroles/budgets/state.py", "list_tags_for_resource"): "Budgets' ListTagsForResource, which has no pages "
                                                              "(the name is also an Organizations read)",
 }

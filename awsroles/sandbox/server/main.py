@@ -34,6 +34,7 @@ from awsroles.sandbox.server.role_sessions import patch_role_sessions
 from awsroles.sandbox.server.routes import SandboxRoutes, loopback
 from awsroles.sandbox.server.scps import patch_policies
 from awsroles.sandbox.server.serial import patch_one_request_at_a_time
+from awsroles.sandbox.server.session_tags import patch_session_tags
 from awsroles.sandbox.server.sessions import patch_sessions
 from awsroles.sandbox.server.sso_portal import patch_sso_sessions
 from awsroles.sandbox.server.sso_routes import bearer_handler
@@ -49,7 +50,8 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
              patch_user_permissions_boundary(), patch_role_boundaries(),
-             patch_sessions(), patch_role_sessions(), patch_iam_resources(), patch_cost_explorer(), patch_budgets(),
+             patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_iam_resources(),
+             patch_cost_explorer(), patch_budgets(),
              patch_organizations(),
              patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),
              patch_identity_store(), patch_sso_sessions(),
