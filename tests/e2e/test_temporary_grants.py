@@ -1,16 +1,20 @@
 """A temporary grant end to end: an admin grants a person a role for a while, the person logs in
 with it, and once the grant's `until` has passed (the sandbox clock moved on) AWS refuses the role,
-with nothing run in between (docs/temporary-access.md)."""
+with nothing run in between (docs/temporary-access.md): to awsroles and to the AWS CLI v2 (Debian's
+`awscli`) on the `credential_process` profile `awsroles profiles sync` writes, one second after
+`until`."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from awsroles.sandbox.client import clock_offset
 from awsroles.sandbox.seed import enroll_person
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
@@ -18,6 +22,14 @@ from tests.e2e.test_credentials import Person
 from tests.e2e.test_plan_apply import command
 
 pytestmark = pytest.mark.e2e
+AWS_V2 = "/usr/bin/aws"  # Debian's awscli package (2.x); .ci/run installs it
+
+
+def _cli(box: SandboxHandle, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The AWS CLI v2 as bob on stage/readonly: credentials from `awsroles credential-process`."""
+    return subprocess.run([AWS_V2, "iam", "list-roles", "--path-prefix", "/awsroles/", "--profile",
+                           "acme-stage-readonly", "--endpoint-url", box.endpoint, "--output", "json"],
+                          env={**env, "AWS_MAX_ATTEMPTS": "1"}, capture_output=True, text=True, timeout=60)
 
 
 def test_a_grant_for_a_while_works_then_ends_by_itself(fresh_applied_sandbox: SandboxHandle, tmp_path: Path) -> None:
@@ -49,8 +61,17 @@ def test_a_grant_for_a_while_works_then_ends_by_itself(fresh_applied_sandbox: Sa
     # no longer than the grant (the expiration is shown to the minute)
     assert expiration.replace(tzinfo=timezone.utc) <= ends.replace(tzinfo=timezone.utc) + timedelta(minutes=1)
 
-    box.box.advance_clock(3600 + 60)  # at AWS, the grant has ended; awsroles never ran
+    assert bob.run("profiles", "sync", env=env).returncode == 0
+    listed = _cli(box, env)
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)["Roles"]
+
+    # The sandbox's clock to one second after `until`: at AWS, the grant has ended; awsroles never ran.
+    box.box.advance_clock(ends.replace(tzinfo=timezone.utc).timestamp() + 1 - time.time() - clock_offset(box.endpoint))
     assert bob.run("logout", env=env).returncode == 0
     refused = bob.run("login", "stage", "--role", "readonly", "--mfa-code", bob.code(), env=env, stdin="")
     assert refused.returncode == 5, (refused.stdout, refused.stderr)  # NOT_GRANTED (docs/exit-codes.md)
     assert "AWS refused bob the role readonly in stage" in refused.stderr and "Traceback" not in refused.stderr
+    refused_cli = _cli(box, env)  # the AWS CLI asks awsroles, which asks AWS, which refuses
+    assert refused_cli.returncode != 0 and "AWS refused bob the role readonly in stage" in refused_cli.stderr, (
+        refused_cli.stderr)
