@@ -27,7 +27,9 @@ def access(ctx: click.Context, by: str, user: str | None, team: str | None, envi
 
     The table is a matrix (users or teams by environment); JSON and CSV list one line per
     user, environment, role and the team that grants it; temporary grants (not yet expired)
-    add their id and `until`, and show in the table as "ROLE until TIME".
+    add their id and `until`, and show in the table as "ROLE until TIME"; break-glass roles
+    show for the people their sections name as "ROLE (break-glass)" (JSON: "break_glass": true;
+    CSV: team "(break-glass)"), never under a team.
 
     \b
     Examples:
@@ -49,14 +51,15 @@ def access(ctx: click.Context, by: str, user: str | None, team: str | None, envi
         (user, [u.name for u in org.users], "user"),
         (team, [t.name for t in org.teams], "team"),
         (environment, list(org.environments), "environment"),
-        (role, [r.name for r in org.roles], "role"),
+        (role, [r.name for r in org.roles] + [g.role for g in org.break_glass], "role"),
     ):
         if value is not None and value not in choices:
             raise UsageError(f"unknown {what} '{value}'{did_you_mean(value, choices)}")
-    rows = access_list(org, user=user, team=team, environment=environment, role=role)
+    rows = access_list(org, user=user, team=team, environment=environment, role=role, break_glass=True)
     columns, grid = matrix(org, rows, by, [environment] if environment else None)
     flat = Table(["user", "team", "environment", "role", "account_id", "role_arn"],
-                 [[a.user, a.team, a.environment, a.role, a.account_id, a.role_arn] for a in rows])
+                 [[a.user, "(break-glass)" if a.break_glass else a.team, a.environment, a.role, a.account_id,
+                   a.role_arn] for a in rows])
     notes = [] if rows else ["nobody matches"]
     app.render(Result(data=[a.as_dict() for a in rows], tables=[Table(columns, grid)] if rows else [],
                       csv=flat, notes=notes))

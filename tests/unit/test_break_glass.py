@@ -4,6 +4,7 @@ alarm's rule pattern and topic policy (docs/temporary-access.md#break-glass)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from awsroles.iam.desired import desired_state, flatten
 from awsroles.org.model import BREAK_GLASS_POLICY_NAME, BreakGlass, Org
 from awsroles.org.parse import parse_org
 from tests.conftest import EXAMPLES
+from tests.unit.test_cli import invoke
 
 CLASSIC = (EXAMPLES / "classic.ini").read_text()
 SECTION = """
@@ -233,3 +235,31 @@ def test_ending_a_persons_sessions_covers_their_break_glass_roles() -> None:
     org = _org()
     assert ("prod", "breakglass") in roles_of(org, "bob")  # users disable / offboard bob
     assert roles_of(org, "bob")[-1] == ("prod", "breakglass")
+
+
+def test_access_lists_break_glass_roles_for_the_people_named_never_under_a_team(tmp_path: Path) -> None:
+    from awsroles.iam.access import access_list, matrix
+
+    org = _org()
+    assert not any(a.break_glass for a in access_list(org))  # what setup and the demo read: grants only
+    rows = [a for a in access_list(org, break_glass=True) if a.break_glass]
+    assert [(a.user, a.environment, a.role, a.team, a.role_arn) for a in rows] == [
+        ("alice", "prod", "breakglass", "", "arn:aws:iam::444444444444:role/awsroles/breakglass"),
+        ("bob", "prod", "breakglass", "", "arn:aws:iam::444444444444:role/awsroles/breakglass")]
+    assert rows[0].as_dict()["break_glass"] is True
+    assert not access_list(org, team="platform", break_glass=True)[-1].break_glass
+    columns, grid = matrix(org, access_list(org, break_glass=True))
+    bob = dict(zip(columns, next(line for line in grid if line[0] == "bob"), strict=True))
+    assert bob["prod"] == "breakglass (break-glass)"
+    _, by_team = matrix(org, access_list(org, break_glass=True), by="team")
+    assert not any("break-glass" in cell for line in by_team for cell in line)
+
+    path = tmp_path / "org.ini"
+    path.write_text(CLASSIC.replace("../policies", str(EXAMPLES.parent / "policies")) + SECTION)
+    code, out, err = invoke("-f", str(path), "access", "--env", "prod", "--role", "breakglass", "-o", "json")
+    assert code == 0, err
+    assert [(a["user"], a["break_glass"]) for a in json.loads(out)] == [("alice", True), ("bob", True)]
+    code, out, _ = invoke("-f", str(path), "access", "--user", "bob", "-o", "csv")
+    assert "bob,(break-glass),prod,breakglass,444444444444," in out
+    code, out, _ = invoke("-f", str(path), "access", "--user", "bob")
+    assert "breakglass (break-glass)" in out
