@@ -13,6 +13,8 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
 - :mod:`.mfa`: MFA codes, checked and taken once as AWS does. :mod:`.clock`: the sandbox's clock.
 - :mod:`.role_sessions`: role sessions keep their ``SourceIdentity`` and issue time; their requests
   are judged with them (``aws:TokenIssueTime``, ``aws:SourceIdentity``, ``aws:CurrentTime``).
+- :mod:`.cloudtrail`: CloudTrail's event history of ``AssumeRole`` (recorded for every one served)
+  and ``LookupEvents`` (one lookup attribute, time range, newest first, paging, its validation errors).
 - :mod:`.conditions`: the IAM condition evaluator for IAM users' and role sessions' requests
   (String, Numeric, Date, Bool, Null; ``aws:CurrentTime``, ``aws:TokenIssueTime``, MFA, principal).
 - :mod:`.resources`: IAM requests on a user checked against its ARN.

@@ -17,6 +17,7 @@ from typing import Any
 from awsroles.sandbox.server.boundaries import patch_role_boundaries
 from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
+from awsroles.sandbox.server.cloudtrail import patch_cloudtrail
 from awsroles.sandbox.server.contacts import patch_alternate_contacts
 from awsroles.sandbox.server.costs import patch_cost_explorer
 from awsroles.sandbox.server.identity_center import patch_identity_center
@@ -50,7 +51,8 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
              patch_user_permissions_boundary(), patch_role_boundaries(),
-             patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_iam_resources(),
+             patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_cloudtrail(),
+             patch_iam_resources(),
              patch_cost_explorer(), patch_budgets(),
              patch_organizations(),
              patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),

@@ -10,6 +10,7 @@ from typing import Any
 
 from awsroles.sandbox.server import clock, sso_routes
 from awsroles.sandbox.server.closures import reset_closures
+from awsroles.sandbox.server.cloudtrail import reset_cloudtrail
 from awsroles.sandbox.server.costs import cost_data
 from awsroles.sandbox.server.mfa import TOTP_STEP, mfa_codes
 from awsroles.sandbox.server.organizations import reset_organizations
@@ -140,7 +141,8 @@ class SandboxRoutes:
 
 def reset_server() -> None:
     """What a new server holds: moto's data gone (every account, key and session), the clock back
-    on the wall clock, no MFA code taken, no bill, and IAM authorization off (as before seeding)."""
+    on the wall clock, no MFA code taken, no bill, no CloudTrail event, and IAM authorization off (as
+    before seeding)."""
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.moto_api._internal.models import moto_api_backend
@@ -152,6 +154,7 @@ def reset_server() -> None:
     mfa_codes.reset()
     cost_data.reset()
     reset_closures()
+    reset_cloudtrail()
     reset_organizations()
     reset_sso()
 
