@@ -15,6 +15,7 @@ from awsroles.render import TABLE_FORMS, Result, Table
 CSV_COLUMNS = ("reviewed_at", "cutoff", "person", "teams", "in_iam", "password", "password_last_used", "keys",
                "last_active", "person_flags", "environment", "role", "grant", "via", "from", "until", "grant_id",
                "reason", "role_last_used", "grant_flags")
+TRAIL_COLUMN = "last_assumed_by_person"  # the last CSV column, with --cloudtrail only
 
 
 def _keys(person: PersonReview) -> str:
@@ -30,19 +31,21 @@ def _person_cells(review: Review, person: PersonReview) -> list[str]:
             _keys(person), iso(person.last_active) if use else "", "; ".join(person.flags)]
 
 
-def _grant_cells(grant: GrantReview | None) -> list[str]:
+def _grant_cells(grant: GrantReview | None, trail: bool = False) -> list[str]:
     if grant is None:
-        return [""] * 10
+        return [""] * (11 if trail else 10)
     a, use = grant.access, grant.use
     return [a.environment, a.role, a.kind, a.via, iso(a.starts) if a.starts else "", iso(a.until) if a.until else "",
             a.grant_id, a.reason,
-            iso(use.last_used) if use.exists else "role not in AWS", "; ".join(grant.flags)]
+            iso(use.last_used) if use.exists else "role not in AWS", "; ".join(grant.flags),
+            *([grant.assumed_text] if trail else [])]
 
 
 def csv_table(review: Review) -> Table:
     """One row per person and grant (a person with no grant: one row, grant columns empty)."""
-    rows = [[*_person_cells(review, p), *_grant_cells(g)] for p in review.people for g in (p.grants or (None,))]
-    return Table(CSV_COLUMNS, rows)
+    rows = [[*_person_cells(review, p), *_grant_cells(g, review.cloudtrail)]
+            for p in review.people for g in (p.grants or (None,))]
+    return Table((*CSV_COLUMNS, TRAIL_COLUMN) if review.cloudtrail else CSV_COLUMNS, rows)
 
 
 def tables(review: Review) -> list[Table]:
@@ -63,10 +66,11 @@ def tables(review: Review) -> list[Table]:
                 kind += f" until {iso(a.until)}" if a.until else ""
             grants.append([p.name, a.environment, a.role, f"{kind} ({a.via})",
                            iso(g.use.last_used) if g.use.exists else "role not in AWS",
-                           "; ".join(g.flags) or "-"])
+                           *([g.assumed_text] if review.cloudtrail else []), "; ".join(g.flags) or "-"])
     return [Table(("person", "teams", "password last used", "access keys (last used)", "last active", "flags"),
                   people, title="People"),
-            Table(("person", "environment", "role", "grant", "role last used", "flags"), grants,
+            Table(("person", "environment", "role", "grant", "role last used",
+                   *(("last assumed by person",) if review.cloudtrail else ()), "flags"), grants,
                   title="Grants", sections=sections)]
 
 
@@ -74,21 +78,28 @@ def tables(review: Review) -> list[Table]:
 @common_options(forms=TABLE_FORMS)
 @click.option("--since", default="90d", show_default=True, metavar="PERIOD",
               help="The cut-off: no use since then is flagged (days or hours: 90d, 36h, 1d12h).")
+@click.option("--cloudtrail", is_flag=True,
+              help="Also read CloudTrail's AssumeRole events in each environment account: who assumed each role.")
 @click.option("--profile", metavar="NAME", help="AWS profile with admin credentials in ops.")
 @pass_app
-def review(app: App, since: str, profile: str | None) -> int:
+def review(app: App, since: str, cloudtrail: bool, profile: str | None) -> int:
     """Per person: standing and temporary grants, and when each was last used.
 
     For every IAM user in the org file: the last use of their console password and of each
     access key, and for each role they may assume the role's last use (IAM's RoleLastUsed, read
     in each environment's account through the bootstrap role). RoleLastUsed is per role, not per
-    person. CloudTrail is not read. Flags inactive people, never-used ones, unused grants and
-    access keys older than the cut-off and unused since. Read-only.
+    person. With --cloudtrail, also when each person last assumed each role: CloudTrail's
+    AssumeRole events (event history: the last 90 days) in each environment's account, by
+    source identity; an unused grant is then one this person did not assume since the cut-off.
+    An account whose CloudTrail cannot be read gets a note and keeps IAM's per-role data. Flags
+    inactive people, never-used ones, unused grants and access keys older than the cut-off and
+    unused since. Read-only.
 
     \b
     Examples:
       awsroles access review                    the last 90 days
       awsroles access review --since 30d -o csv > review.csv
+      awsroles access review --cloudtrail       who assumed which role, by CloudTrail
       awsroles access review -o json | jq '.people[] | select(.flags != [])'
     """
     from awsroles.cli.planview import engine_for
@@ -98,7 +109,8 @@ def review(app: App, since: str, profile: str | None) -> int:
     if not engine.org.uses_iam_users:
         raise UsageError("access review reads IAM users; this org's people are in IAM Identity Center "
                          "(identity = identity-center)")
-    result = make_review(engine.org, engine.iam, now=datetime.now(timezone.utc), since=period)
+    result = make_review(engine.org, engine.iam, now=datetime.now(timezone.utc), since=period,
+                         cloudtrail_for=engine.cloudtrail if cloudtrail else None)
     app.render(Result(result.as_dict(), tables=tables(result), csv=csv_table(result), notes=notes(result)))
     return ExitCode.OK
 

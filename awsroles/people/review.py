@@ -14,14 +14,17 @@ What IAM records, and what it does not:
   used it. IAM reports the trailing 400 days only (IAM API Reference, "RoleLastUsed":
   https://docs.aws.amazon.com/IAM/latest/APIReference/API_RoleLastUsed.html).
 - Who used a role is in CloudTrail (the session's ``sourceIdentity``, which awsroles sets to the
-  person's user name). This review does not read CloudTrail: it is not implemented in the moto
-  the sandbox and the tests run on (no ``LookupEvents``), so nothing here could be tested.
+  person's user name). With ``cloudtrail_for`` (``access review --cloudtrail``) the review reads
+  each environment account's ``AssumeRole`` events since the cut-off
+  (:mod:`awsroles.people.assumptions`) and adds, per person and role, when that person last
+  assumed it; an account whose CloudTrail cannot be read gets a note and keeps IAM's data.
 
 Flags, each against the cut-off (``now - since``):
 
 - ``inactive``: the person's password and keys were last used before the cut-off;
   ``never used``: IAM has no use of either at all; ``not in IAM``: the user does not exist yet.
-- ``unused grant``: a role granted to them exists and was not used since the cut-off (or never).
+- ``unused grant``: a role granted to them exists and was not used since the cut-off (or never);
+  where CloudTrail was read, not assumed by *this person* since the cut-off.
 - ``old unused key``: an access key created before the cut-off and not used since (or never).
 """
 
@@ -37,13 +40,16 @@ from typing import Any
 from awsroles.errors import UsageError, aws_error_code
 from awsroles.org.model import Account, Org
 from awsroles.people.activity import IamUse, KeyUse, read_uses
+from awsroles.people.assumptions import HISTORY, TrailRead, read_trails
 
 DEFAULT_SINCE = "90d"
 NEVER = "never"
 _SINCE = re.compile(r"(?:([0-9]{1,6})d)?(?:([0-9]{1,7})h)?")
 ROLE_NOTE = ("role last used: IAM's RoleLastUsed, per role, not per person (anyone granted the role may "
              "have used it); IAM keeps it for the trailing 400 days")
-CLOUDTRAIL_NOTE = "CloudTrail (who used a role, by source identity) is not read by this review"
+CLOUDTRAIL_NOTE = "CloudTrail (who used a role, by source identity) is not read by this review (--cloudtrail reads it)"
+TRAIL_NOTE = ("last assumed by this person: CloudTrail's AssumeRole events in the environment's account, by "
+              "source identity (awsroles' trust policies require it to be the caller's own user name)")
 
 
 def parse_since(text: str) -> timedelta:
@@ -106,6 +112,15 @@ class GrantReview:
     access: Access
     use: RoleUse
     flags: tuple[str, ...] = ()
+    assumed: datetime | None = None  # when this person last assumed the role (CloudTrail)
+    trail: bool | None = None  # None: CloudTrail not asked; False: the account's could not be read
+
+    @property
+    def assumed_text(self) -> str:
+        """``2026-11-29T14:02:00Z``, ``never``, ``not read`` (the account's CloudTrail), or empty."""
+        if self.trail is None:
+            return ""
+        return iso(self.assumed) if self.trail else "not read"
 
     def as_dict(self) -> dict[str, Any]:
         a = self.access
@@ -114,7 +129,10 @@ class GrantReview:
                 "grant_id": a.grant_id or None,
                 "reason": a.reason or None, "role_exists": self.use.exists,
                 "role_last_used": iso(self.use.last_used) if self.use.exists else None,
-                "role_last_used_region": self.use.region or None, "flags": list(self.flags)}
+                "role_last_used_region": self.use.region or None, "flags": list(self.flags),
+                **({} if self.trail is None else
+                   {"last_assumed_by_person": iso(self.assumed) if self.trail else None,
+                    "cloudtrail_read": self.trail})}
 
 
 @dataclass(frozen=True)
@@ -159,6 +177,7 @@ class Review:
     since: timedelta
     people: tuple[PersonReview, ...]
     notes: tuple[str, ...] = ()
+    cloudtrail: bool = False  # CloudTrail was asked (--cloudtrail)
 
     @property
     def cutoff(self) -> datetime:
@@ -203,7 +222,10 @@ def key_flags(key: KeyUse, cutoff: datetime) -> tuple[str, ...]:
     return ()
 
 
-def grant_flags(access: Access, use: RoleUse, now: datetime, cutoff: datetime) -> tuple[str, ...]:
+def grant_flags(access: Access, use: RoleUse, now: datetime, cutoff: datetime, *,
+                assumed: datetime | None = None, trail: bool | None = None) -> tuple[str, ...]:
+    """``trail``: the person's own assumptions were read (CloudTrail); then ``unused grant`` means
+    this person did not assume the role since the cut-off, whatever IAM says of the role."""
     flags = []
     if access.kind == "temporary" and access.until is not None and access.until <= now:
         flags.append("expired")
@@ -211,7 +233,7 @@ def grant_flags(access: Access, use: RoleUse, now: datetime, cutoff: datetime) -
         flags.append("not started")
     if not use.exists:
         flags.append("role not in AWS")
-    elif _stale(use.last_used, cutoff):
+    elif _stale(assumed if trail else use.last_used, cutoff):
         flags.append("unused grant")
     return tuple(flags)
 
@@ -227,8 +249,9 @@ def person_flags(use: IamUse | None, cutoff: datetime) -> tuple[str, ...]:
 
 
 def classify(org: Org, uses: dict[str, IamUse], roles: dict[tuple[str, str], RoleUse], *, now: datetime,
-             since: timedelta) -> Review:
-    """The review of every person the org file declares, from what was read (pure)."""
+             since: timedelta, trail: TrailRead | None = None) -> Review:
+    """The review of every person the org file declares, from what was read (pure); ``trail``:
+    CloudTrail's assumptions, when read."""
     cutoff = now - since
     people = []
     for user in org.users:
@@ -236,14 +259,36 @@ def classify(org: Org, uses: dict[str, IamUse], roles: dict[tuple[str, str], Rol
         grants = []
         for access in accesses(org, user.name):
             role = roles.get((access.environment, access.role), RoleUse(access.environment, access.role, False))
-            grants.append(GrantReview(access, role, grant_flags(access, role, now, cutoff)))
+            assumed, read = None, None
+            if trail is not None:
+                account = org.environment_account(access.environment)
+                read = account.name in trail.read
+                if read:
+                    assumed = trail.last.get((user.name, org.role_arn(access.environment, access.role)))
+            grants.append(GrantReview(access, role, grant_flags(access, role, now, cutoff, assumed=assumed, trail=read),
+                                      assumed, read))
         keys = tuple(KeyReview(k, key_flags(k, cutoff)) for k in (use.keys if use else ()))
         flags = list(person_flags(use, cutoff))
         flags += [f"{f} {k.key.id}" for k in keys for f in k.flags]
         flags += [f"unused grant {g.access.environment}/{g.access.role}" for g in grants if "unused grant" in g.flags]
         people.append(PersonReview(user.name, tuple(t.name for t in org.teams_of(user.name)), use, keys,
                                    tuple(grants), tuple(dict.fromkeys(flags))))
-    return Review(now, since, tuple(people), (ROLE_NOTE, CLOUDTRAIL_NOTE))
+    return Review(now, since, tuple(people), (ROLE_NOTE, *trail_notes(org, trail, since)), trail is not None)
+
+
+def trail_notes(org: Org, trail: TrailRead | None, since: timedelta) -> list[str]:
+    """What the review says of CloudTrail: not read; or read, with one line per account it could
+    not read, and a cut-off older than the event history."""
+    if trail is None:
+        return [CLOUDTRAIL_NOTE]
+    notes = [TRAIL_NOTE]
+    if since > HISTORY:
+        notes.append(f"CloudTrail's event history covers the last {HISTORY.days} days, less than --since: "
+                     "an assumption before then is not seen")
+    for name, why in trail.unreadable.items():
+        account = org.account(name)
+        notes.append(f"CloudTrail in {name} ({account.id}): {why}; its grants use IAM's role last used")
+    return notes
 
 
 # -- reading AWS ------------------------------------------------------------------------------------
@@ -280,12 +325,19 @@ def read_role_uses(org: Org, iam_for: Callable[[Account], Any], wanted: Iterable
 
 
 def review(org: Org, iam_for: Callable[[Account], Any], *, now: datetime, since: timedelta,
-           max_workers: int = 8) -> Review:
+           max_workers: int = 8, cloudtrail_for: Callable[[Account], Any] | None = None) -> Review:
     """Read the ops account (each person's credentials and their last use) and each environment
     account (each granted role's last use), then :func:`classify`. ``iam_for(account)``: an IAM
-    client in that account (:meth:`awsroles.sync.engine.Engine.iam`)."""
+    client in that account (:meth:`awsroles.sync.engine.Engine.iam`); ``cloudtrail_for(account)``,
+    when given, a CloudTrail client there (each environment account's events are read)."""
     names = [u.name for u in org.users]
     uses = {u.name: u for u in read_uses(iam_for(org.ops), names, max_workers=min(4, max_workers))}
     wanted = [(a.environment, a.role) for name in names for a in accesses(org, name)]
     roles = read_role_uses(org, iam_for, wanted, max_workers=max_workers)
-    return classify(org, uses, roles, now=now, since=since)
+    trail = None
+    if cloudtrail_for is not None:
+        live = [(env, role) for env, role in wanted if not org.environment_account(env).pending]
+        trail = read_trails([org.environment_account(env).name for env, _ in live],
+                            lambda name: cloudtrail_for(org.account(name)), now - since,
+                            {org.role_arn(env, role) for env, role in live}, set(names))
+    return classify(org, uses, roles, now=now, since=since, trail=trail)
