@@ -163,6 +163,7 @@ def test_the_review_with_cloudtrail_names_who_assumed_the_role(world: Any) -> No
     plain = review(engine.org, engine.iam, now=now, since=timedelta(days=1))
     result = review(engine.org, engine.iam, now=now, since=timedelta(days=1), cloudtrail_for=engine.cloudtrail)
     assert not plain.cloudtrail and result.cloudtrail
+    assert engine.cloudtrail("prod").meta.region_name == engine.org.region  # one region, the org's
 
     def grants(r: Any, person: str) -> dict[tuple[str, str], Any]:
         found = {p.name: p for p in r.people}[person]
@@ -200,6 +201,7 @@ def test_the_command_with_cloudtrail_as_json_csv_and_table(world: Any) -> None:
     assert people["alice"]["prod", "admin"]["last_assumed_by_person"].endswith("Z")
     assert people["bob"]["prod", "admin"]["last_assumed_by_person"] == "never"
     assert people["bob"]["prod", "admin"]["flags"] == ["unused grant"]
+    assert people["bob"]["prod", "admin"]["cloudtrail_read"] is True
     assert any("by source identity" in n for n in data["notes"])
 
     code, out, err = invoke("access", "review", "--cloudtrail", "-o", "csv")

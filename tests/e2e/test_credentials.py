@@ -109,14 +109,15 @@ def test_one_mfa_code_then_every_role_without_one(world: dict[str, Any]) -> None
 
 def test_the_access_review_shows_the_key_and_the_role_a_person_used(world: dict[str, Any], tmp_path: Path) -> None:
     """``awsroles access review`` as the admin, after alice used her key and prod's admin role (and
-    never stage's): the last uses as IAM records them, through the bootstrap role in each account."""
+    never stage's): the last uses as IAM records them, through the bootstrap role in each account, and
+    with ``--cloudtrail`` when alice herself assumed each role (CloudTrail, by source identity)."""
     box: SandboxHandle = world["box"]
     alice: Person = world["alice"]
     used = alice.run("exec", "prod", "--role", "admin", "--mfa-code", alice.code(), "--", sys.executable, "-c",
                      "import boto3; boto3.client('sts').get_caller_identity()")
     assert used.returncode == 0, used.stderr
-    review = subprocess.run([*command(), "access", "review", "--since", "1d", "-o", "json"], env=box.env,
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    review = subprocess.run([*command(), "access", "review", "--cloudtrail", "--since", "1d", "-o", "json"],
+                            env=box.env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert review.returncode == 0, review.stderr
     people = {p["name"]: p for p in json.loads(review.stdout)["people"]}
     assert people["alice"]["keys"][0]["last_used"] != "never" and "inactive" not in people["alice"]["flags"]
@@ -124,6 +125,8 @@ def test_the_access_review_shows_the_key_and_the_role_a_person_used(world: dict[
     assert grants["prod", "admin"]["role_last_used"].endswith("Z") and grants["prod", "admin"]["flags"] == []
     assert grants["stage", "admin"]["role_last_used"] == "never"
     assert grants["stage", "admin"]["flags"] == ["unused grant"]
+    assert grants["prod", "admin"]["last_assumed_by_person"].endswith("Z")
+    assert grants["stage", "admin"]["last_assumed_by_person"] == "never"
 
 
 def test_exec_runs_the_command_as_the_role_and_passes_its_exit_code(world: dict[str, Any]) -> None:
