@@ -500,3 +500,31 @@ def test_the_equivalence_check_notices_a_changed_budget() -> None:
     files["ops.tf"] = files["ops.tf"].replace('limit_amount = "5000"', 'limit_amount = "5001"')
     with pytest.raises(AssertionError, match="missing"):
         assert_equivalent(org, files)
+
+
+def _shape(org: Org) -> set[tuple[str, str]]:
+    """Every (resource type, argument or nested block) an org's export uses, and each type alone."""
+    shape: set[tuple[str, str]] = set()
+    for module in parse_tf(terraform_files(org)).values():
+        for kind in ("resource", "data", "import"):
+            for block in module.get(kind, []):
+                if kind == "import":
+                    shape.add(("import", ""))
+                    continue
+                for type_name, named in block.items():
+                    shape.add((type_name, ""))
+                    for body in named.values():
+                        shape.update((type_name, argument) for argument in body if not argument.startswith("__"))
+    return shape
+
+
+def test_the_applied_export_uses_every_resource_type_and_argument_of_the_examples(tmp_path: Path) -> None:
+    """tests/e2e/test_terraform_apply.py applies one export with terraform (the classic example with
+    everything added): every resource type and argument the examples' exports use is in it, so
+    terraform accepting that one export (and awsroles then planning nothing) speaks for them all.
+    An example that gains something new fails here: add it to that org."""
+    from tests.e2e.test_terraform_apply import write_applied_org
+
+    applied = _shape(load_org(write_applied_org(tmp_path)))
+    for path in EXAMPLE_FILES:
+        assert _shape(load_org(path)) - applied == set(), path.name
