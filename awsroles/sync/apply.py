@@ -7,7 +7,9 @@ failure or a kill converges: it plans again from the live state and finishes the
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -193,6 +195,37 @@ def _at_once(wave: list[Step], max_workers: int, per_account: int) -> int:
     return max_workers if wave[0].change.kind == ORG_ACCOUNT else 1
 
 
+_USER_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}):user/([\w+=,.@/-]+)")
+
+
+def _users_named(change: Change) -> set[tuple[str, str]]:
+    """(account id, user name lowercased) of every IAM user an operation's parameters name by ARN
+    (a trust policy's principals: a break-glass role trusts the named people's users)."""
+    text = json.dumps([params for _, params in change.ops])
+    return {(account, path.rsplit("/", 1)[-1].lower()) for account, path in _USER_ARN.findall(text)}
+
+
+def _user_dependencies(steps: list[Step]) -> dict[int, list[Step]]:
+    """For each step (by id), the user creations of another account in the same plan that it names.
+
+    IAM refuses a trust policy whose principal is a user that does not exist yet ("Invalid principal
+    in policy"), so a role in an environment account that trusts people's IAM users (break-glass)
+    waits for those users to be made in the ops account, which otherwise runs in parallel."""
+    creating = {(s.change.account_id, s.change.name.lower()): s for s in steps
+                if s.change.kind == "user" and s.change.action == "create"}
+    if not creating:
+        return {}
+    needs: dict[int, list[Step]] = {}
+    for step in steps:
+        if step.change.kind == "user" or not step.change.ops:
+            continue
+        found = [creating[key] for key in sorted(_users_named(step.change) & creating.keys())
+                 if key[0] != step.change.account_id]
+        if found:
+            needs[id(step)] = found
+    return needs
+
+
 def apply_plan(
     plan: Plan,
     iam_for: Callable[[str], Any],
@@ -216,13 +249,25 @@ def apply_plan(
     ``per_account`` changes of a wave at once; in the management account's Organizations changes,
     up to ``max_workers`` account changes at once (see :func:`_at_once`). A failure stops that
     account after its wave (the later waves are reported as not attempted); other accounts carry
-    on. ``on_step`` is called from worker threads after each change.
+    on. A change that names an IAM user another account creates in this plan (a break-glass role's
+    trust) waits until that user is made, and fails, saying so, if it was not; accounts that create
+    users start first, so that waiting never holds a worker their creation needs.
+    ``on_step`` is called from worker threads after each change.
     """
     steps = [Step(change) for change in plan.changes]
     by_account: dict[str, list[Step]] = {}
     for step in steps:
         by_account.setdefault(step.change.account, []).append(step)
+    needs = _user_dependencies(steps)
+    finished = {id(s): threading.Event() for deps in needs.values() for s in deps}
+    if needs:  # accounts that make users first: a waiting account must never hold their worker
+        makers = {s.change.account for deps in needs.values() for s in deps}
+        by_account = dict(sorted(by_account.items(), key=lambda item: item[0] not in makers))
     lock = threading.Lock()
+
+    def settle(step: Step) -> None:
+        if id(step) in finished:
+            finished[id(step)].set()
 
     def report(step: Step) -> None:
         if on_step is not None:
@@ -230,6 +275,14 @@ def apply_plan(
                 on_step(step)
 
     def run_step(clients: dict[str, Any], step: Step) -> bool:
+        for user in needs.get(id(step), ()):
+            finished[id(user)].wait()
+            if user.status != DONE:
+                step.status = FAILED
+                step.error = (f"needs IAM user {user.change.name} in {user.change.account}, which was not created "
+                              f"({user.status}): run `{RERUN}` again")
+                report(step)
+                return False
         try:
             run_change(clients[service_of(step.change)], step.change)
             step.status = DONE
@@ -238,6 +291,7 @@ def apply_plan(
         except Exception as exc:
             step.status, step.error = FAILED, describe_aws_error(exc)
             log.debug("failed: %s %s %s", step.change.action, step.change.kind, step.change.name, exc_info=True)
+        settle(step)
         report(step)
         return step.status != FAILED
 
@@ -261,6 +315,13 @@ def apply_plan(
         return iam_for(account)
 
     def run_account(account: str) -> None:
+        try:
+            run_waves(account)
+        finally:  # a step never run (an earlier wave failed) releases whoever waits for it
+            for step in by_account[account]:
+                settle(step)
+
+    def run_waves(account: str) -> None:
         try:
             clients = {service: client_for(service, account)
                        for service in sorted({service_of(s.change) for s in by_account[account]})}

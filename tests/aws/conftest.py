@@ -3,7 +3,8 @@
 moto is patched with the sandbox's own workarounds for what it lacks at the data level
 (:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
 permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.boundaries`: a role's boundary
-must exist; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
+must exist; :mod:`awsroles.sandbox.server.principals`: a trust policy's IAM users and roles must
+exist; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,
 subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations' rules for SCPs;
 :mod:`awsroles.sandbox.server.contacts`: Account Management's rules for alternate contacts;
 :mod:`awsroles.sandbox.server.closures`: CloseAccount's;
@@ -39,6 +40,7 @@ from awsroles.sandbox.server.patches import (
     patch_missing_iam_reads,
     patch_user_permissions_boundary,
 )
+from awsroles.sandbox.server.principals import patch_trust_principals
 from awsroles.sandbox.server.scps import patch_policies
 from awsroles.sandbox.server.serial import patch_one_request_at_a_time
 from tests.conftest import EXAMPLES
@@ -59,7 +61,8 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(), patch_role_boundaries(), patch_budgets(), patch_policies(),
+             patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(), patch_budgets(),
+             patch_policies(),
              patch_alternate_contacts(), patch_close_account(), patch_identity_center(), patch_identity_store(),
              patch_one_request_at_a_time()]
     try:

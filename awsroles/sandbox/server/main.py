@@ -30,6 +30,7 @@ from awsroles.sandbox.server.patches import (
     patch_request_lookups,
     patch_user_permissions_boundary,
 )
+from awsroles.sandbox.server.principals import patch_trust_principals
 from awsroles.sandbox.server.resources import patch_iam_resources
 from awsroles.sandbox.server.role_sessions import patch_role_sessions
 from awsroles.sandbox.server.routes import SandboxRoutes, loopback
@@ -50,7 +51,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in :mod:`awsroles.sandbox.server`'s modules; returns a function
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(), patch_role_boundaries(),
+             patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(),
              patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_cloudtrail(),
              patch_iam_resources(),
              patch_cost_explorer(), patch_budgets(),
