@@ -214,13 +214,13 @@ def _stricter_mfa(before: tuple[bool, int | None] | None, after: tuple[bool, int
 def _everyone(org: Org, plan: Plan, credentials: Mapping[str, UserCredentials] | None) -> list[Impact]:
     if not org.mfa_required or org.uses_identity_center:
         return []
-    enrol = ("they enrol a device themselves (`awsroles setup`)" if org.self_mfa_enrollment
-             else "an admin enrols one (`awsroles users mfa enroll NAME`)")
     out = []
     for name in joining_everyone(plan):
+        enrol = ("they enrol a device themselves (`awsroles setup`)" if org.self_mfa_enrollment
+                 else f"an admin enrols one (`awsroles users mfa enroll {name}`)")
         found = credentials.get(name) if credentials is not None else None
-        base = (f"joins {EVERYONE_GROUP}, whose policy denies every request made without MFA (but changing "
-                "their password and getting an MFA session)")
+        base = (f"Joins {EVERYONE_GROUP}, whose policy denies every request made without MFA (all but setting a "
+                "password, reading their MFA devices and getting an MFA session)")
         if found is None:
             change = f"{base}; their MFA devices and access keys were not read."
             todo = "Check that they have an MFA device and use MFA sessions in scripts."
@@ -257,6 +257,16 @@ def _assumable(document: Document) -> set[str]:
     return out
 
 
+def _grant_of(org: Org, arn: str) -> tuple[str, str] | None:
+    """(environment, role) of a role ARN at the org's path in one of its environment accounts."""
+    for account in org.accounts:
+        prefix = f"arn:{org.partition}:iam::{account.id}:role{org.path}"
+        role = arn[len(prefix):]
+        if account.environment and arn.startswith(prefix) and role and "/" not in role and "*" not in role:
+            return account.environment, role
+    return None
+
+
 def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact]:
     ops = live.get(org.ops_account)
     out: list[Impact] = []
@@ -287,12 +297,15 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
         subject = f"team {change.name.removeprefix(TEAM_GROUP_PREFIX)} ({change.name})"
         if lost:
             where = ", ".join(sorted({n for a in lost for n in before[a]}))
+            grants = sorted({g for a in lost if (g := _grant_of(org, a))})
+            keep = (f"add `{'`, `'.join(f'{e} = {r}' for e, r in grants)}`" if grants
+                    else "add `ENVIRONMENT = ROLE`")
             out.append(Impact(
                 "grant-removed", subject, members,
                 f"Its members can no longer assume {', '.join(lost)}: what allowed it ({where}) is replaced by "
                 f"{TEAM_POLICY_NAME}, which holds only the grants of the org file.",
-                f"To keep a grant, add `ENVIRONMENT = ROLE` to [team {change.name.removeprefix(TEAM_GROUP_PREFIX)}] "
-                "before apply (and the role, if the org file lacks it)."))
+                f"To keep it, {keep} to [team {change.name.removeprefix(TEAM_GROUP_PREFIX)}] before apply (and the "
+                "role, if the org file lacks it)."))
         if moved:
             where = ", ".join(sorted({n for a in moved for n in before[a] - {TEAM_POLICY_NAME}}))
             out.append(Impact(
