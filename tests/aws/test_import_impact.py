@@ -26,8 +26,8 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode
 from awsroles.importer.build import ImportOptions, collect, write_import
-from awsroles.importer.credentials import read_credentials
-from awsroles.importer.impact import Impact, impact, joining_everyone
+from awsroles.importer.credentials import assess, read_credentials
+from awsroles.importer.impact import Impact, impact, impact_lines, joining_everyone
 from awsroles.org.parse import load_org
 from awsroles.sandbox.server.conditions import resolve_policy
 from awsroles.sync.engine import Engine
@@ -199,6 +199,11 @@ def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Pa
     bob = ops.get_user(UserName="bob")["User"]
     assert "PermissionsBoundary" not in bob
     assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []
+    # Once applied, an import of the same org finds nothing more that changes for people.
+    again = collect(hand_made.aws, options())
+    report = assess(hand_made.aws, again)
+    assert [(i.kind, i.subject) for i in report] == [("kept", "role admin")]
+    assert impact_lines(report)[0] == "Nothing changes for people at the first apply; kept as it is:"
     # kept: admin's boundary in prod (declared).
     assert hand_made.env["prod"].get_role(RoleName="admin")["Role"]["PermissionsBoundary"][
         "PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
