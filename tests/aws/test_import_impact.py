@@ -158,6 +158,14 @@ def test_the_report_names_each_person_and_change(hand_made: HandMade) -> None:
     assert "PowerUserAccess stays" in report[("kept", "role admin")].change
 
 
+def test_three_calls_per_user_read_their_credentials(hand_made: HandMade) -> None:
+    calls: list[str] = []
+    hand_made.iam.meta.events.register("before-call.iam", lambda model, **_: calls.append(model.name))
+    found = read_credentials(hand_made.iam, ("alice", "carol"))
+    assert sorted(calls) == sorted(["ListMFADevices", "ListAccessKeys", "GetLoginProfile"] * 2)
+    assert (found["carol"].console, found["carol"].access_keys) == (False, ())
+
+
 def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Path) -> None:
     imported = collect(hand_made.aws, options())
     write_import(imported, tmp_path / "awsroles.ini")
@@ -201,6 +209,7 @@ def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Pa
     assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []
     # Once applied, an import of the same org finds nothing more that changes for people.
     again = collect(hand_made.aws, options())
+    assert joining_everyone(again.plan) == ()  # so no user's credentials are read
     report = assess(hand_made.aws, again)
     assert [(i.kind, i.subject) for i in report] == [("kept", "role admin")]
     assert impact_lines(report)[0] == "Nothing changes for people at the first apply; kept as it is:"
@@ -252,6 +261,10 @@ def test_import_check_prints_only_the_report_and_import_prints_it_too(
     summary, report, after = out.index("Imported 3 accounts"), out.index("What the first apply changes"), \
         out.index("Next: review it")
     assert summary < report < after  # after the summary, before the next step (the first apply)
+    written = Path("awsroles.ini").read_text()
+    code, out, err = invoke("import", "--check", *accounts)  # an existing org file is fine: nothing is written
+    assert (code, err) == (ExitCode.OK, "") and out.startswith("What the first apply changes for people (")
+    assert Path("awsroles.ini").read_text() == written
     code, out, _ = invoke("-o", "json", "import", *accounts, "-O", "copy.ini", "--policy-dir", "copy")
     assert code == ExitCode.OK and ("mfa", "user alice") in {(i["kind"], i["subject"]) for i in
                                                              json.loads(out)["impact"]}
