@@ -288,8 +288,9 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
         for arn in group.managed:
             for role in _assumable(ops.documents.get(arn, {}) if ops is not None else {}):
                 before.setdefault(role, set()).add(arn.rsplit("/", 1)[-1])
+        replaced = deleted | set(put) | {a.rsplit("/", 1)[-1] for a in detached}  # what allows it now goes
         after = set().union(*(_assumable(d) for d in put.values())) if put else set()
-        after |= {a for a, names in before.items() if names - deleted - {a.rsplit("/", 1)[-1] for a in detached}}
+        after |= {a for a, names in before.items() if names - replaced}
         lost = sorted(set(before) - after)
         moved = sorted(a for a in set(before) & after
                        if before[a] - {TEAM_POLICY_NAME} and before[a] & (deleted | {d.rsplit("/", 1)[-1]

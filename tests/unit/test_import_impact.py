@@ -189,6 +189,24 @@ def test_team_grants_removed_and_moved() -> None:
     assert "team backend (team-backend)" not in found(report, "grant-removed")
 
 
+def test_a_grant_awsroles_assume_roles_held_that_the_org_file_cannot_is_removed() -> None:
+    """Import skips a wildcard grant; rewriting awsroles-assume-roles then drops it."""
+    org = org_of()
+    wildcard = "arn:aws:iam::*:role/awsroles/*"
+    backend = _group("team-backend", ("carol",), **{"awsroles-assume-roles": _assume(
+        org.role_arn("dev", "developer"), wildcard)})
+    live = {"ops": LiveAccount(org.ops, groups={"team-backend": backend})}
+    plan = Plan((change("ops", "group", "team-backend", (
+        "put_group_policy", {"GroupName": "team-backend", "PolicyName": "awsroles-assume-roles",
+                             "PolicyDocument": json.dumps(team_policy(org, org.team("backend")))})),))
+    report = impact(org, plan, live)
+    removed = found(report, "grant-removed")["team backend (team-backend)"]
+    assert removed.change.startswith(f"Its members can no longer assume {wildcard}: what allowed it "
+                                     "(awsroles-assume-roles)")
+    assert removed.todo.startswith("To keep it, add `ENVIRONMENT = ROLE` to [team backend]")
+    assert found(report, "grant-moved") == {}  # developer in dev stays where it was
+
+
 def test_own_policies_and_boundaries_removed_and_kept() -> None:
     org = org_of()
     live = {"ops": LiveAccount(org.ops, users={"bob": LiveUser("bob", "/awsroles/", (), (), {}, {},
