@@ -44,11 +44,13 @@ if TYPE_CHECKING:
 @click.option("--identity-center-region", metavar="REGION",
               help="Region of the Identity Center instance (default: --from's, else the org region).")
 @click.option("--force", is_flag=True, help="Overwrite an existing org file and differing policy files.")
+@click.option("--check", is_flag=True,
+              help="Write nothing: print only what the first apply after this import changes for people.")
 @pass_app
 def import_(app: App, output_file: str | None, from_file: Path | None, accounts: tuple[str, ...],
             environment_tag: str, name: str | None, iam_path: str | None, bootstrap_role: str | None,
             policy_dir: str | None, region: str | None, profile: str | None, workers: int,
-            identity_center: bool, identity_center_region: str | None, force: bool) -> int:
+            identity_center: bool, identity_center_region: str | None, force: bool, check: bool) -> int:
     """Write an org file from what exists in IAM: adopt an existing setup.
 
     Your credentials' account is the ops account: its users and team-NAME groups at the IAM
@@ -73,21 +75,32 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     changes; import warns about anything the org file cannot express. Exits 2 when one role
     name has different settings in different environments.
 
+    Then it says what the first apply changes for people: roles that will require a source
+    identity (plain `aws sts assume-role` and the console's Switch Role refused: use `awsroles
+    login`, `profiles sync`), users joining awsroles-users (nothing without MFA, access-key
+    scripts included), team grants removed or moved, policies and boundaries removed or
+    kept. --check prints only that report and writes nothing.
+
     \b
     Examples:
       awsroles import --account dev=222222222222 --account prod=444444444444
       awsroles import --from accounts.ini -O awsroles.ini --force
       awsroles import -O - > imported.ini
       awsroles import --identity-center --account dev=222222222222
+      awsroles import --check --account dev=222222222222
     """
     from awsroles.aws import for_org
     from awsroles.iam.checks import load_org
     from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
+    from awsroles.importer.credentials import assess
+    from awsroles.importer.impact import impact_lines
 
+    if check and (output_file is not None or force):
+        raise UsageError("--check writes nothing; it cannot be combined with --output-file or --force")
     to_stdout = output_file == "-"
     if to_stdout and app.output != "table":
         raise UsageError("--output-file - prints the org file; it cannot be combined with --output json")
-    output = None if to_stdout else Path(output_file) if output_file else app.org_path
+    output = None if to_stdout or check else Path(output_file) if output_file else app.org_path
     if output is not None and output.exists() and not force:  # before any AWS call
         raise UsageError(f"{output} exists; nothing was written (use --force to overwrite it, or "
                          "--output-file for another file)")
@@ -102,17 +115,22 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     aws = for_org(previous, profile, region=region)  # with no region configured, botocore's global one
     imported = collect(aws, options, previous=previous,
                        previous_dir=previous_policy_dir(from_file) if from_file is not None else None)
+    report = assess(aws, imported, max_workers=workers)
+    if check:
+        app.render(Result({"impact": [i.as_dict() for i in report]}, text="\n".join(impact_lines(report)) + "\n"))
+        return ExitCode.OK
     try:
         result = write_import(imported, output, force=force)
     except OSError as exc:  # a folder it had to create, or the disk filled up meanwhile
         raise FileWriteError.from_os_error(exc.filename or output or ".", exc) from exc
-    app.render(Result(result.as_dict(), text=imported.text if to_stdout else None))
+    app.render(Result({**result.as_dict(), "impact": [i.as_dict() for i in report]},
+                      text=imported.text if to_stdout else None))
     if app.output == "table":
-        _report(app, result)
+        _report(app, result, impact_lines(report))
     return ExitCode.OK
 
 
-def _report(app: App, result: ImportResult) -> None:
+def _report(app: App, result: ImportResult, impact: list[str]) -> None:
     """Warnings, what the plan would still do, and a summary: on stderr when the file went to stdout."""
     imported = result.imported
     say = app.warn if result.output is None else app.say
@@ -136,6 +154,8 @@ def _report(app: App, result: ImportResult) -> None:
     changed = [str(p) for p in result.written]
     if changed:
         say(f"Wrote {', '.join(changed)}.")
+    for line in impact:  # before the first apply: what it changes for people
+        say(line)
     if result.output is not None:
         adopt = imported.plan.count("adopt")
         others = len(imported.plan.changes) - adopt

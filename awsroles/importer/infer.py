@@ -79,6 +79,7 @@ class Imported:
     accounts_read: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     plan: Plan = field(default_factory=Plan)  # what `plan` would still do against the state that was read
+    live: Mapping[str, LiveAccount] = field(default_factory=dict, repr=False, compare=False)  # what it was planned on
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -435,7 +436,8 @@ class _Build:
         header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None,
                          self.identity_center)
         text = render_org_file(org, s.policy_dir, header, part.account_email)
-        return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan)
+        return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan,
+                        read)
 
 
 def _tag_writable(key: str, value: str) -> bool:

@@ -1,0 +1,408 @@
+"""What the first apply after an import changes for people (pure: the import's findings in, plain-language
+findings out).
+
+An import plans the written org file against the IAM it has just read (:attr:`Imported.plan`). Those
+changes are listed by resource; this module says what they mean for the people who use them:
+
+- ``source-identity``: roles whose trust policy is replaced by awsroles' (:func:`awsroles.iam.policies.trust_policy`),
+  which did not require ``sts:SourceIdentity`` to be the caller's IAM user name: plain ``aws sts assume-role``,
+  ``role_arn`` profiles and the console's Switch Role are refused after apply;
+- ``role-mfa``: roles that did not require MFA (or as recent an MFA sign-in) and will;
+- ``trust-narrowed``: roles that trusted any principal of the ops account and will trust only IAM users
+  under the org's path;
+- ``mfa``: each user who joins ``awsroles-users`` when the org requires MFA: its self-service policy denies
+  everything without MFA, access-key scripts included (naming the person's MFA devices, active keys and
+  console password when they were read: :class:`UserCredentials`);
+- ``grant-removed`` / ``grant-moved``: a team whose roles to assume change because its policies are
+  replaced by ``awsroles-assume-roles`` (a grant kept in a policy of another name is lost unless the
+  org file declares it);
+- ``policy-removed`` / ``boundary-removed``: a user's or role's own policies and permissions boundaries
+  that apply deletes or detaches;
+- ``kept``: what stays as it is: boundaries the org file declares, leftovers ``plan --prune`` would
+  delete, memberships in groups awsroles does not manage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from awsroles.importer.documents import allows_assume_role, mfa_of, statements_of
+from awsroles.org.durations import format_duration
+from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME, Org
+from awsroles.sync.plan import Change, Plan
+from awsroles.sync.state import Document, LiveAccount
+
+KINDS = ("source-identity", "role-mfa", "trust-narrowed", "mfa", "grant-removed", "grant-moved", "policy-removed",
+         "boundary-removed", "kept")
+
+
+@dataclass(frozen=True)
+class UserCredentials:
+    """What one IAM user signs in with, as read for the report (:mod:`awsroles.importer.credentials`)."""
+
+    mfa_devices: tuple[str, ...] = ()  # serial numbers
+    access_keys: tuple[str, ...] = ()  # ids of the active keys
+    console: bool = False  # has a console password
+
+
+@dataclass(frozen=True)
+class Impact:
+    """One behaviour that changes (or is kept) at the first apply, and for whom."""
+
+    kind: str  # one of KINDS
+    subject: str  # what it is about: "role admin in dev, prod", "user alice", "team platform"
+    people: tuple[str, ...]  # IAM user names affected
+    change: str  # what changes, in plain language
+    todo: str = ""  # what the people (or the admin) do about it
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "subject": self.subject, "people": list(self.people), "change": self.change,
+                "todo": self.todo}
+
+
+def joining_everyone(plan: Plan) -> tuple[str, ...]:
+    """The existing users the plan puts in ``awsroles-users`` (whose credentials the report needs)."""
+    return tuple(sorted({params["UserName"] for change in plan.changes if change.kind == "user"
+                         and change.action != "create" for call, params in change.ops
+                         if call == "add_user_to_group" and params.get("GroupName") == EVERYONE_GROUP}))
+
+
+def impact(org: Org, plan: Plan, live: Mapping[str, LiveAccount],
+           credentials: Mapping[str, UserCredentials] | None = None) -> tuple[Impact, ...]:
+    """Every behaviour the first apply of ``plan`` changes for people, in the order of :data:`KINDS`.
+
+    ``live`` is the state the plan was made against (account name -> state); ``credentials`` the
+    credentials of the users in :func:`joining_everyone` (None: not read, and the report says so).
+    """
+    found = [*_trust(org, plan, live), *_everyone(org, plan, credentials), *_teams(org, plan, live),
+             *_own_policies(org, plan, live), *_kept(org, plan)]
+    return tuple(sorted(found, key=lambda i: KINDS.index(i.kind)))
+
+
+# -- who uses what -------------------------------------------------------------------------------
+
+
+def _granted(org: Org) -> dict[tuple[str, str], set[str]]:
+    """(environment, role) -> the people the org file lets assume it."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for team in org.teams:
+        for grant in team.grants:
+            out.setdefault((grant.environment, grant.role), set()).update(team.members)
+    return out
+
+
+def _environment(org: Org, account: str) -> str:
+    found = next((a for a in org.accounts if a.name == account), None)
+    return (found.environment if found is not None else None) or account
+
+
+def _roles_text(roles: Iterable[tuple[str, str]]) -> str:
+    by_name: dict[str, list[str]] = {}
+    for environment, role in sorted(roles, key=lambda r: (r[1], r[0])):
+        by_name.setdefault(role, []).append(environment)
+    return "; ".join(f"{role} in {', '.join(envs)}" for role, envs in by_name.items())
+
+
+def _calls(change: Change, *names: str) -> list[dict[str, Any]]:
+    return [params for call, params in change.ops if call in names]
+
+
+def _document(value: Any) -> Document:
+    if isinstance(value, str):
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _conditions(document: Document) -> list[Mapping[str, Any]]:
+    """The conditions of the statements that allow sts:AssumeRole."""
+    out = []
+    for statement in statements_of(document):
+        if allows_assume_role(statement):
+            condition = statement.get("Condition")
+            out.append(condition if isinstance(condition, Mapping) else {})
+    return out
+
+
+def _has_key(conditions: Mapping[str, Any], key: str) -> bool:
+    return any(isinstance(pairs, Mapping) and any(str(k).lower() == key.lower() for k in pairs)
+               for pairs in conditions.values())
+
+
+def requires_source_identity(document: Document) -> bool:
+    """Every statement that allows sts:AssumeRole requires ``sts:SourceIdentity`` (None allow it: False)."""
+    conditions = _conditions(document)
+    return bool(conditions) and all(_has_key(c, "sts:SourceIdentity") for c in conditions)
+
+
+def narrowed_to_principals(document: Document) -> bool:
+    """Every statement that allows sts:AssumeRole names its principals by ``aws:PrincipalArn``."""
+    conditions = _conditions(document)
+    return bool(conditions) and all(_has_key(c, "aws:PrincipalArn") for c in conditions)
+
+
+# -- trust policies --------------------------------------------------------------------------------
+
+
+def _trust(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact]:
+    source: list[tuple[str, str]] = []
+    mfa: list[tuple[str, str]] = []
+    narrowed: list[tuple[str, str]] = []
+    for change in plan.changes:
+        if change.kind != "role" or change.action not in ("update", "adopt"):
+            continue
+        for params in _calls(change, "update_assume_role_policy"):
+            state = live.get(change.account)
+            role = state.roles.get(change.name) if state is not None else None
+            if role is None:
+                continue
+            before, after = role.trust_policy, _document(params.get("PolicyDocument"))
+            key = (_environment(org, change.account), change.name)
+            if requires_source_identity(after) and not requires_source_identity(before):
+                source.append(key)
+            if _stricter_mfa(mfa_of(before), mfa_of(after)):
+                mfa.append(key)
+            if narrowed_to_principals(after) and not narrowed_to_principals(before):
+                narrowed.append(key)
+    granted = _granted(org)
+
+    def people(roles: list[tuple[str, str]]) -> tuple[str, ...]:
+        return tuple(sorted(set().union(*(granted.get(r, set()) for r in roles))))
+
+    out: list[Impact] = []
+    if source:
+        out.append(Impact(
+            "source-identity", f"roles {_roles_text(source)}", people(source),
+            "After apply these roles can be assumed only with a source identity that is the caller's own IAM user "
+            "name (sts:SourceIdentity). `aws sts assume-role` without `--source-identity`, AWS CLI profiles with "
+            "role_arn and source_profile (botocore cannot set a source identity) and the console's Switch Role are "
+            "refused.",
+            "Each person runs `awsroles setup` once, then `awsroles login ENV --role ROLE` (or `exec`, `env`, "
+            "`console` instead of Switch Role); `awsroles profiles sync` writes AWS CLI profiles that work."))
+    if mfa:
+        age = f", signed in with MFA less than {format_duration(org.mfa_max_age)} ago" if org.mfa_required else ""
+        out.append(Impact(
+            "role-mfa", f"roles {_roles_text(mfa)}", people(mfa),
+            f"After apply these roles can be assumed only with an MFA session{age}.",
+            "People sign in with MFA: `awsroles login` asks for the code."))
+    if narrowed:
+        out.append(Impact(
+            "trust-narrowed", f"roles {_roles_text(narrowed)}", people(narrowed),
+            f"After apply these roles trust only IAM users under {org.path} in the ops account ({org.ops.id}): "
+            "roles, and users at other paths, that could assume them can no longer.",
+            f"Move automation that assumed them to roles awsroles does not manage, or its users under {org.path}."))
+    return out
+
+
+def _stricter_mfa(before: tuple[bool, int | None] | None, after: tuple[bool, int | None] | None) -> bool:
+    if after is None or not after[0]:
+        return False
+    if before is None or not before[0]:
+        return True
+    return after[1] is not None and (before[1] is None or after[1] < before[1])
+
+
+# -- awsroles-users: MFA for everything ----------------------------------------------------------
+
+
+def _everyone(org: Org, plan: Plan, credentials: Mapping[str, UserCredentials] | None) -> list[Impact]:
+    if not org.mfa_required or org.uses_identity_center:
+        return []
+    out = []
+    for name in joining_everyone(plan):
+        enrol = ("they enrol a device themselves (`awsroles setup`)" if org.self_mfa_enrollment
+                 else f"an admin enrols one (`awsroles users mfa enroll {name}`)")
+        found = credentials.get(name) if credentials is not None else None
+        base = (f"Joins {EVERYONE_GROUP}, whose policy denies every request made without MFA (all but setting a "
+                "password, reading their MFA devices and getting an MFA session)")
+        if found is None:
+            change = f"{base}; their MFA devices and access keys were not read."
+            todo = "Check that they have an MFA device and use MFA sessions in scripts."
+        else:
+            parts = [base]
+            if not found.mfa_devices:
+                parts.append(f"has no MFA device, so can do nothing else until {enrol}")
+            else:
+                parts.append(f"has an MFA device ({', '.join(found.mfa_devices)})")
+            if found.access_keys:
+                parts.append(f"scripts using access key {', '.join(found.access_keys)} alone are denied")
+            if found.console and not found.mfa_devices:
+                parts.append("can sign in to the console but do nothing there")
+            change = "; ".join(parts) + "."
+            todo = ("Scripts get an MFA session first (`awsroles exec ENV --role ROLE -- CMD`, or "
+                    "`aws sts get-session-token --serial-number ... --token-code ...`)."
+                    if found.access_keys else "")
+            if not found.mfa_devices:
+                todo = f"Before apply, {enrol}. " + todo
+        out.append(Impact("mfa", f"user {name}", (name,), change, todo.strip()))
+    return out
+
+
+# -- teams: grants that move or go -----------------------------------------------------------------
+
+
+def _assumable(document: Document) -> set[str]:
+    """Role ARNs a policy lets assume (as written: wildcards stay)."""
+    out: set[str] = set()
+    for statement in statements_of(document):
+        if allows_assume_role(statement):
+            resources = statement.get("Resource", [])
+            out.update(str(r) for r in ([resources] if isinstance(resources, str) else resources))
+    return out
+
+
+def _grant_of(org: Org, arn: str) -> tuple[str, str] | None:
+    """(environment, role) of a role ARN at the org's path in one of its environment accounts."""
+    for account in org.accounts:
+        prefix = f"arn:{org.partition}:iam::{account.id}:role{org.path}"
+        role = arn[len(prefix):]
+        if account.environment and arn.startswith(prefix) and role and "/" not in role and "*" not in role:
+            return account.environment, role
+    return None
+
+
+def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact]:
+    ops = live.get(org.ops_account)
+    out: list[Impact] = []
+    for change in plan.changes:
+        if change.account != org.ops_account or change.kind != "group" or change.action not in ("update", "adopt"):
+            continue
+        group = ops.groups.get(change.name) if ops is not None else None
+        if group is None or not change.name.startswith(TEAM_GROUP_PREFIX):
+            continue
+        team = next((t for t in org.teams if f"{TEAM_GROUP_PREFIX}{t.name}" == change.name), None)
+        members = tuple(sorted(team.members if team is not None else group.members))
+        deleted = {p["PolicyName"] for p in _calls(change, "delete_group_policy")}
+        detached = {p["PolicyArn"] for p in _calls(change, "detach_group_policy")}
+        put = {p["PolicyName"]: _document(p.get("PolicyDocument")) for p in _calls(change, "put_group_policy")}
+        before: dict[str, set[str]] = {}  # role ARN -> the policies that allow it now
+        for name, document in group.inline.items():
+            for arn in _assumable(document):
+                before.setdefault(arn, set()).add(name)
+        for arn in group.managed:
+            for role in _assumable(ops.documents.get(arn, {}) if ops is not None else {}):
+                before.setdefault(role, set()).add(arn.rsplit("/", 1)[-1])
+        replaced = deleted | set(put) | {a.rsplit("/", 1)[-1] for a in detached}  # what allows it now goes
+        after = set().union(*(_assumable(d) for d in put.values())) if put else set()
+        after |= {a for a, names in before.items() if names - replaced}
+        lost = sorted(set(before) - after)
+        moved = sorted(a for a in set(before) & after
+                       if before[a] - {TEAM_POLICY_NAME} and before[a] & (deleted | {d.rsplit("/", 1)[-1]
+                                                                                     for d in detached}))
+        subject = f"team {change.name.removeprefix(TEAM_GROUP_PREFIX)} ({change.name})"
+        if lost:
+            where = ", ".join(sorted({n for a in lost for n in before[a]}))
+            grants = sorted({g for a in lost if (g := _grant_of(org, a))})
+            keep = (f"add `{'`, `'.join(f'{e} = {r}' for e, r in grants)}`" if grants
+                    else "add `ENVIRONMENT = ROLE`")
+            out.append(Impact(
+                "grant-removed", subject, members,
+                f"Its members can no longer assume {', '.join(lost)}: what allowed it ({where}) is replaced by "
+                f"{TEAM_POLICY_NAME}, which holds only the grants of the org file.",
+                f"To keep it, {keep} to [team {change.name.removeprefix(TEAM_GROUP_PREFIX)}] before apply (and the "
+                "role, if the org file lacks it)."))
+        if moved:
+            where = ", ".join(sorted({n for a in moved for n in before[a] - {TEAM_POLICY_NAME}}))
+            out.append(Impact(
+                "grant-moved", subject, members,
+                f"Its grants on {', '.join(moved)} move from {where} to {TEAM_POLICY_NAME}, with awsroles' MFA and "
+                "source identity conditions; members keep them.", ""))
+        gone = sorted((deleted - {TEAM_POLICY_NAME}) | {a.rsplit("/", 1)[-1] for a in detached})
+        other = [n for n in gone if not any(n in names for names in before.values())]
+        if other:
+            out.append(Impact(
+                "policy-removed", subject, members,
+                f"Its policies {', '.join(other)} are removed: members lose what they allowed.",
+                "Declare what they need as a role, and grant it to the team."))
+    return out
+
+
+# -- users' and roles' own policies and boundaries -------------------------------------------------
+
+
+def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact]:
+    granted = _granted(org)
+    out: list[Impact] = []
+    for change in plan.changes:
+        if change.kind not in ("user", "role") or change.action not in ("update", "adopt"):
+            continue
+        people: tuple[str, ...]
+        if change.kind == "user":
+            subject, people = f"user {change.name}", (change.name,)
+        else:
+            environment = _environment(org, change.account)
+            subject = f"role {change.name} in {environment}"
+            people = tuple(sorted(granted.get((environment, change.name), set())))
+        removed = [p["PolicyName"] for p in _calls(change, f"delete_{change.kind}_policy")]
+        removed += [p["PolicyArn"] for p in _calls(change, f"detach_{change.kind}_policy")]
+        if removed:
+            who = "they lose" if change.kind == "user" else "sessions of the role lose"
+            out.append(Impact("policy-removed", subject, people,
+                              f"Its own policies {', '.join(removed)} are removed: {who} what they allowed.",
+                              "Declare them in the org file (roles: managed, customer_managed, policies) to keep "
+                              "them." if change.kind == "role" else
+                              "Grant what they need through a team."))
+        if _calls(change, f"delete_{change.kind}_permissions_boundary"):
+            state = live.get(change.account)
+            item: Any = None
+            if state is not None:
+                item = (state.users if change.kind == "user" else state.roles).get(change.name)
+            boundary = item.boundary if item is not None and item.boundary else "its permissions boundary"
+            out.append(Impact("boundary-removed", subject, people,
+                              f"Its permissions boundary {boundary} is removed: its policies are no longer "
+                              "limited by it.",
+                              "Declare it (`boundary = ...`) in the org file to keep it."
+                              if change.kind == "role" else ""))
+    return out
+
+
+# -- what stays ---------------------------------------------------------------------------------------
+
+
+def _kept(org: Org, plan: Plan) -> list[Impact]:
+    granted = _granted(org)
+    out = [Impact("kept", f"role {role.name}",
+                  tuple(sorted(set().union(*(p for (_, r), p in granted.items() if r == role.name)))),
+                  f"Its permissions boundary {role.boundary} stays (declared in the org file).")
+           for role in org.roles if role.boundary]
+    out += [Impact("kept", f"{change.kind} {change.name} in {change.account}", (),
+                   "Not in the org file: it stays as it is (`awsroles plan --prune` would delete it).")
+            for change in plan.kept]
+    out += [Impact("kept", f"user {finding.name}", (finding.name,),
+                   f"Stays {finding.reason}.".replace("Stays member", "Stays a member"))
+            for finding in plan.foreign]
+    return out
+
+
+# -- the text form -----------------------------------------------------------------------------------
+
+LABELS = {"source-identity": "source identity required", "role-mfa": "MFA required to assume",
+          "trust-narrowed": "trust narrowed", "mfa": "MFA required for everything", "grant-removed": "grant removed",
+          "grant-moved": "grant moved", "policy-removed": "policy removed", "boundary-removed": "boundary removed",
+          "kept": "kept"}
+
+
+def impact_lines(report: tuple[Impact, ...]) -> list[str]:
+    """The report for people to read: a heading, then per finding its label, subject and people, what
+    changes, and what to do."""
+    changing = [i for i in report if i.kind != "kept"]
+    if not report:
+        return ["Nothing changes for people at the first apply."]
+    people = sorted({p for i in changing for p in i.people})
+    lines = [f"What the first apply changes for people ({len(changing)} change(s)"
+             + (f"; affects {', '.join(people)}" if people else "") + "):"]
+    if not changing:
+        lines = ["Nothing changes for people at the first apply; kept as it is:"]
+    for item in report:
+        who = f" ({', '.join(item.people)})" if item.people else ""
+        lines.append(f"  {LABELS[item.kind]}: {item.subject}{who}")
+        lines.append(f"    {item.change}")
+        if item.todo:
+            lines.append(f"    To do: {item.todo}")
+    return lines

@@ -1,0 +1,270 @@
+"""What the first apply after an import changes for people, on an org made by hand at ``/awsroles/``
+(moto in-process): the report names each person and change, and after apply boto3 finds IAM as it said.
+
+What is verified where: moto (and the sandbox server) do not evaluate trust policies, so "assume-role
+without a source identity is refused" is checked on the trust policy IAM holds after apply, evaluated
+by the sandbox's condition evaluator (:func:`awsroles.sandbox.server.conditions.resolve_policy`) for an
+AssumeRole request with and without ``sts:SourceIdentity``. That joining ``awsroles-users`` denies
+access-key requests without MFA is checked the same way on the group's policy as IAM holds it
+(and end to end, with IAM authorization on, by tests/e2e/test_imports.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awsroles.aws import Aws, AwsSettings
+from awsroles.cli import run
+from awsroles.cli.app import App
+from awsroles.errors import ExitCode
+from awsroles.importer.build import ImportOptions, collect, write_import
+from awsroles.importer.credentials import assess, read_credentials
+from awsroles.importer.impact import Impact, impact, impact_lines, joining_everyone
+from awsroles.org.parse import load_org
+from awsroles.sandbox.server.conditions import resolve_policy
+from awsroles.sync.engine import Engine
+from awsroles.sync.plan import PlanOptions
+
+OPS, DEV, PROD = "810000000001", "810000000002", "810000000003"
+PATH = "/awsroles/"
+MFA = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document)
+
+
+def _allow(actions: list[str] | str, resources: list[str] | str, condition: dict[str, Any] | None = None,
+           sid: str = "") -> dict[str, Any]:
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resources}
+    if sid:
+        statement["Sid"] = sid
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def role_arn(account: str, role: str) -> str:
+    return f"arn:aws:iam::{account}:role{PATH}{role}"
+
+
+@dataclass
+class HandMade:
+    aws: Aws  # admin in ops
+    iam: Any  # boto3 IAM in ops
+    env: dict[str, Any]  # boto3 IAM per environment account
+    keys: dict[str, str]  # user -> access key id
+
+
+@pytest.fixture
+def hand_made(moto_aws: None) -> Iterator[HandMade]:
+    """An org an admin made by hand at /awsroles/, as in issue 19 (no awsroles marks anywhere):
+
+    - ops users alice (console password, an access key, no MFA device), bob (an access key, an MFA
+      device, a permissions boundary and an inline policy of his own) and carol (an MFA device);
+    - team-platform (alice, bob): its grant on admin in dev and prod kept in an inline policy
+      named ``assume-admin``;
+    - team-backend (carol): ``awsroles-assume-roles`` on developer in dev, with MFA;
+    - roles admin (dev, prod; boundary PowerUserAccess) and developer (dev), trusting the ops account
+      with MFA and no source identity.
+    """
+    base = Aws(AwsSettings(region="us-east-1"))
+    aws = Aws(AwsSettings(region="us-east-1"), session=base.for_account(OPS, "admin"))
+    iam = aws.client("iam")
+    env = {name: aws.client("iam", aws.for_account(account, "admin")) for name, account in (("dev", DEV),
+                                                                                           ("prod", PROD))}
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OPS}:root"}, "Action": "sts:AssumeRole",
+        "Condition": MFA}]}
+    for name, client in env.items():
+        client.create_role(RoleName="admin", Path=PATH, AssumeRolePolicyDocument=_json(trust),
+                           PermissionsBoundary="arn:aws:iam::aws:policy/PowerUserAccess")
+        client.attach_role_policy(RoleName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+        if name == "dev":
+            client.create_role(RoleName="developer", Path=PATH, AssumeRolePolicyDocument=_json(trust))
+            client.attach_role_policy(RoleName="developer", PolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    keys = {}
+    for user in ("alice", "bob", "carol"):
+        iam.create_user(UserName=user, Path=PATH)
+        if user != "carol":
+            keys[user] = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+        if user != "alice":
+            serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]["SerialNumber"]
+            iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1="123456",
+                                  AuthenticationCode2="654321")
+    iam.create_login_profile(UserName="alice", Password="Hand-made-1!")
+    iam.put_user_permissions_boundary(UserName="bob", PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.put_user_policy(UserName="bob", PolicyName="bobs-own", PolicyDocument=_json(_allow("s3:*", "*")))
+    for team, members in (("platform", ("alice", "bob")), ("backend", ("carol",))):
+        iam.create_group(GroupName=f"team-{team}", Path=PATH)
+        for member in members:
+            iam.add_user_to_group(GroupName=f"team-{team}", UserName=member)
+    iam.put_group_policy(GroupName="team-platform", PolicyName="assume-admin", PolicyDocument=_json(_allow(
+        "sts:AssumeRole", [role_arn(DEV, "admin"), role_arn(PROD, "admin")], MFA)))
+    iam.put_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles", PolicyDocument=_json(_allow(
+        "sts:AssumeRole", role_arn(DEV, "developer"), MFA)))
+    yield HandMade(aws, iam, env, keys)
+
+
+def options() -> ImportOptions:
+    return ImportOptions(accounts=(f"dev={DEV}", f"prod={PROD}"), name="hand")
+
+
+def by_subject(report: tuple[Impact, ...]) -> dict[tuple[str, str], Impact]:
+    return {(i.kind, i.subject): i for i in report}
+
+
+def test_the_report_names_each_person_and_change(hand_made: HandMade) -> None:
+    imported = collect(hand_made.aws, options())
+    assert joining_everyone(imported.plan) == ("alice", "bob", "carol")
+    credentials = read_credentials(hand_made.iam, joining_everyone(imported.plan))
+    assert credentials["alice"].access_keys == (hand_made.keys["alice"],) and credentials["alice"].console
+    assert not credentials["alice"].mfa_devices and credentials["carol"].mfa_devices
+    report = by_subject(impact(imported.org, imported.plan, imported.live, credentials))
+
+    source = report[("source-identity", "roles developer in dev")]
+    assert source.people == ("carol",)  # admin is granted to no one in the imported file: not re-made
+    assert "--source-identity" in source.change and "Switch Role" in source.change
+    assert "awsroles login" in source.todo and "awsroles profiles sync" in source.todo
+    assert report[("trust-narrowed", "roles developer in dev")].people == ("carol",)
+
+    alice = report[("mfa", "user alice")]
+    assert alice.people == ("alice",)
+    assert "has no MFA device" in alice.change and hand_made.keys["alice"] in alice.change
+    assert "console" in alice.change and "awsroles users mfa enroll alice" in alice.todo
+    bob = report[("mfa", "user bob")]
+    assert f"access key {hand_made.keys['bob']} alone are denied" in bob.change and "no MFA device" not in bob.change
+    carol = report[("mfa", "user carol")]
+    assert "access key" not in carol.change and carol.todo == ""
+
+    platform = report[("grant-removed", "team platform (team-platform)")]
+    assert platform.people == ("alice", "bob")
+    assert role_arn(DEV, "admin") in platform.change and role_arn(PROD, "admin") in platform.change
+    assert "assume-admin" in platform.change
+    assert platform.todo.startswith("To keep it, add `dev = admin`, `prod = admin` to [team platform] before apply")
+    assert ("grant-moved", "team backend (team-backend)") not in report  # already in awsroles-assume-roles
+
+    assert report[("boundary-removed", "user bob")].change.startswith(
+        "Its permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess is removed")
+    assert "bobs-own" in report[("policy-removed", "user bob")].change
+    assert "PowerUserAccess stays" in report[("kept", "role admin")].change
+
+
+def test_three_calls_per_user_read_their_credentials(hand_made: HandMade) -> None:
+    calls: list[str] = []
+    hand_made.iam.meta.events.register("before-call.iam", lambda model, **_: calls.append(model.name))
+    found = read_credentials(hand_made.iam, ("alice", "carol"))
+    assert sorted(calls) == sorted(["ListMFADevices", "ListAccessKeys", "GetLoginProfile"] * 2)
+    assert (found["carol"].console, found["carol"].access_keys) == (False, ())
+
+
+def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Path) -> None:
+    imported = collect(hand_made.aws, options())
+    write_import(imported, tmp_path / "awsroles.ini")
+    org = load_org(tmp_path / "awsroles.ini")
+    engine = Engine(org, hand_made.aws)
+    assert engine.apply(engine.plan(options=PlanOptions(adopt=True))).ok
+    ops, dev = hand_made.iam, hand_made.env["dev"]
+
+    # source-identity: the trust policy IAM now holds lets carol in only with her own source identity.
+    trust = dev.get_role(RoleName="developer")["Role"]["AssumeRolePolicyDocument"]
+    trust = trust if isinstance(trust, dict) else json.loads(trust)
+    context = {"aws:username": "carol", "aws:multifactorauthpresent": "true", "aws:multifactorauthage": "60",
+               "aws:principalarn": f"arn:aws:iam::{OPS}:user{PATH}carol"}  # the evaluator's keys are lower case
+    assert resolve_policy(trust, {**context, "sts:sourceidentity": "carol"})["Statement"]
+    assert not resolve_policy(trust, context)["Statement"]  # plain assume-role, Switch Role: refused
+    assert not resolve_policy(trust, {**context, "sts:sourceidentity": "alice"})["Statement"]
+    assert not resolve_policy(trust, {**context, "sts:sourceidentity": "carol",
+                                      "aws:multifactorauthpresent": "false"})["Statement"]
+
+    # mfa: alice, bob and carol are in awsroles-users, whose policy denies requests without MFA.
+    members = {u["UserName"] for u in ops.get_group(GroupName="awsroles-users")["Users"]}
+    assert members == {"alice", "bob", "carol"}
+    policy = ops.get_policy(PolicyArn=f"arn:aws:iam::{OPS}:policy{PATH}awsroles-self-service")["Policy"]
+    document = ops.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+    document = document["PolicyVersion"]["Document"]
+    document = document if isinstance(document, dict) else json.loads(document)
+    key_only = {"aws:username": "alice"}  # a long-term key: no aws:MultiFactorAuthPresent at all
+    denies = [s for s in resolve_policy(document, key_only)["Statement"] if s["Effect"] == "Deny"]
+    assert denies and "ec2:DescribeInstances" not in denies[0]["NotAction"]
+    assert not [s for s in resolve_policy(document, {**key_only, "aws:multifactorauthpresent": "true"})["Statement"]
+                if s["Effect"] == "Deny"]
+
+    # grant-removed: team-platform's assume-admin is gone, and nothing else lets alice and bob assume admin.
+    assert "assume-admin" not in ops.list_group_policies(GroupName="team-platform")["PolicyNames"]
+    for name in ops.list_group_policies(GroupName="team-platform")["PolicyNames"]:
+        text = json.dumps(ops.get_group_policy(GroupName="team-platform", PolicyName=name)["PolicyDocument"])
+        assert role_arn(DEV, "admin") not in text
+    # boundary-removed, policy-removed: bob's own.
+    bob = ops.get_user(UserName="bob")["User"]
+    assert "PermissionsBoundary" not in bob
+    assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []
+    # Once applied, an import of the same org finds nothing more that changes for people.
+    again = collect(hand_made.aws, options())
+    assert joining_everyone(again.plan) == ()  # so no user's credentials are read
+    report = assess(hand_made.aws, again)
+    assert [(i.kind, i.subject) for i in report] == [("kept", "role admin")]
+    assert impact_lines(report)[0] == "Nothing changes for people at the first apply; kept as it is:"
+    # kept: admin's boundary in prod (declared).
+    assert hand_made.env["prod"].get_role(RoleName="admin")["Role"]["PermissionsBoundary"][
+        "PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/PowerUserAccess"
+
+
+def invoke(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(list(argv), App(stdout=out, stderr=err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_import_check_prints_only_the_report_and_import_prints_it_too(
+        hand_made: HandMade, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    creds = hand_made.aws.base_session.client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{OPS}:role/admin", RoleSessionName="admin")["Credentials"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+    monkeypatch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+    monkeypatch.chdir(tmp_path)
+    accounts = ("--account", f"dev={DEV}", "--account", f"prod={PROD}", "--name", "hand")
+
+    code, out, err = invoke("import", "--check", *accounts)
+    assert (code, err) == (ExitCode.OK, ""), err
+    assert out.startswith("What the first apply changes for people (")
+    assert "affects alice, bob, carol" in out.splitlines()[0]
+    assert "  source identity required: roles developer in dev (carol)\n" in out
+    assert "  MFA required for everything: user alice (alice)\n" in out
+    assert "  grant removed: team platform (team-platform) (alice, bob)\n" in out
+    assert "Imported" not in out and not list(tmp_path.iterdir())  # nothing written
+
+    code, out, _ = invoke("-o", "json", "import", "--check", *accounts)
+    assert code == ExitCode.OK
+    data = json.loads(out)
+    assert list(data) == ["impact"]
+    assert {(i["kind"], tuple(i["people"])) for i in data["impact"]} >= {
+        ("source-identity", ("carol",)), ("mfa", ("alice",)), ("mfa", ("bob",)), ("mfa", ("carol",)),
+        ("grant-removed", ("alice", "bob")), ("boundary-removed", ("bob",)), ("policy-removed", ("bob",))}
+
+    for bad in (("-O", "x.ini"), ("--force",)):
+        code, _, err = invoke("import", "--check", *bad, *accounts)
+        assert code == ExitCode.USAGE and "--check writes nothing" in err
+
+    code, out, err = invoke("import", *accounts)
+    assert code == ExitCode.OK, err
+    summary, report, after = out.index("Imported 3 accounts"), out.index("What the first apply changes"), \
+        out.index("Next: review it")
+    assert summary < report < after  # after the summary, before the next step (the first apply)
+    written = Path("awsroles.ini").read_text()
+    code, out, err = invoke("import", "--check", *accounts)  # an existing org file is fine: nothing is written
+    assert (code, err) == (ExitCode.OK, "") and out.startswith("What the first apply changes for people (")
+    assert Path("awsroles.ini").read_text() == written
+    code, out, _ = invoke("-o", "json", "import", *accounts, "-O", "copy.ini", "--policy-dir", "copy")
+    assert code == ExitCode.OK and ("mfa", "user alice") in {(i["kind"], i["subject"]) for i in
+                                                             json.loads(out)["impact"]}
