@@ -95,6 +95,19 @@ def test_json_services_refuse_in_json_with_their_codes_query_services_in_xml(wor
     assert refusal(raw(box, "iam", unknown).list_users)[:2] == (403, "InvalidClientTokenId")
 
 
+@pytest.mark.parametrize(("service", "call"), [
+    ("ce", lambda c: c.get_cost_and_usage(TimePeriod={"Start": "2026-01-01", "End": "2026-02-01"},
+                                          Granularity="MONTHLY", Metrics=["UnblendedCost"])),
+    ("sso-admin", lambda c: c.list_instances()),
+    ("identitystore", lambda c: c.list_users(IdentityStoreId="d-1234567890")),
+    ("cloudtrail", lambda c: c.lookup_events()),
+    ("account", lambda c: c.get_alternate_contact(AlternateContactType="BILLING")),
+])
+def test_every_json_service_the_sandbox_serves_refuses_in_json(world: Any, service: str, call: Any) -> None:
+    box, keys = world
+    assert refusal(lambda: call(raw(box, service, keys)))[:2] == (403, "AccessDeniedException")
+
+
 def test_a_non_admin_importing_through_organizations_gets_the_hint_exit_2(
         world: Any, as_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     keys = world[1]
