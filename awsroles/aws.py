@@ -193,6 +193,50 @@ class _RetryWatch:
             raise AwsGaveUp(parsed, model.name, self.where(), attempts, throttled)
 
 
+JSON_PROTOCOLS = frozenset({"json", "rest-json", "smithy-rpc-v2-cbor"})
+
+
+def read_xml_error(operation_model: Any, response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
+                   **_: Any) -> None:
+    """A ``before-parse`` handler: an error of a JSON-protocol service (Organizations, Budgets, Cost
+    Explorer, IAM Identity Center...) whose body is an XML error document keeps its code and message.
+
+    botocore's JSON parser cannot read XML: it would make the HTTP status the code and the whole
+    document the message (``403: <?xml ...><Code>AccessDenied</Code>...``), so the error matches no
+    code awsroles looks for (``AccessDenied``: the hint; ``Throttling``: the retry) and is shown
+    raw. AWS's front ends, proxies in between, and moto (which answers every request IAM
+    authorization denies in the Query protocol's XML) send such bodies.
+    """
+    if int(response_dict.get("status_code") or 0) < 300:
+        return
+    service = operation_model.service_model
+    if getattr(service, "resolved_protocol", service.protocol) not in JSON_PROTOCOLS:
+        return
+    error = xml_error(response_dict.get("body") or b"")
+    if error is not None:
+        customized_response_dict["Error"] = {"Code": error[0], "Message": error[1]}
+
+
+def xml_error(body: bytes) -> tuple[str, str] | None:
+    """``(code, message)`` of an AWS XML error document (``<ErrorResponse><Error><Code>...``, with or
+    without ``<Errors>`` or a namespace, or ``<Error>`` alone), else None."""
+    if not body.lstrip().startswith(b"<"):
+        return None
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError:
+        return None
+    fields: dict[str, str] = {}
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+        if name in ("Code", "Message") and name not in fields:
+            fields[name] = (element.text or "").strip()
+    code = fields.get("Code", "")
+    return (code, fields.get("Message", "")) if code else None
+
+
 class _ServiceNames(Sequence[str]):
     """What ``Loader.list_available_services`` answers, for the one question botocore asks of it
     when it makes a client (is this service known?) answered by looking in that service's own
@@ -369,6 +413,7 @@ class Aws:
             client = session.client(service, config=config, **extra)
             account_id = self._account_of.get(id(session))
         _RetryWatch(lambda: self._where(account, account_id), config.retries["total_max_attempts"]).install(client)
+        client.meta.events.register("before-parse", read_xml_error, unique_id="awsroles-xml-error")
         return client
 
     def _where(self, name: str | None, account_id: str | None) -> str:

@@ -230,3 +230,79 @@ def check_writable(path: Path, *, parents: bool = False) -> None:
         raise FileWriteError.from_os_error(path, exc) from exc
     os.close(fd)
     os.unlink(tmp)
+
+
+def write_files(files: Mapping[Path, str | bytes], mode: int = 0o644) -> None:
+    """Write every file of ``files`` (path -> content), or none of them.
+
+    Each file is first written in full to a temporary file in its own folder (missing folders are
+    created), and only when all of them are written are they renamed into place. When anything
+    fails, the temporary files and the folders made for them are removed and every existing file
+    is left as it was (a rename that fails after others succeeded puts the earlier ones back), and
+    FileWriteError names the file that could not be written. Links are resolved first, as by
+    :func:`atomic_write`.
+    """
+    staged: list[tuple[Path, Path, str]] = []  # (temporary, target, the name given)
+    made: list[Path] = []  # folders created here, parents first
+    done: list[tuple[Path, bytes | None, int]] = []  # renamed: (target, its old content, old mode)
+    given: str | os.PathLike[str] = "."
+    try:
+        for given, data in files.items():
+            target = Path(os.path.realpath(given))
+            if target.is_dir():
+                raise FileWriteError(given, "it is a directory", errno.EISDIR)
+            made.extend(_make_folders(target.parent))
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((Path(tmp), target, os.fspath(given)))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, mode)
+        for temporary, target, name in staged:
+            given = name
+            old = (target.read_bytes(), target.stat().st_mode & 0o7777) if target.is_file() else (None, mode)
+            os.replace(temporary, target)
+            done.append((target, *old))
+    except BaseException as exc:
+        _undo(staged, done, made)
+        if isinstance(exc, OSError):
+            raise FileWriteError.from_os_error(given, exc) from exc
+        raise
+
+
+def _make_folders(folder: Path) -> list[Path]:
+    """Create ``folder`` and its missing parents; the ones created, parents first."""
+    missing: list[Path] = []
+    current = folder
+    while not os.path.lexists(current) and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    made: list[Path] = []
+    for directory in reversed(missing):
+        try:
+            directory.mkdir()
+        except FileExistsError:
+            if not directory.is_dir():
+                raise
+            continue
+        made.append(directory)
+    return made
+
+
+def _undo(staged: list[tuple[Path, Path, str]], done: list[tuple[Path, bytes | None, int]],
+          made: list[Path]) -> None:
+    """Put back what :func:`write_files` changed: renamed files (their old content, or removed),
+    temporary files, created folders."""
+    for target, old, mode in reversed(done):
+        with contextlib.suppress(OSError):
+            if old is None:
+                os.unlink(target)
+            else:
+                atomic_write(target, old, mode)
+    for tmp, _target, _name in staged:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    for directory in reversed(made):
+        with contextlib.suppress(OSError):
+            directory.rmdir()

@@ -13,7 +13,7 @@ conventions (everything at the org's IAM path, teams as ``team-NAME`` groups wit
    :class:`~awsroles.org.model.Org`, its policy files, the org-file text (written by
    :func:`awsroles.org.write.render_org_file`), warnings, and the plan the imported file would
    still have against that same live state (empty for a setup awsroles made).
-4. :func:`write_import`: write the policy files and the org file atomically, then validate the
+4. :func:`write_import`: write the policy files and the org file as one set (all or none), then validate the
    written file and check that it reads back as exactly the model that was built.
 
 :func:`collect` runs steps 1-3 against AWS. Nothing here prints.
@@ -31,7 +31,7 @@ from awsroles.accounts.scps import LiveScps
 from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import AwsrolesError, NetworkError, Problem, UsageError
-from awsroles.fsutil import atomic_write
+from awsroles.fsutil import write_files
 from awsroles.importer.accounts import (
     Accounts,
     accounts_from_options,
@@ -352,10 +352,12 @@ class ImportResult:
 
 def write_import(imported: Imported, output: Path | None, *, base_dir: Path | None = None,
                  force: bool = False) -> ImportResult:
-    """Write the policy files, then the org file (``output``; None: the caller prints ``imported.text``
-    and the policy files go under ``base_dir``, default the working directory). Refuses, before
-    writing anything, to overwrite an existing org file or a different policy file unless ``force``.
-    Then validates what was written: a file that does not read back as the imported model is a bug.
+    """Write the policy files and the org file (``output``; None: the caller prints ``imported.text``
+    and the policy files go under ``base_dir``, default the working directory) as one set: all of
+    them, or none (:func:`awsroles.fsutil.write_files`; FileWriteError names the file that could
+    not be written). Refuses, before writing anything, to overwrite an existing org file or a
+    different policy file unless ``force``. Then validates what was written: a file that does not
+    read back as the imported model is a bug.
     """
     from awsroles.iam.checks import check_org, parse_org
 
@@ -380,15 +382,11 @@ def write_import(imported: Imported, output: Path | None, *, base_dir: Path | No
         more = f" and {len(refused) - 1} more" if len(refused) > 1 else ""
         raise UsageError(f"{refused[0]}{more} exist with other content; nothing was written (use --force to "
                          "overwrite them, or --policy-dir for another folder)")
-    written: list[Path] = []
-    for target, text in to_write.items():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, text)
-        written.append(target)
     if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(output, imported.text)
-        written.append(output)
+        to_write[output] = imported.text
+    write_files(to_write)  # all of them or none: a file that cannot be written leaves every file as it was
+    written = list(to_write)
+    if output is not None:
         org, problems = check_org(output)
     else:
         org, problems = parse_org(imported.text, "<stdout>", root)

@@ -3,7 +3,9 @@
 :func:`build_import` runs one :class:`_Build`: the roles at the org's path in every environment
 account (one definition per name, or :class:`~awsroles.importer.conflicts.RoleConflictError`),
 the users and ``team-NAME`` groups of the ops account, the teams' grants from their
-``awsroles-assume-roles`` policies, and the org's MFA settings; every finding is a warning. Then
+``awsroles-assume-roles`` policies (and any other policy of the group that allows
+``sts:AssumeRole``), and the org's MFA settings; every finding is a warning
+(:mod:`awsroles.importer.findings`: what the org file cannot say, and what apply will do). Then
 the plan the imported file would still have against that same live state (empty for a setup
 awsroles made).
 """
@@ -23,11 +25,21 @@ from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, OR
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
+from awsroles.iam.policies import TEMPORARY_SID_PREFIX
 from awsroles.iam.revocations import POLICY_NAME as REVOKED_SESSIONS
 from awsroles.identity_center.desired import desired_identity_center
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
+from awsroles.importer.findings import (
+    describe_document,
+    dropped_conditions,
+    grants_document,
+    group_policies,
+    moved_grants,
+    role_tag_findings,
+    user_findings,
+)
 from awsroles.importer.identity_center import InstanceRead, import_identity_center
 from awsroles.importer.organization import ImportedOrganization, import_organization
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
@@ -165,6 +177,7 @@ class _Build:
                     else:
                         inline[policy_name] = document
                 self.observe_mfa(role.trust_policy, f"role {name} in {account.environment}")
+                self.warnings.extend(role_tag_findings(role, account.environment))
                 self.seen.setdefault(name, []).append(RoleSeen(account.environment, role, inline, account.id))
         conflicts = [c for name in sorted(self.seen) if (c := role_conflict(name, self.seen[name])) is not None]
         if conflicts:
@@ -241,9 +254,15 @@ class _Build:
                 else:
                     self.warnings.append(f"user {name}: tag {key}={value!r} cannot be written in an org file; "
                                          "skipped (apply would remove it)")
+            self.warnings.extend(user_findings(live_user, self.describe_policy))
             before = previous.get(name)
             users.append(User(name, email, tuple(tags), before.console if before else False))
         return users
+
+    def describe_policy(self, arn: str) -> str:
+        """What an attached policy allows, in one line (``AWS managed`` when its document was not read)."""
+        document = self.ops.documents.get(arn) if self.ops else None
+        return "AWS managed" if document is None else describe_document(document)
 
     def teams(self, users: list[User]) -> list[Team]:
         """Ops groups ``team-NAME`` at the path; grants from their ``awsroles-assume-roles`` policy."""
@@ -265,24 +284,31 @@ class _Build:
             self.warnings.extend(f"team '{team}': member {m} is not a user at {path}; skipped"
                                  for m in group.members if m not in user_names)
             grants: list[Grant] = []
-            team_policy = group.inline.get(TEAM_POLICY_NAME)
-            if team_policy is not None:
-                self.observe_mfa(team_policy, f"team {team}")
-                grants = self.grants(team_policy, team)
+            for label, document in group_policies(group, self.ops.documents if self.ops else {}):
+                if document is None or (label != f"policy {TEAM_POLICY_NAME}" and not grants_document(document)):
+                    continue  # not a grant: plan shows what apply does to it
+                self.observe_mfa(document, f"team {team}")
+                found = self.grants(document, team, label)
+                if label != f"policy {TEAM_POLICY_NAME}" and found:
+                    self.warnings.append(moved_grants(team, label, len(found)))
+                grants += [g for g in found if g not in grants]
             grants.sort(key=lambda g: (order[g.environment], g.role))
             before = previous.get(team)
             teams.append(Team(team, tuple(members), tuple(grants), before.description if before else ""))
         return teams
 
-    def grants(self, document: Document, team: str) -> list[Grant]:
+    def grants(self, document: Document, team: str, label: str = f"policy {TEAM_POLICY_NAME}") -> list[Grant]:
         """Each allowed role ARN -> (environment, role); anything else is reported and skipped."""
-        where = f"team '{team}' ({TEAM_GROUP_PREFIX}{team}, policy {TEAM_POLICY_NAME})"
+        where = f"team '{team}' ({TEAM_GROUP_PREFIX}{team}, {label})"
         grants: list[Grant] = []
         for statement in statements_of(document):
             if not allows_assume_role(statement):
                 self.warnings.append(f"{where}: statement {statement.get('Sid', '(no Sid)')} does not allow "
                                      "sts:AssumeRole; not imported")
                 continue
+            if not str(statement.get("Sid", "")).startswith(TEMPORARY_SID_PREFIX) and \
+                    (dropped := dropped_conditions(where, statement)) is not None:
+                self.warnings.append(dropped)
             resources = statement.get("Resource", [])
             for arn in [resources] if isinstance(resources, str) else resources:
                 grant = self.grant_of(str(arn))

@@ -22,6 +22,7 @@ from awsroles.creds.store.plaintext import PlaintextFileStore
 from awsroles.creds.userconfig import RoleGrant, UserConfig, dumps
 from awsroles.errors import ExitCode
 from tests.conftest import EXAMPLES
+from tests.e2e.conftest import SandboxHandle
 
 pytestmark = pytest.mark.e2e
 
@@ -93,3 +94,23 @@ def test_a_refused_connection_is_tried_three_times_not_eight(offline_env: dict[s
     assert retries and all(line.endswith(("attempt 2/3: EndpointConnectionError",
                                           "attempt 3/3: EndpointConnectionError")) for line in retries), retries
     assert any(line.endswith("attempt 3/3: EndpointConnectionError") for line in retries)
+
+
+def test_a_non_admin_importing_through_organizations_gets_the_hint_and_exit_2(fresh_sandbox: SandboxHandle,
+                                                                             tmp_path: Path) -> None:
+    """IAM authorization refuses Organizations to a user with no permissions: the hint (use
+    --account or --from), exit 2, not ``403: <?xml ...`` (issue 19)."""
+    iam = fresh_sandbox.client("iam")
+    iam.create_user(UserName="nobody")
+    key = iam.create_access_key(UserName="nobody")["AccessKey"]
+    env = {**fresh_sandbox.env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+           "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    done = subprocess.run([*command(), "import", "-O", str(tmp_path / "x.ini")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (ExitCode.USAGE, ""), done.stderr
+    assert done.stderr.splitlines() == [
+        "awsroles: error: cannot list the accounts of the AWS Organization from account 111111111111 "
+        "(AccessDeniedException: only the management account or a delegated administrator can); pass the "
+        "accounts with --account NAME=ID[:ENVIRONMENT] (repeatable), or write [org] and [account] sections by "
+        "hand and use --from FILE"]
+    assert not (tmp_path / "x.ini").exists()

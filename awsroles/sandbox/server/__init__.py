@@ -35,6 +35,8 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
   portal (ListAccounts, ListAccountRoles, GetRoleCredentials as ``AWSReservedSSO_`` role sessions
   that expire, Logout); :mod:`.sso_routes`: both APIs over HTTP, and the device approval page.
 - :mod:`.routes`: the sandbox's own HTTP routes (``/awsroles-sandbox/``: clock, MFA, costs, SSO).
+- :mod:`.auth_errors`: a request IAM refuses, answered in the protocol of its service (JSON for
+  Organizations, Budgets, Identity Center...), with that protocol's codes (``AccessDeniedException``).
 - :mod:`.protocol`: a request's parameters and an authentication-time error, as moto has them.
 - :mod:`.serial`: one request at a time (moto's data is not safe for concurrent requests; AWS's is).
 

@@ -19,8 +19,8 @@ calling session's name), ``Resources`` (the role) and ``CloudTrailEvent``: the e
 ``InvalidMaxResultsException``), ``NextToken`` for the rest (one it did not give:
 ``InvalidNextTokenException``); ``EventCategory`` other than ``insight``:
 ``InvalidEventCategoryException`` (and no Insights events are kept). A request IAM denies is
-answered as CloudTrail answers it, ``AccessDeniedException`` in JSON (moto answers CloudTrail's in
-XML, which botocore cannot read). Events are kept per account
+answered as CloudTrail answers it, ``AccessDeniedException`` in JSON (:mod:`.auth_errors`, as for
+every JSON-protocol service). Events are kept per account
 and region for the life of the server and dropped by :func:`reset_cloudtrail`.
 """
 
@@ -160,11 +160,10 @@ def patch_cloudtrail() -> Callable[[], None]:
     :func:`awsroles.sandbox.server.role_sessions.patch_role_sessions`, whose ``AssumeRole`` it wraps
     (so the recorded source identity is the one the session carries, inherited or given)."""
     from moto.cloudtrail.responses import CloudTrailResponse
-    from moto.core.exceptions import AccessDeniedError, JsonRESTError
+    from moto.core.exceptions import JsonRESTError
     from moto.sts import responses as sts_responses
 
     original_assume = sts_responses.TokenResponse.assume_role
-    original_authorize = CloudTrailResponse._authenticate_and_authorize_normal_action
 
     def assume_role(self: Any) -> Any:
         result = original_assume(self)
@@ -187,21 +186,13 @@ def patch_cloudtrail() -> Callable[[], None]:
             event["EventTime"] = event["EventTime"].timestamp()
         return json.dumps(answer)
 
-    def authorize(self: Any, resource: str) -> None:
-        try:
-            original_authorize(self, resource)
-        except AccessDeniedError as exc:  # moto answers in XML; CloudTrail speaks JSON
-            raise JsonRESTError("AccessDeniedException", str(exc.message)) from None
-
     setattr(sts_responses.TokenResponse, "assume_role", assume_role)  # noqa: B010  (a patch)
     setattr(CloudTrailResponse, "lookup_events", lookup_events)  # noqa: B010
-    setattr(CloudTrailResponse, "_authenticate_and_authorize_normal_action", authorize)  # noqa: B010
     reset_cloudtrail()
 
     def undo() -> None:
         setattr(sts_responses.TokenResponse, "assume_role", original_assume)  # noqa: B010
         delattr(CloudTrailResponse, "lookup_events")
-        delattr(CloudTrailResponse, "_authenticate_and_authorize_normal_action")
         reset_cloudtrail()
 
     return undo

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from awsroles.sandbox.server.auth_errors import patch_auth_errors
 from awsroles.sandbox.server.boundaries import patch_role_boundaries
 from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
@@ -58,6 +59,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
              patch_organizations(),
              patch_policies(), patch_alternate_contacts(), patch_close_account(), patch_identity_center(),
              patch_identity_store(), patch_sso_sessions(),
+             patch_auth_errors(),
              patch_request_lookups(),  # the response classes are patched by then
              patch_one_request_at_a_time()]
 
