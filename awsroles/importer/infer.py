@@ -30,6 +30,8 @@ from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_confli
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
 from awsroles.importer.identity_center import InstanceRead, import_identity_center
 from awsroles.importer.organization import ImportedOrganization, import_organization
+from awsroles.importer.outside import NotImported, not_imported
+from awsroles.importer.outside import warnings as outside_warnings
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.org import limits
 from awsroles.org.builder import NAME
@@ -79,6 +81,7 @@ class Imported:
     accounts_read: tuple[str, ...]
     warnings: tuple[str, ...] = ()
     plan: Plan = field(default_factory=Plan)  # what `plan` would still do against the state that was read
+    not_imported: tuple[NotImported, ...] = ()  # users, groups and roles read outside the path, with why
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +94,7 @@ class Imported:
             "accounts_read": list(self.accounts_read),
             "policy_files": sorted(self.policy_files),
             "warnings": list(self.warnings),
+            "not_imported": [n.as_dict() for n in self.not_imported],
             "plan": {
                 "empty": self.plan.empty,
                 "changes": [_change_dict(c) for c in self.plan.changes],
@@ -390,6 +394,10 @@ class _Build:
 
     def build(self) -> Imported:
         roles, users, teams, (mfa_required, mfa_max_age) = self.people()
+        s = self.settings
+        outside = not_imported(self.accounts, self.live, path=s.path, bootstrap_role=s.bootstrap_role,
+                               partition=partition_of(s.region))
+        self.warnings.extend(outside_warnings(outside, self.settings.path))
         granted = {g for t in teams for g in t.grants}
         for name, instances in sorted(self.seen.items()):
             self.warnings.extend(
@@ -435,7 +443,8 @@ class _Build:
         header = _header(accounts, [org.account(n) for n in read], s, self.previous is not None,
                          self.identity_center)
         text = render_org_file(org, s.policy_dir, header, part.account_email)
-        return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan)
+        return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan,
+                        tuple(outside))
 
 
 def _tag_writable(key: str, value: str) -> bool:
