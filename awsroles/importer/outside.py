@@ -8,7 +8,7 @@ teams and roles not imported, not as an empty file. Pure: works on what was read
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,25 +57,43 @@ def _role_reason(arn: str, assumed_by: Mapping[str, list[str]]) -> str:
     return "no ops group's inline policy names it"
 
 
+def _outside(kind: str, state: LiveAccount, path: str) -> dict[str, str]:
+    """name -> path of every ``kind`` in ``state`` outside ``path``: known by name, or read in full (an
+    import that adopts in place reads them all)."""
+    full: Mapping[str, Any] = {"user": state.users, "group": state.groups, "role": state.roles}[kind]
+    found = {name: item.path for name, item in full.items() if item.path != path}
+    if kind == "group":
+        found.update({name: group.path for name, group in state.other_groups.items()})
+    else:
+        found.update(state.unmanaged.get(kind, {}))
+    return found
+
+
 def not_imported(accounts: Accounts, live: Mapping[str, LiveAccount], *, path: str, bootstrap_role: str,
-                 partition: str = "aws") -> list[NotImported]:
+                 partition: str = "aws", adopted: Set[tuple[str, str, str]] = frozenset()) -> list[NotImported]:
     """Every user and group of the ops account and every role of an environment account that sits at
     another path than ``path``, with why it was not imported: ops' users then groups, then each environment
     account's roles, each sorted by name."""
     found: list[NotImported] = []
     ops = live.get(accounts.ops)
-    groups: dict[str, LiveGroup] = dict(ops.other_groups) if ops is not None else {}
+    groups: dict[str, LiveGroup] = {}
+    if ops is not None:
+        groups = {**{n: g for n, g in ops.groups.items() if g.path != path}, **ops.other_groups}
     assumed_by = {name: assumable(group) for name, group in groups.items()}
     if ops is not None:
         member_of: dict[str, list[str]] = {}
         for group in groups.values():
             for member in group.members:
                 member_of.setdefault(member, []).append(group.name)
-        for user, user_path in sorted(ops.unmanaged.get("user", {}).items()):
+        for user, user_path in sorted(_outside("user", ops, path).items()):
+            if (accounts.ops, "user", user) in adopted:
+                continue
             teams = sorted(member_of.get(user, []))
             reason = f"in group(s) {', '.join(teams)}" if teams else "in no group"
             found.append(NotImported(accounts.ops, "user", user, user_path, reason))
         for name, group in sorted(groups.items()):
+            if (accounts.ops, "group", name) in adopted:
+                continue
             roles = assumed_by[name]
             reason = (f"may assume {len(roles)} role(s): a team, outside the path" if roles
                       else "allows no sts:AssumeRole in its inline policies: not a team")
@@ -84,7 +102,9 @@ def not_imported(accounts: Accounts, live: Mapping[str, LiveAccount], *, path: s
         state = live.get(account.name)
         if state is None or not account.environment:
             continue
-        for name, role_path in sorted(state.unmanaged.get("role", {}).items()):
+        for name, role_path in sorted(_outside("role", state, path).items()):
+            if (account.name, "role", name) in adopted:
+                continue
             arn = f"arn:{partition}:iam::{account.id}:role{role_path}{name}"
             if name == bootstrap_role:
                 item = NotImported(account.name, "role", name, role_path,
