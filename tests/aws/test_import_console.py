@@ -142,6 +142,19 @@ def test_import_adopts_people_teams_and_their_roles_in_place(ops_aws: Aws, conso
         ("user", "alice"), ("group", "Admins"), ("role", "Admin")}
 
 
+def test_a_group_whose_team_name_is_taken_is_not_adopted(ops_aws: Aws, console_org: Org) -> None:
+    ops = ops_aws.client("iam")
+    ops.create_group(GroupName="Developers_", Path="/")  # would be team 'developers' too
+    document = ops.get_group_policy(GroupName="Developers", PolicyName="AssumeDeveloper")["PolicyDocument"]
+    ops.put_group_policy(GroupName="Developers_", PolicyName="AssumeDeveloper", PolicyDocument=json.dumps(document))
+    imported = collect(ops_aws, ImportOptions(accounts=_options(console_org).accounts, name="acme", adopt=ALL))
+    assert [t.group for t in imported.org.teams] == ["/Admins", "/Developers"]
+    assert "group Developers_ (at /) cannot be a team: the team name 'developers' it would get is not valid or " \
+           "already taken; not imported" in imported.warnings
+    left = {(n.kind, n.name): n.reason for n in imported.not_imported}
+    assert left[("group", "Developers_")] == "may assume 2 role(s): a team, outside the path"
+
+
 def test_adopting_in_place_keeps_people_working_and_touches_nothing_else(ops_aws: Aws, console_org: Org,
                                                                         tmp_path: Path) -> None:
     org = _imported(ops_aws, console_org, tmp_path)
@@ -197,7 +210,10 @@ def test_prune_never_deletes_outside_the_path_what_the_file_no_longer_adopts(ops
         text = text[:start] + text[end + 1:]
     (tmp_path / "awsroles.ini").write_text(text)
     smaller = load_org(tmp_path / "awsroles.ini")
+    # someone marks a user at / as awsroles': the file does not adopt it, so it is not awsroles'
+    ops_aws.client("iam").tag_user(UserName="ci-deploy", Tags=[{"Key": "managed-by", "Value": "awsroles"}])
     plan = Engine(smaller, ops_aws).plan(prune=True)
+    assert "ci-deploy" not in json.dumps(plan.as_dict())
     assert [(c.action, c.kind, c.name) for c in plan.changes if c.action == "delete"] == [], \
         json.dumps(plan.as_dict(), indent=1)[:3000]
     touched = {(c.kind, c.name) for c in plan.changes}
