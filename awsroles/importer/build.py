@@ -161,6 +161,14 @@ def parse_adopt(text: str) -> frozenset[str]:
     return frozenset(kinds)
 
 
+def _adopted_by(previous: Org | None) -> frozenset[str]:
+    """The kinds a ``--from`` file adopts in place somewhere: imported again the same way without ``--adopt``."""
+    if previous is None:
+        return frozenset()
+    adopted = previous.adopted_in_place()
+    return frozenset(option for option, kind in ADOPT_KINDS.items() if adopted[kind])
+
+
 def wants_identity_center(options: ImportOptions, previous: Org | None) -> bool:
     """Whether to import IAM Identity Center: asked for, or the ``--from`` org's only backend. An org
     using both backends is refused: one import reads one of them."""
@@ -232,7 +240,7 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
         policy_dir=options.policy_dir or previous_dir or DEFAULT_POLICY_DIR,
         session_duration=previous.session_duration if previous else DEFAULT_SESSION_DURATION,
         mfa=(previous.mfa_required, previous.mfa_max_age) if previous else None,
-        adopt=options.adopt,
+        adopt=options.adopt | _adopted_by(previous),
     )
     marked = organization_name(found.organization) if options.name is None else None
     if marked is not None:
@@ -249,7 +257,7 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
             marked = instance_org(instance.live)
             settings = replace(settings, name=str(marked))
     else:
-        everywhere = frozenset(kind for option, kind in ADOPT_KINDS.items() if option in options.adopt)
+        everywhere = frozenset(kind for option, kind in ADOPT_KINDS.items() if option in settings.adopt)
         live = read_live(aws, found.to_read, bootstrap_role=bootstrap_role, path=settings.path, partition=partition,
                          max_workers=options.max_workers, everywhere=everywhere)
         unborne = {name for name in found.guessed if not live[name].roles}

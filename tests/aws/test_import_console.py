@@ -198,6 +198,15 @@ def test_adopting_in_place_keeps_people_working_and_touches_nothing_else(ops_aws
         "ReadOnlyAccess"]
 
 
+def test_an_adopted_org_imports_again_the_same_from_its_file(ops_aws: Aws, console_org: Org, tmp_path: Path) -> None:
+    org = _imported(ops_aws, console_org, tmp_path)
+    engine = Engine(org, ops_aws)
+    assert engine.apply(engine.plan(options=PlanOptions(adopt=True))).ok
+    again = collect(ops_aws, ImportOptions(), previous=org)  # --from the file, no --adopt: what it adopts
+    assert again.org == org
+    assert not again.plan.changes and not again.plan.conflicts
+
+
 def test_prune_never_deletes_outside_the_path_what_the_file_no_longer_adopts(ops_aws: Aws, console_org: Org,
                                                                            tmp_path: Path) -> None:
     org = _imported(ops_aws, console_org, tmp_path)

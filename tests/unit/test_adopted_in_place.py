@@ -113,3 +113,10 @@ def test_without_adoption_the_policies_are_as_before() -> None:
     assert org is not None and org.adopted_in_place() == {"role": {}, "group": {}, "user": {}}
     trust = policies.trust_policy(org)["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"]
     assert trust == "arn:aws:iam::111111111111:user/awsroles/*"
+
+
+def test_too_many_users_adopted_in_place_make_the_trust_policy_too_big() -> None:
+    many = "".join(f"\n[user person{i:03d}]\npath = /\n" for i in range(60))
+    _, errors = _parse(ORG + many)
+    assert any("the trust policy is" in e and "IAM allows 2048 (61 users adopted in place outside the path are named "
+               "one by one in it" in e for e in errors), errors
