@@ -498,7 +498,8 @@ def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
         "group people in ops is at /awsroles/ but is not a team group (team-NAME, NAME in lower-case letters, "
         "digits and '-'): not imported",
         "team 'platform': member ghost is not a user at /awsroles/; skipped",
-        f"{team}: arn:aws:iam::300000000003:role/other/admin is not at the path /awsroles/; skipped",
+        f"{team}: arn:aws:iam::300000000003:role/other/admin is not at the path /awsroles/ (`--adopt "
+        "roles=in-place` imports roles where they are); skipped",
         f"{team}: arn:aws:iam::*:role/awsroles/* is not the ARN of one role; skipped",
         f"{team}: statement Extra does not allow sts:AssumeRole; not imported",
         "the trust and team policies disagree on MFA (mfa required, max age 1h: role admin in prod, team platform; "
