@@ -43,6 +43,10 @@ if TYPE_CHECKING:
                    "assignments) instead of IAM; the default when --from says identity = identity-center.")
 @click.option("--identity-center-region", metavar="REGION",
               help="Region of the Identity Center instance (default: --from's, else the org region).")
+@click.option("--adopt", "adopt", metavar="KIND=in-place,...",
+              help="Also import users, teams (groups) and roles outside the IAM path (e.g. made in the console "
+                   "at /), adopted in place where they are: users=in-place, teams=in-place, roles=in-place, or "
+                   "all=in-place.")
 @click.option("--force", is_flag=True, help="Overwrite an existing org file and differing policy files.")
 @click.option("--check", is_flag=True,
               help="Write nothing: print only what the first apply after this import changes for people.")
@@ -50,7 +54,8 @@ if TYPE_CHECKING:
 def import_(app: App, output_file: str | None, from_file: Path | None, accounts: tuple[str, ...],
             environment_tag: str, name: str | None, iam_path: str | None, bootstrap_role: str | None,
             policy_dir: str | None, region: str | None, profile: str | None, workers: int,
-            identity_center: bool, identity_center_region: str | None, force: bool, check: bool) -> int:
+            identity_center: bool, identity_center_region: str | None, adopt: str | None, force: bool,
+            check: bool) -> int:
     """Write an org file from what exists in IAM: adopt an existing setup.
 
     Your credentials' account is the ops account: its users and team-NAME groups at the IAM
@@ -71,6 +76,12 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     of groups in environment accounts the teams' grants; assignments to users are listed,
     not imported.
 
+    Users, groups and roles outside the path (a console-made org at /) are listed, each
+    with why it was not imported. With --adopt KIND=in-place they are imported where they
+    are: users in a team (path = in [user]), groups allowed to assume roles as teams
+    (group = in [team]), roles such a group may assume (path = in [role]); `awsroles apply
+    --adopt` then marks them, and awsroles manages them there, never anything else there.
+
     The file is validated after writing, and `awsroles plan` against it should report no
     changes; import warns about anything the org file cannot express. Exits 2 when one role
     name has different settings in different environments.
@@ -88,15 +99,17 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
       awsroles import -O - > imported.ini
       awsroles import --identity-center --account dev=222222222222
       awsroles import --check --account dev=222222222222
+      awsroles import --account dev=222222222222 --adopt all=in-place
     """
     from awsroles.aws import for_org
     from awsroles.iam.checks import load_org
-    from awsroles.importer.build import ImportOptions, collect, previous_policy_dir, write_import
+    from awsroles.importer.build import ImportOptions, collect, parse_adopt, previous_policy_dir, write_import
     from awsroles.importer.credentials import assess
     from awsroles.importer.impact import impact_lines
 
     if check and (output_file is not None or force):
         raise UsageError("--check writes nothing; it cannot be combined with --output-file or --force")
+    adopted = parse_adopt(adopt) if adopt is not None else frozenset()
     to_stdout = output_file == "-"
     if to_stdout and app.output != "table":
         raise UsageError("--output-file - prints the org file; it cannot be combined with --output json")
@@ -110,7 +123,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     options = ImportOptions(
         name=name, region=region, path=iam_path, bootstrap_role=bootstrap_role, policy_dir=policy_dir,
         environment_tag=environment_tag, accounts=accounts, max_workers=workers,
-        identity_center=identity_center, identity_center_region=identity_center_region,
+        identity_center=identity_center, identity_center_region=identity_center_region, adopt=adopted,
     )
     aws = for_org(previous, profile, region=region)  # with no region configured, botocore's global one
     imported = collect(aws, options, previous=previous,

@@ -11,7 +11,7 @@ import click
 from awsroles.cli.app import App, common_options, env_format, pass_app, shown
 from awsroles.cli.complete import complete_users
 from awsroles.creds.shellenv import ENV_FORMATS
-from awsroles.errors import ExitCode
+from awsroles.errors import ExitCode, UsageError
 from awsroles.org.location import ENV_VAR
 from awsroles.render import FORMATS, Result
 
@@ -51,8 +51,11 @@ def private_starter(directory: Path) -> Path:
 @click.option("--bare", is_flag=True,
               help="Seed the organization with its management account alone (no other account, no role, no "
                    "bill): `awsroles apply` then creates the accounts the org file declares without an id.")
+@click.option("--console-org", "console", is_flag=True,
+              help="Also seed an org made by hand in the console, at IAM path / (users, groups allowed to assume "
+                   "roles with MFA, roles in the environment accounts), for `awsroles import` to adopt.")
 @pass_app
-def start(app: App, port: int, timeout: float, bare: bool) -> int:
+def start(app: App, port: int, timeout: float, bare: bool, console: bool) -> int:
     """Start the sandbox in the background and seed it from the org file.
 
     The org file is --file, else $AWSROLES_FILE, else ./awsroles.ini when there is one; without
@@ -65,11 +68,18 @@ def start(app: App, port: int, timeout: float, bare: bool) -> int:
     there: every other account of the org file must be without an id, for `awsroles apply` to
     create (see docs/accounts.md).
 
+    With --console-org, the accounts also hold what an admin made by hand in the console,
+    at IAM path /: users alice, bob, carol and ci-deploy in ops; groups Admins, Developers
+    (allowed to assume the roles Admin and Developer, with MFA) and Auditors; and those
+    roles in the environment accounts, trusting ops. Nothing of it is awsroles' (see
+    docs/migrate-console.md).
+
     \b
     Examples:
       awsroles sandbox start
       awsroles -f examples/large.ini sandbox start --port 5000
       awsroles -f acme.ini sandbox start --bare
+      awsroles sandbox start --console-org
     """
     from awsroles.sandbox.process import start_detached
     from awsroles.sandbox.state import read_state, state_dir
@@ -78,7 +88,10 @@ def start(app: App, port: int, timeout: float, bare: bool) -> int:
     if not app.file and not os.environ.get(ENV_VAR) and not org_path.is_file():
         running = read_state(Path(state_dir()))  # running: leave its org file alone
         org_path = Path(running.org_file) if running else private_starter(Path(state_dir()))
-    state, started = start_detached(org_path, port=port, timeout=timeout, bare=bare)
+    if bare and console:
+        raise UsageError("--bare and --console-org: a bare sandbox has no environment accounts to hold the "
+                         "console-made org; use one of them")
+    state, started = start_detached(org_path, port=port, timeout=timeout, bare=bare, console=console)
     if not started:
         notes = [f"a sandbox is already running at {state.endpoint} (pid {state.pid}), "
                  f"seeded from {shown(state.org_file)}"]
@@ -88,7 +101,8 @@ def start(app: App, port: int, timeout: float, bare: bool) -> int:
         return ExitCode.OK
     app.render(Result(data={"started": True, **state.public()}, notes=[
         f"sandbox running at {state.endpoint} (pid {state.pid}), seeded from {shown(state.org_file)}"
-        + (" (bare: the management account alone)" if state.bare else ""),
+        + (" (bare: the management account alone)" if state.bare else "")
+        + (", with a console-made org at IAM path /" if state.console else ""),
         f"  admin: {state.credentials.user_arn}",
         f"  keys:  fake moto keys for this sandbox only, kept in plaintext in {state.state_file}",
         f"  log:   {state.log_file}",

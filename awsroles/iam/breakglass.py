@@ -33,7 +33,7 @@ def role_arn(org: Org, glass: BreakGlass) -> str:
 
 def person_arn(org: Org, person: str) -> str:
     """A person's IAM user ARN in the ops account."""
-    return f"arn:{org.partition}:iam::{org.ops.id}:user{org.path}{person}"
+    return f"arn:{org.partition}:iam::{org.ops.id}:user{org.user_path(person)}{person}"
 
 
 def _conditions(org: Org) -> dict[str, dict[str, str]]:

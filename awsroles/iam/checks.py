@@ -32,8 +32,11 @@ def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> li
         org = replace(org, accounts=tuple(replace(a, id=PLACEHOLDER_ID) if a.pending else a for a in org.accounts))
     trust = policies.policy_size(policies.trust_policy(org))
     if trust > limits.TRUST_POLICY_MAX:
+        adopted = len(org.adopted_in_place()["user"])
+        hint = (f" ({adopted} users adopted in place outside the path are named one by one in it: move people "
+                f"under {org.path} instead, or adopt fewer)") if adopted else ""
         problems.append(sections.error("org", "", f"the trust policy is {trust} characters; "
-                                       f"IAM allows {limits.TRUST_POLICY_MAX}"))
+                                       f"IAM allows {limits.TRUST_POLICY_MAX}{hint}"))
     self_service = policies.policy_size(policies.self_service_policy(org))
     if self_service > limits.MANAGED_POLICY_MAX:
         problems.append(sections.error("org", "", f"the self-service policy is {self_service} characters; "

@@ -26,7 +26,6 @@ from awsroles.org.model import (
     Account,
     Org,
     TemporaryGrant,
-    team_group,
 )
 
 Tags = tuple[tuple[str, str], ...]
@@ -203,7 +202,7 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
         specs.append(
             RoleSpec(
                 name=role.name,
-                path=org.path,
+                path=org.role_path(role.name),
                 trust_policy=trust,
                 max_session=role.max_session,
                 description=role.description,
@@ -247,13 +246,14 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
         if team.grants or any(g.team == team.name for g in temporary):
             document = policies.team_policy(org, team, temporary)
             inline = (marker, InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(document)))
-        groups.append(GroupSpec(team_group(team.name), org.path, inline, ()))
+        path, name = org.team_group(team.name)
+        groups.append(GroupSpec(name, path, inline, ()))
     users = []
     for user in org.users:
         extra = list(user.tags)
         if user.email:
             extra.append(("email", user.email))
-        teams = sorted(team_group(t.name) for t in org.teams_of(user.name))
+        teams = sorted(org.team_group(t.name)[1] for t in org.teams_of(user.name))
         own = tuple(g for g in temporary if g.user == user.name)
         text = policies.canonical_json(policies.user_temporary_policy(org, own))
         inline = (InlinePolicy(TEMPORARY_POLICY_NAME, text),) if own else ()
@@ -261,7 +261,8 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
         if glass is not None:
             inline += (InlinePolicy(BREAK_GLASS_POLICY_NAME, policies.canonical_json(glass)),)
         users.append(replace(_with_user_digest(
-            UserSpec(user.name, org.path, tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))), inline=inline))
+            UserSpec(user.name, org.user_path(user.name), tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))),
+            inline=inline))
     return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
 
 

@@ -51,10 +51,15 @@ def _assume_conditions(org: Org) -> dict[str, dict[str, str]]:
     return conditions
 
 
-def people_arn_pattern(org: Org) -> str:
+def people_arn_pattern(org: Org) -> str | list[str]:
     """The ``aws:PrincipalArn`` pattern of awsroles' people: IAM users in the ops account under the
-    org's path (``arn:aws:iam::111111111111:user/awsroles/*``)."""
-    return f"arn:{org.partition}:iam::{org.ops.id}:user{org.path}*"
+    org's path (``arn:aws:iam::111111111111:user/awsroles/*``), and the exact ARN of each user adopted
+    in place at another path (``user/alice``: never a pattern there, where users awsroles does not
+    own live)."""
+    pattern = f"arn:{org.partition}:iam::{org.ops.id}:user{org.path}*"
+    adopted = [f"arn:{org.partition}:iam::{org.ops.id}:user{path}{name}"
+               for name, path in sorted(org.adopted_in_place()["user"].items())]
+    return [pattern, *adopted] if adopted else pattern
 
 
 def trust_policy(org: Org) -> Document:
@@ -65,9 +70,10 @@ def trust_policy(org: Org) -> Document:
     its own policies allow. ``aws:PrincipalArn`` is the IAM user's ARN for its long-term key and
     for its ``GetSessionToken`` (MFA) sessions alike; a role session has the role's ARN, so no
     role can match. Each team's policy then names exactly its role ARNs, and the role insists
-    that the session names the IAM user.
+    that the session names the IAM user. Users adopted in place at another path are named one by
+    one, by exact ARN (:func:`people_arn_pattern`).
     """
-    conditions = _assume_conditions(org)
+    conditions: dict[str, dict[str, Any]] = dict(_assume_conditions(org))
     conditions["ArnLike"] = {"aws:PrincipalArn": people_arn_pattern(org)}
     statement = {
         "Sid": "AssumeFromOpsAccount",
@@ -188,7 +194,9 @@ def self_service_policy(org: Org) -> Document:
     they sign in with MFA (:func:`without_mfa_actions`).
     """
     account = f"arn:{org.partition}:iam::{org.ops.id}"
-    me = f"{account}:user{org.path}${{aws:username}}"
+    paths = sorted({org.path, *org.adopted_in_place()["user"].values()})
+    mine = [f"{account}:user{path}${{aws:username}}" for path in paths]
+    me: str | list[str] = mine[0] if len(mine) == 1 else mine  # users adopted in place at other paths too
     my_mfa = f"{account}:mfa/${{aws:username}}"
     self_enrols = org.self_mfa_enrollment
     statements: list[dict[str, Any]] = [

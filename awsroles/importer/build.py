@@ -65,9 +65,10 @@ if TYPE_CHECKING:
 
 
 def read_live(aws: Aws, accounts: Sequence[Account], *, bootstrap_role: str, path: str, partition: str = "aws",
-              max_workers: int = 8) -> dict[str, LiveAccount]:
+              max_workers: int = 8, everywhere: frozenset[str] = frozenset()) -> dict[str, LiveAccount]:
     """Read ``accounts`` in parallel (the caller's own account directly, the others through
-    ``bootstrap_role``); account name -> live state. An unreadable account fails the whole import."""
+    ``bootstrap_role``); account name -> live state. An unreadable account fails the whole import.
+    ``everywhere``: the kinds (role, group, user) read in full wherever they are, to adopt in place."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from awsroles.errors import from_aws
@@ -76,7 +77,7 @@ def read_live(aws: Aws, accounts: Sequence[Account], *, bootstrap_role: str, pat
         try:
             session = aws.for_account(account.id, bootstrap_role, partition=partition,
                                       session_name="awsroles-import")
-            return read_account(aws.client("iam", session), account, path)
+            return read_account(aws.client("iam", session), account, path, everywhere=everywhere)
         except (ClientError, BotoCoreError) as exc:
             error = from_aws(exc)
             if error is exc:  # it says what it is (AwsGaveUp names the call and the account)
@@ -138,6 +139,34 @@ class ImportOptions:
     max_workers: int = 8
     identity_center: bool = False  # read IAM Identity Center instead of IAM (also when --from says so)
     identity_center_region: str | None = None
+    adopt: frozenset[str] = frozenset()  # users, teams, roles outside the path adopted in place (--adopt)
+
+
+ADOPT_KINDS = {"users": "user", "teams": "group", "roles": "role"}  # --adopt KIND -> the IAM kind read
+ADOPT_ROUTES = ("in-place",)
+
+
+def parse_adopt(text: str) -> frozenset[str]:
+    """``users=in-place,teams=in-place,roles=in-place`` (or ``all=in-place``) -> the kinds adopted in place."""
+    kinds: set[str] = set()
+    for item in (i.strip() for i in text.split(",") if i.strip()):
+        kind, eq, route = (p.strip() for p in item.partition("="))
+        if not eq or kind not in (*ADOPT_KINDS, "all") or route not in ADOPT_ROUTES:
+            if eq and kind in (*ADOPT_KINDS, "all") and route == "recreate":
+                raise UsageError(f"--adopt {item}: recreating under the org's path is not available yet; adopt "
+                                 "in place (KIND=in-place), or see docs/migrate-console.md for doing it by hand")
+            raise UsageError(f"--adopt {item!r}: expected KIND=in-place, KIND one of {', '.join(ADOPT_KINDS)} or all "
+                             "(e.g. --adopt users=in-place,teams=in-place,roles=in-place)")
+        kinds.update(ADOPT_KINDS if kind == "all" else (kind,))
+    return frozenset(kinds)
+
+
+def _adopted_by(previous: Org | None) -> frozenset[str]:
+    """The kinds a ``--from`` file adopts in place somewhere: imported again the same way without ``--adopt``."""
+    if previous is None:
+        return frozenset()
+    adopted = previous.adopted_in_place()
+    return frozenset(option for option, kind in ADOPT_KINDS.items() if adopted[kind])
 
 
 def wants_identity_center(options: ImportOptions, previous: Org | None) -> bool:
@@ -189,6 +218,8 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
             previous_dir: str | None = None) -> Imported:
     """Find the accounts, read them, and build the org file (nothing is written)."""
     use_identity_center = wants_identity_center(options, previous)  # before any call
+    if use_identity_center and options.adopt:
+        raise UsageError("--adopt adopts IAM users, groups and roles; an Identity Center import has none")
     caller = aws.whoami().account
     if previous is not None and options.accounts:
         raise UsageError("--from and --account both name the accounts; use one of them")
@@ -209,6 +240,7 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
         policy_dir=options.policy_dir or previous_dir or DEFAULT_POLICY_DIR,
         session_duration=previous.session_duration if previous else DEFAULT_SESSION_DURATION,
         mfa=(previous.mfa_required, previous.mfa_max_age) if previous else None,
+        adopt=options.adopt | _adopted_by(previous),
     )
     marked = organization_name(found.organization) if options.name is None else None
     if marked is not None:
@@ -225,8 +257,9 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
             marked = instance_org(instance.live)
             settings = replace(settings, name=str(marked))
     else:
+        everywhere = frozenset(kind for option, kind in ADOPT_KINDS.items() if option in settings.adopt)
         live = read_live(aws, found.to_read, bootstrap_role=bootstrap_role, path=settings.path, partition=partition,
-                         max_workers=options.max_workers)
+                         max_workers=options.max_workers, everywhere=everywhere)
         unborne = {name for name in found.guessed if not live[name].roles}
     if unborne:  # marked accounts whose name was a guess at their environment: nothing there is the org's
         found = found.without_environment(unborne)

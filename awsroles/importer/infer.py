@@ -28,7 +28,7 @@ from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
 from awsroles.iam.policies import TEMPORARY_SID_PREFIX
 from awsroles.iam.revocations import POLICY_NAME as REVOKED_SESSIONS
 from awsroles.identity_center.desired import desired_identity_center
-from awsroles.importer.accounts import Accounts
+from awsroles.importer.accounts import Accounts, slug
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
 from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
 from awsroles.importer.findings import (
@@ -42,6 +42,8 @@ from awsroles.importer.findings import (
 )
 from awsroles.importer.identity_center import InstanceRead, import_identity_center
 from awsroles.importer.organization import ImportedOrganization, import_organization
+from awsroles.importer.outside import AWS_PATHS, NotImported, assumable, not_imported
+from awsroles.importer.outside import warnings as outside_warnings
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.org import limits
 from awsroles.org.builder import NAME
@@ -71,7 +73,7 @@ from awsroles.sync.accounts import plan_organization
 from awsroles.sync.identity_center import plan_identity_center
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
-from awsroles.sync.state import Document, LiveAccount
+from awsroles.sync.state import Document, LiveAccount, LiveGroup, LiveRole
 
 # Tags awsroles writes itself: never imported as a user's `tags`.
 _OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email", *STATE_TAGS})
@@ -92,6 +94,7 @@ class Imported:
     warnings: tuple[str, ...] = ()
     plan: Plan = field(default_factory=Plan)  # what `plan` would still do against the state that was read
     live: Mapping[str, LiveAccount] = field(default_factory=dict, repr=False, compare=False)  # what it was planned on
+    not_imported: tuple[NotImported, ...] = ()  # users, groups and roles read outside the path, with why
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -104,6 +107,7 @@ class Imported:
             "accounts_read": list(self.accounts_read),
             "policy_files": sorted(self.policy_files),
             "warnings": list(self.warnings),
+            "not_imported": [n.as_dict() for n in self.not_imported],
             "plan": {
                 "empty": self.plan.empty,
                 "changes": [_change_dict(c) for c in self.plan.changes],
@@ -153,9 +157,12 @@ class _Build:
                 self.warnings.extend(
                     f"role {name} in {account.name} ({account.id}) is at {self.settings.path} but the account holds "
                     "no environment: not imported" + (" (`plan --prune` would delete it)" if state.roles[name].owned
-                                                      else "") for name in sorted(state.roles))
+                                                      else "") for name in sorted(state.roles)
+                    if state.roles[name].path == self.settings.path)
                 continue
             for name in sorted(state.roles):
+                if not self.role_wanted(account, state.roles[name]):
+                    continue
                 if "," in name:
                     self.warnings.append(f"role {name} in {account.name}: a name with ',' cannot be written in an org "
                                          "file; skipped")
@@ -206,8 +213,14 @@ class _Build:
             if description != first.live.description:
                 self.warnings.append(f"role {name}: description {first.live.description!r} cannot be written as is "
                                      f"in an org file; imported as {description!r} (apply will update it)")
+            path = first.live.path if first.live.path != self.settings.path else ""
+            others = sorted({s.live.path for s in self.seen[name]} - {first.live.path})
+            if others:
+                self.warnings.append(f"role {name} is at {first.live.path} in {first.environment} but at "
+                                     f"{', '.join(others)} elsewhere: imported at {first.live.path}; `plan` reports "
+                                     "the others as conflicts and never touches them")
             roles.append(Role(name, attached.managed, tuple(files), first.live.max_session, description,
-                              attached.customer_managed, attached.boundary))
+                              attached.customer_managed, attached.boundary, path))
         folded: dict[str, list[str]] = {}
         for ref in self.policy_files:
             folded.setdefault(ref.lower(), []).append(ref)
@@ -236,7 +249,12 @@ class _Build:
         """Ops users at the path; ``console`` from the --from file (IAM does not say it cheaply)."""
         previous = {u.name: u for u in self.previous.users} if self.previous else {}
         users: list[User] = []
+        at_path = [g for n, g in (self.ops.groups if self.ops else {}).items()
+                   if g.path == self.settings.path and n.startswith(TEAM_GROUP_PREFIX)]
+        in_teams = {m for g in [*at_path, *self.team_groups().values()] for m in g.members}
         for name, live_user in sorted((self.ops.users if self.ops else {}).items()):
+            if live_user.path != self.settings.path and (not self.settings.adopts("users") or name not in in_teams):
+                continue  # listed as not imported (awsroles.importer.outside), with why
             if "," in name:
                 self.warnings.append(f"user {name}: a name with ',' cannot be written in an org file; skipped")
                 continue
@@ -256,7 +274,8 @@ class _Build:
                                          "skipped (apply would remove it)")
             self.warnings.extend(user_findings(live_user, self.describe_policy))
             before = previous.get(name)
-            users.append(User(name, email, tuple(tags), before.console if before else False))
+            path = live_user.path if live_user.path != self.settings.path else ""
+            users.append(User(name, email, tuple(tags), before.console if before else False, path=path))
         return users
 
     def describe_policy(self, arn: str) -> str:
@@ -271,8 +290,34 @@ class _Build:
         order = {a.environment: i for i, a in enumerate(self.accounts.accounts) if a.environment}
         path = self.settings.path
         teams: list[Team] = []
+        adopted = self.team_groups()
+        taken = {g.removeprefix(TEAM_GROUP_PREFIX) for g, live in (self.ops.groups if self.ops else {}).items()
+                 if live.path == path}
         for group_name, group in sorted((self.ops.groups if self.ops else {}).items()):
-            if group_name == EVERYONE_GROUP:
+            if group_name == EVERYONE_GROUP or (group.path != path and group_name not in adopted):
+                continue
+            if group.path != path:
+                team = slug(group_name)
+                if not NAME.fullmatch(team) or team in taken or len(team) > 64:
+                    self.warnings.append(f"group {group_name} (at {group.path}) cannot be a team: the team name "
+                                         f"{team!r} it would get is not valid or already taken; not imported")
+                    continue
+                taken.add(team)
+                members = [m for m in group.members if m in user_names]
+                self.warnings.extend(f"team '{team}': member {m} is not imported as a user; skipped"
+                                     for m in group.members if m not in user_names)
+                found: list[Grant] = []
+                for policy_name, document in sorted(group.inline.items()):
+                    self.observe_mfa(document, f"team {team}")
+                    found += [g for g in self.grants(document, team, where=f"team '{team}' (group {group_name}, "
+                                                     f"policy {policy_name})") if g not in found]
+                if group.managed:
+                    self.warnings.append(f"team '{team}': group {group_name} has managed policies attached "
+                                         f"({', '.join(group.managed)}): not imported (`apply` would detach them)")
+                found.sort(key=lambda g: (order[g.environment], g.role))
+                before = previous.get(team)
+                teams.append(Team(team, tuple(members), tuple(found), before.description if before else "",
+                                  f"{group.path}{group_name}"))
                 continue
             team = group_name.removeprefix(TEAM_GROUP_PREFIX)
             if not group_name.startswith(TEAM_GROUP_PREFIX) or not NAME.fullmatch(team):
@@ -297,9 +342,10 @@ class _Build:
             teams.append(Team(team, tuple(members), tuple(grants), before.description if before else ""))
         return teams
 
-    def grants(self, document: Document, team: str, label: str = f"policy {TEAM_POLICY_NAME}") -> list[Grant]:
+    def grants(self, document: Document, team: str, label: str = f"policy {TEAM_POLICY_NAME}",
+               where: str = "") -> list[Grant]:
         """Each allowed role ARN -> (environment, role); anything else is reported and skipped."""
-        where = f"team '{team}' ({TEAM_GROUP_PREFIX}{team}, {label})"
+        where = where or f"team '{team}' ({TEAM_GROUP_PREFIX}{team}, {label})"
         grants: list[Grant] = []
         for statement in statements_of(document):
             if not allows_assume_role(statement):
@@ -329,11 +375,39 @@ class _Build:
             return f"is in account {account_id}, which is not one of the imported accounts"
         if account.environment is None:
             return f"is in account {account.name}, which holds no environment"
-        if partition != partition_of(self.settings.region) or path != self.settings.path:
-            return f"is not at the path {self.settings.path}"
-        if not any(s.environment == account.environment for s in self.seen.get(role, ())):
+        if partition != partition_of(self.settings.region):
+            return f"is not in partition {partition_of(self.settings.region)}"
+        seen = [s for s in self.seen.get(role, ()) if s.environment == account.environment]
+        if path != self.settings.path and not any(s.live.path == path for s in seen):
+            return f"is not at the path {self.settings.path}" + (
+                "" if self.settings.adopts("roles") else " (`--adopt roles=in-place` imports roles where they are)")
+        if not seen:
             return f"names no role at {self.settings.path} in {account.environment}"
         return Grant(account.environment, role)
+
+    # adopted in place ----------------------------------------------------------------------
+
+    def team_groups(self) -> dict[str, LiveGroup]:
+        """The ops groups outside the path that become teams (``--adopt teams=in-place``): those whose
+        inline policies allow ``sts:AssumeRole``; the others are listed as not imported."""
+        if not self.settings.adopts("teams") or self.ops is None:
+            return {}
+        return {name: group for name, group in self.ops.groups.items()
+                if group.path != self.settings.path and name != EVERYONE_GROUP and assumable(group)}
+
+    def role_wanted(self, account: Account, role: LiveRole) -> bool:
+        """Roles at the path; outside it (``--adopt roles=in-place``) only those some ops group at the path
+        or adopted as a team allows to assume by their exact ARN: a people's role, not an application's;
+        never the bootstrap role or AWS's own."""
+        if role.path == self.settings.path:
+            return True
+        if not self.settings.adopts("roles") or role.name == self.settings.bootstrap_role \
+                or role.path.startswith(AWS_PATHS) or self.ops is None:
+            return False
+        arn = f"arn:{partition_of(self.settings.region)}:iam::{account.id}:role{role.path}{role.name}"
+        groups = [g for g in self.ops.groups.values() if g.path == self.settings.path] + \
+            list(self.team_groups().values())
+        return any(arn in assumable(g) for g in groups)
 
     # budgets -------------------------------------------------------------------------------
 
@@ -417,6 +491,14 @@ class _Build:
 
     def build(self) -> Imported:
         roles, users, teams, (mfa_required, mfa_max_age) = self.people()
+        s = self.settings
+        adopted = {(self.accounts.ops, "user", u.name) for u in users if u.path} | \
+            {(self.accounts.ops, "group", t.group.rsplit("/", 1)[-1]) for t in teams if t.group} | \
+            {(a.name, "role", r.name) for r in roles if r.path for a in self.accounts.accounts
+             if any(seen.account_id == a.id for seen in self.seen.get(r.name, ()))}
+        outside = not_imported(self.accounts, self.live, path=s.path, bootstrap_role=s.bootstrap_role,
+                               partition=partition_of(s.region), adopted=adopted)
+        self.warnings.extend(outside_warnings(outside, self.settings.path))
         granted = {g for t in teams for g in t.grants}
         for name, instances in sorted(self.seen.items()):
             self.warnings.extend(
@@ -463,7 +545,7 @@ class _Build:
                          self.identity_center)
         text = render_org_file(org, s.policy_dir, header, part.account_email)
         return Imported(org, text, s.policy_dir, dict(self.policy_files), tuple(read), tuple(self.warnings), plan,
-                        read)
+                        read, tuple(outside))
 
 
 def _tag_writable(key: str, value: str) -> bool:

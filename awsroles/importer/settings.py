@@ -30,6 +30,11 @@ class OrgSettings:
     policy_dir: str = DEFAULT_POLICY_DIR
     session_duration: int = DEFAULT_SESSION_DURATION
     mfa: tuple[bool, int] | None = None  # (required, max age) from --from; live trust policies win
+    adopt: frozenset[str] = frozenset()  # kinds adopted in place outside the path: users, teams, roles (--adopt)
+
+    def adopts(self, kind: str) -> bool:
+        """Whether ``kind`` (users, teams, roles) outside the path is adopted in place."""
+        return kind in self.adopt
 
     def check(self) -> None:
         """Raise UsageError for settings the org file would reject."""

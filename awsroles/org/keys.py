@@ -64,8 +64,11 @@ ROLE_KEYS = {
     "description": "free text, shown in IAM",
     "customer_managed": "customer managed policies, by [path/]name, that exist in every environment account",
     "boundary": "permissions boundary: a managed policy ARN, or a customer managed policy's [path/]name",
+    "path": "adopted in place: the IAM path of the existing role (default: [org] path), e.g. / for a console-made one",
 }
-TEAM_KEYS = {"members": "user names", "description": "free text"}
+TEAM_KEYS = {"members": "user names", "description": "free text",
+             "group": "adopted in place: the existing IAM group's path and name, /Developers (default: team-NAME "
+                      "at [org] path)"}
 USER_KEYS = {
     "email": "e-mail address",
     "tags": "Key=Value pairs",
@@ -73,6 +76,7 @@ USER_KEYS = {
     "display_name": "full name, shown in IAM Identity Center (default: the user name)",
     "given_name": "given name in IAM Identity Center (default: the first word of display_name)",
     "family_name": "family name in IAM Identity Center (default: the rest of display_name)",
+    "path": "adopted in place: the IAM path of the existing user (default: [org] path), e.g. /",
 }
 TEMPORARY_KEYS = {
     "team": "the team granted the role for a while (exactly one of team and user)",

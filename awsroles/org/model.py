@@ -90,6 +90,7 @@ class Role:
     description: str = ""
     customer_managed: tuple[str, ...] = ()  # customer managed policies by path and name: ``/team/deny-iam``
     boundary: str = ""  # permissions boundary: a managed policy ARN, or a customer managed ``/path/name``
+    path: str = ""  # adopted in place at this IAM path ("": the org's path); see Org.role_path
 
 
 @dataclass(frozen=True, order=True)
@@ -179,6 +180,7 @@ class Team:
     members: tuple[str, ...] = ()
     grants: tuple[Grant, ...] = ()
     description: str = ""
+    group: str = ""  # adopted in place: the IAM group's path and name, ``/Developers`` ("": team-NAME at the path)
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,7 @@ class User:
     display_name: str = ""  # in IAM Identity Center: see person_names
     given_name: str = ""
     family_name: str = ""
+    path: str = ""  # adopted in place at this IAM path ("": the org's path); see Org.user_path
 
     def person_names(self) -> tuple[str, str, str]:
         """``(display name, given name, family name)`` as IAM Identity Center keeps them: the display
@@ -420,7 +423,38 @@ class Org:
     def role_arn(self, environment: str, role: str) -> str:
         account = self.environment_account(environment)
         self.require_ids((account,))
-        return f"arn:{self.partition}:iam::{account.id}:role{self.path}{role}"
+        return f"arn:{self.partition}:iam::{account.id}:role{self.role_path(role)}{role}"
+
+    # -- adopted in place: resources awsroles owns at another path than the org's ----------------
+
+    def role_path(self, role: str) -> str:
+        """The IAM path of role ``role``: the org's, or the one it was adopted at (``[role] path``)."""
+        found = next((r for r in self.roles if r.name == role), None)
+        return found.path if found is not None and found.path else self.path
+
+    def user_path(self, user: str) -> str:
+        """The IAM path of user ``user``: the org's, or the one it was adopted at (``[user] path``)."""
+        found = next((u for u in self.users if u.name == user), None)
+        return found.path if found is not None and found.path else self.path
+
+    def team_group(self, team: str) -> tuple[str, str]:
+        """(path, name) of the IAM group of team ``team``: ``team-NAME`` at the org's path, or the
+        group it was adopted as (``[team] group``)."""
+        found = next((t for t in self.teams if t.name == team), None)
+        if found is not None and found.group:
+            return split_iam_path(found.group)
+        return self.path, team_group(team)
+
+    def adopted_in_place(self) -> dict[str, dict[str, str]]:
+        """kind (role, group, user) -> name -> path of everything adopted at another path than the org's."""
+        roles = {r.name: r.path for r in self.roles if r.path and r.path != self.path}
+        users = {u.name: u.path for u in self.users if u.path and u.path != self.path}
+        groups = {}
+        for team in self.teams:
+            path, name = self.team_group(team.name)
+            if team.group and path != self.path:
+                groups[name] = path
+        return {"role": roles, "group": groups, "user": users}
 
     def bootstrap_role_arn(self, account: Account) -> str:
         self.require_ids((account,))
@@ -505,6 +539,12 @@ def guardrails_scp_name(org: str, target: ScpTarget) -> str:
 def file_scp_name(org: str, policy: PolicyFile) -> str:
     """``awsroles-acme-scp-deny-s3-public``: an SCP file, one SCP whatever the targets that list it."""
     return f"{scp_prefix(org)}scp-{policy.name}"
+
+
+def split_iam_path(text: str) -> tuple[str, str]:
+    """``/team/Developers`` -> ``("/team/", "Developers")``; ``Developers`` -> ``("/", "Developers")``."""
+    head, _, name = text.rpartition("/")
+    return f"{head}/" if head else "/", name
 
 
 def team_group(team: str) -> str:

@@ -190,10 +190,10 @@ def parse_org(
     scp_targets = _read_scp_targets(b, by_kind, s, accounts, ou_targets)
     _check_management(b, s, accounts, bool(ous or scp_targets))
     roles = read_roles(b, by_kind["role"], s)
-    users = read_users(b, by_kind["user"])
+    users = read_users(b, by_kind["user"], s.path)
     environments = [a.environment for a in accounts if a.environment]
     teams = read_teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
-                   environments)
+                   environments, s.path)
     temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments)
     org_keys = by_kind["org"][0][1].keys if by_kind["org"] else {}
     approvers, accounts = read_approvers(b, org_keys.get("approvers"), {n: sec.keys["approvers"] for n, sec in

@@ -27,6 +27,7 @@ from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.jsondoc import compact_size
 from awsroles.org.keys import ACCOUNT_KEYS, ORG_KEYS, ROLE_KEYS, TEAM_KEYS, USER_KEYS
 from awsroles.org.model import (
+    EVERYONE_GROUP,
     IDENTITY_IAM_USERS,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,
@@ -37,6 +38,7 @@ from awsroles.org.model import (
     Role,
     Team,
     User,
+    split_iam_path,
     team_group,
 )
 from awsroles.org.policyfile import read_policy_file
@@ -287,6 +289,41 @@ def read_policies(b: Builder, key: IniKey | None, name: str, policy_dir: Path) -
     return documents
 
 
+AWS_RESERVED_PATHS = ("/aws-service-role/", "/aws-reserved/", "/service-role/")
+
+
+def read_adopted_path(b: Builder, key: IniKey | None, org_path: str, what: str) -> str:
+    """A ``path`` key (a resource adopted in place at that IAM path): "" when absent or the org's own."""
+    if key is None:
+        return ""
+    path = key.value.strip()
+    if len(path) > limits.PATH_MAX or not limits.IAM_PATH.fullmatch(path):
+        b.error(key.line, f"{what}: path '{path}' is not an IAM path: / or /name/ (up to {limits.PATH_MAX} characters)")
+        return ""
+    if path.startswith(AWS_RESERVED_PATHS):
+        b.error(key.line, f"{what}: path '{path}' is AWS's own (its services' roles): awsroles never adopts those")
+        return ""
+    return "" if path == org_path else path
+
+
+def read_adopted_group(b: Builder, key: IniKey | None, org_path: str, team: str) -> str:
+    """A team's ``group`` key (``/Developers``: an existing IAM group adopted in place): "" when absent
+    or the team's own ``team-NAME`` at the org's path."""
+    if key is None:
+        return ""
+    text = key.value.strip()
+    path, name = split_iam_path(text)
+    what = f"team '{team}'"
+    if not text.startswith("/") or not name or not limits.IAM_NAME.fullmatch(name) \
+            or len(name) > limits.GROUP_NAME_MAX or len(path) > limits.PATH_MAX or not limits.IAM_PATH.fullmatch(path):
+        b.error(key.line, f"{what}: group '{text}' is not an IAM group's path and name: /Developers, /team/Developers")
+        return ""
+    if name.lower() == EVERYONE_GROUP.lower():
+        b.error(key.line, f"{what}: group '{name}' is the group of every awsroles user, not a team's")
+        return ""
+    return "" if (path, name) == (org_path, team_group(team)) else f"{path}{name}"
+
+
 def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) -> list[Role]:
     roles: list[Role] = []
     seen: dict[str, tuple[str, int]] = {}
@@ -312,13 +349,14 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
             b.warn(section.line, f"role '{name}' has no managed ARNs and no policies: it grants nothing")
         max_session = b.duration(keys.get("max_session"), 3600, limits.ROLE_SESSION_MIN, limits.ROLE_SESSION_MAX)
         description = b.description(keys.get("description"), limits.ROLE_DESCRIPTION_MAX)
+        path = read_adopted_path(b, keys.get("path"), s.path, f"role '{name}'")
         if ok:
             roles.append(Role(name, tuple(managed), tuple(documents), max_session, description, customer_managed,
-                              boundary))
+                              boundary, path))
     return roles
 
 
-def read_users(b: Builder, found: list[tuple[str, IniSection]]) -> list[User]:
+def read_users(b: Builder, found: list[tuple[str, IniSection]], org_path: str = "/awsroles/") -> list[User]:
     users: list[User] = []
     seen: dict[str, tuple[str, int]] = {}
     for name, section in found:
@@ -360,8 +398,9 @@ def read_users(b: Builder, found: list[tuple[str, IniSection]]) -> list[User]:
                         "awsroles uses 2")
         console = b.boolean(keys.get("console"), False)
         names = [read_person_name(b, keys.get(k)) for k in ("display_name", "given_name", "family_name")]
+        path = read_adopted_path(b, keys.get("path"), org_path, f"user '{name}'")
         if ok:
-            users.append(User(name, email, tuple(sorted(tags.items())), console, *names))
+            users.append(User(name, email, tuple(sorted(tags.items())), console, names[0], names[1], names[2], path))
     return users
 
 
@@ -371,11 +410,13 @@ def read_teams(
     user_names: list[str],
     role_names: list[str],
     environments: list[str],
+    org_path: str = "/awsroles/",
 ) -> list[Team]:
     """Teams; references are checked against every declared name (even one with an invalid name,
     which is reported once, at its own section, instead of at every reference)."""
     teams: list[Team] = []
     seen: dict[str, tuple[str, int]] = {}  # team-NAME groups: unique whatever the case (names are lower-case today)
+    groups: dict[str, str] = {}  # every team's IAM group name, lower case -> team
     for name, section in found:
         ok = b.name(section, "team", name, NAME, limits.GROUP_NAME_MAX - len(team_group("")), LOWER_NAME_RULE)
         ok = ok and b.unique_ignoring_case(seen, "team", name, section.line)
@@ -414,8 +455,16 @@ def read_teams(
         if not grants and not any(k not in TEAM_KEYS for k in keys):
             b.warn(section.line, f"team '{name}' is granted no roles")
         description = b.description(keys.get("description"), 1000)
+        group = read_adopted_group(b, keys.get("group"), org_path, name)
+        group_name = split_iam_path(group)[1] if group else team_group(name)
+        if ok and group_name.lower() in groups:
+            b.error(section.line, f"team '{name}': group {group_name} is already team '{groups[group_name.lower()]}''s "
+                    "(IAM group names are unique in an account, whatever their path or case)")
+            ok = False
         if ok:
-            teams.append(Team(name, tuple(members), tuple(grants), description))
+            groups.setdefault(group_name.lower(), name)
+        if ok:
+            teams.append(Team(name, tuple(members), tuple(grants), description, group))
     return teams
 
 

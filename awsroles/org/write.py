@@ -101,6 +101,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         out += ["", f"[ou {path}]", *_scps(org, SCP_OU, path)]
     for role in org.roles:
         out += ["", f"[role {role.name}]"]
+        if role.path:
+            out.append(f"path = {role.path}")
         if role.managed:
             out.append(_list("managed", role.managed))
         if role.policies:
@@ -114,6 +116,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
             out.append(f"description = {role.description}")
     for team in org.teams:
         out += ["", f"[team {team.name}]"]
+        if team.group:
+            out.append(f"group = {team.group}")
         if team.description:
             out.append(f"description = {team.description}")
         if team.members:
@@ -124,6 +128,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         out += [_list(environment, roles) for environment, roles in by_env.items()]
     for user in org.users:
         out += ["", f"[user {user.name}]"]
+        if user.path:
+            out.append(f"path = {user.path}")
         if user.email:
             out.append(f"email = {user.email}")
         if user.tags:

@@ -107,12 +107,14 @@ def _keys(iam: Any, name: str, now: datetime) -> tuple[KeyRow, ...]:
 
 def _row(iam: Any, org: Org, user: Mapping[str, Any], now: datetime) -> UserRow:
     name = user["UserName"]
-    teams = tuple(sorted(g[len(TEAM_GROUP_PREFIX):] for g in user.get("GroupList", [])
-                         if g.startswith(TEAM_GROUP_PREFIX)))
+    adopted = {org.team_group(t.name)[1]: t.name for t in org.teams if t.group}  # teams adopted in place
+    teams = tuple(sorted({*(g[len(TEAM_GROUP_PREFIX):] for g in user.get("GroupList", [])
+                            if g.startswith(TEAM_GROUP_PREFIX)),
+                          *(adopted[g] for g in user.get("GroupList", []) if g in adopted)}))
     return UserRow(
         name, user["Path"], teams, has_login_profile(iam, name),
         bool(iam.list_mfa_devices(UserName=name).get("MFADevices")), _keys(iam, name, now),
-        in_org=any(u.name == name for u in org.users), in_aws=True, managed=user["Path"] == org.path,
+        in_org=any(u.name == name for u in org.users), in_aws=True, managed=user["Path"] == org.user_path(name),
     )
 
 
@@ -129,7 +131,8 @@ def list_users(org: Org, iam: Any, *, now: datetime | None = None) -> list[UserR
     rows = {u["UserName"]: _row(iam, org, u, now) for u in live}
     for user in org.users:
         if user.name not in rows:
-            rows[user.name] = UserRow(user.name, org.path, tuple(t.name for t in org.teams_of(user.name)),
+            rows[user.name] = UserRow(user.name, org.user_path(user.name),
+                                      tuple(t.name for t in org.teams_of(user.name)),
                                       in_org=True, in_aws=False, managed=True)
     return sorted(rows.values(), key=lambda r: r.name)
 
@@ -143,8 +146,8 @@ def get_user_row(org: Org, iam: Any, name: str, *, now: datetime | None = None) 
         if not is_gone(exc):
             raise
         if any(u.name == name for u in org.users):
-            return UserRow(name, org.path, tuple(t.name for t in org.teams_of(name)), in_org=True, in_aws=False,
-                           managed=True)
+            return UserRow(name, org.user_path(name), tuple(t.name for t in org.teams_of(name)), in_org=True,
+                           in_aws=False, managed=True)
         raise UsageError(f"unknown user '{name}': not in the org file nor in the ops account") from None
     groups = [g["GroupName"] for g in iam.list_groups_for_user(UserName=name).get("Groups", [])]
     return _row(iam, org, {**user, "GroupList": groups}, now)

@@ -18,7 +18,7 @@ from typing import Any
 from awsroles.aws import Aws
 from awsroles.errors import AwsrolesError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.org.model import EVERYONE_GROUP, Org, team_group
+from awsroles.org.model import EVERYONE_GROUP, Org
 from awsroles.people.listing import has_login_profile, is_gone
 
 ADMIN_POLICY_NAME = "AdministratorAccess"
@@ -135,7 +135,7 @@ def create_user(
     in_aws = _iam_user_exists(iam, name)
     if entry is None and in_aws:
         raise UsageError(f"IAM user '{name}' already exists in the ops account ({org.ops.id}); nothing changed")
-    for group in (EVERYONE_GROUP, *(team_group(t) for t in teams)):
+    for group in (EVERYONE_GROUP, *(org.team_group(t)[1] for t in teams)):
         try:
             iam.get_group(GroupName=group, MaxItems=1)
         except Exception as exc:
@@ -157,7 +157,7 @@ def create_user(
     if entry is None:
         new_org = orgedit.add_user(org_path, name, teams=teams, email=email, console=console, checks=ORG_CHECKS)
         done.append(f"{name} added to the org file {org_path}")
-    rest = [f"IAM user {name} in groups {', '.join((EVERYONE_GROUP, *(team_group(t) for t in teams)))}"]
+    rest = [f"IAM user {name} in groups {', '.join((EVERYONE_GROUP, *(org.team_group(t)[1] for t in teams)))}"]
     if console:
         rest.append("the console password")
     try:
@@ -243,7 +243,7 @@ def offboard_steps(org: Org, iam: Any, name: str) -> list[Step]:
         if any(u.name == name for u in org.users):
             return []
         raise UsageError(f"unknown user '{name}': not in the org file nor in the ops account") from None
-    if user["Path"] != org.path and not any(u.name == name for u in org.users):
+    if user["Path"] != org.user_path(name) and not any(u.name == name for u in org.users):
         raise UsageError(f"user '{name}' ({user['Path']}) is not managed by awsroles; nothing changed")
     u = {"UserName": name}
     steps: list[Step] = []

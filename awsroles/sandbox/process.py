@@ -133,7 +133,8 @@ class Sandbox:
     """
 
     def __init__(self, org_path: str | os.PathLike[str] | None = None, *, in_process: bool = False, port: int = 0,
-                 start_timeout: float = START_TIMEOUT, admin_user: str = ADMIN_USER, bare: bool = False) -> None:
+                 start_timeout: float = START_TIMEOUT, admin_user: str = ADMIN_USER, bare: bool = False,
+                 console: bool = False) -> None:
         from awsroles.org.examples import example
 
         self.org_path = Path(org_path) if org_path is not None else example("classic")
@@ -143,6 +144,7 @@ class Sandbox:
         self.start_timeout = start_timeout
         self.admin_user = admin_user
         self.bare = bare  # the management account alone (see awsroles.sandbox.seed.seed)
+        self.console = console  # also a console-made org at path / (awsroles.sandbox.console_org)
         self.port = 0
         self.pid = 0
         self._credentials: SandboxCredentials | None = None
@@ -190,18 +192,21 @@ class Sandbox:
                                        log_file, detached=False)
                 self.pid = self._process.pid
                 self.port = _wait_ready(self._process, self._workdir / READY_FILE, log_file, self.start_timeout)
-            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user, bare=self.bare)
+            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user, bare=self.bare,
+                                     console=self.console)
             self.started_at = utc_now()
         except BaseException:
             self.stop()
             raise
         return self
 
-    def reset(self, org_path: str | os.PathLike[str] | None = None, *, bare: bool | None = None) -> Sandbox:
+    def reset(self, org_path: str | os.PathLike[str] | None = None, *, bare: bool | None = None,
+              console: bool | None = None) -> Sandbox:
         """This running sandbox, emptied and seeded again, from ``org_path`` (default: its org
         file, read again): what a new one would be, without starting a server (about a second of
         CPU). Its admin has new keys. The new org must be in the partition the server serves.
-        ``bare`` (default: as it was) seeds the management account alone."""
+        ``bare`` (default: as it was) seeds the management account alone; ``console`` (default: as it
+        was) adds the console-made org."""
         if not self.running:
             raise SandboxError("the sandbox is not running")
         org = load_org(Path(org_path) if org_path is not None else self.org_path)
@@ -212,10 +217,13 @@ class Sandbox:
         self.org = org
         if bare is not None:
             self.bare = bare
+        if console is not None:
+            self.console = console
         try:
             self._credentials = None
             sandbox_route(self.endpoint, "reset", {})
-            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user, bare=self.bare)
+            self._credentials = seed(self.endpoint, self.org, admin_user=self.admin_user, bare=self.bare,
+                                     console=self.console)
             self.started_at = utc_now()
         except BaseException:
             self.stop()
@@ -278,9 +286,10 @@ def _lock(directory: Path, timeout: float = START_TIMEOUT * 2) -> Iterator[None]
 
 
 def start_detached(org_path: Path, *, directory: Path | None = None, port: int = 0,
-                   timeout: float = START_TIMEOUT, bare: bool = False) -> tuple[SandboxState, bool]:
+                   timeout: float = START_TIMEOUT, bare: bool = False,
+                   console: bool = False) -> tuple[SandboxState, bool]:
     """Start a sandbox that outlives this process, seeded from ``org_path`` (with ``bare``: its
-    management account alone).
+    management account alone; with ``console``: also a console-made org at path ``/``).
 
     Returns the state and True, or the already running sandbox's state and False.
     """
@@ -298,10 +307,10 @@ def start_detached(org_path: Path, *, directory: Path | None = None, port: int =
         try:
             actual = _wait_ready(process, ready_file, log_file, timeout)
             endpoint = f"http://{HOST}:{actual}"
-            credentials = seed(endpoint, org, bare=bare)
+            credentials = seed(endpoint, org, bare=bare, console=console)
             state = SandboxState(process.pid, actual, endpoint, org.region, credentials,
                                  str(Path(org_path).resolve()), utc_now(), str(log_file),
-                                 state_file=str(directory / STATE_FILE), bare=bare)
+                                 state_file=str(directory / STATE_FILE), bare=bare, console=console)
             atomic_write(directory / STATE_FILE, state.to_json(), mode=0o600)
         except BaseException:
             _terminate(process)

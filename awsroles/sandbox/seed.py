@@ -29,6 +29,7 @@ from awsroles.sandbox.client import (
     sandbox_aws,
     sandbox_route,
 )
+from awsroles.sandbox.console_org import build_console_org
 from awsroles.sandbox.server.main import SERVER_MODULE
 from awsroles.sandbox.server.mfa import TOTP_STEP
 from awsroles.sandbox.server.patches import account_email
@@ -167,7 +168,7 @@ def check_bare(org: Org) -> None:
 
 
 def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequence[Hook] = (),
-         bare: bool = False) -> SandboxCredentials:
+         bare: bool = False, console: bool = False) -> SandboxCredentials:
     """Turn the fresh moto server at ``endpoint`` into ``org``; return the admin's credentials.
 
     In order: the organization (from the management account) and every other account that has
@@ -179,9 +180,15 @@ def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequen
     ``bare``: the organization with its management account alone (no other account, no role, no
     bill), the admin in the management account: where ``awsroles apply`` creates the rest
     (accounts as code). Every other account of the org file must be without an id (:func:`check_bare`).
+
+    ``console``: also an org made by hand in the console, at IAM path ``/`` (users, groups that may
+    assume roles, roles in the environment accounts: :mod:`awsroles.sandbox.console_org`), for
+    ``awsroles import`` to adopt.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
+    if bare and console:
+        raise SandboxError("a bare sandbox has no environment accounts to hold a console-made org")
     if bare:
         check_bare(org)
     seeder = sandbox_aws(endpoint, _SEED_KEYS, org.region, hooks=hooks)
@@ -192,6 +199,8 @@ def seed(endpoint: str, org: Org, *, admin_user: str = ADMIN_USER, hooks: Sequen
         admin = _admin_user(seeder, org, admin_user, org.management if bare else org.ops)
         if not bare:
             seed_costs(endpoint, org)
+        if console:
+            build_console_org(org, lambda a: seeder.client("iam", seeder.for_account(a.id, org.bootstrap_role)))
         # Later seed data goes here, before authorization is on.
         enable_iam_authorization(endpoint)
         _check_authorization(endpoint, org, admin)

@@ -40,6 +40,7 @@ class SandboxState:
     log_file: str = ""
     state_file: str = field(default="", compare=False)  # where it was read from; not stored
     bare: bool = False  # seeded with the management account alone (``sandbox start --bare``)
+    console: bool = False  # seeded with a console-made org too (``sandbox start --console-org``)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -55,6 +56,7 @@ class SandboxState:
             region=str(data["region"]), credentials=SandboxCredentials(**data["credentials"]),
             org_file=str(data["org_file"]), started_at=str(data["started_at"]),
             log_file=str(data.get("log_file", "")), state_file=state_file, bare=bool(data.get("bare", False)),
+            console=bool(data.get("console", False)),
         )
 
     def public(self) -> dict[str, Any]:
@@ -63,7 +65,7 @@ class SandboxState:
             "pid": self.pid, "port": self.port, "endpoint": self.endpoint, "region": self.region,
             "org_file": self.org_file, "started_at": self.started_at, "access_key_id": self.credentials.access_key_id,
             "admin": self.credentials.user_arn, "log_file": self.log_file, "state_file": self.state_file,
-            "bare": self.bare,
+            "bare": self.bare, "console": self.console,
         }
 
     def env(self) -> dict[str, str]:

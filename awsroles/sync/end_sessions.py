@@ -97,7 +97,8 @@ def prepare(org: Org, iam_for: Callable[[Account], Any], targets: Iterable[tuple
                 raise
             out.append(SessionEnd(*base, None, "the role does not exist, so no session of it does"))
             continue
-        if live.get("Path") != org.path or not is_marked({t["Key"]: t["Value"] for t in live.get("Tags", [])}):
+        tags = {t["Key"]: t["Value"] for t in live.get("Tags", [])}
+        if live.get("Path") != org.role_path(role) or not is_marked(tags):
             out.append(SessionEnd(*base, None, "not awsroles' role: never changed"))
             continue
         inline = _inline(iam, role)

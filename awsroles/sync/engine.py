@@ -119,7 +119,8 @@ class Engine:
         the file declares accounts to create or OUs, the organization, from the management account
         (``LiveAccount.organization``)."""
         org = self.iam_org
-        live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers)
+        live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers,
+                             adopted=org.adopted_in_place())
         live = self.read_alarms(live)
         billing = org.billing
         if not billing.pending:  # a billing account apply has yet to create has no budgets

@@ -67,7 +67,8 @@ class AccountOwnership:
         """The live resource awsroles may manage as ``name``, or None to create it; a name taken by
         something else (unowned at the path without --adopt, another path, another case) is a conflict,
         and returns the sentinel ``False``."""
-        if name in owned:
+        expected = self.expected_path(kind, name)
+        if name in owned and owned[name].path == expected:
             return owned[name]
         found = self.names.get(kind, {}).get(name.lower())
         if found is None:
@@ -78,7 +79,7 @@ class AccountOwnership:
                                       f"already takes this name; use the same case in the org file, or rename "
                                       f"or remove {live_name}")
             return False
-        if path == self.org.path:
+        if path == expected and name in at_path:
             item = at_path[name]
             if kind == "group" and not (item.members or item.managed or item.inline):
                 # CreateGroup and the marker are two calls: an apply stopped between them leaves an
@@ -88,15 +89,28 @@ class AccountOwnership:
             if self.options.adopt:
                 self.adopted.add((kind, name))
                 return at_path[name]
-            self.conflict(kind, name, f"exists at the awsroles path {path} without {MARK[kind]}, so awsroles "
+            where = "the awsroles path" if path == self.org.path else "the path the org file adopts it at,"
+            self.conflict(kind, name, f"exists at {where} {path} without {MARK[kind]}, so awsroles "
                                       "does not own it and never changes it: adopt it with `awsroles apply "
                                       "--adopt` (or `awsroles import`), or rename or remove it")
             return False
-        self.conflict(kind, name, f"exists at path {path}, which awsroles does not manage and never touches: "
-                                  f"rename or remove it, or, for a user or group, move it under {self.org.path} "
-                                  "(update-user/update-group --new-path) and adopt it with `awsroles apply "
-                                  "--adopt` (a role's path cannot change)")
+        self.conflict(kind, name, f"exists at path {path}, which awsroles does not manage and never touches "
+                                  f"(the org file says {expected}): rename or remove it, or adopt it in place "
+                                  f"where it is (`path = {path}` in its [role] or [user] section, a team's "
+                                  "`group = PATH/NAME`; see docs/migrate-console.md), then `awsroles apply "
+                                  "--adopt`")
         return False
+
+    def expected_path(self, kind: str, name: str) -> str:
+        """Where the org file wants ``name``: its adopted path, else the org's."""
+        if kind == "role":
+            return self.org.role_path(name)
+        if kind == "user":
+            return self.org.user_path(name)
+        if kind == "group":
+            return next((p for p, g in (self.org.team_group(t.name) for t in self.org.teams) if g == name),
+                        self.org.path)
+        return self.org.path
 
     def policy_arn(self, name: str) -> str:
         return f"arn:{self.org.partition}:iam::{self.account.id}:policy{self.org.path}{name}"

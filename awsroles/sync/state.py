@@ -151,8 +151,23 @@ def is_marked(tags: Mapping[str, str]) -> bool:
     return tags.get(key) == value
 
 
-def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
-    """Read one account with ``iam`` (a botocore IAM client in that account)."""
+Adopted = Mapping[str, Mapping[str, str]]  # kind (role, group, user) -> name -> the path it was adopted at
+
+
+def _at(kind: str, name: str, where: str, path: str, adopted: Adopted, everywhere: frozenset[str]) -> bool:
+    """Whether a resource is read in full: at the org's path, adopted in place where it is, or of a kind
+    an import reads wherever it is (``everywhere``)."""
+    return where == path or adopted.get(kind, {}).get(name) == where or kind in everywhere
+
+
+def read_account(iam: Any, account: Account, path: str, adopted: Adopted | None = None,
+                 everywhere: frozenset[str] = frozenset()) -> LiveAccount:
+    """Read one account with ``iam`` (a botocore IAM client in that account).
+
+    Read in full: what is at ``path``; what the org file adopted in place (``adopted``: kind -> name
+    -> path; read in full only at exactly that path, with ``owned`` when it carries the mark); and,
+    for an import that adopts in place, every resource of the kinds in ``everywhere``."""
+    adopted = adopted or {}
     calls = 0
     details: dict[str, list[Any]] = {"UserDetailList": [], "GroupDetailList": [], "RoleDetailList": [], "Policies": []}
     paginator = iam.get_paginator("get_account_authorization_details")
@@ -161,10 +176,13 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
         for key in details:
             details[key].extend(page.get(key, []))
     role_settings: dict[str, tuple[int, str]] = {}
-    for page in iam.get_paginator("list_roles").paginate(PathPrefix=path):
-        calls += 1
-        for role in page.get("Roles", []):
-            role_settings[role["RoleName"]] = (int(role.get("MaxSessionDuration", 3600)), role.get("Description", ""))
+    prefixes = ["/"] if "role" in everywhere else sorted({path, *adopted.get("role", {}).values()})
+    for prefix in [p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)]:
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix=prefix):
+            calls += 1
+            for role in page.get("Roles", []):
+                role_settings[role["RoleName"]] = (int(role.get("MaxSessionDuration", 3600)),
+                                                   role.get("Description", ""))
 
     unmanaged: dict[str, dict[str, str]] = {"role": {}, "group": {}, "user": {}, "policy": {}}
     attachments: dict[str, list[tuple[str, str]]] = {}
@@ -176,13 +194,14 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
             attachments.setdefault(arn, []).append(("user", u["UserName"]))
         for group in u.get("GroupList", []):
             members.setdefault(group, []).append(u["UserName"])
-        if u["Path"] != path:
+        if not _at("user", u["UserName"], u["Path"], path, adopted, everywhere):
             unmanaged["user"][u["UserName"]] = u["Path"]
             continue
         tags = _tags(u.get("Tags"))
         users[u["UserName"]] = LiveUser(
             u["UserName"], u["Path"], tuple(sorted(u.get("GroupList", []))), _managed(u.get("AttachedManagedPolicies")),
-            _inline(u.get("UserPolicyList")), tags, _boundary(u), is_marked(tags),
+            _inline(u.get("UserPolicyList")), tags, _boundary(u),
+            is_marked(tags) and _at("user", u["UserName"], u["Path"], path, adopted, frozenset()),
         )
     groups: dict[str, LiveGroup] = {}
     other_groups: dict[str, LiveGroup] = {}
@@ -190,10 +209,10 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
         for arn in _managed(g.get("AttachedManagedPolicies")):
             attachments.setdefault(arn, []).append(("group", g["GroupName"]))
         inline = _inline(g.get("GroupPolicyList"))
+        owned = _at("group", g["GroupName"], g["Path"], path, adopted, frozenset()) and has_group_marker(inline)
         group = LiveGroup(g["GroupName"], g["Path"], _managed(g.get("AttachedManagedPolicies")), inline,
-                          tuple(sorted(members.get(g["GroupName"], []))),
-                          g["Path"] == path and has_group_marker(inline))
-        if g["Path"] != path:
+                          tuple(sorted(members.get(g["GroupName"], []))), owned)
+        if not _at("group", g["GroupName"], g["Path"], path, adopted, everywhere):
             unmanaged["group"][g["GroupName"]] = g["Path"]
             other_groups[g["GroupName"]] = group
             continue
@@ -202,7 +221,7 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
     for r in details["RoleDetailList"]:
         for arn in _managed(r.get("AttachedManagedPolicies")):
             attachments.setdefault(arn, []).append(("role", r["RoleName"]))
-        if r["Path"] != path:
+        if not _at("role", r["RoleName"], r["Path"], path, adopted, everywhere):
             unmanaged["role"][r["RoleName"]] = r["Path"]
             continue
         max_session, description = role_settings.get(r["RoleName"], (3600, ""))
@@ -210,7 +229,8 @@ def read_account(iam: Any, account: Account, path: str) -> LiveAccount:
         roles[r["RoleName"]] = LiveRole(
             r["RoleName"], r["Path"], _document(r.get("AssumeRolePolicyDocument")), max_session, description,
             _managed(r.get("AttachedManagedPolicies")), _inline(r.get("RolePolicyList")), tags,
-            tuple(p["InstanceProfileName"] for p in r.get("InstanceProfileList", [])), _boundary(r), is_marked(tags),
+            tuple(p["InstanceProfileName"] for p in r.get("InstanceProfileList", [])), _boundary(r),
+            is_marked(tags) and _at("role", r["RoleName"], r["Path"], path, adopted, frozenset()),
         )
     policies: dict[str, LivePolicy] = {}
     documents: dict[str, Document] = {}
@@ -243,11 +263,13 @@ def read_accounts(
     path: str,
     *,
     max_workers: int = 8,
+    adopted: Adopted | None = None,
 ) -> dict[str, LiveAccount]:
-    """Read ``accounts`` in parallel; ``iam_for(account)`` returns an IAM client in that account."""
+    """Read ``accounts`` in parallel; ``iam_for(account)`` returns an IAM client in that account;
+    ``adopted``: what the org file adopted in place (see :func:`read_account`)."""
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts) or 1))) as pool:
         def read(account: Account) -> LiveAccount:
-            return read_account(iam_for(account), account, path)
+            return read_account(iam_for(account), account, path, adopted)
 
         futures = {a.name: pool.submit(read, a) for a in accounts}
         return {name: future.result() for name, future in futures.items()}

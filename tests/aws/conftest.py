@@ -98,3 +98,14 @@ def orgs(ops_aws: Aws) -> Any:
     client = ops_aws.client("organizations")
     client.create_organization(FeatureSet="ALL")
     return client
+
+
+@pytest.fixture
+def console_org(ops_aws: Aws, classic: Org) -> Org:
+    """The classic org's accounts holding an org made by hand in the console, at IAM path /
+    (:mod:`awsroles.sandbox.console_org`, what ``sandbox start --console-org`` seeds); nothing of
+    awsroles' in them yet. Returns the classic org (its accounts)."""
+    from awsroles.sandbox.console_org import build_console_org
+
+    build_console_org(classic, lambda a: ops_aws.client("iam", ops_aws.for_account(a.id, "admin")))
+    return classic

@@ -294,7 +294,15 @@ def test_only_the_path_is_imported_and_odd_grants_are_reported(edge: Org, tmp_pa
            "imported accounts; skipped" in warnings
     assert f"arn:aws:iam::{edge.account('dev').id}:role/awsroles/ghost names no role at /awsroles/ in dev; " \
            "skipped" in warnings
-    assert len(imported.warnings) == 2
+    # everything read outside the path is listed, each with its reason (never dropped silently)
+    assert "ops: 1 user(s) outside /awsroles/ not imported (awsroles never touches them): carol (at /people/, in " \
+           "group(s) team-outside)" in warnings
+    assert "ops: 1 group(s) outside /awsroles/ not imported (awsroles never touches them): team-outside (at /, " \
+           "allows no sts:AssumeRole in its inline policies: not a team)" in warnings
+    assert "dev: 1 role(s) outside /awsroles/ not imported (awsroles never touches them): legacy (at /, no ops " \
+           "group's inline policy names it)" in warnings
+    assert "see docs/migrate-console.md" in imported.warnings[-1]
+    assert len(imported.warnings) == 6
     # the org file cannot hold the two extra ARNs: plan would take them out of the team's policy
     assert [(c.account, c.action, c.kind, c.name) for c in imported.plan.changes] == [
         ("ops", "update", "group", "team-platform")]
@@ -490,7 +498,8 @@ def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
         "group people in ops is at /awsroles/ but is not a team group (team-NAME, NAME in lower-case letters, "
         "digits and '-'): not imported",
         "team 'platform': member ghost is not a user at /awsroles/; skipped",
-        f"{team}: arn:aws:iam::300000000003:role/other/admin is not at the path /awsroles/; skipped",
+        f"{team}: arn:aws:iam::300000000003:role/other/admin is not at the path /awsroles/ (`--adopt "
+        "roles=in-place` imports roles where they are); skipped",
         f"{team}: arn:aws:iam::*:role/awsroles/* is not the ARN of one role; skipped",
         f"{team}: statement Extra does not allow sts:AssumeRole; not imported",
         "the trust and team policies disagree on MFA (mfa required, max age 1h: role admin in prod, team platform; "

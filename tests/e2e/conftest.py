@@ -141,12 +141,12 @@ class SandboxPool:
     def __init__(self) -> None:
         self.idle: list[Sandbox] = []
 
-    def take(self, org_path: Path = CLASSIC, *, bare: bool = False) -> Sandbox:
+    def take(self, org_path: Path = CLASSIC, *, bare: bool = False, console: bool = False) -> Sandbox:
         while self.idle:
             box = self.idle.pop()
             with contextlib.suppress(SandboxError):  # reset stops a box it could not reset
-                return box.reset(org_path, bare=bare)
-        return Sandbox(org_path, bare=bare).start()
+                return box.reset(org_path, bare=bare, console=console)
+        return Sandbox(org_path, bare=bare, console=console).start()
 
     def give_back(self, box: Sandbox) -> None:
         if box.running:
@@ -211,12 +211,13 @@ def module_sandbox(sandbox_pool: SandboxPool, tmp_path_factory: pytest.TempPathF
 
 @pytest.fixture
 def sandbox_factory(sandbox_pool: SandboxPool) -> Iterator[Callable[..., SandboxHandle]]:
-    """``sandbox_factory(org_path=None, bare=False)``: a freshly seeded sandbox (default: the classic
-    org; ``bare``: its management account alone)."""
+    """``sandbox_factory(org_path=None, bare=False, console=False)``: a freshly seeded sandbox (default:
+    the classic org; ``bare``: its management account alone; ``console``: with a console-made org at
+    IAM path /, as ``sandbox start --console-org``)."""
     made: list[Sandbox] = []
 
-    def make(org_path: Path | None = None, *, bare: bool = False) -> SandboxHandle:
-        box = sandbox_pool.take(org_path or CLASSIC, bare=bare)
+    def make(org_path: Path | None = None, *, bare: bool = False, console: bool = False) -> SandboxHandle:
+        box = sandbox_pool.take(org_path or CLASSIC, bare=bare, console=console)
         made.append(box)
         return SandboxHandle(box)
 
