@@ -329,11 +329,11 @@ class _Build:
             self.warnings.extend(f"team '{team}': member {m} is not a user at {path}; skipped"
                                  for m in group.members if m not in user_names)
             grants: list[Grant] = []
-            for label, document in group_policies(group, self.ops.documents if self.ops else {}):
-                if document is None or (label != f"policy {TEAM_POLICY_NAME}" and not grants_document(document)):
+            for label, policy in group_policies(group, self.ops.documents if self.ops else {}):
+                if policy is None or (label != f"policy {TEAM_POLICY_NAME}" and not grants_document(policy)):
                     continue  # not a grant: plan shows what apply does to it
-                self.observe_mfa(document, f"team {team}")
-                found = self.grants(document, team, label)
+                self.observe_mfa(policy, f"team {team}")
+                found = self.grants(policy, team, label)
                 if label != f"policy {TEAM_POLICY_NAME}" and found:
                     self.warnings.append(moved_grants(team, label, len(found)))
                 grants += [g for g in found if g not in grants]

@@ -111,6 +111,9 @@ def hand_made(moto_aws: None) -> Iterator[HandMade]:
         "sts:AssumeRole", [role_arn(DEV, "admin"), role_arn(PROD, "admin")], MFA)))
     iam.put_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles", PolicyDocument=_json(_allow(
         "sts:AssumeRole", role_arn(DEV, "developer"), MFA)))
+    # A grant the org file cannot hold (any role in dev): not imported, so apply removes it.
+    iam.put_group_policy(GroupName="team-backend", PolicyName="assume-anything-in-dev", PolicyDocument=_json(_allow(
+        "sts:AssumeRole", f"arn:aws:iam::{DEV}:role{PATH}*", MFA)))
     yield HandMade(aws, iam, env, keys)
 
 
@@ -130,11 +133,12 @@ def test_the_report_names_each_person_and_change(hand_made: HandMade) -> None:
     assert not credentials["alice"].mfa_devices and credentials["carol"].mfa_devices
     report = by_subject(impact(imported.org, imported.plan, imported.live, credentials))
 
-    source = report[("source-identity", "roles developer in dev")]
-    assert source.people == ("carol",)  # admin is granted to no one in the imported file: not re-made
+    roles = "roles admin in dev, prod; developer in dev"  # admin: imported from platform's assume-admin
+    source = report[("source-identity", roles)]
+    assert source.people == ("alice", "bob", "carol")
     assert "--source-identity" in source.change and "Switch Role" in source.change
     assert "awsroles login" in source.todo and "awsroles profiles sync" in source.todo
-    assert report[("trust-narrowed", "roles developer in dev")].people == ("carol",)
+    assert report[("trust-narrowed", roles)].people == ("alice", "bob", "carol")
 
     alice = report[("mfa", "user alice")]
     assert alice.people == ("alice",)
@@ -145,12 +149,15 @@ def test_the_report_names_each_person_and_change(hand_made: HandMade) -> None:
     carol = report[("mfa", "user carol")]
     assert "access key" not in carol.change and carol.todo == ""
 
-    platform = report[("grant-removed", "team platform (team-platform)")]
+    platform = report[("grant-moved", "team platform (team-platform)")]  # imported: its grants move
     assert platform.people == ("alice", "bob")
     assert role_arn(DEV, "admin") in platform.change and role_arn(PROD, "admin") in platform.change
-    assert "assume-admin" in platform.change
-    assert platform.todo.startswith("To keep it, add `dev = admin`, `prod = admin` to [team platform] before apply")
-    assert ("grant-moved", "team backend (team-backend)") not in report  # already in awsroles-assume-roles
+    assert "from assume-admin to awsroles-assume-roles" in platform.change and "members keep them" in platform.change
+    backend = report[("grant-removed", "team backend (team-backend)")]  # a wildcard the org file cannot hold
+    assert backend.people == ("carol",)
+    assert f"arn:aws:iam::{DEV}:role{PATH}*" in backend.change and "assume-anything-in-dev" in backend.change
+    assert backend.todo.startswith("To keep it, add `ENVIRONMENT = ROLE` to [team backend] before apply")
+    assert ("grant-moved", "team backend (team-backend)") not in report  # its own grant: in awsroles-assume-roles
 
     assert report[("boundary-removed", "user bob")].change.startswith(
         "Its permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess is removed")
@@ -198,11 +205,14 @@ def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Pa
     assert not [s for s in resolve_policy(document, {**key_only, "aws:multifactorauthpresent": "true"})["Statement"]
                 if s["Effect"] == "Deny"]
 
-    # grant-removed: team-platform's assume-admin is gone, and nothing else lets alice and bob assume admin.
+    # grant-moved: team-platform's assume-admin is gone, its grants now in awsroles-assume-roles.
     assert "assume-admin" not in ops.list_group_policies(GroupName="team-platform")["PolicyNames"]
-    for name in ops.list_group_policies(GroupName="team-platform")["PolicyNames"]:
-        text = json.dumps(ops.get_group_policy(GroupName="team-platform", PolicyName=name)["PolicyDocument"])
-        assert role_arn(DEV, "admin") not in text
+    text = json.dumps(ops.get_group_policy(GroupName="team-platform", PolicyName="awsroles-assume-roles"))
+    assert role_arn(DEV, "admin") in text and role_arn(PROD, "admin") in text
+    # grant-removed: team-backend's wildcard is gone; nothing lets carol assume any role in dev but developer.
+    assert "assume-anything-in-dev" not in ops.list_group_policies(GroupName="team-backend")["PolicyNames"]
+    text = json.dumps(ops.get_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles"))
+    assert "role/awsroles/*" not in text and role_arn(DEV, "developer") in text
     # boundary-removed, policy-removed: bob's own.
     bob = ops.get_user(UserName="bob")["User"]
     assert "PermissionsBoundary" not in bob
@@ -239,9 +249,10 @@ def test_import_check_prints_only_the_report_and_import_prints_it_too(
     assert (code, err) == (ExitCode.OK, ""), err
     assert out.startswith("What the first apply changes for people (")
     assert "affects alice, bob, carol" in out.splitlines()[0]
-    assert "  source identity required: roles developer in dev (carol)\n" in out
+    assert "  source identity required: roles admin in dev, prod; developer in dev (alice, bob, carol)\n" in out
     assert "  MFA required for everything: user alice (alice)\n" in out
-    assert "  grant removed: team platform (team-platform) (alice, bob)\n" in out
+    assert "  grant moved: team platform (team-platform) (alice, bob)\n" in out
+    assert "  grant removed: team backend (team-backend) (carol)\n" in out
     assert "Imported" not in out and not list(tmp_path.iterdir())  # nothing written
 
     code, out, _ = invoke("-o", "json", "import", "--check", *accounts)
@@ -249,8 +260,9 @@ def test_import_check_prints_only_the_report_and_import_prints_it_too(
     data = json.loads(out)
     assert list(data) == ["impact"]
     assert {(i["kind"], tuple(i["people"])) for i in data["impact"]} >= {
-        ("source-identity", ("carol",)), ("mfa", ("alice",)), ("mfa", ("bob",)), ("mfa", ("carol",)),
-        ("grant-removed", ("alice", "bob")), ("boundary-removed", ("bob",)), ("policy-removed", ("bob",))}
+        ("source-identity", ("alice", "bob", "carol")), ("mfa", ("alice",)), ("mfa", ("bob",)), ("mfa", ("carol",)),
+        ("grant-moved", ("alice", "bob")), ("grant-removed", ("carol",)), ("boundary-removed", ("bob",)),
+        ("policy-removed", ("bob",))}
 
     for bad in (("-O", "x.ini"), ("--force",)):
         code, _, err = invoke("import", "--check", *bad, *accounts)
