@@ -502,7 +502,7 @@ def test_the_equivalence_check_notices_a_changed_budget() -> None:
         assert_equivalent(org, files)
 
 
-def _shape(org: Org) -> set[tuple[str, str]]:
+def export_shape(org: Org) -> set[tuple[str, str]]:
     """Every (resource type, argument or nested block) an org's export uses, and each type alone."""
     shape: set[tuple[str, str]] = set()
     for module in parse_tf(terraform_files(org)).values():
@@ -525,6 +525,6 @@ def test_the_applied_export_uses_every_resource_type_and_argument_of_the_example
     An example that gains something new fails here: add it to that org."""
     from tests.e2e.test_terraform_apply import write_applied_org
 
-    applied = _shape(load_org(write_applied_org(tmp_path)))
+    applied = export_shape(load_org(write_applied_org(tmp_path)))
     for path in EXAMPLE_FILES:
-        assert _shape(load_org(path)) - applied == set(), path.name
+        assert export_shape(load_org(path)) - applied == set(), path.name
