@@ -83,7 +83,7 @@ def tables(review: Review) -> list[Table]:
 @click.option("--profile", metavar="NAME", help="AWS profile with admin credentials in ops.")
 @pass_app
 def review(app: App, since: str, cloudtrail: bool, profile: str | None) -> int:
-    """Per person: standing and temporary grants, and when each was last used.
+    """Per person: standing and temporary grants, break-glass roles, and when each was last used.
 
     For every IAM user in the org file: the last use of their console password and of each
     access key, and for each role they may assume the role's last use (IAM's RoleLastUsed, read
@@ -93,7 +93,8 @@ def review(app: App, since: str, cloudtrail: bool, profile: str | None) -> int:
     source identity; an unused grant is then one this person did not assume since the cut-off.
     An account whose CloudTrail cannot be read gets a note and keeps IAM's per-role data. Flags
     inactive people, never-used ones, unused grants and access keys older than the cut-off and
-    unused since. Read-only.
+    unused since, and break-glass roles used since the cut-off (an unused one is not
+    flagged). Read-only.
 
     \b
     Examples:

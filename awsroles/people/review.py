@@ -26,6 +26,9 @@ Flags, each against the cut-off (``now - since``):
 - ``unused grant``: a role granted to them exists and was not used since the cut-off (or never);
   where CloudTrail was read, not assumed by *this person* since the cut-off.
 - ``old unused key``: an access key created before the cut-off and not used since (or never).
+- ``break-glass used``: a break-glass role the person is named for (``[break-glass ENV]``) was
+  used since the cut-off (by anyone, from IAM; by this person, where CloudTrail was read). An
+  unused break-glass role is as it should be: it is never an ``unused grant``.
 """
 
 from __future__ import annotations
@@ -95,12 +98,13 @@ class RoleUse:
 
 @dataclass(frozen=True)
 class Access:
-    """One role a person may assume: standing (through a team) or temporary (until a moment)."""
+    """One role a person may assume: standing (through a team), temporary (until a moment), or
+    break-glass (a ``[break-glass ENV]`` section names them)."""
 
     environment: str
     role: str
-    kind: str  # "standing" | "temporary"
-    via: str  # "team backend", or "user" for a temporary grant to the person alone
+    kind: str  # "standing" | "temporary" | "break-glass"
+    via: str  # "team backend"; "user" for a temporary grant to the person alone; "[break-glass ENV]"
     until: datetime | None = None  # temporary grants: when it ends
     starts: datetime | None = None  # temporary grants with a ``from``: when it begins
     grant_id: str = ""  # temporary grants: the section's ID
@@ -192,8 +196,9 @@ class Review:
 # -- who may assume what (pure) ---------------------------------------------------------------------
 
 def accesses(org: Org, user: str) -> list[Access]:
-    """``user``'s standing grants (through each team, file order) then their temporary grants
-    (``[temporary ID]`` sections: a team's reach every member)."""
+    """``user``'s standing grants (through each team, file order), their temporary grants
+    (``[temporary ID]`` sections: a team's reach every member), then the break-glass roles they
+    are named for."""
     found = [Access(g.environment, g.role, "standing", f"team {t.name}")
              for t in org.teams_of(user) for g in t.grants]
     teams = {t.name for t in org.teams_of(user)}
@@ -206,6 +211,8 @@ def accesses(org: Org, user: str) -> list[Access]:
             continue
         found.append(Access(grant.environment, grant.role, "temporary", via, _utc(grant.until), _utc(grant.start),
                             grant.id, grant.reason))
+    found += [Access(glass.environment, glass.role, "break-glass", f"[break-glass {glass.environment}]")
+              for glass in org.break_glass if user in glass.people]
     return found
 
 
@@ -233,6 +240,9 @@ def grant_flags(access: Access, use: RoleUse, now: datetime, cutoff: datetime, *
         flags.append("not started")
     if not use.exists:
         flags.append("role not in AWS")
+    elif access.kind == "break-glass":
+        if not _stale(assumed if trail else use.last_used, cutoff):
+            flags.append("break-glass used")  # worth a look; unused is as it should be
     elif _stale(assumed if trail else use.last_used, cutoff):
         flags.append("unused grant")
     return tuple(flags)
@@ -270,7 +280,8 @@ def classify(org: Org, uses: dict[str, IamUse], roles: dict[tuple[str, str], Rol
         keys = tuple(KeyReview(k, key_flags(k, cutoff)) for k in (use.keys if use else ()))
         flags = list(person_flags(use, cutoff))
         flags += [f"{f} {k.key.id}" for k in keys for f in k.flags]
-        flags += [f"unused grant {g.access.environment}/{g.access.role}" for g in grants if "unused grant" in g.flags]
+        flags += [f"{flag} {g.access.environment}/{g.access.role}" for g in grants
+                  for flag in ("unused grant", "break-glass used") if flag in g.flags]
         people.append(PersonReview(user.name, tuple(t.name for t in org.teams_of(user.name)), use, keys,
                                    tuple(grants), tuple(dict.fromkeys(flags))))
     return Review(now, since, tuple(people), (ROLE_NOTE, *trail_notes(org, trail, since)), trail is not None)

@@ -147,3 +147,22 @@ def test_an_org_on_identity_center_alone_has_no_iam_users_to_review() -> None:
     assert code == ExitCode.USAGE and out == ""
     assert err.strip() == ("awsroles: error: access review reads IAM users; this org's people are in IAM "
                            "Identity Center (identity = identity-center)")
+
+
+def test_a_break_glass_role_is_read_and_reviewed_for_the_people_named(ops_aws: Aws) -> None:
+    """The role's last use comes from IAM in its account, as for any grant; used, it is flagged."""
+    from tests.aws.test_break_glass_alarm import org_with
+
+    org = org_with()
+    engine = Engine(org, ops_aws)
+    assert engine.apply(engine.plan()).ok
+    now = datetime.now(timezone.utc)
+    prod = org.account("prod").id
+    iam_backends[prod]["aws"].get_role("breakglass").last_used = now - timedelta(days=2)
+    found = review(org, engine.iam, now=now, since=timedelta(days=90))
+    alice, bob = found.people
+    glass = [g for g in alice.grants if g.access.kind == "break-glass"]
+    assert [(g.access.environment, g.access.role, g.flags) for g in glass] == [
+        ("prod", "breakglass", ("break-glass used",))]
+    assert glass[0].use.last_used is not None and glass[0].use.exists
+    assert not any(g.access.kind == "break-glass" for g in bob.grants)

@@ -9,9 +9,10 @@ import pytest
 
 from awsroles.cli.access_review import CSV_COLUMNS, csv_table, tables
 from awsroles.errors import UsageError
-from awsroles.org.model import Org, TemporaryGrant
+from awsroles.org.model import BreakGlass, Org, TemporaryGrant
 from awsroles.org.parse import load_org
 from awsroles.people.activity import IamUse, KeyUse
+from awsroles.people.assumptions import TrailRead
 from awsroles.people.review import RoleUse, accesses, classify, iso, parse_since
 from tests.conftest import EXAMPLES
 
@@ -123,3 +124,32 @@ def test_csv_has_stable_columns_one_row_per_person_and_grant(classic: Org) -> No
     rows = csv_table(classify(lonely, {}, {}, now=NOW, since=90 * DAY)).rows
     assert [r[2] for r in rows] == ["alice", "alice", "alice", "bob"]
     assert rows[3][CSV_COLUMNS.index("environment"):] == [""] * 10
+
+
+def test_break_glass_roles_are_listed_for_the_people_named_and_flagged_only_when_used(classic: Org) -> None:
+    org = replace(classic, break_glass=(BreakGlass("prod", ("alice",)),))
+    assert [(a.environment, a.role, a.kind, a.via) for a in accesses(org, "alice")][-1] == (
+        "prod", "breakglass", "break-glass", "[break-glass prod]")
+    assert all(a.kind != "break-glass" for a in accesses(org, "bob"))  # not named: never listed
+    unused = roles(classic, {}) | {("prod", "breakglass"): RoleUse("prod", "breakglass", True, None)}
+    review = classify(org, {}, unused, now=NOW, since=90 * DAY)
+    glass = review.people[0].grants[-1]
+    assert glass.flags == ()  # unused is as it should be: never an "unused grant"
+    assert not any("breakglass" in f for f in review.people[0].flags)
+
+    used = unused | {("prod", "breakglass"): RoleUse("prod", "breakglass", True, NOW - 3 * DAY)}
+    review = classify(org, {}, used, now=NOW, since=90 * DAY)
+    assert review.people[0].grants[-1].flags == ("break-glass used",)
+    assert "break-glass used prod/breakglass" in review.people[0].flags
+    assert ["alice", "prod", "breakglass", "break-glass ([break-glass prod])", "2026-11-26T14:02:00Z",
+            "break-glass used"] in [list(r) for r in tables(review)[1].rows]
+    assert [r[CSV_COLUMNS.index("grant")] for r in csv_table(review).rows if r[2] == "alice"][-1] == "break-glass"
+    assert review.as_dict()["people"][0]["grants"][-1]["kind"] == "break-glass"
+
+    # CloudTrail read: used by someone else since the cut-off, not by alice: no flag for her.
+    arn = org.role_arn("prod", "breakglass")
+    trail = TrailRead({("bob", arn): NOW - DAY}, frozenset({"prod"}))
+    assert classify(org, {}, used, now=NOW, since=90 * DAY, trail=trail).people[0].grants[-1].flags == ()
+    trail = TrailRead({("alice", arn): NOW - DAY}, frozenset({"prod"}))
+    assert classify(org, {}, used, now=NOW, since=90 * DAY, trail=trail).people[0].grants[-1].flags == (
+        "break-glass used",)
