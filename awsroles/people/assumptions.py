@@ -9,6 +9,13 @@ days of management events in a region (CloudTrail API Reference, "LookupEvents":
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html). AWS limits
 ``LookupEvents`` to two requests per second per account per region; botocore's retry mode retries
 the throttled ones.
+
+An ``AssumeRole`` is recorded in the region of the STS endpoint that served it: a regional
+endpoint's region, or, for the global endpoint (``sts.amazonaws.com``, what older SDKs and tools
+call), US East (N. Virginia) (IAM User Guide, "Logging IAM and AWS STS API calls with AWS
+CloudTrail": https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-integration.html). So each
+account is read in the org's region and, when that is another, in the global endpoint's region
+(:data:`GLOBAL_ENDPOINT_REGION`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from typing import Any
 from awsroles.errors import aws_error_code
 
 HISTORY = timedelta(days=90)  # what CloudTrail's event history keeps
+# Where the global STS endpoint's calls are recorded, per partition.
+GLOBAL_ENDPOINT_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
 
 def assumption(event: Mapping[str, Any], roles: Collection[str], people: Collection[str]
@@ -79,25 +88,37 @@ class TrailRead:
     """What CloudTrail said: the last assumptions, and which accounts could not be read (and why)."""
 
     last: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (person, role ARN) -> when
-    read: frozenset[str] = frozenset()  # names of the accounts read
+    read: frozenset[str] = frozenset()  # names of the accounts read (in the org's region at least)
     unreadable: dict[str, str] = field(default_factory=dict)  # account name -> why
+    partly: dict[str, str] = field(default_factory=dict)  # account name -> why another region was not read
 
 
-def read_trails(accounts: Iterable[str], cloudtrail_for: Callable[[str], Any], start: datetime,
-                roles: Collection[str], people: Collection[str]) -> TrailRead:
-    """:func:`read_events` in each account named (``cloudtrail_for(name)``: a client there);
+def read_trails(accounts: Iterable[str], cloudtrail_for: Callable[[str, str | None], Any], start: datetime,
+                roles: Collection[str], people: Collection[str], also: Iterable[str] = ()) -> TrailRead:
+    """:func:`read_events` in each account named (``cloudtrail_for(name, region)``: a client there,
+    ``region`` None for the org's own), then in each region of ``also`` (the global STS endpoint's);
     an account that cannot be read is noted, never fatal."""
     last: dict[tuple[str, str], datetime] = {}
     read: set[str] = set()
     unreadable: dict[str, str] = {}
+    partly: dict[str, str] = {}
+
+    def merge(events: list[dict[str, Any]]) -> None:
+        for key, when in last_assumed(events, roles, people).items():
+            if key not in last or last[key] < when:
+                last[key] = when
+
+    extra = tuple(dict.fromkeys(also))
     for name in dict.fromkeys(accounts):
         try:
-            events = read_events(cloudtrail_for(name), start)
+            merge(read_events(cloudtrail_for(name, None), start))
         except Exception as exc:  # any failure: this account falls back to IAM's data
             unreadable[name] = why_unreadable(exc)
             continue
         read.add(name)
-        for key, when in last_assumed(events, roles, people).items():
-            if key not in last or last[key] < when:
-                last[key] = when
-    return TrailRead(last, frozenset(read), unreadable)
+        for region in extra:
+            try:
+                merge(read_events(cloudtrail_for(name, region), start))
+            except Exception as exc:  # the org's region was read: a note, its data kept
+                partly[name] = f"{region}: {why_unreadable(exc)}"
+    return TrailRead(last, frozenset(read), unreadable, partly)

@@ -43,7 +43,7 @@ from typing import Any
 from awsroles.errors import UsageError, aws_error_code
 from awsroles.org.model import Account, Org
 from awsroles.people.activity import IamUse, KeyUse, read_uses
-from awsroles.people.assumptions import HISTORY, TrailRead, read_trails
+from awsroles.people.assumptions import GLOBAL_ENDPOINT_REGION, HISTORY, TrailRead, read_trails
 
 DEFAULT_SINCE = "90d"
 NEVER = "never"
@@ -299,6 +299,10 @@ def trail_notes(org: Org, trail: TrailRead | None, since: timedelta) -> list[str
     for name, why in trail.unreadable.items():
         account = org.account(name)
         notes.append(f"CloudTrail in {name} ({account.id}): {why}; its grants use IAM's role last used")
+    for name, why in trail.partly.items():
+        account = org.account(name)
+        notes.append(f"CloudTrail in {name} ({account.id}) in {why}: assumptions through the global STS "
+                     "endpoint are not seen")
     return notes
 
 
@@ -336,11 +340,12 @@ def read_role_uses(org: Org, iam_for: Callable[[Account], Any], wanted: Iterable
 
 
 def review(org: Org, iam_for: Callable[[Account], Any], *, now: datetime, since: timedelta,
-           max_workers: int = 8, cloudtrail_for: Callable[[Account], Any] | None = None) -> Review:
+           max_workers: int = 8, cloudtrail_for: Callable[[Account, str | None], Any] | None = None) -> Review:
     """Read the ops account (each person's credentials and their last use) and each environment
     account (each granted role's last use), then :func:`classify`. ``iam_for(account)``: an IAM
-    client in that account (:meth:`awsroles.sync.engine.Engine.iam`); ``cloudtrail_for(account)``,
-    when given, a CloudTrail client there (each environment account's events are read)."""
+    client in that account (:meth:`awsroles.sync.engine.Engine.iam`); ``cloudtrail_for(account,
+    region)``, when given, a CloudTrail client there, ``region`` None for the org's (each environment
+    account's events are read there, and in the global STS endpoint's region when that is another)."""
     names = [u.name for u in org.users]
     uses = {u.name: u for u in read_uses(iam_for(org.ops), names, max_workers=min(4, max_workers))}
     wanted = [(a.environment, a.role) for name in names for a in accesses(org, name)]
@@ -349,6 +354,7 @@ def review(org: Org, iam_for: Callable[[Account], Any], *, now: datetime, since:
     if cloudtrail_for is not None:
         live = [(env, role) for env, role in wanted if not org.environment_account(env).pending]
         trail = read_trails([org.environment_account(env).name for env, _ in live],
-                            lambda name: cloudtrail_for(org.account(name)), now - since,
-                            {org.role_arn(env, role) for env, role in live}, set(names))
+                            lambda name, region: cloudtrail_for(org.account(name), region), now - since,
+                            {org.role_arn(env, role) for env, role in live}, set(names),
+                            also=[r for r in [GLOBAL_ENDPOINT_REGION.get(org.partition)] if r and r != org.region])
     return classify(org, uses, roles, now=now, since=since, trail=trail)

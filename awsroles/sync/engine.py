@@ -94,9 +94,10 @@ class Engine:
         """An IAM client in ``account`` (the caller's own, or through the org's bootstrap role)."""
         return self._client("iam", account)
 
-    def cloudtrail(self, account: Account | str) -> Any:
-        """A CloudTrail client in ``account`` (the session's region), through the org's bootstrap role."""
-        return self._client("cloudtrail", account)
+    def cloudtrail(self, account: Account | str, region: str | None = None) -> Any:
+        """A CloudTrail client in ``account`` (in ``region``, else the session's), through the org's
+        bootstrap role."""
+        return self._client("cloudtrail", account, region)
 
     def budgets(self, account: Account | str | None = None) -> Any:
         """A Budgets client in the billing account (the only account whose budgets awsroles manages)."""

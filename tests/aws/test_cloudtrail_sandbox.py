@@ -220,3 +220,35 @@ def test_the_command_with_cloudtrail_as_json_csv_and_table(world: Any) -> None:
     assert all("last_assumed_by_person" not in g for p in json.loads(out)["people"] for g in p["grants"])
     assert any("is not read by this review" in n for n in json.loads(out)["notes"])
 
+
+
+def test_an_assumption_through_the_global_endpoint_is_found_when_the_org_is_elsewhere(tmp_path: Path) -> None:
+    """The org in eu-west-1; alice assumes prod's admin through the global STS endpoint, which
+    CloudTrail records in us-east-1: the review reads both regions and finds her."""
+    from awsroles.sandbox.server.cloudtrail import lookup
+
+    text = (EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies"))
+    path = tmp_path / "awsroles.ini"
+    path.write_text(text.replace("mfa = required", "mfa = optional").replace("region = us-east-1",
+                                                                             "region = eu-west-1"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        with Sandbox(path, in_process=True) as box:
+            for name, value in box.env().items():
+                mp.setenv(name, value)
+            engine = Engine(box.org, box.aws())
+            assert engine.org.region == "eu-west-1" and engine.apply(engine.plan()).ok
+            key = engine.iam(box.org.ops).create_access_key(UserName="alice")["AccessKey"]
+            sts = boto3.client("sts", region_name="us-east-1", endpoint_url=box.endpoint,  # the global endpoint's
+                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+            sts.assume_role(RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")
+            now = clock.utcnow().replace(tzinfo=timezone.utc) + timedelta(minutes=1)
+            def hers(region: str) -> list[Any]:
+                return [e for e in lookup(PROD, region, {})["Events"] if '"sourceIdentity": "alice"' in
+                        e["CloudTrailEvent"]]
+            assert hers("us-east-1") and not hers("eu-west-1")  # recorded where the endpoint was
+            result = review(engine.org, engine.iam, now=now, since=timedelta(days=1),
+                            cloudtrail_for=engine.cloudtrail)
+            alice = {(g.access.environment, g.access.role): g for g in result.people[0].grants}
+            assert result.people[0].name == "alice" and alice["prod", "admin"].assumed is not None
+            assert alice["prod", "admin"].flags == ()

@@ -66,7 +66,8 @@ def test_read_trails_merges_accounts_and_notes_the_unreadable_ones_without_faili
     start = NOW - timedelta(days=90)
     clients = {"prod": Trail([event("alice", when=NOW - timedelta(days=2)), event("alice")]),
                "dev": Trail(code="AccessDeniedException"), "stage": Trail(code="OperationNotPermittedException")}
-    found = read_trails(["prod", "dev", "stage", "prod"], clients.__getitem__, start, {ROLE}, {"alice"})
+    found = read_trails(["prod", "dev", "stage", "prod"], lambda name, region: clients[name], start, {ROLE},
+                        {"alice"})
     assert found.last == {("alice", ROLE): NOW} and found.read == {"prod"}
     assert found.unreadable == {"dev": "access denied (cloudtrail:LookupEvents)",
                                 "stage": "not available (OperationNotPermittedException)"}
@@ -83,3 +84,19 @@ def test_unused_grant_with_cloudtrail_is_this_persons_not_the_roles() -> None:
     assert grant_flags(access, RoleUse("prod", "admin"), NOW, cutoff, assumed=NOW, trail=True) == ()
     # the account's CloudTrail could not be read: IAM's data
     assert grant_flags(access, used_by_someone, NOW, cutoff, assumed=None, trail=False) == ()
+
+
+def test_each_account_is_read_in_the_global_endpoints_region_too() -> None:
+    """An AssumeRole through the global STS endpoint is recorded in us-east-1: read there too; a
+    region that cannot be read is a note, the org's region's events are kept."""
+    start = NOW - timedelta(days=90)
+    clients = {("prod", None): Trail([event("alice", when=NOW - timedelta(days=5))]),
+               ("prod", "us-east-1"): Trail([event("alice", when=NOW - timedelta(days=1))]),
+               ("dev", None): Trail([event("alice", when=NOW - timedelta(days=3))]),
+               ("dev", "us-east-1"): Trail(code="AccessDeniedException")}
+    found = read_trails(["prod", "dev"], lambda name, region: clients[name, region], start, {ROLE}, {"alice"},
+                        also=["us-east-1"])
+    assert found.last == {("alice", ROLE): NOW - timedelta(days=1)}  # the global endpoint's, the latest
+    assert found.read == {"prod", "dev"} and found.unreadable == {}
+    assert found.partly == {"dev": "us-east-1: access denied (cloudtrail:LookupEvents)"}
+    assert all(c.asked for c in clients.values() if not c.code)
