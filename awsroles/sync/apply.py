@@ -201,7 +201,7 @@ _USER_ARN = re.compile(r"arn:[\w-]+:iam::(\d{12}):user/([\w+=,.@/-]+)")
 def _users_named(change: Change) -> set[tuple[str, str]]:
     """(account id, user name lowercased) of every IAM user an operation's parameters name by ARN
     (a trust policy's principals: a break-glass role trusts the named people's users)."""
-    text = json.dumps([params for _, params in change.ops])
+    text = json.dumps([params for _, params in change.ops], default=str)  # any value: only ARNs matter here
     return {(account, path.rsplit("/", 1)[-1].lower()) for account, path in _USER_ARN.findall(text)}
 
 
