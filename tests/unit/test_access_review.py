@@ -153,3 +153,15 @@ def test_break_glass_roles_are_listed_for_the_people_named_and_flagged_only_when
     trail = TrailRead({("alice", arn): NOW - DAY}, frozenset({"prod"}))
     assert classify(org, {}, used, now=NOW, since=90 * DAY, trail=trail).people[0].grants[-1].flags == (
         "break-glass used",)
+
+
+def test_a_second_region_not_read_is_a_note_and_the_first_regions_data_is_kept(classic: Org) -> None:
+    """docs/people.md, Regions: the global STS endpoint's region that cannot be read is a note."""
+    arn = classic.role_arn("dev", "admin")
+    trail = TrailRead({("alice", arn): NOW - DAY}, frozenset({"dev", "stage", "prod"}),
+                      partly={"dev": "us-east-1: access denied (cloudtrail:LookupEvents)"})
+    review = classify(classic, {}, roles(classic, {}), now=NOW, since=90 * DAY, trail=trail)
+    assert ("CloudTrail in dev (222222222222) in us-east-1: access denied (cloudtrail:LookupEvents): "
+            "assumptions through the global STS endpoint are not seen") in review.notes
+    dev_admin = next(g for g in review.people[0].grants if (g.access.environment, g.access.role) == ("dev", "admin"))
+    assert dev_admin.trail is True and dev_admin.assumed == NOW - DAY and dev_admin.flags == ()
