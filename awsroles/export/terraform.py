@@ -19,6 +19,15 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          lays it out, read with ``file()`` so IAM variables need no escaping; the
                          SCPs under ``policies/<management>/scps/``
 
+Roles, groups and users the org file adopts in place (:meth:`~awsroles.org.model.Org.adopted_in_place`:
+a role's or user's ``path``, a team's ``group``, made by hand outside the org's path) exist already:
+each gets an ``import`` block, and so does each adopted user's ``aws_iam_user_group_membership``
+(terraform reads back only the groups it names), so that terraform takes them over where they are,
+marks them as apply marks them (the ``managed-by`` tag, a group's marker policy) and never creates
+them again. Their policies and attachments are not imported: putting an inline policy or attaching
+a managed policy that is there already changes nothing in IAM, and an import of one that is not
+there would stop the plan.
+
 The management account's file also holds what apply makes in AWS Organizations, when the org file
 uses accounts (:mod:`awsroles.export.organizations`): OUs, the accounts apply places (adopted with
 ``import`` blocks, never closed by ``terraform destroy``), SCPs and their attachments.
@@ -63,7 +72,7 @@ POLICY_DIR = "policies"
 VERSIONS_FILE = "versions.tf"
 PROVIDERS_FILE = "providers.tf"
 REQUIRED_TERRAFORM = ">= 1.3"
-REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts that exist are adopted, never created again
+REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts, and IAM adopted in place, exist: never created again
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"
 SESSION_NAME = "awsroles-terraform"
@@ -191,10 +200,29 @@ def _policy_arn(org: Org, account: Account, path: str, name: str) -> str:
     return f"arn:{org.partition}:iam::{account.id}:policy{path}{name}"
 
 
+def _import(alias: str, resource_type: str, local_name: str, import_id: str, comment: str) -> hcl.Block:
+    """``import { to = TYPE.LOCAL, id = ID }`` through the account's provider."""
+    return hcl.Block("import", (), (
+        hcl.Attribute("provider", hcl.Expr(f"aws.{alias}")),
+        hcl.Attribute("to", hcl.Expr(f"{resource_type}.{local_name}")),
+        hcl.Attribute("id", import_id),
+    ), (comment,))
+
+
+def _exists(kind: str, name: str, path: str) -> str:
+    return f"{kind} {name} exists at {path} (adopted in place): terraform takes it over, never creates another"
+
+
 def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Block]:
-    """Every resource of one account, in the order of the policy export: roles, policies, groups, users."""
+    """Every resource of one account, in the order of the policy export: roles, policies, groups, users;
+    an ``import`` block before each one the org file adopts in place."""
     a = spec.account.name
     alias = names.aliases[a]
+    in_place = org.adopted_in_place()
+
+    def adopted(kind: str, name: str, path: str) -> bool:  # adopted in place there: it exists already
+        return in_place[kind].get(name) == path
+
     own_policies = {_policy_arn(org, spec.account, p.path, p.name): names("aws_iam_policy", a, p.name)
                     for p in spec.policies}
     own_groups = {g.name: names("aws_iam_group", a, g.name) for g in spec.groups}
@@ -206,6 +234,8 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
     for role in spec.roles:
         role_name = names("aws_iam_role", a, role.name)
         role_ref = _ref("aws_iam_role", role_name, "name")
+        if adopted("role", role.name, role.path):
+            blocks.append(_import(alias, "aws_iam_role", role_name, role.name, _exists("role", role.name, role.path)))
         blocks.append(_resource(
             "aws_iam_role", role_name, alias,
             hcl.Attribute("name", role.name),
@@ -241,6 +271,9 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
     for group in spec.groups:
         group_name = own_groups[group.name]
         group_ref = _ref("aws_iam_group", group_name, "name")
+        if adopted("group", group.name, group.path):
+            blocks.append(_import(alias, "aws_iam_group", group_name, group.name,
+                                  _exists("group", group.name, group.path)))
         blocks.append(_resource(
             "aws_iam_group", group_name, alias,
             hcl.Attribute("name", group.name),
@@ -261,6 +294,9 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             ))
     for user in spec.users:
         user_name = names("aws_iam_user", a, user.name)
+        user_adopted = adopted("user", user.name, user.path)
+        if user_adopted:
+            blocks.append(_import(alias, "aws_iam_user", user_name, user.name, _exists("user", user.name, user.path)))
         blocks.append(_resource(
             "aws_iam_user", user_name, alias,
             hcl.Attribute("name", user.name),
@@ -270,8 +306,13 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
         groups: list[hcl.Value] = [
             _ref("aws_iam_group", own_groups[g], "name") if g in own_groups else g for g in user.groups
         ]
+        membership = names("aws_iam_user_group_membership", a, user.name)
+        if user_adopted:  # the id names every group; terraform reads back those the user is in, then adds the rest
+            blocks.append(_import(alias, "aws_iam_user_group_membership", membership,
+                                  "/".join((user.name, *user.groups)),
+                                  f"{user.name}'s memberships of these groups: terraform adds those missing"))
         blocks.append(_resource(
-            "aws_iam_user_group_membership", names("aws_iam_user_group_membership", a, user.name), alias,
+            "aws_iam_user_group_membership", membership, alias,
             hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
             hcl.Attribute("groups", groups),
         ))
@@ -414,9 +455,7 @@ def terraform_files(org: Org) -> dict[str, str]:
         if account.name == org.billing_account:
             blocks += _budget_blocks(org, budgets, names)
         if org.uses_accounts and account.name == org.management.name:
-            organization = organization_blocks(org, names.aliases[account.name], POLICY_DIR)
-            imports = any(b.type == "import" for b in organization)
-            blocks += organization
+            blocks += organization_blocks(org, names.aliases[account.name], POLICY_DIR)
         glass = org.break_glass_in(account.environment) if account.environment else None
         if glass is not None:
             blocks += alarm_blocks(org, glass, names.aliases[account.name])
@@ -429,6 +468,7 @@ def terraform_files(org: Org) -> dict[str, str]:
         if home:
             alias = identity_center.alias if identity_center else names.aliases[account.name]
             blocks += identity_center_blocks(org, alias, POLICY_DIR)
+        imports = imports or any(b.type == "import" for b in blocks)
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
     files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
     providers = [_Provider(a, names.aliases[a.name], org.region) for a in served]
