@@ -26,7 +26,11 @@ each gets an ``import`` block, and so does each adopted user's ``aws_iam_user_gr
 marks them as apply marks them (the ``managed-by`` tag, a group's marker policy) and never creates
 them again. Their policies and attachments are not imported: putting an inline policy or attaching
 a managed policy that is there already changes nothing in IAM, and an import of one that is not
-there would stop the plan.
+there would stop the plan. What else such a resource holds (the console's own inline policies of a
+group, a policy attached to a user by hand) apply removes; so does terraform, through an
+``aws_iam_<kind>_policies_exclusive`` and an ``aws_iam_<kind>_policy_attachments_exclusive`` per
+adopted role, group and user, listing exactly its declared policies (``versions.tf`` then asks for
+the AWS provider version that has them, :data:`AWS_PROVIDER_VERSION_EXCLUSIVE`).
 
 The management account's file also holds what apply makes in AWS Organizations, when the org file
 uses accounts (:mod:`awsroles.export.organizations`): OUs, the accounts apply places (adopted with
@@ -75,6 +79,8 @@ REQUIRED_TERRAFORM = ">= 1.3"
 REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts, and IAM adopted in place, exist: never created again
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"
+# aws_iam_*_policies_exclusive and aws_iam_*_policy_attachments_exclusive (what is adopted in place)
+AWS_PROVIDER_VERSION_EXCLUSIVE = ">= 5.72.1, < 7.0"
 SESSION_NAME = "awsroles-terraform"
 
 _RESERVED_FILES = frozenset({VERSIONS_FILE.removesuffix(".tf"), PROVIDERS_FILE.removesuffix(".tf")})
@@ -213,6 +219,20 @@ def _exists(kind: str, name: str, path: str) -> str:
     return f"{kind} {name} exists at {path} (adopted in place): terraform takes it over, never creates another"
 
 
+def _exclusive(alias: str, kind: str, local_name: str, inline: Sequence[str],
+               attachments: Sequence[str]) -> list[hcl.Block]:
+    """What an adopted ``kind`` (role, group, user) holds, exclusively: its own inline policies and
+    attachments (``inline``, ``attachments``: references to their resources), nothing else. Each
+    lists them by reference, so it runs after they exist."""
+    principal = hcl.Attribute(f"{kind}_name", _ref(f"aws_iam_{kind}", local_name, "name"))
+    return [
+        _resource(f"aws_iam_{kind}_policies_exclusive", local_name, alias, principal,
+                  hcl.Attribute("policy_names", [hcl.Expr(f"{r}.name") for r in inline])),
+        _resource(f"aws_iam_{kind}_policy_attachments_exclusive", local_name, alias, principal,
+                  hcl.Attribute("policy_arns", [hcl.Expr(f"{r}.policy_arn") for r in attachments])),
+    ]
+
+
 def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Block]:
     """Every resource of one account, in the order of the policy export: roles, policies, groups, users;
     an ``import`` block before each one the org file adopts in place."""
@@ -222,6 +242,9 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
 
     def adopted(kind: str, name: str, path: str) -> bool:  # adopted in place there: it exists already
         return in_place[kind].get(name) == path
+
+    def address(resource_type: str, *key: str) -> str:
+        return f"{resource_type}.{names(resource_type, a, *key)}"
 
     own_policies = {_policy_arn(org, spec.account, p.path, p.name): names("aws_iam_policy", a, p.name)
                     for p in spec.policies}
@@ -259,6 +282,10 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
                 hcl.Attribute("role", role_ref),
                 hcl.Attribute("policy", _document(role_inline_path(a, role.name, inline.name))),
             ))
+        if adopted("role", role.name, role.path):
+            blocks += _exclusive(alias, "role", role_name,
+                                 [address("aws_iam_role_policy", role.name, p.name) for p in role.inline],
+                                 [address("aws_iam_role_policy_attachment", role.name, m) for m in role.managed])
     for policy in spec.policies:
         blocks.append(_resource(
             "aws_iam_policy", names("aws_iam_policy", a, policy.name), alias,
@@ -292,6 +319,10 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
                 hcl.Attribute("group", group_ref),
                 hcl.Attribute("policy_arn", policy_arn(arn)),
             ))
+        if adopted("group", group.name, group.path):
+            blocks += _exclusive(alias, "group", group_name,
+                                 [address("aws_iam_group_policy", group.name, p.name) for p in group.inline],
+                                 [address("aws_iam_group_policy_attachment", group.name, m) for m in group.managed])
     for user in spec.users:
         user_name = names("aws_iam_user", a, user.name)
         user_adopted = adopted("user", user.name, user.path)
@@ -323,6 +354,9 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
                 hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
                 hcl.Attribute("policy", _document(user_inline_path(a, user.name, inline.name))),
             ))
+        if user_adopted:  # awsroles attaches no managed policy to a user
+            blocks += _exclusive(alias, "user", user_name,
+                                 [address("aws_iam_user_policy", user.name, p.name) for p in user.inline], [])
     return blocks
 
 
@@ -370,11 +404,11 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _versions(org: Org, required: str = REQUIRED_TERRAFORM) -> str:
+def _versions(org: Org, required: str = REQUIRED_TERRAFORM, provider: str = AWS_PROVIDER_VERSION) -> str:
     block = hcl.Block("terraform", body=(
         hcl.Attribute("required_version", required),
         hcl.Block("required_providers", body=(
-            hcl.Attribute("aws", {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}),
+            hcl.Attribute("aws", {"source": AWS_PROVIDER_SOURCE, "version": provider}),
         )),
     ))
     return hcl.render([block], _header(org))
@@ -447,7 +481,7 @@ def terraform_files(org: Org) -> dict[str, str]:
     files.update({f"{POLICY_DIR}/{path}": text for path, text in scp_files(org).items()})
     files.update({f"{POLICY_DIR}/{path}": text for path, text in permission_set_files(org).items()})
     by_account = {s.account.name: s for s in specs}
-    imports = False
+    imports = exclusive = False
     served: list[Account] = []  # accounts with resources through their provider in the org's region
     alarm_providers: list[_Provider] = []  # environment accounts' providers in us-east-1 (break-glass alarms)
     for account in accounts:
@@ -469,8 +503,10 @@ def terraform_files(org: Org) -> dict[str, str]:
             alias = identity_center.alias if identity_center else names.aliases[account.name]
             blocks += identity_center_blocks(org, alias, POLICY_DIR)
         imports = imports or any(b.type == "import" for b in blocks)
+        exclusive = exclusive or any(b.labels[0].endswith("_exclusive") for b in blocks if b.type == "resource")
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
-    files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
+    files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM,
+                                     AWS_PROVIDER_VERSION_EXCLUSIVE if exclusive else AWS_PROVIDER_VERSION)
     providers = [_Provider(a, names.aliases[a.name], org.region) for a in served]
     files[PROVIDERS_FILE] = _providers(org, [*providers, *alarm_providers,
                                              *([identity_center] if identity_center else [])])
