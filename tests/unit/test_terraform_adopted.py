@@ -205,3 +205,11 @@ def test_an_org_adopting_nothing_has_no_import_block() -> None:
     assert _imports(files) == set() and _exclusives(files) == {}
     assert f'required_version = "{REQUIRED_TERRAFORM}"' in files["versions.tf"]
     assert f'version = "{AWS_PROVIDER_VERSION}"' in files["versions.tf"]
+
+
+def test_a_break_glass_trust_names_an_adopted_person_where_they_are() -> None:
+    org = _org(ORG + "\n[break-glass prod]\npeople = alice, bob\n")
+    trust = json.loads(terraform_files(org)["policies/prod/roles/breakglass.trust.json"])
+    principals = json.dumps(trust)
+    assert "arn:aws:iam::111111111111:user/alice" in principals
+    assert "arn:aws:iam::111111111111:user/awsroles/bob" in principals
