@@ -24,13 +24,15 @@ a role's or user's ``path``, a team's ``group``, made by hand outside the org's 
 each gets an ``import`` block, and so does each adopted user's ``aws_iam_user_group_membership``
 (terraform reads back only the groups it names), so that terraform takes them over where they are,
 marks them as apply marks them (the ``managed-by`` tag, a group's marker policy) and never creates
-them again. Their policies and attachments are not imported: putting an inline policy or attaching
-a managed policy that is there already changes nothing in IAM, and an import of one that is not
-there would stop the plan. What else such a resource holds (the console's own inline policies of a
-group, a policy attached to a user by hand) apply removes; so does terraform, through an
-``aws_iam_<kind>_policies_exclusive`` and an ``aws_iam_<kind>_policy_attachments_exclusive`` per
-adopted role, group and user, listing exactly its declared policies (``versions.tf`` then asks for
-the AWS provider version that has them, :data:`AWS_PROVIDER_VERSION_EXCLUSIVE`).
+them again; ``lifecycle { prevent_destroy = true }`` keeps ``terraform destroy`` (or a change that
+would replace one) from deleting what existed before awsroles. Their policies and attachments are
+not imported: putting an inline policy or attaching a managed policy that is there already changes
+nothing in IAM, and an import of one that is not there would stop the plan. What else such a
+resource holds (the console's own inline policies of a group, a policy attached to a user by hand)
+apply removes; so does terraform, through an ``aws_iam_<kind>_policies_exclusive`` and an
+``aws_iam_<kind>_policy_attachments_exclusive`` per adopted role, group and user, listing exactly
+its declared policies (``versions.tf`` then asks for the AWS provider version that has them,
+:data:`AWS_PROVIDER_VERSION_EXCLUSIVE`).
 
 The management account's file also holds what apply makes in AWS Organizations, when the org file
 uses accounts (:mod:`awsroles.export.organizations`): OUs, the accounts apply places (adopted with
@@ -196,7 +198,7 @@ def _tags(tags: tuple[tuple[str, str], ...]) -> dict[str, hcl.Value]:
     return {key: value for key, value in sorted(tags)}
 
 
-def _resource(resource_type: str, local_name: str, alias: str, *attributes: hcl.Attribute | None) -> hcl.Block:
+def _resource(resource_type: str, local_name: str, alias: str, *attributes: hcl.BodyItem | None) -> hcl.Block:
     body: list[hcl.BodyItem] = [hcl.Attribute("provider", hcl.Expr(f"aws.{alias}")), hcl.Blank()]
     body.extend(a for a in attributes if a is not None)
     return hcl.Block("resource", (resource_type, local_name), tuple(body))
@@ -217,6 +219,10 @@ def _import(alias: str, resource_type: str, local_name: str, import_id: str, com
 
 def _exists(kind: str, name: str, path: str) -> str:
     return f"{kind} {name} exists at {path} (adopted in place): terraform takes it over, never creates another"
+
+
+# It existed before awsroles: never deleted nor replaced as a side effect (terraform destroy, a changed path).
+_KEEP = hcl.Block("lifecycle", body=(hcl.Attribute("prevent_destroy", True),))
 
 
 def _exclusive(alias: str, kind: str, local_name: str, inline: Sequence[str],
@@ -268,6 +274,7 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             hcl.Attribute("assume_role_policy", _document(role_trust_path(a, role.name))),
             hcl.Attribute("permissions_boundary", policy_arn(role.boundary)) if role.boundary else None,
             hcl.Attribute("tags", _tags(role.tags)),
+            _KEEP if adopted("role", role.name, role.path) else None,
         ))
         for arn in role.managed:
             blocks.append(_resource(
@@ -305,6 +312,7 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             "aws_iam_group", group_name, alias,
             hcl.Attribute("name", group.name),
             hcl.Attribute("path", group.path),
+            _KEEP if adopted("group", group.name, group.path) else None,
         ))
         for inline in group.inline:
             blocks.append(_resource(
@@ -333,6 +341,7 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             hcl.Attribute("name", user.name),
             hcl.Attribute("path", user.path),
             hcl.Attribute("tags", _tags(user.tags)),
+            _KEEP if user_adopted else None,
         ))
         groups: list[hcl.Value] = [
             _ref("aws_iam_group", own_groups[g], "name") if g in own_groups else g for g in user.groups

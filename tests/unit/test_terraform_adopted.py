@@ -194,6 +194,21 @@ def test_adopted_resources_carry_awsroles_marks() -> None:
     assert hcl_string(str(marker["name"])) == "awsroles-managed-by"
 
 
+def test_only_what_existed_before_is_kept_from_terraform_destroy() -> None:
+    files = terraform_files(_org())
+    kept = {(path, name) for path, resource_type, name in (
+        ("dev.tf", "aws_iam_role", "dev_Admin"), ("dev.tf", "aws_iam_role", "dev_reader"),
+        ("prod.tf", "aws_iam_role", "prod_Admin"), ("prod.tf", "aws_iam_role", "prod_reader"),
+        ("ops.tf", "aws_iam_group", "ops_Developers"), ("ops.tf", "aws_iam_group", "ops_team-ops"),
+        ("ops.tf", "aws_iam_group", "ops_awsroles-users"),
+        ("ops.tf", "aws_iam_user", "ops_alice"), ("ops.tf", "aws_iam_user", "ops_bob"),
+        ("ops.tf", "aws_iam_user", "ops_carol"),
+    ) if [{k: v for k, v in b.items() if not k.startswith("__")}
+          for b in _resource(files, path, resource_type, name).get("lifecycle", [])] == [{"prevent_destroy": True}]}
+    assert kept == {("dev.tf", "dev_Admin"), ("prod.tf", "prod_Admin"), ("ops.tf", "ops_Developers"),
+                    ("ops.tf", "ops_alice")}
+
+
 def test_an_adopting_org_exports_exactly_its_desired_state() -> None:
     assert_equivalent(_org(), terraform_files(_org()))
 
