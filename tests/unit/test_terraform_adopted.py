@@ -178,6 +178,10 @@ def test_every_arn_names_the_adopted_path() -> None:
     principals = trust["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"]
     assert "arn:aws:iam::111111111111:user/alice" in principals  # by exact ARN, never a pattern at /
     assert not any(p.endswith(":user/*") for p in principals)
+    own = json.loads(files["policies/ops/policies/awsroles-self-service.json"])
+    resources = {r for statement in own["Statement"] for r in statement.get("Resource", [])}
+    assert {"arn:aws:iam::111111111111:user/${aws:username}",  # alice, at /: her own credentials
+            "arn:aws:iam::111111111111:user/awsroles/${aws:username}"} <= resources
 
 
 def test_adopted_resources_carry_awsroles_marks() -> None:
