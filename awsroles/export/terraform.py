@@ -20,7 +20,9 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          SCPs under ``policies/<management>/scps/``
 
 Roles, groups and users the org file adopts in place (:meth:`~awsroles.org.model.Org.adopted_in_place`:
-a role's or user's ``path``, a team's ``group``, made by hand outside the org's path) exist already:
+a role's or user's ``path``, a team's ``group``, made by hand outside the org's path), and users and
+groups it moves to its path (:meth:`~awsroles.org.model.Org.moving`: ``move_from``; terraform moves
+them, as apply does, by updating their ``path``) exist already:
 each gets an ``import`` block, and so does each adopted user's ``aws_iam_user_group_membership``
 (terraform reads back only the groups it names), so that terraform takes them over where they are,
 marks them as apply marks them (the ``managed-by`` tag, a group's marker policy) and never creates
@@ -217,10 +219,6 @@ def _import(alias: str, resource_type: str, local_name: str, import_id: str, com
     ), (comment,))
 
 
-def _exists(kind: str, name: str, path: str) -> str:
-    return f"{kind} {name} exists at {path} (adopted in place): terraform takes it over, never creates another"
-
-
 # It existed before awsroles: never deleted nor replaced as a side effect (terraform destroy, a changed path).
 _KEEP = hcl.Block("lifecycle", body=(hcl.Attribute("prevent_destroy", True),))
 
@@ -245,9 +243,17 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
     a = spec.account.name
     alias = names.aliases[a]
     in_place = org.adopted_in_place()
+    moving = org.moving()
 
-    def adopted(kind: str, name: str, path: str) -> bool:  # adopted in place there: it exists already
-        return in_place[kind].get(name) == path
+    def adopted(kind: str, name: str, path: str) -> bool:  # adopted in place there, or moved there: it exists
+        return in_place[kind].get(name) == path or name in moving.get(kind, {})
+
+    def _exists(kind: str, name: str, path: str) -> str:
+        moved_from = moving.get(kind, {}).get(name)
+        if moved_from is not None:
+            return (f"{kind} {name} exists at {moved_from} (move_from): terraform takes it over and moves it to "
+                    f"{path}, never creates another")
+        return f"{kind} {name} exists at {path} (adopted in place): terraform takes it over, never creates another"
 
     def address(resource_type: str, *key: str) -> str:
         return f"{resource_type}.{names(resource_type, a, *key)}"

@@ -179,18 +179,22 @@ CONSOLE_ROLES = {"dev": ("Admin", "Developer"), "stage": ("Admin", "Developer"),
 
 def test_terraform_takes_over_a_console_org_adopted_in_place(
         terraform: Terraform, sandbox_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The sandbox's console-made org (users, groups and roles at /), imported with `--adopt all=in-place`
-    and exported: terraform imports every adopted role, group, user and user's memberships where they
-    are (updating them, creating none of them), takes away what else they hold as apply would (the
-    groups' console policies, policies and a boundary added by hand), and leaves what awsroles plans:
-    nothing to change."""
+    """The sandbox's console-made org (users, groups and roles at /), imported with `--adopt
+    users=move,teams=in-place,roles=in-place` and exported: terraform imports every adopted role, group,
+    user and user's memberships where they are (updating them, creating none of them), moves the users
+    to the org's path as apply does (the same users: their keys stay), takes away what else they hold
+    as apply would (the groups' console policies, policies and a boundary added by hand), and leaves
+    what awsroles plans: nothing to change."""
     box: SandboxHandle = sandbox_factory(console=True)
     org_file = tmp_path / "acme.ini"
     accounts = [arg for a in box.org.accounts if a.environment for arg in ("--account", f"{a.name}={a.id}")]
-    made = awsroles(box, "import", *accounts, "--name", "acme", "--adopt", "all=in-place", "-O", str(org_file))
+    made = awsroles(box, "import", *accounts, "--name", "acme", "--adopt", "users=move,teams=in-place,roles=in-place",
+                    "-O", str(org_file))
     assert made.returncode == 0, made.stderr
+    assert "[user bob]\nmove_from = /\n" in org_file.read_text()
     # done by hand since: apply would take each away (drift), and so must terraform
     ops, dev = box.client("iam"), box.client("iam", "dev")
+    key = ops.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
     ops.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     ops.put_user_policy(UserName="bob", PolicyName="by-hand", PolicyDocument=json.dumps(AUDIT))
     dev.put_role_policy(RoleName="Admin", PolicyName="by-hand", PolicyDocument=json.dumps(AUDIT))
@@ -226,6 +230,10 @@ def test_terraform_takes_over_a_console_org_adopted_in_place(
     assert sorted(ops.list_group_policies(GroupName="Developers")["PolicyNames"]) == [
         "awsroles-assume-roles", "awsroles-managed-by"]  # the console's AssumeDeveloper: removed, as apply does
     assert {t["Key"]: t["Value"] for t in ops.list_user_tags(UserName="bob")["Tags"]}["managed-by"] == "awsroles"
+    # moved, not recreated: at the org's path, with the key bob had
+    assert ops.get_user(UserName="bob")["User"]["Arn"] == "arn:aws:iam::111111111111:user/awsroles/bob"
+    assert [k["AccessKeyId"] for k in ops.list_access_keys(UserName="bob")["AccessKeyMetadata"]] == [key]
+    assert ops.get_group(GroupName="Developers")["Group"]["Path"] == "/"  # adopted in place: where it was
     assert ops.list_user_tags(UserName="ci-deploy")["Tags"] == []  # not adopted: untouched
     assert ops.list_attached_user_policies(UserName="alice")["AttachedPolicies"] == []
     assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []

@@ -145,6 +145,9 @@ def test_the_sandbox_moves_groups_and_keeps_a_moved_users_tags(monkeypatch: pyte
             group = iam.get_group(GroupName="Developers")
             assert group["Group"]["Arn"] == "arn:aws:iam::123456789012:group/awsroles/Developers"
             assert [u["UserName"] for u in group["Users"]] == ["alice"]
+            # Terraform's AWS provider sends the group's own name with the new path: a move, as in IAM
+            iam.update_group(GroupName="Developers", NewGroupName="Developers", NewPath="/teams/")
+            assert iam.get_group(GroupName="Developers")["Group"]["Path"] == "/teams/"
             iam.update_user(UserName="alice", NewPath="/awsroles/")
             assert iam.list_user_tags(UserName="alice")["Tags"] == [{"Key": "managed-by", "Value": "awsroles"}]
             with pytest.raises(iam.exceptions.NoSuchEntityException):

@@ -232,3 +232,19 @@ def test_a_break_glass_trust_names_an_adopted_person_where_they_are() -> None:
     principals = json.dumps(trust)
     assert "arn:aws:iam::111111111111:user/alice" in principals
     assert "arn:aws:iam::111111111111:user/awsroles/bob" in principals
+
+
+def test_what_the_org_file_moves_to_its_path_is_imported_where_it_is_and_moved_by_terraform() -> None:
+    """``move_from``: the user and the group exist (at /), so they are imported by name like what is adopted
+    in place, with the org's path in their resource: terraform moves them by updating it (the provider's
+    UpdateUser and UpdateGroup, in place; tests/e2e/test_terraform_apply.py runs it for users)."""
+    text = (ORG.replace("[user alice]\npath = /", "[user alice]\nmove_from = /")
+            .replace("group = /Developers", "group = /awsroles/Developers\nmove_from = /"))
+    files = terraform_files(_org(text))
+    assert {(to, i) for _f, _p, to, i in _imports(files)} >= {
+        ("${aws_iam_group.ops_Developers}", "Developers"), ("${aws_iam_user.ops_alice}", "alice")}
+    assert hcl_string(_resource(files, "ops.tf", "aws_iam_user", "ops_alice")["path"]) == "/awsroles/"
+    assert hcl_string(_resource(files, "ops.tf", "aws_iam_group", "ops_Developers")["path"]) == "/awsroles/"
+    assert "user alice exists at / (move_from): terraform takes it over and moves it to /awsroles/" in files["ops.tf"]
+    policy = json.dumps(parse_tf(files))
+    assert "user/alice" not in policy  # every ARN is the moved one

@@ -4,7 +4,9 @@ moto 5 applies ``NewPath`` only together with ``NewGroupName`` and otherwise lea
 it was, answering success. IAM moves it: "Updates the name and/or the path of the specified IAM
 group" (https://docs.aws.amazon.com/IAM/latest/APIReference/API_UpdateGroup.html), keeping its
 members and policies (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups_manage_rename.html).
-awsroles moves a hand-made team's group to the org's path this way (``[team] move_from``).
+awsroles moves a hand-made team's group to the org's path this way (``[team] move_from``), and so does
+the Terraform export, whose AWS provider sends the group's own name as ``NewGroupName`` with the new
+path: IAM takes that as a move (moto refused it: "Group ... already exists").
 
 UpdateUser moves a user, and moto keeps a user's tags by its ARN, which the move changes: the user
 loses its tags. In IAM a moved user is the same user (the same unique id), tags and all: awsroles'
@@ -38,6 +40,8 @@ def patch_group_moves() -> Callable[[], None]:
                 self.tagger.tag_resource(user.arn, tags)
 
     def update_group(self: Any, group_name: str, new_group_name: str | None, new_path: str | None) -> None:
+        if new_group_name == group_name:  # what Terraform's AWS provider sends to change only the path
+            new_group_name = None
         if new_path and not new_group_name:
             self.get_group(group_name).path = new_path
             return
