@@ -47,6 +47,13 @@ def test_import_check_names_who_loses_what_and_apply_does_it(fresh_applied_sandb
     statement = {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"], "Resource": any_in_dev}
     iam.put_group_policy(GroupName="team-backend", PolicyName="assume-dev-admin",
                          PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
+    # and the role trusts the ops account without conditions, as a role made by hand may (awsroles' own
+    # trust policy, which the sandbox evaluates as AWS does, would refuse dave's bare key today already)
+    dev_iam = box.client("iam", "dev")
+    open_trust = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{org.ops.id}:root"},
+                  "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"]}
+    dev_iam.update_assume_role_policy(RoleName="admin", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [open_trust]}))
     dave = boto3.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
                          region_name=box.region).client("sts", endpoint_url=box.endpoint)
 
@@ -77,5 +84,7 @@ def test_import_check_names_who_loses_what_and_apply_does_it(fresh_applied_sandb
     with pytest.raises(ClientError) as refused:
         assume_admin()  # as the report said: the grant is gone, and dave's key alone may do nothing
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    trust = dev_iam.get_role(RoleName="admin")["Role"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Condition"]["Bool"] == {"aws:MultiFactorAuthPresent": "true"}  # awsroles' trust, back
     members = {u["UserName"] for u in iam.get_group(GroupName="awsroles-users")["Users"]}
     assert "dave" in members

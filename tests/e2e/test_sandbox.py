@@ -614,19 +614,25 @@ def test_what_the_sandbox_enforces_on_peoples_credentials(fresh_applied_sandbox:
     longest = as_alice_key("sts").get_session_token(DurationSeconds=129600)["Credentials"]
     assert longest["Expiration"] - datetime.now(timezone.utc) > timedelta(hours=35.9)
 
-    # moto matches sts:AssumeRole's Resource; setting a SourceIdentity takes sts:SetSourceIdentity
+    # moto matches sts:AssumeRole's Resource; setting a SourceIdentity takes sts:SetSourceIdentity; the
+    # role's trust policy must let the caller in too (the bootstrap role trusts the ops account)
     admin_iam = fresh_applied_sandbox.client("iam")
     admin_iam.create_user(UserName="carol")  # outside the org: no self-service policy, no MFA rule
+    prod_bootstrap = "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole"
     admin_iam.put_user_policy(UserName="carol", PolicyName="assume", PolicyDocument=json.dumps({
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": PROD_ADMIN}]}))
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [prod_bootstrap, PROD_ADMIN]}]}))
     carol_key = admin_iam.create_access_key(UserName="carol")["AccessKey"]
     as_carol = as_keys(endpoint, carol_key["AccessKeyId"], carol_key["SecretAccessKey"])
-    as_carol("sts").assume_role(RoleArn=PROD_ADMIN, RoleSessionName="carol")
-    assert error_code(lambda: as_carol("sts").assume_role(RoleArn=DEV_DEVELOPER, RoleSessionName="carol")) == \
+    as_carol("sts").assume_role(RoleArn=prod_bootstrap, RoleSessionName="carol")
+    assert error_code(lambda: as_carol("sts").assume_role(
+        RoleArn="arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", RoleSessionName="carol")) == \
         "AccessDenied"
     assert error_code(lambda: as_carol("sts").assume_role(
-        RoleArn=PROD_ADMIN, RoleSessionName="carol", SourceIdentity="carol")) == "AccessDenied"
+        RoleArn=prod_bootstrap, RoleSessionName="carol", SourceIdentity="carol")) == "AccessDenied"
+    # her own policy allows awsroles' admin role; its trust policy (people under /awsroles/, MFA) does not
+    assert error_code(lambda: as_carol("sts").assume_role(RoleArn=PROD_ADMIN, RoleSessionName="carol")) == \
+        "AccessDenied"
 
     # policies count when a session is used, not when it was made: out of the team, out of prod
     session = with_credentials(endpoint, mfa_session(endpoint, alice))

@@ -1,8 +1,10 @@
-"""The sandbox answers requests made with a role session whose role does not exist as AWS does:
-403 AccessDenied (no permissions), never a 500; GetCallerIdentity still answers."""
+"""The sandbox answers as AWS does for a role that does not exist: AssumeRole is refused, and requests
+made with a session of a role deleted since get 403 AccessDenied (no permissions), never a 500;
+GetCallerIdentity still answers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -34,24 +36,26 @@ def _denied(call: Callable[[], object], action: str) -> None:
         response["Error"]["Message"])
 
 
-def test_a_role_that_does_not_exist_grants_nothing(sandbox: SandboxHandle) -> None:
+def test_a_role_that_does_not_exist_cannot_be_assumed(sandbox: SandboxHandle) -> None:
     dev = sandbox.org.account("dev").id
-    client = _session_clients(sandbox, f"arn:aws:iam::{dev}:role/no-such-role")
-    iam, sts = client("iam"), client("sts")
-    _denied(lambda: iam.list_roles(), "iam:ListRoles")
-    _denied(lambda: sts.assume_role(RoleArn=f"arn:aws:iam::{dev}:role/{sandbox.org.bootstrap_role}",
-                                    RoleSessionName="chained"), "sts:AssumeRole")
-    assert sts.get_caller_identity()["Arn"] == (
-        f"arn:aws:sts::{dev}:assumed-role/no-such-role/fuzz")
+    sts = sandbox.client("sts")
+    _denied(lambda: sts.assume_role(RoleArn=f"arn:aws:iam::{dev}:role/no-such-role", RoleSessionName="fuzz"),
+            "sts:AssumeRole")
 
 
 def test_a_deleted_roles_sessions_are_denied(fresh_sandbox: SandboxHandle) -> None:
     dev = fresh_sandbox.org.account("dev").id
     iam = fresh_sandbox.client("iam", "dev")
-    iam.create_role(RoleName="short-lived", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="short-lived", AssumeRolePolicyDocument=json.dumps(trust))
     iam.attach_role_policy(RoleName="short-lived", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     client = _session_clients(fresh_sandbox, f"arn:aws:iam::{dev}:role/short-lived")
     assert client("iam").list_roles()["Roles"]
     iam.detach_role_policy(RoleName="short-lived", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
     iam.delete_role(RoleName="short-lived")
-    _denied(lambda: client("iam").list_roles(), "iam:ListRoles")
+    iam_client, sts = client("iam"), client("sts")
+    _denied(lambda: iam_client.list_roles(), "iam:ListRoles")
+    _denied(lambda: sts.assume_role(RoleArn=f"arn:aws:iam::{dev}:role/{fresh_sandbox.org.bootstrap_role}",
+                                    RoleSessionName="chained"), "sts:AssumeRole")
+    assert sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{dev}:assumed-role/short-lived/fuzz"

@@ -15,6 +15,8 @@ for :class:`awsroles.sandbox.process.Sandbox` with ``in_process=True``, in the c
   are judged with them (``aws:TokenIssueTime``, ``aws:SourceIdentity``, ``aws:CurrentTime``).
 - :mod:`.cloudtrail`: CloudTrail's event history of ``AssumeRole`` (recorded for every one served)
   and ``LookupEvents`` (one lookup attribute, time range, newest first, paging, its validation errors).
+- :mod:`.trust`: ``AssumeRole`` needs the role's trust policy to allow the caller, as on AWS.
+- :mod:`.moves`: UpdateGroup moves a group to a new path; UpdateUser keeps a moved user's tags.
 - :mod:`.conditions`: the IAM condition evaluator for IAM users' and role sessions' requests
   (String, Numeric, Date, Bool, Null; ``aws:CurrentTime``, ``aws:TokenIssueTime``, MFA, principal).
 - :mod:`.resources`: IAM requests on a user checked against its ARN.

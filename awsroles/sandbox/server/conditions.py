@@ -35,7 +35,7 @@ Time, by the sandbox's clock (:mod:`awsroles.sandbox.server.clock`), as AWS docu
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Container, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -143,7 +143,7 @@ _OPERATORS = frozenset({
 
 
 def _conditions(conditions: Mapping[str, Any], context: Mapping[str, str],
-                known: Collection[str]) -> tuple[bool, dict[str, Any]]:
+                known: Container[str]) -> tuple[bool, dict[str, Any]]:
     """Evaluate what the sandbox knows (the keys in ``known``, present in ``context`` or absent
     from the request): (does the statement apply, the conditions left for moto)."""
     left: dict[str, Any] = {}
@@ -198,3 +198,77 @@ def resolve_policy(document: Mapping[str, Any], context: Mapping[str, str],
                 statement[element] = [_substitute(str(v), context) for v in value]
         resolved.append(statement)
     return {**document, "Statement": resolved}
+
+
+class _Every:
+    """Every condition key: for a policy the sandbox evaluates whole (a trust policy)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+_ARN_OPERATORS = frozenset({"ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike"})
+
+
+def _arn_matches(pattern: str, arn: str) -> bool:
+    """``ArnLike``/``ArnEquals``: each of the six colon-separated parts of the ARN matched on its own,
+    with ``*`` and ``?`` (IAM User Guide, "Amazon Resource Name (ARN) condition operators")."""
+    parts, wanted = arn.split(":", 5), pattern.split(":", 5)
+    if len(parts) != 6 or len(wanted) != 6:
+        return False
+    return all(re.fullmatch(re.escape(w).replace(r"\*", ".*").replace(r"\?", "."), p, re.DOTALL) is not None
+               for w, p in zip(wanted, parts, strict=True))
+
+
+def _set_condition(operator: str, pairs: Any, context: Mapping[str, str], multi: Mapping[str, list[str]]) -> bool:
+    """``ForAllValues:OP`` (every value of the request's key matches one of the condition's; true when
+    the request has none) and ``ForAnyValue:OP`` (at least one does; false when it has none), over a
+    multivalued key (``aws:TagKeys``) or a single one (IAM User Guide, "Multivalued context keys")."""
+    qualifier, _, base = operator.partition(":")
+    if not isinstance(pairs, dict) or base.endswith("IfExists") or (base not in _OPERATORS and base not in
+                                                                      _ARN_OPERATORS):
+        return False
+    for key, expected in pairs.items():
+        found = multi.get(key.lower())
+        if found is None:
+            single = context.get(key.lower())
+            found = [] if single is None else [single]
+        listed = [str(v) for v in (expected if isinstance(expected, list) else [expected])]
+        results = [evaluate_conditions({base: {key: listed}}, {key.lower(): value}) for value in found]
+        holds = all(results) if qualifier == "ForAllValues" else any(results)
+        if not holds:
+            return False
+    return True
+
+
+def evaluate_conditions(conditions: Mapping[str, Any], context: Mapping[str, str],
+                        multi: Mapping[str, list[str]] | None = None) -> bool:
+    """Whether every condition of a statement holds for a request whose whole context is ``context``
+    (a key missing from it is absent from the request; ``multi``: its multivalued keys, lower case,
+    such as ``aws:tagkeys``). An operator the sandbox does not evaluate (``IpAddress``...) does not hold."""
+    for operator, pairs in conditions.items():
+        if operator.startswith(("ForAllValues:", "ForAnyValue:")):
+            if not _set_condition(operator, pairs, context, multi or {}):
+                return False
+            continue
+        if_exists = operator.endswith("IfExists")
+        base = operator[: -len("IfExists")] if if_exists else operator
+        if base not in _ARN_OPERATORS:
+            holds, left = _conditions({operator: pairs}, context, _Every())
+            if not holds or left:
+                return False
+            continue
+        if not isinstance(pairs, dict):
+            return False
+        for key, expected in pairs.items():
+            actual = context.get(key.lower())
+            values = [_substitute(str(v), context) for v in (expected if isinstance(expected, list) else [expected])]
+            negated = base in ("ArnNotEquals", "ArnNotLike")
+            if actual is None:
+                holds = if_exists or negated
+            else:
+                matched = any(_arn_matches(v, actual) for v in values)
+                holds = not matched if negated else matched
+            if not holds:
+                return False
+    return True

@@ -42,6 +42,7 @@ from awsroles.sandbox.server.session_tags import patch_session_tags
 from awsroles.sandbox.server.sessions import patch_sessions
 from awsroles.sandbox.server.sso_portal import patch_sso_sessions
 from awsroles.sandbox.server.sso_routes import bearer_handler
+from awsroles.sandbox.server.trust import patch_trust
 
 HOST = "127.0.0.1"
 SERVER_MODULE = "awsroles.sandbox.server"  # what `python -m` runs: this package's __main__
@@ -54,7 +55,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
              patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(), patch_group_moves(),
-             patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_cloudtrail(),
+             patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_trust(), patch_cloudtrail(),
              patch_iam_resources(),
              patch_cost_explorer(), patch_budgets(),
              patch_organizations(),

@@ -90,6 +90,16 @@ def _new_session(backend: Any, user_name: str, duration: int, mfa_serial: str | 
 def _context(session: UserSession | None, user: Any, action: str, data: Mapping[str, Any]) -> dict[str, str]:
     """The request context AWS has for an IAM user's request (lower-case keys); a key that is
     absent is absent here too (long-term keys: no MFA keys and no ``aws:TokenIssueTime``)."""
+    context = user_context(session, user)
+    source_identity = param(data, "SourceIdentity")
+    if action == "sts:AssumeRole" and source_identity:
+        context["sts:sourceidentity"] = source_identity
+    return context
+
+
+def user_context(session: UserSession | None, user: Any) -> dict[str, str]:
+    """What every request of IAM user ``user`` carries (through ``session``, or its long-term key
+    when None): who, when, and the session's MFA."""
     context = {
         "aws:username": user.name, "aws:userid": user.id, "aws:principalarn": user.arn,
         "aws:principalaccount": user.account_id, "aws:principaltype": "User",
@@ -99,9 +109,6 @@ def _context(session: UserSession | None, user: Any, action: str, data: Mapping[
         context["aws:multifactorauthpresent"] = "true" if session.mfa else "false"
         if session.mfa:
             context["aws:multifactorauthage"] = str(int((clock.utcnow() - session.issued).total_seconds()))
-    source_identity = param(data, "SourceIdentity")
-    if action == "sts:AssumeRole" and source_identity:
-        context["sts:sourceidentity"] = source_identity
     return context
 
 
