@@ -18,8 +18,10 @@ changes are listed by resource; this module says what they mean for the people w
   org file declares it);
 - ``policy-removed`` / ``boundary-removed``: a user's or role's own policies and permissions boundaries
   that apply deletes or detaches;
-- ``kept``: what stays as it is: boundaries the org file declares, leftovers ``plan --prune`` would
-  delete, memberships in groups awsroles does not manage.
+- ``boundary-set``: a user or role given a permissions boundary it does not have, or another one;
+- ``kept``: what stays as it is: boundaries the org file declares (a role's ``boundary``, a user's
+  ``boundary`` or ``[org] user_boundary``), leftovers ``plan --prune`` would delete, memberships in
+  groups awsroles does not manage.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from awsroles.sync.plan import Change, Plan
 from awsroles.sync.state import Document, LiveAccount
 
 KINDS = ("source-identity", "role-mfa", "trust-narrowed", "mfa", "grant-removed", "grant-moved", "policy-removed",
-         "boundary-removed", "kept")
+         "boundary-removed", "boundary-set", "kept")
 
 
 @dataclass(frozen=True)
@@ -348,17 +350,27 @@ def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list
                               "Declare them in the org file (roles: managed, customer_managed, policies) to keep "
                               "them." if change.kind == "role" else
                               "Grant what they need through a team."))
+        state = live.get(change.account)
+        item: Any = None
+        if state is not None:
+            item = (state.users if change.kind == "user" else state.roles).get(change.name)
+        before = item.boundary if item is not None and item.boundary else ""
         if _calls(change, f"delete_{change.kind}_permissions_boundary"):
-            state = live.get(change.account)
-            item: Any = None
-            if state is not None:
-                item = (state.users if change.kind == "user" else state.roles).get(change.name)
-            boundary = item.boundary if item is not None and item.boundary else "its permissions boundary"
             out.append(Impact("boundary-removed", subject, people,
-                              f"Its permissions boundary {boundary} is removed: its policies are no longer "
-                              "limited by it.",
-                              "Declare it (`boundary = ...`) in the org file to keep it."
-                              if change.kind == "role" else ""))
+                              f"Its permissions boundary {before or '(as read)'} is removed: its policies are no "
+                              "longer limited by it.",
+                              f"Declare it (`boundary = ...` in its [{change.kind}] section) in the org file to "
+                              "keep it."))
+        for params in _calls(change, f"put_{change.kind}_permissions_boundary"):
+            after = params.get("PermissionsBoundary", "")
+            whose = "they" if change.kind == "user" else "sessions of the role"
+            out.append(Impact("boundary-set", subject, people,
+                              f"Its permissions boundary becomes {after}" + (f" (was {before})" if before else "")
+                              + f": {whose} can do only what both its policies and {after} allow.",
+                              "Check that the boundary allows what they use (a user's: sts:AssumeRole and "
+                              "sts:SetSourceIdentity on their roles, and managing their own password, MFA "
+                              "device and keys)." if change.kind == "user" else
+                              "Check that the boundary allows what the role's sessions use."))
     return out
 
 
@@ -371,6 +383,10 @@ def _kept(org: Org, plan: Plan) -> list[Impact]:
                   tuple(sorted(set().union(*(p for (_, r), p in granted.items() if r == role.name)))),
                   f"Its permissions boundary {role.boundary} stays (declared in the org file).")
            for role in org.roles if role.boundary]
+    out += [Impact("kept", f"user {user.name}", (user.name,),
+                   f"Its permissions boundary {org.user_boundary_of(user.name)} stays (declared in the org file"
+                   + ("" if user.boundary else ", [org] user_boundary") + ").")
+            for user in org.users if org.user_boundary_of(user.name) and not _sets_boundary(plan, user.name)]
     out += [Impact("kept", f"{change.kind} {change.name} in {change.account}", (),
                    "Not in the org file: it stays as it is (`awsroles plan --prune` would delete it).")
             for change in plan.kept]
@@ -380,12 +396,18 @@ def _kept(org: Org, plan: Plan) -> list[Impact]:
     return out
 
 
+def _sets_boundary(plan: Plan, user: str) -> bool:
+    """Whether the plan creates ``user`` or changes their boundary (then it is no boundary kept)."""
+    return any(change.kind == "user" and change.name == user and (
+        change.action == "create" or _calls(change, "put_user_permissions_boundary")) for change in plan.changes)
+
+
 # -- the text form -----------------------------------------------------------------------------------
 
 LABELS = {"source-identity": "source identity required", "role-mfa": "MFA required to assume",
           "trust-narrowed": "trust narrowed", "mfa": "MFA required for everything", "grant-removed": "grant removed",
           "grant-moved": "grant moved", "policy-removed": "policy removed", "boundary-removed": "boundary removed",
-          "kept": "kept"}
+          "boundary-set": "boundary set", "kept": "kept"}
 
 
 def impact_lines(report: tuple[Impact, ...]) -> list[str]:

@@ -69,7 +69,8 @@ def hand_made(moto_aws: None) -> Iterator[HandMade]:
     """An org an admin made by hand at /awsroles/, as in issue 19 (no awsroles marks anywhere):
 
     - ops users alice (console password, an access key, no MFA device), bob (an access key, an MFA
-      device, a permissions boundary and an inline policy of his own) and carol (an MFA device);
+      device, a permissions boundary (imported: kept) and an inline policy of his own) and carol (an MFA
+      device);
     - team-platform (alice, bob): its grant on admin in dev and prod kept in an inline policy
       named ``assume-admin``;
     - team-backend (carol): ``awsroles-assume-roles`` on developer in dev, with MFA;
@@ -159,8 +160,10 @@ def test_the_report_names_each_person_and_change(hand_made: HandMade) -> None:
     assert backend.todo.startswith("To keep it, add `ENVIRONMENT = ROLE` to [team backend] before apply")
     assert ("grant-moved", "team backend (team-backend)") not in report  # its own grant: in awsroles-assume-roles
 
-    assert report[("boundary-removed", "user bob")].change.startswith(
-        "Its permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess is removed")
+    # bob's boundary is imported ([user bob] boundary): kept, never said to be removed
+    assert ("boundary-removed", "user bob") not in report
+    assert report[("kept", "user bob")].change == (
+        "Its permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess stays (declared in the org file).")
     assert "bobs-own" in report[("policy-removed", "user bob")].change
     assert "PowerUserAccess stays" in report[("kept", "role admin")].change
 
@@ -213,15 +216,15 @@ def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Pa
     assert "assume-anything-in-dev" not in ops.list_group_policies(GroupName="team-backend")["PolicyNames"]
     text = json.dumps(ops.get_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles"))
     assert "role/awsroles/*" not in text and role_arn(DEV, "developer") in text
-    # boundary-removed, policy-removed: bob's own.
+    # policy-removed: bob's own; his boundary, imported, stays.
     bob = ops.get_user(UserName="bob")["User"]
-    assert "PermissionsBoundary" not in bob
+    assert bob["PermissionsBoundary"]["PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
     assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []
     # Once applied, an import of the same org finds nothing more that changes for people.
     again = collect(hand_made.aws, options())
     assert joining_everyone(again.plan) == ()  # so no user's credentials are read
     report = assess(hand_made.aws, again)
-    assert [(i.kind, i.subject) for i in report] == [("kept", "role admin")]
+    assert [(i.kind, i.subject) for i in report] == [("kept", "role admin"), ("kept", "user bob")]
     assert impact_lines(report)[0] == "Nothing changes for people at the first apply; kept as it is:"
     # kept: admin's boundary in prod (declared).
     assert hand_made.env["prod"].get_role(RoleName="admin")["Role"]["PermissionsBoundary"][
@@ -261,7 +264,7 @@ def test_import_check_prints_only_the_report_and_import_prints_it_too(
     assert list(data) == ["impact"]
     assert {(i["kind"], tuple(i["people"])) for i in data["impact"]} >= {
         ("source-identity", ("alice", "bob", "carol")), ("mfa", ("alice",)), ("mfa", ("bob",)), ("mfa", ("carol",)),
-        ("grant-moved", ("alice", "bob")), ("grant-removed", ("carol",)), ("boundary-removed", ("bob",)),
+        ("grant-moved", ("alice", "bob")), ("grant-removed", ("carol",)), ("kept", ("bob",)),
         ("policy-removed", ("bob",))}
 
     for bad in (("-O", "x.ini"), ("--force",)):
