@@ -178,3 +178,25 @@ def test_a_users_boundary_the_org_file_drops_is_said_to_be_removed(ops_aws: Aws,
     removed = report[("boundary-removed", "user bob")]
     assert removed.change.startswith(f"Its permissions boundary {OPS_BOUNDARY} is removed")
     assert removed.todo == "Declare it (`boundary = ...` in its [user] section) in the org file to keep it."
+
+
+def test_users_create_gives_the_new_user_the_orgs_boundary_or_says_why_it_cannot(ops_aws: Aws, bounded: Org) -> None:
+    from awsroles.errors import PartlyDone
+    from awsroles.people.users import create_user
+
+    engine = Engine(bounded, ops_aws)
+    ops = engine.iam("ops")
+    make_guard(ops)
+    assert engine.apply(engine.plan()).ok
+    created = create_user(bounded.source, load_org(bounded.source), ops_aws, "carol", teams=["backend"])
+    assert created.groups == ("awsroles-users", "team-backend")
+    assert boundary_of(ops, "carol") == OPS_BOUNDARY  # [org] user_boundary, set as the user is made
+    text = bounded.source.read_text().replace("user_boundary = /guard/people", "user_boundary = /guard/nobody")
+    bounded.source.write_text(text)  # a policy the ops account does not have
+    with pytest.raises(PartlyDone) as stopped:
+        create_user(bounded.source, load_org(bounded.source), ops_aws, "dave", teams=["backend"])
+    assert "the IAM user cannot be made: permissions boundary policy /guard/nobody does not exist in account ops" \
+        in str(stopped.value)
+    assert "dave added to the org file" in str(stopped.value)
+    with pytest.raises(ClientError):
+        ops.get_user(UserName="dave")
