@@ -8,6 +8,10 @@ changes are listed by resource; this module says what they mean for the people w
   which did not require ``sts:SourceIdentity`` to be the caller's IAM user name: plain ``aws sts assume-role``,
   ``role_arn`` profiles and the console's Switch Role are refused after apply;
 - ``role-mfa``: roles that did not require MFA (or as recent an MFA sign-in) and will;
+- ``assume-mfa``: each person who could assume roles the org file grants them without MFA (their
+  groups' policy and the role's trust policy asked for none, or only ``IfExists``, which long-term
+  access keys pass) and after apply needs an MFA session for every role, naming their access keys
+  (:mod:`awsroles.importer.assume_mfa`);
 - ``trust-narrowed``: roles that trusted any principal of the ops account and will trust only IAM users
   under the org's path;
 - ``mfa``: each user who joins ``awsroles-users`` when the org requires MFA: its self-service policy denies
@@ -31,14 +35,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from awsroles.importer.assume_mfa import assume_without_mfa
 from awsroles.importer.documents import allows_assume_role, mfa_of, statements_of
 from awsroles.org.durations import format_duration
 from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME, Org
 from awsroles.sync.plan import Change, Plan
 from awsroles.sync.state import Document, LiveAccount
 
-KINDS = ("source-identity", "role-mfa", "trust-narrowed", "mfa", "grant-removed", "grant-moved", "policy-removed",
-         "boundary-removed", "boundary-set", "kept")
+KINDS = ("source-identity", "role-mfa", "assume-mfa", "trust-narrowed", "mfa", "grant-removed", "grant-moved",
+         "policy-removed", "boundary-removed", "boundary-set", "kept")
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,8 @@ def impact(org: Org, plan: Plan, live: Mapping[str, LiveAccount],
     ``live`` is the state the plan was made against (account name -> state); ``credentials`` the
     credentials of the users in :func:`joining_everyone` (None: not read, and the report says so).
     """
-    found = [*_trust(org, plan, live), *_everyone(org, plan, credentials), *_teams(org, plan, live),
+    found = [*_trust(org, plan, live), *_assume_mfa(org, live, credentials), *_everyone(org, plan, credentials),
+             *_teams(org, plan, live),
              *_own_policies(org, plan, live), *_kept(org, plan)]
     return tuple(sorted(found, key=lambda i: KINDS.index(i.kind)))
 
@@ -208,6 +214,41 @@ def _stricter_mfa(before: tuple[bool, int | None] | None, after: tuple[bool, int
     if before is None or not before[0]:
         return True
     return after[1] is not None and (before[1] is None or after[1] < before[1])
+
+
+# -- roles that could be assumed without MFA -------------------------------------------------------
+
+
+def _assume_mfa(org: Org, live: Mapping[str, LiveAccount],
+                credentials: Mapping[str, UserCredentials] | None) -> list[Impact]:
+    out = []
+    for person in assume_without_mfa(org, live):
+        name = person.user
+        found = credentials.get(name) if credentials is not None else None
+        after = (f"After apply every role needs an MFA session, signed in with MFA less than "
+                 f"{format_duration(org.mfa_max_age)} ago")
+        if found is None:
+            after += "; their access keys were not read"
+        elif found.access_keys:
+            after += (f": access key {', '.join(found.access_keys)} alone can no longer assume "
+                      f"{'it' if len(person.roles) == 1 else 'them'}")
+        else:
+            after += " (they have no active access key)"
+        change = (f"Could assume {_roles_text(person.roles)} without MFA: {'; '.join(person.reasons)}. {after}.")
+        todo = ("Assume roles with `awsroles login ENV --role ROLE` (or `exec`, `env`, `console`), which asks for the "
+                "MFA code; scripts get an MFA session first (`awsroles exec ENV --role ROLE -- CMD`).")
+        if found is not None and not found.mfa_devices:
+            enrol = ("they enrol a device themselves (`awsroles setup`)" if org.self_mfa_enrollment
+                     else f"an admin enrols one (`awsroles users mfa enroll {name}`)")
+            todo = f"They have no MFA device: before apply, {enrol}. " + todo
+        out.append(Impact("assume-mfa", f"user {name}", (name,), change, todo))
+    return out
+
+
+def people_to_read(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> tuple[str, ...]:
+    """The users whose credentials the report names: those who join ``awsroles-users``, and those
+    who could assume roles without MFA."""
+    return tuple(sorted({*joining_everyone(plan), *(p.user for p in assume_without_mfa(org, live))}))
 
 
 # -- awsroles-users: MFA for everything ----------------------------------------------------------
@@ -405,6 +446,7 @@ def _sets_boundary(plan: Plan, user: str) -> bool:
 # -- the text form -----------------------------------------------------------------------------------
 
 LABELS = {"source-identity": "source identity required", "role-mfa": "MFA required to assume",
+          "assume-mfa": "MFA required to assume roles",
           "trust-narrowed": "trust narrowed", "mfa": "MFA required for everything", "grant-removed": "grant removed",
           "grant-moved": "grant moved", "policy-removed": "policy removed", "boundary-removed": "boundary removed",
           "boundary-set": "boundary set", "kept": "kept"}
