@@ -212,6 +212,12 @@ def patch_missing_iam_reads() -> Callable[[], None]:
 _ATTRIBUTE = "awsroles_boundary_arn"
 
 
+def user_boundary_arn(user: Any) -> str | None:
+    """The ARN of an IAM user's (moto's ``User``) permissions boundary, or None."""
+    arn = getattr(user, _ATTRIBUTE, None)
+    return arn if isinstance(arn, str) and arn else None
+
+
 def _boundary(self: Any) -> dict[str, str] | None:
     arn = getattr(self, _ATTRIBUTE, None)
     return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
