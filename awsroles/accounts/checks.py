@@ -12,7 +12,7 @@ from awsroles.org.model import SCP_ROOT, Org
 
 def check_scps(org: Org, sections: Sections) -> list[Problem]:
     """Each target whose guardrails make an SCP over the limit, at its section's line."""
-    ctx = guardrails.Context(org.path, org.bootstrap_role, org.partition)
+    ctx = guardrails.context(org)
     problems: list[Problem] = []
     for target in org.scp_targets:
         for message in guardrails.check(target.guardrails, ctx) if target.guardrails else []:

@@ -88,6 +88,7 @@ class Context:
     path: str = "/awsroles/"
     bootstrap_role: str = "OrganizationAccountAccessRole"
     partition: str = "aws"
+    adopted_roles: tuple[str, ...] = ()  # path and name (``/Admin``) of each role adopted in place
 
     def exempt(self) -> Condition:
         """The condition that lets the bootstrap role (awsroles' own apply) through a deny."""
@@ -118,7 +119,17 @@ def _protect(guardrail: Guardrail, ctx: Context) -> list[Document]:
         _deny("ProtectAwsrolesRoles", ROLE_WRITES, f"{iam}:role{ctx.path}*", ctx.exempt()),
         _deny("ProtectAwsrolesPolicies", POLICY_WRITES, f"{iam}:policy{ctx.path}*", ctx.exempt()),
         _deny("ProtectBootstrapRole", ROLE_WRITES, f"{iam}:role/{ctx.bootstrap_role}", ctx.exempt()),
+        *([_deny("ProtectAdoptedRoles", ROLE_WRITES, [f"{iam}:role{r}" for r in ctx.adopted_roles], ctx.exempt())]
+          if ctx.adopted_roles else []),
     ]
+
+
+def context(org: Any) -> Context:
+    """The statements' context of ``org`` (an :class:`~awsroles.org.model.Org`): its path, bootstrap
+    role, partition, and the roles it adopts in place (``[role] path``), which protect-awsroles
+    protects by exact path and name as it protects the org's path."""
+    adopted = tuple(sorted(f"{path}{name}" for name, path in org.adopted_in_place()["role"].items()))
+    return Context(org.path, org.bootstrap_role, org.partition, adopted)
 
 
 def _security(guardrail: Guardrail, ctx: Context) -> list[Document]:

@@ -40,7 +40,7 @@ def digest(document: str) -> str:
 
 def wanted_scps(org: Org) -> dict[str, WantedScp]:
     """Every SCP the org file wants, by name, in file order."""
-    ctx = guardrails.Context(org.path, org.bootstrap_role, org.partition)
+    ctx = guardrails.context(org)
     wanted: dict[str, WantedScp] = {}
     for target in org.scp_targets:
         if target.guardrails:

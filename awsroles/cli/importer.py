@@ -43,10 +43,12 @@ if TYPE_CHECKING:
                    "assignments) instead of IAM; the default when --from says identity = identity-center.")
 @click.option("--identity-center-region", metavar="REGION",
               help="Region of the Identity Center instance (default: --from's, else the org region).")
-@click.option("--adopt", "adopt", metavar="KIND=in-place,...",
+@click.option("--adopt", "adopt", metavar="KIND=ROUTE,...",
               help="Also import users, teams (groups) and roles outside the IAM path (e.g. made in the console "
-                   "at /), adopted in place where they are: users=in-place, teams=in-place, roles=in-place, or "
-                   "all=in-place.")
+                   "at /). KIND: users, teams, roles or all; ROUTE: in-place (owned where they are) or move (to "
+                   "the org's path: users and groups moved, keeping keys, MFA and members; roles recreated under "
+                   "new names, replacing the old ones, which stay until retired). E.g. all=in-place, "
+                   "users=move,teams=move,roles=recreate.")
 @click.option("--force", is_flag=True, help="Overwrite an existing org file and differing policy files.")
 @click.option("--check", is_flag=True,
               help="Write nothing: print only what the first apply after this import changes for people.")
@@ -81,6 +83,11 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
     are: users in a team (path = in [user]), groups allowed to assume roles as teams
     (group = in [team]), roles such a group may assume (path = in [role]); `awsroles apply
     --adopt` then marks them, and awsroles manages them there, never anything else there.
+    With KIND=move they are brought to the org's path instead: users and teams' groups are
+    moved there by the first apply (move_from = in [user] and [team]: same user, keys,
+    password, MFA and members; its ARN changes); roles are recreated there under new names
+    (replaces = in [role]): teams keep the old role as it was until its `replaces` line
+    becomes `retires`, when apply deletes it.
 
     The file is validated after writing, and `awsroles plan` against it should report no
     changes; import warns about anything the org file cannot express. Exits 2 when one role
@@ -101,6 +108,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
       awsroles import --identity-center --account dev=222222222222
       awsroles import --check --account dev=222222222222
       awsroles import --account dev=222222222222 --adopt all=in-place
+      awsroles import --account dev=222222222222 --adopt all=move
     """
     from awsroles.aws import for_org
     from awsroles.iam.checks import load_org
@@ -110,7 +118,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
 
     if check and (output_file is not None or force):
         raise UsageError("--check writes nothing; it cannot be combined with --output-file or --force")
-    adopted = parse_adopt(adopt) if adopt is not None else frozenset()
+    adopted, moves = parse_adopt(adopt) if adopt is not None else (frozenset(), frozenset())
     to_stdout = output_file == "-"
     if to_stdout and app.output != "table":
         raise UsageError("--output-file - prints the org file; it cannot be combined with --output json")
@@ -125,6 +133,7 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
         name=name, region=region, path=iam_path, bootstrap_role=bootstrap_role, policy_dir=policy_dir,
         environment_tag=environment_tag, accounts=accounts, max_workers=workers,
         identity_center=identity_center, identity_center_region=identity_center_region, adopt=adopted,
+        moves=moves,
     )
     aws = for_org(previous, profile, region=region)  # with no region configured, botocore's global one
     imported = collect(aws, options, previous=previous,

@@ -19,6 +19,23 @@ directory (relative path -> text, see :func:`terraform_files`)::
                          lays it out, read with ``file()`` so IAM variables need no escaping; the
                          SCPs under ``policies/<management>/scps/``
 
+Roles, groups and users the org file adopts in place (:meth:`~awsroles.org.model.Org.adopted_in_place`:
+a role's or user's ``path``, a team's ``group``, made by hand outside the org's path), and users and
+groups it moves to its path (:meth:`~awsroles.org.model.Org.moving`: ``move_from``; terraform moves
+them, as apply does, by updating their ``path``) exist already:
+each gets an ``import`` block, and so does each adopted user's ``aws_iam_user_group_membership``
+(terraform reads back only the groups it names), so that terraform takes them over where they are,
+marks them as apply marks them (the ``managed-by`` tag, a group's marker policy) and never creates
+them again; ``lifecycle { prevent_destroy = true }`` keeps ``terraform destroy`` (or a change that
+would replace one) from deleting what existed before awsroles. Their policies and attachments are
+not imported: putting an inline policy or attaching a managed policy that is there already changes
+nothing in IAM, and an import of one that is not there would stop the plan. What else such a
+resource holds (the console's own inline policies of a group, a policy attached to a user by hand)
+apply removes; so does terraform, through an ``aws_iam_<kind>_policies_exclusive`` and an
+``aws_iam_<kind>_policy_attachments_exclusive`` per adopted role, group and user, listing exactly
+its declared policies (``versions.tf`` then asks for the AWS provider version that has them,
+:data:`AWS_PROVIDER_VERSION_EXCLUSIVE`).
+
 The management account's file also holds what apply makes in AWS Organizations, when the org file
 uses accounts (:mod:`awsroles.export.organizations`): OUs, the accounts apply places (adopted with
 ``import`` blocks, never closed by ``terraform destroy``), SCPs and their attachments.
@@ -63,9 +80,11 @@ POLICY_DIR = "policies"
 VERSIONS_FILE = "versions.tf"
 PROVIDERS_FILE = "providers.tf"
 REQUIRED_TERRAFORM = ">= 1.3"
-REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts that exist are adopted, never created again
+REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts, and IAM adopted in place, exist: never created again
 AWS_PROVIDER_SOURCE = "hashicorp/aws"
 AWS_PROVIDER_VERSION = ">= 5.0, < 7.0"
+# aws_iam_*_policies_exclusive and aws_iam_*_policy_attachments_exclusive (what is adopted in place)
+AWS_PROVIDER_VERSION_EXCLUSIVE = ">= 5.72.1, < 7.0"
 SESSION_NAME = "awsroles-terraform"
 
 _RESERVED_FILES = frozenset({VERSIONS_FILE.removesuffix(".tf"), PROVIDERS_FILE.removesuffix(".tf")})
@@ -181,7 +200,7 @@ def _tags(tags: tuple[tuple[str, str], ...]) -> dict[str, hcl.Value]:
     return {key: value for key, value in sorted(tags)}
 
 
-def _resource(resource_type: str, local_name: str, alias: str, *attributes: hcl.Attribute | None) -> hcl.Block:
+def _resource(resource_type: str, local_name: str, alias: str, *attributes: hcl.BodyItem | None) -> hcl.Block:
     body: list[hcl.BodyItem] = [hcl.Attribute("provider", hcl.Expr(f"aws.{alias}")), hcl.Blank()]
     body.extend(a for a in attributes if a is not None)
     return hcl.Block("resource", (resource_type, local_name), tuple(body))
@@ -191,10 +210,54 @@ def _policy_arn(org: Org, account: Account, path: str, name: str) -> str:
     return f"arn:{org.partition}:iam::{account.id}:policy{path}{name}"
 
 
+def _import(alias: str, resource_type: str, local_name: str, import_id: str, comment: str) -> hcl.Block:
+    """``import { to = TYPE.LOCAL, id = ID }`` through the account's provider."""
+    return hcl.Block("import", (), (
+        hcl.Attribute("provider", hcl.Expr(f"aws.{alias}")),
+        hcl.Attribute("to", hcl.Expr(f"{resource_type}.{local_name}")),
+        hcl.Attribute("id", import_id),
+    ), (comment,))
+
+
+# It existed before awsroles: never deleted nor replaced as a side effect (terraform destroy, a changed path).
+_KEEP = hcl.Block("lifecycle", body=(hcl.Attribute("prevent_destroy", True),))
+
+
+def _exclusive(alias: str, kind: str, local_name: str, inline: Sequence[str],
+               attachments: Sequence[str]) -> list[hcl.Block]:
+    """What an adopted ``kind`` (role, group, user) holds, exclusively: its own inline policies and
+    attachments (``inline``, ``attachments``: references to their resources), nothing else. Each
+    lists them by reference, so it runs after they exist."""
+    principal = hcl.Attribute(f"{kind}_name", _ref(f"aws_iam_{kind}", local_name, "name"))
+    return [
+        _resource(f"aws_iam_{kind}_policies_exclusive", local_name, alias, principal,
+                  hcl.Attribute("policy_names", [hcl.Expr(f"{r}.name") for r in inline])),
+        _resource(f"aws_iam_{kind}_policy_attachments_exclusive", local_name, alias, principal,
+                  hcl.Attribute("policy_arns", [hcl.Expr(f"{r}.policy_arn") for r in attachments])),
+    ]
+
+
 def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Block]:
-    """Every resource of one account, in the order of the policy export: roles, policies, groups, users."""
+    """Every resource of one account, in the order of the policy export: roles, policies, groups, users;
+    an ``import`` block before each one the org file adopts in place."""
     a = spec.account.name
     alias = names.aliases[a]
+    in_place = org.adopted_in_place()
+    moving = org.moving()
+
+    def adopted(kind: str, name: str, path: str) -> bool:  # adopted in place there, or moved there: it exists
+        return in_place[kind].get(name) == path or name in moving.get(kind, {})
+
+    def _exists(kind: str, name: str, path: str) -> str:
+        moved_from = moving.get(kind, {}).get(name)
+        if moved_from is not None:
+            return (f"{kind} {name} exists at {moved_from} (move_from): terraform takes it over and moves it to "
+                    f"{path}, never creates another")
+        return f"{kind} {name} exists at {path} (adopted in place): terraform takes it over, never creates another"
+
+    def address(resource_type: str, *key: str) -> str:
+        return f"{resource_type}.{names(resource_type, a, *key)}"
+
     own_policies = {_policy_arn(org, spec.account, p.path, p.name): names("aws_iam_policy", a, p.name)
                     for p in spec.policies}
     own_groups = {g.name: names("aws_iam_group", a, g.name) for g in spec.groups}
@@ -206,6 +269,8 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
     for role in spec.roles:
         role_name = names("aws_iam_role", a, role.name)
         role_ref = _ref("aws_iam_role", role_name, "name")
+        if adopted("role", role.name, role.path):
+            blocks.append(_import(alias, "aws_iam_role", role_name, role.name, _exists("role", role.name, role.path)))
         blocks.append(_resource(
             "aws_iam_role", role_name, alias,
             hcl.Attribute("name", role.name),
@@ -215,6 +280,7 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             hcl.Attribute("assume_role_policy", _document(role_trust_path(a, role.name))),
             hcl.Attribute("permissions_boundary", policy_arn(role.boundary)) if role.boundary else None,
             hcl.Attribute("tags", _tags(role.tags)),
+            _KEEP if adopted("role", role.name, role.path) else None,
         ))
         for arn in role.managed:
             blocks.append(_resource(
@@ -229,6 +295,10 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
                 hcl.Attribute("role", role_ref),
                 hcl.Attribute("policy", _document(role_inline_path(a, role.name, inline.name))),
             ))
+        if adopted("role", role.name, role.path):
+            blocks += _exclusive(alias, "role", role_name,
+                                 [address("aws_iam_role_policy", role.name, p.name) for p in role.inline],
+                                 [address("aws_iam_role_policy_attachment", role.name, m) for m in role.managed])
     for policy in spec.policies:
         blocks.append(_resource(
             "aws_iam_policy", names("aws_iam_policy", a, policy.name), alias,
@@ -241,10 +311,14 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
     for group in spec.groups:
         group_name = own_groups[group.name]
         group_ref = _ref("aws_iam_group", group_name, "name")
+        if adopted("group", group.name, group.path):
+            blocks.append(_import(alias, "aws_iam_group", group_name, group.name,
+                                  _exists("group", group.name, group.path)))
         blocks.append(_resource(
             "aws_iam_group", group_name, alias,
             hcl.Attribute("name", group.name),
             hcl.Attribute("path", group.path),
+            _KEEP if adopted("group", group.name, group.path) else None,
         ))
         for inline in group.inline:
             blocks.append(_resource(
@@ -259,20 +333,33 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
                 hcl.Attribute("group", group_ref),
                 hcl.Attribute("policy_arn", policy_arn(arn)),
             ))
+        if adopted("group", group.name, group.path):
+            blocks += _exclusive(alias, "group", group_name,
+                                 [address("aws_iam_group_policy", group.name, p.name) for p in group.inline],
+                                 [address("aws_iam_group_policy_attachment", group.name, m) for m in group.managed])
     for user in spec.users:
         user_name = names("aws_iam_user", a, user.name)
+        user_adopted = adopted("user", user.name, user.path)
+        if user_adopted:
+            blocks.append(_import(alias, "aws_iam_user", user_name, user.name, _exists("user", user.name, user.path)))
         blocks.append(_resource(
             "aws_iam_user", user_name, alias,
             hcl.Attribute("name", user.name),
             hcl.Attribute("path", user.path),
             hcl.Attribute("permissions_boundary", policy_arn(user.boundary)) if user.boundary else None,
             hcl.Attribute("tags", _tags(user.tags)),
+            _KEEP if user_adopted else None,
         ))
         groups: list[hcl.Value] = [
             _ref("aws_iam_group", own_groups[g], "name") if g in own_groups else g for g in user.groups
         ]
+        membership = names("aws_iam_user_group_membership", a, user.name)
+        if user_adopted:  # the id names every group; terraform reads back those the user is in, then adds the rest
+            blocks.append(_import(alias, "aws_iam_user_group_membership", membership,
+                                  "/".join((user.name, *user.groups)),
+                                  f"{user.name}'s memberships of these groups: terraform adds those missing"))
         blocks.append(_resource(
-            "aws_iam_user_group_membership", names("aws_iam_user_group_membership", a, user.name), alias,
+            "aws_iam_user_group_membership", membership, alias,
             hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
             hcl.Attribute("groups", groups),
         ))
@@ -283,6 +370,9 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
                 hcl.Attribute("user", _ref("aws_iam_user", user_name, "name")),
                 hcl.Attribute("policy", _document(user_inline_path(a, user.name, inline.name))),
             ))
+        if user_adopted:  # awsroles attaches no managed policy to a user
+            blocks += _exclusive(alias, "user", user_name,
+                                 [address("aws_iam_user_policy", user.name, p.name) for p in user.inline], [])
     return blocks
 
 
@@ -330,11 +420,11 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
 
 
-def _versions(org: Org, required: str = REQUIRED_TERRAFORM) -> str:
+def _versions(org: Org, required: str = REQUIRED_TERRAFORM, provider: str = AWS_PROVIDER_VERSION) -> str:
     block = hcl.Block("terraform", body=(
         hcl.Attribute("required_version", required),
         hcl.Block("required_providers", body=(
-            hcl.Attribute("aws", {"source": AWS_PROVIDER_SOURCE, "version": AWS_PROVIDER_VERSION}),
+            hcl.Attribute("aws", {"source": AWS_PROVIDER_SOURCE, "version": provider}),
         )),
     ))
     return hcl.render([block], _header(org))
@@ -407,7 +497,7 @@ def terraform_files(org: Org) -> dict[str, str]:
     files.update({f"{POLICY_DIR}/{path}": text for path, text in scp_files(org).items()})
     files.update({f"{POLICY_DIR}/{path}": text for path, text in permission_set_files(org).items()})
     by_account = {s.account.name: s for s in specs}
-    imports = False
+    imports = exclusive = False
     served: list[Account] = []  # accounts with resources through their provider in the org's region
     alarm_providers: list[_Provider] = []  # environment accounts' providers in us-east-1 (break-glass alarms)
     for account in accounts:
@@ -415,9 +505,7 @@ def terraform_files(org: Org) -> dict[str, str]:
         if account.name == org.billing_account:
             blocks += _budget_blocks(org, budgets, names)
         if org.uses_accounts and account.name == org.management.name:
-            organization = organization_blocks(org, names.aliases[account.name], POLICY_DIR)
-            imports = any(b.type == "import" for b in organization)
-            blocks += organization
+            blocks += organization_blocks(org, names.aliases[account.name], POLICY_DIR)
         glass = org.break_glass_in(account.environment) if account.environment else None
         if glass is not None:
             blocks += alarm_blocks(org, glass, names.aliases[account.name])
@@ -430,8 +518,11 @@ def terraform_files(org: Org) -> dict[str, str]:
         if home:
             alias = identity_center.alias if identity_center else names.aliases[account.name]
             blocks += identity_center_blocks(org, alias, POLICY_DIR)
+        imports = imports or any(b.type == "import" for b in blocks)
+        exclusive = exclusive or any(b.labels[0].endswith("_exclusive") for b in blocks if b.type == "resource")
         files[names.files[account.name]] = hcl.render(blocks, _header(org))
-    files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM)
+    files[VERSIONS_FILE] = _versions(org, REQUIRED_TERRAFORM_IMPORTS if imports else REQUIRED_TERRAFORM,
+                                     AWS_PROVIDER_VERSION_EXCLUSIVE if exclusive else AWS_PROVIDER_VERSION)
     providers = [_Provider(a, names.aliases[a.name], org.region) for a in served]
     files[PROVIDERS_FILE] = _providers(org, [*providers, *alarm_providers,
                                              *([identity_center] if identity_center else [])])

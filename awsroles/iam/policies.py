@@ -101,8 +101,36 @@ def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()
         }
         for env, arns in by_env.items()
     ]
+    replaced = _replaced_by_env(org, team)
+    statements += [
+        {
+            # A hand-made role a granted role replaces (``replaces``): the team keeps it, as it was
+            # used (no SourceIdentity), while people move to the new role; awsroles' MFA rules hold.
+            "Sid": sid("assume", env, "replaced", "roles"),
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": arns,
+            **({"Condition": mfa_conditions(org)} if org.mfa_required else {}),
+        }
+        for env, arns in replaced.items()
+    ]
     statements += [temporary_statement(org, g) for g in temporary if g.team == team.name]
     return canonical({"Version": VERSION, "Statement": statements})
+
+
+def _replaced_by_env(org: Org, team: Team) -> dict[str, list[str]]:
+    """environment -> the ARNs of the hand-made roles that ``team``'s granted roles replace there
+    (``replaces``, not yet ``retires``)."""
+    roles = {r.name: r for r in org.roles}
+    found: dict[str, list[str]] = {}
+    for grant in team.grants:
+        role = roles.get(grant.role)
+        if role is None or not role.replaces or role.retire:
+            continue
+        account = org.environment_account(grant.environment)
+        org.require_ids((account,))
+        found.setdefault(grant.environment, []).append(f"arn:{org.partition}:iam::{account.id}:role{role.replaces}")
+    return found
 
 
 TEMPORARY_SID_PREFIX = "Temporary"

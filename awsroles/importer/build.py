@@ -140,25 +140,30 @@ class ImportOptions:
     identity_center: bool = False  # read IAM Identity Center instead of IAM (also when --from says so)
     identity_center_region: str | None = None
     adopt: frozenset[str] = frozenset()  # users, teams, roles outside the path adopted in place (--adopt)
+    moves: frozenset[str] = frozenset()  # those of them brought to the org's path (moved, or roles recreated)
 
 
 ADOPT_KINDS = {"users": "user", "teams": "group", "roles": "role"}  # --adopt KIND -> the IAM kind read
-ADOPT_ROUTES = ("in-place",)
+ADOPT_ROUTES = ("in-place", "move", "recreate")  # move and recreate: to the org's path (see parse_adopt)
 
 
-def parse_adopt(text: str) -> frozenset[str]:
-    """``users=in-place,teams=in-place,roles=in-place`` (or ``all=in-place``) -> the kinds adopted in place."""
+def parse_adopt(text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """``users=in-place,teams=move,roles=recreate`` (or ``all=...``) -> (the kinds adopted, those of them
+    brought to the org's path). To the org's path, ``move`` and ``recreate`` alike: users and teams'
+    groups are moved there (IAM's UpdateUser/UpdateGroup keep keys, password, MFA and members), roles
+    are recreated there under a new name (IAM cannot move a role) and replace the old ones."""
     kinds: set[str] = set()
+    moved: set[str] = set()
     for item in (i.strip() for i in text.split(",") if i.strip()):
         kind, eq, route = (p.strip() for p in item.partition("="))
         if not eq or kind not in (*ADOPT_KINDS, "all") or route not in ADOPT_ROUTES:
-            if eq and kind in (*ADOPT_KINDS, "all") and route == "recreate":
-                raise UsageError(f"--adopt {item}: recreating under the org's path is not available yet; adopt "
-                                 "in place (KIND=in-place), or see docs/migrate-console.md for doing it by hand")
-            raise UsageError(f"--adopt {item!r}: expected KIND=in-place, KIND one of {', '.join(ADOPT_KINDS)} or all "
-                             "(e.g. --adopt users=in-place,teams=in-place,roles=in-place)")
-        kinds.update(ADOPT_KINDS if kind == "all" else (kind,))
-    return frozenset(kinds)
+            raise UsageError(f"--adopt {item!r}: expected KIND=ROUTE, KIND one of {', '.join(ADOPT_KINDS)} or all, "
+                             "ROUTE in-place (owned where it is) or move (to the org's path; recreate for roles) "
+                             "(e.g. --adopt users=move,teams=move,roles=in-place)")
+        chosen = set(ADOPT_KINDS) if kind == "all" else {kind}
+        kinds |= chosen
+        (moved.update if route != "in-place" else moved.difference_update)(chosen)
+    return frozenset(kinds), frozenset(moved)
 
 
 def _adopted_by(previous: Org | None) -> frozenset[str]:
@@ -241,6 +246,7 @@ def collect(aws: Aws, options: ImportOptions, *, previous: Org | None = None,
         session_duration=previous.session_duration if previous else DEFAULT_SESSION_DURATION,
         mfa=(previous.mfa_required, previous.mfa_max_age) if previous else None,
         adopt=options.adopt | _adopted_by(previous),
+        moves=options.moves,
     )
     marked = organization_name(found.organization) if options.name is None else None
     if marked is not None:

@@ -17,6 +17,10 @@ changes are listed by resource; this module says what they mean for the people w
 - ``mfa``: each user who joins ``awsroles-users`` when the org requires MFA: its self-service policy denies
   everything without MFA, access-key scripts included (naming the person's MFA devices, active keys and
   console password when they were read: :class:`UserCredentials`);
+- ``moved``: a user or a team's group the first apply moves to the org's path (``move_from``): the same
+  user, keys and groups, under a new ARN that policies naming the old one do not follow;
+- ``replaced``: a hand-made role a new role replaces (``replaces``): kept, and still granted, until
+  ``retires``; people switch to the new role's name;
 - ``grant-removed`` / ``grant-moved``: a team whose roles to assume change because its policies are
   replaced by ``awsroles-assume-roles`` (a grant kept in a policy of another name is lost unless the
   org file declares it);
@@ -42,8 +46,8 @@ from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NA
 from awsroles.sync.plan import Change, Plan
 from awsroles.sync.state import Document, LiveAccount
 
-KINDS = ("source-identity", "role-mfa", "assume-mfa", "trust-narrowed", "mfa", "grant-removed", "grant-moved",
-         "policy-removed", "boundary-removed", "boundary-set", "kept")
+KINDS = ("source-identity", "role-mfa", "assume-mfa", "trust-narrowed", "mfa", "moved", "replaced",
+         "grant-removed", "grant-moved", "policy-removed", "boundary-removed", "boundary-set", "kept")
 
 
 @dataclass(frozen=True)
@@ -85,8 +89,8 @@ def impact(org: Org, plan: Plan, live: Mapping[str, LiveAccount],
     credentials of the users in :func:`joining_everyone` (None: not read, and the report says so).
     """
     found = [*_trust(org, plan, live), *_assume_mfa(org, live, credentials), *_everyone(org, plan, credentials),
-             *_teams(org, plan, live),
-             *_own_policies(org, plan, live), *_kept(org, plan)]
+             *_moved(org, plan), *_replaced(org, live), *_teams(org, plan, live), *_own_policies(org, plan, live),
+             *_kept(org, plan)]
     return tuple(sorted(found, key=lambda i: KINDS.index(i.kind)))
 
 
@@ -317,9 +321,9 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
         if change.account != org.ops_account or change.kind != "group" or change.action not in ("update", "adopt"):
             continue
         group = ops.groups.get(change.name) if ops is not None else None
-        if group is None or not change.name.startswith(TEAM_GROUP_PREFIX):
+        team = next((t for t in org.teams if org.team_group(t.name)[1] == change.name), None)
+        if group is None or (team is None and not change.name.startswith(TEAM_GROUP_PREFIX)):
             continue
-        team = next((t for t in org.teams if f"{TEAM_GROUP_PREFIX}{t.name}" == change.name), None)
         members = tuple(sorted(team.members if team is not None else group.members))
         deleted = {p["PolicyName"] for p in _calls(change, "delete_group_policy")}
         detached = {p["PolicyArn"] for p in _calls(change, "detach_group_policy")}
@@ -338,7 +342,8 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
         moved = sorted(a for a in set(before) & after
                        if before[a] - {TEAM_POLICY_NAME} and before[a] & (deleted | {d.rsplit("/", 1)[-1]
                                                                                      for d in detached}))
-        subject = f"team {change.name.removeprefix(TEAM_GROUP_PREFIX)} ({change.name})"
+        team_name = team.name if team is not None else change.name.removeprefix(TEAM_GROUP_PREFIX)
+        subject = f"team {team_name} ({change.name})"
         if lost:
             where = ", ".join(sorted({n for a in lost for n in before[a]}))
             grants = sorted({g for a in lost if (g := _grant_of(org, a))})
@@ -348,14 +353,21 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
                 "grant-removed", subject, members,
                 f"Its members can no longer assume {', '.join(lost)}: what allowed it ({where}) is replaced by "
                 f"{TEAM_POLICY_NAME}, which holds only the grants of the org file.",
-                f"To keep it, {keep} to [team {change.name.removeprefix(TEAM_GROUP_PREFIX)}] before apply (and the "
+                f"To keep it, {keep} to [team {team_name}] before apply (and the "
                 "role, if the org file lacks it)."))
-        if moved:
-            where = ", ".join(sorted({n for a in moved for n in before[a] - {TEAM_POLICY_NAME}}))
+        replaced = {f":role{path}{old}" for old, (path, _new, retire) in org.replaced_roles().items() if not retire}
+        kept_as_used = [a for a in moved if any(a.endswith(r) for r in replaced)]
+        moved = [a for a in moved if a not in kept_as_used]
+        for arns, how in ((moved, "with awsroles' MFA and source identity conditions"),
+                          (kept_as_used, "as they were used (no source identity; MFA as the org requires), until "
+                                         "the roles replacing them retire them")):
+            if not arns:
+                continue
+            where = ", ".join(sorted({n for a in arns for n in before[a] - {TEAM_POLICY_NAME}}))
             out.append(Impact(
                 "grant-moved", subject, members,
-                f"Its grants on {', '.join(moved)} move from {where} to {TEAM_POLICY_NAME}, with awsroles' MFA and "
-                "source identity conditions; members keep them.", ""))
+                f"Its grants on {', '.join(arns)} move from {where} to {TEAM_POLICY_NAME}, {how}; members keep "
+                "them.", ""))
         gone = sorted((deleted - {TEAM_POLICY_NAME}) | {a.rsplit("/", 1)[-1] for a in detached})
         other = [n for n in gone if not any(n in names for names in before.values())]
         if other:
@@ -363,6 +375,62 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
                 "policy-removed", subject, members,
                 f"Its policies {', '.join(other)} are removed: members lose what they allowed.",
                 "Declare what they need as a role, and grant it to the team."))
+    return out
+
+
+# -- brought to the org's path ------------------------------------------------------------------------
+
+
+def _moved(org: Org, plan: Plan) -> list[Impact]:
+    out: list[Impact] = []
+    for change in plan.changes:
+        for call, params in change.ops:
+            if call not in ("update_user", "update_group") or "NewPath" not in params:
+                continue
+            name = params.get("UserName") or params.get("GroupName", "")
+            kind = "user" if call == "update_user" else "group"
+            before = next((d.split(" ")[2] for d in change.details if d.startswith("move from ")), "")
+            old = f"arn:{org.partition}:iam::{change.account_id}:{kind}{before}{name}"
+            new = f"arn:{org.partition}:iam::{change.account_id}:{kind}{params['NewPath']}{name}"
+            if kind == "user":
+                people: tuple[str, ...] = (name,)
+                kept = "the same user, with its password, access keys, MFA device and groups"
+            else:
+                team = next((t for t in org.teams if org.team_group(t.name)[1] == name), None)
+                people = tuple(sorted(team.members)) if team is not None else ()
+                kept = "the same group, with its members"
+            out.append(Impact(
+                "moved", f"{kind} {name}", people,
+                f"Moves from {before or '?'} to {params['NewPath']}: {kept}; its ARN becomes {new}.",
+                f"Update what names {old} (resource policies, trust policies in other accounts, scripts): IAM "
+                "does not rewrite them."))
+    return out
+
+
+def _replaced(org: Org, live: Mapping[str, LiveAccount]) -> list[Impact]:
+    granted = _granted(org)
+    out: list[Impact] = []
+    for old, (path, role, retire) in sorted(org.replaced_roles().items()):
+        environments = {a.name: a.environment for a in org.accounts if a.environment}
+        where = sorted(environments[name] for name, state in live.items()
+                       if name in environments and (found := state.roles.get(old)) is not None and found.path == path)
+        if not where:
+            continue
+        people = tuple(sorted(set().union(*(granted.get((e, role), set()) for e in where))))
+        first = where[0]
+        if retire:
+            out.append(Impact(
+                "replaced", f"role {old} in {', '.join(where)}", people,
+                f"Retired: apply deletes it (role {role} replaces it); sessions of it end.",
+                f"Use {role}: `awsroles login {first} --role {role}`."))
+            continue
+        out.append(Impact(
+            "replaced", f"role {old} in {', '.join(where)}", people,
+            f"Replaced by role {role} (made at {org.path} by apply, with the same policies and awsroles' trust "
+            f"policy). {old} stays as it is, and the teams keep it, until the org file says `retires = "
+            f"{path}{old}`.",
+            f"Switch to the new role: `awsroles login {first} --role {role}` (or profiles from `awsroles profiles "
+            f"sync`); once nobody uses {old}, change `replaces` to `retires` in [role {role}] and apply."))
     return out
 
 
@@ -447,7 +515,8 @@ def _sets_boundary(plan: Plan, user: str) -> bool:
 
 LABELS = {"source-identity": "source identity required", "role-mfa": "MFA required to assume",
           "assume-mfa": "MFA required to assume roles",
-          "trust-narrowed": "trust narrowed", "mfa": "MFA required for everything", "grant-removed": "grant removed",
+          "trust-narrowed": "trust narrowed", "mfa": "MFA required for everything", "moved": "moved to the path",
+          "replaced": "role replaced", "grant-removed": "grant removed",
           "grant-moved": "grant moved", "policy-removed": "policy removed", "boundary-removed": "boundary removed",
           "boundary-set": "boundary set", "kept": "kept"}
 

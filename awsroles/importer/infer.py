@@ -41,6 +41,7 @@ from awsroles.importer.findings import (
     user_findings,
 )
 from awsroles.importer.identity_center import InstanceRead, import_identity_center
+from awsroles.importer.moves import to_org_path
 from awsroles.importer.organization import ImportedOrganization, import_organization
 from awsroles.importer.outside import AWS_PATHS, NotImported, assumable, not_imported
 from awsroles.importer.outside import warnings as outside_warnings
@@ -68,6 +69,7 @@ from awsroles.org.model import (
     Team,
     User,
     budget_prefix,
+    split_iam_path,
 )
 from awsroles.org.write import LIST_WIDTH, render_org_file
 from awsroles.sync.accounts import plan_organization
@@ -310,6 +312,8 @@ class _Build:
         path = self.settings.path
         teams: list[Team] = []
         adopted = self.team_groups()
+        named_groups = {self.previous.team_group(t.name)[1]: t.name for t in self.previous.teams
+                        if t.group and self.previous.team_group(t.name)[0] == path} if self.previous else {}
         taken = {g.removeprefix(TEAM_GROUP_PREFIX) for g, live in (self.ops.groups if self.ops else {}).items()
                  if live.path == path}
         for group_name, group in sorted((self.ops.groups if self.ops else {}).items()):
@@ -338,8 +342,9 @@ class _Build:
                 teams.append(Team(team, tuple(members), tuple(found), before.description if before else "",
                                   f"{group.path}{group_name}"))
                 continue
-            team = group_name.removeprefix(TEAM_GROUP_PREFIX)
-            if not group_name.startswith(TEAM_GROUP_PREFIX) or not NAME.fullmatch(team):
+            named = named_groups.get(group_name)  # a team of the --from file whose group has its own name
+            team = named or group_name.removeprefix(TEAM_GROUP_PREFIX)
+            if named is None and (not group_name.startswith(TEAM_GROUP_PREFIX) or not NAME.fullmatch(team)):
                 self.warnings.append(f"group {group_name} in {self.accounts.ops} is at {path} but is not a team "
                                      f"group ({TEAM_GROUP_PREFIX}NAME, NAME in lower-case letters, digits and '-'): "
                                      "not imported")
@@ -358,7 +363,8 @@ class _Build:
                 grants += [g for g in found if g not in grants]
             grants.sort(key=lambda g: (order[g.environment], g.role))
             before = previous.get(team)
-            teams.append(Team(team, tuple(members), tuple(grants), before.description if before else ""))
+            teams.append(Team(team, tuple(members), tuple(grants), before.description if before else "",
+                              f"{path}{group_name}" if named else ""))
         return teams
 
     def grants(self, document: Document, team: str, label: str = f"policy {TEAM_POLICY_NAME}",
@@ -376,12 +382,26 @@ class _Build:
                 self.warnings.append(dropped)
             resources = statement.get("Resource", [])
             for arn in [resources] if isinstance(resources, str) else resources:
+                if self.replaced_arn(str(arn)):
+                    continue  # a replaced role the team keeps while it is replaced: the --from file says so
                 grant = self.grant_of(str(arn))
                 if isinstance(grant, str):
                     self.warnings.append(f"{where}: {arn} {grant}; skipped")
                 elif grant not in grants:
                     grants.append(grant)
         return grants
+
+    def replaced_arn(self, arn: str) -> bool:
+        """Whether ``arn`` is a role a role of the --from file replaces (``replaces``), in an environment."""
+        if self.previous is None:
+            return False
+        match = _ROLE_ARN.fullmatch(arn)
+        if match is None:
+            return False
+        _partition, account_id, path, role = match.groups()
+        found = self.previous.replaced_roles().get(role)
+        return found is not None and found[0] == path and any(
+            a.id == account_id and a.environment for a in self.accounts.accounts)
 
     def grant_of(self, arn: str) -> Grant | str:
         """The grant a role ARN stands for, or why it stands for none."""
@@ -494,6 +514,10 @@ class _Build:
                 self.settings.mfa or (True, DEFAULT_MFA_MAX_AGE)
         self.read_roles()
         roles = self.roles()
+        if self.previous is not None:  # a replacement under way (``replaces``/``retires``) is the file's, not IAM's
+            replacing = {r.name: r for r in self.previous.roles if r.replaces}
+            roles = [replace(r, replaces=replacing[r.name].replaces, retire=replacing[r.name].retire)
+                     if r.name in replacing else r for r in roles]
         users = self.users()
         teams = self.teams(users)
         return roles, users, teams, infer_mfa(self.mfa_seen, self.ops, self.settings, self.warnings)
@@ -516,7 +540,9 @@ class _Build:
             {(a.name, "role", r.name) for r in roles if r.path for a in self.accounts.accounts
              if any(seen.account_id == a.id for seen in self.seen.get(r.name, ()))}
         outside = not_imported(self.accounts, self.live, path=s.path, bootstrap_role=s.bootstrap_role,
-                               partition=partition_of(s.region), adopted=adopted)
+                               partition=partition_of(s.region), adopted=adopted,
+                               replaced={old: (path, new) for r in roles if r.replaces
+                                         for path, old, new in [(*split_iam_path(r.replaces), r.name)]})
         self.warnings.extend(outside_warnings(outside, self.settings.path))
         granted = {g for t in teams for g in t.grants}
         for name, instances in sorted(self.seen.items()):
@@ -533,6 +559,10 @@ class _Build:
                 held = ("the Identity Center instance does not hold" if self.identity_center is not None
                         else f"IAM does not hold at {self.settings.path}")
                 self.warnings.append(f"the --from file declares {', '.join(dropped)}, which {held}: left out")
+        if s.moves:
+            taken = {name for state in self.live.values() for name in [*state.roles, *state.unmanaged.get("role", {})]}
+            roles, users, teams = to_org_path(roles, users, teams, path=s.path, org_name=s.name, kinds=s.moves,
+                                              taken_roles=taken)
         s, accounts = self.settings, self.accounts
         organization = accounts.organization
         part = ImportedOrganization(accounts.accounts)

@@ -70,7 +70,7 @@ def _sids() -> dict[str, str]:
     out: dict[str, str] = {}
     for name, make in STATEMENTS.items():
         example = Guardrail(name, ("us-east-1",) if NAMES[name][1] else ())
-        for statement in make(example, Context()):
+        for statement in make(example, Context(adopted_roles=("/Example",))):  # every Sid it can make
             out[str(statement["Sid"])] = name
     return out
 

@@ -70,10 +70,13 @@ def _outside(kind: str, state: LiveAccount, path: str) -> dict[str, str]:
 
 
 def not_imported(accounts: Accounts, live: Mapping[str, LiveAccount], *, path: str, bootstrap_role: str,
-                 partition: str = "aws", adopted: Set[tuple[str, str, str]] = frozenset()) -> list[NotImported]:
+                 partition: str = "aws", adopted: Set[tuple[str, str, str]] = frozenset(),
+                 replaced: Mapping[str, tuple[str, str]] | None = None) -> list[NotImported]:
     """Every user and group of the ops account and every role of an environment account that sits at
     another path than ``path``, with why it was not imported: ops' users then groups, then each environment
-    account's roles, each sorted by name."""
+    account's roles, each sorted by name. ``replaced``: old role name -> (its path, the role of the org
+    file that replaces it): listed as such, not warned about."""
+    replaced = replaced or {}
     found: list[NotImported] = []
     ops = live.get(accounts.ops)
     groups: dict[str, LiveGroup] = {}
@@ -109,6 +112,10 @@ def not_imported(accounts: Accounts, live: Mapping[str, LiveAccount], *, path: s
             if name == bootstrap_role:
                 item = NotImported(account.name, "role", name, role_path,
                                    "the bootstrap role (how awsroles reaches the account)", expected=True)
+            elif name in replaced and replaced[name][0] == role_path:
+                item = NotImported(account.name, "role", name, role_path,
+                                   f"replaced by role {replaced[name][1]} (replaces): kept as it is until retired",
+                                   expected=True)
             elif role_path.startswith(AWS_PATHS):
                 item = NotImported(account.name, "role", name, role_path, "made by AWS for a service", expected=True)
             else:

@@ -31,6 +31,7 @@ class OrgSettings:
     session_duration: int = DEFAULT_SESSION_DURATION
     mfa: tuple[bool, int] | None = None  # (required, max age) from --from; live trust policies win
     adopt: frozenset[str] = frozenset()  # kinds adopted in place outside the path: users, teams, roles (--adopt)
+    moves: frozenset[str] = frozenset()  # of those, the kinds brought to the org's path (--adopt KIND=move)
 
     def adopts(self, kind: str) -> bool:
         """Whether ``kind`` (users, teams, roles) outside the path is adopted in place."""

@@ -67,10 +67,16 @@ ROLE_KEYS = {
     "customer_managed": "customer managed policies, by [path/]name, that exist in every environment account",
     "boundary": "permissions boundary: a managed policy ARN, or a customer managed policy's [path/]name",
     "path": "adopted in place: the IAM path of the existing role (default: [org] path), e.g. / for a console-made one",
+    "replaces": "a hand-made role, by path and name (/Developer), this role takes over from: still granted to the "
+                "same teams, until `retires`",
+    "retires": "a hand-made role, by path and name (/Developer), this role took over from: apply deletes it "
+               "(with --adopt if it is not yet awsroles')",
 }
 TEAM_KEYS = {"members": "user names", "description": "free text",
              "group": "adopted in place: the existing IAM group's path and name, /Developers (default: team-NAME "
-                      "at [org] path)"}
+                      "at [org] path)",
+             "move_from": "the IAM path the team's existing group is at now (e.g. /): apply moves it to its path, "
+                          "keeping its members"}
 USER_KEYS = {
     "email": "e-mail address",
     "tags": "Key=Value pairs",
@@ -81,6 +87,8 @@ USER_KEYS = {
     "path": "adopted in place: the IAM path of the existing user (default: [org] path), e.g. /",
     "boundary": "permissions boundary: a managed policy ARN, or a policy of the ops account by [path/]name "
                 "(default: [org] user_boundary)",
+    "move_from": "the IAM path the existing user is at now (e.g. /): apply moves the user to its path, keeping "
+                 "keys, password, MFA and groups",
 }
 TEMPORARY_KEYS = {
     "team": "the team granted the role for a while (exactly one of team and user)",

@@ -91,6 +91,8 @@ class Role:
     customer_managed: tuple[str, ...] = ()  # customer managed policies by path and name: ``/team/deny-iam``
     boundary: str = ""  # permissions boundary: a managed policy ARN, or a customer managed ``/path/name``
     path: str = ""  # adopted in place at this IAM path ("": the org's path); see Org.role_path
+    replaces: str = ""  # a hand-made role, ``/Developer`` (path and name), this role takes over from
+    retire: bool = False  # ``retires`` instead of ``replaces``: the replaced role is deleted, no longer granted
 
 
 @dataclass(frozen=True, order=True)
@@ -181,6 +183,7 @@ class Team:
     grants: tuple[Grant, ...] = ()
     description: str = ""
     group: str = ""  # adopted in place: the IAM group's path and name, ``/Developers`` ("": team-NAME at the path)
+    move_from: str = ""  # the IAM path the team's group is at now; apply moves it to its path (UpdateGroup)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,7 @@ class User:
     given_name: str = ""
     family_name: str = ""
     path: str = ""  # adopted in place at this IAM path ("": the org's path); see Org.user_path
+    move_from: str = ""  # the IAM path the user is at now; apply moves the user to its path (UpdateUser)
     boundary: str = ""  # permissions boundary: a managed policy ARN, or the ops account's ``[/path/]name``
     #                     ("": [org] user_boundary, if any); see Org.user_boundary_of
 
@@ -465,6 +469,34 @@ class Org:
             if team.group and path != self.path:
                 groups[name] = path
         return {"role": roles, "group": groups, "user": users}
+
+    # -- moved or replaced: hand-made resources brought to the org's path -------------------------
+
+    def moving(self) -> dict[str, dict[str, str]]:
+        """kind (group, user) -> name -> the path it is moved from (``move_from``): where apply finds
+        it until it has moved it (UpdateUser/UpdateGroup ``NewPath``)."""
+        users = {u.name: u.move_from for u in self.users if u.move_from}
+        groups = {self.team_group(t.name)[1]: t.move_from for t in self.teams if t.move_from}
+        return {"group": groups, "user": users}
+
+    def replaced_roles(self) -> dict[str, tuple[str, str, bool]]:
+        """old role name -> (its path, the role replacing it, whether it is retired) of every hand-made
+        role a ``[role]`` replaces (``replaces``) or retires (``retires``)."""
+        found: dict[str, tuple[str, str, bool]] = {}
+        for role in self.roles:
+            if role.replaces:
+                path, name = split_iam_path(role.replaces)
+                found[name] = (path, role.name, role.retire)
+        return found
+
+    def read_where(self) -> dict[str, dict[str, str]]:
+        """kind -> name -> the other path each resource is read at: adopted in place, being moved, or
+        a replaced role (see :func:`awsroles.sync.state.read_account`)."""
+        where = self.adopted_in_place()
+        for kind, found in self.moving().items():
+            where[kind] = {**where[kind], **found}
+        where["role"] = {**where["role"], **{old: path for old, (path, _new, _r) in self.replaced_roles().items()}}
+        return where
 
     def bootstrap_role_arn(self, account: Account) -> str:
         self.require_ids((account,))

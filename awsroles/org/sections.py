@@ -330,9 +330,56 @@ def read_adopted_group(b: Builder, key: IniKey | None, org_path: str, team: str)
     return "" if (path, name) == (org_path, team_group(team)) else f"{path}{name}"
 
 
+def read_move_from(b: Builder, key: IniKey | None, target: str, what: str) -> str:
+    """A ``move_from`` key: the IAM path a user or a team's group is at now, which apply moves it from
+    to ``target`` (its path in the org file); "" when absent."""
+    if key is None:
+        return ""
+    path = key.value.strip()
+    if len(path) > limits.PATH_MAX or not limits.IAM_PATH.fullmatch(path):
+        b.error(key.line, f"{what}: move_from '{path}' is not an IAM path: / or /name/ (up to {limits.PATH_MAX} "
+                "characters)")
+        return ""
+    if path.startswith(AWS_RESERVED_PATHS):
+        b.error(key.line, f"{what}: move_from '{path}' is AWS's own path: awsroles never touches what is there")
+        return ""
+    if path == target:
+        b.error(key.line, f"{what}: move_from '{path}' is where the org file wants it already; remove the line")
+        return ""
+    return path
+
+
+def read_replaced(b: Builder, keys: dict[str, IniKey], role: str, role_path: str) -> tuple[str, bool]:
+    """A role's ``replaces`` or ``retires`` key: (the replaced role's path and name, whether retired)."""
+    found = [keys[k] for k in ("replaces", "retires") if k in keys]
+    if not found:
+        return "", False
+    if len(found) > 1:
+        b.error(found[1].line, f"role '{role}': replaces and retires name the same hand-made role at two stages; "
+                "keep one (replaces while people move to the new role, then retires)")
+        return "", False
+    key = found[0]
+    text = key.value.strip()
+    path, name = split_iam_path(text)
+    if not text.startswith("/") or not name or not limits.IAM_NAME.fullmatch(name) \
+            or len(name) > limits.ROLE_NAME_MAX or len(path) > limits.PATH_MAX or not limits.IAM_PATH.fullmatch(path):
+        b.error(key.line, f"role '{role}': {key.name} '{text}' is not an IAM role's path and name: /Developer, "
+                "/eng/Developer")
+        return "", False
+    if path.startswith(AWS_RESERVED_PATHS):
+        b.error(key.line, f"role '{role}': {key.name} '{text}' is at AWS's own path: awsroles never touches those")
+        return "", False
+    if name.lower() == role.lower():
+        b.error(key.line, f"role '{role}': {key.name} '{text}' has this role's own name (IAM role names are unique "
+                "in an account, whatever their path or case): the new role needs another name")
+        return "", False
+    return text, key.name == "retires"
+
+
 def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) -> list[Role]:
     roles: list[Role] = []
     seen: dict[str, tuple[str, int]] = {}
+    replaced: dict[str, str] = {}  # a replaced role's name, lower case -> the role replacing it
     for name, section in found:
         b.unknown_keys(section, ROLE_KEYS)
         ok = b.name(section, "role", name, limits.IAM_NAME, limits.ROLE_NAME_MAX, IAM_NAME_RULE)
@@ -356,9 +403,30 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
         max_session = b.duration(keys.get("max_session"), 3600, limits.ROLE_SESSION_MIN, limits.ROLE_SESSION_MAX)
         description = b.description(keys.get("description"), limits.ROLE_DESCRIPTION_MAX)
         path = read_adopted_path(b, keys.get("path"), s.path, f"role '{name}'")
+        replaces, retire = read_replaced(b, keys, name, path or s.path)
+        if ok and replaces:
+            old = split_iam_path(replaces)[1].lower()
+            if old == s.bootstrap_role.lower():
+                b.error((keys.get("replaces") or keys["retires"]).line,
+                        f"role '{name}': {replaces} is the bootstrap role, how awsroles reaches the account")
+                replaces = ""
+            elif old in replaced:
+                b.error((keys.get("replaces") or keys["retires"]).line,
+                        f"role '{name}': {replaces} is replaced by role '{replaced[old]}' already")
+                replaces = ""
+            else:
+                replaced[old] = name
         if ok:
             roles.append(Role(name, tuple(managed), tuple(documents), max_session, description, customer_managed,
-                              boundary, path))
+                              boundary, path, replaces, retire))
+    declared = {r.name.lower(): r.name for r in roles}
+    for role in roles:
+        old = split_iam_path(role.replaces)[1] if role.replaces else ""
+        if old.lower() in declared:
+            section = next(sec for n, sec in found if n == role.name)
+            key = section.keys.get("replaces") or section.keys["retires"]
+            b.error(key.line, f"role '{role.name}': {role.replaces} is role '{declared[old.lower()]}' of the org "
+                    "file: only a role awsroles does not declare can be replaced")
     return roles
 
 
@@ -406,10 +474,11 @@ def read_users(b: Builder, found: list[tuple[str, IniSection]], org_path: str = 
         console = b.boolean(keys.get("console"), False)
         names = [read_person_name(b, keys.get(k)) for k in ("display_name", "given_name", "family_name")]
         path = read_adopted_path(b, keys.get("path"), org_path, f"user '{name}'")
+        move_from = read_move_from(b, keys.get("move_from"), path or org_path, f"user '{name}'")
         boundary = read_user_boundary(b, keys.get("boundary"), partition, ops_id, f"user '{name}'")
         if ok:
             users.append(User(name, email, tuple(sorted(tags.items())), console, names[0], names[1], names[2], path,
-                              boundary))
+                              move_from=move_from, boundary=boundary))
     return users
 
 
@@ -465,7 +534,8 @@ def read_teams(
             b.warn(section.line, f"team '{name}' is granted no roles")
         description = b.description(keys.get("description"), 1000)
         group = read_adopted_group(b, keys.get("group"), org_path, name)
-        group_name = split_iam_path(group)[1] if group else team_group(name)
+        group_path, group_name = split_iam_path(group) if group else (org_path, team_group(name))
+        move_from = read_move_from(b, keys.get("move_from"), group_path, f"team '{name}'")
         if ok and group_name.lower() in groups:
             b.error(section.line, f"team '{name}': group {group_name} is already team '{groups[group_name.lower()]}''s "
                     "(IAM group names are unique in an account, whatever their path or case)")
@@ -473,7 +543,7 @@ def read_teams(
         if ok:
             groups.setdefault(group_name.lower(), name)
         if ok:
-            teams.append(Team(name, tuple(members), tuple(grants), description, group))
+            teams.append(Team(name, tuple(members), tuple(grants), description, group, move_from))
     return teams
 
 

@@ -104,6 +104,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         out += ["", f"[role {role.name}]"]
         if role.path:
             out.append(f"path = {role.path}")
+        if role.replaces:
+            out.append(f"{'retires' if role.retire else 'replaces'} = {role.replaces}")
         if role.managed:
             out.append(_list("managed", role.managed))
         if role.policies:
@@ -119,6 +121,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         out += ["", f"[team {team.name}]"]
         if team.group:
             out.append(f"group = {team.group}")
+        if team.move_from:
+            out.append(f"move_from = {team.move_from}")
         if team.description:
             out.append(f"description = {team.description}")
         if team.members:
@@ -131,6 +135,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         out += ["", f"[user {user.name}]"]
         if user.path:
             out.append(f"path = {user.path}")
+        if user.move_from:
+            out.append(f"move_from = {user.move_from}")
         if user.email:
             out.append(f"email = {user.email}")
         if user.tags:

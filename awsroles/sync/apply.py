@@ -24,7 +24,7 @@ from awsroles.sync.alarms import KIND as ALARM
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
 from awsroles.sync.identity_center import KINDS as IDENTITY_CENTER_KINDS
-from awsroles.sync.plan import ALLOWED_CALLS, REQUIRE_NO_CREDENTIALS, Change, Plan
+from awsroles.sync.plan import ALLOWED_CALLS, MOVE_PARAMS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,9 @@ def run_change(client: Any, change: Change) -> None:
         if method not in allowed:
             raise ValueError(f"refusing to run {method!r}: not a{'n' if service == 'IAM' else ''} {service} call "
                              f"awsroles plans for a {change.kind}")
+        if method in MOVE_PARAMS and not set(params) <= MOVE_PARAMS[method]:
+            raise ValueError(f"refusing to run {method!r} with {', '.join(sorted(set(params) - MOVE_PARAMS[method]))}:"
+                             " awsroles only moves a user or group to another path")
         if method == REQUIRE_NO_CREDENTIALS:
             _require_no_credentials(client, params["UserName"])
             continue

@@ -121,7 +121,7 @@ class Engine:
         (``LiveAccount.organization``)."""
         org = self.iam_org
         live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers,
-                             adopted=org.adopted_in_place())
+                             adopted=org.read_where())
         live = self.read_alarms(live)
         billing = org.billing
         if not billing.pending:  # a billing account apply has yet to create has no budgets

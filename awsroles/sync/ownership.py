@@ -30,12 +30,14 @@ class AccountOwnership:
         self.org, self.account, self.spec, self.live, self.options = org, account, spec, live, options
         self.changes: list[Change] = []
         self.deletes: list[Change] = []
+        self.retired: list[Change] = []  # hand-made roles the org file retires: deleted without prune
         self.conflicts: list[Conflict] = []
         self.delete_conflicts: list[Conflict] = []  # only matter when pruning
         self.unowned: list[Finding] = []
         self.foreign: list[Finding] = []
         self.adopted: set[tuple[str, str]] = set()
         self.usable_groups: set[str] = set()  # groups users may be put in: owned, adopted or to be created
+        self.moving = org.moving()  # kind -> name -> the path the org file moves it from
         # What awsroles owns (at the path and marked); the rest at the path is "unowned".
         self.roles = {n: r for n, r in live.roles.items() if r.owned}
         self.groups = {n: g for n, g in live.groups.items() if g.owned}
@@ -74,6 +76,19 @@ class AccountOwnership:
         if found is None:
             return None
         live_name, path, _owned = found
+        moved_from = self.moving.get(kind, {}).get(name)
+        if live_name == name and moved_from == path and name in at_path:
+            # Where the org file says it is now (``move_from``): awsroles' there once marked, and the
+            # planner moves it to ``expected``.
+            if name in owned:
+                return owned[name]
+            if self.options.adopt:
+                self.adopted.add((kind, name))
+                return at_path[name]
+            self.conflict(kind, name, f"exists at {path}, where the org file moves it from (move_from), without "
+                                      f"{MARK[kind]}, so awsroles does not own it yet and never changes it: "
+                                      "`awsroles apply --adopt` marks it, then moves it to " + expected)
+            return False
         if live_name != name:
             self.conflict(kind, name, f"IAM names are case-insensitive and {kind} {live_name} (path {path}) "
                                       f"already takes this name; use the same case in the org file, or rename "

@@ -128,14 +128,25 @@ class _AccountPlanner(AccountOwnership):
                 ops += attachment_ops("group", "GroupName", spec.name, (), spec.managed)[0]
                 self.change("create", "group", spec.name, ops)
                 continue
+            move_ops, move_details = self.move("group", spec.name, live.path, spec.path)
             inline_ops, details, diffs = inline_policy_ops("group", "GroupName", spec.name, live.inline, inline)
             attach_ops, attach_details = attachment_ops("group", "GroupName", spec.name, live.managed, spec.managed,
                                                      self.describe)
             ours = {GROUP_MARKER_POLICY, TEAM_POLICY_NAME}
             drift = bool(set(live.inline) - ours) or bool(set(live.managed) - set(spec.managed))
-            if inline_ops or attach_ops:
-                self.change("update", "group", spec.name, inline_ops + attach_ops, details + attach_details, diffs,
-                            drift)
+            if move_ops or inline_ops or attach_ops:
+                self.change("update", "group", spec.name, inline_ops + attach_ops + move_ops,
+                            details + attach_details + move_details, diffs, drift)
+
+    def move(self, kind: str, name: str, live_path: str, path: str) -> tuple[list[Op], list[str]]:
+        """The UpdateUser/UpdateGroup that moves a user or group the org file moves (``move_from``)
+        from ``live_path`` to ``path``: keeps its name, members or memberships, keys, password and MFA;
+        its ARN changes."""
+        if live_path == path:
+            return [], []
+        arn = f"arn:{self.org.partition}:iam::{self.account.id}:{kind}{path}{name}"
+        return ([(f"update_{kind}", {_NAME_PARAM[kind]: name, "NewPath": path})],
+                [f"move from {live_path} to {path} (same {kind}, now {arn})"])
 
     def delete_group(self, live: LiveGroup) -> None:
         strangers = [u for u in live.members if u not in self.users]
@@ -244,7 +255,7 @@ class _AccountPlanner(AccountOwnership):
         return ([("put_role_policy", {"RoleName": role, "PolicyName": name, "PolicyDocument": found.document})],
                 [f"change inline policy {name}: {'; '.join(words)}"], diffs)
 
-    def delete_role(self, live: LiveRole) -> None:
+    def delete_role(self, live: LiveRole, why: str = "") -> None:
         ops: list[Op] = [("remove_role_from_instance_profile", {"InstanceProfileName": p, "RoleName": live.name})
                          for p in live.instance_profiles]
         if live.boundary:
@@ -252,7 +263,31 @@ class _AccountPlanner(AccountOwnership):
         ops += [("delete_role_policy", {"RoleName": live.name, "PolicyName": p}) for p in sorted(live.inline)]
         ops += [("detach_role_policy", {"RoleName": live.name, "PolicyArn": a}) for a in live.managed]
         ops.append(("delete_role", {"RoleName": live.name}))
-        self.change("delete", "role", live.name, ops)
+        self.change("delete", "role", live.name, ops, [why] if why else None)
+
+    def replaced_roles_(self) -> None:
+        """Hand-made roles the org file's roles replace (``replaces``: left as they are, still granted)
+        or retire (``retires``: deleted once awsroles' or with ``--adopt``; never one in an instance
+        profile, which an application uses)."""
+        for old, (path, role, retire) in sorted(self.org.replaced_roles().items()):
+            live = self.live.roles.get(old)
+            if live is None or live.path != path or not retire:
+                continue
+            if live.instance_profiles:
+                self.conflict("role", old, f"retired by role {role}, but it is in instance profile(s) "
+                                           f"{', '.join(live.instance_profiles)}: an application's role too, which "
+                                           "awsroles never deletes; take it out of them first, or remove the retires "
+                                           "line")
+                continue
+            if not live.owned:
+                if not self.options.adopt:
+                    self.conflict("role", old, f"retired by role {role}, but at {path} without {MARK['role']}: "
+                                               "awsroles does not own it and never deletes it unasked; `awsroles apply "
+                                               "--adopt` deletes it")
+                    continue
+                self.adopted.add(("role", old))
+            self.delete_role(live, f"retired: role {role} replaces it")
+            self.retired.append(self.deletes.pop())  # asked for by the org file: not a prune
 
     # users ---------------------------------------------------------------------------------
 
@@ -323,7 +358,9 @@ class _AccountPlanner(AccountOwnership):
             "user", "UserName", spec.name, live.inline, {p.name: p.document for p in spec.inline})
         drift = drift or bool(attach_ops or set(live.inline) - set(USER_POLICY_NAMES))
         tag_ops, tag_details = tagging_ops("user", "UserName", spec.name, live.tags, spec.tags)
-        ops += attach_ops + inline_ops + tag_ops + last
+        move_ops, move_details = self.move("user", spec.name, live.path, spec.path)
+        ops += attach_ops + inline_ops + tag_ops + move_ops + last
+        tag_details += move_details
         if not ops:
             return
         digest = live.tags.get(DIGEST_TAG)
@@ -350,14 +387,16 @@ class _AccountPlanner(AccountOwnership):
         self.policies()
         self.groups_()
         self.roles_()
+        self.replaced_roles_()
         self.users_()
+        replaced = {old.lower() for old in self.org.replaced_roles()}
         wanted = {kind: {s.name.lower() for s in specs} for kind, specs in (
             ("user", self.spec.users), ("role", self.spec.roles), ("group", self.spec.groups),
             ("policy", self.spec.policies))}
         # A name the org file wants in another case is a conflict (reported above), never a delete.
         for name in sorted(n for n in self.users if n.lower() not in wanted["user"]):
             self.delete_user(self.users[name])
-        for name in sorted(n for n in self.roles if n.lower() not in wanted["role"]):
+        for name in sorted(n for n in self.roles if n.lower() not in wanted["role"] | replaced):
             self.delete_role(self.roles[name])
         for name in sorted(n for n in self.groups if n.lower() not in wanted["group"]):
             self.delete_group(self.groups[name])
@@ -367,7 +406,8 @@ class _AccountPlanner(AccountOwnership):
                                                          ("user", self.live.users), ("policy", self.live.policies)]
         for kind, items in at_path:
             for name, item in sorted(items.items()):
-                if not item.owned and (kind, name) not in self.adopted:
+                if not item.owned and (kind, name) not in self.adopted and not (kind == "role"
+                                                                               and name.lower() in replaced):
                     self.unowned.append(Finding(
                         self.account.name, self.account.id, kind, name,
                         f"at the awsroles path {item.path} without {MARK[kind]}: not awsroles', never changed or "
@@ -408,6 +448,7 @@ def make_plan(org: Org, specs: tuple[AccountSpec, ...], live: Mapping[str, LiveA
             planner.now = now
             planner.run()
             changes.extend(planner.changes)
+            changes.extend(planner.retired)
             alarms = live[account.name].alarms
             if alarms is not None:  # after IAM's writes; its deletes before IAM's (the role last, see Engine.read)
                 planned_alarms = plan_alarms(org, account, alarms)

@@ -35,6 +35,7 @@ from awsroles.sandbox.server.closures import patch_close_account
 from awsroles.sandbox.server.contacts import patch_alternate_contacts
 from awsroles.sandbox.server.identity_center import patch_identity_center
 from awsroles.sandbox.server.identity_store import patch_identity_store
+from awsroles.sandbox.server.moves import patch_group_moves
 from awsroles.sandbox.server.patches import (
     patch_managed_policies,
     patch_missing_iam_reads,
@@ -61,7 +62,8 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     mp.delenv("AWS_ENDPOINT_URL", raising=False)  # set to a dead endpoint by the autouse fixture
     undos = [patch_managed_policies("aws", only=used_managed_policies()), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(), patch_budgets(),
+             patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(), patch_group_moves(),
+             patch_budgets(),
              patch_policies(),
              patch_alternate_contacts(), patch_close_account(), patch_identity_center(), patch_identity_store(),
              patch_one_request_at_a_time()]

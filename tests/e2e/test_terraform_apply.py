@@ -177,3 +177,79 @@ def desired_facts(org: Org) -> set[tuple[str, ...]]:
                    json.dumps(p.boundary.as_param() if p.boundary else None, sort_keys=True)))
     facts.update(("assignment", a.group, a.permission_set, "GROUP", a.account_id) for a in spec.assignments)
     return facts
+
+
+CONSOLE_ROLES = {"dev": ("Admin", "Developer"), "stage": ("Admin", "Developer"), "prod": ("Admin",)}
+
+
+def test_terraform_takes_over_a_console_org_adopted_in_place(
+        terraform: Terraform, sandbox_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The sandbox's console-made org (users, groups and roles at /), imported with `--adopt
+    users=move,teams=in-place,roles=in-place` and exported: terraform imports every adopted role, group,
+    user and user's memberships where they are (updating them, creating none of them), moves the users
+    to the org's path as apply does (the same users: their keys stay), takes away what else they hold
+    as apply would (the groups' console policies, policies and a boundary added by hand), and leaves
+    what awsroles plans: nothing to change."""
+    box: SandboxHandle = sandbox_factory(console=True)
+    org_file = tmp_path / "acme.ini"
+    accounts = [arg for a in box.org.accounts if a.environment for arg in ("--account", f"{a.name}={a.id}")]
+    made = awsroles(box, "import", *accounts, "--name", "acme", "--adopt", "users=move,teams=in-place,roles=in-place",
+                    "-O", str(org_file))
+    assert made.returncode == 0, made.stderr
+    assert "[user bob]\nmove_from = /\n" in org_file.read_text()
+    # done by hand since: apply would take each away (drift), and so must terraform
+    ops, dev = box.client("iam"), box.client("iam", "dev")
+    key = ops.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"]
+    ops.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    ops.put_user_policy(UserName="bob", PolicyName="by-hand", PolicyDocument=json.dumps(AUDIT))
+    dev.put_role_policy(RoleName="Admin", PolicyName="by-hand", PolicyDocument=json.dumps(AUDIT))
+    dev.attach_role_policy(RoleName="Developer", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    dev.put_role_permissions_boundary(RoleName="Developer", PermissionsBoundary=BOUNDARY)
+    directory = tmp_path / "tf"
+    exported = awsroles(box, "export", "terraform", str(directory), org=org_file)
+    assert exported.returncode == 0, exported.stderr
+    assert terraform.run(directory, "fmt", "-check", "-recursive", "-no-color").returncode == 0
+    assert terraform.init(directory).returncode == 0
+    applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-json",
+                            "-parallelism=20")
+    assert applied.returncode == 0, report(applied)
+    changes = [json.loads(line)["change"] for line in applied.stdout.splitlines()
+               if line.startswith("{") and json.loads(line)["type"] == "planned_change"]
+    imported = {c["resource"]["addr"]: c["importing"]["id"] for c in changes if "importing" in c}
+    assert imported == {
+        **{f"aws_iam_role.{a}_{r}": r for a, roles in CONSOLE_ROLES.items() for r in roles},
+        "aws_iam_group.ops_Admins": "Admins", "aws_iam_group.ops_Developers": "Developers",
+        **{f"aws_iam_user.ops_{u}": u for u in ("alice", "bob", "carol")},
+        "aws_iam_user_group_membership.ops_alice": "alice/awsroles-users/Admins",
+        **{f"aws_iam_user_group_membership.ops_{u}": f"{u}/awsroles-users/Developers" for u in ("bob", "carol")},
+    }
+    actions = {c["resource"]["addr"]: c["action"] for c in changes}
+    # none created; each updated (marked, given awsroles' trust or grants) but the groups, which hold
+    # nothing else (their mark and grants are policies of their own)
+    assert {actions[a] for a in imported} == {"update", "import"}
+    assert {a for a in imported if actions[a] == "import"} == {"aws_iam_group.ops_Admins",
+                                                               "aws_iam_group.ops_Developers"}
+    created = sorted(a for a, action in actions.items()
+                     if action == "create" and a.split(".")[0] in ("aws_iam_role", "aws_iam_group", "aws_iam_user"))
+    assert created == ["aws_iam_group.ops_awsroles-users"]  # awsroles' own group, at its path: new
+    assert sorted(ops.list_group_policies(GroupName="Developers")["PolicyNames"]) == [
+        "awsroles-assume-roles", "awsroles-managed-by"]  # the console's AssumeDeveloper: removed, as apply does
+    assert {t["Key"]: t["Value"] for t in ops.list_user_tags(UserName="bob")["Tags"]}["managed-by"] == "awsroles"
+    # moved, not recreated: at the org's path, with the key bob had
+    assert ops.get_user(UserName="bob")["User"]["Arn"] == "arn:aws:iam::111111111111:user/awsroles/bob"
+    assert [k["AccessKeyId"] for k in ops.list_access_keys(UserName="bob")["AccessKeyMetadata"]] == [key]
+    assert ops.get_group(GroupName="Developers")["Group"]["Path"] == "/"  # adopted in place: where it was
+    assert ops.list_user_tags(UserName="ci-deploy")["Tags"] == []  # not adopted: untouched
+    assert ops.list_attached_user_policies(UserName="alice")["AttachedPolicies"] == []
+    assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []
+    assert dev.list_role_policies(RoleName="Admin")["PolicyNames"] == []
+    assert [p["PolicyName"] for p in dev.list_attached_role_policies(RoleName="Developer")["AttachedPolicies"]] == [
+        "PowerUserAccess"]
+    assert "PermissionsBoundary" not in dev.get_role(RoleName="Developer")["Role"]
+
+    plan = awsroles(box, "plan", "-o", "json", org=org_file)
+    assert plan.returncode == 0, plan.stderr
+    planned = json.loads(plan.stdout)
+    # what apply --adopt would have left: nothing to change; carol still in the console's Auditors
+    assert planned["changes"] == [] and planned["conflicts"] == [] and planned["unowned"] == []
+    assert [(f["kind"], f["name"]) for f in planned["foreign"]] == [("user", "carol")]

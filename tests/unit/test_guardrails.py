@@ -134,6 +134,26 @@ def test_the_partition_and_path_are_the_orgs() -> None:
     assert "arn:aws-us-gov:iam::*:role/AwsrolesBootstrap" in text and "arn:aws:" not in text
 
 
+def test_roles_adopted_in_place_are_protected_by_exact_path_and_name() -> None:
+    from awsroles.iam.checks import parse_org
+    from tests.conftest import EXAMPLES
+
+    text = (EXAMPLES / "classic.ini").read_text()
+    console = "[role Console]\npath = /\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n\n[role admin]"
+    org, problems = parse_org(text.replace("[role admin]", console, 1), "awsroles.ini", EXAMPLES)
+    assert org is not None and org.adopted_in_place()["role"] == {"Console": "/"}, [str(p) for p in problems]
+    adopted = document(parse("protect-awsroles")[0], guardrails.context(org))
+    statement = next(s for s in adopted["Statement"] if s["Sid"] == "ProtectAdoptedRoles")
+    assert statement["Resource"] == ["arn:aws:iam::*:role/Console"]
+    assert denied(adopted, ADMIN, "iam:UpdateAssumeRolePolicy", "arn:aws:iam::222222222222:role/Console")
+    assert not denied(adopted, BOOTSTRAP, "iam:UpdateAssumeRolePolicy", "arn:aws:iam::222222222222:role/Console")
+    # the rest at / stays the colleague's: only the role the file adopts, at the path it adopts it at
+    assert not denied(adopted, ADMIN, "iam:UpdateAssumeRolePolicy", "arn:aws:iam::222222222222:role/Builder")
+    assert not denied(adopted, ADMIN, "iam:DeleteRole", "arn:aws:iam::222222222222:role/apps/Console")
+    plain = document(parse("protect-awsroles")[0], guardrails.context(parse_org(text, "awsroles.ini", EXAMPLES)[0]))
+    assert "ProtectAdoptedRoles" not in {s["Sid"] for s in plain["Statement"]}
+
+
 # -- what it denies, and to whom -------------------------------------------------------------------
 
 

@@ -11,15 +11,14 @@ from awsroles.importer.build import ImportOptions, collect, parse_adopt
 
 
 def test_kinds_and_all() -> None:
-    assert parse_adopt("users=in-place, roles=in-place") == {"users", "roles"}
-    assert parse_adopt("all=in-place") == {"users", "teams", "roles"}
+    assert parse_adopt("users=in-place, roles=in-place") == ({"users", "roles"}, set())
+    assert parse_adopt("all=in-place") == ({"users", "teams", "roles"}, set())
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("roles=recreate", "recreating under the org's path is not available yet"),
-    ("groups=in-place", "expected KIND=in-place, KIND one of users, teams, roles or all"),
-    ("users", "expected KIND=in-place"),
-    ("users=move", "expected KIND=in-place"),
+    ("roles=elsewhere", "expected KIND=ROUTE, KIND one of users, teams, roles or all, ROUTE in-place"),
+    ("groups=in-place", "expected KIND=ROUTE, KIND one of users, teams, roles or all"),
+    ("users", "expected KIND=ROUTE"),
 ])
 def test_what_is_refused(text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):

@@ -134,14 +134,14 @@ def parsed_resources(org: Org, parsed: dict[str, dict[str, Any]]) -> dict[tuple[
 
 ATTRIBUTES = {
     "aws_iam_role": ({"name", "path", "max_session_duration", "assume_role_policy", "tags"},
-                     {"description", "permissions_boundary"}),
+                     {"description", "permissions_boundary", "lifecycle"}),  # lifecycle: adopted in place
     "aws_iam_role_policy_attachment": ({"role", "policy_arn"}, set()),
     "aws_iam_role_policy": ({"name", "role", "policy"}, set()),
     "aws_iam_policy": ({"name", "path", "policy", "tags"}, {"description"}),
-    "aws_iam_group": ({"name", "path"}, set()),
+    "aws_iam_group": ({"name", "path"}, {"lifecycle"}),
     "aws_iam_group_policy": ({"name", "group", "policy"}, set()),
     "aws_iam_group_policy_attachment": ({"group", "policy_arn"}, set()),
-    "aws_iam_user": ({"name", "path", "tags"}, {"permissions_boundary"}),
+    "aws_iam_user": ({"name", "path", "tags"}, {"permissions_boundary", "lifecycle"}),
     "aws_iam_user_group_membership": ({"user", "groups"}, set()),
     "aws_iam_user_policy": ({"name", "user", "policy"}, set()),
     "aws_budgets_budget": ({"name", "account_id", "budget_type", "limit_amount", "limit_unit", "time_unit",
@@ -192,6 +192,8 @@ def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
     for r in resources.values():
         if r.type.startswith(("aws_identitystore_", "aws_ssoadmin_")):
             continue  # Identity Center: tests/unit/test_terraform_identity_center.py
+        if r.type.endswith("_exclusive"):
+            continue  # what an adopted resource holds, exclusively: tests/unit/test_terraform_adopted.py
         a, body = r.account, r.body
         files_of_account.setdefault(a, set()).add(r.file)
         assert r.type in ATTRIBUTES, f"unexpected resource type {r.type}"

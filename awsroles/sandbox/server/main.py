@@ -23,6 +23,7 @@ from awsroles.sandbox.server.contacts import patch_alternate_contacts
 from awsroles.sandbox.server.costs import patch_cost_explorer
 from awsroles.sandbox.server.identity_center import patch_identity_center
 from awsroles.sandbox.server.identity_store import patch_identity_store
+from awsroles.sandbox.server.moves import patch_group_moves
 from awsroles.sandbox.server.organizations import patch_organizations
 from awsroles.sandbox.server.patches import (
     patch_account_ids,
@@ -52,7 +53,7 @@ def install_workarounds(partition: str = "aws") -> Callable[[], None]:
     """Patch moto as described in :mod:`awsroles.sandbox.server`'s modules; returns a function
     that undoes it."""
     undos = [patch_account_ids(), patch_managed_policies(partition), patch_missing_iam_reads(),
-             patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(),
+             patch_user_permissions_boundary(), patch_role_boundaries(), patch_trust_principals(), patch_group_moves(),
              patch_sessions(), patch_role_sessions(), patch_session_tags(), patch_cloudtrail(),
              patch_iam_resources(),
              patch_cost_explorer(), patch_budgets(),
