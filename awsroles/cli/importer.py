@@ -95,9 +95,10 @@ def import_(app: App, output_file: str | None, from_file: Path | None, accounts:
 
     Then it says what the first apply changes for people: roles that will require a source
     identity (plain `aws sts assume-role` and the console's Switch Role refused: use `awsroles
-    login`, `profiles sync`), users joining awsroles-users (nothing without MFA, access-key
-    scripts included), team grants removed or moved, policies and boundaries removed or
-    kept. --check prints only that report and writes nothing.
+    login`, `profiles sync`), people who could assume roles without MFA and will need it (their
+    access keys named), users joining awsroles-users (nothing without MFA, access-key scripts
+    included), team grants removed or moved, policies and boundaries removed, set or kept.
+    --check prints only that report and writes nothing.
 
     \b
     Examples:

@@ -87,6 +87,8 @@ def policy_files(specs: tuple[AccountSpec, ...], identity_center: Mapping[str, A
         users = []
         for u in spec.users:
             user: dict[str, Any] = {"name": u.name, "path": u.path, "groups": list(u.groups), "tags": dict(u.tags)}
+            if u.boundary:
+                user["permissions_boundary"] = u.boundary
             if u.inline:  # a person's temporary grants
                 for inline in u.inline:
                     files[user_inline_path(name, u.name, inline.name)] = inline.document

@@ -346,6 +346,7 @@ def _account_blocks(org: Org, spec: AccountSpec, names: _Names) -> list[hcl.Bloc
             "aws_iam_user", user_name, alias,
             hcl.Attribute("name", user.name),
             hcl.Attribute("path", user.path),
+            hcl.Attribute("permissions_boundary", policy_arn(user.boundary)) if user.boundary else None,
             hcl.Attribute("tags", _tags(user.tags)),
             _KEEP if user_adopted else None,
         ))

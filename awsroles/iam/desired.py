@@ -99,6 +99,7 @@ class UserSpec:
     groups: tuple[str, ...]
     tags: Tags
     inline: tuple[InlinePolicy, ...] = ()  # only awsroles-temporary, while the user has temporary grants
+    boundary: str = ""  # ARN of the permissions boundary ("": none)
 
 
 @dataclass(frozen=True)
@@ -148,10 +149,15 @@ def role_digest(path: str, trust: Mapping[str, Any] | str, max_session: int, des
     return _digest(settings)
 
 
-def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str]) -> str:
-    """The digest of a user's settings (path, awsroles groups, tags other than the digest)."""
-    return _digest({"path": path, "groups": sorted(groups),
-                    "tags": {k: v for k, v in tags.items() if k != DIGEST_TAG and k not in STATE_TAGS}})
+def user_digest(path: str, groups: tuple[str, ...], tags: Mapping[str, str], boundary: str = "") -> str:
+    """The digest of a user's settings (path, awsroles groups, tags other than the digest, permissions
+    boundary). A user without a boundary hashes as before users could have one, so that users
+    awsroles made earlier are not taken for drift."""
+    settings: dict[str, Any] = {"path": path, "groups": sorted(groups),
+                                "tags": {k: v for k, v in tags.items() if k != DIGEST_TAG and k not in STATE_TAGS}}
+    if boundary:
+        settings["boundary"] = boundary
+    return _digest(settings)
 
 
 def _with_role_digest(spec: RoleSpec) -> RoleSpec:
@@ -161,7 +167,7 @@ def _with_role_digest(spec: RoleSpec) -> RoleSpec:
 
 
 def _with_user_digest(spec: UserSpec) -> UserSpec:
-    digest = user_digest(spec.path, spec.groups, dict(spec.tags))
+    digest = user_digest(spec.path, spec.groups, dict(spec.tags), spec.boundary)
     return replace(spec, tags=tuple(sorted((*spec.tags, (DIGEST_TAG, digest)))))
 
 
@@ -184,8 +190,9 @@ def customer_managed_arns(org: Org, account: Account, references: tuple[str, ...
 
 
 def boundary_arn(org: Org, account: Account, boundary: str) -> str:
-    """A role's ``boundary`` as the ARN IAM takes in ``account``: a managed policy ARN as it is; a
-    customer managed ``[/path/]name`` as that policy's ARN in ``account``; "" for none."""
+    """A role's (or, in the ops account, a user's) ``boundary`` as the ARN IAM takes in ``account``: a
+    managed policy ARN as it is; a customer managed ``[/path/]name`` as that policy's ARN in
+    ``account``; "" for none."""
     if not boundary or boundary.startswith("arn:"):
         return boundary
     arns = customer_managed_arns(org, account, (boundary,))
@@ -260,9 +267,10 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
         glass = breakglass.person_policy(org, user.name)
         if glass is not None:
             inline += (InlinePolicy(BREAK_GLASS_POLICY_NAME, policies.canonical_json(glass)),)
+        boundary = boundary_arn(org, org.ops, org.user_boundary_of(user.name))
         users.append(replace(_with_user_digest(
-            UserSpec(user.name, org.user_path(user.name), tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra))),
-            inline=inline))
+            UserSpec(user.name, org.user_path(user.name), tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra),
+                     boundary=boundary)), inline=inline))
     return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
 
 
@@ -320,6 +328,8 @@ def flatten(specs: tuple[AccountSpec, ...]) -> set[Resource]:
             out.add(Resource(a, "aws_iam_user", user.name, user.path))
             out.add(Resource(a, "aws_iam_user#tags", user.name, _tags_text(user.tags)))
             out.add(Resource(a, "aws_iam_user_group_membership", user.name, ",".join(sorted(user.groups))))
+            if user.boundary:
+                out.add(Resource(a, "aws_iam_user#permissions_boundary", user.name, user.boundary))
             for inline in user.inline:
                 out.add(Resource(a, "aws_iam_user_policy", f"{user.name}/{inline.name}", inline.document))
     return out

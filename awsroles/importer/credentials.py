@@ -2,7 +2,8 @@
 
 Per user: ``ListMFADevices``, ``ListAccessKeys`` and ``GetLoginProfile`` (three calls, exact at
 the moment of the import; the credential report would be one call but may be four hours old).
-Only the users an apply puts in ``awsroles-users`` are read: none for an org awsroles made.
+Only the users an apply puts in ``awsroles-users``, and those who could assume roles without MFA
+(:mod:`awsroles.importer.assume_mfa`), are read: none for an org awsroles made.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from awsroles.importer.impact import Impact, UserCredentials, impact, joining_everyone
+from awsroles.importer.impact import Impact, UserCredentials, impact, people_to_read
 
 if TYPE_CHECKING:
     from awsroles.aws import Aws
@@ -20,13 +21,14 @@ if TYPE_CHECKING:
 
 def assess(aws: Aws, imported: Imported, *, max_workers: int = 8) -> tuple[Impact, ...]:
     """What the first apply of an import changes for people: the credentials of the users it puts in
-    ``awsroles-users`` read from the ops account (your credentials' account), then
+    ``awsroles-users`` (or who could assume roles without MFA) read from the ops account (your
+    credentials' account), then
     :func:`awsroles.importer.impact.impact`."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from awsroles.errors import from_aws
 
-    joining = joining_everyone(imported.plan)
+    joining = people_to_read(imported.org, imported.plan, imported.live)
     try:
         credentials = read_credentials(aws.client("iam"), joining, max_workers=max_workers) if joining else {}
     except (ClientError, BotoCoreError) as exc:

@@ -1,6 +1,6 @@
 """What an import finds in IAM beyond what it writes (pure): where a team's grants live, the
-conditions on them the org file cannot say, and a person's or role's own policies, boundary and
-tags that the org file does not hold. Each finding is one warning line that names the thing, says
+conditions on them the org file cannot say, and a person's own policies and a role's tags that
+the org file does not hold. Each finding is one warning line that names the thing, says
 why it is not imported, and what ``apply`` will then do to it."""
 
 from __future__ import annotations
@@ -65,13 +65,11 @@ def grants_document(document: Document) -> bool:
 
 
 def user_findings(user: LiveUser, describe: Callable[[str], str]) -> list[str]:
-    """A person's own boundary, attached and inline policies (awsroles gives people none but its
-    temporary and break-glass grants'): each named, with what apply does to it."""
+    """A person's own attached and inline policies (awsroles gives people none but its temporary and
+    break-glass grants'): each named, with what apply does to it. (Their permissions boundary is
+    imported: ``[user] boundary``.)"""
     found: list[str] = []
     why = "the org file gives a person no policies of their own (access comes from teams)"
-    if user.boundary:
-        found.append(f"user {user.name}: permissions boundary {user.boundary} is not imported ({why}); apply "
-                     "removes it")
     found += [f"user {user.name}: attached policy {arn} ({describe(arn)}) is not imported ({why}); apply detaches "
               "it: grant what it allows through a team first" for arn in sorted(user.managed)]
     found += [f"user {user.name}: inline policy {name} ({describe_document(user.inline[name])}) is not imported "

@@ -8,6 +8,10 @@ changes are listed by resource; this module says what they mean for the people w
   which did not require ``sts:SourceIdentity`` to be the caller's IAM user name: plain ``aws sts assume-role``,
   ``role_arn`` profiles and the console's Switch Role are refused after apply;
 - ``role-mfa``: roles that did not require MFA (or as recent an MFA sign-in) and will;
+- ``assume-mfa``: each person who could assume roles the org file grants them without MFA (their
+  groups' policy and the role's trust policy asked for none, or only ``IfExists``, which long-term
+  access keys pass) and after apply needs an MFA session for every role, naming their access keys
+  (:mod:`awsroles.importer.assume_mfa`);
 - ``trust-narrowed``: roles that trusted any principal of the ops account and will trust only IAM users
   under the org's path;
 - ``mfa``: each user who joins ``awsroles-users`` when the org requires MFA: its self-service policy denies
@@ -22,8 +26,10 @@ changes are listed by resource; this module says what they mean for the people w
   org file declares it);
 - ``policy-removed`` / ``boundary-removed``: a user's or role's own policies and permissions boundaries
   that apply deletes or detaches;
-- ``kept``: what stays as it is: boundaries the org file declares, leftovers ``plan --prune`` would
-  delete, memberships in groups awsroles does not manage.
+- ``boundary-set``: a user or role given a permissions boundary it does not have, or another one;
+- ``kept``: what stays as it is: boundaries the org file declares (a role's ``boundary``, a user's
+  ``boundary`` or ``[org] user_boundary``), leftovers ``plan --prune`` would delete, memberships in
+  groups awsroles does not manage.
 """
 
 from __future__ import annotations
@@ -33,14 +39,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from awsroles.importer.assume_mfa import assume_without_mfa
 from awsroles.importer.documents import allows_assume_role, mfa_of, statements_of
 from awsroles.org.durations import format_duration
 from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME, Org
 from awsroles.sync.plan import Change, Plan
 from awsroles.sync.state import Document, LiveAccount
 
-KINDS = ("source-identity", "role-mfa", "trust-narrowed", "mfa", "moved", "replaced", "grant-removed", "grant-moved",
-         "policy-removed", "boundary-removed", "kept")
+KINDS = ("source-identity", "role-mfa", "assume-mfa", "trust-narrowed", "mfa", "moved", "replaced",
+         "grant-removed", "grant-moved", "policy-removed", "boundary-removed", "boundary-set", "kept")
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,9 @@ def impact(org: Org, plan: Plan, live: Mapping[str, LiveAccount],
     ``live`` is the state the plan was made against (account name -> state); ``credentials`` the
     credentials of the users in :func:`joining_everyone` (None: not read, and the report says so).
     """
-    found = [*_trust(org, plan, live), *_everyone(org, plan, credentials), *_moved(org, plan),
-             *_replaced(org, live), *_teams(org, plan, live), *_own_policies(org, plan, live), *_kept(org, plan)]
+    found = [*_trust(org, plan, live), *_assume_mfa(org, live, credentials), *_everyone(org, plan, credentials),
+             *_moved(org, plan), *_replaced(org, live), *_teams(org, plan, live), *_own_policies(org, plan, live),
+             *_kept(org, plan)]
     return tuple(sorted(found, key=lambda i: KINDS.index(i.kind)))
 
 
@@ -210,6 +218,41 @@ def _stricter_mfa(before: tuple[bool, int | None] | None, after: tuple[bool, int
     if before is None or not before[0]:
         return True
     return after[1] is not None and (before[1] is None or after[1] < before[1])
+
+
+# -- roles that could be assumed without MFA -------------------------------------------------------
+
+
+def _assume_mfa(org: Org, live: Mapping[str, LiveAccount],
+                credentials: Mapping[str, UserCredentials] | None) -> list[Impact]:
+    out = []
+    for person in assume_without_mfa(org, live):
+        name = person.user
+        found = credentials.get(name) if credentials is not None else None
+        after = (f"After apply every role needs an MFA session, signed in with MFA less than "
+                 f"{format_duration(org.mfa_max_age)} ago")
+        if found is None:
+            after += "; their access keys were not read"
+        elif found.access_keys:
+            after += (f": access key {', '.join(found.access_keys)} alone can no longer assume "
+                      f"{'it' if len(person.roles) == 1 else 'them'}")
+        else:
+            after += " (they have no active access key)"
+        change = (f"Could assume {_roles_text(person.roles)} without MFA: {'; '.join(person.reasons)}. {after}.")
+        todo = ("Assume roles with `awsroles login ENV --role ROLE` (or `exec`, `env`, `console`), which asks for the "
+                "MFA code; scripts get an MFA session first (`awsroles exec ENV --role ROLE -- CMD`).")
+        if found is not None and not found.mfa_devices:
+            enrol = ("they enrol a device themselves (`awsroles setup`)" if org.self_mfa_enrollment
+                     else f"an admin enrols one (`awsroles users mfa enroll {name}`)")
+            todo = f"They have no MFA device: before apply, {enrol}. " + todo
+        out.append(Impact("assume-mfa", f"user {name}", (name,), change, todo))
+    return out
+
+
+def people_to_read(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> tuple[str, ...]:
+    """The users whose credentials the report names: those who join ``awsroles-users``, and those
+    who could assume roles without MFA."""
+    return tuple(sorted({*joining_everyone(plan), *(p.user for p in assume_without_mfa(org, live))}))
 
 
 # -- awsroles-users: MFA for everything ----------------------------------------------------------
@@ -416,17 +459,27 @@ def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list
                               "Declare them in the org file (roles: managed, customer_managed, policies) to keep "
                               "them." if change.kind == "role" else
                               "Grant what they need through a team."))
+        state = live.get(change.account)
+        item: Any = None
+        if state is not None:
+            item = (state.users if change.kind == "user" else state.roles).get(change.name)
+        before = item.boundary if item is not None and item.boundary else ""
         if _calls(change, f"delete_{change.kind}_permissions_boundary"):
-            state = live.get(change.account)
-            item: Any = None
-            if state is not None:
-                item = (state.users if change.kind == "user" else state.roles).get(change.name)
-            boundary = item.boundary if item is not None and item.boundary else "its permissions boundary"
             out.append(Impact("boundary-removed", subject, people,
-                              f"Its permissions boundary {boundary} is removed: its policies are no longer "
-                              "limited by it.",
-                              "Declare it (`boundary = ...`) in the org file to keep it."
-                              if change.kind == "role" else ""))
+                              f"Its permissions boundary {before or '(as read)'} is removed: its policies are no "
+                              "longer limited by it.",
+                              f"Declare it (`boundary = ...` in its [{change.kind}] section) in the org file to "
+                              "keep it."))
+        for params in _calls(change, f"put_{change.kind}_permissions_boundary"):
+            after = params.get("PermissionsBoundary", "")
+            whose = "they" if change.kind == "user" else "sessions of the role"
+            out.append(Impact("boundary-set", subject, people,
+                              f"Its permissions boundary becomes {after}" + (f" (was {before})" if before else "")
+                              + f": {whose} can do only what both its policies and {after} allow.",
+                              "Check that the boundary allows what they use (a user's: sts:AssumeRole and "
+                              "sts:SetSourceIdentity on their roles, and managing their own password, MFA "
+                              "device and keys)." if change.kind == "user" else
+                              "Check that the boundary allows what the role's sessions use."))
     return out
 
 
@@ -439,6 +492,10 @@ def _kept(org: Org, plan: Plan) -> list[Impact]:
                   tuple(sorted(set().union(*(p for (_, r), p in granted.items() if r == role.name)))),
                   f"Its permissions boundary {role.boundary} stays (declared in the org file).")
            for role in org.roles if role.boundary]
+    out += [Impact("kept", f"user {user.name}", (user.name,),
+                   f"Its permissions boundary {org.user_boundary_of(user.name)} stays (declared in the org file"
+                   + ("" if user.boundary else ", [org] user_boundary") + ").")
+            for user in org.users if org.user_boundary_of(user.name) and not _sets_boundary(plan, user.name)]
     out += [Impact("kept", f"{change.kind} {change.name} in {change.account}", (),
                    "Not in the org file: it stays as it is (`awsroles plan --prune` would delete it).")
             for change in plan.kept]
@@ -448,13 +505,20 @@ def _kept(org: Org, plan: Plan) -> list[Impact]:
     return out
 
 
+def _sets_boundary(plan: Plan, user: str) -> bool:
+    """Whether the plan creates ``user`` or changes their boundary (then it is no boundary kept)."""
+    return any(change.kind == "user" and change.name == user and (
+        change.action == "create" or _calls(change, "put_user_permissions_boundary")) for change in plan.changes)
+
+
 # -- the text form -----------------------------------------------------------------------------------
 
 LABELS = {"source-identity": "source identity required", "role-mfa": "MFA required to assume",
+          "assume-mfa": "MFA required to assume roles",
           "trust-narrowed": "trust narrowed", "mfa": "MFA required for everything", "moved": "moved to the path",
           "replaced": "role replaced", "grant-removed": "grant removed",
           "grant-moved": "grant moved", "policy-removed": "policy removed", "boundary-removed": "boundary removed",
-          "kept": "kept"}
+          "boundary-set": "boundary set", "kept": "kept"}
 
 
 def impact_lines(report: tuple[Impact, ...]) -> list[str]:

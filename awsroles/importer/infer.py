@@ -45,6 +45,7 @@ from awsroles.importer.moves import to_org_path
 from awsroles.importer.organization import ImportedOrganization, import_organization
 from awsroles.importer.outside import AWS_PATHS, NotImported, assumable, not_imported
 from awsroles.importer.outside import warnings as outside_warnings
+from awsroles.importer.rolepolicies import role_policies
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.org import limits
 from awsroles.org.builder import NAME
@@ -75,7 +76,7 @@ from awsroles.sync.accounts import plan_organization
 from awsroles.sync.identity_center import plan_identity_center
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
-from awsroles.sync.state import Document, LiveAccount, LiveGroup, LiveRole
+from awsroles.sync.state import Document, LiveAccount, LiveGroup, LiveRole, LiveUser
 
 # Tags awsroles writes itself: never imported as a user's `tags`.
 _OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email", *STATE_TAGS})
@@ -277,8 +278,26 @@ class _Build:
             self.warnings.extend(user_findings(live_user, self.describe_policy))
             before = previous.get(name)
             path = live_user.path if live_user.path != self.settings.path else ""
-            users.append(User(name, email, tuple(tags), before.console if before else False, path=path))
+            users.append(User(name, email, tuple(tags), before.console if before else False, path=path,
+                              boundary=self.user_boundary(live_user)))
         return users
+
+    @property
+    def default_user_boundary(self) -> str:
+        """``[org] user_boundary`` of the --from file (import never makes one up: it writes each user's)."""
+        return self.previous.user_boundary if self.previous is not None else ""
+
+    def user_boundary(self, user: LiveUser) -> str:
+        """A person's permissions boundary as ``[user] boundary`` ("" when none, or when it is the
+        --from file's ``[org] user_boundary``); one the org file cannot say is a warning."""
+        ops_id = self.ops.account.id if self.ops else ""
+        found = role_policies((), user.boundary, ops_id)
+        self.warnings.extend(f"user {user.name}: {skipped}" for skipped in found.skipped)
+        default = self.default_user_boundary
+        if default and not user.boundary:
+            self.warnings.append(f"user {user.name} has no permissions boundary; [org] user_boundary (from the --from "
+                                 f"file) gives it {default} at the next apply")
+        return "" if found.boundary == default else found.boundary
 
     def describe_policy(self, arn: str) -> str:
         """What an attached policy allows, in one line (``AWS managed`` when its document was not read)."""
@@ -556,6 +575,7 @@ class _Build:
             name=s.name, region=s.region, ops_account=accounts.ops, billing_account=accounts.billing,
             mfa_required=mfa_required, mfa_max_age=mfa_max_age, session_duration=s.session_duration,
             bootstrap_role=s.bootstrap_role, path=s.path, mfa_enrollment=self.mfa_enrollment(),
+            user_boundary=self.default_user_boundary if self.identity_center is None else "",
             accounts=tuple(replace(a, description=ini_text(a.description)) for a in part.accounts),
             roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(self.budgets(s.name)),
             management_account=part.management_account, ous=part.ous, scp_targets=part.scp_targets,

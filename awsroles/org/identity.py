@@ -98,6 +98,21 @@ def read_boundary(b: Builder, key: IniKey | None, partition: str) -> str:
     return policy_reference(*split)
 
 
+def read_user_boundary(b: Builder, key: IniKey | None, partition: str, ops_id: str, what: str) -> str:
+    """A person's permissions boundary (``[user] boundary``, ``[org] user_boundary``): as a role's,
+    but IAM sets a user's boundary only from a policy of the user's own account (the ops account) or
+    an AWS managed one, so an ARN naming another account is refused here, before any plan."""
+    value = read_boundary(b, key, partition)
+    if key is None or not value.startswith("arn:"):
+        return value
+    owner = value.split(":")[4]
+    if owner != "aws" and ops_id and owner != ops_id:
+        b.error(key.line, f"{what}: boundary '{value}' is a policy of account {owner}; a user's permissions boundary "
+                f"is an AWS managed policy or a policy of the ops account ({ops_id}): write it as [/path/]name")
+        return ""
+    return value
+
+
 def read_person_name(b: Builder, key: IniKey | None) -> str:
     if key is None:
         return ""

@@ -35,6 +35,8 @@ ORG_KEYS = {
     "identity_center_start_url": "the AWS access portal URL people sign in at (https://d-XXXXXXXXXX.awsapps.com/start)",
     "approvers": "users who may approve `awsroles request`s (an environment's own approvers win): alice, carol",
     "request_expiry": "how long a request waits for a decision before it expires (default 24h; 1h to 7d)",
+    "user_boundary": "permissions boundary of every user without a boundary of their own: a managed policy ARN, or a "
+                     "policy of the ops account by [path/]name",
 }
 ACCOUNT_KEYS = {
     "id": "12-digit account id (left out: apply creates the account, then writes its id here)",
@@ -83,6 +85,8 @@ USER_KEYS = {
     "given_name": "given name in IAM Identity Center (default: the first word of display_name)",
     "family_name": "family name in IAM Identity Center (default: the rest of display_name)",
     "path": "adopted in place: the IAM path of the existing user (default: [org] path), e.g. /",
+    "boundary": "permissions boundary: a managed policy ARN, or a policy of the ops account by [path/]name "
+                "(default: [org] user_boundary)",
     "move_from": "the IAM path the existing user is at now (e.g. /): apply moves the user to its path, keeping "
                  "keys, password, MFA and groups",
 }

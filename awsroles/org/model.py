@@ -199,6 +199,8 @@ class User:
     family_name: str = ""
     path: str = ""  # adopted in place at this IAM path ("": the org's path); see Org.user_path
     move_from: str = ""  # the IAM path the user is at now; apply moves the user to its path (UpdateUser)
+    boundary: str = ""  # permissions boundary: a managed policy ARN, or the ops account's ``[/path/]name``
+    #                     ("": [org] user_boundary, if any); see Org.user_boundary_of
 
     def person_names(self) -> tuple[str, str, str]:
         """``(display name, given name, family name)`` as IAM Identity Center keeps them: the display
@@ -270,6 +272,7 @@ class Org:
     identity_center_account: str = ""  # the account of the Identity Center instance ("": the management account)
     identity_center_region: str = ""  # its region ("": the org's region)
     identity_center_start_url: str = ""  # where people sign in (the access portal's start URL)
+    user_boundary: str = ""  # [org] user_boundary: every user's permissions boundary unless their own says another
     source: Path = field(default=Path("awsroles.ini"), compare=False)
 
     # -- identity backends ----------------------------------------------------------------
@@ -440,6 +443,13 @@ class Org:
         """The IAM path of user ``user``: the org's, or the one it was adopted at (``[user] path``)."""
         found = next((u for u in self.users if u.name == user), None)
         return found.path if found is not None and found.path else self.path
+
+    def user_boundary_of(self, user: str) -> str:
+        """The permissions boundary of user ``user`` as the org file says it (a managed policy ARN or
+        the ops account's ``[/path/]name``): its own ``boundary``, else ``[org] user_boundary``; ""
+        for none."""
+        found = next((u for u in self.users if u.name == user), None)
+        return (found.boundary if found is not None and found.boundary else "") or self.user_boundary
 
     def team_group(self, team: str) -> tuple[str, str]:
         """(path, name) of the IAM group of team ``team``: ``team-NAME`` at the org's path, or the

@@ -21,6 +21,7 @@ from awsroles.org.breakglass import read_break_glass
 from awsroles.org.budgets import read_budgets, read_defaults
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
+from awsroles.org.identity import read_user_boundary
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
 from awsroles.org.model import (
@@ -37,7 +38,15 @@ from awsroles.org.model import (
 from awsroles.org.organizations import parse_ou_path
 from awsroles.org.requests import EXPIRY_DEFAULT, EXPIRY_MAX, EXPIRY_MIN, read_approvers, read_requests
 from awsroles.org.scps import check_shared_files, read_target
-from awsroles.org.sections import OrgSettings, read_accounts, read_roles, read_settings, read_teams, read_users
+from awsroles.org.sections import (
+    OrgSettings,
+    partition,
+    read_accounts,
+    read_roles,
+    read_settings,
+    read_teams,
+    read_users,
+)
 from awsroles.org.temporary import read_temporary
 
 
@@ -190,12 +199,21 @@ def parse_org(
     scp_targets = _read_scp_targets(b, by_kind, s, accounts, ou_targets)
     _check_management(b, s, accounts, bool(ous or scp_targets))
     roles = read_roles(b, by_kind["role"], s)
-    users = read_users(b, by_kind["user"], s.path)
+    ops_id = next((a.id for a in accounts if a.name == s.ops_account), "")
+    users = read_users(b, by_kind["user"], s.path, partition=partition(s.region), ops_id=ops_id)
     environments = [a.environment for a in accounts if a.environment]
     teams = read_teams(b, by_kind["team"], [n for n, _ in by_kind["user"]], [n for n, _ in by_kind["role"]],
                    environments, s.path)
     temporary = read_temporary(b, by_kind["temporary"], users, [t.name for t in teams], roles, environments)
     org_keys = by_kind["org"][0][1].keys if by_kind["org"] else {}
+    user_boundary = read_user_boundary(b, org_keys.get("user_boundary"), partition(s.region), ops_id, "user_boundary")
+    if IDENTITY_IAM_USERS not in s.identity:
+        bounded = [f"[user {u.name}]" for u in users if u.boundary]
+        if user_boundary:
+            bounded.insert(0, "[org] user_boundary")
+        if bounded:
+            b.warn(s.line, f"{', '.join(bounded)}: a permissions boundary applies to IAM users only; people come "
+                   "through IAM Identity Center here, so it has no effect")
     approvers, accounts = read_approvers(b, org_keys.get("approvers"), {n: sec.keys["approvers"] for n, sec in
                                                                         by_kind["account"] if "approvers" in sec.keys},
                                          accounts, users)
@@ -238,6 +256,7 @@ def parse_org(
             identity_center_account=s.identity_center_account,
             identity_center_region=s.identity_center_region,
             identity_center_start_url=s.identity_center_start_url,
+            user_boundary=user_boundary,
             source=Path(file),
         )
         sections = Sections(file, {(k, n): sec.line for k, found in by_kind.items() for n, sec in found})

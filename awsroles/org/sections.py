@@ -22,7 +22,13 @@ from awsroles.org.builder import (
     Builder,
     did_you_mean,
 )
-from awsroles.org.identity import read_boundary, read_customer_managed, read_identity, read_person_name
+from awsroles.org.identity import (
+    read_boundary,
+    read_customer_managed,
+    read_identity,
+    read_person_name,
+    read_user_boundary,
+)
 from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.jsondoc import compact_size
 from awsroles.org.keys import ACCOUNT_KEYS, ORG_KEYS, ROLE_KEYS, TEAM_KEYS, USER_KEYS
@@ -424,7 +430,8 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
     return roles
 
 
-def read_users(b: Builder, found: list[tuple[str, IniSection]], org_path: str = "/awsroles/") -> list[User]:
+def read_users(b: Builder, found: list[tuple[str, IniSection]], org_path: str = "/awsroles/", *,
+               partition: str = "aws", ops_id: str = "") -> list[User]:
     users: list[User] = []
     seen: dict[str, tuple[str, int]] = {}
     for name, section in found:
@@ -468,9 +475,10 @@ def read_users(b: Builder, found: list[tuple[str, IniSection]], org_path: str = 
         names = [read_person_name(b, keys.get(k)) for k in ("display_name", "given_name", "family_name")]
         path = read_adopted_path(b, keys.get("path"), org_path, f"user '{name}'")
         move_from = read_move_from(b, keys.get("move_from"), path or org_path, f"user '{name}'")
+        boundary = read_user_boundary(b, keys.get("boundary"), partition, ops_id, f"user '{name}'")
         if ok:
             users.append(User(name, email, tuple(sorted(tags.items())), console, names[0], names[1], names[2], path,
-                              move_from))
+                              move_from=move_from, boundary=boundary))
     return users
 
 

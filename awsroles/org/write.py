@@ -68,6 +68,7 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
         f"path = {org.path}",
         f"policy_dir = {policy_dir}",
         *([f"account_email = {account_email}"] if account_email else []),
+        *([f"user_boundary = {org.user_boundary}"] if org.user_boundary else []),
         *_identity(org),
         *_scps(org, SCP_ROOT, ""),
         *_billing(org.tags, org.contacts),
@@ -142,6 +143,8 @@ def render_org_file(org: Org, policy_dir: str, header: Sequence[str] = (), accou
             out.append(_list("tags", [f"{k}={v}" for k, v in user.tags]))
         if user.console:
             out.append("console = yes")
+        if user.boundary:
+            out.append(f"boundary = {user.boundary}")
         out += [f"{key} = {value}" for key, value in (("display_name", user.display_name),
                                                       ("given_name", user.given_name),
                                                       ("family_name", user.family_name)) if value]

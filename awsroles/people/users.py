@@ -168,6 +168,10 @@ def create_user(
         needs_password = console and not has_login_profile(iam, name)
     except Exception as exc:
         raise stopped("reading AWS failed", exc, rest) from exc
+    blocked = [c.reason for c in plan.conflicts if (c.account, c.kind, c.name) == (new_org.ops_account, "user", name)]
+    if blocked:  # e.g. a permissions boundary ([org] user_boundary) that is not in the ops account
+        raise PartlyDone(what, f"the IAM user cannot be made: {'; '.join(blocked)}",
+                         done=[*done, *_where_user_is(iam, name, org.ops.id)], not_done=rest, finish=finish)
     if entry is not None and in_aws and not mine and not needs_password:
         raise UsageError(f"user '{name}' already exists, in the org file and in the ops account ({org.ops.id}); "
                          "nothing changed")

@@ -75,15 +75,16 @@ def attachment_ops(kind: str, name_param: str, name: str, live: tuple[str, ...],
     return ops, details
 
 
-def boundary_change(role: str, live: str, desired: str) -> tuple[list[Op], list[str]]:
-    """A role's permissions boundary: put the desired one (replacing another), or remove one the org
-    file does not give."""
+def boundary_change(name: str, live: str, desired: str, kind: str = "role") -> tuple[list[Op], list[str]]:
+    """A role's (or user's) permissions boundary: put the desired one (replacing another), or remove
+    one the org file does not give."""
     if live == desired:
         return [], []
+    param = "UserName" if kind == "user" else "RoleName"
     if desired:
-        return ([("put_role_permissions_boundary", {"RoleName": role, "PermissionsBoundary": desired})],
+        return ([(f"put_{kind}_permissions_boundary", {param: name, "PermissionsBoundary": desired})],
                 [f"permissions boundary {live} -> {desired}" if live else f"set permissions boundary {desired}"])
-    return [("delete_role_permissions_boundary", {"RoleName": role})], [f"remove permissions boundary {live}"]
+    return [(f"delete_{kind}_permissions_boundary", {param: name})], [f"remove permissions boundary {live}"]
 
 
 def inline_policy_ops(kind: str, name_param: str, name: str, live: Mapping[str, Any],

@@ -32,7 +32,7 @@ ALLOWED_CALLS = frozenset({
     "tag_policy", "create_group", "delete_group", "add_user_to_group", "remove_user_from_group", "create_role",
     "delete_role", "update_role", "update_assume_role_policy", "remove_role_from_instance_profile",
     "put_role_permissions_boundary", "delete_role_permissions_boundary", "create_user", "delete_user",
-    "delete_user_permissions_boundary", "update_user", "update_group",
+    "put_user_permissions_boundary", "delete_user_permissions_boundary", "update_user", "update_group",
     "tag_role", "untag_role", "tag_user", "untag_user",
     *(f"{verb}_{kind}_policy" for verb in ("attach", "detach", "put", "delete") for kind in ("user", "group", "role")),
 })

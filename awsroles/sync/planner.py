@@ -52,7 +52,7 @@ from awsroles.sync.ops import (
 )
 from awsroles.sync.ownership import MARK, AccountOwnership
 from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Change, Conflict, Finding, Op, Plan, PlanOptions
-from awsroles.sync.policyrefs import missing_policies
+from awsroles.sync.policyrefs import missing_policies, missing_user_policies
 from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 
 MAX_POLICY_VERSIONS = 5  # IAM keeps at most 5 versions of a managed policy
@@ -296,9 +296,15 @@ class _AccountPlanner(AccountOwnership):
             live = self.lookup("user", spec.name, self.users, self.live.users)
             if live is False:
                 continue
+            missing = missing_user_policies(self.org.partition, self.account, spec, self.live, self.spec)
+            if missing:
+                self.conflict("user", spec.name, "; ".join(missing))
+                continue
             if live is None:
-                ops: list[Op] = [("create_user", {"UserName": spec.name, "Path": spec.path,
-                                                  "Tags": tag_list(spec.tags)})]
+                params: dict[str, Any] = {"UserName": spec.name, "Path": spec.path, "Tags": tag_list(spec.tags)}
+                if spec.boundary:  # with the user, so that it never exists without its boundary
+                    params["PermissionsBoundary"] = spec.boundary
+                ops: list[Op] = [("create_user", params)]
                 ops += [("add_user_to_group", {"GroupName": g, "UserName": spec.name}) for g in spec.groups
                         if g in self.usable_groups or g in self.groups]
                 inline = {p.name: p.document for p in spec.inline}
@@ -321,8 +327,10 @@ class _AccountPlanner(AccountOwnership):
         current = tuple(g for g in live.groups if g in managed_groups)
         # A declared group in conflict is reported already; it is neither joined nor called foreign.
         foreign = [g for g in live.groups if g not in managed_groups and g not in declared]
-        ops: list[Op] = []
-        details: list[str] = []
+        # A boundary to set goes first, before the user joins any group; one to remove goes last.
+        boundary_ops, details = boundary_change(spec.name, live.boundary, spec.boundary, "user")
+        ops: list[Op] = [op for op in boundary_ops if op[0].startswith("put_")]
+        last: list[Op] = [op for op in boundary_ops if op[0].startswith("delete_")]
         drift = False
         for group in sorted(set(spec.groups) - set(current) - (declared - managed_groups)):
             ops.append(("add_user_to_group", {"GroupName": group, "UserName": spec.name}))
@@ -341,22 +349,25 @@ class _AccountPlanner(AccountOwnership):
                     self.account.name, self.account.id, "user", spec.name,
                     f"member of {group}, a group awsroles does not manage, which grants: {grants} "
                     "(`apply --remove-foreign-memberships` takes the user out)"))
-        # awsroles never gives a user a policy or a boundary of their own, but for its temporary
-        # grants' (awsroles-temporary): any other is drift.
-        if live.boundary:
-            ops.append(("delete_user_permissions_boundary", {"UserName": spec.name}))
-            details.append(f"remove permissions boundary {live.boundary}")
+        # awsroles never gives a user a policy of their own, but for its temporary grants'
+        # (awsroles-temporary) and break-glass: any other is drift. A boundary other than the org
+        # file's is drift when the user's digest says it was changed by hand, or, on a user without
+        # a digest (adopted), when the org file gives none or another.
         attach_ops, attach_details = attachment_ops("user", "UserName", spec.name, live.managed, (), self.describe)
         inline_ops, inline_details, inline_diffs = inline_policy_ops(
             "user", "UserName", spec.name, live.inline, {p.name: p.document for p in spec.inline})
-        drift = drift or bool(live.boundary or attach_ops or set(live.inline) - set(USER_POLICY_NAMES))
+        drift = drift or bool(attach_ops or set(live.inline) - set(USER_POLICY_NAMES))
         tag_ops, tag_details = tagging_ops("user", "UserName", spec.name, live.tags, spec.tags)
         move_ops, move_details = self.move("user", spec.name, live.path, spec.path)
-        ops += attach_ops + inline_ops + tag_ops + move_ops
+        ops += attach_ops + inline_ops + tag_ops + move_ops + last
         tag_details += move_details
         if not ops:
             return
-        drift = drift or live.tags.get(DIGEST_TAG) not in (None, user_digest(live.path, current, live.tags))
+        digest = live.tags.get(DIGEST_TAG)
+        if digest is None:
+            drift = drift or bool(live.boundary and live.boundary != spec.boundary)
+        else:
+            drift = drift or digest != user_digest(live.path, current, live.tags, live.boundary)
         self.change("update", "user", spec.name, ops, details + attach_details + inline_details + tag_details,
                     inline_diffs, drift)
 

@@ -1,10 +1,11 @@
-"""Pure: the managed policies a role needs that its account does not have.
+"""Pure: the managed policies a role (or a user) needs that its account does not have.
 
 A role's ``customer_managed`` policies and a customer managed ``boundary`` are ARNs in the role's
-own account (:func:`awsroles.iam.desired.customer_managed_arns`); awsroles attaches them but does
-not make them. IAM refuses to attach a policy that does not exist (``NoSuchEntity``, IAM API
-Reference, "AttachRolePolicy" and "PutRolePermissionsBoundary"), and a policy of another account
-cannot be attached at all. The read of an account already holds every customer managed policy
+own account (:func:`awsroles.iam.desired.customer_managed_arns`); a user's ``boundary`` (or
+``[org] user_boundary``) is one in the ops account. awsroles attaches them but does not make
+them. IAM refuses to attach a policy that does not exist (``NoSuchEntity``, IAM API Reference,
+"AttachRolePolicy", "PutRolePermissionsBoundary" and "PutUserPermissionsBoundary"), and a policy
+of another account cannot be attached at all. The read of an account already holds every customer managed policy
 there (:attr:`awsroles.sync.state.LiveAccount.documents`), so the plan says which are missing, by
 the name the org file gives them, instead of apply stopping on IAM's error half-way. AWS managed
 policies (``arn:aws:iam::aws:policy/...``) are not read and not checked.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from awsroles.iam.desired import AccountSpec, RoleSpec
+from awsroles.iam.desired import AccountSpec, RoleSpec, UserSpec
 from awsroles.org.identity import policy_reference
 from awsroles.org.model import Account
 from awsroles.sync.state import LiveAccount
@@ -29,6 +30,19 @@ def missing_policies(partition: str, account: Account, role: RoleSpec, live: Liv
     wanted = [(arn, "customer managed policy") for arn in role.managed]
     if role.boundary:
         wanted.append((role.boundary, "permissions boundary policy"))
+    return _unavailable(partition, account, wanted, live, spec, "role")
+
+
+def missing_user_policies(partition: str, account: Account, user: UserSpec, live: LiveAccount,
+                          spec: AccountSpec) -> list[str]:
+    """Why ``user``'s permissions boundary cannot be set in ``account`` (the ops account): none, an empty list."""
+    if not user.boundary:
+        return []
+    return _unavailable(partition, account, [(user.boundary, "permissions boundary policy")], live, spec, "user")
+
+
+def _unavailable(partition: str, account: Account, wanted: list[tuple[str, str]], live: LiveAccount,
+                 spec: AccountSpec, kind: str) -> list[str]:
     local = [(match, what) for arn, what in wanted
              if (match := _POLICY_ARN.fullmatch(arn)) is not None and match.group(1) != "aws"]
     if not local:  # AWS managed policies only: nothing to look up
@@ -43,7 +57,7 @@ def missing_policies(partition: str, account: Account, role: RoleSpec, live: Liv
         owner, path, name = match.groups()
         if owner != account.id:
             problems.append(f"{what} {match.group(0)} is in account {owner}, and IAM attaches only a policy of the "
-                            f"role's own account ({where}) or an AWS managed one")
+                            f"{kind}'s own account ({where}) or an AWS managed one")
             continue
         reference = policy_reference(path, name)
         if reference in existing:
@@ -53,7 +67,8 @@ def missing_policies(partition: str, account: Account, role: RoleSpec, live: Liv
         if other is not None:
             problem += f"; {other} does, in another case: write its name as IAM has it"
         else:
-            problem += ": create it there first (awsroles attaches it, it does not make it), or take it out of the role"
+            problem += (": create it there first (awsroles attaches it, it does not make it), or take it out of the "
+                        f"{kind}" + (" (or of [org] user_boundary)" if kind == "user" else ""))
         problems.append(problem)
     return problems
 

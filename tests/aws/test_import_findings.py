@@ -61,7 +61,8 @@ def test_grants_anywhere_on_a_team_group_are_imported_and_what_cannot_be_said_is
     assert iam.list_attached_group_policies(GroupName="team-platform")["AttachedPolicies"] == []
 
 
-def test_a_persons_own_policies_and_boundary_and_role_tags_are_reported_with_what_apply_does(edge: Org) -> None:
+def test_a_persons_own_policies_and_role_tags_are_reported_with_what_apply_does_and_the_boundary_imported(
+        edge: Org) -> None:
     iam = ops_aws(edge).client("iam")
     iam.attach_user_policy(UserName="alice", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     iam.put_user_policy(UserName="alice", PolicyName="alice-extra", PolicyDocument=json.dumps({
@@ -74,15 +75,16 @@ def test_a_persons_own_policies_and_boundary_and_role_tags_are_reported_with_wha
     why = "the org file gives a person no policies of their own (access comes from teams)"
     assert [w for w in imported.warnings if w.startswith(("user alice", "role admin"))] == [
         "role admin in dev: tag CostCenter='42' is not imported (the org file gives roles no tags); apply removes it",
-        f"user alice: permissions boundary arn:aws:iam::aws:policy/PowerUserAccess is not imported ({why}); apply "
-        "removes it",
         f"user alice: attached policy arn:aws:iam::aws:policy/ReadOnlyAccess (AWS managed) is not imported ({why}); "
         "apply detaches it: grant what it allows through a team first",
         f"user alice: inline policy alice-extra (Allow s3:GetObject on *) is not imported ({why}); apply deletes it: "
         "grant what it allows through a team first",
     ]
     user = next(c for c in imported.plan.changes if c.kind == "user" and c.name == "alice")
-    assert {op for op, _ in user.ops} >= {"delete_user_permissions_boundary", "detach_user_policy",
-                                          "delete_user_policy"}
+    assert {op for op, _ in user.ops} >= {"detach_user_policy", "delete_user_policy"}
+    assert "delete_user_permissions_boundary" not in {op for op, _ in user.ops}  # imported: kept
+    assert imported.org.user("alice").boundary == "arn:aws:iam::aws:policy/PowerUserAccess"
+    assert "[user alice]\n" in imported.text and "boundary = arn:aws:iam::aws:policy/PowerUserAccess\n" in \
+        imported.text.split("[user alice]")[1]
     role = next(c for c in imported.plan.changes if c.kind == "role" and c.name == "admin" and c.account == "dev")
     assert "untag_role" in {op for op, _ in role.ops}

@@ -69,7 +69,8 @@ def hand_made(moto_aws: None) -> Iterator[HandMade]:
     """An org an admin made by hand at /awsroles/, as in issue 19 (no awsroles marks anywhere):
 
     - ops users alice (console password, an access key, no MFA device), bob (an access key, an MFA
-      device, a permissions boundary and an inline policy of his own) and carol (an MFA device);
+      device, a permissions boundary (imported: kept) and an inline policy of his own) and carol (an MFA
+      device);
     - team-platform (alice, bob): its grant on admin in dev and prod kept in an inline policy
       named ``assume-admin``;
     - team-backend (carol): ``awsroles-assume-roles`` on developer in dev, with MFA;
@@ -159,8 +160,10 @@ def test_the_report_names_each_person_and_change(hand_made: HandMade) -> None:
     assert backend.todo.startswith("To keep it, add `ENVIRONMENT = ROLE` to [team backend] before apply")
     assert ("grant-moved", "team backend (team-backend)") not in report  # its own grant: in awsroles-assume-roles
 
-    assert report[("boundary-removed", "user bob")].change.startswith(
-        "Its permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess is removed")
+    # bob's boundary is imported ([user bob] boundary): kept, never said to be removed
+    assert ("boundary-removed", "user bob") not in report
+    assert report[("kept", "user bob")].change == (
+        "Its permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess stays (declared in the org file).")
     assert "bobs-own" in report[("policy-removed", "user bob")].change
     assert "PowerUserAccess stays" in report[("kept", "role admin")].change
 
@@ -213,15 +216,15 @@ def test_after_apply_iam_is_as_the_report_said(hand_made: HandMade, tmp_path: Pa
     assert "assume-anything-in-dev" not in ops.list_group_policies(GroupName="team-backend")["PolicyNames"]
     text = json.dumps(ops.get_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles"))
     assert "role/awsroles/*" not in text and role_arn(DEV, "developer") in text
-    # boundary-removed, policy-removed: bob's own.
+    # policy-removed: bob's own; his boundary, imported, stays.
     bob = ops.get_user(UserName="bob")["User"]
-    assert "PermissionsBoundary" not in bob
+    assert bob["PermissionsBoundary"]["PermissionsBoundaryArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
     assert ops.list_user_policies(UserName="bob")["PolicyNames"] == []
     # Once applied, an import of the same org finds nothing more that changes for people.
     again = collect(hand_made.aws, options())
     assert joining_everyone(again.plan) == ()  # so no user's credentials are read
     report = assess(hand_made.aws, again)
-    assert [(i.kind, i.subject) for i in report] == [("kept", "role admin")]
+    assert [(i.kind, i.subject) for i in report] == [("kept", "role admin"), ("kept", "user bob")]
     assert impact_lines(report)[0] == "Nothing changes for people at the first apply; kept as it is:"
     # kept: admin's boundary in prod (declared).
     assert hand_made.env["prod"].get_role(RoleName="admin")["Role"]["PermissionsBoundary"][
@@ -261,7 +264,7 @@ def test_import_check_prints_only_the_report_and_import_prints_it_too(
     assert list(data) == ["impact"]
     assert {(i["kind"], tuple(i["people"])) for i in data["impact"]} >= {
         ("source-identity", ("alice", "bob", "carol")), ("mfa", ("alice",)), ("mfa", ("bob",)), ("mfa", ("carol",)),
-        ("grant-moved", ("alice", "bob")), ("grant-removed", ("carol",)), ("boundary-removed", ("bob",)),
+        ("grant-moved", ("alice", "bob")), ("grant-removed", ("carol",)), ("kept", ("bob",)),
         ("policy-removed", ("bob",))}
 
     for bad in (("-O", "x.ini"), ("--force",)):
@@ -280,3 +283,140 @@ def test_import_check_prints_only_the_report_and_import_prints_it_too(
     code, out, _ = invoke("-o", "json", "import", *accounts, "-O", "copy.ini", "--policy-dir", "copy")
     assert code == ExitCode.OK and ("mfa", "user alice") in {(i["kind"], i["subject"]) for i in
                                                              json.loads(out)["impact"]}
+
+
+# -- MFA optional, then required -------------------------------------------------------------------
+
+IF_PRESENT = {"BoolIfExists": {"aws:MultiFactorAuthPresent": "true"}}
+
+
+@pytest.fixture
+def mfa_optional(moto_aws: None) -> Iterator[HandMade]:
+    """A hand-made org at /awsroles/ where MFA was optional for most (issue 19: "MFA optional ->
+    required"):
+
+    - team-platform (alice: an access key, no MFA device; bob: an access key and an MFA device): its
+      inline policy ``assume-admin`` allows admin in dev and prod with no MFA condition; admin's trust
+      asks for MFA only ``IfExists`` (long-term keys carry no MFA key: they pass);
+    - team-backend (carol: an MFA device, no access key): ``awsroles-assume-roles`` allows developer
+      in dev with ``BoolIfExists``; developer's trust has no condition;
+    - team-audit (dave: an access key and an MFA device): readonly in prod, MFA required on both
+      sides, which makes the imported org require MFA (the strictest the policies say).
+    """
+    base = Aws(AwsSettings(region="us-east-1"))
+    aws = Aws(AwsSettings(region="us-east-1"), session=base.for_account(OPS, "admin"))
+    iam = aws.client("iam")
+    env = {name: aws.client("iam", aws.for_account(account, "admin")) for name, account in (("dev", DEV),
+                                                                                           ("prod", PROD))}
+
+    def trust(condition: dict[str, Any] | None) -> str:
+        statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OPS}:root"},
+                                     "Action": "sts:AssumeRole"}
+        if condition:
+            statement["Condition"] = condition
+        return _json({"Version": "2012-10-17", "Statement": [statement]})
+
+    for client in env.values():
+        client.create_role(RoleName="admin", Path=PATH, AssumeRolePolicyDocument=trust(IF_PRESENT))
+        client.attach_role_policy(RoleName="admin", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    env["dev"].create_role(RoleName="developer", Path=PATH, AssumeRolePolicyDocument=trust(None))
+    env["dev"].attach_role_policy(RoleName="developer", PolicyArn="arn:aws:iam::aws:policy/PowerUserAccess")
+    env["prod"].create_role(RoleName="readonly", Path=PATH, AssumeRolePolicyDocument=trust(MFA))
+    env["prod"].attach_role_policy(RoleName="readonly", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    keys = {}
+    for user in ("alice", "bob", "carol", "dave"):
+        iam.create_user(UserName=user, Path=PATH)
+        if user != "carol":
+            keys[user] = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+        if user != "alice":
+            serial = iam.create_virtual_mfa_device(VirtualMFADeviceName=user)["VirtualMFADevice"]["SerialNumber"]
+            iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1="123456",
+                                  AuthenticationCode2="654321")
+    for team, members in (("platform", ("alice", "bob")), ("backend", ("carol",)), ("audit", ("dave",))):
+        iam.create_group(GroupName=f"team-{team}", Path=PATH)
+        for member in members:
+            iam.add_user_to_group(GroupName=f"team-{team}", UserName=member)
+    iam.put_group_policy(GroupName="team-platform", PolicyName="assume-admin", PolicyDocument=_json(_allow(
+        "sts:AssumeRole", [role_arn(DEV, "admin"), role_arn(PROD, "admin")])))
+    iam.put_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles", PolicyDocument=_json(_allow(
+        "sts:AssumeRole", role_arn(DEV, "developer"), IF_PRESENT)))
+    iam.put_group_policy(GroupName="team-audit", PolicyName="awsroles-assume-roles", PolicyDocument=_json(_allow(
+        "sts:AssumeRole", role_arn(PROD, "readonly"), MFA)))
+    yield HandMade(aws, iam, env, keys)
+
+
+def _document(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else json.loads(value)
+
+
+def _allows(document: dict[str, Any], context: dict[str, str]) -> bool:
+    """Whether an Allow statement of ``document`` still holds for a request with ``context``."""
+    return any(s["Effect"] == "Allow" for s in resolve_policy(document, context)["Statement"])
+
+
+KEY_ONLY = {"aws:username": "alice"}  # a request signed with a long-term key: no MFA key at all
+WITH_MFA = {"aws:username": "alice", "aws:multifactorauthpresent": "true", "aws:multifactorauthage": "60",
+            "aws:principalarn": f"arn:aws:iam::{OPS}:user{PATH}alice", "sts:sourceidentity": "alice"}
+
+
+def test_the_hand_made_org_lets_access_keys_assume_roles_without_mfa(mfa_optional: HandMade) -> None:
+    """What the report says of the IAM before apply holds: evaluated on the policies as IAM holds them."""
+    ops, dev = mfa_optional.iam, mfa_optional.env["dev"]
+    group = ops.get_group_policy(GroupName="team-platform", PolicyName="assume-admin")["PolicyDocument"]
+    assert _allows(_document(group), KEY_ONLY)
+    assert _allows(_document(dev.get_role(RoleName="admin")["Role"]["AssumeRolePolicyDocument"]), KEY_ONLY)
+    backend = ops.get_group_policy(GroupName="team-backend", PolicyName="awsroles-assume-roles")["PolicyDocument"]
+    assert _allows(_document(backend), {"aws:username": "carol"})
+
+
+def test_the_report_names_who_needs_mfa_to_assume_roles_and_their_access_keys(mfa_optional: HandMade) -> None:
+    imported = collect(mfa_optional.aws, options())
+    assert imported.org.mfa_required  # readonly's trust and team-audit's policy require it: the strictest
+    report = by_subject(assess(mfa_optional.aws, imported))
+    alice, bob, carol = (report[("assume-mfa", f"user {u}")] for u in ("alice", "bob", "carol"))
+    assert ("assume-mfa", "user dave") not in report  # MFA was required of him already, on both sides
+    assert alice.people == ("alice",)
+    assert alice.change.startswith("Could assume admin in dev, prod without MFA: ")
+    assert "policy assume-admin of group team-platform (no MFA condition)" in alice.change
+    assert "the trust policy of admin in dev (MFA only if present (IfExists): access keys pass)" in alice.change
+    assert (f"After apply every role needs an MFA session, signed in with MFA less than 12h ago: access key "
+            f"{mfa_optional.keys['alice']} alone can no longer assume them.") in alice.change
+    assert alice.todo.startswith("They have no MFA device: before apply, an admin enrols one "
+                                 "(`awsroles users mfa enroll alice`). Assume roles with `awsroles login")
+    assert f"access key {mfa_optional.keys['bob']} alone can no longer assume them" in bob.change
+    assert bob.todo.startswith("Assume roles with `awsroles login")
+    assert carol.change.startswith("Could assume developer in dev without MFA: ")
+    assert "policy awsroles-assume-roles of group team-backend (MFA only if present (IfExists): access keys pass)" \
+        in carol.change and "the trust policy of developer in dev (no MFA condition)" in carol.change
+    assert "(they have no active access key)" in carol.change
+    # the roles' side, as before: their trust policies will require MFA (readonly's: a maximum MFA age)
+    assert report[("role-mfa", "roles admin in dev, prod; developer in dev; readonly in prod")].people == (
+        "alice", "bob", "carol", "dave")
+    # and joining awsroles-users: access keys without MFA denied for everything, not only roles
+    assert f"scripts using access key {mfa_optional.keys['dave']} alone are denied" in \
+        report[("mfa", "user dave")].change
+    lines = impact_lines(tuple(report.values()))
+    assert "  MFA required to assume roles: user alice (alice)" in lines
+
+
+def test_after_apply_mfa_is_required_to_assume_as_the_report_said(mfa_optional: HandMade, tmp_path: Path) -> None:
+    imported = collect(mfa_optional.aws, options())
+    write_import(imported, tmp_path / "awsroles.ini")
+    org = load_org(tmp_path / "awsroles.ini")
+    engine = Engine(org, mfa_optional.aws)
+    assert engine.apply(engine.plan(options=PlanOptions(adopt=True))).ok
+    ops, dev = mfa_optional.iam, mfa_optional.env["dev"]
+    team = _document(ops.get_group_policy(GroupName="team-platform",
+                                          PolicyName="awsroles-assume-roles")["PolicyDocument"])
+    trust = _document(dev.get_role(RoleName="admin")["Role"]["AssumeRolePolicyDocument"])
+    for document in (team, trust):
+        assert not _allows(document, {**KEY_ONLY, "sts:sourceidentity": "alice",
+                                      "aws:principalarn": WITH_MFA["aws:principalarn"]})  # a key alone: refused
+        assert _allows(document, WITH_MFA)  # an MFA session with her source identity: allowed
+    assert "assume-admin" not in ops.list_group_policies(GroupName="team-platform")["PolicyNames"]
+    backend = _document(ops.get_group_policy(GroupName="team-backend",
+                                             PolicyName="awsroles-assume-roles")["PolicyDocument"])
+    assert not _allows(backend, {"aws:username": "carol", "sts:sourceidentity": "carol"})
+    # once applied, nobody can assume a role without MFA any more: the report says nothing of it
+    again = collect(mfa_optional.aws, options())
+    assert not [i for i in assess(mfa_optional.aws, again) if i.kind in ("assume-mfa", "role-mfa", "mfa")]

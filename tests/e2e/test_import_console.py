@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from awsroles.sandbox.seed import PersonCredentials, enroll_person
 from tests.e2e.conftest import SandboxHandle
-from tests.e2e.test_plan_apply import awsroles
+from tests.e2e.test_plan_apply import awsroles, plan_json
 
 pytestmark = pytest.mark.e2e
 
@@ -64,3 +64,37 @@ def test_a_console_org_adopted_in_place_keeps_its_people_working(
     assert [p["PolicyName"] for p in ops.list_attached_group_policies(GroupName="Auditors")["AttachedPolicies"]] == [
         "ReadOnlyAccess"]
     assert "carol" in [u["UserName"] for u in ops.get_group(GroupName="Auditors")["Users"]]
+
+
+def test_a_persons_permissions_boundary_is_adopted_and_still_limits_them(
+        sandbox_factory: Callable[..., SandboxHandle], tmp_path: Path) -> None:
+    """bob's boundary (made by hand: roles of dev only) is imported, kept by apply, and the sandbox,
+    as IAM, holds him to it: his team lets him assume Developer in dev and stage, his boundary only dev."""
+    import json
+
+    box = sandbox_factory(console=True)
+    ops = box.client("iam")
+    dev, stage = box.org.account("dev").id, box.org.account("stage").id
+    dev_only = ops.create_policy(PolicyName="dev-only", Path="/guard/", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "NotAction": "sts:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+             "Resource": f"arn:aws:iam::{dev}:role/*"}]}))["Policy"]["Arn"]
+    ops.put_user_permissions_boundary(UserName="bob", PermissionsBoundary=dev_only)
+    org_file = tmp_path / "acme.ini"
+    accounts = [arg for a in box.org.accounts if a.environment for arg in ("--account", f"{a.name}={a.id}")]
+    imported = awsroles(box, "import", *accounts, "--name", "acme", "--adopt", "all=in-place", "-O", str(org_file))
+    assert imported.returncode == 0, imported.stderr
+    assert "boundary = /guard/dev-only\n" in org_file.read_text().split("[user bob]")[1]
+    applied = awsroles(box, "apply", "--adopt", "--yes", org=org_file)
+    assert applied.returncode == 0, applied.stderr
+    assert ops.get_user(UserName="bob")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == dev_only
+
+    bob, carol = enroll_person(box.aws(), box.org, "bob"), enroll_person(box.aws(), box.org, "carol")
+    assert _assume(box, bob, "bob", f"arn:aws:iam::{dev}:role/Developer")["SourceIdentity"] == "bob"
+    with pytest.raises(ClientError) as refused:  # granted by his team, outside his boundary
+        _assume(box, bob, "bob", f"arn:aws:iam::{stage}:role/Developer")
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert _assume(box, carol, "carol", f"arn:aws:iam::{stage}:role/Developer")["SourceIdentity"] == "carol"
+    plan = plan_json(box, org=org_file)
+    assert (plan["changes"], plan["conflicts"]) == ([], []), plan

@@ -55,6 +55,7 @@ SCP_FILE = {"Version": "2012-10-17", "Statement": [{"Sid": "NoPublicBuckets", "E
 # managed policy (it must exist in dev, where the role is granted) and a permissions boundary, so
 # that every aws_ssoadmin_* resource type of the export is applied.
 IDENTITY = "identity = iam-users, identity-center\n"
+USER_BOUNDARY = "arn:aws:iam::aws:policy/ReadOnlyAccess"  # bob's permissions_boundary
 DEVELOPER = "customer_managed = /awsroles-test/audit\nboundary = arn:aws:iam::aws:policy/PowerUserAccess\n"
 AUDIT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudtrail:LookupEvents",
                                                  "Resource": "*"}]}
@@ -62,7 +63,8 @@ AUDIT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "c
 
 def write_applied_org(folder: Path) -> Path:
     """The org terraform applies here, with its policy files, in ``folder``: the classic example
-    with budgets, OUs, SCPs, a role's permissions boundary and IAM Identity Center beside IAM users."""
+    with budgets, OUs, SCPs, a role's and a user's permissions boundary and IAM Identity Center beside
+    IAM users."""
     org_path = folder / "awsroles.ini"
     shutil.copytree(EXAMPLES.parent / "policies", folder / "policies")
     (folder / "policies" / "deny-public-buckets.json").write_text(json.dumps(SCP_FILE))
@@ -75,6 +77,7 @@ def write_applied_org(folder: Path) -> Path:
     text = text.replace("mfa = required\n", f"mfa = required\ntags = CostCenter=42\n{IDENTITY}")
     text = text.replace("max_session = 8h\n", f"max_session = 8h\nboundary = {BOUNDARY}\n")  # role readonly
     text = text.replace("policies = deny-iam-writes.json\n", f"policies = deny-iam-writes.json\n{DEVELOPER}")
+    text = text.replace("[user bob]\n", f"[user bob]\nboundary = {USER_BOUNDARY}\n")  # aws_iam_user's boundary
     org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION)
     return org_path
 
@@ -122,6 +125,8 @@ def test_terraform_budgets_organization_and_identity_center_are_what_awsroles_pl
 
     readonly = box.client("iam", "dev").get_role(RoleName="readonly")["Role"]
     assert readonly["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
+    bob = box.client("iam").get_user(UserName="bob")["User"]
+    assert bob["PermissionsBoundary"]["PermissionsBoundaryArn"] == USER_BOUNDARY
 
     wanted = desired_facts(load_org(org_path))
     assert sorted(f[0] for f in wanted if f[0] in ("permission set", "assignment")) == ["assignment"] * 5 + [

@@ -141,7 +141,7 @@ ATTRIBUTES = {
     "aws_iam_group": ({"name", "path"}, {"lifecycle"}),
     "aws_iam_group_policy": ({"name", "group", "policy"}, set()),
     "aws_iam_group_policy_attachment": ({"group", "policy_arn"}, set()),
-    "aws_iam_user": ({"name", "path", "tags"}, {"lifecycle"}),
+    "aws_iam_user": ({"name", "path", "tags"}, {"permissions_boundary", "lifecycle"}),
     "aws_iam_user_group_membership": ({"user", "groups"}, set()),
     "aws_iam_user_policy": ({"name", "user", "policy"}, set()),
     "aws_budgets_budget": ({"name", "account_id", "budget_type", "limit_amount", "limit_unit", "time_unit",
@@ -235,6 +235,9 @@ def rebuild(org: Org, files: dict[str, str]) -> list[Resource]:
             name = text(body["name"])
             out.append(Resource(a, r.type, name, text(body["path"])))
             out.append(Resource(a, "aws_iam_user#tags", name, tags(body["tags"])))
+            if "permissions_boundary" in body:
+                out.append(Resource(a, "aws_iam_user#permissions_boundary", name,
+                                    resolve(body["permissions_boundary"], a, "aws_iam_policy")))
         elif r.type == "aws_iam_user_policy":
             user = resolve(body["user"], a, "aws_iam_user")
             out.append(Resource(a, r.type, f"{user}/{text(body['name'])}", document(body["policy"])))

@@ -16,11 +16,20 @@ attach such a policy (which moto does check):
 
 Installed by the sandbox server (:func:`awsroles.sandbox.server.main.install_workarounds`) and by
 the in-process library tests, so that apply meets the rule in both.
+
+An IAM user's boundary also limits what the user's requests may do (:func:`boundary_allows`, used
+by the sandbox's IAM authorization for users' requests: :mod:`awsroles.sandbox.server.sessions`):
+"an entity's permissions boundary allows it to perform only the actions that are allowed by both
+its identity-based policies and its permissions boundaries", and an explicit deny in either wins
+(IAM User Guide, "Permissions boundaries for IAM entities",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). A role's
+boundary is not enforced on its sessions' requests (moto's, as before).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -35,6 +44,25 @@ def require_policy(backend: Any, arn: str | None) -> None:
         from moto.iam.exceptions import NotFoundException
 
         raise NotFoundException(f"Policy {arn} does not exist or is not attachable.")
+
+
+def boundary_allows(backend: Any, user: Any, action: str, resource: str, context: Mapping[str, str]) -> bool:
+    """Whether ``user``'s permissions boundary (none: no limit) allows ``action`` on ``resource``, its
+    conditions resolved against the request's ``context`` (a boundary policy that is gone allows nothing)."""
+    from awsroles.sandbox.server.patches import user_boundary_arn
+
+    arn = user_boundary_arn(user)
+    if arn is None:
+        return True
+    policy = next((p for p in list(backend.managed_policies.values()) if p.arn == arn), None)
+    if policy is None:
+        return False
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    from awsroles.sandbox.server.conditions import resolve_policy
+
+    resolved = resolve_policy(IAMPolicy(policy)._policy_json, context)
+    return IAMPolicy(json.dumps(resolved)).is_action_permitted(action, resource) == PermissionResult.PERMITTED
 
 
 def patch_role_boundaries() -> Callable[[], None]:

@@ -20,11 +20,14 @@
   deletes a user. The sandbox answers it with an empty list: nobody can create such
   credentials there (``CreateServiceSpecificCredential`` is not implemented either).
 - **Permissions boundaries on IAM users**, which moto 5 lacks: Put/DeleteUserPermissionsBoundary,
-  and the boundary in GetUser and GetAccountAuthorizationDetails, as IAM answers them (IAM API
-  Reference, "PutUserPermissionsBoundary" and "DeleteUserPermissionsBoundary": the boundary is a
-  managed policy ARN, of a policy that exists (``NoSuchEntity`` otherwise, as for a role's boundary:
-  :mod:`awsroles.sandbox.server.boundaries`); deleting a boundary the user does not have is not an
-  error). Installed by
+  CreateUser's ``PermissionsBoundary`` (moto ignores it), and the boundary in GetUser and
+  GetAccountAuthorizationDetails, as IAM answers them (IAM API Reference,
+  "PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary" and "CreateUser",
+  https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateUser.html: "the ARN of the managed
+  policy that is used to set the permissions boundary for the user"): the boundary is a managed
+  policy ARN, of a policy that exists (``NoSuchEntity`` otherwise, as for a role's boundary:
+  :mod:`awsroles.sandbox.server.boundaries`; a refused CreateUser makes no user); deleting a
+  boundary the user does not have is not an error. Installed by
   the sandbox server (:func:`awsroles.sandbox.server.main.install_workarounds`) and by the
   in-process library tests, so that drift through a user's boundary is tested against the same
   behaviour.
@@ -209,6 +212,12 @@ def patch_missing_iam_reads() -> Callable[[], None]:
 _ATTRIBUTE = "awsroles_boundary_arn"
 
 
+def user_boundary_arn(user: Any) -> str | None:
+    """The ARN of an IAM user's (moto's ``User``) permissions boundary, or None."""
+    arn = getattr(user, _ATTRIBUTE, None)
+    return arn if isinstance(arn, str) and arn else None
+
+
 def _boundary(self: Any) -> dict[str, str] | None:
     arn = getattr(self, _ATTRIBUTE, None)
     return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn} if arn else None
@@ -223,18 +232,32 @@ def patch_user_permissions_boundary() -> Callable[[], None]:
     if hasattr(models.User, "permissions_boundary"):
         return lambda: None
 
-    def put_user_permissions_boundary(self: Any) -> Any:
-        user = self.backend.get_user(self._get_param("UserName"))
-        arn = self._get_param("PermissionsBoundary")
-        if not self.backend.policy_arn_regex.match(arn or ""):
+    original_create = IamResponse.create_user
+
+    def check(backend: Any, arn: str | None) -> None:
+        if not backend.policy_arn_regex.match(arn or ""):
             from moto.iam.exceptions import InvalidInput
 
             raise InvalidInput(f"ARN {arn} is not valid.")
         from awsroles.sandbox.server.boundaries import require_policy
 
-        require_policy(self.backend, arn)  # as for a role's boundary
+        require_policy(backend, arn)  # as for a role's boundary
+
+    def put_user_permissions_boundary(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        arn = self._get_param("PermissionsBoundary")
+        check(self.backend, arn)
         setattr(user, _ATTRIBUTE, arn)
         return EmptyResult()
+
+    def create_user(self: Any) -> Any:
+        arn = self._get_param("PermissionsBoundary")
+        if arn is not None:
+            check(self.backend, arn)  # before the user is made: a refused CreateUser makes none
+        result = original_create(self)
+        if arn is not None:
+            setattr(self.backend.get_user(self._get_param("UserName")), _ATTRIBUTE, arn)
+        return result
 
     def delete_user_permissions_boundary(self: Any) -> Any:
         user = self.backend.get_user(self._get_param("UserName"))
@@ -244,8 +267,10 @@ def patch_user_permissions_boundary() -> Callable[[], None]:
     setattr(models.User, "permissions_boundary", property(_boundary))  # noqa: B010  (a patch)
     setattr(IamResponse, "put_user_permissions_boundary", put_user_permissions_boundary)  # noqa: B010
     setattr(IamResponse, "delete_user_permissions_boundary", delete_user_permissions_boundary)  # noqa: B010
+    setattr(IamResponse, "create_user", create_user)  # noqa: B010
 
     def undo() -> None:
+        setattr(IamResponse, "create_user", original_create)  # noqa: B010
         for owner, name in ((models.User, "permissions_boundary"), (IamResponse, "put_user_permissions_boundary"),
                             (IamResponse, "delete_user_permissions_boundary")):
             delattr(owner, name)

@@ -15,7 +15,9 @@
 - **An IAM user's request context.** For IAM users' requests (long-term keys and sessions) the
   user's policies are resolved against the request's context (:func:`_context`) by
   :func:`awsroles.sandbox.server.conditions.resolve_policy` before moto sees them.
-  ``AssumeRole`` with a ``SourceIdentity`` also takes ``sts:SetSourceIdentity``.
+  ``AssumeRole`` with a ``SourceIdentity`` also takes ``sts:SetSourceIdentity``. An IAM user's
+  permissions boundary limits their requests as on AWS
+  (:func:`awsroles.sandbox.server.boundaries.boundary_allows`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from types import MappingProxyType
 from typing import Any
 
 from awsroles.sandbox.server import clock
+from awsroles.sandbox.server.boundaries import boundary_allows
 from awsroles.sandbox.server.conditions import resolve_policy, time_context
 from awsroles.sandbox.server.mfa import check_mfa, mfa_codes
 from awsroles.sandbox.server.protocol import auth_error, param
@@ -218,12 +221,23 @@ def patch_sessions() -> Callable[[], None]:
             # permission (STS API Reference, GetCallerIdentity) and still answers.
             self._raise_access_denied()
         original_check(self, resource)
+        bounded(self, key, resource)
         if self._action == "sts:AssumeRole" and param(self._data, "SourceIdentity"):
             self._action = "sts:SetSourceIdentity"  # AWS: setting one takes this permission too
             try:
                 original_check(self, resource)
+                bounded(self, key, resource)
             finally:
                 self._action = "sts:AssumeRole"
+
+    def bounded(request: Any, key: Any, resource: str) -> None:
+        """An IAM user's request must be allowed by their permissions boundary too (see
+        :func:`awsroles.sandbox.server.boundaries.boundary_allows`)."""
+        if not isinstance(key, user_key) or request._action == "sts:GetCallerIdentity":
+            return  # GetCallerIdentity needs no permission (STS API Reference): no boundary limits it
+        user = request.backend.get_user(key._owner_user_name)
+        if not boundary_allows(request.backend, user, request._action, resource, key.context):
+            request._raise_access_denied()
 
     def get_session_token(self: Any) -> Any:
         from moto.core.responses import ActionResult
