@@ -33,6 +33,7 @@ def invoke(argv: Sequence[str], env: Mapping[str, str], *, stdin: str | None = N
     """Run ``awsroles ARGV`` here as ``subprocess.run([awsroles, *argv], env=env, input=stdin,
     cwd=cwd, capture_output=True, text=True)`` would; the same result type."""
     out, err = io.StringIO(), io.StringIO()
+    env = dict(env)  # a copy: ``env`` may be os.environ itself
     with pytest.MonkeyPatch.context() as mp:
         for name in list(os.environ):
             mp.delenv(name)
