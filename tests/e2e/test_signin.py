@@ -243,14 +243,14 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
     refreshed = json.loads(path.read_text())
     assert refreshed["refreshToken"] != data["refreshToken"] and refreshed["accessToken"] != data["accessToken"]
     # ...and awsroles uses what the AWS CLI refreshed (its own copy's refresh token is spent now)
-    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    assert bob.local("logout", "dev", "--role", "readonly").returncode == 0
     after = bob.run("login", "dev", "--role", "readonly")
     assert after.returncode == 0 and "Sign in" not in after.stderr, after.stderr
     # once the Identity Center session is over, the AWS CLI says so; one awsroles sign-in serves both again
     ic_sandbox.box.advance_clock(8 * 3600)
     shutil.rmtree(bob.home / ".aws" / "cli" / "cache")
     assert cli_v2(bob, cli_env, ic_sandbox).returncode != 0
-    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    assert bob.local("logout", "dev", "--role", "readonly").returncode == 0
     again, code = bob.sign_in("login", "dev", "--role", "readonly")
     assert again.returncode == 0 and code, again.stdout
     assert cli_v2(bob, cli_env, ic_sandbox).returncode == 0
@@ -264,7 +264,7 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
     assert unshared.returncode == 0, unshared.stderr
     assert "removed awsroles' copy of your sign-in from ~/.aws/sso/cache" in unshared.stdout
     assert not path.exists()
-    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    assert bob.local("logout", "dev", "--role", "readonly").returncode == 0
     still = bob.run("login", "dev", "--role", "readonly")
     assert still.returncode == 0 and "Sign in" not in still.stderr, still.stderr
 
