@@ -127,7 +127,10 @@ def _untouched_moto() -> bool:
             return False
         for account in backends.values():
             for iam in account.values():
-                if iam.users or iam.roles or iam.groups or iam.managed_policies.keys() - _aws_managed(iam):
+                made = (iam.users, iam.roles, iam.groups, iam.instance_profiles, iam.virtual_mfa_devices,
+                        iam.open_id_providers, iam.saml_providers, iam.account_aliases, iam.account_password_policy,
+                        iam.managed_policies.keys() - _aws_managed(iam))
+                if any(made):
                     return False
     return True
 
