@@ -24,6 +24,7 @@ from awsroles.errors import ExitCode
 from awsroles.org.model import Org
 from awsroles.people.review import review
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import apply_org
 from tests.conftest import EXAMPLES, REPO
 
 OPS, DEV = "111111111111", "222222222222"
@@ -41,7 +42,7 @@ def org_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def engine(ops_aws: Aws, classic: Org, org_path: Path) -> Engine:
     """The classic org applied."""
     engine = Engine(classic, ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(engine)
     return engine
 
 

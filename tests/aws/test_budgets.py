@@ -15,6 +15,7 @@ from awsroles.org.model import Org
 from awsroles.sync.engine import Engine
 from awsroles.sync.plan import Plan, PlanOptions, plan_json
 from awsroles.sync.planfile import StalePlanError, check_fresh, check_untampered, make_saved
+from tests.aws.conftest import apply_org
 from tests.conftest import EXAMPLES
 
 OPS = "111111111111"
@@ -54,7 +55,7 @@ def org() -> Org:
 @pytest.fixture
 def applied(ops_aws: Aws, org: Org) -> Engine:
     engine = Engine(org, ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(engine)
     assert engine.plan().in_sync
     return engine
 

@@ -22,6 +22,7 @@ from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sync.end_sessions import prepare, roles_of, write
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import apply_org
 from tests.conftest import EXAMPLES, REPO
 
 POLICY = revocations.POLICY_NAME
@@ -37,7 +38,7 @@ def org_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def engine(ops_aws: Aws, classic: Org) -> Engine:
     engine = Engine(classic, ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(engine)
     return engine
 
 

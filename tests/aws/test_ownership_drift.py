@@ -14,6 +14,7 @@ from awsroles.iam.desired import GROUP_MARKER_POLICY
 from awsroles.org.model import Org, Team
 from awsroles.sync.engine import Engine
 from awsroles.sync.plan import Plan, PlanOptions
+from tests.aws.conftest import apply_org
 
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
@@ -24,7 +25,7 @@ POWER = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "
 @pytest.fixture
 def engine(ops_aws: Aws, classic: Org) -> Engine:
     engine = Engine(classic, ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(engine)
     assert engine.plan().in_sync
     return engine
 

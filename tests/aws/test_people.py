@@ -24,6 +24,7 @@ from awsroles.people.users import (
     offboard_steps,
 )
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import apply_org
 from tests.conftest import EXAMPLES, REPO
 
 
@@ -38,7 +39,7 @@ def org_path(tmp_path: Path) -> Path:
 def applied(ops_aws: Aws, classic: Org) -> Any:
     """The classic org applied; returns an IAM client in ops."""
     engine = Engine(classic, ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(engine)
     return engine.iam(classic.ops)
 
 

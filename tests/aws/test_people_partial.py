@@ -17,6 +17,7 @@ from awsroles.people import mfa as usermfa
 from awsroles.people.suspend import disable
 from awsroles.people.users import create_user, offboard
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import apply_org
 from tests.aws.faults import Fault
 from tests.conftest import EXAMPLES, REPO
 
@@ -34,7 +35,7 @@ def org_path(tmp_path: Path) -> Path:
 def applied(ops_aws: Aws, classic: Org) -> Any:
     """The classic org applied; returns an IAM client in ops."""
     engine = Engine(classic, ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(engine)
     return engine.iam(classic.ops)
 
 

@@ -19,6 +19,7 @@ from awsroles.errors import ExitCode
 from awsroles.org.model import TEMPORARY_POLICY_NAME
 from awsroles.org.parse import load_org
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import apply_org
 from tests.conftest import EXAMPLES, REPO
 
 PEOPLE = ("alice", "bob", "carol")
@@ -36,8 +37,7 @@ def org_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def keys(ops_aws: Aws, org_path: Path) -> dict[str, tuple[str, str]]:
     """The org applied; an access key of each person's own IAM user."""
-    engine = Engine(load_org(org_path), ops_aws)
-    assert engine.apply(engine.plan()).ok
+    apply_org(Engine(load_org(org_path), ops_aws))
     iam = ops_aws.client("iam")
     made = {}
     for name in PEOPLE:

@@ -19,6 +19,7 @@ from awsroles.sync.engine import Engine
 from tests.aws.test_accounts import ORG_FILE
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_credentials import _under_a_terminal
 from tests.e2e.test_sandbox import awsroles, user_env  # noqa: F401  (user_env is a fixture)
 
@@ -37,8 +38,8 @@ def test_from_a_bare_organization_to_people_logging_in(tmp_path: Path, user_env:
     started = awsroles("-f", str(org_path), "sandbox", "start", "--bare", env=user_env, cwd=tmp_path)
     assert started.returncode == 0, started.stderr
     assert "(bare: the management account alone)" in started.stdout
-    env = {**user_env, **json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env).stdout)}
-    assert json.loads(awsroles("sandbox", "status", "-o", "json", env=user_env).stdout)["bare"] is True
+    env = {**user_env, **json.loads(invoke(["sandbox", "env", "-o", "json"], user_env).stdout)}
+    assert json.loads(invoke(["sandbox", "status", "-o", "json"], user_env).stdout)["bare"] is True
 
     plan = awsroles("plan", "--detailed-exitcode", env=env, cwd=tmp_path)
     assert plan.returncode == 3, plan.stderr  # changes pending (docs/exit-codes.md)
@@ -57,9 +58,9 @@ def test_from_a_bare_organization_to_people_logging_in(tmp_path: Path, user_env:
     assert "+ role admin (create)" in applied.stdout  # the second plan: IAM in the new accounts
     assert org_path.read_text().startswith("; Acme, from an organization with only its management account.\n")
 
-    assert awsroles("plan", "--detailed-exitcode", env=env, cwd=tmp_path).returncode == 0
+    assert invoke(["plan", "--detailed-exitcode"], env, cwd=tmp_path).returncode == 0
 
-    person = awsroles("sandbox", "person", "alice", env=env, cwd=tmp_path)
+    person = invoke(["sandbox", "person", "alice"], env, cwd=tmp_path)
     assert person.returncode == 0, person.stderr
     who = awsroles("exec", "prod", "--role", "admin", "--", "python3", "-c",
                    "import boto3; print(boto3.client('sts').get_caller_identity()['Arn'])", env=env, cwd=tmp_path)
@@ -73,7 +74,7 @@ def test_from_a_bare_organization_to_people_logging_in(tmp_path: Path, user_env:
     pruned = awsroles("apply", "--prune", "--yes", env=env, cwd=tmp_path)
     assert pruned.returncode == 0, pruned.stderr
     assert f"account prod: {prod}, made or adopted by awsroles, is no longer in the org file: kept" in pruned.stdout
-    listed = awsroles("plan", "-o", "json", env=env, cwd=tmp_path)
+    listed = invoke(["plan", "-o", "json"], env, cwd=tmp_path)
     assert [f["name"] for f in json.loads(listed.stdout)["retained"]] == ["Workloads/Prod", "prod"]
 
 
@@ -82,7 +83,7 @@ def test_bare_refuses_an_org_file_whose_other_accounts_have_ids(user_env: dict[s
     assert started.returncode == 1
     assert started.stderr.startswith("awsroles: error: --bare starts from the management account alone, but the "
                                      "org file gives 'dev' (222222222222)")
-    assert json.loads(awsroles("sandbox", "status", "-o", "json", env=user_env).stdout)["running"] is False
+    assert json.loads(invoke(["sandbox", "status", "-o", "json"], user_env).stdout)["running"] is False
 
 
 def test_the_sandbox_answers_create_account_as_aws_does(
@@ -128,12 +129,12 @@ def test_a_saved_plan_creates_its_accounts_then_says_what_is_left(
             in applied.stdout)
     assert not load_org(org_path).pending_accounts
     # the plan applied exactly: a second application of the same file is stale (the org file changed)
-    again = awsroles("apply", str(tmp_path / "accounts.plan"), env=box.env, cwd=tmp_path)
+    again = invoke(["apply", str(tmp_path / "accounts.plan")], box.env, cwd=tmp_path)
     assert again.returncode == 1 and "stale" in again.stderr
     finish = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
     assert finish.returncode == 0, finish.stderr
     assert "+ role admin (create)" in finish.stdout
-    assert awsroles("plan", "--detailed-exitcode", env=box.env, cwd=tmp_path).returncode == 0
+    assert invoke(["plan", "--detailed-exitcode"], box.env, cwd=tmp_path).returncode == 0
 
 
 def test_apply_o_json_is_one_document_with_both_plans_steps_and_the_ids(

@@ -46,11 +46,11 @@ def test_break_glass_is_for_the_people_named_with_a_reason(fresh_applied_sandbox
     alice = Person(box, enroll_person(box.aws(), box.org, "alice"), tmp_path / "alice")
     audit = tmp_path / "alice-audit.jsonl"
     env = {**alice.env, "AWSROLES_FILE": str(org), "AWSROLES_AUDIT_LOG": str(audit)}
-    setup = alice.run("setup", "--access-key-id", alice.creds.access_key_id, "--secret-stdin", "--store", "file",
+    setup = alice.local("setup", "--access-key-id", alice.creds.access_key_id, "--secret-stdin", "--store", "file",
                       env=env, stdin=alice.creds.secret_access_key + "\n")
     assert setup.returncode == 0, setup.stderr
 
-    no_reason = alice.run("login", "prod", "--break-glass", "--mfa-code", alice.code(), env=env, stdin="")
+    no_reason = alice.local("login", "prod", "--break-glass", "--mfa-code", alice.code(), env=env, stdin="")
     assert no_reason.returncode == 2 and "--break-glass needs --reason" in no_reason.stderr  # nothing asked of AWS
     assert not audit.exists()
 
@@ -69,9 +69,9 @@ def test_break_glass_is_for_the_people_named_with_a_reason(fresh_applied_sandbox
     assert used.returncode == 0 and used.stdout.strip() == "prod/breakglass", used.stderr
     served = alice.run("credential-process", "prod", "--role", "breakglass", env=env, stdin="")
     assert served.returncode != 0 and "Traceback" not in served.stderr
-    status = alice.run("status", "-o", "json", env=env, stdin="")
+    status = alice.local("status", "-o", "json", env=env, stdin="")
     assert "breakglass (break-glass)" in status.stdout, status.stderr
-    assert alice.run("logout", env=env, stdin="").returncode == 0  # forgets it
+    assert alice.local("logout", env=env, stdin="").returncode == 0  # forgets it
     gone = alice.run("exec", "prod", "--break-glass", "--", "true", env=env, stdin="")
     assert gone.returncode == 2 and "no break-glass session for prod" in gone.stderr
 

@@ -14,8 +14,8 @@ import pytest
 
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
-from tests.e2e.test_costs import costs
-from tests.e2e.test_plan_apply import awsroles
+from tests.e2e.test_costs import local_costs
+from tests.e2e.test_plan_apply import awsroles, local
 
 pytestmark = pytest.mark.e2e
 PROD = "awsroles-acme-prod"
@@ -47,7 +47,7 @@ def test_budgets_through_the_command(sandbox_factory: Callable[..., SandboxHandl
     applied = awsroles(box, "apply", "--yes")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert names(box) == ["awsroles-acme-dev", PROD]
-    assert awsroles(box, "plan", "--detailed-exitcode").returncode == 0
+    assert local(box, "plan", "--detailed-exitcode").returncode == 0
 
     # Changed by hand: drift, shown and put back.
     budgets = box.client("budgets")
@@ -58,7 +58,7 @@ def test_budgets_through_the_command(sandbox_factory: Callable[..., SandboxHandl
     drift = awsroles(box, "plan", "--detailed-exitcode")
     assert drift.returncode == 3
     assert f"~ budget {PROD} (drift): amount 9000 USD -> 5000 USD" in drift.stdout
-    assert awsroles(box, "apply", "--yes").returncode == 0
+    assert local(box, "apply", "--yes").returncode == 0
     assert budgets.describe_budget(AccountId=box.org.ops.id, BudgetName=PROD)["Budget"]["BudgetLimit"][
         "Amount"] == "5000"
 
@@ -66,25 +66,25 @@ def test_budgets_through_the_command(sandbox_factory: Callable[..., SandboxHandl
     budgets.create_budget(AccountId=box.org.ops.id, Budget={
         "BudgetName": "awsroles-acme-handmade", "BudgetLimit": {"Amount": "1", "Unit": "USD"},
         "TimeUnit": "MONTHLY", "BudgetType": "COST"})
-    listed = awsroles(box, "plan", "--detailed-exitcode", "--prune")
+    listed = local(box, "plan", "--detailed-exitcode", "--prune")
     assert listed.returncode == 0, listed.stdout
     assert "ops (111111111111): budget awsroles-acme-handmade: named like awsroles' budgets" in listed.stdout
 
     # prod's budget leaves the org file: a leftover, deleted only with --prune (shown, then done).
     write_org(org_path, prod="")
-    kept = awsroles(box, "plan", "--detailed-exitcode")
+    kept = local(box, "plan", "--detailed-exitcode")
     assert kept.returncode == 3
     assert f"ops: budget {PROD}" in kept.stdout.split("Leftovers", 1)[1]
-    assert awsroles(box, "apply", "--yes").returncode == 0
+    assert local(box, "apply", "--yes").returncode == 0
     assert PROD in names(box)
     pruned = awsroles(box, "apply", "--prune", "--yes")
     assert pruned.returncode == 0, pruned.stdout + pruned.stderr
     assert f"- budget {PROD} (delete): 5000 USD a month, with its alerts" in pruned.stdout
     assert names(box) == ["awsroles-acme-dev", "awsroles-acme-handmade"]
-    assert awsroles(box, "plan", "--detailed-exitcode", "--prune").returncode == 0
+    assert local(box, "plan", "--detailed-exitcode", "--prune").returncode == 0
 
     # Finance: this month's spend and forecast against the budget.
-    report = costs(box, tmp_path, "--forecast", "-o", "json")
+    report = local_costs(box, tmp_path, "--forecast", "-o", "json")
     assert report.returncode == 0, report.stderr
     data = json.loads(report.stdout)
     (forecast_row,) = [r for r in data["budgets"] if r["forecast"] is not None]
@@ -92,7 +92,7 @@ def test_budgets_through_the_command(sandbox_factory: Callable[..., SandboxHandl
     dev_forecast = next(r for r in data["forecast"] if r["environment"] == "dev")
     assert Decimal(forecast_row["forecast"]) == Decimal(dev_forecast["total"])
     assert forecast_row["status"] in ("over", "forecast over")  # the synthetic dev bill is far above 250.50
-    table = costs(box, tmp_path, "--forecast")
+    table = local_costs(box, tmp_path, "--forecast")
     assert "Budgets (monthly, USD)" in table.stdout and "250.50" in table.stdout
 
     # The Terraform export has the same budget.

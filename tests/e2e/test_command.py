@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, REPO
+from tests.e2e.inprocess import invoke
 
 pytestmark = pytest.mark.e2e
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))
@@ -71,9 +72,11 @@ def test_validate_each_broken_file_exits_2_with_exactly_the_expected_lines() -> 
     from tests.unit.test_broken_files import BROKEN_FILES, expected_lines, repo_relative
 
     assert BROKEN_FILES
-    for org_file in BROKEN_FILES:
+    for index, org_file in enumerate(BROKEN_FILES):
         shown = str(repo_relative(org_file))
-        result = awsroles("validate", "--file", shown)
+        # the first as a process (exit status, streams); the others in this process, the same lines
+        result = awsroles("validate", "--file", shown) if index == 0 else invoke(
+            ["validate", "--file", shown], os.environ, cwd=REPO)
         assert result.returncode == 2, shown
         assert result.stdout == ""
         lines = result.stderr.splitlines()

@@ -89,7 +89,7 @@ class Browsers:
 def alice(module_sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactory) -> Person:
     person = Person(module_sandbox, enroll_person(module_sandbox.aws(), module_sandbox.org, "alice"),
                     tmp_path_factory.mktemp("alice"))
-    done = person.setup()
+    done = person.setup(local=True)
     assert done.returncode == 0, done.stderr
     return person
 
@@ -127,7 +127,7 @@ def mode(path: Path) -> int:
 
 def test_firefox_opens_the_role_in_a_container_of_its_own(alice: Person, federation: Federation,
                                                           browsers: Browsers) -> None:
-    assert alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code()).returncode == 0
+    alice.login()
     env = env_for(alice, federation, browsers)
     done = alice.run("console", "prod", "--role", "admin", "--browser", "firefox", env=env)
     assert done.returncode == 0, done.stderr
@@ -156,10 +156,10 @@ def test_chrome_from_setup_gets_a_private_profile_per_role(alice: Person, federa
     assert "  console browser: chrome" in chosen.stdout
     config = alice.home / "cfg" / "config.ini"
     assert "browser = chrome\n" in config.read_text()
-    again = alice.setup()  # setup again without --browser: the choice is kept
+    again = alice.setup(local=True)  # setup again without --browser: the choice is kept
     assert "  console browser: chrome" in again.stdout and "browser = chrome\n" in config.read_text()
 
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     env = env_for(alice, federation, browsers)
     for environment in ("prod", "dev"):
         done = alice.run("console", environment, env=env)
@@ -176,13 +176,13 @@ def test_chrome_from_setup_gets_a_private_profile_per_role(alice: Person, federa
     alice.run("console", "prod", "--browser", "firefox", env=env)
     assert browsers.wait("firefox")[0]["argv"][1].startswith("ext+container:name=acme-prod-admin&url=")
     # back to the system's browser for the rest of this module
-    assert alice.setup("--browser", "default").returncode == 0
+    assert alice.setup("--browser", "default", local=True).returncode == 0
     assert "browser = default\n" in config.read_text()
 
 
 def test_print_writes_only_the_url_to_stdout_and_warns_on_stderr(alice: Person, federation: Federation,
                                                                 browsers: Browsers) -> None:
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     env = env_for(alice, federation, browsers)
     for argv in (["--print"], ["--browser", "stdout"]):
         done = alice.run("console", "prod", "--role", "admin", *argv, env=env)
@@ -194,7 +194,7 @@ def test_print_writes_only_the_url_to_stdout_and_warns_on_stderr(alice: Person, 
         assert "credential, valid for 15 minutes" in warning and TOKEN not in warning
     assert not list(browsers.seen.iterdir())  # nothing was opened
     before = federation.requests
-    both = alice.run("console", "prod", "--role", "admin", "--print", "--browser", "firefox", env=env)
+    both = alice.local("console", "prod", "--role", "admin", "--print", "--browser", "firefox", env=env)
     assert (both.returncode, both.stdout) == (2, "")
     assert both.stderr == "awsroles: error: --print and --browser firefox disagree: give one of them\n"
     assert federation.requests == before
@@ -204,7 +204,7 @@ def test_a_missing_browser_is_refused_before_anything_is_asked(alice: Person, fe
                                                                browsers: Browsers) -> None:
     if sys.platform == "darwin":
         pytest.skip("macOS also looks in /Applications, where Brave may be installed")
-    alice.run("logout")  # no MFA session: had awsroles gone on, it would need a code
+    assert alice.local("logout").returncode == 0  # no MFA session: had awsroles gone on, it would need a code
     before = federation.requests
     env = env_for(alice, federation, browsers)
     done = alice.run("console", "prod", "--role", "admin", "--browser", "brave", env=env)
@@ -221,7 +221,7 @@ def test_the_sign_in_url_is_never_logged(alice: Person, federation: Federation, 
     line (and, with --print, stdout): not on stderr, not in the audit log, not in an error."""
     audit = tmp_path / "audit.jsonl"
     env = env_for(alice, federation, browsers, AWSROLES_AUDIT_LOG=str(audit))
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     opened = alice.run("-vv", "console", "prod", "--role", "admin", "--browser", "chrome", env=env)
     assert opened.returncode == 0, opened.stderr
     printed = alice.run("-vv", "console", "prod", "--role", "admin", "--print", env=env)

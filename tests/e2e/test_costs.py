@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_plan_apply import command
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +22,12 @@ pytestmark = pytest.mark.e2e
 def costs(box: SandboxHandle, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {**box.env, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     return subprocess.run([*command(), "costs", *argv], env=env, capture_output=True, text=True, timeout=120)
+
+
+def local_costs(box: SandboxHandle, tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (:mod:`tests.e2e.inprocess`): for the views of a bill the
+    tests above read through the process, and refusals after the first."""
+    return invoke(["costs", *argv], {**box.env, "XDG_CACHE_HOME": str(tmp_path / "cache")})
 
 
 def months_back(n: int) -> str:
@@ -64,10 +71,11 @@ def test_forecast_of_the_current_month(sandbox: SandboxHandle, tmp_path: Path) -
 
 
 def test_bad_input_is_one_line_with_exit_2(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    for argv, expected in ((["--month", "2026-13"], "month"), (["--from", months_back(1), "--to", months_back(3)],
-                                                               "reversed"),
-                           (["--month", months_back(30)], "13"), (["--source", "cur"], "--path")):
-        result = costs(sandbox, tmp_path, *argv)
+    for run, argv, expected in (  # the first as a process, the others here
+            (costs, ["--month", "2026-13"], "month"),
+            (local_costs, ["--from", months_back(1), "--to", months_back(3)], "reversed"),
+            (local_costs, ["--month", months_back(30)], "13"), (local_costs, ["--source", "cur"], "--path")):
+        result = run(sandbox, tmp_path, *argv)
         assert result.returncode == 2, (argv, result.stderr)
         assert expected in result.stderr and "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
@@ -92,18 +100,18 @@ def test_a_cur_export_is_read_past_cost_explorers_history_and_its_gaps_are_error
 
     for argv, expected in ((["--month", months_back(39)], f"no AWS line items for {months_back(39)}: no export"),
                            (["--month", months_back(50)], "no export for that month")):
-        result = costs(sandbox, tmp_path, "--source", "cur", "--path", str(folder), *argv)
+        result = local_costs(sandbox, tmp_path, "--source", "cur", "--path", str(folder), *argv)
         assert result.returncode == 2 and expected in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     (folder / "part-1.parquet").write_bytes(b"PAR1 half a file")
-    result = costs(sandbox, tmp_path, "--source", "cur", "--path", str(folder), "--month", old)
+    result = local_costs(sandbox, tmp_path, "--source", "cur", "--path", str(folder), "--month", old)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip() == (f"awsroles: error: {folder / 'part-1.parquet'}: cannot read a Parquet file: "
                                      "not a Parquet file, or a truncated one (no Parquet footer)")
 
 
 def run_json(box: SandboxHandle, tmp_path: Path, *argv: str) -> dict[str, Any]:
-    result = costs(box, tmp_path, *argv, "-o", "json")
+    result = local_costs(box, tmp_path, *argv, "-o", "json")
     assert result.returncode == 0 and "warning" not in result.stderr, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
     return data
@@ -160,9 +168,10 @@ def test_commitments_agree_with_the_bills_own_fees(sandbox: SandboxHandle, tmp_p
 
 
 def test_unknown_names_in_views_are_one_line(sandbox: SandboxHandle, tmp_path: Path) -> None:
-    for argv, expected in ((["--env", "prdo"], "--env: unknown environment 'prdo' (did you mean 'prod'?)"),
-                           (["--account", "stgae"], "--account: unknown account 'stgae' (did you mean 'stage'?)")):
-        result = costs(sandbox, tmp_path, *argv)
+    for run, argv, expected in (  # the first as a process, the other here
+            (costs, ["--env", "prdo"], "--env: unknown environment 'prdo' (did you mean 'prod'?)"),
+            (local_costs, ["--account", "stgae"], "--account: unknown account 'stgae' (did you mean 'stage'?)")):
+        result = run(sandbox, tmp_path, *argv)
         assert result.returncode == 2 and result.stdout == ""
         assert result.stderr.strip().startswith(f"awsroles: error: {expected}")
         assert len(result.stderr.strip().splitlines()) == 1  # before any paid request: none is counted

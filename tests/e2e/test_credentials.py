@@ -22,6 +22,7 @@ import pytest
 
 from awsroles.sandbox.seed import PersonCredentials, enroll_person
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +52,21 @@ class Person:
         return subprocess.run([*command(), *argv], env=env or self.env, input=stdin, capture_output=True,
                               text=True, timeout=timeout)
 
-    def setup(self, *extra: str) -> subprocess.CompletedProcess[str]:
-        return self.run("setup", "--access-key-id", self.creds.access_key_id, "--secret-stdin", "--store", "file",
-                        *extra, stdin=self.creds.secret_access_key + "\n")
+    def local(self, *argv: str, env: dict[str, str] | None = None,
+              stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """The same command in this process (:mod:`tests.e2e.inprocess`): for a step that sets up
+        the one under test, or a refusal whose promise is its message and exit code."""
+        return invoke(argv, env or self.env, stdin=stdin)
+
+    def setup(self, *extra: str, local: bool = False) -> subprocess.CompletedProcess[str]:
+        argv = ("setup", "--access-key-id", self.creds.access_key_id, "--secret-stdin", "--store", "file", *extra)
+        stdin = self.creds.secret_access_key + "\n"
+        return self.local(*argv, stdin=stdin) if local else self.run(*argv, stdin=stdin)
+
+    def login(self, environment: str = "prod", role: str = "admin") -> None:
+        """Set-up: a session for ``role`` in ``environment`` (a new MFA session if needed), in this process."""
+        done = self.local("login", environment, "--role", role, "--mfa-code", self.code())
+        assert done.returncode == 0, done.stderr
 
     def code(self) -> str:
         return self.creds.mfa_code()
@@ -66,7 +79,7 @@ def world(module_sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactor
     people = {name: Person(box, enroll_person(box.aws(), box.org, name), tmp_path_factory.mktemp(name))
               for name in ("alice", "bob")}
     for person in people.values():
-        result = person.setup()
+        result = person.setup(local=True)
         assert result.returncode == 0, result.stderr
     return {"box": box, **people}
 
@@ -95,7 +108,7 @@ def test_setup_records_who_you_are_and_what_you_may_assume(world: dict[str, Any]
 
 def test_one_mfa_code_then_every_role_without_one(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
     first = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
     assert first.returncode == 0, first.stderr
     assert "admin in prod (444444444444) until" in first.stdout and "(new session)" in first.stdout
@@ -131,7 +144,7 @@ def test_the_access_review_shows_the_key_and_the_role_a_person_used(world: dict[
 
 def test_exec_runs_the_command_as_the_role_and_passes_its_exit_code(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     probe = ("import boto3, os; i = boto3.client('sts').get_caller_identity(); "
              "print(i['Account'], i['Arn'], os.environ['AWSROLES_SESSION'])")
     result = alice.run("exec", "prod", "--role", "admin", "--", sys.executable, "-c", probe)
@@ -144,13 +157,13 @@ def test_exec_runs_the_command_as_the_role_and_passes_its_exit_code(world: dict[
     leaked = alice.run("exec", "prod", "--role", "admin", "--", sys.executable, "-c",
                        "import os; print(os.environ.get('AWSROLES_PASSPHRASE'))")
     assert leaked.stdout.strip() == "None"
-    nested = alice.run("exec", "dev", "--", "true", env={**alice.env, "AWSROLES_SESSION": "prod/admin"})
+    nested = alice.local("exec", "dev", "--", "true", env={**alice.env, "AWSROLES_SESSION": "prod/admin"})
     assert nested.returncode == 2 and "already inside `awsroles exec` (prod/admin)" in nested.stderr
 
 
 def test_exec_a_command_that_cannot_start_exits_as_a_shell_would(world: dict[str, Any], tmp_path: Path) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     missing = alice.run("exec", "prod", "--role", "admin", "--", "no-such-command-here")
     assert (missing.returncode, missing.stderr) == (127, "awsroles: error: command not found: no-such-command-here\n")
     script = tmp_path / "not-executable.sh"
@@ -162,7 +175,7 @@ def test_exec_a_command_that_cannot_start_exits_as_a_shell_would(world: dict[str
 
 def test_env_formats(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     sh = alice.run("env", "prod", "--role", "admin")
     assert sh.returncode == 0
     evaluated = subprocess.run(["bash", "-c", sh.stdout + '\necho "$AWS_ACCESS_KEY_ID $AWSROLES_SESSION"'],
@@ -173,10 +186,10 @@ def test_env_formats(world: dict[str, Any]) -> None:
     assert data["AWS_ACCESS_KEY_ID"] == key and data["AWS_SESSION_TOKEN"]
     for argv in (["-o", "json", "env", "prod", "--role", "admin"], ["env", "prod", "--role", "admin", "-o", "json"],
                  ["env", "prod", "-o", "json", "--format", "json", "--role", "admin"]):
-        assert json.loads(alice.run(*argv).stdout) == data, argv  # -o json is JSON, not shell exports
-    both = alice.run("env", "prod", "--role", "admin", "-o", "json", "--format", "fish")
+        assert json.loads(alice.local(*argv).stdout) == data, argv  # -o json is JSON, not shell exports
+    both = alice.local("env", "prod", "--role", "admin", "-o", "json", "--format", "fish")
     assert both.returncode == 2 and "--format fish and --output json disagree" in both.stderr and not both.stdout
-    csv = alice.run("-o", "csv", "env", "prod", "--role", "admin")
+    csv = alice.local("-o", "csv", "env", "prod", "--role", "admin")
     assert csv.returncode == 2 and "awsroles env has no CSV form; use --output table or json" in csv.stderr
 
 
@@ -185,7 +198,7 @@ def test_assume_loads_a_role_into_the_shell_and_the_prompt_marks_it(world: dict[
     """`awsroles shell-init SHELL` in a real shell: `assume prod admin` sets the role's keys and the
     session; the prompt marker shows it, the minutes left near the end, then "expired"."""
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     exe = command()[0] if len(command()) == 1 else "awsroles"
     env = {**alice.env, "PATH": os.pathsep.join([os.path.dirname(exe), os.environ.get("PATH", "")])}
     if shell == "fish":
@@ -209,7 +222,7 @@ def test_assume_loads_a_role_into_the_shell_and_the_prompt_marks_it(world: dict[
 
 def test_exec_takes_the_global_options_and_passes_the_commands_own_words(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     probe = "import os, sys; print(os.environ['AWSROLES_SESSION'], *sys.argv[1:])"
     result = alice.run("exec", "-v", "-o", "json", "-f", str(alice.box.org_path), "prod", "--role", "admin",
                        sys.executable, "-c", probe, "-v", "-o", "text", "--role", "x", "-f", "y")
@@ -228,19 +241,19 @@ def test_profiles_sync_then_boto3_uses_credential_process(world: dict[str, Any])
     assert text.startswith("# my own settings\n[profile personal]\nregion = eu-west-1\n")
     for name in ("acme-dev-admin", "acme-stage-admin", "acme-prod-admin"):
         assert f"[profile {name}]" in text
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     probe = ("import boto3; session = boto3.Session(profile_name='acme-prod-admin'); "
              "print(session.client('sts').get_caller_identity()['Arn'])")
     env = {k: v for k, v in alice.env.items() if not k.startswith("AWS_ACCESS") and k != "AWS_SECRET_ACCESS_KEY"}
     result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "arn:aws:sts::444444444444:assumed-role/admin/alice"
-    assert alice.run("profiles", "sync").stdout.strip().endswith("unchanged: 3 profile(s)")
+    assert alice.local("profiles", "sync").stdout.strip().endswith("unchanged: 3 profile(s)")
 
 
 def test_credential_process_format_and_hot_path(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     result = alice.run("credential-process", "prod", "--role", "admin")
     data = json.loads(result.stdout)
     assert data["Version"] == 1 and data["AccessKeyId"].startswith("ASIA") and data["Expiration"].endswith("Z")
@@ -266,28 +279,28 @@ def test_console_urls(world: dict[str, Any]) -> None:
     try:
         endpoint = f"http://127.0.0.1:{server.server_port}/federation"
         env = {**alice.env, "AWSROLES_FEDERATION_ENDPOINT": endpoint}
-        alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+        alice.login()
         url = alice.run("console", "prod", "--role", "admin", "--print", env=env)
         assert url.returncode == 0, url.stderr
         assert url.stdout.startswith(endpoint + "?Action=login") and "SigninToken=TOKEN123" in url.stdout
         assert "Destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fconsole%2Fhome%3Fregion%3Dus-east-1" in url.stdout
-        page = alice.run("console", "prod", "--role", "admin", "--print", "--service", "cloudwatch", "--region",
+        page = alice.local("console", "prod", "--role", "admin", "--print", "--service", "cloudwatch", "--region",
                          "eu-west-1", env=env)
         assert ("Destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fcloudwatch%2Fhome%3Fregion%3Deu-west-1"
                 in page.stdout)
-        away = alice.run("console", "prod", "--role", "admin", "--print", "--destination", "https://evil.example/",
+        away = alice.local("console", "prod", "--role", "admin", "--print", "--destination", "https://evil.example/",
                          env=env)
         assert away.returncode == 2 and not away.stdout and len(away.stderr.splitlines()) == 1
     finally:
         server.shutdown()
     # the console's Switch Role sets no SourceIdentity, which the trust policy requires: no such link
-    switch = alice.run("console", "prod", "--role", "admin", "--switch-role", "--print")
+    switch = alice.local("console", "prod", "--role", "admin", "--switch-role", "--print")
     assert switch.returncode == 2 and "No such option '--switch-role'" in switch.stderr and not switch.stdout
 
 
 def test_serve_feeds_boto3_through_the_container_provider(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin"], env=alice.env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -330,7 +343,7 @@ def test_bob_is_refused_prod(world: dict[str, Any]) -> None:
     result = bob.run("login", "prod", "--role", "admin", "--mfa-code", bob.code())
     assert result.returncode == 5
     assert result.stderr.strip() == "awsroles: error: you have no role in 'prod'; your environments: dev"
-    ok = bob.run("login", "dev", "--role", "developer", "--mfa-code", bob.code())
+    ok = bob.local("login", "dev", "--role", "developer", "--mfa-code", bob.code())
     assert ok.returncode == 0, ok.stderr
     # Even with a forged local grant, AWS itself refuses: the team policy names only dev roles.
     config = bob.home / "cfg" / "config.ini"
@@ -338,7 +351,7 @@ def test_bob_is_refused_prod(world: dict[str, Any]) -> None:
     try:
         config.write_text(original + "\n[grant prod/admin]\naccount_id = 444444444444\n"
                           "role_arn = arn:aws:iam::444444444444:role/awsroles/admin\nmax_session = 3600\n")
-        forged = bob.run("login", "prod", "--role", "admin")
+        forged = bob.local("login", "prod", "--role", "admin")
         assert forged.returncode == 5
         assert "AWS refused bob the role admin in prod (AccessDenied)" in forged.stderr
     finally:
@@ -347,16 +360,16 @@ def test_bob_is_refused_prod(world: dict[str, Any]) -> None:
 
 def test_errors_are_one_line_with_distinct_exit_codes(world: dict[str, Any], tmp_path: Path) -> None:
     alice: Person = world["alice"]
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
     bad_code = alice.run("login", "prod", "--role", "admin", "--mfa-code", "12ab")
     assert bad_code.returncode == 4 and bad_code.stderr.strip() == (
         "awsroles: error: the MFA code from --mfa-code is not 6 digits")
-    no_code = alice.run("login", "prod", "--role", "admin")
+    no_code = alice.local("login", "prod", "--role", "admin")
     assert no_code.returncode == 4 and "an MFA code is needed" in no_code.stderr
-    offline = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code(),
+    offline = alice.local("login", "prod", "--role", "admin", "--mfa-code", alice.code(),
                         env={**alice.env, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     assert offline.returncode == 7 and "cannot reach AWS" in offline.stderr
-    not_granted = alice.run("login", "prod", "--role", "developer")
+    not_granted = alice.local("login", "prod", "--role", "developer")
     assert not_granted.returncode == 5 and "your roles there: admin" in not_granted.stderr
     keyring_env = {k: v for k, v in alice.env.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
     keyring_env.update(DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent", AWSROLES_CONFIG_DIR=str(tmp_path))
@@ -370,7 +383,7 @@ def test_errors_are_one_line_with_distinct_exit_codes(world: dict[str, Any], tmp
 
 def test_status_and_logout_show_no_secrets(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
+    alice.login()
     status = alice.run("status", "-o", "json")
     data = json.loads(status.stdout)
     names = [s["session"] for s in data["sessions"]]
@@ -383,39 +396,39 @@ def test_status_and_logout_show_no_secrets(world: dict[str, Any]) -> None:
     assert by_role[("ops", "MFA session")]["source"] == "your access key and an MFA code"
     assert by_role[("ops", "MFA session")]["kept_in"] == ["store"]
     assert data["fast_path"] == {"active": True, "detail": "on: key in memory ($XDG_RUNTIME_DIR, cleared at logout)"}
-    table = alice.run("status").stdout
+    table = alice.local("status").stdout
     assert "prod" in table and "admin" in table and "role/444444444444" not in table
     assert "fast path: on" in table and "assumed from your MFA session" in table
     # without a runtime dir and without /dev/shm, status says the fast path is off and why
     bare = {k: v for k, v in alice.env.items() if k != "XDG_RUNTIME_DIR"} | {"AWSROLES_SHM_DIR": ""}
-    off = json.loads(alice.run("status", "-o", "json", env=bare).stdout)["fast_path"]
+    off = json.loads(alice.local("status", "-o", "json", env=bare).stdout)["fast_path"]
     assert not off["active"] and "no memory-backed folder" in off["detail"]
-    secret = json.loads(alice.run("credential-process", "prod", "--role", "admin").stdout)["SecretAccessKey"]
+    secret = json.loads(alice.local("credential-process", "prod", "--role", "admin").stdout)["SecretAccessKey"]
     assert secret not in status.stdout
     assert alice.run("logout").returncode == 0
-    assert json.loads(alice.run("status", "-o", "json").stdout)["sessions"] == []
+    assert json.loads(alice.local("status", "-o", "json").stdout)["sessions"] == []
 
 
 def test_logout_of_one_session_keeps_the_others(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
-    alice.run("login", "dev")
+    alice.login()
+    assert alice.local("login", "dev").returncode == 0
     one = alice.run("logout", "prod", "--role", "admin", "-o", "json")
     assert one.returncode == 0, one.stderr
     assert json.loads(one.stdout)["stored_sessions_removed"] == ["role/444444444444/admin/alice"]
-    left = {(s["environment"], s["role"]) for s in json.loads(alice.run("status", "-o", "json").stdout)["sessions"]}
+    left = {(s["environment"], s["role"]) for s in json.loads(alice.local("status", "-o", "json").stdout)["sessions"]}
     assert ("prod", "admin") not in left and {("dev", "admin"), ("ops", "MFA session")} <= left
-    assert alice.run("logout", "--role", "admin").returncode == 2  # a role needs its environment
-    assert alice.run("logout", "prod", "--all").returncode == 2  # --all is everything, not one environment's
-    nowhere = alice.run("logout", "qa")
+    assert alice.local("logout", "--role", "admin").returncode == 2  # a role needs its environment
+    assert alice.local("logout", "prod", "--all").returncode == 2  # --all is everything, not one environment's
+    nowhere = alice.local("logout", "qa")
     assert nowhere.returncode == 5 and "no role in 'qa'" in nowhere.stderr
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
 
 
 def test_short_sessions_are_refreshed_ahead_of_expiry(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code())
-    first = alice.run("login", "dev", "--duration", "900")
+    alice.login()
+    first = alice.local("login", "dev", "--duration", "900")
     assert "(new session)" in first.stdout
     # 15 minutes is inside the advisory refresh window: the next request refreshes it.
     second = alice.run("login", "dev", "--duration", "900")
@@ -435,8 +448,8 @@ def test_twenty_processes_at_once_make_one_sts_call_each_kind(world: dict[str, A
         f"open({str(counter)!r}, 'a').write('x')\n"
         f"print(PersonCredentials({creds.access_key_id!r}, {creds.secret_access_key!r}, {creds.mfa_serial!r}, "
         f"{creds.totp_seed!r}, {creds.user_arn!r}, {creds.endpoint!r}).mfa_code())\n")
-    assert alice.setup("--mfa-command", f"{sys.executable} {script}").returncode == 0
-    assert alice.run("logout").returncode == 0
+    assert alice.setup("--mfa-command", f"{sys.executable} {script}", local=True).returncode == 0
+    assert alice.local("logout").returncode == 0
     processes = [subprocess.Popen([*command(), "-v", "credential-process", "stage", "--role", "admin"],
                                   env=alice.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for _ in range(20)]
@@ -448,14 +461,14 @@ def test_twenty_processes_at_once_make_one_sts_call_each_kind(world: dict[str, A
     assert logs.count("GetSessionToken for alice") == 1
     assert logs.count("AssumeRole arn:aws:iam::333333333333:role/awsroles/admin") == 1
     assert counter.read_text() == "x"
-    assert alice.setup().returncode == 0  # back to no mfa_command for the other tests
+    assert alice.setup(local=True).returncode == 0  # back to no mfa_command for the other tests
 
 
 def test_whoami_outside_and_inside_exec(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
     outside = json.loads(alice.run("whoami", "-o", "json").stdout)
     assert outside["arn"] == "arn:aws:iam::111111111111:user/awsroles/alice" and outside["session"] is None
-    alice.run("login", "dev", "--mfa-code", alice.code())
+    alice.login("dev")
     inside = alice.run("exec", "dev", "--", *command(), "whoami", "-o", "json")
     assert inside.returncode == 0, inside.stderr
     data = json.loads(inside.stdout)
@@ -464,7 +477,7 @@ def test_whoami_outside_and_inside_exec(world: dict[str, Any]) -> None:
 
 def test_very_verbose_output_carries_no_secret(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
     result = alice.run("-vv", "credential-process", "prod", "--role", "admin", "--mfa-code", alice.code())
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -513,8 +526,8 @@ def test_the_mfa_prompt_is_seen_on_the_terminal_under_credential_process(world: 
     stdout and stderr, so the MFA prompt must come on the controlling terminal, and the code typed
     there must log in."""
     alice: Person = world["alice"]
-    assert alice.run("profiles", "sync").returncode == 0
-    assert alice.run("logout").returncode == 0
+    assert alice.local("profiles", "sync").returncode == 0
+    assert alice.local("logout").returncode == 0
     aws = shutil.which("aws", path=os.path.dirname(sys.executable))  # the test extra's awscli
     assert aws, "the AWS CLI (awscli, in the test extra) is not installed next to this interpreter"
     typed: list[str] = []
@@ -540,7 +553,7 @@ def test_rotating_your_own_key_needs_no_admin_and_stores_the_new_key(world: dict
     iam = world["box"].client("iam")
     old = alice.creds.access_key_id
     assert "AWS_ACCESS_KEY_ID" not in alice.env and "AWS_PROFILE" not in alice.env  # no admin anywhere
-    assert alice.run("login", "dev", "--mfa-code", alice.code()).returncode == 0  # a morning's MFA session
+    alice.login("dev")  # a morning's MFA session
     rotated = alice.run("users", "keys", "rotate", "alice", "--delete-old", "-o", "json")
     assert rotated.returncode == 0, rotated.stderr
     keys = [k["AccessKeyId"] for k in iam.list_access_keys(UserName="alice")["AccessKeyMetadata"]]
@@ -562,15 +575,15 @@ def test_two_orgs_on_one_machine(world: dict[str, Any], tmp_path: Path) -> None:
     globex = tmp_path / "globex.ini"
     globex.write_text(text.replace("name = acme", "name = globex", 1)
                       .replace("policy_dir = ../policies", f"policy_dir = {policies}", 1))
-    assert bob.setup().returncode == 0
+    assert bob.setup(local=True).returncode == 0
     second = bob.setup("--file", str(globex))
     assert second.returncode == 0, second.stderr
     assert "beside acme (your first org): pick globex with --org globex or AWSROLES_ORG=globex" in second.stdout
     assert (bob.home / "cfg" / "orgs" / "globex" / "config.ini").is_file()
-    refused = bob.setup("--file", str(globex), "--org", "acme")
+    refused = bob.setup("--file", str(globex), "--org", "acme", local=True)
     assert refused.returncode == 2 and "but the org file is globex's" in refused.stderr
 
-    acme_login = bob.run("login", "dev", "--role", "developer", "--mfa-code", bob.code(), "-o", "json")
+    acme_login = bob.local("login", "dev", "--role", "developer", "--mfa-code", bob.code(), "-o", "json")
     globex_login = bob.run("login", "dev", "--role", "developer", "--org", "globex", "--mfa-code", bob.code(),
                              "-o", "json")
     assert acme_login.returncode == 0 and globex_login.returncode == 0, globex_login.stderr
@@ -586,15 +599,15 @@ def test_two_orgs_on_one_machine(world: dict[str, Any], tmp_path: Path) -> None:
     in_globex_shell = {**bob.env, "AWSROLES_ORG": "globex"}
     assert key(env=in_globex_shell) == globex_key
     assert key("--org", "acme", env=in_globex_shell) == acme_key
-    status = json.loads(bob.run("status", "-o", "json", "--org", "globex").stdout)
+    status = json.loads(bob.local("status", "-o", "json", "--org", "globex").stdout)
     assert {(s["environment"], s["role"]) for s in status["sessions"]} >= {("dev", "developer")}
-    unknown = bob.run("status", "--org", "initech")
+    unknown = bob.local("status", "--org", "initech")
     assert unknown.returncode == 2 and "no org 'initech' is set up here (set up: acme (the first), globex)" in (
         unknown.stderr)
 
     # Profiles for both orgs, each pinned: the AWS CLI gets each org's own session.
-    assert bob.run("profiles", "sync").returncode == 0
-    assert bob.run("profiles", "sync", "--org", "globex").returncode == 0
+    assert bob.local("profiles", "sync").returncode == 0
+    assert bob.local("profiles", "sync", "--org", "globex").returncode == 0
     config = (bob.home / "aws" / "config").read_text()
     assert "credential-process dev --role developer --org acme" in config
     assert "credential-process dev --role developer --org globex" in config
@@ -617,8 +630,8 @@ def test_without_a_terminal_the_mfa_command_is_asked_else_one_line_says_how(worl
     dialog = tmp_path / "zenity"
     dialog.write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'asked'}\ncat {code_file}\n")
     dialog.chmod(0o700)
-    assert bob.setup("--mfa-command", f"{dialog} --entry --text 'MFA code'").returncode == 0
-    assert bob.run("profiles", "sync").returncode == 0
+    assert bob.setup("--mfa-command", f"{dialog} --entry --text 'MFA code'", local=True).returncode == 0
+    assert bob.local("profiles", "sync").returncode == 0
     aws = shutil.which("aws", path=os.path.dirname(sys.executable))
     assert aws
     argv = [aws, "sts", "get-caller-identity", "--profile", "acme-dev-developer", "--query", "Arn", "--output", "text"]
@@ -634,7 +647,7 @@ def test_without_a_terminal_the_mfa_command_is_asked_else_one_line_says_how(worl
     assert (tmp_path / "asked").read_text().strip() == "--entry --text MFA code"
 
     plain = Person(box, world["bob"].creds, tmp_path / "no-program")
-    assert plain.setup().returncode == 0 and plain.run("profiles", "sync").returncode == 0
+    assert plain.setup(local=True).returncode == 0 and plain.local("profiles", "sync").returncode == 0
     refused = no_terminal(plain.env)
     assert refused.returncode != 0
     assert "an MFA code is needed and there is no terminal to ask on" in refused.stderr

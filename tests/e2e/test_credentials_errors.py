@@ -37,7 +37,7 @@ def world(module_sandbox: SandboxHandle, tmp_path_factory: pytest.TempPathFactor
     """The classic org applied in this module's sandbox; alice enrolled and set up."""
     alice = Person(module_sandbox, enroll_person(module_sandbox.aws(), module_sandbox.org, "alice"),
                    tmp_path_factory.mktemp("alice"))
-    result = alice.setup()
+    result = alice.setup(local=True)
     assert result.returncode == 0, result.stderr
     return {"box": module_sandbox.box, "alice": alice}
 
@@ -52,7 +52,7 @@ def one_line_error(result: Any, exit_code: int) -> str:
 
 
 def sessions(alice: Person) -> list[str]:
-    return [s["session"] for s in json.loads(alice.run("status", "-o", "json").stdout)["sessions"]]
+    return [s["session"] for s in json.loads(alice.local("status", "-o", "json").stdout)["sessions"]]
 
 
 def new_codes(box: Sandbox) -> None:
@@ -73,7 +73,7 @@ def code_of_another_seed(box: Sandbox, alice: Person) -> str:
 
 def test_a_wrong_code_is_refused_and_nothing_is_cached(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
     wrong = alice.run("login", "prod", "--role", "admin", "--mfa-code", code_of_another_seed(world["box"], alice),
                       stdin="")
     assert one_line_error(wrong, 4) == REFUSED
@@ -83,11 +83,11 @@ def test_a_wrong_code_is_refused_and_nothing_is_cached(world: dict[str, Any]) ->
 def test_a_code_is_good_for_one_login_only(world: dict[str, Any]) -> None:
     alice: Person = world["alice"]
     new_codes(world["box"])
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
     code = alice.code()  # the current code (or the next), one the sandbox has not taken yet
-    first = alice.run("login", "prod", "--role", "admin", "--mfa-code", code, stdin="")
+    first = alice.local("login", "prod", "--role", "admin", "--mfa-code", code, stdin="")
     assert first.returncode == 0, first.stderr
-    assert alice.run("logout").returncode == 0
+    assert alice.local("logout").returncode == 0
     again = alice.run("login", "prod", "--role", "admin", "--mfa-code", code, stdin="")
     assert one_line_error(again, 4) == REFUSED  # still within its 30-second window(s): reused
     assert sessions(alice) == []
@@ -97,8 +97,8 @@ def test_an_mfa_session_expired_at_aws_costs_exactly_one_new_code(world: dict[st
     box: Sandbox = world["box"]
     alice: Person = world["alice"]
     new_codes(box)
-    assert alice.run("logout").returncode == 0
-    first = alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code(), stdin="")
+    assert alice.local("logout").returncode == 0
+    first = alice.local("login", "prod", "--role", "admin", "--mfa-code", alice.code(), stdin="")
     assert first.returncode == 0, first.stderr
     mfa_sessions = [s for s in sessions(alice) if s.startswith("mfa/")]
     assert len(mfa_sessions) == 1
@@ -121,7 +121,7 @@ def test_an_mfa_session_expired_at_aws_costs_exactly_one_new_code(world: dict[st
     assert "an MFA code is needed" in one_line_error(stage, 4)
     assert not [s for s in sessions(alice) if s.startswith("mfa/")]
     # The role sessions made before are still served from the cache (see the next test).
-    assert alice.run("login", "dev").returncode == 0
+    assert alice.local("login", "dev").returncode == 0
 
 
 def test_a_role_session_expired_at_aws_is_served_from_the_cache_until_it_expires_locally(
@@ -133,8 +133,8 @@ def test_a_role_session_expired_at_aws_is_served_from_the_cache_until_it_expires
     box: Sandbox = world["box"]
     alice: Person = world["alice"]
     new_codes(box)
-    assert alice.run("logout").returncode == 0
-    assert alice.run("login", "prod", "--role", "admin", "--mfa-code", alice.code(), stdin="").returncode == 0
+    assert alice.local("logout").returncode == 0
+    assert alice.local("login", "prod", "--role", "admin", "--mfa-code", alice.code(), stdin="").returncode == 0
     before = json.loads(alice.run("credential-process", "prod", "--role", "admin").stdout)
 
     box.advance_clock(2 * HOUR)  # the role session (1 hour) is over at AWS

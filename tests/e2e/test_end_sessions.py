@@ -36,7 +36,7 @@ def _cli_list_roles(box: SandboxHandle, person: Person) -> subprocess.CompletedP
 
 def _role_iam(box: SandboxHandle, person: Person) -> object:
     """An IAM client on the person's live dev/admin session (what `awsroles env` hands out)."""
-    result = person.run("env", "dev", "--role", "admin", "--format", "json")
+    result = person.local("env", "dev", "--role", "admin", "--format", "json")
     assert result.returncode == 0, result.stderr
     creds = json.loads(result.stdout)
     session = boto3.Session(aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
@@ -55,11 +55,10 @@ def test_revoke_end_sessions_refuses_bobs_live_session_at_once_not_alices(
     people, persons = {}, {}
     for name in ("alice", "bob"):
         person = Person(box, enroll_person(box.aws(), box.org, name), tmp_path / name)
-        assert person.setup().returncode == 0
-        login = person.run("login", "dev", "--role", "admin", "--mfa-code", person.code())
-        assert login.returncode == 0, login.stderr
+        assert person.setup(local=True).returncode == 0  # set-up, in this process
+        person.login("dev")
         people[name] = _role_iam(box, person)
-        assert person.run("profiles", "sync").returncode == 0
+        assert person.local("profiles", "sync").returncode == 0
         persons[name] = person
     for iam in people.values():
         assert iam.list_roles(PathPrefix="/awsroles/")["Roles"]  # type: ignore[attr-defined]

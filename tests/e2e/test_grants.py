@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_plan_apply import command
 
 pytestmark = pytest.mark.e2e
@@ -19,6 +20,12 @@ def run(box: SandboxHandle, org: Path, log: Path, *argv: str) -> subprocess.Comp
     env = {**box.env, "AWSROLES_AUDIT_LOG": str(log)}
     return subprocess.run([*command(), "--file", str(org), *argv], env=env, capture_output=True, text=True,
                           timeout=120, stdin=subprocess.DEVNULL)
+
+
+def local(box: SandboxHandle, org: Path, log: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (:mod:`tests.e2e.inprocess`): for set-up, gates and
+    refusals after the first."""
+    return invoke(["--file", str(org), *argv], {**box.env, "AWSROLES_AUDIT_LOG": str(log)})
 
 
 def team_policy(box: SandboxHandle, team: str) -> str:
@@ -34,7 +41,7 @@ def test_grant_and_revoke_with_apply(fresh_sandbox: SandboxHandle, tmp_path: Pat
     original = (EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies"))
     org.write_text(original)
     log = tmp_path / "audit.jsonl"
-    applied = run(box, org, log, "apply", "--yes")
+    applied = local(box, org, log, "apply", "--yes")
     assert applied.returncode == 0, applied.stderr
     stage = box.client("iam", "stage")
     assert "readonly" not in {r["RoleName"] for r in stage.list_roles(PathPrefix="/awsroles/")["Roles"]}
@@ -49,9 +56,9 @@ def test_grant_and_revoke_with_apply(fresh_sandbox: SandboxHandle, tmp_path: Pat
     assert readonly_in_stage in team_policy(box, "backend")
     assert "[team backend]\ndescription = Builds the services\nmembers = bob\ndev = developer, readonly\n" \
            "stage = readonly\n" in org.read_text()
-    assert run(box, org, log, "plan", "--detailed-exitcode").returncode == 0
+    assert local(box, org, log, "plan", "--detailed-exitcode").returncode == 0
 
-    again = run(box, org, log, "grant", "backend", "stage", "readonly", "--no-plan")
+    again = local(box, org, log, "grant", "backend", "stage", "readonly", "--no-plan")
     assert again.returncode == 0 and "already granted" in again.stdout
 
     revoked = run(box, org, log, "revoke", "backend", "stage", "readonly", "--apply")
@@ -76,13 +83,13 @@ def test_team_membership_json_and_bad_input(fresh_sandbox: SandboxHandle, tmp_pa
     original = (EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies"))
     org.write_text(original)
     log = tmp_path / "audit.jsonl"
-    assert run(box, org, log, "apply", "--yes").returncode == 0
+    assert local(box, org, log, "apply", "--yes").returncode == 0
 
     bad = run(box, org, log, "grant", "nope", "dev", "admin")
     assert bad.returncode == 2
     assert "unknown team 'nope'" in bad.stderr
-    assert run(box, org, log, "grant", "backend", "dve", "admin").returncode == 2
-    assert run(box, org, log, "team", "add", "backend", "alise").returncode == 2
+    assert local(box, org, log, "grant", "backend", "dve", "admin").returncode == 2
+    assert local(box, org, log, "team", "add", "backend", "alise").returncode == 2
     assert org.read_text() == original
     assert not log.exists()
 

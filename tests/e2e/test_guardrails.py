@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.aws.test_scps import DENY_S3, FILE_SCP, GUARDED, OU_SCP, ROOT_SCP
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_sandbox import awsroles, user_env  # noqa: F401  (user_env is a fixture)
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +39,7 @@ def test_guardrails_from_the_org_file_to_the_organization(
     assert created in plan.stdout
     applied = awsroles("apply", "--yes", env=box.env, cwd=tmp_path)
     assert applied.returncode == 0, applied.stderr
-    assert awsroles("plan", "--detailed-exitcode", env=box.env, cwd=tmp_path).returncode == 0
+    assert invoke(["plan", "--detailed-exitcode"], box.env, cwd=tmp_path).returncode == 0
     orgs = box.client("organizations")
     root = orgs.list_roots()["Roots"][0]["Id"]
     names = sorted(p["Name"] for p in orgs.list_policies_for_target(TargetId=root, Filter="SERVICE_CONTROL_POLICY")
@@ -51,7 +52,7 @@ def test_guardrails_from_the_org_file_to_the_organization(
     pruned = awsroles("apply", "--prune", "--yes", env=box.env, cwd=tmp_path)
     assert pruned.returncode == 0, pruned.stderr
     assert FILE_SCP not in {p["Name"] for p in orgs.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]}
-    assert awsroles("plan", "--detailed-exitcode", env=box.env, cwd=tmp_path).returncode == 0
+    assert invoke(["plan", "--detailed-exitcode"], box.env, cwd=tmp_path).returncode == 0
 
 
 def test_validate_reports_guardrail_mistakes_as_file_line(tmp_path: Path, user_env: dict[str, str]) -> None:  # noqa: F811

@@ -12,7 +12,7 @@ import pytest
 
 from tests.aws.test_identity_center import ORG
 from tests.e2e.conftest import SandboxHandle
-from tests.e2e.test_plan_apply import awsroles, plan_json
+from tests.e2e.test_plan_apply import awsroles, local, plan_json
 
 pytestmark = pytest.mark.e2e
 DEV, PROD = "222222222222", "444444444444"
@@ -55,7 +55,7 @@ def test_apply_makes_the_instance_match_the_org_file_and_drift_is_put_back(
                                               PermissionSetArn=set_arn)["AccountAssignments"])
     assert assignments == [("team-backend", "readonly", DEV), ("team-platform", "admin", DEV),
                            ("team-platform", "admin", PROD), ("team-platform", "readonly", DEV)]
-    assert awsroles(box, "plan", "--detailed-exitcode").returncode == 0
+    assert local(box, "plan", "--detailed-exitcode").returncode == 0
     sso.update_permission_set(InstanceArn=arn, PermissionSetArn=sets["admin"], SessionDuration="PT12H")
     drift = plan_json(box)
     assert [(c["kind"], c["name"], c["drift"]) for c in drift["changes"]] == [("permission-set", "admin", True)]

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 
 pytestmark = pytest.mark.e2e
 TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, ' \
@@ -30,8 +31,14 @@ def awsroles(box: SandboxHandle, *argv: str, org: Path | None = None) -> subproc
     return subprocess.run(args, env=box.env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
+def local(box: SandboxHandle, *argv: str, org: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The same command in this process (:mod:`tests.e2e.inprocess`): for a step that sets up the
+    one under test, or a refusal whose promise is its message and exit code."""
+    return invoke(["--file", str(org or box.org_path), *argv], box.env)
+
+
 def plan_json(box: SandboxHandle, *argv: str, org: Path | None = None) -> dict:
-    result = awsroles(box, "plan", "-o", "json", *argv, org=org)
+    result = local(box, "plan", "-o", "json", *argv, org=org)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -46,7 +53,7 @@ def test_plan_apply_reapply(fresh_sandbox: SandboxHandle) -> None:
     assert data["summary"]["create"] == 11
     assert all(n <= 3 for n in data["api_calls"].values())  # one GAAD page + one ListRoles page per account
 
-    refused = awsroles(box, "apply")  # no terminal, no --yes
+    refused = local(box, "apply")  # no terminal, no --yes
     assert refused.returncode == 2
     assert "pass --yes" in refused.stderr
     assert plan_json(box)["summary"]["create"] == 11  # nothing was changed
@@ -76,7 +83,7 @@ def test_plan_apply_reapply(fresh_sandbox: SandboxHandle) -> None:
 
 def test_drift_is_reported_and_repaired(fresh_sandbox: SandboxHandle) -> None:
     box = fresh_sandbox
-    assert awsroles(box, "apply", "--yes").returncode == 0
+    assert local(box, "apply", "--yes").returncode == 0
     prod = box.client("iam", "prod")
     prod.attach_role_policy(RoleName="admin", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     prod.update_assume_role_policy(RoleName="admin", PolicyDocument=TRUST)
@@ -92,7 +99,7 @@ def test_drift_is_reported_and_repaired(fresh_sandbox: SandboxHandle) -> None:
 
 def test_prune_deletes_only_what_awsroles_manages(fresh_sandbox: SandboxHandle, tmp_path: Path) -> None:
     box = fresh_sandbox
-    assert awsroles(box, "apply", "--yes").returncode == 0
+    assert local(box, "apply", "--yes").returncode == 0
     dev, ops = box.client("iam", "dev"), box.client("iam")
     dev.create_role(RoleName="legacy", Path="/", AssumeRolePolicyDocument=TRUST)
     dev.create_role(RoleName="batch", Path="/service/", AssumeRolePolicyDocument=TRUST)
@@ -173,14 +180,13 @@ def test_no_credentials_is_a_clear_error(sandbox: SandboxHandle, tmp_path: Path)
 def test_import_writes_an_org_file_that_validates_and_plans_empty(applied_sandbox: SandboxHandle,
                                                                  tmp_path: Path) -> None:
     box = applied_sandbox
-    assert awsroles(box, "apply", "--yes").returncode == 0  # already applied: changes nothing
+    assert local(box, "apply", "--yes").returncode == 0  # already applied: changes nothing
     imported = tmp_path / "imported.ini"
     accounts = [f"--account={a.name}={a.id}:{a.environment}" for a in box.org.accounts if a.environment]
     result = subprocess.run([*command(), "import", "-O", str(imported), *accounts], env=box.env,
                             capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    validate = subprocess.run([*command(), "-f", str(imported), "validate"], env=box.env, capture_output=True,
-                              text=True, timeout=60)
+    validate = invoke(["-f", str(imported), "validate"], box.env)
     assert validate.returncode == 0, validate.stderr
     assert awsroles(box, "plan", "--detailed-exitcode", org=imported).returncode == 0
     text = imported.read_text()

@@ -31,7 +31,7 @@ def test_bob_requests_alice_approves_bob_assumes_carol_is_refused(
     env = {name: {**p.env, "AWSROLES_FILE": str(org), "AWSROLES_AUDIT_LOG": str(audit)} for name, p in people.items()}
     admin = {k: box.env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}  # for the plan: IAM admin
     for name, person in people.items():
-        setup = person.run("setup", "--access-key-id", person.creds.access_key_id, "--secret-stdin", "--store",
+        setup = person.local("setup", "--access-key-id", person.creds.access_key_id, "--secret-stdin", "--store",
                            "file", env=env[name], stdin=person.creds.secret_access_key + "\n")
         assert setup.returncode == 0, setup.stderr
     bob, alice, carol = people["bob"], people["alice"], people["carol"]
@@ -54,8 +54,8 @@ def test_bob_requests_alice_approves_bob_assumes_carol_is_refused(
     assert approved.returncode == 0, approved.stdout + approved.stderr
     assert "Apply complete" in approved.stdout and "status = approved\ndecided_by = alice\n" in org.read_text()
 
-    assert bob.run("setup", "--access-key-id", bob.creds.access_key_id, "--secret-stdin", "--store", "file",
-                   env=env["bob"], stdin=bob.creds.secret_access_key + "\n").returncode == 0
+    assert bob.local("setup", "--access-key-id", bob.creds.access_key_id, "--secret-stdin", "--store", "file",
+                     env=env["bob"], stdin=bob.creds.secret_access_key + "\n").returncode == 0
     login = bob.run("login", "prod", "--role", "admin", "--mfa-code", bob.code(), env=env["bob"], stdin="")
     assert login.returncode == 0, login.stderr
 

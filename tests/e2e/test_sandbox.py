@@ -32,6 +32,7 @@ from awsroles.sandbox.seed import ADMIN_PATH, ADMIN_USER, PersonCredentials, enr
 from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, state_dir
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle, apply_org
+from tests.e2e.inprocess import invoke as local
 
 pytestmark = pytest.mark.e2e
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -143,16 +144,16 @@ def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in_and_a_person_log
     sandbox makes; then, from elsewhere, $AWSROLES_FILE names the org."""
     project = tmp_path / "project"
     project.mkdir()
-    assert awsroles("init", env=user_env, cwd=project).returncode == 0
+    assert local(["init"], user_env, cwd=project).returncode == 0  # set-up and checks in this process
     started = awsroles("sandbox", "start", "-o", "json", env=user_env, cwd=project)
     assert started.returncode == 0, started.stderr
     assert json.loads(started.stdout)["org_file"] == str(project / "awsroles.ini")
-    variables = json.loads(awsroles("sandbox", "env", "-o", "json", env=user_env, cwd=project).stdout)
+    variables = json.loads(local(["sandbox", "env", "-o", "json"], user_env, cwd=project).stdout)
     assert variables["AWSROLES_FILE"] == str(project / "awsroles.ini")
     shell = {**user_env, **variables}
-    early = awsroles("sandbox", "person", "alice", env=shell, cwd=project)
+    early = local(["sandbox", "person", "alice"], shell, cwd=project)
     assert early.returncode == 1 and early.stderr.startswith("awsroles: error: no IAM user 'alice'")  # not applied yet
-    assert awsroles("apply", "--yes", env=shell, cwd=project).returncode == 0
+    assert local(["apply", "--yes"], shell, cwd=project).returncode == 0
     became = awsroles("sandbox", "person", "alice", "-o", "json", env=shell, cwd=project)
     assert became.returncode == 0, became.stderr
     assert json.loads(became.stdout)["environments"] == {"dev": ["admin"], "stage": ["admin"], "prod": ["admin"]}
@@ -161,12 +162,12 @@ def test_start_seeds_from_the_org_file_of_the_folder_it_runs_in_and_a_person_log
     login = awsroles("login", "prod", "--role", "admin", env=shell, cwd=project)  # the code: sandbox mfa-code
     assert login.returncode == 0, login.stderr
     assert "admin in prod (444444444444)" in login.stdout
-    codes = [awsroles("sandbox", "mfa-code", "alice", env=shell, cwd=project).stdout.strip() for _ in range(2)]
+    codes = [local(["sandbox", "mfa-code", "alice"], shell, cwd=project).stdout.strip() for _ in range(2)]
     assert all(len(code) == 6 and code.isdigit() for code in codes)
     for bad, message in (("nobody", "nobody is not a user in"), ("../x", "is not an IAM user name")):
-        refused = awsroles("sandbox", "person", bad, env=shell, cwd=project)
+        refused = local(["sandbox", "person", bad], shell, cwd=project)
         assert refused.returncode == 1 and message in refused.stderr and len(refused.stderr.splitlines()) == 1
-    missing = awsroles("sandbox", "mfa-code", "bob", env=shell, cwd=project)
+    missing = local(["sandbox", "mfa-code", "bob"], shell, cwd=project)
     assert missing.returncode == 1 and "run `awsroles sandbox person bob` first" in missing.stderr
 
     granted = awsroles("grant", "backend", "stage", "readonly", env=shell, cwd=project)

@@ -27,6 +27,7 @@ from awsroles.creds.sso_token import SharedCache
 from awsroles.sandbox.client import approve_device, slow_down_device, sso_start_url
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle, SandboxPool, apply_org
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_credentials import _Federation, command
 
 pytestmark = pytest.mark.e2e
@@ -57,6 +58,11 @@ class Person:
     def run(self, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*command(), *argv], env=env or self.env, capture_output=True, text=True, timeout=90,
                               start_new_session=True)
+
+    def local(self, *argv: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """The same command in this process (:mod:`tests.e2e.inprocess`): for set-up, reads of
+        status and refusals whose promise is the message and exit code."""
+        return invoke(argv, env or self.env)
 
     def sign_in(self, *argv: str, allow: bool = True, before: Any = None, program: list[str] | None = None,
                 env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess[str], str]:
@@ -125,13 +131,13 @@ def test_one_sign_in_serves_every_environment_and_role_then_the_hot_path_needs_n
     cached = alice.run("credential-process", "prod", "--role", "admin", env=offline)
     assert cached.returncode == 0, cached.stderr
     assert json.loads(cached.stdout)["Version"] == 1
-    assert alice.run("login", "prod", "--duration", "7200", "--role", "admin").returncode == 2  # the permission set's
+    assert alice.local("login", "prod", "--duration", "7200", "--role", "admin").returncode == 2  # the permission set's
     _console_and_serve_work(alice)
-    status = alice.run("status", "-o", "json")
+    status = alice.local("status", "-o", "json")
     sessions = {(s["environment"], s["role"]): s for s in json.loads(status.stdout)["sessions"]}
     assert sessions[("-", "Identity Center sign-in")]["kept_in"] == ["store"]
     assert not (alice.home / ".aws" / "sso" / "cache").exists()  # plaintext only when asked
-    who = json.loads(alice.run("whoami", "-o", "json").stdout)
+    who = json.loads(alice.local("whoami", "-o", "json").stdout)
     assert who["user"] == "alice" and who["identity_center"] == alice.start_url and who["signed_in_until"]
     out = alice.run("logout", "-o", "json")
     assert json.loads(out.stdout)["signed_out"] is True
@@ -166,12 +172,12 @@ def test_a_refresh_keeps_the_sign_in_and_an_expired_refresh_token_asks_again(
     alice: Person = person("alice")
     assert alice.setup().returncode == 0
     ic_sandbox.box.advance_clock(3700)  # the 1-hour access token is over at AWS; the 8-hour session is not
-    assert alice.run("logout", "prod", "--role", "admin").returncode == 0
+    assert alice.local("logout", "prod", "--role", "admin").returncode == 0
     refreshed = alice.run("login", "prod", "--role", "admin")
     assert refreshed.returncode == 0, refreshed.stderr
     assert "Sign in" not in refreshed.stderr
     ic_sandbox.box.advance_clock(8 * 3600)  # the Identity Center session is over: the refresh token too
-    assert alice.run("logout", "prod", "--role", "admin").returncode == 0
+    assert alice.local("logout", "prod", "--role", "admin").returncode == 0
     again, code = alice.sign_in("login", "prod", "--role", "admin")
     assert again.returncode == 0 and code, again.stdout
 
@@ -237,14 +243,14 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
     refreshed = json.loads(path.read_text())
     assert refreshed["refreshToken"] != data["refreshToken"] and refreshed["accessToken"] != data["accessToken"]
     # ...and awsroles uses what the AWS CLI refreshed (its own copy's refresh token is spent now)
-    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    assert bob.local("logout", "dev", "--role", "readonly").returncode == 0
     after = bob.run("login", "dev", "--role", "readonly")
     assert after.returncode == 0 and "Sign in" not in after.stderr, after.stderr
     # once the Identity Center session is over, the AWS CLI says so; one awsroles sign-in serves both again
     ic_sandbox.box.advance_clock(8 * 3600)
     shutil.rmtree(bob.home / ".aws" / "cli" / "cache")
     assert cli_v2(bob, cli_env, ic_sandbox).returncode != 0
-    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    assert bob.local("logout", "dev", "--role", "readonly").returncode == 0
     again, code = bob.sign_in("login", "dev", "--role", "readonly")
     assert again.returncode == 0 and code, again.stdout
     assert cli_v2(bob, cli_env, ic_sandbox).returncode == 0
@@ -258,7 +264,7 @@ def test_aws_sso_login_and_awsroles_share_one_sign_in_both_ways(
     assert unshared.returncode == 0, unshared.stderr
     assert "removed awsroles' copy of your sign-in from ~/.aws/sso/cache" in unshared.stdout
     assert not path.exists()
-    assert bob.run("logout", "dev", "--role", "readonly").returncode == 0
+    assert bob.local("logout", "dev", "--role", "readonly").returncode == 0
     still = bob.run("login", "dev", "--role", "readonly")
     assert still.returncode == 0 and "Sign in" not in still.stderr, still.stderr
 

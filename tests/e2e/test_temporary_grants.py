@@ -50,7 +50,7 @@ def test_a_grant_for_a_while_works_then_ends_by_itself(fresh_applied_sandbox: Sa
 
     bob = Person(box, enroll_person(box.aws(), box.org, "bob"), tmp_path / "bob")
     env = {**bob.env, "AWSROLES_FILE": str(org)}
-    setup = bob.run("setup", "--access-key-id", bob.creds.access_key_id, "--secret-stdin", "--store", "file",
+    setup = bob.local("setup", "--access-key-id", bob.creds.access_key_id, "--secret-stdin", "--store", "file",
                     env=env, stdin=bob.creds.secret_access_key + "\n")
     assert setup.returncode == 0, setup.stderr
     login = bob.run("login", "stage", "--role", "readonly", "--mfa-code", bob.code(), "-o", "json", env=env,
@@ -61,14 +61,14 @@ def test_a_grant_for_a_while_works_then_ends_by_itself(fresh_applied_sandbox: Sa
     # no longer than the grant (the expiration is shown to the minute)
     assert expiration.replace(tzinfo=timezone.utc) <= ends.replace(tzinfo=timezone.utc) + timedelta(minutes=1)
 
-    assert bob.run("profiles", "sync", env=env).returncode == 0
+    assert bob.local("profiles", "sync", env=env).returncode == 0
     listed = _cli(box, env)
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)["Roles"]
 
     # The sandbox's clock to one second after `until`: at AWS, the grant has ended; awsroles never ran.
     box.box.advance_clock(ends.replace(tzinfo=timezone.utc).timestamp() + 1 - time.time() - clock_offset(box.endpoint))
-    assert bob.run("logout", env=env).returncode == 0
+    assert bob.local("logout", env=env).returncode == 0
     refused = bob.run("login", "stage", "--role", "readonly", "--mfa-code", bob.code(), env=env, stdin="")
     assert refused.returncode == 5, (refused.stdout, refused.stderr)  # NOT_GRANTED (docs/exit-codes.md)
     assert "AWS refused bob the role readonly in stage" in refused.stderr and "Traceback" not in refused.stderr

@@ -21,6 +21,7 @@ from awsroles.sandbox.seed import PersonCredentials
 from awsroles.sync.engine import Engine
 from tests.conftest import REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_credentials import Person, command
 
 pytestmark = pytest.mark.e2e
@@ -41,6 +42,10 @@ class Admin:
     def run(self, *argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*command(), *argv], env=self.env, input=stdin, capture_output=True, text=True,
                               timeout=60)
+
+    def local(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        """The same command in this process (:mod:`tests.e2e.inprocess`): for refusals after the first."""
+        return invoke(argv, self.env)
 
     def works(self, key_id: str, secret: str) -> bool:
         aws = Aws.with_keys(AwsSettings(region=self.box.region, endpoint_url=self.box.endpoint, max_attempts=1),
@@ -96,7 +101,7 @@ def test_admin_enrols_mfa_with_codes_from_the_printed_uri_then_resets_it(world: 
     assert _iam(world).list_mfa_devices(UserName="bob")["MFADevices"] == []
     assert not [d for d in _iam(world).list_virtual_mfa_devices()["VirtualMFADevices"]
                 if d["SerialNumber"].endswith("/bob")]
-    unsure = admin.run("users", "mfa", "reset", "bob")  # no terminal, no --yes
+    unsure = admin.local("users", "mfa", "reset", "bob")  # no terminal, no --yes
     assert unsure.returncode == 2 and "--yes" in unsure.stderr
 
 
@@ -119,7 +124,7 @@ def test_keys_create_at_most_two_then_rotate(world: dict[str, Any]) -> None:
     assert third.returncode == 2
     assert "bob already has 2 access keys" in third.stderr and "rotate" in third.stderr
     assert match2.group(2) not in third.stderr
-    refused = admin.run("users", "keys", "rotate", "bob", "--delete-old")
+    refused = admin.local("users", "keys", "rotate", "bob", "--delete-old")
     assert refused.returncode == 2 and "delete one before rotating" in refused.stderr
     deleted = admin.run("users", "keys", "delete", "bob", match2.group(1), "--yes")
     assert deleted.returncode == 0, deleted.stderr
@@ -147,7 +152,7 @@ def test_keys_create_at_most_two_then_rotate(world: dict[str, Any]) -> None:
     assert statuses == {new_id: "Inactive", match4.group(1): "Active"}
     world["bob_key"] = match4.groups()
 
-    nobody = admin.run("users", "keys", "create", "nobody")
+    nobody = admin.local("users", "keys", "create", "nobody")
     assert nobody.returncode == 2 and "no IAM user 'nobody'" in nobody.stderr
 
 
@@ -156,7 +161,7 @@ def test_bob_enrols_himself_with_his_own_key_and_opts_in_to_automatic_codes(worl
     key_id, secret = world["bob_key"]
     bob = Person(box, PersonCredentials(key_id, secret, "", "", "arn:aws:iam::111111111111:user/awsroles/bob"),
                  world["admin"].home.parent / "bob-home")
-    setup = bob.setup()  # with his key alone: setup's ListMFADevices is allowed without MFA
+    setup = bob.setup(local=True)  # with his key alone: setup's ListMFADevices is allowed without MFA
     assert setup.returncode == 0, setup.stderr
 
     # issue 10: by default (mfa_enrollment = admin) a key alone cannot enrol a device, even one
@@ -178,7 +183,7 @@ def test_bob_enrols_himself_with_his_own_key_and_opts_in_to_automatic_codes(worl
     assert engine.apply(engine.plan()).ok
     env = {**bob.env, "AWSROLES_FILE": str(org_file), "AWSROLES_AUDIT_LOG": str(world["admin"].audit_log)}
 
-    not_me = bob.run("users", "mfa", "enroll", "alice", "--self", env=env)
+    not_me = bob.local("users", "mfa", "enroll", "alice", "--self", env=env)
     assert not_me.returncode == 2 and "--self enrols you (bob), not alice" in not_me.stderr
     process = subprocess.Popen([*command(), "users", "mfa", "enroll", "bob", "--self", "--store-seed"],
                                env=env,

@@ -14,6 +14,7 @@ import pytest
 from awsroles.sandbox.seed import enroll_person
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.e2e.inprocess import invoke
 from tests.e2e.test_plan_apply import command
 
 pytestmark = pytest.mark.e2e
@@ -28,18 +29,26 @@ class Admin:
         self.org.write_text((EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies")))
         self.audit = tmp_path / "audit.jsonl"
 
-    def __call__(self, *argv: str) -> subprocess.CompletedProcess[str]:
-        env = {**self.box.env, "AWSROLES_AUDIT_LOG": str(self.audit)}
-        return subprocess.run([*command(), "--file", str(self.org), *argv], env=env, capture_output=True, text=True,
-                              timeout=120, stdin=subprocess.DEVNULL)
+    @property
+    def env(self) -> dict[str, str]:
+        return {**self.box.env, "AWSROLES_AUDIT_LOG": str(self.audit)}
 
-    def ok(self, *argv: str) -> subprocess.CompletedProcess[str]:
-        result = self(*argv)
+    def __call__(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*command(), "--file", str(self.org), *argv], env=self.env, capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    def local(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        """The same command in this process (:mod:`tests.e2e.inprocess`): for a step that sets up or
+        checks the one under test, or a refusal whose promise is its message and exit code."""
+        return invoke(["--file", str(self.org), *argv], self.env)
+
+    def ok(self, *argv: str, local: bool = False) -> subprocess.CompletedProcess[str]:
+        result = self.local(*argv) if local else self(*argv)
         assert result.returncode == 0, result.stdout + result.stderr
         return result
 
     def users(self) -> dict[str, dict]:
-        return {u["name"]: u for u in json.loads(self.ok("users", "list", "-o", "json").stdout)}
+        return {u["name"]: u for u in json.loads(self.ok("users", "list", "-o", "json", local=True).stdout)}
 
     def audit_lines(self) -> list[dict]:
         return [json.loads(line) for line in self.audit.read_text().splitlines()] if self.audit.exists() else []
@@ -79,7 +88,7 @@ def test_create_list_and_show(admin: Admin) -> None:
     entry = admin.audit_lines()[-1]
     assert entry["action"] == "users.create" and entry["target"] == "carol"
     assert entry["actor"].endswith("user/sandbox/sandbox-admin")
-    assert admin.ok("plan", "--detailed-exitcode")  # AWS matches the edited file
+    assert admin.ok("plan", "--detailed-exitcode", local=True)  # AWS matches the edited file
 
     users = admin.users()
     assert users["carol"]["in_org"] and users["carol"]["in_aws"] and users["carol"]["console"]
@@ -89,11 +98,11 @@ def test_create_list_and_show(admin: Admin) -> None:
     bob = admin.users()["bob"]
     assert bob["mfa"] is True and len(bob["keys"]) == 1
     assert bob["keys"][0]["age_days"] == 0 and bob["keys"][0]["status"] == "Active"
-    csv = admin.ok("users", "list", "-o", "csv").stdout
+    csv = admin.ok("users", "list", "-o", "csv", local=True).stdout
     assert csv.splitlines()[0].startswith("user,path,teams") and "\nbob," in csv
-    table = admin.ok("users", "list").stdout
+    table = admin.ok("users", "list", local=True).stdout
     assert "carol" in table and "backend" in table
-    shown = json.loads(admin.ok("users", "show", "bob", "-o", "json").stdout)
+    shown = json.loads(admin.ok("users", "show", "bob", "-o", "json", local=True).stdout)
     assert shown["name"] == "bob" and shown["mfa"] is True
 
     # A user in AWS under the org's path but not in the file is flagged.
@@ -106,13 +115,13 @@ def test_create_refusals_change_nothing(admin: Admin) -> None:
     iam = admin.box.client("iam")
     iam.create_user(UserName="dave", Path="/elsewhere/")
     before = admin.org.read_bytes()
-    for argv, message in [
-        (("users", "create", "dave", "--team", "backend", "--yes"), "already exists"),
-        (("users", "create", "bob", "--team", "backend", "--yes"), "already exists"),
-        (("users", "create", "erin", "--team", "nope", "--yes"), "unknown team"),
-        (("users", "create", "erin", "--team", "backend"), "pass --yes"),
+    for run, argv, message in [  # the first as a process, the others here
+        (admin, ("users", "create", "dave", "--team", "backend", "--yes"), "already exists"),
+        (admin.local, ("users", "create", "bob", "--team", "backend", "--yes"), "already exists"),
+        (admin.local, ("users", "create", "erin", "--team", "nope", "--yes"), "unknown team"),
+        (admin.local, ("users", "create", "erin", "--team", "backend"), "pass --yes"),
     ]:
-        result = admin(*argv)
+        result = run(*argv)
         assert result.returncode == 2, (argv, result.stdout, result.stderr)
         assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert admin.org.read_bytes() == before
@@ -135,7 +144,7 @@ def test_disable(admin: Admin) -> None:
     assert admin.audit_lines()[-1]["action"] == "users.disable"
     assert "Aa1!" not in admin.audit.read_text()
     # the record of disabled keys is state, not drift: plan neither flags nor removes it
-    gate = admin("plan", "--detailed-exitcode")
+    gate = admin.local("plan", "--detailed-exitcode")
     assert gate.returncode == 0 and "remove tag" not in gate.stdout, gate.stdout + gate.stderr
 
     # enable undoes it: the key disable deactivated, not one made inactive otherwise; a new password
@@ -148,7 +157,7 @@ def test_disable(admin: Admin) -> None:
     assert password and iam.get_login_profile(UserName="alice")["LoginProfile"]["UserName"] == "alice"
     assert password not in admin.audit.read_text() and admin.audit_lines()[-1]["action"] == "users.enable"
     assert "awsroles-disabled-keys" not in {t["Key"] for t in iam.list_user_tags(UserName="alice")["Tags"]}
-    again = json.loads(admin.ok("users", "enable", "alice", "-o", "json").stdout)
+    again = json.loads(admin.ok("users", "enable", "alice", "-o", "json", local=True).stdout)
     assert again == {"user": "alice", "steps": [], "console_password": None}  # nothing left to undo
 
 
@@ -167,7 +176,7 @@ def test_offboard(admin: Admin) -> None:
     assert admin.org.read_bytes() == before and iam.get_user(UserName="bob")
     assert admin.audit_lines() == []
 
-    refused = admin("users", "offboard", "bob")  # no terminal, no --yes
+    refused = admin.local("users", "offboard", "bob")  # no terminal, no --yes
     assert refused.returncode == 2 and "pass --yes" in refused.stderr
     assert admin.org.read_bytes() == before
 
@@ -192,10 +201,10 @@ def test_offboard_refusals(reading_admin: Admin) -> None:
     assert admin.box.client("iam").get_user(UserName="alice")
     for argv in (("users", "offboard", "nobody", "--yes"), ("users", "disable", "nobody"),
                  ("users", "show", "nobody"), ("users", "offboard", "sandbox-admin", "--yes")):
-        result = admin(*argv)
+        result = admin.local(*argv)
         assert result.returncode == 2, (argv, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1
-    yourself = admin("users", "offboard", "sandbox-admin", "--yes")  # the caller
+    yourself = admin.local("users", "offboard", "sandbox-admin", "--yes")  # the caller
     assert yourself.returncode == 2 and "refusing to offboard yourself" in yourself.stderr
     assert admin.org.read_bytes() == before and admin.audit_lines() == []
 
@@ -203,4 +212,4 @@ def test_offboard_refusals(reading_admin: Admin) -> None:
 def test_every_help_has_an_example(reading_admin: Admin) -> None:
     admin = reading_admin
     for name in ("list", "show", "create", "disable", "offboard"):
-        assert "Example" in admin.ok("users", name, "--help").stdout
+        assert "Example" in admin.ok("users", name, "--help", local=True).stdout
