@@ -183,3 +183,25 @@ def test_an_account_id_already_there_with_a_comment_is_the_same_id(org_file: Pat
     assert str(caught.value) == ("[account stage] has id 333333333333 in the org file now, not 999999999999: "
                                  "the file changed since the plan")
     assert org_file.read_text() == before
+
+
+def test_approving_and_denying_a_request_keep_its_commented_lines(tmp_path: Path) -> None:
+    """``approve`` and ``deny`` add their keys after the request's last line, which keeps its comment."""
+    from awsroles.org.request_edit import approve, deny
+    from awsroles.org.requests import approved_grant
+    from tests.unit.test_requests import ASKED, CLASSIC, LATER, REQUEST, parse, with_approvers
+
+    commented = REQUEST.replace("reason = INC-1234\n", "reason = INC-1234   ; paged at night\n").replace(
+        "requested_at = 2026-11-30T01:02:00Z\n", "requested_at = 2026-11-30T01:02:00Z  # UTC\n")
+    path = tmp_path / "org.ini"
+    for decide, status in (("approve", "approved"), ("deny", "denied")):
+        path.write_text(with_approvers(CLASSIC) + commented)
+        org, problems = parse(path.read_text())
+        assert org is not None and org.requests[0].reason == "INC-1234", problems
+        if decide == "approve":
+            approve(path, org.requests[0].id, approved_grant(org, org.requests[0], "alice", LATER), LATER)
+        else:
+            deny(path, org.requests[0].id, "alice", ASKED + timedelta(minutes=5), "use readonly")
+        text = path.read_text()
+        assert ("reason = INC-1234   ; paged at night\nrequested_at = 2026-11-30T01:02:00Z  # UTC\n"
+                f"status = {status}\ndecided_by = alice\n") in text, text
