@@ -191,17 +191,18 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
     def on_error(exc: BaseException) -> None:
         app.warn(f"awsroles serve: could not refresh {grant.environment}/{grant.role}: {exc}")
 
-    server = CredentialServer(provider, port=port, on_error=on_error)
-    server.start()
-    app.warn(f"serving {grant.role} in {grant.environment} at {server.url} (Ctrl-C to stop); set:")
+    import signal
+
     from awsroles.render import Result
 
-    app.render(Result(server.environment(), text=format_env(server.environment(), "sh", unset=())))
-    app.stdout.flush()
+    server = CredentialServer(provider, port=port, on_error=on_error)
+    server.start()
+    # before the variables are printed: whoever reads them may stop it at once
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        import signal
-
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        app.warn(f"serving {grant.role} in {grant.environment} at {server.url} (Ctrl-C to stop); set:")
+        app.render(Result(server.environment(), text=format_env(server.environment(), "sh", unset=())))
+        app.stdout.flush()
         while True:
             signal.pause()
     except KeyboardInterrupt:

@@ -31,8 +31,10 @@ def run(argv: Sequence[str] | None = None, app: App | None = None) -> int:
         return int(getattr(exc, "exit_code", ExitCode.FAILURE))
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("awsroles: aborted", file=app.stderr)
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (KeyboardInterrupt) into Abort too: say which it was (docs/exit-codes.md)
+        interrupted = isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt)
+        click.echo("awsroles: interrupted" if interrupted else "awsroles: aborted", file=app.stderr)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:
         exc.show(file=app.stderr)

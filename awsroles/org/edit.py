@@ -164,8 +164,13 @@ def _split_line(line: str, first: bool) -> tuple[str, str, str]:
     else:
         spaces = len(body) - len(body.lstrip())
         prefix, rest = body[:spaces], body[spaces:]
+    # a comment starts at `;` or `#` after whitespace, as the validator's configparser reads it;
+    # right after the key's spaces (``members =   ; nobody yet``) the whole value is the comment
+    comment = 0 if rest[:1] in (";", "#") and prefix[-1:].isspace() else None
     match = _COMMENT.search(rest)
-    content, tail = (rest[: match.start()], rest[match.start():]) if match else (rest, "")
+    if comment is None and match:
+        comment = match.start()
+    content, tail = (rest[:comment], rest[comment:]) if comment is not None else (rest, "")
     stripped = content.rstrip()
     return prefix, stripped, content[len(stripped):] + tail + newline
 
@@ -392,7 +397,7 @@ def record_account_id(path: Path, account: str, account_id: str, *, checks: Sequ
         _pick("account", account, accounts)
         section = accounts[account]
         if "id" in section:
-            current = (section["id"].value or "").strip()
+            current = " ".join(_values(section["id"]))  # without a comment at the end of the line
             if current != account_id:
                 raise UsageError(f"[account {account}] has id {current} in the org file now, not {account_id}: "
                                  "the file changed since the plan")

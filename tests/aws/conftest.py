@@ -1,7 +1,7 @@
 """In-process moto for library tests: an Aws object in the ops account of the classic org.
 
 moto is patched with the sandbox's own workarounds for what it lacks at the data level
-(:mod:`awsroles.sandbox.server.patches`: AWS managed policies, ListServiceSpecificCredentials,
+(:mod:`awsroles.sandbox.server.patches`: AWS managed policies, service-specific credentials,
 permissions boundaries on IAM users; :mod:`awsroles.sandbox.server.boundaries`: a role's boundary
 must exist; :mod:`awsroles.sandbox.server.principals`: a trust policy's IAM users and roles must
 exist; :mod:`awsroles.sandbox.server.budgets`: AWS Budgets' updates,

@@ -146,3 +146,23 @@ def test_prune_refuses_to_delete_a_user_with_credentials(ops_aws: Aws, classic: 
     assert status["dave"] == ("done", "")
     names = {u["UserName"] for u in ops.list_users(PathPrefix="/awsroles/")["Users"]}
     assert "carol" in names and "dave" not in names
+
+
+def test_prune_refuses_to_delete_a_user_with_a_service_specific_credential(ops_aws: Aws, classic: Org) -> None:
+    """A CodeCommit (or Keyspaces, Bedrock) password is a credential too: apply skips the user and
+    says why; once it is gone, the user is deleted."""
+    engine = Engine(classic, ops_aws)
+    assert engine.apply(engine.plan()).ok
+    ops = engine.iam("ops")
+    ops.create_user(UserName="erin", Path="/awsroles/", Tags=[{"Key": "managed-by", "Value": "awsroles"}])
+    made = ops.create_service_specific_credential(UserName="erin", ServiceName="codecommit.amazonaws.com")
+    result = engine.apply(engine.plan(prune=True))
+    assert result.ok  # skipping is not failing
+    status = {s.change.name: (s.status, s.error) for s in result.steps}
+    assert status["erin"] == ("skipped", "user erin still has service credentials; offboard them first")
+    assert "erin" in {u["UserName"] for u in ops.list_users(PathPrefix="/awsroles/")["Users"]}
+    ops.delete_service_specific_credential(
+        UserName="erin", ServiceSpecificCredentialId=made["ServiceSpecificCredential"]["ServiceSpecificCredentialId"])
+    result = engine.apply(engine.plan(prune=True))
+    assert {s.change.name: s.status for s in result.steps} == {"erin": "done"}
+    assert "erin" not in {u["UserName"] for u in ops.list_users(PathPrefix="/awsroles/")["Users"]}

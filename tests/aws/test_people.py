@@ -126,12 +126,14 @@ def test_offboard_removes_everything(applied: Any, ops_aws: Aws, org_path: Path)
     iam.enable_mfa_device(UserName="bob", SerialNumber=device["SerialNumber"], AuthenticationCode1="123456",
                           AuthenticationCode2="654321")
     iam.upload_ssh_public_key(UserName="bob", SSHPublicKeyBody=_SSH_KEY)
+    iam.create_service_specific_credential(UserName="bob", ServiceName="codecommit.amazonaws.com")
     iam.put_user_policy(UserName="bob", PolicyName="extra", PolicyDocument=_DOC)
     iam.attach_user_policy(UserName="bob", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     calls = [s.call for s in offboard_steps(org, iam, "bob")]
     assert calls[0] == "delete_login_profile" and calls[-1] == "delete_user"
     assert {"delete_access_key", "deactivate_mfa_device", "delete_virtual_mfa_device", "delete_ssh_public_key",
-            "remove_user_from_group", "delete_user_policy", "detach_user_policy"} <= set(calls)
+            "delete_service_specific_credential", "remove_user_from_group", "delete_user_policy",
+            "detach_user_policy"} <= set(calls)
     done = offboard(org_path, org, ops_aws, "bob")
     assert done.removed_from_file
     assert "bob" not in {u["UserName"] for u in iam.list_users()["Users"]}

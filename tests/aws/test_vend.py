@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,11 @@ def world(moto_aws: None, tmp_path: Path) -> dict[str, Any]:
     store.set(KEYS, config.key_name, Credentials("AKIAALICE", "secret").to_json())
     calls = Calls()
     prompts: list[str] = []
+    slow = {"prompt": 0.0}  # seconds a person takes to type the code
 
     def prompter(message: str) -> str:
         prompts.append(message)
+        time.sleep(slow["prompt"])
         return "123456"
 
     clock = {"now": datetime.now(timezone.utc)}
@@ -107,7 +110,8 @@ def world(moto_aws: None, tmp_path: Path) -> dict[str, Any]:
         return Vendor(config, store, mfa=mfa, lock_dir=tmp_path / "locks", aws_for=aws_for,
                       fast=FastCache(tmp_path / "cache", tmp_path / "runtime"), clock=lambda: clock["now"], **kwargs)
 
-    return {"make": make, "calls": calls, "prompts": prompts, "store": store, "clock": clock, "config": config}
+    return {"make": make, "calls": calls, "prompts": prompts, "store": store, "clock": clock, "config": config,
+            "slow": slow}
 
 
 def test_one_mfa_code_for_every_role(world: dict[str, Any]) -> None:
@@ -199,6 +203,37 @@ def test_many_threads_at_once_make_one_call_each(world: dict[str, Any]) -> None:
     assert len({c.access_key_id for c in results}) == 1
     assert world["calls"].counts == {"GetSessionToken": 1, "AssumeRole": 1}
     assert len(world["prompts"]) == 1
+
+
+def test_many_threads_for_different_roles_share_one_mfa_session(world: dict[str, Any]) -> None:
+    """Requests for different roles take different role locks, so they meet in ``mfa_session``:
+    all of them find no MFA session, one asks for the code (slowly), and the others, once they get
+    the lock, must use the session it made: one GetSessionToken, one prompt (docs/credentials.md)."""
+    world["slow"]["prompt"] = 0.5
+    wanted = [(g.environment, g.role) for g in GRANTS] * 4
+    start = threading.Barrier(len(wanted))
+    results: dict[tuple[str, str], set[str]] = {}
+    errors: list[BaseException] = []
+
+    def one(environment: str, role: str) -> None:
+        try:
+            vendor = world["make"]()
+            start.wait()
+            credentials = vendor.role_session(environment, role).credentials
+            results.setdefault((environment, role), set()).add(credentials.access_key_id)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=pair) for pair in wanted]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert world["calls"].counts == {"GetSessionToken": 1, "AssumeRole": len(GRANTS)}
+    assert len(world["prompts"]) == 1
+    assert sorted(results) == sorted((g.environment, g.role) for g in GRANTS)
+    assert all(len(keys) == 1 for keys in results.values())  # one session per role, shared by its threads
 
 
 def test_secrets_never_in_reprs(world: dict[str, Any]) -> None:

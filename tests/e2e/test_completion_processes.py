@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from awsroles.creds.userconfig import UserConfig, save
-from tests.unit.test_completion import ALICE, CLASSIC
+from tests.unit.test_completion import ALICE, CLASSIC, complete
 
 pytestmark = pytest.mark.e2e
 
@@ -109,5 +109,9 @@ def test_a_completion_left_to_click_imports_only_the_command_modules_its_words_n
 
 
 def test_an_unknown_word_does_not_fail(completion_env: dict[str, str]) -> None:
-    offers, _ = run_completion("awsroles nope ", completion_env)  # exit status 0 (check=True), as click decides
-    assert "nope" not in offers
+    """The fast path leaves an unknown command to click, which answers (exit status 0: check=True)
+    as it does at the start of the line: the commands, and nothing else printed."""
+    offers, modules = run_completion("awsroles nope ", completion_env)
+    assert "click" in modules  # click's answer, not the fast path's
+    assert offers == complete("awsroles ") and "validate" in offers and "nope" not in offers
+    assert run_completion("awsroles nope --f", completion_env)[0] == ["--file"]

@@ -409,3 +409,33 @@ def test_setup_without_a_terminal_says_how_to_give_the_key() -> None:
     assert (code, out) == (ExitCode.USAGE, "")
     assert "no terminal to ask for your access key" in err and "--access-key-id" in err and "--secret-stdin" in err
     assert "aborted" not in err and len(err.splitlines()) == 1
+
+
+class _Keyboard(io.StringIO):
+    """A terminal where the person types ``typed``, then presses Ctrl-C (``ctrl_c``) or nothing more (EOF)."""
+
+    def __init__(self, typed: str = "", ctrl_c: bool = False) -> None:
+        super().__init__(typed)
+        self.ctrl_c = ctrl_c
+
+    def isatty(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> str:
+        line = super().readline()
+        if not line and self.ctrl_c:
+            raise KeyboardInterrupt
+        return line
+
+
+@pytest.mark.parametrize(("keyboard", "said"), [(_Keyboard(ctrl_c=True), "awsroles: interrupted"),
+                                                (_Keyboard(), "awsroles: aborted")])
+def test_ctrl_c_at_a_prompt_says_interrupted_and_end_of_input_aborted(
+        keyboard: _Keyboard, said: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both exit 130 (docs/exit-codes.md), each with its own line; nothing is set up."""
+    monkeypatch.setenv("AWSROLES_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setattr("sys.stdin", keyboard)
+    code, out, err = invoke("setup", "--file", CLASSIC, "--store", "plaintext")
+    assert code == ExitCode.INTERRUPTED == 130
+    assert err.endswith(f"Access key id: {said}\n") and "Traceback" not in err and out == ""
+    assert not (tmp_path / "config").exists()

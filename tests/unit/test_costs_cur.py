@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
 from awsroles.costs.cur import athena_sql, detect, read_athena, read_cur
@@ -273,9 +274,8 @@ def test_sums_in_units_equal_the_decimal_cast_line_by_line(tmp_path: Path) -> No
 
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Any:
-    moto = pytest.importorskip("moto")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with moto.mock_aws():
+    with mock_aws():
         yield Aws(AwsSettings(region="us-east-1"))
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto import mock_aws
 
 from awsroles.cli import run
 from awsroles.cli.app import App
@@ -185,12 +186,11 @@ def test_the_command_names_the_corrupt_file_and_exits_2(tmp_path: Path) -> None:
 
 
 def test_a_corrupt_file_from_s3_is_named_by_its_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    moto = pytest.importorskip("moto")
     from awsroles.aws import Aws, AwsSettings
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     local = write(tmp_path / "local", CUR2_COLUMNS, [cur_row("Usage", 2.0)])
-    with moto.mock_aws():
+    with mock_aws():
         aws = Aws(AwsSettings(region="us-east-1"))
         s3 = aws.client("s3")
         s3.create_bucket(Bucket="cur")

@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from moto import mock_aws
 
 from awsroles.costs.commitments import from_cur
 from awsroles.costs.cur import athena_commitments_sql, athena_sql, read_commitments, read_cur
@@ -281,7 +282,6 @@ def test_older_duckdb_reads_maps_the_same_way(tmp_path: Path) -> None:
 
 def test_an_s3_export_is_downloaded_once_for_the_costs_and_the_commitments(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    moto = pytest.importorskip("moto")
     from awsroles.aws import Aws, AwsSettings
     from awsroles.costs import cur
 
@@ -290,7 +290,7 @@ def test_an_s3_export_is_downloaded_once_for_the_costs_and_the_commitments(tmp_p
     downloads: list[str] = []
     real = cur._download
     monkeypatch.setattr(cur, "_download", lambda aws, url, into: (downloads.append(url), real(aws, url, into))[1])
-    with moto.mock_aws():
+    with mock_aws():
         aws = Aws(AwsSettings(region="us-east-1"))
         s3 = aws.client("s3")
         s3.create_bucket(Bucket="cur")

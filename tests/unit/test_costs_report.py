@@ -16,7 +16,7 @@ from awsroles.costs.categories import CATEGORIES
 from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo, By, CostLine, Report
 from awsroles.costs.months import last_complete_month, resolve
 from awsroles.costs.report import ReconciliationError, build_report, deltas, reconcile
-from awsroles.errors import ExitCode, UsageError
+from awsroles.errors import AwsrolesError, ExitCode, UsageError
 from awsroles.render import render
 
 TODAY = date(2026, 11, 27)
@@ -168,8 +168,10 @@ def test_top_services_plus_other() -> None:
 def test_mixed_currencies_are_refused() -> None:
     lines = [CostLine("2026-10", "222222222222", "Usage", D("1")),
              CostLine("2026-10", "444444444444", "Usage", D("1"), currency="EUR")]
-    with pytest.raises(Exception, match="currencies"):
+    with pytest.raises(AwsrolesError) as refused:
         build_report(lines, ACCOUNTS, ("2026-10",), "unblended")
+    assert type(refused.value) is AwsrolesError and refused.value.exit_code == ExitCode.FAILURE  # not bad input
+    assert str(refused.value) == "the bill mixes currencies (EUR, USD); report one at a time"
 
 
 # -- every format reconciles ---------------------------------------------------------------

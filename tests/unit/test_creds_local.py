@@ -14,7 +14,7 @@ from awsroles.creds.fastcache import FastCache
 from awsroles.creds.mfa import MfaSource
 from awsroles.creds.model import Credentials
 from awsroles.creds.userconfig import NotSetUp, RoleGrant, UserConfig
-from awsroles.errors import MfaError
+from awsroles.errors import ExitCode, MfaError, UsageError
 
 SOON = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=1)
 CREDS = Credentials("ASIAEXAMPLE", "s3cr3t-value", "t0ken-value", SOON)
@@ -41,8 +41,11 @@ def test_user_config_missing_or_damaged(tmp_path: Path) -> None:
         userconfig.load(tmp_path / "nope.ini")
     bad = tmp_path / "bad.ini"
     bad.write_text("[user]\nname = x\n")
-    with pytest.raises(Exception, match="damaged"):
+    with pytest.raises(UsageError) as damaged:
         userconfig.load(bad)
+    assert type(damaged.value) is UsageError and damaged.value.exit_code == ExitCode.USAGE
+    assert str(damaged.value).startswith(f"{bad}: the awsroles user config is damaged (")
+    assert str(damaged.value).endswith("); run `awsroles setup` again")
 
 
 NAME = "role/444444444444/admin/alice"

@@ -313,9 +313,18 @@ def test_comment_prefixes_compete_as_configparser_decides() -> None:
     assert [s.name for s in document.sections] == parser.sections()
     for section in document.sections:
         assert sorted(section.keys) == sorted(parser.options(section.name))
-    if sys.version_info < (3, 13):
-        assert document.sections[-1].name == "role a;b ;c"
-        assert document.sections[-1].line == line_of(text, "[role a;b")
+    header, key = line_of(text, "[role a;b"), line_of(text, "k = v")
+    problems = errors(text)
+    if sys.version_info < (3, 13):  # a section whose name is not valid, holding k
+        assert (document.sections[-1].name, document.sections[-1].line) == ("role a;b ;c", header)
+        assert list(document.sections[-1].keys) == ["k"]
+        assert f"org.ini:{header}: role name 'a;b ;c' is not valid: use letters, digits and + = , . @ _ -" in problems
+        assert f"org.ini:{key}: unknown key 'k' in [role a;b ;c]" in problems
+    else:  # a bad line: k stays in the section before it
+        assert [s.name for s in document.sections][-1] == "user alice"
+        assert list(document.sections[-1].keys) == ["k"]
+        assert f"org.ini:{header}: cannot parse '[role a;b': expected 'key = value'" in problems
+        assert f"org.ini:{key}: unknown key 'k' in [user alice]" in problems
 
 
 def test_a_commented_line_ends_a_multi_line_value() -> None:

@@ -16,9 +16,10 @@
 - **Per-request lookups.** moto's server scans its own package folder and inspects the
   service's response class on every request; both answers are kept once made
   (:func:`patch_request_lookups`).
-- **ListServiceSpecificCredentials** is not implemented by moto; ``apply`` calls it before it
-  deletes a user. The sandbox answers it with an empty list: nobody can create such
-  credentials there (``CreateServiceSpecificCredential`` is not implemented either).
+- **Service-specific credentials** (CodeCommit, Amazon Keyspaces, Bedrock), which moto lacks;
+  ``apply`` lists them before it deletes a user, ``users offboard`` deletes them. The sandbox keeps
+  them as IAM does: Create, List and DeleteServiceSpecificCredential, and DeleteUser refused while a
+  user has any (:func:`patch_missing_iam_reads`).
 - **Permissions boundaries on IAM users**, which moto 5 lacks: Put/DeleteUserPermissionsBoundary,
   CreateUser's ``PermissionsBoundary`` (moto ignores it), and the boundary in GetUser and
   GetAccountAuthorizationDetails, as IAM answers them (IAM API Reference,
@@ -192,19 +193,105 @@ def patch_request_lookups() -> Callable[[], None]:
     return undo
 
 
+# Services that take service-specific credentials (IAM API Reference, CreateServiceSpecificCredential,
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateServiceSpecificCredential.html).
+SERVICE_CREDENTIAL_SERVICES = frozenset({"codecommit.amazonaws.com", "cassandra.amazonaws.com",
+                                         "bedrock.amazonaws.com"})
+_SERVICE_CREDENTIALS = "awsroles_service_credentials"  # on moto's User: its credentials, gone with it
+_SERVICE_CREDENTIAL_LIMIT = 2  # per user and service (IAM User Guide, "IAM and AWS STS quotas")
+
+
+def _service_credentials(user: Any) -> list[dict[str, Any]]:
+    if not hasattr(user, _SERVICE_CREDENTIALS):
+        setattr(user, _SERVICE_CREDENTIALS, [])
+    return list(getattr(user, _SERVICE_CREDENTIALS))
+
+
 def patch_missing_iam_reads() -> Callable[[], None]:
+    """Service-specific credentials, which moto lacks, as IAM keeps them: Create, List and Delete
+    ServiceSpecificCredential (a user that does not exist: NoSuchEntity; a service that takes none:
+    NotSupportedService; a third for one user and service: LimitExceeded), and DeleteUser refused
+    (DeleteConflict) while the user has any (IAM API Reference, DeleteUser: "you must delete the
+    items attached to the user manually ... Service-specific credentials")."""
+    import datetime
+    import secrets
+    import string
+
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.iam import models
+    from moto.iam.exceptions import DeleteConflictException, IAMException, LimitExceededException, NoSuchEntity
     from moto.iam.responses import IamResponse
 
     if hasattr(IamResponse, "list_service_specific_credentials"):
         return lambda: None
 
+    class NotSupportedService(IAMException):
+        code = "NotSupportedService"
+
+    def service(self: Any) -> str | None:
+        name = self._get_param("ServiceName")
+        if name is not None and name not in SERVICE_CREDENTIAL_SERVICES:
+            raise NotSupportedService(f"The specified service {name} is not supported.")
+        return str(name) if name is not None else None
+
+    def public(credential: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in credential.items() if k != "ServicePassword"}
+
+    def create_service_specific_credential(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        name = service(self)
+        mine = _service_credentials(user)
+        if sum(c["ServiceName"] == name for c in mine) >= _SERVICE_CREDENTIAL_LIMIT:
+            raise LimitExceededException(f"Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: "
+                                         f"{_SERVICE_CREDENTIAL_LIMIT}")
+        alphabet = string.ascii_uppercase + string.digits
+        credential = {
+            "CreateDate": datetime.datetime.now(datetime.timezone.utc), "ServiceName": name,
+            "ServiceUserName": f"{user.name}-at-{self.current_account}",
+            "ServicePassword": secrets.token_urlsafe(30),
+            "ServiceSpecificCredentialId": "ACCA" + "".join(secrets.choice(alphabet) for _ in range(17)),
+            "UserName": user.name, "Status": "Active"}
+        setattr(user, _SERVICE_CREDENTIALS, [*mine, credential])
+        return ActionResult({"ServiceSpecificCredential": credential})
+
     def list_service_specific_credentials(self: Any) -> Any:
-        from moto.core.responses import ActionResult
+        name = self._get_param("UserName")
+        wanted = service(self)
+        if name is None:  # the caller's own: the sandbox's callers are its admins, who hold none
+            return ActionResult({"ServiceSpecificCredentials": []})
+        found = [public(c) for c in _service_credentials(self.backend.get_user(name))
+                 if wanted is None or c["ServiceName"] == wanted]
+        return ActionResult({"ServiceSpecificCredentials": found})
 
-        return ActionResult({"ServiceSpecificCredentials": []})
+    def delete_service_specific_credential(self: Any) -> Any:
+        user = self.backend.get_user(self._get_param("UserName"))
+        wanted = self._get_param("ServiceSpecificCredentialId")
+        mine = _service_credentials(user)
+        if not any(c["ServiceSpecificCredentialId"] == wanted for c in mine):
+            raise NoSuchEntity(f"No such credential {wanted}")
+        setattr(user, _SERVICE_CREDENTIALS, [c for c in mine if c["ServiceSpecificCredentialId"] != wanted])
+        return EmptyResult()
 
-    setattr(IamResponse, "list_service_specific_credentials", list_service_specific_credentials)  # noqa: B010
-    return lambda: delattr(IamResponse, "list_service_specific_credentials")
+    original_delete_user = models.IAMBackend.delete_user
+
+    def delete_user(self: Any, user_name: str) -> None:
+        if _service_credentials(self.get_user(user_name)):
+            raise DeleteConflictException("Cannot delete entity, must remove service specific credentials first.")
+        original_delete_user(self, user_name)
+
+    added = {"create_service_specific_credential": create_service_specific_credential,
+             "list_service_specific_credentials": list_service_specific_credentials,
+             "delete_service_specific_credential": delete_service_specific_credential}
+    for method_name, method in added.items():
+        setattr(IamResponse, method_name, method)
+    setattr(models.IAMBackend, "delete_user", delete_user)  # noqa: B010  (a patch)
+
+    def undo() -> None:
+        setattr(models.IAMBackend, "delete_user", original_delete_user)  # noqa: B010
+        for method_name in added:
+            delattr(IamResponse, method_name)
+
+    return undo
 
 
 # -- permissions boundaries on IAM users -----------------------------------------------
