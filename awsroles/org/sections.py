@@ -406,7 +406,12 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
         replaces, retire = read_replaced(b, keys, name, path or s.path)
         if ok and replaces:
             old = split_iam_path(replaces)[1].lower()
-            if old == s.bootstrap_role.lower():
+            if split_iam_path(replaces)[0] == s.path:
+                b.error((keys.get("replaces") or keys["retires"]).line,
+                        f"role '{name}': {replaces} is at the org's path, where the roles are awsroles' own (a "
+                        "[role] or break-glass role): only a hand-made role elsewhere can be replaced")
+                replaces = ""
+            elif old == s.bootstrap_role.lower():
                 b.error((keys.get("replaces") or keys["retires"]).line,
                         f"role '{name}': {replaces} is the bootstrap role, how awsroles reaches the account")
                 replaces = ""

@@ -95,6 +95,8 @@ def test_while_replaced_the_team_keeps_the_old_role_as_it_was_used_with_mfa() ->
     (("replaces = /Developer", "replaces = /ACME-developer"), "has this role's own name"),
     (("replaces = /Developer", "replaces = /OrganizationAccountAccessRole"), "is the bootstrap role"),
     (("replaces = /Developer", "replaces = /service-role/Developer"), "at AWS's own path"),
+    (("replaces = /Developer", "retires = /awsroles/breakglass"),
+     "is at the org's path, where the roles are awsroles' own"),
     (("replaces = /Developer", "replaces = /Developer\nretires = /Developer"), "keep one"),
     (("[team developers]", "[role other]\nreplaces = /Developer\n\n[team developers]"),
      "is replaced by role 'acme-developer' already"),
