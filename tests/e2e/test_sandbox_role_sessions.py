@@ -59,3 +59,20 @@ def test_a_deleted_roles_sessions_are_denied(fresh_sandbox: SandboxHandle) -> No
     _denied(lambda: sts.assume_role(RoleArn=f"arn:aws:iam::{dev}:role/{fresh_sandbox.org.bootstrap_role}",
                                     RoleSessionName="chained"), "sts:AssumeRole")
     assert sts.get_caller_identity()["Arn"] == f"arn:aws:sts::{dev}:assumed-role/short-lived/fuzz"
+
+
+def test_a_roles_permissions_boundary_limits_its_sessions(sandbox: SandboxHandle) -> None:
+    """As on AWS: a session may do only what both the role's policies and its boundary allow."""
+    dev = sandbox.org.account("dev").id
+    iam = sandbox.client("iam", "dev")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName="bounded", AssumeRolePolicyDocument=json.dumps(trust),
+                    PermissionsBoundary="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.attach_role_policy(RoleName="bounded", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    client = _session_clients(sandbox, f"arn:aws:iam::{dev}:role/bounded")
+    session_iam = client("iam")
+    assert session_iam.list_roles()["Roles"]  # allowed by both
+    _denied(lambda: session_iam.create_user(UserName="nope"), "iam:CreateUser")  # the boundary does not allow it
+    iam.delete_role_permissions_boundary(RoleName="bounded")
+    assert session_iam.create_user(UserName="now-allowed")["User"]["UserName"] == "now-allowed"

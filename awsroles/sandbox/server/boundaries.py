@@ -22,8 +22,9 @@ by the sandbox's IAM authorization for users' requests: :mod:`awsroles.sandbox.s
 "an entity's permissions boundary allows it to perform only the actions that are allowed by both
 its identity-based policies and its permissions boundaries", and an explicit deny in either wins
 (IAM User Guide, "Permissions boundaries for IAM entities",
-https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). A role's
-boundary is not enforced on its sessions' requests (moto's, as before).
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). A role's boundary
+limits its sessions' requests the same way (:func:`role_boundary_allows`, used by
+:mod:`awsroles.sandbox.server.role_sessions`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,21 @@ def boundary_allows(backend: Any, user: Any, action: str, resource: str, context
     conditions resolved against the request's ``context`` (a boundary policy that is gone allows nothing)."""
     from awsroles.sandbox.server.patches import user_boundary_arn
 
-    arn = user_boundary_arn(user)
+    return _policy_allows(backend, user_boundary_arn(user), action, resource, context)
+
+
+def role_boundary_allows(backend: Any, role: Any, action: str, resource: str, context: Mapping[str, str]) -> bool:
+    """The same for a role session's request: its role's permissions boundary, resolved over the keys
+    a role session's request has (:data:`~awsroles.sandbox.server.conditions.ROLE_SESSION_KEYS`)."""
+    from awsroles.sandbox.server.conditions import ROLE_SESSION_KEYS
+
+    arn = getattr(role, "permissions_boundary_arn", None)
+    return _policy_allows(backend, arn if isinstance(arn, str) and arn else None, action, resource, context,
+                          ROLE_SESSION_KEYS)
+
+
+def _policy_allows(backend: Any, arn: str | None, action: str, resource: str, context: Mapping[str, str],
+                   known: Any = None) -> bool:
     if arn is None:
         return True
     policy = next((p for p in list(backend.managed_policies.values()) if p.arn == arn), None)
@@ -59,9 +74,9 @@ def boundary_allows(backend: Any, user: Any, action: str, resource: str, context
         return False
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
-    from awsroles.sandbox.server.conditions import resolve_policy
+    from awsroles.sandbox.server.conditions import CONTEXT_KEYS, resolve_policy
 
-    resolved = resolve_policy(IAMPolicy(policy)._policy_json, context)
+    resolved = resolve_policy(IAMPolicy(policy)._policy_json, context, CONTEXT_KEYS if known is None else known)
     return IAMPolicy(json.dumps(resolved)).is_action_permitted(action, resource) == PermissionResult.PERMITTED
 
 

@@ -42,6 +42,7 @@ from types import MappingProxyType
 from typing import Any
 
 from awsroles.sandbox.server import clock
+from awsroles.sandbox.server.boundaries import role_boundary_allows
 from awsroles.sandbox.server.conditions import ROLE_SESSION_KEYS, resolve_policy, time_context
 from awsroles.sandbox.server.protocol import param
 
@@ -127,6 +128,7 @@ def patch_role_sessions() -> Callable[[], None]:
 
     def check_action_permitted(self: Any, resource: str) -> None:
         key = self._access_key
+        role = None
         if isinstance(key, role_key):
             assumed = find_assumed(key.account_id, key.partition, key._access_key_id)
             try:
@@ -135,6 +137,10 @@ def patch_role_sessions() -> Callable[[], None]:
                 role = None
             key.context = ({} if assumed is None else role_context(assumed, role, self._action, self._data))
         original_check(self, resource)
+        if isinstance(key, role_key) and role is not None and self._action != "sts:GetCallerIdentity" \
+                and not role_boundary_allows(key.backend, role, self._action, resource, key.context):
+            # the role's permissions boundary limits its sessions: allowed only when both allow it
+            self._raise_access_denied()
 
     def backend_assume_role(self: Any, *args: Any, **kwargs: Any) -> Any:
         assumed = original_backend_assume(self, *args, **kwargs)
