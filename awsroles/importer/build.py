@@ -167,11 +167,12 @@ def parse_adopt(text: str) -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _adopted_by(previous: Org | None) -> frozenset[str]:
-    """The kinds a ``--from`` file adopts in place somewhere: imported again the same way without ``--adopt``."""
+    """The kinds a ``--from`` file adopts in place somewhere, or is moving (``move_from``, until apply has
+    moved them): imported again the same way without ``--adopt``."""
     if previous is None:
         return frozenset()
-    adopted = previous.adopted_in_place()
-    return frozenset(option for option, kind in ADOPT_KINDS.items() if adopted[kind])
+    adopted, moving = previous.adopted_in_place(), previous.moving()
+    return frozenset(option for option, kind in ADOPT_KINDS.items() if adopted[kind] or moving.get(kind))
 
 
 def wants_identity_center(options: ImportOptions, previous: Org | None) -> bool:

@@ -41,7 +41,7 @@ from awsroles.importer.findings import (
     user_findings,
 )
 from awsroles.importer.identity_center import InstanceRead, import_identity_center
-from awsroles.importer.moves import to_org_path
+from awsroles.importer.moves import still_moving, to_org_path
 from awsroles.importer.organization import ImportedOrganization, import_organization
 from awsroles.importer.outside import AWS_PATHS, NotImported, assumable, not_imported
 from awsroles.importer.outside import warnings as outside_warnings
@@ -559,6 +559,8 @@ class _Build:
                 held = ("the Identity Center instance does not hold" if self.identity_center is not None
                         else f"IAM does not hold at {self.settings.path}")
                 self.warnings.append(f"the --from file declares {', '.join(dropped)}, which {held}: left out")
+        if self.previous is not None:  # what the --from file is moving, and apply has not moved yet
+            users, teams = still_moving(self.previous, users, teams)
         if s.moves:
             taken = {name for state in self.live.values() for name in [*state.roles, *state.unmanaged.get("role", {})]}
             roles, users, teams = to_org_path(roles, users, teams, path=s.path, org_name=s.name, kinds=s.moves,

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from awsroles.org import limits
-from awsroles.org.model import Grant, Role, Team, User, team_group
+from awsroles.org.model import Grant, Org, Role, Team, User, team_group
 
 
 def new_role_name(old: str, org_name: str, taken: Iterable[str]) -> str:
@@ -71,3 +71,23 @@ def to_org_path(roles: Sequence[Role], users: Sequence[User], teams: Sequence[Te
                 team = replace(team, group=group, move_from=group_path)
         out_teams.append(team)
     return list(roles), list(users), out_teams
+
+
+def still_moving(previous: Org, users: Sequence[User], teams: Sequence[Team]) -> tuple[list[User], list[Team]]:
+    """``users`` and ``teams`` read where they are (adopted in place, by an import ``--from`` a file
+    that moves them) as that file says them, when they are still where it moves them from."""
+    before_users = {u.name: u for u in previous.users if u.move_from}
+    before_teams = {t.name: t for t in previous.teams if t.move_from}
+    out_users = []
+    for user in users:
+        was = before_users.get(user.name)
+        if was is not None and user.path == was.move_from:
+            user = replace(user, path=was.path, move_from=was.move_from)
+        out_users.append(user)
+    out_teams = []
+    for team in teams:
+        was = before_teams.get(team.name)
+        if was is not None and team.group and team.group.rpartition("/")[0] + "/" == was.move_from:
+            team = replace(team, group=was.group, move_from=was.move_from)
+        out_teams.append(team)
+    return out_users, out_teams

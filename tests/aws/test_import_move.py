@@ -201,3 +201,14 @@ def test_an_org_half_way_through_a_replacement_imports_again_the_same_from_its_f
         u.__class__(**{**u.__dict__, "move_from": ""}) for u in org.users)  # moved: nothing left to move
     assert not again.plan.changes and not again.plan.conflicts
     assert not [w for w in again.warnings if "Developer" in w or "role/Admin" in w], again.warnings
+
+
+def test_an_org_not_yet_moved_imports_again_the_same_from_its_file(ops_aws: Aws, console_org: Org,
+                                                                  tmp_path: Path) -> None:
+    org = _import(ops_aws, console_org, tmp_path, frozenset({"users", "teams"}))
+    again = collect(ops_aws, ImportOptions(), previous=org)  # before any apply: bob is still at /
+    assert again.org == org
+    assert [u.move_from for u in again.org.users] == ["/", "/", "/"]
+    assert not again.plan.conflicts  # what the file moves is adopted and moved, as by its first apply
+    moved = {c.name for c in again.plan.changes for call, _ in c.ops if call in ("update_user", "update_group")}
+    assert moved == {"alice", "bob", "carol", "Admins", "Developers"}
