@@ -86,8 +86,8 @@ def still_moving(previous: Org, users: Sequence[User], teams: Sequence[Team]) ->
         out_users.append(user)
     out_teams = []
     for team in teams:
-        was = before_teams.get(team.name)
-        if was is not None and team.group and team.group.rpartition("/")[0] + "/" == was.move_from:
-            team = replace(team, group=was.group, move_from=was.move_from)
+        moving = before_teams.get(team.name)
+        if moving is not None and team.group and team.group.rpartition("/")[0] + "/" == moving.move_from:
+            team = replace(team, group=moving.group, move_from=moving.move_from)
         out_teams.append(team)
     return out_users, out_teams
