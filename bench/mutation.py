@@ -41,6 +41,7 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
     "awsroles/sync/ownership.py": [
+        "tests/unit/test_ownership.py",
         "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
