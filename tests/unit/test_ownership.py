@@ -18,7 +18,7 @@ from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from awsroles.sync.ownership import AccountOwnership
 from awsroles.sync.plan import Conflict, PlanOptions
-from awsroles.sync.state import LiveAccount, LiveGroup, LiveRole, LiveUser
+from awsroles.sync.state import LiveAccount, LiveGroup, LivePolicy, LiveRole, LiveUser
 
 TEXT = """
 [org]
@@ -71,11 +71,13 @@ def role(name: str, path: str = "/awsroles/", owned: bool = True) -> LiveRole:
 
 
 def ownership(org: Org, adopt: bool = False, users: tuple[LiveUser, ...] = (), groups: tuple[LiveGroup, ...] = (),
-              roles: tuple[LiveRole, ...] = (), unmanaged: dict[str, dict[str, str]] | None = None,
+              roles: tuple[LiveRole, ...] = (), live_policies: tuple[LivePolicy, ...] = (),
+              unmanaged: dict[str, dict[str, str]] | None = None,
               documents: dict[str, dict[str, object]] | None = None) -> AccountOwnership:
     account = org.ops
     live = LiveAccount(account, roles={r.name: r for r in roles}, groups={g.name: g for g in groups},
-                       users={u.name: u for u in users}, unmanaged=unmanaged or {}, documents=documents or {})
+                       users={u.name: u for u in users}, policies={p.name: p for p in live_policies},
+                       unmanaged=unmanaged or {}, documents=documents or {})
     return AccountOwnership(org, account, AccountSpec(account), live, PlanOptions(adopt=adopt))
 
 
@@ -241,3 +243,18 @@ def test_owned_is_per_kind(org: Org) -> None:
                     roles=(role("admin"),))
     assert own._owned("user", "alice") and own._owned("group", "team-a") and own._owned("role", "admin")
     assert not own._owned("user", "admin") and not own._owned("group", "x") and not own._owned("role", "alice")
+
+
+def test_a_managed_policy_name_taken_in_another_case_or_unmarked_is_a_conflict(org: Org) -> None:
+    def policy(name: str, owned: bool) -> LivePolicy:
+        return LivePolicy(name, "/awsroles/", f"arn:aws:iam::111111111111:policy/awsroles/{name}", {}, "", "v1", (),
+                          (), owned=owned)
+    for live, reason in ((policy("Console", True), "IAM names are case-insensitive and policy Console"),
+                         (policy("console", False), "exists at the awsroles path /awsroles/ without the "
+                                                    "managed-by = awsroles tag")):
+        own = ownership(org, live_policies=(live,))
+        assert own.lookup("policy", "console", own.policies_, own.live.policies) is False
+        assert reasons(own)[0][2].startswith(reason)
+    mine = policy("console", True)
+    own = ownership(org, live_policies=(mine,))
+    assert own.lookup("policy", "console", own.policies_, own.live.policies) is mine
