@@ -40,6 +40,12 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_plan.py", "tests/unit/test_org_checks.py", "tests/unit/test_break_glass.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
+    "awsroles/iam/desired.py": [
+        "tests/unit/test_plan.py", "tests/unit/test_policies.py", "tests/unit/test_adopted_in_place.py",
+        "tests/unit/test_break_glass.py", "tests/unit/test_requests.py", "tests/unit/test_role_boundaries.py",
+        "tests/unit/test_temporary_grants.py", "tests/unit/test_user_boundaries.py", "tests/unit/test_terraform.py",
+        "tests/unit/test_terraform_adopted.py", "tests/unit/test_identity_center_model.py",
+    ],
     "awsroles/sync/ownership.py": [
         "tests/unit/test_ownership.py",
         "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
@@ -129,7 +135,9 @@ def run_module(module: str, tests: list[str], max_children: int, keep: bool) -> 
         elapsed = time.perf_counter() - start
         meta = workdir / "mutants" / f"{module}.meta"
         if rc != 0 or not meta.exists():
-            sys.exit(f"mutmut failed on {module} (exit {rc}); its log: {log}")
+            tail = log.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-15:]
+            sys.exit(f"mutmut failed on {module} (exit {rc}; is the `mutation` extra installed?); its log ends:\n"
+                     + "\n".join(tail))
         codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
         status = {name: STATUS.get(code, "suspicious") if code is not None else "not checked"
                   for name, code in codes.items()}
