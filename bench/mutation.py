@@ -41,6 +41,7 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
     "awsroles/iam/desired.py": [
+        "tests/unit/test_desired_ops.py",
         "tests/unit/test_plan.py", "tests/unit/test_policies.py", "tests/unit/test_adopted_in_place.py",
         "tests/unit/test_break_glass.py", "tests/unit/test_requests.py", "tests/unit/test_role_boundaries.py",
         "tests/unit/test_temporary_grants.py", "tests/unit/test_user_boundaries.py", "tests/unit/test_terraform.py",
