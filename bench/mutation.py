@@ -1,0 +1,211 @@
+"""Mutation score of the core modules, with mutmut (on demand, never in CI: minutes of CPU a module).
+
+    python bench/mutation.py awsroles/iam/policies.py [MODULE...] [--tests tests/unit/test_x.py ...]
+                             [--max-children 2] [--write-docs] [--keep]
+
+Needs the `mutation` extra (``pip install -e '.[mutation]'``). For each module, mutmut (3.x) writes
+small changes into a copy of the source (an operator, a constant, a string, an argument dropped...),
+and runs, for each change, the tests among the chosen fast ones (tests/unit files, in-process, with
+moto) that call the changed function: a mutant a test fails on is killed, one all pass on survived.
+It runs in a copy of the repository in a temporary folder, so the work tree is never touched.
+
+Prints, per module, the counts and each surviving mutant as a one-line diff; ``--write-docs`` puts
+them in docs/benchmarks.md ("Mutation score of the core"). Mutants listed in :data:`EQUIVALENT`
+(the change keeps the behaviour) are reported apart, with the reason, and left out of the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.docs import write_section  # noqa: E402
+
+# The fast tests that exercise each module (tests/unit files only: in-process, seconds).
+TESTS: dict[str, list[str]] = {
+    "awsroles/iam/policies.py": [
+        "tests/unit/test_policies.py", "tests/unit/test_policy_documents.py", "tests/unit/test_temporary_grants.py",
+        "tests/unit/test_requests.py",
+        "tests/unit/test_plan.py", "tests/unit/test_org_checks.py", "tests/unit/test_break_glass.py",
+        "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+    ],
+    "awsroles/iam/desired.py": [
+        "tests/unit/test_desired_ops.py",
+        "tests/unit/test_plan.py", "tests/unit/test_policies.py", "tests/unit/test_adopted_in_place.py",
+        "tests/unit/test_break_glass.py", "tests/unit/test_requests.py", "tests/unit/test_role_boundaries.py",
+        "tests/unit/test_temporary_grants.py", "tests/unit/test_user_boundaries.py", "tests/unit/test_terraform.py",
+        "tests/unit/test_terraform_adopted.py", "tests/unit/test_identity_center_model.py",
+    ],
+    "awsroles/sync/ownership.py": [
+        "tests/unit/test_ownership.py",
+        "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
+        "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+    ],
+}
+
+# Mutants that keep the behaviour, by mutmut's name (stable while the function is unchanged), with why.
+_NO_STATEMENT = ("a document without Statement then yields [None] to the loop instead of []: not a dict, "
+                 "skipped, so no grant either way")
+_NO_END = ("a temporary statement without DateLessThan then reads None instead of {}: not a dict, so its end is "
+           "\"\" either way")
+EQUIVALENT: dict[str, str] = {
+    "awsroles.iam.policies.x_temporary_grants_in__mutmut_9": _NO_STATEMENT,
+    "awsroles.iam.policies.x_temporary_grants_in__mutmut_11": _NO_STATEMENT,
+    "awsroles.iam.policies.x_temporary_grants_in__mutmut_33": _NO_END,
+    "awsroles.iam.policies.x_temporary_grants_in__mutmut_35": _NO_END,
+}
+_FLAG = ("the third item of AccountOwnership.names (owned) is never read: lookup unpacks it as _owned and "
+         "decides by the owned mapping it is given")
+_LAST = "an AWS managed policy ARN has at least one '/': the part after the last one is the same"
+_KINDS = ("__init__ fills names for each of role, group, user and policy, the only kinds lookup is called "
+          "with, so the default is never used")
+_OWNERSHIP = "awsroles.sync.ownership.x\u01c1AccountOwnership\u01c1"
+EQUIVALENT.update({
+    f"{_OWNERSHIP}__init____mutmut_33": _FLAG,
+    f"{_OWNERSHIP}__init____mutmut_40": _FLAG,
+    f"{_OWNERSHIP}describe__mutmut_9": _LAST,
+    f"{_OWNERSHIP}describe__mutmut_12": _LAST,
+    f"{_OWNERSHIP}describe__mutmut_13": _LAST + " (rsplit with maxsplit 1 gives two parts: [1] is [-1])",
+    f"{_OWNERSHIP}lookup__mutmut_12": _KINDS,
+    f"{_OWNERSHIP}lookup__mutmut_14": _KINDS,
+})
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
+
+
+def copy_repo(dest: Path) -> None:
+    """The tracked and untracked (not ignored) files of the work tree, as they are now."""
+    names = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, check=True,
+                           capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, names):
+        src = REPO / name
+        if src.is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / name)
+
+
+def mutmut_config(module: str, tests: list[str]) -> str:
+    copied = sorted({p.split("/")[0] for p in ("examples", "policies", "docs", "README.md", "bin", "completions",
+                                               "bench") if (REPO / p).exists()})
+    lines = ["", "[mutmut]", "source_paths = awsroles", f"only_mutate = {module}",
+             # pyproject's addopts start xdist workers: one process here, mutmut forks per mutant
+             "pytest_add_cli_args =", "    -n0", "    -p", "    no:cacheprovider",
+             "pytest_add_cli_args_test_selection ="] + [f"    {t}" for t in tests]
+    lines += ["also_copy ="] + [f"    {p}" for p in copied]
+    return "\n".join(lines) + "\n"
+
+
+def one_line_diffs(workdir: Path, names: list[str]) -> dict[str, str]:
+    """Each mutant's change as one line (what ``mutmut show NAME`` prints, in one process)."""
+    script = ("import json, sys\n"
+              "from mutmut.__main__ import find_mutant, get_diff_for_mutant\n"
+              "names = json.load(sys.stdin)\n"
+              "print(json.dumps({n: get_diff_for_mutant(n, path=find_mutant(n).path) for n in names}))\n")
+    shown = subprocess.run([sys.executable, "-c", script], cwd=workdir, input=json.dumps(names), check=True,
+                           capture_output=True, text=True).stdout
+    diffs: dict[str, str] = json.loads(shown.splitlines()[-1])
+    return {name: " / ".join(" ".join(line.split()) for line in diff.splitlines()
+                             if line[:1] in "+-" and not line.startswith(("+++", "---")))
+            for name, diff in diffs.items()}
+
+
+def run_module(module: str, tests: list[str], max_children: int, keep: bool) -> tuple[str, dict[str, int]]:
+    workdir = Path(tempfile.mkdtemp(prefix="awsroles-mutation-"))
+    try:
+        copy_repo(workdir)
+        with (workdir / "setup.cfg").open("a") as cfg:
+            cfg.write(mutmut_config(module, tests))
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        start = time.perf_counter()
+        log = workdir / "mutmut.log"
+        with log.open("w") as out:
+            rc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(max_children)],
+                                cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+        elapsed = time.perf_counter() - start
+        meta = workdir / "mutants" / f"{module}.meta"
+        if rc != 0 or not meta.exists():
+            tail = log.read_text(errors="replace").replace("\r", "\n").strip().splitlines()[-15:]
+            sys.exit(f"mutmut failed on {module} (exit {rc}; is the `mutation` extra installed?); its log ends:\n"
+                     + "\n".join(tail))
+        codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
+        status = {name: STATUS.get(code, "suspicious") if code is not None else "not checked"
+                  for name, code in codes.items()}
+        equivalent = sorted((n for n, s in status.items() if s == "survived" and n in EQUIVALENT), key=mutant_order)
+        survived = sorted((n for n, s in status.items() if s == "survived" and n not in EQUIVALENT),
+                          key=mutant_order)
+        counts = Counter(status.values())
+        counts["equivalent"] = len(equivalent)
+        counts["survived"] -= len(equivalent)
+        scored = len(status) - len(equivalent)
+        score = 100.0 * counts["killed"] / scored if scored else 100.0
+        lines = [f"### `{module}`", "",
+                 f"Tests: {', '.join(f'`{t}`' for t in tests)}. {len(status)} mutants, "
+                 f"{elapsed:.0f} s with {max_children} children.", "",
+                 "| killed | survived | no tests | timeout | equivalent | score |", "|---|---|---|---|---|---|",
+                 f"| {counts['killed']} | {counts['survived']} | {counts['no tests']} | {counts['timeout']} | "
+                 f"{counts['equivalent']} | {score:.1f}% |", ""]
+        not_killed = [n for n, s in status.items() if s not in ("killed", "survived")]
+        if survived or not_killed:
+            lines += ["Not killed (mutant: the change):", ""]
+            listed = survived + sorted(not_killed, key=mutant_order)
+            diffs = one_line_diffs(workdir, listed)
+            for name in listed:
+                tag = "" if status[name] == "survived" else f" ({status[name]})"
+                lines.append(f"- `{short(name)}`{tag}: `{diffs[name]}`")
+            lines.append("")
+        if equivalent:
+            lines += ["Equivalent (the behaviour is the same):", ""]
+            lines += [f"- `{short(n)}`: {EQUIVALENT[n]}" for n in equivalent] + [""]
+        return "\n".join(lines), {**counts, "total": len(status)}
+    finally:
+        if keep:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def short(name: str) -> str:
+    """``awsroles.iam.policies.x_sid__mutmut_1`` -> ``sid__mutmut_1``; a method's ``xǁClassǁm`` -> ``Class.m``."""
+    last = name.rsplit(".", 1)[-1]
+    return last.replace("\u01c1", ".").removeprefix("x.") if "\u01c1" in last else last.removeprefix("x_")
+
+
+def mutant_order(name: str) -> tuple[str, int]:
+    func, _, number = name.rpartition("__mutmut_")
+    return func, int(number) if number.isdigit() else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="+", help="source files under awsroles/")
+    parser.add_argument("--tests", nargs="+", help="test files to run (default: the module's list in TESTS)")
+    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy (to run `mutmut show`)")
+    args = parser.parse_args()
+    for module in args.modules:
+        tests = args.tests or TESTS.get(module)
+        if not tests:
+            sys.exit(f"no tests listed for {module}: pass --tests")
+        load_before = os.getloadavg()[0]
+        report, _ = run_module(module, tests, args.max_children, args.keep)
+        print(report)
+        if args.write_docs:
+            write_section(f"mutation {module}", report,
+                          f"editable install in the project venv, load average {load_before:.1f} when it began")
+
+
+if __name__ == "__main__":
+    main()
