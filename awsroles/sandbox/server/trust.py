@@ -159,6 +159,7 @@ def _request(handler: Any) -> tuple[list[str], dict[str, str], dict[str, list[st
 def _caller(handler: Any) -> tuple[Caller, dict[str, str]] | None:
     """The caller of an ``AssumeRole`` and its request context, or None when the sandbox cannot
     tell (moto's own authorization then answers for the request)."""
+    from moto.iam.exceptions import NotFoundException
     from moto.iam.models import iam_backends
 
     from awsroles.sandbox.server.role_sessions import find_assumed, role_context
@@ -180,7 +181,7 @@ def _caller(handler: Any) -> tuple[Caller, dict[str, str]] | None:
         return None
     try:
         role = iam_backends[account][partition].get_role(str(assumed.role_arn).rsplit("/", 1)[-1])
-    except Exception:
+    except NotFoundException:  # the role is gone: its sessions carry no role id
         role = None
     context = role_context(assumed, role, "sts:GetCallerIdentity", {})
     return Caller(account, str(assumed.role_arn), str(assumed.arn)), context
