@@ -349,7 +349,7 @@ def read_move_from(b: Builder, key: IniKey | None, target: str, what: str) -> st
     return path
 
 
-def read_replaced(b: Builder, keys: dict[str, IniKey], role: str, role_path: str) -> tuple[str, bool]:
+def read_replaced(b: Builder, keys: dict[str, IniKey], role: str) -> tuple[str, bool]:
     """A role's ``replaces`` or ``retires`` key: (the replaced role's path and name, whether retired)."""
     found = [keys[k] for k in ("replaces", "retires") if k in keys]
     if not found:
@@ -403,7 +403,7 @@ def read_roles(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings) 
         max_session = b.duration(keys.get("max_session"), 3600, limits.ROLE_SESSION_MIN, limits.ROLE_SESSION_MAX)
         description = b.description(keys.get("description"), limits.ROLE_DESCRIPTION_MAX)
         path = read_adopted_path(b, keys.get("path"), s.path, f"role '{name}'")
-        replaces, retire = read_replaced(b, keys, name, path or s.path)
+        replaces, retire = read_replaced(b, keys, name)
         if ok and replaces:
             old = split_iam_path(replaces)[1].lower()
             if split_iam_path(replaces)[0] == s.path:
