@@ -248,3 +248,17 @@ def test_what_the_org_file_moves_to_its_path_is_imported_where_it_is_and_moved_b
     assert "user alice exists at / (move_from): terraform takes it over and moves it to /awsroles/" in files["ops.tf"]
     policy = json.dumps(parse_tf(files))
     assert "user/alice" not in policy  # every ARN is the moved one
+
+
+def test_a_replaced_role_is_never_in_the_export_but_the_teams_grants_name_it_until_retired() -> None:
+    """``replaces``: the new role is created; the hand-made one stays out of terraform's hands (no
+    resource, no import: terraform can never delete it), and the team's grants name it until it retires."""
+    text = ORG.replace("[role reader]\n", "[role reader]\nreplaces = /Viewer\n")
+    files = terraform_files(_org(text))
+    assert any("arn:aws:iam::222222222222:role/Viewer" in f for f in files.values())  # still granted
+    roles = {label(name) for module in parse_tf(files).values() for block in module.get("resource", [])
+             for kind, named in block.items() if label(kind) == "aws_iam_role" for name in named}
+    assert not any(r.endswith("_Viewer") for r in roles) and any(r.endswith("_reader") for r in roles)
+    assert not any(i.endswith("Viewer") for _f, _p, _t, i in _imports(files))
+    retired = terraform_files(_org(text.replace("replaces =", "retires =")))
+    assert not any("role/Viewer" in f for f in retired.values())  # no longer granted
