@@ -41,7 +41,7 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
     "awsroles/iam/desired.py": [
-        "tests/unit/test_desired_ops.py",
+        "tests/unit/test_desired_ops.py", "tests/unit/test_desired_exact.py",
         "tests/unit/test_plan.py", "tests/unit/test_policies.py", "tests/unit/test_adopted_in_place.py",
         "tests/unit/test_break_glass.py", "tests/unit/test_requests.py", "tests/unit/test_role_boundaries.py",
         "tests/unit/test_temporary_grants.py", "tests/unit/test_user_boundaries.py", "tests/unit/test_terraform.py",
@@ -70,6 +70,12 @@ _FLAG = ("the third item of AccountOwnership.names (owned) is never read: lookup
 _LAST = "an AWS managed policy ARN has at least one '/': the part after the last one is the same"
 _KINDS = ("__init__ fills names for each of role, group, user and policy, the only kinds lookup is called "
           "with, so the default is never used")
+_DESIRED = "awsroles.iam.desired.x_"
+EQUIVALENT.update({
+    f"{_DESIRED}_digest__mutmut_4": ("ensure_ascii=None is falsy: json's encoder then escapes nothing, as with "
+                                    "False"),
+    f"{_DESIRED}_digest__mutmut_17": "Python's codec lookup ignores case: \"UTF-8\" is the utf-8 codec",
+})
 _OWNERSHIP = "awsroles.sync.ownership.x\u01c1AccountOwnership\u01c1"
 EQUIVALENT.update({
     f"{_OWNERSHIP}__init____mutmut_33": _FLAG,
