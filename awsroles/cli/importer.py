@@ -15,7 +15,7 @@ from awsroles.render import Result
 
 if TYPE_CHECKING:
     from awsroles.importer.build import ImportResult
-    from awsroles.importer.infer import Imported
+    from awsroles.importer.imported import Imported
 
 
 @click.command("import")

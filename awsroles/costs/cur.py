@@ -25,19 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import AwsrolesError, UsageError, from_aws, is_network_error
-from .cur_sql import (
-    COLUMNS,
-    CUR2_COLUMNS,
-    CurSql,
-    Schema,
-    Source,
-    check_metric,
-    check_month,
-    commitment_rows,
-    cost_lines,
-    quote,
-    schema_of,
-)
+from .cur_rows import commitment_rows, cost_lines
+from .cur_schema import COLUMNS, CUR2_COLUMNS, Schema, Source, schema_of
+from .cur_sql import CurSql, check_metric, check_month, quote
 from .model import By, CostLine, is_aws
 
 if TYPE_CHECKING:

@@ -1,6 +1,7 @@
 """The CUR 2.0, legacy CUR and FOCUS 1.0 schemas, and the one SQL that sums them, for DuckDB and Athena.
 
-:func:`schema_of` tells which export a set of columns comes from; :class:`CurSql` builds the query
+:func:`~awsroles.costs.cur_schema.schema_of` tells which export a set of columns comes from
+(:mod:`awsroles.costs.cur_schema`); :class:`CurSql` builds the query
 that returns one row per billing month (or day), usage account, record type (and group of
 ``--by``), with exact decimal amounts, and the query of the Savings Plans and Reserved Instance
 figures (:meth:`CurSql.commitments_query`). Amortization follows AWS's Cloud Intelligence Dashboards
@@ -20,143 +21,13 @@ Cost allocation tags and cost categories, as each export names them (AWS Data Ex
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
-from typing import Any, Literal
+from collections.abc import Sequence
 
 from ..errors import UsageError
-from .categories import BLANK
-from .model import AWS, GRANULARITIES, METRICS, By, CostLine, is_aws
+from .cur_schema import COLUMNS, Source
+from .model import AWS, GRANULARITIES, METRICS, By
 
-Schema = Literal["cur2", "legacy", "focus"]
 DECIMAL = "DECIMAL(38, 10)"  # exact money: every amount is cast before it is summed, never summed as float
-
-# Logical column -> the column's name in each schema (matched case-insensitively).
-CUR2_COLUMNS = {
-    "month": "bill_billing_period_start_date",
-    "account": "line_item_usage_account_id",
-    "type": "line_item_line_item_type",
-    "unblended": "line_item_unblended_cost",
-    "net_unblended": "line_item_net_unblended_cost",
-    "blended": "line_item_blended_cost",
-    "product_code": "line_item_product_code",
-    "product_name": "product_product_name",
-    "service_code": "product_servicecode",
-    "currency": "line_item_currency_code",
-    "invoice": "bill_invoice_id",
-    "usage_start": "line_item_usage_start_date",
-    "usage_amount": "line_item_usage_amount",
-    "usage_type": "line_item_usage_type",
-    "operation": "line_item_operation",
-    "public_cost": "pricing_public_on_demand_cost",
-    "sp_arn": "savings_plan_savings_plan_a_r_n",
-    "ri_upfront_period": "reservation_amortized_upfront_fee_for_billing_period",
-    "ri_reserved_units": "reservation_total_reserved_units",
-    "ri_unused_quantity": "reservation_unused_quantity",
-    "tags": "resource_tags",
-    "cost_categories": "cost_category",
-    "sp_effective": "savings_plan_savings_plan_effective_cost",
-    "sp_net_effective": "savings_plan_net_savings_plan_effective_cost",
-    "sp_total_commitment": "savings_plan_total_commitment_to_date",
-    "sp_used_commitment": "savings_plan_used_commitment",
-    "ri_effective": "reservation_effective_cost",
-    "ri_net_effective": "reservation_net_effective_cost",
-    "ri_unused_upfront": "reservation_unused_amortized_upfront_fee_for_billing_period",
-    "ri_net_unused_upfront": "reservation_net_unused_amortized_upfront_fee_for_billing_period",
-    "ri_unused_recurring": "reservation_unused_recurring_fee",
-    "ri_net_unused_recurring": "reservation_net_unused_recurring_fee",
-    "ri_arn": "reservation_reservation_a_r_n",
-}
-_CUR_LEGACY = {
-    "month": "bill/BillingPeriodStartDate",
-    "account": "lineItem/UsageAccountId",
-    "type": "lineItem/LineItemType",
-    "unblended": "lineItem/UnblendedCost",
-    "net_unblended": "lineItem/NetUnblendedCost",
-    "blended": "lineItem/BlendedCost",
-    "product_code": "lineItem/ProductCode",
-    "product_name": "product/ProductName",
-    "service_code": "product/servicecode",
-    "currency": "lineItem/CurrencyCode",
-    "invoice": "bill/InvoiceId",
-    "usage_start": "lineItem/UsageStartDate",
-    "usage_amount": "lineItem/UsageAmount",
-    "usage_type": "lineItem/UsageType",
-    "operation": "lineItem/Operation",
-    "public_cost": "pricing/publicOnDemandCost",
-    "sp_arn": "savingsPlan/SavingsPlanARN",
-    "ri_upfront_period": "reservation/AmortizedUpfrontFeeForBillingPeriod",
-    "ri_reserved_units": "reservation/TotalReservedUnits",
-    "ri_unused_quantity": "reservation/UnusedQuantity",
-    "sp_effective": "savingsPlan/SavingsPlanEffectiveCost",
-    "sp_net_effective": "savingsPlan/NetSavingsPlanEffectiveCost",
-    "sp_total_commitment": "savingsPlan/TotalCommitmentToDate",
-    "sp_used_commitment": "savingsPlan/UsedCommitment",
-    "ri_effective": "reservation/EffectiveCost",
-    "ri_net_effective": "reservation/NetEffectiveCost",
-    "ri_unused_upfront": "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
-    "ri_net_unused_upfront": "reservation/NetUnusedAmortizedUpfrontFeeForBillingPeriod",
-    "ri_unused_recurring": "reservation/UnusedRecurringFee",
-    "ri_net_unused_recurring": "reservation/NetUnusedRecurringFee",
-    "ri_arn": "reservation/ReservationARN",
-}
-_FOCUS = {
-    "month": "BillingPeriodStart",
-    "account": "SubAccountId",
-    "billing_account": "BillingAccountId",  # rows without a sub account (FOCUS allows SubAccountId null)
-    "provider": "ProviderName",  # FOCUS 1.0-1.2; 1.3 adds ServiceProviderName
-    "service_provider": "ServiceProviderName",
-    "category": "ChargeCategory",
-    "charge_class": "ChargeClass",
-    "billed": "BilledCost",
-    "effective": "EffectiveCost",
-    "service": "ServiceName",
-    "currency": "BillingCurrency",
-    "commitment_type": "CommitmentDiscountType",
-    "usage_start": "ChargePeriodStart",
-    "tags": "Tags",
-    "cost_categories": "x_CostCategories",  # AWS's FOCUS 1.0 export
-}
-REQUIRED: dict[Schema, tuple[str, ...]] = {
-    "cur2": ("month", "account", "type", "unblended"),
-    "legacy": ("month", "account", "type", "unblended"),
-    "focus": ("month", "account", "category", "billed", "effective"),
-}
-COLUMNS: dict[Schema, dict[str, str]] = {"cur2": CUR2_COLUMNS, "legacy": _CUR_LEGACY, "focus": _FOCUS}
-
-
-
-@dataclass(frozen=True)
-class Source:
-    """What one export holds, as the SQL builder needs it."""
-
-    schema: Schema
-    columns: dict[str, str]  # logical name -> actual column name, only those present
-    text: bool  # every column is text (CSV read with all_varchar)
-    partition: str | None = None  # a hive partition column holding YYYY-MM (CUR 2.0: BILLING_PERIOD)
-    types: dict[str, str] = field(default_factory=dict)  # every column's name -> its type (DuckDB's DESCRIBE)
-    dialect: Literal["duckdb", "athena"] = "duckdb"  # Athena (Trino) reads maps with element_at
-    map_extract_value: bool = False  # DuckDB has map_extract_value (a value, not a list: faster)
-
-
-def schema_of(names: Iterable[str], where: str) -> tuple[Schema, dict[str, str]]:
-    """Which export ``names`` (the column names) come from, and the logical -> actual column mapping."""
-    actual = {n.lower(): n for n in names}
-    found: dict[Schema, dict[str, str]] = {}
-    for schema, mapping in COLUMNS.items():
-        found[schema] = {k: actual[v.lower()] for k, v in mapping.items() if v.lower() in actual}
-    for schema in ("legacy", "focus", "cur2"):  # legacy (slash names) first: unambiguous
-        if all(k in found[schema] for k in REQUIRED[schema]):
-            if schema == "cur2" and any(n.startswith("resource_tags_user_") for n in actual):
-                return "legacy", found["cur2"]  # legacy CUR in Parquet (Athena) format: snake-case names
-            return schema, found[schema]
-    best: Schema = max(REQUIRED, key=lambda s: sum(k in found[s] for k in REQUIRED[s]))
-    missing = [COLUMNS[best][k] for k in REQUIRED[best] if k not in found[best]]
-    label = {"cur2": "CUR 2.0", "legacy": "legacy CUR", "focus": "FOCUS 1.0"}[best]
-    raise UsageError(f"{where}: not a CUR 2.0, legacy CUR or FOCUS 1.0 export; closest is {label}, "
-                     f"missing column(s): {', '.join(missing)}")
-
 
 # The SQL. One builder for DuckDB and Athena (Trino): only functions both dialects share.
 # ---------------------------------------------------------------------------------------------
@@ -589,38 +460,3 @@ def check_month(month: str) -> str:
 def check_metric(metric: str) -> None:
     if metric not in METRICS:
         raise UsageError(f"unknown metric {metric!r}: expected one of {', '.join(METRICS)}")
-
-
-def commitment_rows(rows: Iterable[Sequence[Any]]) -> list[Any]:
-    """The commitments query's rows (period, account, owner, then COMMITMENT_COLUMNS) as sums."""
-    from .commitments import CommitmentSums
-
-    out = []
-    for period, account, owner, *values in rows:
-        account = str(account or "").strip()
-        owner = str(owner or "").strip()
-        sums = {name: Decimal(str(value)) if value not in (None, "") else Decimal(0)
-                for name, value in zip(COMMITMENT_COLUMNS, values, strict=True)}
-        out.append(CommitmentSums(period=str(period), account_id=account.zfill(12) if account.isdigit() else account,
-                                  owner=owner.zfill(12) if owner.isdigit() else owner, **sums))
-    return out
-
-
-def cost_lines(rows: Iterable[Sequence[Any]]) -> list[CostLine]:
-    """The query's rows (month, account, record type, service, currency, provider, amount, open) as lines."""
-    lines = []
-    for month, account, record_type, service, currency, provider, amount, is_open in rows:
-        provider = str(provider or "").strip() or AWS
-        account = str(account or "").strip()
-        if is_aws(provider):
-            provider = AWS
-            if account.isdigit() and len(account) < 12:  # an AWS account id that lost its leading zeros
-                account = account.zfill(12)
-        lines.append(CostLine(month=str(month), account_id=account or "(no account)",
-                              record_type=str(record_type or "") or BLANK, amount=Decimal(amount),
-                              currency=str(currency), group=str(service), estimated=bool(is_open),
-                              provider=provider))
-    # A month is open (not yet invoiced) when any of its lines has no invoice id.
-    open_months = {line.month for line in lines if line.estimated}
-    return [replace(line, estimated=line.month in open_months) for line in lines]
-

@@ -42,7 +42,8 @@ from awsroles.importer.accounts import (
 )
 from awsroles.importer.identity_center import InstanceRead
 from awsroles.importer.identity_center import marked_org as instance_org
-from awsroles.importer.infer import Imported, build_import
+from awsroles.importer.imported import Imported
+from awsroles.importer.infer import build_import
 from awsroles.importer.settings import (
     DEFAULT_BOOTSTRAP_ROLE,
     DEFAULT_ENVIRONMENT_TAG,

@@ -16,7 +16,7 @@ from awsroles.importer.impact import Impact, UserCredentials, impact, people_to_
 
 if TYPE_CHECKING:
     from awsroles.aws import Aws
-    from awsroles.importer.infer import Imported
+    from awsroles.importer.imported import Imported
 
 
 def assess(aws: Aws, imported: Imported, *, max_workers: int = 8) -> tuple[Impact, ...]:

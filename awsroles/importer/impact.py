@@ -2,7 +2,8 @@
 findings out).
 
 An import plans the written org file against the IAM it has just read (:attr:`Imported.plan`). Those
-changes are listed by resource; this module says what they mean for the people who use them:
+changes are listed by resource; this module says what they mean for the people who use them (the
+findings about assuming roles are :mod:`awsroles.importer.impact_trust`'s):
 
 - ``source-identity``: roles whose trust policy is replaced by awsroles' (:func:`awsroles.iam.policies.trust_policy`),
   which did not require ``sts:SourceIdentity`` to be the caller's IAM user name: plain ``aws sts assume-role``,
@@ -34,44 +35,28 @@ changes are listed by resource; this module says what they mean for the people w
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from awsroles.importer.assume_mfa import assume_without_mfa
-from awsroles.importer.documents import allows_assume_role, mfa_of, statements_of
-from awsroles.org.durations import format_duration
+from awsroles.importer.documents import allows_assume_role, statements_of
+from awsroles.importer.impact_model import (
+    KINDS,
+    Impact,
+    UserCredentials,
+    calls,
+    document_of,
+    environment_of,
+    granted_people,
+)
+from awsroles.importer.impact_trust import assume_mfa_impacts, trust_impacts
 from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME, Org
-from awsroles.sync.plan import Change, Plan
+from awsroles.sync.plan import Plan
 from awsroles.sync.state import Document, LiveAccount
 
-KINDS = ("source-identity", "role-mfa", "assume-mfa", "trust-narrowed", "mfa", "moved", "replaced",
-         "grant-removed", "grant-moved", "policy-removed", "boundary-removed", "boundary-set", "kept")
-
-
-@dataclass(frozen=True)
-class UserCredentials:
-    """What one IAM user signs in with, as read for the report (:mod:`awsroles.importer.credentials`)."""
-
-    mfa_devices: tuple[str, ...] = ()  # serial numbers
-    access_keys: tuple[str, ...] = ()  # ids of the active keys
-    console: bool = False  # has a console password
-
-
-@dataclass(frozen=True)
-class Impact:
-    """One behaviour that changes (or is kept) at the first apply, and for whom."""
-
-    kind: str  # one of KINDS
-    subject: str  # what it is about: "role admin in dev, prod", "user alice", "team platform"
-    people: tuple[str, ...]  # IAM user names affected
-    change: str  # what changes, in plain language
-    todo: str = ""  # what the people (or the admin) do about it
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "subject": self.subject, "people": list(self.people), "change": self.change,
-                "todo": self.todo}
+# The report's items live with what its parts share (impact_model); the report is built here.
+__all__ = ["KINDS", "LABELS", "Impact", "UserCredentials", "impact", "impact_lines", "joining_everyone",
+           "people_to_read"]
 
 
 def joining_everyone(plan: Plan) -> tuple[str, ...]:
@@ -88,165 +73,10 @@ def impact(org: Org, plan: Plan, live: Mapping[str, LiveAccount],
     ``live`` is the state the plan was made against (account name -> state); ``credentials`` the
     credentials of the users in :func:`joining_everyone` (None: not read, and the report says so).
     """
-    found = [*_trust(org, plan, live), *_assume_mfa(org, live, credentials), *_everyone(org, plan, credentials),
-             *_moved(org, plan), *_replaced(org, live), *_teams(org, plan, live), *_own_policies(org, plan, live),
-             *_kept(org, plan)]
+    found = [*trust_impacts(org, plan, live), *assume_mfa_impacts(org, live, credentials),
+             *_everyone(org, plan, credentials), *_moved(org, plan), *_replaced(org, live), *_teams(org, plan, live),
+             *_own_policies(org, plan, live), *_kept(org, plan)]
     return tuple(sorted(found, key=lambda i: KINDS.index(i.kind)))
-
-
-# -- who uses what -------------------------------------------------------------------------------
-
-
-def _granted(org: Org) -> dict[tuple[str, str], set[str]]:
-    """(environment, role) -> the people the org file lets assume it."""
-    out: dict[tuple[str, str], set[str]] = {}
-    for team in org.teams:
-        for grant in team.grants:
-            out.setdefault((grant.environment, grant.role), set()).update(team.members)
-    return out
-
-
-def _environment(org: Org, account: str) -> str:
-    found = next((a for a in org.accounts if a.name == account), None)
-    return (found.environment if found is not None else None) or account
-
-
-def _roles_text(roles: Iterable[tuple[str, str]]) -> str:
-    by_name: dict[str, list[str]] = {}
-    for environment, role in sorted(roles, key=lambda r: (r[1], r[0])):
-        by_name.setdefault(role, []).append(environment)
-    return "; ".join(f"{role} in {', '.join(envs)}" for role, envs in by_name.items())
-
-
-def _calls(change: Change, *names: str) -> list[dict[str, Any]]:
-    return [params for call, params in change.ops if call in names]
-
-
-def _document(value: Any) -> Document:
-    if isinstance(value, str):
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return {}
-        return loaded if isinstance(loaded, dict) else {}
-    return dict(value) if isinstance(value, Mapping) else {}
-
-
-def _conditions(document: Document) -> list[Mapping[str, Any]]:
-    """The conditions of the statements that allow sts:AssumeRole."""
-    out = []
-    for statement in statements_of(document):
-        if allows_assume_role(statement):
-            condition = statement.get("Condition")
-            out.append(condition if isinstance(condition, Mapping) else {})
-    return out
-
-
-def _has_key(conditions: Mapping[str, Any], key: str) -> bool:
-    return any(isinstance(pairs, Mapping) and any(str(k).lower() == key.lower() for k in pairs)
-               for pairs in conditions.values())
-
-
-def requires_source_identity(document: Document) -> bool:
-    """Every statement that allows sts:AssumeRole requires ``sts:SourceIdentity`` (None allow it: False)."""
-    conditions = _conditions(document)
-    return bool(conditions) and all(_has_key(c, "sts:SourceIdentity") for c in conditions)
-
-
-def narrowed_to_principals(document: Document) -> bool:
-    """Every statement that allows sts:AssumeRole names its principals by ``aws:PrincipalArn``."""
-    conditions = _conditions(document)
-    return bool(conditions) and all(_has_key(c, "aws:PrincipalArn") for c in conditions)
-
-
-# -- trust policies --------------------------------------------------------------------------------
-
-
-def _trust(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact]:
-    source: list[tuple[str, str]] = []
-    mfa: list[tuple[str, str]] = []
-    narrowed: list[tuple[str, str]] = []
-    for change in plan.changes:
-        if change.kind != "role" or change.action not in ("update", "adopt"):
-            continue
-        for params in _calls(change, "update_assume_role_policy"):
-            state = live.get(change.account)
-            role = state.roles.get(change.name) if state is not None else None
-            if role is None:
-                continue
-            before, after = role.trust_policy, _document(params.get("PolicyDocument"))
-            key = (_environment(org, change.account), change.name)
-            if requires_source_identity(after) and not requires_source_identity(before):
-                source.append(key)
-            if _stricter_mfa(mfa_of(before), mfa_of(after)):
-                mfa.append(key)
-            if narrowed_to_principals(after) and not narrowed_to_principals(before):
-                narrowed.append(key)
-    granted = _granted(org)
-
-    def people(roles: list[tuple[str, str]]) -> tuple[str, ...]:
-        return tuple(sorted(set().union(*(granted.get(r, set()) for r in roles))))
-
-    out: list[Impact] = []
-    if source:
-        out.append(Impact(
-            "source-identity", f"roles {_roles_text(source)}", people(source),
-            "After apply these roles can be assumed only with a source identity that is the caller's own IAM user "
-            "name (sts:SourceIdentity). `aws sts assume-role` without `--source-identity`, AWS CLI profiles with "
-            "role_arn and source_profile (botocore cannot set a source identity) and the console's Switch Role are "
-            "refused.",
-            "Each person runs `awsroles setup` once, then `awsroles login ENV --role ROLE` (or `exec`, `env`, "
-            "`console` instead of Switch Role); `awsroles profiles sync` writes AWS CLI profiles that work."))
-    if mfa:
-        age = f", signed in with MFA less than {format_duration(org.mfa_max_age)} ago" if org.mfa_required else ""
-        out.append(Impact(
-            "role-mfa", f"roles {_roles_text(mfa)}", people(mfa),
-            f"After apply these roles can be assumed only with an MFA session{age}.",
-            "People sign in with MFA: `awsroles login` asks for the code."))
-    if narrowed:
-        out.append(Impact(
-            "trust-narrowed", f"roles {_roles_text(narrowed)}", people(narrowed),
-            f"After apply these roles trust only IAM users under {org.path} in the ops account ({org.ops.id}): "
-            "roles, and users at other paths, that could assume them can no longer.",
-            f"Move automation that assumed them to roles awsroles does not manage, or its users under {org.path}."))
-    return out
-
-
-def _stricter_mfa(before: tuple[bool, int | None] | None, after: tuple[bool, int | None] | None) -> bool:
-    if after is None or not after[0]:
-        return False
-    if before is None or not before[0]:
-        return True
-    return after[1] is not None and (before[1] is None or after[1] < before[1])
-
-
-# -- roles that could be assumed without MFA -------------------------------------------------------
-
-
-def _assume_mfa(org: Org, live: Mapping[str, LiveAccount],
-                credentials: Mapping[str, UserCredentials] | None) -> list[Impact]:
-    out = []
-    for person in assume_without_mfa(org, live):
-        name = person.user
-        found = credentials.get(name) if credentials is not None else None
-        after = (f"After apply every role needs an MFA session, signed in with MFA less than "
-                 f"{format_duration(org.mfa_max_age)} ago")
-        if found is None:
-            after += "; their access keys were not read"
-        elif found.access_keys:
-            after += (f": access key {', '.join(found.access_keys)} alone can no longer assume "
-                      f"{'it' if len(person.roles) == 1 else 'them'}")
-        else:
-            after += " (they have no active access key)"
-        change = (f"Could assume {_roles_text(person.roles)} without MFA: {'; '.join(person.reasons)}. {after}.")
-        todo = ("Assume roles with `awsroles login ENV --role ROLE` (or `exec`, `env`, `console`), which asks for the "
-                "MFA code; scripts get an MFA session first (`awsroles exec ENV --role ROLE -- CMD`).")
-        if found is not None and not found.mfa_devices:
-            enrol = ("they enrol a device themselves (`awsroles setup`)" if org.self_mfa_enrollment
-                     else f"an admin enrols one (`awsroles users mfa enroll {name}`)")
-            todo = f"They have no MFA device: before apply, {enrol}. " + todo
-        out.append(Impact("assume-mfa", f"user {name}", (name,), change, todo))
-    return out
 
 
 def people_to_read(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> tuple[str, ...]:
@@ -325,9 +155,9 @@ def _teams(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact
         if group is None or (team is None and not change.name.startswith(TEAM_GROUP_PREFIX)):
             continue
         members = tuple(sorted(team.members if team is not None else group.members))
-        deleted = {p["PolicyName"] for p in _calls(change, "delete_group_policy")}
-        detached = {p["PolicyArn"] for p in _calls(change, "detach_group_policy")}
-        put = {p["PolicyName"]: _document(p.get("PolicyDocument")) for p in _calls(change, "put_group_policy")}
+        deleted = {p["PolicyName"] for p in calls(change, "delete_group_policy")}
+        detached = {p["PolicyArn"] for p in calls(change, "detach_group_policy")}
+        put = {p["PolicyName"]: document_of(p.get("PolicyDocument")) for p in calls(change, "put_group_policy")}
         before: dict[str, set[str]] = {}  # role ARN -> the policies that allow it now
         for name, document in group.inline.items():
             for arn in _assumable(document):
@@ -408,7 +238,7 @@ def _moved(org: Org, plan: Plan) -> list[Impact]:
 
 
 def _replaced(org: Org, live: Mapping[str, LiveAccount]) -> list[Impact]:
-    granted = _granted(org)
+    granted = granted_people(org)
     out: list[Impact] = []
     for old, (path, role, retire) in sorted(org.replaced_roles().items()):
         environments = {a.name: a.environment for a in org.accounts if a.environment}
@@ -438,7 +268,7 @@ def _replaced(org: Org, live: Mapping[str, LiveAccount]) -> list[Impact]:
 
 
 def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list[Impact]:
-    granted = _granted(org)
+    granted = granted_people(org)
     out: list[Impact] = []
     for change in plan.changes:
         if change.kind not in ("user", "role") or change.action not in ("update", "adopt"):
@@ -447,11 +277,11 @@ def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list
         if change.kind == "user":
             subject, people = f"user {change.name}", (change.name,)
         else:
-            environment = _environment(org, change.account)
+            environment = environment_of(org, change.account)
             subject = f"role {change.name} in {environment}"
             people = tuple(sorted(granted.get((environment, change.name), set())))
-        removed = [p["PolicyName"] for p in _calls(change, f"delete_{change.kind}_policy")]
-        removed += [p["PolicyArn"] for p in _calls(change, f"detach_{change.kind}_policy")]
+        removed = [p["PolicyName"] for p in calls(change, f"delete_{change.kind}_policy")]
+        removed += [p["PolicyArn"] for p in calls(change, f"detach_{change.kind}_policy")]
         if removed:
             who = "they lose" if change.kind == "user" else "sessions of the role lose"
             out.append(Impact("policy-removed", subject, people,
@@ -464,13 +294,13 @@ def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list
         if state is not None:
             item = (state.users if change.kind == "user" else state.roles).get(change.name)
         before = item.boundary if item is not None and item.boundary else ""
-        if _calls(change, f"delete_{change.kind}_permissions_boundary"):
+        if calls(change, f"delete_{change.kind}_permissions_boundary"):
             out.append(Impact("boundary-removed", subject, people,
                               f"Its permissions boundary {before or '(as read)'} is removed: its policies are no "
                               "longer limited by it.",
                               f"Declare it (`boundary = ...` in its [{change.kind}] section) in the org file to "
                               "keep it."))
-        for params in _calls(change, f"put_{change.kind}_permissions_boundary"):
+        for params in calls(change, f"put_{change.kind}_permissions_boundary"):
             after = params.get("PermissionsBoundary", "")
             whose = "they" if change.kind == "user" else "sessions of the role"
             out.append(Impact("boundary-set", subject, people,
@@ -487,7 +317,7 @@ def _own_policies(org: Org, plan: Plan, live: Mapping[str, LiveAccount]) -> list
 
 
 def _kept(org: Org, plan: Plan) -> list[Impact]:
-    granted = _granted(org)
+    granted = granted_people(org)
     out = [Impact("kept", f"role {role.name}",
                   tuple(sorted(set().union(*(p for (_, r), p in granted.items() if r == role.name)))),
                   f"Its permissions boundary {role.boundary} stays (declared in the org file).")
@@ -508,7 +338,7 @@ def _kept(org: Org, plan: Plan) -> list[Impact]:
 def _sets_boundary(plan: Plan, user: str) -> bool:
     """Whether the plan creates ``user`` or changes their boundary (then it is no boundary kept)."""
     return any(change.kind == "user" and change.name == user and (
-        change.action == "create" or _calls(change, "put_user_permissions_boundary")) for change in plan.changes)
+        change.action == "create" or calls(change, "put_user_permissions_boundary")) for change in plan.changes)
 
 
 # -- the text form -----------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 account (one definition per name, or :class:`~awsroles.importer.conflicts.RoleConflictError`),
 the users and ``team-NAME`` groups of the ops account, the teams' grants from their
 ``awsroles-assume-roles`` policies (and any other policy of the group that allows
-``sts:AssumeRole``), and the org's MFA settings; every finding is a warning
+``sts:AssumeRole``: :mod:`awsroles.importer.teams`), awsroles' budgets
+(:mod:`awsroles.importer.budgets`), and the org's MFA settings; every finding is a warning
 (:mod:`awsroles.importer.findings`: what the org file cannot say, and what apply will do). Then
 the plan the imported file would still have against that same live state (empty for a setup
 awsroles made).
@@ -16,59 +17,49 @@ import re
 import textwrap
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from dataclasses import replace
 from typing import Any
 
 from awsroles.accounts.state import LiveOrganization
-from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, ORG_TAG, PERCENTAGE
 from awsroles.errors import AwsrolesError
 from awsroles.iam import policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS, desired_state
-from awsroles.iam.policies import TEMPORARY_SID_PREFIX
 from awsroles.iam.revocations import POLICY_NAME as REVOKED_SESSIONS
 from awsroles.identity_center.desired import desired_identity_center
-from awsroles.importer.accounts import Accounts, slug
+from awsroles.importer.accounts import Accounts
+from awsroles.importer.budgets import import_budgets
 from awsroles.importer.conflicts import RoleConflictError, RoleSeen, role_conflict
-from awsroles.importer.documents import allows_assume_role, canonical_key, infer_mfa, mfa_of, statements_of
+from awsroles.importer.documents import canonical_key, infer_mfa, statements_of
 from awsroles.importer.findings import (
     describe_document,
-    dropped_conditions,
-    grants_document,
-    group_policies,
-    moved_grants,
     role_tag_findings,
     user_findings,
 )
 from awsroles.importer.identity_center import InstanceRead, import_identity_center
+from awsroles.importer.imported import Imported
 from awsroles.importer.moves import still_moving, to_org_path
 from awsroles.importer.organization import ImportedOrganization, import_organization
-from awsroles.importer.outside import AWS_PATHS, NotImported, assumable, not_imported
+from awsroles.importer.outside import AWS_PATHS, assumable, not_imported
 from awsroles.importer.outside import warnings as outside_warnings
 from awsroles.importer.rolepolicies import role_policies
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
+from awsroles.importer.teams import TeamReading
 from awsroles.org import limits
-from awsroles.org.builder import NAME
 from awsroles.org.model import (
     BREAK_GLASS_TAG,
-    EVERYONE_GROUP,
     IDENTITY_CENTER,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,
     MFA_ENROLLMENT_SELF,
     SELF_SERVICE_POLICY,
     TEAM_GROUP_PREFIX,
-    TEAM_POLICY_NAME,
     Account,
-    Budget,
-    BudgetAlert,
     Grant,
     Org,
     PolicyFile,
     Role,
     Team,
     User,
-    budget_prefix,
     split_iam_path,
 )
 from awsroles.org.write import LIST_WIDTH, render_org_file
@@ -76,7 +67,7 @@ from awsroles.sync.accounts import plan_organization
 from awsroles.sync.identity_center import plan_identity_center
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import make_plan
-from awsroles.sync.state import Document, LiveAccount, LiveGroup, LiveRole, LiveUser
+from awsroles.sync.state import Document, LiveAccount, LiveRole, LiveUser
 
 # Tags awsroles writes itself: never imported as a user's `tags`.
 _OWN_TAGS = frozenset({MANAGED_BY_TAG[0], DIGEST_TAG, "email", *STATE_TAGS})
@@ -85,68 +76,12 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _ROLE_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role(/(?:.*/)?)([^/]+)")
 
 
-@dataclass(frozen=True)
-class Imported:
-    """An imported org: the model, the org-file text, the policy files it refers to, and findings."""
-
-    org: Org
-    text: str
-    policy_dir: str  # as written in [org] policy_dir, relative to the org file
-    policy_files: Mapping[str, str]  # path relative to policy_dir -> canonical JSON
-    accounts_read: tuple[str, ...]
-    warnings: tuple[str, ...] = ()
-    plan: Plan = field(default_factory=Plan)  # what `plan` would still do against the state that was read
-    live: Mapping[str, LiveAccount] = field(default_factory=dict, repr=False, compare=False)  # what it was planned on
-    not_imported: tuple[NotImported, ...] = ()  # users, groups and roles read outside the path, with why
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "org": self.org.name,
-            "accounts": len(self.org.accounts), "environments": len(self.org.environments),
-            "roles": len(self.org.roles), "teams": len(self.org.teams), "users": len(self.org.users),
-            "ous": list(self.org.ous),
-            "scp_targets": {t.label: {"guardrails": [str(g) for g in t.guardrails],
-                                      "scp_files": [f.source for f in t.scp_files]} for t in self.org.scp_targets},
-            "accounts_read": list(self.accounts_read),
-            "policy_files": sorted(self.policy_files),
-            "warnings": list(self.warnings),
-            "not_imported": [n.as_dict() for n in self.not_imported],
-            "plan": {
-                "empty": self.plan.empty,
-                "changes": [_change_dict(c) for c in self.plan.changes],
-                "kept": [_change_dict(c) for c in self.plan.kept],
-                "conflicts": [c.as_dict() for c in self.plan.conflicts],
-            },
-        }
-
-
-def _change_dict(change: Any) -> dict[str, Any]:
-    return {"account": change.account, "action": change.action, "kind": change.kind, "name": change.name,
-            "details": list(change.details)}
-
-
 def _policy_dir_name(role: str) -> str:
     return role.replace(".", "%2E") if role in (".", "..") else role
 
 
-class _Build:
-    """The state of one import while it is built: findings accumulate in ``warnings``."""
-
-    def __init__(self, accounts: Accounts, live: Mapping[str, LiveAccount], settings: OrgSettings,
-                 previous: Org | None, other_scps: Sequence[str] = (), identity_center: InstanceRead | None = None):
-        self.accounts, self.live, self.settings, self.previous = accounts, live, settings, previous
-        self.other_scps = other_scps
-        self.identity_center = identity_center
-        self.warnings: list[str] = list(accounts.notes)
-        self.ops = live.get(accounts.ops)
-        self.mfa_seen: dict[tuple[bool, int | None], list[str]] = {}
-        self.seen: dict[str, list[RoleSeen]] = {}  # role name -> every environment that holds it
-        self.policy_files: dict[str, str] = {}
-
-    def observe_mfa(self, document: Document, where: str) -> None:
-        observed = mfa_of(document)
-        if observed is not None:
-            self.mfa_seen.setdefault(observed, []).append(where)
+class _Build(TeamReading):
+    """One import: roles, users, the org and its plan (the teams: :class:`TeamReading`)."""
 
     # roles ---------------------------------------------------------------------------------
 
@@ -304,136 +239,6 @@ class _Build:
         document = self.ops.documents.get(arn) if self.ops else None
         return "AWS managed" if document is None else describe_document(document)
 
-    def teams(self, users: list[User]) -> list[Team]:
-        """Ops groups ``team-NAME`` at the path; grants from their ``awsroles-assume-roles`` policy."""
-        previous = {t.name: t for t in self.previous.teams} if self.previous else {}
-        user_names = {u.name for u in users}
-        order = {a.environment: i for i, a in enumerate(self.accounts.accounts) if a.environment}
-        path = self.settings.path
-        teams: list[Team] = []
-        adopted = self.team_groups()
-        named_groups = {self.previous.team_group(t.name)[1]: t.name for t in self.previous.teams
-                        if t.group and self.previous.team_group(t.name)[0] == path} if self.previous else {}
-        taken = {g.removeprefix(TEAM_GROUP_PREFIX) for g, live in (self.ops.groups if self.ops else {}).items()
-                 if live.path == path}
-        for group_name, group in sorted((self.ops.groups if self.ops else {}).items()):
-            if group_name == EVERYONE_GROUP or (group.path != path and group_name not in adopted):
-                continue
-            if group.path != path:
-                team = slug(group_name)
-                if not NAME.fullmatch(team) or team in taken or len(team) > 64:
-                    self.warnings.append(f"group {group_name} (at {group.path}) cannot be a team: the team name "
-                                         f"{team!r} it would get is not valid or already taken; not imported")
-                    continue
-                taken.add(team)
-                members = [m for m in group.members if m in user_names]
-                self.warnings.extend(f"team '{team}': member {m} is not imported as a user; skipped"
-                                     for m in group.members if m not in user_names)
-                found: list[Grant] = []
-                for policy_name, document in sorted(group.inline.items()):
-                    self.observe_mfa(document, f"team {team}")
-                    found += [g for g in self.grants(document, team, where=f"team '{team}' (group {group_name}, "
-                                                     f"policy {policy_name})") if g not in found]
-                if group.managed:
-                    self.warnings.append(f"team '{team}': group {group_name} has managed policies attached "
-                                         f"({', '.join(group.managed)}): not imported (`apply` would detach them)")
-                found.sort(key=lambda g: (order[g.environment], g.role))
-                before = previous.get(team)
-                teams.append(Team(team, tuple(members), tuple(found), before.description if before else "",
-                                  f"{group.path}{group_name}"))
-                continue
-            named = named_groups.get(group_name)  # a team of the --from file whose group has its own name
-            team = named or group_name.removeprefix(TEAM_GROUP_PREFIX)
-            if named is None and (not group_name.startswith(TEAM_GROUP_PREFIX) or not NAME.fullmatch(team)):
-                self.warnings.append(f"group {group_name} in {self.accounts.ops} is at {path} but is not a team "
-                                     f"group ({TEAM_GROUP_PREFIX}NAME, NAME in lower-case letters, digits and '-'): "
-                                     "not imported")
-                continue
-            members = [m for m in group.members if m in user_names]
-            self.warnings.extend(f"team '{team}': member {m} is not a user at {path}; skipped"
-                                 for m in group.members if m not in user_names)
-            grants: list[Grant] = []
-            for label, policy in group_policies(group, self.ops.documents if self.ops else {}):
-                if policy is None or (label != f"policy {TEAM_POLICY_NAME}" and not grants_document(policy)):
-                    continue  # not a grant: plan shows what apply does to it
-                self.observe_mfa(policy, f"team {team}")
-                found = self.grants(policy, team, label)
-                if label != f"policy {TEAM_POLICY_NAME}" and found:
-                    self.warnings.append(moved_grants(team, label, len(found)))
-                grants += [g for g in found if g not in grants]
-            grants.sort(key=lambda g: (order[g.environment], g.role))
-            before = previous.get(team)
-            teams.append(Team(team, tuple(members), tuple(grants), before.description if before else "",
-                              f"{path}{group_name}" if named else ""))
-        return teams
-
-    def grants(self, document: Document, team: str, label: str = f"policy {TEAM_POLICY_NAME}",
-               where: str = "") -> list[Grant]:
-        """Each allowed role ARN -> (environment, role); anything else is reported and skipped."""
-        where = where or f"team '{team}' ({TEAM_GROUP_PREFIX}{team}, {label})"
-        grants: list[Grant] = []
-        for statement in statements_of(document):
-            if not allows_assume_role(statement):
-                self.warnings.append(f"{where}: statement {statement.get('Sid', '(no Sid)')} does not allow "
-                                     "sts:AssumeRole; not imported")
-                continue
-            if not str(statement.get("Sid", "")).startswith(TEMPORARY_SID_PREFIX) and \
-                    (dropped := dropped_conditions(where, statement)) is not None:
-                self.warnings.append(dropped)
-            resources = statement.get("Resource", [])
-            for arn in [resources] if isinstance(resources, str) else resources:
-                if self.replaced_arn(str(arn)):
-                    continue  # a replaced role the team keeps while it is replaced: the --from file says so
-                grant = self.grant_of(str(arn))
-                if isinstance(grant, str):
-                    self.warnings.append(f"{where}: {arn} {grant}; skipped")
-                elif grant not in grants:
-                    grants.append(grant)
-        return grants
-
-    def replaced_arn(self, arn: str) -> bool:
-        """Whether ``arn`` is a role a role of the --from file replaces (``replaces``), in an environment."""
-        if self.previous is None:
-            return False
-        match = _ROLE_ARN.fullmatch(arn)
-        if match is None:
-            return False
-        _partition, account_id, path, role = match.groups()
-        found = self.previous.replaced_roles().get(role)
-        return found is not None and found[0] == path and any(
-            a.id == account_id and a.environment for a in self.accounts.accounts)
-
-    def grant_of(self, arn: str) -> Grant | str:
-        """The grant a role ARN stands for, or why it stands for none."""
-        match = _ROLE_ARN.fullmatch(arn)
-        if match is None or "*" in arn or "?" in arn:
-            return "is not the ARN of one role"
-        partition, account_id, path, role = match.groups()
-        account = next((a for a in self.accounts.accounts if a.id == account_id), None)
-        if account is None:
-            return f"is in account {account_id}, which is not one of the imported accounts"
-        if account.environment is None:
-            return f"is in account {account.name}, which holds no environment"
-        if partition != partition_of(self.settings.region):
-            return f"is not in partition {partition_of(self.settings.region)}"
-        seen = [s for s in self.seen.get(role, ()) if s.environment == account.environment]
-        if path != self.settings.path and not any(s.live.path == path for s in seen):
-            return f"is not at the path {self.settings.path}" + (
-                "" if self.settings.adopts("roles") else " (`--adopt roles=in-place` imports roles where they are)")
-        if not seen:
-            return f"names no role at {self.settings.path} in {account.environment}"
-        return Grant(account.environment, role)
-
-    # adopted in place ----------------------------------------------------------------------
-
-    def team_groups(self) -> dict[str, LiveGroup]:
-        """The ops groups outside the path that become teams (``--adopt teams=in-place``): those whose
-        inline policies allow ``sts:AssumeRole``; the others are listed as not imported."""
-        if not self.settings.adopts("teams") or self.ops is None:
-            return {}
-        return {name: group for name, group in self.ops.groups.items()
-                if group.path != self.settings.path and name != EVERYONE_GROUP and assumable(group)}
-
     def role_wanted(self, account: Account, role: LiveRole) -> bool:
         """Roles at the path; outside it (``--adopt roles=in-place``) only those some ops group at the path
         or adopted as a team allows to assume by their exact ARN: a people's role, not an application's;
@@ -447,59 +252,6 @@ class _Build:
         groups = [g for g in self.ops.groups.values() if g.path == self.settings.path] + \
             list(self.team_groups().values())
         return any(arn in assumable(g) for g in groups)
-
-    # budgets -------------------------------------------------------------------------------
-
-    def budgets(self, org_name: str) -> list[Budget]:
-        """The budgets awsroles made for this org (``awsroles-ORG-ENV``, with both marks) in the billing
-        account, as each environment's ``budget``, ``budget_alerts`` and ``budget_notify``. What the
-        file cannot say (an alert that is not a percentage above, SNS subscribers, alerts to different
-        addresses) is a warning, and the plan shows the difference."""
-        state = self.live.get(self.accounts.billing)
-        live = state.budgets if state is not None else None
-        if live is None:
-            return []
-        if live.unread:
-            self.warnings.append(f"budgets not read in {self.accounts.billing} ({live.unread}): none imported")
-            return []
-        environments = {a.environment for a in self.accounts.accounts if a.environment}
-        prefix = budget_prefix(org_name)
-        found: dict[str, Budget] = {}
-        for name, budget in live.budgets.items():
-            marked = budget.tags.get(MANAGED_BY_TAG[0]) == MANAGED_BY_TAG[1] and budget.tags.get(ORG_TAG) == org_name
-            environment = name[len(prefix):]
-            if not marked:
-                continue  # not awsroles': plan lists it as unowned
-            if environment not in environments:
-                self.warnings.append(f"budget {name}: no account of environment {environment!r} was read: left out")
-                continue
-            if budget.unit != "USD" or not budget.amount:
-                self.warnings.append(f"budget {name}: its limit ({budget.amount or 'none'} {budget.unit}) is not "
-                                     "a monthly amount in USD: left out")
-                continue
-            alerts: list[BudgetAlert] = []
-            addresses: set[str] = set()
-            for notification in budget.notifications:
-                spec = notification.spec
-                if (spec.comparison, spec.threshold_type) != (GREATER_THAN, PERCENTAGE) or \
-                        spec.type not in (ACTUAL, FORECASTED):
-                    self.warnings.append(f"budget {name}: alert {spec} is not a percentage above the budget: "
-                                         "left out")
-                    continue
-                alerts.append(BudgetAlert(spec.type == FORECASTED, Decimal(spec.threshold)))
-                for kind, address in notification.subscribers:
-                    if kind == EMAIL:
-                        addresses.add(address)
-                    else:
-                        self.warnings.append(f"budget {name}: alert {spec} also goes to {kind} {address}, which "
-                                             "the org file cannot say: left out")
-            if len({tuple(s for s in n.subscribers if s[0] == EMAIL) for n in budget.notifications}) > 1:
-                self.warnings.append(f"budget {name}: its alerts go to different addresses; the org file sends "
-                                     "every alert to all of them")
-            found[environment] = Budget(environment, Decimal(budget.amount), "USD", tuple(alerts),
-                                        tuple(sorted(addresses)))
-        # In file order of the accounts, as the parser gives them.
-        return [found[a.environment] for a in self.accounts.accounts if a.environment in found]
 
     # all -----------------------------------------------------------------------------------
 
@@ -573,13 +325,15 @@ class _Build:
                                        role_files=self.policy_files)
             self.warnings.extend(part.warnings)
             self.policy_files.update(part.policy_files)
+        budgets, budget_warnings = import_budgets(accounts, self.live, s.name)
+        self.warnings.extend(budget_warnings)
         org = Org(
             name=s.name, region=s.region, ops_account=accounts.ops, billing_account=accounts.billing,
             mfa_required=mfa_required, mfa_max_age=mfa_max_age, session_duration=s.session_duration,
             bootstrap_role=s.bootstrap_role, path=s.path, mfa_enrollment=self.mfa_enrollment(),
             user_boundary=self.default_user_boundary if self.identity_center is None else "",
             accounts=tuple(replace(a, description=ini_text(a.description)) for a in part.accounts),
-            roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(self.budgets(s.name)),
+            roles=tuple(roles), teams=tuple(teams), users=tuple(users), budgets=tuple(budgets),
             management_account=part.management_account, ous=part.ous, scp_targets=part.scp_targets,
             tags=part.tags, contacts=part.contacts,
             **self.identity(part.management_account or accounts.billing),

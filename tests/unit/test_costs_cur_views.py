@@ -267,7 +267,8 @@ def test_older_duckdb_reads_maps_the_same_way(tmp_path: Path) -> None:
     from dataclasses import replace
 
     from awsroles.costs.cur import _Local
-    from awsroles.costs.cur_sql import CurSql, cost_lines
+    from awsroles.costs.cur_rows import cost_lines
+    from awsroles.costs.cur_sql import CurSql
 
     local = _Local(copy(tmp_path, CUR2_TAGGED))
     try:
