@@ -1,0 +1,130 @@
+"""Which row each account's costs go to, exactly: the org file first, then an Organizations tag (moto's
+Organizations, in-process), every other account kept as unmapped; Organizations errors fall back to
+the org file with one warning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from awsroles.costs.mapping import DEFAULT_TAG, account_map, complete, from_org
+from awsroles.costs.model import AccountInfo
+from awsroles.org.model import Org
+from tests.unit.test_orgfile import valid
+
+MANAGEMENT = "123456789012"  # moto's organization is created by this account
+
+
+def org_file(dev: str, billing: str) -> Org:
+    return valid(f"""\
+[org]
+name = acme
+ops_account = ops
+
+[account ops]
+id = {MANAGEMENT}
+
+[account dev]
+id = {dev}
+environment = dev
+
+[account billing]
+id = {billing}
+""")
+
+
+@pytest.fixture
+def organizations(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # tests/conftest.py's dead end: moto answers here
+    with mock_aws():
+        client = boto3.client("organizations")
+        client.create_organization(FeatureSet="ALL")
+        yield client
+
+
+def account(client: Any, name: str, **tags: str) -> str:
+    status = client.create_account(Email=f"{name}@acme.example", AccountName=name,
+                                   Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    return str(status["CreateAccountStatus"]["AccountId"])
+
+
+def test_from_org_is_every_account_of_the_org_file_in_its_order() -> None:
+    assert list(from_org(org_file("222222222222", "333333333333")).items()) == [
+        (MANAGEMENT, AccountInfo(MANAGEMENT, "ops", None, "org file")),
+        ("222222222222", AccountInfo("222222222222", "dev", "dev", "org file")),
+        ("333333333333", AccountInfo("333333333333", "billing", None, "org file")),
+    ]
+
+
+def test_without_organizations_the_org_file_alone() -> None:
+    org = org_file("222222222222", "333333333333")
+    assert account_map(org, None) == from_org(org)
+
+
+def test_the_org_file_first_then_the_environment_tag_then_unmapped(organizations: Any) -> None:
+    dev = account(organizations, "dev-account", Environment="prod")  # the org file says dev: it wins
+    billing = account(organizations, "billing-account")  # in the org file, no environment, no tag: shared
+    stage = account(organizations, "stage-account", Owner="data", Environment="stage")
+    blank = account(organizations, "blank-account", Environment="")  # an empty value names no environment
+    lower = account(organizations, "lower-account", environment="dev")  # tag keys are case sensitive
+    other = account(organizations, "other-account", CostEnv="data")
+    organizations.tag_resource(ResourceId=MANAGEMENT, Tags=[{"Key": "Environment", "Value": "shared"}])
+    warnings: list[str] = []
+    found = account_map(org_file(dev, billing), organizations, warn=warnings.append)
+    assert list(found.items()) == [
+        (MANAGEMENT, AccountInfo(MANAGEMENT, "ops", "shared", "tag Environment")),  # the org file's name kept
+        (dev, AccountInfo(dev, "dev", "dev", "org file")),
+        (billing, AccountInfo(billing, "billing", None, "org file")),
+        (stage, AccountInfo(stage, "stage-account", "stage", "tag Environment")),
+        (blank, AccountInfo(blank, "blank-account", None, "unmapped")),
+        (lower, AccountInfo(lower, "lower-account", None, "unmapped")),
+        (other, AccountInfo(other, "other-account", None, "unmapped")),
+    ]
+    assert warnings == []
+    assert DEFAULT_TAG == "Environment"
+
+    by_other_tag = account_map(org_file(dev, billing), organizations, tag="CostEnv")
+    assert by_other_tag[other] == AccountInfo(other, "other-account", "data", "tag CostEnv")
+    assert by_other_tag[stage] == AccountInfo(stage, "stage-account", None, "unmapped")
+    assert by_other_tag[MANAGEMENT] == AccountInfo(MANAGEMENT, "ops", None, "org file")
+
+
+def test_an_organizations_error_falls_back_to_the_org_file_with_one_warning() -> None:
+    org = org_file("222222222222", "333333333333")
+    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    warnings: list[str] = []
+    with Stubber(client) as stubber:
+        stubber.add_client_error("list_accounts", service_error_code="AccessDeniedException",
+                                 service_message="You don't have permissions to access this resource.")
+        assert account_map(org, client, warn=warnings.append) == from_org(org)
+    assert warnings == ["warning: cannot read AWS Organizations (AccessDeniedException); "
+                        "accounts map from the org file only"]
+
+
+def test_organizations_out_of_reach_falls_back_to_the_org_file_with_one_warning() -> None:
+    org = org_file("222222222222", "333333333333")
+    client = boto3.client("organizations", region_name="us-east-1", endpoint_url="http://127.0.0.1:1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing",
+                          config=Config(retries={"total_max_attempts": 1}, connect_timeout=2))
+    warnings: list[str] = []
+    assert account_map(org, client, warn=warnings.append) == from_org(org)
+    assert warnings == ["warning: cannot read AWS Organizations (EndpointConnectionError); "
+                        "accounts map from the org file only"]
+
+
+def test_complete_adds_each_unknown_account_once_named_by_its_id() -> None:
+    known = {"222222222222": AccountInfo("222222222222", "dev", "dev")}
+    done = complete(known, ["999999999999", "222222222222", "888888888888", "999999999999"])
+    assert list(done.items()) == [
+        ("222222222222", AccountInfo("222222222222", "dev", "dev", "org file")),
+        ("999999999999", AccountInfo("999999999999", "999999999999", None, "unmapped")),
+        ("888888888888", AccountInfo("888888888888", "888888888888", None, "unmapped")),
+    ]
+    assert list(known) == ["222222222222"]  # a copy: the map it was given is unchanged
