@@ -14,8 +14,10 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from awsroles.costs.mapping import DEFAULT_TAG, account_map, complete, from_org
-from awsroles.costs.model import AccountInfo
+from awsroles.costs.model import SHARED, UNMAPPED, AccountInfo
+from awsroles.costs.report import build_report
 from awsroles.org.model import Org
+from tests.unit.test_org_accounts import org_text
 from tests.unit.test_orgfile import valid
 
 MANAGEMENT = "123456789012"  # moto's organization is created by this account
@@ -60,6 +62,20 @@ def test_from_org_is_every_account_of_the_org_file_in_its_order() -> None:
         ("222222222222", AccountInfo("222222222222", "dev", "dev", "org file")),
         ("333333333333", AccountInfo("333333333333", "billing", None, "org file")),
     ]
+
+
+def test_an_account_apply_has_not_created_yet_is_left_out_until_it_has_an_id() -> None:
+    # two accounts without an id once shared the key "": the report listed an account "" in dev's row,
+    # and the second pending account replaced the first
+    org = valid(org_text() + "\n[account stage]\nenvironment = stage\n")
+    assert [a.name for a in org.pending_accounts] == ["dev", "stage"]
+    assert list(from_org(org).items()) == [
+        ("111111111111", AccountInfo("111111111111", "ops", None, "org file")),
+        ("444444444444", AccountInfo("444444444444", "prod", "prod", "org file")),
+    ]
+    report = build_report([], account_map(org, None), ["2026-10"], "unblended")
+    assert [(r.environment, r.accounts) for r in report.rows] == [
+        ("prod", ("444444444444",)), (SHARED, ("111111111111",)), (UNMAPPED, ())]
 
 
 def test_without_organizations_the_org_file_alone() -> None:
