@@ -1,6 +1,7 @@
 """Which row each account's costs go to, exactly: the org file first, then an Organizations tag (moto's
 Organizations, in-process), every other account kept as unmapped; Organizations errors fall back to
-the org file with one warning."""
+the org file with one warning. Written against the mutation run of awsroles/costs/mapping.py
+(bench/mutation.py, docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -111,17 +112,34 @@ def test_the_org_file_first_then_the_environment_tag_then_unmapped(organizations
     assert by_other_tag[MANAGEMENT] == AccountInfo(MANAGEMENT, "ops", None, "org file")
 
 
-def test_an_organizations_error_falls_back_to_the_org_file_with_one_warning() -> None:
+def stubbed() -> Any:
+    """An Organizations client answering what botocore's Stubber is told (shapes checked against the
+    service model): for what moto never answers."""
+    return boto3.client("organizations", region_name="us-east-1", aws_access_key_id="testing",
+                        aws_secret_access_key="testing")
+
+
+# AccessDeniedException is in Organizations' model (botocore raises a subclass of ClientError named so);
+# ExpiredTokenException is not (a plain ClientError): the warning names the code either way
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ExpiredTokenException"])
+def test_an_organizations_error_falls_back_to_the_org_file_with_one_warning(code: str) -> None:
     org = org_file("222222222222", "333333333333")
-    client = boto3.client("organizations", region_name="us-east-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
+    client = stubbed()
     warnings: list[str] = []
     with Stubber(client) as stubber:
-        stubber.add_client_error("list_accounts", service_error_code="AccessDeniedException",
-                                 service_message="You don't have permissions to access this resource.")
+        stubber.add_client_error("list_accounts", service_error_code=code, service_message="No.")
         assert account_map(org, client, warn=warnings.append) == from_org(org)
-    assert warnings == ["warning: cannot read AWS Organizations (AccessDeniedException); "
-                        "accounts map from the org file only"]
+    assert warnings == [f"warning: cannot read AWS Organizations ({code}); accounts map from the org file only"]
+
+
+def test_an_account_listed_without_a_name_or_tags_is_unmapped_by_its_id() -> None:
+    # Name and Tags are optional in the service model's responses
+    client = stubbed()
+    with Stubber(client) as stubber:
+        stubber.add_response("list_accounts", {"Accounts": [{"Id": "999999999999"}]})
+        stubber.add_response("list_tags_for_resource", {}, {"ResourceId": "999999999999"})
+        found = account_map(org_file("222222222222", "333333333333"), client)
+    assert found["999999999999"] == AccountInfo("999999999999", "999999999999", None, "unmapped")
 
 
 def test_organizations_out_of_reach_falls_back_to_the_org_file_with_one_warning() -> None:
