@@ -106,6 +106,20 @@ EQUIVALENT.update({
                                       "is one shorter, which strict=False allows either way"),
     f"{_REPORT}x_deltas__mutmut_14": "zip's strict defaults to False: the same as strict=False written out",
 })
+_ERROR = ("a ClientError of an Organizations call always carries Error with a Code: botocore's JSON "
+          "parser starts every error as {\"Error\": {\"Message\": \"\", \"Code\": \"\"}} "
+          "(botocore/parsers.py, BaseJSONParser._do_error_parse), as Stubber.add_client_error does")
+_MAPPING = "awsroles.costs.mapping."
+EQUIVALENT.update({
+    f"{_MAPPING}x_from_org__mutmut_8": "AccountInfo's source defaults to \"org file\", the value dropped",
+    f"{_MAPPING}x_account_map__mutmut_61": ("a missing Code read as None instead of \"\": both are false, and "
+                                             "code is only read in `code or exc`"),
+    f"{_MAPPING}x_account_map__mutmut_63": ("a missing Code read as None (no default) instead of \"\": both are "
+                                             "false, and code is only read in `code or exc`"),
+    f"{_MAPPING}x_account_map__mutmut_65": _ERROR + ", so the default for a missing Error is never used",
+    f"{_MAPPING}x_account_map__mutmut_67": _ERROR + ", so the default for a missing Error is never used",
+    f"{_MAPPING}x_account_map__mutmut_74": _ERROR + ", so the default for a missing Code is never used",
+})
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}
