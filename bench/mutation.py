@@ -52,6 +52,17 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
+    "awsroles/costs/categories.py": [
+        "tests/unit/test_costs_categories.py", "tests/unit/test_costs_report_exact.py",
+        "tests/unit/test_costs_report.py",
+    ],
+    "awsroles/costs/report.py": [
+        "tests/unit/test_costs_report_exact.py",
+        "tests/unit/test_costs_report.py", "tests/unit/test_costs_categories.py", "tests/unit/test_costs_views.py",
+    ],
+    "awsroles/costs/mapping.py": [
+        "tests/unit/test_costs_mapping.py", "tests/unit/test_costs_sources.py", "tests/unit/test_costs_cur_limits.py",
+    ],
 }
 
 # Mutants that keep the behaviour, by mutmut's name (stable while the function is unchanged), with why.
@@ -85,6 +96,35 @@ EQUIVALENT.update({
     f"{_OWNERSHIP}describe__mutmut_13": _LAST + " (rsplit with maxsplit 1 gives two parts: [1] is [-1])",
     f"{_OWNERSHIP}lookup__mutmut_12": _KINDS,
     f"{_OWNERSHIP}lookup__mutmut_14": _KINDS,
+})
+
+_DECIMAL_SUM = ("sum() without its start begins at the int 0 instead of Decimal(\"0\"); every amount is a Decimal, "
+                "and int 0 enters Decimal arithmetic as Decimal(\"0\"), so every sum and difference is the same "
+                "Decimal")
+_REPORT = "awsroles.costs.report."
+EQUIVALENT.update({
+    f"{_REPORT}x__with_breakdown__mutmut_17": _DECIMAL_SUM + ": the rest, and \"other\", are unchanged",
+    f"{_REPORT}x_reconcile__mutmut_21": _DECIMAL_SUM + ": a non-empty breakdown sums to the same cents",
+    f"{_REPORT}x_build_report__mutmut_130": ("amounts is a defaultdict whose default is every category at zero: "
+                                             "reading a missing key gives the same row amounts as the else branch, "
+                                             "and amounts is not read again after the rows are built"),
+    f"{_REPORT}x_deltas__mutmut_11": ("zip's strict is read for its truth: None is False; and the second sequence "
+                                      "is one shorter, which strict=False allows either way"),
+    f"{_REPORT}x_deltas__mutmut_14": "zip's strict defaults to False: the same as strict=False written out",
+})
+_ERROR = ("a ClientError of an Organizations call always carries Error with a Code: botocore's JSON "
+          "parser starts every error as {\"Error\": {\"Message\": \"\", \"Code\": \"\"}} "
+          "(botocore/parsers.py, BaseJSONParser._do_error_parse), as Stubber.add_client_error does")
+_MAPPING = "awsroles.costs.mapping."
+EQUIVALENT.update({
+    f"{_MAPPING}x_from_org__mutmut_8": "AccountInfo's source defaults to \"org file\", the value dropped",
+    f"{_MAPPING}x_account_map__mutmut_61": ("a missing Code read as None instead of \"\": both are false, and "
+                                             "code is only read in `code or exc`"),
+    f"{_MAPPING}x_account_map__mutmut_63": ("a missing Code read as None (no default) instead of \"\": both are "
+                                             "false, and code is only read in `code or exc`"),
+    f"{_MAPPING}x_account_map__mutmut_65": _ERROR + ", so the default for a missing Error is never used",
+    f"{_MAPPING}x_account_map__mutmut_67": _ERROR + ", so the default for a missing Error is never used",
+    f"{_MAPPING}x_account_map__mutmut_74": _ERROR + ", so the default for a missing Code is never used",
 })
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",

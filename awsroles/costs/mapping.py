@@ -21,8 +21,10 @@ DEFAULT_TAG = ENVIRONMENT_TAG  # the tag apply sets on every account it manages 
 
 
 def from_org(org: Org) -> dict[str, AccountInfo]:
-    """The org file's accounts; those without an environment go to the shared row, by name."""
-    return {a.id: AccountInfo(a.id, a.name, a.environment, "org file") for a in org.accounts}
+    """The org file's accounts; those without an environment go to the shared row, by name. An
+    account apply has not created yet (no id) has no costs: it is left out, as its environment is
+    until then (Org.as_existing), never listed as an account ""."""
+    return {a.id: AccountInfo(a.id, a.name, a.environment, "org file") for a in org.accounts if not a.pending}
 
 
 def account_map(org: Org, organizations: Any | None, *, tag: str = DEFAULT_TAG,

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from awsroles.costs import categories, formats
 from awsroles.costs import ce as ce_source
-from awsroles.costs import formats
-from awsroles.costs.categories import CATEGORIES, SPELLINGS, TABLE, category
+from awsroles.costs.categories import CATEGORIES, SPELLINGS, TABLE, RecordType, category
 from awsroles.costs.cur import read_cur
 from awsroles.costs.model import AccountInfo, CostLine
 from awsroles.costs.report import build_report, reconcile
@@ -101,6 +101,28 @@ def test_every_documented_spelling_of_each_source_is_in_the_table(source: str, s
     for spelling, column in spellings.items():
         assert spelling in in_table, f"{source}: {spelling!r} is not in the table's {source} column"
         assert category(spelling) == column, spelling
+
+
+def test_the_lookup_built_from_the_table_is_every_documented_spelling_and_nothing_else() -> None:
+    # _lookup runs once at import; called again here, so a change to how it builds the mapping fails
+    assert categories._lookup() == {**CE, **CUR, **FOCUS}
+
+
+def test_the_table_refuses_a_row_in_no_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(categories, "TABLE", (*TABLE, RecordType("savings", ("Rebate",), what="a rebate")))
+    with pytest.raises(AssertionError) as refused:
+        categories._lookup()
+    assert str(refused.value) == "a rebate: unknown category 'savings'"
+
+
+def test_the_table_refuses_a_spelling_in_two_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same spelling twice in one column is fine (CUR and Cost Explorer share most); in two, refused
+    monkeypatch.setattr(categories, "TABLE", (*TABLE, RecordType("credits", ("Credit",), ("Credit",))))
+    assert categories._lookup()["Credit"] == "credits"
+    monkeypatch.setattr(categories, "TABLE", (*TABLE, RecordType("refunds", (), (), ("Credit",), "a refund")))
+    with pytest.raises(AssertionError) as refused:
+        categories._lookup()
+    assert str(refused.value) == "'Credit' is in two categories"
 
 
 def test_an_unknown_type_is_a_column_of_its_own() -> None:
