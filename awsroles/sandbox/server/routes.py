@@ -20,7 +20,7 @@ from awsroles.sandbox.server.sso_tokens import reset as reset_sso
 log = logging.getLogger("awsroles.sandbox.server")  # the server's log names the server, whichever module logs
 
 ROUTES = "/awsroles-sandbox/"
-_MAX_BODY = 4096
+_MAX_BODY = 1 << 20  # 1 MiB: a bill for some 20,000 accounts (about 52 bytes each in POST costs)
 
 
 def loopback(host: str) -> bool:
