@@ -1,0 +1,128 @@
+"""awsroles.aws: sessions cheap to make (botocore's builtin handlers copied, not registered again),
+and accounts reached in parallel, each through one AssumeRole (issue 20: plans of hundreds of
+accounts). moto in-process answers STS."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs
+
+import botocore.handlers
+import botocore.session
+import pytest
+from moto import mock_aws
+
+from awsroles.aws import Aws, AwsSettings, _botocore_session
+
+# Every event botocore registers a builtin handler for (a wildcard made a name).
+EVENTS = sorted({spec[0].replace("*", "AnyName") for spec in botocore.handlers.BUILTIN_HANDLERS})
+
+
+def _handlers(session: botocore.session.Session, event: str) -> list[Any]:
+    emitter = session.get_component("event_emitter")
+    return list(emitter._emitter._handlers.prefix_search(event))
+
+
+def test_a_new_session_has_botocores_builtin_handlers_and_no_other_sessions_hooks() -> None:
+    plain = botocore.session.Session()
+    ours = _botocore_session()
+    found = 0
+    for event in EVENTS:
+        assert _handlers(ours, event) == _handlers(plain, event), event
+        found += len(_handlers(ours, event))
+    assert found >= len(EVENTS)  # the lists compared are not empty ones
+
+    def hook(**_: Any) -> None: ...
+
+    ours.register("before-send", hook)
+    assert hook in _handlers(ours, "before-send.iam.GetRole")
+    for other in (_botocore_session(), _botocore_session()):
+        assert hook not in _handlers(other, "before-send.iam.GetRole")
+        assert _handlers(other, "before-send.iam.GetRole") == _handlers(plain, "before-send.iam.GetRole")
+
+
+def test_a_session_made_so_takes_its_profile(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    config = tmp_path / "config"
+    config.write_text("[profile audit]\nregion = eu-central-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    assert _botocore_session("audit").get_config_variable("region") == "eu-central-1"
+
+
+class AssumeRoles:
+    """Counts the AssumeRole calls by account; holds those of one account until released."""
+
+    def __init__(self, held: str = "") -> None:
+        self.by_account: Counter[str] = Counter()
+        self.held, self.waiting, self.release = held, threading.Event(), threading.Event()
+        self.lock = threading.Lock()
+
+    def install(self, session: botocore.session.Session) -> None:
+        session.register("before-send.sts.AssumeRole", self.before_send)
+
+    def before_send(self, request: Any, **_: Any) -> None:
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body)
+        account = parse_qs(body)["RoleArn"][0].split(":")[4]
+        with self.lock:
+            self.by_account[account] += 1
+        if account == self.held:
+            self.waiting.set()
+            assert self.release.wait(30), "never released"
+
+
+@pytest.fixture
+def sts(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        yield
+
+
+ACCOUNTS = [f"{222222222222 + n}" for n in range(6)]
+
+
+def _aws(calls: AssumeRoles) -> Aws:
+    return Aws.with_keys(AwsSettings(region="us-east-1"), "AKIAEXAMPLE", "secret", hooks=(calls.install,))
+
+
+def test_each_account_is_assumed_once_whatever_the_threads_asking(sts: None) -> None:
+    calls = AssumeRoles()
+    aws = _aws(calls)
+    got: dict[str, set[int]] = {a: set() for a in ACCOUNTS}
+    lock = threading.Lock()
+
+    def reach(account: str) -> None:
+        session = aws.for_account(account, "bootstrap")
+        with lock:
+            got[account].add(id(session))
+
+    threads = [threading.Thread(target=reach, args=(a,)) for _ in range(4) for a in ACCOUNTS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert calls.by_account == Counter({a: 1 for a in ACCOUNTS})
+    assert all(len(ids) == 1 for ids in got.values())  # one session per account, whoever asked
+    identity = aws.client("sts", aws.for_account(ACCOUNTS[2], "bootstrap")).get_caller_identity()
+    assert identity["Account"] == ACCOUNTS[2] and ":assumed-role/bootstrap/awsroles" in identity["Arn"]
+
+
+def test_an_account_slow_to_answer_holds_up_no_other(sts: None) -> None:
+    slow, other = ACCOUNTS[0], ACCOUNTS[1]
+    calls = AssumeRoles(held=slow)
+    aws = _aws(calls)
+    aws.whoami()
+    waiting = threading.Thread(target=aws.for_account, args=(slow, "bootstrap"))
+    waiting.start()
+    try:
+        assert calls.waiting.wait(30)  # the slow account's AssumeRole is in flight, and held
+        done = threading.Event()
+        threading.Thread(target=lambda: (aws.for_account(other, "bootstrap"), done.set())).start()
+        assert done.wait(30), "another account waited for the slow one's AssumeRole"
+    finally:
+        calls.release.set()
+        waiting.join(30)
+    assert calls.by_account == Counter({slow: 1, other: 1})
