@@ -85,13 +85,14 @@ def test_status_lists_sessions_from_their_headers(tmp_path: Path) -> None:
     entry(cache_dir, "b.trailing.session", b"awsroles-fast-2 %d role/1/trailing/alice 00 acme " % at)  # damaged
     entry(cache_dir, "c.old.session", b"awsroles-fast-1 %d role/1/old/alice 00 acme" % at)  # an older format
     entry(cache_dir, "d.acme.session", b"awsroles-fast-2 %d role/1/acme/alice 00 acme" % at)
+    entry(cache_dir, "d.acmex.session", b"awsroles-fast-2 %d role/1/acmex/alice 00 acmeX" % at)  # not acme's
     entry(cache_dir, "e.globex.session", b"awsroles-fast-2 %d role/1/globex/alice 00 globex" % at)
     entry(cache_dir, "f.none.session", b"awsroles-fast-2 %d role/1/none/alice 00 -" % at)
     entry(cache_dir, "g.time.session", b"awsroles-fast-2 soon role/1/time/alice 00 -")  # damaged
     (cache_dir / "h.folder.session").mkdir()
     (cache_dir / "other.txt").write_bytes(b"awsroles-fast-2 %d role/1/txt/alice 00 -\n" % at)
-    assert FastCache(cache_dir, None).entries() == [("role/1/acme/alice", SOON), ("role/1/globex/alice", SOON),
-                                                    ("role/1/none/alice", SOON)]
+    assert FastCache(cache_dir, None).entries() == [("role/1/acme/alice", SOON), ("role/1/acmex/alice", SOON),
+                                                    ("role/1/globex/alice", SOON), ("role/1/none/alice", SOON)]
     assert FastCache(cache_dir, None, org="acme").entries() == [("role/1/acme/alice", SOON)]
     assert FastCache(tmp_path / "absent", None).entries() == []
 
