@@ -52,6 +52,16 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
+    "awsroles/creds/fastcache.py": [
+        "tests/unit/test_fastcache_exact.py", "tests/unit/test_creds_local.py", "tests/unit/test_fast_path_fallback.py",
+        "tests/unit/test_orgs.py", "tests/unit/test_creds_setup.py", "tests/unit/test_paths.py",
+        "tests/unit/test_cli.py",
+    ],
+    "awsroles/creds/vend.py": [
+        "tests/unit/test_vend_exact.py", "tests/unit/test_errors.py", "tests/unit/test_temporary_grants.py",
+        "tests/unit/test_creds_setup.py",
+    ],
+    "awsroles/creds/mfa.py": ["tests/unit/test_mfa_exact.py", "tests/unit/test_creds_local.py"],
 }
 
 # Mutants that keep the behaviour, by mutmut's name (stable while the function is unchanged), with why.
@@ -79,6 +89,25 @@ EQUIVALENT.update({
     f"{_OWNERSHIP}describe__mutmut_13": _LAST + " (rsplit with maxsplit 1 gives two parts: [1] is [-1])",
     f"{_OWNERSHIP}lookup__mutmut_12": _KINDS,
     f"{_OWNERSHIP}lookup__mutmut_14": _KINDS,
+})
+
+_FALSY = "{arg} is only ever tested for truth ({where}): None is false as False is"
+_OFF_KIND = ("kind is read only by state(), after it has returned for a cache without a key folder: an off cache's "
+             "kind is never read")
+_FASTCACHE = "awsroles.creds.fastcache.x\u01c1FastCache\u01c1"
+EQUIVALENT.update({
+    f"{_FASTCACHE}_key__mutmut_20": _FALSY.format(arg="_new_key's exclusive", where="if exclusive:"),
+    f"{_FASTCACHE}get__mutmut_2": _FALSY.format(arg="_key's create", where="if create: / if not create:"),
+    f"{_FASTCACHE}default__mutmut_15": _OFF_KIND,
+    f"{_FASTCACHE}default__mutmut_23": _OFF_KIND,
+    f"{_FASTCACHE}get__mutmut_16": (
+        "split(None) differs from split(b' ') only on whitespace other than single spaces; put writes a header of "
+        "single spaces around the expiry, a name without whitespace (role/ACCOUNT/ROLE/USER, IAM names are "
+        "[\\w+=,.@-]), the hex nonce and the org ([a-z0-9-] or '-'), and any other header fails decryption (it is "
+        "the AES-GCM associated data): a miss either way"),
+    f"{_FASTCACHE}state__mutmut_46": (
+        "type(exc).__name__ is shown only when strerror is empty; read_bytes raises OSError only from a failed "
+        "system call, which always carries its strerror"),
 })
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
