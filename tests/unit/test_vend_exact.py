@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
+from awsroles.creds import vend
 from awsroles.creds.fastcache import FastCache
 from awsroles.creds.mfa import MfaSource
 from awsroles.creds.model import Credentials
@@ -129,6 +130,7 @@ class World:
 @pytest.fixture(autouse=True)
 def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # moto in-process, not the dead endpoint
+    monkeypatch.setattr(vend, "LOCK_TIMEOUT", 5.0)  # one process here: a lock held longer is a deadlock, not a wait
     with mock_aws():
         yield
 
@@ -297,7 +299,21 @@ def test_a_role_session_made_while_waiting_for_the_lock_is_used(tmp_path: Path, 
     world.store.set(SESSIONS, MFA_NAME, session("ASIAMFA", 3600).to_json())
     got = world.vendor.role_session("dev")
     assert world.sts.actions == calls
-    assert got.cached is (not calls) and (got.credentials == theirs) is (not calls)
+    assert got.grant == DEV and got.cached is (not calls) and (got.credentials == theirs) is (not calls)
+
+
+def test_a_good_cached_session_never_waits_for_the_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds the sessions' locks (it refreshes with --force, a person types a code
+    there): a request that finds good cached sessions answers at once, without waiting for it."""
+    world = World(tmp_path, fast=False)
+    world.store.set(SESSIONS, MFA_NAME, session("ASIAMFA", 3600).to_json())
+    kept = session("ASIAKEPT", 3000)
+    world.store.set(SESSIONS, DEV_NAME, kept.to_json())
+    monkeypatch.setattr(vend, "LOCK_TIMEOUT", 0.2)
+    other = World(tmp_path).vendor  # the same lock folder
+    with other._lock(MFA_NAME), other._lock(DEV_NAME):
+        assert world.vendor.mfa_session().access_key_id == "ASIAMFA"
+        assert world.vendor.role_session("dev") == RoleSession(DEV, kept, True)
 
 
 @pytest.mark.parametrize(("left", "duration", "cached"), [
@@ -436,6 +452,7 @@ def test_session_within_a_naive_clock_or_an_unreadable_end() -> None:
     assert session_within(grant, 28800, aware.replace(tzinfo=None)) == 7200  # a naive clock is UTC
     assert session_within(grant, 3600, aware) == 3600
     assert session_within(grant, 28800, datetime(2026, 11, 29, 17, 45, 1, tzinfo=timezone.utc)) == 900
+    assert session_within(grant, 28800, aware.astimezone(timezone(timedelta(hours=2)))) == 7200  # the same moment
     assert session_within(dataclasses.replace(grant, until="tomorrow"), 28800, aware) == 28800
     assert session_within(dataclasses.replace(grant, until=""), 28800, aware) == 28800
 
@@ -444,7 +461,9 @@ def test_session_within_a_naive_clock_or_an_unreadable_end() -> None:
 
 
 @pytest.mark.parametrize("code", ["ExpiredToken", "InvalidClientTokenId"])
-def test_an_mfa_session_sts_no_longer_takes_is_replaced_once(tmp_path: Path, code: str) -> None:
+def test_an_mfa_session_sts_no_longer_takes_is_replaced_once(tmp_path: Path, code: str,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="awsroles.creds.vend")
     world = World(tmp_path)
     world.store.set(SESSIONS, MFA_NAME, session("ASIAOLDMFA", 3600).to_json())
     world.sts.fail["AssumeRole"] = [(code, "The security token included in the request is expired")]
@@ -452,6 +471,7 @@ def test_an_mfa_session_sts_no_longer_takes_is_replaced_once(tmp_path: Path, cod
     assert not got.cached
     assert world.sts.calls == [("AssumeRole", DEV_ASKED), ("GetSessionToken", MFA_ASKED), ("AssumeRole", DEV_ASKED)]
     assert world.prompts == [f"MFA code for {SERIAL}"]
+    assert "the MFA session is no longer valid; getting a new one" in [r.getMessage() for r in caplog.records]
     new = world.stored(MFA_NAME)
     assert new is not None and new.access_key_id != "ASIAOLDMFA"
 
@@ -534,3 +554,18 @@ def test_access_denied_on_assume_role_without_mfa_words_is_not_granted(tmp_path:
         world.vendor.role_session("dev")
     assert str(raised.value) == ("AWS refused alice the role admin in dev (AccessDeniedException); if it was "
                                  "granted just now, the admin must run `awsroles apply`")
+
+
+def test_without_a_builder_sts_is_called_as_the_credentials_in_the_users_region(tmp_path: Path) -> None:
+    """What ``login`` runs: no ``aws_for``, so the STS client is made from the credentials and the
+    region in the user's config (eu-west-1 here), as its signature shows."""
+    config = dataclasses.replace(CONFIG, region="eu-west-1")
+    vendor = Vendor(config, MemoryStore(), mfa=MfaSource(code="123456"), lock_dir=tmp_path / "locks")
+    client = vendor._sts(Credentials("ASIASESSION", "secret", "the-token"))
+    signed: list[Any] = []
+    client.meta.events.register("before-send.sts", lambda request, **_: signed.append(request.headers))
+    client.get_caller_identity()
+    (headers,) = signed
+    assert "Credential=ASIASESSION/" in headers["Authorization"].decode()
+    assert "/eu-west-1/sts/aws4_request" in headers["Authorization"].decode()
+    assert headers["X-Amz-Security-Token"] == b"the-token"
