@@ -63,6 +63,16 @@ TESTS: dict[str, list[str]] = {
     "awsroles/costs/mapping.py": [
         "tests/unit/test_costs_mapping.py", "tests/unit/test_costs_sources.py", "tests/unit/test_costs_cur_limits.py",
     ],
+    "awsroles/creds/fastcache.py": [
+        "tests/unit/test_fastcache_exact.py", "tests/unit/test_creds_local.py", "tests/unit/test_fast_path_fallback.py",
+        "tests/unit/test_orgs.py", "tests/unit/test_creds_setup.py", "tests/unit/test_paths.py",
+        "tests/unit/test_cli.py",
+    ],
+    "awsroles/creds/vend.py": [
+        "tests/unit/test_vend_exact.py", "tests/unit/test_errors.py", "tests/unit/test_temporary_grants.py",
+        "tests/unit/test_creds_setup.py",
+    ],
+    "awsroles/creds/mfa.py": ["tests/unit/test_mfa_exact.py", "tests/unit/test_creds_local.py"],
 }
 
 # Mutants that keep the behaviour, by mutmut's name (stable while the function is unchanged), with why.
@@ -125,6 +135,45 @@ EQUIVALENT.update({
     f"{_MAPPING}x_account_map__mutmut_65": _ERROR + ", so the default for a missing Error is never used",
     f"{_MAPPING}x_account_map__mutmut_67": _ERROR + ", so the default for a missing Error is never used",
     f"{_MAPPING}x_account_map__mutmut_74": _ERROR + ", so the default for a missing Code is never used",
+})
+_FALSY = "{arg} is only ever tested for truth ({where}): None is false as False is"
+_OFF_KIND = ("kind is read only by state(), after it has returned for a cache without a key folder: an off cache's "
+             "kind is never read")
+_FASTCACHE = "awsroles.creds.fastcache.x\u01c1FastCache\u01c1"
+EQUIVALENT.update({
+    f"{_FASTCACHE}_key__mutmut_20": _FALSY.format(arg="_new_key's exclusive", where="if exclusive:"),
+    f"{_FASTCACHE}get__mutmut_2": _FALSY.format(arg="_key's create", where="if create: / if not create:"),
+    f"{_FASTCACHE}default__mutmut_15": _OFF_KIND,
+    f"{_FASTCACHE}default__mutmut_23": _OFF_KIND,
+    f"{_FASTCACHE}get__mutmut_16": (
+        "split(None) differs from split(b' ') only on whitespace other than single spaces; put writes a header of "
+        "single spaces around the expiry, a name without whitespace (role/ACCOUNT/ROLE/USER, IAM names are "
+        "[\\w+=,.@-]), the hex nonce and the org ([a-z0-9-] or '-'), and any other header fails decryption (it is "
+        "the AES-GCM associated data): a miss either way"),
+    f"{_FASTCACHE}state__mutmut_46": (
+        "type(exc).__name__ is shown only when strerror is empty; read_bytes raises OSError only from a failed "
+        "system call, which always carries its strerror"),
+})
+_UNREACHABLE = ("the loop returns or raises on its second attempt (only the first one may continue), so this line "
+                "never runs")
+_VEND = "awsroles.creds.vend.x\u01c1Vendor\u01c1"
+EQUIVALENT.update({
+    f"{_VEND}_assume__mutmut_26": ("RoleSessionName is the IAM user name, which IAM caps at 64 characters: its first "
+                                   "64 or 65 are the whole name"),
+    f"{_VEND}_left__mutmut_5": ("no session read as 0.0 or 1.0 seconds left: below both refresh thresholds (600 s, "
+                                "900 s) and below any duration asked for (900 s at least) either way"),
+    f"{_VEND}_lock__mutmut_4": ("the lock file's name is made only here, from the session's name: every process "
+                                "takes the same lock for the same session with 24 or 25 hex digits"),
+    f"{_VEND}_translate__mutmut_54": (
+        "NotGrantedError is made only for AssumeRole, and its only caller (assume_role) keeps only its type: it "
+        "raises a new NotGrantedError with its own message"),
+    f"{_VEND}assume_role__mutmut_3": "the attempt's number is only compared with 1: (1, 2) and (1, 3) run alike",
+    f"{_VEND}assume_role__mutmut_56": _UNREACHABLE,
+    f"{_VEND}assume_role__mutmut_57": _UNREACHABLE,
+    f"{_VEND}assume_role__mutmut_58": _UNREACHABLE,
+    f"{_VEND}describe_session__mutmut_21": (
+        "session names are KIND/ACCOUNT/ROLE/USER (role_session_name, breakglass.session_name) and IAM role and "
+        "user names hold no '/': the rest is ROLE/USER, which partition and rpartition split alike"),
 })
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",

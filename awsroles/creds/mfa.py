@@ -33,16 +33,13 @@ class MfaSource:
     totp_seed: Callable[[], str | None] | None = None  # reads the seed from the store, only if opted in
     prompter: Prompter | None = None
     interactive: Callable[[], bool] = terminal.available
-    used: str = ""
     command_timeout: float = 60.0  # seconds for the mfa_command (a person answering a dialog)
 
     def __call__(self, serial: str) -> str:
         if self.code:
-            self.used = "--mfa-code"
             code, self.code = self.code, None  # a code is good for one request only
             return _valid(code, "--mfa-code")
         if self.command:
-            self.used = "mfa_command"
             try:
                 result = subprocess.run(shlex.split(self.command), capture_output=True, text=True,
                                         timeout=self.command_timeout)
@@ -56,10 +53,8 @@ class MfaSource:
             if seed:
                 import pyotp
 
-                self.used = "the TOTP seed in your keyring"
                 return str(pyotp.TOTP(seed).now())
         if self.prompter is not None and self.interactive():
-            self.used = "prompt"
             try:
                 typed = self.prompter(f"MFA code for {serial}")
             except (EOFError, OSError):  # Ctrl-D, or the terminal went away
