@@ -38,12 +38,14 @@ class Engine:
     IAM and budgets are planned for the org as AWS can hold it now (:meth:`Org.as_existing`):
     accounts still to be created are planned in the management account's Organizations changes, and
     IAM in them once apply has created them and written their ids into the org file
-    (:attr:`recorded`); a new engine for the file then plans the rest.
+    (:attr:`recorded`); a new engine for the file then plans the rest. ``on_read(done, total)``
+    hears each account whose IAM :meth:`read` has read (a person's progress).
     """
 
     def __init__(self, org: Org, aws: Aws, *, max_workers: int = 8, per_account: int = 4,
                  record: Callable[[str, str], None] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 on_read: Callable[[int, int], None] | None = None):
         self.org = org
         self.clock = clock  # what "now" is for temporary grants
         self.iam_org = org.as_existing()
@@ -51,7 +53,9 @@ class Engine:
         self.max_workers = max_workers
         self.per_account = per_account
         self._clients: dict[tuple[str, str, str], Any] = {}  # (service, account name, region or "") -> client
+        self._client_locks: dict[tuple[str, str, str], threading.Lock] = {}
         self._lock = threading.Lock()
+        self.on_read = on_read
         self._record = record
         self.recorded: dict[str, str] = {}  # account name -> the id apply wrote into the org file (file order)
 
@@ -59,14 +63,24 @@ class Engine:
         account = self.org.account(account) if isinstance(account, str) else account
         if account.pending:
             raise ValueError(f"account {account.name} has no id yet: apply creates it first")
+        key = (service, account.name, region or "")
         with self._lock:
-            if (service, account.name, region or "") not in self._clients:
-                user = self.aws.whoami().user_name or "awsroles"
-                session = self.aws.for_account(account.id, self.org.bootstrap_role, partition=self.org.partition,
-                                               session_name=f"awsroles-{user}"[:64])
-                self._clients[service, account.name, region or ""] = self.aws.client(
-                    service, session, account=account.name, region=region)
-            return self._clients[service, account.name, region or ""]
+            if key in self._clients:
+                return self._clients[key]
+            key_lock = self._client_locks.setdefault(key, threading.Lock())
+        # Each account's client is made once, and accounts are reached in parallel: the AssumeRole
+        # into one never waits for another's.
+        with key_lock:
+            with self._lock:
+                if key in self._clients:
+                    return self._clients[key]
+            user = self.aws.whoami().user_name or "awsroles"
+            session = self.aws.for_account(account.id, self.org.bootstrap_role, partition=self.org.partition,
+                                           session_name=f"awsroles-{user}"[:64])
+            client = self.aws.client(service, session, account=account.name, region=region)
+            with self._lock:
+                self._clients[key] = client
+            return client
 
     def identity_center(self) -> tuple[Any, Any]:
         """sso-admin and identitystore clients for the org's Identity Center instance (its account, its region)."""
@@ -121,7 +135,7 @@ class Engine:
         (``LiveAccount.organization``)."""
         org = self.iam_org
         live = read_accounts(accounts_to_read(org), self.iam, org.path, max_workers=self.max_workers,
-                             adopted=org.read_where())
+                             adopted=org.read_where(), on_read=self.on_read)
         live = self.read_alarms(live)
         billing = org.billing
         if not billing.pending:  # a billing account apply has yet to create has no budgets

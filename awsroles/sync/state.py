@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -264,12 +264,17 @@ def read_accounts(
     *,
     max_workers: int = 8,
     adopted: Adopted | None = None,
+    on_read: Callable[[int, int], None] | None = None,
 ) -> dict[str, LiveAccount]:
     """Read ``accounts`` in parallel; ``iam_for(account)`` returns an IAM client in that account;
-    ``adopted``: what the org file adopted in place (see :func:`read_account`)."""
+    ``adopted``: what the org file adopted in place (see :func:`read_account`); ``on_read(done,
+    total)`` hears each account read, in this thread, as they finish (a person's progress)."""
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(accounts) or 1))) as pool:
         def read(account: Account) -> LiveAccount:
             return read_account(iam_for(account), account, path, adopted)
 
         futures = {a.name: pool.submit(read, a) for a in accounts}
+        if on_read is not None:
+            for done, _ in enumerate(as_completed(futures.values()), start=1):
+                on_read(done, len(futures))
         return {name: future.result() for name, future in futures.items()}

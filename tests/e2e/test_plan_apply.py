@@ -193,3 +193,19 @@ def test_import_writes_an_org_file_that_validates_and_plans_empty(applied_sandbo
     for section in ("[role admin]", "[role developer]", "[team platform]", "[user alice]", "[user bob]"):
         assert section in text
     assert (tmp_path / "policies" / "deny-iam-writes.json").is_file()
+
+
+def test_on_a_terminal_plan_counts_the_accounts_it_reads_then_wipes_the_count(applied_sandbox: SandboxHandle) -> None:
+    """The real command under a pseudo-terminal: ``reading accounts N/4`` rewritten in place on
+    stderr while IAM is read (issue 20), gone before the plan is shown; in a pipe nothing of it."""
+    from tests.e2e.test_credentials import _under_a_terminal
+
+    box = applied_sandbox
+    code, screen = _under_a_terminal([*command(), "--file", str(box.org_path), "plan"], box.env, lambda _: None)
+    assert code == 0, screen
+    assert "\rreading accounts 1/4" in screen and "\rreading accounts 3/4" in screen
+    wiped = screen.index("\r\x1b[K")
+    assert screen.rindex("reading accounts") < wiped < screen.index("Plan for org")
+    assert "reading accounts 4/4" not in screen  # the last one wipes instead
+    piped = awsroles(box, "plan")
+    assert piped.returncode == 0 and "reading accounts" not in piped.stderr + piped.stdout
