@@ -38,8 +38,10 @@ class OrgFileLocked(UsageError):
 
 
 def _updater(text: str) -> ConfigUpdater:
+    # a blank line ends a value, as in the validator's dialect (awsroles.org.dialect): an indented
+    # ``key = value`` after a blank line is a key of its own, never more items of the list above it
     updater = ConfigUpdater(delimiters=("=",), comment_prefixes=("#", ";"), inline_comment_prefixes=None,
-                            strict=True, empty_lines_in_values=True)
+                            strict=True, empty_lines_in_values=False)
     updater.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
     updater.read_string(text)
     return updater
