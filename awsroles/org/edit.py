@@ -132,11 +132,8 @@ def _sections(updater: ConfigUpdater, kind: str) -> dict[str, Section]:
 
 
 def _environments(updater: ConfigUpdater) -> list[str]:
-    envs = []
-    for section in _sections(updater, "account").values():
-        if "environment" in section:
-            envs.append(_values(section["environment"])[0] if _values(section["environment"]) else "")
-    return [e for e in envs if e]
+    return [values[0] for section in _sections(updater, "account").values()
+            if "environment" in section and (values := _values(section["environment"]))]
 
 
 def _pick(kind: str, name: str, known: Iterable[str]) -> None:

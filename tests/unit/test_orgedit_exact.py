@@ -202,6 +202,8 @@ def test_a_new_user_goes_after_the_last_user_with_one_blank_line_each_side(org_f
         org_file, "[user dave]\n", "[user dave]\n\n[user erin]\nemail = erin@acme.example\nconsole = yes\n")
     orgedit.add_user(org_file, "frank")
     assert "console = yes\n\n[user frank]\n\n[team spaced]\n" in org_file.read_text()
+    orgedit.add_user(org_file, "grace", email="grace@acme.example")
+    assert "[user frank]\n\n[user grace]\nemail = grace@acme.example\n\n[team spaced]\n" in org_file.read_text()
 
 
 def test_the_first_user_goes_at_the_end_after_a_blank_line(tmp_path: Path) -> None:
@@ -350,8 +352,8 @@ def test_each_edit_validates_with_the_checks_it_is_given(org_file: Path) -> None
 def test_a_file_configparser_cannot_read_is_reported_at_its_lines(org_file: Path) -> None:
     text = ORG + "\n[user alice]\n"
     org_file.write_text(text)
-    with pytest.raises(OrgFileError) as caught:
-        orgedit.add_member(org_file, "late", "bob")
+    with pytest.raises(OrgFileError) as caught:  # at the line it has now, not after the edit's new key
+        orgedit.grant(org_file, "late", "stage", "readonly")
     line = text.splitlines().index("[user alice]", 30) + 1
     first = text.splitlines().index("[user alice]") + 1
     assert str(caught.value) == f"{org_file}:{line}: duplicate section [user alice] (first at line {first})"
