@@ -70,12 +70,14 @@ scp_files = deny-s3.json
 ou = Workloads
 environment = prod
 budget = 5000 USD
+budget_alerts = 50%
 
 [ou Workloads]
 guardrails = protect-awsroles
 scp_files = deny-s3.json
 
 [ou Workloads/Dev]
+scp_files = deny-s3.json
 
 [role admin]
 managed = arn:aws:iam::aws:policy/AdministratorAccess
