@@ -4,6 +4,7 @@ and validate with the checks they are given (the mutation score of the module, d
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,8 @@ from awsroles.errors import OrgFileError, Problem, UsageError
 from awsroles.org.checks import Sections
 from awsroles.org.model import Org
 from awsroles.org.request_edit import add_request, approve, deny
-from awsroles.org.requests import approved_grant
-from tests.unit.test_requests import LATER, REQUEST, parse, with_approvers
+from awsroles.org.requests import RequestRefused, approved_grant
+from tests.unit.test_requests import ASKED, LATER, REQUEST, parse, with_approvers
 
 ID = "r-20261130-0102-bob-prod"
 
@@ -77,3 +78,19 @@ def test_a_decision_on_an_invalid_file_names_its_line(org_file: Path) -> None:
     line = len(before.splitlines())
     assert str(caught.value).startswith(f"{org_file}:{line}: ") and "'bogus'" in str(caught.value)
     assert org_file.read_text() == before
+
+
+def test_an_expired_request_cannot_be_approved_only_closed(org_file: Path) -> None:
+    before = org_file.read_text()
+    org, _ = parse(before)
+    assert org is not None
+    grant = approved_grant(org, org.requests[0], "alice", LATER)
+    days_later = ASKED + timedelta(days=3)
+    with pytest.raises(RequestRefused) as caught:
+        approve(org_file, ID, grant, days_later)
+    assert str(caught.value) == (f"request '{ID}' expired unanswered at 2026-12-01T01:02:00Z ([org] request_expiry "
+                                 "24h); ask for a new one")
+    assert org_file.read_text() == before
+    deny(org_file, ID, "alice", days_later, "too late")
+    assert org_file.read_text().endswith("status = denied\ndecided_by = alice\n"
+                                         "decided_at = 2026-12-03T01:02:00Z\ndecision_reason = too late\n")
