@@ -126,6 +126,7 @@ EQUIVALENT.update({
     f"{_EDIT}preview_org__mutmut_4": "write is only tested for truth (write and ...): None is False",
 })
 
+EQUIVALENT.update({f"awsroles.org.request_edit.x__decided__mutmut_{n}": _BASE + " (None, or left out)" for n in (5, 8)})
 EQUIVALENT["awsroles.org.write.x_render_org_file__mutmut_79"] = (
     "a budget belongs to an environment (the parser refuses one in an account without it), so org.budget('') "
     "is None, as the None it replaces")
