@@ -47,6 +47,15 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_temporary_grants.py", "tests/unit/test_user_boundaries.py", "tests/unit/test_terraform.py",
         "tests/unit/test_terraform_adopted.py", "tests/unit/test_identity_center_model.py",
     ],
+    "awsroles/org/edit.py": [
+        "tests/unit/test_orgedit_exact.py", "tests/unit/test_orgedit.py", "tests/unit/test_orgedit_comments.py",
+        "tests/unit/test_temporary_grants.py",
+        "tests/unit/test_requests.py", "tests/unit/test_org_checks.py",
+    ],
+    "awsroles/org/write.py": ["tests/unit/test_org_write_exact.py", "tests/unit/test_org_write.py"],
+    "awsroles/org/request_edit.py": [
+        "tests/unit/test_request_edit_exact.py", "tests/unit/test_requests.py", "tests/unit/test_orgedit_comments.py",
+    ],
     "awsroles/sync/ownership.py": [
         "tests/unit/test_ownership.py",
         "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
@@ -175,6 +184,47 @@ EQUIVALENT.update({
         "session names are KIND/ACCOUNT/ROLE/USER (role_session_name, breakglass.session_name) and IAM role and "
         "user names hold no '/': the rest is ROLE/USER, which partition and rpartition split alike"),
 })
+
+_EDIT = "awsroles.org.edit.x_"
+_NEWLINE = ("every line the updater holds ends with a newline: _edit adds one to a file that lacks it, and each "
+            "line configupdater reads keeps its own")
+_NO_TAIL_BLANK = ("_split_line puts every blank after the '=' into the prefix, so when the first line has no items "
+                  "its tail is a newline or starts with ';' or '#': that lstrip (and each variant) leaves it as it is")
+_INDENTED = ("the last line of a list on several lines is a continuation line, which configparser only takes as "
+             "one when it is indented (a blank or comment line ends the value), so the indentation is never empty")
+_UNREADABLE = ("the validator reads with configparser's rules and the same '=' delimiter and reports every "
+               "duplicate section or key, bad line and missing header that makes configupdater raise as an "
+               "error: after a configparser.Error there is always an error, so the checks (which run only on a "
+               "file without errors) and the 'cannot be edited' message are never reached")
+_BASE = "parse_org's base_dir None means Path(file).parent, which is path.parent here"
+_DEFAULT = "the value given is configupdater's default"
+_SPACE = ("a blank line after the new section's last option or after the section itself is the same line of "
+          "the file: str(updater) writes a section's blocks, then what follows it")
+EQUIVALENT.update({
+    f"{_EDIT}_add_item__mutmut_10": _INDENTED,
+    **{f"{_EDIT}_add_item__mutmut_{n}": "the branch for a last line without a newline is never taken: " + _NEWLINE
+       for n in (13, 14, 16, 17, 18, 19, 20)},
+    **{f"{_EDIT}_add_item__mutmut_{n}": _NO_TAIL_BLANK for n in (35, 36, 37, 38, 39)},
+    f"{_EDIT}_split_line__mutmut_3": "line[:-1] is taken only from a line ending in a newline, and " + _NEWLINE,
+    f"{_EDIT}_edit__mutmut_17": "codec names are case-insensitive: 'UTF-8-SIG' is the utf-8-sig codec",
+    f"{_EDIT}_edit__mutmut_35": _BASE,
+    f"{_EDIT}_edit__mutmut_51": _BASE,
+    f"{_EDIT}_edit__mutmut_36": _UNREADABLE,
+    f"{_EDIT}_edit__mutmut_40": _UNREADABLE,
+    f"{_EDIT}_edit__mutmut_44": _UNREADABLE,
+    f"{_EDIT}_updater__mutmut_5": "configupdater only tests empty_lines_in_values for truth: None is False",
+    f"{_EDIT}_updater__mutmut_7": _DEFAULT + " (comment_prefixes '#', ';')",
+    f"{_EDIT}_updater__mutmut_8": _DEFAULT + " (inline_comment_prefixes None)",
+    f"{_EDIT}_updater__mutmut_9": _DEFAULT + " (strict True)",
+    f"{_EDIT}add_user__mutmut_65": _SPACE + " (None: the section)",
+    f"{_EDIT}add_user__mutmut_67": _SPACE,
+    f"{_EDIT}preview_org__mutmut_4": "write is only tested for truth (write and ...): None is False",
+})
+
+EQUIVALENT.update({f"awsroles.org.request_edit.x__decided__mutmut_{n}": _BASE + " (None, or left out)" for n in (5, 8)})
+EQUIVALENT["awsroles.org.write.x_render_org_file__mutmut_79"] = (
+    "a budget belongs to an environment (the parser refuses one in an account without it), so org.budget('') "
+    "is None, as the None it replaces")
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}

@@ -38,8 +38,10 @@ class OrgFileLocked(UsageError):
 
 
 def _updater(text: str) -> ConfigUpdater:
+    # a blank line ends a value, as in the validator's dialect (awsroles.org.dialect): an indented
+    # ``key = value`` after a blank line is a key of its own, never more items of the list above it
     updater = ConfigUpdater(delimiters=("=",), comment_prefixes=("#", ";"), inline_comment_prefixes=None,
-                            strict=True, empty_lines_in_values=True)
+                            strict=True, empty_lines_in_values=False)
     updater.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
     updater.read_string(text)
     return updater
@@ -130,11 +132,8 @@ def _sections(updater: ConfigUpdater, kind: str) -> dict[str, Section]:
 
 
 def _environments(updater: ConfigUpdater) -> list[str]:
-    envs = []
-    for section in _sections(updater, "account").values():
-        if "environment" in section:
-            envs.append(_values(section["environment"])[0] if _values(section["environment"]) else "")
-    return [e for e in envs if e]
+    return [values[0] for section in _sections(updater, "account").values()
+            if "environment" in section and (values := _values(section["environment"]))]
 
 
 def _pick(kind: str, name: str, known: Iterable[str]) -> None:

@@ -45,7 +45,7 @@ def _mark(updater: ConfigUpdater, request_id: str, values: Sequence[tuple[str, s
 
 
 def _decided(path: Path, request_id: str, person: str, now: datetime,
-             then: Callable[[ConfigUpdater, Org, AccessRequest], None], checks: Sequence[OrgCheck], *,
+             then: Callable[[ConfigUpdater, AccessRequest], None], checks: Sequence[OrgCheck], *,
              expired_ok: bool = False) -> Org:
     """The edit that judges the decision on the file as it is under the lock, then makes it."""
 
@@ -53,7 +53,7 @@ def _decided(path: Path, request_id: str, person: str, now: datetime,
         org, problems = parse_org(str(updater), str(path), path.parent)
         if org is None:
             raise OrgFileError(problems)
-        then(updater, org, decide(org, request_id, person, now, expired_ok=expired_ok))
+        then(updater, decide(org, request_id, person, now, expired_ok=expired_ok))
 
     return edit_org(path, change, checks=checks)
 
@@ -64,7 +64,7 @@ def approve(path: Path, request_id: str, grant: TemporaryGrant, now: datetime, *
     :func:`awsroles.org.requests.approved_grant`) in one edit. RequestRefused when the approver
     may not decide it now (nothing written)."""
 
-    def then(updater: ConfigUpdater, _org: Org, request: AccessRequest) -> None:
+    def then(updater: ConfigUpdater, request: AccessRequest) -> None:
         if (grant.user, grant.environment, grant.role) != (request.user, request.environment, request.role):
             raise UsageError(f"request '{request.id}' changed since it was read: run the command again")
         _mark(updater, request.id, [("status", REQUEST_APPROVED), ("decided_by", grant.granted_by),
@@ -79,7 +79,7 @@ def deny(path: Path, request_id: str, person: str, now: datetime, reason: str, *
     """Deny: mark the request ``denied``, with who, when and why (an expired request too: that closes
     it). RequestRefused when ``person`` may not (nothing written)."""
 
-    def then(updater: ConfigUpdater, _org: Org, request: AccessRequest) -> None:
+    def then(updater: ConfigUpdater, request: AccessRequest) -> None:
         _mark(updater, request.id, [("status", REQUEST_DENIED), ("decided_by", person),
                                     ("decided_at", format_time(now)), ("decision_reason", reason)])
 
