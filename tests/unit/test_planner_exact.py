@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from awsroles.budgets.desired import ORG_TAG
+from awsroles.budgets.state import LiveBudget, LiveBudgets
 from awsroles.iam import revocations
 from awsroles.iam.desired import (
     DIGEST_TAG,
@@ -27,8 +29,9 @@ from awsroles.iam.desired import (
     desired_state,
     role_digest,
 )
-from awsroles.org.model import TEAM_POLICY_NAME, Org
+from awsroles.org.model import TEAM_POLICY_NAME, BreakGlass, Org
 from awsroles.org.parse import parse_org
+from awsroles.sync.alarm_state import LiveAlarm, LiveAlarms, LiveRule, LiveTopic
 from awsroles.sync.ops import document_diff, tag_list
 from awsroles.sync.plan import REQUIRE_NO_CREDENTIALS, Change, Conflict, Plan, PlanOptions
 from awsroles.sync.planner import accounts_to_read, make_plan
@@ -861,3 +864,84 @@ def test_a_pending_account_is_never_planned_nor_a_non_environment_one(org: Org) 
                                   api_calls=2)
     result = make_plan(bigger, desired_state(bigger), live, prune=True, now=NOW)
     assert result.changes == () and result.api_calls == {"ops": 0, "dev": 0, "billing": 2}
+
+
+# -- budgets and break-glass alarms, in their accounts' place in the plan ----------------------------
+
+
+def alarm(region: str, owned: bool = True) -> LiveAlarm:
+    tags = MARKED if owned else {}
+    topic = f"arn:aws:sns:{region}:{DEV}:awsroles-break-glass"
+    return LiveAlarm(region, LiveRule(f"arn:aws:events:{region}:{DEV}:rule/awsroles-break-glass", {}, "ENABLED", "",
+                                      (("1", topic),), tags), LiveTopic(topic, {}, (), tags))
+
+
+def test_an_alarm_awsroles_no_longer_needs_goes_before_the_accounts_iam_deletes(org: Org) -> None:
+    live = applied(org)
+    put(live, "dev", "role", LiveRole("old", "/awsroles/", {}, 3600, "", (), {}, MARKED))
+    put(live, "dev", "role", LiveRole("hand", "/awsroles/", {}, 3600, "", (), {}, {}, owned=False))
+    edit(live, "dev", "role", "admin", description="old")
+    live["dev"] = replace(live["dev"], alarms=LiveAlarms({"us-east-1": alarm("us-east-1"),
+                                                          "eu-west-1": alarm("eu-west-1", owned=False)}))
+    pruned = plan(org, live, prune=True)
+    assert [(c.action, c.kind, c.name) for c in pruned.changes] == [
+        ("update", "role", "admin"), ("delete", "alarm", "awsroles-break-glass in us-east-1"),
+        ("delete", "role", "old")]
+    # Its rule and its topic, then IAM's.
+    assert [(f.kind, f.name) for f in pruned.unowned] == [("alarm", "awsroles-break-glass in eu-west-1")] * 2 + [
+        ("role", "hand")]
+    kept = plan(org, live)
+    assert [(c.kind, c.name) for c in kept.changes] == [("role", "admin")]
+    assert [(c.kind, c.name) for c in kept.kept] == [("alarm", "awsroles-break-glass in us-east-1"),
+                                                     ("role", "old")]
+    assert kept.unowned == pruned.unowned
+
+
+def test_an_alarm_in_the_way_of_a_break_glass_role_is_a_conflict(org: Org) -> None:
+    glass = replace(org, break_glass=(BreakGlass("dev", ("alice",)),))
+    live = applied(glass)
+    live["dev"] = replace(live["dev"], alarms=LiveAlarms({"us-east-1": alarm("us-east-1", owned=False)}))
+    result = make_plan(glass, desired_state(glass), live, now=NOW)
+    assert [(c.account, c.kind, c.name) for c in result.conflicts] == [
+        ("dev", "alarm", "awsroles-break-glass in us-east-1")] * 2  # its rule and its topic
+    assert not any(c.kind == "alarm" for c in result.changes)
+
+
+BUDGET_TEXT = TEXT.replace("environment = dev\n", "environment = dev\nbudget = 100 USD\n")
+
+
+def budget(name: str, tags: dict[str, str]) -> LiveBudget:
+    return LiveBudget(name, "50", "USD", "COST", "MONTHLY", {}, {}, "", (), tags)
+
+
+def test_budgets_are_planned_in_the_billing_account_after_its_iam_changes() -> None:
+    budgeted, problems = parse_org(BUDGET_TEXT, "t.ini", Path("."))
+    assert budgeted is not None, problems
+    live = applied(budgeted)
+    ours = {**MARKED, ORG_TAG: "t"}
+    live["ops"] = replace(live["ops"], budgets=LiveBudgets(OPS, "awsroles-t-", {
+        "awsroles-t-old": budget("awsroles-t-old", ours), "awsroles-t-hand": budget("awsroles-t-hand", {})}))
+    live["dev"] = replace(live["dev"], budgets=LiveBudgets(DEV, "awsroles-t-", {
+        "awsroles-t-gone": budget("awsroles-t-gone", ours)}))  # not the billing account: never read as such
+    edit(live, "ops", "user", "bob", tags={})
+    edit(live, "dev", "role", "admin", description="old")
+    result = make_plan(budgeted, desired_state(budgeted), live, now=NOW)
+    assert [(c.account, c.action, c.kind, c.name) for c in result.changes] == [
+        ("ops", "update", "user", "bob"), ("ops", "create", "budget", "awsroles-t-dev"),
+        ("dev", "update", "role", "admin")]
+    assert [(c.account, c.action, c.name) for c in result.kept] == [("ops", "delete", "awsroles-t-old")]
+    assert [(f.account, f.kind, f.name) for f in result.unowned] == [("ops", "budget", "awsroles-t-hand")]
+    pruned = make_plan(budgeted, desired_state(budgeted), live, prune=True, now=NOW)
+    assert [(c.action, c.name) for c in pruned.changes if c.kind == "budget"] == [
+        ("create", "awsroles-t-dev"), ("delete", "awsroles-t-old")]
+    assert pruned.kept == () and result.notes == ()
+
+
+def test_budgets_not_read_are_a_note_never_a_difference(org: Org) -> None:
+    live = applied(org)
+    live["ops"] = replace(live["ops"], budgets=LiveBudgets(OPS, "awsroles-t-", unread="AccessDenied"))
+    live["dev"] = replace(live["dev"], budgets=LiveBudgets(DEV, "awsroles-t-", unread="AccessDenied"))
+    result = plan(org, live)
+    assert result.notes == ("budgets not read in ops (AccessDenied): the org file declares none, so none are "
+                            "planned; budgets awsroles made earlier are not listed as leftovers",)
+    assert result.in_sync and result.changes == result.kept == ()
