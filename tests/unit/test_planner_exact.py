@@ -26,6 +26,7 @@ from awsroles.iam.desired import (
     GROUP_MARKER_POLICY,
     AccountSpec,
     InlinePolicy,
+    ManagedPolicySpec,
     desired_state,
     role_digest,
 )
@@ -966,3 +967,123 @@ def test_a_boundary_the_org_file_gives_is_no_drift_on_a_role_or_user_without_dig
     role, user = only(result, "role", "admin"), only(result, "user", "bob")
     assert [m for m, _ in role.ops] == ["update_role", "tag_role"] and not role.drift
     assert [m for m, _ in user.ops] == ["tag_user"] and not user.drift
+
+
+# -- one resource refused or made never stops the next one ------------------------------------------
+
+
+def with_extra_policy(org: Org) -> tuple[AccountSpec, ...]:
+    """The desired state with a second managed policy in ops, after the self-service one."""
+    extra = ManagedPolicySpec("awsroles-extra", "/awsroles/", "Extra", json.dumps(S3), (("managed-by", "awsroles"),))
+    return tuple(replace(s, policies=(*s.policies, extra)) if s.account.name == "ops" else s
+                 for s in desired_state(org))
+
+
+def test_each_managed_policy_is_planned_after_one_created_or_refused(org: Org) -> None:
+    specs = with_extra_policy(org)
+    made = make_plan(org, specs, empty(org), now=NOW)
+    assert [(c.action, c.name) for c in made.changes if c.kind == "policy"] == [
+        ("create", "awsroles-self-service"), ("create", "awsroles-extra")]
+    live = applied(org)
+    drop(live, "ops", "policy", "awsroles-self-service")
+    live["ops"] = replace(live["ops"], unmanaged={"policy": {"awsroles-self-service": "/other/"}})
+    refused = make_plan(org, specs, live, now=NOW)
+    assert [(c.kind, c.name) for c in refused.conflicts] == [("policy", "awsroles-self-service")]
+    assert [(c.action, c.name) for c in refused.changes if c.kind == "policy"] == [("create", "awsroles-extra")]
+
+
+def test_a_policy_at_the_path_without_the_mark_is_refused_unless_adopted(org: Org) -> None:
+    live = applied(org)
+    edit(live, "ops", "policy", "awsroles-self-service", owned=False, tags={})
+    result = plan(org, live)
+    assert result.conflicts == (Conflict(
+        "ops", OPS, "policy", "awsroles-self-service", "exists at the awsroles path /awsroles/ without the "
+        "managed-by = awsroles tag, so awsroles does not own it and never changes it: adopt it with `awsroles apply "
+        "--adopt` (or `awsroles import`), or rename or remove it"),)
+    assert result.changes == () and [(f.kind, f.name) for f in result.unowned] == [
+        ("policy", "awsroles-self-service")]
+    change = only(plan(org, live, adopt=True), "policy", "awsroles-self-service")
+    assert (change.action, change.ops) == ("adopt", (("tag_policy", {
+        "PolicyArn": SELF_SERVICE, "Tags": [{"Key": "managed-by", "Value": "awsroles"}]}),))
+
+
+def test_each_role_is_planned_after_one_refused(org: Org) -> None:
+    live = empty(org)
+    live["dev"] = LiveAccount(org.account("dev"), unmanaged={"role": {"admin": "/"}})
+    result = plan(org, live)
+    assert [(c.kind, c.name) for c in result.conflicts] == [("role", "admin")]
+    assert [c.name for c in result.changes if c.kind == "role"] == ["developer", "readonly"]
+    custom = replace(org, roles=tuple(replace(r, customer_managed=("/team/a",)) if r.name == "admin" else r
+                                      for r in org.roles))
+    missing = make_plan(custom, desired_state(custom), empty(custom), now=NOW)
+    assert [(c.kind, c.name) for c in missing.conflicts] == [("role", "admin")]
+    assert [c.name for c in missing.changes if c.kind == "role"] == ["developer", "readonly"]
+
+
+def test_each_user_is_planned_after_one_refused(org: Org) -> None:
+    live = empty(org)
+    live["ops"] = LiveAccount(org.account("ops"), unmanaged={"user": {"alice": "/"}})
+    result = plan(org, live)
+    assert [(c.kind, c.name) for c in result.conflicts] == [("user", "alice")]
+    assert [c.name for c in result.changes if c.kind == "user"] == ["bob"]
+    missing_boundary = f"arn:aws:iam::{OPS}:policy/guard/missing"
+    bounded = replace(org, users=tuple(replace(u, boundary=missing_boundary) if u.name == "alice" else u
+                                       for u in org.users))
+    refused = make_plan(bounded, desired_state(bounded), empty(bounded), now=NOW)
+    assert [(c.kind, c.name) for c in refused.conflicts] == [("user", "alice")]
+    assert [c.name for c in refused.changes if c.kind == "user"] == ["bob"]
+
+
+def test_each_group_is_planned_after_one_refused(org: Org) -> None:
+    live = empty(org)
+    live["ops"] = LiveAccount(org.account("ops"), unmanaged={"group": {"team-a": "/other/"}})
+    assert [c.name for c in plan(org, live).changes if c.kind == "group"] == ["awsroles-users", "team-b"]
+
+
+def test_each_retired_role_is_planned_after_one_skipped_or_refused(org: Org) -> None:
+    both = replace(org, roles=tuple(replace(r, retire=True) if r.name == "readonly" else r for r in org.roles))
+    assert both.replaced_roles() == {"Dev": ("/", "developer", True), "ReadOnlyOld": ("/", "readonly", True)}
+    old = hand_made("ReadOnlyOld", owned=True)
+    for first in (None, hand_made("Dev"), hand_made("Dev", owned=True, profiles=("app",))):
+        live = applied(both)
+        if first is not None:
+            put(live, "dev", "role", first)
+        put(live, "dev", "role", old)
+        result = make_plan(both, desired_state(both), live, now=NOW)
+        assert [(c.action, c.name) for c in result.changes] == [("delete", "ReadOnlyOld")], first
+        assert [c.name for c in result.conflicts] == ([] if first is None else ["Dev"])
+
+
+# -- revocations left with nothing of awsroles' -----------------------------------------------------
+
+
+def test_a_revocations_policy_left_with_nothing_of_awsroles_is_deleted_saying_why(org: Org) -> None:
+    name = revocations.POLICY_NAME
+    hand = {"Sid": "Hand", "Effect": "Allow", "Action": "*", "Resource": "*"}
+    expired = revoked((NOW - timedelta(hours=9), ("bob",)))
+    live = with_revocations(org, {**expired, "Statement": [*expired["Statement"], hand]})
+    change = only(plan(org, live), "role", "readonly")
+    assert change.ops == (("delete_role_policy", {"RoleName": "readonly", "PolicyName": name}),)
+    assert change.details == (f"remove inline policy {name}: expired revocation 2026-11-30T03:00:00Z (bob); "
+                              "statements not awsroles' removed",)
+    only_hand = with_revocations(org, {"Version": "2012-10-17", "Statement": [hand]})
+    assert only(plan(org, only_hand), "role", "readonly").details == (
+        f"remove inline policy {name}: statements not awsroles' removed",)
+
+
+# -- a budget of the org's name that awsroles does not own ------------------------------------------
+
+
+def test_a_declared_budget_without_the_mark_is_refused_unless_adopted() -> None:
+    budgeted, problems = parse_org(BUDGET_TEXT, "t.ini", Path("."))
+    assert budgeted is not None, problems
+    live = applied(budgeted)
+    live["ops"] = replace(live["ops"], budgets=LiveBudgets(OPS, "awsroles-t-", {
+        "awsroles-t-dev": budget("awsroles-t-dev", {})}))
+    refused = make_plan(budgeted, desired_state(budgeted), live, now=NOW)
+    assert [(c.account, c.kind, c.name) for c in refused.conflicts] == [("ops", "budget", "awsroles-t-dev")]
+    assert [c for c in refused.changes if c.kind == "budget"] == []
+    adopted = make_plan(budgeted, desired_state(budgeted), live, options=PlanOptions(adopt=True), now=NOW)
+    (change,) = [c for c in adopted.changes if c.kind == "budget"]
+    assert (change.action, change.name, change.ops[0][0]) == ("adopt", "awsroles-t-dev", "tag_resource")
+    assert adopted.conflicts == ()
