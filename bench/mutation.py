@@ -52,6 +52,15 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_plan.py", "tests/unit/test_adopted_in_place.py", "tests/unit/test_moved_to_path.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
+    "awsroles/sync/planner.py": [
+        "tests/unit/test_planner_exact.py",
+        "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+    ],
+    "awsroles/sync/plan.py": [
+        "tests/unit/test_plan_exact.py",
+        "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+        "tests/unit/test_import_impact.py", "tests/unit/test_accounts_runner.py",
+    ],
 }
 
 # Mutants that keep the behaviour, by mutmut's name (stable while the function is unchanged), with why.
@@ -79,6 +88,32 @@ EQUIVALENT.update({
     f"{_OWNERSHIP}describe__mutmut_13": _LAST + " (rsplit with maxsplit 1 gives two parts: [1] is [-1])",
     f"{_OWNERSHIP}lookup__mutmut_12": _KINDS,
     f"{_OWNERSHIP}lookup__mutmut_14": _KINDS,
+})
+
+EQUIVALENT["awsroles.sync.plan.x_plan_json__mutmut_4"] = (
+    "json.dumps reads ensure_ascii only for its truth (the C encoder and JSONEncoder alike): None is false like "
+    "False, so non-ASCII text is written as it is either way")
+_PLANNER = "awsroles.sync.planner.x\u01c1_AccountPlanner\u01c1"
+_PARTITION = ("policyrefs._unavailable puts the partition only in the ARNs that are the values of `existing`, and "
+              "reads only its keys (the org file's [/path/]names): no result depends on it")
+EQUIVALENT.update({
+    "awsroles.sync.planner.x_make_plan__mutmut_37": (
+        "the planner reads only an AccountSpec's resource lists (empty by default), never its account: it is given "
+        "the account separately"),
+    f"{_PLANNER}replaced_roles___mutmut_42": (_RETIRED := (
+        "the retired role's name is a key of org.replaced_roles(), so run() leaves it out of the unowned list by "
+        "that alone; and its change is a delete, which the adopted set never turns into an adopt (validate refuses "
+        "a replaced name that is a declared role's, whatever the case)")),
+    f"{_PLANNER}replaced_roles___mutmut_43": _RETIRED,
+    f"{_PLANNER}replaced_roles___mutmut_44": _RETIRED,
+    f"{_PLANNER}update_user__mutmut_34": (
+        "drift is next read in `drift = drift or bool(...)`, which runs on every path before it is used: None and "
+        "False give the same bool"),
+    f"{_PLANNER}roles___mutmut_16": _PARTITION,
+    f"{_PLANNER}users___mutmut_16": _PARTITION,
+    f"{_PLANNER}users___mutmut_35": (
+        "missing_user_policies names at most one problem (a user has one permissions boundary): the separator of "
+        "a one-item join never shows"),
 })
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
