@@ -82,6 +82,15 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_creds_setup.py",
     ],
     "awsroles/creds/mfa.py": ["tests/unit/test_mfa_exact.py", "tests/unit/test_creds_local.py"],
+    "awsroles/sync/planner.py": [
+        "tests/unit/test_planner_exact.py",
+        "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+    ],
+    "awsroles/sync/plan.py": [
+        "tests/unit/test_plan_exact.py",
+        "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+        "tests/unit/test_import_impact.py", "tests/unit/test_accounts_runner.py",
+    ],
 }
 
 # Mutants that keep the behaviour, by mutmut's name (stable while the function is unchanged), with why.
@@ -225,6 +234,32 @@ EQUIVALENT.update({f"awsroles.org.request_edit.x__decided__mutmut_{n}": _BASE + 
 EQUIVALENT["awsroles.org.write.x_render_org_file__mutmut_79"] = (
     "a budget belongs to an environment (the parser refuses one in an account without it), so org.budget('') "
     "is None, as the None it replaces")
+
+EQUIVALENT["awsroles.sync.plan.x_plan_json__mutmut_4"] = (
+    "json.dumps reads ensure_ascii only for its truth (the C encoder and JSONEncoder alike): None is false like "
+    "False, so non-ASCII text is written as it is either way")
+_PLANNER = "awsroles.sync.planner.x\u01c1_AccountPlanner\u01c1"
+_PARTITION = ("policyrefs._unavailable puts the partition only in the ARNs that are the values of `existing`, and "
+              "reads only its keys (the org file's [/path/]names): no result depends on it")
+EQUIVALENT.update({
+    "awsroles.sync.planner.x_make_plan__mutmut_37": (
+        "the planner reads only an AccountSpec's resource lists (empty by default), never its account: it is given "
+        "the account separately"),
+    f"{_PLANNER}replaced_roles___mutmut_42": (_RETIRED := (
+        "the retired role's name is a key of org.replaced_roles(), so run() leaves it out of the unowned list by "
+        "that alone; and its change is a delete, which the adopted set never turns into an adopt (validate refuses "
+        "a replaced name that is a declared role's, whatever the case)")),
+    f"{_PLANNER}replaced_roles___mutmut_43": _RETIRED,
+    f"{_PLANNER}replaced_roles___mutmut_44": _RETIRED,
+    f"{_PLANNER}update_user__mutmut_34": (
+        "drift is next read in `drift = drift or bool(...)`, which runs on every path before it is used: None and "
+        "False give the same bool"),
+    f"{_PLANNER}roles___mutmut_16": _PARTITION,
+    f"{_PLANNER}users___mutmut_16": _PARTITION,
+    f"{_PLANNER}users___mutmut_35": (
+        "missing_user_policies names at most one problem (a user has one permissions boundary): the separator of "
+        "a one-item join never shows"),
+})
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout"}

@@ -11,8 +11,9 @@ Kinds of change: ``create``, ``update``, ``adopt`` and ``delete``; an update is 
 when the live resource was changed outside awsroles. Deletes that need ``prune`` are ``kept``
 (leftovers); names taken by resources awsroles does not own are ``conflicts``; resources at the
 path without awsroles' mark are ``unowned``; managed users' memberships in groups awsroles does
-not own are ``foreign``. A plan is *in sync* only when none of these lists has anything in it: that
-is the contract of ``plan --detailed-exitcode``.
+not own are ``foreign``. A plan is *in sync* only when it has no change, leftover, conflict or
+foreign membership (unowned and retained resources are listed but do not count): that is the
+contract of ``plan --detailed-exitcode`` (docs/plan-apply.md, "The plan's contract").
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ plan never touches it. Resources at the path without the mark are listed as ``un
 users' memberships in groups awsroles does not own are listed as ``foreign`` (with what those
 groups grant) and removed only with ``remove_foreign_memberships``.
 
-A plan is *in sync* only when none of these lists has anything in it: that is the contract of
-``plan --detailed-exitcode``.
+A plan is *in sync* only when it has no change, leftover, conflict or foreign membership (unowned
+resources are listed but do not count): that is the contract of ``plan --detailed-exitcode``.
 """
 
 from __future__ import annotations
