@@ -1,6 +1,6 @@
 """Mutation score of the core modules, with mutmut (on demand, never in CI: minutes of CPU a module).
 
-    python bench/mutation.py awsroles/iam/policies.py [MODULE...] [--tests tests/unit/test_x.py ...]
+    python bench/mutation.py awsroles/iam/policies.py [MODULE...] | --all [--tests tests/unit/test_x.py ...]
                              [--max-children 2] [--write-docs] [--keep]
 
 Needs the `mutation` extra (``pip install -e '.[mutation]'``). For each module, mutmut (3.x) writes
@@ -369,13 +369,17 @@ def mutant_order(name: str) -> tuple[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("modules", nargs="+", help="source files under awsroles/")
+    parser.add_argument("modules", nargs="*", help="source files under awsroles/")
+    parser.add_argument("--all", action="store_true", help="every module listed in TESTS (the core)")
     parser.add_argument("--tests", nargs="+", help="test files to run (default: the module's list in TESTS)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy (to run `mutmut show`)")
     args = parser.parse_args()
-    for module in args.modules:
+    modules = list(TESTS) if args.all else args.modules
+    if not modules:
+        parser.error("name the modules, or --all")
+    for module in modules:
         tests = args.tests or TESTS.get(module)
         if not tests:
             sys.exit(f"no tests listed for {module}: pass --tests")
