@@ -2,18 +2,19 @@
 MFA and a reason, watched by an alarm (docs/temporary-access.md#break-glass).
 
 :func:`read_break_glass` reads them, every mistake at its ``FILE:LINE``. The role's ``managed`` and
-``policies`` keys are read as a ``[role]``'s (:func:`awsroles.org.sections.read_managed`,
-:func:`~awsroles.org.sections.read_policies`).
+``policies`` keys are read as a ``[role]``'s (:func:`awsroles.org.iam_sections.read_managed`,
+:func:`~awsroles.org.iam_sections.read_policies`).
 """
 
 from __future__ import annotations
 
 from awsroles.org import limits
 from awsroles.org.builder import EMAIL, IAM_NAME_RULE, Builder, did_you_mean
+from awsroles.org.iam_sections import read_managed, read_policies
 from awsroles.org.ini import IniSection
 from awsroles.org.keys import BREAK_GLASS_KEYS
 from awsroles.org.model import BREAK_GLASS_ROLE, BreakGlass, Role, User
-from awsroles.org.sections import OrgSettings, read_managed, read_policies
+from awsroles.org.sections import OrgSettings
 
 
 def read_break_glass(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings, users: list[User],
