@@ -1,7 +1,7 @@
 """The layout is the design: each package imports only what its docstring says it may.
 
 Every import is read with ``ast``, those inside functions included, so a lazy import cannot hide
-an arrow that runs the wrong way. Sessions are built in ``awsroles/aws.py`` alone, with botocore
+an arrow that runs the wrong way. Sessions are built in ``awsroles/aws/`` alone, with botocore
 (its exception classes may be caught elsewhere); boto3 is imported nowhere; click lives in the CLI
 alone, and only the entry point imports the CLI.
 """

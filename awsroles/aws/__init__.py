@@ -17,18 +17,21 @@
   refresh themselves; the caller's own account is used directly.
 
 Everything else receives an :class:`Aws` and asks it for clients; nothing else builds a client.
+The retries live in :mod:`awsroles.aws.retries`, the sessions in :mod:`awsroles.aws.sessions`.
 Sessions are botocore's own (:class:`Session`): boto3 adds nothing awsroles uses (its resources,
 s3transfer), and importing it would cost every awsroles process ~0.1 s of CPU. Tests pass
 ``hooks`` to register botocore event handlers (fault injection, call counting) on every session
 this object builds.
+
+May import: botocore (the only package that does, with its sessions), awsroles.errors, and
+awsroles.org (for types only).
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,16 +42,34 @@ import botocore.loaders
 import botocore.session
 from botocore.config import Config
 from botocore.credentials import RefreshableCredentials
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
-from botocore.retries.standard import RetryContext, ThrottledRetryableChecker, TransientRetryableChecker
 
-from awsroles.errors import GaveUpError
+from awsroles.aws.retries import CONNECTION_ATTEMPTS, AwsGaveUp, _RetryWatch, read_xml_error, xml_error
+from awsroles.aws.sessions import Session, _botocore_session, _shared_loader
 
 if TYPE_CHECKING:
     from awsroles.org.model import Org
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "CONNECTION_ATTEMPTS",
+    "DEFAULT_MAX_ATTEMPTS",
+    "RETRY_MODES",
+    "Aws",
+    "AwsGaveUp",
+    "AwsSettings",
+    "Hook",
+    "Identity",
+    "Keys",
+    "Session",
+    "_botocore_session",
+    "anonymous",
+    "for_credentials",
+    "for_org",
+    "global_region",
+    "read_xml_error",
+    "xml_error",
+]
 
 Hook = Callable[[botocore.session.Session], None]
 
@@ -65,7 +86,6 @@ class Keys(Protocol):
 
 
 DEFAULT_MAX_ATTEMPTS = 8
-CONNECTION_ATTEMPTS = 3  # attempts per call when AWS cannot be reached (throttling keeps max_attempts)
 RETRY_MODES = ("standard", "adaptive")
 
 
@@ -93,260 +113,6 @@ class Identity:
         """The IAM user name for a user ARN (``arn:aws:iam::1:user/path/alice`` -> ``alice``)."""
         resource = self.arn.split(":", 5)[-1]
         return resource.rsplit("/", 1)[-1] if resource.startswith("user/") else None
-
-
-class AwsGaveUp(ClientError, GaveUpError):  # type: ignore[misc]  # botocore has no type hints
-    """A call still throttled (or failing with a 5xx) after its last attempt. Still the ClientError
-    botocore raises (same code; the message says how many attempts), and an AwsrolesError whose
-    one line names the call and the account."""
-
-    def __init__(self, error_response: Any, operation_name: str, where: str = "", attempts: int = 0,
-                 throttled: bool = True) -> None:
-        error = error_response.get("Error", {})
-        self.aws_message = str(error.get("Message", ""))
-        self.where, self.attempts, self.throttled = where, attempts, throttled
-        if attempts:  # what apply's step errors show: "Throttling: Rate exceeded (gave up after 8 attempts)"
-            error_response = {**error_response, "Error": {
-                **error, "Message": f"{self.aws_message} (gave up after {attempts} attempts)".strip()}}
-        super().__init__(error_response, operation_name)
-
-    def __str__(self) -> str:
-        code = self.response.get("Error", {}).get("Code", "")
-        why = "throttling" if self.throttled else "failing"
-        where = f" in {self.where}" if self.where else ""
-        return (f"AWS kept {why} {self.operation_name}{where}: gave up after {self.attempts} attempts "
-                f"({code}: {self.aws_message}); try again later (plan and apply: --parallel 1 makes fewer "
-                "calls at once)")
-
-
-def _is_network(exc: BaseException | None) -> bool:
-    """``exc`` means AWS was not reached, or the connection broke (what errors.is_network_error says)."""
-    return isinstance(exc, (BotocoreConnectionError, HTTPClientError))
-
-
-class _RetryWatch:
-    """Event handlers on one client: report each retry, stop retrying a network that does not
-    answer after ``CONNECTION_ATTEMPTS``, and turn a call that is still throttled after its last
-    attempt into :class:`AwsGaveUp`. ``where()`` names the account (late: the caller's own account
-    is known only once GetCallerIdentity answered)."""
-
-    _REASON = "awsroles_retry_reason"
-    _NETWORK = "awsroles_retry_network"  # the last attempt did not reach AWS
-
-    def __init__(self, where: Callable[[], str], max_attempts: int) -> None:
-        self.where, self.max_attempts = where, max_attempts
-
-    def install(self, client: Any) -> None:
-        events = client.meta.events
-        service = client.meta.service_model.service_id.hyphenize()
-        # First on the service's own event, so it runs before botocore's retry handler there.
-        events.register_first(f"needs-retry.{service}", self.stop_connection_retries,
-                              unique_id="awsroles-connection-attempts")
-        events.register_last("needs-retry", self.remember, unique_id="awsroles-retry-reason")
-        events.register("request-created", self.announce, unique_id="awsroles-retry-announce")
-        events.register_last("after-call", self.give_up, unique_id="awsroles-retry-give-up")
-
-    @staticmethod
-    def stop_connection_retries(caught_exception: Any = None, attempts: int = 1, **_: Any) -> None:
-        """After ``CONNECTION_ATTEMPTS`` attempts that could not reach AWS, raise the last error
-        instead of retrying (a handler of ``needs-retry`` can only say "retry" by returning a
-        delay; raising is how it says "stop")."""
-        if _is_network(caught_exception) and attempts >= CONNECTION_ATTEMPTS:
-            raise caught_exception
-
-    def remember(self, response: Any = None, caught_exception: Any = None, request_dict: Any = None,
-                 **_: Any) -> None:
-        """Why the last attempt failed, kept in the request's context for :meth:`announce`."""
-        if request_dict is None:
-            return
-        if caught_exception is not None:
-            reason = type(caught_exception).__name__
-        elif response is not None and response[0].status_code >= 300:
-            error = response[1].get("Error", {}) if isinstance(response[1], dict) else {}
-            reason = str(error.get("Code") or f"HTTP {response[0].status_code}")
-        else:
-            return
-        request_dict["context"][self._REASON] = reason
-        request_dict["context"][self._NETWORK] = _is_network(caught_exception)
-
-    def announce(self, request: Any, operation_name: str = "", **_: Any) -> None:
-        context = getattr(request, "context", None) or {}
-        attempt = context.get("retries", {}).get("attempt", 1)
-        if attempt > 1:
-            where = self.where()
-            reason = context.get(self._REASON, "error")
-            # Throttling and 5xx answers are worth a line each; a network that does not answer ends in
-            # one clear error soon enough (exit 7), so its retries show only with -v.
-            network = bool(context.get(self._NETWORK))
-            level = logging.INFO if network else logging.WARNING
-            last = min(self.max_attempts, CONNECTION_ATTEMPTS) if network else self.max_attempts
-            log.log(level, "retrying %s%s, attempt %d/%d: %s", operation_name, f" in {where}" if where else "",
-                    attempt, last, reason)
-
-    def give_up(self, http_response: Any, parsed: Any, model: Any, context: Any, **_: Any) -> None:
-        if http_response is None or http_response.status_code < 300 or not isinstance(parsed, dict):
-            return
-        retry = RetryContext(attempt_number=1, operation_model=model, parsed_response=parsed,
-                             http_response=http_response)
-        throttled = ThrottledRetryableChecker().is_retryable(retry)
-        if throttled or TransientRetryableChecker().is_retryable(retry):
-            attempts = int((context or {}).get("retries", {}).get("attempt", 1))
-            raise AwsGaveUp(parsed, model.name, self.where(), attempts, throttled)
-
-
-JSON_PROTOCOLS = frozenset({"json", "rest-json", "smithy-rpc-v2-cbor"})
-
-
-def read_xml_error(operation_model: Any, response_dict: dict[str, Any], customized_response_dict: dict[str, Any],
-                   **_: Any) -> None:
-    """A ``before-parse`` handler: an error of a JSON-protocol service (Organizations, Budgets, Cost
-    Explorer, IAM Identity Center...) whose body is an XML error document keeps its code and message.
-
-    botocore's JSON parser cannot read XML: it would make the HTTP status the code and the whole
-    document the message (``403: <?xml ...><Code>AccessDenied</Code>...``), so the error matches no
-    code awsroles looks for (``AccessDenied``: the hint; ``Throttling``: the retry) and is shown
-    raw. AWS's front ends, proxies in between, and moto (which answers every request IAM
-    authorization denies in the Query protocol's XML) send such bodies.
-    """
-    if int(response_dict.get("status_code") or 0) < 300:
-        return
-    service = operation_model.service_model
-    if getattr(service, "resolved_protocol", service.protocol) not in JSON_PROTOCOLS:
-        return
-    error = xml_error(response_dict.get("body") or b"")
-    if error is not None:
-        customized_response_dict["Error"] = {"Code": error[0], "Message": error[1]}
-
-
-def xml_error(body: bytes) -> tuple[str, str] | None:
-    """``(code, message)`` of an AWS XML error document (``<ErrorResponse><Error><Code>...``, with or
-    without ``<Errors>`` or a namespace, or ``<Error>`` alone), else None."""
-    if not body.lstrip().startswith(b"<"):
-        return None
-    from xml.etree import ElementTree
-
-    try:
-        root = ElementTree.fromstring(body)
-    except ElementTree.ParseError:
-        return None
-    fields: dict[str, str] = {}
-    for element in root.iter():
-        name = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
-        if name in ("Code", "Message") and name not in fields:
-            fields[name] = (element.text or "").strip()
-    code = fields.get("Code", "")
-    return (code, fields.get("Message", "")) if code else None
-
-
-class _ServiceNames(Sequence[str]):
-    """What ``Loader.list_available_services`` answers, for the one question botocore asks of it
-    when it makes a client (is this service known?) answered by looking in that service's own
-    folder; the whole list is made only if something reads it."""
-
-    def __init__(self, loader: _Loader, type_name: str) -> None:
-        self._loader, self._type_name = loader, type_name
-
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        try:
-            return bool(self._loader.list_api_versions(name, self._type_name))
-        except botocore.exceptions.DataNotFoundError:
-            return False
-
-    def _all(self) -> list[str]:
-        names: list[str] = botocore.loaders.Loader.list_available_services(self._loader, self._type_name)
-        return names
-
-    def __getitem__(self, index: Any) -> Any:
-        return self._all()[index]
-
-    def __len__(self) -> int:
-        return len(self._all())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-
-class _Loader(botocore.loaders.Loader):  # type: ignore[misc]  # botocore has no type hints
-    """botocore's data loader, except that checking a service's name before loading its model
-    looks in that service's folder instead of listing all ~400 services' folders (a few thousand
-    directory reads: ~50 ms of CPU in every process that makes a client)."""
-
-    def list_available_services(self, type_name: str) -> Sequence[str]:
-        return _ServiceNames(self, type_name)
-
-
-_TEMPLATE: list[Any] = []  # botocore's builtin event handlers, registered once: see _botocore_session
-
-
-def _botocore_session(profile: str | None = None) -> botocore.session.Session:
-    """A new botocore session whose builtin event handlers are a copy of a set registered once per
-    process, instead of registered again (botocore's ``Session()`` does that, ~10 ms of CPU; with a
-    role session per account, a tenth of a plan's CPU at 60 accounts, and the same over again for
-    each client's first use). The copy is what botocore itself gives each client
-    (``HierarchicalEmitter.__copy__``); the template never gets a hook: hooks go on each session."""
-    with _LOADERS_LOCK:
-        if not _TEMPLATE:
-            _TEMPLATE.append(getattr(botocore.session.Session(), "_original_handler", None))
-    emitter = _TEMPLATE[0]
-    if emitter is None:  # a botocore laid out differently: its own way
-        return botocore.session.Session(profile=profile)
-    return botocore.session.Session(event_hooks=copy.copy(emitter), include_builtin_handlers=False, profile=profile)
-
-
-_LOADERS: dict[Any, Any] = {}  # botocore's data loader, one per data path: see _shared_loader
-_LOADERS_LOCK = threading.Lock()
-
-
-def _shared_loader(session: botocore.session.Session) -> Any:
-    """Make ``session`` read AWS's service models through this process's one loader, and return it.
-
-    A botocore session reads the models (JSON files, the IAM one alone ~1 MB) through its own
-    loader, which parses each once: a new session would parse them all again, ~0.1-0.2 s of CPU
-    for its first client. The loaded data is only read, so every session here shares one loader
-    (one per ``data_path`` setting, which decides where models are looked up)."""
-    key = session.get_config_variable("data_path")
-    with _LOADERS_LOCK:
-        loader = _LOADERS.get(key)
-        if loader is None:
-            loader = _LOADERS[key] = session.get_component("data_loader")
-            if type(loader) is botocore.loaders.Loader:
-                loader.__class__ = _Loader  # the same object, state and caches: see _Loader
-    if session.get_component("data_loader") is not loader:
-        session.register_component("data_loader", loader)
-    return loader
-
-
-class Session:
-    """A botocore session with its region: the part of ``boto3.Session`` awsroles uses, without
-    importing boto3. ``client`` builds clients exactly as ``boto3.Session.client`` does (botocore's
-    ``create_client`` in the session's region)."""
-
-    def __init__(self, botocore_session: botocore.session.Session | None = None, *, region_name: str | None = None,
-                 profile_name: str | None = None, aws_access_key_id: str | None = None,
-                 aws_secret_access_key: str | None = None, aws_session_token: str | None = None) -> None:
-        self._session = botocore_session or _botocore_session(profile_name)
-        if aws_access_key_id or aws_secret_access_key or aws_session_token:
-            self._session.set_credentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
-        if region_name is not None:
-            self._session.set_config_variable("region", region_name)
-
-    @property
-    def region_name(self) -> str | None:
-        region = self._session.get_config_variable("region")
-        return str(region) if region else None
-
-    @property
-    def botocore_session(self) -> botocore.session.Session:
-        return self._session
-
-    def client(self, service: str, **kwargs: Any) -> Any:
-        return self._session.create_client(service, **kwargs)
-
-    def get_credentials(self) -> Any:
-        """The session's credentials (botocore's), as ``boto3.Session.get_credentials``."""
-        return self._session.get_credentials()
 
 
 class Aws:

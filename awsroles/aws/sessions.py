@@ -1,0 +1,126 @@
+"""botocore sessions, cheap to make: one loader of service models per process
+(:func:`_shared_loader`), builtin event handlers copied instead of registered again
+(:func:`_botocore_session`), and :class:`Session`, the part of ``boto3.Session`` awsroles uses
+(:mod:`awsroles.aws` builds every session and client through these)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import botocore
+import botocore.loaders
+import botocore.session
+
+
+class _ServiceNames(Sequence[str]):
+    """What ``Loader.list_available_services`` answers, for the one question botocore asks of it
+    when it makes a client (is this service known?) answered by looking in that service's own
+    folder; the whole list is made only if something reads it."""
+
+    def __init__(self, loader: _Loader, type_name: str) -> None:
+        self._loader, self._type_name = loader, type_name
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            return bool(self._loader.list_api_versions(name, self._type_name))
+        except botocore.exceptions.DataNotFoundError:
+            return False
+
+    def _all(self) -> list[str]:
+        names: list[str] = botocore.loaders.Loader.list_available_services(self._loader, self._type_name)
+        return names
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+
+class _Loader(botocore.loaders.Loader):  # type: ignore[misc]  # botocore has no type hints
+    """botocore's data loader, except that checking a service's name before loading its model
+    looks in that service's folder instead of listing all ~400 services' folders (a few thousand
+    directory reads: ~50 ms of CPU in every process that makes a client)."""
+
+    def list_available_services(self, type_name: str) -> Sequence[str]:
+        return _ServiceNames(self, type_name)
+
+
+_TEMPLATE: list[Any] = []  # botocore's builtin event handlers, registered once: see _botocore_session
+
+
+def _botocore_session(profile: str | None = None) -> botocore.session.Session:
+    """A new botocore session whose builtin event handlers are a copy of a set registered once per
+    process, instead of registered again (botocore's ``Session()`` does that, ~10 ms of CPU; with a
+    role session per account, a tenth of a plan's CPU at 60 accounts, and the same over again for
+    each client's first use). The copy is what botocore itself gives each client
+    (``HierarchicalEmitter.__copy__``); the template never gets a hook: hooks go on each session."""
+    with _LOADERS_LOCK:
+        if not _TEMPLATE:
+            _TEMPLATE.append(getattr(botocore.session.Session(), "_original_handler", None))
+    emitter = _TEMPLATE[0]
+    if emitter is None:  # a botocore laid out differently: its own way
+        return botocore.session.Session(profile=profile)
+    return botocore.session.Session(event_hooks=copy.copy(emitter), include_builtin_handlers=False, profile=profile)
+
+
+_LOADERS: dict[Any, Any] = {}  # botocore's data loader, one per data path: see _shared_loader
+_LOADERS_LOCK = threading.Lock()
+
+
+def _shared_loader(session: botocore.session.Session) -> Any:
+    """Make ``session`` read AWS's service models through this process's one loader, and return it.
+
+    A botocore session reads the models (JSON files, the IAM one alone ~1 MB) through its own
+    loader, which parses each once: a new session would parse them all again, ~0.1-0.2 s of CPU
+    for its first client. The loaded data is only read, so every session here shares one loader
+    (one per ``data_path`` setting, which decides where models are looked up)."""
+    key = session.get_config_variable("data_path")
+    with _LOADERS_LOCK:
+        loader = _LOADERS.get(key)
+        if loader is None:
+            loader = _LOADERS[key] = session.get_component("data_loader")
+            if type(loader) is botocore.loaders.Loader:
+                loader.__class__ = _Loader  # the same object, state and caches: see _Loader
+    if session.get_component("data_loader") is not loader:
+        session.register_component("data_loader", loader)
+    return loader
+
+
+class Session:
+    """A botocore session with its region: the part of ``boto3.Session`` awsroles uses, without
+    importing boto3. ``client`` builds clients exactly as ``boto3.Session.client`` does (botocore's
+    ``create_client`` in the session's region)."""
+
+    def __init__(self, botocore_session: botocore.session.Session | None = None, *, region_name: str | None = None,
+                 profile_name: str | None = None, aws_access_key_id: str | None = None,
+                 aws_secret_access_key: str | None = None, aws_session_token: str | None = None) -> None:
+        self._session = botocore_session or _botocore_session(profile_name)
+        if aws_access_key_id or aws_secret_access_key or aws_session_token:
+            self._session.set_credentials(aws_access_key_id, aws_secret_access_key, aws_session_token)
+        if region_name is not None:
+            self._session.set_config_variable("region", region_name)
+
+    @property
+    def region_name(self) -> str | None:
+        region = self._session.get_config_variable("region")
+        return str(region) if region else None
+
+    @property
+    def botocore_session(self) -> botocore.session.Session:
+        return self._session
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        return self._session.create_client(service, **kwargs)
+
+    def get_credentials(self) -> Any:
+        """The session's credentials (botocore's), as ``boto3.Session.get_credentials``."""
+        return self._session.get_credentials()
