@@ -151,20 +151,24 @@ class FastCache:
 
     @staticmethod
     def _new_key(path: Path, exclusive: bool) -> bytes:
+        """A new key, written whole before anyone can read it: into a file of its own (named for this
+        process and this call), then linked in place (``exclusive``: only if there is no key yet; else
+        the key another process or thread made first) or moved over a damaged one. A key file is
+        never seen half written."""
         key = os.urandom(32)
-        if exclusive:
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:  # another process won the race: use its key
-                return path.read_bytes()
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key)
-            return key
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # replace a damaged key whole
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
-        os.replace(tmp, path)
+        if not exclusive:
+            os.replace(tmp, path)  # replace a damaged key whole
+            return key
+        try:
+            os.link(tmp, path)
+        except FileExistsError:  # another process won the race: use its key
+            return path.read_bytes()
+        finally:
+            os.unlink(tmp)
         return key
 
     def get(self, environment: str, role: str, name: str) -> Credentials | None:

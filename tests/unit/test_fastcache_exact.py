@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PosixPath
 
@@ -208,3 +208,39 @@ def test_the_public_aesgcm_serves_when_the_binding_moves(monkeypatch: pytest.Mon
     key, nonce = b"k" * 32, b"n" * 12
     sealed = aesgcm(key).encrypt(nonce, b"plain", b"header")  # type: ignore[attr-defined]
     assert AESGCM(key).decrypt(nonce, sealed, b"header") == b"plain"
+
+
+def test_threads_making_the_key_at_once_all_get_the_one_key_written(tmp_path: Path) -> None:
+    """A key file is never seen half written: threads (and processes) that find no key and make one at
+    the same moment all end up with the key in the file. (It was created empty, then written: a
+    thread that read it in between got 0 bytes, and AESGCM refused them: seen in CI, 20 threads.)"""
+    for round_ in range(40):
+        cache = FastCache(tmp_path / f"cache{round_}", tmp_path / f"run{round_}")
+        keys, errors = _at_once(16, lambda cache=cache: cache._key(create=True))
+        written = (tmp_path / f"run{round_}" / "cache.key").read_bytes()
+        assert errors == [] and len(written) == 32
+        assert keys == [written] * 16, round_
+        assert sorted(p.name for p in (tmp_path / f"run{round_}").iterdir()) == ["cache.key"]  # no leftovers
+
+
+def _at_once(count: int, call: Callable[[], object]) -> tuple[list[object], list[BaseException]]:
+    """``call`` in ``count`` threads released together: what each returned, and what each raised."""
+    import threading
+
+    start = threading.Barrier(count)
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        start.wait()
+        try:
+            results.append(call())
+        except BaseException as exc:  # any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results, errors
