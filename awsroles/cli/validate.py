@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from awsroles.cli.app import App, common_options, pass_app, shown
 from awsroles.errors import ExitCode
 from awsroles.iam.checks import ORG_CHECKS
+from awsroles.org.model import Org
 from awsroles.org.parse import check_org
 from awsroles.render import Result
 
@@ -18,7 +21,9 @@ from awsroles.render import Result
 def validate(app: App, strict: bool) -> int:
     """Check the org file; report every problem as FILE:LINE: message.
 
-    Exits 0 when the file is valid, 2 when it has errors (or warnings, with --strict).
+    Exits 0 when the file is valid, 2 when it has errors (or warnings, with --strict). With -v,
+    each team's policy: its form (per-environment, or per-role for a team granted roles in many
+    environments), its size and the room IAM leaves it.
 
     \b
     Examples:
@@ -51,12 +56,35 @@ def validate(app: App, strict: bool) -> int:
         notes.append(f"{shown(path)}: valid: {summary['accounts']} accounts{created}, {summary['environments']} "
                      f"environments, {summary['roles']} roles, {summary['teams']} teams, {summary['users']} "
                      f"users{budgets}")
+    teams = _team_policies(org) if valid and org is not None else {}
+    if app.verbose:
+        notes += [f"team {name}: {t['form']} form, {t['size']} of {t['room']} characters ({t['room'] - t['size']} left)"
+                  for name, t in teams.items()]
     if app.output == "table":  # problems go to stderr, as compilers print them; JSON carries them
         for problem in problems:
             app.warn(str(problem))
         if not valid:
             count = len([p for p in problems if p.is_error]) if not strict else len(problems)
             app.warn(f"{shown(path)}: {count} {'problem' if count == 1 else 'problems'}")
-    data = {"file": str(path), "valid": valid, "summary": summary, "problems": [p.as_dict() for p in problems]}
+    data = {"file": str(path), "valid": valid, "summary": summary, "problems": [p.as_dict() for p in problems],
+            "team_policies": teams}
     app.render(Result(data=data, notes=notes))
     return ExitCode.OK if valid else ExitCode.USAGE
+
+
+def _team_policies(org: Org) -> dict[str, dict[str, Any]]:
+    """Each team's policy as apply writes it (temporary grants included; accounts still to create
+    measured as the size checks measure them): its form, its size in characters and the room IAM
+    leaves it in its group (none in an org on Identity Center alone)."""
+    from datetime import datetime, timezone
+
+    from awsroles.iam import policies
+    from awsroles.iam.checks import measured
+
+    if not org.uses_iam_users:
+        return {}
+    org = measured(org)
+    temporary = org.active_temporary(datetime.now(timezone.utc))
+    return {team.name: {"form": policies.team_policy_form(org, team, temporary),
+                        "size": policies.policy_size(policies.team_policy(org, team, temporary)),
+                        "room": policies.TEAM_POLICY_ROOM} for team in org.teams}

@@ -21,15 +21,22 @@ from awsroles.org.requests import check_requests
 from awsroles.org.temporary import check_expired
 
 
+def measured(org: Org) -> Org:
+    """``org`` as its documents are measured: accounts apply has yet to create get a 12-digit
+    placeholder id (all ids are 12 digits), so each document is as large as it will be."""
+    if not org.pending_accounts:
+        return org
+    from dataclasses import replace
+
+    return replace(org, accounts=tuple(replace(a, id=PLACEHOLDER_ID) if a.pending else a for a in org.accounts))
+
+
 def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> list[Problem]:
     """The generated documents that would be larger than IAM allows, each at its section's line.
     Accounts apply has yet to create are measured with a 12-digit placeholder id (all ids are 12 digits).
     Temporary grants count while they have not expired at ``now`` (default: the current time)."""
     problems: list[Problem] = []
-    if org.pending_accounts:
-        from dataclasses import replace
-
-        org = replace(org, accounts=tuple(replace(a, id=PLACEHOLDER_ID) if a.pending else a for a in org.accounts))
+    org = measured(org)
     trust = policies.policy_size(policies.trust_policy(org))
     if trust > limits.TRUST_POLICY_MAX:
         adopted = len(org.adopted_in_place()["user"])
@@ -44,12 +51,13 @@ def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> li
     temporary = org.active_temporary(now if now is not None else datetime.now(timezone.utc))
     for team in org.teams:
         size = policies.policy_size(policies.team_policy(org, team, temporary))
-        if size > limits.GROUP_INLINE_POLICIES_MAX:
+        if size > policies.TEAM_POLICY_ROOM:
             extra = " or end temporary grants" if any(g.team == team.name for g in temporary) else ""
-            problems.append(sections.error("team", team.name, f"team '{team.name}' policy is {size} characters; "
-                                           "IAM allows "
-                                           f"{limits.GROUP_INLINE_POLICIES_MAX} of inline policy per group (split "
-                                           f"the team{extra})"))
+            form = policies.team_policy_form(org, team, temporary)
+            problems.append(sections.error("team", team.name, f"team '{team.name}' policy is {size} characters "
+                                           f"in its {form} form; IAM allows {limits.GROUP_INLINE_POLICIES_MAX} of "
+                                           f"inline policy per group, {policies.TEAM_POLICY_ROOM} of them after "
+                                           f"awsroles' marker policy (split the team{extra})"))
     for user in org.users:
         own = tuple(g for g in temporary if g.user == user.name)
         size = policies.policy_size(policies.user_temporary_policy(org, own)) if own else 0

@@ -38,12 +38,8 @@ GROUP_MARKER_POLICY = "awsroles-managed-by"
 
 
 def group_marker_document() -> str:
-    """The marker's document (canonical JSON)."""
-    return policies.canonical_json({
-        "Version": policies.VERSION,
-        "Statement": [{"Sid": "OwnershipMarkerGrantsNothing", "Effect": "Deny", "Action": "iam:GetGroup",
-                       "NotResource": "*"}],
-    })
+    """The marker's document (canonical JSON): :data:`awsroles.iam.policies.GROUP_MARKER_DOCUMENT`."""
+    return policies.canonical_json(policies.GROUP_MARKER_DOCUMENT)
 
 
 # A role's or user's settings as awsroles last wrote them, hashed. When the live resource no

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from awsroles.org import limits
 from awsroles.org.jsondoc import SET_VALUED, canonical_values, compact_size, statement_key
 from awsroles.org.jsondoc import Document as Document
 from awsroles.org.jsondoc import canonical as canonical
@@ -85,22 +86,40 @@ def trust_policy(org: Org) -> Document:
     return canonical({"Version": VERSION, "Statement": [statement]})
 
 
+# The room a team's policy has: IAM's inline policy characters per group, less the marker policy every
+# awsroles group carries (awsroles.iam.desired.GROUP_MARKER_POLICY, this document).
+GROUP_MARKER_DOCUMENT: Document = {"Version": VERSION, "Statement": [
+    {"Sid": "OwnershipMarkerGrantsNothing", "Effect": "Deny", "Action": "iam:GetGroup", "NotResource": "*"}]}
+TEAM_POLICY_ROOM = limits.GROUP_INLINE_POLICIES_MAX - compact_size(GROUP_MARKER_DOCUMENT)
+PER_ENVIRONMENT, PER_ROLE = "per-environment", "per-role"  # the two forms of a team's standing grants
+
+
 def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> Document:
-    """The ops-side policy of a team: assume exactly the granted role ARNs, one Sid per environment,
-    and one statement per temporary grant of the team in ``temporary`` (:func:`temporary_statement`)."""
-    by_env: dict[str, list[str]] = {}
-    for grant in team.grants:
-        by_env.setdefault(grant.environment, []).append(org.role_arn(grant.environment, grant.role))
-    statements = [
-        {
-            "Sid": sid("assume", env, "roles"),
-            "Effect": "Allow",
-            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
-            "Resource": arns,
-            "Condition": _assume_conditions(org),
-        }
-        for env, arns in by_env.items()
-    ]
+    """The ops-side policy of a team: assume exactly the granted roles, and one statement per
+    temporary grant of the team in ``temporary`` (:func:`temporary_statement`).
+
+    The standing grants take the smaller of two forms that fits the group's room
+    (:data:`TEAM_POLICY_ROOM`): one statement per environment naming each granted role's ARN (the
+    default: a person reads it as the grants), or, for a team granted roles in many environments,
+    one statement per role over that role in any account, limited by ``aws:ResourceAccount`` to the
+    accounts of the environments it is granted in (:func:`team_policy_form`). Both carry the same
+    MFA and SourceIdentity conditions and allow exactly the same roles."""
+    return _team_policy(org, team, temporary, team_policy_form(org, team, temporary))
+
+
+def team_policy_form(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> str:
+    """:data:`PER_ENVIRONMENT` while that form fits the group's room, else :data:`PER_ROLE` when it
+    is smaller (a team granted each role in many environments; the check of the sizes then reports
+    the per-role size when even that does not fit)."""
+    by_environment = compact_size(_team_policy(org, team, temporary, PER_ENVIRONMENT))
+    if by_environment <= TEAM_POLICY_ROOM:
+        return PER_ENVIRONMENT
+    by_role = compact_size(_team_policy(org, team, temporary, PER_ROLE))
+    return PER_ROLE if by_role < by_environment else PER_ENVIRONMENT
+
+
+def _team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...], form: str) -> Document:
+    statements = _per_role_statements(org, team) if form == PER_ROLE else _per_environment_statements(org, team)
     replaced = _replaced_by_env(org, team)
     statements += [
         {
@@ -116,6 +135,52 @@ def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()
     ]
     statements += [temporary_statement(org, g) for g in temporary if g.team == team.name]
     return canonical({"Version": VERSION, "Statement": statements})
+
+
+def _per_environment_statements(org: Org, team: Team) -> list[Document]:
+    """One Sid per environment: assume exactly the granted role ARNs there."""
+    by_env: dict[str, list[str]] = {}
+    for grant in team.grants:
+        by_env.setdefault(grant.environment, []).append(org.role_arn(grant.environment, grant.role))
+    return [
+        {
+            "Sid": sid("assume", env, "roles"),
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Resource": arns,
+            "Condition": _assume_conditions(org),
+        }
+        for env, arns in by_env.items()
+    ]
+
+
+def _per_role_statements(org: Org, team: Team) -> list[Document]:
+    """One Sid per role: the role at its path in any account (``arn:PARTITION:iam::*:role/PATH/NAME``),
+    where ``aws:ResourceAccount`` (the account that owns the role: IAM User Guide, "AWS global
+    condition context keys") is one of the accounts of the environments the team is granted it in."""
+    by_role: dict[str, list[str]] = {}
+    for grant in team.grants:
+        account = org.environment_account(grant.environment)
+        org.require_ids((account,))
+        by_role.setdefault(grant.role, []).append(account.id)
+    statements: list[Document] = []
+    taken: set[str] = set()
+    for role, ids in by_role.items():
+        name = base = sid("assume", role, "in", "accounts")
+        number = 2
+        while name.lower() in taken:  # two role names that differ only in punctuation
+            name, number = f"{base}{number}", number + 1
+        taken.add(name.lower())
+        conditions: dict[str, dict[str, Any]] = {k: dict(v) for k, v in _assume_conditions(org).items()}
+        conditions["StringEquals"]["aws:ResourceAccount"] = ids
+        statements.append({
+            "Sid": name,
+            "Effect": "Allow",
+            "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+            "Resource": f"arn:{org.partition}:iam::*:role{org.role_path(role)}{role}",
+            "Condition": conditions,
+        })
+    return statements
 
 
 def _replaced_by_env(org: Org, team: Team) -> dict[str, list[str]]:

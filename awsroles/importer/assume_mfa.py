@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from awsroles.importer.documents import statements_of
+from awsroles.importer.documents import per_role, statements_of
 from awsroles.org.model import Org
 from awsroles.sync.state import Document, LiveAccount
 
@@ -88,7 +88,7 @@ def _without_mfa(document: Document) -> list[tuple[list[str], str]]:
         if _allows_assume(statement):
             requirement = mfa_requirement(statement)
             if requirement != REQUIRED:
-                out.append((_listed(statement.get("Resource")), requirement))
+                out.append((per_role(statement)[1], requirement))  # per-role form: each account listed
     return out
 
 

@@ -4,6 +4,7 @@ org's MFA settings inferred from the MFA conditions of the trust and team polici
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -105,3 +106,28 @@ def infer_mfa(observations: Mapping[tuple[bool, int | None], list[str]], ops: Li
         warnings.append(f"the live policies say {_spell_mfa(required, age)}, the [org] section of the --from file "
                         f"says {_spell_mfa(*settings.mfa)}: imported what IAM holds")
     return required, age
+
+
+_ANY_ACCOUNT = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::\*:role/(?:[^*?]*/)?[^/*?]+")
+
+
+def per_role(statement: Document) -> tuple[Document, list[str]]:
+    """A statement's role ARNs, and the statement without what spelled them. awsroles' per-role form
+    (:func:`awsroles.iam.policies.team_policy`: ``arn:PARTITION:iam::*:role/PATH/NAME`` where
+    ``StringEquals aws:ResourceAccount`` lists the accounts) stands for the role's ARN in each of those
+    accounts; any other statement for its ``Resource`` as written."""
+    resources = statement.get("Resource", [])
+    arns = [str(a) for a in ([resources] if isinstance(resources, str) else resources)]
+    condition = statement.get("Condition")
+    equals = condition.get("StringEquals") if isinstance(condition, dict) else None
+    key = next((k for k in equals if str(k).lower() == "aws:resourceaccount"), None) \
+        if isinstance(equals, dict) else None
+    wildcard = [a for a in arns if _ANY_ACCOUNT.fullmatch(a)]
+    if key is None or not wildcard or len(wildcard) != len(arns) or not isinstance(equals, dict) \
+            or not isinstance(condition, dict):
+        return statement, arns
+    accounts = equals[key] if isinstance(equals[key], list) else [equals[key]]
+    rest = {k: v for k, v in equals.items() if k != key}
+    kept = {**condition, "StringEquals": rest} if rest else {k: v for k, v in condition.items() if k != "StringEquals"}
+    expanded = [a.replace(":iam::*:", f":iam::{account}:", 1) for a in wildcard for account in accounts]
+    return {**statement, "Condition": kept}, expanded

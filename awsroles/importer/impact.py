@@ -39,7 +39,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from awsroles.importer.assume_mfa import assume_without_mfa
-from awsroles.importer.documents import allows_assume_role, statements_of
+from awsroles.importer.documents import allows_assume_role, per_role, statements_of
 from awsroles.importer.impact_model import (
     KINDS,
     Impact,
@@ -129,8 +129,7 @@ def _assumable(document: Document) -> set[str]:
     out: set[str] = set()
     for statement in statements_of(document):
         if allows_assume_role(statement):
-            resources = statement.get("Resource", [])
-            out.update(str(r) for r in ([resources] if isinstance(resources, str) else resources))
+            out.update(per_role(statement)[1])  # awsroles' per-role form: the role in each account it lists
     return out
 
 

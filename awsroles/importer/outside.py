@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from awsroles.importer.accounts import Accounts
-from awsroles.importer.documents import allows_assume_role, statements_of
+from awsroles.importer.documents import allows_assume_role, per_role, statements_of
 from awsroles.sync.state import LiveAccount, LiveGroup
 
 AWS_PATHS = ("/aws-service-role/", "/aws-reserved/", "/service-role/")
@@ -36,17 +36,13 @@ class NotImported:
                 "reason": self.reason}
 
 
-def _listed(value: Any) -> list[str]:
-    return [str(v) for v in (value if isinstance(value, list) else [value] if value else [])]
-
-
 def assumable(group: LiveGroup) -> list[str]:
     """The role ARNs (as written, wildcards and all) that ``group``'s inline policies allow to assume."""
     arns: list[str] = []
     for document in group.inline.values():
         for statement in statements_of(document):
             if allows_assume_role(statement):
-                arns.extend(a for a in _listed(statement.get("Resource")) if ":role/" in a or a == "*")
+                arns.extend(a for a in per_role(statement)[1] if ":role/" in a or a == "*")
     return arns
 
 

@@ -8,7 +8,7 @@ import re
 
 from awsroles.iam.policies import TEMPORARY_SID_PREFIX
 from awsroles.importer.accounts import slug
-from awsroles.importer.documents import allows_assume_role, statements_of
+from awsroles.importer.documents import allows_assume_role, per_role, statements_of
 from awsroles.importer.findings import dropped_conditions, grants_document, group_policies, moved_grants
 from awsroles.importer.outside import assumable
 from awsroles.importer.reading import Reading
@@ -96,11 +96,11 @@ class TeamReading(Reading):
                 self.warnings.append(f"{where}: statement {statement.get('Sid', '(no Sid)')} does not allow "
                                      "sts:AssumeRole; not imported")
                 continue
+            statement, resources = per_role(statement)
             if not str(statement.get("Sid", "")).startswith(TEMPORARY_SID_PREFIX) and \
                     (dropped := dropped_conditions(where, statement)) is not None:
                 self.warnings.append(dropped)
-            resources = statement.get("Resource", [])
-            for arn in [resources] if isinstance(resources, str) else resources:
+            for arn in resources:
                 if self.replaced_arn(str(arn)):
                     continue  # a replaced role the team keeps while it is replaced: the --from file says so
                 grant = self.grant_of(str(arn))

@@ -51,6 +51,9 @@ CONTEXT_KEYS = frozenset({
 # session was made with MFA, so conditions on it stay moto's business, as before).
 ROLE_SESSION_KEYS = (CONTEXT_KEYS - {"aws:multifactorauthpresent", "aws:multifactorauthage"}) | {
     "identitystore:userid"}  # the access portal's role sessions: see role_sessions
+# Keys the sandbox sets only on the requests it knows them for (``aws:ResourceAccount``: the role's
+# account, on an AssumeRole): evaluated there; on any other request still moto's business.
+REQUEST_KEYS = frozenset({"aws:resourceaccount"})
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
@@ -178,7 +181,10 @@ def resolve_policy(document: Mapping[str, Any], context: Mapping[str, str],
     """``document`` as it applies to one request: statements whose conditions on the ``known``
     keys fail are gone (a known key missing from ``context`` is absent from the request),
     conditions that hold are gone, policy variables in ``Resource`` are replaced; the rest
-    (other keys, other operators) is left for moto."""
+    (other keys, other operators) is left for moto. A key of :data:`REQUEST_KEYS` is known where
+    ``context`` has it."""
+    if not isinstance(known, _Every):
+        known = frozenset(known) | (REQUEST_KEYS & context.keys())
     statements = document.get("Statement", [])
     resolved = []
     for statement in statements if isinstance(statements, list) else [statements]:

@@ -15,7 +15,8 @@
 - **An IAM user's request context.** For IAM users' requests (long-term keys and sessions) the
   user's policies are resolved against the request's context (:func:`_context`) by
   :func:`awsroles.sandbox.server.conditions.resolve_policy` before moto sees them.
-  ``AssumeRole`` with a ``SourceIdentity`` also takes ``sts:SetSourceIdentity``. An IAM user's
+  ``AssumeRole`` carries ``aws:ResourceAccount`` (the role's account), and with a ``SourceIdentity``
+  also takes ``sts:SetSourceIdentity``. An IAM user's
   permissions boundary limits their requests as on AWS
   (:func:`awsroles.sandbox.server.boundaries.boundary_allows`).
 """
@@ -97,6 +98,14 @@ def _context(session: UserSession | None, user: Any, action: str, data: Mapping[
     source_identity = param(data, "SourceIdentity")
     if action == "sts:AssumeRole" and source_identity:
         context["sts:sourceidentity"] = source_identity
+    if action == "sts:AssumeRole":
+        # The account that owns the role asked for (IAM User Guide, "AWS global condition context keys",
+        # aws:ResourceAccount: "the resource owner's AWS account ID"): a team's per-role statement
+        # allows the role in the accounts it lists
+        # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+        parts = (param(data, "RoleArn") or "").split(":")
+        if len(parts) > 4 and parts[4].isdigit():
+            context["aws:resourceaccount"] = parts[4]
     return context
 
 

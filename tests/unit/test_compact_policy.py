@@ -1,0 +1,119 @@
+"""A team's policy in its two forms (issue 20, docs/policies.md "Per team"): per environment while
+it fits the group's room, else per role over ``aws:ResourceAccount``; the boundaries and the
+numbers the docs give; and the importer reading the per-role form back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from awsroles.iam import policies
+from awsroles.iam.checks import check_sizes
+from awsroles.importer.documents import per_role
+from awsroles.org.checks import Sections
+from awsroles.org.model import Org
+from awsroles.org.parse import parse_org
+
+
+def _org(environments: int, roles: int | list[str] = 1, mfa: str = "required") -> Org:
+    names = [f"role{r}" for r in range(roles)] if isinstance(roles, int) else roles
+    lines = ["[org]", "name = n", "ops_account = ops", f"mfa = {mfa}", "", "[account ops]", "id = 100000000000", ""]
+    for n in range(environments):
+        lines += [f"[account a{n:03}]", f"id = {200000000000 + n}", f"environment = e{n:03}", ""]
+    for name in names:
+        lines += [f"[role {name}]", "managed = arn:aws:iam::aws:policy/ReadOnlyAccess", ""]
+    lines += ["[team t]", "members = alice", *[f"e{n:03} = {', '.join(names)}" for n in range(environments)], "",
+              "[user alice]", ""]
+    org, problems = parse_org("\n".join(lines), "x.ini", Path("."))
+    assert org is not None, problems
+    return org
+
+
+def test_the_per_environment_form_while_it_fits_then_the_per_role_one() -> None:
+    fifteen, sixteen = _org(15), _org(16)
+    assert policies.team_policy_form(fifteen, fifteen.team("t")) == policies.PER_ENVIRONMENT
+    assert policies.team_policy_form(sixteen, sixteen.team("t")) == policies.PER_ROLE
+    marker = len(json.dumps(policies.GROUP_MARKER_DOCUMENT, separators=(",", ":")))
+    assert policies.TEAM_POLICY_ROOM + marker == 5120
+    assert policies.TEAM_POLICY_ROOM == 4985
+
+
+@pytest.mark.parametrize(("environments", "roles"), [(300, 1), (60, 2), (40, 5)])
+def test_what_the_docs_say_fits_passes_validate(environments: int, roles: int) -> None:
+    org = _org(environments, roles)
+    size = policies.policy_size(policies.team_policy(org, org.team("t")))
+    assert policies.team_policy_form(org, org.team("t")) == policies.PER_ROLE and size <= policies.TEAM_POLICY_ROOM
+    assert check_sizes(org, Sections("x.ini", {})) == []
+
+
+def test_a_team_that_does_not_fit_even_per_role_is_refused_naming_the_form() -> None:
+    org = _org(45, 5)
+    size = policies.policy_size(policies.team_policy(org, org.team("t")))
+    assert [p.message for p in check_sizes(org, Sections("x.ini", {("team", "t"): 7}))] == [
+        f"team 't' policy is {size} characters in its per-role form; IAM allows 5120 of inline policy per group, "
+        "4985 of them after awsroles' marker policy (split the team)"]
+
+
+def test_the_per_role_statement_exactly_with_and_without_mfa() -> None:
+    org = _org(16)
+    document = policies.team_policy(org, org.team("t"))
+    accounts = [str(200000000000 + n) for n in range(16)]
+    assert document == {"Version": "2012-10-17", "Statement": [{
+        "Sid": "AssumeRole0InAccounts",
+        "Effect": "Allow",
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+        "Resource": "arn:aws:iam::*:role/awsroles/role0",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                      "NumericLessThan": {"aws:MultiFactorAuthAge": "43200"},
+                      "StringEquals": {"sts:SourceIdentity": "${aws:username}", "aws:ResourceAccount": accounts}},
+    }]}
+    optional = _org(25, mfa="optional")  # smaller statements: more environments fit per environment
+    statement = policies.team_policy(optional, optional.team("t"))["Statement"][0]
+    assert statement["Condition"] == {"StringEquals": {"sts:SourceIdentity": "${aws:username}", "aws:ResourceAccount":
+                                                       [str(200000000000 + n) for n in range(25)]}}
+
+
+def test_two_roles_whose_names_make_the_same_sid_get_two_sids() -> None:
+    org = _org(16, ["a-b", "a_b"])
+    sids = [s["Sid"] for s in policies.team_policy(org, org.team("t"))["Statement"]]
+    assert sids == ["AssumeABInAccounts", "AssumeABInAccounts2"]
+
+
+def test_validate_checks_the_form_apply_writes() -> None:
+    """The size check and desired state agree: the team validated is the team written."""
+    from datetime import datetime, timezone
+
+    from awsroles.iam.desired import desired_state
+
+    org = _org(60, 2)
+    ops = next(s for s in desired_state(org, now=datetime(2026, 11, 30, tzinfo=timezone.utc))
+               if s.account.name == "ops")
+    group = next(g for g in ops.groups if g.name == "team-t")
+    written = next(p.document for p in group.inline if p.name == "awsroles-assume-roles")
+    assert json.loads(written) == policies.team_policy(org, org.team("t"))
+    total = sum(policies.policy_size(p.document) for p in group.inline)
+    assert total <= 5120  # the group's inline policies together, marker included
+
+
+def test_the_importer_reads_the_per_role_form_as_the_role_in_each_account() -> None:
+    statement = {"Sid": "AssumeAdminInAccounts", "Effect": "Allow", "Action": ["sts:AssumeRole"],
+                 "Resource": "arn:aws:iam::*:role/awsroles/admin",
+                 "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                               "StringEquals": {"sts:SourceIdentity": "${aws:username}",
+                                                "AWS:ResourceAccount": ["222222222222", "333333333333"]}}}
+    kept, arns = per_role(statement)
+    assert arns == ["arn:aws:iam::222222222222:role/awsroles/admin", "arn:aws:iam::333333333333:role/awsroles/admin"]
+    assert kept["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                                 "StringEquals": {"sts:SourceIdentity": "${aws:username}"}}
+    one = {**statement, "Condition": {"StringEquals": {"aws:ResourceAccount": "222222222222"}}}
+    kept, arns = per_role(one)
+    assert arns == ["arn:aws:iam::222222222222:role/awsroles/admin"] and kept["Condition"] == {}
+    # anything else is read as written: a wildcard without the account list, or mixed with exact ARNs
+    bare = {**statement, "Condition": {}}
+    assert per_role(bare) == (bare, ["arn:aws:iam::*:role/awsroles/admin"])
+    mixed = {**statement, "Resource": ["arn:aws:iam::*:role/awsroles/admin", "arn:aws:iam::1:role/x"]}
+    assert per_role(mixed)[1] == ["arn:aws:iam::*:role/awsroles/admin", "arn:aws:iam::1:role/x"]
+    pattern = {**statement, "Resource": "arn:aws:iam::*:role/awsroles/*"}
+    assert per_role(pattern)[1] == ["arn:aws:iam::*:role/awsroles/*"]
