@@ -36,6 +36,7 @@ from bench.docs import write_section  # noqa: E402
 TESTS: dict[str, list[str]] = {
     "awsroles/iam/policies.py": [
         "tests/unit/test_policies.py", "tests/unit/test_policy_documents.py", "tests/unit/test_temporary_grants.py",
+        "tests/unit/test_compact_policy.py",
         "tests/unit/test_requests.py",
         "tests/unit/test_plan.py", "tests/unit/test_org_checks.py", "tests/unit/test_break_glass.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
