@@ -98,24 +98,20 @@ def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()
     """The ops-side policy of a team: assume exactly the granted roles, and one statement per
     temporary grant of the team in ``temporary`` (:func:`temporary_statement`).
 
-    The standing grants take the smaller of two forms that fits the group's room
-    (:data:`TEAM_POLICY_ROOM`): one statement per environment naming each granted role's ARN (the
-    default: a person reads it as the grants), or, for a team granted roles in many environments,
-    one statement per role over that role in any account, limited by ``aws:ResourceAccount`` to the
-    accounts of the environments it is granted in (:func:`team_policy_form`). Both carry the same
-    MFA and SourceIdentity conditions and allow exactly the same roles."""
+    The standing grants take one of two forms (:func:`team_policy_form`): one statement per
+    environment naming each granted role's ARN while that fits the group's room
+    (:data:`TEAM_POLICY_ROOM`; a person reads it as the grants), else one statement per role over
+    that role in any account, limited by ``aws:ResourceAccount`` to the accounts of the
+    environments it is granted in. Both carry the same MFA and SourceIdentity conditions and allow
+    exactly the same roles."""
     return _team_policy(org, team, temporary, team_policy_form(org, team, temporary))
 
 
 def team_policy_form(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> str:
-    """:data:`PER_ENVIRONMENT` while that form fits the group's room, else :data:`PER_ROLE` when it
-    is smaller (a team granted each role in many environments; the check of the sizes then reports
-    the per-role size when even that does not fit)."""
-    by_environment = compact_size(_team_policy(org, team, temporary, PER_ENVIRONMENT))
-    if by_environment <= TEAM_POLICY_ROOM:
-        return PER_ENVIRONMENT
-    by_role = compact_size(_team_policy(org, team, temporary, PER_ROLE))
-    return PER_ROLE if by_role < by_environment else PER_ENVIRONMENT
+    """:data:`PER_ENVIRONMENT` while that form fits the group's room, else :data:`PER_ROLE` (the size
+    check then refuses a team that does not fit even so, naming that form and its size)."""
+    fits = compact_size(_team_policy(org, team, temporary, PER_ENVIRONMENT)) <= TEAM_POLICY_ROOM
+    return PER_ENVIRONMENT if fits else PER_ROLE
 
 
 def _team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...], form: str) -> Document:

@@ -117,3 +117,74 @@ def test_the_importer_reads_the_per_role_form_as_the_role_in_each_account() -> N
     assert per_role(mixed)[1] == ["arn:aws:iam::*:role/awsroles/admin", "arn:aws:iam::1:role/x"]
     pattern = {**statement, "Resource": "arn:aws:iam::*:role/awsroles/*"}
     assert per_role(pattern)[1] == ["arn:aws:iam::*:role/awsroles/*"]
+
+
+def _text(environments: list[str], roles: list[str], *, extra: str = "", path: str = "") -> str:
+    lines = ["[org]", "name = n", "ops_account = ops", "", "[account ops]", "id = 100000000000", ""]
+    for n, environment in enumerate(environments):
+        lines += [f"[account a{n:03}]", f"id = {200000000000 + n}", f"environment = {environment}", ""]
+    for role in roles:
+        lines += [f"[role {role}]", "managed = arn:aws:iam::aws:policy/ReadOnlyAccess",
+                  *([f"path = {path}"] if path else []), ""]
+    lines += ["[team t]", "members = alice", *[f"{e} = {', '.join(roles)}" for e in environments], "",
+              "[user alice]", "", extra]
+    return "\n".join(lines)
+
+
+def _parsed(text: str) -> Org:
+    org, problems = parse_org(text, "x.ini", Path("."))
+    assert org is not None, problems
+    return org
+
+
+def test_a_policy_of_exactly_the_room_keeps_the_per_environment_form_one_more_character_does_not() -> None:
+    names = [f"e{n:03}" for n in range(1, 15)]
+    exact = _parsed(_text(["e", *names], ["r" * 11]))
+    assert policies.policy_size(policies._team_policy(exact, exact.team("t"), (), policies.PER_ENVIRONMENT)) \
+        == policies.TEAM_POLICY_ROOM
+    assert policies.team_policy_form(exact, exact.team("t")) == policies.PER_ENVIRONMENT
+    over = _parsed(_text(["ex", *names], ["r" * 11]))
+    assert policies.team_policy_form(over, over.team("t")) == policies.PER_ROLE
+
+
+def test_temporary_grants_count_toward_the_choice() -> None:
+    from datetime import datetime, timezone
+
+    temporary = "\n".join(f"[temporary t-{n}]\nteam = t\nenvironment = e{n:03}\nrole = role0\n"
+                          f"until = 2099-01-01T00:00:00Z\nreason = INC-{n}\n" for n in range(3))
+    org = _parsed(_text([f"e{n:03}" for n in range(14)], ["role0"], extra=temporary))
+    team, active = org.team("t"), org.active_temporary(datetime(2026, 11, 30, tzinfo=timezone.utc))
+    assert policies.team_policy_form(org, team) == policies.PER_ENVIRONMENT  # the standing grants alone fit
+    assert policies.team_policy_form(org, team, active) == policies.PER_ROLE  # with three temporary ones, not
+    sids = [s["Sid"] for s in policies.team_policy(org, team, active)["Statement"]]
+    assert sids == ["AssumeRole0InAccounts", "TemporarytX0", "TemporarytX1", "TemporarytX2"]
+
+
+def test_an_account_still_to_create_elsewhere_does_not_stop_the_per_role_form() -> None:
+    pending = "[account later]\nenvironment = later\nemail = later@example.com\n"
+    org = _parsed(_text([f"e{n:03}" for n in range(16)], ["role0"], extra=pending))
+    assert org.pending_accounts and policies.team_policy_form(org, org.team("t")) == policies.PER_ROLE
+    assert len(policies.team_policy(org, org.team("t"))["Statement"][0]["Condition"]["StringEquals"][
+        "aws:ResourceAccount"]) == 16
+
+
+def test_a_granted_environment_whose_account_is_still_to_create_has_no_id_to_name() -> None:
+    from awsroles.org.model import AccountPendingError
+
+    text = _text([f"e{n:03}" for n in range(16)], ["role0"]).replace("id = 200000000005\n",
+                                                                     "email = e5@example.com\n")
+    org = _parsed(text)
+    with pytest.raises(AccountPendingError):
+        policies._team_policy(org, org.team("t"), (), policies.PER_ROLE)
+
+
+def test_three_role_names_that_make_the_same_sid_get_three_sids() -> None:
+    org = _parsed(_text([f"e{n:03}" for n in range(12)], ["a-b", "a_b", "a.b"]))
+    assert policies.team_policy_form(org, org.team("t")) == policies.PER_ROLE
+    assert [s["Sid"] for s in policies.team_policy(org, org.team("t"))["Statement"]] == [
+        "AssumeABInAccounts", "AssumeABInAccounts2", "AssumeABInAccounts3"]
+
+
+def test_a_role_adopted_in_place_is_named_at_its_own_path() -> None:
+    org = _parsed(_text([f"e{n:03}" for n in range(16)], ["admin"], path="/legacy/"))
+    assert policies.team_policy(org, org.team("t"))["Statement"][0]["Resource"] == "arn:aws:iam::*:role/legacy/admin"
