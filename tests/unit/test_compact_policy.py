@@ -188,3 +188,17 @@ def test_three_role_names_that_make_the_same_sid_get_three_sids() -> None:
 def test_a_role_adopted_in_place_is_named_at_its_own_path() -> None:
     org = _parsed(_text([f"e{n:03}" for n in range(16)], ["admin"], path="/legacy/"))
     assert policies.team_policy(org, org.team("t"))["Statement"][0]["Resource"] == "arn:aws:iam::*:role/legacy/admin"
+
+
+def test_the_terraform_export_of_a_per_role_team_is_what_apply_makes(tmp_path: Path) -> None:
+    """The export carries the per-role document as it is, resource for resource (the equivalence
+    check of tests/unit/test_terraform.py on an org with a team in 60 environments)."""
+    from awsroles.export.terraform import terraform_files
+    from tests.unit.test_terraform import assert_equivalent
+
+    org = _org(60, 2)
+    files = terraform_files(org)
+    assert_equivalent(org, files)
+    team_file = next(text for path, text in files.items() if path.endswith("team-t.awsroles-assume-roles.json"))
+    assert json.loads(team_file) == policies.team_policy(org, org.team("t"))
+    assert json.loads(team_file)["Statement"][0]["Resource"] == "arn:aws:iam::*:role/awsroles/role0"
