@@ -105,6 +105,9 @@ EQUIVALENT: dict[str, str] = {
     "awsroles.iam.policies.x_temporary_grants_in__mutmut_33": _NO_END,
     "awsroles.iam.policies.x_temporary_grants_in__mutmut_35": _NO_END,
 }
+EQUIVALENT["awsroles.iam.policies.x_team_policy_form__mutmut_6"] = (
+    "_team_policy builds the per-role form for PER_ROLE alone: any other value, None included, gives the "
+    "per-environment form, which is the one measured")
 _FLAG = ("the third item of AccountOwnership.names (owned) is never read: lookup unpacks it as _owned and "
          "decides by the owned mapping it is given")
 _LAST = "an AWS managed policy ARN has at least one '/': the part after the last one is the same"
@@ -169,6 +172,8 @@ EQUIVALENT.update({
         "single spaces around the expiry, a name without whitespace (role/ACCOUNT/ROLE/USER, IAM names are "
         "[\\w+=,.@-]), the hex nonce and the org ([a-z0-9-] or '-'), and any other header fails decryption (it is "
         "the AES-GCM associated data): a miss either way"),
+    f"{_FASTCACHE}_new_key__mutmut_7": ("the temporary file's random part only keeps two calls of one process apart "
+                                        "(it is linked or moved in place at once): 6 or 7 random bytes do alike"),
     f"{_FASTCACHE}state__mutmut_46": (
         "type(exc).__name__ is shown only when strerror is empty; read_bytes raises OSError only from a failed "
         "system call, which always carries its strerror"),
