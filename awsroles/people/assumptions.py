@@ -7,8 +7,8 @@ awsroles' trust policies require it to be the caller's own (``sts:SourceIdentity
 ``AssumeRole`` in the role's account, and its event history (``LookupEvents``) covers the last 90
 days of management events in a region (CloudTrail API Reference, "LookupEvents":
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html). AWS limits
-``LookupEvents`` to two requests per second per account per region; botocore's retry mode retries
-the throttled ones.
+``LookupEvents`` to two requests per second per account per region: :func:`read_events` keeps to
+that pace (and botocore's retry mode retries a request throttled all the same).
 
 An ``AssumeRole`` is recorded in the region of the STS endpoint that served it: a regional
 endpoint's region, or, for the global endpoint (``sts.amazonaws.com``, what older SDKs and tools
@@ -21,6 +21,7 @@ account is read in the org's region and, when that is another, in the global end
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -29,6 +30,7 @@ from typing import Any
 from awsroles.errors import aws_error_code
 
 HISTORY = timedelta(days=90)  # what CloudTrail's event history keeps
+LOOKUP_INTERVAL = 0.5  # seconds between two LookupEvents: two a second per account and region
 # Where the global STS endpoint's calls are recorded, per partition.
 GLOBAL_ENDPOINT_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
@@ -66,11 +68,24 @@ def last_assumed(events: Iterable[Mapping[str, Any]], roles: Collection[str], pe
     return found
 
 
-def read_events(cloudtrail: Any, start: datetime) -> list[dict[str, Any]]:
-    """Every ``AssumeRole`` event since ``start`` in ``cloudtrail``'s account and region."""
+def read_events(cloudtrail: Any, start: datetime, *, page_size: int | None = None) -> list[dict[str, Any]]:
+    """Every ``AssumeRole`` event since ``start`` in ``cloudtrail``'s account and region, a page at a
+    time, at most two pages a second: ``LookupEvents``' own limit per account and region (more are
+    throttled), so a long history is read at the pace AWS serves it instead of through retries."""
     pages = cloudtrail.get_paginator("lookup_events").paginate(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}], StartTime=start)
-    return [event for page in pages for event in page.get("Events", [])]
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}], StartTime=start,
+        **({"PaginationConfig": {"PageSize": page_size}} if page_size else {}))
+    events: list[dict[str, Any]] = []
+    previous: float | None = None
+    for_each = iter(pages)
+    while True:
+        if previous is not None:
+            time.sleep(max(0.0, previous + LOOKUP_INTERVAL - time.monotonic()))
+        previous = time.monotonic()  # the next page's request starts now
+        page = next(for_each, None)
+        if page is None:
+            return events
+        events.extend(page.get("Events", []))
 
 
 def why_unreadable(exc: Exception) -> str:

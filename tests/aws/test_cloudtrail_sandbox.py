@@ -252,3 +252,26 @@ def test_an_assumption_through_the_global_endpoint_is_found_when_the_org_is_else
             alice = {(g.access.environment, g.access.role): g for g in result.people[0].grants}
             assert result.people[0].name == "alice" and alice["prod", "admin"].assumed is not None
             assert alice["prod", "admin"].flags == ()
+
+
+def test_the_event_history_is_read_at_two_pages_a_second_at_most(world: Any) -> None:
+    """LookupEvents allows two requests a second per account and region (CloudTrail API Reference,
+    "LookupEvents"): awsroles keeps to it rather than being throttled and retried."""
+    import itertools
+    import time
+
+    from awsroles.people.assumptions import LOOKUP_INTERVAL, read_events
+
+    box, engine, keys = world
+    start = clock.utcnow().replace(tzinfo=timezone.utc, microsecond=0)
+    for _ in range(5):
+        assume(box, keys["alice"], "alice")
+    sent: list[float] = []
+    trail_client = trail(engine)
+    trail_client.meta.events.register("before-send.cloudtrail.LookupEvents",
+                                      lambda **_: sent.append(time.monotonic()))
+    events = read_events(trail_client, start, page_size=2)
+    mine = [e for e in events if e.get("Username") == "alice"]
+    assert len(mine) == 5 and len(sent) >= 3  # every page read: five events two a page
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert LOOKUP_INTERVAL == 0.5 and min(gaps) >= 0.49, gaps  # two a second, whatever the constant says
