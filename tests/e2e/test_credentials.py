@@ -497,6 +497,10 @@ def _under_a_terminal(argv: list[str], env: dict[str, str], answer: Callable[[st
 
     pid, master = pty.fork()
     if pid == 0:  # the child: its controlling terminal is the pty
+        # As in a terminal, ^C interrupts: a shell's background job (pytest started with `&`) would
+        # pass SIGINT down ignored, and Python then keeps it ignored.
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(argv[0], argv, env)
     screen, deadline = "", time.monotonic() + timeout
     try:
