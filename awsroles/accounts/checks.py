@@ -7,7 +7,8 @@ from __future__ import annotations
 from awsroles.accounts import guardrails
 from awsroles.errors import Problem
 from awsroles.org.checks import Sections
-from awsroles.org.model import SCP_ROOT, Org
+from awsroles.org.entries import SCP_ROOT
+from awsroles.org.model import Org
 
 
 def check_scps(org: Org, sections: Sections) -> list[Problem]:

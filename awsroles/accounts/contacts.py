@@ -18,7 +18,8 @@ from typing import Any
 
 from awsroles.accounts.reads import CONCURRENCY, bounded_map
 from awsroles.errors import aws_error_code
-from awsroles.org.model import CONTACT_TYPES, Contact
+from awsroles.org.entries import Contact
+from awsroles.org.marks import CONTACT_TYPES
 
 ACCOUNT_SERVICE = "account.amazonaws.com"
 ENABLE_TRUSTED_ACCESS = f"aws organizations enable-aws-service-access --service-principal {ACCOUNT_SERVICE}"

@@ -20,7 +20,9 @@ from awsroles.accounts.contacts import LiveContacts
 from awsroles.accounts.reads import CONCURRENCY, bounded_map, pages, tags_of
 from awsroles.accounts.scps import LiveScps
 from awsroles.errors import AwsrolesError, aws_error_code
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG
+from awsroles.org.model import Org
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ import json
 from dataclasses import dataclass, field
 
 from awsroles.accounts import guardrails
+from awsroles.org.entries import ScpTarget
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import Org, ScpTarget, file_scp_name, guardrails_scp_name
+from awsroles.org.marks import file_scp_name, guardrails_scp_name
+from awsroles.org.model import Org
 
 DIGEST_TAG = "awsroles-digest"  # sha256 of the compact document awsroles last wrote
 

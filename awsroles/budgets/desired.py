@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from awsroles.org.model import MANAGED_BY_TAG, Budget, Org, budget_name, budget_prefix
+from awsroles.org.entries import Budget
+from awsroles.org.marks import MANAGED_BY_TAG, budget_name, budget_prefix
+from awsroles.org.model import Org
 
 ORG_TAG = "awsroles-org"
 ENVIRONMENT_TAG = "awsroles-environment"

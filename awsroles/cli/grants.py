@@ -91,7 +91,7 @@ def _grant_temporary(app: App, team: str | None, user: str | None, environment: 
 
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
-    from awsroles.org.model import TemporaryGrant
+    from awsroles.org.entries import TemporaryGrant
     from awsroles.org.temporary import format_time, grant_id, window
 
     if for_ is None:

@@ -57,7 +57,7 @@ def profiles_sync(app: App, template: str, dry_run: bool, style: str) -> int:
     """
     from awsroles.creds import userconfig
     from awsroles.creds.profiles import sync_profiles
-    from awsroles.org.model import Grant
+    from awsroles.org.entries import Grant
     from awsroles.paths import safe_org_name
 
     config = userconfig.load()

@@ -15,7 +15,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from awsroles.costs.model import AccountInfo
-from awsroles.org.model import ENVIRONMENT_TAG, Org
+from awsroles.org.marks import ENVIRONMENT_TAG
+from awsroles.org.model import Org
 
 DEFAULT_TAG = ENVIRONMENT_TAG  # the tag apply sets on every account it manages in Organizations
 

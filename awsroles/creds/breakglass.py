@@ -20,7 +20,7 @@ from awsroles.creds.store import SESSIONS
 from awsroles.creds.userconfig import RoleGrant
 from awsroles.creds.vend import Vendor
 from awsroles.errors import NotGrantedError, UsageError
-from awsroles.org.model import REASON_TAG  # the trust policy requires it (awsroles.iam.breakglass)
+from awsroles.org.marks import REASON_TAG
 
 log = logging.getLogger(__name__)
 

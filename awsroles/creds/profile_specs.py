@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from awsroles.errors import UsageError
-from awsroles.org.model import Grant
+from awsroles.org.entries import Grant
 
 MANAGED_KEY = "awsroles_managed"
 DEFAULT_TEMPLATE = "{org}-{environment}-{role}"

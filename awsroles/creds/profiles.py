@@ -33,7 +33,7 @@ from pathlib import Path
 from awsroles.creds.profile_specs import DEFAULT_COMMAND, DEFAULT_TEMPLATE, Profile, desired_profiles
 from awsroles.creds.profile_text import ConfigFileError, SyncResult, apply_profiles
 from awsroles.fsutil import atomic_write, file_lock, lock_path
-from awsroles.org.model import Grant
+from awsroles.org.entries import Grant
 
 LOCK_TIMEOUT = 30.0
 

@@ -13,7 +13,9 @@ import json
 
 from awsroles.export import hcl
 from awsroles.iam import breakglass
-from awsroles.org.model import BREAK_GLASS_ALARM, MANAGED_BY_TAG, BreakGlass, Org
+from awsroles.org.entries import BreakGlass
+from awsroles.org.marks import BREAK_GLASS_ALARM, MANAGED_BY_TAG
+from awsroles.org.model import Org
 
 
 def _resource(kind: str, name: str, alias: str, *attributes: hcl.Attribute) -> hcl.Block:

@@ -43,7 +43,9 @@ from __future__ import annotations
 from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS
 from awsroles.accounts.wanted import DIGEST_TAG, compact, digest, wanted_scps
 from awsroles.export import hcl
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG, SCP_OU, SCP_ROOT, Account, Org, ScpTarget
+from awsroles.org.entries import SCP_OU, SCP_ROOT, Account, ScpTarget
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, OU_TAG
+from awsroles.org.model import Org
 from awsroles.org.organizations import ou_prefixes
 
 OU_RESOURCE = "aws_organizations_organizational_unit"

@@ -70,7 +70,8 @@ from awsroles.export.tf_iam import POLICY_DIR, account_blocks, budget_blocks
 from awsroles.export.tf_names import PROVIDERS_FILE, VERSIONS_FILE, Names, resource_names
 from awsroles.iam.breakglass import alarm_regions
 from awsroles.iam.desired import desired_state
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 
 REQUIRED_TERRAFORM = ">= 1.3"
 REQUIRED_TERRAFORM_IMPORTS = ">= 1.5"  # import blocks: accounts, and IAM adopted in place, exist: never created again

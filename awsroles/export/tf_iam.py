@@ -18,7 +18,8 @@ from awsroles.export.policies import (
 )
 from awsroles.export.tf_names import Names
 from awsroles.iam.desired import AccountSpec
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 
 POLICY_DIR = "policies"  # where the export puts every policy document, read with file()
 

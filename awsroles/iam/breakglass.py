@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from awsroles.iam import policies
-from awsroles.org.model import BREAK_GLASS_ALARM, REASON_TAG, BreakGlass, Org
+from awsroles.org.entries import BreakGlass
+from awsroles.org.marks import BREAK_GLASS_ALARM, REASON_TAG
+from awsroles.org.model import Org
 
 # CloudTrail delivers STS calls made through the global endpoint to EventBridge in us-east-1
 # (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_region-endpoints.html;

@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.iam import breakglass, policies
+from awsroles.org.entries import Account, TemporaryGrant
 from awsroles.org.identity import split_policy_path
-from awsroles.org.model import (
+from awsroles.org.marks import (
     BREAK_GLASS_POLICY_NAME,
     BREAK_GLASS_TAG,
     EVERYONE_GROUP,
@@ -23,10 +24,8 @@ from awsroles.org.model import (
     SELF_SERVICE_POLICY,
     TEAM_POLICY_NAME,
     TEMPORARY_POLICY_NAME,
-    Account,
-    Org,
-    TemporaryGrant,
 )
+from awsroles.org.model import Org
 
 Tags = tuple[tuple[str, str], ...]
 

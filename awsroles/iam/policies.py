@@ -12,11 +12,12 @@ import re
 from typing import Any
 
 from awsroles.org import limits
+from awsroles.org.entries import Team, TemporaryGrant
 from awsroles.org.jsondoc import SET_VALUED, canonical_values, compact_size, statement_key
 from awsroles.org.jsondoc import Document as Document
 from awsroles.org.jsondoc import canonical as canonical
 from awsroles.org.jsondoc import canonical_json as canonical_json
-from awsroles.org.model import Org, Team, TemporaryGrant
+from awsroles.org.model import Org
 from awsroles.org.temporary import format_time
 
 VERSION = "2012-10-17"

@@ -24,9 +24,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.identity_center import names, temporary
+from awsroles.org.entries import Role, TemporaryGrant
 from awsroles.org.identity import split_policy_path
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import Org, Role, TemporaryGrant
+from awsroles.org.model import Org
 
 POLICY_VERSION = "2012-10-17"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, team_group
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, team_group
 
 PERMISSION_SET_NAME = re.compile(r"[\w+=,.@-]{1,32}", re.ASCII)  # sso-admin CreatePermissionSet: Name
 PERMISSION_SET_NAME_MAX = 32

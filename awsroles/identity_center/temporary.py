@@ -35,8 +35,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from awsroles.org.entries import Role, TemporaryGrant
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import Org, Role, TemporaryGrant
+from awsroles.org.model import Org
 from awsroles.org.temporary import format_time, permission_set_name
 
 __all__ = ["PREFIX", "TAG", "description", "grant_of", "inline_policy", "permission_set_name", "window_statements"]

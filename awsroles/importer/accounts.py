@@ -15,8 +15,10 @@ from awsroles.errors import aws_error_code as _error_code
 from awsroles.importer.settings import DEFAULT_ENVIRONMENT_TAG
 from awsroles.org import limits
 from awsroles.org.builder import NAME
+from awsroles.org.entries import Account
 from awsroles.org.keys import TEAM_KEYS
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, Account, Org
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG
+from awsroles.org.model import Org
 
 if TYPE_CHECKING:
     from awsroles.aws import Aws

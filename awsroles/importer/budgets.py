@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from awsroles.budgets.desired import ACTUAL, EMAIL, FORECASTED, GREATER_THAN, ORG_TAG, PERCENTAGE
 from awsroles.importer.accounts import Accounts
-from awsroles.org.model import MANAGED_BY_TAG, Budget, BudgetAlert, budget_prefix
+from awsroles.org.entries import Budget, BudgetAlert
+from awsroles.org.marks import MANAGED_BY_TAG, budget_prefix
 from awsroles.sync.state import LiveAccount
 
 

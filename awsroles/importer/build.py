@@ -55,7 +55,9 @@ from awsroles.importer.settings import (
     partition_of,
 )
 from awsroles.org import limits
-from awsroles.org.model import Account, Org, budget_prefix, scp_prefix
+from awsroles.org.entries import Account
+from awsroles.org.marks import budget_prefix, scp_prefix
+from awsroles.org.model import Org
 from awsroles.sync.state import LiveAccount, read_account
 
 if TYPE_CHECKING:

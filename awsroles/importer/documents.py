@@ -12,7 +12,7 @@ from awsroles.iam import policies
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings
 from awsroles.org import limits
 from awsroles.org.durations import format_duration
-from awsroles.org.model import SELF_SERVICE_POLICY
+from awsroles.org.marks import SELF_SERVICE_POLICY
 from awsroles.sync.state import Document, LiveAccount
 
 

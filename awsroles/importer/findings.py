@@ -10,7 +10,7 @@ from typing import Any
 
 from awsroles.iam.desired import DIGEST_TAG, GROUP_MARKER_POLICY, STATE_TAGS
 from awsroles.importer.documents import allows_assume_role, statements_of
-from awsroles.org.model import MANAGED_BY_TAG, TEAM_POLICY_NAME, USER_POLICY_NAMES
+from awsroles.org.marks import MANAGED_BY_TAG, TEAM_POLICY_NAME, USER_POLICY_NAMES
 from awsroles.sync.state import Document, LiveGroup, LiveRole, LiveUser
 
 # Condition keys the org file says (mfa, mfa_max_age) or awsroles writes itself (SourceIdentity).

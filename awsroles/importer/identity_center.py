@@ -13,7 +13,7 @@ The mapping is the inverse of :mod:`awsroles.identity_center.desired`:
   name (with a warning: awsroles manages the team as the group ``team-NAME``); its description
   (without awsroles' mark) and its members;
 - a user -> ``[user NAME]``: e-mail, and display, given and family names where they differ from the
-  defaults :meth:`awsroles.org.model.User.person_names` derives;
+  defaults :meth:`awsroles.org.entries.User.person_names` derives;
 - an account assignment of a group -> the team's grant ``ENV = ROLE`` when the account holds an
   environment of the org file; any other account, and any assignment to a user (awsroles grants to
   teams only), is reported and not imported.
@@ -37,9 +37,11 @@ from awsroles.importer.settings import ini_text
 from awsroles.org import limits
 from awsroles.org.builder import EMAIL, NAME
 from awsroles.org.durations import format_duration
+from awsroles.org.entries import Account, Grant, PolicyFile, Role, Team, User
 from awsroles.org.identity import PERSON_NAME_MAX, policy_reference, split_policy_path
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import TEAM_GROUP_PREFIX, Account, Grant, Org, PolicyFile, Role, Team, User
+from awsroles.org.marks import TEAM_GROUP_PREFIX
+from awsroles.org.model import Org
 
 TEAM_DESCRIPTION_MAX = 1000  # the org file's [team] description
 

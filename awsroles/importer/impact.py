@@ -50,7 +50,8 @@ from awsroles.importer.impact_model import (
     granted_people,
 )
 from awsroles.importer.impact_trust import assume_mfa_impacts, trust_impacts
-from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME, Org
+from awsroles.org.marks import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME
+from awsroles.org.model import Org
 from awsroles.sync.plan import Plan
 from awsroles.sync.state import Document, LiveAccount
 

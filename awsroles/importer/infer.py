@@ -45,23 +45,17 @@ from awsroles.importer.rolepolicies import role_policies
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings, ini_text, ini_unsafe, partition_of
 from awsroles.importer.teams import TeamReading
 from awsroles.org import limits
-from awsroles.org.model import (
+from awsroles.org.entries import Account, Grant, PolicyFile, Role, Team, User
+from awsroles.org.marks import (
     BREAK_GLASS_TAG,
-    IDENTITY_CENTER,
     MANAGED_BY_TAG,
     MFA_ENROLLMENT_ADMIN,
     MFA_ENROLLMENT_SELF,
     SELF_SERVICE_POLICY,
     TEAM_GROUP_PREFIX,
-    Account,
-    Grant,
-    Org,
-    PolicyFile,
-    Role,
-    Team,
-    User,
     split_iam_path,
 )
+from awsroles.org.model import IDENTITY_CENTER, Org
 from awsroles.org.write import LIST_WIDTH, render_org_file
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.identity_center import plan_identity_center

@@ -24,7 +24,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from awsroles.org import limits
-from awsroles.org.model import Grant, Org, Role, Team, User, team_group
+from awsroles.org.entries import Grant, Role, Team, User
+from awsroles.org.marks import team_group
+from awsroles.org.model import Org
 
 
 def new_role_name(old: str, org_name: str, taken: Iterable[str]) -> str:

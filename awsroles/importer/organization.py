@@ -44,21 +44,10 @@ from awsroles.accounts.state import LiveOrganization, is_ours
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.settings import OrgSettings, ini_unsafe
 from awsroles.org import limits
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Contact, PolicyFile, ScpTarget
 from awsroles.org.guardrails import NAMES, REGION, Guardrail
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import (
-    ENVIRONMENT_TAG,
-    RESERVED_TAGS,
-    SCP_ACCOUNT,
-    SCP_OU,
-    SCP_ROOT,
-    TAGS_TAG,
-    Account,
-    Contact,
-    PolicyFile,
-    ScpTarget,
-    scp_prefix,
-)
+from awsroles.org.marks import ENVIRONMENT_TAG, RESERVED_TAGS, TAGS_TAG, scp_prefix
 from awsroles.org.organizations import email_problem, parse_ou_path
 
 GUARDRAILS_PART, FILE_PART = "guardrails-", "scp-"

@@ -14,7 +14,8 @@ from awsroles.importer.outside import assumable
 from awsroles.importer.reading import Reading
 from awsroles.importer.settings import partition_of
 from awsroles.org.builder import NAME
-from awsroles.org.model import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME, Grant, Team, User
+from awsroles.org.entries import Grant, Team, User
+from awsroles.org.marks import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME
 from awsroles.sync.state import Document, LiveGroup
 
 _ROLE_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role(/(?:.*/)?)([^/]+)")

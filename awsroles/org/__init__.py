@@ -1,4 +1,5 @@
-"""The org file: its model, parsing and validation (FILE:LINE), comment-preserving edits, writing a
+"""The org file: its model (``model.py`` the Org, ``entries.py`` what it holds, ``marks.py`` the
+names and tags awsroles gives what it makes in AWS), parsing and validation (FILE:LINE), comment-preserving edits, writing a
 whole file from the model (:mod:`awsroles.org.write`), and the IAM name rules and quotas it checks.
 
 Reading: ``dialect.py`` (the configparser settings), ``parse.py`` (the entry: parse_org,

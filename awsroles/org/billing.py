@@ -29,8 +29,9 @@ from collections.abc import Mapping
 
 from awsroles.org import limits
 from awsroles.org.builder import Builder
+from awsroles.org.entries import Contact
 from awsroles.org.ini import IniKey
-from awsroles.org.model import CONTACT_TYPES, ENVIRONMENT_TAG, RESERVED_TAGS, Contact
+from awsroles.org.marks import CONTACT_TYPES, ENVIRONMENT_TAG, RESERVED_TAGS
 
 CONTACT_KEYS = {f"{kind.lower()}_contact": kind for kind in CONTACT_TYPES}
 CONTACT_NAME_MAX, CONTACT_TITLE_MAX, CONTACT_EMAIL_MAX, CONTACT_PHONE_MAX = 64, 50, 254, 25

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from awsroles.org import limits
 from awsroles.org.builder import EMAIL, IAM_NAME_RULE, Builder, did_you_mean
+from awsroles.org.entries import BreakGlass, Role, User
 from awsroles.org.iam_sections import read_managed, read_policies
 from awsroles.org.ini import IniSection
 from awsroles.org.keys import BREAK_GLASS_KEYS
-from awsroles.org.model import BREAK_GLASS_ROLE, BreakGlass, Role, User
+from awsroles.org.marks import BREAK_GLASS_ROLE
 from awsroles.org.sections import OrgSettings
 
 

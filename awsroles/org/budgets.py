@@ -1,4 +1,4 @@
-"""The budget keys of the org file, read into :class:`~awsroles.org.model.Budget` values.
+"""The budget keys of the org file, read into :class:`~awsroles.org.entries.Budget` values.
 
 In an environment's ``[account NAME]`` section::
 
@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from awsroles.org.builder import EMAIL, Builder
+from awsroles.org.entries import Account, Budget, BudgetAlert
 from awsroles.org.ini import IniKey, IniSection
-from awsroles.org.model import Account, Budget, BudgetAlert, budget_name
+from awsroles.org.marks import budget_name
 
 CURRENCIES = ("USD",)  # what AWS Budgets accepts as a cost budget's unit
 MAX_ALERTS = 10  # notifications per budget (CreateBudget: NotificationsWithSubscribers, at most 10)

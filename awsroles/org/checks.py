@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from awsroles.errors import Problem
 from awsroles.org import limits
 from awsroles.org.durations import format_duration
-from awsroles.org.model import EVERYONE_GROUP, Org
+from awsroles.org.marks import EVERYONE_GROUP
+from awsroles.org.model import Org
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from awsroles.errors import OrgFileError, UsageError
 from awsroles.fsutil import atomic_write, file_lock, private_lock_path
 from awsroles.org.builder import did_you_mean
 from awsroles.org.checks import OrgCheck
+from awsroles.org.entries import TemporaryGrant
 from awsroles.org.keys import TEAM_KEYS
-from awsroles.org.model import Org, TemporaryGrant
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file

@@ -22,6 +22,7 @@ from awsroles.org.builder import (
     Builder,
     did_you_mean,
 )
+from awsroles.org.entries import Grant, PolicyFile, Role, Team, User
 from awsroles.org.identity import (
     read_boundary,
     read_customer_managed,
@@ -31,17 +32,7 @@ from awsroles.org.identity import (
 from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.jsondoc import compact_size
 from awsroles.org.keys import ROLE_KEYS, TEAM_KEYS, USER_KEYS
-from awsroles.org.model import (
-    EVERYONE_GROUP,
-    MANAGED_BY_TAG,
-    Grant,
-    PolicyFile,
-    Role,
-    Team,
-    User,
-    split_iam_path,
-    team_group,
-)
+from awsroles.org.marks import EVERYONE_GROUP, MANAGED_BY_TAG, split_iam_path, team_group
 from awsroles.org.policyfile import read_policy_file
 from awsroles.org.sections import OrgSettings, partition
 

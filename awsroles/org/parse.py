@@ -21,21 +21,13 @@ from awsroles.org.breakglass import read_break_glass
 from awsroles.org.budgets import read_budgets, read_defaults
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections, check_references
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Account, Contact, ScpTarget
 from awsroles.org.iam_sections import read_roles, read_teams, read_users
 from awsroles.org.identity import read_user_boundary
 from awsroles.org.ini import IniSection, read_ini
 from awsroles.org.keys import SECTION_KINDS
-from awsroles.org.model import (
-    ENVIRONMENT_TAG,
-    IDENTITY_IAM_USERS,
-    SCP_ACCOUNT,
-    SCP_OU,
-    SCP_ROOT,
-    Account,
-    Contact,
-    Org,
-    ScpTarget,
-)
+from awsroles.org.marks import ENVIRONMENT_TAG
+from awsroles.org.model import IDENTITY_IAM_USERS, Org
 from awsroles.org.organizations import parse_ou_path
 from awsroles.org.requests import EXPIRY_DEFAULT, EXPIRY_MAX, EXPIRY_MIN, read_approvers, read_requests
 from awsroles.org.scps import check_shared_files, read_target

@@ -15,8 +15,8 @@ from typing import Any
 from awsroles.errors import Problem
 from awsroles.org import limits
 from awsroles.org.builder import IAM_NAME_RULE, Builder
+from awsroles.org.entries import PolicyFile
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import PolicyFile
 
 
 def display_path(path: Path) -> str:

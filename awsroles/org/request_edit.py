@@ -16,7 +16,8 @@ from awsroles.errors import OrgFileError, UsageError
 from awsroles.org.checks import OrgCheck
 from awsroles.org.durations import format_duration
 from awsroles.org.edit import append_section, edit_org, sections_of, temporary_change
-from awsroles.org.model import REQUEST_APPROVED, REQUEST_DENIED, AccessRequest, Org, TemporaryGrant
+from awsroles.org.entries import REQUEST_APPROVED, REQUEST_DENIED, AccessRequest, TemporaryGrant
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from awsroles.org.requests import decide
 from awsroles.org.temporary import format_time

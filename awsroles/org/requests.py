@@ -17,9 +17,7 @@ from awsroles.errors import Problem, UsageError
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections
 from awsroles.org.durations import format_duration
-from awsroles.org.ini import IniKey, IniSection
-from awsroles.org.keys import REQUEST_KEYS
-from awsroles.org.model import (
+from awsroles.org.entries import (
     REQUEST_APPROVED,
     REQUEST_DECISIONS,
     REQUEST_DENIED,
@@ -27,11 +25,13 @@ from awsroles.org.model import (
     REQUEST_PENDING,
     AccessRequest,
     Account,
-    Org,
     Role,
     TemporaryGrant,
     User,
 )
+from awsroles.org.ini import IniKey, IniSection
+from awsroles.org.keys import REQUEST_KEYS
+from awsroles.org.model import Org
 from awsroles.org.temporary import (
     ID,
     ID_RULE,

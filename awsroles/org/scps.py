@@ -1,5 +1,5 @@
 """Reading ``guardrails`` and ``scp_files`` (of ``[org]``, ``[ou PATH]`` and ``[account NAME]``) into
-:class:`~awsroles.org.model.ScpTarget` objects, with Organizations' limits.
+:class:`~awsroles.org.entries.ScpTarget` objects, with Organizations' limits.
 
 From the Organizations User Guide, "Quotas and service limits"
 (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html), and the API
@@ -24,10 +24,11 @@ from pathlib import Path
 
 from awsroles.org import guardrails
 from awsroles.org.builder import Builder
+from awsroles.org.entries import PolicyFile, ScpTarget
 from awsroles.org.guardrails import Guardrail
 from awsroles.org.ini import IniKey
 from awsroles.org.jsondoc import compact_size
-from awsroles.org.model import SCP_NAME_MAX, PolicyFile, ScpTarget, file_scp_name, guardrails_scp_name
+from awsroles.org.marks import SCP_NAME_MAX, file_scp_name, guardrails_scp_name
 from awsroles.org.policyfile import read_policy_file
 
 SCP_MAX_CHARS = 5120

@@ -17,17 +17,14 @@ from awsroles.org.builder import (
     NAME,
     Builder,
 )
+from awsroles.org.entries import Account
 from awsroles.org.identity import (
     read_identity,
 )
 from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.keys import ACCOUNT_KEYS, ORG_KEYS, TEAM_KEYS
-from awsroles.org.model import (
-    IDENTITY_IAM_USERS,
-    MFA_ENROLLMENT_ADMIN,
-    MFA_ENROLLMENT_SELF,
-    Account,
-)
+from awsroles.org.marks import MFA_ENROLLMENT_ADMIN, MFA_ENROLLMENT_SELF
+from awsroles.org.model import IDENTITY_IAM_USERS
 
 START_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]+)?(/[^\s#?]*)?[#/]*")  # an access portal's start URL
 

@@ -16,9 +16,10 @@ from awsroles.errors import Problem
 from awsroles.org.builder import Builder, did_you_mean
 from awsroles.org.checks import OrgCheck, Sections
 from awsroles.org.durations import format_duration, parse_duration
+from awsroles.org.entries import Role, TemporaryGrant, User
 from awsroles.org.ini import IniKey, IniSection
 from awsroles.org.keys import TEMPORARY_KEYS
-from awsroles.org.model import Org, Role, TemporaryGrant, User
+from awsroles.org.model import Org
 
 ID = re.compile(r"[a-z0-9-]{1,64}")
 ID_RULE = "1 to 64 lower-case letters, digits and '-'"

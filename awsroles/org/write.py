@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from awsroles.org.durations import format_duration
-from awsroles.org.model import IDENTITY_IAM_USERS, SCP_ACCOUNT, SCP_OU, SCP_ROOT, Contact, Org
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Contact
+from awsroles.org.model import IDENTITY_IAM_USERS, Org
 
 LIST_WIDTH = 100  # a list longer than this goes on continuation lines, one item per line
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from awsroles.errors import UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.org.model import TEAM_GROUP_PREFIX, Org
+from awsroles.org.marks import TEAM_GROUP_PREFIX
+from awsroles.org.model import Org
 
 KEY_MAX_AGE_DAYS = 90
 _GONE = frozenset({"NoSuchEntity", "NoSuchEntityException"})

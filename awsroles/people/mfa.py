@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 from awsroles.errors import AwsrolesError, MfaError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.org.model import MFA_ENROLLMENT_SELF, Org
+from awsroles.org.marks import MFA_ENROLLMENT_SELF
+from awsroles.org.model import Org
 
 log = logging.getLogger(__name__)
 

@@ -41,7 +41,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from awsroles.errors import UsageError, aws_error_code
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 from awsroles.people.activity import IamUse, KeyUse, read_uses
 from awsroles.people.assumptions import GLOBAL_ENDPOINT_REGION, HISTORY, TrailRead, read_trails
 

@@ -18,7 +18,8 @@ from typing import Any
 from awsroles.aws import Aws
 from awsroles.errors import AwsrolesError, PartlyDone, UsageError
 from awsroles.errors import aws_error_code as _code
-from awsroles.org.model import EVERYONE_GROUP, Org
+from awsroles.org.marks import EVERYONE_GROUP
+from awsroles.org.model import Org
 from awsroles.people.listing import has_login_profile, is_gone
 
 ADMIN_POLICY_NAME = "AdministratorAccess"

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 
 CONSOLE_PATH = "/"
 MFA_CONDITION = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}

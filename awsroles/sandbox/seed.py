@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 from awsroles.sandbox.client import (
     SandboxCredentials,
     SandboxError,

@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS, Contacts
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, declared_as, is_ours
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, OU_TAG, Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, OU_TAG
+from awsroles.org.model import Org
 from awsroles.org.organizations import ou_prefixes
 from awsroles.sync.billing import BILLING_CALLS, contact_ops, new_account_tags, tag_ops
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from awsroles.errors import aws_error_code
-from awsroles.org.model import BREAK_GLASS_ALARM, MANAGED_BY_TAG
+from awsroles.org.marks import BREAK_GLASS_ALARM, MANAGED_BY_TAG
 
 _RULE_GONE = frozenset({"ResourceNotFoundException"})
 _TOPIC_GONE = frozenset({"NotFound", "NotFoundException"})

@@ -24,7 +24,9 @@ from typing import Any
 from awsroles.errors import aws_error_code
 from awsroles.iam import breakglass
 from awsroles.iam.policies import same_document
-from awsroles.org.model import BREAK_GLASS_ALARM, MANAGED_BY_TAG, Account, BreakGlass, Org
+from awsroles.org.entries import Account, BreakGlass
+from awsroles.org.marks import BREAK_GLASS_ALARM, MANAGED_BY_TAG
+from awsroles.org.model import Org
 from awsroles.sync.alarm_state import LiveAlarm, LiveAlarms
 from awsroles.sync.plan import Change, Conflict, Finding, Op
 

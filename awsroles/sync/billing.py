@@ -17,7 +17,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from awsroles.accounts.contacts import Contacts
-from awsroles.org.model import RESERVED_TAGS, TAGS_TAG, Account, Contact, Org
+from awsroles.org.entries import Account, Contact
+from awsroles.org.marks import RESERVED_TAGS, TAGS_TAG
+from awsroles.org.model import Org
 from awsroles.sync.plan import Op
 
 UNTAG_ACCOUNT = "awsroles:untag-account"  # {"AccountName", "AccountId", "TagKeys"}: never awsroles' marks

@@ -32,7 +32,9 @@ from awsroles.budgets.desired import (
     other_org,
 )
 from awsroles.budgets.state import LiveBudget, LiveBudgets
-from awsroles.org.model import MANAGED_BY_TAG, Account, Org, budget_prefix
+from awsroles.org.entries import Account
+from awsroles.org.marks import MANAGED_BY_TAG, budget_prefix
+from awsroles.org.model import Org
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 
 KIND = "budget"

@@ -17,7 +17,8 @@ from typing import Any
 from awsroles.errors import aws_error_code
 from awsroles.iam import revocations
 from awsroles.iam.policies import policy_size
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 from awsroles.sync.state import _document, is_marked
 
 

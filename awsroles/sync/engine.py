@@ -19,7 +19,9 @@ from awsroles.iam.desired import desired_state
 from awsroles.identity_center.desired import desired_identity_center
 from awsroles.identity_center.runner import IdentityCenterRunner
 from awsroles.identity_center.state import LiveIdentityCenter, find_instance, read_identity_center
-from awsroles.org.model import BREAK_GLASS_TAG, SCP_ACCOUNT, SCP_OU, Account, Org, budget_prefix, scp_prefix
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, Account
+from awsroles.org.marks import BREAK_GLASS_TAG, budget_prefix, scp_prefix
+from awsroles.org.model import Org
 from awsroles.org.temporary import format_time
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.alarm_state import LiveAlarms, read_alarms

@@ -48,7 +48,8 @@ from awsroles.identity_center.desired import (
     spec_digest,
 )
 from awsroles.identity_center.state import LiveGroup, LiveIdentityCenter, LivePermissionSet, LiveUser
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 from awsroles.org.temporary import format_time
 from awsroles.sync.ops import document_diff, grants_summary
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from awsroles.iam.desired import GROUP_MARKER_POLICY, AccountSpec
-from awsroles.org.model import Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.model import Org
 from awsroles.sync.ops import grants_summary
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 from awsroles.sync.state import LiveAccount

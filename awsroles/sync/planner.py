@@ -38,7 +38,9 @@ from awsroles.iam.desired import (
     user_digest,
 )
 from awsroles.org.durations import format_duration
-from awsroles.org.model import TEAM_POLICY_NAME, USER_POLICY_NAMES, Account, Org
+from awsroles.org.entries import Account
+from awsroles.org.marks import TEAM_POLICY_NAME, USER_POLICY_NAMES
+from awsroles.org.model import Org
 from awsroles.sync.alarms import plan_alarms
 from awsroles.sync.budgets import plan_budgets
 from awsroles.sync.ops import (

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 
 from awsroles.iam.desired import AccountSpec, RoleSpec, UserSpec
+from awsroles.org.entries import Account
 from awsroles.org.identity import policy_reference
-from awsroles.org.model import Account
 from awsroles.sync.state import LiveAccount
 
 _POLICY_ARN = re.compile(r"arn:[\w-]+:iam::(aws|\d{12}):policy(/(?:.*/)?)([^/]+)")

@@ -17,7 +17,8 @@ from typing import Any
 from awsroles.accounts.reads import pages, tags_of
 from awsroles.accounts.scps import SCP_TYPE
 from awsroles.errors import AwsrolesError, aws_error_code
-from awsroles.org.model import MANAGED_BY_TAG, SCP_OU, SCP_PREFIX, SCP_ROOT
+from awsroles.org.entries import SCP_OU, SCP_ROOT
+from awsroles.org.marks import MANAGED_BY_TAG, SCP_PREFIX
 from awsroles.sync.scps import (
     ATTACH_SCP,
     CREATE_SCP,

@@ -27,17 +27,10 @@ from awsroles.accounts import guardrails
 from awsroles.accounts.scps import ALL_FEATURES, SCP_TYPE, LiveScp, LiveScps
 from awsroles.accounts.state import LiveOrganization, is_ours
 from awsroles.accounts.wanted import DIGEST_TAG, WantedScp, compact, digest, wanted_scps
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, SCP_ROOT, ScpTarget
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import (
-    MANAGED_BY_TAG,
-    ORG_TAG,
-    SCP_ACCOUNT,
-    SCP_OU,
-    SCP_ROOT,
-    Org,
-    ScpTarget,
-    scp_prefix,
-)
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, scp_prefix
+from awsroles.org.model import Org
 from awsroles.sync.ops import document_diff
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 

@@ -27,7 +27,8 @@ from urllib.parse import unquote
 from awsroles.accounts.state import LiveOrganization
 from awsroles.budgets.state import LiveBudgets
 from awsroles.identity_center.state import LiveIdentityCenter
-from awsroles.org.model import MANAGED_BY_TAG, Account
+from awsroles.org.entries import Account
+from awsroles.org.marks import MANAGED_BY_TAG
 from awsroles.sync.alarm_state import LiveAlarms
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from awsroles.accounts.contacts import ACCOUNT_SERVICE, ENABLE_TRUSTED_ACCESS
 from awsroles.aws import Aws
 from awsroles.costs.mapping import account_map
 from awsroles.iam.checks import load_org
-from awsroles.org.model import ENVIRONMENT_TAG, TAGS_TAG
+from awsroles.org.marks import ENVIRONMENT_TAG, TAGS_TAG
 from awsroles.sync.engine import Engine
 from awsroles.sync.plan import PlanOptions
 from tests.aws.test_accounts import OPS, ORG_FILE, by_kind

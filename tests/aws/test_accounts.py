@@ -12,7 +12,7 @@ import pytest
 
 from awsroles.aws import Aws
 from awsroles.iam.checks import load_org
-from awsroles.org.model import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, OU_TAG, TAGS_TAG
+from awsroles.org.marks import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, OU_TAG, TAGS_TAG
 from awsroles.sync.accounts import ORGANIZATIONS_CALLS
 from awsroles.sync.engine import Engine
 from awsroles.sync.organizations import OrganizationsRunner

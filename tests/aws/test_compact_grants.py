@@ -18,7 +18,9 @@ from botocore.exceptions import ClientError
 
 from awsroles.iam import policies
 from awsroles.importer.build import ImportOptions, collect
-from awsroles.org.model import TEAM_POLICY_NAME, Grant, Org
+from awsroles.org.entries import Grant
+from awsroles.org.marks import TEAM_POLICY_NAME
+from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sandbox.process import Sandbox
 from awsroles.sync.engine import Engine

@@ -449,7 +449,7 @@ def test_what_the_org_file_cannot_hold_is_reported(tmp_path: Path) -> None:
     from awsroles.importer.accounts import Accounts
     from awsroles.importer.infer import build_import
     from awsroles.importer.settings import OrgSettings
-    from awsroles.org.model import Account
+    from awsroles.org.entries import Account
     from awsroles.org.parse import parse_org
     from awsroles.sync.state import LiveAccount, LiveGroup, LiveRole, LiveUser
 

@@ -12,7 +12,8 @@ import pytest
 
 from awsroles.aws import Aws
 from awsroles.importer.build import ImportOptions, collect, write_import
-from awsroles.org.model import SCP_ACCOUNT, SCP_OU, SCP_ROOT, Org
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, SCP_ROOT
+from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sync.engine import Engine
 

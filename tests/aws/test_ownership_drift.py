@@ -11,7 +11,8 @@ import pytest
 
 from awsroles.aws import Aws
 from awsroles.iam.desired import GROUP_MARKER_POLICY
-from awsroles.org.model import Org, Team
+from awsroles.org.entries import Team
+from awsroles.org.model import Org
 from awsroles.sync.engine import Engine
 from awsroles.sync.plan import Plan, PlanOptions
 from tests.aws.conftest import apply_org

@@ -16,7 +16,7 @@ from awsroles.aws import Aws
 from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode
-from awsroles.org.model import TEMPORARY_POLICY_NAME
+from awsroles.org.marks import TEMPORARY_POLICY_NAME
 from awsroles.org.parse import load_org
 from awsroles.sync.engine import Engine
 from tests.aws.conftest import apply_org

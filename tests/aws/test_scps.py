@@ -16,7 +16,7 @@ from awsroles.accounts.guardrails import Context, document, parse
 from awsroles.aws import Aws
 from awsroles.iam.checks import load_org
 from awsroles.org.jsondoc import canonical_json
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG
 from awsroles.sync.engine import Engine
 from awsroles.sync.organizations import OrganizationsRunner
 from awsroles.sync.plan import Change, PlanOptions

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.aws import Aws
-from awsroles.org.model import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME, Org
+from awsroles.org.marks import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from awsroles.sync.engine import Engine
 from tests.conftest import EXAMPLES

@@ -21,7 +21,7 @@ from awsroles.creds.store.encrypted_file import EncryptedFileStore
 from awsroles.creds.store.plaintext import PlaintextFileStore
 from awsroles.fsutil import file_lock
 from awsroles.org import edit as orgedit
-from awsroles.org.model import Grant
+from awsroles.org.entries import Grant
 from awsroles.org.parse import load_org
 from tests.conftest import EXAMPLES, REPO
 from tests.unit.test_profiles import EXISTING, botocore_profiles, write

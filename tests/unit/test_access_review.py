@@ -9,7 +9,8 @@ import pytest
 
 from awsroles.cli.access_review import CSV_COLUMNS, csv_table, tables
 from awsroles.errors import UsageError
-from awsroles.org.model import BreakGlass, Org, TemporaryGrant
+from awsroles.org.entries import BreakGlass, TemporaryGrant
+from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.people.activity import IamUse, KeyUse
 from awsroles.people.assumptions import TrailRead

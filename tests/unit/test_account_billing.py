@@ -10,7 +10,9 @@ import pytest
 from awsroles.accounts.contacts import ENABLE_TRUSTED_ACCESS, LiveContacts
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization
 from awsroles.costs.mapping import DEFAULT_TAG
-from awsroles.org.model import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, TAGS_TAG, Contact, Org
+from awsroles.org.entries import Contact
+from awsroles.org.marks import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, TAGS_TAG
+from awsroles.org.model import Org
 from awsroles.sync.accounts import ORGANIZATIONS_CALLS, TAG_ACCOUNT, plan_organization
 from awsroles.sync.billing import PUT_CONTACT, UNTAG_ACCOUNT
 from awsroles.sync.organizations import OrganizationsRunner

@@ -18,7 +18,7 @@ from awsroles.accounts.close import (
 )
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization
 from awsroles.errors import ExitCode
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG
 from awsroles.org.parse import load_org
 from awsroles.sync.accounts import plan_organization
 from tests.unit.test_org_accounts import org_text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, LiveOU
-from awsroles.org.model import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, OU_TAG, TAGS_TAG
+from awsroles.org.marks import ENVIRONMENT_TAG, MANAGED_BY_TAG, ORG_TAG, OU_TAG, TAGS_TAG
 from awsroles.sync.accounts import plan_organization
 from awsroles.sync.plan import PlanOptions
 from tests.unit.test_org_accounts import org_text

@@ -11,7 +11,9 @@ import pytest
 from awsroles.iam import breakglass, policies
 from awsroles.iam.checks import parse_org as iam_parse_org
 from awsroles.iam.desired import desired_state, flatten
-from awsroles.org.model import BREAK_GLASS_POLICY_NAME, BreakGlass, Org
+from awsroles.org.entries import BreakGlass
+from awsroles.org.marks import BREAK_GLASS_POLICY_NAME
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from tests.conftest import EXAMPLES
 from tests.unit.test_cli import invoke

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from awsroles.iam.desired import GROUP_MARKER_POLICY, desired_state, group_marker_document
-from awsroles.org.model import BREAK_GLASS_POLICY_NAME, TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME
+from awsroles.org.marks import BREAK_GLASS_POLICY_NAME, TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME
 from awsroles.org.parse import parse_org
 
 TEXT = """

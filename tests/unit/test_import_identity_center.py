@@ -20,7 +20,7 @@ from awsroles.importer.build import ImportOptions, wants_identity_center, write_
 from awsroles.importer.identity_center import InstanceRead, import_identity_center, marked_org
 from awsroles.importer.infer import build_import
 from awsroles.importer.settings import OrgSettings
-from awsroles.org.model import Account, Grant, User
+from awsroles.org.entries import Account, Grant, User
 from tests.unit.test_orgfile import valid
 
 OPS, DEV, PROD, ELSEWHERE = "111111111111", "222222222222", "333333333333", "999999999999"

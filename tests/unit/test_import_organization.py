@@ -13,8 +13,9 @@ from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, LiveOU
 from awsroles.importer.accounts import Accounts
 from awsroles.importer.organization import email_pattern, guardrails_of, import_organization
 from awsroles.importer.settings import OrgSettings
+from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, Account, Contact
 from awsroles.org.guardrails import Guardrail, parse
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG, SCP_ACCOUNT, SCP_OU, TAGS_TAG, Account, Contact
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, TAGS_TAG
 
 MARK = {MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1], ORG_TAG: "acme"}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from awsroles.org.model import AccountPendingError, Grant
+from awsroles.org.entries import Grant
+from awsroles.org.model import AccountPendingError
 from awsroles.org.organizations import email_problem, ou_prefixes, parse_ou_path
 from awsroles.org.write import render_org_file
 from tests.unit.test_orgfile import errors, valid, warnings

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from awsroles.org.model import Budget, BudgetAlert, budget_name
+from awsroles.org.entries import Budget, BudgetAlert
+from awsroles.org.marks import budget_name
 from awsroles.org.write import render_org_file
 from tests.unit.test_orgfile import errors, parse, valid
 

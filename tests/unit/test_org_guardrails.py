@@ -9,7 +9,7 @@ from pathlib import Path
 from awsroles.accounts.checks import check_scps
 from awsroles.iam.checks import ORG_CHECKS
 from awsroles.org.guardrails import Guardrail
-from awsroles.org.model import file_scp_name, guardrails_scp_name
+from awsroles.org.marks import file_scp_name, guardrails_scp_name
 from awsroles.org.parse import parse_org
 from tests.unit.test_org_accounts import org_text
 from tests.unit.test_orgfile import errors, valid, warnings

@@ -17,7 +17,7 @@ from awsroles.cli import run
 from awsroles.cli.app import App
 from awsroles.errors import ExitCode, UsageError
 from awsroles.org import edit as orgedit
-from awsroles.org.model import TemporaryGrant
+from awsroles.org.entries import TemporaryGrant
 from awsroles.org.parse import load_org
 from tests.conftest import REPO
 

@@ -15,7 +15,7 @@ from awsroles.errors import OrgFileError, UsageError
 from awsroles.fsutil import file_lock, private_lock_path
 from awsroles.iam.checks import ORG_CHECKS
 from awsroles.org import edit as orgedit
-from awsroles.org.model import TemporaryGrant
+from awsroles.org.entries import TemporaryGrant
 from awsroles.org.parse import load_org
 
 HEAD = """\

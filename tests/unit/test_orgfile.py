@@ -13,9 +13,10 @@ import pytest
 from awsroles.errors import ExitCode, OrgFileError, Problem
 from awsroles.iam import policies
 from awsroles.iam.checks import check_org, load_org, parse_org
+from awsroles.org.entries import Account, Grant, PolicyFile, Role, Team, User
 from awsroles.org.ini import new_parser, read_ini
 from awsroles.org.location import resolve_path
-from awsroles.org.model import Account, Grant, Org, PolicyFile, Role, Team, User
+from awsroles.org.model import Org
 from tests.conftest import EXAMPLES, REPO
 
 MINIMAL = """\

@@ -17,7 +17,7 @@ from awsroles.creds.fastcache import FastCache
 from awsroles.creds.model import Credentials
 from awsroles.creds.profile_specs import credential_process_command, desired_profiles
 from awsroles.errors import UsageError
-from awsroles.org.model import Grant
+from awsroles.org.entries import Grant
 from tests.unit.test_creds_local import CONFIG, CREDS, NAME, SOON
 
 ACME = dataclasses.replace(CONFIG, org_name="acme")

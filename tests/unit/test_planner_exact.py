@@ -30,7 +30,9 @@ from awsroles.iam.desired import (
     desired_state,
     role_digest,
 )
-from awsroles.org.model import TEAM_POLICY_NAME, BreakGlass, Org
+from awsroles.org.entries import BreakGlass
+from awsroles.org.marks import TEAM_POLICY_NAME
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from awsroles.sync.alarm_state import LiveAlarm, LiveAlarms, LiveRule, LiveTopic
 from awsroles.sync.ops import document_diff, tag_list
@@ -841,7 +843,7 @@ def test_what_adopt_marks_is_an_adopt_and_no_longer_unowned(org: Org) -> None:
 
 
 def test_only_ops_and_environment_accounts_are_read_and_none_while_ops_is_pending(org: Org) -> None:
-    from awsroles.org.model import Account
+    from awsroles.org.entries import Account
 
     extra = (Account("billing", "555555555555"), Account("qa", "", environment="qa"))
     bigger = replace(org, accounts=(*org.accounts, *extra))
@@ -863,7 +865,7 @@ def test_an_account_not_read_is_not_planned_and_one_without_specs_still_prunes(o
 
 
 def test_a_pending_account_is_never_planned_nor_a_non_environment_one(org: Org) -> None:
-    from awsroles.org.model import Account
+    from awsroles.org.entries import Account
 
     other = Account("billing", "555555555555")
     bigger = replace(org, accounts=(*org.accounts, other))

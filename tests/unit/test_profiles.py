@@ -17,7 +17,7 @@ from awsroles.creds.profile_specs import MANAGED_KEY, credential_process_command
 from awsroles.creds.profile_text import ConfigFileError, ProfileConflictError, SyncResult, apply_profiles
 from awsroles.creds.profiles import default_config_file, sync_profiles
 from awsroles.errors import ExitCode, UsageError
-from awsroles.org.model import Grant
+from awsroles.org.entries import Grant
 
 GRANTS = (Grant("dev", "admin"), Grant("dev", "developer"), Grant("prod", "readonly"))
 NAMES = ("acme-dev-admin", "acme-dev-developer", "acme-prod-readonly")

@@ -21,7 +21,7 @@ from awsroles.creds.profile_text import ProfileConflictError, apply_profiles
 from awsroles.creds.profiles import sync_profiles
 from awsroles.creds.userconfig import IDENTITY_CENTER, RoleGrant, UserConfig
 from awsroles.errors import ExitCode
-from awsroles.org.model import Grant
+from awsroles.org.entries import Grant
 
 URL = "https://d-1234567890.awsapps.com/start"
 DEV, PROD = "222222222222", "444444444444"

@@ -10,7 +10,8 @@ import pytest
 
 from awsroles.errors import OrgFileError, UsageError
 from awsroles.org.checks import Sections
-from awsroles.org.model import AccessRequest, Org
+from awsroles.org.entries import AccessRequest
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from awsroles.org.request_edit import add_request, approve, deny
 from awsroles.org.requests import (

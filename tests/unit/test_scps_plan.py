@@ -6,7 +6,7 @@ import json
 
 from awsroles.accounts.scps import LiveScp, LiveScps
 from awsroles.accounts.state import LiveOrgAccount, LiveOrganization, LiveOU
-from awsroles.org.model import MANAGED_BY_TAG, ORG_TAG
+from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG
 from awsroles.sync.plan import PlanOptions
 from awsroles.sync.scps import ATTACH_SCP, CREATE_SCP, DIGEST_TAG, ENABLE_SCPS, compact, digest, plan_scps, wanted_scps
 from tests.unit.test_org_accounts import org_text

@@ -15,7 +15,9 @@ from awsroles.iam.checks import parse_org as iam_parse_org
 from awsroles.iam.desired import desired_state, flatten
 from awsroles.org import edit as orgedit
 from awsroles.org.checks import Sections
-from awsroles.org.model import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME, Org, TemporaryGrant
+from awsroles.org.entries import TemporaryGrant
+from awsroles.org.marks import TEAM_POLICY_NAME, TEMPORARY_POLICY_NAME
+from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 from awsroles.org.temporary import check_expired, format_time, parse_time
 from tests.conftest import EXAMPLES, REPO
