@@ -124,7 +124,7 @@ def collect(org: Org, months: Sequence[str], metric: str, options: SourceOptions
     if options.source == "cur":
         lines, sums = _cur(options, months, metric, for_org(org, aws.settings.profile, session=session), warn)
     elif options.source == "athena":
-        from awsroles.costs.cur import read_athena, read_athena_commitments
+        from awsroles.costs.athena import read_athena, read_athena_commitments
 
         assert options.athena_database and options.athena_table and options.athena_output  # check() said so
         access = for_org(org, aws.settings.profile, session=session)

@@ -1,6 +1,7 @@
 """The org file: its model (``model.py`` the Org, ``entries.py`` what it holds, ``marks.py`` the
-names and tags awsroles gives what it makes in AWS), parsing and validation (FILE:LINE), comment-preserving edits, writing a
-whole file from the model (:mod:`awsroles.org.write`), and the IAM name rules and quotas it checks.
+names and tags awsroles gives what it makes in AWS), parsing and validation (FILE:LINE),
+comment-preserving edits, writing a whole file from the model (:mod:`awsroles.org.write`), and
+the IAM name rules and quotas it checks.
 
 Reading: ``dialect.py`` (the configparser settings), ``parse.py`` (the entry: parse_org,
 check_org, load_org), ``keys.py`` (the sections and their keys), ``builder.py`` (values and

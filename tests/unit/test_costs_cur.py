@@ -12,7 +12,8 @@ import pytest
 from moto import mock_aws
 
 from awsroles.aws import Aws, AwsSettings
-from awsroles.costs.cur import athena_sql, detect, read_athena, read_cur
+from awsroles.costs.athena import athena_sql, read_athena
+from awsroles.costs.cur import detect, read_cur
 from awsroles.costs.model import By, CostLine
 from awsroles.errors import AwsrolesError, ExitCode, UsageError
 
@@ -312,7 +313,7 @@ def test_athena_reads_queued_results(moto_aws: Aws) -> None:
 def test_athena_commitments_read_queued_results(moto_aws: Aws) -> None:
     from moto.athena.models import QueryResults, athena_backends
 
-    from awsroles.costs.cur import read_athena_commitments
+    from awsroles.costs.athena import read_athena_commitments
 
     def data(*values: str) -> dict[str, Any]:
         return {"Data": [{"VarCharValue": v} for v in values]}

@@ -17,7 +17,8 @@ from moto import mock_aws
 
 from awsroles.cli import run
 from awsroles.cli.app import App
-from awsroles.costs.cur import read_athena, read_cur
+from awsroles.costs.athena import read_athena
+from awsroles.costs.cur import read_cur
 from awsroles.costs.mapping import complete, from_org
 from awsroles.costs.model import UNMAPPED
 from awsroles.costs.months import HISTORY_MONTHS, resolve

@@ -13,8 +13,9 @@ import duckdb
 import pytest
 from moto import mock_aws
 
+from awsroles.costs.athena import athena_commitments_sql, athena_sql
 from awsroles.costs.commitments import from_cur
-from awsroles.costs.cur import athena_commitments_sql, athena_sql, read_commitments, read_cur
+from awsroles.costs.cur import read_commitments, read_cur
 from awsroles.costs.cur_sql import snake
 from awsroles.costs.model import AccountInfo, By, CostLine
 from awsroles.errors import ExitCode, UsageError

@@ -304,7 +304,8 @@ class Unreachable:
 
 
 def test_cur_from_s3_and_athena_offline_are_exit_7(sleeps: list[float]) -> None:
-    from awsroles.costs.cur import read_athena, read_cur
+    from awsroles.costs.athena import read_athena
+    from awsroles.costs.cur import read_cur
 
     aws = Aws(AwsSettings(region="us-east-1"), hooks=[Unreachable().install])
     with pytest.raises(NetworkError, match=r"^s3://bills/cur: cannot read from S3: cannot reach AWS: "
