@@ -53,6 +53,11 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_temporary_grants.py",
         "tests/unit/test_requests.py", "tests/unit/test_org_checks.py",
     ],
+    "awsroles/org/edit_lists.py": [
+        "tests/unit/test_orgedit_exact.py", "tests/unit/test_orgedit.py", "tests/unit/test_orgedit_comments.py",
+        "tests/unit/test_temporary_grants.py",
+        "tests/unit/test_requests.py", "tests/unit/test_org_checks.py",
+    ],
     "awsroles/org/write.py": ["tests/unit/test_org_write_exact.py", "tests/unit/test_org_write.py"],
     "awsroles/org/request_edit.py": [
         "tests/unit/test_request_edit_exact.py", "tests/unit/test_requests.py", "tests/unit/test_orgedit_comments.py",
@@ -201,9 +206,10 @@ EQUIVALENT.update({
 })
 
 _EDIT = "awsroles.org.edit.x_"
+_LISTS = "awsroles.org.edit_lists.x_"
 _NEWLINE = ("every line the updater holds ends with a newline: _edit adds one to a file that lacks it, and each "
             "line configupdater reads keeps its own")
-_NO_TAIL_BLANK = ("_split_line puts every blank after the '=' into the prefix, so when the first line has no items "
+_NO_TAIL_BLANK = ("split_line puts every blank after the '=' into the prefix, so when the first line has no items "
                   "its tail is a newline or starts with ';' or '#': that lstrip (and each variant) leaves it as it is")
 _INDENTED = ("the last line of a list on several lines is a continuation line, which configparser only takes as "
              "one when it is indented (a blank or comment line ends the value), so the indentation is never empty")
@@ -216,11 +222,11 @@ _DEFAULT = "the value given is configupdater's default"
 _SPACE = ("a blank line after the new section's last option or after the section itself is the same line of "
           "the file: str(updater) writes a section's blocks, then what follows it")
 EQUIVALENT.update({
-    f"{_EDIT}_add_item__mutmut_10": _INDENTED,
-    **{f"{_EDIT}_add_item__mutmut_{n}": "the branch for a last line without a newline is never taken: " + _NEWLINE
+    f"{_LISTS}add_item__mutmut_10": _INDENTED,
+    **{f"{_LISTS}add_item__mutmut_{n}": "the branch for a last line without a newline is never taken: " + _NEWLINE
        for n in (13, 14, 16, 17, 18, 19, 20)},
-    **{f"{_EDIT}_add_item__mutmut_{n}": _NO_TAIL_BLANK for n in (35, 36, 37, 38, 39)},
-    f"{_EDIT}_split_line__mutmut_3": "line[:-1] is taken only from a line ending in a newline, and " + _NEWLINE,
+    **{f"{_LISTS}add_item__mutmut_{n}": _NO_TAIL_BLANK for n in (35, 36, 37, 38, 39)},
+    f"{_LISTS}split_line__mutmut_3": "line[:-1] is taken only from a line ending in a newline, and " + _NEWLINE,
     f"{_EDIT}_edit__mutmut_17": "codec names are case-insensitive: 'UTF-8-SIG' is the utf-8-sig codec",
     f"{_EDIT}_edit__mutmut_35": _BASE,
     f"{_EDIT}_edit__mutmut_51": _BASE,

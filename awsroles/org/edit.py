@@ -12,7 +12,6 @@ from __future__ import annotations
 import configparser
 import difflib
 import os
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +22,19 @@ from awsroles.errors import OrgFileError, UsageError
 from awsroles.fsutil import atomic_write, file_lock, private_lock_path
 from awsroles.org.builder import did_you_mean
 from awsroles.org.checks import OrgCheck
+from awsroles.org.edit_lists import (
+    add_item,
+    insert_option,
+    list_values,
+    remove_item,
+    split_line,
+)
 from awsroles.org.entries import TemporaryGrant
 from awsroles.org.keys import TEAM_KEYS
 from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 
 LOCK_TIMEOUT = 30.0  # seconds to wait for another edit of the same file
-
-_COMMENT = re.compile(r"\s[;#]")
-_SPLIT = re.compile(r"[,\s]+")
 
 
 class OrgFileLocked(UsageError):
@@ -134,7 +137,7 @@ def _sections(updater: ConfigUpdater, kind: str) -> dict[str, Section]:
 
 def _environments(updater: ConfigUpdater) -> list[str]:
     return [values[0] for section in _sections(updater, "account").values()
-            if "environment" in section and (values := _values(section["environment"]))]
+            if "environment" in section and (values := list_values(section["environment"]))]
 
 
 def _pick(kind: str, name: str, known: Iterable[str]) -> None:
@@ -147,98 +150,6 @@ def _team(updater: ConfigUpdater, team: str) -> Section:
     teams = _sections(updater, "team")
     _pick("team", team, teams)
     return teams[team]
-
-
-# -- list values, edited line by line so their style survives --------------------------------------
-
-
-def _split_line(line: str, first: bool) -> tuple[str, str, str]:
-    """(prefix, content, tail): the key part (or indentation), the list items, the comment and newline."""
-    body = line[:-1] if line.endswith("\n") else line
-    newline = line[len(body):]
-    if first:
-        key, _, rest = body.partition("=")
-        prefix = key + "="
-        spaces = len(rest) - len(rest.lstrip())
-        prefix, rest = prefix + rest[:spaces], rest[spaces:]
-    else:
-        spaces = len(body) - len(body.lstrip())
-        prefix, rest = body[:spaces], body[spaces:]
-    # a comment starts at `;` or `#` after whitespace, as the validator's configparser reads it;
-    # right after the key's spaces (``members =   ; nobody yet``) the whole value is the comment
-    comment = 0 if rest[:1] in (";", "#") and prefix[-1:].isspace() else None
-    match = _COMMENT.search(rest)
-    if comment is None and match:
-        comment = match.start()
-    content, tail = (rest[:comment], rest[comment:]) if comment is not None else (rest, "")
-    stripped = content.rstrip()
-    return prefix, stripped, content[len(stripped):] + tail + newline
-
-
-def _items(content: str) -> list[str]:
-    return [item for item in _SPLIT.split(content) if item]
-
-
-def _values(option: Option) -> list[str]:
-    return [item for i, line in enumerate(option.lines) for item in _items(_split_line(line, i == 0)[1])]
-
-
-def _join(items: Sequence[str], like: str) -> str:
-    separator = ", " if "," in like or len(_items(like)) < 2 else " "
-    return separator.join(items)
-
-
-def _add_item(option: Option, item: str) -> None:
-    lines = option.lines
-    if len(lines) > 1:  # one per line (or several lines): a new line, indented like the last one
-        last = lines[-1]
-        indent = last[: len(last) - len(last.lstrip())] or "    "
-        if not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        lines.append(f"{indent}{item}\n")
-        return
-    prefix, content, tail = _split_line(lines[0], True)
-    if not content:
-        prefix = prefix.rstrip() + " "
-        tail = tail.lstrip(" \t") if tail.strip() else tail
-        if tail.strip():
-            tail = " " + tail
-    lines[0] = prefix + _join([*_items(content), item], content) + tail
-
-
-def _remove_item(option: Option, item: str) -> bool:
-    """Remove ``item``; True when the list is now empty."""
-    lines = option.lines
-    kept: list[str] = []
-    for i, line in enumerate(lines):
-        prefix, content, tail = _split_line(line, i == 0)
-        items = _items(content)
-        if item not in items:
-            kept.append(line)
-            continue
-        rest = [x for x in items if x != item]
-        if rest:
-            kept.append(prefix + _join(rest, content) + tail)
-        elif i == 0:
-            kept.append(prefix.rstrip() + tail)
-        # an emptied continuation line is dropped
-    lines[:] = kept
-    return not _values(option)
-
-
-def _insert_option(section: Section, key: str, value: str, after: Sequence[str]) -> None:
-    """A new ``key = value`` line after the last option whose key is in ``after``, else after the
-    last option, else at the top of the section."""
-    options = [b for b in section.iter_blocks() if isinstance(b, Option)]
-    anchors = [o for o in options if o.key in after] or options
-    if anchors:
-        anchors[-1].add_after.option(key, value)
-        return
-    blocks = list(section.iter_blocks())
-    if blocks:
-        blocks[0].add_before.option(key, value)
-    else:
-        section.set(key, value)
 
 
 # -- the edits ------------------------------------------------------------------------------------
@@ -286,7 +197,7 @@ def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] = ()) -> Or
         last = list(updater.iter_sections())[-1] is section
         section.detach()
         for team in _sections(updater, "team").values():
-            if "members" in team and name in _values(team["members"]) and _remove_item(team["members"], name):
+            if "members" in team and name in list_values(team["members"]) and remove_item(team["members"], name):
                 team["members"].detach()
         if last:  # no trailing blank line left behind at the end of the file
             remaining = list(updater.iter_sections())
@@ -307,11 +218,11 @@ def grant(path: Path, team: str, environment: str, role: str, *, checks: Sequenc
         _pick("role", role, _sections(updater, "role"))
         if environment in section:
             option = section[environment]
-            if role not in _values(option):
-                _add_item(option, role)
+            if role not in list_values(option):
+                add_item(option, role)
         else:
             grant_keys = [o.key for o in section.iter_blocks() if isinstance(o, Option) and o.key not in TEAM_KEYS]
-            _insert_option(section, environment, role, grant_keys or list(TEAM_KEYS))
+            insert_option(section, environment, role, grant_keys or list(TEAM_KEYS))
 
     return edit_org(path, change, checks=checks)
 
@@ -323,9 +234,9 @@ def revoke(path: Path, team: str, environment: str, role: str, *, checks: Sequen
         section = _team(updater, team)
         _pick("environment", environment, _environments(updater))
         _pick("role", role, _sections(updater, "role"))
-        if environment not in section or role not in _values(section[environment]):
+        if environment not in section or role not in list_values(section[environment]):
             raise UsageError(f"team '{team}' is not granted role '{role}' in {environment}")
-        if _remove_item(section[environment], role):
+        if remove_item(section[environment], role):
             section[environment].detach()
 
     return edit_org(path, change, checks=checks)
@@ -345,10 +256,10 @@ def identity_change(identity: Sequence[str], *, expected: str | None = None) -> 
             raise UsageError("the org file has no [org] section")
         section = orgs[0]
         if "identity" not in section:
-            _insert_option(section, "identity", value, ())
+            insert_option(section, "identity", value, ())
             return
         option = section["identity"]
-        prefix, _content, tail = _split_line(option.lines[0], True)
+        prefix, _content, tail = split_line(option.lines[0], True)
         option.lines[:] = [prefix + value + tail if tail.strip() else prefix + value + "\n"]
 
     return change
@@ -356,10 +267,10 @@ def identity_change(identity: Sequence[str], *, expected: str | None = None) -> 
 
 def _add_member_to(section: Section, user: str) -> None:
     if "members" in section:
-        if user not in _values(section["members"]):
-            _add_item(section["members"], user)
+        if user not in list_values(section["members"]):
+            add_item(section["members"], user)
     else:
-        _insert_option(section, "members", user, ["description"])
+        insert_option(section, "members", user, ["description"])
 
 
 def add_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
@@ -379,9 +290,9 @@ def remove_member(path: Path, team: str, user: str, *, checks: Sequence[OrgCheck
     def change(updater: ConfigUpdater) -> None:
         section = _team(updater, team)
         _pick("user", user, _sections(updater, "user"))
-        if "members" not in section or user not in _values(section["members"]):
+        if "members" not in section or user not in list_values(section["members"]):
             raise UsageError(f"user '{user}' is not a member of team '{team}'")
-        if _remove_item(section["members"], user):
+        if remove_item(section["members"], user):
             section["members"].detach()
 
     return edit_org(path, change, checks=checks)
@@ -397,7 +308,7 @@ def record_account_id(path: Path, account: str, account_id: str, *, checks: Sequ
         _pick("account", account, accounts)
         section = accounts[account]
         if "id" in section:
-            current = " ".join(_values(section["id"]))  # without a comment at the end of the line
+            current = " ".join(list_values(section["id"]))  # without a comment at the end of the line
             if current != account_id:
                 raise UsageError(f"[account {account}] has id {current} in the org file now, not {account_id}: "
                                  "the file changed since the plan")
