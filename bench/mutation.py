@@ -92,6 +92,10 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_planner_exact.py",
         "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
+    "awsroles/sync/planner_people.py": [
+        "tests/unit/test_planner_exact.py",
+        "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
+    ],
     "awsroles/sync/plan.py": [
         "tests/unit/test_plan_exact.py",
         "tests/unit/test_plan.py", "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
@@ -251,6 +255,7 @@ EQUIVALENT["awsroles.sync.plan.x_plan_json__mutmut_4"] = (
     "json.dumps reads ensure_ascii only for its truth (the C encoder and JSONEncoder alike): None is false like "
     "False, so non-ASCII text is written as it is either way")
 _PLANNER = "awsroles.sync.planner.x\u01c1_AccountPlanner\u01c1"
+_PEOPLE = "awsroles.sync.planner_people.x\u01c1PeoplePlanner\u01c1"
 _PARTITION = ("policyrefs._unavailable puts the partition only in the ARNs that are the values of `existing`, and "
               "reads only its keys (the org file's [/path/]names): no result depends on it")
 EQUIVALENT.update({
@@ -263,12 +268,12 @@ EQUIVALENT.update({
         "a replaced name that is a declared role's, whatever the case)")),
     f"{_PLANNER}replaced_roles___mutmut_43": _RETIRED,
     f"{_PLANNER}replaced_roles___mutmut_44": _RETIRED,
-    f"{_PLANNER}update_user__mutmut_34": (
+    f"{_PEOPLE}update_user__mutmut_34": (
         "drift is next read in `drift = drift or bool(...)`, which runs on every path before it is used: None and "
         "False give the same bool"),
     f"{_PLANNER}roles___mutmut_16": _PARTITION,
-    f"{_PLANNER}users___mutmut_16": _PARTITION,
-    f"{_PLANNER}users___mutmut_35": (
+    f"{_PEOPLE}users___mutmut_16": _PARTITION,
+    f"{_PEOPLE}users___mutmut_35": (
         "missing_user_policies names at most one problem (a user has one permissions boundary): the separator of "
         "a one-item join never shows"),
 })
