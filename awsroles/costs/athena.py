@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import AwsrolesError, UsageError, from_aws, is_network_error
 from .cur import CurError, check_months
+from .cur_commitments import commitments_query
 from .cur_rows import commitment_rows, cost_lines
 from .cur_schema import CUR2_COLUMNS, Source
 from .cur_sql import CurSql, check_metric, quote
@@ -46,7 +47,7 @@ def _athena_source() -> Source:
 def athena_commitments_sql(table: str, months: Sequence[str], *, granularity: str = "monthly",
                            partition: str | None = None) -> str:
     """The Savings Plans and Reserved Instance sums, as Athena runs them over a CUR 2.0 table."""
-    return CurSql(_athena_source()).commitments_query(table, months, granularity, partition)
+    return commitments_query(CurSql(_athena_source()), table, months, granularity, partition)
 
 
 def read_athena(aws: Aws, database: str, table: str, workgroup: str, output_location: str,

@@ -22,7 +22,7 @@ the utilization and savings, while each environment shows its coverage.
 Reserved Instances are EC2's: Cost Explorer's reservation reports cover Amazon Elastic Compute
 Cloud - Compute unless asked for another service, and the CUR's figures are kept to the same.
 
-The same figures from the CUR (:meth:`awsroles.costs.cur_sql.CurSql.commitments_query`): covered
+The same figures from the CUR (:func:`awsroles.costs.cur_commitments.commitments_query`): covered
 usage is SavingsPlanCoveredUsage at its unblended (on-demand) cost and EC2 DiscountedUsage hours;
 eligible on-demand usage is CUDOS's compute_savings_plan_eligible_spend (Savings Plans) and EC2
 instance hours (BoxUsage, DedicatedUsage); the commitment is savings_plan_total_commitment_to_date

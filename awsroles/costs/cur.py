@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import AwsrolesError, UsageError, from_aws, is_network_error
+from .cur_commitments import commitments_query
 from .cur_rows import commitment_rows, cost_lines
 from .cur_schema import COLUMNS, Schema, Source, schema_of
 from .cur_sql import CurSql, check_metric, check_month
@@ -276,7 +277,7 @@ def _read_local(path: Path, months: Sequence[str], metric: str, by: By | None, g
 def read_commitments(path: str | Path, months: Sequence[str], *, granularity: str = "monthly",
                      aws: Aws | None = None) -> list[CommitmentSums]:
     """The Savings Plans and Reserved Instance sums per period, account and owner of a CUR 2.0 or legacy
-    CUR export (:meth:`CurSql.commitments_query`); a FOCUS export is a UsageError."""
+    CUR export (:func:`~awsroles.costs.cur_commitments.commitments_query`); a FOCUS export is a UsageError."""
     for month in months:
         check_month(month)
     with _local_copy(path, aws) as (folder, label):
@@ -292,7 +293,7 @@ def _read_commitments(path: Path, months: Sequence[str], granularity: str,
         refuse_focus_commitments(local.source, local.label)
 
         def sql(table: str) -> str:
-            return CurSql(local.source).commitments_query(table, months, granularity, local.source.partition)
+            return commitments_query(CurSql(local.source), table, months, granularity, local.source.partition)
 
         try:
             rows = local.con.execute(sql("cur")).fetchall()

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from .categories import BLANK
-from .cur_sql import COMMITMENT_COLUMNS
+from .cur_commitments import COMMITMENT_COLUMNS
 from .model import AWS, CostLine, is_aws
 
 

@@ -4,8 +4,8 @@
 (:mod:`awsroles.costs.cur_schema`); :class:`CurSql` builds the query
 that returns one row per billing month (or day), usage account, record type (and group of
 ``--by``), with exact decimal amounts, and the query of the Savings Plans and Reserved Instance
-figures (:meth:`CurSql.commitments_query`). Amortization follows AWS's Cloud Intelligence Dashboards
-(CUDOS): see ``CurSql._amortized``, the one place where it is decided.
+figures (:func:`awsroles.costs.cur_commitments.commitments_query`). Amortization follows AWS's
+Cloud Intelligence Dashboards (CUDOS): see ``CurSql._amortized``, the one place where it is decided.
 
 Cost allocation tags and cost categories, as each export names them (AWS Data Exports User Guide,
 "Resource tags columns" and "Cost category columns"; FOCUS 1.0 "Tags"):
@@ -273,7 +273,7 @@ class CurSql:
 
     # -- the cost query ------------------------------------------------------------------------
 
-    def _day(self) -> str:
+    def day(self) -> str:
         """The day a line's usage starts (CUR) or its charge period starts (FOCUS), per line: a DATE from
         a timestamp, the first ten characters of text."""
         col = self.col("usage_start")
@@ -312,7 +312,7 @@ class CurSql:
         if value is not None:
             extra.append(f"{value} AS awsroles_group")
         if granularity == "daily":
-            extra.append(f"{self._day()} AS awsroles_day")
+            extra.append(f"{self.day()} AS awsroles_day")
         open_sql = f"({self.text('invoice')} = '')" if self.col("invoice") else "false"
         inner_where = ""
         if partition and months:
@@ -347,90 +347,6 @@ class CurSql:
             f" FROM ({inner}) AS grouped {where}"
             " GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
         )
-
-    # -- Savings Plans and Reserved Instances ----------------------------------------------------
-
-    def commitments_query(self, table: str, months: Sequence[str], granularity: str = "monthly",
-                          partition: str | None = None) -> str:
-        """Per period, usage account and commitment owner, the sums :mod:`awsroles.costs.commitments`
-        makes coverage, utilization and savings of (a CUR 2.0 or legacy CUR export: FOCUS is refused
-        before). The owner is the account in the Savings Plan's or the reservation's ARN (the fifth
-        field), for covered usage; fees are their owner's own lines.
-
-        Columns after (period, account, owner): ``sp_covered`` (the unblended, on-demand cost of
-        SavingsPlanCoveredUsage), ``sp_on_demand`` (on-demand Usage a Compute Savings Plan could cover:
-        CUDOS's ``compute_savings_plan_eligible_spend``: EC2 RunInstances, Lambda duration and
-        provisioned concurrency, Fargate; not Spot, not data transfer), ``ri_hours`` and
-        ``ri_on_demand_hours`` (EC2 instance hours, BoxUsage/DedicatedUsage, run under a reservation
-        and on demand), ``ri_public`` (pricing_public_on_demand_cost of the EC2 DiscountedUsage),
-        ``sp_commitment`` and ``sp_used`` (savings_plan_total_commitment_to_date and
-        savings_plan_used_commitment of SavingsPlanRecurringFee), ``ri_fee`` (an EC2 RIFee's recurring
-        fee plus its amortized upfront fee for the period), ``ri_purchased_hours`` and
-        ``ri_unused_hours`` (reservation_total_reserved_units and reservation_unused_quantity of RIFee).
-        """
-        if granularity not in GRANULARITIES:
-            raise UsageError(f"unknown granularity {granularity!r}: expected one of {', '.join(GRANULARITIES)}")
-        t = self.text("type")
-        code, usage_type, operation = self.text("product_code"), self.text("usage_type"), self.text("operation")
-        ec2 = f"{code} = 'AmazonEC2'"
-        hours = f"({usage_type} LIKE '%BoxUsage%' OR {usage_type} LIKE '%DedicatedUsage%')"
-        eligible = (f"{usage_type} NOT LIKE '%Spot%' AND {self.text('service_code')} <> 'AWSDataTransfer'"
-                    f" AND {usage_type} NOT LIKE '%DataXfer%' AND (({ec2} AND {operation} LIKE '%RunInstances%')"
-                    f" OR ({code} = 'AWSLambda' AND ({usage_type} LIKE '%Lambda-Provisioned-GB-Second%'"
-                    f" OR {usage_type} LIKE '%Lambda-GB-Second%'"
-                    f" OR {usage_type} LIKE '%Lambda-Provisioned-Concurrency%'))"
-                    f" OR {usage_type} LIKE '%Fargate%')")
-        zero = self.zero()
-
-        def when(condition: str, value: str) -> str:
-            return self.total(f"SUM(CASE WHEN {condition} THEN {value} ELSE {zero} END)")
-
-        # Two levels, as the cost query: the inner one only sums the money and hours columns per raw key
-        # (few distinct values: types, products, usage types, operations, plans, reservations); the outer
-        # one tells covered from eligible, and owners, on those few groups.
-        owner = (f"CASE WHEN {t} = 'SavingsPlanCoveredUsage' THEN split_part({self.text('sp_arn')}, ':', 5)"
-                 f" WHEN {t} = 'DiscountedUsage' AND {ec2} THEN split_part({self.text('ri_arn')}, ':', 5)"
-                 " ELSE '' END")
-        sums = [
-            when(f"{t} = 'SavingsPlanCoveredUsage'", "s_unblended"),
-            when(f"{t} = 'Usage' AND {eligible}", "s_unblended"),
-            when(f"{t} = 'DiscountedUsage' AND {ec2} AND {hours}", "s_usage_amount"),
-            when(f"{t} = 'Usage' AND {ec2} AND {hours}", "s_usage_amount"),
-            when(f"{t} = 'DiscountedUsage' AND {ec2}", "s_public_cost"),
-            when(f"{t} = 'SavingsPlanRecurringFee'", "s_sp_total_commitment"),
-            when(f"{t} = 'SavingsPlanRecurringFee'", "s_sp_used_commitment"),
-            when(f"{t} = 'RIFee' AND {ec2}", "s_unblended + s_ri_upfront_period"),
-            when(f"{t} = 'RIFee' AND {ec2}", "s_ri_reserved_units"),
-            when(f"{t} = 'RIFee' AND {ec2}", "s_ri_unused_quantity"),
-        ]
-        keys = [quote(self.source.columns[k]) for k in ("month", "account", "type", "product_code", "usage_type",
-                                                         "operation", "service_code", "sp_arn", "ri_arn")
-                if k in self.source.columns]
-        if granularity == "daily":
-            keys.append(f"{self._day()} AS awsroles_day")
-        amounts = ("unblended", "usage_amount", "public_cost", "sp_total_commitment", "sp_used_commitment",
-                   "ri_upfront_period", "ri_reserved_units", "ri_unused_quantity")
-        types = ("'SavingsPlanCoveredUsage', 'Usage', 'DiscountedUsage', 'SavingsPlanRecurringFee', 'RIFee'")
-        where = [f"{quote(self.source.columns['type'])} IN ({types})"]
-        if partition and months:
-            where.append(f"{quote(partition)} IN ({', '.join(repr(check_month(m)) for m in months)})")
-        inner = (f"SELECT {', '.join(keys)}, {', '.join(f'SUM({self.money(a)}) AS s_{a}' for a in amounts)}"
-                 f" FROM {table} WHERE {' AND '.join(where)}"
-                 f" GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))}")
-        period = self.month()
-        if granularity == "daily":
-            day = "substr(CAST(awsroles_day AS VARCHAR), 1, 10)"
-            period = f"CASE WHEN substr({day}, 1, 7) = {period} THEN {day} ELSE {period} || '-01' END"
-        outer_where = ""
-        if months:
-            outer_where = f"WHERE {self.in_months(months)}"
-        return (f"SELECT {period} AS period, {self.account()} AS account_id, {owner} AS owner,"
-                f" {', '.join(f'{sql} AS {name}' for sql, name in zip(sums, COMMITMENT_COLUMNS, strict=True))}"
-                f" FROM ({inner}) AS grouped {outer_where} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
-
-
-COMMITMENT_COLUMNS = ("sp_covered", "sp_on_demand", "ri_hours", "ri_on_demand_hours", "ri_public", "sp_commitment",
-                      "sp_used", "ri_fee", "ri_purchased_hours", "ri_unused_hours")
 
 
 def snake(name: str) -> str:
