@@ -23,7 +23,7 @@ from awsroles.sync.accounts import KINDS as ORGANIZATIONS_KINDS
 from awsroles.sync.alarms import KIND as ALARM
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
-from awsroles.sync.identity_center import KINDS as IDENTITY_CENTER_KINDS
+from awsroles.sync.identity_center_base import KINDS as IDENTITY_CENTER_KINDS
 from awsroles.sync.plan import ALLOWED_CALLS, MOVE_PARAMS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)

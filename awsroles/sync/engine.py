@@ -27,7 +27,8 @@ from awsroles.sync.accounts import plan_organization
 from awsroles.sync.alarm_state import LiveAlarms, read_alarms
 from awsroles.sync.alarms import AlarmRunner
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
-from awsroles.sync.identity_center import IDENTITY_CENTER_CALLS, plan_identity_center
+from awsroles.sync.identity_center import plan_identity_center
+from awsroles.sync.identity_center_base import IDENTITY_CENTER_CALLS
 from awsroles.sync.organizations import OrganizationsRunner
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import accounts_to_read, make_plan

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from awsroles.identity_center.runner import IdentityCenterRunner, ProvisioningFailed
-from awsroles.sync.identity_center import IDENTITY_CENTER_CALLS
+from awsroles.sync.identity_center_base import IDENTITY_CENTER_CALLS
 from awsroles.sync.plan import Change
 
 INSTANCE, STORE = "arn:aws:sso:::instance/ssoins-1", "d-1"
