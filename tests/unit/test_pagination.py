@@ -22,7 +22,7 @@ ONE_PAGE = {
     ("awsroles/sync/apply.py", "list_signing_certificates"): "2 signing certificates per user",
     ("awsroles/sync/apply.py", "list_ssh_public_keys"): "5 SSH public keys per user",
     ("awsroles/creds/setup.py", "list_mfa_devices"): "8 MFA devices per user",
-    ("awsroles/importer/build.py", "list_account_aliases"): "1 alias per account",
+    ("awsroles/importer/reads.py", "list_account_aliases"): "1 alias per account",
     ("awsroles/people/users.py", "list_groups_for_user"): "10 groups per user",
     ("awsroles/people/users.py", "list_signing_certificates"): "2 signing certificates per user",
     ("awsroles/people/users.py", "list_ssh_public_keys"): "5 SSH public keys per user",
