@@ -108,13 +108,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     tests) is frozen out of the cyclic collector's sight, and the collector runs every
     ``_COLLECT_EVERY`` tests instead of every 700 new objects. It cost the in-process tests about a
     sixth of their CPU (moto's and botocore's many objects scanned again and again); what a test
-    leaves in cycles (moto's backends) is freed at the next collection, so memory stays bounded."""
+    leaves in cycles (moto's backends) is freed at the next collection, so memory stays bounded.
+    What is still alive after a collection (modules and service models loaded since) is frozen
+    too: the next collections only look at what the tests since have made."""
     gc.collect()
     gc.freeze()
     gc.disable()
 
 
+@pytest.hookimpl(trylast=True)  # after the test's fixtures are torn down: what they held is garbage by now
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     _finished[0] += 1
     if _finished[0] % _COLLECT_EVERY == 0:
         gc.collect()
+        gc.freeze()

@@ -1,7 +1,9 @@
 """botocore sessions, cheap to make: one loader of service models per process
 (:func:`_shared_loader`), builtin event handlers copied instead of registered again
-(:func:`_botocore_session`), and :class:`Session`, the part of ``boto3.Session`` awsroles uses
-(:mod:`awsroles.aws` builds every session and client through these)."""
+(:func:`_botocore_session`), one service model and one client class per service
+(:func:`_service_model`, :func:`_client_class`), and
+:class:`Session`, the part of ``boto3.Session`` awsroles uses (:mod:`awsroles.aws` builds every
+session and client through these)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import botocore
+import botocore.client
 import botocore.loaders
+import botocore.model
 import botocore.session
 
 
@@ -93,6 +97,63 @@ def _shared_loader(session: botocore.session.Session) -> Any:
     if session.get_component("data_loader") is not loader:
         session.register_component("data_loader", loader)
     return loader
+
+
+_MODELS: dict[tuple[str, int], tuple[Any, Any]] = {}  # see _service_model
+
+
+def _service_model(creator: Any, service_name: str, api_version: str | None = None) -> Any:
+    """botocore's ``ClientCreator._load_service_model``, one ``ServiceModel`` per service's parsed
+    data instead of one per client.
+
+    A ``ServiceModel`` only reads that data and caches what it derives from it (operation and
+    shape models); a new one per client derives it all again: botocore's endpoint discovery check
+    alone makes the model of every operation of the service (about 170 for IAM) when each client
+    is made. The data is the shared loader's (:func:`_shared_loader`), the same object for a
+    service, so its model is made once."""
+    description = creator._loader.load_service_model(service_name, "service-2", api_version=api_version)
+    key = (service_name, id(description))
+    cached = _MODELS.get(key)
+    if cached is not None and cached[0] is description:
+        return cached[1]
+    model = botocore.model.ServiceModel(description, service_name=service_name)
+    _MODELS[key] = (description, model)  # the description held: its id is never reused
+    return model
+
+
+_CLASSES: dict[tuple[str, int], tuple[Any, tuple[Any, ...], type]] = {}  # see _client_class
+_make_client_class = botocore.client.ClientCreator._create_client_class
+
+
+def _client_class(creator: Any, service_name: str, service_model: Any) -> type:
+    """botocore's ``ClientCreator._create_client_class``, made once per service model and reused.
+
+    botocore builds a new class for every client: a method, an operation model and a docstring for
+    each of the service's operations (IAM has about 170), ~5 ms of CPU and ~10,000 objects left in
+    reference cycles for the garbage collector, again for each account's client. The class only
+    depends on the service model (the same parsed data, from the one shared loader) and on the
+    handlers of ``creating-client-class`` (which may add methods): with both the same objects as
+    when it was made, the class made then is the class botocore would make now. Anything else
+    (another loader's data, a hook of its own) gets a class of its own, as before."""
+    try:
+        description = service_model._service_description
+        emitter = creator._event_emitter
+        event = emitter._alias_event_name(f"creating-client-class.{service_model.service_id.hyphenize()}")
+        handlers = tuple(emitter._emitter._handlers.prefix_search(event))
+    except AttributeError:  # a botocore laid out differently: its own way
+        return _make_client_class(creator, service_name, service_model)  # type: ignore[no-any-return]
+    key = (service_name, id(description))
+    cached = _CLASSES.get(key)
+    if cached is not None and cached[0] is description and len(cached[1]) == len(handlers) and all(
+            a is b for a, b in zip(cached[1], handlers, strict=True)):
+        return cached[2]
+    made: type = _make_client_class(creator, service_name, service_model)
+    _CLASSES[key] = (description, handlers, made)  # the description held: its id is never reused
+    return made
+
+
+botocore.client.ClientCreator._load_service_model = _service_model
+botocore.client.ClientCreator._create_client_class = _client_class
 
 
 class Session:

@@ -126,3 +126,41 @@ def test_an_account_slow_to_answer_holds_up_no_other(sts: None) -> None:
         calls.release.set()
         waiting.join(30)
     assert calls.by_account == Counter({slow: 1, other: 1})
+
+
+def _client(key: str, service: str = "iam", *, hook: Any = None) -> Any:
+    from awsroles.aws.sessions import Session, _shared_loader
+
+    session = Session(region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key="secret")
+    _shared_loader(session.botocore_session)  # as every session awsroles.aws makes
+    if hook is not None:
+        session.botocore_session.register("creating-client-class.iam", hook)
+    return session.client(service)
+
+
+def test_clients_of_one_service_share_its_model_and_class_and_keep_their_own_credentials(sts: None) -> None:
+    first, second = _client("AKIAFIRSTEXAMPLE00"), _client("AKIASECONDEXAMPLE0")
+    assert type(first) is type(second)  # made once, not once per client (~170 IAM operations)
+    assert first.meta.service_model is second.meta.service_model
+    assert type(first) is not type(_client("AKIAFIRSTEXAMPLE00", "sts"))
+    for client, key in ((first, "AKIAFIRSTEXAMPLE00"), (second, "AKIASECONDEXAMPLE0")):
+        assert client._request_signer._credentials.access_key == key
+        client.create_user(UserName=f"user-{key[-6:]}")
+        assert client.get_user(UserName=f"user-{key[-6:]}")["User"]["UserName"] == f"user-{key[-6:]}"
+    # Each client has its own handlers: a hook on one is not on the other.
+    seen: list[str] = []
+    first.meta.events.register("before-send.iam.ListUsers", lambda **_: seen.append("first"))
+    second.list_users()
+    first.list_users()
+    assert seen == ["first"]
+
+
+def test_a_session_with_its_own_class_hook_gets_a_class_of_its_own(sts: None) -> None:
+    def add_method(class_attributes: dict[str, Any], **_: Any) -> None:
+        class_attributes["awsroles_probe"] = lambda self: "probed"
+
+    plain = _client("AKIAFIRSTEXAMPLE00")
+    hooked = _client("AKIASECONDEXAMPLE0", hook=add_method)
+    assert hooked.awsroles_probe() == "probed"
+    assert type(hooked) is not type(plain) and not hasattr(plain, "awsroles_probe")
+    assert not hasattr(_client("AKIAFIRSTEXAMPLE00"), "awsroles_probe")  # the plain class is still the plain one
