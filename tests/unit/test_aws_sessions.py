@@ -164,3 +164,66 @@ def test_a_session_with_its_own_class_hook_gets_a_class_of_its_own(sts: None) ->
     assert hooked.awsroles_probe() == "probed"
     assert type(hooked) is not type(plain) and not hasattr(plain, "awsroles_probe")
     assert not hasattr(_client("AKIAFIRSTEXAMPLE00"), "awsroles_probe")  # the plain class is still the plain one
+
+
+KEYS = ["before-send", "before-send.iam", "before-send.iam.GetRole", "before-send.*.GetRole", "after-call.sts",
+        "before-send.iam.ListRoles"]
+
+
+def test_tries_copied_in_constant_time_hold_what_whole_copies_would() -> None:
+    """Random registrations and removals on a trie and on its copies (and copies of copies): each
+    answers every search as botocore's own trie would after the same steps, copied whole."""
+    import copy
+    import random
+
+    from botocore.hooks import _PrefixTrie
+
+    from awsroles.aws.sessions import _SharedTrie
+
+    rng = random.Random(20)
+    for _ in range(60):
+        plain: list[Any] = [_PrefixTrie()]
+        shared: list[Any] = [_SharedTrie()]
+        held: list[list[tuple[str, int]]] = [[]]
+        for step in range(40):
+            i = rng.randrange(len(plain))
+            roll = rng.random()
+            if roll < 0.2:  # a copy of trie i
+                plain.append(copy.copy(plain[i]))
+                shared.append(copy.copy(shared[i]))
+                held.append(list(held[i]))
+            elif roll < 0.35 and held[i]:  # a removal
+                key, value = held[i].pop(rng.randrange(len(held[i])))
+                plain[i].remove_item(key, value)
+                shared[i].remove_item(key, value)
+            else:
+                key, value, section = rng.choice(KEYS), step, rng.randrange(3)
+                plain[i].append_item(key, value, section)
+                shared[i].append_item(key, value, section)
+                held[i].append((key, value))
+            for p, s in zip(plain, shared, strict=True):
+                for key in [*KEYS, "before-send.iam.GetRole", "before-send.sts.GetRole", "nothing.here"]:
+                    assert list(s.prefix_search(key)) == list(p.prefix_search(key))
+        with pytest.raises(ValueError):
+            shared[0].remove_item("not.a.key", 1)
+
+
+def test_a_hook_on_a_client_or_session_stays_there() -> None:
+    session = _botocore_session()
+    plain = botocore.session.Session()
+    client = session.create_client("iam", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+
+    def on_client(**_: Any) -> None: ...
+
+    def on_session(**_: Any) -> None: ...
+
+    client.meta.events.register("before-send.iam", on_client)
+    session.register("before-send.iam", on_session)
+    later = session.create_client("iam", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    assert on_client in list(client.meta.events._emitter._handlers.prefix_search("before-send.iam.GetRole"))
+    assert on_session not in list(client.meta.events._emitter._handlers.prefix_search("before-send.iam.GetRole"))
+    assert on_session in _handlers(session, "before-send.iam.GetRole")
+    assert on_client not in _handlers(session, "before-send.iam.GetRole")
+    assert on_session in list(later.meta.events._emitter._handlers.prefix_search("before-send.iam.GetRole"))
+    fresh = _botocore_session()
+    assert _handlers(fresh, "before-send.iam.GetRole") == _handlers(plain, "before-send.iam.GetRole")
