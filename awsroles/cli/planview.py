@@ -14,6 +14,7 @@ import click
 
 from awsroles.cli.app import App
 from awsroles.render import Result, console_for
+from awsroles.sync.kinds import ACCOUNT
 
 if TYPE_CHECKING:
     from awsroles.org.model import Org
@@ -115,10 +116,12 @@ def plan_lines(org: Org, plan: Plan, verbose: int = 0) -> list[str]:
         print_("\n[red]Conflicts[/] (apply refuses until they are resolved):")
         for conflict in plan.conflicts:
             print_(f"  {escape(str(conflict))}")
-    from awsroles.sync.accounts import CREATE_ACCOUNT, RECORD_ID
+    waiting: list[str] = []
+    if any(c.kind == ACCOUNT for c in plan.changes):
+        from awsroles.sync.accounts import CREATE_ACCOUNT, RECORD_ID
 
-    waiting = [c.name for c in plan.changes if c.kind == "account" and any(m in (CREATE_ACCOUNT, RECORD_ID)
-                                                                           for m, _ in c.ops)]
+        waiting = [c.name for c in plan.changes if c.kind == ACCOUNT and any(m in (CREATE_ACCOUNT, RECORD_ID)
+                                                                             for m, _ in c.ops)]
     if waiting:
         print_(f"\nIAM in {', '.join(map(escape, waiting))} (and every grant that names them) is planned once apply "
                "has created them and written their ids into the org file; `awsroles apply` does both.")

@@ -18,12 +18,12 @@ from typing import Any
 
 from awsroles.errors import aws_error_code as _error_code
 from awsroles.errors import describe_aws_error
-from awsroles.sync.accounts import ACCOUNT as ORG_ACCOUNT
-from awsroles.sync.accounts import KINDS as ORGANIZATIONS_KINDS
 from awsroles.sync.alarms import KIND as ALARM
 from awsroles.sync.budgets import BUDGET_CALLS
 from awsroles.sync.budgets import KIND as BUDGET
 from awsroles.sync.identity_center_base import KINDS as IDENTITY_CENTER_KINDS
+from awsroles.sync.kinds import ACCOUNT as ORG_ACCOUNT
+from awsroles.sync.kinds import ORGANIZATIONS_KINDS
 from awsroles.sync.plan import ALLOWED_CALLS, MOVE_PARAMS, REQUIRE_NO_CREDENTIALS, Change, Plan
 
 log = logging.getLogger(__name__)

@@ -6,33 +6,29 @@ import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from awsroles.accounts.contacts import LiveContacts, read_contacts, trusted_access
-from awsroles.accounts.scps import read_scps
-from awsroles.accounts.state import LiveOrganization, is_ours, read_organization
 from awsroles.aws import Aws
 from awsroles.budgets.state import ACCESS_DENIED, LiveBudgets, read_budgets
 from awsroles.errors import aws_error_code
 from awsroles.iam.breakglass import alarm_regions, topic_arn
 from awsroles.iam.desired import desired_state
-from awsroles.identity_center.desired import desired_identity_center
-from awsroles.identity_center.runner import IdentityCenterRunner
-from awsroles.identity_center.state import LiveIdentityCenter, find_instance, read_identity_center
 from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, Account
 from awsroles.org.marks import BREAK_GLASS_TAG, budget_prefix, scp_prefix
 from awsroles.org.model import Org
 from awsroles.org.temporary import format_time
-from awsroles.sync.accounts import plan_organization
 from awsroles.sync.alarm_state import LiveAlarms, read_alarms
 from awsroles.sync.alarms import AlarmRunner
 from awsroles.sync.apply import ApplyResult, Step, apply_plan
-from awsroles.sync.identity_center import plan_identity_center
-from awsroles.sync.identity_center_base import IDENTITY_CENTER_CALLS
-from awsroles.sync.organizations import OrganizationsRunner
 from awsroles.sync.plan import Plan, PlanOptions
 from awsroles.sync.planner import accounts_to_read, make_plan
 from awsroles.sync.state import LiveAccount, read_accounts
+
+if TYPE_CHECKING:  # the organization's and Identity Center's modules load only for an org that uses them
+    from awsroles.accounts.state import LiveOrganization
+    from awsroles.identity_center.runner import IdentityCenterRunner
+    from awsroles.identity_center.state import LiveIdentityCenter
+    from awsroles.sync.organizations import OrganizationsRunner
 
 
 class Engine:
@@ -92,12 +88,19 @@ class Engine:
 
     def identity_center_runner(self, progress: Callable[[str], None] | None = None) -> IdentityCenterRunner:
         """A runner of Identity Center calls in the org's instance (what apply and ``--end-sessions`` use)."""
+        from awsroles.identity_center.runner import IdentityCenterRunner
+        from awsroles.identity_center.state import find_instance
+        from awsroles.sync.identity_center_base import IDENTITY_CENTER_CALLS
+
         sso, store = self.identity_center()
         home = self.org.identity_center_home
         found = find_instance(sso, f"account {home.name} ({home.id}) in {self.org.identity_center_region_name}")
         return IdentityCenterRunner(sso, store, found[0], found[1], IDENTITY_CENTER_CALLS, progress=progress)
 
     def read_identity_center(self) -> LiveIdentityCenter:
+        from awsroles.identity_center.desired import desired_identity_center
+        from awsroles.identity_center.state import read_identity_center
+
         home = self.org.identity_center_home
         sso, store = self.identity_center()
         spec = desired_identity_center(self.iam_org, self.clock())
@@ -153,6 +156,8 @@ class Engine:
             live[billing.name] = replace(state, budgets=budgets, api_calls=state.api_calls + budgets.api_calls)
         if self.org.uses_accounts:
             management = self.org.management
+            from awsroles.accounts.state import read_organization
+
             organization = read_organization(self.organizations(),
                                              f"the management account {management.name} ({management.id})",
                                              self.max_workers)
@@ -200,6 +205,8 @@ class Engine:
     def read_scps(self, organization: LiveOrganization) -> LiveOrganization:
         """The organization with its SCPs at the org's prefix, and what is attached to each root, OU
         and account the org file gives SCPs (those that exist)."""
+        from awsroles.accounts.scps import read_scps
+
         targets = [organization.root_id] if any(t.kind not in (SCP_OU, SCP_ACCOUNT)
                                                 for t in self.org.scp_targets) else []
         for target in self.org.scp_targets:
@@ -213,6 +220,9 @@ class Engine:
     def read_contacts(self, organization: LiveOrganization) -> LiveOrganization:
         """The organization with the alternate contacts of the accounts awsroles owns whose file gives
         contacts (and whether trusted access lets AWS Account Management reach member accounts)."""
+        from awsroles.accounts.contacts import LiveContacts, read_contacts, trusted_access
+        from awsroles.accounts.state import is_ours
+
         management = self.org.management
         wanted = [a.id for a in self.org.accounts if a.id and self.org.account_contacts(a)
                   and a.id in organization.accounts and is_ours(organization.accounts[a.id].tags, self.org.name)]
@@ -245,6 +255,8 @@ class Engine:
         organization = live.get(self.org.management.name, LiveAccount(self.org.management)).organization
         if organization is None:
             return iam
+        from awsroles.sync.accounts import plan_organization
+
         planned = plan_organization(self.org, organization, options)
         deletes = tuple(planned.deletes)
         first = Plan(tuple(planned.changes) + (deletes if options.prune else ()), () if options.prune else deletes,
@@ -260,6 +272,9 @@ class Engine:
         found = live.get(home.name, LiveAccount(home)).identity_center if home is not None else None
         if found is None:
             return Plan(options=options)
+        from awsroles.identity_center.desired import desired_identity_center
+        from awsroles.sync.identity_center import plan_identity_center
+
         moment = now or self.clock()
         planned = plan_identity_center(self.iam_org, desired_identity_center(self.iam_org, moment), found, options,
                                        moment)
@@ -317,6 +332,10 @@ class Engine:
         once = threading.Lock()
 
         def identity_center_for(account: str) -> IdentityCenterRunner:
+            from awsroles.identity_center.runner import IdentityCenterRunner
+            from awsroles.identity_center.state import find_instance
+            from awsroles.sync.identity_center_base import IDENTITY_CENTER_CALLS
+
             with once:
                 if not identity:
                     sso, store = self.identity_center()
@@ -326,6 +345,8 @@ class Engine:
                 return identity[0]
 
         def organizations_for(account: str) -> OrganizationsRunner:
+            from awsroles.sync.organizations import OrganizationsRunner
+
             if not runner:
                 runner.append(OrganizationsRunner(self.organizations(account), self.record, progress=progress,
                                                   created=self.open_to_caller, account=self.account_management))

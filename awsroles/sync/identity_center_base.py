@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from awsroles.identity_center.desired import IdentityCenterSpec
-from awsroles.identity_center.state import LiveIdentityCenter
 from awsroles.org.entries import Account
 from awsroles.org.model import Org
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
+
+if TYPE_CHECKING:  # what apply needs of this module (the kinds, the calls) loads no Identity Center module
+    from awsroles.identity_center.desired import IdentityCenterSpec
+    from awsroles.identity_center.state import LiveIdentityCenter
 
 USER, GROUP, PERMISSION_SET, ASSIGNMENT = "ic-user", "ic-group", "permission-set", "assignment"
 KINDS = (USER, GROUP, PERMISSION_SET, ASSIGNMENT)  # creates and updates in this order, deletes reversed

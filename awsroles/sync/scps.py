@@ -31,10 +31,10 @@ from awsroles.org.entries import SCP_ACCOUNT, SCP_OU, SCP_ROOT, ScpTarget
 from awsroles.org.jsondoc import canonical_json
 from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, scp_prefix
 from awsroles.org.model import Org
+from awsroles.sync.kinds import ROOT, SCP
 from awsroles.sync.ops import document_diff
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 
-SCP, ROOT = "scp", "root"
 SCPS_PER_TARGET = 5  # Organizations quota, FullAWSAccess included
 SCP_MAX_CHARS = guardrails.SCP_MAX_CHARS
 ENABLE_SCPS = "awsroles:enable-scps"  # {"PolicyType"}: on the root

@@ -21,15 +21,17 @@ import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from awsroles.accounts.state import LiveOrganization
-from awsroles.budgets.state import LiveBudgets
-from awsroles.identity_center.state import LiveIdentityCenter
 from awsroles.org.entries import Account
 from awsroles.org.marks import MANAGED_BY_TAG
-from awsroles.sync.alarm_state import LiveAlarms
+
+if TYPE_CHECKING:  # what other services hold, read by their own modules: loaded when an org uses them
+    from awsroles.accounts.state import LiveOrganization
+    from awsroles.budgets.state import LiveBudgets
+    from awsroles.identity_center.state import LiveIdentityCenter
+    from awsroles.sync.alarm_state import LiveAlarms
 
 log = logging.getLogger(__name__)
 
