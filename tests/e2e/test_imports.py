@@ -99,3 +99,20 @@ def test_the_installed_command_is_the_plain_script_without_re() -> None:
     text = Path(command).read_text()
     imports = [line.strip() for line in text.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["import sys", "from awsroles.entry import main"], imports
+
+
+def test_plan_and_apply_of_an_org_without_accounts_or_identity_center_load_neither() -> None:
+    """What ``plan`` and ``apply`` load to read, plan, run and print the classic org's IAM (no
+    [account] OUs or contacts, IAM users): not the organization's or Identity Center's readers,
+    planners and runners, which only an org that uses them needs (speed: every ``awsroles``
+    process that plans pays for what it imports)."""
+    probe = ("import sys\n"
+             "import awsroles.cli.plan, awsroles.cli.planview, awsroles.sync.engine, awsroles.sync.apply\n"
+             "from awsroles.sync.apply import service_of\n"
+             "from awsroles.sync.plan import Change\n"
+             "assert service_of(Change('dev', '222222222222', 'create', 'role', 'admin')) == 'iam'\n"
+             "print(sorted(m for m in sys.modules if m.startswith(('awsroles.accounts', 'awsroles.identity_center.',"
+             " 'awsroles.sync.accounts', 'awsroles.sync.organizations', 'awsroles.sync.scps',"
+             " 'awsroles.sync.identity_center'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['awsroles.sync.identity_center_base']"  # the kinds of its changes, no more
