@@ -61,6 +61,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=layer)
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: a worker per core and one more. End-to-end tests spend part of their time
+    waiting (on a sandbox server, a subprocess, a sign-in's poll), and the extra worker runs a test
+    meanwhile: measured in a fresh clone on 2 cores, 7:02 with 2 workers, 6:40 with 3."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """An xdist worker leaves the controlling terminal of whoever started the suite (a session of
     its own), so no awsroles process a test starts can ask on that terminal (``/dev/tty``) and
