@@ -227,3 +227,22 @@ def test_a_hook_on_a_client_or_session_stays_there() -> None:
     assert on_session in list(later.meta.events._emitter._handlers.prefix_search("before-send.iam.GetRole"))
     fresh = _botocore_session()
     assert _handlers(fresh, "before-send.iam.GetRole") == _handlers(plain, "before-send.iam.GetRole")
+
+
+def test_aliased_event_names_are_worked_out_once_per_process_and_as_botocore_does() -> None:
+    from botocore.hooks import EVENT_ALIASES, EventAliaser, HierarchicalEmitter
+
+    from awsroles.aws.sessions import _ALIASED
+
+    first, second = _client("AKIAFIRSTEXAMPLE00"), _client("AKIASECONDEXAMPLE0")
+    assert first.meta.events._alias_name_cache is second.meta.events._alias_name_cache is _ALIASED
+    # The names are botocore's: an old service name (its alias) goes to the new one, others stay.
+    old, new = next((o, n) for o, n in EVENT_ALIASES.items() if "." not in o)
+    assert first.meta.events._alias_event_name(f"before-call.{old}.Thing") == f"before-call.{new}.Thing"
+    assert _ALIASED[f"before-call.{old}.Thing"] == f"before-call.{new}.Thing"
+    assert second.meta.events._alias_event_name("before-call.iam.GetRole") == "before-call.iam.GetRole"
+    # An aliaser of other aliases keeps its own cache, and its own answers.
+    own = EventAliaser(HierarchicalEmitter(), {"iam": "identity"})
+    assert own._alias_name_cache is not _ALIASED
+    assert own._alias_event_name("before-call.iam.GetRole") == "before-call.identity.GetRole"
+    assert _ALIASED.get("before-call.iam.GetRole") == "before-call.iam.GetRole"
