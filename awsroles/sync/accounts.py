@@ -30,11 +30,10 @@ from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, OU_TAG
 from awsroles.org.model import Org
 from awsroles.org.organizations import ou_prefixes
 from awsroles.sync.billing import BILLING_CALLS, contact_ops, new_account_tags, tag_ops
-from awsroles.sync.kinds import ACCOUNT, ORGANIZATIONS_KINDS, OU
+from awsroles.sync.kinds import ACCOUNT, OU
 from awsroles.sync.plan import Change, Conflict, Finding, Op, PlanOptions
 from awsroles.sync.scps import SCP_CALLS, plan_scps
 
-KINDS = ORGANIZATIONS_KINDS
 CREATE_OU = "awsroles:create-ou"  # {"Path", "Tags"}: under its parent, found by path when it runs
 TAG_OU = "awsroles:tag-ou"  # {"Path", "Tags"}
 CREATE_ACCOUNT = "awsroles:create-account"  # CreateAccount's own parameters, then DescribeCreateAccountStatus
