@@ -22,6 +22,7 @@ import contextlib
 import copy
 import functools
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +31,7 @@ from moto import mock_aws
 from awsroles.aws import Aws, AwsSettings
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
+from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.server.boundaries import patch_role_boundaries
 from awsroles.sandbox.server.budgets import patch_budgets
 from awsroles.sandbox.server.closures import patch_close_account
@@ -75,6 +77,24 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
     finally:
         for undo in reversed(undos):
             undo()
+
+
+@contextlib.contextmanager
+def applied_in_process(path: Path, *, environ: bool = True) -> Iterator[tuple[Sandbox, Engine]]:
+    """The org file at ``path`` applied to a sandbox server running in this process (its rules,
+    AWS managed policies loaded), and the engine that applied it. With ``environ``, this process
+    points at it as a person's shell would (``AWSROLES_FILE`` and the sandbox's AWS variables)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        if environ:
+            mp.setenv("AWSROLES_FILE", str(path))
+        with Sandbox(path, in_process=True) as box:
+            if environ:
+                for name, value in box.env().items():
+                    mp.setenv(name, value)
+            engine = Engine(box.org, box.aws())
+            assert engine.apply(engine.plan()).ok
+            yield box, engine
 
 
 @pytest.fixture

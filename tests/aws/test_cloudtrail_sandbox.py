@@ -27,6 +27,7 @@ from awsroles.people.review import review
 from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.server import clock
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import applied_in_process
 from tests.conftest import EXAMPLES, REPO
 
 OPS, DEV, STAGE, PROD = "111111111111", "222222222222", "333333333333", "444444444444"
@@ -42,20 +43,13 @@ def world(tmp_path: Path) -> Iterator[tuple[Sandbox, Engine, dict[str, tuple[str
     text = text.replace("mfa = required", "mfa = optional").replace("members = alice", "members = alice, bob")
     path = tmp_path / "awsroles.ini"
     path.write_text(text)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        mp.setenv("AWSROLES_FILE", str(path))
-        with Sandbox(path, in_process=True) as box:
-            for name, value in box.env().items():
-                mp.setenv(name, value)
-            engine = Engine(box.org, box.aws())
-            assert engine.apply(engine.plan()).ok
-            iam = engine.iam(box.org.ops)
-            keys = {}
-            for person in ("alice", "bob"):
-                key = iam.create_access_key(UserName=person)["AccessKey"]
-                keys[person] = (key["AccessKeyId"], key["SecretAccessKey"])
-            yield box, engine, keys
+    with applied_in_process(path) as (box, engine):
+        iam = engine.iam(box.org.ops)
+        keys = {}
+        for person in ("alice", "bob"):
+            key = iam.create_access_key(UserName=person)["AccessKey"]
+            keys[person] = (key["AccessKeyId"], key["SecretAccessKey"])
+        yield box, engine, keys
 
 
 def client(box: Sandbox, service: str, key: str, secret: str, token: str | None = None) -> Any:
@@ -231,27 +225,22 @@ def test_an_assumption_through_the_global_endpoint_is_found_when_the_org_is_else
     path = tmp_path / "awsroles.ini"
     path.write_text(text.replace("mfa = required", "mfa = optional").replace("region = us-east-1",
                                                                              "region = eu-west-1"))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        with Sandbox(path, in_process=True) as box:
-            for name, value in box.env().items():
-                mp.setenv(name, value)
-            engine = Engine(box.org, box.aws())
-            assert engine.org.region == "eu-west-1" and engine.apply(engine.plan()).ok
-            key = engine.iam(box.org.ops).create_access_key(UserName="alice")["AccessKey"]
-            sts = boto3.client("sts", region_name="us-east-1", endpoint_url=box.endpoint,  # the global endpoint's
-                               aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-            sts.assume_role(RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")
-            now = clock.utcnow().replace(tzinfo=timezone.utc) + timedelta(minutes=1)
-            def hers(region: str) -> list[Any]:
-                return [e for e in lookup(PROD, region, {})["Events"] if '"sourceIdentity": "alice"' in
-                        e["CloudTrailEvent"]]
-            assert hers("us-east-1") and not hers("eu-west-1")  # recorded where the endpoint was
-            result = review(engine.org, engine.iam, now=now, since=timedelta(days=1),
-                            cloudtrail_for=engine.cloudtrail)
-            alice = {(g.access.environment, g.access.role): g for g in result.people[0].grants}
-            assert result.people[0].name == "alice" and alice["prod", "admin"].assumed is not None
-            assert alice["prod", "admin"].flags == ()
+    with applied_in_process(path) as (box, engine):
+        assert engine.org.region == "eu-west-1"
+        key = engine.iam(box.org.ops).create_access_key(UserName="alice")["AccessKey"]
+        sts = boto3.client("sts", region_name="us-east-1", endpoint_url=box.endpoint,  # the global endpoint's
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+        sts.assume_role(RoleArn=PROD_ADMIN, RoleSessionName="alice", SourceIdentity="alice")
+        now = clock.utcnow().replace(tzinfo=timezone.utc) + timedelta(minutes=1)
+        def hers(region: str) -> list[Any]:
+            return [e for e in lookup(PROD, region, {})["Events"] if '"sourceIdentity": "alice"' in
+                    e["CloudTrailEvent"]]
+        assert hers("us-east-1") and not hers("eu-west-1")  # recorded where the endpoint was
+        result = review(engine.org, engine.iam, now=now, since=timedelta(days=1),
+                        cloudtrail_for=engine.cloudtrail)
+        alice = {(g.access.environment, g.access.role): g for g in result.people[0].grants}
+        assert result.people[0].name == "alice" and alice["prod", "admin"].assumed is not None
+        assert alice["prod", "admin"].flags == ()
 
 
 def test_the_event_history_is_read_at_two_pages_a_second_at_most(world: Any) -> None:

@@ -24,6 +24,7 @@ from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sandbox.process import Sandbox
 from awsroles.sync.engine import Engine
+from tests.aws.conftest import applied_in_process
 
 GRANTED = 33  # environments e00..e32: platform's; e33..e35 hold the same role for another team
 ENVIRONMENTS = 36
@@ -45,16 +46,9 @@ def _org_text() -> str:
 def wide(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Org, tuple[str, str]]]:
     path = tmp_path_factory.mktemp("wide") / "awsroles.ini"
     path.write_text(_org_text())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        mp.setenv("AWSROLES_FILE", str(path))
-        with Sandbox(path, in_process=True) as box:
-            for name, value in box.env().items():
-                mp.setenv(name, value)
-            engine = Engine(box.org, box.aws())
-            assert engine.apply(engine.plan()).ok
-            key = engine.iam(box.org.ops).create_access_key(UserName="alice")["AccessKey"]
-            yield box, box.org, (key["AccessKeyId"], key["SecretAccessKey"])
+    with applied_in_process(path) as (box, engine):
+        key = engine.iam(box.org.ops).create_access_key(UserName="alice")["AccessKey"]
+        yield box, box.org, (key["AccessKeyId"], key["SecretAccessKey"])
 
 
 def _assume(box: Sandbox, keys: tuple[str, str], account: str) -> dict[str, Any]:

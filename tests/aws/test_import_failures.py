@@ -27,7 +27,7 @@ from awsroles.cli.runner import run
 from awsroles.errors import ExitCode, FileWriteError
 from awsroles.importer.build import ImportOptions, collect, write_import
 from awsroles.sandbox.process import Sandbox
-from awsroles.sync.engine import Engine
+from tests.aws.conftest import applied_in_process
 from tests.conftest import EXAMPLES, REPO
 
 REGION = "us-east-1"
@@ -42,15 +42,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, t
     no permissions."""
     path = tmp_path_factory.mktemp("org") / "awsroles.ini"
     path.write_text((EXAMPLES / "classic.ini").read_text().replace("../policies", str(REPO / "policies")))
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        with Sandbox(path, in_process=True) as box:
-            engine = Engine(box.org, box.aws())
-            assert engine.apply(engine.plan()).ok
-            iam = engine.iam(box.org.ops)
-            iam.create_user(UserName="nobody")
-            key = iam.create_access_key(UserName="nobody")["AccessKey"]
-            yield box, (key["AccessKeyId"], key["SecretAccessKey"])
+    with applied_in_process(path, environ=False) as (box, engine):
+        iam = engine.iam(box.org.ops)
+        iam.create_user(UserName="nobody")
+        key = iam.create_access_key(UserName="nobody")["AccessKey"]
+        yield box, (key["AccessKeyId"], key["SecretAccessKey"])
 
 
 @pytest.fixture
