@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -46,9 +45,14 @@ def awsroles(*argv: str, env: dict[str, str], cwd: Path = REPO) -> subprocess.Co
 
 
 def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+    """Something listens on 127.0.0.1:``port`` (read from /proc/net/tcp, not by connecting: a connect to a
+    free port in the ephemeral range can pick that same port as its source and connect to itself)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port and address in ("0100007F", "00000000"):
+            return True
+    return False
 
 
 def dead_pid() -> int:
@@ -130,6 +134,7 @@ def test_start_status_env_stop(user_env: dict[str, str]) -> None:
     stopped = awsroles("sandbox", "stop", env=user_env)
     assert stopped.returncode == 0, stopped.stderr
     assert f"stopped the sandbox at {info['endpoint']}" in stopped.stdout
+    assert not alive(info["pid"])
     assert not port_open(info["port"])
     assert not (directory / STATE_FILE).exists()
     assert not alive(info["pid"])  # gone, or a zombie until init reaps it
