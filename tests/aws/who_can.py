@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from awsroles.sandbox.server.conditions import resolve_policy
@@ -108,27 +109,43 @@ def _effects(documents: Iterable[Mapping[str, Any]], action: str, resource: str 
     return found
 
 
-def can_assume(ops: Any, env: Any, name: str, role_arn: str, *, mfa: bool = True,
-               source_identity: bool = True) -> bool:
-    """Whether ops user ``name`` may assume ``role_arn`` (an IAM client ``env`` of its account) as
-    awsroles does it: every one of :data:`ACTIONS` allowed on both sides, bounded, never denied
-    (``source_identity=False``: a plain ``aws sts assume-role``, sts:AssumeRole alone)."""
-    user = ops.get_user(UserName=name)["User"]
-    ctx = context(user["Arn"], name, mfa=mfa, source_identity=source_identity)
-    identity = identity_documents(ops, name)
-    boundary = user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
-    bounds = [managed_document(ops, boundary)] if boundary else None
-    role = env.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
-    if role["Arn"] != role_arn:
+@dataclass(frozen=True)
+class Person:
+    """What decides what an ops user may do, read once: their ARN, identity policies and boundary."""
+
+    name: str
+    arn: str
+    identity: list[dict[str, Any]]
+    bounds: list[dict[str, Any]] | None
+
+    @classmethod
+    def read(cls, ops: Any, name: str) -> Person:
+        user = ops.get_user(UserName=name)["User"]
+        boundary = user.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn")
+        return cls(name, user["Arn"], identity_documents(ops, name),
+                   [managed_document(ops, boundary)] if boundary else None)
+
+
+def _role(env: Any, role_arn: str) -> dict[str, Any] | None:
+    role: dict[str, Any] = env.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+    return role if role["Arn"] == role_arn else None
+
+
+def _judge(person: Person, role: Mapping[str, Any] | None, role_arn: str, *, mfa: bool, source_identity: bool) -> bool:
+    """Whether ``person`` may assume ``role`` as awsroles does it: every one of :data:`ACTIONS`
+    allowed on both sides, bounded, never denied (``source_identity=False``: a plain ``aws sts
+    assume-role``, sts:AssumeRole alone)."""
+    if role is None:
         return False
+    ctx = context(person.arn, person.name, mfa=mfa, source_identity=source_identity)
     trust = [_doc(role["AssumeRolePolicyDocument"])]
-    ops_id = user["Arn"].split(":")[4]
-    principals = ("*", ops_id, f"arn:aws:iam::{ops_id}:root", user["Arn"])
+    ops_id = person.arn.split(":")[4]
+    principals = ("*", ops_id, f"arn:aws:iam::{ops_id}:root", person.arn)
     for action in ACTIONS if source_identity else ACTIONS[:1]:
-        mine = _effects(identity, action, role_arn, ctx)
+        mine = _effects(person.identity, action, role_arn, ctx)
         if "Deny" in mine or "Allow" not in mine:
             return False
-        if bounds is not None and _effects(bounds, action, role_arn, ctx) != {"Allow"}:
+        if person.bounds is not None and _effects(person.bounds, action, role_arn, ctx) != {"Allow"}:
             return False
         if _effects(trust, action, None, ctx, principals) != {"Allow"}:
             return False
@@ -138,9 +155,11 @@ def can_assume(ops: Any, env: Any, name: str, role_arn: str, *, mfa: bool = True
 def who_can(ops: Any, envs: Mapping[str, Any], people: Iterable[str], roles: Mapping[str, Iterable[str]],
             *, mfa: bool = True, source_identity: bool = True) -> set[tuple[str, str, str]]:
     """(person, account, role) for every role ARN of ``roles`` (account name -> role ARNs) each person
-    may assume."""
-    return {(person, account, arn.rsplit("/", 1)[-1]) for person in people for account, arns in roles.items()
-            for arn in arns if can_assume(ops, envs[account], person, arn, mfa=mfa, source_identity=source_identity)}
+    may assume. Each person and each role is read once (what a pair is judged on is the same)."""
+    persons = [Person.read(ops, person) for person in people]
+    read = [(account, arn, _role(envs[account], arn)) for account, arns in roles.items() for arn in arns]
+    return {(person.name, account, arn.rsplit("/", 1)[-1]) for person in persons for account, arn, role in read
+            if _judge(person, role, arn, mfa=mfa, source_identity=source_identity)}
 
 
 def user_snapshot(iam: Any, name: str) -> dict[str, Any]:
