@@ -44,21 +44,48 @@ def classic_org_path() -> Path:
     return EXAMPLES / "classic.ini"
 
 
-_LAYER_ORDER = {"e2e": 0, "docs": 1, "aws": 2, "unit": 3}
+_LAYER_ORDER = {"docs": 0, "e2e": 1, "aws": 2, "unit": 3}
+_DOC_PAGES = "tests/docs/test_docs_run.py::test_the_page_runs_in_order_on_a_fresh_sandbox["
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slowest layer first (end to end, then moto in-process, then unit), keeping the order of
-    tests inside each file: with pytest-xdist (``--dist loadfile --no-loadscope-reorder``) a worker
-    takes one file at a time in this order, so the long files start early and the many short unit
-    files even out the end."""
-    def layer(item: pytest.Item) -> int:
+    """The slowest units first, the longest first: the docs' pages (each a unit of its own, see
+    :func:`pytest_xdist_make_scheduler`; the most shell run first), then end to end, then moto
+    in-process, then unit, keeping the order of tests inside each file. With pytest-xdist
+    (``--dist loadfile --no-loadscope-reorder``) a worker takes one unit at a time in this order,
+    so the long ones start early and the many short unit files even out the end."""
+    def layer(item: pytest.Item) -> tuple[int, int]:
         try:
-            return _LAYER_ORDER.get(item.path.relative_to(REPO / "tests").parts[0], len(_LAYER_ORDER))
+            where = item.path.relative_to(REPO / "tests").parts[0]
         except ValueError:
-            return len(_LAYER_ORDER)
+            return len(_LAYER_ORDER), 0
+        callspec = getattr(item, "callspec", None)
+        page = callspec.params.get("page") if callspec is not None else None
+        return _LAYER_ORDER.get(where, len(_LAYER_ORDER)), -_page_weight(page) if page is not None else 0
 
     items.sort(key=layer)
+
+
+def _page_weight(page: Path) -> int:
+    """How long a docs page runs, roughly: the length of its runnable shell (measured: it orders the
+    pages as their times do, identity-center.md the longest at ~35 s, plan-apply.md ~5 s)."""
+    from tests.docs.runner import shell_blocks
+
+    return sum(len(block.code) for block in shell_blocks(page) if block.not_runnable is None)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """``--dist loadfile``, but each docs page a unit of its own: the pages are the suite's longest
+    tests (about three minutes together), and as one file they ran on one worker, last to finish."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class PagesApart(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if nodeid.startswith(_DOC_PAGES) else super()._split_scope(nodeid)
+
+    return PagesApart(config, log)  # type: ignore[arg-type]
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
