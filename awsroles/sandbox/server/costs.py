@@ -38,15 +38,18 @@ class CostData:
     def __init__(self) -> None:
         self.bills: dict[str, Bill] = {}
         self._cache: dict[tuple[str, str, str], tuple[list[Line], dict[tuple[str, str], Commitments]]] = {}
+        self._by_day: dict[tuple[str, str, str], dict[str, list[Line]]] = {}  # the same months' lines by day
 
     def seed(self, payer: str, accounts: Mapping[str, float], months: int,
              categories: Mapping[str, str] | None = None, today: date | None = None) -> None:
         self.bills[payer] = Bill(payer, dict(accounts), months, dict(categories or {}), today)
         self._cache = {k: v for k, v in self._cache.items() if k[0] != payer}
+        self._by_day = {k: v for k, v in self._by_day.items() if k[0] != payer}
 
     def reset(self) -> None:
         self.bills.clear()
         self._cache.clear()
+        self._by_day.clear()
 
     def month(self, payer: str, month: str) -> tuple[list[Line], dict[tuple[str, str], Commitments]]:
         bill = self.bills[payer]
@@ -57,6 +60,18 @@ class CostData:
 
     def lines(self, payer: str, month: str) -> list[Line]:
         return self.month(payer, month)[0]
+
+    def lines_of_day(self, payer: str, day: str) -> list[Line]:
+        """The lines of one ``day`` (YYYY-MM-DD): a DAILY report asks for each day of its months, and
+        scanning the whole month for each made a year of days cost seconds."""
+        month = day[:7]
+        key = (payer, month, self.bills[payer].now().date().isoformat())
+        if key not in self._by_day:
+            index: dict[str, list[Line]] = {}
+            for line in self.lines(payer, month):
+                index.setdefault(line.day, []).append(line)
+            self._by_day[key] = index
+        return self._by_day[key].get(day, [])
 
     # -- GetCostAndUsage ---------------------------------------------------------------------------
 
@@ -93,10 +108,8 @@ class CostData:
         return reply
 
     def _lines_between(self, payer: str, start: str, end: str) -> Iterable[Line]:
-        for month in sorted({day[:7] for day in _days(start, end)}):
-            for line in self.lines(payer, month):
-                if start <= line.day < end:
-                    yield line
+        for day in _days(start, end):
+            yield from self.lines_of_day(payer, day)
 
     def _figures_between(self, payer: str, start: str, end: str, accounts: set[str]) -> Commitments:
         out = Commitments()
