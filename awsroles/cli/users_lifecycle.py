@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from awsroles.people.listing import UserRow
     from awsroles.people.users import Step
     from awsroles.sync.end_sessions import SessionEnd
+    from awsroles.sync.end_sessions_ic import PermissionSetEnd
     from awsroles.sync.engine import Engine
 
 _profile = click.option("--profile", metavar="NAME", help="AWS profile with ops (admin) credentials.")
@@ -194,7 +195,8 @@ def disable(app: App, profile: str | None, name: str) -> int:
 
     Their sessions of every role they could assume are refused at once (a deny on
     aws:TokenIssueTime for them in each role's awsroles-revoked-sessions policy, removed by a later
-    plan once the role's max_session has passed). MFA devices and team memberships stay; the org
+    plan once the role's max_session has passed; in an org on Identity Center too, in each
+    permission set they may use there). MFA devices and team memberships stay; the org
     file is not changed. `awsroles users enable` undoes the rest (the keys it deactivated, and a
     new console password); sessions started after the disable are not affected.
 
@@ -208,7 +210,7 @@ def disable(app: App, profile: str | None, name: str) -> int:
     engine, iam = _engine(app, profile)
     with _auditor(engine).if_stopped("users.disable", name):
         steps = disable_user(engine.org, iam, name)
-        ended = _end_sessions(engine, name)
+        ended = _end_sessions(app, engine, name)
     _auditor(engine).record("users.disable", name, {"steps": [s.description for s in steps],
                                                     "sessions_ended": [e.as_dict() for e in ended if not e.skipped]})
     _show_steps(app, name, steps, "Disabled", ended=ended)
@@ -250,20 +252,35 @@ def enable(app: App, profile: str | None, name: str) -> int:
     return ExitCode.OK
 
 
-def _end_sessions(engine: Engine, name: str, *, dry_run: bool = False) -> list[SessionEnd]:
-    """End ``name``'s sessions of every role their teams grant, now (with ``dry_run``: only say so)."""
+def _end_sessions(app: App, engine: Engine, name: str, *,
+                  dry_run: bool = False) -> list[SessionEnd | PermissionSetEnd]:
+    """End ``name``'s sessions of every role their teams grant, now (with ``dry_run``: only say so):
+    in each role (the iam-users backend) and, in an org whose people are in Identity Center too, in
+    each permission set they may use there."""
     from datetime import datetime, timezone
 
     from awsroles.sync.end_sessions import prepare, roles_of, write
 
-    prepared = prepare(engine.org, engine.iam, roles_of(engine.org, name), [name], datetime.now(timezone.utc))
-    if not dry_run:
-        write(engine.org, engine.iam, prepared)
-    return prepared
+    org, now = engine.org, datetime.now(timezone.utc)
+    ended: list[SessionEnd | PermissionSetEnd] = []
+    if org.uses_iam_users:
+        prepared = prepare(org, engine.iam, roles_of(org, name), [name], now)
+        if not dry_run:
+            write(org, engine.iam, prepared)
+        ended += prepared
+    if org.uses_identity_center:
+        from awsroles.sync import end_sessions_ic
+
+        runner = engine.identity_center_runner(app.warn)
+        prepared_ic = end_sessions_ic.prepare(org, runner, end_sessions_ic.permission_sets_of(org, name), [name], now)
+        if not dry_run:
+            end_sessions_ic.write(runner, prepared_ic)
+        ended += prepared_ic
+    return ended
 
 
 def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Sequence[str] = (),
-                ended: Sequence[SessionEnd] = ()) -> None:
+                ended: Sequence[SessionEnd | PermissionSetEnd] = ()) -> None:
     sessions = [f"end sessions: {e.description}" for e in ended]
     notes = [f"{verb} {name}:" if steps or extra or sessions else f"{verb} {name}: nothing to do."]
     notes += [f"  - {line}" for line in sessions]
@@ -289,7 +306,8 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
     their entry).
 
     Their sessions of every role they could assume are refused at once (a deny on
-    aws:TokenIssueTime for them in each role's awsroles-revoked-sessions policy).
+    aws:TokenIssueTime for them in each role's awsroles-revoked-sessions policy; in an org on
+    Identity Center too, in each permission set they may use there).
 
     Refuses to offboard yourself or the last member of a team granted an admin role (one with
     AdministratorAccess; with --keep-in-file in an org on Identity Center alone, they keep it
@@ -310,7 +328,7 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
     check_offboard(org, engine.aws.whoami().user_name, name, keep_in_file=keep_in_file)
     steps = offboard_steps(org, iam, name)
     in_file = any(u.name == name for u in org.users) and not keep_in_file
-    ending = _end_sessions(engine, name, dry_run=True)
+    ending = _end_sessions(app, engine, name, dry_run=True)
     extra = [f"remove {name} from the org file {app.org_path}"] if in_file else []
     if dry_run:
         _show_steps(app, name, steps, "Would offboard", extra, ending)
@@ -321,7 +339,7 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
         app.warn("Nothing was changed.")
         return ExitCode.OK
     with _auditor(engine).if_stopped("users.offboard", name):
-        ended = _end_sessions(engine, name)  # first: the sessions end before anything else changes
+        ended = _end_sessions(app, engine, name)  # first: the sessions end before anything else changes
         done = offboard_user(app.org_path, org, engine.aws, name, keep_in_file=keep_in_file)
     _auditor(engine).record("users.offboard", name, {"steps": [s.description for s in done.steps],
                                                      "removed_from_file": done.removed_from_file,

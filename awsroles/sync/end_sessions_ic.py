@@ -1,8 +1,10 @@
 """End live sessions in IAM Identity Center now: the revocation statement
 (:mod:`awsroles.identity_center.revocations`) in the inline policy of the permission set concerned,
 provisioned again to every account it is provisioned to. Used by ``revoke --end-sessions`` in an
-org whose people are in Identity Center. :func:`prepare` reads (the permission set, its tags and
-inline policy, the people's Identity Store user ids) and builds the document; :func:`write` puts it,
+org whose people are in Identity Center, and by ``users disable`` and ``users offboard`` for every
+permission set a person may use there (:func:`permission_sets_of`). :func:`prepare` reads (the
+permission set, its tags and inline policy, the people's Identity Store user ids) and builds the
+document; :func:`write` puts it,
 tags the permission set with the digest of what awsroles now wants (so the statement is not drift)
 and provisions it. Only awsroles' permission sets (its tags) are touched; one that does not exist
 has no sessions to end and is skipped.
@@ -20,6 +22,7 @@ from awsroles.identity_center import names, revocations
 from awsroles.identity_center.desired import desired_identity_center, spec_digest
 from awsroles.identity_center.runner import IdentityCenterRunner
 from awsroles.org.model import Org
+from awsroles.org.temporary import permission_set_name
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,30 @@ class PermissionSetEnd:
             return f"{where}: nothing to do ({self.skipped})"
         return (f"{where}: refuse sessions of {', '.join(self.people)} issued before {self.at} (its inline policy, "
                 "provisioned again)")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"environment": self.environment, "account_id": self.account_id,
+                "permission_set": self.permission_set, "people": list(self.people), "issued_before": self.at,
+                "skipped": self.skipped}
+
+
+def permission_sets_of(org: Org, person: str) -> list[tuple[str, str]]:
+    """Every (environment, permission set) ``person`` may use in Identity Center: their teams'
+    roles (a role's permission set has its name), then the temporary grants to them or their teams,
+    expired ones too (a session from one may still be live; each grant has a permission set of its
+    own), in file order."""
+    seen: list[tuple[str, str]] = []
+    teams = org.teams_of(person)
+    for team in teams:
+        for grant in team.grants:
+            if (grant.environment, grant.role) not in seen:
+                seen.append((grant.environment, grant.role))
+    names_ = {team.name for team in teams}
+    for temporary in org.temporary_grants:
+        target = (temporary.environment, permission_set_name(temporary.id))
+        if (temporary.user == person or temporary.team in names_) and target not in seen:
+            seen.append(target)
+    return seen
 
 
 def _tags(sso: Any, instance: str, arn: str) -> dict[str, str]:

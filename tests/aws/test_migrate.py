@@ -281,3 +281,58 @@ def test_finish_answered_no_changes_nothing_and_exits_130(aws: Aws, org_path: Pa
     assert (code, org_path.read_text()) == (ExitCode.INTERRUPTED, before)
     assert "Make Identity Center the only way in" in err and err.endswith("Nothing was changed.\n")
     assert "Then `awsroles apply --prune` deletes in IAM" in out and "Wrote" not in out
+
+
+def _inline_of(aws: Aws, name: str) -> dict[str, Any]:
+    sso = aws.client("sso-admin")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+    sets = [a for page in sso.get_paginator("list_permission_sets").paginate(InstanceArn=instance)
+            for a in page["PermissionSets"]]
+    arn = next(a for a in sets if sso.describe_permission_set(InstanceArn=instance, PermissionSetArn=a)[
+        "PermissionSet"]["Name"] == name)
+    text = sso.get_inline_policy_for_permission_set(InstanceArn=instance, PermissionSetArn=arn)["InlinePolicy"]
+    return dict(json.loads(text)) if text else {"Statement": []}
+
+
+def _revoked(document: dict[str, Any]) -> list[tuple[list[str], str]]:
+    """(the user ids, the account) of each revocation statement of a permission set's inline policy."""
+    return [(s["Condition"]["StringEquals"]["identitystore:userId"], s["Condition"]["StringEquals"][
+        "aws:PrincipalAccount"]) for s in document["Statement"] if s["Sid"].startswith("Revoke")]
+
+
+def test_during_the_move_disable_and_offboard_end_sessions_on_both_sides(aws: Aws, org_path: Path) -> None:
+    """With people both IAM users and Identity Center users, `users disable` ends the person's sessions
+    of each role in IAM and of each permission set they may use in Identity Center, a temporary
+    grant's own too, and no one else's; `offboard --dry-run` lists the same and writes nothing."""
+    from awsroles.org.temporary import format_time, permission_set_name
+
+    until = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=2)
+    migrate.write(migrate.prepare_start(org_path, aws).edit)
+    org_path.write_text(org_path.read_text() + f"\n[temporary t-bob-prod]\nuser = bob\nenvironment = prod\n"
+                                               f"role = readonly\nuntil = {format_time(until)}\nreason = INC-1\n")
+    apply(aws, org_path)
+    store = aws.client("identitystore")
+    store_id = aws.client("sso-admin").list_instances()["Instances"][0]["IdentityStoreId"]
+    bob = store.get_user_id(IdentityStoreId=store_id, AlternateIdentifier={"UniqueAttribute": {
+        "AttributePath": "userName", "AttributeValue": "bob"}})["UserId"]
+    temporary = permission_set_name("t-bob-prod")
+
+    code, out, err = invoke("users", "offboard", "bob", "--dry-run")
+    assert code == ExitCode.OK, err
+    assert f"permission set readonly in dev ({DEV}): refuse sessions of bob issued before" in out
+    assert f"permission set {temporary} in prod ({PROD}): refuse sessions of bob issued before" in out
+    assert f"role readonly in dev ({DEV}): refuse sessions of bob issued before" in out
+    assert _revoked(_inline_of(aws, "readonly")) == [] and _revoked(_inline_of(aws, temporary)) == []
+
+    code, out, err = invoke("users", "disable", "bob", "-o", "json")
+    assert code == ExitCode.OK, err
+    ended = json.loads(out)["sessions_ended"]
+    assert sorted((e.get("role") or e.get("permission_set"), e["environment"]) for e in ended) == [
+        (temporary, "prod"), ("readonly", "dev"), ("readonly", "dev"), ("readonly", "prod")]  # IAM: his grants' roles
+    assert _revoked(_inline_of(aws, "readonly")) == [([bob], DEV)]  # bob's sessions in dev only
+    assert _revoked(_inline_of(aws, temporary)) == [([bob], PROD)]
+    assert _revoked(_inline_of(aws, "admin")) == []  # alice's: not his
+    dev_iam = Aws(AwsSettings(region="us-east-1"), session=aws.for_account(DEV, "admin")).client("iam")
+    assert "awsroles-revoked-sessions" in dev_iam.list_role_policies(RoleName="readonly")["PolicyNames"]
+    engine = Engine(load_org(org_path), aws)
+    assert not [c for c in engine.plan().changes if c.kind == "permission-set"]  # the statements are not drift
