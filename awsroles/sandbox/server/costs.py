@@ -62,8 +62,8 @@ class CostData:
         return self.month(payer, month)[0]
 
     def lines_of_day(self, payer: str, day: str) -> list[Line]:
-        """The lines of one ``day`` (YYYY-MM-DD): a DAILY report asks for each day of its months, and
-        scanning the whole month for each made a year of days cost seconds."""
+        """The lines of one ``day`` (YYYY-MM-DD), indexed once per month: a DAILY report asks for each
+        day of its months, and each day no longer scans its whole month."""
         month = day[:7]
         key = (payer, month, self.bills[payer].now().date().isoformat())
         if key not in self._by_day:
