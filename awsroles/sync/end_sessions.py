@@ -17,7 +17,7 @@ from typing import Any
 from awsroles.errors import aws_error_code
 from awsroles.iam import revocations
 from awsroles.iam.policies import policy_size
-from awsroles.org.entries import Account
+from awsroles.org.entries import Account, TemporaryGrant
 from awsroles.org.model import Org
 from awsroles.sync.state import _document, is_marked
 
@@ -49,20 +49,26 @@ class SessionEnd:
                 "policy": revocations.POLICY_NAME, "skipped": self.skipped}
 
 
-def roles_of(org: Org, person: str) -> list[tuple[str, str]]:
-    """Every (environment, role) ``person`` may assume through their teams, then through temporary
-    grants (theirs or their teams', expired ones too: a session from one may still be live), then
-    the break-glass roles that name them, in file order."""
-    seen: list[tuple[str, str]] = []
+def granted_to(org: Org, person: str) -> tuple[list[tuple[str, str]], list[TemporaryGrant]]:
+    """What ``person`` may use: the (environment, role) of their teams' grants, in file order, and
+    the temporary grants to them or their teams, expired ones too (a session from one may still be
+    live)."""
+    standing: list[tuple[str, str]] = []
     teams = org.teams_of(person)
     for team in teams:
         for grant in team.grants:
-            if (grant.environment, grant.role) not in seen:
-                seen.append((grant.environment, grant.role))
+            if (grant.environment, grant.role) not in standing:
+                standing.append((grant.environment, grant.role))
     names = {team.name for team in teams}
-    for temporary in org.temporary_grants:
-        if (temporary.user == person or temporary.team in names) and (
-                temporary.environment, temporary.role) not in seen:
+    return standing, [t for t in org.temporary_grants if t.user == person or t.team in names]
+
+
+def roles_of(org: Org, person: str) -> list[tuple[str, str]]:
+    """Every (environment, role) ``person`` may assume through their teams, then through temporary
+    grants (:func:`granted_to`), then the break-glass roles that name them, in file order."""
+    seen, temporary_grants = granted_to(org, person)
+    for temporary in temporary_grants:
+        if (temporary.environment, temporary.role) not in seen:
             seen.append((temporary.environment, temporary.role))
     for glass in org.break_glass:
         if person in glass.people and (glass.environment, glass.role) not in seen:

@@ -23,6 +23,7 @@ from awsroles.identity_center.desired import desired_identity_center, spec_diges
 from awsroles.identity_center.runner import IdentityCenterRunner
 from awsroles.org.model import Org
 from awsroles.org.temporary import permission_set_name
+from awsroles.sync.end_sessions import granted_to
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,10 @@ def permission_sets_of(org: Org, person: str) -> list[tuple[str, str]]:
     roles (a role's permission set has its name), then the temporary grants to them or their teams,
     expired ones too (a session from one may still be live; each grant has a permission set of its
     own), in file order."""
-    seen: list[tuple[str, str]] = []
-    teams = org.teams_of(person)
-    for team in teams:
-        for grant in team.grants:
-            if (grant.environment, grant.role) not in seen:
-                seen.append((grant.environment, grant.role))
-    names_ = {team.name for team in teams}
-    for temporary in org.temporary_grants:
+    seen, temporary_grants = granted_to(org, person)
+    for temporary in temporary_grants:
         target = (temporary.environment, permission_set_name(temporary.id))
-        if (temporary.user == person or temporary.team in names_) and target not in seen:
+        if target not in seen:
             seen.append(target)
     return seen
 
