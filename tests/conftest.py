@@ -74,6 +74,7 @@ def _page_weight(page: Path) -> int:
     return sum(len(block.code) for block in shell_blocks(page) if block.not_runnable is None)
 
 
+@pytest.hookimpl(optionalhook=True)  # xdist's hooks: the suite still runs with -p no:xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
     """``--dist loadfile``, but each docs page a unit of its own: the pages are the suite's longest
     tests (about three minutes together), and as one file they ran on one worker, last to finish."""
@@ -88,6 +89,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
     return PagesApart(config, log)  # type: ignore[arg-type]
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto``: a worker per core and one more. End-to-end tests spend part of their time
     waiting (on a sandbox server, a subprocess, a sign-in's poll), and the extra worker runs a test
