@@ -198,7 +198,8 @@ def disable(app: App, profile: str | None, name: str) -> int:
     plan once the role's max_session has passed; in an org on Identity Center too, in each
     permission set they may use there). MFA devices and team memberships stay; the org
     file is not changed. `awsroles users enable` undoes the rest (the keys it deactivated, and a
-    new console password); sessions started after the disable are not affected.
+    new console password); sessions started after the disable are not affected. In an org on
+    Identity Center alone it refuses (exit 2): the Identity Store API cannot disable a user.
 
     \b
     Example:
@@ -208,6 +209,11 @@ def disable(app: App, profile: str | None, name: str) -> int:
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
+    if not engine.org.uses_iam_users:
+        raise UsageError(f"users disable cuts off an IAM user; in an org on Identity Center alone, disable {name} in "
+                         "the IAM Identity Center console (Users, the user, Disable user access: the Identity Store "
+                         f"API cannot), or run `awsroles users offboard {name}`, which ends their sessions and "
+                         "deletes their Identity Center user; nothing changed")
     with _auditor(engine).if_stopped("users.disable", name):
         steps = disable_user(engine.org, iam, name)
         ended = _end_sessions(app, engine, name)
@@ -280,13 +286,15 @@ def _end_sessions(app: App, engine: Engine, name: str, *,
 
 
 def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Sequence[str] = (),
-                ended: Sequence[SessionEnd | PermissionSetEnd] = ()) -> None:
+                ended: Sequence[SessionEnd | PermissionSetEnd] = (), identity_center: Sequence[str] = ()) -> None:
     sessions = [f"end sessions: {e.description}" for e in ended]
-    notes = [f"{verb} {name}:" if steps or extra or sessions else f"{verb} {name}: nothing to do."]
+    notes = [f"{verb} {name}:" if steps or extra or sessions or identity_center else f"{verb} {name}: nothing to do."]
     notes += [f"  - {line}" for line in sessions]
     notes += [f"  - {step.description}" for step in steps]
+    notes += [f"  - {line}" for line in identity_center]
     notes += [f"  - {line}" for line in extra]
     app.render(Result({"user": name, "steps": [s.as_dict() for s in steps], "org_file": list(extra),
+                       "identity_center": list(identity_center),
                        "sessions_ended": [e.as_dict() for e in ended if not e.skipped]}, notes=notes))
 
 
@@ -302,8 +310,9 @@ def _show_steps(app: App, name: str, steps: Sequence[Step], verb: str, extra: Se
 @pass_app
 def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_file: bool, yes: bool) -> int:
     """Remove a person for good: their role sessions already issued, credentials, MFA devices,
-    memberships, policies, the IAM user, and their entry in the org file (with --keep-in-file, not
-    their entry).
+    memberships, policies, the IAM user, their Identity Center user and its group memberships (in
+    an org on Identity Center), and their entry in the org file (with --keep-in-file, not their
+    entry nor their Identity Center user).
 
     Their sessions of every role they could assume are refused at once (a deny on
     aws:TokenIssueTime for them in each role's awsroles-revoked-sessions policy; in an org on
@@ -319,22 +328,28 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
       awsroles users offboard bob --yes
       awsroles users offboard bob --keep-in-file --yes
     """
-    from awsroles.people.users import check_offboard, offboard_steps
+    from awsroles.people.users import check_file_removal, check_offboard, offboard_steps
     from awsroles.people.users import offboard as offboard_user
 
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
     org = engine.org
     check_offboard(org, engine.aws.whoami().user_name, name, keep_in_file=keep_in_file)
+    check_file_removal(app.org_path, org, name, keep_in_file=keep_in_file)
     steps = offboard_steps(org, iam, name)
     in_file = any(u.name == name for u in org.users) and not keep_in_file
     ending = _end_sessions(app, engine, name, dry_run=True)
     extra = [f"remove {name} from the org file {app.org_path}"] if in_file else []
+    in_identity_center: list[str] = []
+    if org.uses_identity_center and not keep_in_file:
+        from awsroles.sync import offboard_ic
+
+        in_identity_center = offboard_ic.prepare(org, engine.identity_center_runner(app.warn), name).descriptions
     if dry_run:
-        _show_steps(app, name, steps, "Would offboard", extra, ending)
+        _show_steps(app, name, steps, "Would offboard", extra, ending, in_identity_center)
         return ExitCode.OK
     if not yes:
-        _show_steps(app, name, steps, "Offboarding", extra, ending)
+        _show_steps(app, name, steps, "Offboarding", extra, ending, in_identity_center)
     if not _confirm(yes, "users offboard", f"Offboard {name}? This cannot be undone."):
         app.warn("Nothing was changed.")
         return ExitCode.OK
@@ -342,7 +357,8 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
         ended = _end_sessions(app, engine, name)  # first: the sessions end before anything else changes
         done = offboard_user(app.org_path, org, engine.aws, name, keep_in_file=keep_in_file)
     _auditor(engine).record("users.offboard", name, {"steps": [s.description for s in done.steps],
+                                                     "identity_center": list(done.identity_center),
                                                      "removed_from_file": done.removed_from_file,
                                                      "sessions_ended": [e.as_dict() for e in ended if not e.skipped]})
-    _show_steps(app, name, done.steps, "Offboarded", extra, ended)
+    _show_steps(app, name, done.steps, "Offboarded", extra, ended, done.identity_center)
     return ExitCode.OK

@@ -189,7 +189,16 @@ def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | N
 
 def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
     """Drop ``[user NAME]`` and NAME from every team's members."""
+    return edit_org(path, _user_removal(name), checks=checks)
 
+
+def preview_remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] = ()) -> Edited:
+    """What :func:`remove_user` would make of the file (OrgFileError when the result is not valid,
+    e.g. a ``[temporary]`` section still names the user), without writing it."""
+    return preview_org(path, _user_removal(name), checks=checks)
+
+
+def _user_removal(name: str) -> Callable[[ConfigUpdater], None]:
     def change(updater: ConfigUpdater) -> None:
         users = _sections(updater, "user")
         _pick("user", name, users)
@@ -206,7 +215,7 @@ def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] = ()) -> Or
                 while blocks and type(blocks[-1]).__name__ == "Space":
                     blocks.pop().detach()
 
-    return edit_org(path, change, checks=checks)
+    return change
 
 
 def grant(path: Path, team: str, environment: str, role: str, *, checks: Sequence[OrgCheck] = ()) -> Org:

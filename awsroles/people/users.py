@@ -306,11 +306,29 @@ def check_offboard(org: Org, caller_user: str | None, name: str, *, keep_in_file
                              "granted an admin role (add another member first); nothing changed")
 
 
+def check_file_removal(org_path: Path, org: Org, name: str, *, keep_in_file: bool = False) -> None:
+    """UsageError (nothing changed) when removing ``name`` from the org file would leave it invalid
+    (a ``[temporary]`` section, say, still names them): checked before any change, so an
+    offboarding never stops part-way on it."""
+    from awsroles.errors import OrgFileError
+    from awsroles.iam.checks import ORG_CHECKS
+    from awsroles.org import edit as orgedit
+
+    if keep_in_file or not any(u.name == name for u in org.users):
+        return
+    try:
+        orgedit.preview_remove_user(org_path, name, checks=ORG_CHECKS)
+    except OrgFileError as exc:
+        raise UsageError(f"refusing to offboard '{name}': without them the org file would not be valid ({exc}); "
+                         "remove or edit what names them first; nothing changed") from None
+
+
 @dataclass(frozen=True)
 class Offboarded:
     name: str
     steps: tuple[Step, ...]
     removed_from_file: bool
+    identity_center: tuple[str, ...] = ()  # what was done in Identity Center (:mod:`awsroles.sync.offboard_ic`)
 
 
 def run_steps(iam: Any, steps: Sequence[Step], *, what: str, finish: str, then: Sequence[str] = ()) -> None:
@@ -335,23 +353,41 @@ def offboard(org_path: Path, org: Org, aws: Aws, name: str, *, keep_in_file: boo
     """Remove ``name`` from ops (everything that keeps access or blocks deletion, then the user)
     and from the org file (``keep_in_file``: not from the file, for an org that moved to Identity
     Center, where the person stays). Refuses (UsageError, nothing changed) per :func:`check_offboard`."""
+    from awsroles.errors import describe_aws_error
     from awsroles.iam.checks import ORG_CHECKS
     from awsroles.org import edit as orgedit
     from awsroles.sync.engine import Engine
 
     check_offboard(org, aws.whoami().user_name, name, keep_in_file=keep_in_file)
-    iam = Engine(org, aws).iam(org.ops)
+    check_file_removal(org_path, org, name, keep_in_file=keep_in_file)
+    engine = Engine(org, aws)
+    iam = engine.iam(org.ops)
     steps = offboard_steps(org, iam, name)
     in_file = any(u.name == name for u in org.users) and not keep_in_file
+    ic = None
+    if org.uses_identity_center and not keep_in_file:  # --keep-in-file: they keep their Identity Center user
+        from awsroles.sync import offboard_ic
+
+        runner = engine.identity_center_runner()
+        ic = offboard_ic.prepare(org, runner, name)
+    ic_done = tuple(ic.descriptions) if ic is not None else ()
     what = f"users offboard {name}"
     finish = f"fix the cause, then re-run `awsroles users offboard {name}`: it does what is left"
     from_file = f"remove {name} from the org file {org_path}"
-    run_steps(iam, steps, what=what, finish=finish, then=[from_file] if in_file else [])
+    run_steps(iam, steps, what=what, finish=finish, then=[*ic_done, *([from_file] if in_file else [])])
+    done = [s.description for s in steps]
+    if ic is not None:
+        try:
+            offboard_ic.write(runner, ic)
+        except Exception as exc:
+            raise PartlyDone(what, f"Identity Center user {name}: {describe_aws_error(exc)}", done=done,
+                             not_done=[*ic_done, *([from_file] if in_file else [])], finish=finish,
+                             cause=exc) from exc
     if in_file:
         try:
             orgedit.remove_user(org_path, name, checks=ORG_CHECKS)
         except (AwsrolesError, OSError) as exc:
-            raise PartlyDone(what, f"{from_file} failed: {exc}", done=[s.description for s in steps],
+            raise PartlyDone(what, f"{from_file} failed: {exc}", done=[*done, *ic_done],
                              not_done=[from_file], finish=finish, cause=exc) from exc
-    return Offboarded(name, tuple(steps), in_file)
+    return Offboarded(name, tuple(steps), in_file, ic_done)
 

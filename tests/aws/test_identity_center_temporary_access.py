@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from awsroles.identity_center.temporary import permission_set_name
 from awsroles.org.temporary import format_time
-from awsroles.sandbox.client import advance_clock, approve_device, sso_start_url
+from awsroles.sandbox.client import SandboxError, advance_clock, approve_device, sso_start_url
 from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.server import clock
 from awsroles.sync.engine import Engine
@@ -117,3 +117,60 @@ def test_ending_bobs_sessions_refuses_his_credentials_at_once_and_not_alices_or_
     again = portal.get_role_credentials(accessToken=sign_in(box, "bob"), accountId=DEV,
                                         roleName="readonly")["roleCredentials"]
     assert client(box.endpoint, "iam", again).list_roles()["Roles"]  # issued after: not affected
+
+
+def test_offboarding_bob_ends_his_sessions_and_his_portal_at_once_and_not_alices(
+        sandbox: tuple[Sandbox, datetime], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`users offboard` in an org on Identity Center alone: the credentials bob holds are refused at
+    once, his portal token no longer gets him any, he cannot sign in again, and alice, in his team's
+    permission set, is not affected; the org file no longer has him. Refused first, with nothing
+    changed, while a [temporary] section names him; `users disable` refuses with what to do instead."""
+    import contextlib
+    import io
+
+    from awsroles.cli.app import App
+    from awsroles.cli.runner import run
+
+    box, _ = sandbox
+    portal = client(box.endpoint, "sso")
+    token = sign_in(box, "bob")
+    bob = portal.get_role_credentials(accessToken=token, accountId=DEV, roleName="readonly")["roleCredentials"]
+    alice = portal.get_role_credentials(accessToken=sign_in(box, "alice"), accountId=DEV,
+                                        roleName="readonly")["roleCredentials"]
+    assert client(box.endpoint, "iam", bob).list_roles()["Roles"]
+    advance_clock(box.endpoint, 1)
+    for name, value in box.env().items():
+        monkeypatch.setenv(name, value)
+
+    def offboard() -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = run(["users", "offboard", "bob", "--yes"], App(stdout=out, stderr=err))
+        return code, out.getvalue(), err.getvalue()
+
+    text = box.org_path.read_text()
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run(["users", "disable", "bob"], App(stdout=out, stderr=err))
+    assert code == 2 and err.getvalue().count("\n") == 1  # the Identity Store cannot disable a user: it says so
+    assert "in an org on Identity Center alone, disable bob in the IAM Identity Center console" in err.getvalue()
+    code, _, err = offboard()  # his temporary grant still names him: refused before anything changes
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"refusing to offboard 'bob': without them the org file would not be valid ({box.org_path}:" in err
+    assert "undefined user 'bob' in [temporary t-incident-bob-prod]" in err
+    assert box.org_path.read_text() == text
+    assert client(box.endpoint, "iam", bob).list_roles()["Roles"]  # his sessions were not touched either
+    box.org_path.write_text(text[:text.index("[temporary ")])
+    code, out, err = offboard()
+    assert code == 0, err
+    assert "  - remove bob from Identity Center group team-backend\n  - delete Identity Center user bob\n" in out
+    assert "[user bob]" not in box.org_path.read_text()
+    with pytest.raises(ClientError) as refused:
+        client(box.endpoint, "iam", bob).list_roles()
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as portal_refused:
+        portal.get_role_credentials(accessToken=token, accountId=DEV, roleName="readonly")
+    assert portal_refused.value.response["Error"]["Code"] == "ForbiddenException"  # his portal: nothing
+    with pytest.raises(SandboxError, match="has no user 'bob'"):
+        sign_in(box, "bob")  # and no new sign-in
+    assert client(box.endpoint, "iam", alice).list_roles()["Roles"]

@@ -317,7 +317,7 @@ def test_during_the_move_disable_and_offboard_end_sessions_on_both_sides(aws: Aw
         "AttributePath": "userName", "AttributeValue": "bob"}})["UserId"]
     temporary = permission_set_name("t-bob-prod")
 
-    code, out, err = invoke("users", "offboard", "bob", "--dry-run")
+    code, out, err = invoke("users", "offboard", "bob", "--dry-run", "--keep-in-file")  # his [temporary] names him
     assert code == ExitCode.OK, err
     assert f"permission set readonly in dev ({DEV}): refuse sessions of bob issued before" in out
     assert f"permission set {temporary} in prod ({PROD}): refuse sessions of bob issued before" in out
