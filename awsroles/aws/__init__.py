@@ -114,6 +114,18 @@ class Identity:
         resource = self.arn.split(":", 5)[-1]
         return resource.rsplit("/", 1)[-1] if resource.startswith("user/") else None
 
+    @property
+    def person(self) -> str | None:
+        """Who calls, by the name the org file gives them: an IAM user's name, or, for a session of
+        IAM Identity Center (an assumed role ``AWSReservedSSO_*``, whose session Identity Center names
+        after the user), the Identity Center user's name; None for anything else."""
+        if self.user_name is not None:
+            return self.user_name
+        parts = self.arn.split(":", 5)[-1].split("/")
+        if len(parts) == 3 and parts[0] == "assumed-role" and parts[1].startswith("AWSReservedSSO_"):
+            return parts[2]
+        return None
+
 
 class Aws:
     """Builds sessions and clients; thread-safe; caches one session per account."""

@@ -334,7 +334,7 @@ def offboard(app: App, profile: str | None, name: str, dry_run: bool, keep_in_fi
     _check_name(name, new=False)
     engine, iam = _engine(app, profile)
     org = engine.org
-    check_offboard(org, engine.aws.whoami().user_name, name, keep_in_file=keep_in_file)
+    check_offboard(org, engine.aws.whoami().person, name, keep_in_file=keep_in_file)
     check_file_removal(app.org_path, org, name, keep_in_file=keep_in_file)
     steps = offboard_steps(org, iam, name)
     in_file = any(u.name == name for u in org.users) and not keep_in_file

@@ -295,7 +295,7 @@ def check_offboard(org: Org, caller_user: str | None, name: str, *, keep_in_file
     """UsageError when offboarding ``name`` would lock the org out: the caller themselves, or the
     last member of a team granted an admin role (unless the person stays in the org file of an org
     that no longer uses IAM users: they keep their team through Identity Center)."""
-    if caller_user is not None and caller_user == name:
+    if caller_user is not None and caller_user.casefold() == name.casefold():  # IAM and Identity Center: any case
         raise UsageError(f"refusing to offboard yourself ('{name}'); ask another admin; nothing changed")
     if keep_in_file and not org.uses_iam_users:
         return
@@ -358,7 +358,7 @@ def offboard(org_path: Path, org: Org, aws: Aws, name: str, *, keep_in_file: boo
     from awsroles.org import edit as orgedit
     from awsroles.sync.engine import Engine
 
-    check_offboard(org, aws.whoami().user_name, name, keep_in_file=keep_in_file)
+    check_offboard(org, aws.whoami().person, name, keep_in_file=keep_in_file)
     check_file_removal(org_path, org, name, keep_in_file=keep_in_file)
     engine = Engine(org, aws)
     iam = engine.iam(org.ops)

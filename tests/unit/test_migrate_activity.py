@@ -46,3 +46,22 @@ def test_offboarding_the_last_admin_from_iam_only_is_allowed_once_the_org_is_on_
     check_offboard(replace(org, identity=("identity-center",)), "bob", "alice", keep_in_file=True)
     with pytest.raises(UsageError, match="refusing to offboard yourself"):
         check_offboard(replace(org, identity=("identity-center",)), "alice", "alice", keep_in_file=True)
+
+
+def test_an_identity_center_session_is_its_person_and_may_not_offboard_them() -> None:
+    """Signed in through Identity Center (a session of an AWSReservedSSO_ role, named after the user),
+    the caller is that user: offboarding them is offboarding yourself, in any case of the name."""
+    from awsroles.aws import Identity
+
+    sso = Identity("222222222222", "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_admin_0123456789abcdef/alice",
+                   "AROAEXAMPLE:alice")
+    assert sso.person == "alice" and sso.user_name is None
+    assert Identity("111111111111", "arn:aws:iam::111111111111:user/awsroles/bob", "AIDAEXAMPLE").person == "bob"
+    other = Identity("111111111111", "arn:aws:sts::111111111111:assumed-role/admin/alice", "AROAEXAMPLE:alice")
+    assert other.person is None  # a role session named alice is not alice: any name can be given to one
+    org = replace(load_org(EXAMPLES / "classic.ini"), identity=("identity-center",))
+    bob = Identity("222222222222", "arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_admin_0123456789abcdef/bob",
+                   "AROAEXAMPLE:bob")
+    with pytest.raises(UsageError, match=r"refusing to offboard yourself \('Bob'\)"):
+        check_offboard(org, bob.person, "Bob")
+    check_offboard(org, sso.person, "bob")  # alice offboarding bob: fine
