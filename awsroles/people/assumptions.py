@@ -71,21 +71,25 @@ def last_assumed(events: Iterable[Mapping[str, Any]], roles: Collection[str], pe
 def read_events(cloudtrail: Any, start: datetime, *, page_size: int | None = None) -> list[dict[str, Any]]:
     """Every ``AssumeRole`` event since ``start`` in ``cloudtrail``'s account and region, a page at a
     time, at most two pages a second: ``LookupEvents``' own limit per account and region (more are
-    throttled), so a long history is read at the pace AWS serves it instead of through retries."""
-    pages = cloudtrail.get_paginator("lookup_events").paginate(
-        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}], StartTime=start,
-        **({"PaginationConfig": {"PageSize": page_size}} if page_size else {}))
-    events: list[dict[str, Any]] = []
-    previous: float | None = None
-    for_each = iter(pages)
-    while True:
-        if previous is not None:
-            time.sleep(max(0.0, previous + LOOKUP_INTERVAL - time.monotonic()))
-        previous = time.monotonic()  # the next page's request starts now
-        page = next(for_each, None)
-        if page is None:
-            return events
-        events.extend(page.get("Events", []))
+    throttled), so a long history is read at the pace AWS serves it instead of through retries. The
+    pace is kept where it counts, between two requests leaving (botocore's ``before-send``): what
+    botocore does before sending a page (building, signing) varies, and would otherwise shorten a gap."""
+    sent: list[float] = []
+
+    def pace(**_: Any) -> None:  # botocore's before-send: just before the request leaves, retries too
+        if sent:
+            time.sleep(max(0.0, sent[-1] + LOOKUP_INTERVAL - time.monotonic()))
+        sent.append(time.monotonic())
+
+    hook, unique = "before-send.cloudtrail.LookupEvents", f"awsroles-pace-{id(sent)}"
+    cloudtrail.meta.events.register_first(hook, pace, unique_id=unique)
+    try:
+        pages = cloudtrail.get_paginator("lookup_events").paginate(
+            LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "AssumeRole"}], StartTime=start,
+            **({"PaginationConfig": {"PageSize": page_size}} if page_size else {}))
+        return [event for page in pages for event in page.get("Events", [])]
+    finally:
+        cloudtrail.meta.events.unregister(hook, unique_id=unique)
 
 
 def why_unreadable(exc: Exception) -> str:
