@@ -20,14 +20,14 @@ if TYPE_CHECKING:
 
 
 def caller_arn(org: Org, profile: str | None) -> str:
-    """Who runs the command, by GetCallerIdentity: the key stored by `awsroles setup` for this org
-    when there is one (a person's own IAM user), else the AWS credentials the command uses
-    (``--profile``, else the environment)."""
+    """Who runs the command, by GetCallerIdentity: through the person's own `awsroles setup` for this
+    org when there is one (their IAM user's key, or their IAM Identity Center sign-in), else the AWS
+    credentials the command uses (``--profile``, else the environment)."""
     from awsroles.aws import for_org
     from awsroles.errors import AwsrolesError, from_aws
 
     try:
-        stored = _stored_key(org)
+        stored = _set_up(org)
         if stored is not None:
             return stored
         return for_org(org, profile, max_attempts=3).whoami().arn
@@ -37,15 +37,29 @@ def caller_arn(org: Org, profile: str | None) -> str:
         raise from_aws(exc, "GetCallerIdentity") from exc
 
 
-def _stored_key(org: Org) -> str | None:
-    """The ARN of the key stored by `awsroles setup`, when it is an IAM user of this org's ops account."""
+def _set_up(org: Org) -> str | None:
+    """The ARN `awsroles setup` for this org says the person is: their stored key's IAM user in the
+    ops account, or, signed in through IAM Identity Center, a role session the portal gives them in
+    one of the org's accounts; None when they have not set up for this org."""
     from awsroles.aws import for_credentials
     from awsroles.cli.vending import make_vendor
+    from awsroles.creds.sso_vend import IdentityCenterVendor
     from awsroles.creds.userconfig import NotSetUp
+    from awsroles.org.requests import RequestRefused
 
     try:
         vendor = make_vendor()
         config = vendor.config
+        if isinstance(vendor, IdentityCenterVendor):
+            if config.org_name != org.name or not org.uses_identity_center:
+                return None
+            accounts = {a.id for a in org.accounts if not a.pending}
+            arn = vendor.caller_arn(accounts, lambda c: for_credentials(c, config.region).whoami().arn)
+            if arn is None:
+                raise RequestRefused("IAM Identity Center gives you no role in this org's accounts yet, so AWS cannot "
+                                     "say who you are (a role session is how it does): an admin can grant you one "
+                                     "for a while with `awsroles grant --user NAME ENV ROLE --for DURATION`")
+            return arn
         if config.identity_center or config.ops_account_id != org.ops.id:
             return None
         key = vendor.long_term()
@@ -55,11 +69,12 @@ def _stored_key(org: Org) -> str | None:
 
 
 def _me(org: Org, profile: str | None) -> tuple[str, str]:
-    """``(IAM user name, ARN)`` of the caller; RequestRefused unless an IAM user of the ops account."""
-    from awsroles.org.requests import caller_user
+    """``(the person's name in the org file, ARN)`` of the caller; RequestRefused unless AWS says
+    they are one of the org's people (an IAM user of the ops account, or an Identity Center session)."""
+    from awsroles.org.requests import caller_person
 
     arn = caller_arn(org, profile)
-    return caller_user(arn, org.ops.id), arn
+    return caller_person(arn, org), arn
 
 
 def _now() -> datetime:
@@ -72,17 +87,20 @@ def _now() -> datetime:
               help="How long, from approval (15m to 7d: 2h, 90m, 1d).")
 @click.option("--reason", metavar="TEXT", required=True, help="Why (one line: an incident or ticket).")
 @click.option("--profile", metavar="NAME",
-              help="AWS profile of your own IAM user, if you have not run `awsroles setup` (default: the environment).")
+              help="AWS profile of your own IAM user (or Identity Center session), if you have not run `awsroles "
+                   "setup` (default: the environment).")
 @click.argument("environment", metavar="ENV", shell_complete=complete_org_environments)
 @click.argument("role", shell_complete=complete_org_roles)
 @pass_app
 def request(app: App, environment: str, role: str, for_: str, reason: str, profile: str | None) -> int:
     """Ask for ROLE in ENV for a while: a [request ID] section in the org file.
 
-    You are who AWS says your credentials are (GetCallerIdentity): your own IAM user in the ops
-    account, never a name given on the command line. An approver (`[org] approvers`, or the
-    environment's own) turns the request into a temporary grant with `awsroles approve ID`; the
-    window starts then. Commit and push the org file so that they see it. Nothing changes in AWS.
+    You are who AWS says your credentials are (GetCallerIdentity), never a name given on the
+    command line: your own IAM user in the ops account, or, in an org on IAM Identity Center, the
+    session Identity Center names after you (through your `awsroles setup` sign-in). An approver
+    (`[org] approvers`, or the environment's own) turns the request into a temporary grant with
+    `awsroles approve ID`; the window starts then. Commit and push the org file so that they see
+    it. Nothing changes in AWS.
 
     \b
     Example:
@@ -155,10 +173,11 @@ def approve(app: App, request_id: str, apply_: bool, profile: str | None, prune:
 
     Only an approver of the request's environment may (`approvers` of its [account], else of
     [org]), never the requester; a request already decided, or pending longer than `[org]
-    request_expiry`, is refused. You are your own IAM user in the ops account (your `awsroles
-    setup` key, else the AWS credentials in use), as GetCallerIdentity says; a role session is
-    refused. The grant is a [temporary ID] section, shown in the plan and, with --apply, applied
-    as `awsroles grant --user NAME ENV ROLE --for DURATION` does.
+    request_expiry`, is refused. You are who GetCallerIdentity says, as for `request`: your own
+    IAM user in the ops account (your `awsroles setup` key, else the AWS credentials in use), or
+    your IAM Identity Center session; any other role session is refused. The grant is a
+    [temporary ID] section, shown in the plan and, with --apply, applied as `awsroles grant --user
+    NAME ENV ROLE --for DURATION` does.
 
     \b
     Example:
@@ -189,7 +208,8 @@ def approve(app: App, request_id: str, apply_: bool, profile: str | None, prune:
 @common_options
 @click.option("--reason", metavar="TEXT", required=True, help="Why not (one line).")
 @click.option("--profile", metavar="NAME",
-              help="AWS profile of your own IAM user, if you have not run `awsroles setup` (default: the environment).")
+              help="AWS profile of your own IAM user (or Identity Center session), if you have not run `awsroles "
+                   "setup` (default: the environment).")
 @click.argument("request_id", metavar="ID", shell_complete=complete_requests)
 @pass_app
 def deny(app: App, request_id: str, reason: str, profile: str | None) -> int:

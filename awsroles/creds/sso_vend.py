@@ -11,6 +11,7 @@ and ``AssumeRole``, the sign-in's access token (:mod:`awsroles.creds.signin`) an
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Collection
 from typing import Any
 
 from awsroles.creds.model import Credentials
@@ -39,6 +40,21 @@ class IdentityCenterVendor(Vendor):
         if name == self.signin.store_name or name.startswith("sso/"):
             return "-", "Identity Center sign-in"
         return super().describe_session(name)
+
+    def caller_arn(self, accounts: Collection[str], arn_of: Callable[[Credentials], str]) -> str | None:
+        """Who AWS says the signed-in person is: ``arn_of`` (GetCallerIdentity) with a role session the
+        portal gives them in one of ``accounts`` (Identity Center names the session after them); None
+        when it gives them no role there. Signs in first if needed, as ``login`` does."""
+        token = self.signin.token()
+        try:
+            given = self.portal.roles(token.access_token)
+        except TokenRefused:  # revoked since it was cached: once more, from a new sign-in
+            token = self.signin.token(refused=token)
+            given = self.portal.roles(token.access_token)
+        role = next((r for r in given if r.account_id in accounts), None)
+        if role is None:
+            return None
+        return arn_of(self.portal.role_credentials(token.access_token, role.account_id, role.role))
 
     def long_term(self) -> Credentials:
         raise UsageError("you sign in through IAM Identity Center: you have no access key of your own")

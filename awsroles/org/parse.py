@@ -203,7 +203,7 @@ def parse_org(
                                                                         by_kind["account"] if "approvers" in sec.keys},
                                          accounts, users)
     request_expiry = b.duration(org_keys.get("request_expiry"), EXPIRY_DEFAULT, EXPIRY_MIN, EXPIRY_MAX)
-    requests = read_requests(b, by_kind["request"], users, roles, environments, IDENTITY_IAM_USERS in s.identity)
+    requests = read_requests(b, by_kind["request"], users, roles, environments)
     break_glass = read_break_glass(b, by_kind["break-glass"], s, users, roles, environments,
                                    IDENTITY_IAM_USERS in s.identity)
     budget_defaults = read_defaults(b, by_kind["org"][0][1] if by_kind["org"] else None)

@@ -111,9 +111,8 @@ def _one(keys: Mapping[str, IniKey], key: str) -> str:
 
 
 def read_requests(b: Builder, found: list[tuple[str, IniSection]], users: list[User], roles: list[Role],
-                  environments: list[str], iam_users: bool) -> list[AccessRequest]:
-    """The ``[request ID]`` sections (every mistake at its ``FILE:LINE``). ``iam_users``: whether
-    people are IAM users: a request names who asked by their IAM user in the ops account."""
+                  environments: list[str]) -> list[AccessRequest]:
+    """The ``[request ID]`` sections (every mistake at its ``FILE:LINE``)."""
     requests: list[AccessRequest] = []
     user_names = [u.name for u in users]
     role_names = [r.name for r in roles]
@@ -135,9 +134,6 @@ def read_requests(b: Builder, found: list[tuple[str, IniSection]], users: list[U
                     f"{did_you_mean(environment, environments)}")
         if role and role not in role_names:
             b.error(keys["role"].line, f"undefined role '{role}' in {where}{did_you_mean(role, role_names)}")
-        if not iam_users:
-            b.error(section.line, f"{where}: a request names who asked by their IAM user in the ops account, "
-                    "so requests need people who are IAM users ([org] identity = iam-users)")
         duration = 0
         if _one(keys, "duration"):
             try:
@@ -185,19 +181,48 @@ def check_requests(now: Callable[[], datetime] = lambda: datetime.now(timezone.u
     return check
 
 
-def caller_user(arn: str, ops_account_id: str) -> str:
-    """The IAM user name in ``arn`` (from GetCallerIdentity), which must be an IAM user of the ops
-    account: an assumed-role session (whatever its source identity or session name) or a user of
-    another account names no one the org can trust to decide. RequestRefused otherwise."""
+IDENTITY_CENTER_ROLE = "AWSReservedSSO_"  # the roles Identity Center makes for its permission sets
+
+
+def caller_person(arn: str, org: Org) -> str:
+    """Who ``arn`` (from GetCallerIdentity) is, by the org file's name for them: RequestRefused
+    unless it is one the org can trust to name a person.
+
+    - An IAM user of the ops account, when the org's people are IAM users.
+    - When the org's people are in IAM Identity Center: a session of a role Identity Center made
+      (``assumed-role/AWSReservedSSO_<permission set>_<suffix>/<user name>``) in one of the org's
+      own accounts: Identity Center names that session after the person who signed in.
+
+    Any other role session names no one: whoever starts it chooses its name. A name is the org
+    file's person in any case (IAM and Identity Center both compare names so)."""
     parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[2] == "iam" and parts[4] == ops_account_id and parts[5].startswith("user/"):
-        return parts[5].rsplit("/", 1)[-1]
-    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+    resource = parts[5] if len(parts) == 6 else ""
+    account = parts[4] if len(parts) == 6 else ""
+    people = {u.name.casefold(): u.name for u in org.users}
+    if len(parts) == 6 and parts[2] == "iam" and resource.startswith("user/"):
+        name = resource.rsplit("/", 1)[-1]
+        if org.uses_iam_users and account == org.ops.id:
+            return people.get(name.casefold(), name)
+        if not org.uses_iam_users:
+            raise RequestRefused(f"{arn} is an IAM user: this org's people sign in through IAM Identity Center, "
+                                 "so requests and approvals need your Identity Center sign-in (`awsroles setup`)")
+        raise RequestRefused(f"{arn} is not an IAM user of the ops account ({org.ops.id}): requests and approvals "
+                             "need your own IAM user there")
+    session = resource.split("/")
+    if len(parts) == 6 and parts[2] == "sts" and session[0] == "assumed-role" and len(session) == 3:
+        accounts = {a.id for a in org.accounts if not a.pending}
+        if org.uses_identity_center and session[1].startswith(IDENTITY_CENTER_ROLE) and account in accounts:
+            return people.get(session[2].casefold(), session[2])
+        if org.uses_identity_center:
+            raise RequestRefused(f"{arn} is not an IAM Identity Center session in one of the org's accounts: "
+                                 "requests and approvals need your own sign-in (`awsroles setup`), since any other "
+                                 "session's name is chosen by whoever starts it")
         raise RequestRefused(f"you are signed in as a role session ({arn}): requests and approvals need your own "
                              "IAM user in the ops account (your `awsroles setup` key, or its credentials), since a "
                              "session's name is chosen by whoever starts it")
-    raise RequestRefused(f"{arn} is not an IAM user of the ops account ({ops_account_id}): requests and approvals "
-                         "need your own IAM user there")
+    raise RequestRefused(f"{arn} names no person of the org: requests and approvals need "
+                         + ("your Identity Center sign-in" if not org.uses_iam_users else
+                            f"your own IAM user in the ops account ({org.ops.id})"))
 
 
 def find(org: Org, request: str) -> AccessRequest:

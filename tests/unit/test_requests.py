@@ -17,7 +17,7 @@ from awsroles.org.request_edit import add_request, approve, deny
 from awsroles.org.requests import (
     RequestRefused,
     approved_grant,
-    caller_user,
+    caller_person,
     check_requests,
     decide,
     listing,
@@ -173,11 +173,39 @@ def test_the_approved_grant() -> None:
 
 
 def test_the_caller_must_be_an_iam_user_of_ops() -> None:
-    assert caller_user("arn:aws:iam::111111111111:user/awsroles/alice", "111111111111") == "alice"
+    org, problems = parse(with_approvers())
+    assert org is not None, problems
+    assert caller_person("arn:aws:iam::111111111111:user/awsroles/alice", org) == "alice"
+    assert caller_person("arn:aws:iam::111111111111:user/awsroles/ALICE", org) == "alice"  # IAM ignores case
     with pytest.raises(RequestRefused, match="you are signed in as a role session"):
-        caller_user("arn:aws:sts::111111111111:assumed-role/admin/alice", "111111111111")
+        caller_person("arn:aws:sts::111111111111:assumed-role/admin/alice", org)
+    with pytest.raises(RequestRefused, match="you are signed in as a role session"):  # no Identity Center here
+        caller_person("arn:aws:sts::444444444444:assumed-role/AWSReservedSSO_admin_0123456789abcdef/alice", org)
     with pytest.raises(RequestRefused, match="is not an IAM user of the ops account"):
-        caller_user("arn:aws:iam::222222222222:user/awsroles/alice", "111111111111")
+        caller_person("arn:aws:iam::222222222222:user/awsroles/alice", org)
+
+
+def identity_center(text: str) -> str:
+    return text.replace("bootstrap_role =", "identity = identity-center\nidentity_center_start_url = "
+                        "https://d-1234567890.awsapps.com/start\nbootstrap_role =")
+
+
+def test_in_identity_center_the_caller_is_an_identity_center_session_in_one_of_the_orgs_accounts() -> None:
+    """Identity Center names its roles' sessions after who signed in; any other session is named by
+    whoever starts it, and a session in an account the org does not hold proves nothing."""
+    org, problems = parse(identity_center(with_approvers()))
+    assert org is not None, problems
+    sso = "AWSReservedSSO_admin_0123456789abcdef"
+    assert caller_person(f"arn:aws:sts::444444444444:assumed-role/{sso}/alice", org) == "alice"
+    assert caller_person(f"arn:aws:sts::111111111111:assumed-role/{sso}/Bob", org) == "bob"  # any case, the file's
+    for arn, message in (
+            (f"arn:aws:sts::999999999999:assumed-role/{sso}/alice", "not an IAM Identity Center session in one of "
+                                                                    "the org's accounts"),
+            ("arn:aws:sts::444444444444:assumed-role/admin/alice", "not an IAM Identity Center session"),
+            ("arn:aws:iam::111111111111:user/awsroles/alice", "this org's people sign in through IAM Identity Center"),
+            ("arn:aws:iam::111111111111:root", "names no person of the org")):
+        with pytest.raises(RequestRefused, match=message):
+            caller_person(arn, org)
 
 
 def test_new_request_checks_what_is_asked() -> None:
@@ -229,12 +257,10 @@ def test_deny_marks_it_with_why(tmp_path: Path) -> None:
                                       "decision_reason = use readonly\n")
 
 
-def test_a_request_needs_iam_users() -> None:
-    text = with_approvers() + REQUEST
-    text = text.replace("bootstrap_role =", "identity = identity-center\nidentity_center_start_url = "
-                        "https://d-1234567890.awsapps.com/start\nbootstrap_role =")
-    _org, problems = parse(text)
-    assert any("requests need people who are IAM users" in p for p in problems), problems
+def test_a_request_is_valid_in_an_org_on_identity_center() -> None:
+    org, problems = parse(identity_center(with_approvers()) + REQUEST)
+    assert org is not None, problems
+    assert [(r.user, r.environment, r.role) for r in org.requests] == [("bob", "prod", "admin")]
 
 
 def test_an_invalid_file_is_never_edited(tmp_path: Path) -> None:
