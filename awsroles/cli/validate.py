@@ -22,8 +22,9 @@ def validate(app: App, strict: bool) -> int:
     """Check the org file; report every problem as FILE:LINE: message.
 
     Exits 0 when the file is valid, 2 when it has errors (or warnings, with --strict). With -v,
-    each team's policy: its form (per-environment, or per-role for a team granted roles in many
-    environments), its size and the room IAM leaves it.
+    each team's policy: its form (per-environment, per-role for a team granted roles in many
+    environments, or managed when even that outgrows the group's inline room), its size and the
+    room IAM leaves it.
 
     \b
     Examples:
@@ -58,8 +59,7 @@ def validate(app: App, strict: bool) -> int:
                      f"users{budgets}")
     teams = _team_policies(org) if valid and org is not None else {}
     if app.verbose:
-        notes += [f"team {name}: {t['form']} form, {t['size']} of {t['room']} characters ({t['room'] - t['size']} left)"
-                  for name, t in teams.items()]
+        notes += [_team_line(name, t) for name, t in teams.items()]
     if app.output == "table":  # problems go to stderr, as compilers print them; JSON carries them
         for problem in problems:
             app.warn(str(problem))
@@ -80,11 +80,31 @@ def _team_policies(org: Org) -> dict[str, dict[str, Any]]:
 
     from awsroles.iam import policies
     from awsroles.iam.checks import measured
+    from awsroles.org import limits
 
     if not org.uses_iam_users:
         return {}
     org = measured(org)
     temporary = org.active_temporary(datetime.now(timezone.utc))
-    return {team.name: {"form": policies.team_policy_form(org, team, temporary),
-                        "size": policies.policy_size(policies.team_policy(org, team, temporary)),
-                        "room": policies.TEAM_POLICY_ROOM} for team in org.teams}
+    out: dict[str, dict[str, Any]] = {}
+    for team in org.teams:
+        document = policies.team_policy(org, team, temporary)  # no statement: not written at all
+        out[team.name] = {"form": policies.team_policy_form(org, team, temporary),
+                          "size": policies.policy_size(document) if document["Statement"] else 0,
+                          "room": policies.TEAM_POLICY_ROOM}
+        parts = policies.team_managed_policies(org, team, temporary)
+        if parts:  # the managed form: the grants in customer managed policies, the rest inline
+            out[team.name].update(managed_sizes=[policies.policy_size(p) for p in parts],
+                                  managed_room=limits.MANAGED_POLICY_MAX,
+                                  managed_max=policies.TEAM_MANAGED_POLICIES_MAX)
+    return out
+
+
+def _team_line(name: str, t: dict[str, Any]) -> str:
+    """``validate -v``'s line for a team's policy: its form, size and room."""
+    inline = f"{t['size']} of {t['room']} characters ({t['room'] - t['size']} left)"
+    if "managed_sizes" not in t:
+        return f"team {name}: {t['form']} form, {inline}"
+    sizes = t["managed_sizes"]
+    return (f"team {name}: managed form, {len(sizes)} of at most {t['managed_max']} managed policies of "
+            f"{', '.join(str(n) for n in sizes)} of {t['managed_room']} characters; inline {inline}")

@@ -16,6 +16,7 @@ from awsroles.identity_center.checks import check_identity_center
 from awsroles.org import limits
 from awsroles.org import parse as org_parse
 from awsroles.org.checks import OrgCheck, Sections
+from awsroles.org.marks import TEAM_MANAGED_POLICY_PREFIX, team_managed_policy_name
 from awsroles.org.model import Org
 from awsroles.org.requests import check_requests
 from awsroles.org.temporary import check_expired
@@ -51,13 +52,26 @@ def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> li
     temporary = org.active_temporary(now if now is not None else datetime.now(timezone.utc))
     for team in org.teams:
         size = policies.policy_size(policies.team_policy(org, team, temporary))
+        extra = " or end temporary grants" if any(g.team == team.name for g in temporary) else ""
+        form = policies.team_policy_form(org, team, temporary)
         if size > policies.TEAM_POLICY_ROOM:
-            extra = " or end temporary grants" if any(g.team == team.name for g in temporary) else ""
-            form = policies.team_policy_form(org, team, temporary)
-            problems.append(sections.error("team", team.name, f"team '{team.name}' policy is {size} characters "
+            what = "policy" if form != policies.MANAGED else "inline policy (its temporary grants)"
+            problems.append(sections.error("team", team.name, f"team '{team.name}' {what} is {size} characters "
                                            f"in its {form} form; IAM allows {limits.GROUP_INLINE_POLICIES_MAX} of "
                                            f"inline policy per group, {policies.TEAM_POLICY_ROOM} of them after "
                                            f"awsroles' marker policy (split the team{extra})"))
+        if form != policies.MANAGED:
+            continue
+        parts = len(policies.team_managed_policies(org, team, temporary))
+        if parts > policies.TEAM_MANAGED_POLICIES_MAX:
+            problems.append(sections.error("team", team.name, f"team '{team.name}' grants need {parts} managed "
+                                           f"policies of {limits.MANAGED_POLICY_MAX} characters; IAM attaches at most "
+                                           f"{policies.TEAM_MANAGED_POLICIES_MAX} to a group (split the team)"))
+        name = team_managed_policy_name(team.name, parts)
+        if len(name) > limits.POLICY_NAME_MAX:
+            problems.append(sections.error("team", team.name, f"team '{team.name}' grants go to managed policies "
+                                           f"named {TEAM_MANAGED_POLICY_PREFIX}{team.name}-N, longer than IAM's "
+                                           f"{limits.POLICY_NAME_MAX} characters (a shorter team name)"))
     for user in org.users:
         own = tuple(g for g in temporary if g.user == user.name)
         size = policies.policy_size(policies.user_temporary_policy(org, own)) if own else 0

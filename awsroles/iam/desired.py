@@ -24,6 +24,7 @@ from awsroles.org.marks import (
     SELF_SERVICE_POLICY,
     TEAM_POLICY_NAME,
     TEMPORARY_POLICY_NAME,
+    team_managed_policy_name,
 )
 from awsroles.org.model import Org
 
@@ -243,13 +244,23 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
     )
     marker = InlinePolicy(GROUP_MARKER_POLICY, group_marker_document())
     groups = [GroupSpec(EVERYONE_GROUP, org.path, (marker,), (self_service_policy_arn(org),))]
+    managed: list[ManagedPolicySpec] = [self_service]
     for team in org.teams:
         inline: tuple[InlinePolicy, ...] = (marker,)
         if team.grants or any(g.team == team.name for g in temporary):
             document = policies.team_policy(org, team, temporary)
-            inline = (marker, InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(document)))
+            if document["Statement"]:  # in the managed form, only what stays inline (if anything)
+                inline = (marker, InlinePolicy(TEAM_POLICY_NAME, policies.canonical_json(document)))
+        parts = policies.team_managed_policies(org, team, temporary)
+        team_policies = [ManagedPolicySpec(
+            name=team_managed_policy_name(team.name, number), path=org.path,
+            description=f"The roles team {team.name} may assume, part {number} (the group's inline policy has no "
+                        "room for them all)",  # IAM cannot change a description: no count of parts in it
+            document=policies.canonical_json(part), tags=_managed_tags()) for number, part in enumerate(parts, 1)]
+        managed += team_policies
         path, name = org.team_group(team.name)
-        groups.append(GroupSpec(name, path, inline, ()))
+        arns = tuple(sorted(f"arn:{org.partition}:iam::{org.ops.id}:policy{p.path}{p.name}" for p in team_policies))
+        groups.append(GroupSpec(name, path, inline, arns))
     users = []
     for user in org.users:
         extra = list(user.tags)
@@ -266,7 +277,7 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
         users.append(replace(_with_user_digest(
             UserSpec(user.name, org.user_path(user.name), tuple([EVERYONE_GROUP, *teams]), _managed_tags(*extra),
                      boundary=boundary)), inline=inline))
-    return (self_service,), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
+    return tuple(managed), tuple(sorted(groups, key=lambda g: g.name)), tuple(sorted(users, key=lambda u: u.name))
 
 
 def desired_state(org: Org, now: datetime | None = None) -> tuple[AccountSpec, ...]:

@@ -92,7 +92,9 @@ def trust_policy(org: Org) -> Document:
 GROUP_MARKER_DOCUMENT: Document = {"Version": VERSION, "Statement": [
     {"Sid": "OwnershipMarkerGrantsNothing", "Effect": "Deny", "Action": "iam:GetGroup", "NotResource": "*"}]}
 TEAM_POLICY_ROOM = limits.GROUP_INLINE_POLICIES_MAX - compact_size(GROUP_MARKER_DOCUMENT)
-PER_ENVIRONMENT, PER_ROLE = "per-environment", "per-role"  # the two forms of a team's standing grants
+PER_ENVIRONMENT, PER_ROLE = "per-environment", "per-role"  # the inline forms of a team's standing grants
+MANAGED = "managed"  # the per-role statements in customer managed policies attached to the team's group
+TEAM_MANAGED_POLICIES_MAX = 10  # IAM: managed policies attached to one group (not adjustable)
 
 
 def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> Document:
@@ -104,19 +106,98 @@ def team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()
     (:data:`TEAM_POLICY_ROOM`; a person reads it as the grants), else one statement per role over
     that role in any account, limited by ``aws:ResourceAccount`` to the accounts of the
     environments it is granted in. Both carry the same MFA and SourceIdentity conditions and allow
-    exactly the same roles."""
+    exactly the same roles. When even the per-role form outgrows the room, the standing grants move
+    to customer managed policies (:data:`MANAGED`, :func:`team_managed_policies`) and this inline
+    policy keeps the rest (temporary grants, replaced roles): it may then have no statement at all."""
     return _team_policy(org, team, temporary, team_policy_form(org, team, temporary))
 
 
 def team_policy_form(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> str:
-    """:data:`PER_ENVIRONMENT` while that form fits the group's room, else :data:`PER_ROLE` (the size
-    check then refuses a team that does not fit even so, naming that form and its size)."""
-    fits = compact_size(_team_policy(org, team, temporary, PER_ENVIRONMENT)) <= TEAM_POLICY_ROOM
-    return PER_ENVIRONMENT if fits else PER_ROLE
+    """:data:`PER_ENVIRONMENT` while that form fits the group's room, else :data:`PER_ROLE` while that
+    one does, else :data:`MANAGED` (the size check then refuses a team that does not fit even so,
+    naming the form and its sizes)."""
+    if compact_size(_team_policy(org, team, temporary, PER_ENVIRONMENT)) <= TEAM_POLICY_ROOM:
+        return PER_ENVIRONMENT
+    if compact_size(_team_policy(org, team, temporary, PER_ROLE)) <= TEAM_POLICY_ROOM:
+        return PER_ROLE
+    return MANAGED
+
+
+def team_managed_policies(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...] = ()) -> tuple[Document, ...]:
+    """The customer managed policies of a team in the :data:`MANAGED` form (none in the others): its
+    per-role statements (:func:`_per_role_statements`), in order, each policy filled up to IAM's
+    6,144 characters (:data:`limits.MANAGED_POLICY_MAX`, white space not counted). A role granted
+    in more accounts than one statement can hold in one policy is split into several statements,
+    each over a part of the accounts (``AssumeAdminInAccounts``, ``AssumeAdminInAccounts2``, ...):
+    together they allow exactly what the one statement would."""
+    if team_policy_form(org, team, temporary) != MANAGED:
+        return ()
+    # By role, each over its accounts in order: the same grants pack the same, however the file orders them.
+    statements = sorted(_per_role_statements(org, team), key=lambda st: str(st["Resource"]))
+    for statement in statements:
+        statement["Condition"]["StringEquals"]["aws:ResourceAccount"] = sorted(
+            statement["Condition"]["StringEquals"]["aws:ResourceAccount"])
+    return tuple(canonical({"Version": VERSION, "Statement": part})
+                 for part in _pack(statements, limits.MANAGED_POLICY_MAX))
+
+
+def _pack(statements: list[Document], room: int) -> list[list[Document]]:
+    """``statements`` into documents of at most ``room`` characters each, in order; a statement too
+    big for a document of its own is split over its ``aws:ResourceAccount`` list."""
+    def fits(part: list[Document]) -> bool:
+        return compact_size({"Version": VERSION, "Statement": part}) <= room
+
+    def with_accounts(statement: Document, ids: list[str], name: str) -> Document:
+        condition = {k: dict(v) for k, v in statement["Condition"].items()}
+        condition["StringEquals"]["aws:ResourceAccount"] = ids
+        return {**statement, "Sid": name, "Condition": condition}
+
+    taken = {str(st["Sid"]).lower() for st in statements}
+    documents: list[list[Document]] = []
+    current: list[Document] = []
+    for statement in statements:
+        if fits([*current, statement]):
+            current.append(statement)
+            continue
+        if current and fits([statement]):
+            documents.append(current)
+            current = [statement]
+            continue
+        ids = list(statement["Condition"]["StringEquals"]["aws:ResourceAccount"])
+        name, number = str(statement["Sid"]), 2
+        while ids:
+            low, high = 0, len(ids)  # the most accounts that still fit in the current document
+            while low < high:
+                middle = (low + high + 1) // 2
+                if fits([*current, with_accounts(statement, ids[:middle], name)]):
+                    low = middle
+                else:
+                    high = middle - 1
+            if low == 0:
+                if not current:
+                    raise ValueError(f"statement {name} does not fit a managed policy even with one account")
+                documents.append(current)
+                current = []
+                continue
+            current.append(with_accounts(statement, ids[:low], name))
+            ids = ids[low:]
+            if ids:
+                documents.append(current)
+                current = []
+                base = str(statement["Sid"])
+                while f"{base}{number}".lower() in taken:
+                    number += 1
+                name = f"{base}{number}"
+                taken.add(name.lower())
+                number += 1
+    if current:
+        documents.append(current)
+    return documents
 
 
 def _team_policy(org: Org, team: Team, temporary: tuple[TemporaryGrant, ...], form: str) -> Document:
-    statements = _per_role_statements(org, team) if form == PER_ROLE else _per_environment_statements(org, team)
+    statements = (_per_role_statements(org, team) if form == PER_ROLE else
+                  [] if form == MANAGED else _per_environment_statements(org, team))
     replaced = _replaced_by_env(org, team)
     statements += [
         {

@@ -15,10 +15,21 @@ from awsroles.importer.reading import Reading
 from awsroles.importer.settings import partition_of
 from awsroles.org.builder import NAME
 from awsroles.org.entries import Grant, Team, User
-from awsroles.org.marks import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_POLICY_NAME
+from awsroles.org.marks import EVERYONE_GROUP, TEAM_GROUP_PREFIX, TEAM_MANAGED_POLICY_PREFIX, TEAM_POLICY_NAME
 from awsroles.sync.state import Document, LiveGroup
 
 _ROLE_ARN = re.compile(r"arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role(/(?:.*/)?)([^/]+)")
+
+
+def own_team_policy(label: str, path: str, team: str) -> bool:
+    """Whether ``label`` (:func:`group_policies`') is one of awsroles' own policies for ``team``: its
+    inline ``awsroles-assume-roles``, or in the managed form a customer managed policy at the path
+    named ``awsroles-assume-TEAM-N``."""
+    if label == f"policy {TEAM_POLICY_NAME}":
+        return True
+    own = re.compile(r"managed policy arn:[\w-]+:iam::\d{12}:policy" + re.escape(f"{path}{TEAM_MANAGED_POLICY_PREFIX}"
+                                                                          f"{team}-") + r"\d+")
+    return own.fullmatch(label) is not None
 
 
 class TeamReading(Reading):
@@ -74,11 +85,12 @@ class TeamReading(Reading):
                                  for m in group.members if m not in user_names)
             grants: list[Grant] = []
             for label, policy in group_policies(group, self.ops.documents if self.ops else {}):
-                if policy is None or (label != f"policy {TEAM_POLICY_NAME}" and not grants_document(policy)):
+                own = own_team_policy(label, path, team)
+                if policy is None or (not own and not grants_document(policy)):
                     continue  # not a grant: plan shows what apply does to it
                 self.observe_mfa(policy, f"team {team}")
                 found = self.grants(policy, team, label)
-                if label != f"policy {TEAM_POLICY_NAME}" and found:
+                if not own and found:
                     self.warnings.append(moved_grants(team, label, len(found)))
                 grants += [g for g in found if g not in grants]
             grants.sort(key=lambda g: (order[g.environment], g.role))

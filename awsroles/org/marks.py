@@ -17,6 +17,14 @@ TEAM_GROUP_PREFIX = "team-"
 EVERYONE_GROUP = "awsroles-users"
 SELF_SERVICE_POLICY = "awsroles-self-service"
 TEAM_POLICY_NAME = "awsroles-assume-roles"
+TEAM_MANAGED_POLICY_PREFIX = "awsroles-assume-"  # + team + "-" + n: a team's grants in the managed form
+
+
+def team_managed_policy_name(team: str, number: int) -> str:
+    """The name of a team's ``number``-th customer managed policy (from 1) in the managed form."""
+    return f"{TEAM_MANAGED_POLICY_PREFIX}{team}-{number}"
+
+
 TEMPORARY_POLICY_NAME = "awsroles-temporary"  # a user's own inline policy: their temporary grants
 BREAK_GLASS_POLICY_NAME = "awsroles-break-glass"  # a user's own inline policy: the break-glass roles they may assume
 BREAK_GLASS_ROLE = "breakglass"  # [break-glass ENV] role's default

@@ -46,7 +46,13 @@ class PeoplePlanner(AccountOwnership):
             ours = {GROUP_MARKER_POLICY, TEAM_POLICY_NAME}
             drift = bool(set(live.inline) - ours) or bool(set(live.managed) - set(spec.managed))
             if move_ops or inline_ops or attach_ops:
-                self.change("update", "group", spec.name, inline_ops + attach_ops + move_ops,
+                # What grants comes before what it replaces goes (a team moving between its inline and
+                # managed forms keeps its roles throughout): attach, put, then delete, detach.
+                adding = [op for op in attach_ops if op[0].startswith("attach_")]
+                putting = [op for op in inline_ops if op[0].startswith("put_")]
+                ordered = adding + putting + [op for op in inline_ops if op not in putting] + \
+                    [op for op in attach_ops if op not in adding]
+                self.change("update", "group", spec.name, ordered + move_ops,
                             details + attach_details + move_details, diffs, drift)
 
 

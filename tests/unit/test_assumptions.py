@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -47,9 +48,16 @@ def test_the_last_assumption_per_person_and_role_wins() -> None:
 
 
 class Trail:
+    """A CloudTrail client's paginator, and its event system as far as read_events uses it (the pace
+    between requests is botocore's before-send: tests/aws/test_cloudtrail_sandbox.py shows it)."""
+
     def __init__(self, events: list[dict[str, Any]] | None = None, code: str = "") -> None:
         self.events, self.code = events or [], code
         self.asked: list[dict[str, Any]] = []
+        self.handlers: list[str] = []
+        self.meta = SimpleNamespace(events=SimpleNamespace(
+            register_first=lambda event, handler, unique_id: self.handlers.append(event),
+            unregister=lambda event, unique_id: self.handlers.remove(event)))
 
     def get_paginator(self, name: str) -> Any:
         assert name == "lookup_events"
@@ -69,6 +77,7 @@ def test_read_trails_merges_accounts_and_notes_the_unreadable_ones_without_faili
     found = read_trails(["prod", "dev", "stage", "prod"], lambda name, region: clients[name], start, {ROLE},
                         {"alice"})
     assert found.last == {("alice", ROLE): NOW} and found.read == {"prod"}
+    assert clients["prod"].handlers == []  # the pace's handler is gone once read
     assert found.unreadable == {"dev": "access denied (cloudtrail:LookupEvents)",
                                 "stage": "not available (OperationNotPermittedException)"}
     assert clients["prod"].asked == [{"LookupAttributes": [{"AttributeKey": "EventName",

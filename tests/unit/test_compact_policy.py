@@ -48,12 +48,50 @@ def test_what_the_docs_say_fits_passes_validate(environments: int, roles: int) -
     assert check_sizes(org, Sections("x.ini", {})) == []
 
 
-def test_a_team_that_does_not_fit_even_per_role_is_refused_naming_the_form() -> None:
+def test_a_team_that_does_not_fit_even_per_role_takes_the_managed_form() -> None:
+    """Its grants go to customer managed policies; the inline policy keeps nothing (no statement:
+    not written); the statements are the per-role ones, so they allow exactly the same roles."""
     org = _org(45, 5)
-    size = policies.policy_size(policies.team_policy(org, org.team("t")))
+    team = org.team("t")
+    assert policies.team_policy_form(org, team) == policies.MANAGED
+    assert policies.team_policy(org, team)["Statement"] == []
+    [managed] = policies.team_managed_policies(org, team)
+    assert policies.policy_size(managed) <= 6144
+    per_role = policies._per_role_statements(org, team)
+    assert sorted(json.dumps(x, sort_keys=True) for x in managed["Statement"]) == sorted(
+        json.dumps(policies.canonical({"Version": "2012-10-17", "Statement": [x]})["Statement"][0], sort_keys=True)
+        for x in per_role)
+    assert check_sizes(org, Sections("x.ini", {})) == []
+
+
+def test_a_role_in_more_accounts_than_one_policy_holds_is_split_over_its_accounts() -> None:
+    org = _org(500)
+    parts = policies.team_managed_policies(org, org.team("t"))
+    assert len(parts) == 2 and all(policies.policy_size(p) <= 6144 for p in parts)
+    statements = [x for p in parts for x in p["Statement"]]
+    assert [x["Sid"] for x in statements] == ["AssumeRole0InAccounts", "AssumeRole0InAccounts2"]
+    accounts = [a for x in statements for a in x["Condition"]["StringEquals"]["aws:ResourceAccount"]]
+    assert sorted(accounts) == [str(200000000000 + n) for n in range(500)]  # each once, none missing
+    assert {json.dumps({**x, "Sid": "", "Condition": {**x["Condition"], "StringEquals": {
+        k: v for k, v in x["Condition"]["StringEquals"].items() if k != "aws:ResourceAccount"}}}, sort_keys=True)
+        for x in statements} == {json.dumps({**statements[0], "Sid": "", "Condition": {
+            **statements[0]["Condition"], "StringEquals": {"sts:SourceIdentity": "${aws:username}"}}},
+            sort_keys=True)}  # the same statement but for its accounts: MFA and SourceIdentity in each part
+
+
+def test_the_same_grants_pack_the_same_whatever_their_order_in_the_file() -> None:
+    names = [f"r{n}" for n in range(12)]
+    one, other = _org(40, names), _org(40, list(reversed(names)))
+    assert policies.team_managed_policies(one, one.team("t")) == policies.team_managed_policies(other, other.team("t"))
+
+
+def test_a_team_that_needs_more_than_ten_managed_policies_is_refused() -> None:
+    org = _org(400, 12)
+    parts = len(policies.team_managed_policies(org, org.team("t")))
+    assert parts > 10
     assert [p.message for p in check_sizes(org, Sections("x.ini", {("team", "t"): 7}))] == [
-        f"team 't' policy is {size} characters in its per-role form; IAM allows 5120 of inline policy per group, "
-        "4985 of them after awsroles' marker policy (split the team)"]
+        f"team 't' grants need {parts} managed policies of 6144 characters; IAM attaches at most 10 to a group "
+        "(split the team)"]
 
 
 def test_the_per_role_statement_exactly_with_and_without_mfa() -> None:

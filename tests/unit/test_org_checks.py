@@ -68,8 +68,9 @@ def test_org_rules_alone_accept_what_the_iam_size_checks_refuse() -> None:
     org, problems = iam_checks.check_org(TOO_LARGE)
     assert org is None
     assert [(p.line, p.message) for p in problems if p.is_error] == [
-        (51, "team 'platform' policy is 5365 characters in its per-role form; IAM allows 5120 of inline policy per "
-         "group, 4985 of them after awsroles' marker policy (split the team)")
+        (53, "team 'platform' inline policy (its temporary grants) is 6129 characters in its managed form; IAM "
+         "allows 5120 of inline policy per group, 4985 of them after awsroles' marker policy (split the team or end "
+         "temporary grants)")
     ]
 
 
@@ -93,7 +94,7 @@ def test_a_size_error_refuses_the_model_and_keeps_the_org_warnings(tmp_path: Pat
     carol = len(text.splitlines())
     org, problems = iam_checks.parse_org(text, "org.ini", tmp_path)
     assert org is None
-    assert [(p.severity, p.line) for p in problems] == [("error", 51), ("warning", carol)]
+    assert [(p.severity, p.line) for p in problems] == [("error", 53), ("warning", carol)]
     org, problems = org_parse.parse_org(text, "org.ini", tmp_path, checks=())
     assert org is not None and [(p.severity, p.line) for p in problems] == [("warning", carol)]
 
@@ -127,18 +128,25 @@ def test_policies_canonical_json_is_the_org_one() -> None:
 
 
 def test_an_edit_validates_with_the_checks_its_caller_passes(tmp_path: Path) -> None:
-    """grant refuses (and writes nothing) when the team policy would outgrow IAM's quota; the org's
-    own rules alone would have let it through."""
+    """A temporary grant is refused (and nothing written) when the team's inline policy would outgrow
+    IAM's quota; the org's own rules alone would have let it through."""
+    from datetime import datetime, timezone
+
+    from awsroles.org.entries import TemporaryGrant
+
     path = tmp_path / "org.ini"
-    text = TOO_LARGE.read_text(encoding="utf-8").replace("support, viewer\n", "support\n")
+    text = TOO_LARGE.read_text(encoding="utf-8").split("\n[temporary t-incident-7]")[0]  # seven: they fit
     path.write_text(text, encoding="utf-8")
-    assert iam_checks.load_org(path).team("platform").grants  # 16 grants: within the quota (per role)
+    org = iam_checks.load_org(path)
+    assert policies.team_policy_form(org, org.team("platform")) == policies.MANAGED
+    eighth = TemporaryGrant("t-incident-7", "prod", "support", datetime(2999, 1, 1, tzinfo=timezone.utc), "INC-7",
+                            team="platform")
     with pytest.raises(OrgFileError) as refused:
-        orgedit.grant(path, "platform", "dev", "viewer", checks=iam_checks.ORG_CHECKS)
-    assert [p.message for p in refused.value.problems if p.is_error] == [
-        "team 'platform' policy is 5365 characters in its per-role form; IAM allows 5120 of inline policy per "
-        "group, 4985 of them after awsroles' marker policy (split the team)"
-    ]
+        orgedit.add_temporary(path, eighth, checks=iam_checks.ORG_CHECKS)
+    [message] = [p.message for p in refused.value.problems if p.is_error]
+    assert message.startswith("team 'platform' inline policy (its temporary grants) is ") and message.endswith(
+        " characters in its managed form; IAM allows 5120 of inline policy per group, 4985 of them after awsroles' "
+        "marker policy (split the team or end temporary grants)")
     assert path.read_text(encoding="utf-8") == text
-    orgedit.grant(path, "platform", "dev", "viewer", checks=())
-    assert "support, viewer" in path.read_text(encoding="utf-8")
+    orgedit.add_temporary(path, eighth, checks=())
+    assert "[temporary t-incident-7]" in path.read_text(encoding="utf-8")

@@ -359,6 +359,21 @@ def test_temporary_grants_export_the_same_statements(classic_org_path: Path) -> 
     assert any("TemporarytXbackend" in text for path, text in files.items() if "team-backend" in path)
 
 
+def test_a_team_in_the_managed_form_exports_its_policies_and_their_attachments() -> None:
+    """Grants outgrowing the group's inline room go to customer managed policies: Terraform declares
+    them (aws_iam_policy) and their attachments to the group, and no empty inline policy."""
+    from tests.unit.test_compact_policy import _org
+
+    org = _org(45, 5)
+    files = terraform_files(org)
+    assert_equivalent(org, files)
+    ops = files["ops.tf"]
+    assert 'resource "aws_iam_policy" "ops_awsroles-assume-t-1"' in ops
+    assert "policies/ops/policies/awsroles-assume-t-1.json" in files
+    assert re.search(r'resource "aws_iam_group_policy_attachment" "[^"]*team-t[^"]*"', ops)
+    assert "awsroles-assume-roles" not in ops  # nothing left inline: no empty policy
+
+
 def test_equivalence_check_notices_a_missing_resource(classic_org_path: Path) -> None:
     org = load_org(classic_org_path)
     files = terraform_files(org)
