@@ -1,13 +1,13 @@
 """Benchmark: plan and apply a large org against a moto server, and Terraform on the same org.
 
     python bench/plan_scale.py [--users 1000] [--environments 30] [--teams 40] [--roles 8] [--write-docs]
-                               [--skip-terraform]
+                               [--skip-terraform] [--section plan_scale]
 
 Reports, for a generated org:
 - API calls per account for `plan` (pages of a constant number of list calls), and the ratio to one
   call per managed resource (what a per-resource refresh costs);
-- wall time of `plan` on the applied org, and of a first `apply`, serial (1 account at a time) and
-  parallel (8);
+- wall time of `plan` on the applied org (best of 3; target: under 10 s), and of a first `apply`,
+  serial (1 account at a time) and parallel (8);
 - wall time of `terraform plan` of the equivalent Terraform export, already applied (so it refreshes
   every resource), against a fresh moto server, and `awsroles plan` against that same server.
 
@@ -38,6 +38,8 @@ from awsroles.sandbox.process import Sandbox  # noqa: E402
 from awsroles.sync.engine import Engine  # noqa: E402
 from bench.docs import write_section  # noqa: E402
 from bench.org_scale import generate  # noqa: E402
+
+PLAN_TARGET = 10.0  # seconds: `plan` of an applied org (issue 20: 300 environments, 40 teams, 1,000 users)
 
 
 class CallCounter:
@@ -73,6 +75,7 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=40)
     parser.add_argument("--skip-terraform", action="store_true")
     parser.add_argument("--write-docs", action="store_true", help="update docs/benchmarks.md")
+    parser.add_argument("--section", default="plan_scale", help="its section in docs/benchmarks.md")
     args = parser.parse_args()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -99,11 +102,15 @@ def main() -> None:
                 rows.append((f"first `apply`, {label}", f"{seconds:.1f} s, {counter.calls} IAM calls"))
                 print(rows[-1], flush=True)
                 if workers == 8:
-                    seconds, again = timed(lambda: Engine(org, box.aws(), max_workers=8).plan())
+                    runs = [timed(lambda: Engine(org, box.aws(), max_workers=8).plan()) for _ in range(3)]
+                    seconds, again = min(runs, key=lambda run: run[0])
                     assert again.empty
                     calls = again.api_calls
                     ops, env = calls[org.ops_account], [v for k, v in calls.items() if k != org.ops_account]
-                    rows.append(("`plan` of the applied org (no changes)", f"{seconds:.2f} s"))
+                    met = "met" if seconds < PLAN_TARGET else "NOT met"
+                    rows.append(("`plan` of the applied org (no changes), best of 3",
+                                 f"{seconds:.2f} s (target: under {PLAN_TARGET:.0f} s: {met}; the 3 runs: "
+                                 f"{', '.join(f'{run[0]:.2f}' for run in runs)} s)"))
                     rows.append(("`plan` API calls per account",
                                  f"ops {ops}, each environment {min(env)}-{max(env)} "
                                  f"(total {sum(calls.values())} for {len(calls)} accounts)"))
@@ -116,7 +123,8 @@ def main() -> None:
         terraform = shutil.which("terraform")
         plugin_dir = find_plugin_dir()
         if args.skip_terraform or not terraform or not plugin_dir:
-            rows.append(("`terraform plan` of the export", "not measured (no terraform or provider plugins)"))
+            why = "--skip-terraform" if args.skip_terraform else "no terraform or provider plugins"
+            rows.append(("`terraform plan` of the export", f"not measured ({why})"))
         else:
             with Sandbox(org_path) as box:
                 tf_dir = Path(tmp) / "tf"
@@ -147,7 +155,7 @@ def main() -> None:
                         *[f"| {k} | {v} |" for k, v in rows]])
     print(report)
     if args.write_docs:
-        write_section("plan_scale", report, "moto server")
+        write_section(args.section, report, "moto server")
 
 
 if __name__ == "__main__":

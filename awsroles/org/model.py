@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from awsroles.errors import AwsrolesError
@@ -192,9 +193,10 @@ class Org:
     def billing(self) -> Account:
         return self.account(self.billing_account)
 
-    @property
+    @cached_property
     def environments(self) -> dict[str, Account]:
-        """Environment name -> the account that holds it, in file order."""
+        """Environment name -> the account that holds it, in file order (worked out once: the org is
+        frozen; callers read it, never change it)."""
         return {a.environment: a for a in self.accounts if a.environment}
 
     def environment_account(self, environment: str) -> Account:
@@ -302,9 +304,17 @@ class Org:
     def grants_in(self, environment: str) -> tuple[str, ...]:
         """Role names some team is granted in ``environment``, or some ``[temporary ID]`` section names
         there (expired or not: the role stays while the section does), in role definition order."""
-        granted = {g.role for t in self.teams for g in t.grants if g.environment == environment}
-        granted |= {g.role for g in self.temporary_grants if g.environment == environment}
-        return tuple(r.name for r in self.roles if r.name in granted)
+        return self._granted.get(environment, ())
+
+    @cached_property
+    def _granted(self) -> dict[str, tuple[str, ...]]:
+        """environment -> :meth:`grants_in`, for every environment at once (an org of hundreds of
+        environments asks it of each)."""
+        granted: dict[str, set[str]] = {}
+        for environment, role in [(g.environment, g.role) for t in self.teams for g in t.grants] + [
+                (g.environment, g.role) for g in self.temporary_grants]:
+            granted.setdefault(environment, set()).add(role)
+        return {env: tuple(r.name for r in self.roles if r.name in roles) for env, roles in granted.items()}
 
     def active_temporary(self, now: datetime) -> tuple[TemporaryGrant, ...]:
         """The temporary grants not expired at ``now`` (file order)."""
