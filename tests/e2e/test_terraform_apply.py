@@ -61,10 +61,21 @@ AUDIT = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "c
                                                  "Resource": "*"}]}
 
 
+CROWD = 40  # people of a generated team: with IAM Identity Center beside IAM users, about 170 resources more
+
+
+def crowd() -> str:
+    """A generated team of :data:`CROWD` people, granted readonly in dev and stage: enough resources
+    that terraform's default parallelism (10) keeps the sandbox busy with concurrent creates."""
+    people = [f"crowd{n:02}" for n in range(CROWD)]
+    return (f"\n[team crowd]\nmembers = {', '.join(people)}\ndev = readonly\nstage = readonly\n"
+            + "".join(f"\n[user {name}]\nemail = {name}@acme.example\n" for name in people))
+
+
 def write_applied_org(folder: Path) -> Path:
     """The org terraform applies here, with its policy files, in ``folder``: the classic example
-    with budgets, OUs, SCPs, a role's and a user's permissions boundary and IAM Identity Center beside
-    IAM users."""
+    with budgets, OUs, SCPs, a role's and a user's permissions boundary, IAM Identity Center beside
+    IAM users, and a generated team of forty people (:func:`crowd`)."""
     org_path = folder / "awsroles.ini"
     shutil.copytree(EXAMPLES.parent / "policies", folder / "policies")
     (folder / "policies" / "deny-public-buckets.json").write_text(json.dumps(SCP_FILE))
@@ -78,20 +89,21 @@ def write_applied_org(folder: Path) -> Path:
     text = text.replace("max_session = 8h\n", f"max_session = 8h\nboundary = {BOUNDARY}\n")  # role readonly
     text = text.replace("policies = deny-iam-writes.json\n", f"policies = deny-iam-writes.json\n{DEVELOPER}")
     text = text.replace("[user bob]\n", f"[user bob]\nboundary = {USER_BOUNDARY}\n")  # aws_iam_user's boundary
-    org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION)
+    org_path.write_text(text.replace("environment = dev\n", "environment = dev\nbudget = 250.50\n") + ORGANIZATION
+                        + crowd())
     return org_path
 
 
 def test_terraform_budgets_organization_and_identity_center_are_what_awsroles_plans(
         terraform: Terraform, sandbox_factory, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The classic example with budgets, OUs, SCPs, a role's permissions boundary and IAM Identity
-    Center beside IAM users: everything exported (IAM, the aws_budgets_budget resources,
-    aws_organizations_organizational_unit, aws_organizations_account (imported, moved, tagged as apply
-    tags it), aws_account_alternate_contact, aws_organizations_policy and
-    aws_organizations_policy_attachment, and the identity store's users, groups and memberships, the
-    permission sets with their policies and boundary, and the account assignments), applied by
-    terraform, is exactly what awsroles would make: its plan is then empty, budgets, organization and
-    Identity Center included."""
+    """The classic example with budgets, OUs, SCPs, a role's permissions boundary, IAM Identity
+    Center beside IAM users and a generated team of forty people: everything exported (IAM, the
+    aws_budgets_budget resources, aws_organizations_organizational_unit, aws_organizations_account
+    (imported, moved, tagged as apply tags it), aws_account_alternate_contact,
+    aws_organizations_policy and aws_organizations_policy_attachment, and the identity store's
+    users, groups and memberships, the permission sets with their policies and boundary, and the
+    account assignments), applied by terraform at its default parallelism, is exactly what awsroles
+    would make: its plan is then empty, budgets, organization and Identity Center included."""
     org_path = write_applied_org(tmp_path)
     box: SandboxHandle = sandbox_factory(org_path)
     directory = tmp_path / "tf"
@@ -104,10 +116,11 @@ def test_terraform_budgets_organization_and_identity_center_are_what_awsroles_pl
                                            PolicyDocument=json.dumps(AUDIT))  # customer managed: not awsroles'
     assert terraform.run(directory, "fmt", "-check", "-recursive", "-no-color").returncode == 0
     assert terraform.init(directory).returncode == 0
-    applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color",
-                            "-parallelism=20")
-    assert applied.returncode == 0, report(applied)
+    applied = terraform_run(terraform, box, directory, "apply", "-auto-approve", "-input=false", "-no-color")
+    assert applied.returncode == 0, report(applied)  # at terraform's default parallelism (10 at once)
     assert "1 imported" in applied.stdout  # prod: adopted, not created again
+    members = box.client("iam").get_group(GroupName="team-crowd")["Users"]
+    assert sorted(u["UserName"] for u in members) == [f"crowd{n:02}" for n in range(CROWD)]
     budgets = box.client("budgets")
     assert sorted(b["BudgetName"] for b in budgets.describe_budgets(AccountId=box.org.ops.id)["Budgets"]) == [
         "awsroles-acme-dev", "awsroles-acme-prod"]
@@ -129,8 +142,8 @@ def test_terraform_budgets_organization_and_identity_center_are_what_awsroles_pl
     assert bob["PermissionsBoundary"]["PermissionsBoundaryArn"] == USER_BOUNDARY
 
     wanted = desired_facts(load_org(org_path))
-    assert sorted(f[0] for f in wanted if f[0] in ("permission set", "assignment")) == ["assignment"] * 5 + [
-        "permission set"] * 3  # platform: admin in dev, stage, prod; backend: developer and readonly in dev
+    assert sorted(f[0] for f in wanted if f[0] in ("permission set", "assignment")) == ["assignment"] * 7 + [
+        "permission set"] * 3  # platform: admin in dev, stage, prod; backend: developer and readonly in dev; crowd
     assert identity_center_facts(box) == wanted  # as awsroles reads the instance
 
     plan = awsroles(box, "plan", "--detailed-exitcode")
