@@ -4,6 +4,7 @@ numbers the docs give; and the importer reading the per-role form back."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -62,6 +63,30 @@ def test_a_team_that_does_not_fit_even_per_role_takes_the_managed_form() -> None
         json.dumps(policies.canonical({"Version": "2012-10-17", "Statement": [x]})["Statement"][0], sort_keys=True)
         for x in per_role)
     assert check_sizes(org, Sections("x.ini", {})) == []
+
+
+def test_in_the_managed_form_temporary_grants_stay_inline_and_apply_writes_both() -> None:
+    """The group's inline policy keeps the team's temporary grant (a statement bounded by time);
+    the standing grants are in the managed policies, attached to the group; nothing is in both."""
+    from datetime import datetime, timezone
+
+    from awsroles.iam.desired import desired_state
+    from awsroles.org.entries import TemporaryGrant
+
+    org = _org(45, 5)
+    grant = TemporaryGrant("t-incident", "e001", "role0", datetime(2999, 1, 1, tzinfo=timezone.utc), "INC-1",
+                           team="t")
+    now = datetime(2026, 11, 30, tzinfo=timezone.utc)
+    org = dataclasses.replace(org, temporary_grants=(grant,))
+    [inline] = policies.team_policy(org, org.team("t"), (grant,))["Statement"]
+    assert inline["Sid"] == policies.temporary_sid("t-incident")
+    [ops] = [spec for spec in desired_state(org, now) if spec.account.name == "ops"]
+    [group] = [g for g in ops.groups if g.name == "team-t"]
+    assert [p.name for p in group.inline] == ["awsroles-managed-by", "awsroles-assume-roles"]
+    assert policies.temporary_sid("t-incident") in group.inline[1].document
+    assert group.managed == ("arn:aws:iam::100000000000:policy/awsroles/awsroles-assume-t-1",)
+    [managed] = [p for p in ops.policies if p.name == "awsroles-assume-t-1"]
+    assert "Temporary" not in managed.document and '"aws:ResourceAccount"' in managed.document
 
 
 def test_a_role_in_more_accounts_than_one_policy_holds_is_split_over_its_accounts() -> None:
