@@ -18,9 +18,10 @@ from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 
 
-def _org(environments: int, roles: int | list[str] = 1, mfa: str = "required") -> Org:
+def _org(environments: int, roles: int | list[str] = 1, mfa: str = "required", path: str = "/awsroles/") -> Org:
     names = [f"role{r}" for r in range(roles)] if isinstance(roles, int) else roles
-    lines = ["[org]", "name = n", "ops_account = ops", f"mfa = {mfa}", "", "[account ops]", "id = 100000000000", ""]
+    lines = ["[org]", "name = n", "ops_account = ops", f"mfa = {mfa}", f"path = {path}", "",
+             "[account ops]", "id = 100000000000", ""]
     for n in range(environments):
         lines += [f"[account a{n:03}]", f"id = {200000000000 + n}", f"environment = e{n:03}", ""]
     for name in names:
@@ -111,7 +112,7 @@ def test_the_same_grants_pack_the_same_whatever_their_order_in_the_file() -> Non
 
 
 def test_a_team_that_needs_more_than_ten_managed_policies_is_refused() -> None:
-    org = _org(400, 12)
+    org = _org(1, 90, path="/" + "p" * 400 + "/")  # ninety statements of ~800 characters: over 61,440
     parts = len(policies.team_managed_policies(org, org.team("t")))
     assert parts > 10
     assert [p.message for p in check_sizes(org, Sections("x.ini", {("team", "t"): 7}))] == [
