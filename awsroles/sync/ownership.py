@@ -38,6 +38,7 @@ class AccountOwnership:
         self.foreign: list[Finding] = []
         self.adopted: set[tuple[str, str]] = set()
         self.usable_groups: set[str] = set()  # groups users may be put in: owned, adopted or to be created
+        self.refused_policies: set[str] = set()  # ARNs of our managed policies whose name something else holds
         self.moving = org.moving()  # kind -> name -> the path the org file moves it from
         # What awsroles owns (at the path and marked); the rest at the path is "unowned".
         self.roles = {n: r for n, r in live.roles.items() if r.owned}

@@ -69,7 +69,8 @@ class _AccountPlanner(PeoplePlanner):
     def policies(self) -> None:
         for spec in self.spec.policies:
             live = self.lookup("policy", spec.name, self.policies_, self.live.policies)
-            if live is False:
+            if live is False:  # a conflict: and no group of ours is ever attached what holds the name
+                self.refused_policies.add(f"arn:{self.org.partition}:iam::{self.account.id}:policy{spec.path}{spec.name}")
                 continue
             if live is None:
                 self.change("create", "policy", spec.name, [("create_policy", {

@@ -6,6 +6,7 @@ see :mod:`awsroles.sync.planner` for the kinds of change and what counts as drif
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from awsroles.iam.desired import DIGEST_TAG, GROUP_MARKER_POLICY, UserSpec, user_digest
@@ -29,6 +30,10 @@ class PeoplePlanner(AccountOwnership):
                 continue
             self.usable_groups.add(spec.name)
             inline = {p.name: p.document for p in spec.inline}
+            if self.refused_policies & set(spec.managed):  # its name is someone else's: never attach that
+                attached = set(live.managed) if live is not None else set()  # nor detached: the conflict says
+                spec = replace(spec, managed=tuple(a for a in spec.managed
+                                                   if a not in self.refused_policies or a in attached))
             if live is None:
                 ops: list[Op] = [("create_group", {"GroupName": spec.name, "Path": spec.path})]
                 # The marker first, so that a group stopped part-way is empty or marked.

@@ -254,6 +254,23 @@ def test_a_policy_name_taken_is_a_conflict_and_nothing_else(org: Org) -> None:
     assert [c for c in result.changes if c.kind == "policy"] == []
 
 
+def test_a_group_is_never_attached_a_policy_whose_name_something_else_holds(org: Org) -> None:
+    """A hand-made policy at the name of one of ours (awsroles-self-service here; a team's
+    awsroles-assume-TEAM-N alike) is a conflict, and no group of ours is planned to get it: were the
+    conflict ever applied past, the group still would not be given what someone else wrote. One
+    attached already stays as it is: the conflict, which stops apply, is what the plan says of it."""
+    live = applied(org)
+    drop(live, "ops", "policy", "awsroles-self-service")
+    live["ops"] = replace(live["ops"], unmanaged={"policy": {"awsroles-self-service": "/awsroles/"}})
+    edit(live, "ops", "group", "awsroles-users", managed=())
+    result = plan(org, live)
+    assert [(c.kind, c.name) for c in result.conflicts] == [("policy", "awsroles-self-service")]
+    attaching = [op for c in result.changes if c.kind == "group" for op in c.ops if op[0] == "attach_group_policy"]
+    assert attaching == []
+    edit(live, "ops", "group", "awsroles-users", managed=(SELF_SERVICE,))  # attached already: the conflict says
+    assert [c for c in plan(org, live).changes if c.kind == "group"] == []
+
+
 def test_a_policy_that_left_the_org_file_is_detached_emptied_and_deleted_with_prune(org: Org) -> None:
     live = applied(org)
     arn = f"arn:aws:iam::{OPS}:policy/awsroles/old"
