@@ -288,21 +288,25 @@ def read_teams(
     teams: list[Team] = []
     seen: dict[str, tuple[str, int]] = {}  # team-NAME groups: unique whatever the case (names are lower-case today)
     groups: dict[str, str] = {}  # every team's IAM group name, lower case -> team
+    known_users, known_roles = set(user_names), set(role_names)  # (sets: a team of thousands of grants is linear)
     for name, section in found:
         ok = b.name(section, "team", name, NAME, limits.GROUP_NAME_MAX - len(team_group("")), LOWER_NAME_RULE)
         ok = ok and b.unique_ignoring_case(seen, "team", name, section.line)
         keys = section.keys
         members: list[str] = []
+        members_seen: set[str] = set()
         if "members" in keys:
             for member, line in b.items(keys["members"]):
-                if member in members:
+                if member in members_seen:
                     b.error(line, f"duplicate member '{member}' in team '{name}'")
-                elif member not in user_names:
+                elif member not in known_users:
                     b.error(line, f"undefined user '{member}' in team '{name}'{did_you_mean(member, user_names)}; "
                             f"add a [user {member}] section")
                 else:
                     members.append(member)
+                    members_seen.add(member)
         grants: list[Grant] = []
+        granted: set[Grant] = set()
         for key in keys.values():
             if key.name in TEAM_KEYS:
                 continue
@@ -315,12 +319,13 @@ def read_teams(
                 continue
             for role, line in b.items(key):
                 grant = Grant(key.name, role)
-                if grant in grants:
+                if grant in granted:
                     b.error(line, f"duplicate role '{role}' for {key.name} in team '{name}'")
-                elif role not in role_names:
+                elif role not in known_roles:
                     b.error(line, f"undefined role '{role}' in team '{name}'{did_you_mean(role, role_names)}")
                 else:
                     grants.append(grant)
+                    granted.add(grant)
         if not members:
             b.warn(section.line, f"team '{name}' has no members")
         if not grants and not any(k not in TEAM_KEYS for k in keys):

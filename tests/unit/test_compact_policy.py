@@ -90,6 +90,15 @@ def test_in_the_managed_form_temporary_grants_stay_inline_and_apply_writes_both(
     assert "Temporary" not in managed.document and '"aws:ResourceAccount"' in managed.document
 
 
+def test_what_the_docs_say_of_the_managed_form() -> None:
+    """docs/policies.md: two roles in 300 environments take two policies of about 4,900 characters."""
+    org = _org(300, 2)
+    sizes = [policies.policy_size(p) for p in policies.team_managed_policies(org, org.team("t"))]
+    assert policies.team_policy_form(org, org.team("t")) == policies.MANAGED
+    assert len(sizes) == 2 and all(4800 < n < 5000 for n in sizes), sizes
+    assert check_sizes(org, Sections("x.ini", {})) == []
+
+
 def test_a_role_in_more_accounts_than_one_policy_holds_is_split_over_its_accounts() -> None:
     org = _org(500)
     parts = policies.team_managed_policies(org, org.team("t"))
@@ -112,7 +121,7 @@ def test_the_same_grants_pack_the_same_whatever_their_order_in_the_file() -> Non
 
 
 def test_a_team_that_needs_more_than_ten_managed_policies_is_refused() -> None:
-    org = _org(1, 90, path="/" + "p" * 400 + "/")  # ninety statements of ~800 characters: over 61,440
+    org = _org(400, 12)  # docs/policies.md: twelve roles in 400 environments take more than ten
     parts = len(policies.team_managed_policies(org, org.team("t")))
     assert parts > 10
     assert [p.message for p in check_sizes(org, Sections("x.ini", {("team", "t"): 7}))] == [
