@@ -7,6 +7,7 @@ regenerated export diffs cleanly.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -476,7 +477,17 @@ def normalized(document: Document) -> Document:
 
 
 def same_document(a: Document | str, b: Document | str) -> bool:
-    """True when two policy documents mean the same to IAM (see :func:`normalized`)."""
-    first = json.loads(a) if isinstance(a, str) else a
-    second = json.loads(b) if isinstance(b, str) else b
-    return normalized(first) == normalized(second)
+    """True when two policy documents mean the same to IAM (see :func:`normalized`). A document
+    given as text (what awsroles wants: the same trust policy for every role of an org, say) is
+    read and normalized once per process."""
+    if isinstance(a, str) and isinstance(b, str) and a == b:
+        return True
+    first = _normalized_text(a) if isinstance(a, str) else normalized(a)
+    second = _normalized_text(b) if isinstance(b, str) else normalized(b)
+    return first == second
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalized_text(text: str) -> Document:
+    """:func:`normalized` of a JSON text, kept (only compared: never changed)."""
+    return normalized(json.loads(text))
