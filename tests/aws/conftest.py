@@ -97,6 +97,24 @@ def applied_in_process(path: Path, *, environ: bool = True) -> Iterator[tuple[Sa
             yield box, engine
 
 
+@contextlib.contextmanager
+def applied_with_key(path: Path, user: str) -> Iterator[tuple[Sandbox, Org, tuple[str, str]]]:
+    """:func:`applied_in_process`, and an access key of ``user``'s own IAM user: (id, secret)."""
+    with applied_in_process(path) as (box, engine):
+        key = engine.iam(box.org.ops).create_access_key(UserName=user)["AccessKey"]
+        yield box, box.org, (key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def assume_as(box: Sandbox, keys: tuple[str, str], role_arn: str, person: str) -> dict[str, Any]:
+    """``AssumeRole`` of ``role_arn`` with ``person``'s key, as awsroles asks it (SourceIdentity)."""
+    import boto3
+
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=box.endpoint, aws_access_key_id=keys[0],
+                       aws_secret_access_key=keys[1])
+    return sts.assume_role(RoleArn=role_arn, RoleSessionName=person,  # type: ignore[no-any-return]
+                           SourceIdentity=person)
+
+
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with patched_moto(monkeypatch):

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -24,7 +23,7 @@ from awsroles.org.model import Org
 from awsroles.org.parse import load_org
 from awsroles.sandbox.process import Sandbox
 from awsroles.sync.engine import Engine
-from tests.aws.conftest import applied_in_process
+from tests.aws.conftest import applied_with_key, assume_as
 
 ROLES = 18  # r0..r17, all granted to platform in e00..e07: per-role, ~6,500 characters
 GRANTED = 8
@@ -50,16 +49,12 @@ def _org_text(platform: list[str] | None = None) -> str:
 def wide(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, Org, tuple[str, str]]]:
     path = tmp_path_factory.mktemp("managed") / "awsroles.ini"
     path.write_text(_org_text())
-    with applied_in_process(path) as (box, engine):
-        key = engine.iam(box.org.ops).create_access_key(UserName="alice")["AccessKey"]
-        yield box, box.org, (key["AccessKeyId"], key["SecretAccessKey"])
+    with applied_with_key(path, "alice") as made:
+        yield made
 
 
 def _assume(box: Sandbox, keys: tuple[str, str], environment: int, role: str) -> dict[str, Any]:
-    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=box.endpoint, aws_access_key_id=keys[0],
-                       aws_secret_access_key=keys[1])
-    return sts.assume_role(RoleArn=f"arn:aws:iam::{200000000000 + environment}:role/awsroles/{role}",
-                           RoleSessionName="alice", SourceIdentity="alice")  # type: ignore[no-any-return]
+    return assume_as(box, keys, f"arn:aws:iam::{200000000000 + environment}:role/awsroles/{role}", "alice")
 
 
 def _refused(box: Sandbox, keys: tuple[str, str], environment: int, role: str) -> bool:
