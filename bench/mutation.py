@@ -41,6 +41,12 @@ TESTS: dict[str, list[str]] = {
         "tests/unit/test_plan.py", "tests/unit/test_org_checks.py", "tests/unit/test_break_glass.py",
         "tests/unit/test_role_boundaries.py", "tests/unit/test_user_boundaries.py",
     ],
+    "awsroles/iam/self_service.py": [
+        "tests/unit/test_policies.py", "tests/unit/test_policy_documents.py", "tests/unit/test_org_checks.py",
+    ],
+    "awsroles/iam/compare.py": [
+        "tests/unit/test_policy_documents.py", "tests/unit/test_plan.py",
+    ],
     "awsroles/iam/desired.py": [
         "tests/unit/test_desired_ops.py", "tests/unit/test_desired_exact.py",
         "tests/unit/test_plan.py", "tests/unit/test_policies.py", "tests/unit/test_adopted_in_place.py",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from awsroles.errors import OrgFileError, Problem
 from awsroles.iam import breakglass, policies
+from awsroles.iam.self_service import self_service_policy
 from awsroles.identity_center.checks import check_identity_center
 from awsroles.org import limits
 from awsroles.org import parse as org_parse
@@ -45,7 +46,7 @@ def check_sizes(org: Org, sections: Sections, now: datetime | None = None) -> li
                 f"under {org.path} instead, or adopt fewer)") if adopted else ""
         problems.append(sections.error("org", "", f"the trust policy is {trust} characters; "
                                        f"IAM allows {limits.TRUST_POLICY_MAX}{hint}"))
-    self_service = policies.policy_size(policies.self_service_policy(org))
+    self_service = policies.policy_size(self_service_policy(org))
     if self_service > limits.MANAGED_POLICY_MAX:
         problems.append(sections.error("org", "", f"the self-service policy is {self_service} characters; "
                                        f"IAM allows {limits.MANAGED_POLICY_MAX}"))

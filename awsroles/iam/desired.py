@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from awsroles.iam import breakglass, policies
+from awsroles.iam import breakglass, compare, policies
+from awsroles.iam.self_service import self_service_policy
 from awsroles.org.entries import Account, TemporaryGrant
 from awsroles.org.identity import split_policy_path
 from awsroles.org.marks import (
@@ -134,7 +135,7 @@ def role_digest(path: str, trust: Mapping[str, Any] | str, max_session: int, des
     without a permissions boundary hashes as it did before roles could have one, so that roles
     awsroles made earlier are not taken for drift."""
     def doc(d: Mapping[str, Any] | str) -> Any:
-        return policies.normalized(json.loads(d) if isinstance(d, str) else dict(d))
+        return compare.normalized(json.loads(d) if isinstance(d, str) else dict(d))
 
     settings: dict[str, Any] = {
         "path": path, "trust": doc(trust), "max_session": max_session, "description": description,
@@ -239,7 +240,7 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
         name=SELF_SERVICE_POLICY,
         path=org.path,
         description="Lets each user manage their own password, MFA device and access keys",
-        document=policies.canonical_json(policies.self_service_policy(org)),
+        document=policies.canonical_json(self_service_policy(org)),
         tags=_managed_tags(),
     )
     marker = InlinePolicy(GROUP_MARKER_POLICY, group_marker_document())

@@ -7,17 +7,16 @@ regenerated export diffs cleanly.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from typing import Any
 
 from awsroles.org import limits
 from awsroles.org.entries import Team, TemporaryGrant
-from awsroles.org.jsondoc import SET_VALUED, canonical_values, compact_size, statement_key
 from awsroles.org.jsondoc import Document as Document
 from awsroles.org.jsondoc import canonical as canonical
 from awsroles.org.jsondoc import canonical_json as canonical_json
+from awsroles.org.jsondoc import compact_size
 from awsroles.org.model import Org
 from awsroles.org.temporary import format_time
 
@@ -329,165 +328,3 @@ def temporary_grants_in(document: Document | str) -> dict[str, str]:
             out[found] = str(until.get("aws:CurrentTime", "")) if isinstance(until, dict) else ""
     return out
 
-
-# What a user may do without MFA when admins enrol MFA devices (mfa_enrollment = admin, the
-# default): change their own password (the console's first sign-in), read their own user and
-# MFA devices (`awsroles setup` finds the device with ListMFADevices), and get an MFA session.
-# A leaked access key alone can then do nothing else: not even enrol a device of its own.
-_WITHOUT_MFA_ADMIN_ENROLS = [
-    "iam:ChangePassword",
-    "iam:GetAccountPasswordPolicy",
-    "iam:GetUser",
-    "iam:ListMFADevices",
-    "sts:GetSessionToken",
-]
-# ... and when people enrol their own device (mfa_enrollment = self): also create and enable it.
-_WITHOUT_MFA_SELF_ENROLS = [
-    *_WITHOUT_MFA_ADMIN_ENROLS,
-    "iam:CreateVirtualMFADevice",
-    "iam:EnableMFADevice",
-    "iam:GetMFADevice",
-    "iam:ListVirtualMFADevices",
-    "iam:ResyncMFADevice",
-]
-
-
-def without_mfa_actions(org: Org) -> list[str]:
-    """What the self-service policy still allows a request made without MFA (sorted)."""
-    return sorted(_WITHOUT_MFA_SELF_ENROLS if org.self_mfa_enrollment else _WITHOUT_MFA_ADMIN_ENROLS)
-
-
-def self_service_policy(org: Org) -> Document:
-    """Every user's own-credentials policy: the standard AWS pattern, scoped to the ops account.
-
-    Users manage their own password and access keys and read their own MFA devices; with
-    ``mfa_enrollment = self`` they also create, enable, resync and remove their own virtual MFA
-    device (else only admins do). When the org requires MFA, everything else is denied until
-    they sign in with MFA (:func:`without_mfa_actions`).
-    """
-    account = f"arn:{org.partition}:iam::{org.ops.id}"
-    paths = sorted({org.path, *org.adopted_in_place()["user"].values()})
-    mine = [f"{account}:user{path}${{aws:username}}" for path in paths]
-    me: str | list[str] = mine[0] if len(mine) == 1 else mine  # users adopted in place at other paths too
-    my_mfa = f"{account}:mfa/${{aws:username}}"
-    self_enrols = org.self_mfa_enrollment
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ViewAccountInfo",
-            "Effect": "Allow",
-            "Action": ["iam:GetAccountPasswordPolicy", *(["iam:ListVirtualMFADevices"] if self_enrols else [])],
-            "Resource": "*",
-        },
-        {
-            "Sid": "ManageOwnPassword",
-            "Effect": "Allow",
-            "Action": ["iam:ChangePassword", "iam:GetLoginProfile", "iam:GetUser"],
-            "Resource": me,
-        },
-        {
-            "Sid": "ManageOwnAccessKeys",
-            "Effect": "Allow",
-            "Action": [
-                "iam:CreateAccessKey",
-                "iam:DeleteAccessKey",
-                "iam:GetAccessKeyLastUsed",
-                "iam:ListAccessKeys",
-                "iam:UpdateAccessKey",
-            ],
-            "Resource": me,
-        },
-    ]
-    if self_enrols:
-        statements += [
-            {
-                "Sid": "ManageOwnVirtualMFADevice",
-                "Effect": "Allow",
-                "Action": ["iam:CreateVirtualMFADevice", "iam:DeleteVirtualMFADevice"],
-                "Resource": my_mfa,
-            },
-            {
-                "Sid": "ManageOwnUserMFA",
-                "Effect": "Allow",
-                "Action": [
-                    "iam:DeactivateMFADevice",
-                    "iam:EnableMFADevice",
-                    "iam:GetMFADevice",
-                    "iam:ListMFADevices",
-                    "iam:ResyncMFADevice",
-                ],
-                "Resource": me,
-            },
-        ]
-    else:
-        statements.append(
-            {
-                "Sid": "ViewOwnUserMFA",
-                "Effect": "Allow",
-                "Action": ["iam:GetMFADevice", "iam:ListMFADevices"],
-                "Resource": me,
-            }
-        )
-    if org.mfa_required:
-        statements.append(
-            {
-                "Sid": "DenyAllExceptListedIfNoMFA",
-                "Effect": "Deny",
-                "NotAction": without_mfa_actions(org),
-                "Resource": "*",
-                "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}},
-            }
-        )
-    return canonical({"Version": VERSION, "Statement": statements})
-
-
-def _as_set(value: Any) -> Any:
-    if isinstance(value, list):
-        return canonical_values(value)
-    return [value]
-
-
-def normalized(document: Document) -> Document:
-    """A form for comparing documents: canonical, and a single value equals a one-element list.
-
-    IAM stores documents as written, so ``"Action": "s3:GetObject"`` and
-    ``"Action": ["s3:GetObject"]`` mean the same; a Statement object equals a list of one.
-    """
-    out = canonical(document)
-    statements = out.get("Statement")
-    if not isinstance(statements, list):
-        return out
-    fixed = []
-    for statement in statements:
-        if isinstance(statement, dict):
-            statement = dict(statement)
-            for key in SET_VALUED:
-                if key in statement:
-                    statement[key] = _as_set(statement[key])
-            for key in ("Principal", "NotPrincipal"):
-                if isinstance(statement.get(key), dict):
-                    statement[key] = {k: _as_set(v) for k, v in statement[key].items()}
-            if isinstance(statement.get("Condition"), dict):
-                statement["Condition"] = {
-                    op: ({k: _as_set(v) for k, v in pairs.items()} if isinstance(pairs, dict) else pairs)
-                    for op, pairs in statement["Condition"].items()
-                }
-        fixed.append(statement)
-    out["Statement"] = sorted(fixed, key=statement_key)
-    return out
-
-
-def same_document(a: Document | str, b: Document | str) -> bool:
-    """True when two policy documents mean the same to IAM (see :func:`normalized`). A document
-    given as text (what awsroles wants: the same trust policy for every role of an org, say) is
-    read and normalized once per process."""
-    if isinstance(a, str) and isinstance(b, str) and a == b:
-        return True
-    first = _normalized_text(a) if isinstance(a, str) else normalized(a)
-    second = _normalized_text(b) if isinstance(b, str) else normalized(b)
-    return first == second
-
-
-@functools.lru_cache(maxsize=4096)
-def _normalized_text(text: str) -> Document:
-    """:func:`normalized` of a JSON text, kept (only compared: never changed)."""
-    return normalized(json.loads(text))

@@ -24,7 +24,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from awsroles.errors import AwsrolesError
-from awsroles.iam.policies import VERSION, canonical_json, policy_size, same_document
+from awsroles.iam.compare import same_document
+from awsroles.iam.policies import VERSION, canonical_json, policy_size
 from awsroles.org.limits import ROLE_INLINE_POLICIES_MAX
 
 POLICY_NAME = "awsroles-revoked-sessions"

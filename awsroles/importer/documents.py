@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from awsroles.iam import policies
+from awsroles.iam import compare
 from awsroles.importer.settings import DEFAULT_MFA_MAX_AGE, OrgSettings
 from awsroles.org import limits
 from awsroles.org.durations import format_duration
@@ -17,8 +17,8 @@ from awsroles.sync.state import Document, LiveAccount
 
 
 def canonical_key(document: Document) -> str:
-    """Documents with equal keys mean the same to IAM (see policies.normalized)."""
-    return json.dumps(policies.normalized(document), sort_keys=True, ensure_ascii=False)
+    """Documents with equal keys mean the same to IAM (see compare.normalized)."""
+    return json.dumps(compare.normalized(document), sort_keys=True, ensure_ascii=False)
 
 
 def _condition_value(condition: Any, operator: str, key: str) -> str | None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from awsroles.errors import aws_error_code
 from awsroles.iam import breakglass
-from awsroles.iam.policies import same_document
+from awsroles.iam.compare import same_document
 from awsroles.org.entries import Account, BreakGlass
 from awsroles.org.marks import BREAK_GLASS_ALARM, MANAGED_BY_TAG
 from awsroles.org.model import Org

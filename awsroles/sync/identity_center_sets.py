@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from awsroles.iam import policies
+from awsroles.iam import compare
 from awsroles.identity_center import names, revocations, temporary
 from awsroles.identity_center.desired import PermissionSetSpec, settings_digest, spec_digest
 from awsroles.identity_center.state import LivePermissionSet
@@ -128,7 +128,7 @@ class PermissionSetPlanner(PlannerBase):
             details.append(f"remove inline policy (grants: {grants_summary(live.inline)})")
             details += [f"expired revocation {sid} (no session it ends can still be valid)" for sid in gone]
             diffs.append(document_diff("inline policy", live.inline, None))
-        elif spec.inline is not None and (live.inline is None or not policies.same_document(live.inline, spec.inline)):
+        elif spec.inline is not None and (live.inline is None or not compare.same_document(live.inline, spec.inline)):
             ops.append(("put_inline_policy_to_permission_set", {"PermissionSet": name, "InlinePolicy": spec.inline}))
             details.append("change inline policy" if live.inline else "add inline policy")
             details += [f"expired revocation {sid} (no session it ends can still be valid)" for sid in gone]

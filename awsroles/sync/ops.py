@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from awsroles.iam import policies
+from awsroles.iam import compare, policies
 from awsroles.iam.desired import DIGEST_TAG, STATE_TAGS
 from awsroles.sync.plan import Op
 
@@ -93,7 +93,7 @@ def inline_policy_ops(kind: str, name_param: str, name: str, live: Mapping[str, 
     details: list[str] = []
     diffs: list[tuple[str, str]] = []
     for policy, document in sorted(desired.items()):
-        if policy not in live or not policies.same_document(live[policy], document):
+        if policy not in live or not compare.same_document(live[policy], document):
             ops.append((f"put_{kind}_policy", {name_param: name, "PolicyName": policy, "PolicyDocument": document}))
             details.append(f"{'change' if policy in live else 'add'} inline policy {policy}")
             details += temporary_details(live.get(policy), document)

@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from awsroles.budgets.desired import desired_budgets
-from awsroles.iam import policies, revocations
+from awsroles.iam import compare, revocations
 from awsroles.iam.desired import (
     DIGEST_TAG,
     AccountSpec,
@@ -80,7 +80,7 @@ class _AccountPlanner(PeoplePlanner):
             ops: list[Op] = []
             details: list[str] = []
             diffs: list[tuple[str, str]] = []
-            if not policies.same_document(live.document, spec.document):
+            if not compare.same_document(live.document, spec.document):
                 if len(live.versions) + 1 >= MAX_POLICY_VERSIONS:
                     ops.append(("delete_policy_version", {"PolicyArn": live.arn, "VersionId": live.versions[0]}))
                 ops.append(("create_policy_version", {"PolicyArn": live.arn, "PolicyDocument": spec.document,
@@ -138,7 +138,7 @@ class _AccountPlanner(PeoplePlanner):
         ops: list[Op] = []
         details: list[str] = []
         diffs: list[tuple[str, str]] = []
-        if not policies.same_document(live.trust_policy, spec.trust_policy):
+        if not compare.same_document(live.trust_policy, spec.trust_policy):
             ops.append(("update_assume_role_policy", {"RoleName": spec.name, "PolicyDocument": spec.trust_policy}))
             details.append("trust policy")
             diffs.append(document_diff("trust policy", live.trust_policy, spec.trust_policy))

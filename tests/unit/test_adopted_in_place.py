@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from awsroles.iam import policies
+from awsroles.iam import policies, self_service
 from awsroles.iam.checks import parse_org
 from awsroles.iam.desired import desired_state
 from awsroles.org.model import Org
@@ -104,7 +104,7 @@ def test_desired_state_and_policies_use_the_adopted_paths_and_names() -> None:
                                                         "arn:aws:iam::222222222222:role/awsroles/reader"]
     trust = policies.trust_policy(org)["Statement"][0]["Condition"]["ArnLike"]["aws:PrincipalArn"]
     assert sorted(trust) == ["arn:aws:iam::111111111111:user/alice", "arn:aws:iam::111111111111:user/awsroles/*"]
-    me = json.dumps(policies.self_service_policy(org))
+    me = json.dumps(self_service.self_service_policy(org))
     assert "user/${aws:username}" in me and "user/awsroles/${aws:username}" in me
 
 

@@ -15,6 +15,7 @@ import pytest
 from awsroles.errors import OrgFileError
 from awsroles.iam import checks as iam_checks
 from awsroles.iam import policies
+from awsroles.iam.self_service import self_service_policy
 from awsroles.org import edit as orgedit
 from awsroles.org import jsondoc, limits
 from awsroles.org import parse as org_parse
@@ -80,7 +81,7 @@ def test_check_sizes_reports_the_trust_and_self_service_policies_at_the_org_sect
     assert iam_checks.check_sizes(org, sections) == []
     huge = dataclasses.replace(org, path="/" + "p" * 2000 + "/", teams=())  # longer than a file allows
     trust = policies.policy_size(policies.trust_policy(huge))
-    self_service = policies.policy_size(policies.self_service_policy(huge))
+    self_service = policies.policy_size(self_service_policy(huge))
     assert trust > limits.TRUST_POLICY_MAX and self_service > limits.MANAGED_POLICY_MAX
     assert [str(p) for p in iam_checks.check_sizes(huge, sections)] == [
         f"org.ini:3: the trust policy is {trust} characters; IAM allows {limits.TRUST_POLICY_MAX}",

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from awsroles.iam import policies
+from awsroles.iam import compare
 from awsroles.iam.desired import DIGEST_TAG, AccountSpec, desired_state, role_digest, user_digest
 from awsroles.org.model import Org
 from awsroles.org.parse import load_org
@@ -192,7 +192,7 @@ def test_pruning_a_policy_attached_to_something_unmanaged_is_a_conflict(org: Org
 def test_digests_are_stable_and_document_form_independent() -> None:
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["b", "a"], "Resource": "*"}]}
     same = {"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": ["a", "b"], "Resource": ["*"]}}
-    assert policies.same_document(doc, same)
+    assert compare.same_document(doc, same)
     assert role_digest("/p/", doc, 3600, "", ("x",), {"i": doc}) == role_digest("/p/", same, 3600, "", ("x",),
                                                                                  {"i": same})
     assert role_digest("/p/", doc, 3600, "", (), {}) != role_digest("/p/", doc, 7200, "", (), {})

@@ -14,6 +14,7 @@ from awsroles.export.policies import policy_files
 from awsroles.iam import policies
 from awsroles.iam.desired import desired_state
 from awsroles.iam.lint import lint_trust_policy
+from awsroles.iam.self_service import self_service_policy
 from awsroles.org.parse import load_org, parse_org
 from tests.conftest import EXAMPLES
 
@@ -129,7 +130,7 @@ def test_optional_mfa_drops_mfa_but_keeps_source_identity() -> None:
     (trust,) = policies.trust_policy(org)["Statement"]
     assert trust["Condition"] == {**source_identity,
                                   "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111111111111:user/awsroles/*"}}
-    self_service = policies.self_service_policy(org)
+    self_service = self_service_policy(org)
     assert all(s["Effect"] == "Allow" for s in self_service["Statement"])
 
 
@@ -166,7 +167,7 @@ def test_every_team_policy_carries_the_guards(path: Path) -> None:
 
 def test_self_service_policy_is_scoped_to_the_user_and_denies_without_mfa() -> None:
     org = _org(enrollment="self")
-    doc = policies.self_service_policy(org)
+    doc = self_service_policy(org)
     by_sid = {s["Sid"]: s for s in doc["Statement"]}
     me = "arn:aws:iam::111111111111:user/awsroles/${aws:username}"
     assert by_sid["ManageOwnAccessKeys"]["Resource"] == me
@@ -307,7 +308,7 @@ def test_by_default_a_leaked_key_alone_cannot_enrol_an_mfa_device() -> None:
     leaves only the password, reading one's own user and MFA devices, and GetSessionToken."""
     org = _org()
     assert org.mfa_enrollment == "admin" and not org.self_mfa_enrollment
-    doc = policies.self_service_policy(org)
+    doc = self_service_policy(org)
     (deny,) = [s for s in doc["Statement"] if s["Effect"] == "Deny"]
     assert deny["NotAction"] == ["iam:ChangePassword", "iam:GetAccountPasswordPolicy", "iam:GetUser",
                                  "iam:ListMFADevices", "sts:GetSessionToken"]
@@ -326,7 +327,7 @@ def test_self_enrollment_is_the_explicit_trade_off() -> None:
     """mfa_enrollment = self: people enrol their own device with their key alone (no admin needed),
     and so can anyone holding that key; the device must carry the user's name."""
     org = _org(enrollment="self")
-    doc = policies.self_service_policy(org)
+    doc = self_service_policy(org)
     assert decide(doc, "iam:CreateVirtualMFADevice", _arn("mfa/alice"), NO_MFA) == "Allow"
     assert decide(doc, "iam:EnableMFADevice", _arn("user/awsroles/alice"), NO_MFA) == "Allow"
     assert decide(doc, "iam:CreateVirtualMFADevice", _arn("mfa/alice-phone"), NO_MFA) == "implicit"
@@ -340,7 +341,7 @@ def test_self_enrollment_is_the_explicit_trade_off() -> None:
 @pytest.mark.parametrize("mfa", ["required", "optional"])
 def test_self_service_policy_passes_parliament_in_every_setting(enrollment: str, mfa: str) -> None:
     org = _org(mfa=mfa, enrollment=enrollment)
-    analysed = analyze_policy_string(policies.canonical_json(policies.self_service_policy(org)))
+    analysed = analyze_policy_string(policies.canonical_json(self_service_policy(org)))
     findings = [enhance_finding(f) for f in analysed.findings]
     assert [(f.issue, f.severity) for f in findings if f.severity in BLOCKING] == []
 

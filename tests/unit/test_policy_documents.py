@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from awsroles.iam import policies
+from awsroles.iam import compare, policies, self_service
 from awsroles.org.model import Org
 from awsroles.org.parse import parse_org
 
@@ -115,7 +115,7 @@ def test_trust_policy_exactly_with_a_user_adopted_in_place() -> None:
 
 
 def test_self_service_policy_exactly_with_a_user_adopted_in_place() -> None:
-    assert policies.self_service_policy(_org()) == {
+    assert self_service.self_service_policy(_org()) == {
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
@@ -188,18 +188,18 @@ def test_same_document_ignores_only_what_iam_ignores() -> None:
         "Effect": "Allow", "Action": "s3:GetObject", "Resource": ["*"],
         "Principal": {"AWS": "arn:aws:iam::1:root"},
         "Condition": {"StringEquals": {"a:b": "x"}, "Null": "odd"}}}
-    assert policies.same_document(base, same)
-    assert policies.same_document(policies.canonical_json(base), policies.canonical_json(same))
-    assert policies.normalized(same)["Statement"] == policies.normalized(base)["Statement"]
+    assert compare.same_document(base, same)
+    assert compare.same_document(policies.canonical_json(base), policies.canonical_json(same))
+    assert compare.normalized(same)["Statement"] == compare.normalized(base)["Statement"]
     for key, value in (("Action", "s3:PutObject"), ("Resource", "arn:aws:s3:::b"), ("Effect", "Deny"),
                        ("Principal", {"AWS": "arn:aws:iam::2:root"}),
                        ("Condition", {"StringEquals": {"a:b": "y"}, "Null": "odd"})):
         other = {"Version": "2012-10-17", "Statement": [{**base["Statement"][0], key: value}]}
-        assert not policies.same_document(base, other), key
+        assert not compare.same_document(base, other), key
     two = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "b:B", "Resource": "*"},
                                                   {"Effect": "Allow", "Action": "a:A", "Resource": "*"}]}
-    assert policies.same_document(two, {**two, "Statement": list(reversed(two["Statement"]))})
-    assert policies.normalized({"Version": "2012-10-17"}) == {"Version": "2012-10-17"}
+    assert compare.same_document(two, {**two, "Statement": list(reversed(two["Statement"]))})
+    assert compare.normalized({"Version": "2012-10-17"}) == {"Version": "2012-10-17"}
 
 
 def test_self_service_policy_exactly_when_people_enrol_their_own_device() -> None:
@@ -209,7 +209,7 @@ def test_self_service_policy_exactly_when_people_enrol_their_own_device() -> Non
     org, problems = parse_org(text, "t.ini", Path("."))
     assert org is not None, problems
     me = "arn:aws:iam::111111111111:user/awsroles/${aws:username}"
-    assert policies.self_service_policy(org)["Statement"] == [
+    assert self_service.self_service_policy(org)["Statement"] == [
         {"Sid": "DenyAllExceptListedIfNoMFA", "Effect": "Deny",
          "NotAction": ["iam:ChangePassword", "iam:CreateVirtualMFADevice", "iam:EnableMFADevice",
                        "iam:GetAccountPasswordPolicy", "iam:GetMFADevice", "iam:GetUser", "iam:ListMFADevices",
@@ -234,8 +234,8 @@ def test_self_service_policy_exactly_when_people_enrol_their_own_device() -> Non
 def test_normalized_treats_not_principal_as_principal() -> None:
     one = {"Statement": [{"Effect": "Deny", "Action": "*", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}}]}
     many = {"Statement": [{"Effect": "Deny", "Action": "*", "NotPrincipal": {"AWS": ["arn:aws:iam::1:root"]}}]}
-    assert policies.same_document(one, many)
-    assert not policies.same_document(one, {"Statement": [{**one["Statement"][0],
+    assert compare.same_document(one, many)
+    assert not compare.same_document(one, {"Statement": [{**one["Statement"][0],
                                                             "NotPrincipal": {"AWS": "arn:aws:iam::2:root"}}]})
 
 
