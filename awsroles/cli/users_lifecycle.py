@@ -274,6 +274,14 @@ def _end_sessions(app: App, engine: Engine, name: str, *,
         if not dry_run:
             write(org, engine.iam, prepared)
         ended += prepared
+    else:  # Identity Center alone: their break-glass roles' sessions say nobody's name: every one ends
+        from awsroles.iam.revocations import EVERYONE
+
+        glass = [(g.environment, g.role) for g in org.break_glass if name in g.people]
+        prepared = prepare(org, engine.iam, glass, [EVERYONE], now) if glass else []
+        if not dry_run:
+            write(org, engine.iam, prepared)
+        ended += prepared
     if org.uses_identity_center:
         from awsroles.sync import end_sessions_ic
 

@@ -7,6 +7,11 @@ default), and is kept only in the person's secret store under its own name
 (``break-glass/ACCOUNT/ROLE/USER``): never in the fast cache, and never served by
 ``credential-process``, ``env`` or a profile, which look up granted roles only. ``awsroles exec ENV
 --break-glass`` uses the stored session until it ends; ``awsroles logout`` forgets it.
+
+In an org on IAM Identity Center alone the session is assumed from the role session of the
+permission set ``awsroles-break-glass`` (:meth:`awsroles.creds.sso_vend.IdentityCenterVendor.assume_break_glass`):
+an hour at most, and without a source identity (docs/temporary-access.md, "Break-glass through IAM
+Identity Center").
 """
 
 from __future__ import annotations
@@ -80,7 +85,7 @@ def assume(vendor: Vendor, environment: str, reason: str, duration: int | None =
     user = vendor.config.user_name
     params = {"RoleArn": grant.role_arn, "RoleSessionName": user[:64], "SourceIdentity": user,
               "DurationSeconds": seconds, "Tags": [{"Key": REASON_TAG, "Value": reason}]}
-    credentials = vendor.assume_role(params, f"the break-glass role {grant.role} in {environment}")
+    credentials = vendor.assume_break_glass(grant, params, f"the break-glass role {grant.role} in {environment}")
     vendor.store.set(SESSIONS, session_name(vendor, grant), credentials.to_json())
     return BreakGlassSession(grant, credentials, reason)
 

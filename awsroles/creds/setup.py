@@ -21,6 +21,8 @@ from awsroles.creds.portal import Portal, PortalRole, TokenRefused
 from awsroles.creds.store import SESSIONS
 from awsroles.creds.userconfig import IDENTITY_CENTER, RoleGrant, UserConfig
 from awsroles.errors import AwsrolesError, UsageError, from_aws
+from awsroles.org.limits import ROLE_CHAIN_SESSION_MAX
+from awsroles.org.marks import BREAK_GLASS_PERMISSION_SET
 
 if TYPE_CHECKING:
     from awsroles.creds.fastcache import FastCache
@@ -192,6 +194,8 @@ def portal_grants(org: Org, roles: list[PortalRole], now: datetime | None = None
     others: list[str] = []
     for found in roles:
         environments = by_account.get(found.account_id, [])
+        if found.role == BREAK_GLASS_PERMISSION_SET and environments:
+            continue  # the way to a break-glass role: portal_break_glass
         lasting = [temporary[e, found.role] for e in environments if (e, found.role) in temporary]
         if lasting:
             grants += [RoleGrant(g.environment, g.role, found.account_id, "", 3600, found.role,  # its PT1H
@@ -207,6 +211,22 @@ def portal_grants(org: Org, roles: list[PortalRole], now: datetime | None = None
     grants.sort(key=lambda g: g.until, reverse=True)  # of overlapping temporary grants, the longest first
     grants.sort(key=lambda g: (order.get(g.environment, 0), roles_order.get(g.role, 0), g.until != ""))
     return tuple(dict.fromkeys(grants)), tuple(others)
+
+
+def portal_break_glass(org: Org, roles: list[PortalRole]) -> tuple[RoleGrant, ...]:
+    """The break-glass roles the portal gives the way to (the permission set ``awsroles-break-glass``
+    in an environment's account whose ``[break-glass]`` the org file has): at most an hour each, a
+    session assumed from that permission set's (a role chain)."""
+    out = []
+    for found in roles:
+        if found.role != BREAK_GLASS_PERMISSION_SET:
+            continue
+        for environment, account in org.environments.items():
+            glass = org.break_glass_in(environment)
+            if glass is not None and account.id == found.account_id:
+                out.append(RoleGrant(environment, glass.role, account.id, org.role_arn(environment, glass.role),
+                                     min(glass.max_session, ROLE_CHAIN_SESSION_MAX), BREAK_GLASS_PERMISSION_SET))
+    return tuple(out)
 
 
 def setup_identity_center(org: Org, org_path: Path, request: SignInRequest, *,
@@ -252,12 +272,13 @@ def setup_identity_center(org: Org, org_path: Path, request: SignInRequest, *,
         token = signin.token(refused=token)
         found = portal.roles(token.access_token)
     grants, others = portal_grants(org, found)
+    glass = portal_break_glass(org, found)
     user = ""
-    if grants:
-        first = grants[0]
+    if grants or glass:
+        first = (grants or glass)[0]
         user = whoami(portal.role_credentials(token.access_token, first.account_id, first.permission_set),
                       region) or ""
-    config = replace(config, user_name=user, grants=grants)
+    config = replace(config, user_name=user, grants=grants, break_glass=glass)
     path = save(config)
     if fast is not None:
         fast.clear()  # grants may have changed

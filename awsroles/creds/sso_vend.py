@@ -20,6 +20,7 @@ from awsroles.creds.signin import SignIn
 from awsroles.creds.userconfig import NotSetUp, RoleGrant
 from awsroles.creds.vend import Vendor
 from awsroles.errors import NotGrantedError, UsageError
+from awsroles.org.limits import ROLE_CHAIN_SESSION_MAX
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,17 @@ class IdentityCenterVendor(Vendor):
         raise UsageError(f"IAM Identity Center sets the session length of {grant.environment}/{grant.role}: its "
                          f"permission set's ({grant.max_session}s, the role's max_session in the org file); "
                          "leave --duration out")
+
+    def assume_break_glass(self, grant: RoleGrant, params: dict[str, Any], what: str) -> Credentials:
+        """A break-glass role's session in an org on Identity Center alone: the role session of the
+        break-glass permission set the portal gives the person in the environment's account, then
+        ``AssumeRole`` from it (a role chain: an hour at most). No source identity: the role's trust
+        cannot tie one to the person; who it was is the caller's session, named after them by
+        Identity Center, in CloudTrail's record of the ``AssumeRole``."""
+        source = self._assume(grant, None)
+        params = {k: v for k, v in params.items() if k != "SourceIdentity"}
+        params["DurationSeconds"] = min(int(params["DurationSeconds"]), ROLE_CHAIN_SESSION_MAX)
+        return self.assume_role_from(source, params, what)
 
     def _assume(self, grant: RoleGrant, duration: int | None) -> Credentials:
         if duration is not None:

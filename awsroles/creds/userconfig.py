@@ -112,7 +112,8 @@ def load(path: Path | None = None) -> UserConfig:
         )
         break_glass = tuple(
             RoleGrant(section[len(BREAK_GLASS_PREFIX):], parser[section]["role"], parser[section]["account_id"],
-                      parser[section]["role_arn"], int(parser[section].get("max_session", "3600")))
+                      parser[section]["role_arn"], int(parser[section].get("max_session", "3600")),
+                      parser[section].get("permission_set", ""))
             for section in parser.sections() if section.startswith(BREAK_GLASS_PREFIX)
         )
         identity = user.get("identity", IAM_USERS)
@@ -165,6 +166,8 @@ def dumps(config: UserConfig) -> str:
     for g in config.break_glass:  # not "grant ..." sections: no lookup of granted roles ever finds them
         lines += ["", f"[{BREAK_GLASS_PREFIX}{g.environment}]", f"role = {g.role}", f"account_id = {g.account_id}",
                   f"role_arn = {g.role_arn}", f"max_session = {g.max_session}"]
+        if g.permission_set:  # an org on Identity Center alone: the way to the role
+            lines.append(f"permission_set = {g.permission_set}")
     return "\n".join(lines) + "\n"
 
 

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT = 900.0  # longer than a person takes to answer: an MFA prompt, a sign-in code (600 s)
 
 
+class _Stale(Exception):
+    """The session an ``AssumeRole`` was made with is no longer taken by STS: get a new one."""
+
+
 @dataclass(frozen=True)
 class RoleSession:
     grant: RoleGrant
@@ -247,26 +251,36 @@ class Vendor:
     def assume_role(self, params: dict[str, Any], what: str) -> Credentials:
         """``AssumeRole`` with ``params`` from the MFA session (a new one when STS no longer takes it);
         a refusal is NotGrantedError naming ``what`` (``the role admin in prod``)."""
+        try:
+            return self.assume_role_from(self.mfa_session(), params, what, stale=_Stale)
+        except _Stale:
+            log.info("the MFA session is no longer valid; getting a new one")
+            self.forget_mfa_session()
+        return self.assume_role_from(self.mfa_session(), params, what)
+
+    def assume_role_from(self, session: Credentials, params: dict[str, Any], what: str,
+                         stale: type[Exception] | None = None) -> Credentials:
+        """``AssumeRole`` with ``params`` as ``session``; a refusal is NotGrantedError naming ``what``.
+        ``stale``: raised instead when STS no longer takes ``session`` (expired, or its key is gone)."""
         user = self.config.user_name
-        for attempt in (1, 2):
-            session = self.mfa_session()
-            log.info("AssumeRole %s as %s (%ss)", params["RoleArn"], user, params["DurationSeconds"])
-            try:
-                reply = self._sts(session).assume_role(**params)
-                return Credentials.from_mapping(reply["Credentials"])
-            except AwsrolesError:
-                raise
-            except Exception as exc:
-                if attempt == 1 and _code(exc) in ("ExpiredToken", "InvalidClientTokenId"):
-                    log.info("the MFA session is no longer valid; getting a new one")
-                    self.forget_mfa_session()
-                    continue
-                error = self._translate(exc, "AssumeRole")
-                if isinstance(error, NotGrantedError):
-                    raise NotGrantedError(f"AWS refused {user} {what} ({_code(exc)}); if it was granted just now, "
-                                          "the admin must run `awsroles apply`") from exc
-                raise error from exc
-        raise AssertionError("unreachable")
+        log.info("AssumeRole %s as %s (%ss)", params["RoleArn"], user, params["DurationSeconds"])
+        try:
+            reply = self._sts(session).assume_role(**params)
+            return Credentials.from_mapping(reply["Credentials"])
+        except AwsrolesError:
+            raise
+        except Exception as exc:
+            if stale is not None and _code(exc) in ("ExpiredToken", "InvalidClientTokenId"):
+                raise stale(_code(exc)) from exc
+            error = self._translate(exc, "AssumeRole")
+            if isinstance(error, NotGrantedError):
+                raise NotGrantedError(f"AWS refused {user} {what} ({_code(exc)}); if it was granted just now, "
+                                      "the admin must run `awsroles apply`") from exc
+            raise error from exc
+
+    def assume_break_glass(self, grant: RoleGrant, params: dict[str, Any], what: str) -> Credentials:
+        """A break-glass role's session (:mod:`awsroles.creds.breakglass`): from the MFA session."""
+        return self.assume_role(params, what)
 
     def _translate(self, exc: Exception, call: str) -> AwsrolesError:
         """What STS's refusal means for the person (MFA: exit 4, not granted: 5, a dead key); the

@@ -2,6 +2,9 @@
 
 - :func:`trust_policy`: the role trusts the named people's IAM users only (not the ops account),
   with MFA, the person's name as source identity and a reason tag (docs/temporary-access.md#break-glass).
+- :func:`identity_center_trust_policy`: the same in an org on IAM Identity Center alone, where the
+  people reach the role from a permission set of their own
+  (:func:`awsroles.identity_center.desired.break_glass_permission_set`).
 - :func:`person_statement`: what each named person's own inline policy ``awsroles-break-glass``
   allows in the ops account (cross-account, both sides must allow: the trust and the caller's policy).
 - :func:`rule_pattern` and :func:`topic_policy`: the EventBridge rule on the role's ``AssumeRole``
@@ -48,9 +51,24 @@ def _conditions(org: Org) -> dict[str, dict[str, str]]:
     }
 
 
+def gate_role_patterns(org: Org, account_id: str) -> list[str]:
+    """The ARNs IAM Identity Center gives the role it makes for the break-glass permission set in
+    ``account_id``: ``AWSReservedSSO_<set>_<16 hex>`` at ``/aws-reserved/sso.amazonaws.com/``, or below
+    it in a folder named after the instance's region (IAM Identity Center User Guide, "Referencing
+    permission sets in resource policies"). Only Identity Center changes those roles (protected)."""
+    from awsroles.identity_center import names  # here: an org on IAM users never needs it
+
+    name = f"{names.RESERVED_ROLE_PREFIX}{names.BREAK_GLASS_SET}_{'?' * names.RESERVED_ROLE_SUFFIX}"
+    base = f"arn:{org.partition}:iam::{account_id}:role{names.RESERVED_ROLE_PATH}"
+    return [f"{base}{name}", f"{base}*/{name}"]
+
+
 def trust_policy(org: Org, glass: BreakGlass) -> policies.Document:
     """The role's trust policy: the named people's IAM users as principals; MFA, MFA age, source
-    identity = the caller's user name, and a reason tag (``awsroles:reason``, the only tag allowed)."""
+    identity = the caller's user name, and a reason tag (``awsroles:reason``, the only tag allowed).
+    In an org on IAM Identity Center alone: :func:`identity_center_trust_policy`."""
+    if not org.uses_iam_users:
+        return identity_center_trust_policy(org, glass)
     principals = sorted(person_arn(org, p) for p in glass.people)
     with_reason = {**_conditions(org), "Null": {f"aws:RequestTag/{REASON_TAG}": "false"}}
     statements = [
@@ -68,6 +86,29 @@ def trust_policy(org: Org, glass: BreakGlass) -> policies.Document:
             "Action": "sts:TagSession",
             "Condition": {**with_reason, "ForAllValues:StringEquals": {"aws:TagKeys": [REASON_TAG]}},
         },
+    ]
+    return policies.canonical({"Version": policies.VERSION, "Statement": statements})
+
+
+def identity_center_trust_policy(org: Org, glass: BreakGlass) -> policies.Document:
+    """The trust policy in an org on IAM Identity Center alone: the environment's own account as the
+    principal, narrowed by ``aws:PrincipalArn`` to the role Identity Center makes there for the
+    break-glass permission set (:data:`~awsroles.identity_center.names.BREAK_GLASS_SET`), which it
+    gives only the named people, in only their environments' accounts; and a reason tag, the only
+    tag allowed. Who assumed it is the caller's role session, which Identity Center names after the
+    person (CloudTrail's ``userIdentity``): neither MFA (Identity Center's sign-in asks for it, and its
+    role sessions carry no MFA keys) nor a source identity can be required here."""
+    account = org.environment_account(glass.environment)
+    root = f"arn:{org.partition}:iam::{account.id}:root"
+    conditions: dict[str, Any] = {
+        "ArnLike": {"aws:PrincipalArn": gate_role_patterns(org, account.id)},
+        "Null": {f"aws:RequestTag/{REASON_TAG}": "false"},
+    }
+    statements = [
+        {"Sid": "BreakGlassNamedPeopleThroughIdentityCenter", "Effect": "Allow", "Principal": {"AWS": root},
+         "Action": "sts:AssumeRole", "Condition": conditions},
+        {"Sid": "BreakGlassReasonTagOnly", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "sts:TagSession",
+         "Condition": {**conditions, "ForAllValues:StringEquals": {"aws:TagKeys": [REASON_TAG]}}},
     ]
     return policies.canonical({"Version": policies.VERSION, "Statement": statements})
 

@@ -199,9 +199,9 @@ def boundary_arn(org: Org, account: Account, boundary: str) -> str:
 def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
     if not account.environment:
         return ()
-    trust = policies.canonical_json(policies.trust_policy(org))
+    trust = policies.canonical_json(policies.trust_policy(org)) if org.uses_iam_users else ""
     specs = []
-    for name in org.grants_in(account.environment):
+    for name in org.grants_in(account.environment) if org.uses_iam_users else ():  # else permission sets
         role = org.role(name)
         specs.append(
             RoleSpec(
@@ -224,7 +224,9 @@ def _environment_roles(org: Org, account: Account) -> tuple[RoleSpec, ...]:
                 path=org.path,
                 trust_policy=policies.canonical_json(breakglass.trust_policy(org, glass)),
                 max_session=glass.max_session,
-                description=f"Break-glass: {', '.join(glass.people)} only, with MFA and a reason; every use alarms",
+                description=f"Break-glass: {', '.join(glass.people)} only, "
+                            f"{'with MFA' if org.uses_iam_users else 'through IAM Identity Center'} and a reason; "
+                            "every use alarms",
                 managed=tuple(sorted(glass.managed)),
                 inline=tuple(sorted((InlinePolicy(p.name, p.document) for p in glass.policies),
                                     key=lambda p: p.name)),
@@ -282,11 +284,14 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
 
 
 def desired_state(org: Org, now: datetime | None = None) -> tuple[AccountSpec, ...]:
-    """Every account awsroles manages something in, with what it manages there (file order): nothing
-    when people come through IAM Identity Center alone (``[org] identity``). Temporary grants are
-    desired while they have not expired at ``now`` (default: the current time)."""
+    """Every account awsroles manages something in, with what it manages there (file order). When
+    people come through IAM Identity Center alone (``[org] identity``), only the break-glass roles
+    (their people reach them from a permission set: :mod:`awsroles.iam.breakglass`): roles, teams and
+    people are Identity Center's. Temporary grants are desired while they have not expired at ``now``
+    (default: the current time)."""
     if not org.uses_iam_users:
-        return ()
+        return tuple(AccountSpec(a, roles) for a in org.accounts
+                     if (roles := tuple(sorted(_environment_roles(org, a), key=lambda r: r.name))))
     temporary = org.active_temporary(now if now is not None else datetime.now(timezone.utc))
     specs = []
     for account in org.accounts:

@@ -7,6 +7,12 @@ every request of a session issued before that moment. awsroles narrows it with `
 aws:SourceIdentity`` to the people revoked (every awsroles role session carries the person's IAM
 user name as SourceIdentity), so only their sessions end; everyone else's carry on.
 
+In an org on IAM Identity Center alone, a break-glass role's sessions carry no source identity
+(:func:`awsroles.iam.breakglass.identity_center_trust_policy`): IAM cannot tell whose a session is,
+so ending a person's ends every session of that role issued before the moment (:data:`EVERYONE`:
+the statement without ``StringEquals``). Whoever still needs it breaks the glass again, and the
+alarm goes off again.
+
 One statement per moment (its Sid from the moment and the people), the people of the same moment
 merged into one statement. A statement is needed until the longest session issued before its
 moment has expired: ``T + the role's max_session``; after that :func:`kept` drops it, and the
@@ -29,6 +35,7 @@ from awsroles.iam.policies import VERSION, canonical_json, policy_size
 from awsroles.org.limits import ROLE_INLINE_POLICIES_MAX
 
 POLICY_NAME = "awsroles-revoked-sessions"
+EVERYONE = "*"  # a revocation of every session of the role, whoever's
 SID_PREFIX = "Revoke"
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -62,16 +69,10 @@ class Revocation:
         return self.at + timedelta(seconds=max_session)
 
     def statement(self) -> Document:
-        return {
-            "Sid": self.sid,
-            "Effect": "Deny",
-            "Action": "*",
-            "Resource": "*",
-            "Condition": {
-                "DateLessThan": {"aws:TokenIssueTime": self.issued_before},
-                "StringEquals": {"aws:SourceIdentity": list(self.people)},
-            },
-        }
+        condition: Document = {"DateLessThan": {"aws:TokenIssueTime": self.issued_before}}
+        if self.people != (EVERYONE,):
+            condition["StringEquals"] = {"aws:SourceIdentity": list(self.people)}
+        return {"Sid": self.sid, "Effect": "Deny", "Action": "*", "Resource": "*", "Condition": condition}
 
 
 def format_time(moment: datetime) -> str:
@@ -86,6 +87,8 @@ def revocation(at: datetime, people: Iterable[str]) -> Revocation:
     names = tuple(sorted(set(people)))
     if not names:
         raise ValueError("a revocation names at least one person")
+    if EVERYONE in names:
+        names = (EVERYONE,)  # everyone's sessions: the people's among them
     moment = at.astimezone(timezone.utc)
     if moment.microsecond:  # up to the next second: a session issued in the same second before it ends too
         moment = moment.replace(microsecond=0) + timedelta(seconds=1)
@@ -101,10 +104,11 @@ def _parse_statement(statement: Any) -> Revocation | None:
     if statement.get("Action") not in ("*", ["*"]) or statement.get("Resource") not in ("*", ["*"]):
         return None
     condition = statement.get("Condition")
-    if not isinstance(condition, Mapping) or set(condition) != {"DateLessThan", "StringEquals"}:
+    if not isinstance(condition, Mapping) or set(condition) not in ({"DateLessThan", "StringEquals"},
+                                                                     {"DateLessThan"}):
         return None
     before = condition["DateLessThan"]
-    who = condition["StringEquals"]
+    who = condition.get("StringEquals", {"aws:SourceIdentity": EVERYONE})
     if not isinstance(before, Mapping) or set(before) != {"aws:TokenIssueTime"}:
         return None
     if not isinstance(who, Mapping) or set(who) != {"aws:SourceIdentity"}:
@@ -117,6 +121,8 @@ def _parse_statement(statement: Any) -> Revocation | None:
     people = [people] if isinstance(people, str) else people
     if not isinstance(people, list) or not people or not all(isinstance(p, str) and p for p in people):
         return None
+    if "StringEquals" in condition and EVERYONE in people:
+        return None  # a source identity "*" (no person's): not awsroles' statement
     return revocation(at, people)
 
 
@@ -141,7 +147,7 @@ def merge(revocations: Iterable[Revocation]) -> tuple[Revocation, ...]:
     by_moment: dict[datetime, set[str]] = {}
     for item in revocations:
         by_moment.setdefault(item.at, set()).update(item.people)
-    return tuple(Revocation(at, tuple(sorted(people))) for at, people in sorted(by_moment.items()))
+    return tuple(revocation(at, people) for at, people in sorted(by_moment.items()))
 
 
 def kept(revocations: Iterable[Revocation], now: datetime, max_session: int) -> tuple[Revocation, ...]:

@@ -59,6 +59,12 @@ def check_identity_center(org: Org, sections: Sections) -> list[Problem]:
                 elif sid:
                     sids[sid] = policy.name
     problems += _temporary(org, sections)
+    for role in org.roles:
+        if role.name in granted | temporary_roles and (role.name.lower() == names.BREAK_GLASS_SET
+                                                      or role.name.lower().startswith(temporary.PREFIX)):
+            problems.append(sections.error("role", role.name, f"role '{role.name}': awsroles names its own "
+                                           f"permission sets {names.BREAK_GLASS_SET} and {temporary.PREFIX}...: "
+                                           "name the role otherwise"))
     for user in org.users:
         if not user.email:
             problems.append(sections.error("user", user.name, f"user '{user.name}' needs an email: IAM Identity "

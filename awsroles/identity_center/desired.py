@@ -11,7 +11,10 @@ the plan, the Terraform export and the import all derive from it.
 - every grant is an account assignment: the team's group, the role's permission set, the
   environment's account;
 - every ``[temporary ID]`` not expired is a permission set of its own, bounded in time, assigned to
-  the team's group or the user in the environment's account (:mod:`awsroles.identity_center.temporary`).
+  the team's group or the user in the environment's account (:mod:`awsroles.identity_center.temporary`);
+- in an org on Identity Center alone, the break-glass permission set (``awsroles-break-glass``),
+  assigned to each person a ``[break-glass ENV]`` names in ENV's account: the way to ENV's
+  break-glass role, an IAM role (:func:`awsroles.iam.breakglass.identity_center_trust_policy`).
 """
 
 from __future__ import annotations
@@ -190,6 +193,38 @@ def temporary_permission_set(org: Org, role: Role, grant: TemporaryGrant) -> Per
                                             (names.DIGEST_TAG, spec_digest(spec))))))
 
 
+def break_glass_permission_set(org: Org) -> PermissionSetSpec:
+    """In an org on IAM Identity Center alone, the permission set each person a ``[break-glass ENV]``
+    names is given in ENV's account: it may assume the org's break-glass roles with a reason tag,
+    nothing else (each role trusts only this set's role in its own account:
+    :func:`awsroles.iam.breakglass.identity_center_trust_policy`). One hour, the shortest session."""
+    roles = sorted(org.role_arn(g.environment, g.role) for g in org.break_glass
+                   if not org.environment_account(g.environment).pending)
+    inline = canonical_json({"Version": POLICY_VERSION, "Statement": [{
+        "Sid": "BreakGlassRolesOnly", "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Resource": roles}]})
+    spec = PermissionSetSpec(
+        name=names.BREAK_GLASS_SET,
+        description="Break-glass only: assume this account's break-glass role with a reason; every use alarms",
+        session_duration=names.iso_duration(3600), managed=(), customer_managed=(), inline=inline, boundary=None,
+        tags=names.permission_set_tags(org.name))
+    return replace(spec, tags=tuple(sorted((*spec.tags, (names.DIGEST_TAG, spec_digest(spec))))))
+
+
+def _break_glass(org: Org) -> tuple[list[PermissionSetSpec], list[AssignmentSpec]]:
+    """The break-glass permission set and its assignments: each named person, in their environment's
+    account (none in an org that also has IAM users: they assume the role as IAM users)."""
+    if org.uses_iam_users or not org.break_glass:
+        return [], []
+    assignments = []
+    for glass in org.break_glass:
+        account = org.environment_account(glass.environment)
+        if not account.pending:
+            assignments += [AssignmentSpec(person, names.BREAK_GLASS_SET, account.name, account.id, "USER")
+                            for person in glass.people]
+    return [break_glass_permission_set(org)], assignments
+
+
 def _temporary(org: Org, now: datetime) -> tuple[list[PermissionSetSpec], list[AssignmentSpec]]:
     sets: list[PermissionSetSpec] = []
     assignments: list[AssignmentSpec] = []
@@ -219,6 +254,9 @@ def desired_identity_center(org: Org, now: datetime | None = None) -> IdentityCe
     sets = tuple(permission_set(org, r) for r in sorted(org.roles, key=lambda r: r.name) if r.name in granted)
     temporary_sets, assignments = _temporary(org, now if now is not None else datetime.now(timezone.utc))
     sets += tuple(sorted(temporary_sets, key=lambda p: p.name))
+    glass_sets, glass_assignments = _break_glass(org)
+    sets += tuple(glass_sets)
+    assignments += glass_assignments
     for team in org.teams:
         for grant in team.grants:
             account = org.environment_account(grant.environment)

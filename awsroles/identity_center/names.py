@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from awsroles.org.marks import MANAGED_BY_TAG, ORG_TAG, team_group
+from awsroles.org.marks import BREAK_GLASS_PERMISSION_SET, MANAGED_BY_TAG, ORG_TAG, team_group
 
 PERMISSION_SET_NAME = re.compile(r"[\w+=,.@-]{1,32}", re.ASCII)  # sso-admin CreatePermissionSet: Name
 PERMISSION_SET_NAME_MAX = 32
@@ -19,6 +19,12 @@ INLINE_POLICY_MAX = 10240  # non-whitespace characters of a permission set's one
 MANAGED_POLICIES_MAX = 10  # AWS managed and customer managed policies of one permission set
 DESCRIPTION_MAX = 700  # sso-admin CreatePermissionSet: Description, 1-700 characters
 GROUP_DESCRIPTION_MAX = 1024  # identitystore CreateGroup: Description
+# The permission set a person named in a [break-glass ENV] is given in ENV's account, and nothing
+# else: from its role they assume the break-glass role (awsroles.iam.breakglass). Its roles are AWS's:
+RESERVED_ROLE_PREFIX = "AWSReservedSSO_"  # AWSReservedSSO_<permission set>_<16 hex>
+RESERVED_ROLE_SUFFIX = 16
+RESERVED_ROLE_PATH = "/aws-reserved/sso.amazonaws.com/"
+BREAK_GLASS_SET = BREAK_GLASS_PERMISSION_SET
 DIGEST_TAG = "awsroles-digest"  # on a permission set: the digest of its settings as awsroles last wrote them
 
 

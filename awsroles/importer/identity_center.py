@@ -273,6 +273,15 @@ class _Import:
                                      "imported (import writes no [temporary] section; `plan` deletes it, and "
                                      "`awsroles grant ... --for` grants it again if still needed)")
                 continue
+            if names.permission_set_owner(ps.tags) == self.org_name and ps.name == names.BREAK_GLASS_SET:
+                given = sorted(f"{next((u.user_name for u in live.users if u.id == a.principal_id), a.principal_id)}"
+                               f" in {self.account_label(a.account_id)}"
+                               for a in live.assignments if a.permission_set_arn == ps.arn)
+                self.warnings.append(f"permission set {ps.name} is the way to the org's break-glass roles ("
+                                     f"{', '.join(given) or 'given to nobody'}): not imported as a role; write each "
+                                     "[break-glass ENV] section by hand (docs/temporary-access.md#break-glass), else "
+                                     "`plan --prune` would delete it")
+                continue
             role = self.role(ps)
             if role is not None:
                 sets[ps.arn] = role

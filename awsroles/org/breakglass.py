@@ -20,9 +20,10 @@ from awsroles.org.sections import OrgSettings
 
 def read_break_glass(b: Builder, found: list[tuple[str, IniSection]], s: OrgSettings, users: list[User],
                      roles: list[Role], environments: list[str], iam_users: bool) -> list[BreakGlass]:
-    """The ``[break-glass ENV]`` sections. The role is an IAM role that named IAM users assume, so it
-    needs people who are IAM users (``[org] identity``); its name is taken by no ``[role]`` (a team
-    grant of that name would reach it) nor the ``bootstrap_role``."""
+    """The ``[break-glass ENV]`` sections. The role is an IAM role that the named people assume: as
+    IAM users, or, in an org on IAM Identity Center alone (``iam_users`` false), from the break-glass
+    permission set Identity Center gives them in that account (a role chain: at most an hour). Its
+    name is taken by no ``[role]`` (a team grant of that name would reach it) nor the ``bootstrap_role``."""
     out: list[BreakGlass] = []
     user_names = [u.name for u in users]
     role_names = {r.name.lower(): r.name for r in roles}
@@ -34,10 +35,6 @@ def read_break_glass(b: Builder, found: list[tuple[str, IniSection]], s: OrgSett
         if environment not in environments:
             hint = did_you_mean(environment, environments)
             b.error(section.line, f"{title}: undefined environment '{environment}'{hint}")
-            ok = False
-        if not iam_users:
-            b.error(section.line, f"{title}: a break-glass role is assumed by IAM users ([org] identity = iam-users); "
-                    "IAM Identity Center has none")
             ok = False
         people: list[str] = []
         if "people" not in keys or not keys["people"].value.strip():
@@ -76,6 +73,11 @@ def read_break_glass(b: Builder, found: list[tuple[str, IniSection]], s: OrgSett
             b.error(keys["alarm_email"].line, f"alarm_email '{email}' is not an e-mail address")
             ok = False
         max_session = b.duration(keys.get("max_session"), 3600, limits.ROLE_SESSION_MIN, limits.ROLE_SESSION_MAX)
+        if not iam_users and max_session > limits.ROLE_CHAIN_SESSION_MAX:
+            b.error(keys["max_session"].line, f"{title}: max_session is {max_session}s; in an org on IAM Identity "
+                    "Center alone the role is assumed from an Identity Center role session, a role chain, which "
+                    f"AWS caps at {limits.ROLE_CHAIN_SESSION_MAX}s (1h)")
+            ok = False
         if ok:
             out.append(BreakGlass(environment, tuple(people), role, tuple(managed), tuple(documents), email,
                                   max_session))

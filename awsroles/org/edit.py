@@ -188,7 +188,7 @@ def add_user(path: Path, name: str, *, teams: Sequence[str] = (), email: str | N
 
 
 def remove_user(path: Path, name: str, *, checks: Sequence[OrgCheck] = ()) -> Org:
-    """Drop ``[user NAME]`` and NAME from every team's members."""
+    """Drop ``[user NAME]``, and NAME from every team's members and every ``[break-glass]``'s people."""
     return edit_org(path, _user_removal(name), checks=checks)
 
 
@@ -208,6 +208,9 @@ def _user_removal(name: str) -> Callable[[ConfigUpdater], None]:
         for team in _sections(updater, "team").values():
             if "members" in team and name in list_values(team["members"]) and remove_item(team["members"], name):
                 team["members"].detach()
+        for glass in _sections(updater, "break-glass").values():  # the last one named: the file says so
+            if "people" in glass and name in list_values(glass["people"]) and remove_item(glass["people"], name):
+                glass["people"].detach()
         if last:  # no trailing blank line left behind at the end of the file
             remaining = list(updater.iter_sections())
             if remaining:

@@ -27,6 +27,7 @@ TAG_VALUE_MAX = 256
 
 ROLE_SESSION_MIN = 3600  # a role's MaxSessionDuration: 1h ..
 ROLE_SESSION_MAX = 43200  # .. 12h
+ROLE_CHAIN_SESSION_MAX = 3600  # a session assumed with a role session (role chaining): 1h (IAM User Guide)
 ASSUME_ROLE_MIN = 900  # a requested role session: 15m ..
 SESSION_TOKEN_MIN = 900  # GetSessionToken: 15m ..
 SESSION_TOKEN_MAX = 129600  # .. 36h

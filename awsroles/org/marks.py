@@ -29,6 +29,7 @@ TEMPORARY_POLICY_NAME = "awsroles-temporary"  # a user's own inline policy: thei
 BREAK_GLASS_POLICY_NAME = "awsroles-break-glass"  # a user's own inline policy: the break-glass roles they may assume
 BREAK_GLASS_ROLE = "breakglass"  # [break-glass ENV] role's default
 BREAK_GLASS_TAG = "awsroles-break-glass"  # on the break-glass role: its environment (plan reads the alarm beside it)
+BREAK_GLASS_PERMISSION_SET = "awsroles-break-glass"  # Identity Center alone: the way to the break-glass roles
 BREAK_GLASS_ALARM = "awsroles-break-glass"  # the EventBridge rule and the SNS topic of the alarm, per account
 REASON_TAG = "awsroles:reason"  # the session tag `login --break-glass --reason` passes
 USER_POLICY_NAMES = (TEMPORARY_POLICY_NAME, BREAK_GLASS_POLICY_NAME)  # the only inline policies awsroles puts on users

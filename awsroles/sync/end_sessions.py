@@ -37,11 +37,13 @@ class SessionEnd:
 
     @property
     def description(self) -> str:
-        who = ", ".join(self.people)
         where = f"role {self.role} in {self.environment} ({self.account_id})"
         if self.skipped:
             return f"{where}: nothing to do ({self.skipped})"
-        return f"{where}: refuse sessions of {who} issued before {self.at}"
+        if self.people == (revocations.EVERYONE,):
+            return (f"{where}: refuse every session issued before {self.at} (its sessions do not say whose they "
+                    "are: whoever still needs it assumes it again)")
+        return f"{where}: refuse sessions of {', '.join(self.people)} issued before {self.at}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"environment": self.environment, "account": self.account, "account_id": self.account_id,

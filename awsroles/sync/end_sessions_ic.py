@@ -57,12 +57,15 @@ def permission_sets_of(org: Org, person: str) -> list[tuple[str, str]]:
     """Every (environment, permission set) ``person`` may use in Identity Center: their teams'
     roles (a role's permission set has its name), then the temporary grants to them or their teams,
     expired ones too (a session from one may still be live; each grant has a permission set of its
-    own), in file order."""
+    own), in file order; in an org on Identity Center alone, then the break-glass permission set in
+    each environment whose ``[break-glass]`` names them."""
     seen, temporary_grants = granted_to(org, person)
     for temporary in temporary_grants:
         target = (temporary.environment, permission_set_name(temporary.id))
         if target not in seen:
             seen.append(target)
+    if not org.uses_iam_users:  # their way to the break-glass roles
+        seen += [(g.environment, names.BREAK_GLASS_SET) for g in org.break_glass if person in g.people]
     return seen
 
 

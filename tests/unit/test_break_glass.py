@@ -14,7 +14,6 @@ from awsroles.iam.desired import desired_state, flatten
 from awsroles.org.entries import BreakGlass
 from awsroles.org.marks import BREAK_GLASS_POLICY_NAME
 from awsroles.org.model import Org
-from awsroles.org.parse import parse_org
 from tests.conftest import EXAMPLES
 from tests.unit.test_cli import invoke
 
@@ -75,11 +74,65 @@ def test_every_mistake_is_one_error_at_its_line(extra: str, needle: str, message
     assert any(p.startswith(f"org.ini:{line_of(extra, needle)}: ") and message in p for p in errors), errors
 
 
-def test_break_glass_needs_iam_users() -> None:
-    text = CLASSIC.replace("[org]\n", "[org]\nidentity = identity-center\nmanagement_account = ops\n", 1)
-    org, problems = parse_org(text + SECTION, "org.ini", EXAMPLES)
+IC = (EXAMPLES / "identity-center.ini").read_text()
+IC_SECTION = "\n[break-glass prod]\npeople = alice\nmanaged = arn:aws:iam::aws:policy/AdministratorAccess\n"
+
+
+def test_in_an_org_on_identity_center_alone_the_people_come_from_a_permission_set_of_their_own() -> None:
+    """The break-glass role is still an IAM role in prod, the only IAM resource awsroles wants there;
+    its trust is prod's own account, narrowed to the role Identity Center makes for the break-glass
+    permission set; that set is assigned to alice, in prod only, and allows nothing but the org's
+    break-glass roles."""
+    from awsroles.identity_center.desired import desired_identity_center
+
+    org, problems = iam_parse_org(IC + IC_SECTION, "org.ini", EXAMPLES)
+    assert org is not None, problems
+    (spec,) = desired_state(org)
+    assert spec.account.name == "prod" and not spec.groups and not spec.users and not spec.policies
+    (role,) = spec.roles
+    assert role.name == "breakglass" and role.path == "/awsroles/"
+    trust = json.loads(role.trust_policy)
+    assert {json.dumps(s["Principal"]) for s in trust["Statement"]} == {'{"AWS": "arn:aws:iam::444444444444:root"}'}
+    reserved = "arn:aws:iam::444444444444:role/aws-reserved/sso.amazonaws.com/"
+    name = "AWSReservedSSO_awsroles-break-glass_" + "?" * 16
+    for statement in trust["Statement"]:
+        assert statement["Condition"]["ArnLike"] == {"aws:PrincipalArn": [f"{reserved}*/{name}", f"{reserved}{name}"]}
+        assert statement["Condition"]["Null"] == {"aws:RequestTag/awsroles:reason": "false"}
+        assert "sts:SetSourceIdentity" not in json.dumps(statement)  # nothing ties one to the person here
+    wanted = desired_identity_center(org)
+    (gate,) = [p for p in wanted.permission_sets if p.name == "awsroles-break-glass"]
+    assert gate.session_duration == "PT1H" and not gate.managed and gate.inline is not None
+    assert json.loads(gate.inline)["Statement"] == [{
+        "Action": ["sts:AssumeRole", "sts:TagSession"], "Effect": "Allow",
+        "Resource": ["arn:aws:iam::444444444444:role/awsroles/breakglass"], "Sid": "BreakGlassRolesOnly"}]
+    assert [(a.group, a.account, a.principal_type) for a in wanted.assignments
+            if a.permission_set == gate.name] == [("alice", "prod", "USER")]
+
+
+def test_with_iam_users_too_the_people_assume_it_as_iam_users_and_no_permission_set_is_made() -> None:
+    from awsroles.identity_center.desired import desired_identity_center
+
+    both = CLASSIC.replace("[org]\n", "[org]\nidentity = iam-users, identity-center\n"
+                           "identity_center_account = ops\n", 1)
+    org, problems = iam_parse_org(both + SECTION, "org.ini", EXAMPLES)
+    assert org is not None, problems
+    assert breakglass.trust_policy(org, org.break_glass[0])["Statement"][0]["Principal"]["AWS"] == [
+        "arn:aws:iam::111111111111:user/awsroles/alice", "arn:aws:iam::111111111111:user/awsroles/bob"]
+    assert "awsroles-break-glass" not in {p.name for p in desired_identity_center(org).permission_sets}
+
+
+def test_identity_center_alone_caps_the_session_at_an_hour_and_keeps_awsroles_names() -> None:
+    text = IC + IC_SECTION + "max_session = 2h\n"
+    org, problems = iam_parse_org(text, "org.ini", EXAMPLES)
     assert org is None
-    assert any("a break-glass role is assumed by IAM users" in str(p) for p in problems)
+    line = text.splitlines().index("max_session = 2h") + 1
+    assert any(str(p).startswith(f"org.ini:{line}: ") and "a role chain, which AWS caps at 3600s" in str(p)
+               for p in problems), problems
+    named = IC.replace("[role readonly]", "[role awsroles-break-glass]").replace("readonly", "awsroles-break-glass")
+    org, problems = iam_parse_org(named + IC_SECTION, "org.ini", EXAMPLES)
+    assert org is None
+    assert any("awsroles names its own permission sets awsroles-break-glass and awsroles-tmp-..." in str(p)
+               for p in problems), problems
 
 
 def test_a_role_without_policies_is_a_warning() -> None:
@@ -265,3 +318,23 @@ def test_access_lists_break_glass_roles_for_the_people_named_never_under_a_team(
     assert "bob,(break-glass),prod,breakglass,444444444444," in out
     code, out, _ = invoke("-f", str(path), "access", "--user", "bob")
     assert "breakglass (break-glass)" in out
+
+
+def test_the_docs_show_the_documents_awsroles_writes_in_an_org_on_identity_center_alone() -> None:
+    """docs/temporary-access.md, "Break-glass through IAM Identity Center": the role's trust policy
+    and the permission set's inline policy of its example section (alice in prod): exactly these."""
+    import re
+
+    from awsroles.identity_center.desired import break_glass_permission_set
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "temporary-access.md").read_text().split("## Break-glass through IAM Identity Center",
+                                                                       1)[1].split("\n## ", 1)[0]
+    section = re.search(r"```ini\n(.*?)```", text, re.S)
+    assert section is not None
+    org, problems = iam_parse_org(IC + "\n" + section.group(1), "org.ini", EXAMPLES)
+    assert org is not None, problems
+    shown = [json.loads(block) for block in re.findall(r"```json\n(.*?)\n```", text, re.S)]
+    inline = break_glass_permission_set(org).inline
+    assert inline is not None
+    assert shown == [breakglass.trust_policy(org, org.break_glass[0]), json.loads(inline)]

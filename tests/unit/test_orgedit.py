@@ -207,3 +207,18 @@ def test_an_identity_edit_refuses_a_file_that_changed_since_it_was_read(org_file
     with pytest.raises(UsageError, match="changed since it was read"):
         orgedit.edit_org(org_file, orgedit.identity_change(("identity-center",), expected=before))
     assert "identity" not in org_file.read_text()
+
+
+def test_removing_a_user_takes_them_out_of_every_break_glass_section_too(org_file: Path) -> None:
+    """Offboarding someone named in a [break-glass ENV] takes their name out of it (the others stay),
+    so the offboarding need not be refused for it; the last one named stays, and the file says why."""
+    orgedit.add_user(org_file, "carol")
+    with org_file.open("a") as f:
+        f.write("\n[break-glass prod]\npeople = alice, carol   ; on call\n"
+                "managed = arn:aws:iam::aws:policy/ReadOnlyAccess\n")
+    removed = edit(org_file, orgedit.remove_user, "carol")[0]
+    assert "people = alice, carol   ; on call" in removed and "[user carol]" in removed
+    assert "people = alice   ; on call\n" in org_file.read_text()
+    assert load_org(org_file).break_glass[0].people == ("alice",)
+    with pytest.raises(OrgFileError, match=r"\[break-glass prod\] needs people"):
+        orgedit.remove_user(org_file, "alice", checks=ORG_CHECKS)

@@ -79,3 +79,19 @@ def test_reconcile_removes_expired_and_puts_back_hand_changes() -> None:
     changed = reconcile(live, now=T, max_session=3600)
     assert changed.put_back and "s3:*" not in (changed.document or "")
     assert revocations.POLICY_NAME == "awsroles-revoked-sessions"
+
+
+def test_everyone_is_a_statement_without_source_identity_that_parses_back_and_takes_the_moment() -> None:
+    """Identity Center alone: a break-glass session names nobody, so ending one ends them all
+    (docs/temporary-access.md, "Break-glass through IAM Identity Center")."""
+    from awsroles.iam.revocations import EVERYONE
+
+    at = datetime(2026, 11, 29, 14, 2, tzinfo=timezone.utc)
+    everyone = revocation(at, [EVERYONE])
+    assert everyone.statement()["Condition"] == {"DateLessThan": {"aws:TokenIssueTime": "2026-11-29T14:02:00Z"}}
+    text = document([everyone, revocation(at, ["bob"])])  # the same moment: everyone covers bob
+    assert text is not None and parse(text) == (everyone,)
+    assert "aws:SourceIdentity" not in text
+    hand_made = json.loads(document([revocation(at, ["bob"])]) or "")
+    hand_made["Statement"][0]["Condition"]["StringEquals"]["aws:SourceIdentity"] = ["*"]
+    assert parse(hand_made) == ()  # a source identity "*" is nobody's: not awsroles' statement

@@ -413,3 +413,24 @@ def test_export_terraform_writes_the_identity_center_resources(ic_org_file: Path
     assert code == 0, err
     assert "policies/mgmt/permission-sets/developer.json" in json.loads(out)["files"]
     assert "aws_ssoadmin_account_assignment" in (tmp_path / "tf" / "mgmt.tf").read_text()
+
+
+def test_break_glass_on_identity_center_alone_exports_its_role_its_permission_set_and_the_named_people() -> None:
+    """The break-glass role is the one IAM resource of an org on Identity Center alone: Terraform
+    declares it (its trust the file apply sends), its alarm, the break-glass permission set and its
+    USER assignment; nothing else of IAM."""
+    from awsroles.iam.breakglass import trust_policy
+
+    org = ic_org(IC_ORG + "\n[break-glass prod]\npeople = alice\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n")
+    files = terraform_files(org)
+    facts = ic_facts(org, files)
+    assert facts == expected_facts(org)
+    assert ("assignment", "alice", "awsroles-break-glass", "USER", "333333333333", "AWS_ACCOUNT") in facts
+    iam = sorted(m.group(0) for text in files.values()
+                 for m in re.finditer(r'resource "aws_iam_[a-z_]+" "[^"]+"', text))
+    assert iam == ['resource "aws_iam_role" "prod_breakglass"',
+                   'resource "aws_iam_role_policy_attachment" "prod_breakglass_ReadOnlyAccess"']
+    trust = json.loads(files["policies/prod/roles/breakglass.trust.json"])
+    assert trust == trust_policy(org, org.break_glass[0])
+    assert trust["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
+    assert 'resource "aws_cloudwatch_event_rule" "prod_break_glass_us-east-1"' in files["prod.tf"]

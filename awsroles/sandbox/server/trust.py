@@ -36,6 +36,9 @@ What the sandbox evaluates, per statement of the trust policy:
   request lacks is absent, as on AWS. A condition the sandbox cannot evaluate (``IpAddress``...) is
   not met: an Allow with one allows nothing, a Deny with one denies nothing.
 
+The same evaluation decides for a caller in the role's own account (moto's own check, which
+compares the caller's ARN with ``Principal`` literally, would refuse an account principal).
+
 The refusal is AWS's: ``AccessDenied`` (HTTP 403), ``User: ARN is not authorized to perform:
 sts:AssumeRole on resource: ROLE-ARN``. Installed by the sandbox server
 (:func:`awsroles.sandbox.server.main.install_workarounds`) after the sessions' patches.
@@ -204,11 +207,23 @@ def patch_trust() -> Callable[[], None]:
     """AssumeRole evaluates the role's trust policy (see the module docstring)."""
     import json
 
+    from moto.iam import access_control
     from moto.sts import responses as sts_responses
 
     from awsroles.sandbox.server.protocol import auth_error
 
     original = sts_responses.TokenResponse.assume_role
+    original_trust = access_control.IAMRequestBase._check_role_trust_relationship
+
+    def check_role_trust_relationship(self: Any, role_arn: str) -> bool:
+        """moto's own trust check, made for an ``AssumeRole`` of a role in the caller's own account,
+        compares the caller's ARN with ``Principal`` literally: an account principal
+        (``arn:aws:iam::ID:root``, any principal of that account on AWS) never matches, and its
+        conditions know few keys. For an IAM user or a role session, the trust is :func:`refusal`'s
+        to decide, in ``assume_role`` below, for callers of every account alike."""
+        if isinstance(self._access_key, (access_control.IAMUserAccessKey, access_control.AssumedRoleAccessKey)):
+            return True
+        return bool(original_trust(self, role_arn))
 
     def assume_role(self: Any) -> Any:
         found = _caller(self)
@@ -226,8 +241,10 @@ def patch_trust() -> Callable[[], None]:
         return original(self)
 
     setattr(sts_responses.TokenResponse, "assume_role", assume_role)  # noqa: B010  (a patch)
+    setattr(access_control.IAMRequestBase, "_check_role_trust_relationship", check_role_trust_relationship)  # noqa: B010
 
     def undo() -> None:
         setattr(sts_responses.TokenResponse, "assume_role", original)  # noqa: B010
+        setattr(access_control.IAMRequestBase, "_check_role_trust_relationship", original_trust)  # noqa: B010
 
     return undo
