@@ -16,6 +16,9 @@ CSV_COLUMNS = ("reviewed_at", "cutoff", "person", "teams", "in_iam", "password",
                "last_active", "person_flags", "environment", "role", "grant", "via", "from", "until", "grant_id",
                "reason", "role_last_used", "grant_flags")
 TRAIL_COLUMN = "last_assumed_by_person"  # the last CSV column, with --cloudtrail only
+# An org on Identity Center alone: no password, key or last activity of a person (people.review_ic)
+IC_CSV_COLUMNS = ("reviewed_at", "cutoff", "person", "teams", "in_identity_center", "person_flags", "environment",
+                  "role", "grant", "via", "from", "until", "grant_id", "reason", "role_last_used", "grant_flags")
 
 
 def _keys(person: PersonReview) -> str:
@@ -25,6 +28,9 @@ def _keys(person: PersonReview) -> str:
 
 
 def _person_cells(review: Review, person: PersonReview) -> list[str]:
+    if review.identity_center:
+        return [iso(review.now), iso(review.cutoff), person.name, " ".join(person.teams),
+                "yes" if person.in_identity_center else "no", "; ".join(person.flags)]
     use = person.use
     return [iso(review.now), iso(review.cutoff), person.name, " ".join(person.teams), "yes" if use else "no",
             ("yes" if use.password else "no") if use else "", iso(use.password_last_used) if use else "",
@@ -45,15 +51,27 @@ def csv_table(review: Review) -> Table:
     """One row per person and grant (a person with no grant: one row, grant columns empty)."""
     rows = [[*_person_cells(review, p), *_grant_cells(g, review.cloudtrail)]
             for p in review.people for g in (p.grants or (None,))]
+    if review.identity_center:
+        return Table(IC_CSV_COLUMNS, rows)
     return Table((*CSV_COLUMNS, TRAIL_COLUMN) if review.cloudtrail else CSV_COLUMNS, rows)
 
 
-def tables(review: Review) -> list[Table]:
+def _people(review: Review) -> Table:
     people = []
     for p in review.people:
         cells = _person_cells(review, p)
+        if review.identity_center:
+            people.append([p.name, cells[3] or "-", cells[4], cells[5] or "-"])
+            continue
         password = "not in IAM" if p.use is None else cells[6] if p.use.password else f"no password ({cells[6]})"
         people.append([p.name, cells[3] or "-", password, cells[7] or "none", cells[8] or "-", cells[9] or "-"])
+    if review.identity_center:
+        return Table(("person", "teams", "in Identity Center", "flags"), people, title="People")
+    return Table(("person", "teams", "password last used", "access keys (last used)", "last active", "flags"),
+                 people, title="People")
+
+
+def tables(review: Review) -> list[Table]:
     grants: list[list[str]] = []
     sections: set[int] = set()
     for p in review.people:
@@ -67,8 +85,7 @@ def tables(review: Review) -> list[Table]:
             grants.append([p.name, a.environment, a.role, f"{kind} ({a.via})",
                            iso(g.use.last_used) if g.use.exists else "role not in AWS",
                            *([g.assumed_text] if review.cloudtrail else []), "; ".join(g.flags) or "-"])
-    return [Table(("person", "teams", "password last used", "access keys (last used)", "last active", "flags"),
-                  people, title="People"),
+    return [_people(review),
             Table(("person", "environment", "role", "grant", "role last used",
                    *(("last assumed by person",) if review.cloudtrail else ()), "flags"), grants,
                   title="Grants", sections=sections)]
@@ -96,6 +113,11 @@ def review(app: App, since: str, cloudtrail: bool, profile: str | None) -> int:
     unused since, and break-glass roles used since the cut-off (an unused one is not
     flagged). Read-only.
 
+    In an org on IAM Identity Center alone: whether the Identity Store has each person, and for
+    each grant the last use of the role Identity Center made for its permission set in that
+    account (per role, not per person); no password, key or sign-in (the Identity Store API has
+    none), and no --cloudtrail (its sessions carry no source identity).
+
     \b
     Examples:
       awsroles access review                    the last 90 days
@@ -108,8 +130,17 @@ def review(app: App, since: str, cloudtrail: bool, profile: str | None) -> int:
     period = parse_since(since)  # a bad --since: exit 2 before anything is read
     engine = engine_for(app, profile, 8)  # loads the org file; asks AWS nothing yet
     if not engine.org.uses_iam_users:
-        raise UsageError("access review reads IAM users; this org's people are in IAM Identity Center "
-                         "(identity = identity-center)")
+        if cloudtrail:
+            raise UsageError("--cloudtrail reads AssumeRole events by the person's source identity; an Identity "
+                             "Center session has none (this org's people are in IAM Identity Center alone): leave "
+                             "it out")
+        from awsroles.people import review_ic
+
+        result = review_ic.review(engine.org, engine.iam,
+                                  lambda: [u.user_name for u in engine.read_identity_center().users],
+                                  now=datetime.now(timezone.utc), since=period)
+        app.render(Result(result.as_dict(), tables=tables(result), csv=csv_table(result), notes=notes(result)))
+        return ExitCode.OK
     result = make_review(engine.org, engine.iam, now=datetime.now(timezone.utc), since=period,
                          cloudtrail_for=engine.cloudtrail if cloudtrail else None)
     app.render(Result(result.as_dict(), tables=tables(result), csv=csv_table(result), notes=notes(result)))

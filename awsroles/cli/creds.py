@@ -125,16 +125,24 @@ def setup(app: App, access_key_id: str | None, secret_stdin: bool, store_kind: s
     app.render(Result(
         {"user": config.user_name, "arn": config.user_arn, "ops_account": config.ops_account_id,
          "store": done.store_name, "mfa_serial": config.mfa_serial or None, "environments": done.environments,
-         "settings": str(done.config_path), "browser": config.browser},
+         "break_glass": done.break_glass, "settings": str(done.config_path), "browser": config.browser},
         notes=[f"{config.user_name} ({config.user_arn}) in {org.name}'s ops account {config.ops_account_id}",
                f"  key stored in: {done.store_name}",
                f"  MFA device:    {config.mfa_serial or 'none' + missing}",
                f"  you may assume: {mine}",
+               *_break_glass_line(done.break_glass),
                f"  settings:      {done.config_path}",
                f"  console browser: {config.browser}",
                *([f"  beside {beside} (your first org): pick {org.name} with --org {org.name} or "
                   f"AWSROLES_ORG={org.name}"] if beside is not None else [])]))
     return ExitCode.OK
+
+
+def _break_glass_line(environments: list[str]) -> list[str]:
+    if not environments:
+        return []
+    return [f"  break-glass:   {', '.join(environments)} (awsroles login {environments[0]} --break-glass "
+            "--reason TEXT; every use alarms)"]
 
 
 def _setup_identity_center(app: App, org: Org, beside: str | None, store_kind: str, region: str | None,
@@ -163,6 +171,7 @@ def _setup_identity_center(app: App, org: Org, beside: str | None, store_kind: s
         f"{config.user_name or 'you'} in {org.name}, through IAM Identity Center ({config.start_url})",
         f"  sign-in kept in: {done.store_name}" + (" and ~/.aws/sso/cache" if config.share_sso_login else ""),
         f"  you may assume: {mine}",
+        *_break_glass_line(done.break_glass),
         *([f"  not in the org file (ignored): {', '.join(done.not_in_org_file)}"] if done.not_in_org_file else []),
         *(["  removed awsroles' copy of your sign-in from ~/.aws/sso/cache (not shared any more)"]
           if done.unshared else []),

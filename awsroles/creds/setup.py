@@ -74,11 +74,16 @@ class SetupResult:
             out.setdefault(grant.environment, []).append(grant.role)
         return out
 
+    @property
+    def break_glass(self) -> list[str]:
+        """The environments whose break-glass role the person may assume (``login ENV --break-glass``)."""
+        return [g.environment for g in self.config.break_glass]
+
     def as_dict(self) -> dict[str, object]:
         c = self.config
         return {"user": c.user_name, "arn": c.user_arn, "account": c.ops_account_id, "org": c.org_name,
                 "store": self.store_name, "mfa_serial": c.mfa_serial or None, "mfa_required": self.mfa_required,
-                "environments": self.environments, "settings": str(self.config_path),
+                "environments": self.environments, "break_glass": self.break_glass, "settings": str(self.config_path),
                 **({"identity": c.identity, "start_url": c.start_url, "sso_session": c.sso_session,
                     "share_sso_login": c.share_sso_login, "not_in_org_file": list(self.not_in_org_file)}
                    if c.identity_center else {})}

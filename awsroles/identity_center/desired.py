@@ -214,15 +214,15 @@ def break_glass_permission_set(org: Org) -> PermissionSetSpec:
 def _break_glass(org: Org) -> tuple[list[PermissionSetSpec], list[AssignmentSpec]]:
     """The break-glass permission set and its assignments: each named person, in their environment's
     account (none in an org that also has IAM users: they assume the role as IAM users)."""
-    if org.uses_iam_users or not org.break_glass:
+    if org.uses_iam_users:
         return [], []
     assignments = []
     for glass in org.break_glass:
         account = org.environment_account(glass.environment)
-        if not account.pending:
+        if not account.pending:  # an account apply has yet to create: its role waits for its id
             assignments += [AssignmentSpec(person, names.BREAK_GLASS_SET, account.name, account.id, "USER")
                             for person in glass.people]
-    return [break_glass_permission_set(org)], assignments
+    return ([break_glass_permission_set(org)] if assignments else []), assignments
 
 
 def _temporary(org: Org, now: datetime) -> tuple[list[PermissionSetSpec], list[AssignmentSpec]]:

@@ -159,6 +159,7 @@ class PersonReview:
     keys: tuple[KeyReview, ...]
     grants: tuple[GrantReview, ...]
     flags: tuple[str, ...]
+    in_identity_center: bool | None = None  # an org on Identity Center alone (people.review_ic): no IAM use
 
     @property
     def last_active(self) -> datetime | None:
@@ -166,6 +167,9 @@ class PersonReview:
 
     def as_dict(self) -> dict[str, Any]:
         use = self.use
+        if self.in_identity_center is not None:
+            return {"name": self.name, "teams": list(self.teams), "in_identity_center": self.in_identity_center,
+                    "flags": list(self.flags), "grants": [g.as_dict() for g in self.grants]}
         return {"name": self.name, "teams": list(self.teams), "in_iam": use is not None,
                 "password": bool(use and use.password),
                 "password_last_used": iso(use.password_last_used) if use is not None else None,
@@ -183,6 +187,7 @@ class Review:
     people: tuple[PersonReview, ...]
     notes: tuple[str, ...] = ()
     cloudtrail: bool = False  # CloudTrail was asked (--cloudtrail)
+    identity_center: bool = False  # people in Identity Center alone (:mod:`awsroles.people.review_ic`)
 
     @property
     def cutoff(self) -> datetime:
@@ -191,6 +196,7 @@ class Review:
     def as_dict(self) -> dict[str, Any]:
         return {"reviewed_at": iso(self.now), "cutoff": iso(self.cutoff),
                 "since_days": round(self.since / timedelta(days=1), 4),
+                "identity": "identity-center" if self.identity_center else "iam-users",
                 "people": [p.as_dict() for p in self.people], "notes": list(self.notes)}
 
 

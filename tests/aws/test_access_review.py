@@ -143,13 +143,6 @@ def test_matrix_options_do_not_mix_with_review(org_path: Path) -> None:
     assert code == ExitCode.USAGE and "--env" in err and "access review" in err
 
 
-def test_an_org_on_identity_center_alone_has_no_iam_users_to_review() -> None:
-    code, out, err = invoke("access", "review", "-f", str(EXAMPLES / "identity-center.ini"))
-    assert code == ExitCode.USAGE and out == ""
-    assert err.strip() == ("awsroles: error: access review reads IAM users; this org's people are in IAM "
-                           "Identity Center (identity = identity-center)")
-
-
 def test_a_break_glass_role_is_read_and_reviewed_for_the_people_named(ops_aws: Aws) -> None:
     """The role's last use comes from IAM in its account, as for any grant; used, it is flagged."""
     from tests.aws.test_break_glass_alarm import org_with

@@ -49,6 +49,7 @@ def test_break_glass_is_for_the_people_named_with_a_reason(fresh_applied_sandbox
     setup = alice.local("setup", "--access-key-id", alice.creds.access_key_id, "--secret-stdin", "--store", "file",
                       env=env, stdin=alice.creds.secret_access_key + "\n")
     assert setup.returncode == 0, setup.stderr
+    assert "  break-glass:   prod (awsroles login prod --break-glass --reason TEXT" in setup.stdout
 
     no_reason = alice.local("login", "prod", "--break-glass", "--mfa-code", alice.code(), env=env, stdin="")
     assert no_reason.returncode == 2 and "--break-glass needs --reason" in no_reason.stderr  # nothing asked of AWS

@@ -39,8 +39,10 @@ def test_alice_breaks_the_glass_from_her_identity_center_sign_in_and_bob_cannot(
     start_url = sso_start_url(box.endpoint, "111111111111", box.region)
     alice, bob = (Person(box, name, tmp_path / name, start_url) for name in ("alice", "bob"))
     env = {p.name: {**p.env, "AWSROLES_AUDIT_LOG": str(audit)} for p in (alice, bob)}
-    for person in (alice, bob):
-        assert person.setup().returncode == 0
+    done = {person.name: person.setup() for person in (alice, bob)}
+    assert all(d.returncode == 0 for d in done.values()), done
+    assert "  break-glass:   prod (awsroles login prod --break-glass --reason TEXT" in done["alice"].stdout
+    assert "break-glass:" not in done["bob"].stdout
 
     refused = bob.local("login", "prod", "--break-glass", "--reason", "INC-1234", env=env["bob"])
     assert refused.returncode == 5 and "you are named in no [break-glass prod]" in refused.stderr, refused.stderr

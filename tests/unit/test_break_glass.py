@@ -338,3 +338,17 @@ def test_the_docs_show_the_documents_awsroles_writes_in_an_org_on_identity_cente
     inline = break_glass_permission_set(org).inline
     assert inline is not None
     assert shown == [breakglass.trust_policy(org, org.break_glass[0]), json.loads(inline)]
+
+
+def test_in_an_account_apply_has_yet_to_create_the_break_glass_waits_for_its_id() -> None:
+    """No assignment and no permission set naming a role without an account id (Identity Center
+    would refuse an empty Resource): both come with the apply that has the account's id."""
+    from awsroles.identity_center.desired import desired_identity_center
+
+    pending = IC.replace("[account prod]\nid = 444444444444\n", "[account prod]\nemail = prod@acme.example\n")
+    org, problems = iam_parse_org(pending + IC_SECTION, "org.ini", EXAMPLES)
+    assert org is not None, problems
+    assert org.environment_account("prod").pending
+    wanted = desired_identity_center(org)
+    assert "awsroles-break-glass" not in {p.name for p in wanted.permission_sets}
+    assert not [a for a in wanted.assignments if a.permission_set == "awsroles-break-glass"]

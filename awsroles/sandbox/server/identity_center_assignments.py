@@ -31,8 +31,7 @@ def _roles_up_to_date(call: Call, permission_set: Any, accounts: list[str]) -> N
     """Provisioning brings the role Identity Center made for the permission set in each account up
     to date with the permission set's policies ("As you modify the permission set, IAM Identity
     Center ensures that the corresponding IAM policies and roles are updated accordingly",
-    https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html): a role
-    the sandbox has made already (it makes one when credentials are first asked for) is updated."""
+    https://docs.aws.amazon.com/singlesignon/latest/userguide/permissionsetsconcept.html)."""
     from moto.iam.exceptions import NotFoundException
     from moto.iam.models import iam_backends
 
@@ -101,12 +100,15 @@ def _fields(key: tuple[str, ...]) -> dict[str, str]:
 def create_account_assignment(self: Any) -> str:
     from moto.ssoadmin.models import AccountAssignment
 
+    from awsroles.sandbox.server.sso_portal import _reserved_role
+
     call = Call(self)
     key, existing = _assignment(call, creating=True)
     if existing is None:
         call.backend.account_assignments.append(AccountAssignment(*key))
     arn, account = key[3], key[1]
     call.state.provisioned.setdefault((arn, account), call.state.versions.get(arn, 0))
+    _reserved_role(account, call.partition, call.permission_set())  # provisioned: its role is made
     return dumps({"AccountAssignmentCreationStatus": _request(call.state.creations, _fields(key))})
 
 
@@ -118,7 +120,10 @@ def delete_account_assignment(self: Any) -> str:
     call.backend.account_assignments.remove(existing)
     arn, account = key[3], key[1]
     if not any(a.permission_set_arn == arn and a.target_id == account for a in call.backend.account_assignments):
+        from awsroles.sandbox.server.sso_portal import delete_reserved_role
+
         call.state.provisioned.pop((arn, account), None)  # the account's last assignment of the set
+        delete_reserved_role(account, call.partition, call.permission_set())  # and its role goes
     return dumps({"AccountAssignmentDeletionStatus": _request(call.state.deletions, _fields(key))})
 
 

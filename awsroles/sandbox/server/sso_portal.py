@@ -20,9 +20,13 @@ device request; what they may use are the instance's account assignments (moto's
   permission set's ``SessionDuration`` (``expiration`` in epoch milliseconds) and are then
   ``ExpiredToken`` by the sandbox's clock. An account and role the user is not assigned: 403
   ForbiddenException "No access", as AWS answers (not in botocore's model, so a plain ClientError).
-  AWS makes the role when it provisions the permission set; the sandbox makes it (with the set's
-  AWS managed policies, its customer managed policies that exist in the account and its inline
-  policy) when credentials are first asked for, and brings its policies up to date on every ask.
+  As AWS does, the sandbox makes the role (with the set's AWS managed policies, its customer
+  managed policies that exist in the account and its inline policy) when the permission set is
+  assigned in the account, and deletes it with the account's last assignment of the set ("If you
+  delete all assignments to this permission set in the AWS account, the corresponding role that
+  IAM Identity Center created is also deleted": IAM Identity Center User Guide, "Referencing
+  permission sets in resource policies"); it brings its policies up to date on provisioning and
+  on every ask for credentials.
 - **Logout** (API_Logout.html): ends the Identity Center session the token belongs to (its access
   and refresh tokens); role credentials already handed out stay valid until they expire.
 """
@@ -219,6 +223,24 @@ def _reserved_role(account: str, partition: str, permission_set: Any) -> Any:
     elif INLINE_POLICY in role.policies:
         iam.delete_role_policy(name, INLINE_POLICY)
     return role
+
+
+def delete_reserved_role(account: str, partition: str, permission_set: Any) -> None:
+    """The account's role for the permission set, deleted (nothing: there is none)."""
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account][partition]
+    name = role_name(account, permission_set)
+    try:
+        role = iam.get_role(name)
+    except NotFoundException:
+        return
+    for arn in [p.arn for p in role.managed_policies.values()]:
+        iam.detach_role_policy(arn, name)
+    for policy in list(role.policies):
+        iam.delete_role_policy(name, policy)
+    iam.delete_role(name)
 
 
 def patch_sso_sessions() -> Callable[[], None]:
