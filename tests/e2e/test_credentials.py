@@ -102,7 +102,7 @@ def test_setup_records_who_you_are_and_what_you_may_assume(world: dict[str, Any]
     assert json.loads(shown.stdout) == {
         "user": "alice", "arn": "arn:aws:iam::111111111111:user/awsroles/alice", "ops_account": "111111111111",
         "store": json.loads(shown.stdout)["store"], "mfa_serial": "arn:aws:iam::111111111111:mfa/alice",
-        "environments": {"dev": ["admin"], "stage": ["admin"], "prod": ["admin"]},
+        "environments": {"dev": ["admin"], "stage": ["admin"], "prod": ["admin"]}, "break_glass": [],
         "settings": str(alice.home / "cfg" / "config.ini"), "browser": "default"}
 
 
