@@ -193,8 +193,6 @@ EQUIVALENT.update({
         "type(exc).__name__ is shown only when strerror is empty; read_bytes raises OSError only from a failed "
         "system call, which always carries its strerror"),
 })
-_UNREACHABLE = ("the loop returns or raises on its second attempt (only the first one may continue), so this line "
-                "never runs")
 _VEND = "awsroles.creds.vend.x\u01c1Vendor\u01c1"
 EQUIVALENT.update({
     f"{_VEND}_assume__mutmut_26": ("RoleSessionName is the IAM user name, which IAM caps at 64 characters: its first "
@@ -204,12 +202,8 @@ EQUIVALENT.update({
     f"{_VEND}_lock__mutmut_4": ("the lock file's name is made only here, from the session's name: every process "
                                 "takes the same lock for the same session with 24 or 25 hex digits"),
     f"{_VEND}_translate__mutmut_54": (
-        "NotGrantedError is made only for AssumeRole, and its only caller (assume_role) keeps only its type: it "
-        "raises a new NotGrantedError with its own message"),
-    f"{_VEND}assume_role__mutmut_3": "the attempt's number is only compared with 1: (1, 2) and (1, 3) run alike",
-    f"{_VEND}assume_role__mutmut_56": _UNREACHABLE,
-    f"{_VEND}assume_role__mutmut_57": _UNREACHABLE,
-    f"{_VEND}assume_role__mutmut_58": _UNREACHABLE,
+        "NotGrantedError is made only for AssumeRole, and its only caller (assume_role_from) keeps only its type: "
+        "it raises a new NotGrantedError with its own message"),
     f"{_VEND}describe_session__mutmut_21": (
         "session names are KIND/ACCOUNT/ROLE/USER (role_session_name, breakglass.session_name) and IAM role and "
         "user names hold no '/': the rest is ROLE/USER, which partition and rpartition split alike"),

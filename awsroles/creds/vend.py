@@ -271,7 +271,7 @@ class Vendor:
             raise
         except Exception as exc:
             if stale is not None and _code(exc) in ("ExpiredToken", "InvalidClientTokenId"):
-                raise stale(_code(exc)) from exc
+                raise stale() from exc
             error = self._translate(exc, "AssumeRole")
             if isinstance(error, NotGrantedError):
                 raise NotGrantedError(f"AWS refused {user} {what} ({_code(exc)}); if it was granted just now, "

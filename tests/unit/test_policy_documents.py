@@ -248,3 +248,19 @@ def test_a_pending_account_the_team_has_no_grant_in_does_not_stop_its_policy() -
     assert org is not None, problems
     assert org.account("stage").pending
     assert policies.team_policy(org, org.teams[0]) == policies.team_policy(_org(), _org().teams[0])
+
+
+def test_documents_given_as_text_compare_by_meaning_too() -> None:
+    """Texts (what awsroles wants is kept as text): the same text is the same document, two texts
+    that differ only in form are the same document, and two that differ in meaning are not."""
+    import json
+
+    from awsroles.iam.compare import same_document
+
+    allow = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'
+    listed = ('{"Statement": {"Resource": ["*"], "Action": ["s3:GetObject"], "Effect": "Allow"}, '
+              '"Version": "2012-10-17"}')
+    deny = allow.replace("Allow", "Deny")
+    assert same_document(allow, allow) and same_document(allow, listed) and same_document(listed, allow)
+    assert not same_document(allow, deny) and not same_document(deny, allow)
+    assert not same_document(allow, json.loads(deny)) and same_document(json.loads(listed), allow)

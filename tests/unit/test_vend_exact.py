@@ -497,6 +497,34 @@ def test_a_refused_role_says_who_which_role_and_what_to_do(tmp_path: Path) -> No
     assert world.store.keys(SESSIONS) == [MFA_NAME]
 
 
+def test_a_role_refused_after_a_new_mfa_session_still_says_which_role(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.store.set(SESSIONS, MFA_NAME, session("ASIAOLDMFA", 3600).to_json())
+    world.sts.fail["AssumeRole"] = [("ExpiredToken", "expired"), ("AccessDenied", "not authorized")]
+    with pytest.raises(NotGrantedError) as raised:
+        world.vendor.role_session("prod", "admin")
+    assert str(raised.value).startswith("AWS refused alice the role admin in prod (AccessDenied)")
+    assert world.sts.actions == ["AssumeRole", "GetSessionToken", "AssumeRole"]
+
+
+def test_a_break_glass_session_is_an_assume_role_from_the_mfa_session_with_its_parameters(tmp_path: Path) -> None:
+    """The IAM users' way (Identity Center's: tests/e2e/test_break_glass_identity_center.py): the
+    parameters as given, and a refusal names what was asked."""
+    world = World(tmp_path)
+    grant = RoleGrant("prod", "breakglass", "444444444444", "arn:aws:iam::444444444444:role/awsroles/breakglass", 3600)
+    params = {"RoleArn": grant.role_arn, "RoleSessionName": "alice", "SourceIdentity": "alice",
+              "DurationSeconds": 900, "Tags": [{"Key": "awsroles:reason", "Value": "INC-1"}]}
+    got = world.vendor.assume_break_glass(grant, params, "the break-glass role breakglass in prod")
+    assert got.access_key_id
+    action, asked = world.sts.calls[-1]
+    assert action == "AssumeRole" and asked["RoleArn"] == grant.role_arn and asked["SourceIdentity"] == "alice"
+    assert asked["Tags.member.1.Key"] == "awsroles:reason" and asked["DurationSeconds"] == "900"
+    world.sts.fail["AssumeRole"] = [("AccessDenied", "not authorized")]
+    with pytest.raises(NotGrantedError) as raised:
+        world.vendor.assume_break_glass(grant, params, "the break-glass role breakglass in prod")
+    assert str(raised.value).startswith("AWS refused alice the break-glass role breakglass in prod (AccessDenied)")
+
+
 def test_another_assume_role_error_is_named_with_its_call(tmp_path: Path) -> None:
     world = World(tmp_path)
     world.sts.fail["AssumeRole"] = [("ValidationError", "bad duration")]
