@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import botocore
@@ -19,6 +20,7 @@ import botocore.hooks
 import botocore.loaders
 import botocore.model
 import botocore.session
+import botocore.utils
 
 
 class _ServiceNames(Sequence[str]):
@@ -148,8 +150,29 @@ def _botocore_session(profile: str | None = None) -> botocore.session.Session:
             _TEMPLATE.append(emitter)
     emitter = _TEMPLATE[0]
     if emitter is None:  # a botocore laid out differently: its own way
-        return botocore.session.Session(profile=profile)
-    return botocore.session.Session(event_hooks=copy.copy(emitter), include_builtin_handlers=False, profile=profile)
+        session = botocore.session.Session(profile=profile)
+    else:
+        session = botocore.session.Session(event_hooks=copy.copy(emitter), include_builtin_handlers=False,
+                                           profile=profile)
+    # botocore's documented hook for how responses' timestamps are read (ResponseParserFactory)
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_timestamp)
+    return session
+
+
+def _timestamp(value: Any) -> Any:
+    """A response's timestamp, as botocore's own parser reads it, ISO 8601 with a zone (what IAM and
+    most query and XML services answer: ``2026-11-30T10:00:00Z``) read by ``datetime.fromisoformat``
+    (0.3 microseconds against botocore's 60-90, which goes through ``dateutil``: a plan of 300
+    accounts reads thousands of them). Anything else (epoch seconds, RFC 822, a time without a zone,
+    which botocore reads in the local zone) goes to botocore's parser, unchanged."""
+    if isinstance(value, str) and len(value) >= 20 and value[10:11] == "T":
+        try:
+            parsed = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return botocore.utils.parse_timestamp(value)
 
 
 _LOADERS: dict[Any, Any] = {}  # botocore's data loader, one per data path: see _shared_loader

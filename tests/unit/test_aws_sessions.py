@@ -246,3 +246,39 @@ def test_aliased_event_names_are_worked_out_once_per_process_and_as_botocore_doe
     assert own._alias_name_cache is not _ALIASED
     assert own._alias_event_name("before-call.iam.GetRole") == "before-call.identity.GetRole"
     assert _ALIASED.get("before-call.iam.GetRole") == "before-call.iam.GetRole"
+
+
+@pytest.mark.parametrize("value", [
+    "2026-11-30T10:00:00Z", "2026-11-30T10:00:00.123Z", "2026-11-30T10:00:00.123456Z",
+    "2026-11-30T10:00:00+00:00", "2026-11-30T12:00:00+02:00", "2026-11-30T10:00:00.1234567Z",
+    "2026-11-30T10:00:00", "Mon, 30 Nov 2026 10:00:00 GMT", "1790762400", 1790762400, 1790762400.5,
+])
+def test_timestamps_are_read_as_botocore_reads_them(value: object) -> None:
+    """The same instant and offset as botocore's own parser, for every form AWS answers with; ISO 8601
+    with a zone without dateutil, the rest by botocore itself."""
+    from botocore.utils import parse_timestamp
+
+    from awsroles.aws.sessions import _timestamp
+
+    ours, theirs = _timestamp(value), parse_timestamp(value)
+    assert ours == theirs and ours.utcoffset() == theirs.utcoffset()
+
+
+def test_every_session_reads_iso_timestamps_without_dateutil(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client's response parser gets the session's timestamp parser: a response's ISO 8601 time
+    never reaches botocore's (dateutil) parser."""
+    from datetime import timezone
+
+    import botocore.utils
+
+    from awsroles.aws.sessions import _botocore_session
+
+    def refused(value: object) -> object:
+        raise AssertionError(f"botocore's parser was asked for {value!r}")
+
+    monkeypatch.setattr(botocore.utils, "parse_timestamp", refused)
+    session = _botocore_session()
+    parser = session.get_component("response_parser_factory").create_parser("query")
+    shape = botocore.model.Shape("CreateDate", {"type": "timestamp"})
+    parsed = parser._handle_timestamp(shape, "2026-11-30T10:00:00Z")
+    assert parsed.tzinfo == timezone.utc and parsed.hour == 10
