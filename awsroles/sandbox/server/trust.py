@@ -159,6 +159,19 @@ def _request(handler: Any) -> tuple[list[str], dict[str, str], dict[str, list[st
     return actions, extra, {"aws:tagkeys": list(tags)} if tags else {}
 
 
+def _nameable(account: str, partition: str, key: str) -> bool:
+    """Whether :func:`_caller` can name the caller of this access key (an IAM user, one's session, a
+    role session): then the sandbox decides its ``AssumeRole`` by the trust policy."""
+    from moto.iam.models import iam_backends
+
+    from awsroles.sandbox.server.role_sessions import find_assumed
+    from awsroles.sandbox.server.sessions import find_session
+
+    return bool(key) and (find_session(account, partition, key) is not None
+                          or iam_backends[account][partition].get_user_from_access_key_id(key) is not None
+                          or find_assumed(account, partition, key) is not None)
+
+
 def _caller(handler: Any) -> tuple[Caller, dict[str, str]] | None:
     """The caller of an ``AssumeRole`` and its request context, or None when the sandbox cannot
     tell (moto's own authorization then answers for the request)."""
@@ -219,9 +232,10 @@ def patch_trust() -> Callable[[], None]:
         """moto's own trust check, made for an ``AssumeRole`` of a role in the caller's own account,
         compares the caller's ARN with ``Principal`` literally: an account principal
         (``arn:aws:iam::ID:root``, any principal of that account on AWS) never matches, and its
-        conditions know few keys. For an IAM user or a role session, the trust is :func:`refusal`'s
-        to decide, in ``assume_role`` below, for callers of every account alike."""
-        if isinstance(self._access_key, (access_control.IAMUserAccessKey, access_control.AssumedRoleAccessKey)):
+        conditions know few keys. For a caller the sandbox can name (:func:`_nameable`), the trust
+        is :func:`refusal`'s to decide, in ``assume_role`` below, for callers of every account alike."""
+        key = self._access_key
+        if _nameable(key.account_id, key.partition, getattr(key, "_access_key_id", "")):
             return True
         return bool(original_trust(self, role_arn))
 
