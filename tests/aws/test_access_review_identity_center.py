@@ -32,7 +32,8 @@ from tests.aws.test_sso_sandbox import DEV, ORG
 def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """alice: admin in dev and prod (platform); bob: readonly in dev (backend), readonly in prod for
     a day (a temporary grant); carol: prod's break-glass role; applied, then dave declared (not yet
-    in Identity Center); alice has used admin in dev."""
+    in Identity Center) and backend granted readonly in prod (not applied); alice has used admin in
+    dev."""
     now = datetime.fromtimestamp(clock.sandbox_time(), timezone.utc).replace(microsecond=0)
     folder = tmp_path_factory.mktemp("review-ic")
     text = ORG + (f"\n[temporary t-bob-prod]\nuser = bob\nenvironment = prod\nrole = readonly\n"
@@ -46,7 +47,10 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         with sandbox:
             engine = Engine(sandbox.org, sandbox.aws())
             assert engine.apply(engine.plan()).ok
-            (folder / "org.ini").write_text(text + "\n[user dave]\nemail = dave@acme.example\n")
+            # declared since the apply: dave, and backend's readonly in prod (no role of it there yet)
+            (folder / "org.ini").write_text(text.replace("members = bob\ndev = readonly\n",
+                                                         "members = bob\ndev = readonly\nprod = readonly\n")
+                                            + "\n[user dave]\nemail = dave@acme.example\n")
             portal = client(sandbox.endpoint, "sso")
             used = portal.get_role_credentials(accessToken=sign_in(sandbox, "alice"), accountId=DEV,
                                                roleName="admin")["roleCredentials"]
@@ -83,6 +87,8 @@ def test_each_person_and_grant_with_the_use_of_its_permission_sets_role(box: San
     assert people["alice"]["flags"] == ["unused grant prod/admin"]
     assert bob["prod/readonly/temporary"]["grant_id"] == "t-bob-prod"  # its own permission set's role
     assert bob["prod/readonly/temporary"]["role_exists"] and "unused grant" in bob["prod/readonly/temporary"]["flags"]
+    assert not bob["prod/readonly/standing"]["role_exists"]  # Identity Center has made no role of it in prod
+    assert bob["prod/readonly/standing"]["flags"] == ["role not in AWS"]
     assert carol["prod/breakglass/break-glass"]["role_exists"] and carol["prod/breakglass/break-glass"]["flags"] == []
     assert people["dave"] == {"name": "dave", "teams": [], "in_identity_center": False,
                               "flags": ["not in Identity Center"], "grants": []}
