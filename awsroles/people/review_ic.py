@@ -51,7 +51,7 @@ PERSON_NOTE = ("Identity Center's API has no last sign-in of a person: no one is
                "sign-ins, and CloudTrail in its account records them")
 
 
-def permission_set_of(access: Access, org: Org) -> str | None:
+def permission_set_of(access: Access) -> str | None:
     """The permission set a grant goes through; None for a break-glass role (an IAM role)."""
     if access.kind == "break-glass":
         return None
@@ -85,7 +85,7 @@ def classify(org: Org, in_store: set[str], uses: dict[tuple[str, str], RoleUse],
     for user in org.users:
         grants = []
         for access in accesses(org, user.name):
-            key = permission_set_of(access, org) or access.role
+            key = permission_set_of(access) or access.role
             found = uses.get((access.environment, key))
             use = RoleUse(access.environment, access.role, found is not None,
                           found.last_used if found else None, found.region if found else "")
@@ -112,8 +112,11 @@ def review(org: Org, iam_for: Callable[[Account], Any], store_users: Callable[[]
             if account.pending:
                 continue
             _, sets, roles = by_account.setdefault(account.name, (access.environment, set(), set()))
-            permission_set = permission_set_of(access, org)
-            (sets.add(permission_set) if permission_set is not None else roles.add(access.role))
+            permission_set = permission_set_of(access)
+            if permission_set is not None:
+                sets.add(permission_set)
+            else:
+                roles.add(access.role)  # a break-glass role: an IAM role of its own name
 
     def read(name: str) -> dict[tuple[str, str], RoleUse]:
         environment, sets, roles = by_account[name]
