@@ -23,8 +23,7 @@ from awsroles.errors import ExitCode
 from awsroles.org.temporary import format_time
 from awsroles.sandbox.process import Sandbox
 from awsroles.sandbox.server import clock
-from awsroles.sync.engine import Engine
-from tests.aws.test_identity_center_temporary_access import client, sign_in
+from tests.aws.test_identity_center_temporary_access import applied_sandbox, client, sign_in
 from tests.aws.test_sso_sandbox import DEV, ORG
 
 
@@ -40,22 +39,16 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
                   f"until = {format_time(now + timedelta(days=1))}\nreason = INC-7\n"
                   "\n[break-glass prod]\npeople = carol\nmanaged = arn:aws:iam::aws:policy/ReadOnlyAccess\n")
     (folder / "org.ini").write_text(text)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        mp.setattr("awsroles.identity_center.runner.STATUS_FIRST", 0.0)
-        sandbox = Sandbox(folder / "org.ini", in_process=True)
-        with sandbox:
-            engine = Engine(sandbox.org, sandbox.aws())
-            assert engine.apply(engine.plan()).ok
-            # declared since the apply: dave, and backend's readonly in prod (no role of it there yet)
-            (folder / "org.ini").write_text(text.replace("members = bob\ndev = readonly\n",
-                                                         "members = bob\ndev = readonly\nprod = readonly\n")
-                                            + "\n[user dave]\nemail = dave@acme.example\n")
-            portal = client(sandbox.endpoint, "sso")
-            used = portal.get_role_credentials(accessToken=sign_in(sandbox, "alice"), accountId=DEV,
-                                               roleName="admin")["roleCredentials"]
-            assert client(sandbox.endpoint, "iam", used).list_roles()["Roles"]  # a request: the role is used
-            yield sandbox
+    with applied_sandbox(folder / "org.ini") as sandbox:
+        # declared since the apply: dave, and backend's readonly in prod (no role of it there yet)
+        (folder / "org.ini").write_text(text.replace("members = bob\ndev = readonly\n",
+                                                     "members = bob\ndev = readonly\nprod = readonly\n")
+                                        + "\n[user dave]\nemail = dave@acme.example\n")
+        portal = client(sandbox.endpoint, "sso")
+        used = portal.get_role_credentials(accessToken=sign_in(sandbox, "alice"), accountId=DEV,
+                                           roleName="admin")["roleCredentials"]
+        assert client(sandbox.endpoint, "iam", used).list_roles()["Roles"]  # a request: the role is used
+        yield sandbox
 
 
 def invoke(box: Sandbox, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str, str]:

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from awsroles.identity_center.names import BREAK_GLASS_SET
 from awsroles.sandbox.process import Sandbox
 from awsroles.sync.engine import Engine
-from tests.aws.test_identity_center_temporary_access import client, sign_in
+from tests.aws.test_identity_center_temporary_access import applied_sandbox, client, sign_in
 from tests.aws.test_sso_sandbox import DEV, ORG, PROD
 
 GLASS = """
@@ -39,15 +39,8 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     """The org with two break-glass roles, applied once for the module (the tests only read)."""
     folder = tmp_path_factory.mktemp("glass-ic")
     (folder / "org.ini").write_text(ORG + GLASS)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        mp.setattr("awsroles.identity_center.runner.STATUS_FIRST", 0.0)
-        sandbox = Sandbox(folder / "org.ini", in_process=True)
-        with sandbox:
-            engine = Engine(sandbox.org, sandbox.aws())
-            result = engine.apply(engine.plan())
-            assert result.ok, "\n".join(result.summary())
-            yield sandbox
+    with applied_sandbox(folder / "org.ini") as sandbox:
+        yield sandbox
 
 
 def gate(box: Sandbox, person: str, account: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ no one else's. Time moves by the sandbox's clock: no test sleeps."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -38,6 +39,20 @@ def client(endpoint: str, service: str, credentials: dict[str, Any] | None = Non
         service, endpoint_url=endpoint)
 
 
+@contextlib.contextmanager
+def applied_sandbox(org_path: Path, now: datetime | None = None) -> Iterator[Sandbox]:
+    """A sandbox in this process seeded from ``org_path`` and applied (at ``now``: the engine's clock
+    for temporary grants), with AWS managed policies loaded and apply's status polls not waiting."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        mp.setattr("awsroles.identity_center.runner.STATUS_FIRST", 0.0)
+        with Sandbox(org_path, in_process=True) as box:
+            engine = Engine(box.org, box.aws(), **({"clock": lambda: now} if now is not None else {}))
+            result = engine.apply(engine.plan())
+            assert result.ok, "\n".join(result.summary())
+            yield box
+
+
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, datetime]]:
     """A sandbox with the org applied, bob granted readonly in prod for one hour from now, and alice
@@ -48,15 +63,8 @@ def sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, datetime]]:
         f"\n[temporary {GRANT}]\nuser = bob\nenvironment = prod\nrole = readonly\n"
         f"until = {format_time(until)}\nreason = INC-1234\n")
     (tmp_path / "org.ini").write_text(text)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-        mp.setattr("awsroles.identity_center.runner.STATUS_FIRST", 0.0)
-        box = Sandbox(tmp_path / "org.ini", in_process=True)
-        with box:
-            engine = Engine(box.org, box.aws(), clock=lambda: now)
-            result = engine.apply(engine.plan())
-            assert result.ok, "\n".join(result.summary())
-            yield box, until
+    with applied_sandbox(tmp_path / "org.ini", now) as box:
+        yield box, until
 
 
 def sign_in(box: Sandbox, user: str) -> str:
