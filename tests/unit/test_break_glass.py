@@ -248,6 +248,20 @@ def test_setup_records_the_break_glass_roles_that_name_the_person() -> None:
     assert not any(g.role == "breakglass" for g in grants_for(org, "alice"))  # never a grant
 
 
+def test_setup_shows_the_break_glass_environments_apart_from_the_grants(tmp_path: Path) -> None:
+    """`setup -o json`'s ``break_glass``: the environments whose break-glass role names the person
+    (docs/credentials.md); never in ``environments``."""
+    from awsroles.creds.setup import SetupResult, break_glass_for, grants_for
+    from awsroles.creds.userconfig import UserConfig
+
+    org = _org()
+    config = UserConfig("alice", "arn:aws:iam::111111111111:user/awsroles/alice", "111111111111",
+                        grants=grants_for(org, "alice"), break_glass=break_glass_for(org, "alice"))
+    shown = SetupResult(config, tmp_path / "config.ini", "file", True).as_dict()
+    assert shown["break_glass"] == ["prod"]
+    assert "breakglass" not in [r for roles in shown["environments"].values() for r in roles]
+
+
 def test_the_terraform_export_has_the_role_the_peoples_policies_and_the_alarm_in_each_region() -> None:
     from dataclasses import replace
 
