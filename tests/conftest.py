@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import forkserver
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
 DATA = Path(__file__).resolve().parent / "data"
@@ -37,6 +39,37 @@ def isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: 
     # Anything that slips past moto goes nowhere instead of to AWS.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     return home
+
+
+_FORK_SERVER = os.environ.get(forkserver.VARIABLE) != "off"  # read before any test sets it
+
+
+@pytest.fixture(scope="session")
+def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[forkserver.ForkServer | None]:
+    """This worker's fork server (tests/forkserver.py), started when a first test needs it."""
+    if not _FORK_SERVER:
+        yield None
+        return
+    server = forkserver.ForkServer(tmp_path_factory.mktemp("forkserver"))
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def forked_awsroles(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End-to-end and docs tests: the ``awsroles`` they run by name (PATH) or by
+    :func:`tests.forkserver.command` is the fork server's client, with what it needs in the
+    environment the test's processes inherit."""
+    try:
+        layer = request.node.path.relative_to(REPO / "tests").parts[0]
+    except ValueError:
+        return
+    if layer not in ("e2e", "docs"):
+        return
+    server = request.getfixturevalue("fork_server")
+    if server is not None:
+        monkeypatch.setenv(forkserver.VARIABLE, server.socket)
+        monkeypatch.setenv("PATH", f"{server.bin}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
 
 
 @pytest.fixture

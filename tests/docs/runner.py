@@ -28,6 +28,8 @@ from pathlib import Path
 
 from pytest_codeblocks.main import CodeBlock, extract_from_file
 
+from tests import forkserver
+
 SHELLS = ("sh", "bash", "shell")
 _SKIP = re.compile(r"""pytest\.mark\.skip\(reason=(["'])(?P<reason>.+)\1\)""")
 _RETURNCODE = re.compile(r"pytest\.mark\.returncode\((?P<code>\d+)\)")
@@ -105,9 +107,11 @@ class Terminal:
 def terminal_environ(home: Path) -> dict[str, str]:
     """A newcomer's environment: this HOME, the venv's awsroles first on PATH, nothing of AWS or
     awsroles set (no account reachable: AWS calls go to the sandbox once `sandbox env` is read)."""
-    keep = ("PATH", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL", "USER", "LOGNAME")
+    keep = ("PATH", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL", "USER", "LOGNAME", forkserver.VARIABLE)
     environ = {k: v for k, v in os.environ.items() if k in keep}
     environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), environ.get("PATH", "/usr/bin:/bin")])
+    if forkserver.VARIABLE in environ:  # the test's fork server (tests/forkserver.py): its awsroles first
+        environ["PATH"] = os.pathsep.join([os.path.dirname(forkserver.command()[0]), environ["PATH"]])
     environ["HOME"] = str(home)
     # a desktop session's runtime dir (the fast cache's key), this page's own
     runtime = home / "run"

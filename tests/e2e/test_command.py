@@ -12,15 +12,14 @@ import pytest
 
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.inprocess import invoke
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.ini"))
 
 
 def awsroles(*argv: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable)) or shutil.which("awsroles")
-    command = [exe] if exe else [sys.executable, "-m", "awsroles"]
-    return subprocess.run([*command, *argv], cwd=cwd, capture_output=True, text=True, timeout=60, env=os.environ)
+    return subprocess.run([*command(), *argv], cwd=cwd, capture_output=True, text=True, timeout=60, env=os.environ)
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.stem for p in EXAMPLE_FILES])

@@ -23,13 +23,9 @@ import pytest
 from awsroles.sandbox.seed import PersonCredentials, enroll_person
 from tests.e2e.conftest import SandboxHandle
 from tests.e2e.inprocess import invoke
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
-
-
-def command() -> list[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "awsroles"]
 
 
 class Person:

@@ -8,9 +8,7 @@ up on after a few attempts (throttling keeps its 8).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,16 +21,12 @@ from awsroles.creds.userconfig import RoleGrant, UserConfig, dumps
 from awsroles.errors import ExitCode
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import SandboxHandle
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
 
 DEAD = "http://127.0.0.1:1"  # nothing listens on port 1: connection refused
 ORG = EXAMPLES / "classic.ini"
-
-
-def command() -> list[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "awsroles"]
 
 
 @pytest.fixture

@@ -6,10 +6,7 @@ part is checked on the documents in tests/aws/test_import_impact.py."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import boto3
@@ -17,13 +14,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.e2e.conftest import SandboxHandle
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
-
-
-def command() -> list[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "awsroles"]
 
 
 def run(box: SandboxHandle, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,15 +12,11 @@ import pytest
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
 from tests.e2e.inprocess import invoke
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
 TRUST = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, ' \
         '"Action": "sts:AssumeRole"}]}'
-
-
-def command() -> list[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
-    return [exe] if exe else [sys.executable, "-m", "awsroles"]
 
 
 def awsroles(box: SandboxHandle, *argv: str, org: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -32,6 +32,7 @@ from awsroles.sandbox.state import STATE_FILE, SandboxState, alive, read_state, 
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle, apply_org
 from tests.e2e.inprocess import invoke as local
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
 ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
@@ -39,9 +40,7 @@ ENVIRONMENTS = {"222222222222": "dev", "333333333333": "stage", "444444444444": 
 
 
 def awsroles(*argv: str, env: dict[str, str], cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable))
-    command = [exe] if exe else [sys.executable, "-m", "awsroles"]
-    return subprocess.run([*command, *argv], cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
+    return subprocess.run([*command(), *argv], cwd=cwd, capture_output=True, text=True, timeout=60, env=env)
 
 
 def port_open(port: int) -> bool:

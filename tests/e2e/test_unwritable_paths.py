@@ -8,15 +8,14 @@ everyone (ENOTDIR), so a home that is a regular file stands for a read-only home
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import EXAMPLES, REPO
 from tests.e2e.conftest import SandboxHandle
+from tests.forkserver import command
 
 pytestmark = pytest.mark.e2e
 CLASSIC = str(EXAMPLES / "classic.ini")
@@ -24,9 +23,7 @@ CLASSIC = str(EXAMPLES / "classic.ini")
 
 def awsroles(*argv: str, env: dict[str, str] | None = None, stdin: str | None = None,
              cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    exe = shutil.which("awsroles", path=os.path.dirname(sys.executable)) or shutil.which("awsroles")
-    command = [exe] if exe else [sys.executable, "-m", "awsroles"]
-    return subprocess.run([*command, *argv], cwd=cwd, capture_output=True, text=True, timeout=60,
+    return subprocess.run([*command(), *argv], cwd=cwd, capture_output=True, text=True, timeout=60,
                           env=env if env is not None else os.environ.copy(), input=stdin)
 
 

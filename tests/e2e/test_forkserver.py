@@ -1,0 +1,161 @@
+"""The fork server's children are the command: the same output, status and streams as the script;
+their own processes; signals and a killed caller reach them; they step aside where they would differ."""
+
+from __future__ import annotations
+
+import os
+import pty
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests import forkserver
+from tests.conftest import EXAMPLES, REPO
+
+pytestmark = pytest.mark.e2e
+# reads the secret from stdin before anything else: a command that waits
+WAITING = ["-f", str(EXAMPLES / "classic.ini"), "setup", "--access-key-id", "AKIAIOSFODNN7EXAMPLE", "--secret-stdin",
+           "--store", "file"]
+
+
+@pytest.fixture
+def server(fork_server: forkserver.ForkServer | None) -> forkserver.ForkServer:
+    if fork_server is None:
+        pytest.fail("the fork server is off (PYTEST_AWSROLES_FORKSERVER=off): these tests are about it")
+    return fork_server
+
+
+Ran = subprocess.CompletedProcess[str]
+
+
+def both(argv: list[str], **kwargs: object) -> tuple[Ran, Ran]:
+    real = subprocess.run([forkserver.REAL, *argv], capture_output=True, text=True, timeout=60, **kwargs)  # type: ignore[call-overload]
+    forked = subprocess.run([*forkserver.command(), *argv], capture_output=True, text=True, timeout=60, **kwargs)  # type: ignore[call-overload]
+    return real, forked
+
+
+@pytest.mark.parametrize("argv", [
+    ["--version"],
+    ["-f", str(EXAMPLES / "classic.ini"), "validate"],
+    ["-f", str(EXAMPLES / "classic.ini"), "access", "-o", "csv"],
+    ["-f", str(REPO / "tests" / "data" / "broken" / "bad-account-id.ini"), "validate"],
+    ["plan"],  # no org file here: a usage error
+    ["no-such-command"],
+    ["login", "--help"],
+], ids=lambda argv: " ".join(argv)[-40:])
+def test_a_forked_command_prints_and_exits_as_the_script_does(server: forkserver.ForkServer, argv: list[str],
+                                                              tmp_path: Path) -> None:
+    real, forked = both(argv, cwd=tmp_path)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (real.returncode, real.stdout, real.stderr)
+
+
+def test_the_child_reads_the_callers_stdin_cwd_and_environment(server: forkserver.ForkServer, tmp_path: Path) -> None:
+    shutil.copytree(REPO / "policies", tmp_path / "policies")  # what the example names, beside its folder
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "awsroles.ini").write_text((EXAMPLES / "classic.ini").read_text())
+    env = {**os.environ, "AWSROLES_FILE": str(EXAMPLES / "large.ini")}
+    real, forked = both(["validate"], cwd=work, env=env)
+    assert real.returncode == forked.returncode == 0
+    assert forked.stdout == real.stdout and "large.ini" in forked.stdout  # AWSROLES_FILE, not the folder's file
+    real, forked = both(["validate"], cwd=work)
+    assert real.returncode == forked.returncode == 0
+    assert forked.stdout == real.stdout and "awsroles.ini" in forked.stdout  # the folder's file
+    # stdin: the secret read from it (then AWS, which is nowhere here: exit 7)
+    real, forked = both(WAITING, input="a-secret\n")
+    assert real.returncode == forked.returncode == 7 and forked.stderr == real.stderr
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def waiting_child(server: forkserver.ForkServer, before: set[int]) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        new = children_of(server.process.pid) - before
+        if new:
+            return new.pop()
+        time.sleep(0.02)
+    raise AssertionError("no child forked")
+
+
+def test_a_signal_to_the_caller_reaches_the_child_and_the_caller_ends_as_it_does(server: forkserver.ForkServer) -> None:
+    """SIGTERM to a command waiting on its stdin: the script and the forked child both end by the
+    signal, and the caller's status says so (-SIGTERM), as a shell would see it."""
+    statuses = []
+    for command in ([forkserver.REAL], forkserver.command()):
+        before = children_of(server.process.pid)
+        proc = subprocess.Popen([*command, *WAITING], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        if command != [forkserver.REAL]:
+            child = waiting_child(server, before)
+            assert child != proc.pid  # a process of its own
+        else:
+            time.sleep(1.0)  # the script is at its read of stdin
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+        statuses.append(proc.returncode)
+    assert statuses == [-signal.SIGTERM, -signal.SIGTERM]
+
+
+def test_killing_the_caller_kills_the_child(server: forkserver.ForkServer) -> None:
+    before = children_of(server.process.pid)
+    proc = subprocess.Popen([*forkserver.command(), *WAITING], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    child = waiting_child(server, before)
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 30
+    while child in children_of(server.process.pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert child not in children_of(server.process.pid)
+
+
+def the_script_itself(pid: int, server: forkserver.ForkServer, before: set[int]) -> bool:
+    """Process ``pid`` became the script (exec'd in place), and the server forked nothing."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if forkserver.REAL.encode() in cmdline:
+            return children_of(server.process.pid) == before
+        time.sleep(0.02)
+    return False
+
+
+def test_it_steps_aside_for_another_interpreter_setting(server: forkserver.ForkServer) -> None:
+    before = children_of(server.process.pid)
+    proc = subprocess.Popen([*forkserver.command(), *WAITING], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONHASHSEED": "7"})
+    try:
+        assert the_script_itself(proc.pid, server, before)
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
+
+
+def test_it_steps_aside_for_a_terminal(server: forkserver.ForkServer) -> None:
+    before = children_of(server.process.pid)
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child, on the terminal
+        command = forkserver.command()[0]
+        os.execv(command, [command, *WAITING])
+    try:
+        assert the_script_itself(pid, server, before)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
