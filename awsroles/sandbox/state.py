@@ -92,8 +92,13 @@ def alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    with contextlib.suppress(OSError, IndexError):
+    try:
         stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:  # reaped between the two looks: gone
+        return False
+    except OSError:  # no /proc to read: it answered the signal, so it runs
+        return True
+    with contextlib.suppress(IndexError):
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
