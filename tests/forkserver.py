@@ -112,6 +112,13 @@ sys.exit(code)
 '''
 
 
+# What awsroles imports inside functions that most children reach (measured: the modules children
+# imported beyond the preloaded ones, over the end-to-end and docs tests): the renderer's rich, the
+# encrypted file store's cipher and key derivation, the codecs botocore and urllib3 use.
+LAZY = ("rich.console", "rich.markup", "encodings.idna", "encodings.utf_8_sig",
+        "cryptography.hazmat.primitives.ciphers.aead", "cryptography.hazmat.primitives.kdf.scrypt")
+
+
 def _preload() -> None:
     """Every module of awsroles a command may import, and what they import (boto3, botocore,
     click, rich): but the sandbox's server (moto), which runs in a process of its own."""
@@ -126,6 +133,8 @@ def _preload() -> None:
     for module in pkgutil.walk_packages(awsroles.__path__, "awsroles."):
         if not module.name.startswith(("awsroles.sandbox.server", "awsroles.__main__")):
             importlib.import_module(module.name)
+    for name in LAZY:
+        importlib.import_module(name)
 
 
 def _read(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
