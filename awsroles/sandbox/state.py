@@ -83,7 +83,9 @@ def utc_now() -> str:
 
 
 def alive(pid: int) -> bool:
-    """True when ``pid`` runs (a zombie does not)."""
+    """True when ``pid`` runs: a zombie does not, once all its threads have ended. (A process's
+    first thread can show as a zombie while others are still ending, and they hold its files: the
+    sandbox server's port stays open until the last one is gone.)"""
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)  # reap it if it is our own child that has exited
     try:
@@ -99,7 +101,14 @@ def alive(pid: int) -> bool:
     except OSError:  # no /proc to read: it answered the signal, so it runs
         return True
     with contextlib.suppress(IndexError):
-        return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            return True
+        try:
+            return len(os.listdir(f"/proc/{pid}/task")) > 1  # threads still ending beside the zombie
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
     return True
 
 
