@@ -319,6 +319,7 @@ class ForkServer:
         global _active
         if _active is self:
             _active = None
-        self.process.kill()
+        with contextlib.suppress(ProcessLookupError):  # the server and any child still running
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.log.close()

@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,25 @@ WAITING = ["-f", str(EXAMPLES / "classic.ini"), "setup", "--access-key-id", "AKI
            "--store", "file"]
 
 
-@pytest.fixture
-def server(fork_server: forkserver.ForkServer | None) -> forkserver.ForkServer:
-    if fork_server is None:
-        pytest.fail("the fork server is off (PYTEST_AWSROLES_FORKSERVER=off): these tests are about it")
-    return fork_server
+@pytest.fixture(scope="module")
+def server(fork_server: forkserver.ForkServer | None,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[forkserver.ForkServer]:
+    """The worker's fork server; with the suite's off (PYTEST_AWSROLES_FORKSERVER=off), one of this
+    module's own: these tests are about it."""
+    if fork_server is not None:
+        yield fork_server
+        return
+    own = forkserver.ForkServer(tmp_path_factory.mktemp("own-forkserver"))
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+@pytest.fixture(autouse=True)
+def _named(server: forkserver.ForkServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server in the environment the test's processes inherit (as tests/conftest.py does)."""
+    monkeypatch.setenv(forkserver.VARIABLE, server.socket)
 
 
 Ran = subprocess.CompletedProcess[str]
