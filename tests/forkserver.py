@@ -44,16 +44,18 @@ VARIABLE = "PYTEST_AWSROLES_FORKSERVER"  # not AWSROLES_*: tests drop those from
 REAL = shutil.which("awsroles", path=os.path.dirname(sys.executable)) or "awsroles"
 
 
+_EMULATED = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")  # the child does as the interpreter would
+_LENGTH = struct.Struct("!I")
+_STATUS = struct.Struct("!i")
+_active: ForkServer | None = None  # this process's fork server (:func:`command`)
+
+
 def _startup(env: dict[str, str] | os._Environ[str]) -> dict[str, str]:
     """The variables the interpreter reads as it starts: a child forked from the server has the
     server's, so a client whose differ runs the real script."""
     return {name: value for name, value in env.items()
             if (name.startswith(("PYTHON", "LC_")) or name == "LANG") and name not in _EMULATED}
 
-_active: ForkServer | None = None  # this process's fork server (:func:`command`)
-_EMULATED = ("PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE")  # the child does as the interpreter would
-_LENGTH = struct.Struct("!I")
-_STATUS = struct.Struct("!i")
 
 # The client: the ``awsroles`` a test runs. ``python -S`` (no site: 15 ms less a start), the
 # standard library only; anything it cannot hand over exactly, it execs the real script for.
@@ -105,9 +107,10 @@ while len(data) < 4:
         sys.exit(1)
     data += more
 code = struct.unpack("!i", data)[0]
-if code < 0:
+if code < 0:  # the child ended by a signal: so does its caller, as a shell would see it
     signal.signal(-code, signal.SIG_DFL)
     os.kill(os.getpid(), -code)
+    sys.exit(128 - code)
 sys.exit(code)
 '''
 
