@@ -64,6 +64,7 @@ def both(argv: list[str], **kwargs: object) -> tuple[Ran, Ran]:
 ], ids=lambda argv: " ".join(argv)[-40:])
 def test_a_forked_command_prints_and_exits_as_the_script_does(server: forkserver.ForkServer, argv: list[str],
                                                               tmp_path: Path) -> None:
+    # In this environment the client forks (test_a_signal_... below finds the child it makes)
     real, forked = both(argv, cwd=tmp_path)
     assert (forked.returncode, forked.stdout, forked.stderr) == (real.returncode, real.stdout, real.stderr)
 
