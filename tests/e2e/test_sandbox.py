@@ -289,11 +289,17 @@ def test_reset_is_what_a_new_sandbox_would_be(sandbox_factory: Callable[..., San
         assert error_code(lambda keys=gone: sandbox_aws(endpoint, keys, "us-east-1").client("iam").list_users()) \
             == "InvalidClientTokenId"  # unknown keys are refused: authorization is on again
     assert error_code(lambda: with_credentials(endpoint, session)("sts").get_caller_identity())
-    month = datetime.now(timezone.utc).date().replace(day=1)  # the current one, on the wall clock again
+    today = datetime.now(timezone.utc).date()
+    month = today.replace(day=1)  # the current one, on the wall clock again
+    before = (month - timedelta(days=1)).replace(day=1)
     bill = box.client("ce").get_cost_and_usage(
-        TimePeriod={"Start": month.isoformat(), "End": (month + timedelta(days=31)).replace(day=1).isoformat()},
+        TimePeriod={"Start": before.isoformat(), "End": (month + timedelta(days=31)).replace(day=1).isoformat()},
         Granularity="MONTHLY", Metrics=["UnblendedCost"])["ResultsByTime"]
-    assert len(bill) == 1 and bill[0]["Estimated"] and float(bill[0]["Total"]["UnblendedCost"]["Amount"]) > 0
+    assert [(b["TimePeriod"]["Start"], b["Estimated"]) for b in bill] == [(before.isoformat(), False),
+                                                                          (month.isoformat(), True)]
+    assert float(bill[0]["Total"]["UnblendedCost"]["Amount"]) > 0  # seeded again
+    # the current month holds the days before today: none yet on the first
+    assert (float(bill[1]["Total"]["UnblendedCost"]["Amount"]) > 0) == (today.day > 1)
 
     large = box.box.reset(EXAMPLES / "large.ini")
     orgs = box.client("organizations", large.org.billing.id)

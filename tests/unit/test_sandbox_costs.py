@@ -183,6 +183,20 @@ def test_the_forecast_is_the_rest_of_the_month_at_its_pace(bill: CostData) -> No
     assert ahead == (so_far * 2 / 28).quantize(D("0.0001"))  # 28 days so far, 2 to come
 
 
+def test_on_the_first_of_the_month_the_forecast_is_at_the_previous_months_pace() -> None:
+    """The first day holds no days yet (the bill has the days before today): the forecast is the whole
+    month at the pace of the month before, as AWS forecasts from history, not nothing."""
+    data = CostData()
+    data.seed(PAYER, {PAYER: 0.4, DEV: 1.5, STAGE: 2.0, PROD: 5.0}, 13, {}, date(2026, 12, 1))
+    assert ask(data, "2026-12-01", "2027-01-01", [("DIMENSION", "LINKED_ACCOUNT")])[0]["Groups"] == []
+    november = sums(ask(data, "2026-11-01", "2026-12-01", [("DIMENSION", "LINKED_ACCOUNT")]), "UnblendedCost",
+                    lambda keys: keys == [PROD])
+    ahead = D(data.forecast(PAYER, {"TimePeriod": {"Start": "2026-12-01", "End": "2027-01-01"},
+                                    "Filter": {"Dimensions": {"Key": "LINKED_ACCOUNT", "Values": [PROD]}}})
+              ["Total"]["Amount"])
+    assert november > 0 and ahead == (november * 31 / 30).quantize(D("0.0001"))  # November's 30 days, December's 31
+
+
 def test_the_seed_pins_the_bills_day_from_awsroles_today(monkeypatch: pytest.MonkeyPatch) -> None:
     from awsroles.org.parse import load_org
     from awsroles.sandbox import seed

@@ -9,7 +9,8 @@ account (seeded through ``POST /awsroles-sandbox/costs``) and answers from it:
   or not grouped (``Total``); every requested metric (UnblendedCost, AmortizedCost, BlendedCost,
   NetUnblendedCost, NetAmortizedCost); the current month Estimated; pages of four months (or of 31
   days) with NextPageToken (AWS Cost Management API Reference, GetCostAndUsage).
-- ``GetCostForecast``: the rest of the current month at the pace of the days so far.
+- ``GetCostForecast``: the rest of the current month at the pace of the days so far (on the first
+  day, at the previous month's pace).
 - ``GetSavingsPlansCoverage``, ``GetSavingsPlansUtilization``, ``GetReservationCoverage`` and
   ``GetReservationUtilization``: filtered on LINKED_ACCOUNT, MONTHLY or DAILY, from the same bill,
   with their pages (the documented default of 20 results; NextToken, NextPageToken), the End no
@@ -122,16 +123,20 @@ class CostData:
     # -- GetCostForecast ---------------------------------------------------------------------------
 
     def forecast(self, payer: str, request: Mapping[str, Any]) -> dict[str, Any]:
-        """The rest of the current month at the pace of its days so far, for the LINKED_ACCOUNT filter."""
+        """The rest of the current month at the pace of its days so far, for the LINKED_ACCOUNT filter;
+        on the month's first day, which has none yet, at the pace of the month before (AWS forecasts
+        from the account's history, not from the current month alone)."""
         bill = self.bills[payer]
         month = _month_of(bill.now())
         wanted = set(request.get("Filter", {}).get("Dimensions", {}).get("Values", []))
         days = bill.days(month)
-        spent = sum((line.metrics["UnblendedCost"] for line in self.lines(payer, month)
+        paced = month if days else _month_of(bill.now().replace(day=1) - timedelta(days=1))
+        pace_days = bill.days(paced)
+        spent = sum((line.metrics["UnblendedCost"] for line in self.lines(payer, paced)
                      if not wanted or line.account in wanted), ZERO)
         year, number = (int(x) for x in month.split("-"))
         rest = calendar.monthrange(year, number)[1] - len(days)
-        amount = q(spent * rest / len(days)) if days else ZERO
+        amount = q(spent * rest / len(pace_days)) if pace_days else ZERO
         period = request["TimePeriod"]
         return {"Total": {"Amount": f"{amount:f}", "Unit": "USD"},
                 "ForecastResultsByTime": [{"TimePeriod": period, "MeanValue": f"{amount:f}"}]}
