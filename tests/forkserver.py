@@ -142,8 +142,11 @@ def _preload() -> None:
 
 def _read(conn: socket.socket) -> tuple[dict[str, object], list[int]]:
     data, fds, _flags, _addr = socket.recv_fds(conn, 1 << 16, 3)
-    if len(data) < 4:
-        data += conn.recv(4 - len(data))
+    while len(data) < 4:  # the length itself may come in pieces
+        more = conn.recv(4 - len(data))
+        if not more:
+            raise OSError("the client went away")
+        data += more
     (length,) = _LENGTH.unpack(data[:4])
     body = data[4:]
     while len(body) < length:
@@ -314,6 +317,7 @@ class ForkServer:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if line.strip() != b"ready":
+            self.close()  # what did start goes, and the log is closed before it is read
             raise RuntimeError(f"the fork server did not start: {(folder / 'server.log').read_text()}")
         global _active
         _active = self
@@ -325,4 +329,6 @@ class ForkServer:
         with contextlib.suppress(ProcessLookupError):  # the server and any child still running
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
         self.log.close()

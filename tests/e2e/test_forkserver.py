@@ -7,7 +7,10 @@ import os
 import pty
 import shutil
 import signal
+import socket
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,3 +178,38 @@ def test_it_steps_aside_for_a_terminal(server: forkserver.ForkServer) -> None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(fd)
+
+
+def test_a_request_read_in_pieces_is_read_whole() -> None:
+    """The server reads the length and the body however the stream splits them: here the length
+    comes in three pieces, the first alone with the descriptors (a read stops after them)."""
+    request = b'{"argv": ["awsroles", "--version"]}'
+    data = forkserver._LENGTH.pack(len(request)) + request
+    ours, theirs = socket.socketpair()
+    with ours, theirs, open(os.devnull) as null:
+        socket.send_fds(theirs, [data[:1]], [null.fileno()])
+
+        def rest() -> None:
+            theirs.sendall(data[1:2])
+            time.sleep(0.05)
+            theirs.sendall(data[2:])
+
+        sender = threading.Thread(target=rest)
+        sender.start()
+        got, fds = forkserver._read(ours)
+        sender.join()
+        for fd in fds:
+            os.close(fd)
+    assert got == {"argv": ["awsroles", "--version"]} and len(fds) == 1
+
+
+def test_a_server_that_does_not_start_is_an_error_that_leaves_nothing_open(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "executable", shutil.which("false") or "/bin/false")  # exits at once, never "ready"
+    with pytest.raises(RuntimeError, match="did not start") as caught:
+        forkserver.ForkServer(tmp_path / "broken")
+    monkeypatch.undo()
+    log = str(tmp_path / "broken" / "server.log")
+    # checked while the half-made server is still held (by the traceback): its files are closed already
+    assert caught.tb is not None
+    assert [fd for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}") == log] == []
