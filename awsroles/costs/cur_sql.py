@@ -38,8 +38,9 @@ def quote(name: str) -> str:
 
 
 class CurSql:
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, narrow: bool = False) -> None:
         self.source = source
+        self.narrow = narrow
 
     def col(self, key: str) -> str | None:
         name = self.source.columns.get(key)
@@ -52,13 +53,20 @@ class CurSql:
 
     @property
     def units(self) -> bool:
-        """DuckDB sums money as whole units of 10^-10 (a HUGEINT), not as DECIMAL(38, 10): the same exact
+        """DuckDB sums money as whole units of 10^-10 (sums are HUGEINT), not as DECIMAL(38, 10): the same exact
         figures, twice as fast (a double is rounded to ten decimals either way, as the cast does). Athena
         sums DECIMAL(38, 10). :meth:`total` turns a sum back into DECIMAL(38, 10)."""
         return self.source.dialect == "duckdb"
 
+    @property
+    def line_int(self) -> str:
+        """The integer type of one line's amount in units: BIGINT when :attr:`narrow` (fast; a double
+        of 922,337,203 or more does not fit and the query fails with a ConversionException: the reader
+        then runs it again wide), else HUGEINT. Sums are HUGEINT either way (DuckDB sums BIGINT so)."""
+        return "BIGINT" if self.narrow else "HUGEINT"
+
     def zero(self) -> str:
-        return "CAST(0 AS HUGEINT)" if self.units else f"CAST(0 AS {DECIMAL})"
+        return f"CAST(0 AS {self.line_int})" if self.units else f"CAST(0 AS {DECIMAL})"
 
     def money(self, key: str, *, fallback: str | None = None) -> str:
         """The column as an exact amount (0 when absent or null), per line: ten decimals, in units of
@@ -73,7 +81,7 @@ class CurSql:
         kind = self.source.types.get(self.source.columns[key], "").upper()
         if not self.source.text and kind in ("DOUBLE", "FLOAT", "REAL"):
             # The cast to DECIMAL(38, 10) rounds value * 10^10 to the nearest integer: the same, done directly.
-            value = f"CAST(round({col} * 10000000000.0) AS HUGEINT)"
+            value = f"CAST(round({col} * 10000000000.0) AS {self.line_int})"
         else:  # text, DECIMAL, integers: exact through DECIMAL(38, 10)
             value = f"CAST(CAST({col} AS {DECIMAL}) * 10000000000 AS HUGEINT)"
         return f"COALESCE({value}, {self.zero()})"

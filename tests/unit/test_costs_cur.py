@@ -270,6 +270,29 @@ def test_sums_in_units_equal_the_decimal_cast_line_by_line(tmp_path: Path) -> No
     assert {line.account_id: line.amount for line in read_cur(decimal_folder, [], "unblended")} == expected
 
 
+def test_an_export_is_summed_fast_and_wide_only_when_a_line_needs_it(tmp_path: Path) -> None:
+    """The reader's first query counts each line in 64 bits (faster); only an export with a line of
+    922,337,203 or more runs the query again with 128 bits."""
+    from awsroles.costs.cur import _Local
+    from awsroles.costs.cur_sql import CurSql
+
+    for name, amount, expected in (("small", 922337203.0, [True]), ("large", 922337204.0, [True, False])):
+        folder = write(tmp_path / name, CUR2_COLUMNS, [cur_row("Usage", amount), cur_row("Usage", -amount)])
+        local = _Local(folder)
+        try:
+            asked: list[bool] = []
+            source = local.source
+
+            def sql(table: str, narrow: bool = False, asked: list[bool] = asked, source: Any = source) -> str:
+                asked.append(narrow)
+                return CurSql(source, narrow=narrow).query(table, [], "unblended")
+
+            assert local.run(sql) and asked == expected, name
+        finally:
+            local.close()
+        assert [line.amount for line in read_cur(folder, [], "unblended")] == [Decimal(0)]
+
+
 # --- S3 and Athena through moto, in-process ---------------------------------------------------
 
 

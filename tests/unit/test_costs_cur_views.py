@@ -5,6 +5,7 @@ checked against values computed by hand from the rows below."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from moto import mock_aws
 
 from awsroles.costs.athena import athena_commitments_sql, athena_sql
 from awsroles.costs.commitments import from_cur
-from awsroles.costs.cur import read_commitments, read_cur
-from awsroles.costs.cur_sql import snake
+from awsroles.costs.cur import _Local, read_commitments, read_cur
+from awsroles.costs.cur_commitments import commitments_query
+from awsroles.costs.cur_sql import CurSql, snake
 from awsroles.costs.model import AccountInfo, By, CostLine
 from awsroles.errors import ExitCode, UsageError
 
@@ -218,13 +220,13 @@ ROWS = [
 ACCOUNTS = {a: AccountInfo(a, n, e) for a, n, e in ((DEV, "dev", "dev"), (PROD, "prod", "prod"), (OPS, "ops", None))}
 
 
-def write_commitments(folder: Path, fmt: str = "parquet") -> Path:
+def write_commitments(folder: Path, fmt: str = "parquet", rows: Sequence[tuple[Any, ...]] = ROWS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
-    types = ["VARCHAR" if isinstance(v, str) else "DOUBLE" for v in ROWS[0]]
+    types = ["VARCHAR" if isinstance(v, str) else "DOUBLE" for v in rows[0]]
     columns = ", ".join(f"{c} {t}" for c, t in zip(COMMITMENT_COLUMNS, types, strict=True))
     con.execute(f"CREATE TABLE t ({columns})")
-    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COMMITMENT_COLUMNS)})", [list(r) for r in ROWS])
+    con.executemany(f"INSERT INTO t VALUES ({', '.join('?' for _ in COMMITMENT_COLUMNS)})", [list(r) for r in rows])
     target = folder / ("part-0.parquet" if fmt == "parquet" else "part-0.csv")
     con.execute(f"COPY t TO '{target}' ({'FORMAT parquet' if fmt == 'parquet' else 'FORMAT csv, HEADER'})")
     return folder
@@ -250,6 +252,30 @@ def test_coverage_utilization_and_savings_from_the_curs_columns(tmp_path: Path, 
     assert shared_sp.coverage is None  # the payer ran nothing a Savings Plan could cover
     assert items[("dev", "Savings Plans")].coverage == D("0.0")  # 40 of Fargate, on demand
     assert items[("dev", "Reserved Instances")].empty
+
+
+def test_a_usage_amount_too_large_for_the_fast_sums_gives_the_same_figures(tmp_path: Path) -> None:
+    """Lambda's GB-seconds run to billions in one line. Each line is summed first as a 64-bit count of
+    10^-10 units (faster), which 3e9 overflows; the reader then sums it wide: the same figures."""
+    big = [(*r[:7], 3e9, *r[8:]) if r[5] == "USE1-Lambda-GB-Second" else r for r in ROWS]
+    assert big != ROWS
+    large = write_commitments(tmp_path / "large", rows=big)
+    local = _Local(large)
+    try:
+        asked: list[bool] = []
+
+        def sql(table: str, narrow: bool = False) -> str:
+            asked.append(narrow)
+            return commitments_query(CurSql(local.source, narrow=narrow), table, ["2026-10"])
+
+        with pytest.raises(duckdb.ConversionException):  # the fast query alone refuses it, never wraps
+            local.con.execute(sql("cur", True)).fetchall()
+        asked.clear()
+        assert local.run(sql) and asked == [True, False]  # fast, then wide
+    finally:
+        local.close()
+    normal = read_commitments(write_commitments(tmp_path / "normal"), ["2026-10"])
+    assert read_commitments(large, ["2026-10"]) == normal and normal
 
 
 def test_commitments_per_day(tmp_path: Path) -> None:
