@@ -294,8 +294,9 @@ def forecast(ce: Any, accounts: Sequence[str], metric: str, today: date) -> tupl
     """The forecast of the rest of the current month, per linked account, and the requests made.
 
     GetCostForecast has no GroupBy, so each account is one (paid) request filtered on
-    LINKED_ACCOUNT. The forecast starts today and ends on the first of next month; on the last day
-    of a month there is nothing left to forecast.
+    LINKED_ACCOUNT. The forecast starts today (GetCostForecast's earliest start) and ends on the
+    first of next month: today is part of it, so on a month's last day it is that day's forecast;
+    on its first, the whole month's (Cost Explorer forecasts from history, not the month so far).
     """
     if metric not in _FORECAST_METRICS:
         raise UsageError(f"unknown metric '{metric}'; one of {', '.join(_FORECAST_METRICS)}")
