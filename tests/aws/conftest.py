@@ -10,7 +10,8 @@ subscribers, tags and rules; :mod:`awsroles.sandbox.server.scps`: Organizations'
 :mod:`awsroles.sandbox.server.closures`: CloseAccount's;
 :mod:`awsroles.sandbox.server.identity_center` and :mod:`awsroles.sandbox.server.identity_store`:
 IAM Identity Center's; :mod:`awsroles.sandbox.server.serial`: one request at a time, as ``apply``
-sends them concurrently),
+sends them concurrently; ``patch_request_lookups`` of :mod:`awsroles.sandbox.server.patches`: the
+lookups moto makes per request, made once),
 so library tests and e2e tests meet the same moto. The sandbox's request-level patches
 (GetSessionToken sessions, IAM authorization, the synthetic bill) are not installed: these tests
 use moto's own STS and queue their Cost Explorer results.
@@ -42,6 +43,7 @@ from awsroles.sandbox.server.moves import patch_group_moves
 from awsroles.sandbox.server.patches import (
     patch_managed_policies,
     patch_missing_iam_reads,
+    patch_request_lookups,
     patch_user_permissions_boundary,
 )
 from awsroles.sandbox.server.principals import patch_trust_principals
@@ -70,6 +72,7 @@ def patched_moto(mp: pytest.MonkeyPatch) -> Iterator[None]:
              patch_budgets(),
              patch_policies(),
              patch_alternate_contacts(), patch_close_account(), patch_identity_center(), patch_identity_store(),
+             patch_request_lookups(),  # after the patches that change moto's response classes
              patch_one_request_at_a_time()]
     try:
         with mock_aws():
