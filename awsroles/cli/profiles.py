@@ -192,6 +192,7 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
         app.warn(f"awsroles serve: could not refresh {grant.environment}/{grant.role}: {exc}")
 
     import signal
+    import time
 
     from awsroles.render import Result
 
@@ -203,8 +204,8 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
         app.warn(f"serving {grant.role} in {grant.environment} at {server.url} (Ctrl-C to stop); set:")
         app.render(Result(server.environment(), text=format_env(server.environment(), "sh", unset=())))
         app.stdout.flush()
-        while True:
-            signal.pause()
+        while True:  # not signal.pause(): a signal that came just before it would leave it waiting for another
+            time.sleep(1)
     except KeyboardInterrupt:
         pass
     finally:
