@@ -213,3 +213,13 @@ def test_a_server_that_does_not_start_is_an_error_that_leaves_nothing_open(tmp_p
     # checked while the half-made server is still held (by the traceback): its files are closed already
     assert caught.tb is not None
     assert [fd for fd in os.listdir("/proc/self/fd") if os.path.realpath(f"/proc/self/fd/{fd}") == log] == []
+
+
+def test_the_services_it_reads_ahead_are_every_one_awsroles_makes_clients_of() -> None:
+    """The botocore data read ahead (``forkserver.SERVICES``) is that of every service the code
+    names in a ``client("...")`` call: a new one left out would only make its children slower."""
+    import re
+
+    named = {m for path in (REPO / "awsroles").rglob("*.py")
+             for m in re.findall(r'client\(\s*"([a-z0-9-]+)"', path.read_text(encoding="utf-8"))}
+    assert named and named <= set(forkserver.SERVICES), sorted(named - set(forkserver.SERVICES))
