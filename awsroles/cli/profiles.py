@@ -204,7 +204,9 @@ def serve(app: App, environment: str, role: str | None, duration: int | None, mf
         app.warn(f"serving {grant.role} in {grant.environment} at {server.url} (Ctrl-C to stop); set:")
         app.render(Result(server.environment(), text=format_env(server.environment(), "sh", unset=())))
         app.stdout.flush()
-        while True:  # not signal.pause(): a signal that came just before it would leave it waiting for another
+        # Not signal.pause(): only a signal to this thread wakes it, so a SIGTERM the kernel gave another
+        # thread (or one that came just before it) left it waiting for a second one. A sleep ends anyway.
+        while True:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
