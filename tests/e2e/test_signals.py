@@ -95,23 +95,39 @@ def test_serve_stops_on_sigterm_with_status_0_and_closes_its_endpoint(alice: dic
         urllib.request.urlopen(request, timeout=5)
 
 
-def test_serve_stopped_as_soon_as_it_has_printed_its_variables_exits_0(alice: dict[str, str]) -> None:
-    """A service manager may stop it the moment it is up: SIGTERM right after the output is a clean stop too."""
+def _serving(alice: dict[str, str]) -> subprocess.Popen[str]:
+    """``serve prod --role admin`` from a cached session, once it has printed its variables (the
+    token last); a serve that ends before that is a failure, not a wait for ever."""
     later = datetime.now(timezone.utc) + timedelta(hours=1)
     open_user_store("plaintext").set(SESSIONS, SESSION, Credentials("ASIASERVED", "s3cr3t", "t0ken", later).to_json())
+    process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin"], env=alice,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    while line and not line.startswith("export AWS_CONTAINER_AUTHORIZATION_TOKEN="):
+        line = process.stdout.readline()
+    if not line:
+        _, err = process.communicate(timeout=15)
+        pytest.fail(f"serve ended before its variables (status {process.returncode}): {err}")
+    return process
+
+
+def _stopped(process: subprocess.Popen[str], timeout: float) -> str:
+    """``process``'s standard error once it has ended by itself within ``timeout`` seconds; killed
+    if it has not (never left running: one was, once, waiting in signal.pause())."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return f"{process.communicate()[1]}(still running {timeout:g} s after the signal: killed)"
+
+
+def test_serve_stopped_as_soon_as_it_has_printed_its_variables_exits_0(alice: dict[str, str]) -> None:
+    """A service manager may stop it the moment it is up: SIGTERM right after the output is a clean stop too."""
     for _ in range(5):  # the old race (handler set after the output) lost about every other time
-        process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin"], env=alice,
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert process.stdout is not None
-            while not process.stdout.readline().startswith("export AWS_CONTAINER_AUTHORIZATION_TOKEN="):
-                pass
-            process.send_signal(signal.SIGTERM)
-            _, err = process.communicate(timeout=15)
-        finally:  # one that did not stop is not left running (it was, once: it waited in signal.pause())
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        process = _serving(alice)
+        process.send_signal(signal.SIGTERM)
+        err = _stopped(process, timeout=15)
         assert process.returncode == 0 and "Traceback" not in err, err
 
 
@@ -122,21 +138,16 @@ def test_serve_stops_on_a_sigterm_that_lands_on_another_of_its_threads(alice: di
     left it running until a second one came (seen in CI)."""
     import ctypes
 
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
-    open_user_store("plaintext").set(SESSIONS, SESSION, Credentials("ASIASERVED", "s3cr3t", "t0ken", later).to_json())
-    process = subprocess.Popen([*command(), "serve", "prod", "--role", "admin"], env=alice,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = _serving(alice)
+    libc = ctypes.CDLL(None, use_errno=True)
     try:
-        assert process.stdout is not None
-        while not process.stdout.readline().startswith("export AWS_CONTAINER_AUTHORIZATION_TOKEN="):
-            pass
-        others = sorted(int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid)
-        assert others, "serve has no thread besides its main one"
-        libc = ctypes.CDLL(None, use_errno=True)
-        assert libc.tgkill(process.pid, others[0], signal.SIGTERM) == 0, os.strerror(ctypes.get_errno())
-        _, err = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        others = sorted((int(t) for t in os.listdir(f"/proc/{process.pid}/task") if int(t) != process.pid),
+                        reverse=True)  # the newest first: the credential server's (the gc timer's may have ended)
+        sent = next((tid for tid in others if libc.tgkill(process.pid, tid, signal.SIGTERM) == 0), None)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
+    err = _stopped(process, timeout=10)
+    assert sent is not None, f"serve has no thread besides its main one to signal: {others}"
     assert process.returncode == 0 and "Traceback" not in err, err
