@@ -91,13 +91,8 @@ class _Local:
         names = [row[0] for row in described]
         schema, columns = schema_of(names, self.label)
         partition = next((n for n in names if n.lower() == "billing_period"), None) if hive else None
-        try:
-            self.con.execute("SELECT map_extract_value(MAP {'k': 'v'}, 'k')")
-            fast_maps = True
-        except duckdb.Error:  # before DuckDB 1.2
-            fast_maps = False
         self.source = Source(schema, columns, text=self.csv, partition=partition,
-                             types={str(row[0]): str(row[1]) for row in described}, map_extract_value=fast_maps)
+                             types={str(row[0]): str(row[1]) for row in described})
 
     def name(self, file: Path | str) -> str:
         """A file as the user knows it: under the label (the folder given, or the s3:// prefix)."""

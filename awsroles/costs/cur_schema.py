@@ -116,7 +116,6 @@ class Source:
     partition: str | None = None  # a hive partition column holding YYYY-MM (CUR 2.0: BILLING_PERIOD)
     types: dict[str, str] = field(default_factory=dict)  # every column's name -> its type (DuckDB's DESCRIBE)
     dialect: Literal["duckdb", "athena"] = "duckdb"  # Athena (Trino) reads maps with element_at
-    map_extract_value: bool = False  # DuckDB has map_extract_value (a value, not a list: faster)
 
 
 def schema_of(names: Iterable[str], where: str) -> tuple[Schema, dict[str, str]]:
