@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -260,6 +261,25 @@ def test_provisioning_is_asynchronous_and_must_be_polled(ic: IC) -> None:
                 "555555555555") == "ResourceNotFoundException"
     assert code(ic.sso.provision_permission_set, InstanceArn=ic.instance, PermissionSetArn=arn,
                 TargetType="AWS_ACCOUNT", TargetId="999999999999") == "ValidationException"
+
+
+def test_a_status_first_read_after_the_requests_time_is_succeeded(ic: IC) -> None:
+    """IN_PROGRESS is for a read made at once: one that comes after IN_PROGRESS_FOR (as apply's,
+    after a quarter of a second, and terraform's, after 5 s or more) reads SUCCEEDED."""
+    from awsroles.sandbox.server.identity_center import IN_PROGRESS_FOR
+
+    arn, group = ic.permission_set(), ic.group()
+    provisioning = ic.sso.provision_permission_set(InstanceArn=ic.instance, PermissionSetArn=arn,
+                                                   TargetType="AWS_ACCOUNT", TargetId=ic.member)
+    created = ic.sso.create_account_assignment(**ic.assignment(arn, group))["AccountAssignmentCreationStatus"]
+    assert created["Status"] == provisioning["PermissionSetProvisioningStatus"]["Status"] == "IN_PROGRESS"
+    time.sleep(IN_PROGRESS_FOR + 0.05)
+    assert ic.sso.describe_account_assignment_creation_status(
+        InstanceArn=ic.instance, AccountAssignmentCreationRequestId=created["RequestId"],
+    )["AccountAssignmentCreationStatus"]["Status"] == "SUCCEEDED"
+    assert ic.sso.describe_permission_set_provisioning_status(
+        InstanceArn=ic.instance, ProvisionPermissionSetRequestId=provisioning["PermissionSetProvisioningStatus"][
+            "RequestId"])["PermissionSetProvisioningStatus"]["Status"] == "SUCCEEDED"
 
 
 def test_an_assignment_targets_an_account_of_the_organization(ic: IC) -> None:
