@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -123,7 +124,7 @@ class MotoServer:
         if self._server is None:
             return
         server, self._server = self._server, None
-        server.stop()
+        _stop_promptly(server, (self.host, self.port))
         inner = getattr(server, "_server", None)  # ThreadedMotoServer.stop() leaves the socket open
         if inner is not None:
             inner.server_close()
@@ -146,6 +147,19 @@ class MotoServer:
         if self._undo is not None:
             self._undo()
             self._undo = None
+
+
+def _stop_promptly(server: Any, address: tuple[str, int]) -> None:
+    """``ThreadedMotoServer.stop()`` without its wait of up to half a second: werkzeug's
+    ``serve_forever`` sees a shutdown only when its ``select()`` returns, every 0.5 s or when a
+    connection comes. So while the stop waits, connect: each connection wakes the loop at once (it
+    is closed unread, which the server takes as a client gone)."""
+    stopper = threading.Thread(target=server.stop, name="sandbox-stop", daemon=True)
+    stopper.start()
+    while stopper.is_alive():
+        with contextlib.suppress(OSError):
+            socket.create_connection(address, timeout=0.2).close()
+        stopper.join(0.01)
 
 
 def _check_free(host: str, port: int) -> None:
