@@ -36,7 +36,7 @@ from awsroles.sandbox.server.patches import (
 from awsroles.sandbox.server.principals import patch_trust_principals
 from awsroles.sandbox.server.resources import patch_iam_resources
 from awsroles.sandbox.server.role_sessions import patch_role_sessions
-from awsroles.sandbox.server.routes import SandboxRoutes, loopback
+from awsroles.sandbox.server.routes import SandboxRoutes, drop_moto_data, loopback
 from awsroles.sandbox.server.scps import patch_policies
 from awsroles.sandbox.server.serial import patch_one_request_at_a_time
 from awsroles.sandbox.server.session_tags import patch_session_tags
@@ -95,10 +95,9 @@ class MotoServer:
 
     def start(self) -> int:
         from moto import settings
-        from moto.moto_api._internal.models import moto_api_backend
         from moto.server import ThreadedMotoServer
 
-        moto_api_backend.reset()  # this process may hold moto data made without the workarounds
+        drop_moto_data()  # this process may hold moto data made without the workarounds
         self._undo = install_workarounds(self.partition)
         self._saved_auth = settings.INITIAL_NO_AUTH_ACTION_COUNT
         if self.quiet:  # werkzeug logs every request on stderr unless told otherwise
@@ -128,9 +127,7 @@ class MotoServer:
         inner = getattr(server, "_server", None)  # ThreadedMotoServer.stop() leaves the socket open
         if inner is not None:
             inner.server_close()
-        from moto.moto_api._internal.models import moto_api_backend
-
-        moto_api_backend.reset()  # leave no sandbox data behind in this process's moto
+        drop_moto_data()  # leave no sandbox data behind in this process's moto
         self._restore()
 
     def _restore(self) -> None:

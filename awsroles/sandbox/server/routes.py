@@ -144,19 +144,11 @@ def reset_server() -> None:
     on the wall clock, no MFA code taken, no bill, no CloudTrail event, and IAM authorization off (as
     before seeding).
 
-    Every account's backends are dropped before moto's reset, which would otherwise build each of
-    them anew only to drop it (``BackendDict.reset``): an IAM one copies its ~1,600 AWS managed
-    policies, a quarter of the CPU of a reset and seed. Nothing keeps a backend across a reset:
-    each request looks its backends up again, and new ones are made on first use."""
+    moto's data goes as :func:`drop_moto_data` drops it."""
     from moto import settings
     from moto.core.authorization import ActionAuthenticatorMixin
-    from moto.core.base_backend import BackendDict, backend_lock
-    from moto.moto_api._internal.models import moto_api_backend
 
-    with backend_lock:
-        for backends in BackendDict._instances:  # type: ignore[misc]
-            backends.clear()
-    moto_api_backend.reset()
+    drop_moto_data()
     settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
     ActionAuthenticatorMixin.request_count = 0
     clock.sandbox_clock.reset()
@@ -166,6 +158,21 @@ def reset_server() -> None:
     reset_cloudtrail()
     reset_organizations()
     reset_sso()
+
+
+def drop_moto_data() -> None:
+    """moto's reset (``moto_api_backend.reset``), with every account's backends dropped first: moto
+    would otherwise build each of them anew only to drop it (``BackendDict.reset``), and an IAM one
+    copies its ~1,600 AWS managed policies (a quarter of the CPU of a sandbox's reset and seed).
+    Nothing keeps a backend across a reset: each request looks its backends up again, and new ones
+    are made on first use."""
+    from moto.core.base_backend import BackendDict, backend_lock
+    from moto.moto_api._internal.models import moto_api_backend
+
+    with backend_lock:
+        for backends in BackendDict._instances:  # type: ignore[misc]
+            backends.clear()
+    moto_api_backend.reset()
 
 
 def _json_body(environ: Mapping[str, Any]) -> dict[str, Any]:
