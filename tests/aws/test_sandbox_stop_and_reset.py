@@ -63,3 +63,33 @@ def test_a_reset_drops_every_accounts_data_without_building_it_again(moto_aws: N
     for account in ("111111111111", "222222222222"):
         assert models.iam_backends[account]["aws"].users == {}
     assert sorted(built) == ["111111111111", "222222222222"]  # made anew when used
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_a_new_accounts_aws_managed_policies_are_its_own_and_the_collector_is_left_as_it_was(
+        collecting: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each account's AWS managed policies are copies (its own attachment count, versions and tags)
+    of one set built once, made with the garbage collector paused for speed: it is running again
+    afterwards if it was running before, and still off if it was off."""
+    import gc
+
+    from moto.iam import models
+
+    from awsroles.sandbox.server.patches import patch_managed_policies
+
+    undo = patch_managed_policies("aws", only={"ReadOnlyAccess", "PowerUserAccess"})
+    was = gc.isenabled()
+    try:
+        (gc.enable if collecting else gc.disable)()
+        first, second = (models.IAMBackend("us-east-1", account) for account in ("111111111111", "222222222222"))
+        assert gc.isenabled() is collecting
+    finally:
+        (gc.enable if was else gc.disable)()
+        undo()
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    mine, theirs = first.managed_policies[arn], second.managed_policies[arn]
+    assert mine is not theirs and mine.versions[0] is not theirs.versions[0] and mine.tags is not theirs.tags
+    assert (mine.account_id, theirs.account_id) == ("111111111111", "222222222222")
+    assert mine.id == theirs.id and mine.versions[0].document == theirs.versions[0].document
+    mine.attachment_count += 1
+    assert theirs.attachment_count == 0

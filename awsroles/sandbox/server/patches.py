@@ -37,6 +37,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import re
 import threading
@@ -130,7 +131,7 @@ def _managed_policy_copy(template: Any, account_id: str) -> Any:
 def _shallow_copy(obj: Any) -> Any:
     """``copy.copy`` for a plain object, in a microsecond (thousands are made per account)."""
     clone = object.__new__(type(obj))
-    clone.__dict__.update(obj.__dict__)
+    clone.__dict__ = obj.__dict__.copy()  # a third faster than updating the new object's own
     return clone
 
 
@@ -154,7 +155,16 @@ def patch_managed_policies(partition: str, only: Collection[str] | None = None) 
                 chosen = everything if wanted is None else {k: v for k, v in everything.items() if k in wanted}
                 templates.extend(models.AWSManagedPolicy.from_data(name, self.account_id, self.region_name, data)
                                  for name, data in chosen.items())
-        return [_managed_policy_copy(template, self.account_id) for template in templates]
+        # The collector paused: the copies (two objects per policy, no cycle among them) would
+        # otherwise set off collections that go over every account's policies, half the time of a
+        # new account's IAM.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return [_managed_policy_copy(template, self.account_id) for template in templates]
+        finally:
+            if collecting:
+                gc.enable()
 
     setattr(models.IAMBackend, "_init_aws_policies", init_aws_policies)  # noqa: B010
 
