@@ -93,3 +93,25 @@ def test_a_new_accounts_aws_managed_policies_are_its_own_and_the_collector_is_le
     assert mine.id == theirs.id and mine.versions[0].document == theirs.versions[0].document
     mine.attachment_count += 1
     assert theirs.attachment_count == 0
+
+
+def test_what_the_servers_stop_raises_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop runs on a thread of its own (so that it can be woken): its error is not lost there."""
+    from moto.server import ThreadedMotoServer
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    box = MotoServer()
+    box.start()
+    real = ThreadedMotoServer.stop
+
+    def broken(self: Any) -> None:
+        real(self)
+        raise RuntimeError("the server would not stop")
+
+    monkeypatch.setattr(ThreadedMotoServer, "stop", broken)
+    from moto.iam import models
+
+    patched = models.IAMBackend._init_aws_policies
+    with pytest.raises(RuntimeError, match="would not stop"):
+        box.stop()
+    assert models.IAMBackend._init_aws_policies is not patched  # the workarounds undone all the same

@@ -123,12 +123,14 @@ class MotoServer:
         if self._server is None:
             return
         server, self._server = self._server, None
-        _stop_promptly(server, (self.host, self.port))
-        inner = getattr(server, "_server", None)  # ThreadedMotoServer.stop() leaves the socket open
-        if inner is not None:
-            inner.server_close()
-        drop_moto_data()  # leave no sandbox data behind in this process's moto
-        self._restore()
+        try:
+            _stop_promptly(server, (self.host, self.port))
+        finally:  # even if the stop failed: the socket closed, moto's data and settings as they were
+            inner = getattr(server, "_server", None)  # ThreadedMotoServer.stop() leaves the socket open
+            if inner is not None:
+                inner.server_close()
+            drop_moto_data()  # leave no sandbox data behind in this process's moto
+            self._restore()
 
     def _restore(self) -> None:
         from moto import settings
@@ -150,13 +152,23 @@ def _stop_promptly(server: Any, address: tuple[str, int]) -> None:
     """``ThreadedMotoServer.stop()`` without its wait of up to half a second: werkzeug's
     ``serve_forever`` sees a shutdown only when its ``select()`` returns, every 0.5 s or when a
     connection comes. So while the stop waits, connect: each connection wakes the loop at once (it
-    is closed unread, which the server takes as a client gone)."""
-    stopper = threading.Thread(target=server.stop, name="sandbox-stop", daemon=True)
+    is closed unread, which the server takes as a client gone). What the stop raises is raised here."""
+    failed: list[BaseException] = []
+
+    def stop() -> None:
+        try:
+            server.stop()
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+
+    stopper = threading.Thread(target=stop, name="sandbox-stop", daemon=True)
     stopper.start()
     while stopper.is_alive():
         with contextlib.suppress(OSError):
             socket.create_connection(address, timeout=0.2).close()
         stopper.join(0.01)
+    if failed:
+        raise failed[0]
 
 
 def _check_free(host: str, port: int) -> None:
