@@ -49,6 +49,7 @@ def test_a_reset_drops_every_accounts_data_without_building_it_again(moto_aws: N
         monkeypatch.setenv("MOTO_ACCOUNT_ID", account)
         boto3.client("iam", region_name="us-east-1").create_user(UserName=f"u{account[0]}")
     monkeypatch.delenv("MOTO_ACCOUNT_ID")
+    assert all(models.iam_backends[account]["aws"].users for account in ("111111111111", "222222222222"))
     built: list[str] = []
     real = models.IAMBackend.__init__
 
@@ -97,11 +98,13 @@ def test_a_new_accounts_aws_managed_policies_are_its_own_and_the_collector_is_le
 
 def test_what_the_servers_stop_raises_reaches_the_caller(monkeypatch: pytest.MonkeyPatch) -> None:
     """The stop runs on a thread of its own (so that it can be woken): its error is not lost there."""
+    from moto.iam import models
     from moto.server import ThreadedMotoServer
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     box = MotoServer()
     box.start()
+    patched = models.IAMBackend._init_aws_policies  # one of the workarounds, installed by start
     real = ThreadedMotoServer.stop
 
     def broken(self: Any) -> None:
@@ -109,9 +112,6 @@ def test_what_the_servers_stop_raises_reaches_the_caller(monkeypatch: pytest.Mon
         raise RuntimeError("the server would not stop")
 
     monkeypatch.setattr(ThreadedMotoServer, "stop", broken)
-    from moto.iam import models
-
-    patched = models.IAMBackend._init_aws_policies
     with pytest.raises(RuntimeError, match="would not stop"):
         box.stop()
     assert models.IAMBackend._init_aws_policies is not patched  # the workarounds undone all the same
