@@ -80,8 +80,8 @@ MAX_DESCRIPTION = 700
 MAX_INLINE_POLICY = 32768
 MAX_POLICIES = 10
 MAX_RESULTS = 100
-POLLS_IN_PROGRESS = 1  # how many times a Describe...Status answers IN_PROGRESS before SUCCEEDED,
-IN_PROGRESS_FOR = 0.2  # if asked within this many seconds of the request (after it: SUCCEEDED)
+POLLS_IN_PROGRESS = 1  # how many reads of a request's status may answer IN_PROGRESS ...
+IN_PROGRESS_FOR = 0.2  # ... and only within this many seconds of the request (after it: SUCCEEDED)
 LATEST, NOT_LATEST = "LATEST_PERMISSION_SET_PROVISIONED", "LATEST_PERMISSION_SET_NOT_PROVISIONED"
 
 
