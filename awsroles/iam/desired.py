@@ -271,8 +271,10 @@ def _ops_resources(org: Org, temporary: tuple[TemporaryGrant, ...] = ()
             extra.append(("email", user.email))
         teams = sorted(org.team_group(t.name)[1] for t in org.teams_of(user.name))
         own = tuple(g for g in temporary if g.user == user.name)
-        text = policies.canonical_json(policies.user_temporary_policy(org, own))
-        inline = (InlinePolicy(TEMPORARY_POLICY_NAME, text),) if own else ()
+        inline = ()
+        if own:
+            text = policies.canonical_json(policies.user_temporary_policy(org, own))
+            inline = (InlinePolicy(TEMPORARY_POLICY_NAME, text),)
         glass = breakglass.person_policy(org, user.name)
         if glass is not None:
             inline += (InlinePolicy(BREAK_GLASS_POLICY_NAME, policies.canonical_json(glass)),)

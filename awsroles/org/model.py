@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from awsroles.errors import AwsrolesError
 from awsroles.org.entries import (
@@ -100,22 +101,13 @@ class Org:
         raise KeyError(name)
 
     def role(self, name: str) -> Role:
-        for role in self.roles:
-            if role.name == name:
-                return role
-        raise KeyError(name)
+        return self._roles_by_name[name]  # KeyError for a role the org does not have
 
     def team(self, name: str) -> Team:
-        for team in self.teams:
-            if team.name == name:
-                return team
-        raise KeyError(name)
+        return self._teams_by_name[name]  # KeyError for a team the org does not have
 
     def user(self, name: str) -> User:
-        for user in self.users:
-            if user.name == name:
-                return user
-        raise KeyError(name)
+        return self._users_by_name[name]  # KeyError for a user the org does not have
 
     def break_glass_in(self, environment: str) -> BreakGlass | None:
         """The ``[break-glass ENV]`` of ``environment`` (None: it has none)."""
@@ -232,25 +224,25 @@ class Org:
 
     def role_path(self, role: str) -> str:
         """The IAM path of role ``role``: the org's, or the one it was adopted at (``[role] path``)."""
-        found = next((r for r in self.roles if r.name == role), None)
+        found = self._roles_by_name.get(role)
         return found.path if found is not None and found.path else self.path
 
     def user_path(self, user: str) -> str:
         """The IAM path of user ``user``: the org's, or the one it was adopted at (``[user] path``)."""
-        found = next((u for u in self.users if u.name == user), None)
+        found = self._users_by_name.get(user)
         return found.path if found is not None and found.path else self.path
 
     def user_boundary_of(self, user: str) -> str:
         """The permissions boundary of user ``user`` as the org file says it (a managed policy ARN or
         the ops account's ``[/path/]name``): its own ``boundary``, else ``[org] user_boundary``; ""
         for none."""
-        found = next((u for u in self.users if u.name == user), None)
+        found = self._users_by_name.get(user)
         return (found.boundary if found is not None and found.boundary else "") or self.user_boundary
 
     def team_group(self, team: str) -> tuple[str, str]:
         """(path, name) of the IAM group of team ``team``: ``team-NAME`` at the org's path, or the
         group it was adopted as (``[team] group``)."""
-        found = next((t for t in self.teams if t.name == team), None)
+        found = self._teams_by_name.get(team)
         if found is not None and found.group:
             return split_iam_path(found.group)
         return self.path, team_group(team)
@@ -299,7 +291,32 @@ class Org:
         return f"arn:{self.partition}:iam::{account.id}:role/{self.bootstrap_role}"
 
     def teams_of(self, user: str) -> tuple[Team, ...]:
-        return tuple(t for t in self.teams if user in t.members)
+        """The teams ``user`` is a member of, in file order."""
+        return self._teams_of.get(user, ())
+
+    @cached_property
+    def _teams_of(self) -> dict[str, tuple[Team, ...]]:
+        """user -> :meth:`teams_of`, for every member at once."""
+        found: dict[str, list[Team]] = {}
+        for team in self.teams:
+            for member in dict.fromkeys(team.members):
+                found.setdefault(member, []).append(team)
+        return {user: tuple(teams) for user, teams in found.items()}
+
+    # Worked out once each (the org is frozen): asked of each of thousands of users, a search through
+    # the file's sections each time would make building the desired state quadratic.
+
+    @cached_property
+    def _roles_by_name(self) -> dict[str, Role]:
+        return _by_name(self.roles)
+
+    @cached_property
+    def _teams_by_name(self) -> dict[str, Team]:
+        return _by_name(self.teams)
+
+    @cached_property
+    def _users_by_name(self) -> dict[str, User]:
+        return _by_name(self.users)
 
     def grants_in(self, environment: str) -> tuple[str, ...]:
         """Role names some team is granted in ``environment``, or some ``[temporary ID]`` section names
@@ -327,6 +344,17 @@ class Org:
         """Who may approve requests for ``environment``: its account's ``approvers``, else [org]'s."""
         own = next((a.approvers for a in self.accounts if a.environment == environment), ())
         return own or self.approvers
+
+
+_Named = TypeVar("_Named", Role, Team, User)
+
+
+def _by_name(items: tuple[_Named, ...]) -> dict[str, _Named]:
+    """Each item by its name: the first of a name, as a search in file order finds it."""
+    found: dict[str, _Named] = {}
+    for item in items:
+        found.setdefault(item.name, item)
+    return found
 
 
 class AccountPendingError(AwsrolesError):

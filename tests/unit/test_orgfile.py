@@ -690,3 +690,24 @@ def test_a_path_with_wildcards_or_variables_is_refused(path: str) -> None:
     text = MINIMAL.replace("ops_account = ops\n", f"ops_account = ops\npath = {path}\n")
     assert errors(text) == [f"org.ini:4: path '{path}' has '*', '?' or '$': the trust policy matches people by this "
                             "path (ArnLike aws:PrincipalArn), where those are wildcards and policy variables"]
+
+
+@pytest.mark.parametrize("name", ["classic.ini", "large.ini", "identity-center.ini"])
+def test_lookups_by_name_find_what_a_search_in_file_order_finds(name: str) -> None:
+    """The org's lookups (worked out once) against a plain search of its sections, for every name it
+    has and for a name it lacks."""
+    org = load_org(EXAMPLES / name)
+    for user in org.users:
+        assert org.user(user.name) is user
+        assert org.teams_of(user.name) == tuple(t for t in org.teams if user.name in t.members)
+        assert org.user_path(user.name) == (user.path or org.path)
+        assert org.user_boundary_of(user.name) == (user.boundary or org.user_boundary)
+    for team in org.teams:
+        assert org.team(team.name) is team
+    for role in org.roles:
+        assert org.role(role.name) is role
+        assert org.role_path(role.name) == (role.path or org.path)
+    assert org.teams_of("nobody") == () and org.user_path("nobody") == org.path
+    for lookup in (org.user, org.team, org.role):
+        with pytest.raises(KeyError):
+            lookup("nobody")

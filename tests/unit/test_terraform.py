@@ -473,6 +473,23 @@ def test_python_hcl2_reads_quoted_strings_back() -> None:
     assert [hcl_string(body[f"v{i}"]) for i in range(len(TRICKY))] == TRICKY
 
 
+def test_a_plain_string_is_written_as_is_and_every_other_as_a_character_at_a_time() -> None:
+    """escape's shortcut for plain printable ASCII gives what the character-by-character path gives:
+    every printable ASCII character alone, and every string of up to three characters over the ones
+    that matter (a template's `${` and `%{` across each position, quotes, backslashes, a newline,
+    a control and a non-ASCII character), with and without ascii_only."""
+    printable = [chr(c) for c in range(0x20, 0x7F)]
+    tricky = ["$", "%", "{", "}", "a", '"', "\\", "\n", "\x7f", "\u00e9", " "]
+    arn = "arn:aws:iam::111111111111:role/awsroles/admin"
+    texts = [*printable, *(a + b for a in tricky for b in tricky),
+             *(a + b + c for a in tricky for b in tricky for c in tricky), arn, "team-backend_2 #x [y] ~!"]
+    for text in texts:
+        for ascii_only in (False, True):
+            assert hcl.escape(text, ascii_only=ascii_only) == hcl._escape_each(text, ascii_only), text
+    assert hcl.escape(arn) == arn
+    assert hcl.escape("${x} %{y} $x {z}") == "$${x} %%{y} $x {z}"
+
+
 BUDGETS = {
     "dev": "budget = 250.50",
     "prod": "budget = 5000 USD\nbudget_alerts = 80%, 87.5%, forecast 100%\n"
